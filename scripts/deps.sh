@@ -1,0 +1,59 @@
+#!/bin/sh
+# Install the Debian 12 packages exitwarden needs, when they are missing.
+# Pinned by package name; the versions are Debian 12's. Safe to run again:
+# it installs nothing when everything is present.
+set -eu
+
+PKGS="
+build-essential
+cmake
+pkg-config
+clang
+clang-format
+libclang-rt-14-dev
+libfuzzer-14-dev
+python3
+iproute2
+tor
+nftables
+libnftables-dev
+libsqlite3-dev
+libgmime-3.0-dev
+libjansson-dev
+libarchive-dev
+libxml2-dev
+"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "exitwarden: missing packages:$missing" >&2
+	echo "exitwarden: run as root: apt-get install$missing" >&2
+	exit 1
+fi
+
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# The tor package starts a system tor on install; exitwarden's tests start
+# their own and never need that one. Stop it only if we just installed it.
+case "$missing" in
+*" tor"*)
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl stop tor >/dev/null 2>&1 || true
+	fi
+	;;
+esac
+exit 0

@@ -1,0 +1,40 @@
+/*
+ * cli.h - what the command handlers share: the command table entry, the
+ * output helpers and the option parser.
+ */
+#ifndef EW_CLI_H
+#define EW_CLI_H
+
+#include <stdint.h>
+
+struct ew_diag_list;
+
+struct ew_cmd {
+	const char *noun;
+	const char *verb;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+	const char *summary;
+};
+
+/* Exit codes. */
+#define EW_EXIT_OK 0
+#define EW_EXIT_FAIL 1
+#define EW_EXIT_USAGE 2
+
+/* Print diagnostics to stderr (text, or JSON lines when json). */
+void ew_cli_print_diags(const struct ew_diag_list *d, int json);
+/* "usage: exitwarden ..." for the command, to stderr; returns 2. */
+int ew_cli_usage(const char *noun, const char *verb);
+/* "exitwarden: " + message to stderr. */
+void ew_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Parse --now's value; exits the command with a message on error. */
+int ew_cli_parse_now(const char *s, int64_t *out);
+/* Write all of a buffer to stdout; -1 on a write error. */
+int ew_cli_write(const char *s, size_t n);
+
+int ew_cmd_policy_check(int argc, char **argv);
+int ew_cmd_policy_expand(int argc, char **argv);
+int ew_cmd_policy_show(int argc, char **argv);
+
+#endif

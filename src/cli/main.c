@@ -1,0 +1,158 @@
+/*
+ * main.c - exitwarden's entry point: global options, the command table
+ * and dispatch.  Grammar: exitwarden [--help|--version] NOUN VERB [ARGS].
+ * A noun without a verb runs the noun's first (listing) verb, as "ip
+ * rule" and "git remote" do.  No abbreviations.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "lib/buf.h"
+#include "lib/diag.h"
+#include "lib/tm.h"
+
+#define EW_VERSION "0.1.0"
+
+static const struct ew_cmd cmds[] = {
+	{ "policy", "check", ew_cmd_policy_check,
+	    "policy check [--json] [--now TIME] [--strict] FILE...",
+	    "validate policy files and report every problem" },
+	{ "policy", "expand", ew_cmd_policy_expand,
+	    "policy expand [--now TIME] [--interface ADDR]... FILE",
+	    "print the effective policy exactly as tor builds it" },
+	{ "policy", "show", ew_cmd_policy_show,
+	    "policy show FILE", "print the policy in canonical form" },
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static void
+help(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: exitwarden [--help] [--version] <noun> <verb> "
+		   "[options] [args]\n\ncommands:\n");
+	for (i = 0; i < NCMDS; i++)
+		fprintf(f, "  %-16s %s\n", cmds[i].usage, "");
+	fprintf(f, "\n");
+	for (i = 0; i < NCMDS; i++)
+		fprintf(f, "  %s %-10s %s\n", cmds[i].noun, cmds[i].verb,
+		    cmds[i].summary);
+}
+
+void
+ew_cli_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("exitwarden: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+ew_cli_usage(const char *noun, const char *verb)
+{
+	size_t i;
+
+	for (i = 0; i < NCMDS; i++) {
+		if (strcmp(cmds[i].noun, noun) == 0 &&
+		    (verb == NULL || strcmp(cmds[i].verb, verb) == 0))
+			fprintf(stderr, "usage: exitwarden %s\n", cmds[i].usage);
+	}
+	return EW_EXIT_USAGE;
+}
+
+void
+ew_cli_print_diags(const struct ew_diag_list *d, int json)
+{
+	struct ew_buf b = EW_BUF_INIT;
+
+	if (json)
+		ew_diag_format_json(d, &b);
+	else
+		ew_diag_format(d, &b);
+	fputs(ew_buf_str(&b), stderr);
+	ew_buf_free(&b);
+}
+
+int
+ew_cli_parse_now(const char *s, int64_t *out)
+{
+	if (ew_time_parse(s, strlen(s), out) < 0) {
+		ew_cli_err("malformed time '%s' for --now (use "
+			   "YYYY-MM-DDTHH:MM:SSZ)",
+		    s);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ew_cli_write(const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDOUT_FILENO, s, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			ew_cli_err("write error: %s", strerror(errno));
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+	const char *noun, *verb;
+	int found_noun = 0;
+
+	if (argc < 2) {
+		help(stderr);
+		return EW_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		help(stdout);
+		return EW_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("exitwarden %s\n", EW_VERSION);
+		return EW_EXIT_OK;
+	}
+	noun = argv[1];
+	verb = argc > 2 ? argv[2] : NULL;
+	for (i = 0; i < NCMDS; i++) {
+		if (strcmp(cmds[i].noun, noun) != 0)
+			continue;
+		if (!found_noun && verb == NULL) {
+			char *fake[2] = { (char *)cmds[i].verb, NULL };
+
+			return cmds[i].fn(1, fake);
+		}
+		found_noun = 1;
+		if (verb != NULL && strcmp(cmds[i].verb, verb) == 0)
+			return cmds[i].fn(argc - 2, argv + 2);
+	}
+	if (found_noun) {
+		ew_cli_err("unknown command '%s %s'; try 'exitwarden --help'",
+		    noun, verb);
+		return EW_EXIT_USAGE;
+	}
+	ew_cli_err("unknown command '%s'; try 'exitwarden --help'", noun);
+	return EW_EXIT_USAGE;
+}

@@ -1,0 +1,271 @@
+/*
+ * diag.c - diagnostic records and their printed forms (see diag.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/diag.h"
+#include "lib/json.h"
+
+static const char *const sev_word[] = {
+	[EW_SEV_ERROR] = "error",
+	[EW_SEV_WARNING] = "warning",
+	[EW_SEV_NOTE] = "note",
+};
+
+void
+ew_diag_init(struct ew_diag_list *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+static void
+diag_clear(struct ew_diag *d)
+{
+	free(d->file);
+	free(d->msg);
+	free(d->srcline);
+	free(d->chain);
+}
+
+void
+ew_diag_free(struct ew_diag_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		diag_clear(&l->v[i]);
+	free(l->v);
+	ew_diag_init(l);
+}
+
+/* Copy line `line` (1-based) of src's text, without its newline. */
+static char *
+src_line(const struct ew_src *src, unsigned line)
+{
+	const char *p, *end, *eol;
+	unsigned n = 1;
+
+	if (src == NULL || src->text == NULL || line == 0)
+		return NULL;
+	p = src->text;
+	end = src->text + src->len;
+	while (n < line) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			return NULL;
+		p = eol + 1;
+		n++;
+	}
+	eol = memchr(p, '\n', (size_t)(end - p));
+	if (eol == NULL)
+		eol = end;
+	if (eol > p && eol[-1] == '\r')
+		eol--;
+	return ew_strndup(p, (size_t)(eol - p));
+}
+
+static void
+loc_print(struct ew_buf *b, const char *file, unsigned line, unsigned first,
+    unsigned last)
+{
+	ew_buf_puts(b, file);
+	if (line == 0)
+		return;
+	ew_buf_printf(b, ":%u", line);
+	if (first == 0)
+		return;
+	if (last > first)
+		ew_buf_printf(b, ":%u-%u", first, last);
+	else
+		ew_buf_printf(b, ":%u", first);
+}
+
+static char *
+include_chain(const struct ew_src *src)
+{
+	struct ew_buf b = EW_BUF_INIT;
+	const struct ew_src *s;
+
+	for (s = src; s != NULL && s->parent != NULL; s = s->parent) {
+		ew_buf_puts(&b, "In file included from ");
+		loc_print(&b, s->parent->name, s->pline, s->pfirst, s->plast);
+		ew_buf_puts(&b, ":\n");
+	}
+	if (b.len == 0)
+		return NULL;
+	return ew_buf_detach(&b);
+}
+
+void
+ew_diag_add(struct ew_diag_list *l, enum ew_sev sev, const struct ew_loc *loc,
+    const char *fmt, ...)
+{
+	struct ew_diag d;
+	struct ew_buf msg = EW_BUF_INIT;
+	va_list ap;
+
+	if (sev == EW_SEV_ERROR)
+		l->nerr++;
+	else if (sev == EW_SEV_WARNING)
+		l->nwarn++;
+	if (sev == EW_SEV_ERROR && l->nerr > EW_DIAG_MAX_ERRORS) {
+		l->dropped++;
+		return;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct ew_diag *nv = realloc(l->v, cap * sizeof(*nv));
+
+		if (nv == NULL) {
+			l->dropped++;
+			return;
+		}
+		l->v = nv;
+		l->cap = cap;
+	}
+	memset(&d, 0, sizeof(d));
+	d.sev = sev;
+	va_start(ap, fmt);
+	ew_buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	d.msg = ew_buf_detach(&msg);
+	if (loc != NULL && loc->src != NULL) {
+		d.file = strdup(loc->src->name);
+		d.line = loc->line;
+		d.first = loc->first;
+		d.last = loc->last;
+		d.srcline = src_line(loc->src, loc->line);
+		d.chain = include_chain(loc->src);
+	}
+	if (d.msg == NULL) {
+		diag_clear(&d);
+		l->dropped++;
+		return;
+	}
+	l->v[l->n++] = d;
+}
+
+void
+ew_diag_splice(struct ew_diag_list *to, struct ew_diag_list *from)
+{
+	size_t i;
+
+	for (i = 0; i < from->n; i++) {
+		if (to->n == to->cap) {
+			size_t cap = to->cap ? to->cap * 2 : 8;
+			struct ew_diag *nv = realloc(to->v, cap * sizeof(*nv));
+
+			if (nv == NULL) {
+				to->dropped += from->n - i;
+				for (; i < from->n; i++)
+					diag_clear(&from->v[i]);
+				break;
+			}
+			to->v = nv;
+			to->cap = cap;
+		}
+		to->v[to->n++] = from->v[i];
+	}
+	to->nerr += from->nerr;
+	to->nwarn += from->nwarn;
+	to->dropped += from->dropped;
+	free(from->v);
+	ew_diag_init(from);
+}
+
+/* The caret line: tabs copied from the source so the carets line up. */
+static void
+caret_line(struct ew_buf *b, const char *srcline, unsigned first,
+    unsigned last)
+{
+	size_t n = strlen(srcline);
+	unsigned c;
+
+	if (last < first)
+		last = first;
+	for (c = 1; c < first; c++)
+		ew_buf_putc(b, (c - 1 < n && srcline[c - 1] == '\t') ? '\t' : ' ');
+	for (c = first; c <= last; c++)
+		ew_buf_putc(b, '^');
+	ew_buf_putc(b, '\n');
+}
+
+void
+ew_diag_format(const struct ew_diag_list *l, struct ew_buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const struct ew_diag *d = &l->v[i];
+
+		if (d->chain != NULL)
+			ew_buf_puts(out, d->chain);
+		if (d->file != NULL) {
+			loc_print(out, d->file, d->line, d->first, d->last);
+			ew_buf_puts(out, ": ");
+		}
+		ew_buf_printf(out, "%s: %s\n", sev_word[d->sev], d->msg);
+		if (d->srcline != NULL && d->line > 0) {
+			ew_buf_printf(out, "%s\n", d->srcline);
+			if (d->first > 0)
+				caret_line(out, d->srcline, d->first, d->last);
+		}
+	}
+	if (l->dropped > 0)
+		ew_buf_printf(out, "note: %zu more diagnostics not shown\n",
+		    l->dropped);
+}
+
+void
+ew_diag_format_json(const struct ew_diag_list *l, struct ew_buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const struct ew_diag *d = &l->v[i];
+
+		ew_buf_puts(out, "{\"severity\":");
+		ew_json_str(out, sev_word[d->sev]);
+		ew_buf_puts(out, ",\"file\":");
+		if (d->file != NULL)
+			ew_json_str(out, d->file);
+		else
+			ew_buf_puts(out, "null");
+		ew_buf_printf(out, ",\"line\":%u,\"first\":%u,\"last\":%u",
+		    d->line, d->first, d->last > d->first ? d->last : d->first);
+		ew_buf_puts(out, ",\"message\":");
+		ew_json_str(out, d->msg);
+		ew_buf_puts(out, "}\n");
+	}
+}
+
+struct ew_src *
+ew_src_new(const char *name, const char *text, size_t len)
+{
+	struct ew_src *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->name = strdup(name);
+	s->text = text != NULL ? ew_strndup(text, len) : NULL;
+	s->len = len;
+	if (s->name == NULL || (text != NULL && s->text == NULL)) {
+		ew_src_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+ew_src_free(struct ew_src *s)
+{
+	if (s == NULL)
+		return;
+	free(s->name);
+	free(s->text);
+	free(s);
+}

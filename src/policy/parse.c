@@ -1,0 +1,1863 @@
+/*
+ * parse.c - reading a policy file into its source form (policy_int.h).
+ *
+ * The file is read line by line.  The first word of a line decides what
+ * it is:
+ *
+ *	NAME = PORTS ...		a named port set
+ *	table <NAME> file "PATH"	an address table from a file
+ *	table <NAME> { ADDR, ... }	an inline address table
+ *	include "PATH"			another policy file, in place
+ *	[opt] accept|reject|accept6|reject6 PATTERN [annotations]
+ *					one rule, as in a descriptor
+ *	<torrc option> VALUE		ExitPolicy, IPv6Exit, ... read with
+ *					torrc's own rules (comments,
+ *					quoting, '\' continuation)
+ *
+ * Every error is recorded with its location and parsing goes on with the
+ * next line, so one run reports them all; the caller gets a policy only
+ * when there was none.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/diag.h"
+#include "lib/tm.h"
+#include "policy/policy_int.h"
+
+/* Largest policy or table file read (a 1M-entry table is ~20 MB). */
+#define EW_MAX_FILE (256u << 20)
+#define EW_MAX_INCLUDE_DEPTH 16
+
+struct pstate {
+	struct ew_policy *p;
+	struct ew_diag_list *d;
+	unsigned flags;
+	int depth;
+	/* the line being read */
+	const struct ew_src *src;
+	unsigned lineno;
+	const char *line; /* start of the physical line */
+};
+
+static const char *const kw_word[] = { "accept", "reject", "accept6",
+	"reject6" };
+
+static const char *const opt_name[EW_OPT_NBOOL] = {
+	[EW_OPT_EXITRELAY] = "ExitRelay",
+	[EW_OPT_IPV6EXIT] = "IPv6Exit",
+	[EW_OPT_REJECTPRIVATE] = "ExitPolicyRejectPrivate",
+	[EW_OPT_REJECTLOCAL] = "ExitPolicyRejectLocalInterfaces",
+	[EW_OPT_REDUCED] = "ReducedExitPolicy",
+	[EW_OPT_BRIDGE] = "BridgeRelay",
+};
+
+static const int opt_default[EW_OPT_NBOOL] = {
+	[EW_OPT_EXITRELAY] = -1,
+	[EW_OPT_IPV6EXIT] = 0,
+	[EW_OPT_REJECTPRIVATE] = 1,
+	[EW_OPT_REJECTLOCAL] = 0,
+	[EW_OPT_REDUCED] = 0,
+	[EW_OPT_BRIDGE] = 0,
+};
+
+static const char *const obind_name[EW_OBIND_N] = {
+	[EW_OBIND_EXIT] = "OutboundBindAddressExit",
+	[EW_OBIND_OR] = "OutboundBindAddressOR",
+	[EW_OBIND_PT] = "OutboundBindAddressPT",
+	[EW_OBIND_ANY] = "OutboundBindAddress",
+};
+
+/* Built-in port sets; a file may redefine each once. */
+static const struct {
+	const char *name, *ports;
+} builtin_sets[] = {
+	{ "irc", "194,529,994,6660-7000" },
+	{ "smtp", "25,465,587" },
+	{ "ssh", "22" },
+	{ "telnet", "23" },
+	{ "smb", "135-139,445" },
+	{ "nntp", "119,563" },
+	{ "bittorrent", "6881-6999" },
+	{ "web", "80,443" },
+};
+
+const char *ew_policy_kw_word(int kw);
+const char *ew_policy_opt_name(int opt);
+const char *ew_policy_obind_name(int kind);
+
+const char *
+ew_policy_kw_word(int kw)
+{
+	return kw_word[kw];
+}
+
+const char *
+ew_policy_opt_name(int opt)
+{
+	return opt_name[opt];
+}
+
+const char *
+ew_policy_obind_name(int kind)
+{
+	return obind_name[kind];
+}
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+	    c == '\f';
+}
+
+static int
+is_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+/* Record a diagnostic at columns [b, e) of the current line. */
+static void
+diag_at(struct pstate *ps, enum ew_sev sev, const char *b, const char *e,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+diag_at(struct pstate *ps, enum ew_sev sev, const char *b, const char *e,
+    const char *fmt, ...)
+{
+	struct ew_loc loc;
+	struct ew_buf msg = EW_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ew_buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	loc.src = ps->src;
+	loc.line = ps->lineno;
+	loc.first = b != NULL ? (unsigned)(b - ps->line) + 1 : 0;
+	loc.last = b != NULL ? (unsigned)((e > b ? e - 1 : b) - ps->line) + 1 :
+			       0;
+	ew_diag_add(ps->d, sev, &loc, "%s", ew_buf_str(&msg));
+	ew_buf_free(&msg);
+}
+
+#define ERR(ps, b, e, ...) diag_at(ps, EW_SEV_ERROR, b, e, __VA_ARGS__)
+#define WARN(ps, b, e, ...) diag_at(ps, EW_SEV_WARNING, b, e, __VA_ARGS__)
+
+static void
+oom(struct pstate *ps)
+{
+	ew_diag_add(ps->d, EW_SEV_ERROR, NULL, "out of memory");
+}
+
+static void *
+grow(void *v, size_t *cap, size_t n, size_t size)
+{
+	size_t nc;
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	nc = *cap ? *cap * 2 : 16;
+	if (nc > SIZE_MAX / size)
+		return NULL;
+	nv = realloc(v, nc * size);
+	if (nv != NULL)
+		*cap = nc;
+	return nv;
+}
+
+/* ---- sources ---------------------------------------------------------- */
+
+static struct ew_src *
+add_src(struct pstate *ps, const char *name, const char *text, size_t len)
+{
+	struct ew_policy *p = ps->p;
+	struct ew_src **nv, *s;
+
+	nv = realloc(p->srcs, (p->nsrcs + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return NULL;
+	p->srcs = nv;
+	s = ew_src_new(name, text, len);
+	if (s == NULL)
+		return NULL;
+	p->srcs[p->nsrcs++] = s;
+	return s;
+}
+
+/* Read a whole file; NULL with errno set on failure. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	ssize_t r;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		errno = EISDIR;
+		return NULL;
+	}
+	if (st.st_size > (off_t)EW_MAX_FILE) {
+		close(fd);
+		errno = EFBIG;
+		return NULL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (got < (size_t)st.st_size) {
+		r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+/* A path relative to the directory of the file that names it. */
+static char *
+rel_path(const struct ew_src *from, const char *path)
+{
+	const char *slash;
+	struct ew_buf b = EW_BUF_INIT;
+
+	if (path[0] == '/' || from == NULL ||
+	    (slash = strrchr(from->name, '/')) == NULL)
+		return strdup(path);
+	ew_buf_add(&b, from->name, (size_t)(slash - from->name) + 1);
+	ew_buf_puts(&b, path);
+	return ew_buf_detach(&b);
+}
+
+/* ---- small lexing helpers --------------------------------------------- */
+
+static const char *
+skip_blank(const char *s, const char *e)
+{
+	while (s < e && (*s == ' ' || *s == '\t' || *s == '\r'))
+		s++;
+	return s;
+}
+
+/*
+ * A double-quoted string at s: on success *out is the unescaped text
+ * (\" and \\ are the escapes) and the return value points after the
+ * closing quote; NULL on error (message recorded).
+ */
+static const char *
+read_quoted(struct pstate *ps, const char *s, const char *e, char **out)
+{
+	struct ew_buf b = EW_BUF_INIT;
+	const char *q = s + 1;
+
+	while (q < e && *q != '"') {
+		if (*q == '\\' && q + 1 < e && (q[1] == '"' || q[1] == '\\'))
+			q++;
+		ew_buf_putc(&b, *q++);
+	}
+	if (q >= e) {
+		ERR(ps, s, e, "unterminated string");
+		ew_buf_free(&b);
+		return NULL;
+	}
+	*out = ew_buf_detach(&b);
+	if (*out == NULL) {
+		oom(ps);
+		return NULL;
+	}
+	return q + 1;
+}
+
+/* A word: up to blank, '#', ',' or end.  Returns its end. */
+static const char *
+word_end(const char *s, const char *e)
+{
+	while (s < e && !is_space(*s) && *s != '#')
+		s++;
+	return s;
+}
+
+/* ---- port sets -------------------------------------------------------- */
+
+static int
+find_set(const struct ew_policy *p, const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsets; i++) {
+		if (strlen(p->sets[i].name) == n &&
+		    memcmp(p->sets[i].name, name, n) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int
+find_table(const struct ew_policy *p, const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < p->ntables; i++) {
+		if (strlen(p->tables[i].name) == n &&
+		    memcmp(p->tables[i].name, name, n) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int
+range_cmp(const void *a, const void *b)
+{
+	const struct ew_range *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->hi < y->hi ? -1 : x->hi > y->hi;
+}
+
+/* Sort and merge overlapping or adjacent ranges in place. */
+static size_t
+ranges_normalize(struct ew_range *r, size_t n)
+{
+	size_t i, o = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(r, n, sizeof(*r), range_cmp);
+	for (i = 1; i < n; i++) {
+		if ((unsigned)r[i].lo <= (unsigned)r[o].hi + 1) {
+			if (r[i].hi > r[o].hi)
+				r[o].hi = r[i].hi;
+		} else {
+			r[++o] = r[i];
+		}
+	}
+	return o + 1;
+}
+
+/* A strict port: digits only, 1-65535. */
+static int
+strict_port(const char *s, const char *e, uint16_t *out)
+{
+	unsigned v = 0;
+
+	if (s == e || e - s > 5)
+		return -1;
+	for (; s < e; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/*
+ * Parse a port list "6660-7000, 6697 $other" (commas and/or blanks)
+ * from [s, e).  Returns 0 and the normalised ranges, or -1 (reported).
+ */
+static int
+parse_portlist(struct pstate *ps, const char *s, const char *e,
+    struct ew_range **out, size_t *nout)
+{
+	struct ew_range *r = NULL;
+	size_t n = 0, cap = 0;
+	int bad = 0;
+
+	while (s < e) {
+		const char *t, *dash;
+		uint16_t lo, hi;
+
+		while (s < e && (is_space(*s) || *s == ','))
+			s++;
+		if (s >= e)
+			break;
+		for (t = s; t < e && !is_space(*t) && *t != ','; t++)
+			;
+		if (*s == '$') {
+			int k = find_set(ps->p, s + 1, (size_t)(t - s - 1));
+
+			if (k < 0) {
+				ERR(ps, s, t, "unknown port set '%.*s'",
+				    (int)(t - s - 1), s + 1);
+				bad = 1;
+			} else {
+				const struct ew_portset *ss = &ps->p->sets[k];
+				size_t i;
+
+				for (i = 0; i < ss->n; i++) {
+					struct ew_range *nr =
+					    grow(r, &cap, n, sizeof(*r));
+					if (nr == NULL) {
+						free(r);
+						oom(ps);
+						return -1;
+					}
+					r = nr;
+					r[n++] = ss->r[i];
+				}
+			}
+			s = t;
+			continue;
+		}
+		dash = memchr(s, '-', (size_t)(t - s));
+		if (dash == NULL) {
+			if (strict_port(s, t, &lo) < 0)
+				goto badport;
+			hi = lo;
+		} else {
+			if (strict_port(s, dash, &lo) < 0 ||
+			    strict_port(dash + 1, t, &hi) < 0)
+				goto badport;
+			if (lo > hi) {
+				ERR(ps, s, t, "port range '%.*s' is reversed",
+				    (int)(t - s), s);
+				bad = 1;
+				s = t;
+				continue;
+			}
+		}
+		{
+			struct ew_range *nr = grow(r, &cap, n, sizeof(*r));
+
+			if (nr == NULL) {
+				free(r);
+				oom(ps);
+				return -1;
+			}
+			r = nr;
+			r[n].lo = lo;
+			r[n].hi = hi;
+			n++;
+		}
+		s = t;
+		continue;
+badport:
+		ERR(ps, s, t,
+		    "malformed port '%.*s' (a number 1-65535, a range N-M, or "
+		    "$set)",
+		    (int)(t - s), s);
+		bad = 1;
+		s = t;
+	}
+	if (bad) {
+		free(r);
+		return -1;
+	}
+	*out = r;
+	*nout = ranges_normalize(r, n);
+	return 0;
+}
+
+static int
+add_set(struct ew_policy *p, const char *name, size_t nlen,
+    struct ew_range *r, size_t n, const struct ew_loc *loc, int builtin)
+{
+	struct ew_portset *nv, *s;
+
+	nv = realloc(p->sets, (p->nsets + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return -1;
+	p->sets = nv;
+	s = &p->sets[p->nsets];
+	memset(s, 0, sizeof(*s));
+	s->name = ew_strndup(name, nlen);
+	if (s->name == NULL)
+		return -1;
+	s->r = r;
+	s->n = n;
+	if (loc != NULL)
+		s->loc = *loc;
+	s->builtin = builtin;
+	p->nsets++;
+	return 0;
+}
+
+static void
+parse_setdef(struct pstate *ps, const char *s, const char *eq,
+    const char *e)
+{
+	const char *ne = s;
+	struct ew_range *r;
+	size_t n;
+	int k;
+	struct ew_loc loc;
+
+	while (ne < eq && is_name_char(*ne))
+		ne++;
+	k = find_set(ps->p, s, (size_t)(ne - s));
+	if (k >= 0 && !ps->p->sets[k].builtin) {
+		const struct ew_portset *old = &ps->p->sets[k];
+
+		ERR(ps, s, ne, "port set '%.*s' is already defined",
+		    (int)(ne - s), s);
+		if (old->loc.src != NULL)
+			ew_diag_add(ps->d, EW_SEV_NOTE, &old->loc,
+			    "'%s' was defined here", old->name);
+		return;
+	}
+	if (parse_portlist(ps, eq + 1, e, &r, &n) < 0)
+		return;
+	if (n == 0) {
+		ERR(ps, s, e, "port set '%.*s' is empty", (int)(ne - s), s);
+		free(r);
+		return;
+	}
+	loc.src = ps->src;
+	loc.line = ps->lineno;
+	loc.first = (unsigned)(s - ps->line) + 1;
+	loc.last = (unsigned)(ne - ps->line);
+	if (k >= 0) {
+		/* A user definition replaces the built-in of that name. */
+		struct ew_portset *old = &ps->p->sets[k];
+
+		free(old->r);
+		old->r = r;
+		old->n = n;
+		old->loc = loc;
+		old->builtin = 0;
+		return;
+	}
+	if (add_set(ps->p, s, (size_t)(ne - s), r, n, &loc, 0) < 0) {
+		free(r);
+		oom(ps);
+	}
+}
+
+/* ---- tables ----------------------------------------------------------- */
+
+/*
+ * One table entry: an address with an optional /mask, read with tor's
+ * own address and mask rules (so an entry means in a table what it would
+ * mean in a rule), but no wildcard and no ports.
+ */
+static int
+parse_entry(const char *s, size_t n, struct ew_tentry *out,
+    struct ew_pat_err *err)
+{
+	struct ew_pat pat;
+	const char *slash;
+	size_t an;
+	int any;
+	char tmp[EW_ADDR_STRLEN + 2];
+
+	memset(&pat, 0, sizeof(pat));
+	slash = memchr(s, '/', n);
+	an = slash != NULL ? (size_t)(slash - s) : n;
+	if (an >= 2 && s[0] == '[' && s[an - 1] == ']') {
+		s++;
+		an -= 2;
+		n -= 1;
+		if (slash != NULL)
+			n -= 1;
+		else
+			n = an;
+	}
+	if (an == 0 || an >= sizeof(tmp)) {
+		err->msg = NULL;
+		snprintf(err->detail, sizeof(err->detail),
+		    "malformed address '%.*s'", (int)(an < 60 ? an : 60), s);
+		err->first = 0;
+		err->last = n ? n - 1 : 0;
+		return -1;
+	}
+	if (ew_pat_addr(s, an, 0, &pat, &any, err) < 0)
+		return -1;
+	if (any) {
+		err->msg = NULL;
+		snprintf(err->detail, sizeof(err->detail),
+		    "a table cannot hold a wildcard ('%.*s')", (int)an, s);
+		err->first = 0;
+		err->last = an - 1;
+		return -1;
+	}
+	if (ew_pat_mask(slash != NULL ? slash + 1 : NULL,
+		slash != NULL ? (size_t)(s + n - slash - 1) : SIZE_MAX, 0, &pat,
+		err) < 0) {
+		if (slash != NULL) {
+			err->first += (size_t)(slash - s) + 1;
+			err->last += (size_t)(slash - s) + 1;
+		}
+		return -1;
+	}
+	out->addr = pat.addr;
+	out->maskbits = pat.maskbits;
+	return 0;
+}
+
+static int
+table_push(struct ew_table *t, size_t *cap, const struct ew_tentry *e)
+{
+	struct ew_tentry *nv = grow(t->e, cap, t->n, sizeof(*nv));
+
+	if (nv == NULL)
+		return -1;
+	t->e = nv;
+	t->e[t->n++] = *e;
+	return 0;
+}
+
+/* Entries of [s, e) separated by commas and blanks, on the current line. */
+static int
+parse_inline_entries(struct pstate *ps, const char *s, const char *e,
+    struct ew_table *t, size_t *cap)
+{
+	int bad = 0;
+
+	while (s < e) {
+		const char *w;
+		struct ew_tentry te;
+		struct ew_pat_err err;
+
+		while (s < e && (is_space(*s) || *s == ','))
+			s++;
+		if (s >= e)
+			break;
+		for (w = s; w < e && !is_space(*w) && *w != ','; w++)
+			;
+		if (parse_entry(s, (size_t)(w - s), &te, &err) < 0) {
+			ERR(ps, s + err.first, s + err.last + 1, "%s",
+			    err.msg ? err.msg : err.detail);
+			bad = 1;
+		} else if (table_push(t, cap, &te) < 0) {
+			oom(ps);
+			return -1;
+		}
+		s = w;
+	}
+	return bad ? -1 : 0;
+}
+
+/* A table file: one entry per line, '#' comments, blank lines. */
+static int
+load_table_file(struct pstate *ps, const char *path, struct ew_table *t,
+    const char *ab, const char *ae)
+{
+	struct pstate sub = *ps;
+	struct ew_src *src;
+	char *text;
+	size_t len, cap = 0;
+	const char *s, *e, *eol;
+	int bad = 0;
+
+	if (ps->flags & EW_PARSE_NO_INCLUDE) {
+		ERR(ps, ab, ae, "table files are not allowed here");
+		return -1;
+	}
+	text = slurp(path, &len);
+	if (text == NULL) {
+		ERR(ps, ab, ae, "cannot read table file '%s': %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	src = add_src(ps, path, text, len);
+	free(text);
+	if (src == NULL) {
+		oom(ps);
+		return -1;
+	}
+	src->parent = ps->src;
+	src->pline = ps->lineno;
+	src->pfirst = (unsigned)(ab - ps->line) + 1;
+	src->plast = (unsigned)(ae - ps->line);
+	sub.src = src;
+	sub.lineno = 0;
+	s = src->text;
+	e = src->text + src->len;
+	if (memchr(s, '\0', len) != NULL) {
+		ERR(ps, ab, ae, "table file '%s' contains a NUL byte", path);
+		return -1;
+	}
+	while (s < e) {
+		const char *w, *we;
+		struct ew_tentry te;
+		struct ew_pat_err err;
+
+		eol = memchr(s, '\n', (size_t)(e - s));
+		if (eol == NULL)
+			eol = e;
+		sub.lineno++;
+		sub.line = s;
+		w = skip_blank(s, eol);
+		we = w;
+		while (we < eol && !is_space(*we) && *we != '#')
+			we++;
+		if (we > w) {
+			const char *rest = skip_blank(we, eol);
+
+			if (rest < eol && *rest != '#') {
+				ERR(&sub, rest, eol,
+				    "one address per line, found '%.*s' after "
+				    "it",
+				    (int)(word_end(rest, eol) - rest), rest);
+				bad = 1;
+			} else if (parse_entry(w, (size_t)(we - w), &te,
+				       &err) < 0) {
+				ERR(&sub, w + err.first, w + err.last + 1,
+				    "%s", err.msg ? err.msg : err.detail);
+				bad = 1;
+			} else if (table_push(t, &cap, &te) < 0) {
+				oom(ps);
+				return -1;
+			}
+			if (ps->d->nerr > EW_DIAG_MAX_ERRORS)
+				return -1;
+		}
+		s = eol < e ? eol + 1 : e;
+	}
+	return bad ? -1 : 0;
+}
+
+static void
+parse_table(struct pstate *ps, const char *s, const char *e)
+{
+	const char *nb, *ne, *q;
+	struct ew_table t;
+	struct ew_table *nv;
+	size_t cap = 0;
+	int r;
+
+	memset(&t, 0, sizeof(t));
+	s = skip_blank(s, e);
+	if (s >= e || *s != '<') {
+		ERR(ps, s, word_end(s, e),
+		    "expected a table name in angle brackets, as <name>");
+		return;
+	}
+	nb = s + 1;
+	for (ne = nb; ne < e && is_name_char(*ne); ne++)
+		;
+	if (ne == nb || ne >= e || *ne != '>') {
+		ERR(ps, s, word_end(s, e), "malformed table name '%.*s'",
+		    (int)(word_end(s, e) - s), s);
+		return;
+	}
+	if (find_table(ps->p, nb, (size_t)(ne - nb)) >= 0) {
+		ERR(ps, s, ne + 1, "table <%.*s> is already defined",
+		    (int)(ne - nb), nb);
+		return;
+	}
+	t.loc.src = ps->src;
+	t.loc.line = ps->lineno;
+	t.loc.first = (unsigned)(s - ps->line) + 1;
+	t.loc.last = (unsigned)(ne - ps->line) + 1;
+	q = skip_blank(ne + 1, e);
+	if (q < e && *q == '{') {
+		const char *close = memchr(q, '}', (size_t)(e - q));
+		const char *after;
+
+		if (close == NULL) {
+			ERR(ps, q, e, "missing '}' (an inline table ends on "
+				      "its line)");
+			return;
+		}
+		r = parse_inline_entries(ps, q + 1, close, &t, &cap);
+		after = skip_blank(close + 1, e);
+		if (after < e && *after != '#') {
+			ERR(ps, after, e, "unexpected '%.*s' after the table",
+			    (int)(word_end(after, e) - after), after);
+			r = -1;
+		}
+	} else if (e - q >= 4 && memcmp(q, "file", 4) == 0 &&
+	    (q + 4 == e || is_space(q[4]))) {
+		const char *ps0 = skip_blank(q + 4, e), *after;
+		char *path = NULL, *full;
+
+		if (ps0 >= e || *ps0 != '"') {
+			ERR(ps, ps0, word_end(ps0, e),
+			    "expected a quoted file name after 'file'");
+			return;
+		}
+		after = read_quoted(ps, ps0, e, &path);
+		if (after == NULL)
+			return;
+		full = rel_path(ps->src, path);
+		free(path);
+		if (full == NULL) {
+			oom(ps);
+			return;
+		}
+		t.path = full;
+		r = load_table_file(ps, full, &t, ps0, after);
+		after = skip_blank(after, e);
+		if (after < e && *after != '#') {
+			ERR(ps, after, e, "unexpected '%.*s' after the table",
+			    (int)(word_end(after, e) - after), after);
+			r = -1;
+		}
+	} else {
+		ERR(ps, q, word_end(q, e),
+		    "expected 'file \"PATH\"' or '{ ADDRESS, ... }' after the "
+		    "table name");
+		return;
+	}
+	if (r < 0) {
+		free(t.e);
+		free(t.path);
+		return;
+	}
+	t.name = ew_strndup(nb, (size_t)(ne - nb));
+	nv = realloc(ps->p->tables, (ps->p->ntables + 1) * sizeof(*nv));
+	if (t.name == NULL || nv == NULL) {
+		free(t.name);
+		free(t.e);
+		free(t.path);
+		if (nv != NULL)
+			ps->p->tables = nv;
+		oom(ps);
+		return;
+	}
+	ps->p->tables = nv;
+	ps->p->tables[ps->p->ntables++] = t;
+}
+
+/* ---- rules ------------------------------------------------------------ */
+
+static struct ew_rule *
+new_rule(struct pstate *ps)
+{
+	struct ew_policy *p = ps->p;
+	struct ew_rule *nv, *r;
+
+	nv = grow(p->rules, &p->caprules, p->nrules, sizeof(*nv));
+	if (nv == NULL) {
+		oom(ps);
+		return NULL;
+	}
+	p->rules = nv;
+	r = &p->rules[p->nrules];
+	memset(r, 0, sizeof(*r));
+	r->table = -1;
+	r->portset = -1;
+	r->expires = EW_NEVER;
+	return r;
+}
+
+static int
+keyword(const char *s, size_t n)
+{
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		if (strlen(kw_word[k]) == n && memcmp(s, kw_word[k], n) == 0)
+			return k;
+	}
+	return -1;
+}
+
+static int
+is_v6kw(int kw)
+{
+	return kw == EW_KW_ACCEPT6 || kw == EW_KW_REJECT6;
+}
+
+/* The accept6/reject6 with IPv4 check of tor's item parser. */
+static void
+check_v6kw(struct pstate *ps, struct ew_rule *r, const char *b, const char *e)
+{
+	if (!is_v6kw(r->kw) || r->table >= 0)
+		return;
+	if (r->pat.is_private || r->pat.addr.family != EW_AF_INET6) {
+		r->ignored = 1;
+		WARN(ps, b, e,
+		    "%s with %s '%.*s' is ignored (tor drops it; use %s)",
+		    kw_word[r->kw],
+		    r->pat.is_private ? "'private'" : "IPv4 address",
+		    (int)(e - b), b, r->kw == EW_KW_ACCEPT6 ? "accept" : "reject");
+	}
+}
+
+/*
+ * The pattern of a bare rule, which may use a table for its address and
+ * a port set for its ports.  Fills r; returns -1 on error (reported).
+ */
+static int
+parse_ext_pattern(struct pstate *ps, struct ew_rule *r, const char *s,
+    const char *e)
+{
+	struct ew_pat_err err;
+	const char *ports = NULL;
+	size_t n = (size_t)(e - s);
+
+	if (*s == '<') {
+		const char *ne = s + 1;
+		int k;
+
+		while (ne < e && is_name_char(*ne))
+			ne++;
+		if (ne >= e || *ne != '>' || ne == s + 1) {
+			ERR(ps, s, e, "malformed table reference '%.*s'",
+			    (int)n, s);
+			return -1;
+		}
+		k = find_table(ps->p, s + 1, (size_t)(ne - s - 1));
+		if (k < 0) {
+			ERR(ps, s, ne + 1, "unknown table <%.*s>",
+			    (int)(ne - s - 1), s + 1);
+			return -1;
+		}
+		r->table = k;
+		if (ne + 1 < e) {
+			if (ne[1] != ':') {
+				ERR(ps, ne + 1, e,
+				    "expected ':' and ports after the table, "
+				    "found '%.*s'",
+				    (int)(e - ne - 1), ne + 1);
+				return -1;
+			}
+			ports = ne + 2;
+		}
+		r->pat.pmin = 1;
+		r->pat.pmax = 65535;
+		if (is_v6kw(r->kw)) {
+			const struct ew_table *t = &ps->p->tables[k];
+			size_t i, n4 = 0;
+
+			for (i = 0; i < t->n; i++)
+				n4 += t->e[i].addr.family == EW_AF_INET;
+			if (n4 > 0)
+				WARN(ps, s, ne + 1,
+				    "%zu IPv4 entries of <%s> are ignored by "
+				    "%s (tor drops them)",
+				    n4, t->name, kw_word[r->kw]);
+		}
+	} else {
+		const char *dollar = memchr(s, '$', n);
+
+		if (dollar == NULL) {
+			if (ew_pat_parse(s, n, is_v6kw(r->kw), &r->pat,
+				&err) < 0) {
+				ERR(ps, s + err.first, s + err.last + 1, "%s",
+				    err.msg ? err.msg : err.detail);
+				return -1;
+			}
+			return 0;
+		}
+		if (dollar == s || dollar[-1] != ':') {
+			ERR(ps, dollar, e, "a port set ('$name') must follow "
+					   "':'");
+			return -1;
+		}
+		/* Everything before ":$name" is an ordinary address. */
+		{
+			struct ew_pat_parts pp;
+			int any;
+			size_t an = (size_t)(dollar - 1 - s);
+
+			if (an >= 7 && memcmp(s, "private", 7) == 0) {
+				if (an != 7) {
+					ERR(ps, s, dollar - 1,
+					    "malformed 'private'");
+					return -1;
+				}
+				r->pat.is_private = 1;
+			} else {
+				if (ew_pat_split(s, an, &pp, &err) < 0 ||
+				    ew_pat_addr(s + pp.a_off, pp.a_len,
+					is_v6kw(r->kw), &r->pat, &any,
+					&err) < 0) {
+					ERR(ps, s + err.first, s + err.last + 1,
+					    "%s", err.msg ? err.msg : err.detail);
+					return -1;
+				}
+				if (pp.p_len != SIZE_MAX) {
+					ERR(ps, s + pp.p_off - 1, dollar - 1,
+					    "malformed address before the port "
+					    "set");
+					return -1;
+				}
+				if (ew_pat_mask(s + pp.m_off, pp.m_len, any,
+					&r->pat, &err) < 0) {
+					ERR(ps, s + pp.m_off + err.first,
+					    s + pp.m_off + err.last + 1, "%s",
+					    err.msg ? err.msg : err.detail);
+					return -1;
+				}
+			}
+		}
+		ports = dollar;
+	}
+	if (ports != NULL) {
+		if (ports < e && *ports == '$') {
+			int k = find_set(ps->p, ports + 1,
+			    (size_t)(e - ports - 1));
+
+			if (k < 0) {
+				ERR(ps, ports, e, "unknown port set '%.*s'",
+				    (int)(e - ports - 1), ports + 1);
+				return -1;
+			}
+			r->portset = k;
+		} else if (ew_pat_ports(ports, (size_t)(e - ports),
+			       &r->pat.pmin, &r->pat.pmax, &err) < 0) {
+			ERR(ps, ports + err.first, ports + err.last + 1, "%s",
+			    err.msg ? err.msg : err.detail);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Annotations after a bare rule's pattern. */
+static int
+parse_annotations(struct pstate *ps, struct ew_rule *r, const char *s,
+    const char *e)
+{
+	int bad = 0;
+
+	for (;;) {
+		const char *w, *we, *v, *ve;
+		char *val = NULL;
+
+		s = skip_blank(s, e);
+		if (s >= e || *s == '#')
+			break;
+		w = s;
+		we = word_end(w, e);
+		v = skip_blank(we, e);
+		if ((we - w == 6 && memcmp(w, "reason", 6) == 0) ||
+		    (we - w == 6 && memcmp(w, "ticket", 6) == 0)) {
+			char **slot = w[0] == 'r' ? &r->reason : &r->ticket;
+
+			if (v >= e || *v == '#') {
+				ERR(ps, w, we, "'%.*s' needs a value",
+				    (int)(we - w), w);
+				return -1;
+			}
+			if (*v == '"') {
+				ve = read_quoted(ps, v, e, &val);
+				if (ve == NULL)
+					return -1;
+			} else {
+				ve = word_end(v, e);
+				val = ew_strndup(v, (size_t)(ve - v));
+				if (val == NULL) {
+					oom(ps);
+					return -1;
+				}
+			}
+			if (*slot != NULL) {
+				ERR(ps, w, ve, "'%.*s' is given twice",
+				    (int)(we - w), w);
+				free(val);
+				bad = 1;
+			} else if (memchr(val, '\n', strlen(val)) != NULL) {
+				ERR(ps, v, ve, "a %.*s cannot span lines",
+				    (int)(we - w), w);
+				free(val);
+				bad = 1;
+			} else {
+				*slot = val;
+			}
+			s = ve;
+		} else if (we - w == 7 && memcmp(w, "expires", 7) == 0) {
+			int64_t t;
+
+			ve = word_end(v, e);
+			if (v >= ve) {
+				ERR(ps, w, we, "'expires' needs a time");
+				return -1;
+			}
+			if (ew_time_parse(v, (size_t)(ve - v), &t) < 0) {
+				ERR(ps, v, ve,
+				    "malformed time '%.*s' (use "
+				    "YYYY-MM-DD[THH:MM[:SS]Z])",
+				    (int)(ve - v), v);
+				bad = 1;
+			} else if (r->expires != EW_NEVER) {
+				ERR(ps, w, ve, "'expires' is given twice");
+				bad = 1;
+			} else {
+				r->expires = t;
+			}
+			s = ve;
+		} else {
+			ERR(ps, w, we,
+			    "unexpected '%.*s' after the rule (a rule has one "
+			    "pattern; annotations are reason, ticket, expires)",
+			    (int)(we - w), w);
+			return -1;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+static void
+free_rule(struct ew_rule *r)
+{
+	free(r->text);
+	free(r->reason);
+	free(r->ticket);
+}
+
+/* A bare rule line; s points at the keyword (after any "opt"). */
+static void
+parse_bare_rule(struct pstate *ps, int kw, const char *kb, const char *ke,
+    const char *e)
+{
+	struct ew_rule *r;
+	const char *pb, *pe;
+
+	pb = skip_blank(ke, e);
+	if (pb >= e || *pb == '#') {
+		ERR(ps, kb, ke, "'%s' needs an address pattern, as in "
+				"'%s *:80'",
+		    kw_word[kw], kw_word[kw]);
+		return;
+	}
+	pe = word_end(pb, e);
+	r = new_rule(ps);
+	if (r == NULL)
+		return;
+	r->kw = (uint8_t)kw;
+	r->group = ps->p->ngroups++;
+	r->loc.src = ps->src;
+	r->loc.line = ps->lineno;
+	r->loc.first = (unsigned)(kb - ps->line) + 1;
+	r->loc.last = (unsigned)(pe - ps->line);
+	if (parse_ext_pattern(ps, r, pb, pe) < 0 ||
+	    parse_annotations(ps, r, pe, e) < 0) {
+		free_rule(r);
+		return;
+	}
+	{
+		struct ew_buf t = EW_BUF_INIT;
+
+		ew_buf_printf(&t, "%s %.*s", kw_word[kw], (int)(pe - pb), pb);
+		r->text = ew_buf_detach(&t);
+	}
+	if (r->text == NULL) {
+		free_rule(r);
+		oom(ps);
+		return;
+	}
+	check_v6kw(ps, r, pb, pe);
+	ps->p->nrules++;
+}
+
+/* ---- torrc option lines ----------------------------------------------- */
+
+/*
+ * The value of a torrc line as tor's parse_config_line_from_str_verbose
+ * reads it, starting after the key.  *end is set to where the next line
+ * starts, *lines_used to the physical lines consumed.  *direct is set when
+ * the value is a plain substring of the source (at *vb), so columns map.
+ */
+static char *
+torrc_value(struct pstate *ps, const char *s, const char *fe,
+    const char **end, unsigned *lines_used, const char **vb, int *direct)
+{
+	const char *p = s, *val, *cp;
+	int cont = 0;
+	char *out;
+
+	*lines_used = 1;
+	while (p < fe && (*p == ' ' || *p == '\t'))
+		p++;
+	val = p;
+	*vb = val;
+	*direct = 1;
+	if (p < fe && *p == '"') {
+		/* A quoted value: C-like escapes, nothing but a comment
+		 * after it. */
+		struct ew_buf b = EW_BUF_INIT;
+
+		p++;
+		while (p < fe && *p != '"' && *p != '\n') {
+			if (*p == '\\' && p + 1 < fe) {
+				p++;
+				switch (*p) {
+				case 'n':
+					ew_buf_putc(&b, '\n');
+					break;
+				case 't':
+					ew_buf_putc(&b, '\t');
+					break;
+				case 'r':
+					ew_buf_putc(&b, '\r');
+					break;
+				case '"':
+				case '\\':
+				case '\'':
+					ew_buf_putc(&b, *p);
+					break;
+				default:
+					ew_buf_free(&b);
+					ERR(ps, p - 1, p + 1,
+					    "unsupported escape in quoted "
+					    "value");
+					goto skipline;
+				}
+				p++;
+			} else {
+				ew_buf_putc(&b, *p++);
+			}
+		}
+		if (p >= fe || *p != '"') {
+			ew_buf_free(&b);
+			ERR(ps, val, p, "unterminated quoted value");
+			goto skipline;
+		}
+		p++;
+		while (p < fe && (*p == ' ' || *p == '\t' || *p == '\r'))
+			p++;
+		if (p < fe && *p != '\n' && *p != '#') {
+			ew_buf_free(&b);
+			ERR(ps, p, word_end(p, fe),
+			    "excess data after the quoted value");
+			goto skipline;
+		}
+		while (p < fe && *p != '\n')
+			p++;
+		*end = p < fe ? p + 1 : fe;
+		*direct = 0;
+		out = ew_buf_detach(&b);
+		if (out == NULL)
+			oom(ps);
+		return out;
+	}
+	while (p < fe && *p != '\n' && (*p != '#' || cont)) {
+		if (*p == '\\' && p + 1 < fe && p[1] == '\n') {
+			cont = 1;
+			p += 2;
+			(*lines_used)++;
+		} else if (*p == '#') {
+			while (p < fe && *p != '\n')
+				p++;
+			if (p < fe) {
+				p++;
+				(*lines_used)++;
+			}
+		} else {
+			p++;
+		}
+	}
+	cp = p;
+	if (p < fe && *p == '\n')
+		p++;
+	*end = p;
+	while (cp > val && is_space(cp[-1]))
+		cp--;
+	if (!cont)
+		return ew_strndup(val, (size_t)(cp - val));
+	*direct = 0;
+	{
+		struct ew_buf b = EW_BUF_INIT;
+		const char *q = val;
+
+		while (q < cp) {
+			if (*q == '#') {
+				while (q < cp && *q != '\n')
+					q++;
+				if (q < cp)
+					q++;
+			} else if (q + 1 < cp && q[0] == '\\' && q[1] == '\n') {
+				q += 2;
+			} else {
+				ew_buf_putc(&b, *q++);
+			}
+		}
+		out = ew_buf_detach(&b);
+		if (out == NULL)
+			oom(ps);
+		return out;
+	}
+skipline:
+	while (p < fe && *p != '\n')
+		p++;
+	*end = p < fe ? p + 1 : fe;
+	return NULL;
+}
+
+/*
+ * One comma piece of an ExitPolicy value, tokenized as tor's
+ * get_next_token does: optional "opt", a case-sensitive keyword, and
+ * exactly one argument.
+ */
+static void
+parse_piece(struct pstate *ps, const char *s, const char *e, const char *lb,
+    const char *le, unsigned group)
+{
+	const char *w, *we, *a, *ae, *more;
+	struct ew_rule *r;
+	struct ew_pat_err err;
+	int kw;
+
+	w = s;
+	we = w;
+	while (we < e && !(*we == ' ' || *we == '\t' || *we == '\r' ||
+			     *we == '\n' || *we == '#'))
+		we++;
+	if (we - w == 3 && memcmp(w, "opt", 3) == 0) {
+		w = we;
+		while (w < e && (*w == ' ' || *w == '\t'))
+			w++;
+		we = w;
+		while (we < e && !(*we == ' ' || *we == '\t' || *we == '\r' ||
+				     *we == '\n' || *we == '#'))
+			we++;
+	}
+	kw = keyword(w, (size_t)(we - w));
+	if (kw < 0) {
+		ERR(ps, lb ? lb : NULL, le,
+		    "expected 'accept' or 'reject' (or accept6/reject6), "
+		    "found '%.*s'",
+		    (int)(we - w), w);
+		return;
+	}
+	/* get_token_arguments: split on blanks; '#' ends an argument, and
+	 * after a blank starts a comment. */
+	a = we;
+	while (a < e && (*a == ' ' || *a == '\t'))
+		a++;
+	if (a >= e) {
+		ERR(ps, lb, le, "'%s' needs an address pattern", kw_word[kw]);
+		return;
+	}
+	ae = a;
+	while (ae < e && !(*ae == ' ' || *ae == '\t' || *ae == '\r' ||
+			     *ae == '\n' || *ae == '#'))
+		ae++;
+	more = ae;
+	if (more < e) {
+		if (*more == '#') {
+			/* "x#y": the '#' ends x and y is another argument */
+			more++;
+		} else {
+			while (more < e) {
+				if (*more == ' ' || *more == '\t' ||
+				    *more == '\r' || *more == '\n') {
+					more++;
+				} else if (*more == '#') {
+					while (more < e && *more != '\n')
+						more++;
+				} else {
+					break;
+				}
+			}
+		}
+	}
+	if (more < e) {
+		ERR(ps, lb, le,
+		    "'%.*s' has more than one pattern (separate rules with "
+		    "',')",
+		    (int)(e - s), s);
+		return;
+	}
+	r = new_rule(ps);
+	if (r == NULL)
+		return;
+	r->kw = (uint8_t)kw;
+	r->in_line = 1;
+	r->group = group;
+	r->loc.src = ps->src;
+	r->loc.line = ps->lineno;
+	r->loc.first = lb ? (unsigned)(lb - ps->line) + 1 : 0;
+	r->loc.last = lb ? (unsigned)(le - ps->line) : 0;
+	if (ew_pat_parse(a, (size_t)(ae - a), is_v6kw(kw), &r->pat, &err) < 0) {
+		if (lb != NULL)
+			ERR(ps, lb + (a - s) + err.first,
+			    lb + (a - s) + err.last + 1, "%s",
+			    err.msg ? err.msg : err.detail);
+		else
+			ERR(ps, NULL, NULL, "%s (in '%.*s')",
+			    err.msg ? err.msg : err.detail, (int)(e - s), s);
+		free_rule(r);
+		return;
+	}
+	{
+		struct ew_buf t = EW_BUF_INIT;
+
+		ew_buf_printf(&t, "%s %.*s", kw_word[kw], (int)(ae - a), a);
+		r->text = ew_buf_detach(&t);
+		if (r->text == NULL) {
+			free_rule(r);
+			oom(ps);
+			return;
+		}
+	}
+	check_v6kw(ps, r, lb ? lb + (a - s) : NULL,
+	    lb ? lb + (ae - s) : NULL);
+	ps->p->nrules++;
+}
+
+static void
+parse_exitpolicy(struct pstate *ps, const char *val, const char *vb,
+    int direct)
+{
+	const char *s = val, *e = val + strlen(val);
+	unsigned group = ps->p->ngroups++;
+
+	ps->p->opts.exitpolicy_lines++;
+	while (s <= e) {
+		const char *c = memchr(s, ',', (size_t)(e - s));
+		const char *pe = c != NULL ? c : e, *b = s;
+
+		while (b < pe && is_space(*b))
+			b++;
+		while (pe > b && is_space(pe[-1]))
+			pe--;
+		if (pe > b)
+			parse_piece(ps, b, pe, direct ? vb + (b - val) : NULL,
+			    direct ? vb + (pe - val) : NULL, group);
+		if (c == NULL)
+			break;
+		s = c + 1;
+	}
+}
+
+static int
+parse_bool(const char *v, int autobool)
+{
+	if (strcmp(v, "0") == 0)
+		return 0;
+	if (strcmp(v, "1") == 0)
+		return 1;
+	if (autobool && strcasecmp(v, "auto") == 0)
+		return -1;
+	return -2;
+}
+
+static void
+set_address(struct pstate *ps, struct ew_addr slot[2], const char *key,
+    const char *val, const char *vb, const char *ve)
+{
+	struct ew_addr a;
+	int fi;
+
+	if (!ew_addr_parse(val, &a)) {
+		ERR(ps, vb, ve,
+		    "%s '%s' is not an IP address (exitwarden does not "
+		    "resolve host names)",
+		    key, val);
+		return;
+	}
+	fi = a.family == EW_AF_INET ? 0 : 1;
+	if (slot[fi].family != EW_AF_NONE) {
+		ERR(ps, vb, ve, "more than one IPv%d %s", fi ? 6 : 4, key);
+		return;
+	}
+	slot[fi] = a;
+}
+
+/* A torrc option line.  Returns the start of the next line. */
+static const char *
+parse_option(struct pstate *ps, const char *kb, const char *ke,
+    const char *fe)
+{
+	const char *next, *vb;
+	unsigned used;
+	int direct, k;
+	char *val;
+	size_t klen = (size_t)(ke - kb);
+	unsigned line0 = ps->lineno;
+
+	val = torrc_value(ps, ke, fe, &next, &used, &vb, &direct);
+	if (val == NULL) {
+		ps->lineno += used - 1;
+		return next;
+	}
+	if (klen == 10 && strncasecmp(kb, "ExitPolicy", 10) == 0) {
+		if (val[0] == '\0')
+			WARN(ps, kb, ke, "ExitPolicy has no value; ignored "
+					 "(as tor does)");
+		else
+			parse_exitpolicy(ps, val, vb, direct);
+		goto done;
+	}
+	if (klen == 7 && strncasecmp(kb, "Address", 7) == 0) {
+		if (val[0] != '\0')
+			set_address(ps, ps->p->opts.address, "Address", val,
+			    vb, vb + strlen(val));
+		else
+			memset(ps->p->opts.address, 0,
+			    sizeof(ps->p->opts.address));
+		goto done;
+	}
+	for (k = 0; k < EW_OBIND_N; k++) {
+		if (strlen(obind_name[k]) == klen &&
+		    strncasecmp(kb, obind_name[k], klen) == 0) {
+			if (val[0] != '\0')
+				set_address(ps, ps->p->opts.obind[k],
+				    obind_name[k], val, vb, vb + strlen(val));
+			else
+				memset(ps->p->opts.obind[k], 0,
+				    sizeof(ps->p->opts.obind[k]));
+			goto done;
+		}
+	}
+	for (k = 0; k < EW_OPT_NBOOL; k++) {
+		if (strlen(opt_name[k]) == klen &&
+		    strncasecmp(kb, opt_name[k], klen) == 0) {
+			int v;
+
+			if (val[0] == '\0') {
+				/* torrc: an empty value resets the option */
+				ps->p->opts.v[k] = opt_default[k];
+				ps->p->opts.set &= ~(1u << k);
+				goto done;
+			}
+			v = parse_bool(val, k == EW_OPT_EXITRELAY);
+			if (v == -2) {
+				ERR(ps, vb, direct ? vb + strlen(val) : vb,
+				    "%s takes %s, not '%s'", opt_name[k],
+				    k == EW_OPT_EXITRELAY ? "0, 1 or auto" :
+							    "0 or 1",
+				    val);
+				goto done;
+			}
+			ps->p->opts.v[k] = v;
+			ps->p->opts.set |= 1u << k;
+			goto done;
+		}
+	}
+	ERR(ps, kb, ke, "unknown keyword '%.*s'", (int)klen, kb);
+done:
+	(void)line0;
+	free(val);
+	ps->lineno += used - 1;
+	return next;
+}
+
+/* ---- includes and the line loop --------------------------------------- */
+
+static int parse_text(struct pstate *ps, const struct ew_src *src);
+
+static void
+parse_include(struct pstate *ps, const char *s, const char *e)
+{
+	const char *q = skip_blank(s, e), *after;
+	char *path = NULL, *full;
+	struct ew_src *src;
+	struct pstate sub;
+	char *text;
+	size_t len, i;
+	const struct ew_src *a;
+
+	if (q >= e || *q != '"') {
+		ERR(ps, q, word_end(q, e), "expected a quoted file name after "
+					   "'include'");
+		return;
+	}
+	after = read_quoted(ps, q, e, &path);
+	if (after == NULL)
+		return;
+	if (skip_blank(after, e) < e && *skip_blank(after, e) != '#') {
+		ERR(ps, after, e, "unexpected text after the file name");
+		free(path);
+		return;
+	}
+	if (ps->flags & EW_PARSE_NO_INCLUDE) {
+		ERR(ps, q, after, "include is not allowed here");
+		free(path);
+		return;
+	}
+	full = rel_path(ps->src, path);
+	free(path);
+	if (full == NULL) {
+		oom(ps);
+		return;
+	}
+	for (a = ps->src; a != NULL; a = a->parent) {
+		if (strcmp(a->name, full) == 0) {
+			ERR(ps, q, after, "'%s' includes itself", full);
+			free(full);
+			return;
+		}
+	}
+	if (ps->depth >= EW_MAX_INCLUDE_DEPTH) {
+		ERR(ps, q, after, "includes nested deeper than %d",
+		    EW_MAX_INCLUDE_DEPTH);
+		free(full);
+		return;
+	}
+	text = slurp(full, &len);
+	if (text == NULL) {
+		ERR(ps, q, after, "cannot read '%s': %s", full,
+		    strerror(errno));
+		free(full);
+		return;
+	}
+	src = add_src(ps, full, text, len);
+	free(text);
+	free(full);
+	if (src == NULL) {
+		oom(ps);
+		return;
+	}
+	src->parent = ps->src;
+	src->pline = ps->lineno;
+	src->pfirst = (unsigned)(s - ps->line) - 6;
+	src->plast = (unsigned)(after - ps->line);
+	(void)i;
+	sub = *ps;
+	sub.depth = ps->depth + 1;
+	parse_text(&sub, src);
+}
+
+static int
+parse_text(struct pstate *ps, const struct ew_src *src)
+{
+	const char *s = src->text, *fe = src->text + src->len;
+
+	ps->src = src;
+	ps->lineno = 0;
+	if (memchr(s, '\0', src->len) != NULL) {
+		struct ew_loc loc = { src, 0, 0, 0 };
+
+		ew_diag_add(ps->d, EW_SEV_ERROR, &loc,
+		    "file contains a NUL byte; is it a policy file?");
+		return -1;
+	}
+	while (s < fe) {
+		const char *eol = memchr(s, '\n', (size_t)(fe - s));
+		const char *w, *we, *next;
+
+		if (eol == NULL)
+			eol = fe;
+		ps->lineno++;
+		ps->line = s;
+		next = eol < fe ? eol + 1 : fe;
+		if (ps->d->nerr > EW_DIAG_MAX_ERRORS)
+			break;
+		w = s;
+		while (w < eol && is_space(*w))
+			w++;
+		if (w >= eol || *w == '#') {
+			s = next;
+			continue;
+		}
+		/* NAME = ... defines a port set. */
+		we = w;
+		while (we < eol && is_name_char(*we))
+			we++;
+		if (we > w) {
+			const char *eq = skip_blank(we, eol);
+
+			if (eq < eol && *eq == '=') {
+				const char *ce = eq;
+
+				while (ce < eol && *ce != '#')
+					ce++;
+				if (!((*w >= 'a' && *w <= 'z') ||
+					(*w >= 'A' && *w <= 'Z') || *w == '_'))
+					ERR(ps, w, we,
+					    "a port set name starts with a "
+					    "letter");
+				else
+					parse_setdef(ps, w, eq, ce);
+				s = next;
+				continue;
+			}
+		}
+		we = w;
+		while (we < eol && !is_space(*we) && *we != '#')
+			we++;
+		if (we - w == 3 && memcmp(w, "opt", 3) == 0) {
+			const char *k = skip_blank(we, eol), *ke;
+			int kw;
+
+			ke = word_end(k, eol);
+			kw = keyword(k, (size_t)(ke - k));
+			if (kw < 0)
+				ERR(ps, k, ke,
+				    "expected 'accept' or 'reject' after 'opt'");
+			else
+				parse_bare_rule(ps, kw, k, ke, eol);
+			s = next;
+			continue;
+		}
+		{
+			int kw = keyword(w, (size_t)(we - w));
+
+			if (kw >= 0) {
+				parse_bare_rule(ps, kw, w, we, eol);
+				s = next;
+				continue;
+			}
+		}
+		if (we - w == 5 && memcmp(w, "table", 5) == 0) {
+			parse_table(ps, we, eol);
+			s = next;
+			continue;
+		}
+		if (we - w == 7 && memcmp(w, "include", 7) == 0) {
+			parse_include(ps, we, eol);
+			ps->src = src;
+			s = next;
+			continue;
+		}
+		s = parse_option(ps, w, we, fe);
+	}
+	return 0;
+}
+
+static void
+post_checks(struct pstate *ps)
+{
+	const struct ew_opts *o = &ps->p->opts;
+
+	if (o->v[EW_OPT_BRIDGE] == 1 &&
+	    (o->v[EW_OPT_EXITRELAY] == 1 || ps->p->nrules > 0 ||
+		o->exitpolicy_lines > 0))
+		ew_diag_add(ps->d, EW_SEV_WARNING, NULL,
+		    "BridgeRelay is 1, but ExitRelay is 1 or an exit policy is "
+		    "configured: tor will not work as an exit relay");
+}
+
+static struct ew_policy *
+policy_new(void)
+{
+	struct ew_policy *p = calloc(1, sizeof(*p));
+	size_t i;
+
+	if (p == NULL)
+		return NULL;
+	for (i = 0; i < EW_OPT_NBOOL; i++)
+		p->opts.v[i] = opt_default[i];
+	for (i = 0; i < sizeof(builtin_sets) / sizeof(builtin_sets[0]); i++) {
+		struct pstate ps;
+		struct ew_diag_list d;
+		struct ew_range *r = NULL;
+		size_t n = 0;
+		const char *t = builtin_sets[i].ports;
+
+		memset(&ps, 0, sizeof(ps));
+		ew_diag_init(&d);
+		ps.p = p;
+		ps.d = &d;
+		ps.line = t;
+		if (parse_portlist(&ps, t, t + strlen(t), &r, &n) < 0 ||
+		    add_set(p, builtin_sets[i].name,
+			strlen(builtin_sets[i].name), r, n, NULL, 1) < 0) {
+			free(r);
+			ew_diag_free(&d);
+			ew_policy_free(p);
+			return NULL;
+		}
+		ew_diag_free(&d);
+	}
+	return p;
+}
+
+static int
+parse_common(struct ew_policy *p, struct ew_src *src, unsigned flags,
+    struct ew_diag_list *diags, struct ew_policy **out)
+{
+	struct pstate ps;
+	size_t before = diags->nerr;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.p = p;
+	ps.d = diags;
+	ps.flags = flags;
+	parse_text(&ps, src);
+	post_checks(&ps);
+	if (diags->nerr > before) {
+		ew_policy_free(p);
+		*out = NULL;
+		return -EINVAL;
+	}
+	*out = p;
+	return 0;
+}
+
+int
+ew_policy_parse_string(const char *name, const char *text, size_t len,
+    unsigned flags, struct ew_diag_list *diags, struct ew_policy **out)
+{
+	struct ew_policy *p = policy_new();
+	struct pstate ps;
+	struct ew_src *src;
+
+	*out = NULL;
+	if (p == NULL)
+		return -ENOMEM;
+	memset(&ps, 0, sizeof(ps));
+	ps.p = p;
+	src = add_src(&ps, name, text, len);
+	if (src == NULL) {
+		ew_policy_free(p);
+		return -ENOMEM;
+	}
+	return parse_common(p, src, flags, diags, out);
+}
+
+int
+ew_policy_parse_file(const char *path, unsigned flags,
+    struct ew_diag_list *diags, struct ew_policy **out)
+{
+	char *text;
+	size_t len;
+	int r;
+
+	*out = NULL;
+	text = slurp(path, &len);
+	if (text == NULL) {
+		int e = errno;
+
+		ew_diag_add(diags, EW_SEV_ERROR, NULL, "cannot read '%s': %s",
+		    path, strerror(e));
+		return -e;
+	}
+	r = ew_policy_parse_string(path, text, len, flags, diags, out);
+	free(text);
+	return r;
+}
+
+void
+ew_policy_free(struct ew_policy *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nsrcs; i++)
+		ew_src_free(p->srcs[i]);
+	free(p->srcs);
+	for (i = 0; i < p->nrules; i++)
+		free_rule(&p->rules[i]);
+	free(p->rules);
+	for (i = 0; i < p->nsets; i++) {
+		free(p->sets[i].name);
+		free(p->sets[i].r);
+	}
+	free(p->sets);
+	for (i = 0; i < p->ntables; i++) {
+		free(p->tables[i].name);
+		free(p->tables[i].path);
+		free(p->tables[i].e);
+	}
+	free(p->tables);
+	free(p);
+}

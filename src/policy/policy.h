@@ -1,0 +1,137 @@
+/*
+ * policy.h - the exit-policy language: parse, check, expand, print.
+ *
+ * A policy file is a superset of torrc (docs/exitwarden-policy.5): the
+ * torrc options that shape a Tor exit policy, bare rule lines as in a
+ * descriptor, and exitwarden's extensions (named port sets, address
+ * tables, include, and per-rule reason / ticket / expiry).
+ *
+ * ew_policy_parse_*() reads a file into an ew_policy (the source form);
+ * every problem is queued on the caller's diagnostics list with its
+ * location, all of them before failing, and on failure nothing is
+ * returned.  ew_policy_expand() turns it into the effective rule list
+ * exactly as tor 0.4.9 builds it for its descriptor (assembly order,
+ * "private" and "*" expansion, own and local addresses, default or
+ * reduced tail, redundancy removal), given `now` for expiring rules and
+ * the relay's interface addresses as parameters.  ew_policy_show()
+ * prints the canonical source form; feeding it back in reproduces it.
+ *
+ * Nothing here reads the clock or the network, prints, or exits.
+ */
+#ifndef EW_POLICY_POLICY_H
+#define EW_POLICY_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/addr.h"
+
+struct ew_buf;
+struct ew_diag_list;
+struct ew_policy;
+
+/* No expiry. */
+#define EW_NEVER INT64_MAX
+
+enum ew_action {
+	EW_ACCEPT = 1,
+	EW_REJECT = 2,
+};
+
+/* Where an expanded item came from (tor's assembly steps, section 4.2). */
+enum ew_origin {
+	EW_ORIGIN_RULE,	     /* a rule of the policy file */
+	EW_ORIGIN_NOIPV6,    /* "reject *6:*" because IPv6Exit is 0 */
+	EW_ORIGIN_PRIVATE,   /* ExitPolicyRejectPrivate's private nets */
+	EW_ORIGIN_OWN,	     /* the relay's own or outbound addresses */
+	EW_ORIGIN_INTERFACE, /* ExitPolicyRejectLocalInterfaces */
+	EW_ORIGIN_DEFAULT,   /* tor's default exit policy */
+	EW_ORIGIN_REDUCED,   /* tor's reduced exit policy */
+	EW_ORIGIN_TAIL,	     /* the closing reject of a bridge */
+	EW_ORIGIN_NOTEXIT,   /* not an exit: reject everything */
+};
+
+/* One item of an expanded policy: tor's addr_policy_t. */
+struct ew_item {
+	struct ew_addr addr; /* EW_AF_INET or EW_AF_INET6, host bits kept */
+	uint8_t action;	     /* enum ew_action */
+	uint8_t maskbits;
+	uint8_t origin; /* enum ew_origin */
+	uint16_t pmin, pmax;
+	uint32_t rule; /* index of the source rule, or EW_NO_RULE */
+};
+
+#define EW_NO_RULE UINT32_MAX
+
+/* What a source rule says about itself, for explain. */
+struct ew_rule_info {
+	const char *file; /* file name as given */
+	unsigned line, first, last;
+	const char *text;   /* the rule as written, without annotations */
+	const char *reason; /* NULL when not set */
+	const char *ticket; /* NULL when not set */
+	int64_t expires;    /* EW_NEVER when not set */
+};
+
+/* An expanded policy: the list tor enforces and publishes. */
+struct ew_expanded {
+	struct ew_item *items;
+	size_t n;
+	/* Both families reject everything: tor prints "reject *:*". */
+	int reject_star;
+	int ipv6_exit;
+};
+
+/* What expansion needs from outside the file. */
+struct ew_expand_env {
+	int64_t now; /* rules expiring at or before now are inactive */
+	/* The relay's interface addresses (for
+	 * ExitPolicyRejectLocalInterfaces); the caller gathers them. */
+	const struct ew_addr *ifaddrs;
+	size_t n_ifaddrs;
+};
+
+/* Parse flags. */
+#define EW_PARSE_NO_INCLUDE 0x1 /* refuse include and table files */
+
+int ew_policy_parse_file(const char *path, unsigned flags,
+    struct ew_diag_list *diags, struct ew_policy **out);
+int ew_policy_parse_string(const char *name, const char *text, size_t len,
+    unsigned flags, struct ew_diag_list *diags, struct ew_policy **out);
+void ew_policy_free(struct ew_policy *p);
+
+/*
+ * Expand into the effective list.  Queues tor's warnings (e.g. accept6
+ * with an IPv4 address) as warnings; returns 0, or a negative errno on
+ * allocation failure.  Free the result with ew_expanded_free.
+ */
+int ew_policy_expand(const struct ew_policy *p,
+    const struct ew_expand_env *env, struct ew_diag_list *diags,
+    struct ew_expanded **out);
+void ew_expanded_free(struct ew_expanded *e);
+
+/* Print the list as tor's GETINFO exit-policy/full does, one item a
+ * line, each line ending in a newline. */
+void ew_expanded_format(const struct ew_expanded *e, struct ew_buf *out);
+/* One item in descriptor format ("accept6 [2001:db8::]/32:80"). */
+void ew_item_format(const struct ew_item *it, struct ew_buf *out);
+
+/* Canonical source form (policy show). */
+void ew_policy_show(const struct ew_policy *p, struct ew_buf *out);
+
+/* The source rules, for explain. */
+size_t ew_policy_rule_count(const struct ew_policy *p);
+void ew_policy_rule_info(const struct ew_policy *p, size_t i,
+    struct ew_rule_info *out);
+
+/* Summary counts for check. */
+struct ew_policy_stats {
+	size_t rules, active, expired, portsets, tables, table_entries;
+};
+void ew_policy_stats(const struct ew_policy *p, int64_t now,
+    struct ew_policy_stats *out);
+
+/* The earliest expiry after `now`, or EW_NEVER. */
+int64_t ew_policy_next_expiry(const struct ew_policy *p, int64_t now);
+
+#endif
