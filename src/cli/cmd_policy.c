@@ -38,8 +38,7 @@ interface_addrs(size_t *n)
 			continue;
 		memset(&a, 0, sizeof(a));
 		if (i->ifa_addr->sa_family == AF_INET) {
-			const struct sockaddr_in *s =
-			    (const void *)i->ifa_addr;
+			const struct sockaddr_in *s = (const void *)i->ifa_addr;
 
 			a.family = EW_AF_INET;
 			memcpy(a.b, &s->sin_addr, 4);
@@ -147,7 +146,7 @@ ew_cmd_policy_expand(int argc, char **argv)
 			if (ew_cli_parse_now(argv[++i], &env.now) < 0)
 				goto out;
 		} else if (strcmp(argv[i], "--interface") == 0 &&
-		    i + 1 < argc) {
+			   i + 1 < argc) {
 			struct ew_addr a, *nv;
 
 			explicit_ifs = 1;

@@ -25,8 +25,8 @@ static const struct ew_cmd cmds[] = {
 	{ "policy", "expand", ew_cmd_policy_expand,
 	    "policy expand [--now TIME] [--interface ADDR]... FILE",
 	    "print the effective policy exactly as tor builds it" },
-	{ "policy", "show", ew_cmd_policy_show,
-	    "policy show FILE", "print the policy in canonical form" },
+	{ "policy", "show", ew_cmd_policy_show, "policy show FILE",
+	    "print the policy in canonical form" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -66,7 +66,8 @@ ew_cli_usage(const char *noun, const char *verb)
 	for (i = 0; i < NCMDS; i++) {
 		if (strcmp(cmds[i].noun, noun) == 0 &&
 		    (verb == NULL || strcmp(cmds[i].verb, verb) == 0))
-			fprintf(stderr, "usage: exitwarden %s\n", cmds[i].usage);
+			fprintf(
+			    stderr, "usage: exitwarden %s\n", cmds[i].usage);
 	}
 	return EW_EXIT_USAGE;
 }

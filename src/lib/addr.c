@@ -148,7 +148,7 @@ ew_addr_parse6(const char *src, uint8_t out[16])
 			gap = i;
 			++src;
 		} else if (*src == ':' && i == 0 && src + 1 < eow &&
-		    src[1] == ':' && gap == -1) {
+			   src[1] == ':' && gap == -1) {
 			gap = i;
 			src += 2;
 		} else {
@@ -217,8 +217,8 @@ format6(const uint8_t *a, char *buf, size_t cap)
 	if (w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == 0 && w[4] == 0 &&
 	    ((w[5] == 0 && w[6] && w[7]) || w[5] == 0xffff)) {
 		if (w[5] == 0)
-			return (size_t)snprintf(buf, cap, "::%d.%d.%d.%d", a[12],
-			    a[13], a[14], a[15]);
+			return (size_t)snprintf(buf, cap, "::%d.%d.%d.%d",
+			    a[12], a[13], a[14], a[15]);
 		return (size_t)snprintf(buf, cap, "::%x:%d.%d.%d.%d", w[5],
 		    a[12], a[13], a[14], a[15]);
 	}
@@ -299,7 +299,7 @@ uint32_t
 ew_addr_get4(const struct ew_addr *a)
 {
 	return (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 |
-	    (uint32_t)a->b[2] << 8 | a->b[3];
+	       (uint32_t)a->b[2] << 8 | a->b[3];
 }
 
 int
@@ -321,7 +321,7 @@ static int
 v4_internal(uint32_t v)
 {
 	return (v >> 24) == 10 || (v >> 24) == 127 || (v >> 24) == 0 ||
-	    (v >> 16) == 0xa9fe || (v >> 20) == 0xac1 || (v >> 16) == 0xc0a8;
+	       (v >> 16) == 0xa9fe || (v >> 20) == 0xac1 || (v >> 16) == 0xc0a8;
 }
 
 int
@@ -335,11 +335,11 @@ ew_addr_is_internal(const struct ew_addr *a)
 	if (a->family != EW_AF_INET6)
 		return 1; /* tor: a non-IP address counts as internal */
 	w3 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 |
-	    (uint32_t)b[14] << 8 | b[15];
+	     (uint32_t)b[14] << 8 | b[15];
 	if (ew_addr_is_v4(a)) /* ::ffff:a.b.c.d is judged as a.b.c.d */
 		return v4_internal(w3);
-	w0 = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	    (uint32_t)b[2] << 8 | b[3];
+	w0 = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
+	     b[3];
 	if ((w0 & 0xfe000000) == 0xfc000000 || /* fc00::/7 unique local */
 	    (w0 & 0xffc00000) == 0xfe800000 || /* fe80::/10 link-local */
 	    (w0 & 0xffc00000) == 0xfec00000)   /* fec0::/10 site-local */
@@ -364,8 +364,8 @@ ew_addr_is_multicast(const struct ew_addr *a)
 int
 ew_addr_is_v4(const struct ew_addr *a)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0xff, 0xff };
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+		0xff };
 
 	if (a->family == EW_AF_INET)
 		return 1;
@@ -375,8 +375,8 @@ ew_addr_is_v4(const struct ew_addr *a)
 }
 
 int
-ew_addr_prefix_eq(const struct ew_addr *a, const struct ew_addr *b,
-    unsigned bits)
+ew_addr_prefix_eq(
+    const struct ew_addr *a, const struct ew_addr *b, unsigned bits)
 {
 	unsigned full, rest, width;
 
@@ -401,5 +401,7 @@ ew_addr_prefix_eq(const struct ew_addr *a, const struct ew_addr *b,
 unsigned
 ew_addr_bits(const struct ew_addr *a)
 {
-	return a->family == EW_AF_INET ? 32 : a->family == EW_AF_INET6 ? 128 : 0;
+	return a->family == EW_AF_INET    ? 32
+	       : a->family == EW_AF_INET6 ? 128
+					  : 0;
 }

@@ -45,8 +45,8 @@ int ew_addr_parse(const char *s, struct ew_addr *out);
 
 /* Print as tor_inet_ntop; brackets around IPv6 when `brackets`.
  * Returns the length written (always < EW_ADDR_STRLEN). */
-size_t ew_addr_format(const struct ew_addr *a, int brackets, char *out,
-    size_t cap);
+size_t ew_addr_format(
+    const struct ew_addr *a, int brackets, char *out, size_t cap);
 
 void ew_addr_set4(struct ew_addr *a, uint32_t host_order);
 uint32_t ew_addr_get4(const struct ew_addr *a);
@@ -64,8 +64,8 @@ int ew_addr_is_v4(const struct ew_addr *a);
  * tor_addr_compare_masked(a, b, bits, CMP_EXACT) == 0: same family and
  * the first `bits` bits equal.  Different families never agree.
  */
-int ew_addr_prefix_eq(const struct ew_addr *a, const struct ew_addr *b,
-    unsigned bits);
+int ew_addr_prefix_eq(
+    const struct ew_addr *a, const struct ew_addr *b, unsigned bits);
 
 /* Width in bits of the family (32 or 128; 0 for EW_AF_NONE). */
 unsigned ew_addr_bits(const struct ew_addr *a);

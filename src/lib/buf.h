@@ -19,7 +19,10 @@ struct ew_buf {
 	int oom;    /* an append failed; contents are truncated */
 };
 
-#define EW_BUF_INIT { NULL, 0, 0, 0 }
+#define EW_BUF_INIT                                                            \
+	{                                                                      \
+		NULL, 0, 0, 0                                                  \
+	}
 
 void ew_buf_init(struct ew_buf *b);
 /* Free the contents; the buffer is empty and usable again. */

@@ -179,8 +179,7 @@ ew_diag_splice(struct ew_diag_list *to, struct ew_diag_list *from)
 
 /* The caret line: tabs copied from the source so the carets line up. */
 static void
-caret_line(struct ew_buf *b, const char *srcline, unsigned first,
-    unsigned last)
+caret_line(struct ew_buf *b, const char *srcline, unsigned first, unsigned last)
 {
 	size_t n = strlen(srcline);
 	unsigned c;
@@ -188,7 +187,8 @@ caret_line(struct ew_buf *b, const char *srcline, unsigned first,
 	if (last < first)
 		last = first;
 	for (c = 1; c < first; c++)
-		ew_buf_putc(b, (c - 1 < n && srcline[c - 1] == '\t') ? '\t' : ' ');
+		ew_buf_putc(
+		    b, (c - 1 < n && srcline[c - 1] == '\t') ? '\t' : ' ');
 	for (c = first; c <= last; c++)
 		ew_buf_putc(b, '^');
 	ew_buf_putc(b, '\n');
@@ -216,8 +216,8 @@ ew_diag_format(const struct ew_diag_list *l, struct ew_buf *out)
 		}
 	}
 	if (l->dropped > 0)
-		ew_buf_printf(out, "note: %zu more diagnostics not shown\n",
-		    l->dropped);
+		ew_buf_printf(
+		    out, "note: %zu more diagnostics not shown\n", l->dropped);
 }
 
 void

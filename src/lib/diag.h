@@ -39,8 +39,8 @@ struct ew_src {
 
 struct ew_loc {
 	const struct ew_src *src; /* NULL: no location */
-	unsigned line;		  /* 1-based; 0 = whole source */
-	unsigned first, last;	  /* 1-based columns; 0 = whole line */
+	unsigned line;            /* 1-based; 0 = whole source */
+	unsigned first, last;     /* 1-based columns; 0 = whole line */
 };
 
 struct ew_diag {

@@ -4,8 +4,8 @@
 #include "lib/num.h"
 
 int
-ew_parse_uint(const char *s, size_t n, uint64_t min, uint64_t max,
-    uint64_t *out)
+ew_parse_uint(
+    const char *s, size_t n, uint64_t min, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
 	size_t i;

@@ -11,7 +11,7 @@
  * Parse the n bytes at s as a decimal number in [min, max]: digits only,
  * no sign, no blanks, no leading "+".  0 on success, -1 otherwise.
  */
-int ew_parse_uint(const char *s, size_t n, uint64_t min, uint64_t max,
-    uint64_t *out);
+int ew_parse_uint(
+    const char *s, size_t n, uint64_t min, uint64_t max, uint64_t *out);
 
 #endif

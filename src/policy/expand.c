@@ -47,8 +47,7 @@ push(struct ivec *iv, const struct ew_item *it)
 
 static void
 push_item(struct ivec *iv, int action, const struct ew_addr *a,
-    unsigned maskbits, uint16_t pmin, uint16_t pmax, int origin,
-    uint32_t rule)
+    unsigned maskbits, uint16_t pmin, uint16_t pmax, int origin, uint32_t rule)
 {
 	struct ew_item it;
 
@@ -64,8 +63,8 @@ push_item(struct ivec *iv, int action, const struct ew_addr *a,
 }
 
 static void
-push_star(struct ivec *iv, int action, int family, uint16_t pmin,
-    uint16_t pmax, int origin, uint32_t rule)
+push_star(struct ivec *iv, int action, int family, uint16_t pmin, uint16_t pmax,
+    int origin, uint32_t rule)
 {
 	struct ew_addr a;
 
@@ -79,8 +78,8 @@ push_star(struct ivec *iv, int action, int family, uint16_t pmin,
  * it: the twelve private nets, or IPv4 then IPv6 for "*", else itself.
  */
 static void
-push_pat(struct ivec *iv, int action, const struct ew_pat *pat,
-    uint16_t pmin, uint16_t pmax, int origin, uint32_t rule)
+push_pat(struct ivec *iv, int action, const struct ew_pat *pat, uint16_t pmin,
+    uint16_t pmax, int origin, uint32_t rule)
 {
 	size_t i;
 
@@ -96,14 +95,15 @@ push_pat(struct ivec *iv, int action, const struct ew_pat *pat,
 		push_star(iv, action, EW_AF_INET6, pmin, pmax, origin, rule);
 		return;
 	}
-	push_item(iv, action, &pat->addr, pat->maskbits, pmin, pmax, origin,
-	    rule);
+	push_item(
+	    iv, action, &pat->addr, pat->maskbits, pmin, pmax, origin, rule);
 }
 
 static int
 kw_action(int kw)
 {
-	return kw == EW_KW_ACCEPT || kw == EW_KW_ACCEPT6 ? EW_ACCEPT : EW_REJECT;
+	return kw == EW_KW_ACCEPT || kw == EW_KW_ACCEPT6 ? EW_ACCEPT
+							 : EW_REJECT;
 }
 
 /*
@@ -149,14 +149,13 @@ push_rule(struct ivec *iv, const struct ew_policy *p, uint32_t ri)
 
 /* addr_policy_append_reject_addr_filter: public addresses only. */
 static void
-push_reject_addr(struct ivec *iv, const struct ew_addr *a, int v4, int v6,
-    int origin)
+push_reject_addr(
+    struct ivec *iv, const struct ew_addr *a, int v4, int v6, int origin)
 {
 	if (a->family == EW_AF_NONE || ew_addr_is_null(a) ||
 	    ew_addr_is_internal(a) || ew_addr_is_multicast(a))
 		return;
-	if ((a->family == EW_AF_INET && v4) ||
-	    (a->family == EW_AF_INET6 && v6))
+	if ((a->family == EW_AF_INET && v4) || (a->family == EW_AF_INET6 && v6))
 		push_item(iv, EW_REJECT, a, ew_addr_bits(a), 1, 65535, origin,
 		    EW_NO_RULE);
 }
@@ -202,7 +201,8 @@ ew_remove_redundancies(struct ew_item *v, size_t *np)
 		if ((fam == EW_AF_INET && kill4) ||
 		    (fam == EW_AF_INET6 && kill6))
 			continue;
-		if (v[i].maskbits == 0 && v[i].pmin <= 1 && v[i].pmax >= 65535) {
+		if (v[i].maskbits == 0 && v[i].pmin <= 1 &&
+		    v[i].pmax >= 65535) {
 			if (fam == EW_AF_INET)
 				kill4 = 1;
 			else if (fam == EW_AF_INET6)
@@ -264,30 +264,90 @@ reject_star(const struct ew_item *v, size_t n, int family)
 
 /* The reduced exit policy's accepted ports (REDUCED_EXIT_POLICY). */
 static const struct ew_range reduced_ports[] = {
-	{ 20, 23 }, { 43, 43 }, { 53, 53 }, { 79, 81 }, { 88, 88 },
-	{ 110, 110 }, { 143, 143 }, { 194, 194 }, { 220, 220 },
-	{ 389, 389 }, { 443, 443 }, { 464, 464 }, { 465, 465 },
-	{ 531, 531 }, { 543, 544 }, { 554, 554 }, { 563, 563 },
-	{ 587, 587 }, { 636, 636 }, { 706, 706 }, { 749, 749 },
-	{ 873, 873 }, { 902, 904 }, { 981, 981 }, { 989, 995 },
-	{ 1194, 1194 }, { 1220, 1220 }, { 1293, 1293 }, { 1500, 1500 },
-	{ 1533, 1533 }, { 1677, 1677 }, { 1723, 1723 }, { 1755, 1755 },
-	{ 1863, 1863 }, { 2082, 2083 }, { 2086, 2087 }, { 2095, 2096 },
-	{ 2102, 2104 }, { 3128, 3128 }, { 3389, 3389 }, { 3690, 3690 },
-	{ 4321, 4321 }, { 4643, 4643 }, { 5050, 5050 }, { 5190, 5190 },
-	{ 5222, 5223 }, { 5228, 5228 }, { 5900, 5900 }, { 6660, 6669 },
-	{ 6679, 6679 }, { 6697, 6697 }, { 8000, 8000 }, { 8008, 8008 },
-	{ 8074, 8074 }, { 8080, 8080 }, { 8082, 8082 }, { 8087, 8088 },
-	{ 8232, 8233 }, { 8332, 8333 }, { 8443, 8443 }, { 8888, 8888 },
-	{ 9418, 9418 }, { 9999, 9999 }, { 10000, 10000 }, { 11371, 11371 },
-	{ 18080, 18081 }, { 18089, 18089 }, { 19294, 19294 },
-	{ 19638, 19638 }, { 50002, 50002 }, { 64738, 64738 },
+	{ 20, 23 },
+	{ 43, 43 },
+	{ 53, 53 },
+	{ 79, 81 },
+	{ 88, 88 },
+	{ 110, 110 },
+	{ 143, 143 },
+	{ 194, 194 },
+	{ 220, 220 },
+	{ 389, 389 },
+	{ 443, 443 },
+	{ 464, 464 },
+	{ 465, 465 },
+	{ 531, 531 },
+	{ 543, 544 },
+	{ 554, 554 },
+	{ 563, 563 },
+	{ 587, 587 },
+	{ 636, 636 },
+	{ 706, 706 },
+	{ 749, 749 },
+	{ 873, 873 },
+	{ 902, 904 },
+	{ 981, 981 },
+	{ 989, 995 },
+	{ 1194, 1194 },
+	{ 1220, 1220 },
+	{ 1293, 1293 },
+	{ 1500, 1500 },
+	{ 1533, 1533 },
+	{ 1677, 1677 },
+	{ 1723, 1723 },
+	{ 1755, 1755 },
+	{ 1863, 1863 },
+	{ 2082, 2083 },
+	{ 2086, 2087 },
+	{ 2095, 2096 },
+	{ 2102, 2104 },
+	{ 3128, 3128 },
+	{ 3389, 3389 },
+	{ 3690, 3690 },
+	{ 4321, 4321 },
+	{ 4643, 4643 },
+	{ 5050, 5050 },
+	{ 5190, 5190 },
+	{ 5222, 5223 },
+	{ 5228, 5228 },
+	{ 5900, 5900 },
+	{ 6660, 6669 },
+	{ 6679, 6679 },
+	{ 6697, 6697 },
+	{ 8000, 8000 },
+	{ 8008, 8008 },
+	{ 8074, 8074 },
+	{ 8080, 8080 },
+	{ 8082, 8082 },
+	{ 8087, 8088 },
+	{ 8232, 8233 },
+	{ 8332, 8333 },
+	{ 8443, 8443 },
+	{ 8888, 8888 },
+	{ 9418, 9418 },
+	{ 9999, 9999 },
+	{ 10000, 10000 },
+	{ 11371, 11371 },
+	{ 18080, 18081 },
+	{ 18089, 18089 },
+	{ 19294, 19294 },
+	{ 19638, 19638 },
+	{ 50002, 50002 },
+	{ 64738, 64738 },
 };
 
 /* The default exit policy's rejected ports (DEFAULT_EXIT_POLICY). */
 static const struct ew_range default_ports[] = {
-	{ 25, 25 }, { 119, 119 }, { 135, 139 }, { 445, 445 }, { 563, 563 },
-	{ 1214, 1214 }, { 4661, 4666 }, { 6346, 6429 }, { 6699, 6699 },
+	{ 25, 25 },
+	{ 119, 119 },
+	{ 135, 139 },
+	{ 445, 445 },
+	{ 563, 563 },
+	{ 1214, 1214 },
+	{ 4661, 4666 },
+	{ 6346, 6429 },
+	{ 6699, 6699 },
 	{ 6881, 6999 },
 };
 
@@ -369,10 +429,10 @@ ew_policy_expand(const struct ew_policy *p, const struct ew_expand_env *env,
 	}
 	if (rejlocal) {
 		for (k = 0; k < EW_OBIND_N; k++) {
-			push_reject_addr(&iv, &o->obind[k][0], 1, ipv6,
-			    EW_ORIGIN_OWN);
-			push_reject_addr(&iv, &o->obind[k][1], 1, ipv6,
-			    EW_ORIGIN_OWN);
+			push_reject_addr(
+			    &iv, &o->obind[k][0], 1, ipv6, EW_ORIGIN_OWN);
+			push_reject_addr(
+			    &iv, &o->obind[k][1], 1, ipv6, EW_ORIGIN_OWN);
 		}
 		for (i = 0; i < env->n_ifaddrs; i++) {
 			if (env->ifaddrs[i].family == EW_AF_INET)
@@ -394,8 +454,8 @@ ew_policy_expand(const struct ew_policy *p, const struct ew_expand_env *env,
 	if (o->v[EW_OPT_BRIDGE] == 1) {
 		push_star(&iv, EW_REJECT, EW_AF_INET, 1, 65535, EW_ORIGIN_TAIL,
 		    EW_NO_RULE);
-		push_star(&iv, EW_REJECT, EW_AF_INET6, 1, 65535,
-		    EW_ORIGIN_TAIL, EW_NO_RULE);
+		push_star(&iv, EW_REJECT, EW_AF_INET6, 1, 65535, EW_ORIGIN_TAIL,
+		    EW_NO_RULE);
 	} else if (o->v[EW_OPT_REDUCED] == 1) {
 		push_tail(&iv, reduced_ports, NELEM(reduced_ports), EW_ACCEPT,
 		    EW_REJECT, EW_ORIGIN_REDUCED);
@@ -417,7 +477,7 @@ done:
 	e->n = iv.n;
 	e->ipv6_exit = ipv6;
 	e->reject_star = reject_star(iv.v, iv.n, EW_AF_INET) &&
-	    reject_star(iv.v, iv.n, EW_AF_INET6);
+			 reject_star(iv.v, iv.n, EW_AF_INET6);
 	*out = e;
 	return 0;
 }

@@ -20,8 +20,8 @@
 #define EW_PAT_MAXLEN 80
 
 /* Record an error at bytes [first, last] of the pattern; evaluates to -1. */
-#define fail(e_, f_, l_, ...)                                          \
-	(snprintf((e_)->detail, sizeof((e_)->detail), __VA_ARGS__),      \
+#define fail(e_, f_, l_, ...)                                                  \
+	(snprintf((e_)->detail, sizeof((e_)->detail), __VA_ARGS__),            \
 	    (e_)->msg = NULL, (e_)->first = (f_), (e_)->last = (l_), -1)
 
 static char *
@@ -33,8 +33,8 @@ find(const char *s, size_t from, size_t n, char c)
 }
 
 int
-ew_pat_split(const char *s, size_t n, struct ew_pat_parts *pp,
-    struct ew_pat_err *err)
+ew_pat_split(
+    const char *s, size_t n, struct ew_pat_parts *pp, struct ew_pat_err *err)
 {
 	const char *rb = NULL, *mask, *port;
 	size_t a_start = 0, a_end;
@@ -51,8 +51,11 @@ ew_pat_split(const char *s, size_t n, struct ew_pat_parts *pp,
 			    "no closing ']' after the IPv6 address");
 	}
 	mask = find(s, rb != NULL ? (size_t)(rb - s) : 0, n, '/');
-	port = find(s, mask != NULL ? (size_t)(mask - s) : rb != NULL ?
-	    (size_t)(rb - s) : 0, n, ':');
+	port = find(s,
+	    mask != NULL ? (size_t)(mask - s)
+	    : rb != NULL ? (size_t)(rb - s)
+			 : 0,
+	    n, ':');
 	if (rb != NULL)
 		a_end = (size_t)(rb - s);
 	else if (mask != NULL)
@@ -107,8 +110,8 @@ ew_pat_addr(const char *s, size_t n, int v6kw, struct ew_pat *pat, int *any,
 	} else if (ew_addr_parse4(tmp, pat->addr.b)) {
 		pat->addr.family = EW_AF_INET;
 	} else {
-		return fail(err, 0, n ? n - 1 : 0, "malformed address '%s'",
-		    tmp);
+		return fail(
+		    err, 0, n ? n - 1 : 0, "malformed address '%s'", tmp);
 	}
 	return 0;
 }
@@ -140,8 +143,7 @@ ew_pat_mask(const char *s, size_t n, int any, struct ew_pat *pat,
 
 	if (n == SIZE_MAX) {
 		/* No mask: /32, /128, or /0 for a wildcard. */
-		pat->maskbits = any ? 0 :
-		    (uint8_t)ew_addr_bits(&pat->addr);
+		pat->maskbits = any ? 0 : (uint8_t)ew_addr_bits(&pat->addr);
 		return 0;
 	}
 	if (n >= sizeof(tmp))
@@ -154,14 +156,14 @@ ew_pat_mask(const char *s, size_t n, int any, struct ew_pat *pat,
 	if (*end == '\0') {
 		if (bits < 0 || bits > 128 ||
 		    (pat->addr.family == EW_AF_INET && bits > 32))
-			return fail(err, 0, n ? n - 1 : 0,
-			    "bad mask length '%s'", tmp);
+			return fail(
+			    err, 0, n ? n - 1 : 0, "bad mask length '%s'", tmp);
 	} else if (ew_addr_parse4(tmp, m4)) {
 		bits = mask_bits((uint32_t)m4[0] << 24 | (uint32_t)m4[1] << 16 |
-		    (uint32_t)m4[2] << 8 | m4[3]);
+				 (uint32_t)m4[2] << 8 | m4[3]);
 		if (bits < 0)
-			return fail(err, 0, n - 1,
-			    "netmask '%s' is not a prefix", tmp);
+			return fail(
+			    err, 0, n - 1, "netmask '%s' is not a prefix", tmp);
 	} else {
 		return fail(err, 0, n - 1, "malformed mask '%s'", tmp);
 	}
@@ -169,7 +171,8 @@ ew_pat_mask(const char *s, size_t n, int any, struct ew_pat *pat,
 		if (bits > 32 && bits < 96)
 			return fail(err, 0, n ? n - 1 : 0,
 			    "mask /%s is not allowed on an IPv4-mapped address "
-			    "(use 0-32 or 96-128)", tmp);
+			    "(use 0-32 or 96-128)",
+			    tmp);
 		bits = 96 + bits % 32;
 	}
 	if (any)
@@ -193,8 +196,8 @@ port_num(const char *s, char **end)
 }
 
 int
-ew_pat_ports(const char *s, size_t n, uint16_t *lo, uint16_t *hi,
-    struct ew_pat_err *err)
+ew_pat_ports(
+    const char *s, size_t n, uint16_t *lo, uint16_t *hi, struct ew_pat_err *err)
 {
 	char tmp[EW_PAT_MAXLEN + 1], *end, *end2;
 	int a, b;
@@ -225,8 +228,8 @@ ew_pat_ports(const char *s, size_t n, uint16_t *lo, uint16_t *hi,
 		if (r < 0 || b < 0)
 			return fail(err, 0, n - 1, "%s", "malformed port");
 		if (a > b)
-			return fail(err, 0, n - 1, "%s",
-			    "port range is reversed");
+			return fail(
+			    err, 0, n - 1, "%s", "port range is reversed");
 		*lo = (uint16_t)a;
 		*hi = (uint16_t)b;
 		return 0;
@@ -240,9 +243,11 @@ ew_pat_ports(const char *s, size_t n, uint16_t *lo, uint16_t *hi,
 		/* tor ignores whatever follows the second number. */
 		b = port_num(end + 1, &end2);
 		if (b < 0)
-			return fail(err, (size_t)(end - tmp) + 1 < n ?
-			    (size_t)(end - tmp) + 1 : n - 1, n - 1,
-			    "malformed port '%s'", end + 1);
+			return fail(err,
+			    (size_t)(end - tmp) + 1 < n
+				? (size_t)(end - tmp) + 1
+				: n - 1,
+			    n - 1, "malformed port '%s'", end + 1);
 	} else if (*end != '\0') {
 		return fail(err, 0, n - 1, "malformed port '%s'", tmp);
 	} else {
@@ -297,10 +302,14 @@ shift_a:
 	return -1;
 }
 
-#define P4(a, b, c, d, m) \
-	{ { EW_AF_INET, { a, b, c, d } }, m, 0, 1, 65535 }
-#define P6(a, b, m) \
-	{ { EW_AF_INET6, { a, b } }, m, 0, 1, 65535 }
+#define P4(a, b, c, d, m)                                                      \
+	{                                                                      \
+		{ EW_AF_INET, { a, b, c, d } }, m, 0, 1, 65535                 \
+	}
+#define P6(a, b, m)                                                            \
+	{                                                                      \
+		{ EW_AF_INET6, { a, b } }, m, 0, 1, 65535                      \
+	}
 
 /* private_nets[] in policies.c, in tor's order. */
 const struct ew_pat ew_private_nets[EW_NPRIVATE] = {

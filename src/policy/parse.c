@@ -116,20 +116,19 @@ static int
 is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
-	    c == '\f';
+	       c == '\f';
 }
 
 static int
 is_name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '_' || c == '-';
+	       (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 /* Record a diagnostic at columns [b, e) of the current line. */
-static void
-diag_at(struct pstate *ps, enum ew_sev sev, const char *b, const char *e,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void diag_at(struct pstate *ps, enum ew_sev sev, const char *b,
+    const char *e, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static void
 diag_at(struct pstate *ps, enum ew_sev sev, const char *b, const char *e,
@@ -145,8 +144,8 @@ diag_at(struct pstate *ps, enum ew_sev sev, const char *b, const char *e,
 	loc.src = ps->src;
 	loc.line = ps->lineno;
 	loc.first = b != NULL ? (unsigned)(b - ps->line) + 1 : 0;
-	loc.last = b != NULL ? (unsigned)((e > b ? e - 1 : b) - ps->line) + 1 :
-			       0;
+	loc.last =
+	    b != NULL ? (unsigned)((e > b ? e - 1 : b) - ps->line) + 1 : 0;
 	ew_diag_add(ps->d, sev, &loc, "%s", ew_buf_str(&msg));
 	ew_buf_free(&msg);
 }
@@ -462,7 +461,7 @@ parse_portlist(struct pstate *ps, const char *s, const char *e,
 		}
 		s = t;
 		continue;
-badport:
+	badport:
 		ERR(ps, s, t,
 		    "malformed port '%.*s' (a number 1-65535, a range N-M, or "
 		    "$set)",
@@ -480,8 +479,8 @@ badport:
 }
 
 static int
-add_set(struct ew_policy *p, const char *name, size_t nlen,
-    struct ew_range *r, size_t n, const struct ew_loc *loc, int builtin)
+add_set(struct ew_policy *p, const char *name, size_t nlen, struct ew_range *r,
+    size_t n, const struct ew_loc *loc, int builtin)
 {
 	struct ew_portset *nv, *s;
 
@@ -504,8 +503,7 @@ add_set(struct ew_policy *p, const char *name, size_t nlen,
 }
 
 static void
-parse_setdef(struct pstate *ps, const char *s, const char *eq,
-    const char *e)
+parse_setdef(struct pstate *ps, const char *s, const char *eq, const char *e)
 {
 	const char *ne = s;
 	struct ew_range *r;
@@ -562,8 +560,8 @@ parse_setdef(struct pstate *ps, const char *s, const char *eq,
  * mean in a rule), but no wildcard and no ports.
  */
 static int
-parse_entry(const char *s, size_t n, struct ew_tentry *out,
-    struct ew_pat_err *err)
+parse_entry(
+    const char *s, size_t n, struct ew_tentry *out, struct ew_pat_err *err)
 {
 	struct ew_pat pat;
 	const char *slash;
@@ -721,10 +719,10 @@ load_table_file(struct pstate *ps, const char *path, struct ew_table *t,
 				    "it",
 				    (int)(word_end(rest, eol) - rest), rest);
 				bad = 1;
-			} else if (parse_entry(w, (size_t)(we - w), &te,
-				       &err) < 0) {
-				ERR(&sub, w + err.first, w + err.last + 1,
-				    "%s", err.msg ? err.msg : err.detail);
+			} else if (parse_entry(w, (size_t)(we - w), &te, &err) <
+				   0) {
+				ERR(&sub, w + err.first, w + err.last + 1, "%s",
+				    err.msg ? err.msg : err.detail);
 				bad = 1;
 			} else if (table_push(t, &cap, &te) < 0) {
 				oom(ps);
@@ -777,8 +775,9 @@ parse_table(struct pstate *ps, const char *s, const char *e)
 		const char *after;
 
 		if (close == NULL) {
-			ERR(ps, q, e, "missing '}' (an inline table ends on "
-				      "its line)");
+			ERR(ps, q, e,
+			    "missing '}' (an inline table ends on "
+			    "its line)");
 			return;
 		}
 		r = parse_inline_entries(ps, q + 1, close, &t, &cap);
@@ -789,7 +788,7 @@ parse_table(struct pstate *ps, const char *s, const char *e)
 			r = -1;
 		}
 	} else if (e - q >= 4 && memcmp(q, "file", 4) == 0 &&
-	    (q + 4 == e || is_space(q[4]))) {
+		   (q + 4 == e || is_space(q[4]))) {
 		const char *ps0 = skip_blank(q + 4, e), *after;
 		char *path = NULL, *full;
 
@@ -893,7 +892,8 @@ check_v6kw(struct pstate *ps, struct ew_rule *r, const char *b, const char *e)
 		    "%s with %s '%.*s' is ignored (tor drops it; use %s)",
 		    kw_word[r->kw],
 		    r->pat.is_private ? "'private'" : "IPv4 address",
-		    (int)(e - b), b, r->kw == EW_KW_ACCEPT6 ? "accept" : "reject");
+		    (int)(e - b), b,
+		    r->kw == EW_KW_ACCEPT6 ? "accept" : "reject");
 	}
 }
 
@@ -902,8 +902,8 @@ check_v6kw(struct pstate *ps, struct ew_rule *r, const char *b, const char *e)
  * a port set for its ports.  Fills r; returns -1 on error (reported).
  */
 static int
-parse_ext_pattern(struct pstate *ps, struct ew_rule *r, const char *s,
-    const char *e)
+parse_ext_pattern(
+    struct pstate *ps, struct ew_rule *r, const char *s, const char *e)
 {
 	struct ew_pat_err err;
 	const char *ports = NULL;
@@ -955,8 +955,8 @@ parse_ext_pattern(struct pstate *ps, struct ew_rule *r, const char *s,
 		const char *dollar = memchr(s, '$', n);
 
 		if (dollar == NULL) {
-			if (ew_pat_parse(s, n, is_v6kw(r->kw), &r->pat,
-				&err) < 0) {
+			if (ew_pat_parse(s, n, is_v6kw(r->kw), &r->pat, &err) <
+			    0) {
 				ERR(ps, s + err.first, s + err.last + 1, "%s",
 				    err.msg ? err.msg : err.detail);
 				return -1;
@@ -964,8 +964,9 @@ parse_ext_pattern(struct pstate *ps, struct ew_rule *r, const char *s,
 			return 0;
 		}
 		if (dollar == s || dollar[-1] != ':') {
-			ERR(ps, dollar, e, "a port set ('$name') must follow "
-					   "':'");
+			ERR(ps, dollar, e,
+			    "a port set ('$name') must follow "
+			    "':'");
 			return -1;
 		}
 		/* Everything before ":$name" is an ordinary address. */
@@ -987,7 +988,8 @@ parse_ext_pattern(struct pstate *ps, struct ew_rule *r, const char *s,
 					is_v6kw(r->kw), &r->pat, &any,
 					&err) < 0) {
 					ERR(ps, s + err.first, s + err.last + 1,
-					    "%s", err.msg ? err.msg : err.detail);
+					    "%s",
+					    err.msg ? err.msg : err.detail);
 					return -1;
 				}
 				if (pp.p_len != SIZE_MAX) {
@@ -1009,8 +1011,8 @@ parse_ext_pattern(struct pstate *ps, struct ew_rule *r, const char *s,
 	}
 	if (ports != NULL) {
 		if (ports < e && *ports == '$') {
-			int k = find_set(ps->p, ports + 1,
-			    (size_t)(e - ports - 1));
+			int k =
+			    find_set(ps->p, ports + 1, (size_t)(e - ports - 1));
 
 			if (k < 0) {
 				ERR(ps, ports, e, "unknown port set '%.*s'",
@@ -1030,8 +1032,8 @@ parse_ext_pattern(struct pstate *ps, struct ew_rule *r, const char *s,
 
 /* Annotations after a bare rule's pattern. */
 static int
-parse_annotations(struct pstate *ps, struct ew_rule *r, const char *s,
-    const char *e)
+parse_annotations(
+    struct pstate *ps, struct ew_rule *r, const char *s, const char *e)
 {
 	int bad = 0;
 
@@ -1122,20 +1124,29 @@ free_rule(struct ew_rule *r)
 
 /* A bare rule line; s points at the keyword (after any "opt"). */
 static void
-parse_bare_rule(struct pstate *ps, int kw, const char *kb, const char *ke,
-    const char *e)
+parse_bare_rule(
+    struct pstate *ps, int kw, const char *kb, const char *ke, const char *e)
 {
 	struct ew_rule *r;
 	const char *pb, *pe;
 
 	pb = skip_blank(ke, e);
 	if (pb >= e || *pb == '#') {
-		ERR(ps, kb, ke, "'%s' needs an address pattern, as in "
-				"'%s *:80'",
+		ERR(ps, kb, ke,
+		    "'%s' needs an address pattern, as in "
+		    "'%s *:80'",
 		    kw_word[kw], kw_word[kw]);
 		return;
 	}
 	pe = word_end(pb, e);
+	if (memchr(pb, ',', (size_t)(pe - pb)) != NULL) {
+		const char *c = memchr(pb, ',', (size_t)(pe - pb));
+
+		ERR(ps, c, c + 1,
+		    "a rule line holds one rule; write one per line, or use "
+		    "an ExitPolicy line for a comma-separated list");
+		return;
+	}
 	r = new_rule(ps);
 	if (r == NULL)
 		return;
@@ -1174,8 +1185,8 @@ parse_bare_rule(struct pstate *ps, int kw, const char *kb, const char *ke,
  * the value is a plain substring of the source (at *vb), so columns map.
  */
 static char *
-torrc_value(struct pstate *ps, const char *s, const char *fe,
-    const char **end, unsigned *lines_used, const char **vb, int *direct)
+torrc_value(struct pstate *ps, const char *s, const char *fe, const char **end,
+    unsigned *lines_used, const char **vb, int *direct)
 {
 	const char *p = s, *val, *cp;
 	int cont = 0;
@@ -1406,14 +1417,12 @@ parse_piece(struct pstate *ps, const char *s, const char *e, const char *lb,
 			return;
 		}
 	}
-	check_v6kw(ps, r, lb ? lb + (a - s) : NULL,
-	    lb ? lb + (ae - s) : NULL);
+	check_v6kw(ps, r, lb ? lb + (a - s) : NULL, lb ? lb + (ae - s) : NULL);
 	ps->p->nrules++;
 }
 
 static void
-parse_exitpolicy(struct pstate *ps, const char *val, const char *vb,
-    int direct)
+parse_exitpolicy(struct pstate *ps, const char *val, const char *vb, int direct)
 {
 	const char *s = val, *e = val + strlen(val);
 	unsigned group = ps->p->ngroups++;
@@ -1472,8 +1481,7 @@ set_address(struct pstate *ps, struct ew_addr slot[2], const char *key,
 
 /* A torrc option line.  Returns the start of the next line. */
 static const char *
-parse_option(struct pstate *ps, const char *kb, const char *ke,
-    const char *fe)
+parse_option(struct pstate *ps, const char *kb, const char *ke, const char *fe)
 {
 	const char *next, *vb;
 	unsigned used;
@@ -1489,16 +1497,17 @@ parse_option(struct pstate *ps, const char *kb, const char *ke,
 	}
 	if (klen == 10 && strncasecmp(kb, "ExitPolicy", 10) == 0) {
 		if (val[0] == '\0')
-			WARN(ps, kb, ke, "ExitPolicy has no value; ignored "
-					 "(as tor does)");
+			WARN(ps, kb, ke,
+			    "ExitPolicy has no value; ignored "
+			    "(as tor does)");
 		else
 			parse_exitpolicy(ps, val, vb, direct);
 		goto done;
 	}
 	if (klen == 7 && strncasecmp(kb, "Address", 7) == 0) {
 		if (val[0] != '\0')
-			set_address(ps, ps->p->opts.address, "Address", val,
-			    vb, vb + strlen(val));
+			set_address(ps, ps->p->opts.address, "Address", val, vb,
+			    vb + strlen(val));
 		else
 			memset(ps->p->opts.address, 0,
 			    sizeof(ps->p->opts.address));
@@ -1531,8 +1540,8 @@ parse_option(struct pstate *ps, const char *kb, const char *ke,
 			if (v == -2) {
 				ERR(ps, vb, direct ? vb + strlen(val) : vb,
 				    "%s takes %s, not '%s'", opt_name[k],
-				    k == EW_OPT_EXITRELAY ? "0, 1 or auto" :
-							    "0 or 1",
+				    k == EW_OPT_EXITRELAY ? "0, 1 or auto"
+							  : "0 or 1",
 				    val);
 				goto done;
 			}
@@ -1565,8 +1574,9 @@ parse_include(struct pstate *ps, const char *s, const char *e)
 	const struct ew_src *a;
 
 	if (q >= e || *q != '"') {
-		ERR(ps, q, word_end(q, e), "expected a quoted file name after "
-					   "'include'");
+		ERR(ps, q, word_end(q, e),
+		    "expected a quoted file name after "
+		    "'include'");
 		return;
 	}
 	after = read_quoted(ps, q, e, &path);
@@ -1691,7 +1701,8 @@ parse_text(struct pstate *ps, const struct ew_src *src)
 			kw = keyword(k, (size_t)(ke - k));
 			if (kw < 0)
 				ERR(ps, k, ke,
-				    "expected 'accept' or 'reject' after 'opt'");
+				    "expected 'accept' or 'reject' after "
+				    "'opt'");
 			else
 				parse_bare_rule(ps, kw, k, ke, eol);
 			s = next;

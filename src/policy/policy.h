@@ -40,21 +40,21 @@ enum ew_action {
 
 /* Where an expanded item came from (tor's assembly steps, section 4.2). */
 enum ew_origin {
-	EW_ORIGIN_RULE,	     /* a rule of the policy file */
+	EW_ORIGIN_RULE,      /* a rule of the policy file */
 	EW_ORIGIN_NOIPV6,    /* "reject *6:*" because IPv6Exit is 0 */
 	EW_ORIGIN_PRIVATE,   /* ExitPolicyRejectPrivate's private nets */
-	EW_ORIGIN_OWN,	     /* the relay's own or outbound addresses */
+	EW_ORIGIN_OWN,       /* the relay's own or outbound addresses */
 	EW_ORIGIN_INTERFACE, /* ExitPolicyRejectLocalInterfaces */
 	EW_ORIGIN_DEFAULT,   /* tor's default exit policy */
 	EW_ORIGIN_REDUCED,   /* tor's reduced exit policy */
-	EW_ORIGIN_TAIL,	     /* the closing reject of a bridge */
+	EW_ORIGIN_TAIL,      /* the closing reject of a bridge */
 	EW_ORIGIN_NOTEXIT,   /* not an exit: reject everything */
 };
 
 /* One item of an expanded policy: tor's addr_policy_t. */
 struct ew_item {
 	struct ew_addr addr; /* EW_AF_INET or EW_AF_INET6, host bits kept */
-	uint8_t action;	     /* enum ew_action */
+	uint8_t action;      /* enum ew_action */
 	uint8_t maskbits;
 	uint8_t origin; /* enum ew_origin */
 	uint16_t pmin, pmax;
@@ -105,9 +105,8 @@ void ew_policy_free(struct ew_policy *p);
  * with an IPv4 address) as warnings; returns 0, or a negative errno on
  * allocation failure.  Free the result with ew_expanded_free.
  */
-int ew_policy_expand(const struct ew_policy *p,
-    const struct ew_expand_env *env, struct ew_diag_list *diags,
-    struct ew_expanded **out);
+int ew_policy_expand(const struct ew_policy *p, const struct ew_expand_env *env,
+    struct ew_diag_list *diags, struct ew_expanded **out);
 void ew_expanded_free(struct ew_expanded *e);
 
 /* Print the list as tor's GETINFO exit-policy/full does, one item a
@@ -121,15 +120,15 @@ void ew_policy_show(const struct ew_policy *p, struct ew_buf *out);
 
 /* The source rules, for explain. */
 size_t ew_policy_rule_count(const struct ew_policy *p);
-void ew_policy_rule_info(const struct ew_policy *p, size_t i,
-    struct ew_rule_info *out);
+void ew_policy_rule_info(
+    const struct ew_policy *p, size_t i, struct ew_rule_info *out);
 
 /* Summary counts for check. */
 struct ew_policy_stats {
 	size_t rules, active, expired, portsets, tables, table_entries;
 };
-void ew_policy_stats(const struct ew_policy *p, int64_t now,
-    struct ew_policy_stats *out);
+void ew_policy_stats(
+    const struct ew_policy *p, int64_t now, struct ew_policy_stats *out);
 
 /* The earliest expiry after `now`, or EW_NEVER. */
 int64_t ew_policy_next_expiry(const struct ew_policy *p, int64_t now);

@@ -61,17 +61,17 @@ struct ew_pat {
 };
 
 struct ew_rule {
-	uint8_t kw;	   /* enum ew_kw */
+	uint8_t kw;        /* enum ew_kw */
 	uint8_t in_line;   /* 1: a piece of an ExitPolicy line */
 	uint8_t ignored;   /* accept6/reject6 with a non-IPv6 pattern */
 	struct ew_pat pat; /* when no table / port set stands in */
-	int table;	   /* index into tables, or -1 */
-	int portset;	   /* index into portsets, or -1 */
-	char *text;	   /* the item as written */
+	int table;         /* index into tables, or -1 */
+	int portset;       /* index into portsets, or -1 */
+	char *text;        /* the item as written */
 	char *reason;
 	char *ticket;
 	int64_t expires; /* EW_NEVER when not set */
-	unsigned group;	 /* rules of one ExitPolicy line share a group */
+	unsigned group;  /* rules of one ExitPolicy line share a group */
 	struct ew_loc loc;
 };
 
@@ -96,11 +96,11 @@ enum ew_obind {
 };
 
 struct ew_opts {
-	int v[EW_OPT_NBOOL]; /* ExitRelay: -1 auto, 0, 1 */
-	unsigned set;	     /* 1 << enum ew_opt */
-	struct ew_addr address[2];	      /* [0] IPv4, [1] IPv6 */
+	int v[EW_OPT_NBOOL];                 /* ExitRelay: -1 auto, 0, 1 */
+	unsigned set;                        /* 1 << enum ew_opt */
+	struct ew_addr address[2];           /* [0] IPv4, [1] IPv6 */
 	struct ew_addr obind[EW_OBIND_N][2]; /* [kind][IPv4, IPv6] */
-	int exitpolicy_lines; /* ExitPolicy lines with a value */
+	int exitpolicy_lines;                /* ExitPolicy lines with a value */
 };
 
 struct ew_policy {
@@ -118,9 +118,9 @@ struct ew_policy {
 
 /* item.c: tor's pattern grammar. */
 struct ew_pat_err {
-	const char *msg;      /* static text, or NULL */
-	char detail[256];     /* formatted message when msg is NULL */
-	size_t first, last;   /* 0-based byte offsets in the pattern */
+	const char *msg;    /* static text, or NULL */
+	char detail[256];   /* formatted message when msg is NULL */
+	size_t first, last; /* 0-based byte offsets in the pattern */
 };
 
 /*
@@ -137,8 +137,8 @@ struct ew_pat_parts {
 
 int ew_pat_split(const char *s, size_t n, struct ew_pat_parts *parts,
     struct ew_pat_err *err);
-int ew_pat_addr(const char *s, size_t n, int v6kw, struct ew_pat *pat,
-    int *any, struct ew_pat_err *err);
+int ew_pat_addr(const char *s, size_t n, int v6kw, struct ew_pat *pat, int *any,
+    struct ew_pat_err *err);
 int ew_pat_mask(const char *s, size_t n, int any, struct ew_pat *pat,
     struct ew_pat_err *err);
 int ew_pat_ports(const char *s, size_t n, uint16_t *lo, uint16_t *hi,

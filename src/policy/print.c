@@ -71,8 +71,8 @@ plain_word(const char *s)
 }
 
 static void
-print_pattern(struct ew_buf *b, const struct ew_policy *p,
-    const struct ew_rule *r)
+print_pattern(
+    struct ew_buf *b, const struct ew_policy *p, const struct ew_rule *r)
 {
 	const struct ew_pat *pat = &r->pat;
 	int v6kw = r->kw == EW_KW_ACCEPT6 || r->kw == EW_KW_REJECT6;
@@ -84,8 +84,9 @@ print_pattern(struct ew_buf *b, const struct ew_policy *p,
 	else if (pat->addr.family == EW_AF_NONE)
 		ew_buf_puts(b, "*");
 	else if (pat->maskbits == 0 && ew_addr_is_null(&pat->addr))
-		ew_buf_puts(b, pat->addr.family == EW_AF_INET ? "*4" :
-			v6kw ? "*" : "*6");
+		ew_buf_puts(b, pat->addr.family == EW_AF_INET ? "*4"
+			       : v6kw                         ? "*"
+							      : "*6");
 	else
 		print_addr_mask(b, &pat->addr, pat->maskbits);
 	ew_buf_putc(b, ':');
@@ -96,8 +97,7 @@ print_pattern(struct ew_buf *b, const struct ew_policy *p,
 }
 
 static void
-print_rule(struct ew_buf *b, const struct ew_policy *p,
-    const struct ew_rule *r)
+print_rule(struct ew_buf *b, const struct ew_policy *p, const struct ew_rule *r)
 {
 	char t[EW_TIME_STRLEN];
 
@@ -117,8 +117,8 @@ print_rule(struct ew_buf *b, const struct ew_policy *p,
 			print_quoted(b, r->ticket);
 	}
 	if (r->expires != EW_NEVER)
-		ew_buf_printf(b, " expires %s",
-		    ew_time_format(r->expires, t, sizeof(t)));
+		ew_buf_printf(
+		    b, " expires %s", ew_time_format(r->expires, t, sizeof(t)));
 }
 
 static void
@@ -143,7 +143,9 @@ ew_policy_show(const struct ew_policy *p, struct ew_buf *b)
 		if (!(o->set & (1u << k)))
 			continue;
 		ew_buf_printf(b, "%s %s\n", ew_policy_opt_name(k),
-		    o->v[k] < 0 ? "auto" : o->v[k] ? "1" : "0");
+		    o->v[k] < 0 ? "auto"
+		    : o->v[k]   ? "1"
+				: "0");
 		any = 1;
 	}
 	print_addr_opt(b, "Address", &o->address[0]);
@@ -185,8 +187,8 @@ ew_policy_show(const struct ew_policy *p, struct ew_buf *b)
 			ew_buf_puts(b, "{");
 			for (j = 0; j < t->n; j++) {
 				ew_buf_puts(b, j ? ", " : " ");
-				print_addr_mask(b, &t->e[j].addr,
-				    t->e[j].maskbits);
+				print_addr_mask(
+				    b, &t->e[j].addr, t->e[j].maskbits);
 			}
 			ew_buf_puts(b, " }");
 		}
@@ -209,7 +211,7 @@ ew_policy_show(const struct ew_policy *p, struct ew_buf *b)
 		}
 		ew_buf_puts(b, "ExitPolicy ");
 		for (j = i; j < p->nrules && p->rules[j].in_line &&
-		     p->rules[j].group == r->group;
+			    p->rules[j].group == r->group;
 		     j++) {
 			if (j > i)
 				ew_buf_puts(b, ", ");
@@ -241,8 +243,8 @@ ew_policy_rule_count(const struct ew_policy *p)
 }
 
 void
-ew_policy_rule_info(const struct ew_policy *p, size_t i,
-    struct ew_rule_info *out)
+ew_policy_rule_info(
+    const struct ew_policy *p, size_t i, struct ew_rule_info *out)
 {
 	const struct ew_rule *r = &p->rules[i];
 
@@ -257,8 +259,8 @@ ew_policy_rule_info(const struct ew_policy *p, size_t i,
 }
 
 void
-ew_policy_stats(const struct ew_policy *p, int64_t now,
-    struct ew_policy_stats *out)
+ew_policy_stats(
+    const struct ew_policy *p, int64_t now, struct ew_policy_stats *out)
 {
 	size_t i;
 

@@ -1,0 +1,56 @@
+#!/bin/sh
+# The layering rule (style.md 2.2), checked on #include lines:
+#   lib <- policy <- compile <- emit;  lib <- mail;  lib <- store;
+#   cli on top.
+# Each directory lists the directories of ours it may include.  Third-party
+# headers are confined to one file each.
+set -eu
+cd "$(dirname "$0")/.."
+
+allowed() {
+	case "$1" in
+	lib) echo "lib" ;;
+	policy) echo "lib policy" ;;
+	compile) echo "lib policy compile" ;;
+	emit) echo "lib policy compile emit" ;;
+	mail) echo "lib mail" ;;
+	store) echo "lib store" ;;
+	cli) echo "lib policy compile emit mail store cli" ;;
+	*) echo "" ;;
+	esac
+}
+
+bad=0
+for dir in src/*/; do
+	mod=$(basename "$dir")
+	ok=$(allowed "$mod")
+	for f in "$dir"*.[ch]; do
+		[ -e "$f" ] || continue
+		for inc in $(sed -n 's/^#include "\([a-z_]*\)\/.*"/\1/p' "$f"); do
+			case " $ok " in
+			*" $inc "*) ;;
+			*)
+				echo "$f: includes $inc/, but $mod may include only: $ok" >&2
+				bad=1
+				;;
+			esac
+		done
+	done
+done
+
+# Third-party libraries: one file each.
+confine() {
+	lib=$1
+	where=$2
+	hits=$(grep -rlE "#include <$lib" src | grep -v -E "$where" || true)
+	if [ -n "$hits" ]; then
+		echo "$hits: includes <$lib...>, allowed only in $where" >&2
+		bad=1
+	fi
+}
+confine 'gmime/' 'src/mail/mime\.c'
+confine 'glib' 'src/mail/mime\.c'
+confine 'sqlite3\.h' 'src/store/'
+confine 'nftables/' 'src/emit/nft_apply\.c'
+confine 'jansson\.h' 'src/mail/'
+exit $bad

@@ -1,0 +1,660 @@
+#!/usr/bin/env python3
+"""Run exitwarden policy files through the real tor binary.
+
+This module owns everything that talks to tor for the differential test
+(tests/tor/difftest.py) and for checking golden expectations by hand:
+
+  * policy_to_torrc()   policy file text -> torrc lines (bare rule lines
+                        become ExitPolicy lines, option lines pass as-is);
+  * TorRelay            one tor process (DisableNetwork 1, throw-away
+                        DataDirectory, ControlPort on 127.0.0.1:auto) and the
+                        per-policy LOADCONF / descriptor rebuild / GETINFO
+                        exit-policy/full cycle;
+  * run_policies()      a whole batch, in as few tor processes as possible;
+  * enter_netns()       re-execute the calling script in a fresh network
+                        namespace with only loopback up.
+
+CLI:  torharness.py [--tor PATH] [--no-netns] FILE...
+prints, per file, "== FILE" and then either tor's exit-policy/full lines or
+"@refused" followed by tor's warnings ("wrn: ..."), and non-fatal warnings
+for accepted policies as "wrn: ..." too.
+
+How tor is driven (see /work/shared/docs/tor-exit-policy.md sections 10, 12):
+every policy is applied with LOADCONF, i.e. the complete torrc text (our base
+config + the policy's lines) goes through tor's real torrc parser and every
+option that is not mentioned returns to its default.  A fresh ContactInfo per
+policy keeps the descriptor dirty (ReducedExitPolicy and
+OutboundBindAddress* alone do not mark it), `GETINFO extra-info/digest/<hex>`
+forces the synchronous rebuild (its 552 reply is expected), and
+`GETINFO dir/server/authority` lets us check that the descriptor really is
+the fresh one (its `contact` line) before `exit-policy/full` is trusted.
+
+One quirk shapes run_policies(): tor caches its own address the first time
+it builds a descriptor and no control command refreshes that cache (with
+DisableNetwork 1 the periodic re-check never runs; LOADCONF, even dropping
+and re-adding the ORPort, keeps the old value).  A changed `Address` line
+would silently be ignored.  So every tor process is started with the Address
+lines of the policies it will serve in its torrc, policies are grouped by
+their Address lines, and a new process is started for each group.  Every
+descriptor is checked against the expected `router` address as well.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+# ---------------------------------------------------------------------------
+# Policy files -> torrc lines
+
+# Option names a policy file may set (tor spelling; tor itself matches option
+# names case-insensitively).  Anything else is a harness error, so a policy
+# file can never touch DataDirectory, ControlPort and friends.
+POLICY_OPTIONS = (
+    "ExitPolicy",
+    "IPv6Exit",
+    "ExitRelay",
+    "ExitPolicyRejectPrivate",
+    "ExitPolicyRejectLocalInterfaces",
+    "ReducedExitPolicy",
+    "BridgeRelay",
+    "Address",
+    "OutboundBindAddress",
+    "OutboundBindAddressExit",
+    "OutboundBindAddressOR",
+)
+_OPTION_BY_LOWER = {name.lower(): name for name in POLICY_OPTIONS}
+
+# First words that make a line a bare rule line (descriptor style, one item).
+# Matched case-insensitively so that `ACCEPT *:80` still reaches tor's policy
+# parser (which refuses it) instead of being reported as an unknown option.
+RULE_WORDS = ("accept", "reject", "accept6", "reject6", "opt")
+
+# tor's defaults for the options above (what LOADCONF falls back to when a
+# policy does not mention an option).  Documentation only: we never send them.
+TOR_DEFAULTS = {
+    "IPv6Exit": "0",
+    "ExitRelay": "auto",
+    "ExitPolicyRejectPrivate": "1",
+    "ExitPolicyRejectLocalInterfaces": "0",
+    "ReducedExitPolicy": "0",
+    "BridgeRelay": "0",
+}
+
+# Address of our ORPort; tor advertises it when no Address line is given
+# (address discovery tries Address, then the ORPort address, then
+# interfaces).  It is internal, so it never shows up in a policy.
+ORPORT_ADDR = "127.0.0.1"
+ORPORT = ORPORT_ADDR + ":9001"   # never bound: DisableNetwork 1
+
+
+class HarnessError(Exception):
+    """Something went wrong in the harness or in tor, not in the policy."""
+
+
+def policy_to_torrc(text):
+    """Translate one policy file into torrc lines.
+
+    Returns (lines, addresses): `lines` are torrc lines in file order,
+    `addresses` is the tuple of the values of the file's Address lines (used
+    to group policies per tor process).  Blank and comment lines are kept
+    (tor's parser skips them).  Raises HarnessError for an option that a
+    policy file may not set.
+    """
+    lines = []
+    addresses = []
+    for raw in text.splitlines():
+        stripped = raw.lstrip(" \t")
+        if not stripped or stripped.startswith("#"):
+            lines.append(raw)
+            continue
+        word = re.split(r"[ \t#]", stripped, 1)[0]
+        if word.lower() in RULE_WORDS:
+            # Bare rule line -> one ExitPolicy line.  tor's torrc parser then
+            # strips a trailing comment and splits on commas (there are none
+            # in a bare line).
+            lines.append("ExitPolicy " + stripped)
+            continue
+        name = _OPTION_BY_LOWER.get(word.lower())
+        if name is None:
+            raise HarnessError("policy sets option %r, which the harness "
+                               "does not allow" % word)
+        if name == "Address":
+            value = stripped[len(word):].split("#", 1)[0].strip()
+            addresses.append(value)
+        lines.append(raw)
+    return lines, tuple(addresses)
+
+
+# ---------------------------------------------------------------------------
+# Control-port client
+
+class ControlConnection:
+    """Minimal tor control-protocol client (one connection, no events).
+
+    Every read is bounded by a deadline; after a timeout the connection is
+    unusable (we raise and the caller tears tor down).
+    """
+
+    def __init__(self, port, timeout):
+        self.timeout = timeout
+        self.sock = socket.create_connection(("127.0.0.1", port),
+                                             timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def send(self, text):
+        """Send one or more commands (CRLF line endings are added)."""
+        data = text.replace("\r\n", "\n").replace("\n", "\r\n")
+        if not data.endswith("\r\n"):
+            data += "\r\n"
+        self.sock.sendall(data.encode("utf-8", "surrogateescape"))
+
+    def _readline(self, deadline):
+        while True:
+            i = self.buf.find(b"\r\n")
+            if i >= 0:
+                line = self.buf[:i]
+                self.buf = self.buf[i + 2:]
+                return line.decode("utf-8", "replace")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise HarnessError("timed out waiting for tor's control port")
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                raise HarnessError("timed out waiting for tor's control port")
+            if not chunk:
+                raise HarnessError("tor closed the control connection")
+            self.buf += chunk
+
+    def read_reply(self):
+        """Read one complete reply.
+
+        Returns (status, entries): status is the 3-digit code of the final
+        line, entries a list of (code, text, data) for every line, where
+        data is the list of data lines of a "+" line (dot-unescaped) or None.
+        """
+        deadline = time.monotonic() + self.timeout
+        entries = []
+        while True:
+            line = self._readline(deadline)
+            if len(line) < 4 or not line[:3].isdigit():
+                raise HarnessError("bad control reply line %r" % line)
+            code, sep, text = line[:3], line[3], line[4:]
+            data = None
+            if sep == "+":
+                data = []
+                while True:
+                    d = self._readline(deadline)
+                    if d == ".":
+                        break
+                    data.append(d[1:] if d.startswith("..") else d)
+            entries.append((code, text, data))
+            if sep == " ":
+                return code, entries
+
+    def command(self, text):
+        self.send(text)
+        return self.read_reply()
+
+
+def _getinfo_value(entries, key):
+    """Value of `key` in a GETINFO reply, as a list of lines."""
+    for _code, text, data in entries:
+        if text.startswith(key + "="):
+            if data is not None:
+                return data
+            return [text[len(key) + 1:]]
+    raise HarnessError("GETINFO reply has no %s" % key)
+
+
+# ---------------------------------------------------------------------------
+# One tor process
+
+class Result:
+    """What tor said about one policy."""
+
+    def __init__(self, refused, lines=None, warnings=(), message=""):
+        self.refused = refused          # tor refused the configuration
+        self.lines = lines              # exit-policy/full lines if accepted
+        self.warnings = list(warnings)  # tor's [warn] log lines
+        self.message = message          # LOADCONF error reply if refused
+
+    def __repr__(self):
+        if self.refused:
+            return "Result(refused, %r)" % self.message
+        return "Result(%r)" % self.lines
+
+
+# Warnings caused by the harness setup itself, not by the policy.
+_NOISE = (
+    "You are running Tor as root",
+    "does not match the descriptor address",
+    "Controller gave us config file that didn't validate",
+)
+
+_LOG_LINE = re.compile(r"^\w{3} \d\d \d\d:\d\d:\d\d\.\d+ \[(\w+)\] (.*)$")
+
+# A digest that is not ours: the 552 answer is expected; what we want is the
+# side effect (router_extrainfo_digest_is_me -> router_rebuild_descriptor).
+_REBUILD = "GETINFO extra-info/digest/" + "0" * 40
+
+
+class TorRelay:
+    """One tor relay process with the network disabled.
+
+    Use as a context manager or call start()/stop().  `address_lines` are
+    the Address values put in the torrc at start (see the module docstring
+    for why they cannot change later).
+    """
+
+    def __init__(self, tor="tor", address_lines=(), timeout=20.0,
+                 workdir=None):
+        self.tor = tor
+        self.address_lines = tuple(address_lines)
+        self.timeout = timeout
+        self.workdir = workdir          # parent for the temp dir, or None
+        self.dir = None
+        self.proc = None
+        self.ctl = None
+        self.counter = 0
+        self.log_offset = 0
+        self.token = "%d-%d" % (os.getpid(), id(self) % 100000)
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def _path(self, name):
+        return os.path.join(self.dir, name)
+
+    def base_config(self):
+        """The torrc lines that every LOADCONF repeats unchanged."""
+        d = self.dir
+        return [
+            "DataDirectory " + self._path("data"),
+            "DisableNetwork 1",
+            "SocksPort 0",
+            "ControlPort 127.0.0.1:auto",
+            "ControlPortWriteToFile " + self._path("control-port"),
+            "CookieAuthentication 1",
+            "CookieAuthFile " + self._path("control-cookie"),
+            "ORPort " + ORPORT,
+            "AssumeReachable 1",
+            "PublishServerDescriptor 0",
+            "Nickname ewharness",
+            # DNS must look healthy or tor publishes `reject *:*` whatever
+            # the policy: a resolver that is configured but never asked.
+            "ServerDNSResolvConfFile " + self._path("resolv.conf"),
+            "ServerDNSDetectHijacking 0",
+            "ServerDNSTestAddresses",
+            "GeoIPFile " + self._path("empty"),
+            "GeoIPv6File " + self._path("empty"),
+            "Log notice file " + self._path("notice.log"),
+            "AvoidDiskWrites 1",
+            "ShutdownWaitLength 0",
+            "__OwningControllerProcess %d" % os.getpid(),
+        ] + ["Address " + a for a in self.address_lines]
+
+    def start(self):
+        self.dir = tempfile.mkdtemp(prefix="ew-tor-", dir=self.workdir)
+        os.mkdir(self._path("data"), 0o700)
+        with open(self._path("empty"), "w"):
+            pass
+        with open(self._path("resolv.conf"), "w") as f:
+            f.write("nameserver 127.0.0.1\n")
+        self.counter += 1
+        torrc = self.base_config() + ["ContactInfo ew-%s-0" % self.token]
+        with open(self._path("torrc"), "w") as f:
+            f.write("\n".join(torrc) + "\n")
+        try:
+            self.proc = subprocess.Popen(
+                [self.tor, "--defaults-torrc", self._path("empty"),
+                 "-f", self._path("torrc")],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=open(self._path("stderr"), "w"))
+        except OSError as e:
+            self._cleanup_dir()
+            raise HarnessError("cannot run %s: %s" % (self.tor, e))
+        try:
+            self._connect()
+        except Exception:
+            self.stop()
+            raise
+
+    def _startup_failure(self, what):
+        tail = self._read_log_tail()
+        return HarnessError("%s\n%s" % (what, tail))
+
+    def _connect(self):
+        deadline = time.monotonic() + self.timeout
+        port_file = self._path("control-port")
+        port = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise self._startup_failure(
+                    "tor exited during startup (status %d)"
+                    % self.proc.returncode)
+            try:
+                with open(port_file) as f:
+                    m = re.search(r"PORT=127\.0\.0\.1:(\d+)", f.read())
+                if m:
+                    port = int(m.group(1))
+                    break
+            except FileNotFoundError:
+                pass
+            time.sleep(0.02)
+        if port is None:
+            raise self._startup_failure("tor did not open its ControlPort "
+                                        "within %gs" % self.timeout)
+        with open(self._path("control-cookie"), "rb") as f:
+            cookie = f.read().hex()
+        self.ctl = ControlConnection(port, self.timeout)
+        for cmd in ("AUTHENTICATE " + cookie, "TAKEOWNERSHIP"):
+            status, entries = self.ctl.command(cmd)
+            if status != "250":
+                raise HarnessError("%s: %s" % (cmd.split()[0], entries))
+        self.log_offset = self._log_size()
+
+    def stop(self):
+        """SIGTERM our tor (only the process we started), then clean up."""
+        if self.ctl:
+            self.ctl.close()
+            self.ctl = None
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+        self._cleanup_dir()
+
+    def _cleanup_dir(self):
+        if self.dir and not os.environ.get("EW_KEEP_TOR_DIR"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = None
+
+    # -- log ---------------------------------------------------------------
+
+    def _log_size(self):
+        try:
+            return os.path.getsize(self._path("notice.log"))
+        except OSError:
+            return 0
+
+    def _read_log_tail(self, n=15):
+        out = []
+        for name in ("notice.log", "stderr"):
+            try:
+                with open(self._path(name), errors="replace") as f:
+                    out += f.read().splitlines()[-n:]
+            except OSError:
+                pass
+        return "\n".join(out)
+
+    def _new_warnings(self):
+        """[warn]/[err] lines logged since the last call, noise removed."""
+        try:
+            with open(self._path("notice.log"), "rb") as f:
+                f.seek(self.log_offset)
+                data = f.read()
+        except OSError:
+            return []
+        self.log_offset += len(data)
+        warnings = []
+        for line in data.decode("utf-8", "replace").splitlines():
+            m = _LOG_LINE.match(line)
+            if not m or m.group(1) not in ("warn", "err"):
+                continue
+            msg = m.group(2)
+            if any(noise in msg for noise in _NOISE):
+                continue
+            # tor parses the policy twice (validate, then act) and logs its
+            # warnings both times; keep each message once.
+            if msg not in warnings:
+                warnings.append(msg)
+        return warnings
+
+    # -- one policy --------------------------------------------------------
+
+    def expand(self, text):
+        """Apply one policy file and return tor's Result."""
+        lines, addresses = policy_to_torrc(text)
+        if addresses != self.address_lines:
+            raise HarnessError("policy Address lines %r differ from this "
+                               "tor's %r" % (addresses, self.address_lines))
+        self.counter += 1
+        contact = "ew-%s-%d" % (self.token, self.counter)
+        # Address lines come from the policy itself; drop the base copy.
+        base = [l for l in self.base_config() if not l.startswith("Address ")]
+        torrc = base + ["ContactInfo " + contact] + lines
+        body = "\n".join(("." + l) if l.startswith(".") else l
+                         for l in torrc)
+        # Pipeline all four commands: one round trip per policy.
+        self.ctl.send("+LOADCONF\n" + body + "\n.\n" + _REBUILD + "\n"
+                      "GETINFO dir/server/authority\n"
+                      "GETINFO exit-policy/full\n")
+        replies = [self.ctl.read_reply() for _ in range(4)]
+        warnings = self._new_warnings()
+        (load_status, load_entries) = replies[0]
+        if load_status != "250":
+            message = "%s %s" % (load_status, load_entries[-1][1])
+            if load_status in ("513", "552", "553"):
+                return Result(True, warnings=warnings, message=message)
+            raise HarnessError("LOADCONF failed unexpectedly: " + message)
+        status, entries = replies[1]
+        if status not in ("250", "552"):
+            raise HarnessError("descriptor rebuild request: %s" % entries)
+        status, entries = replies[2]
+        if status != "250":
+            raise HarnessError("no descriptor after LOADCONF: %s (log:\n%s)"
+                               % (entries, self._read_log_tail()))
+        self._check_descriptor(_getinfo_value(entries, "dir/server/authority"),
+                               contact)
+        status, entries = replies[3]
+        if status != "250":
+            raise HarnessError("GETINFO exit-policy/full: %s" % entries)
+        policy = [l for l in _getinfo_value(entries, "exit-policy/full") if l]
+        return Result(False, lines=policy, warnings=warnings)
+
+    def _check_descriptor(self, desc, contact):
+        """The descriptor must be the one built for this LOADCONF."""
+        router = next((l for l in desc if l.startswith("router ")), "")
+        if ("contact " + contact) not in desc:
+            raise HarnessError("tor served a stale descriptor (wanted "
+                               "contact %s)" % contact)
+        want = self.address_lines[0] if self.address_lines else ORPORT_ADDR
+        fields = router.split()
+        if len(fields) < 3 or fields[2] != want:
+            raise HarnessError("descriptor address is %r, expected %s"
+                               % (router, want))
+
+
+# ---------------------------------------------------------------------------
+# Batches
+
+def run_policies(texts, tor="tor", timeout=20.0, progress=None):
+    """Run every policy text through tor; returns a list of Result.
+
+    A HarnessError for one policy (e.g. an option the harness does not
+    allow) is returned in place of its Result; a failure of tor itself
+    raises.  Policies are grouped by their Address lines, one tor process
+    per group (see module docstring), and results come back in input order.
+    """
+    results = [None] * len(texts)
+    groups = {}
+    for i, text in enumerate(texts):
+        try:
+            _lines, addresses = policy_to_torrc(text)
+        except HarnessError as e:
+            results[i] = e
+            continue
+        groups.setdefault(addresses, []).append(i)
+    done = 0
+    for addresses, indices in groups.items():
+        try:
+            relay = TorRelay(tor, addresses, timeout).__enter__()
+        except HarnessError as e:
+            if not addresses:
+                raise
+            # tor would not even start with these Address lines: it refuses
+            # them, so LOADCONF would have been refused as well.
+            for i in indices:
+                results[i] = Result(True, warnings=[str(e)],
+                                    message="tor refused to start")
+            continue
+        try:
+            for i in indices:
+                results[i] = relay.expand(texts[i])
+                done += 1
+                if progress:
+                    progress(done, len(texts))
+        finally:
+            relay.stop()
+    return results
+
+
+def tor_binary(path=None):
+    """Path of the tor binary to use, or None if it is not installed."""
+    if path:
+        return path if os.access(path, os.X_OK) else None
+    return shutil.which("tor") or (
+        "/usr/bin/tor" if os.access("/usr/bin/tor", os.X_OK) else None)
+
+
+# ---------------------------------------------------------------------------
+# Network namespace
+
+_NETNS_ENV = "EW_IN_NETNS"
+
+
+def _loopback_up():
+    """Bring lo up in the current (fresh) network namespace."""
+    try:
+        if subprocess.run(["ip", "link", "set", "lo", "up"],
+                          stderr=subprocess.DEVNULL).returncode == 0:
+            return True
+    except OSError:
+        pass
+    # No iproute2: SIOCGIFFLAGS / SIOCSIFFLAGS by hand.
+    import fcntl
+    import struct
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        ifr = struct.pack("16sh", b"lo", 0)
+        flags = struct.unpack("16sh", fcntl.ioctl(s, 0x8913, ifr))[1]
+        fcntl.ioctl(s, 0x8914, struct.pack("16sh", b"lo", flags | 1))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def enter_netns(script, argv, enabled=True):
+    """Make sure the caller runs in a private network namespace.
+
+    If we are not in one yet and `enabled`, re-run `script argv` under
+    `unshare -n` (root) or `unshare -rn` (user namespace) and exit with its
+    status.  Inside, bring loopback up.  Returns True when running inside a
+    namespace, False when running without one (a note goes to stderr).
+    """
+    if os.environ.get(_NETNS_ENV) == "1":
+        if not _loopback_up():
+            print("note: could not bring lo up in the network namespace",
+                  file=sys.stderr)
+        return True
+    if not enabled:
+        print("note: running without a network namespace (--no-netns): "
+              "interface addresses of this host can appear in tor's policy",
+              file=sys.stderr)
+        return False
+    unshare = shutil.which("unshare")
+    flags = ["-n"] if os.geteuid() == 0 else ["-r", "-n"]
+    if unshare:
+        probe = subprocess.run([unshare] + flags + ["true"],
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        if probe.returncode == 0:
+            env = dict(os.environ)
+            env[_NETNS_ENV] = "1"
+            sys.stdout.flush()
+            rc = subprocess.call([unshare] + flags +
+                                 [sys.executable, script] + list(argv),
+                                 env=env)
+            sys.exit(rc)
+    print("note: cannot create a network namespace (unshare %s failed); "
+          "running without one: interface addresses of this host can appear "
+          "in tor's policy" % " ".join(flags), file=sys.stderr)
+    return False
+
+
+# ---------------------------------------------------------------------------
+# CLI
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        description="Print tor's exit-policy/full for each policy file.")
+    ap.add_argument("--tor", help="tor binary (default: tor in PATH)")
+    ap.add_argument("--no-netns", action="store_true",
+                    help="do not create a network namespace")
+    ap.add_argument("--timeout", type=float, default=20.0,
+                    help="seconds to wait for tor at each step")
+    ap.add_argument("files", nargs="+")
+    args = ap.parse_args(argv)
+    enter_netns(os.path.abspath(__file__),
+                sys.argv[1:] if argv is None else argv,
+                enabled=not args.no_netns)
+    tor = tor_binary(args.tor)
+    if tor is None:
+        print("tor is not installed", file=sys.stderr)
+        return 77
+    texts = []
+    for name in args.files:
+        with open(name, encoding="utf-8", errors="surrogateescape") as f:
+            texts.append(f.read())
+    try:
+        results = run_policies(texts, tor, args.timeout)
+    except HarnessError as e:
+        print("harness error: %s" % e, file=sys.stderr)
+        return 1
+    status = 0
+    for name, res in zip(args.files, results):
+        print("== " + name)
+        if isinstance(res, HarnessError):
+            print("@error %s" % res)
+            status = 1
+            continue
+        if res.refused:
+            print("@refused " + res.message)
+        else:
+            for line in res.lines:
+                print(line)
+        for w in res.warnings:
+            print("wrn: " + w)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+/*
+ * test_policy.c - unit tests for src/policy: tor's pattern grammar item
+ * by item, the redundancy passes, and expansion of extensions.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/ew_test.h"
+#include "lib/buf.h"
+#include "lib/diag.h"
+#include "policy/policy.h"
+#include "policy/policy_int.h"
+
+/* Parse one pattern and print it back as "fam addr/mask lo-hi". */
+static const char *
+pat(const char *s, int v6kw)
+{
+	static char out[128];
+	struct ew_pat p;
+	struct ew_pat_err err;
+	char a[EW_ADDR_STRLEN];
+
+	if (ew_pat_parse(s, strlen(s), v6kw, &p, &err) < 0)
+		return "ERR";
+	if (p.is_private) {
+		snprintf(out, sizeof(out), "private %u-%u", p.pmin, p.pmax);
+		return out;
+	}
+	if (p.addr.family == EW_AF_NONE)
+		snprintf(a, sizeof(a), "*");
+	else
+		ew_addr_format(&p.addr, 0, a, sizeof(a));
+	snprintf(out, sizeof(out), "%d %s/%u %u-%u", p.addr.family, a,
+	    p.maskbits, p.pmin, p.pmax);
+	return out;
+}
+
+static void
+test_patterns(void)
+{
+	EW_CHECK_STR(pat("*:80", 0), "0 */0 80-80");
+	EW_CHECK_STR(pat("*:80", 1), "6 ::/0 80-80");
+	EW_CHECK_STR(pat("*4:*", 0), "4 0.0.0.0/0 1-65535");
+	EW_CHECK_STR(pat("*6", 0), "6 ::/0 1-65535");
+	EW_CHECK_STR(pat("[1.2.3.4]:80", 0), "4 1.2.3.4/32 80-80");
+	EW_CHECK_STR(pat("2001:db8::/32:443", 0), "6 2001:db8::/32 443-443");
+	EW_CHECK_STR(pat("2001:db8::1:443", 0), "ERR");
+	EW_CHECK_STR(
+	    pat("[::ffff:1.2.3.4]/128:80", 0), "6 ::ffff:1.2.3.4/96 80-80");
+	EW_CHECK_STR(
+	    pat("[::ffff:1.2.3.4]/24:80", 0), "6 ::ffff:1.2.3.4/120 80-80");
+	EW_CHECK_STR(
+	    pat("[::ffff:1.2.3.4]/0:80", 0), "6 ::ffff:1.2.3.4/96 80-80");
+	EW_CHECK_STR(pat("[::ffff:1.2.3.4]/64:80", 0), "ERR");
+	EW_CHECK_STR(
+	    pat("[::ffff:1.2.3.4]:80", 0), "6 ::ffff:1.2.3.4/128 80-80");
+	EW_CHECK_STR(pat("1.2.3.4/255.255.0.0:80", 0), "4 1.2.3.4/16 80-80");
+	EW_CHECK_STR(pat("1.2.3.4/255.0.255.0:80", 0), "ERR");
+	EW_CHECK_STR(pat("1.2.3.4/:80", 0), "4 1.2.3.4/0 80-80");
+	EW_CHECK_STR(pat("1.2.3.4/33", 0), "ERR");
+	EW_CHECK_STR(pat("[2001:db8::]/129", 0), "ERR");
+	EW_CHECK_STR(pat("1.2.3.4/4294967304:80", 0), "4 1.2.3.4/8 80-80");
+	EW_CHECK_STR(pat("1.2.3.4/+8", 0), "4 1.2.3.4/8 1-65535");
+	EW_CHECK_STR(pat("1.2.3.4/-0", 0), "4 1.2.3.4/0 1-65535");
+	EW_CHECK_STR(pat("1.2.3.4/08:080", 0), "4 1.2.3.4/8 80-80");
+	EW_CHECK_STR(pat("1.2.3.4/8.0", 0), "ERR");
+	EW_CHECK_STR(pat("*/8", 0), "ERR");
+	EW_CHECK_STR(pat("*4/0", 0), "ERR");
+	EW_CHECK_STR(pat("1.2.3:80", 0), "ERR");
+	EW_CHECK_STR(pat("01.2.3.4:80", 0), "ERR");
+	EW_CHECK_STR(pat("1.2.3.4:0", 0), "ERR");
+	EW_CHECK_STR(pat("1.2.3.4:65536", 0), "ERR");
+	EW_CHECK_STR(pat("1.2.3.4:0x50", 0), "ERR");
+	EW_CHECK_STR(pat("1.2.3.4:80junk", 0), "ERR");
+	EW_CHECK_STR(pat("1.2.3.4:80-", 0), "ERR");
+	EW_CHECK_STR(pat("1.2.3.4:80-*", 0), "ERR");
+	EW_CHECK_STR(pat("1.2.3.4:*-80", 0), "ERR");
+	EW_CHECK_STR(pat("1.2.3.4:90-80", 0), "ERR");
+	EW_CHECK_STR(pat("1.2.3.4:80-90junk", 0), "4 1.2.3.4/32 80-90");
+	EW_CHECK_STR(pat("1.2.3.4:80-90-100", 0), "4 1.2.3.4/32 80-90");
+	EW_CHECK_STR(pat("1.2.3.4:+80", 0), "4 1.2.3.4/32 80-80");
+	EW_CHECK_STR(pat("1.2.3.4:", 0), "4 1.2.3.4/32 1-65535");
+	EW_CHECK_STR(pat("[2001:db8::1]junk:80", 0), "6 2001:db8::1/128 80-80");
+	EW_CHECK_STR(pat("[2001:db8::/32]:80", 0), "ERR");
+	EW_CHECK_STR(pat("[2001:db8::1:80", 0), "ERR");
+	EW_CHECK_STR(
+	    pat("[2001:db8::]/255.255.0.0:80", 0), "6 2001:db8::/16 80-80");
+	EW_CHECK_STR(pat("private:80", 0), "private 80-80");
+	EW_CHECK_STR(pat("private:", 0), "private 1-65535");
+	EW_CHECK_STR(pat("private", 0), "ERR");
+	EW_CHECK_STR(pat("private/8", 0), "ERR");
+	EW_CHECK_STR(pat("privatefoo:80", 0), "ERR");
+	EW_CHECK_STR(pat("[2001:0db8:0000:0000:0000:0000:0000:0001]/128:1000-"
+			 "2000",
+			 0),
+	    "6 2001:db8::1/128 1000-2000");
+	EW_CHECK_STR(pat("[2001:db8::1]/00000000000000000000000000000000000000"
+			 "00000000000000000000000000000000128:80",
+			 0),
+	    "ERR");
+	EW_CHECK_STR(pat("", 0), "ERR");
+	EW_CHECK_STR(pat("**:80", 0), "ERR");
+}
+
+static struct ew_item
+item(int action, const char *a, unsigned mask, unsigned lo, unsigned hi)
+{
+	struct ew_item it;
+
+	memset(&it, 0, sizeof(it));
+	ew_addr_parse(a, &it.addr);
+	it.action = (uint8_t)action;
+	it.maskbits = (uint8_t)mask;
+	it.pmin = (uint16_t)lo;
+	it.pmax = (uint16_t)hi;
+	return it;
+}
+
+static void
+test_redundancy(void)
+{
+	struct ew_item v[8];
+	size_t n;
+
+	/* pass 2: a later item inside an earlier one goes (C37) */
+	v[0] = item(EW_REJECT, "1.2.3.0", 24, 1, 65535);
+	v[1] = item(EW_REJECT, "1.2.3.4", 32, 80, 80);
+	v[2] = item(EW_ACCEPT, "0.0.0.0", 0, 1, 65535);
+	n = 3;
+	ew_remove_redundancies(v, &n);
+	EW_CHECK_INT(n, 2);
+	EW_CHECK_INT(v[1].action, EW_ACCEPT);
+
+	/* pass 3: an earlier item covered by a later same-action one (C38) */
+	v[0] = item(EW_ACCEPT, "1.2.3.4", 32, 80, 80);
+	v[1] = item(EW_ACCEPT, "1.2.0.0", 16, 1, 65535);
+	v[2] = item(EW_REJECT, "0.0.0.0", 0, 1, 65535);
+	n = 3;
+	ew_remove_redundancies(v, &n);
+	EW_CHECK_INT(n, 2);
+	EW_CHECK_INT(v[0].maskbits, 16);
+
+	/* ... but not across an intersecting item of the other action */
+	v[0] = item(EW_ACCEPT, "1.2.3.4", 32, 80, 80);
+	v[1] = item(EW_REJECT, "1.2.3.0", 24, 80, 80);
+	v[2] = item(EW_ACCEPT, "1.2.0.0", 16, 1, 65535);
+	v[3] = item(EW_REJECT, "0.0.0.0", 0, 1, 65535);
+	n = 4;
+	ew_remove_redundancies(v, &n);
+	EW_CHECK_INT(n, 4);
+
+	/* pass 1: nothing of a family survives its catch-all */
+	v[0] = item(EW_REJECT, "::", 0, 1, 65535);
+	v[1] = item(EW_ACCEPT, "2001:db8::", 32, 80, 80);
+	v[2] = item(EW_ACCEPT, "1.2.3.4", 32, 80, 80);
+	v[3] = item(EW_REJECT, "0.0.0.0", 0, 1, 65535);
+	v[4] = item(EW_ACCEPT, "5.6.7.8", 32, 80, 80);
+	n = 5;
+	ew_remove_redundancies(v, &n);
+	EW_CHECK_INT(n, 3);
+	EW_CHECK_INT(v[0].addr.family, EW_AF_INET6);
+	EW_CHECK_INT(v[1].addr.family, EW_AF_INET);
+	EW_CHECK_INT(v[2].maskbits, 0);
+
+	/* host bits: 1.2.3.4/8 and 1.0.0.0/8 cover each other */
+	v[0] = item(EW_REJECT, "1.2.3.4", 8, 1, 65535);
+	v[1] = item(EW_REJECT, "1.0.0.0", 8, 1, 65535);
+	n = 2;
+	ew_remove_redundancies(v, &n);
+	EW_CHECK_INT(n, 1);
+	EW_CHECK_INT(v[0].addr.b[1], 2);
+}
+
+/* Parse text, expand at `now`, print; errors give "ERR". */
+static char *
+expand(const char *text, int64_t now)
+{
+	struct ew_diag_list d;
+	struct ew_policy *p = NULL;
+	struct ew_expanded *e = NULL;
+	struct ew_expand_env env;
+	struct ew_buf b = EW_BUF_INIT;
+
+	ew_diag_init(&d);
+	memset(&env, 0, sizeof(env));
+	env.now = now;
+	if (ew_policy_parse_string("t", text, strlen(text), 0, &d, &p) < 0) {
+		ew_diag_free(&d);
+		return strdup("ERR");
+	}
+	if (ew_policy_expand(p, &env, &d, &e) == 0)
+		ew_expanded_format(e, &b);
+	ew_expanded_free(e);
+	ew_policy_free(p);
+	ew_diag_free(&d);
+	return ew_buf_detach(&b);
+}
+
+static void
+test_extensions(void)
+{
+	char *s;
+	const char *head = "ExitPolicyRejectPrivate 0\n";
+	char text[512];
+
+	snprintf(text, sizeof(text),
+	    "%sirc = 6667, 6660-6669 8080\nreject 1.2.3.4:$irc\naccept *:*\n",
+	    head);
+	s = expand(text, 0);
+	EW_CHECK_STR(s, "reject6 *:*\nreject 1.2.3.4:6660-6669\n"
+			"reject 1.2.3.4:8080\naccept *:*\n");
+	free(s);
+
+	snprintf(text, sizeof(text),
+	    "%stable <t> { 5.6.7.0/24, 2001:db8::/32 }\nIPv6Exit 1\n"
+	    "reject <t>:$smtp\naccept *:*\n",
+	    head);
+	s = expand(text, 0);
+	EW_CHECK_STR(s, "reject 5.6.7.0/24:25\nreject 5.6.7.0/24:465\n"
+			"reject 5.6.7.0/24:587\nreject6 [2001:db8::]/32:25\n"
+			"reject6 [2001:db8::]/32:465\n"
+			"reject6 [2001:db8::]/32:587\n"
+			"accept *:*\naccept6 *:*\n");
+	free(s);
+
+	/* expiry: active before, gone at and after the instant */
+	snprintf(text, sizeof(text),
+	    "%sreject 1.2.3.4:* expires 1970-01-02 reason \"x\" ticket T-1\n"
+	    "accept *:*\n",
+	    head);
+	s = expand(text, 86399);
+	EW_CHECK_STR(s, "reject6 *:*\nreject 1.2.3.4:*\naccept *:*\n");
+	free(s);
+	s = expand(text, 86400);
+	EW_CHECK_STR(s, "reject6 *:*\naccept *:*\n");
+	free(s);
+
+	/* an expired lone rule leaves no ExitPolicy: not an exit */
+	s = expand("reject 1.2.3.4:* expires 1970-01-02\n", 86400);
+	EW_CHECK_STR(s, "reject *:*\n");
+	free(s);
+
+	/* errors */
+	s = expand("reject 1.2.3.4:$nope\n", 0);
+	EW_CHECK_STR(s, "ERR");
+	free(s);
+	s = expand("reject <nope>:*\n", 0);
+	EW_CHECK_STR(s, "ERR");
+	free(s);
+	s = expand("a = 1\na = 2\n", 0);
+	EW_CHECK_STR(s, "ERR");
+	free(s);
+	s = expand("irc = 6667\nreject *:$irc\n", 0); /* redefine built-in */
+	EW_CHECK(strcmp(s, "ERR") != 0);
+	free(s);
+	s = expand("reject *:* bogus\n", 0);
+	EW_CHECK_STR(s, "ERR");
+	free(s);
+	s = expand("reject *:* expires 2026-02-30\n", 0);
+	EW_CHECK_STR(s, "ERR");
+	free(s);
+	s = expand("IPv6Exit yes\n", 0);
+	EW_CHECK_STR(s, "ERR");
+	free(s);
+	s = expand("Nickname foo\n", 0);
+	EW_CHECK_STR(s, "ERR");
+	free(s);
+	s = expand("include \"x\"\n", 0);
+	EW_CHECK_STR(s, "ERR"); /* no such file */
+	free(s);
+}
+
+static void
+test_show(void)
+{
+	struct ew_diag_list d;
+	struct ew_policy *p = NULL;
+	struct ew_buf b = EW_BUF_INIT;
+	const char *text =
+	    "ipv6exit 1\nweb2 = 8080 80\n"
+	    "ExitPolicy accept [2001:DB8::]/32:80-90junk,reject 1.2.3.4/"
+	    "255.0.0.0\n"
+	    "reject\t1.2.3.4:$web2  ticket \"T 1\" reason \"say \\\"hi\\\"\"\n";
+
+	ew_diag_init(&d);
+	EW_CHECK(
+	    ew_policy_parse_string("t", text, strlen(text), 0, &d, &p) == 0);
+	if (p != NULL) {
+		ew_policy_show(p, &b);
+		EW_CHECK_STR(ew_buf_str(&b),
+		    "IPv6Exit 1\n\nweb2 = 80,8080\n\n"
+		    "ExitPolicy accept [2001:db8::]/32:80-90, reject "
+		    "1.2.3.4/8:*\n"
+		    "reject 1.2.3.4:$web2 reason \"say \\\"hi\\\"\" ticket "
+		    "\"T 1\"\n");
+	}
+	ew_buf_free(&b);
+	ew_policy_free(p);
+	ew_diag_free(&d);
+}
+
+int
+main(void)
+{
+	EW_RUN(test_patterns);
+	EW_RUN(test_redundancy);
+	EW_RUN(test_extensions);
+	EW_RUN(test_show);
+	return ew_test_done();
+}
