@@ -216,8 +216,8 @@ ew_diag_format(const struct ew_diag_list *l, struct ew_buf *out)
 		}
 	}
 	if (l->dropped > 0)
-		ew_buf_printf(
-		    out, "note: %zu more diagnostics not shown\n", l->dropped);
+		ew_buf_printf(out, "note: too many errors; stopped after %d\n",
+		    EW_DIAG_MAX_ERRORS);
 }
 
 void

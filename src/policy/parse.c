@@ -564,43 +564,40 @@ parse_entry(
     const char *s, size_t n, struct ew_tentry *out, struct ew_pat_err *err)
 {
 	struct ew_pat pat;
-	const char *slash;
+	const char *slash, *a = s, *end = s + n;
 	size_t an;
 	int any;
-	char tmp[EW_ADDR_STRLEN + 2];
 
 	memset(&pat, 0, sizeof(pat));
 	slash = memchr(s, '/', n);
 	an = slash != NULL ? (size_t)(slash - s) : n;
 	if (an >= 2 && s[0] == '[' && s[an - 1] == ']') {
-		s++;
+		a = s + 1;
 		an -= 2;
-		n -= 1;
-		if (slash != NULL)
-			n -= 1;
-		else
-			n = an;
 	}
-	if (an == 0 || an >= sizeof(tmp)) {
+	if (an == 0 || an >= EW_ADDR_STRLEN) {
 		err->msg = NULL;
 		snprintf(err->detail, sizeof(err->detail),
-		    "malformed address '%.*s'", (int)(an < 60 ? an : 60), s);
+		    "malformed address '%.*s'", (int)(n < 60 ? n : 60), s);
 		err->first = 0;
 		err->last = n ? n - 1 : 0;
 		return -1;
 	}
-	if (ew_pat_addr(s, an, 0, &pat, &any, err) < 0)
+	if (ew_pat_addr(a, an, 0, &pat, &any, err) < 0) {
+		err->first += (size_t)(a - s);
+		err->last += (size_t)(a - s);
 		return -1;
+	}
 	if (any) {
 		err->msg = NULL;
 		snprintf(err->detail, sizeof(err->detail),
-		    "a table cannot hold a wildcard ('%.*s')", (int)an, s);
+		    "a table cannot hold a wildcard ('%.*s')", (int)an, a);
 		err->first = 0;
 		err->last = an - 1;
 		return -1;
 	}
 	if (ew_pat_mask(slash != NULL ? slash + 1 : NULL,
-		slash != NULL ? (size_t)(s + n - slash - 1) : SIZE_MAX, 0, &pat,
+		slash != NULL ? (size_t)(end - slash - 1) : SIZE_MAX, 0, &pat,
 		err) < 0) {
 		if (slash != NULL) {
 			err->first += (size_t)(slash - s) + 1;
@@ -888,12 +885,18 @@ check_v6kw(struct pstate *ps, struct ew_rule *r, const char *b, const char *e)
 		return;
 	if (r->pat.is_private || r->pat.addr.family != EW_AF_INET6) {
 		r->ignored = 1;
-		WARN(ps, b, e,
-		    "%s with %s '%.*s' is ignored (tor drops it; use %s)",
-		    kw_word[r->kw],
-		    r->pat.is_private ? "'private'" : "IPv4 address",
-		    (int)(e - b), b,
-		    r->kw == EW_KW_ACCEPT6 ? "accept" : "reject");
+		if (r->pat.is_private)
+			WARN(ps, b, e,
+			    "%s '%.*s' is ignored (tor drops it; '%s "
+			    "private' covers both families)",
+			    kw_word[r->kw], (int)(e - b), b,
+			    r->kw == EW_KW_ACCEPT6 ? "accept" : "reject");
+		else
+			WARN(ps, b, e,
+			    "%s with IPv4 address '%.*s' is ignored (tor drops "
+			    "it; use %s)",
+			    kw_word[r->kw], (int)(e - b), b,
+			    r->kw == EW_KW_ACCEPT6 ? "accept" : "reject");
 	}
 }
 
@@ -1547,6 +1550,16 @@ parse_option(struct pstate *ps, const char *kb, const char *ke, const char *fe)
 			}
 			ps->p->opts.v[k] = v;
 			ps->p->opts.set |= 1u << k;
+			goto done;
+		}
+	}
+	for (k = 0; k < 4; k++) {
+		if (strlen(kw_word[k]) == klen &&
+		    strncasecmp(kb, kw_word[k], klen) == 0) {
+			ERR(ps, kb, ke,
+			    "unknown keyword '%.*s' (rule keywords are "
+			    "lowercase: '%s')",
+			    (int)klen, kb, kw_word[k]);
 			goto done;
 		}
 	}
