@@ -654,6 +654,65 @@ parse_inline_entries(struct pstate *ps, const char *s, const char *e,
 }
 
 /* A table file: one entry per line, '#' comments, blank lines. */
+/*
+ * The entries of an address-list text (sub->src): one address or CIDR a
+ * line, '#' comments, blank lines.  Errors are located in that text.
+ */
+static int
+table_text(struct pstate *sub, struct ew_table *t)
+{
+	const char *s = sub->src->text, *e = s + sub->src->len, *eol;
+	size_t cap = 0;
+	int bad = 0;
+
+	if (memchr(s, '\0', sub->src->len) != NULL) {
+		struct ew_loc loc = { sub->src, 0, 0, 0 };
+
+		ew_diag_add(sub->d, EW_SEV_ERROR, &loc,
+		    "file contains a NUL byte; is it an address list?");
+		return -1;
+	}
+	sub->lineno = 0;
+	while (s < e) {
+		const char *w, *we;
+		struct ew_tentry te;
+		struct ew_pat_err err;
+
+		eol = memchr(s, '\n', (size_t)(e - s));
+		if (eol == NULL)
+			eol = e;
+		sub->lineno++;
+		sub->line = s;
+		w = skip_blank(s, eol);
+		we = w;
+		while (we < eol && !is_space(*we) && *we != '#')
+			we++;
+		if (we > w) {
+			const char *rest = skip_blank(we, eol);
+
+			if (rest < eol && *rest != '#') {
+				ERR(sub, rest, eol,
+				    "one address per line, found '%.*s' after "
+				    "it",
+				    (int)(word_end(rest, eol) - rest), rest);
+				bad = 1;
+			} else if (parse_entry(w, (size_t)(we - w), &te, &err) <
+				   0) {
+				ERR(sub, w + err.first, w + err.last + 1, "%s",
+				    err.msg ? err.msg : err.detail);
+				bad = 1;
+			} else if (table_push(t, &cap, &te) < 0) {
+				oom(sub);
+				return -1;
+			}
+			if (sub->d->nerr > EW_DIAG_MAX_ERRORS)
+				return -1;
+		}
+		s = eol < e ? eol + 1 : e;
+	}
+	return bad ? -1 : 0;
+}
+
 static int
 load_table_file(struct pstate *ps, const char *path, struct ew_table *t,
     const char *ab, const char *ae)
@@ -661,9 +720,7 @@ load_table_file(struct pstate *ps, const char *path, struct ew_table *t,
 	struct pstate sub = *ps;
 	struct ew_src *src;
 	char *text;
-	size_t len, cap = 0;
-	const char *s, *e, *eol;
-	int bad = 0;
+	size_t len;
 
 	if (ps->flags & EW_PARSE_NO_INCLUDE) {
 		ERR(ps, ab, ae, "table files are not allowed here");
@@ -686,51 +743,7 @@ load_table_file(struct pstate *ps, const char *path, struct ew_table *t,
 	src->pfirst = (unsigned)(ab - ps->line) + 1;
 	src->plast = (unsigned)(ae - ps->line);
 	sub.src = src;
-	sub.lineno = 0;
-	s = src->text;
-	e = src->text + src->len;
-	if (memchr(s, '\0', len) != NULL) {
-		ERR(ps, ab, ae, "table file '%s' contains a NUL byte", path);
-		return -1;
-	}
-	while (s < e) {
-		const char *w, *we;
-		struct ew_tentry te;
-		struct ew_pat_err err;
-
-		eol = memchr(s, '\n', (size_t)(e - s));
-		if (eol == NULL)
-			eol = e;
-		sub.lineno++;
-		sub.line = s;
-		w = skip_blank(s, eol);
-		we = w;
-		while (we < eol && !is_space(*we) && *we != '#')
-			we++;
-		if (we > w) {
-			const char *rest = skip_blank(we, eol);
-
-			if (rest < eol && *rest != '#') {
-				ERR(&sub, rest, eol,
-				    "one address per line, found '%.*s' after "
-				    "it",
-				    (int)(word_end(rest, eol) - rest), rest);
-				bad = 1;
-			} else if (parse_entry(w, (size_t)(we - w), &te, &err) <
-				   0) {
-				ERR(&sub, w + err.first, w + err.last + 1, "%s",
-				    err.msg ? err.msg : err.detail);
-				bad = 1;
-			} else if (table_push(t, &cap, &te) < 0) {
-				oom(ps);
-				return -1;
-			}
-			if (ps->d->nerr > EW_DIAG_MAX_ERRORS)
-				return -1;
-		}
-		s = eol < e ? eol + 1 : e;
-	}
-	return bad ? -1 : 0;
+	return table_text(&sub, t);
 }
 
 static void
@@ -1884,4 +1897,37 @@ ew_policy_free(struct ew_policy *p)
 	}
 	free(p->tables);
 	free(p);
+}
+
+static struct ew_policy *policy_new(void);
+
+int
+ew_addrlist_parse(const char *name, const char *text, size_t len,
+    struct ew_diag_list *diags, size_t *count)
+{
+	struct ew_policy *p = policy_new();
+	struct ew_table t;
+	struct pstate ps;
+	struct ew_src *src;
+	size_t before = diags->nerr;
+	int r;
+
+	*count = 0;
+	if (p == NULL)
+		return -ENOMEM;
+	memset(&ps, 0, sizeof(ps));
+	memset(&t, 0, sizeof(t));
+	ps.p = p;
+	ps.d = diags;
+	src = add_src(&ps, name, text, len);
+	if (src == NULL) {
+		ew_policy_free(p);
+		return -ENOMEM;
+	}
+	ps.src = src;
+	r = table_text(&ps, &t);
+	*count = t.n;
+	free(t.e);
+	ew_policy_free(p);
+	return r < 0 || diags->nerr > before ? -EINVAL : 0;
 }

@@ -101,6 +101,14 @@ int ew_policy_parse_string(const char *name, const char *text, size_t len,
 void ew_policy_free(struct ew_policy *p);
 
 /*
+ * Check an address-list file's text (a table file: one address or CIDR
+ * a line, '#' comments).  0 and the number of entries, or -EINVAL with
+ * located errors on diags.
+ */
+int ew_addrlist_parse(const char *name, const char *text, size_t len,
+    struct ew_diag_list *diags, size_t *count);
+
+/*
  * Expand into the effective list.  Queues tor's warnings (e.g. accept6
  * with an IPv4 address) as warnings; returns 0, or a negative errno on
  * allocation failure.  Free the result with ew_expanded_free.

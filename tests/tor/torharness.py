@@ -98,6 +98,10 @@ class HarnessError(Exception):
     """Something went wrong in the harness or in tor, not in the policy."""
 
 
+class TorCrashed(HarnessError):
+    """tor died while applying a policy (e.g. an assertion failure)."""
+
+
 def policy_to_torrc(text):
     """Translate one policy file into torrc lines.
 
@@ -225,17 +229,25 @@ def _getinfo_value(entries, key):
 # One tor process
 
 class Result:
-    """What tor said about one policy."""
+    """What tor said about one policy: accepted (lines), refused or crashed."""
 
-    def __init__(self, refused, lines=None, warnings=(), message=""):
+    def __init__(self, refused, lines=None, warnings=(), message="",
+                 crashed=False):
         self.refused = refused          # tor refused the configuration
+        self.crashed = crashed          # tor aborted while applying it
         self.lines = lines              # exit-policy/full lines if accepted
-        self.warnings = list(warnings)  # tor's [warn] log lines
-        self.message = message          # LOADCONF error reply if refused
+        self.warnings = list(warnings)  # tor's [warn]/[err] log lines
+        self.message = message          # LOADCONF error reply / crash line
+
+    @property
+    def outcome(self):
+        if self.crashed:
+            return "crashed"
+        return "refused" if self.refused else "accepted"
 
     def __repr__(self):
-        if self.refused:
-            return "Result(refused, %r)" % self.message
+        if self.lines is None:
+            return "Result(%s, %r)" % (self.outcome, self.message)
         return "Result(%r)" % self.lines
 
 
@@ -455,7 +467,11 @@ class TorRelay:
         self.ctl.send("+LOADCONF\n" + body + "\n.\n" + _REBUILD + "\n"
                       "GETINFO dir/server/authority\n"
                       "GETINFO exit-policy/full\n")
-        replies = [self.ctl.read_reply() for _ in range(4)]
+        try:
+            replies = [self.ctl.read_reply() for _ in range(4)]
+        except HarnessError as e:
+            self._raise_if_crashed()
+            raise e
         warnings = self._new_warnings()
         (load_status, load_entries) = replies[0]
         if load_status != "250":
@@ -477,6 +493,19 @@ class TorRelay:
             raise HarnessError("GETINFO exit-policy/full: %s" % entries)
         policy = [l for l in _getinfo_value(entries, "exit-policy/full") if l]
         return Result(False, lines=policy, warnings=warnings)
+
+    def _raise_if_crashed(self):
+        """After a dead control connection: did tor die?  Raise TorCrashed."""
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return
+        msgs = self._new_warnings()
+        assertion = [m for m in msgs if "Assertion" in m]
+        other = [m for m in msgs if not m.startswith("Bug: ")]
+        raise TorCrashed((assertion or other or
+                          ["tor exited with status %d" % self.proc.returncode]
+                          )[0])
 
     def _check_descriptor(self, desc, contact):
         """The descriptor must be the one built for this LOADCONF."""
@@ -501,6 +530,8 @@ def run_policies(texts, tor="tor", timeout=20.0, progress=None):
     allow) is returned in place of its Result; a failure of tor itself
     raises.  Policies are grouped by their Address lines, one tor process
     per group (see module docstring), and results come back in input order.
+    If tor dies on a policy, that policy's Result is `crashed` and a new tor
+    process takes over the rest of the group.
     """
     results = [None] * len(texts)
     groups = {}
@@ -513,20 +544,22 @@ def run_policies(texts, tor="tor", timeout=20.0, progress=None):
         groups.setdefault(addresses, []).append(i)
     done = 0
     for addresses, indices in groups.items():
-        try:
-            relay = TorRelay(tor, addresses, timeout).__enter__()
-        except HarnessError as e:
-            if not addresses:
-                raise
-            # tor would not even start with these Address lines: it refuses
-            # them, so LOADCONF would have been refused as well.
-            for i in indices:
-                results[i] = Result(True, warnings=[str(e)],
-                                    message="tor refused to start")
-            continue
+        relay = TorRelay(tor, addresses, timeout)
+        relay.start()
         try:
             for i in indices:
-                results[i] = relay.expand(texts[i])
+                try:
+                    results[i] = relay.expand(texts[i])
+                except TorCrashed as e:
+                    results[i] = Result(False, crashed=True, message=str(e),
+                                        warnings=[str(e)])
+                    relay.stop()
+                    relay.start()
+                except HarnessError as e:
+                    raise HarnessError("policy #%d: %s\n--- tor log tail:\n%s"
+                                       "\n--- policy:\n%s"
+                                       % (i + 1, e, relay._read_log_tail(),
+                                          texts[i]))
                 done += 1
                 if progress:
                     progress(done, len(texts))
@@ -645,6 +678,9 @@ def main(argv=None):
         if isinstance(res, HarnessError):
             print("@error %s" % res)
             status = 1
+            continue
+        if res.crashed:
+            print("@crashed " + res.message)
             continue
         if res.refused:
             print("@refused " + res.message)
