@@ -126,7 +126,7 @@ mask_bits(uint32_t m)
 		return 0;
 	if (m == 0xffffffffu)
 		return 32;
-	for (i = 0; i <= 32; i++) {
+	for (i = 1; i < 32; i++) {
 		if (m == ~((1u << (32 - i)) - 1))
 			return i;
 	}

@@ -255,9 +255,16 @@ def _v4mapped_pattern_addr(rng):
 # ---------------------------------------------------------------------------
 # Ports and items
 
-def _ports(rng):
-    form = _choice_w(rng, [(15, "none"), (25, "star"), (2, "empty"),
-                           (35, "one"), (20, "range"), (3, "odd")])
+def _ports(rng, wildcard=False):
+    """Port part of a pattern.  Wildcard addresses get fewer all-port forms
+    (a `*:*` early in a policy makes everything after it dead)."""
+    if wildcard:
+        weights = [(3, "none"), (5, "star"), (1, "empty"),
+                   (50, "one"), (30, "range"), (3, "odd")]
+    else:
+        weights = [(15, "none"), (25, "star"), (2, "empty"),
+                   (35, "one"), (20, "range"), (3, "odd")]
+    form = _choice_w(rng, weights)
     if form == "none":
         return ""
     if form == "star":
@@ -294,7 +301,7 @@ def _pattern(rng, keyword):
         addr = _ipv4_pattern_addr(rng)
     else:
         addr = _ipv6_pattern_addr(rng)
-    return addr + _ports(rng)
+    return addr + _ports(rng, wildcard=kind in ("*", "*4", "*6"))
 
 
 def _keyword(rng):
@@ -315,7 +322,7 @@ def _item(rng):
 def _catch_all(rng):
     return rng.choice(["reject *:*", "accept *:*", "reject *4:*",
                        "reject *6:*", "accept *4:*", "accept6 *:*",
-                       "reject6 *:*", "reject *:*", "reject *:*"])
+                       "reject6 *:*", "accept *6:*", "accept *"])
 
 
 # Items tor refuses (section 3.8).  `{}` placeholders are not used: these
@@ -402,7 +409,7 @@ def _rule_items(rng, n_items):
         r = rng.random()
         if items and r < 0.10:
             items.append(rng.choice(items))        # exact duplicate
-        elif r < 0.16:
+        elif r < 0.13:
             items.append(_catch_all(rng))          # catch-all mid-policy
         else:
             items.append(_item(rng))
