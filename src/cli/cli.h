@@ -36,5 +36,8 @@ int ew_cli_write(const char *s, size_t n);
 int ew_cmd_policy_check(int argc, char **argv);
 int ew_cmd_policy_expand(int argc, char **argv);
 int ew_cmd_policy_show(int argc, char **argv);
+int ew_cmd_policy_query(int argc, char **argv);
+int ew_cmd_policy_explain(int argc, char **argv);
+int ew_cmd_policy_summary(int argc, char **argv);
 
 #endif

@@ -27,6 +27,15 @@ static const struct ew_cmd cmds[] = {
 	    "print the effective policy exactly as tor builds it" },
 	{ "policy", "show", ew_cmd_policy_show, "policy show FILE",
 	    "print the policy in canonical form" },
+	{ "policy", "query", ew_cmd_policy_query,
+	    "policy query [--json] [--now TIME] FILE ADDR:PORT...|-",
+	    "tor's verdict for each destination" },
+	{ "policy", "explain", ew_cmd_policy_explain,
+	    "policy explain [--now TIME] FILE ADDR:PORT",
+	    "which rule decides a destination, and why it exists" },
+	{ "policy", "summary", ew_cmd_policy_summary,
+	    "policy summary [--now TIME] FILE",
+	    "the microdescriptor p and p6 lines tor publishes" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -39,7 +48,7 @@ help(FILE *f)
 	fprintf(f, "usage: exitwarden [--help] [--version] <noun> <verb> "
 		   "[options] [args]\n\ncommands:\n");
 	for (i = 0; i < NCMDS; i++)
-		fprintf(f, "  %-16s %s\n", cmds[i].usage, "");
+		fprintf(f, "  exitwarden %s\n", cmds[i].usage);
 	fprintf(f, "\n");
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "  %s %-10s %s\n", cmds[i].noun, cmds[i].verb,

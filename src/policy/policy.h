@@ -123,6 +123,25 @@ void ew_expanded_format(const struct ew_expanded *e, struct ew_buf *out);
 /* One item in descriptor format ("accept6 [2001:db8::]/32:80"). */
 void ew_item_format(const struct ew_item *it, struct ew_buf *out);
 
+/*
+ * tor's policy_summarize over the items of one family (EW_AF_INET for
+ * the authority's "p", EW_AF_INET6 for the relay's "ipv6-policy"):
+ * "accept 80,443", "reject 25,119", "reject 1-65535".  Caller frees;
+ * NULL on allocation failure.
+ */
+char *ew_policy_summarize(const struct ew_item *items, size_t n, int family);
+
+/* A summary ("short") policy as clients read it, tor's
+ * parse_short_policy: NULL if tor would refuse it. */
+struct ew_short_policy;
+struct ew_short_policy *ew_short_policy_parse(const char *s);
+void ew_short_policy_free(struct ew_short_policy *sp);
+/* write_short_policy; caller frees. */
+char *ew_short_policy_format(const struct ew_short_policy *sp);
+/* 1 if a client would try the port (tor: PROBABLY_ACCEPTED), 0 if it
+ * would not (REJECTED).  port must not be 0. */
+int ew_short_policy_accepts(const struct ew_short_policy *sp, uint16_t port);
+
 /* Canonical source form (policy show). */
 void ew_policy_show(const struct ew_policy *p, struct ew_buf *out);
 

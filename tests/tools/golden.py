@@ -11,6 +11,9 @@ and include paths stay relative):
   show     'policy show X.in'         -> X.out, or X.err
   check    'policy check X.in'        -> X.err (stderr), exit 1 when
            the .err has an "error:" line, else 0
+  summary  'policy summary ARGS X.in' -> X.sum (all of stdout) or X.p6
+           (only the p6 line is compared)
+  query    'policy query ARGS X.in -' with X.queries on stdin -> X.out
   roundtrip  for every X.in that parses: Y = show(X); show(Y) == Y
            (pfctl's selfpf) and expand(Y) == expand(X)
 
@@ -54,6 +57,10 @@ def one(mode, bin_, d, name, regen):
     inp = name + ".in"
     if mode == "roundtrip":
         return roundtrip(bin_, d, name)
+    if mode == "summary":
+        return summary(bin_, d, name)
+    if mode == "query":
+        return query(bin_, d, name, regen)
     if mode == "expand":
         cmd = ["policy", "expand"] + extra_args(d, name) + [inp]
     elif mode == "show":
@@ -100,6 +107,37 @@ def one(mode, bin_, d, name, regen):
             return "output despite errors:\n" + out
         return None
     return "no .out, .err or .fail file"
+
+
+def summary(bin_, d, name):
+    base = os.path.join(d, name)
+    rc, out, err = run(bin_, ["policy", "summary"] + extra_args(d, name) +
+                       [name + ".in"], d)
+    if rc != 0:
+        return "exit %d:\n%s" % (rc, err)
+    if os.path.exists(base + ".sum"):
+        want, got = read(base + ".sum"), out
+    else:
+        want = read(base + ".p6")
+        got = "".join(l for l in out.splitlines(True) if l.startswith("p6 "))
+    return None if want == got else diff(want, got)
+
+
+def query(bin_, d, name, regen):
+    base = os.path.join(d, name)
+    env = dict(os.environ, EW_NOW=NOW)
+    p = subprocess.run([bin_, "policy", "query"] + extra_args(d, name) +
+                       [name + ".in", "-"], cwd=d, env=env,
+                       input=read(base + ".queries"), capture_output=True,
+                       text=True, timeout=60)
+    if regen:
+        with open(base + ".out", "w") as f:
+            f.write(p.stdout)
+        return None
+    if p.returncode != 0:
+        return "exit %d:\n%s" % (p.returncode, p.stderr)
+    want = read(base + ".out")
+    return None if want == p.stdout else diff(want, p.stdout)
 
 
 def roundtrip(bin_, d, name):
