@@ -732,6 +732,9 @@ def enter_netns(script, argv, enabled=True):
     status.  Inside, bring loopback up.  Returns True when running inside a
     namespace, False when running without one (a note goes to stderr).
     """
+    # SIGTERM (e.g. a test timeout) must unwind normally so that `finally`
+    # blocks stop tor and remove temporary directories.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     if os.environ.get(_NETNS_ENV) == "1":
         if not _loopback_up():
             print("note: could not bring lo up in the network namespace",
@@ -752,10 +755,18 @@ def enter_netns(script, argv, enabled=True):
             env = dict(os.environ)
             env[_NETNS_ENV] = "1"
             sys.stdout.flush()
-            rc = subprocess.call([unshare] + flags +
-                                 [sys.executable, script] + list(argv),
-                                 env=env)
-            sys.exit(rc)
+            child = subprocess.Popen([unshare] + flags +
+                                     [sys.executable, script] + list(argv),
+                                     env=env)
+            # Pass termination requests on; ^C reaches the child directly
+            # (same process group), so the parent only ignores it.
+            def forward(signum, _frame):
+                child.send_signal(signum)
+            signal.signal(signal.SIGTERM, forward)
+            signal.signal(signal.SIGHUP, forward)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            rc = child.wait()
+            sys.exit(rc if rc >= 0 else 128 - rc)
     print("note: cannot create a network namespace (unshare %s failed); "
           "running without one: interface addresses of this host can appear "
           "in tor's policy" % " ".join(flags), file=sys.stderr)
