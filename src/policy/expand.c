@@ -184,9 +184,9 @@ intersects(const struct ew_item *a, const struct ew_item *b)
 }
 
 /*
- * exit_policy_remove_redundancies, the three passes of section 4.3.
- * The passes are quadratic, as in tor; tor never has to carry a list
- * larger than its descriptor allows.
+ * exit_policy_remove_redundancies, the three passes of section 4.3, as
+ * tor writes them: quadratic.  The reference for redundancy.c, which
+ * computes the same list fast; tests compare the two.
  */
 void
 ew_remove_redundancies(struct ew_item *v, size_t *np)
@@ -447,8 +447,8 @@ ew_policy_expand(const struct ew_policy *p, const struct ew_expand_env *env,
 			}
 		}
 	}
-	if (!iv.oom)
-		ew_remove_redundancies(iv.v, &iv.n);
+	if (!iv.oom && ew_remove_redundancies_fast(iv.v, &iv.n) < 0)
+		iv.oom = 1;
 	for (i = 0; i < user.n; i++)
 		push(&iv, &user.v[i]);
 	if (o->v[EW_OPT_BRIDGE] == 1) {
@@ -463,8 +463,8 @@ ew_policy_expand(const struct ew_policy *p, const struct ew_expand_env *env,
 		push_tail(&iv, default_ports, NELEM(default_ports), EW_REJECT,
 		    EW_ACCEPT, EW_ORIGIN_DEFAULT);
 	}
-	if (!iv.oom)
-		ew_remove_redundancies(iv.v, &iv.n);
+	if (!iv.oom && ew_remove_redundancies_fast(iv.v, &iv.n) < 0)
+		iv.oom = 1;
 done:
 	free(user.v);
 	e = calloc(1, sizeof(*e));

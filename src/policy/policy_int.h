@@ -152,7 +152,12 @@ int ew_pat_parse(const char *s, size_t n, int v6kw, struct ew_pat *pat,
 #define EW_NPRIVATE 12
 extern const struct ew_pat ew_private_nets[EW_NPRIVATE];
 
-/* expand.c internals shared with tests. */
+/*
+ * tor's exit_policy_remove_redundancies: the quadratic original, kept as
+ * the reference (expand.c), and the same result computed in
+ * near-linear time (redundancy.c), which expansion uses.
+ */
 void ew_remove_redundancies(struct ew_item *items, size_t *n);
+int ew_remove_redundancies_fast(struct ew_item *items, size_t *n);
 
 #endif

@@ -14,10 +14,23 @@ This module owns everything that talks to tor for the differential test
   * enter_netns()       re-execute the calling script in a fresh network
                         namespace with only loopback up.
 
-CLI:  torharness.py [--tor PATH] [--no-netns] FILE...
-prints, per file, "== FILE" and then either tor's exit-policy/full lines or
-"@refused" followed by tor's warnings ("wrn: ..."), and non-fatal warnings
-for accepted policies as "wrn: ..." too.
+CLI:  torharness.py [--tor PATH] [--no-netns] [--self-test] FILE...
+prints, per file, "== FILE" and then one of
+    the exit-policy/full lines            tor accepted the configuration
+    @refused <LOADCONF reply>             tor refused it
+    @crashed <tor's assertion message>    tor aborted (see below)
+    @error <text>                         the harness could not get an answer
+followed by tor's warnings for that file as "wrn: ..." lines (each message
+once; tor logs policy warnings twice, while validating and while applying).
+--self-test first runs the recorded doc cases in SELF_TESTS.  Exit status:
+0, 1 on any @error or harness failure, 77 if tor is not installed.
+
+tor 0.4.9.11 aborts (policies.c:1866, policies_log_first_redundant_entry:
+"Assertion policy failed") on an exit relay with IPv6Exit 1 whose list is
+still empty when the user's policy is parsed: ExitPolicyRejectPrivate 0, no
+ExitPolicy line at all (`ExitPolicy ,` is fine) and nothing added by
+ExitPolicyRejectLocalInterfaces.  Such policies get a `crashed` Result and a
+new tor process continues the batch.
 
 How tor is driven (see /work/shared/docs/tor-exit-policy.md sections 10, 12):
 every policy is applied with LOADCONF, i.e. the complete torrc text (our base
@@ -36,7 +49,15 @@ and re-adding the ORPort, keeps the old value).  A changed `Address` line
 would silently be ignored.  So every tor process is started with the Address
 lines of the policies it will serve in its torrc, policies are grouped by
 their Address lines, and a new process is started for each group.  Every
-descriptor is checked against the expected `router` address as well.
+descriptor is checked against the expected `router` address as well, when
+that address can be predicted.  Within a group, policies are sorted so that
+the options that make LOADCONF slow (BridgeRelay, OutboundBindAddress)
+change as rarely as possible; the order does not change any answer (checked:
+a shuffled batch of 500 gave identical output).
+
+Policy files are read as text lines; tor sees each line as written (bare
+rule lines prefixed with "ExitPolicy ").  Option names other than
+POLICY_OPTIONS are a harness error, never passed to tor.
 """
 
 import argparse
@@ -284,6 +305,7 @@ class TorRelay:
         self.workdir = workdir          # parent for the temp dir, or None
         self.dir = None
         self.proc = None
+        self.stderr = None
         self.ctl = None
         self.counter = 0
         self.log_offset = 0
@@ -304,7 +326,6 @@ class TorRelay:
 
     def base_config(self):
         """The torrc lines that every LOADCONF repeats unchanged."""
-        d = self.dir
         return [
             "DataDirectory " + self._path("data"),
             "DisableNetwork 1",
@@ -337,18 +358,18 @@ class TorRelay:
             pass
         with open(self._path("resolv.conf"), "w") as f:
             f.write("nameserver 127.0.0.1\n")
-        self.counter += 1
         torrc = self.base_config() + ["ContactInfo ew-%s-0" % self.token]
         with open(self._path("torrc"), "w") as f:
             f.write("\n".join(torrc) + "\n")
+        self.stderr = open(self._path("stderr"), "w")
         try:
             self.proc = subprocess.Popen(
                 [self.tor, "--defaults-torrc", self._path("empty"),
                  "-f", self._path("torrc")],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=open(self._path("stderr"), "w"))
+                stderr=self.stderr)
         except OSError as e:
-            self._cleanup_dir()
+            self.stop()
             raise HarnessError("cannot run %s: %s" % (self.tor, e))
         try:
             self._connect()
@@ -404,6 +425,9 @@ class TorRelay:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         self.proc = None
+        if self.stderr:
+            self.stderr.close()
+            self.stderr = None
         self._cleanup_dir()
 
     def _cleanup_dir(self):
@@ -480,9 +504,11 @@ class TorRelay:
         (load_status, load_entries) = replies[0]
         if load_status != "250":
             message = "%s %s" % (load_status, load_entries[-1][1])
-            if load_status in ("513", "552", "553"):
+            if load_status in ("513", "552"):
                 return Result(True, warnings=warnings, message=message)
-            raise HarnessError("LOADCONF failed unexpectedly: " + message)
+            # 553 "Transition not allowed": valid at startup, not as a
+            # change of a running tor -- not a verdict on the policy.
+            raise HarnessError("LOADCONF failed: " + message)
         status, entries = replies[1]
         if status not in ("250", "552"):
             raise HarnessError("descriptor rebuild request: %s" % entries)

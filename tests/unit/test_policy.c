@@ -171,6 +171,71 @@ test_redundancy(void)
 	EW_CHECK_INT(v[0].addr.b[1], 2);
 }
 
+/* A small deterministic generator (xorshift). */
+static uint64_t rng_state = 88172645463325252ull;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (unsigned)(rng_state % n);
+}
+
+/* Random items from a small pool of nested prefixes and port ranges, so
+ * that covering, intersecting and duplicate items are common. */
+static struct ew_item
+random_item(void)
+{
+	static const char *const a4[] = { "0.0.0.0", "1.0.0.0", "1.2.0.0",
+		"1.2.3.0", "1.2.3.4", "1.2.3.5", "1.2.4.0", "9.9.9.9" };
+	static const unsigned m4[] = { 0, 8, 16, 24, 32, 32, 24, 32 };
+	static const char *const a6[] = { "::", "2001:db8::", "2001:db8:1::",
+		"2001:db8:1::1", "2001:db9::" };
+	static const unsigned m6[] = { 0, 32, 48, 128, 32 };
+	static const unsigned pr[][2] = { { 1, 65535 }, { 80, 80 },
+		{ 443, 443 }, { 1, 1024 }, { 80, 443 }, { 6660, 7000 },
+		{ 6667, 6667 }, { 2, 65535 } };
+	unsigned p = rnd(8), k;
+	int act = rnd(2) ? EW_ACCEPT : EW_REJECT;
+
+	if (rnd(3) == 0) {
+		k = rnd(5);
+		return item(act, a6[k],
+		    m6[k] ? m6[k] - rnd(2) * (m6[k] > 32) : 0, pr[p][0],
+		    pr[p][1]);
+	}
+	k = rnd(8);
+	return item(act, a4[k], m4[k] ? m4[k] - rnd(2) * (m4[k] > 8) : 0,
+	    pr[p][0], pr[p][1]);
+}
+
+/* The fast redundancy removal gives tor's list, item for item. */
+static void
+test_redundancy_fast(void)
+{
+	struct ew_item a[64], b[64];
+	size_t na, nb, i;
+	int round, same = 1;
+
+	for (round = 0; round < 20000; round++) {
+		na = 1 + rnd(40);
+		for (i = 0; i < na; i++)
+			a[i] = random_item();
+		memcpy(b, a, na * sizeof(a[0]));
+		nb = na;
+		ew_remove_redundancies(a, &na);
+		if (ew_remove_redundancies_fast(b, &nb) != 0 || na != nb ||
+		    memcmp(a, b, na * sizeof(a[0])) != 0) {
+			same = 0;
+			break;
+		}
+	}
+	EW_CHECK(same);
+	EW_CHECK_INT(round, 20000);
+}
+
 /* Parse text, expand at `now`, print; errors give "ERR". */
 static char *
 expand(const char *text, int64_t now)
@@ -304,6 +369,7 @@ main(void)
 {
 	EW_RUN(test_patterns);
 	EW_RUN(test_redundancy);
+	EW_RUN(test_redundancy_fast);
 	EW_RUN(test_extensions);
 	EW_RUN(test_show);
 	return ew_test_done();
