@@ -168,9 +168,14 @@ ew_policy_show(const struct ew_policy *p, struct ew_buf *b)
 		any = 0;
 		ew_buf_printf(b, "%s = ", s->name);
 		for (j = 0; j < s->n; j++) {
+			/* a port list has no '*': all ports are 1-65535 */
 			if (j > 0)
 				ew_buf_putc(b, ',');
-			print_ports(b, s->r[j].lo, s->r[j].hi);
+			if (s->r[j].lo == s->r[j].hi)
+				ew_buf_printf(b, "%u", s->r[j].lo);
+			else
+				ew_buf_printf(b, "%u-%u", s->r[j].lo,
+				    s->r[j].hi);
 		}
 		ew_buf_putc(b, '\n');
 	}

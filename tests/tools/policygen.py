@@ -325,8 +325,8 @@ def _catch_all(rng):
                        "reject6 *:*", "accept *6:*", "accept *"])
 
 
-# Items tor refuses (section 3.8).  `{}` placeholders are not used: these
-# are whole items.  Each is fatal on its own.
+# Items tor refuses (section 3.8), each fatal on its own -- unless the
+# policy also says ExitRelay 0: tor then never parses ExitPolicy at all.
 INVALID_ITEMS = [
     "accept 1.2.3.4:0", "reject *:0", "accept 1.2.3.4:65536",
     "accept *:0x50", "accept 1.2.3.4:80-", "reject *:90-80",
@@ -349,11 +349,6 @@ INVALID_ITEMS = [
     "accept 1.2.3.4/0000000000000000000000000000000000000000000000000000000"
     "000000000000000000000008:80",
 ]
-
-
-def _invalid_item(rng):
-    item = rng.choice(INVALID_ITEMS)
-    return item
 
 
 # ---------------------------------------------------------------------------
@@ -468,7 +463,7 @@ def gen_policy(rng):
         n_items = 1
     items = _rule_items(rng, n_items) if n_items else []
     if invalid:
-        bad = _invalid_item(rng)
+        bad = rng.choice(INVALID_ITEMS)
         items.insert(rng.randint(0, len(items)), bad)
 
     # Package items into lines: bare lines and ExitPolicy lines.
