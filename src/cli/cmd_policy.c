@@ -4,6 +4,7 @@
  * Handlers get argv with the verb at argv[0].  Options come before the
  * operands; "--" ends them.
  */
+#include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -94,6 +95,24 @@ ew_cmd_policy_check(int argc, char **argv)
 
 		ew_diag_init(&d);
 		ew_policy_parse_file(argv[i], 0, &d, &p);
+		if (p != NULL) {
+			/* expansion finds what only tor's assembly refuses */
+			struct ew_expand_env env;
+			struct ew_expanded *e = NULL;
+			size_t nifs = 0;
+			struct ew_addr *ifs = interface_addrs(&nifs);
+
+			memset(&env, 0, sizeof(env));
+			env.now = now;
+			env.ifaddrs = ifs;
+			env.n_ifaddrs = nifs;
+			if (ew_policy_expand(p, &env, &d, &e) < 0) {
+				ew_policy_free(p);
+				p = NULL;
+			}
+			ew_expanded_free(e);
+			free(ifs);
+		}
 		if (p != NULL) {
 			for (r = 0; r < ew_policy_rule_count(p); r++) {
 				struct ew_rule_info ri;
@@ -219,10 +238,10 @@ load(const char *file, int64_t now, const struct ew_addr *given, size_t ngiven,
 		env.ifaddrs = ifs;
 		env.n_ifaddrs = nifs;
 	}
-	if (ew_policy_expand(l->p, &env, &d, &l->e) < 0) {
+	if (ew_policy_expand(l->p, &env, &d, &l->e) == -ENOMEM)
 		ew_cli_err("out of memory");
+	if (l->e == NULL)
 		rc = EW_EXIT_FAIL;
-	}
 	ew_cli_print_diags(&d, 0);
 	ew_diag_free(&d);
 	free(ifs);

@@ -150,6 +150,38 @@ ew_diag_add(struct ew_diag_list *l, enum ew_sev sev, const struct ew_loc *loc,
 }
 
 void
+ew_diag_tag_last(struct ew_diag_list *l, size_t n_before, unsigned tag)
+{
+	if (l->n > n_before)
+		l->v[l->n - 1].tag = tag;
+}
+
+void
+ew_diag_soften(
+    struct ew_diag_list *l, size_t from, unsigned tag, const char *suffix)
+{
+	size_t i;
+
+	for (i = from; i < l->n; i++) {
+		struct ew_diag *d = &l->v[i];
+		struct ew_buf b = EW_BUF_INIT;
+		char *m;
+
+		if (d->tag != tag || d->sev != EW_SEV_ERROR)
+			continue;
+		ew_buf_printf(&b, "%s%s", d->msg, suffix);
+		m = ew_buf_detach(&b);
+		if (m != NULL) {
+			free(d->msg);
+			d->msg = m;
+		}
+		d->sev = EW_SEV_WARNING;
+		l->nerr--;
+		l->nwarn++;
+	}
+}
+
+void
 ew_diag_splice(struct ew_diag_list *to, struct ew_diag_list *from)
 {
 	size_t i;

@@ -50,6 +50,7 @@ struct ew_diag {
 	char *msg;
 	char *srcline; /* the source line, or NULL */
 	char *chain;   /* "In file included from ...:\n" lines, or NULL */
+	unsigned tag;  /* the caller's marker, 0 by default */
 };
 
 /* Records beyond this many errors are counted but not kept. */
@@ -70,6 +71,16 @@ void ew_diag_free(struct ew_diag_list *l);
 void ew_diag_add(struct ew_diag_list *l, enum ew_sev sev,
     const struct ew_loc *loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Mark the last record added with `tag` (no-op when it was dropped). */
+void ew_diag_tag_last(struct ew_diag_list *l, size_t n_before, unsigned tag);
+
+/*
+ * Turn the errors tagged `tag` among records [from, n) into warnings,
+ * appending `suffix` to their messages.
+ */
+void ew_diag_soften(
+    struct ew_diag_list *l, size_t from, unsigned tag, const char *suffix);
 
 /* Move all records of `from` to the end of `to`; `from` is left empty. */
 void ew_diag_splice(struct ew_diag_list *to, struct ew_diag_list *from);

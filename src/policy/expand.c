@@ -369,6 +369,16 @@ push_tail(struct ivec *iv, const struct ew_range *r, size_t n, int action,
 	push_star(iv, closing, EW_AF_INET6, 1, 65535, origin, EW_NO_RULE);
 }
 
+static size_t
+count_origin(const struct ivec *iv, int origin)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < iv->n; i++)
+		n += iv->v[i].origin == origin;
+	return n;
+}
+
 static int
 rule_active(const struct ew_rule *r, int64_t now)
 {
@@ -389,7 +399,6 @@ ew_policy_expand(const struct ew_policy *p, const struct ew_expand_env *env,
 	size_t i;
 	int k;
 
-	(void)diags;
 	*out = NULL;
 	/*
 	 * The user's rules, in file order.  A bare rule sets tor's
@@ -449,6 +458,24 @@ ew_policy_expand(const struct ew_policy *p, const struct ew_expand_env *env,
 	}
 	if (!iv.oom && ew_remove_redundancies_fast(iv.v, &iv.n) < 0)
 		iv.oom = 1;
+	if (!iv.oom && !policy_set && ipv6 && !rejprivate &&
+	    count_origin(&iv, EW_ORIGIN_INTERFACE) == 0) {
+		/*
+		 * tor 0.4.9.11 aborts here: policies_log_first_redundant_entry
+		 * asserts on a list that is still empty when tor validates the
+		 * options.  (The outbound addresses do not help: tor reads
+		 * them only after validation.)  Say so rather than print a
+		 * policy no tor can run.
+		 */
+		ew_diag_add(diags, EW_SEV_ERROR, NULL,
+		    "tor 0.4.9 aborts on this configuration (an exit with "
+		    "IPv6Exit 1, ExitPolicyRejectPrivate 0 and no ExitPolicy "
+		    "hits an assertion in policies_log_first_redundant_entry); "
+		    "add an exit policy, even 'ExitPolicy accept *:*'");
+		free(iv.v);
+		free(user.v);
+		return -EINVAL;
+	}
 	for (i = 0; i < user.n; i++)
 		push(&iv, &user.v[i]);
 	if (o->v[EW_OPT_BRIDGE] == 1) {

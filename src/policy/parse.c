@@ -26,6 +26,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -151,6 +153,17 @@ diag_at(struct pstate *ps, enum ew_sev sev, const char *b, const char *e,
 }
 
 #define ERR(ps, b, e, ...) diag_at(ps, EW_SEV_ERROR, b, e, __VA_ARGS__)
+/*
+ * An error in tor's own rule grammar.  tor does not read ExitPolicy at
+ * all when ExitRelay is 0, so these become warnings in that case.
+ */
+#define TAG_TOR 1
+#define TERR(ps, b, e, ...)                                                    \
+	do {                                                                   \
+		size_t n_ = (ps)->d->n;                                        \
+		diag_at(ps, EW_SEV_ERROR, b, e, __VA_ARGS__);                  \
+		ew_diag_tag_last((ps)->d, n_, TAG_TOR);                        \
+	} while (0)
 #define WARN(ps, b, e, ...) diag_at(ps, EW_SEV_WARNING, b, e, __VA_ARGS__)
 
 static void
@@ -973,7 +986,7 @@ parse_ext_pattern(
 		if (dollar == NULL) {
 			if (ew_pat_parse(s, n, is_v6kw(r->kw), &r->pat, &err) <
 			    0) {
-				ERR(ps, s + err.first, s + err.last + 1, "%s",
+				TERR(ps, s + err.first, s + err.last + 1, "%s",
 				    err.msg ? err.msg : err.detail);
 				return -1;
 			}
@@ -1148,7 +1161,7 @@ parse_bare_rule(
 
 	pb = skip_blank(ke, e);
 	if (pb >= e || *pb == '#') {
-		ERR(ps, kb, ke,
+		TERR(ps, kb, ke,
 		    "'%s' needs an address pattern, as in "
 		    "'%s *:80'",
 		    kw_word[kw], kw_word[kw]);
@@ -1158,7 +1171,7 @@ parse_bare_rule(
 	if (memchr(pb, ',', (size_t)(pe - pb)) != NULL) {
 		const char *c = memchr(pb, ',', (size_t)(pe - pb));
 
-		ERR(ps, c, c + 1,
+		TERR(ps, c, c + 1,
 		    "a rule line holds one rule; write one per line, or use "
 		    "an ExitPolicy line for a comma-separated list");
 		return;
@@ -1290,7 +1303,9 @@ torrc_value(struct pstate *ps, const char *s, const char *fe, const char **end,
 		}
 	}
 	cp = p;
-	if (p < fe && *p == '\n')
+	while (p < fe && *p != '\n') /* a trailing comment */
+		p++;
+	if (p < fe)
 		p++;
 	*end = p;
 	while (cp > val && is_space(cp[-1]))
@@ -1356,7 +1371,7 @@ parse_piece(struct pstate *ps, const char *s, const char *e, const char *lb,
 	}
 	kw = keyword(w, (size_t)(we - w));
 	if (kw < 0) {
-		ERR(ps, lb ? lb : NULL, le,
+		TERR(ps, lb ? lb : NULL, le,
 		    "expected 'accept' or 'reject' (or accept6/reject6), "
 		    "found '%.*s'",
 		    (int)(we - w), w);
@@ -1368,7 +1383,7 @@ parse_piece(struct pstate *ps, const char *s, const char *e, const char *lb,
 	while (a < e && (*a == ' ' || *a == '\t'))
 		a++;
 	if (a >= e) {
-		ERR(ps, lb, le, "'%s' needs an address pattern", kw_word[kw]);
+		TERR(ps, lb, le, "'%s' needs an address pattern", kw_word[kw]);
 		return;
 	}
 	ae = a;
@@ -1395,7 +1410,7 @@ parse_piece(struct pstate *ps, const char *s, const char *e, const char *lb,
 		}
 	}
 	if (more < e) {
-		ERR(ps, lb, le,
+		TERR(ps, lb, le,
 		    "'%.*s' has more than one pattern (separate rules with "
 		    "',')",
 		    (int)(e - s), s);
@@ -1413,11 +1428,11 @@ parse_piece(struct pstate *ps, const char *s, const char *e, const char *lb,
 	r->loc.last = lb ? (unsigned)(le - ps->line) : 0;
 	if (ew_pat_parse(a, (size_t)(ae - a), is_v6kw(kw), &r->pat, &err) < 0) {
 		if (lb != NULL)
-			ERR(ps, lb + (a - s) + err.first,
+			TERR(ps, lb + (a - s) + err.first,
 			    lb + (a - s) + err.last + 1, "%s",
 			    err.msg ? err.msg : err.detail);
 		else
-			ERR(ps, NULL, NULL, "%s (in '%.*s')",
+			TERR(ps, NULL, NULL, "%s (in '%.*s')",
 			    err.msg ? err.msg : err.detail, (int)(e - s), s);
 		free_rule(r);
 		return;
@@ -1473,6 +1488,24 @@ parse_bool(const char *v, int autobool)
 	return -2;
 }
 
+/*
+ * tor looks an Address up with getaddrinfo when it is not a strict IP
+ * address, and the C library then reads IPv4 as inet_aton does:
+ * "1.2.3" is 1.2.0.3, "0x7f.1" is 127.0.0.1.
+ */
+static int
+lenient_v4(const char *s, struct ew_addr *a)
+{
+	struct in_addr in;
+
+	if (inet_aton(s, &in) == 0)
+		return 0;
+	memset(a, 0, sizeof(*a));
+	a->family = EW_AF_INET;
+	memcpy(a->b, &in.s_addr, 4);
+	return 1;
+}
+
 static void
 set_address(struct pstate *ps, struct ew_addr slot[2], const char *key,
     const char *val, const char *vb, const char *ve)
@@ -1480,7 +1513,8 @@ set_address(struct pstate *ps, struct ew_addr slot[2], const char *key,
 	struct ew_addr a;
 	int fi;
 
-	if (!ew_addr_parse(val, &a)) {
+	if (!ew_addr_parse(val, &a) &&
+	    !(strcmp(key, "Address") == 0 && lenient_v4(val, &a))) {
 		ERR(ps, vb, ve,
 		    "%s '%s' is not an IP address (exitwarden does not "
 		    "resolve host names)",
@@ -1569,7 +1603,7 @@ parse_option(struct pstate *ps, const char *kb, const char *ke, const char *fe)
 	for (k = 0; k < 4; k++) {
 		if (strlen(kw_word[k]) == klen &&
 		    strncasecmp(kb, kw_word[k], klen) == 0) {
-			ERR(ps, kb, ke,
+			TERR(ps, kb, ke,
 			    "unknown keyword '%.*s' (rule keywords are "
 			    "lowercase: '%s')",
 			    (int)klen, kb, kw_word[k]);
@@ -1726,7 +1760,7 @@ parse_text(struct pstate *ps, const struct ew_src *src)
 			ke = word_end(k, eol);
 			kw = keyword(k, (size_t)(ke - k));
 			if (kw < 0)
-				ERR(ps, k, ke,
+				TERR(ps, k, ke,
 				    "expected 'accept' or 'reject' after "
 				    "'opt'");
 			else
@@ -1760,9 +1794,14 @@ parse_text(struct pstate *ps, const struct ew_src *src)
 }
 
 static void
-post_checks(struct pstate *ps)
+post_checks(struct pstate *ps, size_t first_diag)
 {
 	const struct ew_opts *o = &ps->p->opts;
+
+	if (o->v[EW_OPT_EXITRELAY] == 0)
+		ew_diag_soften(ps->d, first_diag, TAG_TOR,
+		    " (ignored: with ExitRelay 0 tor does not read the exit "
+		    "policy)");
 
 	if (o->v[EW_OPT_BRIDGE] == 1 &&
 	    (o->v[EW_OPT_EXITRELAY] == 1 || ps->p->nrules > 0 ||
@@ -1812,14 +1851,14 @@ parse_common(struct ew_policy *p, struct ew_src *src, unsigned flags,
     struct ew_diag_list *diags, struct ew_policy **out)
 {
 	struct pstate ps;
-	size_t before = diags->nerr;
+	size_t before = diags->nerr, first_diag = diags->n;
 
 	memset(&ps, 0, sizeof(ps));
 	ps.p = p;
 	ps.d = diags;
 	ps.flags = flags;
 	parse_text(&ps, src);
-	post_checks(&ps);
+	post_checks(&ps, first_diag);
 	if (diags->nerr > before) {
 		ew_policy_free(p);
 		*out = NULL;

@@ -109,9 +109,9 @@ int ew_addrlist_parse(const char *name, const char *text, size_t len,
     struct ew_diag_list *diags, size_t *count);
 
 /*
- * Expand into the effective list.  Queues tor's warnings (e.g. accept6
- * with an IPv4 address) as warnings; returns 0, or a negative errno on
- * allocation failure.  Free the result with ew_expanded_free.
+ * Expand into the effective list.  Returns 0; -EINVAL, with an error
+ * on diags, for a configuration tor cannot run (tor 0.4.9 aborts on
+ * one); -ENOMEM.  Free the result with ew_expanded_free.
  */
 int ew_policy_expand(const struct ew_policy *p, const struct ew_expand_env *env,
     struct ew_diag_list *diags, struct ew_expanded **out);

@@ -174,8 +174,8 @@ ew_policy_show(const struct ew_policy *p, struct ew_buf *b)
 			if (s->r[j].lo == s->r[j].hi)
 				ew_buf_printf(b, "%u", s->r[j].lo);
 			else
-				ew_buf_printf(b, "%u-%u", s->r[j].lo,
-				    s->r[j].hi);
+				ew_buf_printf(
+				    b, "%u-%u", s->r[j].lo, s->r[j].hi);
 		}
 		ew_buf_putc(b, '\n');
 	}

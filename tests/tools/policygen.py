@@ -453,7 +453,7 @@ def _bare_ok(item):
 
 def gen_policy(rng):
     """Return the text of one random policy file (1-40 lines)."""
-    n_lines = min(40, 1 + int(rng.expovariate(1 / 9.0)))
+    n_lines = min(40, 1 + int(rng.expovariate(1 / 12.0)))
     options = _options(rng)
     # Invalid item in ~10% of policies.
     invalid = rng.random() < 0.10

@@ -1,0 +1,78 @@
+/*
+ * compile_int.h - the compiled matcher's layout, for compile/ and its
+ * tests and benchmarks.
+ *
+ * Per family the address space is cut into elementary intervals (the
+ * boundaries of every item's prefix), adjacent intervals with the same
+ * answers merged.  Each interval carries a class id; a class is what
+ * tor would answer for an address in the interval: a verdict for every
+ * port (two-level: 256 leaf ids of 256-bit leaves, both hash-consed) and
+ * the answer for port 0.  Classes 0 and 1 are "reject every port" and
+ * "accept every port" with a plain port-0 answer, so most lookups never
+ * touch a port map.
+ *
+ * IPv4 intervals are found through a directory of 65,536 entries (one
+ * per /16: the index of the interval holding the /16's first address),
+ * then a search among the few intervals inside that /16, whose starts
+ * are stored as their low 16 bits (DXR's D16 idea).  Entries pack the
+ * low 16 bits of the start and a 16-bit class in 4 bytes while there are
+ * fewer than 65,536 classes, else 8 bytes.  IPv6 uses the same directory
+ * on the top 16 bits and 128-bit starts.
+ *
+ * Deciding items (explain) are found separately: items are filed by
+ * (family, mask, prefix) in a hash table, and the decider is the first
+ * item, in list order, among the few prefixes of the address.
+ */
+#ifndef EW_COMPILE_INT_H
+#define EW_COMPILE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compile/compile.h"
+
+#define EW_CLASS_REJECT 0
+#define EW_CLASS_ACCEPT 1
+
+struct ew_class {
+	uint8_t noport;  /* enum ew_verdict for port 0 */
+	uint8_t uniform; /* 0: use the port map; 1: reject all; 2: accept all */
+	uint32_t map;    /* index of the first of 256 leaf ids */
+};
+
+struct ew_fam {
+	/* dir[h]: the first interval starting at or after h << (width-16);
+	 * dir[65536] = n.  The interval holding an address is the last
+	 * one of [dir[h], dir[h+1]) starting at or below it, or dir[h]-1. */
+	uint32_t *dir;
+	size_t n;       /* intervals; interval 0 starts at address 0 */
+	uint16_t *lo16; /* IPv4: the low 16 bits of each start */
+	uint64_t *s6hi; /* IPv6: each start, high and low halves */
+	uint64_t *s6lo;
+	uint16_t *c16; /* class of each interval, when < 65536 classes */
+	uint32_t *c32; /* ... otherwise */
+};
+
+struct ew_dnode;
+
+struct ew_compiled {
+	const struct ew_item *items; /* borrowed from the expanded policy */
+	size_t nitems;
+	struct ew_fam f4, f6;
+	struct ew_class *classes;
+	size_t nclasses;
+	uint16_t *leafids; /* 256 per non-uniform class */
+	uint64_t *leaves;  /* 4 words (256 bits) per leaf; bit set: accept */
+	size_t nleaves;
+	uint8_t unknown[65536]; /* verdict per port for an unknown address */
+	uint32_t *unknown_dec;  /* decider per port for an unknown address */
+	/* the explain index */
+	struct ew_dnode *dn;
+	size_t dncap;
+	uint32_t *dlist; /* item indices, grouped per node, ascending */
+	uint8_t masks4[33], masks6[129];
+	unsigned nmasks4, nmasks6;
+	size_t bytes; /* size of the lookup structure (not the explain index) */
+};
+
+#endif
