@@ -37,4 +37,42 @@ const char *ew_verdict_word(enum ew_verdict v);
 enum ew_verdict ew_oracle_match(const struct ew_item *items, size_t n,
     const struct ew_addr *addr, uint16_t port, size_t *decider);
 
+/*
+ * The compiled matcher: an expanded policy turned into an immutable
+ * structure that answers exactly as ew_oracle_match does, in time that
+ * does not grow with the number of items (compile_int.h has the layout).
+ * The compiled policy borrows the expanded policy's items: free it
+ * first.
+ */
+struct ew_compiled;
+
+/* Also build the index that names the deciding item (ew_match_rule). */
+#define EW_COMPILE_EXPLAIN 0x1
+
+int ew_compile(
+    const struct ew_expanded *e, unsigned flags, struct ew_compiled **out);
+void ew_compiled_free(struct ew_compiled *c);
+
+/* tor's answer for (addr, port); addr NULL or all zero is unknown. */
+enum ew_verdict ew_match(
+    const struct ew_compiled *c, const struct ew_addr *addr, uint16_t port);
+/* The same for an IPv4 address in host order (0 is unknown). */
+enum ew_verdict ew_match4(
+    const struct ew_compiled *c, uint32_t addr, uint16_t port);
+/* n answers at once (enum ew_verdict values in out[]), overlapping the
+ * memory accesses of neighbouring queries. */
+void ew_match_batch(const struct ew_compiled *c, size_t n,
+    const struct ew_addr *addrs, const uint16_t *ports, uint8_t *out);
+void ew_match4_batch(const struct ew_compiled *c, size_t n,
+    const uint32_t *addrs, const uint16_t *ports, uint8_t *out);
+/* ew_match, and the deciding item as ew_oracle_match names it (needs
+ * EW_COMPILE_EXPLAIN; EW_NO_ITEM otherwise). */
+enum ew_verdict ew_match_rule(const struct ew_compiled *c,
+    const struct ew_addr *addr, uint16_t port, size_t *decider);
+
+/* Bytes of the lookup structure (without the explain index). */
+size_t ew_compiled_bytes(const struct ew_compiled *c);
+size_t ew_compiled_intervals(const struct ew_compiled *c, int family);
+size_t ew_compiled_classes(const struct ew_compiled *c);
+
 #endif

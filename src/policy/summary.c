@@ -114,7 +114,7 @@ add_item(struct runs *r, const struct ew_item *it)
 {
 	int v4 = it->addr.family == EW_AF_INET;
 	uint64_t cutoff = v4 ? (uint64_t)1 << 25 : (uint64_t)1 << 48;
-	uint64_t count;
+	uint64_t count = 0;
 	ptrdiff_t first;
 	size_t i;
 

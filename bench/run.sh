@@ -1,0 +1,6 @@
+#!/bin/sh
+# make bench: run every benchmark of a release build and print its figures.
+set -eu
+build=${1:-build/release}
+echo "== compiled matcher vs tor's scan (bench_match)"
+"$build/bench/bench_match" ${BENCH_ARGS:-}

@@ -1,0 +1,1366 @@
+/*
+ * compile.c - an expanded policy compiled into the lookup structure of
+ * compile_int.h, and the lookups.
+ *
+ * Compiling sweeps each family's address space from low to high over
+ * the sorted prefix boundaries, keeping the items whose prefix covers
+ * the current interval in a hierarchical bitset ordered by list
+ * position.  For each interval it walks the active items in order, as
+ * tor does for any address inside it, until every port is decided and
+ * the port-0 answer is known; the answer is hash-consed into a class.
+ * Intervals covered only by mask-0 items (port rules, tor's default
+ * tail) share one class computed once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile/compile_int.h"
+
+/* ---- a hierarchical bitset over list positions ------------------------ */
+
+struct bits {
+	uint64_t *l[3];
+	size_t nw[3];
+};
+
+static int
+bits_init(struct bits *b, size_t n)
+{
+	int k;
+
+	b->nw[0] = n / 64 + 1;
+	b->nw[1] = b->nw[0] / 64 + 1;
+	b->nw[2] = b->nw[1] / 64 + 1;
+	for (k = 0; k < 3; k++) {
+		b->l[k] = calloc(b->nw[k], sizeof(uint64_t));
+		if (b->l[k] == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+bits_free(struct bits *b)
+{
+	int k;
+
+	for (k = 0; k < 3; k++)
+		free(b->l[k]);
+}
+
+static void
+bits_set(struct bits *b, size_t i)
+{
+	b->l[0][i / 64] |= 1ull << (i % 64);
+	b->l[1][i / 4096] |= 1ull << (i / 64 % 64);
+	b->l[2][i / 262144] |= 1ull << (i / 4096 % 64);
+}
+
+static void
+bits_clear(struct bits *b, size_t i)
+{
+	b->l[0][i / 64] &= ~(1ull << (i % 64));
+	if (b->l[0][i / 64] != 0)
+		return;
+	b->l[1][i / 4096] &= ~(1ull << (i / 64 % 64));
+	if (b->l[1][i / 4096] != 0)
+		return;
+	b->l[2][i / 262144] &= ~(1ull << (i / 4096 % 64));
+}
+
+/* The first set position >= i, or SIZE_MAX. */
+static size_t
+bits_next(const struct bits *b, size_t i)
+{
+	size_t w0 = i / 64, w1, w2;
+	uint64_t m;
+
+	if (w0 >= b->nw[0])
+		return SIZE_MAX;
+	m = b->l[0][w0] & (~0ull << (i % 64));
+	if (m)
+		return w0 * 64 + (size_t)__builtin_ctzll(m);
+	/* the next non-empty level-0 word after w0 */
+	w0++;
+	w1 = w0 / 64;
+	if (w1 >= b->nw[1])
+		return SIZE_MAX;
+	m = b->l[1][w1] & (~0ull << (w0 % 64));
+	if (!m) {
+		w1++;
+		w2 = w1 / 64;
+		if (w2 >= b->nw[2])
+			return SIZE_MAX;
+		m = b->l[2][w2] & (~0ull << (w1 % 64));
+		while (!m) {
+			if (++w2 >= b->nw[2])
+				return SIZE_MAX;
+			m = b->l[2][w2];
+		}
+		w1 = w2 * 64 + (size_t)__builtin_ctzll(m);
+		m = b->l[1][w1];
+	}
+	w0 = w1 * 64 + (size_t)__builtin_ctzll(m);
+	return w0 * 64 + (size_t)__builtin_ctzll(b->l[0][w0]);
+}
+
+/* ---- classes ---------------------------------------------------------- */
+
+struct builder {
+	struct ew_compiled *c;
+	size_t capclasses, capleaves, capleafids;
+	/* class hash: slots hold class ids; keys kept in a pool */
+	uint32_t *cslot;
+	size_t ccap;
+	uint32_t *koff; /* per class: offset of its key in kpool */
+	uint32_t *kpool;
+	size_t kn, kcap;
+	uint32_t *lslot;
+	size_t lcap;
+	uint32_t *key;
+	size_t capkey;
+	int oom;
+};
+
+static uint64_t
+mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdull;
+}
+
+static void *
+grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t nc = *cap ? *cap : 16;
+	void *np;
+
+	if (need <= *cap)
+		return p;
+	while (nc < need)
+		nc *= 2;
+	np = realloc(p, nc * size);
+	if (np != NULL)
+		*cap = nc;
+	return np;
+}
+
+static uint32_t
+leaf_get(struct builder *b, const uint64_t w[4])
+{
+	struct ew_compiled *c = b->c;
+	size_t i, k;
+
+	if ((c->nleaves + 1) * 2 > b->lcap) {
+		size_t ncap = b->lcap ? b->lcap * 2 : 256;
+		uint32_t *ns = malloc(ncap * sizeof(*ns));
+
+		if (ns == NULL) {
+			b->oom = 1;
+			return 0;
+		}
+		memset(ns, 0xff, ncap * sizeof(*ns));
+		for (k = 0; k < c->nleaves; k++) {
+			const uint64_t *x = &c->leaves[k * 4];
+
+			i = mix(mix(mix(mix(7, x[0]), x[1]), x[2]), x[3]) &
+			    (ncap - 1);
+			while (ns[i] != UINT32_MAX)
+				i = (i + 1) & (ncap - 1);
+			ns[i] = (uint32_t)k;
+		}
+		free(b->lslot);
+		b->lslot = ns;
+		b->lcap = ncap;
+	}
+	i = mix(mix(mix(mix(7, w[0]), w[1]), w[2]), w[3]) & (b->lcap - 1);
+	while (b->lslot[i] != UINT32_MAX) {
+		if (memcmp(&c->leaves[b->lslot[i] * 4], w, 32) == 0)
+			return b->lslot[i];
+		i = (i + 1) & (b->lcap - 1);
+	}
+	{
+		uint64_t *nl = grow(c->leaves, &b->capleaves,
+		    (c->nleaves + 1) * 4, sizeof(uint64_t));
+
+		if (nl == NULL) {
+			b->oom = 1;
+			return 0;
+		}
+		c->leaves = nl;
+	}
+	memcpy(&c->leaves[c->nleaves * 4], w, 32);
+	b->lslot[i] = (uint32_t)c->nleaves;
+	return (uint32_t)c->nleaves++;
+}
+
+static uint64_t
+key_hash(const uint32_t *key, size_t n)
+{
+	uint64_t h = 11;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = mix(h, key[i]);
+	return h;
+}
+
+/* The port map of a new class: 256 leaf ids. */
+static void
+class_map(struct builder *b, size_t k, const uint32_t *key, size_t n)
+{
+	struct ew_compiled *c = b->c;
+	uint64_t bm[1024];
+	uint16_t *ni;
+	size_t r, leaf;
+
+	ni = grow(c->leafids, &b->capleafids, (k + 1) * 256, sizeof(*ni));
+	if (ni == NULL) {
+		b->oom = 1;
+		return;
+	}
+	c->leafids = ni;
+	c->classes[k].map = (uint32_t)(k * 256);
+	/* the accepted ports as one 65,536-bit map, filled run by run */
+	memset(bm, 0, sizeof(bm));
+	for (r = 0; r < n; r++) {
+		uint32_t lo = key[r] >> 1;
+		uint32_t hi = r + 1 < n ? (key[r + 1] >> 1) : 65536;
+
+		if (!(key[r] & 1))
+			continue;
+		while (lo < hi && lo % 64 != 0)
+			bm[lo / 64] |= 1ull << (lo % 64), lo++;
+		while (lo + 64 <= hi)
+			bm[lo / 64] = ~0ull, lo += 64;
+		while (lo < hi)
+			bm[lo / 64] |= 1ull << (lo % 64), lo++;
+	}
+	for (leaf = 0; leaf < 256; leaf++)
+		c->leafids[k * 256 + leaf] =
+		    (uint16_t)leaf_get(b, &bm[leaf * 4]);
+	if (c->nleaves > 65536)
+		b->oom = 1; /* leaf ids are 16 bits */
+}
+
+/*
+ * The class for a port map (key[1..n): start port << 1 | accept, the
+ * first run starting at 0) and a port-0 answer (key[0]).
+ */
+static uint32_t
+class_get(struct builder *b, const uint32_t *key, size_t n)
+{
+	struct ew_compiled *c = b->c;
+	uint64_t h;
+	size_t i, k;
+
+	if (n == 2 && key[1] == 0 && key[0] == EW_REJECTED)
+		return EW_CLASS_REJECT;
+	if (n == 2 && key[1] == 1 && key[0] == EW_ACCEPTED)
+		return EW_CLASS_ACCEPT;
+	h = key_hash(key, n);
+	if ((c->nclasses + 1) * 2 > b->ccap) {
+		size_t ncap = b->ccap ? b->ccap * 2 : 256;
+		uint32_t *ns = malloc(ncap * sizeof(*ns));
+
+		if (ns == NULL) {
+			b->oom = 1;
+			return 0;
+		}
+		memset(ns, 0xff, ncap * sizeof(*ns));
+		for (k = 2; k < c->nclasses; k++) {
+			const uint32_t *kk = &b->kpool[b->koff[k]];
+
+			i = key_hash(kk + 1, kk[0]) & (ncap - 1);
+			while (ns[i] != UINT32_MAX)
+				i = (i + 1) & (ncap - 1);
+			ns[i] = (uint32_t)k;
+		}
+		free(b->cslot);
+		b->cslot = ns;
+		b->ccap = ncap;
+	}
+	i = h & (b->ccap - 1);
+	while (b->cslot[i] != UINT32_MAX) {
+		const uint32_t *kk = &b->kpool[b->koff[b->cslot[i]]];
+
+		if (kk[0] == n && memcmp(kk + 1, key, n * sizeof(*key)) == 0)
+			return b->cslot[i];
+		i = (i + 1) & (b->ccap - 1);
+	}
+	k = c->nclasses;
+	{
+		struct ew_class *nc =
+		    grow(c->classes, &b->capclasses, k + 1, sizeof(*nc));
+		uint32_t *no, *np;
+		size_t capo = b->capclasses;
+
+		if (nc == NULL) {
+			b->oom = 1;
+			return 0;
+		}
+		c->classes = nc;
+		no = realloc(b->koff, capo * sizeof(*no));
+		if (no == NULL) {
+			b->oom = 1;
+			return 0;
+		}
+		b->koff = no;
+		np = grow(b->kpool, &b->kcap, b->kn + n + 1, sizeof(*np));
+		if (np == NULL) {
+			b->oom = 1;
+			return 0;
+		}
+		b->kpool = np;
+	}
+	b->koff[k] = (uint32_t)b->kn;
+	b->kpool[b->kn] = (uint32_t)n;
+	memcpy(&b->kpool[b->kn + 1], key, n * sizeof(*key));
+	b->kn += n + 1;
+	c->classes[k].noport = (uint8_t)key[0];
+	c->classes[k].map = 0;
+	if (n == 2) {
+		c->classes[k].uniform = (key[1] & 1) ? 2 : 1;
+	} else {
+		c->classes[k].uniform = 0;
+		c->nclasses++; /* class_map may grow arrays indexed by k */
+		class_map(b, k, key + 1, n - 1);
+		c->nclasses--;
+	}
+	b->cslot[i] = (uint32_t)k;
+	c->nclasses++;
+	return (uint32_t)k;
+}
+
+static int
+full_ports(const struct ew_item *it)
+{
+	return it->pmin <= 1 && it->pmax >= 65535;
+}
+
+/*
+ * The walk state for one address: the port space as runs (start port,
+ * state: 0 undecided, 1 rejected, 2 accepted), how many runs are still
+ * undecided, and the port-0 walk (answer once known, else its flags).
+ */
+struct wstate {
+	uint16_t *lo;
+	uint8_t *st;
+	size_t n, cap;
+	size_t open;
+	int noport; /* -1 while unknown */
+	int maybe_acc, maybe_rej;
+};
+
+static int
+ws_init(struct wstate *w)
+{
+	w->cap = 16;
+	w->lo = malloc(w->cap * sizeof(*w->lo));
+	w->st = malloc(w->cap);
+	if (w->lo == NULL || w->st == NULL)
+		return -1;
+	w->n = 1;
+	w->lo[0] = 1;
+	w->st[0] = 0;
+	w->open = 1;
+	w->noport = -1;
+	w->maybe_acc = w->maybe_rej = 0;
+	return 0;
+}
+
+static void
+ws_free(struct wstate *w)
+{
+	free(w->lo);
+	free(w->st);
+	w->lo = NULL;
+	w->st = NULL;
+}
+
+static int
+ws_copy(struct wstate *d, const struct wstate *s)
+{
+	if (d->cap < s->n) {
+		uint16_t *nl = realloc(d->lo, s->cap * sizeof(*nl));
+		uint8_t *ns;
+
+		if (nl == NULL)
+			return -1;
+		d->lo = nl;
+		ns = realloc(d->st, s->cap);
+		if (ns == NULL)
+			return -1;
+		d->st = ns;
+		d->cap = s->cap;
+	}
+	memcpy(d->lo, s->lo, s->n * sizeof(*s->lo));
+	memcpy(d->st, s->st, s->n);
+	d->n = s->n;
+	d->open = s->open;
+	d->noport = s->noport;
+	d->maybe_acc = s->maybe_acc;
+	d->maybe_rej = s->maybe_rej;
+	return 0;
+}
+
+/* Make `port` (<= 65535) start a run; returns that run's index. */
+static ptrdiff_t
+ws_split(struct wstate *w, uint32_t port)
+{
+	size_t a = 0, z = w->n;
+
+	while (z - a > 1) {
+		size_t m = (a + z) / 2;
+
+		if (w->lo[m] <= port)
+			a = m;
+		else
+			z = m;
+	}
+	if (w->lo[a] == port)
+		return (ptrdiff_t)a;
+	if (w->n == w->cap) {
+		size_t cap = w->cap * 2;
+		uint16_t *nl = realloc(w->lo, cap * sizeof(*nl));
+		uint8_t *ns;
+
+		if (nl == NULL)
+			return -1;
+		w->lo = nl;
+		ns = realloc(w->st, cap);
+		if (ns == NULL)
+			return -1;
+		w->st = ns;
+		w->cap = cap;
+	}
+	memmove(&w->lo[a + 2], &w->lo[a + 1], (w->n - a - 1) * sizeof(*w->lo));
+	memmove(&w->st[a + 2], &w->st[a + 1], w->n - a - 1);
+	w->lo[a + 1] = (uint16_t)port;
+	w->st[a + 1] = w->st[a];
+	if (w->st[a] == 0)
+		w->open++;
+	w->n++;
+	return (ptrdiff_t)a + 1;
+}
+
+/* One step of tor's walk: the item matches the address. */
+static int
+ws_apply(struct wstate *w, const struct ew_item *it)
+{
+	int acc = it->action == EW_ACCEPT;
+	ptrdiff_t f;
+	size_t k;
+
+	if (w->noport < 0) {
+		if (full_ports(it))
+			w->noport = acc ? (w->maybe_rej ? EW_PROBABLY_ACCEPTED
+							: EW_ACCEPTED)
+					: (w->maybe_acc ? EW_PROBABLY_REJECTED
+							: EW_REJECTED);
+		else if (acc)
+			w->maybe_acc = 1;
+		else
+			w->maybe_rej = 1;
+	}
+	if (w->open == 0)
+		return 0;
+	if (it->pmax < 65535 && ws_split(w, (uint32_t)it->pmax + 1) < 0)
+		return -1;
+	f = ws_split(w, it->pmin);
+	if (f < 0)
+		return -1;
+	for (k = (size_t)f; k < w->n && w->lo[k] <= it->pmax; k++) {
+		if (w->st[k] == 0) {
+			w->st[k] = acc ? 2 : 1;
+			w->open--;
+		}
+	}
+	return 0;
+}
+
+/* The class of a finished walk: undecided ports fall through (accept). */
+static uint32_t
+ws_class(struct builder *b, const struct wstate *w)
+{
+	size_t k, n = 1;
+	uint32_t *nk = grow(b->key, &b->capkey, w->n + 2, sizeof(*nk));
+
+	if (nk == NULL) {
+		b->oom = 1;
+		return 0;
+	}
+	b->key = nk;
+	b->key[0] = (uint32_t)(w->noport >= 0 ? w->noport
+			       : w->maybe_rej ? EW_PROBABLY_ACCEPTED
+					      : EW_ACCEPTED);
+	for (k = 0; k < w->n; k++) {
+		uint32_t acc = w->st[k] != 1;
+
+		if (n > 1 && (b->key[n - 1] & 1) == acc)
+			continue;
+		b->key[n] = (n == 1 ? 0u : (uint32_t)w->lo[k] << 1) | acc;
+		n++;
+	}
+	return class_get(b, b->key, n);
+}
+
+/*
+ * Per family: the mask-0 items ("Z", active everywhere), and the walk
+ * state after the first j of them, built as needed.  An interval whose
+ * first other active item is s starts its walk from the state after the
+ * Z items before s; when s covers every port the answer depends only on
+ * that state and s's action, so it is remembered.
+ */
+struct zinfo {
+	uint32_t *zbefore; /* per position: Z items before it */
+	size_t nz;
+	const uint32_t *zpos; /* positions of the Z items */
+	struct wstate *snap;  /* snap[j]: after the first j Z items */
+	size_t built;         /* snapshots built so far */
+	uint32_t *memo;       /* [j*3 + 0] all Z, [+1] then reject,
+				 [+2] then accept; UINT32_MAX unknown */
+	struct wstate work;
+};
+
+static const struct wstate *
+snapshot(struct builder *b, struct zinfo *z, const struct ew_item *items,
+    const uint32_t *gidx, size_t j)
+{
+	while (z->built <= j) {
+		size_t k = z->built;
+
+		if (k == 0) {
+			if (ws_init(&z->snap[0]) < 0)
+				goto oom;
+		} else {
+			z->snap[k].lo = NULL;
+			z->snap[k].st = NULL;
+			z->snap[k].cap = 0;
+			if (ws_copy(&z->snap[k], &z->snap[k - 1]) < 0 ||
+			    ws_apply(
+				&z->snap[k], &items[gidx[z->zpos[k - 1]]]) < 0)
+				goto oom;
+		}
+		z->built++;
+	}
+	return &z->snap[j];
+oom:
+	b->oom = 1;
+	return NULL;
+}
+
+static uint32_t
+walk_class(struct builder *b, struct zinfo *z, const struct ew_item *items,
+    const uint32_t *gidx, const struct bits *act, size_t s1)
+{
+	const struct wstate *sn;
+	size_t j, pos;
+	uint32_t *m;
+
+	if (s1 == SIZE_MAX) {
+		/* only Z items: the state after all of them */
+		j = z->nz;
+		m = &z->memo[j * 3];
+		if (*m == UINT32_MAX) {
+			sn = snapshot(b, z, items, gidx, j);
+			if (sn == NULL)
+				return 0;
+			*m = ws_class(b, sn);
+		}
+		return *m;
+	}
+	j = z->zbefore[s1];
+	sn = snapshot(b, z, items, gidx, j);
+	if (sn == NULL)
+		return 0;
+	if (sn->open == 0 && sn->noport >= 0) {
+		m = &z->memo[j * 3];
+		if (*m == UINT32_MAX)
+			*m = ws_class(b, sn);
+		return *m;
+	}
+	if (full_ports(&items[gidx[s1]])) {
+		int acc = items[gidx[s1]].action == EW_ACCEPT;
+
+		m = &z->memo[j * 3 + 1 + acc];
+		if (*m == UINT32_MAX) {
+			if (ws_copy(&z->work, sn) < 0 ||
+			    ws_apply(&z->work, &items[gidx[s1]]) < 0) {
+				b->oom = 1;
+				return 0;
+			}
+			*m = ws_class(b, &z->work);
+		}
+		return *m;
+	}
+	/* the general case: walk on from the snapshot */
+	if (ws_copy(&z->work, sn) < 0) {
+		b->oom = 1;
+		return 0;
+	}
+	for (pos = s1; pos != SIZE_MAX; pos = bits_next(act, pos + 1)) {
+		if (ws_apply(&z->work, &items[gidx[pos]]) < 0) {
+			b->oom = 1;
+			return 0;
+		}
+		if (z->work.open == 0 && z->work.noport >= 0)
+			break;
+	}
+	return ws_class(b, &z->work);
+}
+
+/* ---- the sweep -------------------------------------------------------- */
+
+struct ev {
+	uint64_t hi, lo; /* the boundary address; IPv4 in lo */
+	uint32_t pos;    /* list position of the item; top bit: removal */
+};
+
+#define EV_REMOVE 0x80000000u
+
+static int
+ev_cmp(const void *x, const void *y)
+{
+	const struct ev *a = x, *b = y;
+
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return 0;
+}
+
+static void
+addr_words(const struct ew_addr *a, int v6, uint64_t *hi, uint64_t *lo)
+{
+	int k;
+
+	*hi = *lo = 0;
+	if (!v6) {
+		*lo = (uint64_t)a->b[0] << 24 | (uint64_t)a->b[1] << 16 |
+		      (uint64_t)a->b[2] << 8 | a->b[3];
+		return;
+	}
+	for (k = 0; k < 8; k++) {
+		*hi = *hi << 8 | a->b[k];
+		*lo = *lo << 8 | a->b[8 + k];
+	}
+}
+
+/*
+ * An item's prefix as [start, end): *wraps is set when end is past the
+ * top of the address space (no removal event).
+ */
+static void
+item_span(
+    const struct ew_item *it, int v6, struct ev *s, struct ev *e, int *wraps)
+{
+	uint64_t h, l;
+	unsigned m = it->maskbits;
+
+	addr_words(&it->addr, v6, &h, &l);
+	*wraps = 0;
+	if (!v6) {
+		uint64_t size = 1ull << (32 - m);
+
+		s->hi = e->hi = 0;
+		s->lo = l & ~(size - 1) & 0xffffffffull;
+		e->lo = s->lo + size;
+		*wraps = e->lo > 0xffffffffull;
+		return;
+	}
+	if (m <= 64) {
+		uint64_t mh = m == 0 ? 0 : ~0ull << (64 - m);
+
+		s->hi = h & mh;
+		s->lo = 0;
+		e->lo = 0;
+		e->hi = s->hi + (m == 0 ? 0 : 1ull << (64 - m));
+		*wraps = m == 0 || e->hi == 0;
+	} else {
+		uint64_t ml = m == 128 ? ~0ull : ~0ull << (128 - m);
+		uint64_t add = m == 128 ? 1 : 1ull << (128 - m);
+
+		s->hi = h;
+		s->lo = l & ml;
+		e->lo = s->lo + add;
+		e->hi = s->hi + (e->lo == 0);
+		*wraps = e->hi == 0 && e->lo == 0;
+	}
+}
+
+struct ivs {
+	uint64_t *hi, *lo;
+	uint32_t *cls;
+	size_t n, cap;
+};
+
+static int
+ivs_push(struct ivs *v, uint64_t hi, uint64_t lo, uint32_t cls)
+{
+	if (v->n > 0 && v->cls[v->n - 1] == cls)
+		return 0; /* same answer as the interval before: merge */
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 1024;
+		uint64_t *a = realloc(v->hi, cap * sizeof(*a)), *b2;
+		uint32_t *c;
+
+		if (a == NULL)
+			return -1;
+		v->hi = a;
+		b2 = realloc(v->lo, cap * sizeof(*b2));
+		if (b2 == NULL)
+			return -1;
+		v->lo = b2;
+		c = realloc(v->cls, cap * sizeof(*c));
+		if (c == NULL)
+			return -1;
+		v->cls = c;
+		v->cap = cap;
+	}
+	v->hi[v->n] = hi;
+	v->lo[v->n] = lo;
+	v->cls[v->n] = cls;
+	v->n++;
+	return 0;
+}
+
+static void
+ivs_free(struct ivs *v)
+{
+	free(v->hi);
+	free(v->lo);
+	free(v->cls);
+}
+
+/* Sweep one family into merged intervals (starts and classes). */
+static int
+sweep(struct builder *b, int v6, struct ivs *out)
+{
+	const struct ew_compiled *c = b->c;
+	const struct ew_item *items = c->items;
+	int fam = v6 ? EW_AF_INET6 : EW_AF_INET;
+	uint32_t *gidx = NULL, *zpos = NULL;
+	struct ev *ev = NULL;
+	size_t n = 0, i, ne = 0, k;
+	struct bits act, spec;
+	struct zinfo z;
+	int r = -1;
+
+	memset(&act, 0, sizeof(act));
+	memset(&spec, 0, sizeof(spec));
+	memset(&z, 0, sizeof(z));
+	for (i = 0; i < c->nitems; i++)
+		n += items[i].addr.family == fam;
+	gidx = malloc((n + 1) * sizeof(*gidx));
+	zpos = malloc((n + 1) * sizeof(*zpos));
+	z.zbefore = malloc((n + 1) * sizeof(*z.zbefore));
+	ev = malloc((2 * n + 1) * sizeof(*ev));
+	if (gidx == NULL || zpos == NULL || z.zbefore == NULL || ev == NULL ||
+	    bits_init(&act, n) < 0 || bits_init(&spec, n) < 0 ||
+	    ws_init(&z.work) < 0)
+		goto out;
+	n = 0;
+	for (i = 0; i < c->nitems; i++) {
+		struct ev s, e;
+		int wraps;
+
+		if (items[i].addr.family != fam)
+			continue;
+		gidx[n] = (uint32_t)i;
+		z.zbefore[n] = (uint32_t)z.nz;
+		if (items[i].maskbits == 0) {
+			/* active everywhere */
+			zpos[z.nz++] = (uint32_t)n;
+			bits_set(&act, n);
+			n++;
+			continue;
+		}
+		item_span(&items[i], v6, &s, &e, &wraps);
+		s.pos = (uint32_t)n;
+		ev[ne++] = s;
+		if (!wraps) {
+			e.pos = (uint32_t)n | EV_REMOVE;
+			ev[ne++] = e;
+		}
+		n++;
+	}
+	z.zpos = zpos;
+	z.snap = calloc(z.nz + 1, sizeof(*z.snap));
+	z.memo = malloc((z.nz + 1) * 3 * sizeof(*z.memo));
+	if (z.snap == NULL || z.memo == NULL)
+		goto out;
+	memset(z.memo, 0xff, (z.nz + 1) * 3 * sizeof(*z.memo));
+	qsort(ev, ne, sizeof(*ev), ev_cmp);
+	/* interval 0 starts at address 0 */
+	i = 0;
+	{
+		uint64_t ch = 0, cl = 0;
+
+		for (;;) {
+			uint32_t cls;
+
+			while (i < ne && ev[i].hi == ch && ev[i].lo == cl) {
+				size_t p = ev[i].pos & ~EV_REMOVE;
+
+				if (ev[i].pos & EV_REMOVE) {
+					bits_clear(&act, p);
+					bits_clear(&spec, p);
+				} else {
+					bits_set(&act, p);
+					bits_set(&spec, p);
+				}
+				i++;
+			}
+			cls = walk_class(
+			    b, &z, items, gidx, &act, bits_next(&spec, 0));
+			if (b->oom || ivs_push(out, ch, cl, cls) < 0)
+				goto out;
+			if (i >= ne)
+				break;
+			ch = ev[i].hi;
+			cl = ev[i].lo;
+		}
+	}
+	r = 0;
+out:
+	if (z.snap != NULL)
+		for (k = 0; k < z.built; k++)
+			ws_free(&z.snap[k]);
+	free(z.snap);
+	free(z.memo);
+	free(z.zbefore);
+	ws_free(&z.work);
+	bits_free(&act);
+	bits_free(&spec);
+	free(gidx);
+	free(zpos);
+	free(ev);
+	return r;
+}
+
+/* The directory and the packed arrays of one family. */
+static int
+pack(struct ew_compiled *c, struct ew_fam *f, const struct ivs *v, int v6)
+{
+	size_t i, h = 0;
+
+	f->n = v->n;
+	f->dir = malloc(65537 * sizeof(*f->dir));
+	if (f->dir == NULL)
+		return -1;
+	if (c->nclasses <= 65536)
+		f->c16 = malloc(v->n * sizeof(*f->c16));
+	else
+		f->c32 = malloc(v->n * sizeof(*f->c32));
+	if (f->c16 == NULL && f->c32 == NULL)
+		return -1;
+	if (v6) {
+		f->s6hi = malloc(v->n * sizeof(*f->s6hi));
+		f->s6lo = malloc(v->n * sizeof(*f->s6lo));
+		if (f->s6hi == NULL || f->s6lo == NULL)
+			return -1;
+	} else {
+		f->lo16 = malloc(v->n * sizeof(*f->lo16));
+		if (f->lo16 == NULL)
+			return -1;
+	}
+	for (i = 0; i < v->n; i++) {
+		uint64_t top = v6 ? v->hi[i] >> 48 : v->lo[i] >> 16;
+
+		/* dir[h]: first interval starting at or after h's start */
+		while (h <= top)
+			f->dir[h++] = (uint32_t)i;
+		if (f->c16 != NULL)
+			f->c16[i] = (uint16_t)v->cls[i];
+		else
+			f->c32[i] = v->cls[i];
+		if (v6) {
+			f->s6hi[i] = v->hi[i];
+			f->s6lo[i] = v->lo[i];
+		} else {
+			f->lo16[i] = (uint16_t)v->lo[i];
+		}
+	}
+	while (h <= 65536)
+		f->dir[h++] = (uint32_t)v->n;
+	c->bytes += 65537 * sizeof(*f->dir) + v->n * (f->c16 != NULL ? 2 : 4) +
+		    v->n * (v6 ? 16 : 2);
+	return 0;
+}
+
+/* ---- unknown addresses ------------------------------------------------ */
+
+/* "The next port >= p not yet assigned", with path halving. */
+static uint32_t
+dsu_find(uint32_t *next, uint32_t p)
+{
+	while (next[p] != p) {
+		next[p] = next[next[p]];
+		p = next[p];
+	}
+	return p;
+}
+
+/*
+ * For every port, the first item (list order) of the selected kind
+ * whose range holds it: each port is assigned once, so the whole list
+ * costs O(items + ports).  kind 0: mask-0 items (any action); 1: other
+ * accepts; 2: other rejects.
+ */
+static void
+first_cover(
+    const struct ew_compiled *c, int kind, uint32_t *next, uint32_t *out)
+{
+	size_t i;
+	uint32_t p;
+
+	for (p = 0; p <= 65536; p++)
+		next[p] = p;
+	for (p = 0; p < 65536; p++)
+		out[p] = UINT32_MAX;
+	for (i = 0; i < c->nitems; i++) {
+		const struct ew_item *it = &c->items[i];
+		int k = it->maskbits == 0 ? 0 : it->action == EW_ACCEPT ? 1 : 2;
+
+		if (k != kind)
+			continue;
+		for (p = dsu_find(next, it->pmin); p <= it->pmax;
+		     p = dsu_find(next, p)) {
+			out[p] = (uint32_t)i;
+			next[p] = p + 1;
+		}
+	}
+}
+
+/*
+ * compare_unknown_tor_addr_to_addr_policy for every port: the first
+ * mask-0 item of any family covering the port decides, PROBABLY_ when an
+ * earlier item covering the port could have matched.
+ */
+static int
+build_unknown(struct ew_compiled *c)
+{
+	uint32_t *next = malloc(65537 * sizeof(*next));
+	uint32_t *acc = malloc(65536 * sizeof(*acc));
+	uint32_t *rej = malloc(65536 * sizeof(*rej));
+	uint32_t p;
+
+	c->unknown_dec = malloc(65536 * sizeof(*c->unknown_dec));
+	if (next == NULL || acc == NULL || rej == NULL ||
+	    c->unknown_dec == NULL) {
+		free(next);
+		free(acc);
+		free(rej);
+		return -1;
+	}
+	first_cover(c, 0, next, c->unknown_dec);
+	first_cover(c, 1, next, acc);
+	first_cover(c, 2, next, rej);
+	for (p = 1; p < 65536; p++) {
+		uint32_t d = c->unknown_dec[p];
+		int ma = acc[p] < d, mr = rej[p] < d;
+
+		if (d == UINT32_MAX)
+			c->unknown[p] =
+			    (uint8_t)(mr ? EW_PROBABLY_ACCEPTED : EW_ACCEPTED);
+		else if (c->items[d].action == EW_ACCEPT)
+			c->unknown[p] =
+			    (uint8_t)(mr ? EW_PROBABLY_ACCEPTED : EW_ACCEPTED);
+		else
+			c->unknown[p] =
+			    (uint8_t)(ma ? EW_PROBABLY_REJECTED : EW_REJECTED);
+	}
+	c->unknown[0] = EW_REJECTED;
+	c->unknown_dec[0] = UINT32_MAX;
+	free(next);
+	free(acc);
+	free(rej);
+	return 0;
+}
+
+/* ---- the explain index ------------------------------------------------ */
+
+struct ew_dnode {
+	uint8_t used, fam, mask;
+	uint8_t b[16];
+	uint32_t off, cnt;
+};
+
+static void
+dkey(const struct ew_addr *a, unsigned mask, uint8_t out[16])
+{
+	unsigned full = mask / 8, rest = mask % 8;
+
+	memset(out, 0, 16);
+	memcpy(out, a->b, full);
+	if (rest != 0)
+		out[full] = (uint8_t)(a->b[full] & (0xff << (8 - rest)));
+}
+
+static size_t
+dhash(int fam, unsigned mask, const uint8_t b[16])
+{
+	uint64_t h = mix((uint64_t)fam << 8 | mask, 0);
+	uint64_t w0, w1;
+
+	memcpy(&w0, b, 8);
+	memcpy(&w1, b + 8, 8);
+	return (size_t)mix(mix(h, w0), w1);
+}
+
+static struct ew_dnode *
+dfind(const struct ew_compiled *c, int fam, unsigned mask, const uint8_t b[16],
+    int create)
+{
+	size_t i = dhash(fam, mask, b) & (c->dncap - 1);
+
+	while (c->dn[i].used) {
+		if (c->dn[i].fam == fam && c->dn[i].mask == mask &&
+		    memcmp(c->dn[i].b, b, 16) == 0)
+			return &c->dn[i];
+		i = (i + 1) & (c->dncap - 1);
+	}
+	if (!create)
+		return NULL;
+	c->dn[i].used = 1;
+	c->dn[i].fam = (uint8_t)fam;
+	c->dn[i].mask = (uint8_t)mask;
+	memcpy(c->dn[i].b, b, 16);
+	return &c->dn[i];
+}
+
+static int
+build_explain(struct ew_compiled *c)
+{
+	uint8_t seen4[33] = { 0 }, seen6[129] = { 0 }, k[16];
+	size_t i, off = 0, m;
+
+	c->dncap = 16;
+	while (c->dncap < c->nitems * 2 + 2)
+		c->dncap *= 2;
+	c->dn = calloc(c->dncap, sizeof(*c->dn));
+	c->dlist = malloc((c->nitems + 1) * sizeof(*c->dlist));
+	if (c->dn == NULL || c->dlist == NULL)
+		return -1;
+	for (i = 0; i < c->nitems; i++) {
+		const struct ew_item *it = &c->items[i];
+
+		dkey(&it->addr, it->maskbits, k);
+		dfind(c, it->addr.family, it->maskbits, k, 1)->cnt++;
+		if (it->addr.family == EW_AF_INET)
+			seen4[it->maskbits] = 1;
+		else
+			seen6[it->maskbits] = 1;
+	}
+	for (i = 0; i < c->dncap; i++) {
+		if (c->dn[i].used) {
+			c->dn[i].off = (uint32_t)off;
+			off += c->dn[i].cnt;
+			c->dn[i].cnt = 0;
+		}
+	}
+	for (i = 0; i < c->nitems; i++) {
+		const struct ew_item *it = &c->items[i];
+		struct ew_dnode *d;
+
+		dkey(&it->addr, it->maskbits, k);
+		d = dfind(c, it->addr.family, it->maskbits, k, 0);
+		c->dlist[d->off + d->cnt++] = (uint32_t)i;
+	}
+	c->nmasks4 = c->nmasks6 = 0;
+	for (m = 0; m <= 32; m++)
+		if (seen4[m])
+			c->masks4[c->nmasks4++] = (uint8_t)m;
+	for (m = 0; m <= 128; m++)
+		if (seen6[m])
+			c->masks6[c->nmasks6++] = (uint8_t)m;
+	return 0;
+}
+
+/* The first item (list order) matching addr whose ports hold `port`, or
+ * all ports when port is 0. */
+static size_t
+decider(const struct ew_compiled *c, const struct ew_addr *a, uint16_t port)
+{
+	const uint8_t *ms = a->family == EW_AF_INET ? c->masks4 : c->masks6;
+	unsigned nm = a->family == EW_AF_INET ? c->nmasks4 : c->nmasks6, k;
+	size_t best = EW_NO_ITEM;
+	uint8_t key[16];
+
+	for (k = 0; k < nm; k++) {
+		const struct ew_dnode *d;
+		uint32_t j;
+
+		dkey(a, ms[k], key);
+		d = dfind(c, a->family, ms[k], key, 0);
+		if (d == NULL)
+			continue;
+		for (j = 0; j < d->cnt; j++) {
+			const struct ew_item *it =
+			    &c->items[c->dlist[d->off + j]];
+
+			if (c->dlist[d->off + j] >= best)
+				break;
+			if (port == 0
+				? (it->pmin <= 1 && it->pmax >= 65535)
+				: (it->pmin <= port && port <= it->pmax)) {
+				best = c->dlist[d->off + j];
+				break;
+			}
+		}
+	}
+	return best;
+}
+
+/* ---- public ----------------------------------------------------------- */
+
+void
+ew_compiled_free(struct ew_compiled *c)
+{
+	struct ew_fam *f[2];
+	int k;
+
+	if (c == NULL)
+		return;
+	f[0] = &c->f4;
+	f[1] = &c->f6;
+	for (k = 0; k < 2; k++) {
+		free(f[k]->dir);
+		free(f[k]->lo16);
+		free(f[k]->s6hi);
+		free(f[k]->s6lo);
+		free(f[k]->c16);
+		free(f[k]->c32);
+	}
+	free(c->classes);
+	free(c->leafids);
+	free(c->leaves);
+	free(c->unknown_dec);
+	free(c->dn);
+	free(c->dlist);
+	free(c);
+}
+
+int
+ew_compile(
+    const struct ew_expanded *e, unsigned flags, struct ew_compiled **out)
+{
+	struct ew_compiled *c = calloc(1, sizeof(*c));
+	struct builder b;
+	struct ivs v4, v6;
+	int r = -ENOMEM;
+
+	*out = NULL;
+	memset(&b, 0, sizeof(b));
+	memset(&v4, 0, sizeof(v4));
+	memset(&v6, 0, sizeof(v6));
+	if (c == NULL)
+		return -ENOMEM;
+	c->items = e->items;
+	c->nitems = e->n;
+	b.c = c;
+	b.capclasses = 16;
+	c->classes = calloc(b.capclasses, sizeof(*c->classes));
+	b.koff = calloc(b.capclasses, sizeof(*b.koff));
+	if (c->classes == NULL || b.koff == NULL)
+		goto out;
+	c->classes[EW_CLASS_REJECT].noport = EW_REJECTED;
+	c->classes[EW_CLASS_REJECT].uniform = 1;
+	c->classes[EW_CLASS_ACCEPT].noport = EW_ACCEPTED;
+	c->classes[EW_CLASS_ACCEPT].uniform = 2;
+	c->nclasses = 2;
+	if (sweep(&b, 0, &v4) < 0 || sweep(&b, 1, &v6) < 0 || b.oom)
+		goto out;
+	if (pack(c, &c->f4, &v4, 0) < 0 || pack(c, &c->f6, &v6, 1) < 0)
+		goto out;
+	if (build_unknown(c) < 0)
+		goto out;
+	if ((flags & EW_COMPILE_EXPLAIN) && build_explain(c) < 0)
+		goto out;
+	c->bytes += c->nclasses * sizeof(*c->classes) +
+		    (c->nclasses * 256) * sizeof(uint16_t) + c->nleaves * 32 +
+		    sizeof(c->unknown);
+	r = 0;
+out:
+	free(b.cslot);
+	free(b.koff);
+	free(b.kpool);
+	free(b.lslot);
+	free(b.key);
+	ivs_free(&v4);
+	ivs_free(&v6);
+	if (r < 0)
+		ew_compiled_free(c);
+	else
+		*out = c;
+	return r;
+}
+
+size_t
+ew_compiled_bytes(const struct ew_compiled *c)
+{
+	return c->bytes;
+}
+
+size_t
+ew_compiled_intervals(const struct ew_compiled *c, int family)
+{
+	return family == EW_AF_INET ? c->f4.n : c->f6.n;
+}
+
+size_t
+ew_compiled_classes(const struct ew_compiled *c)
+{
+	return c->nclasses;
+}
+
+static inline uint32_t
+cls_at(const struct ew_fam *f, size_t i)
+{
+	return f->c16 != NULL ? f->c16[i] : f->c32[i];
+}
+
+static inline size_t
+find4(const struct ew_fam *f, uint32_t a)
+{
+	uint32_t lo = a & 0xffff, b = f->dir[a >> 16],
+		 e = f->dir[(a >> 16) + 1];
+
+	while (b < e) {
+		uint32_t m = (b + e) >> 1;
+
+		if (f->lo16[m] <= lo)
+			b = m + 1;
+		else
+			e = m;
+	}
+	return b - 1;
+}
+
+static inline size_t
+find6(const struct ew_fam *f, uint64_t hi, uint64_t lo)
+{
+	uint32_t b = f->dir[hi >> 48], e = f->dir[(hi >> 48) + 1];
+
+	while (b < e) {
+		uint32_t m = (b + e) >> 1;
+
+		if (f->s6hi[m] < hi || (f->s6hi[m] == hi && f->s6lo[m] <= lo))
+			b = m + 1;
+		else
+			e = m;
+	}
+	return b - 1;
+}
+
+static inline enum ew_verdict
+by_class(const struct ew_compiled *c, uint32_t k, uint16_t port)
+{
+	const struct ew_class *cl = &c->classes[k];
+	const uint64_t *leaf;
+
+	if (port == 0)
+		return (enum ew_verdict)cl->noport;
+	if (cl->uniform)
+		return cl->uniform == 2 ? EW_ACCEPTED : EW_REJECTED;
+	leaf = &c->leaves[(size_t)c->leafids[cl->map + (port >> 8)] * 4];
+	return (leaf[(port & 255) >> 6] >> (port & 63)) & 1 ? EW_ACCEPTED
+							    : EW_REJECTED;
+}
+
+enum ew_verdict
+ew_match4(const struct ew_compiled *c, uint32_t addr, uint16_t port)
+{
+	if (addr == 0)
+		return (enum ew_verdict)c->unknown[port];
+	return by_class(c, cls_at(&c->f4, find4(&c->f4, addr)), port);
+}
+
+enum ew_verdict
+ew_match(const struct ew_compiled *c, const struct ew_addr *a, uint16_t port)
+{
+	uint64_t hi, lo;
+
+	if (a == NULL || ew_addr_is_null(a))
+		return (enum ew_verdict)c->unknown[port];
+	if (a->family == EW_AF_INET)
+		return ew_match4(c, ew_addr_get4(a), port);
+	addr_words(a, 1, &hi, &lo);
+	return by_class(c, cls_at(&c->f6, find6(&c->f6, hi, lo)), port);
+}
+
+void
+ew_match4_batch(const struct ew_compiled *c, size_t n, const uint32_t *addrs,
+    const uint16_t *ports, uint8_t *out)
+{
+	const struct ew_fam *f = &c->f4;
+	size_t i, j;
+
+	for (i = 0; i < n; i += 16) {
+		size_t m = n - i < 16 ? n - i : 16;
+		uint32_t b[16], e[16];
+
+		for (j = 0; j < m; j++)
+			__builtin_prefetch(&f->dir[addrs[i + j] >> 16]);
+		for (j = 0; j < m; j++) {
+			uint32_t h = addrs[i + j] >> 16;
+
+			b[j] = f->dir[h];
+			e[j] = f->dir[h + 1];
+			__builtin_prefetch(&f->lo16[(b[j] + e[j]) >> 1]);
+		}
+		for (j = 0; j < m; j++) {
+			uint32_t a = addrs[i + j], lo = a & 0xffff;
+			uint32_t x = b[j], y = e[j];
+
+			if (a == 0) {
+				out[i + j] = c->unknown[ports[i + j]];
+				continue;
+			}
+			while (x < y) {
+				uint32_t mid = (x + y) >> 1;
+
+				if (f->lo16[mid] <= lo)
+					x = mid + 1;
+				else
+					y = mid;
+			}
+			out[i + j] = (uint8_t)by_class(
+			    c, cls_at(f, x - 1), ports[i + j]);
+		}
+	}
+}
+
+void
+ew_match_batch(const struct ew_compiled *c, size_t n,
+    const struct ew_addr *addrs, const uint16_t *ports, uint8_t *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i + 4 < n && addrs[i + 4].family == EW_AF_INET)
+			__builtin_prefetch(
+			    &c->f4.dir[ew_addr_get4(&addrs[i + 4]) >> 16]);
+		out[i] = (uint8_t)ew_match(c, &addrs[i], ports[i]);
+	}
+}
+
+enum ew_verdict
+ew_match_rule(const struct ew_compiled *c, const struct ew_addr *a,
+    uint16_t port, size_t *dec)
+{
+	enum ew_verdict v = ew_match(c, a, port);
+
+	if (a == NULL || ew_addr_is_null(a))
+		*dec = c->unknown_dec[port] == UINT32_MAX
+			   ? EW_NO_ITEM
+			   : c->unknown_dec[port];
+	else if (c->dn == NULL)
+		*dec = EW_NO_ITEM;
+	else
+		*dec = decider(c, a, port);
+	return v;
+}
