@@ -848,6 +848,30 @@ pack(struct ew_compiled *c, struct ew_fam *f, const struct ivs *v, int v6)
 	size_t i, h = 0;
 
 	f->n = v->n;
+	if (v->n <= EW_SMALL_INTERVALS) {
+		/* few intervals: no directory, full starts searched directly */
+		f->c32 = malloc(v->n * sizeof(*f->c32));
+		if (v6) {
+			f->s6hi = malloc(v->n * sizeof(*f->s6hi));
+			f->s6lo = malloc(v->n * sizeof(*f->s6lo));
+		} else {
+			f->s4 = malloc(v->n * sizeof(*f->s4));
+		}
+		if (f->c32 == NULL ||
+		    (v6 ? f->s6hi == NULL || f->s6lo == NULL : f->s4 == NULL))
+			return -1;
+		for (i = 0; i < v->n; i++) {
+			f->c32[i] = v->cls[i];
+			if (v6) {
+				f->s6hi[i] = v->hi[i];
+				f->s6lo[i] = v->lo[i];
+			} else {
+				f->s4[i] = (uint32_t)v->lo[i];
+			}
+		}
+		c->bytes += v->n * (4 + (v6 ? 16 : 4));
+		return 0;
+	}
 	f->dir = malloc(65537 * sizeof(*f->dir));
 	if (f->dir == NULL)
 		return -1;
@@ -941,21 +965,22 @@ first_cover(
  * earlier item covering the port could have matched.
  */
 static int
-build_unknown(struct ew_compiled *c)
+build_unknown(struct ew_compiled *c, int keep_deciders)
 {
 	uint32_t *next = malloc(65537 * sizeof(*next));
 	uint32_t *acc = malloc(65536 * sizeof(*acc));
 	uint32_t *rej = malloc(65536 * sizeof(*rej));
+	uint32_t *dec = malloc(65536 * sizeof(*dec));
 	uint32_t p;
 
-	c->unknown_dec = malloc(65536 * sizeof(*c->unknown_dec));
-	if (next == NULL || acc == NULL || rej == NULL ||
-	    c->unknown_dec == NULL) {
+	if (next == NULL || acc == NULL || rej == NULL || dec == NULL) {
 		free(next);
 		free(acc);
 		free(rej);
+		free(dec);
 		return -1;
 	}
+	c->unknown_dec = dec;
 	first_cover(c, 0, next, c->unknown_dec);
 	first_cover(c, 1, next, acc);
 	first_cover(c, 2, next, rej);
@@ -978,6 +1003,10 @@ build_unknown(struct ew_compiled *c)
 	free(next);
 	free(acc);
 	free(rej);
+	if (!keep_deciders) {
+		free(c->unknown_dec);
+		c->unknown_dec = NULL;
+	}
 	return 0;
 }
 
@@ -1130,6 +1159,7 @@ ew_compiled_free(struct ew_compiled *c)
 	for (k = 0; k < 2; k++) {
 		free(f[k]->dir);
 		free(f[k]->lo16);
+		free(f[k]->s4);
 		free(f[k]->s6hi);
 		free(f[k]->s6lo);
 		free(f[k]->c16);
@@ -1176,7 +1206,7 @@ ew_compile(
 		goto out;
 	if (pack(c, &c->f4, &v4, 0) < 0 || pack(c, &c->f6, &v6, 1) < 0)
 		goto out;
-	if (build_unknown(c) < 0)
+	if (build_unknown(c, flags & EW_COMPILE_EXPLAIN) < 0)
 		goto out;
 	if ((flags & EW_COMPILE_EXPLAIN) && build_explain(c) < 0)
 		goto out;
@@ -1221,6 +1251,27 @@ static inline uint32_t
 cls_at(const struct ew_fam *f, size_t i)
 {
 	return f->c16 != NULL ? f->c16[i] : f->c32[i];
+}
+
+static inline size_t
+find4_small(const struct ew_fam *f, uint32_t a)
+{
+	size_t i = 1;
+
+	while (i < f->n && f->s4[i] <= a)
+		i++;
+	return i - 1;
+}
+
+static inline size_t
+find6_small(const struct ew_fam *f, uint64_t hi, uint64_t lo)
+{
+	size_t i = 1;
+
+	while (i < f->n &&
+	       (f->s6hi[i] < hi || (f->s6hi[i] == hi && f->s6lo[i] <= lo)))
+		i++;
+	return i - 1;
 }
 
 static inline size_t
@@ -1274,9 +1325,13 @@ by_class(const struct ew_compiled *c, uint32_t k, uint16_t port)
 enum ew_verdict
 ew_match4(const struct ew_compiled *c, uint32_t addr, uint16_t port)
 {
+	const struct ew_fam *f = &c->f4;
+
 	if (addr == 0)
 		return (enum ew_verdict)c->unknown[port];
-	return by_class(c, cls_at(&c->f4, find4(&c->f4, addr)), port);
+	if (f->dir == NULL)
+		return by_class(c, f->c32[find4_small(f, addr)], port);
+	return by_class(c, cls_at(f, find4(f, addr)), port);
 }
 
 enum ew_verdict
@@ -1288,7 +1343,13 @@ ew_match(const struct ew_compiled *c, const struct ew_addr *a, uint16_t port)
 		return (enum ew_verdict)c->unknown[port];
 	if (a->family == EW_AF_INET)
 		return ew_match4(c, ew_addr_get4(a), port);
-	addr_words(a, 1, &hi, &lo);
+	memcpy(&hi, a->b, 8);
+	memcpy(&lo, a->b + 8, 8);
+	hi = __builtin_bswap64(hi);
+	lo = __builtin_bswap64(lo);
+	if (c->f6.dir == NULL)
+		return by_class(
+		    c, c->f6.c32[find6_small(&c->f6, hi, lo)], port);
 	return by_class(c, cls_at(&c->f6, find6(&c->f6, hi, lo)), port);
 }
 
@@ -1299,6 +1360,11 @@ ew_match4_batch(const struct ew_compiled *c, size_t n, const uint32_t *addrs,
 	const struct ew_fam *f = &c->f4;
 	size_t i, j;
 
+	if (f->dir == NULL) {
+		for (i = 0; i < n; i++)
+			out[i] = (uint8_t)ew_match4(c, addrs[i], ports[i]);
+		return;
+	}
 	for (i = 0; i < n; i += 16) {
 		size_t m = n - i < 16 ? n - i : 16;
 		uint32_t b[16], e[16];
@@ -1341,7 +1407,8 @@ ew_match_batch(const struct ew_compiled *c, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (i + 4 < n && addrs[i + 4].family == EW_AF_INET)
+		if (i + 4 < n && addrs[i + 4].family == EW_AF_INET &&
+		    c->f4.dir != NULL)
 			__builtin_prefetch(
 			    &c->f4.dir[ew_addr_get4(&addrs[i + 4]) >> 16]);
 		out[i] = (uint8_t)ew_match(c, &addrs[i], ports[i]);
@@ -1354,7 +1421,9 @@ ew_match_rule(const struct ew_compiled *c, const struct ew_addr *a,
 {
 	enum ew_verdict v = ew_match(c, a, port);
 
-	if (a == NULL || ew_addr_is_null(a))
+	if (c->unknown_dec == NULL)
+		*dec = EW_NO_ITEM;
+	else if (a == NULL || ew_addr_is_null(a))
 		*dec = c->unknown_dec[port] == UINT32_MAX
 			   ? EW_NO_ITEM
 			   : c->unknown_dec[port];

@@ -31,6 +31,9 @@
 
 #include "compile/compile.h"
 
+/* Up to this many intervals a family is searched without a directory. */
+#define EW_SMALL_INTERVALS 16
+
 #define EW_CLASS_REJECT 0
 #define EW_CLASS_ACCEPT 1
 
@@ -47,6 +50,7 @@ struct ew_fam {
 	uint32_t *dir;
 	size_t n;       /* intervals; interval 0 starts at address 0 */
 	uint16_t *lo16; /* IPv4: the low 16 bits of each start */
+	uint32_t *s4;   /* IPv4, small: full starts (no directory) */
 	uint64_t *s6hi; /* IPv6: each start, high and low halves */
 	uint64_t *s6lo;
 	uint16_t *c16; /* class of each interval, when < 65536 classes */
