@@ -328,11 +328,11 @@ query_text(struct ew_buf *b, const struct ew_addr *a, uint16_t port)
 }
 
 static int
-query_one(const struct loaded *l, const char *q, int json, struct ew_buf *out)
+query_one(
+    const struct ew_compiled *c, const char *q, int json, struct ew_buf *out)
 {
 	struct ew_addr a;
 	uint16_t port;
-	size_t dec;
 	enum ew_verdict v;
 
 	if (parse_query(q, &a, &port) < 0) {
@@ -341,7 +341,7 @@ query_one(const struct loaded *l, const char *q, int json, struct ew_buf *out)
 		    q);
 		return -1;
 	}
-	v = ew_oracle_match(l->e->items, l->e->n, &a, port, &dec);
+	v = ew_match(c, &a, port);
 	if (json) {
 		ew_buf_puts(out, "{\"query\":\"");
 		query_text(out, &a, port);
@@ -361,6 +361,7 @@ ew_cmd_policy_query(int argc, char **argv)
 	struct ew_addr *given = NULL;
 	size_t ngiven = 0;
 	struct ew_buf out = EW_BUF_INIT;
+	struct ew_compiled *c = NULL;
 	int64_t now;
 	int i, rc, explicit_ifs = 0, json = 0, bad = 0;
 
@@ -373,6 +374,11 @@ ew_cmd_policy_query(int argc, char **argv)
 	free(given);
 	if (rc != 0)
 		return rc;
+	if (ew_compile(l.e, 0, &c) < 0) {
+		ew_cli_err("out of memory");
+		loaded_free(&l);
+		return EW_EXIT_FAIL;
+	}
 	if (i + 2 == argc && strcmp(argv[i + 1], "-") == 0) {
 		char *line = NULL;
 		size_t cap = 0;
@@ -385,7 +391,7 @@ ew_cmd_policy_query(int argc, char **argv)
 				line[--n] = '\0';
 			if (n == 0 || line[0] == '#')
 				continue;
-			if (query_one(&l, line, json, &out) < 0)
+			if (query_one(c, line, json, &out) < 0)
 				bad = 1;
 			if (out.len >= 1 << 16) {
 				if (ew_cli_write(out.p, out.len) < 0)
@@ -396,13 +402,14 @@ ew_cmd_policy_query(int argc, char **argv)
 		free(line);
 	} else {
 		for (i++; i < argc; i++) {
-			if (query_one(&l, argv[i], json, &out) < 0)
+			if (query_one(c, argv[i], json, &out) < 0)
 				bad = 1;
 		}
 	}
 	if (ew_cli_write(ew_buf_str(&out), out.len) < 0)
 		bad = 1;
 	ew_buf_free(&out);
+	ew_compiled_free(c);
 	loaded_free(&l);
 	return bad ? EW_EXIT_FAIL : EW_EXIT_OK;
 }
@@ -442,6 +449,7 @@ ew_cmd_policy_explain(int argc, char **argv)
 	struct ew_addr *given = NULL, a;
 	size_t ngiven = 0, dec;
 	struct ew_buf out = EW_BUF_INIT;
+	struct ew_compiled *c = NULL;
 	int64_t now;
 	int i, rc, explicit_ifs = 0;
 	uint16_t port;
@@ -462,7 +470,12 @@ ew_cmd_policy_explain(int argc, char **argv)
 	free(given);
 	if (rc != 0)
 		return rc;
-	v = ew_oracle_match(l.e->items, l.e->n, &a, port, &dec);
+	if (ew_compile(l.e, EW_COMPILE_EXPLAIN, &c) < 0) {
+		ew_cli_err("out of memory");
+		loaded_free(&l);
+		return EW_EXIT_FAIL;
+	}
+	v = ew_match_rule(c, &a, port, &dec);
 	query_text(&out, &a, port);
 	ew_buf_printf(&out, " %s\n", ew_verdict_word(v));
 	if (dec == EW_NO_ITEM) {
@@ -499,6 +512,7 @@ ew_cmd_policy_explain(int argc, char **argv)
 	rc = ew_cli_write(ew_buf_str(&out), out.len) == 0 ? EW_EXIT_OK
 							  : EW_EXIT_FAIL;
 	ew_buf_free(&out);
+	ew_compiled_free(c);
 	loaded_free(&l);
 	return rc;
 }

@@ -110,6 +110,8 @@ bits_next(const struct bits *b, size_t i)
 struct builder {
 	struct ew_compiled *c;
 	size_t capclasses, capleaves, capleafids;
+	size_t nmaps; /* classes with a 256-leaf port map */
+	size_t caprlo, capracc;
 	/* class hash: slots hold class ids; keys kept in a pool */
 	uint32_t *cslot;
 	size_t ccap;
@@ -215,13 +217,14 @@ class_map(struct builder *b, size_t k, const uint32_t *key, size_t n)
 	uint16_t *ni;
 	size_t r, leaf;
 
-	ni = grow(c->leafids, &b->capleafids, (k + 1) * 256, sizeof(*ni));
+	ni =
+	    grow(c->leafids, &b->capleafids, (b->nmaps + 1) * 256, sizeof(*ni));
 	if (ni == NULL) {
 		b->oom = 1;
 		return;
 	}
 	c->leafids = ni;
-	c->classes[k].map = (uint32_t)(k * 256);
+	c->classes[k].map = (uint32_t)(b->nmaps++ * 256);
 	/* the accepted ports as one 65,536-bit map, filled run by run */
 	memset(bm, 0, sizeof(bm));
 	for (r = 0; r < n; r++) {
@@ -238,7 +241,7 @@ class_map(struct builder *b, size_t k, const uint32_t *key, size_t n)
 			bm[lo / 64] |= 1ull << (lo % 64), lo++;
 	}
 	for (leaf = 0; leaf < 256; leaf++)
-		c->leafids[k * 256 + leaf] =
+		c->leafids[c->classes[k].map + leaf] =
 		    (uint16_t)leaf_get(b, &bm[leaf * 4]);
 	if (c->nleaves > 65536)
 		b->oom = 1; /* leaf ids are 16 bits */
@@ -320,13 +323,52 @@ class_get(struct builder *b, const uint32_t *key, size_t n)
 	b->kn += n + 1;
 	c->classes[k].noport = (uint8_t)key[0];
 	c->classes[k].map = 0;
+	c->classes[k].nruns = 0;
+	c->classes[k].accbits = 0;
+	memset(c->classes[k].lo, 0, sizeof(c->classes[k].lo));
 	if (n == 2) {
 		c->classes[k].uniform = (key[1] & 1) ? 2 : 1;
+	} else if (n - 1 <= EW_CLASS_RUNS) {
+		size_t r;
+
+		c->classes[k].uniform = 3;
+		c->classes[k].nruns = (uint8_t)(n - 1);
+		for (r = 0; r + 1 < n; r++) {
+			c->classes[k].lo[r] = (uint16_t)(key[r + 1] >> 1);
+			if (key[r + 1] & 1)
+				c->classes[k].accbits |= (uint8_t)(1u << r);
+		}
+	} else if (b->nmaps >= EW_MAX_LEAF_MAPS && n - 1 <= 65535) {
+		/* a longer list of runs, in the shared pool: slower to
+		 * search than a leaf map, but a few bytes a run instead of
+		 * 512 bytes a class */
+		uint16_t *np =
+		    grow(c->rlo, &b->caprlo, c->nrpool + n, sizeof(*np));
+		uint8_t *na;
+		size_t r;
+
+		if (np == NULL) {
+			b->oom = 1;
+			return 0;
+		}
+		c->rlo = np;
+		na = grow(c->racc, &b->capracc, c->nrpool + n, 1);
+		if (na == NULL) {
+			b->oom = 1;
+			return 0;
+		}
+		c->racc = na;
+		c->classes[k].uniform = 4;
+		c->classes[k].map = (uint32_t)c->nrpool;
+		c->classes[k].lo[0] = (uint16_t)(n - 1);
+		for (r = 0; r + 1 < n; r++) {
+			c->rlo[c->nrpool + r] = (uint16_t)(key[r + 1] >> 1);
+			c->racc[c->nrpool + r] = (uint8_t)(key[r + 1] & 1);
+		}
+		c->nrpool += n - 1;
 	} else {
 		c->classes[k].uniform = 0;
-		c->nclasses++; /* class_map may grow arrays indexed by k */
 		class_map(b, k, key + 1, n - 1);
-		c->nclasses--;
 	}
 	b->cslot[i] = (uint32_t)k;
 	c->nclasses++;
@@ -1168,6 +1210,8 @@ ew_compiled_free(struct ew_compiled *c)
 	free(c->classes);
 	free(c->leafids);
 	free(c->leaves);
+	free(c->rlo);
+	free(c->racc);
 	free(c->unknown_dec);
 	free(c->dn);
 	free(c->dlist);
@@ -1211,8 +1255,8 @@ ew_compile(
 	if ((flags & EW_COMPILE_EXPLAIN) && build_explain(c) < 0)
 		goto out;
 	c->bytes += c->nclasses * sizeof(*c->classes) +
-		    (c->nclasses * 256) * sizeof(uint16_t) + c->nleaves * 32 +
-		    sizeof(c->unknown);
+		    (b.nmaps * 256) * sizeof(uint16_t) + c->nleaves * 32 +
+		    c->nrpool * 3 + sizeof(c->unknown);
 	r = 0;
 out:
 	free(b.cslot);
@@ -1315,6 +1359,27 @@ by_class(const struct ew_compiled *c, uint32_t k, uint16_t port)
 
 	if (port == 0)
 		return (enum ew_verdict)cl->noport;
+	if (cl->uniform == 3) {
+		unsigned r = 1;
+
+		while (r < cl->nruns && cl->lo[r] <= port)
+			r++;
+		return (cl->accbits >> (r - 1)) & 1 ? EW_ACCEPTED : EW_REJECTED;
+	}
+	if (cl->uniform == 4) {
+		/* the last run starting at or below the port */
+		uint32_t lo = cl->map, hi = cl->map + cl->lo[0];
+
+		while (hi - lo > 1) {
+			uint32_t m = (lo + hi) >> 1;
+
+			if (c->rlo[m] <= port)
+				lo = m;
+			else
+				hi = m;
+		}
+		return c->racc[lo] ? EW_ACCEPTED : EW_REJECTED;
+	}
 	if (cl->uniform)
 		return cl->uniform == 2 ? EW_ACCEPTED : EW_REJECTED;
 	leaf = &c->leaves[(size_t)c->leafids[cl->map + (port >> 8)] * 4];

@@ -37,10 +37,20 @@
 #define EW_CLASS_REJECT 0
 #define EW_CLASS_ACCEPT 1
 
+/* Port maps of at most this many runs are kept in the class itself. */
+#define EW_CLASS_RUNS 8
+/* Classes after this many leaf maps keep their runs in a shared pool. */
+#define EW_MAX_LEAF_MAPS 1024
+
 struct ew_class {
 	uint8_t noport;  /* enum ew_verdict for port 0 */
-	uint8_t uniform; /* 0: use the port map; 1: reject all; 2: accept all */
-	uint32_t map;    /* index of the first of 256 leaf ids */
+	uint8_t uniform; /* 0: use the port map; 1: reject all; 2: accept all;
+			    3: the runs below; 4: lo[0] runs in the pool
+			    from map on */
+	uint8_t nruns;   /* with uniform 3: runs in lo[] */
+	uint8_t accbits; /* with uniform 3: bit k set: run k accepts */
+	uint16_t lo[EW_CLASS_RUNS]; /* with uniform 3: run starts, lo[0] 0 */
+	uint32_t map;               /* with uniform 0: first of 256 leaf ids */
 };
 
 struct ew_fam {
@@ -67,6 +77,9 @@ struct ew_compiled {
 	size_t nclasses;
 	uint16_t *leafids; /* 256 per non-uniform class */
 	uint64_t *leaves;  /* 4 words (256 bits) per leaf; bit set: accept */
+	uint16_t *rlo;     /* the run pool: run starts ... */
+	uint8_t *racc;     /* ... and whether each run accepts */
+	size_t nrpool;
 	size_t nleaves;
 	uint8_t unknown[65536]; /* verdict per port for an unknown address */
 	uint32_t *unknown_dec;  /* decider per port for an unknown address */
