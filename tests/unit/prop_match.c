@@ -146,7 +146,11 @@ one_policy(const char *file, unsigned nrand)
 		memset(&a, 0, sizeof(a));
 		switch (r % 5) {
 		case 0: /* an item's prefix with random host bits */
-			if (e->n > 0) {
+			if (e->n == 0) {
+				ew_addr_set4(&a, (uint32_t)r2);
+				break;
+			}
+			{
 				const struct ew_item *it = &e->items[r2 % e->n];
 				struct ew_addr lo = prefix_end(it, 0);
 				unsigned w = ew_addr_bits(&lo), b;
@@ -156,9 +160,8 @@ one_policy(const char *file, unsigned nrand)
 					if (rnd() & 1)
 						a.b[b / 8] |=
 						    (uint8_t)(0x80 >> (b % 8));
-				break;
 			}
-			/* FALLTHROUGH */
+			break;
 		case 1:
 			ew_addr_set4(&a, (uint32_t)r2);
 			break;
