@@ -952,8 +952,22 @@ pack(struct ew_compiled *c, struct ew_fam *f, const struct ivs *v, int v6)
 	}
 	while (h <= 65536)
 		f->dir[h++] = (uint32_t)v->n;
-	c->bytes += 65537 * sizeof(*f->dir) + v->n * (f->c16 != NULL ? 2 : 4) +
-		    v->n * (v6 ? 16 : 2);
+	if (!v6 && f->c16 != NULL) {
+		/* start and class in one word: one cache line per lookup */
+		f->e4 = malloc(v->n * sizeof(*f->e4));
+		if (f->e4 == NULL)
+			return -1;
+		for (i = 0; i < v->n; i++)
+			f->e4[i] = (uint32_t)f->lo16[i] << 16 | f->c16[i];
+		free(f->lo16);
+		free(f->c16);
+		f->lo16 = NULL;
+		f->c16 = NULL;
+	}
+	c->bytes += 65537 * sizeof(*f->dir) +
+		    (f->e4 != NULL ? v->n * 4
+				   : v->n * (f->c16 != NULL ? 2 : 4) +
+					 v->n * (v6 ? 16 : 2));
 	return 0;
 }
 
@@ -1201,6 +1215,7 @@ ew_compiled_free(struct ew_compiled *c)
 	for (k = 0; k < 2; k++) {
 		free(f[k]->dir);
 		free(f[k]->lo16);
+		free(f[k]->e4);
 		free(f[k]->s4);
 		free(f[k]->s6hi);
 		free(f[k]->s6lo);
@@ -1318,6 +1333,28 @@ find6_small(const struct ew_fam *f, uint64_t hi, uint64_t lo)
 	return i - 1;
 }
 
+static inline size_t find4(const struct ew_fam *f, uint32_t a);
+
+/* The class of the interval holding a, through the directory. */
+static inline uint32_t
+cls4(const struct ew_fam *f, uint32_t a)
+{
+	uint32_t b = f->dir[a >> 16], e = f->dir[(a >> 16) + 1];
+	uint32_t key = a << 16 | 0xffff;
+
+	if (f->e4 == NULL)
+		return cls_at(f, find4(f, a));
+	while (b < e) {
+		uint32_t m = (b + e) >> 1;
+
+		if (f->e4[m] <= key)
+			b = m + 1;
+		else
+			e = m;
+	}
+	return f->e4[b - 1] & 0xffff;
+}
+
 static inline size_t
 find4(const struct ew_fam *f, uint32_t a)
 {
@@ -1396,7 +1433,7 @@ ew_match4(const struct ew_compiled *c, uint32_t addr, uint16_t port)
 		return (enum ew_verdict)c->unknown[port];
 	if (f->dir == NULL)
 		return by_class(c, f->c32[find4_small(f, addr)], port);
-	return by_class(c, cls_at(f, find4(f, addr)), port);
+	return by_class(c, cls4(f, addr), port);
 }
 
 enum ew_verdict
@@ -1425,7 +1462,7 @@ ew_match4_batch(const struct ew_compiled *c, size_t n, const uint32_t *addrs,
 	const struct ew_fam *f = &c->f4;
 	size_t i, j;
 
-	if (f->dir == NULL) {
+	if (f->dir == NULL || f->e4 == NULL) {
 		for (i = 0; i < n; i++)
 			out[i] = (uint8_t)ew_match4(c, addrs[i], ports[i]);
 		return;
@@ -1441,10 +1478,10 @@ ew_match4_batch(const struct ew_compiled *c, size_t n, const uint32_t *addrs,
 
 			b[j] = f->dir[h];
 			e[j] = f->dir[h + 1];
-			__builtin_prefetch(&f->lo16[(b[j] + e[j]) >> 1]);
+			__builtin_prefetch(&f->e4[(b[j] + e[j]) >> 1]);
 		}
 		for (j = 0; j < m; j++) {
-			uint32_t a = addrs[i + j], lo = a & 0xffff;
+			uint32_t a = addrs[i + j], key = a << 16 | 0xffff;
 			uint32_t x = b[j], y = e[j];
 
 			if (a == 0) {
@@ -1454,13 +1491,13 @@ ew_match4_batch(const struct ew_compiled *c, size_t n, const uint32_t *addrs,
 			while (x < y) {
 				uint32_t mid = (x + y) >> 1;
 
-				if (f->lo16[mid] <= lo)
+				if (f->e4[mid] <= key)
 					x = mid + 1;
 				else
 					y = mid;
 			}
 			out[i + j] = (uint8_t)by_class(
-			    c, cls_at(f, x - 1), ports[i + j]);
+			    c, f->e4[x - 1] & 0xffff, ports[i + j]);
 		}
 	}
 }

@@ -60,6 +60,7 @@ struct ew_fam {
 	uint32_t *dir;
 	size_t n;       /* intervals; interval 0 starts at address 0 */
 	uint16_t *lo16; /* IPv4: the low 16 bits of each start */
+	uint32_t *e4;   /* IPv4, < 65536 classes: lo16 << 16 | class */
 	uint32_t *s4;   /* IPv4, small: full starts (no directory) */
 	uint64_t *s6hi; /* IPv6: each start, high and low halves */
 	uint64_t *s6lo;
