@@ -280,14 +280,24 @@ main(int argc, char **argv)
 		{ 1000, 1, 100000 },
 		{ 1000000, 1, 100 },
 	};
-	int json = 0, quick = 0, i;
-	size_t nq;
+	int json = 0, quick = 0, i, only6 = -1;
+	size_t nq, only = 0;
 
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+		if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
-		else if (strcmp(argv[i], "--quick") == 0)
+		} else if (strcmp(argv[i], "--quick") == 0) {
 			quick = 1;
+		} else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+			/* --only ipv4:100000 runs that case alone */
+			i++;
+			only6 = strncmp(argv[i], "ipv6:", 5) == 0;
+			only = (size_t)strtoul(argv[i] + 5, NULL, 10);
+		} else {
+			fprintf(stderr, "usage: bench_match [--json] [--quick] "
+					"[--only ipv4:N|ipv6:N]\n");
+			return 2;
+		}
 	}
 	nq = quick ? 200000 : 4000000;
 	if (!json)
@@ -299,6 +309,8 @@ main(int argc, char **argv)
 		double best;
 
 		if (quick && cases[i].n > 100000)
+			continue;
+		if (only6 >= 0 && (only6 != cases[i].v6 || only != cases[i].n))
 			continue;
 		run(cases[i].n, cases[i].v6, nq,
 		    quick ? cases[i].nscan / 10 + 1 : cases[i].nscan, &r);

@@ -1342,17 +1342,19 @@ cls4(const struct ew_fam *f, uint32_t a)
 	uint32_t b = f->dir[a >> 16], e = f->dir[(a >> 16) + 1];
 	uint32_t key = a << 16 | 0xffff;
 
+	uint32_t n = e - b;
+
 	if (f->e4 == NULL)
 		return cls_at(f, find4(f, a));
-	while (b < e) {
-		uint32_t m = (b + e) >> 1;
+	/* branch-free, as find6 */
+	b--;
+	while (n > 0) {
+		uint32_t half = (n + 1) / 2;
 
-		if (f->e4[m] <= key)
-			b = m + 1;
-		else
-			e = m;
+		b = f->e4[b + half] <= key ? b + half : b;
+		n -= half;
 	}
-	return f->e4[b - 1] & 0xffff;
+	return f->e4[b] & 0xffff;
 }
 
 static inline size_t
@@ -1375,17 +1377,22 @@ find4(const struct ew_fam *f, uint32_t a)
 static inline size_t
 find6(const struct ew_fam *f, uint64_t hi, uint64_t lo)
 {
-	uint32_t b = f->dir[hi >> 48], e = f->dir[(hi >> 48) + 1];
+	uint32_t b = f->dir[hi >> 48], n = f->dir[(hi >> 48) + 1] - b;
 
-	while (b < e) {
-		uint32_t m = (b + e) >> 1;
+	/*
+	 * Branch-free: the last of the n entries from b whose start is at
+	 * or below (hi, lo), or b - 1.  base is one before the window.
+	 */
+	b--;
+	while (n > 0) {
+		uint32_t half = (n + 1) / 2, m = b + half;
+		int le = (f->s6hi[m] < hi) |
+			 ((f->s6hi[m] == hi) & (f->s6lo[m] <= lo));
 
-		if (f->s6hi[m] < hi || (f->s6hi[m] == hi && f->s6lo[m] <= lo))
-			b = m + 1;
-		else
-			e = m;
+		b = le ? m : b;
+		n -= half;
 	}
-	return b - 1;
+	return b;
 }
 
 static inline enum ew_verdict
@@ -1482,22 +1489,20 @@ ew_match4_batch(const struct ew_compiled *c, size_t n, const uint32_t *addrs,
 		}
 		for (j = 0; j < m; j++) {
 			uint32_t a = addrs[i + j], key = a << 16 | 0xffff;
-			uint32_t x = b[j], y = e[j];
+			uint32_t x = b[j] - 1, cnt = e[j] - b[j];
 
 			if (a == 0) {
 				out[i + j] = c->unknown[ports[i + j]];
 				continue;
 			}
-			while (x < y) {
-				uint32_t mid = (x + y) >> 1;
+			while (cnt > 0) {
+				uint32_t half = (cnt + 1) / 2;
 
-				if (f->e4[mid] <= key)
-					x = mid + 1;
-				else
-					y = mid;
+				x = f->e4[x + half] <= key ? x + half : x;
+				cnt -= half;
 			}
-			out[i + j] = (uint8_t)by_class(
-			    c, f->e4[x - 1] & 0xffff, ports[i + j]);
+			out[i + j] = (uint8_t)by_class(c, f->e4[x] & 0xffff,
+			    ports[i + j]);
 		}
 	}
 }
