@@ -883,6 +883,48 @@ out:
 	return r;
 }
 
+/*
+ * IPv6 addresses crowd into few /16s, so a /16 holding many intervals
+ * gets a second directory on the next 12 bits (4,097 entries).
+ */
+static int
+pack_subdirs(struct ew_compiled *c, struct ew_fam *f)
+{
+	size_t h, nsub = 0, k, i;
+
+	for (h = 0; h < 65536; h++)
+		nsub += f->dir[h + 1] - f->dir[h] > EW_SUBDIR_MIN;
+	if (nsub == 0)
+		return 0;
+	f->suboff = malloc(65536 * sizeof(*f->suboff));
+	f->sub = malloc(nsub * 4097 * sizeof(*f->sub));
+	if (f->suboff == NULL || f->sub == NULL)
+		return -1;
+	nsub = 0;
+	for (h = 0; h < 65536; h++) {
+		uint32_t b = f->dir[h], e = f->dir[h + 1];
+		uint32_t *sub;
+
+		if (e - b <= EW_SUBDIR_MIN) {
+			f->suboff[h] = UINT32_MAX;
+			continue;
+		}
+		f->suboff[h] = (uint32_t)(nsub * 4097);
+		sub = &f->sub[nsub++ * 4097];
+		i = b;
+		for (k = 0; k < 4096; k++) {
+			/* the first interval of the /16 starting at or after
+			 * sub-range k's start */
+			while (i < e && ((f->s6[2 * i] >> 36) & 0xfff) < k)
+				i++;
+			sub[k] = (uint32_t)i;
+		}
+		sub[4096] = e;
+	}
+	c->bytes += 65536 * sizeof(*f->suboff) + nsub * 4097 * sizeof(*f->sub);
+	return 0;
+}
+
 /* The directory and the packed arrays of one family. */
 static int
 pack(struct ew_compiled *c, struct ew_fam *f, const struct ivs *v, int v6)
@@ -924,9 +966,8 @@ pack(struct ew_compiled *c, struct ew_fam *f, const struct ivs *v, int v6)
 	if (f->c16 == NULL && f->c32 == NULL)
 		return -1;
 	if (v6) {
-		f->s6hi = malloc(v->n * sizeof(*f->s6hi));
-		f->s6lo = malloc(v->n * sizeof(*f->s6lo));
-		if (f->s6hi == NULL || f->s6lo == NULL)
+		f->s6 = malloc(v->n * 2 * sizeof(*f->s6));
+		if (f->s6 == NULL)
 			return -1;
 	} else {
 		f->lo16 = malloc(v->n * sizeof(*f->lo16));
@@ -944,14 +985,16 @@ pack(struct ew_compiled *c, struct ew_fam *f, const struct ivs *v, int v6)
 		else
 			f->c32[i] = v->cls[i];
 		if (v6) {
-			f->s6hi[i] = v->hi[i];
-			f->s6lo[i] = v->lo[i];
+			f->s6[2 * i] = v->hi[i];
+			f->s6[2 * i + 1] = v->lo[i];
 		} else {
 			f->lo16[i] = (uint16_t)v->lo[i];
 		}
 	}
 	while (h <= 65536)
 		f->dir[h++] = (uint32_t)v->n;
+	if (v6 && pack_subdirs(c, f) < 0)
+		return -1;
 	if (!v6 && f->c16 != NULL) {
 		/* start and class in one word: one cache line per lookup */
 		f->e4 = malloc(v->n * sizeof(*f->e4));
@@ -1219,6 +1262,9 @@ ew_compiled_free(struct ew_compiled *c)
 		free(f[k]->s4);
 		free(f[k]->s6hi);
 		free(f[k]->s6lo);
+		free(f[k]->s6);
+		free(f[k]->sub);
+		free(f[k]->suboff);
 		free(f[k]->c16);
 		free(f[k]->c32);
 	}
@@ -1377,19 +1423,34 @@ find4(const struct ew_fam *f, uint32_t a)
 static inline size_t
 find6(const struct ew_fam *f, uint64_t hi, uint64_t lo)
 {
-	uint32_t b = f->dir[hi >> 48], n = f->dir[(hi >> 48) + 1] - b;
+	uint32_t h = (uint32_t)(hi >> 48), b, n;
+	__extension__ unsigned __int128 key = (unsigned __int128)hi << 64 | lo;
 
+	if (f->suboff != NULL && f->suboff[h] != UINT32_MAX) {
+		/* a crowded /16: its sub-directory on the next 12 bits */
+		const uint32_t *sub = &f->sub[f->suboff[h]];
+		uint32_t k = (uint32_t)(hi >> 36) & 0xfff;
+
+		b = sub[k];
+		n = sub[k + 1] - b;
+	} else {
+		b = f->dir[h];
+		n = f->dir[h + 1] - b;
+	}
 	/*
 	 * Branch-free: the last of the n entries from b whose start is at
-	 * or below (hi, lo), or b - 1.  base is one before the window.
+	 * or below (hi, lo), or b - 1.  Starts are (high, low) pairs, so a
+	 * step reads one cache line.
 	 */
 	b--;
 	while (n > 0) {
 		uint32_t half = (n + 1) / 2, m = b + half;
-		int le = (f->s6hi[m] < hi) |
-			 ((f->s6hi[m] == hi) & (f->s6lo[m] <= lo));
+		const uint64_t *p = &f->s6[2 * (size_t)m];
+		/* one 128-bit compare, so the compiler keeps it branch-free */
+		__extension__ unsigned __int128 s6 =
+		    (unsigned __int128)p[0] << 64 | p[1];
 
-		b = le ? m : b;
+		b = s6 <= key ? m : b;
 		n -= half;
 	}
 	return b;
@@ -1448,12 +1509,16 @@ ew_match(const struct ew_compiled *c, const struct ew_addr *a, uint16_t port)
 {
 	uint64_t hi, lo;
 
-	if (a == NULL || ew_addr_is_null(a))
+	if (a == NULL)
 		return (enum ew_verdict)c->unknown[port];
 	if (a->family == EW_AF_INET)
 		return ew_match4(c, ew_addr_get4(a), port);
+	if (a->family != EW_AF_INET6)
+		return (enum ew_verdict)c->unknown[port];
 	memcpy(&hi, a->b, 8);
 	memcpy(&lo, a->b + 8, 8);
+	if ((hi | lo) == 0)
+		return (enum ew_verdict)c->unknown[port];
 	hi = __builtin_bswap64(hi);
 	lo = __builtin_bswap64(lo);
 	if (c->f6.dir == NULL)
@@ -1501,8 +1566,8 @@ ew_match4_batch(const struct ew_compiled *c, size_t n, const uint32_t *addrs,
 				x = f->e4[x + half] <= key ? x + half : x;
 				cnt -= half;
 			}
-			out[i + j] = (uint8_t)by_class(c, f->e4[x] & 0xffff,
-			    ports[i + j]);
+			out[i + j] = (uint8_t)by_class(
+			    c, f->e4[x] & 0xffff, ports[i + j]);
 		}
 	}
 }
@@ -1511,14 +1576,46 @@ void
 ew_match_batch(const struct ew_compiled *c, size_t n,
     const struct ew_addr *addrs, const uint16_t *ports, uint8_t *out)
 {
+	const struct ew_fam *f = &c->f6;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		if (i + 4 < n && addrs[i + 4].family == EW_AF_INET &&
-		    c->f4.dir != NULL)
-			__builtin_prefetch(
-			    &c->f4.dir[ew_addr_get4(&addrs[i + 4]) >> 16]);
-		out[i] = (uint8_t)ew_match(c, &addrs[i], ports[i]);
+	for (i = 0; i < n; i += 8) {
+		size_t m = n - i < 8 ? n - i : 8, j;
+
+		/*
+		 * Prefetch the directory (and sub-directory) entries of
+		 * eight IPv6 queries before searching any, so their misses
+		 * overlap; other queries take the plain path.
+		 */
+		if (f->dir != NULL) {
+			for (j = 0; j < m; j++) {
+				const struct ew_addr *a = &addrs[i + j];
+				uint32_t h;
+
+				if (a->family != EW_AF_INET6)
+					continue;
+				h = (uint32_t)a->b[0] << 8 | a->b[1];
+				__builtin_prefetch(&f->dir[h]);
+				if (f->suboff != NULL)
+					__builtin_prefetch(&f->suboff[h]);
+			}
+			for (j = 0; j < m; j++) {
+				const struct ew_addr *a = &addrs[i + j];
+				uint32_t h, k;
+
+				if (a->family != EW_AF_INET6 ||
+				    f->suboff == NULL)
+					continue;
+				h = (uint32_t)a->b[0] << 8 | a->b[1];
+				k = ((uint32_t)a->b[2] << 4 | a->b[3] >> 4);
+				if (f->suboff[h] != UINT32_MAX)
+					__builtin_prefetch(
+					    &f->sub[f->suboff[h] + k]);
+			}
+		}
+		for (j = 0; j < m; j++)
+			out[i + j] =
+			    (uint8_t)ew_match(c, &addrs[i + j], ports[i + j]);
 	}
 }
 

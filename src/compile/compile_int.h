@@ -33,6 +33,8 @@
 
 /* Up to this many intervals a family is searched without a directory. */
 #define EW_SMALL_INTERVALS 16
+/* An IPv6 /16 with more intervals than this gets a sub-directory. */
+#define EW_SUBDIR_MIN 64
 
 #define EW_CLASS_REJECT 0
 #define EW_CLASS_ACCEPT 1
@@ -58,11 +60,14 @@ struct ew_fam {
 	 * dir[65536] = n.  The interval holding an address is the last
 	 * one of [dir[h], dir[h+1]) starting at or below it, or dir[h]-1. */
 	uint32_t *dir;
-	size_t n;       /* intervals; interval 0 starts at address 0 */
-	uint16_t *lo16; /* IPv4: the low 16 bits of each start */
-	uint32_t *e4;   /* IPv4, < 65536 classes: lo16 << 16 | class */
-	uint32_t *s4;   /* IPv4, small: full starts (no directory) */
-	uint64_t *s6hi; /* IPv6: each start, high and low halves */
+	size_t n;         /* intervals; interval 0 starts at address 0 */
+	uint16_t *lo16;   /* IPv4: the low 16 bits of each start */
+	uint32_t *e4;     /* IPv4, < 65536 classes: lo16 << 16 | class */
+	uint32_t *s4;     /* IPv4, small: full starts (no directory) */
+	uint64_t *s6;     /* IPv6: each start as (high, low) pairs */
+	uint32_t *suboff; /* IPv6: per /16, its sub-directory in sub[] */
+	uint32_t *sub;
+	uint64_t *s6hi; /* IPv6, small: each start, high and low halves */
 	uint64_t *s6lo;
 	uint16_t *c16; /* class of each interval, when < 65536 classes */
 	uint32_t *c32; /* ... otherwise */

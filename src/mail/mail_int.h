@@ -46,8 +46,8 @@ struct ew_mail {
 };
 
 /* mime.c: 0, or -1 with an error record in d. */
-int ew_mime_parse(const char *data, size_t len, struct ew_diag_list *d,
-    struct ew_mail *out);
+int ew_mime_parse(
+    const char *data, size_t len, struct ew_diag_list *d, struct ew_mail *out);
 void ew_mail_clear(struct ew_mail *m);
 
 /* A time as extracted: see enum ew_zone_source in mail.h. */
@@ -55,6 +55,7 @@ struct ew_mtime {
 	int64_t t, from, to;
 	int has_t, has_from, has_to;
 	enum ew_zone_source zs;
+	int off; /* the offset applied, minutes east of UTC */
 };
 
 #define EW_MAIL_ADDRLEN (EW_ADDR_STRLEN + 4)
@@ -92,6 +93,9 @@ int ew_complaint_add(struct ew_complaint *c, struct ew_incident *in);
  * trailing zone name or offset.  0 on success.
  */
 int ew_mail_time_parse(const char *s, size_t n, struct ew_mtime *out);
+/* The same, for a time starting exactly at s with anything after it:
+ * the number of bytes used, 0 when no time starts there. */
+size_t ew_mail_time_at(const char *s, size_t n, struct ew_mtime *out);
 /* Undo defanging ("1.2.3[.]4", "hxxp", "[:]", "[dot]") into out. */
 void ew_mail_refang(const char *s, size_t n, struct ew_buf *out);
 /*
@@ -99,8 +103,8 @@ void ew_mail_refang(const char *s, size_t n, struct ew_buf *out);
  * hours", "by 2026-11-23 18:00 UTC") relative to `base`.  Returns 1 and
  * sets *out for the earliest one found, 0 if none.
  */
-int ew_mail_deadline(const char *s, size_t n, int64_t base, int has_base,
-    int64_t *out);
+int ew_mail_deadline(
+    const char *s, size_t n, int64_t base, int has_base, int64_t *out);
 /*
  * The port list after "port"/"ports" in s ("ports 6660-7000, 8888 and
  * 8080"), appended to out as "6660-7000,8888,8080" (deduplicated).
@@ -122,7 +126,6 @@ const char *ew_mail_category(const char *s, size_t n);
  * document and incidents were added, 0 when it is not XARF JSON, -1 on a
  * limit.
  */
-int ew_extract_xarf_json(
-    struct ew_complaint *c, const char *data, size_t len);
+int ew_extract_xarf_json(struct ew_complaint *c, const char *data, size_t len);
 
 #endif

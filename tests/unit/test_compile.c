@@ -139,11 +139,104 @@ test_summary_units(void)
 	free(s);
 }
 
+/*
+ * A big IPv6 list crowded into one /16 (which gets a sub-directory) and
+ * a big IPv4 list (directory and packed words): compiled == scan on
+ * random and boundary queries.
+ */
+static uint64_t trs = 12345;
+
+static uint64_t
+trnd(void)
+{
+	trs ^= trs << 13;
+	trs ^= trs >> 7;
+	trs ^= trs << 17;
+	return trs;
+}
+
+static void
+test_big_lists(void)
+{
+	enum { N = 5000 };
+	struct ew_item *v = calloc(N + 2, sizeof(*v));
+	struct ew_expanded e;
+	struct ew_compiled *c = NULL;
+	size_t i, bad = 0, q = 0, d1, d2;
+	int fam;
+
+	EW_CHECK(v != NULL);
+	if (v == NULL)
+		return;
+	for (fam = 0; fam < 2; fam++) {
+		for (i = 0; i < N; i++) {
+			uint64_t r = trnd(), r2 = trnd();
+
+			memset(&v[i], 0, sizeof(v[i]));
+			v[i].action = r % 7 == 0 ? EW_ACCEPT : EW_REJECT;
+			v[i].pmin = 1;
+			v[i].pmax = 65535;
+			if (r % 5 == 0) {
+				v[i].pmin = (uint16_t)(1 + r2 % 60000);
+				v[i].pmax = (uint16_t)(v[i].pmin + r2 % 3000);
+			}
+			if (fam) {
+				v[i].addr.family = EW_AF_INET6;
+				memcpy(v[i].addr.b, &r, 8);
+				memcpy(v[i].addr.b + 8, &r2, 8);
+				v[i].addr.b[0] = 0x20; /* all in 2001::/16 */
+				v[i].addr.b[1] = 0x01;
+				v[i].maskbits =
+				    (uint8_t)(r % 3 == 0   ? 48
+					      : r % 3 == 1 ? 128
+							   : 40 + r2 % 24);
+			} else {
+				ew_addr_set4(&v[i].addr, (uint32_t)r2);
+				v[i].maskbits =
+				    (uint8_t)(r % 3 == 0   ? 24
+					      : r % 3 == 1 ? 32
+							   : 16 + r2 % 16);
+			}
+		}
+		v[N].addr.family = fam ? EW_AF_INET6 : EW_AF_INET;
+		v[N].action = EW_ACCEPT;
+		v[N].pmin = 80;
+		v[N].pmax = 80;
+		e.items = v;
+		e.n = N + 1;
+		e.reject_star = 0;
+		e.ipv6_exit = 1;
+		EW_CHECK(ew_compile(&e, EW_COMPILE_EXPLAIN, &c) == 0);
+		if (c == NULL)
+			continue;
+		for (i = 0; i < 40000; i++) {
+			struct ew_addr a = v[trnd() % N].addr;
+			uint16_t port =
+			    (uint16_t)(trnd() % 4 == 0 ? 80 : trnd() % 65536);
+
+			/* near an item: flip one of the low bits */
+			a.b[fam ? 15 - trnd() % 10 : 3 - trnd() % 2] ^=
+			    (uint8_t)(1u << (trnd() % 8));
+			q++;
+			if (ew_oracle_match(v, N + 1, &a, port, &d1) !=
+				ew_match_rule(c, &a, port, &d2) ||
+			    d1 != d2)
+				bad++;
+		}
+		ew_compiled_free(c);
+		c = NULL;
+	}
+	EW_CHECK_INT(bad, 0);
+	EW_CHECK_INT(q, 80000);
+	free(v);
+}
+
 int
 main(void)
 {
 	EW_RUN(test_section7);
 	EW_RUN(test_short_policy);
 	EW_RUN(test_summary_units);
+	EW_RUN(test_big_lists);
 	return ew_test_done();
 }
