@@ -39,5 +39,6 @@ int ew_cmd_policy_show(int argc, char **argv);
 int ew_cmd_policy_query(int argc, char **argv);
 int ew_cmd_policy_explain(int argc, char **argv);
 int ew_cmd_policy_summary(int argc, char **argv);
+int ew_cmd_policy_torrc(int argc, char **argv);
 
 #endif

@@ -587,3 +587,38 @@ ew_cmd_policy_summary(int argc, char **argv)
 	loaded_free(&l);
 	return rc;
 }
+
+/* The torrc lines that carry the policy (for tor's %include). */
+int
+ew_cmd_policy_torrc(int argc, char **argv)
+{
+	struct ew_diag_list d;
+	struct ew_policy *p = NULL;
+	struct ew_buf out = EW_BUF_INIT;
+	int64_t now = ew_time_now();
+	int i, rc = EW_EXIT_FAIL;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
+			if (ew_cli_parse_now(argv[++i], &now) < 0)
+				return EW_EXIT_USAGE;
+		} else {
+			ew_cli_err("unknown option '%s'", argv[i]);
+			return ew_cli_usage("policy", "torrc");
+		}
+	}
+	if (i + 1 != argc)
+		return ew_cli_usage("policy", "torrc");
+	ew_diag_init(&d);
+	ew_policy_parse_file(argv[i], 0, &d, &p);
+	ew_cli_print_diags(&d, 0);
+	ew_diag_free(&d);
+	if (p == NULL)
+		return EW_EXIT_FAIL;
+	ew_policy_torrc(p, now, &out);
+	if (!out.oom && ew_cli_write(ew_buf_str(&out), out.len) == 0)
+		rc = EW_EXIT_OK;
+	ew_buf_free(&out);
+	ew_policy_free(p);
+	return rc;
+}

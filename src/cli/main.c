@@ -36,6 +36,9 @@ static const struct ew_cmd cmds[] = {
 	{ "policy", "summary", ew_cmd_policy_summary,
 	    "policy summary [--now TIME] FILE",
 	    "the microdescriptor p and p6 lines tor publishes" },
+	{ "policy", "torrc", ew_cmd_policy_torrc,
+	    "policy torrc [--now TIME] FILE",
+	    "the torrc lines that make tor enforce the policy" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -142,6 +142,14 @@ char *ew_short_policy_format(const struct ew_short_policy *sp);
  * would not (REJECTED).  port must not be 0. */
 int ew_short_policy_accepts(const struct ew_short_policy *sp, uint16_t port);
 
+/*
+ * The torrc lines that make tor build exactly the list ew_policy_expand
+ * builds at `now` (tables and port sets expanded, expired rules left
+ * out): what "tor emit" writes for the operator's %include.
+ */
+void ew_policy_torrc(
+    const struct ew_policy *p, int64_t now, struct ew_buf *out);
+
 /* Canonical source form (policy show). */
 void ew_policy_show(const struct ew_policy *p, struct ew_buf *out);
 

@@ -299,3 +299,128 @@ ew_policy_next_expiry(const struct ew_policy *p, int64_t now)
 	}
 	return best;
 }
+
+/* One tor item in torrc spelling: extension-free pattern, given ports. */
+static void
+torrc_item(struct ew_buf *b, int kw, const struct ew_addr *a, unsigned maskbits,
+    int wildcard, uint16_t lo, uint16_t hi)
+{
+	ew_buf_printf(b, "%s ", ew_policy_kw_word(kw));
+	if (wildcard)
+		ew_buf_puts(b, "*");
+	else
+		print_addr_mask(b, a, maskbits);
+	ew_buf_putc(b, ':');
+	print_ports(b, lo, hi);
+}
+
+/*
+ * The torrc that makes tor build exactly ew_policy_expand's list: the
+ * options that were set, then one ExitPolicy line per ExitPolicy line of
+ * the file and per active rule line, with tables and port sets expanded
+ * into plain tor items.  Expired rules and rules that expand to nothing
+ * are left out, as expansion leaves them out.
+ */
+void
+ew_policy_torrc(const struct ew_policy *p, int64_t now, struct ew_buf *b)
+{
+	const struct ew_opts *o = &p->opts;
+	size_t i, j, k;
+	int opt;
+
+	for (opt = 0; opt < EW_OPT_NBOOL; opt++) {
+		if (o->set & (1u << opt))
+			ew_buf_printf(b, "%s %s\n", ew_policy_opt_name(opt),
+			    o->v[opt] < 0 ? "auto"
+			    : o->v[opt]   ? "1"
+					  : "0");
+	}
+	print_addr_opt(b, "Address", &o->address[0]);
+	print_addr_opt(b, "Address", &o->address[1]);
+	for (opt = EW_OBIND_N - 1; opt >= 0; opt--) {
+		print_addr_opt(b, ew_policy_obind_name(opt), &o->obind[opt][0]);
+		print_addr_opt(b, ew_policy_obind_name(opt), &o->obind[opt][1]);
+	}
+	for (i = 0; i < p->nrules; i++) {
+		const struct ew_rule *r = &p->rules[i];
+		struct ew_range one = { r->pat.pmin, r->pat.pmax };
+		const struct ew_range *rg = &one;
+		size_t nr = 1, n = 0;
+
+		if (r->in_line) {
+			/* an ExitPolicy line of the file, as it was */
+			ew_buf_puts(b, "ExitPolicy ");
+			for (j = i; j < p->nrules && p->rules[j].in_line &&
+				    p->rules[j].group == r->group;
+			     j++) {
+				if (j > i)
+					ew_buf_putc(b, ',');
+				print_rule(b, p, &p->rules[j]);
+			}
+			ew_buf_putc(b, '\n');
+			i = j - 1;
+			continue;
+		}
+		if (r->expires != EW_NEVER && r->expires <= now)
+			continue;
+		if (r->portset >= 0) {
+			rg = p->sets[r->portset].r;
+			nr = p->sets[r->portset].n;
+		}
+		if (r->table < 0) {
+			if (r->portset < 0) {
+				/* the pattern alone: tor knows no annotations
+				 */
+				ew_buf_printf(b, "ExitPolicy %s ",
+				    ew_policy_kw_word(r->kw));
+				print_pattern(b, p, r);
+				ew_buf_putc(b, '\n');
+				continue;
+			}
+			ew_buf_puts(b, "ExitPolicy ");
+			for (k = 0; k < nr; k++) {
+				if (k > 0)
+					ew_buf_putc(b, ',');
+				if (r->pat.is_private)
+					ew_buf_printf(b, "%s private:",
+					    ew_policy_kw_word(r->kw));
+				else
+					torrc_item(b, r->kw, &r->pat.addr,
+					    r->pat.maskbits,
+					    r->pat.addr.family == EW_AF_NONE ||
+						(r->pat.maskbits == 0 &&
+						    ew_addr_is_null(
+							&r->pat.addr)),
+					    rg[k].lo, rg[k].hi);
+				if (r->pat.is_private)
+					print_ports(b, rg[k].lo, rg[k].hi);
+			}
+			ew_buf_putc(b, '\n');
+			continue;
+		}
+		for (j = 0; j < p->tables[r->table].n; j++) {
+			const struct ew_tentry *te = &p->tables[r->table].e[j];
+
+			for (k = 0; k < nr; k++) {
+				ew_buf_puts(b, n++ == 0 ? "ExitPolicy " : ",");
+				torrc_item(b, r->kw, &te->addr, te->maskbits, 0,
+				    rg[k].lo, rg[k].hi);
+			}
+		}
+		if (n > 0)
+			ew_buf_putc(b, '\n');
+	}
+	/* ExitPolicy lines with no rule at all still set the option */
+	{
+		unsigned withrules = 0, last = (unsigned)-1;
+
+		for (i = 0; i < p->nrules; i++) {
+			if (p->rules[i].in_line && p->rules[i].group != last) {
+				withrules++;
+				last = p->rules[i].group;
+			}
+		}
+		for (; withrules < (unsigned)o->exitpolicy_lines; withrules++)
+			ew_buf_puts(b, "ExitPolicy ,\n");
+	}
+}
