@@ -1016,7 +1016,7 @@ pack(struct ew_compiled *c, struct ew_fam *f, const struct ivs *v, int v6)
 
 /* ---- unknown addresses ------------------------------------------------ */
 
-/* "The next port >= p not yet assigned", with path halving. */
+/* "The next port interval >= p not yet assigned", with path halving. */
 static uint32_t
 dsu_find(uint32_t *next, uint32_t p)
 {
@@ -1027,31 +1027,60 @@ dsu_find(uint32_t *next, uint32_t p)
 	return p;
 }
 
+static int
+u32_cmp(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The index of the port interval starting at port p (bnd[] sorted). */
+static uint32_t
+pint(const uint32_t *bnd, uint32_t k, uint32_t p)
+{
+	uint32_t lo = 0, hi = k;
+
+	while (hi - lo > 1) {
+		uint32_t m = (lo + hi) / 2;
+
+		if (bnd[m] <= p)
+			lo = m;
+		else
+			hi = m;
+	}
+	return lo;
+}
+
 /*
- * For every port, the first item (list order) of the selected kind
- * whose range holds it: each port is assigned once, so the whole list
- * costs O(items + ports).  kind 0: mask-0 items (any action); 1: other
- * accepts; 2: other rejects.
+ * For every port interval, the first item (list order) of the selected
+ * kind whose ports hold it: each interval is assigned once, so the whole
+ * list costs O(items log + intervals).  kind 0: mask-0 items (any
+ * action); 1: other accepts; 2: other rejects.
  */
 static void
-first_cover(
-    const struct ew_compiled *c, int kind, uint32_t *next, uint32_t *out)
+first_cover(const struct ew_compiled *c, int kind, const uint32_t *bnd,
+    uint32_t k, uint32_t *next, uint32_t *out)
 {
 	size_t i;
 	uint32_t p;
 
-	for (p = 0; p <= 65536; p++)
+	for (p = 0; p <= k; p++)
 		next[p] = p;
-	for (p = 0; p < 65536; p++)
+	for (p = 0; p < k; p++)
 		out[p] = UINT32_MAX;
 	for (i = 0; i < c->nitems; i++) {
 		const struct ew_item *it = &c->items[i];
-		int k = it->maskbits == 0 ? 0 : it->action == EW_ACCEPT ? 1 : 2;
+		int kk = it->maskbits == 0         ? 0
+			 : it->action == EW_ACCEPT ? 1
+						   : 2;
+		uint32_t a, z;
 
-		if (k != kind)
+		if (kk != kind)
 			continue;
-		for (p = dsu_find(next, it->pmin); p <= it->pmax;
-		     p = dsu_find(next, p)) {
+		a = pint(bnd, k, it->pmin);
+		z = pint(bnd, k, it->pmax);
+		for (p = dsu_find(next, a); p <= z; p = dsu_find(next, p)) {
 			out[p] = (uint32_t)i;
 			next[p] = p + 1;
 		}
@@ -1061,52 +1090,68 @@ first_cover(
 /*
  * compare_unknown_tor_addr_to_addr_policy for every port: the first
  * mask-0 item of any family covering the port decides, PROBABLY_ when an
- * earlier item covering the port could have matched.
+ * earlier item covering the port could have matched.  Computed over the
+ * port intervals the items' ranges cut, so small policies stay small.
  */
 static int
 build_unknown(struct ew_compiled *c, int keep_deciders)
 {
-	uint32_t *next = malloc(65537 * sizeof(*next));
-	uint32_t *acc = malloc(65536 * sizeof(*acc));
-	uint32_t *rej = malloc(65536 * sizeof(*rej));
-	uint32_t *dec = malloc(65536 * sizeof(*dec));
-	uint32_t p;
+	uint32_t *bnd, *next = NULL, *dec = NULL, *acc = NULL, *rej = NULL;
+	uint32_t k = 0, p, i;
+	size_t j;
+	int r = -1;
 
-	if (next == NULL || acc == NULL || rej == NULL || dec == NULL) {
-		free(next);
-		free(acc);
-		free(rej);
-		free(dec);
+	bnd = malloc((2 * c->nitems + 2) * sizeof(*bnd));
+	if (bnd == NULL)
 		return -1;
+	bnd[k++] = 1;
+	for (j = 0; j < c->nitems; j++) {
+		bnd[k++] = c->items[j].pmin;
+		if (c->items[j].pmax < 65535)
+			bnd[k++] = (uint32_t)c->items[j].pmax + 1;
 	}
-	c->unknown_dec = dec;
-	first_cover(c, 0, next, c->unknown_dec);
-	first_cover(c, 1, next, acc);
-	first_cover(c, 2, next, rej);
-	for (p = 1; p < 65536; p++) {
-		uint32_t d = c->unknown_dec[p];
-		int ma = acc[p] < d, mr = rej[p] < d;
+	qsort(bnd, k, sizeof(*bnd), u32_cmp);
+	for (i = 1, p = 1; i < k; i++)
+		if (bnd[i] != bnd[p - 1])
+			bnd[p++] = bnd[i];
+	k = p;
+	next = malloc((k + 1) * sizeof(*next));
+	dec = malloc(k * sizeof(*dec));
+	acc = malloc(k * sizeof(*acc));
+	rej = malloc(k * sizeof(*rej));
+	if (next == NULL || dec == NULL || acc == NULL || rej == NULL)
+		goto out;
+	first_cover(c, 0, bnd, k, next, dec);
+	first_cover(c, 1, bnd, k, next, acc);
+	first_cover(c, 2, bnd, k, next, rej);
+	if (keep_deciders) {
+		c->unknown_dec = malloc(65536 * sizeof(*c->unknown_dec));
+		if (c->unknown_dec == NULL)
+			goto out;
+		c->unknown_dec[0] = UINT32_MAX;
+	}
+	for (i = 0; i < k; i++) {
+		uint32_t d = dec[i], end = i + 1 < k ? bnd[i + 1] : 65536;
+		int ma = acc[i] < d, mr = rej[i] < d, v;
 
-		if (d == UINT32_MAX)
-			c->unknown[p] =
-			    (uint8_t)(mr ? EW_PROBABLY_ACCEPTED : EW_ACCEPTED);
-		else if (c->items[d].action == EW_ACCEPT)
-			c->unknown[p] =
-			    (uint8_t)(mr ? EW_PROBABLY_ACCEPTED : EW_ACCEPTED);
+		if (d == UINT32_MAX || c->items[d].action == EW_ACCEPT)
+			v = mr ? EW_PROBABLY_ACCEPTED : EW_ACCEPTED;
 		else
-			c->unknown[p] =
-			    (uint8_t)(ma ? EW_PROBABLY_REJECTED : EW_REJECTED);
+			v = ma ? EW_PROBABLY_REJECTED : EW_REJECTED;
+		memset(&c->unknown[bnd[i]], v, end - bnd[i]);
+		if (keep_deciders)
+			for (p = bnd[i]; p < end; p++)
+				c->unknown_dec[p] = d;
 	}
 	c->unknown[0] = EW_REJECTED;
-	c->unknown_dec[0] = UINT32_MAX;
+	r = 0;
+out:
+	free(bnd);
 	free(next);
+	free(dec);
 	free(acc);
 	free(rej);
-	if (!keep_deciders) {
-		free(c->unknown_dec);
-		c->unknown_dec = NULL;
-	}
-	return 0;
+	return r;
 }
 
 /* ---- the explain index ------------------------------------------------ */
