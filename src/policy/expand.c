@@ -189,12 +189,11 @@ intersects(const struct ew_item *a, const struct ew_item *b)
  * computes the same list fast; tests compare the two.
  */
 void
-ew_remove_redundancies(struct ew_item *v, size_t *np)
+ew_cut_after_catchalls(struct ew_item *v, size_t *np)
 {
-	size_t n = *np, i, j, o;
+	size_t n = *np, i, o;
 	int kill4 = 0, kill6 = 0;
 
-	/* 1: drop everything of a family after its catch-all */
 	for (i = 0, o = 0; i < n; i++) {
 		int fam = v[i].addr.family;
 
@@ -210,7 +209,17 @@ ew_remove_redundancies(struct ew_item *v, size_t *np)
 		}
 		v[o++] = v[i];
 	}
-	n = o;
+	*np = o;
+}
+
+void
+ew_remove_redundancies(struct ew_item *v, size_t *np)
+{
+	size_t n, i, j, o;
+
+	/* 1: drop everything of a family after its catch-all */
+	ew_cut_after_catchalls(v, np);
+	n = *np;
 
 	/* 2: drop every item covered by an earlier one */
 	for (i = 0; i + 1 < n; i++) {

@@ -158,6 +158,8 @@ extern const struct ew_pat ew_private_nets[EW_NPRIVATE];
  * near-linear time (redundancy.c), which expansion uses.
  */
 void ew_remove_redundancies(struct ew_item *items, size_t *n);
+/* Pass 1 of both: drop a family's items after its catch-all. */
+void ew_cut_after_catchalls(struct ew_item *items, size_t *n);
 int ew_remove_redundancies_fast(struct ew_item *items, size_t *n);
 
 #endif

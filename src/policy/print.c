@@ -132,6 +132,27 @@ print_addr_opt(struct ew_buf *b, const char *name, const struct ew_addr *a)
 	ew_buf_printf(b, "%s %s\n", name, t);
 }
 
+/*
+ * ExitPolicy lines whose pieces were all blank: no rule, but they still
+ * set the option (tor then builds an exit policy), so they are kept as
+ * "ExitPolicy ,".
+ */
+static void
+blank_exitpolicy_lines(const struct ew_policy *p, struct ew_buf *b)
+{
+	unsigned withrules = 0, last = (unsigned)-1;
+	size_t i;
+
+	for (i = 0; i < p->nrules; i++) {
+		if (p->rules[i].in_line && p->rules[i].group != last) {
+			withrules++;
+			last = p->rules[i].group;
+		}
+	}
+	for (; withrules < (unsigned)p->opts.exitpolicy_lines; withrules++)
+		ew_buf_puts(b, "ExitPolicy ,\n");
+}
+
 void
 ew_policy_show(const struct ew_policy *p, struct ew_buf *b)
 {
@@ -225,20 +246,7 @@ ew_policy_show(const struct ew_policy *p, struct ew_buf *b)
 		ew_buf_putc(b, '\n');
 		i = j - 1;
 	}
-	{
-		/* ExitPolicy lines that produced no rule at all */
-		unsigned withrules = 0;
-		unsigned last = (unsigned)-1;
-
-		for (i = 0; i < p->nrules; i++) {
-			if (p->rules[i].in_line && p->rules[i].group != last) {
-				withrules++;
-				last = p->rules[i].group;
-			}
-		}
-		for (; withrules < (unsigned)o->exitpolicy_lines; withrules++)
-			ew_buf_puts(b, "ExitPolicy ,\n");
-	}
+	blank_exitpolicy_lines(p, b);
 }
 
 size_t
@@ -410,17 +418,5 @@ ew_policy_torrc(const struct ew_policy *p, int64_t now, struct ew_buf *b)
 		if (n > 0)
 			ew_buf_putc(b, '\n');
 	}
-	/* ExitPolicy lines with no rule at all still set the option */
-	{
-		unsigned withrules = 0, last = (unsigned)-1;
-
-		for (i = 0; i < p->nrules; i++) {
-			if (p->rules[i].in_line && p->rules[i].group != last) {
-				withrules++;
-				last = p->rules[i].group;
-			}
-		}
-		for (; withrules < (unsigned)o->exitpolicy_lines; withrules++)
-			ew_buf_puts(b, "ExitPolicy ,\n");
-	}
+	blank_exitpolicy_lines(p, b);
 }

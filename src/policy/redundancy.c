@@ -359,26 +359,10 @@ pass3(struct ew_item *v, size_t *np, const struct masks *ms)
 int
 ew_remove_redundancies_fast(struct ew_item *v, size_t *np)
 {
-	size_t n = *np, i, o;
-	int kill4 = 0, kill6 = 0, r;
 	struct masks ms;
+	int r;
 
-	for (i = 0, o = 0; i < n; i++) {
-		int fam = v[i].addr.family;
-
-		if ((fam == EW_AF_INET && kill4) ||
-		    (fam == EW_AF_INET6 && kill6))
-			continue;
-		if (v[i].maskbits == 0 && v[i].pmin <= 1 &&
-		    v[i].pmax >= 65535) {
-			if (fam == EW_AF_INET)
-				kill4 = 1;
-			else if (fam == EW_AF_INET6)
-				kill6 = 1;
-		}
-		v[o++] = v[i];
-	}
-	*np = o;
+	ew_cut_after_catchalls(v, np);
 	masks_of(v, *np, &ms);
 	r = pass2(v, np, &ms);
 	if (r == 0)
