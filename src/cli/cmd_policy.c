@@ -250,23 +250,41 @@ load(const char *file, int64_t now, const struct ew_addr *given, size_t ngiven,
 	return rc;
 }
 
+/*
+ * The options expansion takes, the operand count (at least min_ops, at
+ * most max_ops, or any when max_ops < 0), and the policy loaded from the
+ * first operand.  *first is the index of that operand.  0, or an exit
+ * code.
+ */
+static int
+load_args(int argc, char **argv, const char *verb, int min_ops, int max_ops,
+    int *json, struct loaded *l, int *first)
+{
+	struct ew_addr *given = NULL;
+	size_t ngiven = 0;
+	int64_t now;
+	int i, rc, explicit_ifs = 0;
+
+	rc = expand_opts(
+	    argc, argv, verb, &now, &given, &ngiven, &explicit_ifs, json, &i);
+	if (rc == 0 &&
+	    (argc - i < min_ops || (max_ops >= 0 && argc - i > max_ops)))
+		rc = ew_cli_usage("policy", verb);
+	if (rc == 0)
+		rc = load(argv[i], now, given, ngiven, explicit_ifs, l);
+	free(given);
+	*first = i;
+	return rc;
+}
+
 int
 ew_cmd_policy_expand(int argc, char **argv)
 {
 	struct loaded l;
-	struct ew_addr *given = NULL;
-	size_t ngiven = 0;
 	struct ew_buf out = EW_BUF_INIT;
-	int64_t now;
-	int i, rc, explicit_ifs = 0;
+	int i, rc;
 
-	rc = expand_opts(argc, argv, "expand", &now, &given, &ngiven,
-	    &explicit_ifs, NULL, &i);
-	if (rc == 0 && i + 1 != argc)
-		rc = ew_cli_usage("policy", "expand");
-	if (rc == 0)
-		rc = load(argv[i], now, given, ngiven, explicit_ifs, &l);
-	free(given);
+	rc = load_args(argc, argv, "expand", 1, 1, NULL, &l, &i);
 	if (rc != 0)
 		return rc;
 	ew_expanded_format(l.e, &out);
@@ -358,20 +376,11 @@ int
 ew_cmd_policy_query(int argc, char **argv)
 {
 	struct loaded l;
-	struct ew_addr *given = NULL;
-	size_t ngiven = 0;
 	struct ew_buf out = EW_BUF_INIT;
 	struct ew_compiled *c = NULL;
-	int64_t now;
-	int i, rc, explicit_ifs = 0, json = 0, bad = 0;
+	int i, rc, json = 0, bad = 0;
 
-	rc = expand_opts(argc, argv, "query", &now, &given, &ngiven,
-	    &explicit_ifs, &json, &i);
-	if (rc == 0 && i + 1 >= argc)
-		rc = ew_cli_usage("policy", "query");
-	if (rc == 0)
-		rc = load(argv[i], now, given, ngiven, explicit_ifs, &l);
-	free(given);
+	rc = load_args(argc, argv, "query", 2, -1, &json, &l, &i);
 	if (rc != 0)
 		return rc;
 	if (ew_compile(l.e, 0, &c) < 0) {
@@ -446,28 +455,22 @@ int
 ew_cmd_policy_explain(int argc, char **argv)
 {
 	struct loaded l;
-	struct ew_addr *given = NULL, a;
-	size_t ngiven = 0, dec;
+	struct ew_addr a;
+	size_t dec;
 	struct ew_buf out = EW_BUF_INIT;
 	struct ew_compiled *c = NULL;
-	int64_t now;
-	int i, rc, explicit_ifs = 0;
+	int i, rc;
 	uint16_t port;
 	enum ew_verdict v;
 
-	rc = expand_opts(argc, argv, "explain", &now, &given, &ngiven,
-	    &explicit_ifs, NULL, &i);
-	if (rc == 0 && i + 2 != argc)
-		rc = ew_cli_usage("policy", "explain");
+	rc = load_args(argc, argv, "explain", 2, 2, NULL, &l, &i);
 	if (rc == 0 && parse_query(argv[i + 1], &a, &port) < 0) {
 		ew_cli_err("malformed query '%s' (use ADDR:PORT, "
 			   "[IPv6]:PORT or *:PORT)",
 		    argv[i + 1]);
+		loaded_free(&l);
 		rc = EW_EXIT_USAGE;
 	}
-	if (rc == 0)
-		rc = load(argv[i], now, given, ngiven, explicit_ifs, &l);
-	free(given);
 	if (rc != 0)
 		return rc;
 	if (ew_compile(l.e, EW_COMPILE_EXPLAIN, &c) < 0) {
@@ -551,20 +554,11 @@ int
 ew_cmd_policy_summary(int argc, char **argv)
 {
 	struct loaded l;
-	struct ew_addr *given = NULL;
-	size_t ngiven = 0;
 	struct ew_buf out = EW_BUF_INIT;
-	int64_t now;
-	int i, rc, explicit_ifs = 0;
+	int i, rc;
 	char *p4, *p6 = NULL;
 
-	rc = expand_opts(argc, argv, "summary", &now, &given, &ngiven,
-	    &explicit_ifs, NULL, &i);
-	if (rc == 0 && i + 1 != argc)
-		rc = ew_cli_usage("policy", "summary");
-	if (rc == 0)
-		rc = load(argv[i], now, given, ngiven, explicit_ifs, &l);
-	free(given);
+	rc = load_args(argc, argv, "summary", 1, 1, NULL, &l, &i);
 	if (rc != 0)
 		return rc;
 	p4 = ew_policy_summarize(l.e->items, l.e->n, EW_AF_INET);
