@@ -110,6 +110,10 @@ ew_time_parse(const char *s, size_t n, int64_t *out)
 	t = ew_days_from_civil((int64_t)y, (unsigned)mo, (unsigned)d) * 86400 +
 	    (int64_t)(h * 3600 + mi * 60 + se);
 	t -= sign * (int64_t)(oh * 3600 + om * 60);
+	/* the UTC time must still print as YYYY-... (years 0-9999) */
+	if (t < ew_days_from_civil(0, 1, 1) * 86400 ||
+	    t >= ew_days_from_civil(10000, 1, 1) * 86400)
+		return -1;
 	*out = t;
 	return 0;
 }

@@ -142,6 +142,10 @@ test_time(void)
 	EW_CHECK(ew_time_parse("2026-12-31T24:00Z", 17, &t) < 0);
 	EW_CHECK(ew_time_parse("2026-12-31Tx", 12, &t) < 0);
 	EW_CHECK(ew_time_parse("26-12-31", 8, &t) < 0);
+	/* an offset must not carry the UTC time out of years 0-9999 */
+	EW_CHECK(ew_time_parse("0000-01-01T00:00+00:01", 22, &t) < 0);
+	EW_CHECK(ew_time_parse("9999-12-31T23:59-01:00", 22, &t) < 0);
+	EW_CHECK(ew_time_parse("9999-12-31T23:59+01:00", 22, &t) == 0);
 	EW_CHECK(ew_duration_parse("90d", 3, &t) == 0 && t == 90 * 86400);
 	EW_CHECK(ew_duration_parse("12h", 3, &t) == 0 && t == 12 * 3600);
 	EW_CHECK(ew_duration_parse("2w", 2, &t) == 0 && t == 14 * 86400);
