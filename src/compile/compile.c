@@ -1465,28 +1465,36 @@ find4(const struct ew_fam *f, uint32_t a)
 	return b - 1;
 }
 
-static inline size_t
-find6(const struct ew_fam *f, uint64_t hi, uint64_t lo)
+/* The window of intervals that can hold (hi, ...): from the /16's
+ * directory, or its sub-directory when it is crowded. */
+static inline void
+window6(const struct ew_fam *f, uint64_t hi, uint32_t *b, uint32_t *n)
 {
-	uint32_t h = (uint32_t)(hi >> 48), b, n;
-	__extension__ unsigned __int128 key = (unsigned __int128)hi << 64 | lo;
+	uint32_t h = (uint32_t)(hi >> 48);
 
 	if (f->suboff != NULL && f->suboff[h] != UINT32_MAX) {
-		/* a crowded /16: its sub-directory on the next 12 bits */
 		const uint32_t *sub = &f->sub[f->suboff[h]];
 		uint32_t k = (uint32_t)(hi >> 36) & 0xfff;
 
-		b = sub[k];
-		n = sub[k + 1] - b;
+		*b = sub[k];
+		*n = sub[k + 1] - *b;
 	} else {
-		b = f->dir[h];
-		n = f->dir[h + 1] - b;
+		*b = f->dir[h];
+		*n = f->dir[h + 1] - *b;
 	}
-	/*
-	 * Branch-free: the last of the n entries from b whose start is at
-	 * or below (hi, lo), or b - 1.  Starts are (high, low) pairs, so a
-	 * step reads one cache line.
-	 */
+}
+
+/*
+ * Branch-free: the last of the n entries from b whose start is at or
+ * below (hi, lo), or b - 1.  Starts are (high, low) pairs, so a step
+ * reads one cache line.
+ */
+static inline size_t
+search6(
+    const struct ew_fam *f, uint64_t hi, uint64_t lo, uint32_t b, uint32_t n)
+{
+	__extension__ unsigned __int128 key = (unsigned __int128)hi << 64 | lo;
+
 	b--;
 	while (n > 0) {
 		uint32_t half = (n + 1) / 2, m = b + half;
@@ -1499,6 +1507,15 @@ find6(const struct ew_fam *f, uint64_t hi, uint64_t lo)
 		n -= half;
 	}
 	return b;
+}
+
+static inline size_t
+find6(const struct ew_fam *f, uint64_t hi, uint64_t lo)
+{
+	uint32_t b, n;
+
+	window6(f, hi, &b, &n);
+	return search6(f, hi, lo, b, n);
 }
 
 static inline enum ew_verdict
@@ -1624,43 +1641,57 @@ ew_match_batch(const struct ew_compiled *c, size_t n,
 	const struct ew_fam *f = &c->f6;
 	size_t i;
 
+	if (f->dir == NULL) {
+		for (i = 0; i < n; i++)
+			out[i] = (uint8_t)ew_match(c, &addrs[i], ports[i]);
+		return;
+	}
+	/*
+	 * Eight queries at a time, in three passes, so that their cache
+	 * misses overlap: the directory entries, then the window of
+	 * intervals (its middle), then the searches.  Queries that are not
+	 * known IPv6 addresses take the plain path in the last pass.
+	 */
 	for (i = 0; i < n; i += 8) {
 		size_t m = n - i < 8 ? n - i : 8, j;
+		uint64_t hi[8], lo[8];
+		uint32_t b[8], cnt[8];
+		uint8_t v6[8];
 
-		/*
-		 * Prefetch the directory (and sub-directory) entries of
-		 * eight IPv6 queries before searching any, so their misses
-		 * overlap; other queries take the plain path.
-		 */
-		if (f->dir != NULL) {
-			for (j = 0; j < m; j++) {
-				const struct ew_addr *a = &addrs[i + j];
-				uint32_t h;
+		for (j = 0; j < m; j++) {
+			const struct ew_addr *a = &addrs[i + j];
 
-				if (a->family != EW_AF_INET6)
-					continue;
-				h = (uint32_t)a->b[0] << 8 | a->b[1];
-				__builtin_prefetch(&f->dir[h]);
-				if (f->suboff != NULL)
-					__builtin_prefetch(&f->suboff[h]);
-			}
-			for (j = 0; j < m; j++) {
-				const struct ew_addr *a = &addrs[i + j];
-				uint32_t h, k;
-
-				if (a->family != EW_AF_INET6 ||
-				    f->suboff == NULL)
-					continue;
-				h = (uint32_t)a->b[0] << 8 | a->b[1];
-				k = ((uint32_t)a->b[2] << 4 | a->b[3] >> 4);
-				if (f->suboff[h] != UINT32_MAX)
-					__builtin_prefetch(
-					    &f->sub[f->suboff[h] + k]);
-			}
+			v6[j] = 0;
+			if (a->family != EW_AF_INET6)
+				continue;
+			memcpy(&hi[j], a->b, 8);
+			memcpy(&lo[j], a->b + 8, 8);
+			if ((hi[j] | lo[j]) == 0)
+				continue;
+			hi[j] = __builtin_bswap64(hi[j]);
+			lo[j] = __builtin_bswap64(lo[j]);
+			v6[j] = 1;
+			__builtin_prefetch(&f->dir[hi[j] >> 48]);
+			if (f->suboff != NULL)
+				__builtin_prefetch(&f->suboff[hi[j] >> 48]);
 		}
-		for (j = 0; j < m; j++)
-			out[i + j] =
-			    (uint8_t)ew_match(c, &addrs[i + j], ports[i + j]);
+		for (j = 0; j < m; j++) {
+			if (!v6[j])
+				continue;
+			window6(f, hi[j], &b[j], &cnt[j]);
+			__builtin_prefetch(
+			    &f->s6[2 * (size_t)(b[j] + cnt[j] / 2)]);
+		}
+		for (j = 0; j < m; j++) {
+			if (!v6[j]) {
+				out[i + j] = (uint8_t)ew_match(
+				    c, &addrs[i + j], ports[i + j]);
+				continue;
+			}
+			out[i + j] = (uint8_t)by_class(c,
+			    cls_at(f, search6(f, hi[j], lo[j], b[j], cnt[j])),
+			    ports[i + j]);
+		}
 	}
 }
 

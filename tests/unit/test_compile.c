@@ -223,6 +223,43 @@ test_big_lists(void)
 			    d1 != d2)
 				bad++;
 		}
+		{
+			/* the batched lookups answer as the single ones */
+			enum { B = 4099 };
+			struct ew_addr *qa = calloc(B, sizeof(*qa));
+			uint32_t *q4 = calloc(B, sizeof(*q4));
+			uint16_t *qp = calloc(B, sizeof(*qp));
+			uint8_t *o1 = calloc(B, 1), *o2 = calloc(B, 1);
+			size_t k;
+
+			EW_CHECK(qa && q4 && qp && o1 && o2);
+			for (k = 0; qa && q4 && qp && o1 && o2 && k < B; k++) {
+				qa[k] = v[trnd() % N].addr;
+				qa[k].b[fam ? 15 : 3] ^= (uint8_t)trnd();
+				if (k % 97 == 0)
+					memset(qa[k].b, 0, 16); /* unknown */
+				q4[k] = ew_addr_get4(&qa[k]);
+				qp[k] = (uint16_t)(trnd() % 3 ? 80 : trnd());
+			}
+			if (qa && q4 && qp && o1 && o2) {
+				ew_match_batch(c, B, qa, qp, o1);
+				for (k = 0; k < B; k++)
+					bad +=
+					    o1[k] != ew_match(c, &qa[k], qp[k]);
+				if (!fam) {
+					ew_match4_batch(c, B, q4, qp, o2);
+					for (k = 0; k < B; k++)
+						bad +=
+						    o2[k] !=
+						    ew_match4(c, q4[k], qp[k]);
+				}
+			}
+			free(qa);
+			free(q4);
+			free(qp);
+			free(o1);
+			free(o2);
+		}
 		ew_compiled_free(c);
 		c = NULL;
 	}
