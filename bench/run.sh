@@ -4,3 +4,5 @@ set -eu
 build=${1:-build/release}
 echo "== compiled matcher vs tor's scan (bench_match)"
 "$build/bench/bench_match" ${BENCH_ARGS:-}
+echo "== nftables table: loads and one-element updates (bench_nft.sh, netns)"
+sh "$(dirname "$0")/bench_nft.sh" "$build"

@@ -22,6 +22,7 @@ libgmime-3.0-dev
 libjansson-dev
 libarchive-dev
 libxml2-dev
+libssl-dev
 "
 
 missing=""

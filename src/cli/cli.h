@@ -39,6 +39,15 @@ int ew_cmd_policy_show(int argc, char **argv);
 int ew_cmd_policy_query(int argc, char **argv);
 int ew_cmd_policy_explain(int argc, char **argv);
 int ew_cmd_policy_summary(int argc, char **argv);
+int ew_cmd_complaint_parse(int argc, char **argv);
 int ew_cmd_policy_torrc(int argc, char **argv);
+int ew_cmd_nft_emit(int argc, char **argv);
+int ew_cmd_nft_apply(int argc, char **argv);
+int ew_cmd_nft_flush(int argc, char **argv);
+int ew_cmd_nft_element(int argc, char **argv);
+int ew_cmd_stats(int argc, char **argv);
+int ew_cmd_tor_emit(int argc, char **argv);
+int ew_cmd_tor_apply(int argc, char **argv);
+int ew_cmd_tor_status(int argc, char **argv);
 
 #endif

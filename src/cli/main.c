@@ -39,6 +39,36 @@ static const struct ew_cmd cmds[] = {
 	{ "policy", "torrc", ew_cmd_policy_torrc,
 	    "policy torrc [--now TIME] FILE",
 	    "the torrc lines that make tor enforce the policy" },
+	{ "complaint", "parse", ew_cmd_complaint_parse,
+	    "complaint parse [--json] FILE|-",
+	    "read an abuse complaint and print its incidents" },
+	{ "nft", "emit", ew_cmd_nft_emit,
+	    "nft emit [--now TIME] [--uid USER|UID] FILE",
+	    "print the nftables ruleset of table inet exitwarden" },
+	{ "nft", "apply", ew_cmd_nft_apply,
+	    "nft apply [-n|--dry-run] [--now TIME] [--uid USER|UID] "
+	    "[--state FILE] FILE",
+	    "load table inet exitwarden atomically" },
+	{ "nft", "flush", ew_cmd_nft_flush, "nft flush [-n|--dry-run]",
+	    "delete table inet exitwarden (only it)" },
+	{ "nft", "element", ew_cmd_nft_element,
+	    "nft element add|delete SET ADDR[/LEN]...",
+	    "change a set of the table in place (no full reload)" },
+	{ "stats", "show", ew_cmd_stats, "stats [--json]",
+	    "per-rule packet and byte counters of the nftables table" },
+	{ "tor", "emit", ew_cmd_tor_emit,
+	    "tor emit [--now TIME] [-o FILE] POLICY",
+	    "write the torrc fragment that carries the policy" },
+	{ "tor", "apply", ew_cmd_tor_apply,
+	    "tor apply [-n] [--reevaluate] [--control HOST:PORT|PATH] "
+	    "[--cookie FILE | --password-file FILE] [--fragment FILE] "
+	    "[--timeout SEC] [--now TIME] POLICY",
+	    "make the running tor use the policy, verified, with rollback" },
+	{ "tor", "status", ew_cmd_tor_status,
+	    "tor status [--control HOST:PORT|PATH] [--cookie FILE | "
+	    "--password-file FILE] [POLICY]",
+	    "tor's version, exit or not, live policy digest (vs POLICY: "
+	    "exit 1 when they differ), p lines" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -149,6 +179,13 @@ main(int argc, char **argv)
 	}
 	noun = argv[1];
 	verb = argc > 2 ? argv[2] : NULL;
+	/* "exitwarden stats --json": options without a verb go to the
+	 * noun's first verb */
+	if (verb != NULL && verb[0] == '-') {
+		for (i = 0; i < NCMDS; i++)
+			if (strcmp(cmds[i].noun, noun) == 0)
+				return cmds[i].fn(argc - 1, argv + 1);
+	}
 	for (i = 0; i < NCMDS; i++) {
 		if (strcmp(cmds[i].noun, noun) != 0)
 			continue;

@@ -1,0 +1,173 @@
+/*
+ * nft.h - the kernel backstop: the expanded policy as the nftables
+ * ruleset of one table of our own, "table inet exitwarden", and loading,
+ * reading and deleting that table through libnftables.
+ *
+ * What the table enforces.  The relay's TCP connection attempts (SYN
+ * without ACK on the output hook, for one uid: meta skuid) go through
+ * the policy's own rules in policy order, first match wins: accept ends
+ * the table's evaluation, reject answers with a TCP reset.  Only items
+ * of the policy's rules are emitted: tor's private, own-address,
+ * interface, default and reduced items, and a rule's catch-all "*:*"
+ * (which would also cut the relay's own OR and directory connections,
+ * made by the same uid), are tor's alone.  What the kernel rejects is
+ * therefore always a subset of what tor rejects.
+ *
+ * Consecutive items of one rule with one action are grouped by port
+ * range; their addresses are merged into disjoint intervals (nft refuses
+ * overlapping ones) and, when more than a few, put in a named interval
+ * set (type ipv4_addr / ipv6_addr, flags interval) referenced by one
+ * rule; port ranges with the same addresses share that rule.  No
+ * concatenated (address . port) set is ever emitted.  Every source rule
+ * has a named counter "rN" (N its index, ew_policy_rule_info), declared
+ * in the table with the rule's text as its comment.  An expiring rule's
+ * addresses go in a set with element timeouts as a backstop (the policy
+ * stays the truth: re-apply to drop them on time; expiries over ten
+ * years away get none).  No log statement.
+ *
+ * The text starts by creating and deleting the table, so loading it in
+ * one transaction replaces ours atomically and touches nothing else.
+ *
+ * Big tables: nft 1.0.6 fetches every element of an interval set before
+ * it changes one (minutes at 1M), and the kernel rebuilds a set's lookup
+ * array on every commit that changes it (O(n)).  So big IPv4 sets are
+ * sharded by /4 (EW_NFT_SHARD_MIN), and element changes go over netlink
+ * (nft_netlink.c): one element in a 1M-element table costs ~10 ms.
+ * ew_nft_diff finds the element changes between two emitted rulesets.
+ */
+#ifndef EW_EMIT_NFT_H
+#define EW_EMIT_NFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/addr.h"
+#include "policy/policy.h"
+
+struct ew_buf;
+
+#define EW_NFT_FAMILY "inet"
+#define EW_NFT_TABLE "exitwarden"
+
+/* Groups with more address intervals than this use a named set. */
+#define EW_NFT_INLINE_MAX 4
+/*
+ * IPv4 groups with more intervals than this are sharded by the top four
+ * bits of the address: set and chain "NAME_sK" for each non-empty /4 K,
+ * reached through one verdict map.  One-element updates then rebuild
+ * one shard's lookup array, not the whole set's.
+ */
+#define EW_NFT_SHARD_MIN 16384
+#define EW_NFT_SHARDS 16
+
+/* Expiries further away than this (ten years) get no element timeout:
+ * the rule stays until the policy is applied again. */
+#define EW_NFT_TIMEOUT_MAX ((int64_t)3650 * 86400)
+
+struct ew_nft_opts {
+	uint32_t uid; /* the relay's uid (meta skuid) */
+	int64_t now;  /* for element timeouts of expiring rules */
+};
+
+/* What a ruleset holds. */
+struct ew_nft_stats {
+	size_t rules;    /* nft rules in the policy chain */
+	size_t sets;     /* named sets */
+	size_t elements; /* set elements (disjoint intervals) */
+	size_t counters; /* named counters (one per source rule) */
+	size_t skipped;  /* expanded items left to tor alone */
+};
+
+/*
+ * Append the ruleset for `e` (expanded from `p`) to `out`.  `st` may be
+ * NULL.  Returns 0, or -ENOMEM (out->oom is then set too).
+ */
+int ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
+    const struct ew_nft_opts *o, struct ew_buf *out, struct ew_nft_stats *st);
+
+/* The text that deletes our table, and succeeds when there is none. */
+void ew_nft_flush_text(struct ew_buf *out);
+
+/*
+ * nft_apply.c: libnftables.  Nothing here prints: nftables' own output
+ * and error messages are captured and returned in `err`.
+ */
+
+/* Load a ruleset text in one transaction; with dry_run, only check it
+ * (parse, evaluate and let the kernel validate, commit nothing).
+ * 0, or -EINVAL with nft's messages in err (-ENOMEM, -ENOSYS: no
+ * libnftables in this build). */
+int ew_nft_load(const char *text, int dry_run, struct ew_buf *err);
+
+/* Delete our table (no error when it does not exist). */
+int ew_nft_flush(int dry_run, struct ew_buf *err);
+
+/* One named counter of our table. */
+struct ew_nft_counter {
+	char *name;    /* "r12" */
+	char *comment; /* the rule text as emitted, or NULL */
+	uint64_t packets, bytes;
+};
+
+/* Read our counters.  0 with *v (free with ew_nft_counters_free) and
+ * *n; -ENOENT when our table does not exist; -EINVAL with messages. */
+int ew_nft_counters(struct ew_nft_counter **v, size_t *n, struct ew_buf *err);
+void ew_nft_counters_free(struct ew_nft_counter *v, size_t n);
+
+/*
+ * Add (add != 0) or delete elements of one of our named sets through
+ * libnftables: `elems` is nft element text ("1.2.3.4, 10.0.0.0/8").
+ */
+int ew_nft_set_elements(const char *set, int add, const char *elems,
+    int dry_run, struct ew_buf *err);
+
+/*
+ * nft_netlink.c: one-element (or few-element) updates of one of our
+ * interval sets over nf_tables netlink, without the element dump nft
+ * 1.0.6 does first (seconds at 100k elements, minutes at 1M).  One
+ * transaction.  The kernel refuses overlapping intervals (EEXIST) and
+ * missing ones (ENOENT).
+ */
+struct ew_nft_elem {
+	struct ew_addr lo, hi; /* one family; lo <= hi */
+};
+
+/* "192.0.2.0/24", "2001:db8::1", "192.0.2.3-192.0.2.9": 0, or -EINVAL. Elements
+ * go to `set` or, when it does not exist, to its /4 shards (EW_NFT_SHARD_MIN),
+ * in one transaction; an element wider than a shard is refused. */
+int ew_nft_elem_parse(const char *s, struct ew_nft_elem *out);
+int ew_nft_set_update(const char *set, int add, const struct ew_nft_elem *v,
+    size_t n, struct ew_buf *err);
+
+/* One element change of a named set (the exact set name). */
+struct ew_nft_op {
+	const char *set;
+	int add; /* 1: add, 0: delete */
+	struct ew_nft_elem e;
+};
+
+/* Any element changes, in order, in one transaction. */
+int ew_nft_batch(const struct ew_nft_op *ops, size_t n, struct ew_buf *err);
+
+/* 0 when our table exists, -ENOENT when not (one netlink request). */
+int ew_nft_table_exists(struct ew_buf *err);
+
+/*
+ * nft_diff.c: when two rulesets of ew_nft_ruleset differ only in the
+ * elements of sets without timeouts, the changes from the old to the
+ * new (deletions, then additions) for ew_nft_batch.  0 (n may be 0:
+ * nothing changed), -EAGAIN when more than that changed (load the new
+ * text instead), -EINVAL for a text we did not emit, -ENOMEM.
+ */
+struct ew_nft_diff {
+	struct ew_nft_op *ops;
+	size_t n, added, deleted;
+	char **sets; /* owns the names ops[].set point to */
+	size_t nsets;
+};
+
+int ew_nft_diff(
+    const char *old_text, const char *new_text, struct ew_nft_diff *d);
+void ew_nft_diff_free(struct ew_nft_diff *d);
+
+#endif

@@ -1,0 +1,235 @@
+/*
+ * nft_apply.c - our table in the kernel, through libnftables: load a
+ * ruleset text in one transaction, read our counters back, delete our
+ * table.  The only file that includes libnftables; nothing it does is
+ * printed: nft's output and errors are buffered and handed back.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit/nft.h"
+#include "lib/buf.h"
+
+#if defined(__has_include)
+#if __has_include(<nftables/libnftables.h>)
+#define EW_HAVE_NFTABLES 1
+#endif
+#endif
+
+#ifdef EW_HAVE_NFTABLES
+#include <nftables/libnftables.h>
+
+static struct nft_ctx *
+ctx_new(int dry_run, unsigned flags)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+
+	if (ctx == NULL)
+		return NULL;
+	if (nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0) {
+		nft_ctx_free(ctx);
+		return NULL;
+	}
+	nft_ctx_set_dry_run(ctx, dry_run != 0);
+	nft_ctx_output_set_flags(ctx, flags);
+	return ctx;
+}
+
+/* Run one buffer (one transaction); nft's messages go to err. */
+static int
+run(const char *text, int dry_run, unsigned flags, struct ew_buf *out,
+    struct ew_buf *err)
+{
+	struct nft_ctx *ctx = ctx_new(dry_run, flags);
+	const char *s;
+	int rc;
+
+	if (ctx == NULL)
+		return -ENOMEM;
+	rc = nft_run_cmd_from_buffer(ctx, text);
+	s = nft_ctx_get_error_buffer(ctx);
+	if (rc != 0 && err != NULL && s != NULL)
+		ew_buf_puts(err, s);
+	s = nft_ctx_get_output_buffer(ctx);
+	if (out != NULL && s != NULL)
+		ew_buf_puts(out, s);
+	nft_ctx_free(ctx);
+	if (rc == 0)
+		return 0;
+	if (err != NULL && strstr(ew_buf_str(err), "No such file") != NULL)
+		return -ENOENT;
+	if (err != NULL && strstr(ew_buf_str(err), "Operation not permitted"))
+		return -EPERM;
+	return -EINVAL;
+}
+
+#else /* no libnftables in this build */
+
+static int
+run(const char *text, int dry_run, unsigned flags, struct ew_buf *out,
+    struct ew_buf *err)
+{
+	(void)text;
+	(void)dry_run;
+	(void)flags;
+	(void)out;
+	if (err != NULL)
+		ew_buf_puts(err, "built without libnftables\n");
+	return -ENOSYS;
+}
+
+#endif
+
+int
+ew_nft_load(const char *text, int dry_run, struct ew_buf *err)
+{
+	return run(text, dry_run, 0, NULL, err);
+}
+
+int
+ew_nft_flush(int dry_run, struct ew_buf *err)
+{
+	struct ew_buf t = EW_BUF_INIT;
+	int rc;
+
+	ew_nft_flush_text(&t);
+	rc = t.oom ? -ENOMEM : run(ew_buf_str(&t), dry_run, 0, NULL, err);
+	ew_buf_free(&t);
+	return rc;
+}
+
+int
+ew_nft_set_elements(const char *set, int add, const char *elems, int dry_run,
+    struct ew_buf *err)
+{
+	struct ew_buf t = EW_BUF_INIT;
+	int rc;
+
+	ew_buf_printf(&t,
+	    "%s element " EW_NFT_FAMILY " " EW_NFT_TABLE " %s { %s }\n",
+	    add ? "add" : "delete", set, elems);
+	rc = t.oom ? -ENOMEM : run(ew_buf_str(&t), dry_run, 0, NULL, err);
+	ew_buf_free(&t);
+	return rc;
+}
+
+void
+ew_nft_counters_free(struct ew_nft_counter *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].comment);
+	}
+	free(v);
+}
+
+static const char *
+skip_ws(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+static int
+parse_u64(const char *s, const char **end, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*end = s;
+	*out = v;
+	return 0;
+}
+
+/*
+ * nft's listing of our counters:
+ *	counter r0 {
+ *		comment "reject 1.2.3.4:*"
+ *		packets 0 bytes 0
+ *	}
+ */
+static int
+parse_counters(const char *s, struct ew_nft_counter **vp, size_t *np)
+{
+	struct ew_nft_counter *v = NULL, *nv, *cur = NULL;
+	size_t n = 0;
+
+	while (*s != '\0') {
+		const char *eol = strchr(s, '\n'), *l = skip_ws(s), *q;
+		size_t len;
+
+		if (eol == NULL)
+			eol = s + strlen(s);
+		if (strncmp(l, "counter ", 8) == 0) {
+			l += 8;
+			for (q = l; q < eol && *q != ' ' && *q != '{'; q++)
+				;
+			nv = realloc(v, (n + 1) * sizeof(*v));
+			if (nv == NULL)
+				goto oom;
+			v = nv;
+			cur = &v[n++];
+			memset(cur, 0, sizeof(*cur));
+			cur->name = ew_strndup(l, (size_t)(q - l));
+			if (cur->name == NULL)
+				goto oom;
+		} else if (cur != NULL && strncmp(l, "comment \"", 9) == 0) {
+			l += 9;
+			q = memchr(l, '"', (size_t)(eol - l));
+			len = q != NULL ? (size_t)(q - l) : (size_t)(eol - l);
+			free(cur->comment);
+			cur->comment = ew_strndup(l, len);
+			if (cur->comment == NULL)
+				goto oom;
+		} else if (cur != NULL && strncmp(l, "packets ", 8) == 0) {
+			if (parse_u64(l + 8, &q, &cur->packets) < 0 ||
+			    strncmp(q, " bytes ", 7) != 0 ||
+			    parse_u64(q + 7, &q, &cur->bytes) < 0)
+				goto bad;
+		}
+		s = *eol == '\n' ? eol + 1 : eol;
+	}
+	*vp = v;
+	*np = n;
+	return 0;
+oom:
+	ew_nft_counters_free(v, n);
+	return -ENOMEM;
+bad:
+	ew_nft_counters_free(v, n);
+	return -EINVAL;
+}
+
+int
+ew_nft_counters(struct ew_nft_counter **v, size_t *n, struct ew_buf *err)
+{
+	struct ew_buf out = EW_BUF_INIT;
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	rc = run("list counters table " EW_NFT_FAMILY " " EW_NFT_TABLE "\n", 0,
+	    0, &out, err);
+	if (rc == 0 && out.oom)
+		rc = -ENOMEM;
+	if (rc == 0) {
+		rc = parse_counters(ew_buf_str(&out), v, n);
+		if (rc == -EINVAL && err != NULL)
+			ew_buf_puts(
+			    err, "unexpected counter listing from nft\n");
+	}
+	ew_buf_free(&out);
+	return rc;
+}

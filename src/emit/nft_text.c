@@ -1,0 +1,602 @@
+/*
+ * nft_text.c - the expanded policy as the ruleset text of "table inet
+ * exitwarden" (nft.h says what it enforces and why).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit/nft.h"
+#include "lib/addr.h"
+#include "lib/buf.h"
+#include "lib/tm.h"
+#include "policy/policy.h"
+
+__extension__ typedef unsigned __int128 u128;
+
+struct ival {
+	u128 lo, hi;
+};
+
+/* One expanded item of a run, reduced to what the kernel matches. */
+struct entry {
+	struct ival iv;
+	uint16_t pmin, pmax;
+};
+
+struct prange {
+	uint16_t lo, hi;
+};
+
+/* Addresses (merged, disjoint, sorted) and the port ranges using them. */
+struct class
+{
+	struct ival *iv;
+	size_t n;
+	struct prange *pr;
+	size_t npr;
+};
+
+static u128
+fam_max(int fam)
+{
+	return fam == EW_AF_INET ? (u128)0xffffffffu : ~(u128)0;
+}
+
+static unsigned
+fam_bits(int fam)
+{
+	return fam == EW_AF_INET ? 32 : 128;
+}
+
+static u128
+addr_val(const struct ew_addr *a)
+{
+	u128 v = 0;
+	unsigned i, nb = a->family == EW_AF_INET ? 4 : 16;
+
+	for (i = 0; i < nb; i++)
+		v = (v << 8) | a->b[i];
+	return v;
+}
+
+static void
+val_addr(int fam, u128 v, struct ew_addr *a)
+{
+	int i, nb = fam == EW_AF_INET ? 4 : 16;
+
+	memset(a, 0, sizeof(*a));
+	a->family = (uint8_t)fam;
+	for (i = nb - 1; i >= 0; i--) {
+		a->b[i] = (uint8_t)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static struct ival
+item_ival(const struct ew_item *it)
+{
+	unsigned w = fam_bits(it->addr.family);
+	u128 v = addr_val(&it->addr), host;
+	struct ival r;
+
+	host =
+	    it->maskbits >= w ? 0 : (fam_max(it->addr.family) >> it->maskbits);
+	r.lo = v & ~host & fam_max(it->addr.family);
+	r.hi = r.lo | host;
+	return r;
+}
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->pmin != y->pmin)
+		return x->pmin < y->pmin ? -1 : 1;
+	if (x->pmax != y->pmax)
+		return x->pmax < y->pmax ? -1 : 1;
+	if (x->iv.lo != y->iv.lo)
+		return x->iv.lo < y->iv.lo ? -1 : 1;
+	if (x->iv.hi != y->iv.hi)
+		return x->iv.hi < y->iv.hi ? -1 : 1;
+	return 0;
+}
+
+/* Merge sorted intervals in place (overlapping or adjacent ones). */
+static size_t
+merge(struct ival *v, size_t n, u128 max)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (k > 0 &&
+		    (v[k - 1].hi == max || v[i].lo <= v[k - 1].hi + 1)) {
+			if (v[i].hi > v[k - 1].hi)
+				v[k - 1].hi = v[i].hi;
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	return k;
+}
+
+/* "a.b.c.d", "a.b.c.d/len" or "lo-hi". */
+static void
+put_ival(struct ew_buf *out, int fam, const struct ival *iv)
+{
+	char s[EW_ADDR_STRLEN];
+	struct ew_addr a;
+	u128 span = iv->hi - iv->lo;
+	unsigned w = fam_bits(fam), len;
+
+	val_addr(fam, iv->lo, &a);
+	ew_addr_format(&a, 0, s, sizeof(s));
+	ew_buf_puts(out, s);
+	/* a prefix: span + 1 a power of two and lo aligned to it */
+	if (span == fam_max(fam)) {
+		ew_buf_puts(out, "/0");
+		return;
+	}
+	if (((span + 1) & span) == 0 && (iv->lo & span) == 0) {
+		for (len = w; span != 0; span >>= 1)
+			len--;
+		if (len < w)
+			ew_buf_printf(out, "/%u", len);
+		return;
+	}
+	val_addr(fam, iv->hi, &a);
+	ew_addr_format(&a, 0, s, sizeof(s));
+	ew_buf_printf(out, "-%s", s);
+}
+
+/* A comment's text: printable ASCII without quotes, at most max bytes. */
+static void
+put_comment(struct ew_buf *out, const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			c = '\'';
+		else if (c < 0x20 || c >= 0x7f)
+			c = '?';
+		ew_buf_putc(out, (char)c);
+	}
+}
+
+static int
+ticket_ok(const char *t)
+{
+	size_t i;
+
+	if (t == NULL || t[0] == '\0' || strlen(t) > 64)
+		return 0;
+	for (i = 0; t[i] != '\0'; i++) {
+		char c = t[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '-' || c == '_' ||
+			c == '.' || c == ':' || c == '/' || c == '#'))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * " timeout 264d3h2s": nft 1.0.6 refuses a plain seconds count of 2^31
+ * and more ("value too large"), not the same time in units.
+ */
+static void
+put_timeout(struct ew_buf *b, int64_t t)
+{
+	ew_buf_puts(b, " timeout ");
+	if (t >= 86400)
+		ew_buf_printf(b, "%lldd", (long long)(t / 86400));
+	if (t % 86400 >= 3600)
+		ew_buf_printf(b, "%lldh", (long long)(t % 86400 / 3600));
+	if (t % 3600 >= 60)
+		ew_buf_printf(b, "%lldm", (long long)(t % 3600 / 60));
+	if (t % 60 != 0)
+		ew_buf_printf(b, "%llds", (long long)(t % 60));
+}
+
+struct gen {
+	const struct ew_policy *p;
+	const struct ew_nft_opts *o;
+	struct ew_buf sets;   /* set declarations */
+	struct ew_buf chain;  /* rules of the policy chain */
+	struct ew_buf chains; /* the shard chains */
+	struct ew_nft_stats st;
+	unsigned char *counted; /* per source rule: counter declared */
+	int err;
+};
+
+static void
+put_ports(struct ew_buf *b, const struct class *c)
+{
+	size_t i;
+
+	if (c->npr == 1 && c->pr[0].lo <= 1 && c->pr[0].hi == 65535) {
+		ew_buf_puts(b, "meta l4proto tcp");
+		return;
+	}
+	ew_buf_puts(b, "tcp dport ");
+	if (c->npr > 1)
+		ew_buf_puts(b, "{ ");
+	for (i = 0; i < c->npr; i++) {
+		if (i > 0)
+			ew_buf_puts(b, ", ");
+		if (c->pr[i].lo == c->pr[i].hi)
+			ew_buf_printf(b, "%u", c->pr[i].lo);
+		else
+			ew_buf_printf(b, "%u-%u", c->pr[i].lo, c->pr[i].hi);
+	}
+	if (c->npr > 1)
+		ew_buf_puts(b, " }");
+}
+
+/* A named interval set of our table. */
+static void
+put_set(struct gen *g, const char *name, int fam, const struct ival *iv,
+    size_t n, int64_t timeout)
+{
+	struct ew_buf *s = &g->sets;
+	size_t i;
+
+	ew_buf_printf(s, "\tset %s {\n\t\ttype %s_addr\n", name,
+	    fam == EW_AF_INET ? "ipv4" : "ipv6");
+	ew_buf_printf(s, "\t\tflags interval%s\n", timeout ? ", timeout" : "");
+	if (n == 0) {
+		ew_buf_puts(s, "\t}\n");
+		goto done;
+	}
+	ew_buf_puts(s, "\t\telements = {\n");
+	for (i = 0; i < n; i++) {
+		ew_buf_puts(s, "\t\t\t");
+		put_ival(s, fam, &iv[i]);
+		if (timeout)
+			put_timeout(s, timeout);
+		ew_buf_puts(s, i + 1 < n ? ",\n" : "\n");
+	}
+	ew_buf_puts(s, "\t\t}\n\t}\n");
+done:
+	g->st.sets++;
+	g->st.elements += n;
+}
+
+/* Ports, counter, verdict and comment of a rule, and its newline. */
+static void
+put_tail(struct ew_buf *b, const struct ew_rule_info *ri, uint32_t rule,
+    int action, const struct class *c)
+{
+	ew_buf_putc(b, ' ');
+	put_ports(b, c);
+	ew_buf_printf(b, " counter name \"r%u\" %s", (unsigned)rule,
+	    action == EW_ACCEPT ? "accept" : "reject with tcp reset");
+	if (ticket_ok(ri->ticket) || ri->expires != EW_NEVER) {
+		char t[EW_TIME_STRLEN];
+
+		ew_buf_puts(b, " comment \"");
+		if (ticket_ok(ri->ticket))
+			ew_buf_printf(b, "ticket %s", ri->ticket);
+		if (ticket_ok(ri->ticket) && ri->expires != EW_NEVER)
+			ew_buf_putc(b, ' ');
+		if (ri->expires != EW_NEVER)
+			ew_buf_printf(b, "expires %s",
+			    ew_time_format(ri->expires, t, sizeof(t)));
+		ew_buf_putc(b, '"');
+	}
+	ew_buf_putc(b, '\n');
+}
+
+/*
+ * A big IPv4 class, sharded by the address's top four bits: one set and
+ * one chain per non-empty /4, and one verdict-map rule jumping to them.
+ * The kernel rebuilds a set's lookup array on every commit that changes
+ * it, so a one-element update then costs a sixteenth of the whole.
+ */
+static void
+emit_sharded(struct gen *g, const struct ew_rule_info *ri, uint32_t rule,
+    int action, const struct class *c, const char *base, int64_t timeout)
+{
+	struct ival *piece = malloc((c->n + 16) * sizeof(*piece));
+	struct ew_buf *b = &g->chain, *ch = &g->chains;
+	size_t i = 0, np;
+	unsigned k, used = 0;
+
+	if (piece == NULL) {
+		g->err = -ENOMEM;
+		return;
+	}
+	ew_buf_puts(b, "\t\tip daddr vmap { ");
+	for (k = 0; k < EW_NFT_SHARDS; k++) {
+		u128 lo = (u128)k << 28, hi = lo | 0x0fffffff;
+		char name[64];
+		size_t j;
+
+		for (np = 0, j = i; j < c->n && c->iv[j].lo <= hi; j++) {
+			if (c->iv[j].hi < lo)
+				continue;
+			piece[np].lo = c->iv[j].lo > lo ? c->iv[j].lo : lo;
+			piece[np].hi = c->iv[j].hi < hi ? c->iv[j].hi : hi;
+			np++;
+			if (c->iv[j].hi > hi)
+				break; /* it goes on in the next shard */
+			i = j + 1;
+		}
+		/* empty shards too: one-element updates may need them */
+		snprintf(name, sizeof(name), "%s_s%u", base, k);
+		put_set(g, name, EW_AF_INET, piece, np, timeout);
+		ew_buf_printf(ch, "\tchain %s {\n\t\tip daddr @%s", name, name);
+		put_tail(ch, ri, rule, action, c);
+		ew_buf_puts(ch, "\t}\n");
+		ew_buf_printf(b, "%s%u.0.0.0/4 : jump %s", used++ ? ", " : "",
+		    k << 4, name);
+	}
+	ew_buf_puts(b, " }\n");
+	g->st.rules++;
+	free(piece);
+}
+
+/* One nft rule for one class of a run. */
+static void
+emit_class(struct gen *g, uint32_t rule, int action, int fam,
+    const struct class *c, unsigned *setno)
+{
+	struct ew_rule_info ri;
+	struct ew_buf *b = &g->chain;
+	const char *kw = fam == EW_AF_INET ? "ip" : "ip6";
+	int wild = c->n == 1 && c->iv[0].lo == 0 && c->iv[0].hi == fam_max(fam);
+	int64_t timeout = 0;
+	size_t i;
+
+	ew_policy_rule_info(g->p, rule, &ri);
+	g->counted[rule] = 1;
+	if (ri.expires != EW_NEVER && ri.expires > g->o->now &&
+	    ri.expires - g->o->now <= EW_NFT_TIMEOUT_MAX)
+		timeout = ri.expires - g->o->now;
+	if (fam == EW_AF_INET && c->n > EW_NFT_SHARD_MIN) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "r%u_v%d_%u", (unsigned)rule, fam,
+		    (*setno)++);
+		emit_sharded(g, &ri, rule, action, c, name, timeout);
+		return;
+	}
+	ew_buf_puts(b, "\t\t");
+	if (wild && timeout == 0) {
+		ew_buf_printf(
+		    b, "meta nfproto %s", fam == EW_AF_INET ? "ipv4" : "ipv6");
+	} else if (c->n <= EW_NFT_INLINE_MAX && timeout == 0) {
+		ew_buf_printf(b, "%s daddr ", kw);
+		if (c->n > 1)
+			ew_buf_puts(b, "{ ");
+		for (i = 0; i < c->n; i++) {
+			if (i > 0)
+				ew_buf_puts(b, ", ");
+			put_ival(b, fam, &c->iv[i]);
+		}
+		if (c->n > 1)
+			ew_buf_puts(b, " }");
+	} else {
+		char name[48];
+
+		snprintf(name, sizeof(name), "r%u_v%d_%u", (unsigned)rule, fam,
+		    (*setno)++);
+		put_set(g, name, fam, c->iv, c->n, timeout);
+		ew_buf_printf(b, "%s daddr @%s", kw, name);
+	}
+	put_tail(b, &ri, rule, action, c);
+	g->st.rules++;
+}
+
+static int
+add_prange(struct class *c, uint16_t lo, uint16_t hi)
+{
+	struct prange *nv;
+
+	/* groups arrive sorted by (lo, hi): merge with the last one */
+	if (c->npr > 0 && (unsigned)lo <= (unsigned)c->pr[c->npr - 1].hi + 1) {
+		if (hi > c->pr[c->npr - 1].hi)
+			c->pr[c->npr - 1].hi = hi;
+		return 0;
+	}
+	nv = realloc(c->pr, (c->npr + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return -ENOMEM;
+	c->pr = nv;
+	c->pr[c->npr].lo = lo;
+	c->pr[c->npr].hi = hi;
+	c->npr++;
+	return 0;
+}
+
+/* The entries of one family of one run: group, merge, emit. */
+static int
+emit_family(struct gen *g, uint32_t rule, int action, int fam, struct entry *v,
+    size_t n)
+{
+	struct class *cls = NULL;
+	struct ival *iv;
+	size_t ncls = 0, i, j, k, start;
+	unsigned setno = 0;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_entry);
+	iv = malloc(n * sizeof(*iv));
+	cls = calloc(n, sizeof(*cls));
+	if (iv == NULL || cls == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		iv[i] = v[i].iv;
+	for (start = 0; start < n; start = j) {
+		size_t m;
+
+		for (j = start; j < n && v[j].pmin == v[start].pmin &&
+				v[j].pmax == v[start].pmax;
+		     j++)
+			;
+		m = merge(iv + start, j - start, fam_max(fam));
+		/* the same addresses as an earlier group: share its rule */
+		for (k = 0; k < ncls; k++)
+			if (cls[k].n == m &&
+			    memcmp(cls[k].iv, iv + start, m * sizeof(*iv)) == 0)
+				break;
+		if (k == ncls) {
+			cls[k].iv = iv + start;
+			cls[k].n = m;
+			ncls++;
+		}
+		if (add_prange(&cls[k], v[start].pmin, v[start].pmax) < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	for (k = 0; k < ncls; k++)
+		emit_class(g, rule, action, fam, &cls[k], &setno);
+out:
+	if (cls != NULL)
+		for (k = 0; k < ncls; k++)
+			free(cls[k].pr);
+	free(cls);
+	free(iv);
+	return rc;
+}
+
+static int
+is_catchall(const struct ew_item *it)
+{
+	return it->maskbits == 0 && it->pmin <= 1 && it->pmax == 65535;
+}
+
+void
+ew_nft_flush_text(struct ew_buf *out)
+{
+	ew_buf_puts(out, "table " EW_NFT_FAMILY " " EW_NFT_TABLE " {}\n"
+			 "delete table " EW_NFT_FAMILY " " EW_NFT_TABLE "\n");
+}
+
+int
+ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
+    const struct ew_nft_opts *o, struct ew_buf *out, struct ew_nft_stats *st)
+{
+	struct gen g;
+	struct entry *v4 = NULL, *v6 = NULL;
+	size_t nrules = ew_policy_rule_count(p), i, j, n4, n6;
+	int done4 = 0, done6 = 0, rc = 0;
+
+	memset(&g, 0, sizeof(g));
+	g.p = p;
+	g.o = o;
+	ew_buf_init(&g.sets);
+	ew_buf_init(&g.chain);
+	ew_buf_init(&g.chains);
+	g.counted = calloc(nrules + 1, 1);
+	v4 = malloc((e->n + 1) * sizeof(*v4));
+	v6 = malloc((e->n + 1) * sizeof(*v6));
+	if (g.counted == NULL || v4 == NULL || v6 == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < e->n && rc == 0; i = j) {
+		const struct ew_item *it = &e->items[i];
+		int *done = it->addr.family == EW_AF_INET ? &done4 : &done6;
+
+		j = i + 1;
+		if (it->origin != EW_ORIGIN_RULE || it->rule >= nrules ||
+		    *done ||
+		    (it->addr.family != EW_AF_INET &&
+			it->addr.family != EW_AF_INET6)) {
+			g.st.skipped++;
+			continue;
+		}
+		if (is_catchall(it)) {
+			/* tor's alone; what follows it in the family is
+			 * unreachable in tor's list */
+			*done = 1;
+			g.st.skipped++;
+			continue;
+		}
+		/* the run: this rule's consecutive items with one action */
+		n4 = n6 = 0;
+		for (j = i; j < e->n; j++) {
+			const struct ew_item *x = &e->items[j];
+			struct entry en;
+
+			if (x->origin != EW_ORIGIN_RULE ||
+			    x->rule != it->rule || x->action != it->action ||
+			    is_catchall(x))
+				break;
+			if (x->addr.family == EW_AF_INET ? done4 : done6) {
+				g.st.skipped++;
+				continue;
+			}
+			en.iv = item_ival(x);
+			en.pmin = x->pmin < 1 ? 1 : x->pmin;
+			en.pmax = x->pmax;
+			if (x->addr.family == EW_AF_INET)
+				v4[n4++] = en;
+			else
+				v6[n6++] = en;
+		}
+		rc = emit_family(&g, it->rule, it->action, EW_AF_INET, v4, n4);
+		if (rc == 0)
+			rc = emit_family(
+			    &g, it->rule, it->action, EW_AF_INET6, v6, n6);
+	}
+	if (rc == 0)
+		rc = g.err;
+	if (rc < 0)
+		goto out;
+
+	ew_buf_puts(out, "# generated by exitwarden: the kernel backstop of "
+			 "the exit policy; do not edit\n");
+	ew_nft_flush_text(out);
+	ew_buf_puts(out, "table " EW_NFT_FAMILY " " EW_NFT_TABLE " {\n");
+	for (i = 0; i < nrules; i++) {
+		struct ew_rule_info ri;
+
+		if (!g.counted[i])
+			continue;
+		ew_policy_rule_info(p, i, &ri);
+		ew_buf_printf(out, "\tcounter r%zu {\n\t\tcomment \"", i);
+		/* nft takes at most 128 bytes of comment */
+		put_comment(out, ri.text != NULL ? ri.text : "",
+		    ticket_ok(ri.ticket) ? 112 - strlen(ri.ticket) : 120);
+		if (ticket_ok(ri.ticket))
+			ew_buf_printf(out, " ticket %s", ri.ticket);
+		ew_buf_puts(out, "\"\n\t}\n");
+		g.st.counters++;
+	}
+	ew_buf_add(out, g.sets.p != NULL ? g.sets.p : "", g.sets.len);
+	ew_buf_add(out, g.chains.p != NULL ? g.chains.p : "", g.chains.len);
+	ew_buf_printf(out,
+	    "\tchain output {\n"
+	    "\t\ttype filter hook output priority filter; policy accept;\n"
+	    "\t\tmeta skuid %lu tcp flags & (syn | ack) == syn jump rules\n"
+	    "\t}\n"
+	    "\tchain rules {\n",
+	    (unsigned long)o->uid);
+	ew_buf_add(out, g.chain.p != NULL ? g.chain.p : "", g.chain.len);
+	ew_buf_puts(out, "\t}\n}\n");
+	if (g.sets.oom || g.chain.oom || g.chains.oom || out->oom)
+		rc = -ENOMEM;
+out:
+	if (st != NULL)
+		*st = g.st;
+	ew_buf_free(&g.sets);
+	ew_buf_free(&g.chain);
+	ew_buf_free(&g.chains);
+	free(g.counted);
+	free(v4);
+	free(v6);
+	return rc;
+}

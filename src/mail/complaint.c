@@ -1,0 +1,487 @@
+/*
+ * complaint.c - the complaint object: parsing in order of trust, and
+ * rendering as JSON or text.
+ *
+ * ew_complaint_parse refuses oversized input, reads a bare XARF JSON
+ * document directly and anything else as a mail (mime.c), then tries
+ * the structured formats first (XARF JSON parts, X-ARF YAML, ARF) and
+ * falls back to free text.  Incidents are sorted and deduplicated so
+ * the output is deterministic.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/buf.h"
+#include "lib/diag.h"
+#include "lib/json.h"
+#include "lib/tm.h"
+#include "mail/mail_int.h"
+
+int
+ew_complaint_add(struct ew_complaint *c, struct ew_incident *in)
+{
+	if (c->ninc >= EW_MAIL_MAX_INCIDENTS) {
+		c->overflow = 1;
+		free(in->ports);
+		in->ports = NULL;
+		return -1;
+	}
+	if (c->ninc == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 8;
+		struct ew_incident *nv = realloc(c->inc, nc * sizeof(*nv));
+
+		if (nv == NULL) {
+			free(in->ports);
+			in->ports = NULL;
+			return -1;
+		}
+		c->inc = nv;
+		c->cap = nc;
+	}
+	c->inc[c->ninc++] = *in;
+	in->ports = NULL;
+	return 0;
+}
+
+void
+ew_complaint_free(struct ew_complaint *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->ninc; i++)
+		free(c->inc[i].ports);
+	free(c->inc);
+	free(c->reporter);
+	free(c->forwarder);
+	free(c->message_id);
+	free(c->subject);
+	free(c->ticket);
+	free(c);
+}
+
+static int
+cmp_i64(int64_t a, int64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int
+inc_cmp(const void *pa, const void *pb)
+{
+	const struct ew_incident *a = pa, *b = pb;
+	int r;
+
+	if ((r = strcmp(a->src, b->src)) != 0)
+		return r;
+	if ((r = strcmp(a->dst, b->dst)) != 0)
+		return r;
+	if (a->src_port != b->src_port)
+		return a->src_port < b->src_port ? -1 : 1;
+	if ((r = strcmp(a->ports ? a->ports : "", b->ports ? b->ports : "")) !=
+	    0)
+		return r;
+	if (a->tm.has_t != b->tm.has_t)
+		return a->tm.has_t - b->tm.has_t;
+	if ((r = cmp_i64(a->tm.t, b->tm.t)) != 0)
+		return r;
+	if (a->tm.zs != b->tm.zs)
+		return (int)a->tm.zs - (int)b->tm.zs;
+	if ((r = cmp_i64(a->tm.from, b->tm.from)) != 0)
+		return r;
+	return cmp_i64(a->tm.to, b->tm.to);
+}
+
+static void
+dedupe(struct ew_complaint *c)
+{
+	size_t i, o = 0;
+
+	if (c->ninc < 2)
+		return;
+	qsort(c->inc, c->ninc, sizeof(*c->inc), inc_cmp);
+	for (i = 0; i < c->ninc; i++) {
+		if (o > 0 && inc_cmp(&c->inc[o - 1], &c->inc[i]) == 0) {
+			free(c->inc[i].ports);
+			continue;
+		}
+		c->inc[o++] = c->inc[i];
+	}
+	c->ninc = o;
+}
+
+static char *
+dup0(const char *s)
+{
+	return s != NULL ? ew_strndup(s, strlen(s)) : NULL;
+}
+
+static int
+json_part(const struct ew_mail_part *p)
+{
+	size_t n = p->filename != NULL ? strlen(p->filename) : 0;
+	const char *s = p->data;
+
+	if (strcmp(p->ctype, "application/json") == 0 ||
+	    (n > 5 && strcasecmp(p->filename + n - 5, ".json") == 0))
+		return 1;
+	while (*s != '\0' && isspace((unsigned char)*s))
+		s++;
+	return *s == '{' && strstr(s, "xarf") != NULL;
+}
+
+static int
+ends_with(const char *s, const char *sfx)
+{
+	size_t n = s != NULL ? strlen(s) : 0, k = strlen(sfx);
+
+	return n >= k && strcasecmp(s + n - k, sfx) == 0;
+}
+
+static int
+zip_part(const struct ew_mail_part *p)
+{
+	return strcmp(p->ctype, "application/zip") == 0 ||
+	       strcmp(p->ctype, "application/x-zip-compressed") == 0 ||
+	       ends_with(p->filename, ".zip");
+}
+
+static int
+csv_part(const struct ew_mail_part *p)
+{
+	return strcmp(p->ctype, "text/csv") == 0 ||
+	       ends_with(p->filename, ".csv");
+}
+
+static int
+csv_cb(void *arg, const char *name, const char *data, size_t len)
+{
+	struct ew_complaint *c = arg;
+
+	if (!ends_with(name, ".csv"))
+		return 0;
+	return ew_extract_csv(c, name, data, len) < 0 ? -1 : 0;
+}
+
+static int
+from_mail(struct ew_complaint *c, const struct ew_mail *m)
+{
+	const struct ew_mail_hdrs *h = &m->msgs[0];
+	struct ew_mtime t;
+	size_t k;
+	int rc = 0;
+
+	c->reporter = dup0(h->from != NULL ? h->from : h->reply_to);
+	c->message_id = dup0(h->message_id);
+	c->subject = dup0(h->subject);
+	if (h->date != NULL &&
+	    ew_mail_time_parse(h->date, strlen(h->date), &t) == 0) {
+		c->date = t.t;
+		c->has_date = 1;
+	}
+	for (k = 0; k < m->nparts && rc == 0; k++)
+		if (json_part(&m->parts[k]))
+			rc = ew_extract_xarf_json(
+			    c, m->parts[k].data, m->parts[k].len);
+	for (k = 0; k < m->nparts && rc >= 0; k++) {
+		const struct ew_mail_part *p = &m->parts[k];
+		int r = 0;
+
+		if (zip_part(p)) {
+			r = ew_unzip(p->data, p->len, csv_cb, c);
+			if (r == -2)
+				c->overflow = 2;
+			if (r == -1)
+				r = 0; /* not a zip we can read: ignored */
+		} else if (csv_part(p)) {
+			r = ew_extract_csv(c, p->filename, p->data, p->len);
+		}
+		if (r != 0)
+			rc = r < 0 ? -1 : 1;
+	}
+	if (rc == 0 && c->format != NULL)
+		rc = 1; /* a zipped CSV was read */
+	if (rc == 0)
+		rc = ew_extract_acns(c, m);
+	if (rc == 0)
+		rc = ew_extract_xarf_yaml(c, m);
+	if (rc == 0)
+		rc = ew_extract_arf(c, m);
+	if (rc == 0) {
+		c->format = "text";
+		if (m->nmsgs > 1 && m->msgs[1].from != NULL &&
+		    (c->reporter == NULL ||
+			strcmp(m->msgs[1].from, c->reporter) != 0)) {
+			c->forwarder = c->reporter;
+			c->reporter = dup0(m->msgs[1].from);
+		}
+		rc = ew_extract_text(c, m) < 0 ? -1 : 1;
+	}
+	if (rc < 0)
+		return -1;
+	ew_extract_deadline(c, m);
+	if (h->subject != NULL)
+		c->ticket = ew_mail_ticket(h->subject, strlen(h->subject));
+	if (c->category == NULL) {
+		for (k = 0; k < m->nmsgs && c->category == NULL; k++)
+			if (m->msgs[k].subject != NULL)
+				c->category =
+				    ew_mail_category(m->msgs[k].subject,
+					strlen(m->msgs[k].subject));
+	}
+	if (strcmp(c->format, "text") == 0) {
+		c->confidence = "low";
+		for (k = 0; k < c->ninc; k++)
+			if (c->inc[k].src[0] != '\0' &&
+			    (c->inc[k].ports != NULL || c->inc[k].tm.has_t))
+				c->confidence = "medium";
+	}
+	return 0;
+}
+
+int
+ew_complaint_parse(const char *name, const char *data, size_t len,
+    struct ew_diag_list *d, struct ew_complaint **out)
+{
+	struct ew_complaint *c;
+	struct ew_mail m;
+	size_t i = 0;
+	int rc;
+
+	(void)name;
+	*out = NULL;
+	if (len > EW_MAIL_MAX_SIZE) {
+		ew_diag_add(d, EW_SEV_ERROR, NULL,
+		    "message is larger than %u bytes (25 MB): refused",
+		    EW_MAIL_MAX_SIZE);
+		return -1;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		ew_diag_add(d, EW_SEV_ERROR, NULL, "out of memory");
+		return -1;
+	}
+	c->confidence = "low";
+	while (i < len && isspace((unsigned char)data[i]))
+		i++;
+	rc = 0;
+	if (i < len && data[i] == '{')
+		rc = ew_extract_xarf_json(c, data + i, len - i);
+	if (rc == 0) {
+		if (ew_mime_parse(data, len, d, &m) < 0) {
+			ew_complaint_free(c);
+			return -1;
+		}
+		rc = from_mail(c, &m) < 0 ? -1 : 1;
+		ew_mail_clear(&m);
+	}
+	if (rc < 0 || c->overflow) {
+		if (c->overflow == 2)
+			ew_diag_add(d, EW_SEV_ERROR, NULL,
+			    "zip attachment over %d files or %u bytes "
+			    "uncompressed: refused",
+			    EW_UNZIP_MAX_FILES, EW_UNZIP_MAX_BYTES);
+		else if (c->overflow)
+			ew_diag_add(d, EW_SEV_ERROR, NULL,
+			    "more than %d incidents: refused",
+			    EW_MAIL_MAX_INCIDENTS);
+		else
+			ew_diag_add(d, EW_SEV_ERROR, NULL,
+			    "out of memory while extracting incidents");
+		ew_complaint_free(c);
+		return -1;
+	}
+	if (c->category == NULL)
+		c->category = "other";
+	dedupe(c);
+	*out = c;
+	return 0;
+}
+
+/* ---- output ---- */
+
+static void
+jstr(struct ew_buf *b, const char *s)
+{
+	if (s == NULL || *s == '\0')
+		ew_buf_puts(b, "null");
+	else
+		ew_json_str(b, s);
+}
+
+static void
+jtime(struct ew_buf *b, int has, int64_t t)
+{
+	char s[EW_TIME_STRLEN];
+
+	if (!has) {
+		ew_buf_puts(b, "null");
+		return;
+	}
+	ew_buf_printf(b, "\"%s\"", ew_time_format(t, s, sizeof(s)));
+}
+
+static const char *
+zone_name(enum ew_zone_source z)
+{
+	switch (z) {
+	case EW_ZONE_OFFSET:
+		return "offset";
+	case EW_ZONE_NAMED:
+		return "named";
+	case EW_ZONE_ASSUMED:
+		return "assumed";
+	case EW_ZONE_NONE:
+		break;
+	}
+	return "none";
+}
+
+static void
+jports(struct ew_buf *b, const char *p)
+{
+	const char *e;
+	int first = 1;
+
+	ew_buf_putc(b, '[');
+	while (p != NULL && *p != '\0') {
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		ew_buf_printf(
+		    b, "%s\"%.*s\"", first ? "" : ",", (int)(e - p), p);
+		first = 0;
+		p = *e == ',' ? e + 1 : e;
+	}
+	ew_buf_putc(b, ']');
+}
+
+void
+ew_complaint_json(const struct ew_complaint *c, struct ew_buf *b)
+{
+	size_t i;
+
+	ew_buf_puts(b, "{\"format\":");
+	jstr(b, c->format);
+	ew_buf_puts(b, ",\"category\":");
+	jstr(b, c->category);
+	ew_buf_puts(b, ",\"reporter\":");
+	jstr(b, c->reporter);
+	ew_buf_puts(b, ",\"forwarder\":");
+	jstr(b, c->forwarder);
+	ew_buf_puts(b, ",\"message_id\":");
+	jstr(b, c->message_id);
+	ew_buf_puts(b, ",\"subject\":");
+	jstr(b, c->subject);
+	ew_buf_puts(b, ",\"ticket\":");
+	jstr(b, c->ticket);
+	ew_buf_puts(b, ",\"date\":");
+	jtime(b, c->has_date, c->date);
+	ew_buf_puts(b, ",\"deadline\":");
+	jtime(b, c->has_deadline, c->deadline);
+	ew_buf_puts(b, ",\"incidents\":[");
+	for (i = 0; i < c->ninc; i++) {
+		const struct ew_incident *in = &c->inc[i];
+
+		ew_buf_puts(b, i ? ",{\"src\":" : "{\"src\":");
+		jstr(b, in->src);
+		if (in->src_port >= 0)
+			ew_buf_printf(b, ",\"src_port\":%ld", in->src_port);
+		else
+			ew_buf_puts(b, ",\"src_port\":null");
+		ew_buf_puts(b, ",\"dst\":");
+		jstr(b, in->dst);
+		ew_buf_puts(b, ",\"dst_ports\":");
+		jports(b, in->ports);
+		ew_buf_puts(b, ",\"time\":");
+		jtime(b, in->tm.has_t, in->tm.t);
+		ew_buf_puts(b, ",\"time_from\":");
+		jtime(b, in->tm.has_from, in->tm.from);
+		ew_buf_puts(b, ",\"time_to\":");
+		jtime(b, in->tm.has_to, in->tm.to);
+		ew_buf_printf(
+		    b, ",\"zone_source\":\"%s\"}", zone_name(in->tm.zs));
+	}
+	ew_buf_puts(b, "],\"confidence\":");
+	jstr(b, c->confidence);
+	ew_buf_putc(b, '}');
+}
+
+static void
+tline(struct ew_buf *b, const char *k, const char *v)
+{
+	ew_buf_printf(b, "%-11s %s\n", k, v != NULL && *v ? v : "-");
+}
+
+void
+ew_complaint_text(const struct ew_complaint *c, struct ew_buf *b)
+{
+	char t1[EW_TIME_STRLEN], t2[EW_TIME_STRLEN];
+	size_t i;
+
+	ew_buf_printf(b, "%-11s %s (confidence %s)\n", "format:", c->format,
+	    c->confidence);
+	tline(b, "category:", c->category);
+	tline(b, "reporter:", c->reporter);
+	if (c->forwarder != NULL)
+		tline(b, "forwarder:", c->forwarder);
+	tline(b, "message-id:", c->message_id);
+	tline(b, "subject:", c->subject);
+	if (c->ticket != NULL)
+		tline(b, "ticket:", c->ticket);
+	tline(b, "date:",
+	    c->has_date ? ew_time_format(c->date, t1, sizeof(t1)) : NULL);
+	tline(b, "deadline:",
+	    c->has_deadline ? ew_time_format(c->deadline, t1, sizeof(t1))
+			    : NULL);
+	ew_buf_printf(b, "%-11s %zu\n", "incidents:", c->ninc);
+	for (i = 0; i < c->ninc; i++) {
+		const struct ew_incident *in = &c->inc[i];
+
+		ew_buf_printf(b, "  %s", in->src[0] ? in->src : "?");
+		if (in->src_port >= 0)
+			ew_buf_printf(b, " port %ld", in->src_port);
+		ew_buf_printf(b, " -> %s", in->dst[0] ? in->dst : "*");
+		if (in->ports != NULL)
+			ew_buf_printf(b, " ports %s", in->ports);
+		if (in->tm.has_t)
+			ew_buf_printf(b, " at %s",
+			    ew_time_format(in->tm.t, t1, sizeof(t1)));
+		if (in->tm.has_from && in->tm.has_to &&
+		    in->tm.from != in->tm.to)
+			ew_buf_printf(b, " (between %s and %s)",
+			    ew_time_format(in->tm.from, t1, sizeof(t1)),
+			    ew_time_format(in->tm.to, t2, sizeof(t2)));
+		else if (!in->tm.has_t && in->tm.has_to)
+			ew_buf_printf(b, " (before %s)",
+			    ew_time_format(in->tm.to, t2, sizeof(t2)));
+		ew_buf_printf(b, " [zone %s]\n", zone_name(in->tm.zs));
+	}
+}
+
+const char *
+ew_complaint_format(const struct ew_complaint *c)
+{
+	return c->format;
+}
+
+const char *
+ew_complaint_category(const struct ew_complaint *c)
+{
+	return c->category;
+}
+
+size_t
+ew_complaint_incident_count(const struct ew_complaint *c)
+{
+	return c->ninc;
+}
+
+const char *
+ew_complaint_incident_src(const struct ew_complaint *c, size_t i)
+{
+	return c->inc[i].src;
+}

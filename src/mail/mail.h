@@ -1,0 +1,77 @@
+/*
+ * mail.h - complaint mails: one message in, one normalised complaint out.
+ *
+ * The module owns reading an abuse complaint (an RFC 5322 message, or a
+ * bare XARF JSON document) and turning it into a struct ew_complaint:
+ * who reported it, the message id and date, the forwarder's deadline, a
+ * category, and the incidents (source address and port, destination
+ * address or netblock, destination ports, time).  Nothing here acts on a
+ * complaint, prints or exits: callers render it with ew_complaint_json or
+ * ew_complaint_text.
+ *
+ * Times are UTC epoch seconds.  Each incident says where its zone came
+ * from (an explicit offset, a named zone, an assumed zone, or no time at
+ * all) and, when the zone or the time is vague, the interval
+ * [time_from, time_to] the event must lie in.
+ *
+ * Hostile input is refused, not truncated: a message over
+ * EW_MAIL_MAX_SIZE bytes, MIME nesting deeper than EW_MAIL_MAX_DEPTH,
+ * more than EW_MAIL_MAX_PARTS parts or EW_MAIL_MAX_INCIDENTS incidents
+ * makes ew_complaint_parse fail with an error record in the caller's
+ * diagnostics list.
+ */
+#ifndef EW_MAIL_H
+#define EW_MAIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ew_buf;
+struct ew_diag_list;
+struct ew_complaint;
+
+#define EW_MAIL_MAX_SIZE (25u * 1024 * 1024)
+#define EW_MAIL_MAX_DEPTH 64
+#define EW_MAIL_MAX_PARTS 10000
+#define EW_MAIL_MAX_INCIDENTS 1000000
+
+/* Where an incident's time zone came from. */
+enum ew_zone_source {
+	EW_ZONE_NONE = 0, /* no time given */
+	EW_ZONE_OFFSET,   /* an explicit numeric offset or "Z"/"UTC" */
+	EW_ZONE_NAMED,    /* a zone abbreviation or name */
+	EW_ZONE_ASSUMED,  /* no zone in the text: one was assumed */
+};
+
+/*
+ * Parse the `len` bytes at `data` (a mail, or a bare XARF JSON object)
+ * named `name` (for messages; "<stdin>" or a file name).  On success
+ * returns 0 and sets *out (free with ew_complaint_free).  On refused or
+ * unreadable input returns -1, leaves *out NULL and adds an error record
+ * to `d`.  Warnings (e.g. a part that could not be decoded) may be added
+ * on success too.
+ */
+int ew_complaint_parse(const char *name, const char *data, size_t len,
+    struct ew_diag_list *d, struct ew_complaint **out);
+
+void ew_complaint_free(struct ew_complaint *c);
+
+/*
+ * Append the complaint as one JSON object (no trailing newline): format,
+ * category, reporter, message_id, date, deadline, incidents[] (src,
+ * src_port, dst, dst_ports, time, time_from, time_to, zone_source),
+ * confidence, and a few extra fields (subject, forwarder).
+ */
+void ew_complaint_json(const struct ew_complaint *c, struct ew_buf *out);
+
+/* Append a human summary, several lines ending in a newline. */
+void ew_complaint_text(const struct ew_complaint *c, struct ew_buf *out);
+
+/* Accessors, valid until the complaint is freed. */
+const char *ew_complaint_format(const struct ew_complaint *c);
+const char *ew_complaint_category(const struct ew_complaint *c);
+size_t ew_complaint_incident_count(const struct ew_complaint *c);
+/* The i-th incident's source as text ("" when none); i < count. */
+const char *ew_complaint_incident_src(const struct ew_complaint *c, size_t i);
+
+#endif

@@ -1,0 +1,242 @@
+/*
+ * test_nft.c - the nftables emitter: element parsing, and the merged
+ * intervals of a set against the union of the prefixes they came from.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit/nft.h"
+#include "harness/ew_test.h"
+#include "lib/addr.h"
+#include "lib/buf.h"
+#include "lib/diag.h"
+#include "policy/policy.h"
+
+static void
+test_elem_parse(void)
+{
+	struct ew_nft_elem e;
+	char s[EW_ADDR_STRLEN];
+
+	EW_CHECK_INT(ew_nft_elem_parse("192.0.2.7/24", &e), 0);
+	ew_addr_format(&e.lo, 0, s, sizeof(s));
+	EW_CHECK_STR(s, "192.0.2.0");
+	ew_addr_format(&e.hi, 0, s, sizeof(s));
+	EW_CHECK_STR(s, "192.0.2.255");
+	EW_CHECK_INT(ew_nft_elem_parse("198.51.100.9", &e), 0);
+	EW_CHECK(memcmp(e.lo.b, e.hi.b, 4) == 0);
+	EW_CHECK_INT(ew_nft_elem_parse("2001:db8::/32", &e), 0);
+	ew_addr_format(&e.hi, 0, s, sizeof(s));
+	EW_CHECK_STR(s, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff");
+	EW_CHECK_INT(ew_nft_elem_parse("0.0.0.0/0", &e), 0);
+	EW_CHECK(ew_nft_elem_parse("1.2.3.4/33", &e) < 0);
+	EW_CHECK(ew_nft_elem_parse("1.2.3.4/", &e) < 0);
+	EW_CHECK(ew_nft_elem_parse("1.2.3.4/x", &e) < 0);
+	EW_CHECK(ew_nft_elem_parse("", &e) < 0);
+	EW_CHECK(ew_nft_elem_parse("/8", &e) < 0);
+	EW_CHECK(ew_nft_elem_parse("nonsense", &e) < 0);
+}
+
+/* Parse "a.b.c.d", "a.b.c.d/len", "lo-hi" (IPv4) into [lo, hi]. */
+static int
+parse_elem(const char *s, uint32_t *lo, uint32_t *hi)
+{
+	char a[64], *dash;
+	struct ew_nft_elem e;
+
+	snprintf(a, sizeof(a), "%s", s);
+	dash = strchr(a, '-');
+	if (dash != NULL) {
+		struct ew_addr x, y;
+
+		*dash = '\0';
+		if (!ew_addr_parse(a, &x) || !ew_addr_parse(dash + 1, &y))
+			return -1;
+		*lo = ew_addr_get4(&x);
+		*hi = ew_addr_get4(&y);
+		return 0;
+	}
+	if (ew_nft_elem_parse(a, &e) < 0)
+		return -1;
+	*lo = ew_addr_get4(&e.lo);
+	*hi = ew_addr_get4(&e.hi);
+	return 0;
+}
+
+/*
+ * Random prefixes inside 10.0.0.0/16 (so they overlap and touch): the
+ * set's elements must be sorted, disjoint, not adjacent, and cover
+ * exactly the union of the prefixes.
+ */
+static void
+test_merge_random(void)
+{
+	static uint8_t want[65536], got[65536];
+	unsigned round;
+
+	srand(4);
+	for (round = 0; round < 50; round++) {
+		struct ew_buf pol = EW_BUF_INIT, out = EW_BUF_INIT;
+		struct ew_diag_list d;
+		struct ew_policy *p = NULL;
+		struct ew_expanded *e = NULL;
+		struct ew_expand_env env;
+		struct ew_nft_opts o;
+		struct ew_nft_stats st;
+		const char *l;
+		long prev_hi = -2;
+		int i, n = 5 + rand() % 60, bad = 0;
+
+		memset(want, 0, sizeof(want));
+		memset(got, 0, sizeof(got));
+		ew_buf_puts(&pol, "ExitPolicyRejectPrivate 0\ntable <t> {");
+		for (i = 0; i < n; i++) {
+			unsigned len = 17 + (unsigned)rand() % 16;
+			uint32_t a = (uint32_t)rand() & 0xffff, j;
+
+			a &= ~((1u << (32 - len)) - 1) & 0xffff;
+			ew_buf_printf(
+			    &pol, " 10.0.%u.%u/%u", a >> 8, a & 255, len);
+			for (j = a; j <= (a | ((1u << (32 - len)) - 1)); j++)
+				want[j] = 1;
+		}
+		ew_buf_puts(&pol, " }\nreject <t>:* ticket T-1\naccept *:*\n");
+		ew_diag_init(&d);
+		memset(&env, 0, sizeof(env));
+		memset(&o, 0, sizeof(o));
+		o.uid = 102;
+		EW_CHECK_INT(
+		    ew_policy_parse_string("t", pol.p, pol.len, 0, &d, &p), 0);
+		if (p == NULL || ew_policy_expand(p, &env, &d, &e) < 0) {
+			EW_CHECK(0);
+			goto next;
+		}
+		EW_CHECK_INT(ew_nft_ruleset(p, e, &o, &out, &st), 0);
+		EW_CHECK(strstr(ew_buf_str(&out), " log ") == NULL);
+		/* set elements, or the inline ones of the rule */
+		for (l = ew_buf_str(&out); (l = strstr(l, "\n")) != NULL;) {
+			char el[64];
+			size_t k = 0;
+			uint32_t lo, hi, j;
+
+			l++;
+			if (strncmp(l, "\t\t\t", 3) == 0) {
+				l += 3;
+			} else if (strncmp(l, "\t\tip daddr ", 11) == 0 &&
+				   l[11] != '@') {
+				l += 11;
+				if (*l == '{')
+					l += 2;
+			} else {
+				continue;
+			}
+			while (1) {
+				k = strcspn(l, ", \n}");
+				if (k == 0 || k >= sizeof(el))
+					break;
+				memcpy(el, l, k);
+				el[k] = '\0';
+				if (parse_elem(el, &lo, &hi) < 0 ||
+				    (lo >> 16) != 0x0a00 ||
+				    (hi >> 16) != 0x0a00 ||
+				    (long)(lo & 0xffff) <= prev_hi + 1)
+					bad++;
+				prev_hi = (long)(hi & 0xffff);
+				for (j = lo & 0xffff; j <= (hi & 0xffff); j++)
+					got[j] = 1;
+				l += k;
+				if (strncmp(l, ", ", 2) != 0)
+					break;
+				l += 2;
+			}
+		}
+		EW_CHECK_INT(bad, 0);
+		EW_CHECK(memcmp(want, got, sizeof(want)) == 0);
+	next:
+		ew_expanded_free(e);
+		ew_policy_free(p);
+		ew_diag_free(&d);
+		ew_buf_free(&pol);
+		ew_buf_free(&out);
+	}
+}
+
+static const char *diff_old =
+    "table inet exitwarden {\n"
+    "\tset r0_v4_0 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+    "\t\telements = {\n\t\t\t192.0.2.1,\n\t\t\t192.0.2.8/29\n"
+    "\t\t}\n\t}\n"
+    "\tset r1_v4_0 {\n\t\ttype ipv4_addr\n"
+    "\t\tflags interval, timeout\n"
+    "\t\telements = {\n\t\t\t198.51.100.1 timeout 1d\n\t\t}\n\t}\n"
+    "\tchain rules {\n\t\tip daddr @r0_v4_0 accept\n\t}\n}\n";
+
+static void
+test_diff(void)
+{
+	struct ew_nft_diff d;
+	struct ew_buf b = EW_BUF_INIT;
+	char *t;
+
+	EW_CHECK_INT(ew_nft_diff(diff_old, diff_old, &d), 0);
+	EW_CHECK_INT(d.n, 0);
+	ew_nft_diff_free(&d);
+
+	/* one element merged with a neighbour, one added */
+	ew_buf_puts(&b, "table inet exitwarden {\n"
+			"\tset r0_v4_0 {\n\t\ttype ipv4_addr\n"
+			"\t\tflags interval\n"
+			"\t\telements = {\n\t\t\t10.0.0.0/8,\n"
+			"\t\t\t192.0.2.1-192.0.2.2,\n\t\t\t192.0.2.8/29\n"
+			"\t\t}\n\t}\n"
+			"\tset r1_v4_0 {\n\t\ttype ipv4_addr\n"
+			"\t\tflags interval, timeout\n"
+			"\t\telements = {\n\t\t\t198.51.100.1 timeout 2d\n"
+			"\t\t}\n\t}\n"
+			"\tchain rules {\n\t\tip daddr @r0_v4_0 accept\n"
+			"\t}\n}\n");
+	EW_CHECK_INT(ew_nft_diff(diff_old, b.p, &d), 0);
+	EW_CHECK_INT(d.n, 3);
+	EW_CHECK_INT(d.deleted, 1);
+	EW_CHECK_INT(d.added, 2);
+	if (d.n == 3) {
+		EW_CHECK(!d.ops[0].add); /* deletions first */
+		EW_CHECK_STR(d.ops[0].set, "r0_v4_0");
+		EW_CHECK_INT(ew_addr_get4(&d.ops[0].e.lo), 0xc0000201);
+		EW_CHECK(d.ops[1].add && d.ops[2].add);
+		EW_CHECK_INT(ew_addr_get4(&d.ops[1].e.lo), 0x0a000000);
+		EW_CHECK_INT(ew_addr_get4(&d.ops[2].e.hi), 0xc0000202);
+	}
+	ew_nft_diff_free(&d);
+
+	/* a rule changed: reload */
+	ew_buf_reset(&b);
+	ew_buf_puts(&b, diff_old);
+	t = strstr(b.p, "accept");
+	memcpy(t, "return", 6);
+	EW_CHECK_INT(ew_nft_diff(diff_old, b.p, &d), -EAGAIN);
+
+	/* an element of a set with timeouts changed: reload */
+	ew_buf_reset(&b);
+	ew_buf_puts(&b, diff_old);
+	t = strstr(b.p, "198.51.100.1 ");
+	t[11] = '2';
+	EW_CHECK_INT(ew_nft_diff(diff_old, b.p, &d), -EAGAIN);
+
+	/* not our text */
+	EW_CHECK_INT(ew_nft_diff(diff_old,
+			 "\tset x {\n\t\telements = {\n\t\t\tnope\n", &d),
+	    -EINVAL);
+	ew_buf_free(&b);
+}
+
+int
+main(void)
+{
+	EW_RUN(test_elem_parse);
+	EW_RUN(test_merge_random);
+	EW_RUN(test_diff);
+	return ew_test_done();
+}
