@@ -205,6 +205,8 @@ from_mail(struct ew_complaint *c, const struct ew_mail *m)
 	if (rc == 0 && c->format != NULL)
 		rc = 1; /* a zipped CSV was read */
 	if (rc == 0)
+		rc = ew_extract_spamcop(c, m);
+	if (rc == 0)
 		rc = ew_extract_acns(c, m);
 	if (rc == 0)
 		rc = ew_extract_xarf_yaml(c, m);

@@ -117,6 +117,7 @@ size_t ew_mail_ports(const char *s, size_t n, struct ew_buf *out);
 int ew_extract_text(struct ew_complaint *c, const struct ew_mail *m);
 /* ARF (message/feedback-report): 1 when found and used, 0 if absent. */
 int ew_extract_arf(struct ew_complaint *c, const struct ew_mail *m);
+int ew_extract_spamcop(struct ew_complaint *c, const struct ew_mail *m);
 /* X-ARF 0.1/0.2 YAML part: 1 when found and used, 0 if absent. */
 int ew_extract_xarf_yaml(struct ew_complaint *c, const struct ew_mail *m);
 /* The earliest deadline stated in any text part, into c. */
