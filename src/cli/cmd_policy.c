@@ -263,7 +263,7 @@ load_args(int argc, char **argv, const char *verb, int min_ops, int max_ops,
 	struct ew_addr *given = NULL;
 	size_t ngiven = 0;
 	int64_t now;
-	int i, rc, explicit_ifs = 0;
+	int i = 1, rc, explicit_ifs = 0;
 
 	rc = expand_opts(
 	    argc, argv, verb, &now, &given, &ngiven, &explicit_ifs, json, &i);
