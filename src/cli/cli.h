@@ -49,5 +49,31 @@ int ew_cmd_stats(int argc, char **argv);
 int ew_cmd_tor_emit(int argc, char **argv);
 int ew_cmd_tor_apply(int argc, char **argv);
 int ew_cmd_tor_status(int argc, char **argv);
+int ew_cmd_apply(int argc, char **argv);
+
+/*
+ * tor apply and nft apply as option parsing plus a run, so that
+ * exitwarden apply does both from one command line.  The option parsers
+ * take the option at argv[*i] (and its value, advancing *i): 0 when
+ * taken, -1 when it is not theirs, or an exit code.
+ */
+struct ew_cli_tor_apply;
+struct ew_cli_tor_apply *ew_cli_tor_apply_new(void);
+int ew_cli_tor_apply_opt(
+    struct ew_cli_tor_apply *a, int argc, char **argv, int *i);
+int ew_cli_tor_apply_run(struct ew_cli_tor_apply *a, const char *file);
+void ew_cli_tor_apply_free(struct ew_cli_tor_apply *a);
+
+struct ew_cli_nft_args {
+	int dry_run;
+	int64_t now;
+	const char *user;
+	const char *file;
+	const char *state; /* --state FILE: the last loaded ruleset */
+};
+void ew_cli_nft_args_init(struct ew_cli_nft_args *a);
+int ew_cli_nft_opt(
+    int argc, char **argv, int *i, int allow_n, struct ew_cli_nft_args *a);
+int ew_cli_nft_apply_run(const struct ew_cli_nft_args *a);
 
 #endif

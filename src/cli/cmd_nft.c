@@ -41,39 +41,51 @@ parse_uid(const char *s, uint32_t *uid)
 	return 0;
 }
 
-struct nft_args {
-	int dry_run;
-	int64_t now;
-	const char *user;
-	const char *file;
-	const char *state; /* --state FILE: the last loaded ruleset */
-};
-
-static int
-nft_opts(
-    int argc, char **argv, const char *verb, int allow_n, struct nft_args *a)
+void
+ew_cli_nft_args_init(struct ew_cli_nft_args *a)
 {
-	int i;
-
 	memset(a, 0, sizeof(*a));
 	a->now = ew_time_now();
 	a->user = EW_TOR_USER;
+}
+
+int
+ew_cli_nft_opt(
+    int argc, char **argv, int *i, int allow_n, struct ew_cli_nft_args *a)
+{
+	const char *o = argv[*i];
+
+	if (allow_n && (strcmp(o, "-n") == 0 || strcmp(o, "--dry-run") == 0)) {
+		a->dry_run = 1;
+	} else if (strcmp(o, "--now") == 0 && *i + 1 < argc) {
+		if (ew_cli_parse_now(argv[++*i], &a->now) < 0)
+			return EW_EXIT_USAGE;
+	} else if (strcmp(o, "--uid") == 0 && *i + 1 < argc) {
+		a->user = argv[++*i];
+	} else if (allow_n && strcmp(o, "--state") == 0 && *i + 1 < argc) {
+		a->state = argv[++*i];
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static int
+nft_opts(int argc, char **argv, const char *verb, int allow_n,
+    struct ew_cli_nft_args *a)
+{
+	int i, rc;
+
+	ew_cli_nft_args_init(a);
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
-		} else if (allow_n && (strcmp(argv[i], "-n") == 0 ||
-					  strcmp(argv[i], "--dry-run") == 0)) {
-			a->dry_run = 1;
-		} else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
-			if (ew_cli_parse_now(argv[++i], &a->now) < 0)
-				return EW_EXIT_USAGE;
-		} else if (strcmp(argv[i], "--uid") == 0 && i + 1 < argc) {
-			a->user = argv[++i];
-		} else if (allow_n && strcmp(argv[i], "--state") == 0 &&
-			   i + 1 < argc) {
-			a->state = argv[++i];
-		} else {
+		}
+		rc = ew_cli_nft_opt(argc, argv, &i, allow_n, a);
+		if (rc > 0)
+			return rc;
+		if (rc < 0) {
 			ew_cli_err("unknown option '%s'", argv[i]);
 			return ew_cli_usage("nft", verb);
 		}
@@ -86,7 +98,8 @@ nft_opts(
 
 /* Parse, expand and render the policy as our table's ruleset. */
 static int
-build(const struct nft_args *a, struct ew_buf *out, struct ew_nft_stats *st)
+build(const struct ew_cli_nft_args *a, struct ew_buf *out,
+    struct ew_nft_stats *st)
 {
 	struct ew_diag_list d;
 	struct ew_policy *p = NULL;
@@ -119,7 +132,7 @@ build(const struct nft_args *a, struct ew_buf *out, struct ew_nft_stats *st)
 int
 ew_cmd_nft_emit(int argc, char **argv)
 {
-	struct nft_args a;
+	struct ew_cli_nft_args a;
 	struct ew_buf out = EW_BUF_INIT;
 	int rc = nft_opts(argc, argv, "emit", 0, &a);
 
@@ -210,7 +223,7 @@ write_state(const char *path, const struct ew_buf *text)
  * done, 0 when the whole table must be loaded.
  */
 static int
-apply_in_place(const struct nft_args *a, const struct ew_buf *text)
+apply_in_place(const struct ew_cli_nft_args *a, const struct ew_buf *text)
 {
 	struct ew_buf err = EW_BUF_INIT;
 	struct ew_nft_diff d;
@@ -246,14 +259,23 @@ apply_in_place(const struct nft_args *a, const struct ew_buf *text)
 int
 ew_cmd_nft_apply(int argc, char **argv)
 {
-	struct nft_args a;
-	struct ew_buf out = EW_BUF_INIT, err = EW_BUF_INIT;
-	struct ew_nft_stats st;
-	double t0, t1, t2;
+	struct ew_cli_nft_args a;
 	int rc = nft_opts(argc, argv, "apply", 1, &a);
 
 	if (rc != 0)
 		return rc;
+	return ew_cli_nft_apply_run(&a);
+}
+
+int
+ew_cli_nft_apply_run(const struct ew_cli_nft_args *ap)
+{
+	struct ew_cli_nft_args a = *ap;
+	struct ew_buf out = EW_BUF_INIT, err = EW_BUF_INIT;
+	struct ew_nft_stats st;
+	double t0, t1, t2;
+	int rc;
+
 	t0 = mono_ms();
 	rc = build(&a, &out, &st);
 	if (rc != EW_EXIT_OK)

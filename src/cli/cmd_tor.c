@@ -261,51 +261,105 @@ print_plan(const struct ew_tor_plan *pl, const char *frag)
 	ew_buf_free(&b);
 }
 
+/* The options of tor apply; exitwarden apply shares them. */
+struct ew_cli_tor_apply {
+	struct conn_opts o;
+	const char *frag;
+	int64_t now;
+	int dry, reevaluate;
+};
+
+struct ew_cli_tor_apply *
+ew_cli_tor_apply_new(void)
+{
+	struct ew_cli_tor_apply *a = calloc(1, sizeof(*a));
+
+	if (a != NULL)
+		a->now = ew_time_now();
+	return a;
+}
+
+void
+ew_cli_tor_apply_free(struct ew_cli_tor_apply *a)
+{
+	if (a == NULL)
+		return;
+	conn_done(&a->o);
+	free(a);
+}
+
+int
+ew_cli_tor_apply_opt(struct ew_cli_tor_apply *a, int argc, char **argv, int *i)
+{
+	int rc = conn_opt(argc, argv, i, &a->o);
+
+	if (rc >= 0)
+		return rc;
+	if (strcmp(argv[*i], "-n") == 0 || strcmp(argv[*i], "--dry-run") == 0) {
+		a->dry = 1;
+	} else if (strcmp(argv[*i], "--reevaluate") == 0) {
+		a->reevaluate = 1;
+	} else if (strcmp(argv[*i], "--fragment") == 0 && *i + 1 < argc) {
+		a->frag = argv[++*i];
+	} else if (strcmp(argv[*i], "--now") == 0 && *i + 1 < argc) {
+		if (ew_cli_parse_now(argv[++*i], &a->now) < 0)
+			return EW_EXIT_USAGE;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
 int
 ew_cmd_tor_apply(int argc, char **argv)
 {
-	struct conn_opts o;
-	struct ew_policy *p = NULL;
-	struct ew_expanded *e = NULL;
-	struct ew_tor_plan plan;
-	struct ew_tor_result res;
-	struct ew_diag_list d;
-	const char *frag = NULL;
-	int64_t now = ew_time_now();
-	int i, rc, dry = 0, reevaluate = 0;
+	struct ew_cli_tor_apply *a = ew_cli_tor_apply_new();
+	int i, rc;
 
-	memset(&o, 0, sizeof(o));
+	if (a == NULL) {
+		ew_cli_err("out of memory");
+		return EW_EXIT_FAIL;
+	}
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
 		}
-		rc = conn_opt(argc, argv, &i, &o);
-		if (rc > 0)
+		rc = ew_cli_tor_apply_opt(a, argc, argv, &i);
+		if (rc > 0) {
+			ew_cli_tor_apply_free(a);
 			return rc;
-		if (rc == 0)
-			continue;
-		if (strcmp(argv[i], "-n") == 0 ||
-		    strcmp(argv[i], "--dry-run") == 0) {
-			dry = 1;
-		} else if (strcmp(argv[i], "--reevaluate") == 0) {
-			reevaluate = 1;
-		} else if (strcmp(argv[i], "--fragment") == 0 && i + 1 < argc) {
-			frag = argv[++i];
-		} else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
-			if (ew_cli_parse_now(argv[++i], &now) < 0)
-				return EW_EXIT_USAGE;
-		} else {
+		}
+		if (rc < 0) {
 			ew_cli_err("unknown option '%s'", argv[i]);
+			ew_cli_tor_apply_free(a);
 			return ew_cli_usage("tor", "apply");
 		}
 	}
-	if (i + 1 != argc)
+	if (i + 1 != argc) {
+		ew_cli_tor_apply_free(a);
 		return ew_cli_usage("tor", "apply");
-	if ((rc = load(argv[i], now, &p, &e)) != 0)
+	}
+	rc = ew_cli_tor_apply_run(a, argv[i]);
+	ew_cli_tor_apply_free(a);
+	return rc;
+}
+
+int
+ew_cli_tor_apply_run(struct ew_cli_tor_apply *a, const char *file)
+{
+	struct ew_policy *p = NULL;
+	struct ew_expanded *e = NULL;
+	struct ew_tor_plan plan;
+	struct ew_tor_result res;
+	struct ew_diag_list d;
+	const char *frag = a->frag;
+	int rc;
+
+	if ((rc = load(file, a->now, &p, &e)) != 0)
 		return rc;
 	ew_diag_init(&d);
-	rc = ew_tor_plan_build(p, e, argv[i], now, reevaluate, &plan, &d);
+	rc = ew_tor_plan_build(p, e, file, a->now, a->reevaluate, &plan, &d);
 	ew_cli_print_diags(&d, 0);
 	ew_diag_free(&d);
 	if (rc < 0) {
@@ -317,34 +371,34 @@ ew_cmd_tor_apply(int argc, char **argv)
 		ew_policy_free(p);
 		return EW_EXIT_FAIL;
 	}
-	if (dry) {
+	if (a->dry) {
 		print_plan(&plan, frag);
 		rc = EW_EXIT_OK;
 		goto out;
 	}
-	if ((rc = conn_ready(&o)) != 0)
+	if ((rc = conn_ready(&a->o)) != 0)
 		goto out;
 	if (frag == NULL)
 		ew_cli_err("warning: no --fragment: the change will not "
 			   "survive a restart of tor");
 	ew_diag_init(&d);
-	rc = ew_tor_apply(&plan, &o.t, frag, &res, &d);
+	rc = ew_tor_apply(&plan, &a->o.t, frag, &res, &d);
 	ew_cli_print_diags(&d, 0);
 	ew_diag_free(&d);
 	if (rc < 0) {
-		ew_cli_err("tor apply of '%s' failed%s", argv[i],
+		ew_cli_err("tor apply of '%s' failed%s", file,
 		    res.restored ? "; nothing changed" : "");
 		rc = EW_EXIT_FAIL;
 	} else {
 		printf("applied '%s' to tor at %s (%s auth): exit-policy/full "
 		       "verified, %zu items, %.1f ms from SETCONF%s%s\n",
-		    argv[i], o.t.control, res.auth_method, e->n,
+		    file, a->o.t.control, res.auth_method, e->n,
 		    (double)res.latency_us / 1000.0,
 		    frag ? "; fragment written to " : "", frag ? frag : "");
 		rc = EW_EXIT_OK;
 	}
 out:
-	conn_done(&o);
+	conn_done(&a->o);
 	ew_tor_plan_free(&plan);
 	ew_expanded_free(e);
 	ew_policy_free(p);

@@ -64,6 +64,12 @@ static const struct ew_cmd cmds[] = {
 	    "[--cookie FILE | --password-file FILE] [--fragment FILE] "
 	    "[--timeout SEC] [--now TIME] POLICY",
 	    "make the running tor use the policy, verified, with rollback" },
+	{ "apply", "all", ew_cmd_apply,
+	    "apply [-n] [--reevaluate] [--control HOST:PORT|PATH] "
+	    "[--cookie FILE | --password-file FILE] [--fragment FILE] "
+	    "[--timeout SEC] [--uid USER|UID] [--state FILE] [--now TIME] "
+	    "POLICY",
+	    "tor apply, then (if it worked) nft apply; reports both" },
 	{ "tor", "status", ew_cmd_tor_status,
 	    "tor status [--control HOST:PORT|PATH] [--cookie FILE | "
 	    "--password-file FILE] [POLICY]",
@@ -197,6 +203,13 @@ main(int argc, char **argv)
 		found_noun = 1;
 		if (verb != NULL && strcmp(cmds[i].verb, verb) == 0)
 			return cmds[i].fn(argc - 2, argv + 2);
+	}
+	/* a noun with one command ("apply POLICY") takes operands too */
+	for (i = 0; found_noun && i < NCMDS; i++) {
+		if (strcmp(cmds[i].noun, noun) == 0 &&
+		    (i + 1 == NCMDS || strcmp(cmds[i + 1].noun, noun) != 0) &&
+		    (i == 0 || strcmp(cmds[i - 1].noun, noun) != 0))
+			return cmds[i].fn(argc - 1, argv + 1);
 	}
 	if (found_noun) {
 		ew_cli_err("unknown command '%s %s'; try 'exitwarden --help'",
