@@ -1,0 +1,279 @@
+/*
+ * complaint.c - complaints and the incidents they report.
+ *
+ * A complaint is stored with all its incidents in one transaction.  A
+ * re-sent complaint (same Message-ID, or same content digest) is found
+ * before anything is written and refused with -EEXIST and the stored id.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store/store_int.h"
+
+/* The id of a complaint with this message id or digest, or 0. */
+static int
+find_dup(struct ew_store *st, const struct ew_store_complaint *c, int64_t *id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*id = 0;
+	rc = ew_store_prep(st,
+	    "SELECT id FROM complaints WHERE content_sha256 = ?1"
+	    " OR (?2 IS NOT NULL AND message_id = ?2) ORDER BY id LIMIT 1",
+	    &s);
+	if (rc != 0)
+		return rc;
+	ew_store_bind_text(s, 1, c->content_sha256);
+	ew_store_bind_text(s, 2, c->message_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	rc = ew_store_rc(st, rc);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int
+insert_complaint(
+    struct ew_store *st, const struct ew_store_complaint *c, int64_t *id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = ew_store_prep(st,
+	    "INSERT INTO complaints (message_id, content_sha256, reporter,"
+	    " forwarder, format, category, received_at, date, deadline,"
+	    " raw_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    &s);
+	if (rc != 0)
+		return rc;
+	ew_store_bind_text(s, 1, c->message_id);
+	ew_store_bind_text(s, 2, c->content_sha256);
+	ew_store_bind_text(s, 3, c->reporter);
+	ew_store_bind_text(s, 4, c->forwarder);
+	ew_store_bind_text(s, 5, c->format);
+	ew_store_bind_text(s, 6, c->category);
+	sqlite3_bind_int64(s, 7, c->received_at);
+	ew_store_bind_time(s, 8, c->date);
+	ew_store_bind_time(s, 9, c->deadline);
+	sqlite3_bind_int64(s, 10, c->raw_size);
+	rc = ew_store_step_done(st, s);
+	sqlite3_finalize(s);
+	if (rc == 0)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+static int
+insert_incident(struct ew_store *st, int64_t complaint_id,
+    const struct ew_store_incident *in, int64_t *id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = ew_store_prep(st,
+	    "INSERT INTO incidents (complaint_id, src, src_port, dst,"
+	    " dst_ports, time, time_from, time_to, zone_source, verdict)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, complaint_id);
+	ew_store_bind_text(s, 2, in->src);
+	if (in->src_port >= 0)
+		sqlite3_bind_int(s, 3, in->src_port);
+	ew_store_bind_text(s, 4, in->dst);
+	ew_store_bind_text(s, 5, in->dst_ports);
+	ew_store_bind_time(s, 6, in->time);
+	ew_store_bind_time(s, 7, in->time_from);
+	ew_store_bind_time(s, 8, in->time_to);
+	ew_store_bind_text(s, 9, in->zone_source);
+	ew_store_bind_text(s, 10, in->verdict);
+	rc = ew_store_step_done(st, s);
+	sqlite3_finalize(s);
+	if (rc == 0 && id != NULL)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+int
+ew_store_complaint_add(struct ew_store *st, const struct ew_store_complaint *c,
+    const struct ew_store_incident *inc, size_t n, int64_t *id)
+{
+	int64_t dup, cid = 0;
+	size_t i;
+	int rc;
+
+	*id = 0;
+	if (c->content_sha256 == NULL || c->reporter == NULL ||
+	    c->format == NULL || (n > 0 && inc == NULL))
+		return -EINVAL;
+	if ((rc = ew_store_begin(st)) != 0)
+		return rc;
+	rc = find_dup(st, c, &dup);
+	if (rc == 0 && dup != 0) {
+		*id = dup;
+		ew_store_rollback(st);
+		return -EEXIST;
+	}
+	if (rc == 0)
+		rc = insert_complaint(st, c, &cid);
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = insert_incident(st, cid, &inc[i], NULL);
+	rc = ew_store_end(st, rc);
+	if (rc == 0)
+		*id = cid;
+	return rc;
+}
+
+int
+ew_store_incident_add(struct ew_store *st, int64_t complaint_id,
+    const struct ew_store_incident *inc, int64_t *id)
+{
+	int rc;
+
+	if ((rc = ew_store_begin(st)) != 0)
+		return rc;
+	rc = insert_incident(st, complaint_id, inc, id);
+	return ew_store_end(st, rc);
+}
+
+int
+ew_store_incident_set_verdict(
+    struct ew_store *st, int64_t incident_id, const char *verdict)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = ew_store_begin(st)) != 0)
+		return rc;
+	rc = ew_store_prep(
+	    st, "UPDATE incidents SET verdict = ? WHERE id = ?", &s);
+	if (rc == 0) {
+		ew_store_bind_text(s, 1, verdict);
+		sqlite3_bind_int64(s, 2, incident_id);
+		rc = ew_store_step_done(st, s);
+		if (rc == 0 && sqlite3_changes(st->db) == 0)
+			rc = -ENOENT;
+		sqlite3_finalize(s);
+	}
+	return ew_store_end(st, rc);
+}
+
+void
+ew_store_incidents_free(struct ew_store_incident *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free((void *)v[i].src);
+		free((void *)v[i].dst);
+		free((void *)v[i].dst_ports);
+		free((void *)v[i].zone_source);
+		free((void *)v[i].verdict);
+	}
+	free(v);
+}
+
+static int
+read_incident(sqlite3_stmt *s, struct ew_store_incident *in)
+{
+	char *src, *dst, *ports, *zone, *verdict;
+	int rc = 0;
+
+	in->id = sqlite3_column_int64(s, 0);
+	in->complaint_id = sqlite3_column_int64(s, 1);
+	rc |= ew_store_col_text(s, 2, &src);
+	in->src = src;
+	in->src_port = sqlite3_column_type(s, 3) == SQLITE_NULL
+			   ? -1
+			   : sqlite3_column_int(s, 3);
+	rc |= ew_store_col_text(s, 4, &dst);
+	in->dst = dst;
+	rc |= ew_store_col_text(s, 5, &ports);
+	in->dst_ports = ports;
+	in->time = ew_store_col_time(s, 6);
+	in->time_from = ew_store_col_time(s, 7);
+	in->time_to = ew_store_col_time(s, 8);
+	rc |= ew_store_col_text(s, 9, &zone);
+	in->zone_source = zone;
+	rc |= ew_store_col_text(s, 10, &verdict);
+	in->verdict = verdict;
+	return rc ? -ENOMEM : 0;
+}
+
+int
+ew_store_incident_list(struct ew_store *st, int64_t complaint_id,
+    struct ew_store_incident **out, size_t *n)
+{
+	struct ew_store_incident *v = NULL, *nv;
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = ew_store_prep(st,
+	    "SELECT id, complaint_id, src, src_port, dst, dst_ports, time,"
+	    " time_from, time_to, zone_source, verdict FROM incidents"
+	    " WHERE complaint_id = ? ORDER BY id",
+	    &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, complaint_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 4;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		rc = read_incident(s, &v[len++]);
+		if (rc != 0)
+			break;
+	}
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc > 0)
+		rc = ew_store_rc(st, rc);
+	sqlite3_finalize(s);
+	if (rc != 0) {
+		ew_store_incidents_free(v, len);
+		return rc;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int
+ew_store_count(struct ew_store *st, int64_t *complaints, int64_t *incidents)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = ew_store_prep(st,
+	    "SELECT (SELECT count(*) FROM complaints),"
+	    " (SELECT count(*) FROM incidents)",
+	    &s);
+	if (rc != 0)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*complaints = sqlite3_column_int64(s, 0);
+		*incidents = sqlite3_column_int64(s, 1);
+	}
+	rc = rc == SQLITE_ROW    ? 0
+	     : rc == SQLITE_DONE ? -EIO
+				 : ew_store_rc(st, rc);
+	sqlite3_finalize(s);
+	return rc;
+}

@@ -1,0 +1,284 @@
+/*
+ * db.c - opening and closing the store, schema migrations, transactions
+ * and the small SQLite helpers the other files share.
+ *
+ * Migrations come from the embedded list in schema.c and are keyed by
+ * PRAGMA user_version: a database at version k runs migrations k+1..N,
+ * each in its own transaction that also sets user_version, so a crash
+ * between two leaves a consistent database at an intermediate version.
+ * A database already at N is left untouched; one above N (made by a newer
+ * exitwarden) is refused with -ENOTSUP.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store/store_int.h"
+
+#define EW_STORE_BUSY_MS 5000
+
+static void
+set_err(struct ew_store *st, const char *msg)
+{
+	snprintf(st->err, sizeof(st->err), "%s", msg ? msg : "");
+}
+
+int
+ew_store_rc(struct ew_store *st, int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	default:
+		break;
+	}
+	set_err(st, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+	switch (rc & 0xff) {
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE:
+	case SQLITE_TOOBIG:
+		return -EINVAL;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+	case SQLITE_READONLY:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	default:
+		return -EIO;
+	}
+}
+
+int
+ew_store_prep(struct ew_store *st, const char *sql, sqlite3_stmt **out)
+{
+	*out = NULL;
+	return ew_store_rc(st, sqlite3_prepare_v2(st->db, sql, -1, out, NULL));
+}
+
+int
+ew_store_step_done(struct ew_store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return 0;
+	return ew_store_rc(st, rc);
+}
+
+static int
+exec(struct ew_store *st, const char *sql)
+{
+	return ew_store_rc(st, sqlite3_exec(st->db, sql, NULL, NULL, NULL));
+}
+
+int
+ew_store_begin(struct ew_store *st)
+{
+	return exec(st, "BEGIN IMMEDIATE");
+}
+
+int
+ew_store_commit(struct ew_store *st)
+{
+	int rc = exec(st, "COMMIT");
+
+	if (rc != 0)
+		ew_store_rollback(st);
+	return rc;
+}
+
+void
+ew_store_rollback(struct ew_store *st)
+{
+	/* Keep the message of the failure that led here. */
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+ew_store_end(struct ew_store *st, int rc)
+{
+	if (rc == 0)
+		return ew_store_commit(st);
+	ew_store_rollback(st);
+	return rc;
+}
+
+int
+ew_store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+int
+ew_store_bind_time(sqlite3_stmt *s, int i, int64_t t)
+{
+	if (t == EW_STORE_NO_TIME)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_int64(s, i, t);
+}
+
+int
+ew_store_col_text(sqlite3_stmt *s, int i, char **out)
+{
+	const unsigned char *p;
+
+	*out = NULL;
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return 0;
+	p = sqlite3_column_text(s, i);
+	if (p == NULL || (*out = strdup((const char *)p)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+int64_t
+ew_store_col_time(sqlite3_stmt *s, int i)
+{
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return EW_STORE_NO_TIME;
+	return sqlite3_column_int64(s, i);
+}
+
+int
+ew_store_version(struct ew_store *st, int *version)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*version = 0;
+	if ((rc = ew_store_prep(st, "PRAGMA user_version", &s)) != 0)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*version = sqlite3_column_int(s, 0);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -EIO : ew_store_rc(st, rc);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Run migration m in its own transaction, setting user_version with it. */
+static int
+migrate_one(struct ew_store *st, const struct ew_store_migration *m)
+{
+	char pragma[64];
+	int rc;
+
+	if ((rc = ew_store_begin(st)) != 0)
+		return rc;
+	rc = exec(st, m->sql);
+	if (rc == 0) {
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		    m->version);
+		rc = exec(st, pragma);
+	}
+	return ew_store_end(st, rc);
+}
+
+static int
+migrate(struct ew_store *st)
+{
+	int version, rc;
+	size_t i;
+
+	if ((rc = ew_store_version(st, &version)) != 0)
+		return rc;
+	if (version > EW_STORE_SCHEMA_VERSION) {
+		set_err(st, "database schema is newer than this exitwarden");
+		return -ENOTSUP;
+	}
+	for (i = 0; i < ew_store_nmigrations; i++) {
+		const struct ew_store_migration *m = &ew_store_migrations[i];
+
+		if (m->version <= version)
+			continue;
+		if ((rc = migrate_one(st, m)) != 0)
+			return rc;
+		st->migrated++;
+	}
+	return 0;
+}
+
+static int
+setup(struct ew_store *st, const char *path)
+{
+	int rc;
+
+	if ((rc = ew_store_rc(
+		 st, sqlite3_busy_timeout(st->db, EW_STORE_BUSY_MS))) != 0)
+		return rc;
+	if ((rc = exec(st, "PRAGMA foreign_keys = ON")) != 0)
+		return rc;
+	if (strcmp(path, ":memory:") != 0) {
+		if ((rc = exec(st, "PRAGMA journal_mode = WAL")) != 0)
+			return rc;
+		if ((rc = exec(st, "PRAGMA synchronous = NORMAL")) != 0)
+			return rc;
+	}
+	return migrate(st);
+}
+
+int
+ew_store_open(const char *path, struct ew_store **out)
+{
+	struct ew_store *st;
+	int rc;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return -ENOMEM;
+	rc = sqlite3_open_v2(
+	    path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		rc = ew_store_rc(st, rc);
+		ew_store_close(st);
+		return rc;
+	}
+	if ((rc = setup(st, path)) != 0) {
+		ew_store_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+ew_store_close(struct ew_store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close(st->db);
+	free(st);
+}
+
+unsigned
+ew_store_migrated(const struct ew_store *st)
+{
+	return st->migrated;
+}
+
+const char *
+ew_store_errmsg(const struct ew_store *st)
+{
+	return st->err;
+}

@@ -1,0 +1,172 @@
+/*
+ * history.c - the policy history: every policy version applied, with the
+ * time range it was in force.
+ *
+ * The versions form one timeline without gaps or overlaps once the first
+ * is recorded: recording a new version ends the one in force (applied_to
+ * = the new one's applied_from), so "the version in force at T" is the
+ * one row with applied_from <= T < applied_to, or applied_to NULL.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store/store_int.h"
+
+void
+ew_store_policy_version_free(struct ew_store_policy_version *v)
+{
+	if (v == NULL)
+		return;
+	free(v->digest);
+	free(v->text);
+	free(v);
+}
+
+/* The version in force now (applied_to NULL), or *cur = NULL. */
+static int
+current(struct ew_store *st, struct ew_store_policy_version **cur)
+{
+	struct ew_store_policy_version *v;
+	sqlite3_stmt *s;
+	int rc;
+
+	*cur = NULL;
+	rc = ew_store_prep(st,
+	    "SELECT id, digest, applied_from FROM policy_versions"
+	    " WHERE applied_to IS NULL ORDER BY applied_from DESC LIMIT 1",
+	    &s);
+	if (rc != 0)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if ((v = calloc(1, sizeof(*v))) == NULL) {
+			sqlite3_finalize(s);
+			return -ENOMEM;
+		}
+		v->id = sqlite3_column_int64(s, 0);
+		rc = ew_store_col_text(s, 1, &v->digest);
+		v->applied_from = sqlite3_column_int64(s, 2);
+		v->applied_to = EW_STORE_NO_TIME;
+		if (rc != 0)
+			ew_store_policy_version_free(v);
+		else
+			*cur = v;
+	} else {
+		rc = ew_store_rc(st, rc);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int
+record(struct ew_store *st, const struct ew_store_policy_version *cur,
+    const char *digest, const char *text, int64_t at, int64_t *id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (cur != NULL) {
+		rc = ew_store_prep(st,
+		    "UPDATE policy_versions SET applied_to = ? WHERE id = ?",
+		    &s);
+		if (rc != 0)
+			return rc;
+		sqlite3_bind_int64(s, 1, at);
+		sqlite3_bind_int64(s, 2, cur->id);
+		rc = ew_store_step_done(st, s);
+		sqlite3_finalize(s);
+		if (rc != 0)
+			return rc;
+	}
+	rc = ew_store_prep(st,
+	    "INSERT INTO policy_versions (digest, text, applied_from)"
+	    " VALUES (?, ?, ?)",
+	    &s);
+	if (rc != 0)
+		return rc;
+	ew_store_bind_text(s, 1, digest);
+	ew_store_bind_text(s, 2, text);
+	sqlite3_bind_int64(s, 3, at);
+	rc = ew_store_step_done(st, s);
+	sqlite3_finalize(s);
+	if (rc == 0)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+int
+ew_store_policy_record(struct ew_store *st, const char *digest,
+    const char *text, int64_t at, int64_t *id)
+{
+	struct ew_store_policy_version *cur = NULL;
+	int rc;
+
+	*id = 0;
+	if (digest == NULL || text == NULL || at == EW_STORE_NO_TIME)
+		return -EINVAL;
+	if ((rc = ew_store_begin(st)) != 0)
+		return rc;
+	rc = current(st, &cur);
+	if (rc == 0 && cur != NULL && strcmp(cur->digest, digest) == 0) {
+		*id = cur->id; /* already in force: nothing to do */
+		ew_store_policy_version_free(cur);
+		ew_store_rollback(st);
+		return 0;
+	}
+	if (rc == 0 && cur != NULL && at <= cur->applied_from)
+		rc = -EINVAL;
+	if (rc == 0)
+		rc = record(st, cur, digest, text, at, id);
+	ew_store_policy_version_free(cur);
+	rc = ew_store_end(st, rc);
+	if (rc != 0)
+		*id = 0;
+	return rc;
+}
+
+int
+ew_store_policy_at(
+    struct ew_store *st, int64_t t, struct ew_store_policy_version **out)
+{
+	struct ew_store_policy_version *v;
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	rc = ew_store_prep(st,
+	    "SELECT id, digest, text, applied_from, applied_to"
+	    " FROM policy_versions WHERE applied_from <= ?1"
+	    " AND (applied_to IS NULL OR ?1 < applied_to)"
+	    " ORDER BY applied_from DESC LIMIT 1",
+	    &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, t);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if ((v = calloc(1, sizeof(*v))) == NULL) {
+			rc = -ENOMEM;
+		} else {
+			v->id = sqlite3_column_int64(s, 0);
+			rc = ew_store_col_text(s, 1, &v->digest);
+			if (rc == 0)
+				rc = ew_store_col_text(s, 2, &v->text);
+			v->applied_from = sqlite3_column_int64(s, 3);
+			v->applied_to = ew_store_col_time(s, 4);
+			if (rc != 0)
+				ew_store_policy_version_free(v);
+			else
+				*out = v;
+		}
+	} else if (rc == SQLITE_DONE) {
+		rc = -ENOENT;
+	} else {
+		rc = ew_store_rc(st, rc);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}

@@ -1,0 +1,130 @@
+/*
+ * schema.c - the store's schema, as an embedded list of migrations.
+ *
+ * No table holds traffic the relay observed: the store keeps only what
+ * complainants sent us (complaints and the incidents they describe) and
+ * what the operator decided (tickets, rules, the policy versions
+ * applied).  Nothing is recorded about connections the exit carried.
+ *
+ * complaints        one received complaint mail.
+ *   id              integer primary key
+ *   message_id      the Message-ID, unique when present (NULL otherwise)
+ *   content_sha256  hex SHA-256 of the raw message, unique: a re-sent
+ *                   complaint is recognised by either
+ *   reporter        who complains (the abuse desk, the victim)
+ *   forwarder       who forwarded it to us (the hosting provider), or NULL
+ *   format          the parser that read it ("arf", "xarf", "text", ...)
+ *   category        the kind of abuse, or NULL
+ *   received_at     when we received it
+ *   date            the mail's Date, or NULL
+ *   deadline        the forwarder's deadline, or NULL
+ *   raw_size        the raw message's size in bytes
+ *
+ * incidents         one event a complaint reports; deleted with it.
+ *   complaint_id    -> complaints.id
+ *   src, src_port   the address (one of ours, or not) and port they name
+ *   dst, dst_ports  the destination and its ports ("6667,6697"), or NULL
+ *   time            a single time, or NULL
+ *   time_from/_to   an interval, or NULL
+ *   zone_source     how the time zone was decided, or NULL
+ *   verdict         'allowed', 'blocked', 'not ours', 'unknown' or NULL
+ *                   (not judged yet) -- against the policy history below
+ *
+ * tickets           the operator's case for one reporter / incident group.
+ *   reporter, opened_at, due_at (NULL: none), status 'open' / 'closed',
+ *   reason (why it was closed, or NULL)
+ *
+ * ticket_complaints the complaints a ticket covers (each at most once).
+ *
+ * rules             a block the operator added to the managed policy.
+ *   ticket_id       -> tickets.id, or NULL
+ *   rule_text       the policy line, reason, expires_at (NULL: never),
+ *   added_at, removed_at (NULL: still in the policy)
+ *
+ * policy_versions   every policy applied, with the time range it was in
+ *                   force: digest, text, applied_from,
+ *                   applied_to (NULL: in force now).  A policy applied
+ *                   again later is a new period (a new row).  Incidents
+ *                   are judged
+ *                   against the version in force at their time.
+ *
+ * Migrations only ever append: never edit one that has shipped.
+ */
+#include <stddef.h>
+
+#include "store/store_int.h"
+
+static const char m1[] =
+    "CREATE TABLE complaints ("
+    " id INTEGER PRIMARY KEY,"
+    " message_id TEXT UNIQUE,"
+    " content_sha256 TEXT NOT NULL UNIQUE,"
+    " reporter TEXT NOT NULL,"
+    " forwarder TEXT,"
+    " format TEXT NOT NULL,"
+    " category TEXT,"
+    " received_at INTEGER NOT NULL,"
+    " date INTEGER,"
+    " deadline INTEGER,"
+    " raw_size INTEGER NOT NULL CHECK (raw_size >= 0));"
+    "CREATE TABLE incidents ("
+    " id INTEGER PRIMARY KEY,"
+    " complaint_id INTEGER NOT NULL"
+    "  REFERENCES complaints(id) ON DELETE CASCADE,"
+    " src TEXT NOT NULL,"
+    " src_port INTEGER CHECK (src_port BETWEEN 0 AND 65535),"
+    " dst TEXT,"
+    " dst_ports TEXT,"
+    " time INTEGER,"
+    " time_from INTEGER,"
+    " time_to INTEGER,"
+    " zone_source TEXT,"
+    " verdict TEXT CHECK (verdict IN"
+    "  ('allowed', 'blocked', 'not ours', 'unknown')));"
+    "CREATE TABLE tickets ("
+    " id INTEGER PRIMARY KEY,"
+    " reporter TEXT NOT NULL,"
+    " opened_at INTEGER NOT NULL,"
+    " due_at INTEGER,"
+    " status TEXT NOT NULL DEFAULT 'open'"
+    "  CHECK (status IN ('open', 'closed')),"
+    " reason TEXT);"
+    "CREATE TABLE ticket_complaints ("
+    " ticket_id INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,"
+    " complaint_id INTEGER NOT NULL"
+    "  REFERENCES complaints(id) ON DELETE CASCADE,"
+    " PRIMARY KEY (ticket_id, complaint_id));"
+    "CREATE TABLE rules ("
+    " id INTEGER PRIMARY KEY,"
+    " ticket_id INTEGER REFERENCES tickets(id),"
+    " rule_text TEXT NOT NULL,"
+    " reason TEXT,"
+    " expires_at INTEGER,"
+    " added_at INTEGER NOT NULL,"
+    " removed_at INTEGER);"
+    "CREATE TABLE policy_versions ("
+    " id INTEGER PRIMARY KEY,"
+    " digest TEXT NOT NULL,"
+    " text TEXT NOT NULL,"
+    " applied_from INTEGER NOT NULL,"
+    " applied_to INTEGER CHECK (applied_to IS NULL"
+    "  OR applied_to > applied_from));";
+
+/* The lookups the workflow makes: by complaint, by due time, by time. */
+static const char m2[] =
+    "CREATE INDEX incidents_complaint ON incidents(complaint_id);"
+    "CREATE INDEX ticket_complaints_complaint"
+    " ON ticket_complaints(complaint_id);"
+    "CREATE INDEX tickets_due ON tickets(status, due_at);"
+    "CREATE INDEX rules_ticket ON rules(ticket_id);"
+    "CREATE INDEX policy_versions_from ON policy_versions(applied_from);";
+
+const struct ew_store_migration ew_store_migrations[] = {
+	{ 1, m1 },
+	{ 2, m2 },
+};
+const size_t ew_store_nmigrations =
+    sizeof(ew_store_migrations) / sizeof(ew_store_migrations[0]);
+_Static_assert(sizeof(ew_store_migrations) / sizeof(ew_store_migrations[0]) ==
+		   EW_STORE_SCHEMA_VERSION,
+    "one migration per schema version");

@@ -1,0 +1,186 @@
+/*
+ * store.h - persistence: complaints, tickets, rules and policy history.
+ *
+ * The store is one SQLite database (the only module that includes
+ * sqlite3.h; no SQLite type appears here).  It keeps only what
+ * complainants sent and what the operator decided -- never traffic the
+ * relay observed.  The tables are described in schema.c.
+ *
+ * Every function that writes runs in one transaction: on any error
+ * nothing is written.  Results are 0 on success or a negative errno
+ * value: -EEXIST (a duplicate), -ENOENT (no such row), -EALREADY (the
+ * change was made before), -EINVAL (bad arguments or a constraint the
+ * data broke), -EBUSY (locked), -ENOMEM, -ENOTSUP (a database made by a
+ * newer exitwarden), -EIO (anything else).  ew_store_errmsg() gives
+ * SQLite's message for the last failure.
+ *
+ * Times are int64_t seconds since the epoch; EW_STORE_NO_TIME stands for
+ * "none" (NULL in the database).  Nothing here reads the clock.
+ *
+ * Structures passed in hold borrowed strings; structures handed out own
+ * theirs and are freed with the matching _free function (which accepts
+ * NULL).
+ */
+#ifndef EW_STORE_STORE_H
+#define EW_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EW_STORE_NO_TIME INT64_MIN
+
+/* The schema version a fully migrated database has (PRAGMA user_version). */
+#define EW_STORE_SCHEMA_VERSION 2
+
+struct ew_store;
+
+/*
+ * Open (creating if needed) the database at `path` (":memory:" for a
+ * private in-memory one), with foreign keys on, a busy timeout and, for
+ * files, WAL journaling, then run the migrations it lacks, each in its own
+ * transaction.  On failure *out is NULL.
+ */
+int ew_store_open(const char *path, struct ew_store **out);
+void ew_store_close(struct ew_store *st);
+
+/* The number of migrations the open ran (0 when already up to date). */
+unsigned ew_store_migrated(const struct ew_store *st);
+/* The schema version (PRAGMA user_version) of the open database. */
+int ew_store_version(struct ew_store *st, int *version);
+/* SQLite's message for the last failure, or "" (valid until next call). */
+const char *ew_store_errmsg(const struct ew_store *st);
+
+/* --- complaints and their incidents (complaint.c) --- */
+
+struct ew_store_complaint {
+	int64_t id;                 /* set by the store */
+	const char *message_id;     /* NULL when the mail had none */
+	const char *content_sha256; /* hex digest of the raw message */
+	const char *reporter;
+	const char *forwarder; /* NULL when sent directly */
+	const char *format;    /* "arf", "xarf", "text", ... */
+	const char *category;  /* NULL when unknown */
+	int64_t received_at;
+	int64_t date;     /* the mail's Date, or EW_STORE_NO_TIME */
+	int64_t deadline; /* or EW_STORE_NO_TIME */
+	int64_t raw_size;
+};
+
+/* One reported event, as the complainant described it. */
+struct ew_store_incident {
+	int64_t id;            /* set by the store */
+	int64_t complaint_id;  /* set by the store on add */
+	const char *src;       /* our address they name */
+	int src_port;          /* -1 when not given */
+	const char *dst;       /* NULL when not given */
+	const char *dst_ports; /* "6667,6697", NULL when not given */
+	int64_t time;          /* or EW_STORE_NO_TIME */
+	int64_t time_from;     /* an interval, or EW_STORE_NO_TIME */
+	int64_t time_to;
+	const char *zone_source; /* where the time zone came from, or NULL */
+	const char *verdict; /* "allowed" "blocked" "not ours" "unknown"/NULL */
+};
+
+/*
+ * Add a complaint and its n incidents.  A complaint whose message_id or
+ * content_sha256 is already stored is refused with -EEXIST and *id set to
+ * the stored one; nothing is written.  Otherwise *id is the new id.
+ */
+int ew_store_complaint_add(struct ew_store *st,
+    const struct ew_store_complaint *c, const struct ew_store_incident *inc,
+    size_t n, int64_t *id);
+/* Add one incident to complaint `complaint_id` (-EINVAL if none). */
+int ew_store_incident_add(struct ew_store *st, int64_t complaint_id,
+    const struct ew_store_incident *inc, int64_t *id);
+/* Set (or with NULL clear) an incident's verdict. */
+int ew_store_incident_set_verdict(
+    struct ew_store *st, int64_t incident_id, const char *verdict);
+/* The incidents of a complaint, by id; free with ew_store_incidents_free. */
+int ew_store_incident_list(struct ew_store *st, int64_t complaint_id,
+    struct ew_store_incident **out, size_t *n);
+void ew_store_incidents_free(struct ew_store_incident *v, size_t n);
+/* The number of complaints and of incidents stored (for tests, stats). */
+int ew_store_count(
+    struct ew_store *st, int64_t *complaints, int64_t *incidents);
+
+/* --- tickets and rules (ticket.c) --- */
+
+struct ew_store_ticket {
+	int64_t id;
+	char *reporter;
+	int64_t opened_at;
+	int64_t due_at; /* or EW_STORE_NO_TIME */
+	int closed;
+	char *reason; /* why it was closed, or NULL */
+	size_t ncomplaints;
+	int overdue; /* open, with a due time at or before `now` */
+};
+
+int ew_store_ticket_open(struct ew_store *st, const char *reporter,
+    int64_t opened_at, int64_t due_at, int64_t *id);
+/* Link a complaint to a ticket; -EALREADY if linked already. */
+int ew_store_ticket_link(
+    struct ew_store *st, int64_t ticket_id, int64_t complaint_id);
+int ew_store_ticket_set_due(
+    struct ew_store *st, int64_t ticket_id, int64_t due_at);
+/* Close an open ticket; -EALREADY if it is closed. */
+int ew_store_ticket_close(
+    struct ew_store *st, int64_t ticket_id, const char *reason);
+/*
+ * Tickets ordered by due time (tickets without one last, then by id),
+ * closed ones only when `all`, each flagged overdue against `now`.
+ */
+int ew_store_ticket_list(struct ew_store *st, int64_t now, int all,
+    struct ew_store_ticket **out, size_t *n);
+void ew_store_tickets_free(struct ew_store_ticket *v, size_t n);
+
+struct ew_store_rule {
+	int64_t id;
+	int64_t ticket_id; /* 0 when not linked to a ticket */
+	char *rule_text;
+	char *reason;
+	int64_t expires_at; /* or EW_STORE_NO_TIME (never) */
+	int64_t added_at;
+	int64_t removed_at; /* or EW_STORE_NO_TIME (still in force) */
+};
+
+/* Add a rule; ticket_id 0 for none (-EINVAL if the ticket is unknown). */
+int ew_store_rule_add(struct ew_store *st, int64_t ticket_id,
+    const char *rule_text, const char *reason, int64_t expires_at,
+    int64_t added_at, int64_t *id);
+/* Mark a rule removed at `at`; -EALREADY if it was removed before. */
+int ew_store_rule_remove(struct ew_store *st, int64_t rule_id, int64_t at);
+/* Rules by id; removed ones only when `all`. */
+int ew_store_rule_list(
+    struct ew_store *st, int all, struct ew_store_rule **out, size_t *n);
+void ew_store_rules_free(struct ew_store_rule *v, size_t n);
+
+/* --- policy history (history.c) --- */
+
+struct ew_store_policy_version {
+	int64_t id;
+	char *digest;
+	char *text;
+	int64_t applied_from;
+	int64_t applied_to; /* or EW_STORE_NO_TIME (still in force) */
+};
+
+/*
+ * Record that the policy `text` with `digest` was applied at `at`: the
+ * version in force ends at `at` and this one starts.  The digest of the
+ * version in force again is a no-op (*id its id).  `at` must be after the
+ * current version's start (-EINVAL).  Going back to an earlier policy
+ * is a new period: a new version row with the same digest.
+ */
+int ew_store_policy_record(struct ew_store *st, const char *digest,
+    const char *text, int64_t at, int64_t *id);
+/*
+ * The version in force at `t`: applied_from <= t < applied_to (or no
+ * applied_to).  -ENOENT when none was.  Free with
+ * ew_store_policy_version_free.
+ */
+int ew_store_policy_at(
+    struct ew_store *st, int64_t t, struct ew_store_policy_version **out);
+void ew_store_policy_version_free(struct ew_store_policy_version *v);
+
+#endif

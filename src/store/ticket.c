@@ -1,0 +1,347 @@
+/*
+ * ticket.c - tickets (the operator's cases), their complaints, and the
+ * rules (blocks) added for them.
+ *
+ * A ticket is open until closed with a reason; its due time comes from
+ * the forwarder's deadline.  A rule is never deleted: removing it sets
+ * removed_at, so the record of what was blocked, why and until when
+ * stays.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store/store_int.h"
+
+/*
+ * Run one UPDATE in a transaction, binding ?1 to `id`, ?2 to `t` and ?3
+ * to `text` (as far as the statement has parameters); -ENOENT when it
+ * changed no row.
+ */
+static int
+update(struct ew_store *st, const char *sql, int64_t id, int64_t t,
+    const char *text)
+{
+	sqlite3_stmt *s;
+	int rc, np;
+
+	if ((rc = ew_store_begin(st)) != 0)
+		return rc;
+	if ((rc = ew_store_prep(st, sql, &s)) == 0) {
+		np = sqlite3_bind_parameter_count(s);
+		sqlite3_bind_int64(s, 1, id);
+		if (np >= 2)
+			ew_store_bind_time(s, 2, t);
+		if (np >= 3)
+			ew_store_bind_text(s, 3, text);
+		rc = ew_store_step_done(st, s);
+		if (rc == 0 && sqlite3_changes(st->db) == 0)
+			rc = -ENOENT;
+		sqlite3_finalize(s);
+	}
+	return ew_store_end(st, rc);
+}
+
+/* Whether the query `sql`, with ?1 bound to `id`, returns a row. */
+static int
+exists(struct ew_store *st, const char *sql, int64_t id, int *yes)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*yes = 0;
+	if ((rc = ew_store_prep(st, sql, &s)) != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	*yes = rc == SQLITE_ROW;
+	rc = ew_store_rc(st, rc);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+ew_store_ticket_open(struct ew_store *st, const char *reporter,
+    int64_t opened_at, int64_t due_at, int64_t *id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*id = 0;
+	if (reporter == NULL)
+		return -EINVAL;
+	if ((rc = ew_store_begin(st)) != 0)
+		return rc;
+	rc = ew_store_prep(st,
+	    "INSERT INTO tickets (reporter, opened_at, due_at)"
+	    " VALUES (?, ?, ?)",
+	    &s);
+	if (rc == 0) {
+		ew_store_bind_text(s, 1, reporter);
+		sqlite3_bind_int64(s, 2, opened_at);
+		ew_store_bind_time(s, 3, due_at);
+		rc = ew_store_step_done(st, s);
+		if (rc == 0)
+			*id = sqlite3_last_insert_rowid(st->db);
+		sqlite3_finalize(s);
+	}
+	rc = ew_store_end(st, rc);
+	if (rc != 0)
+		*id = 0;
+	return rc;
+}
+
+int
+ew_store_ticket_link(
+    struct ew_store *st, int64_t ticket_id, int64_t complaint_id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = ew_store_begin(st)) != 0)
+		return rc;
+	rc = ew_store_prep(st,
+	    "INSERT OR IGNORE INTO ticket_complaints"
+	    " (ticket_id, complaint_id) VALUES (?, ?)",
+	    &s);
+	if (rc == 0) {
+		sqlite3_bind_int64(s, 1, ticket_id);
+		sqlite3_bind_int64(s, 2, complaint_id);
+		rc = ew_store_step_done(st, s);
+		if (rc == 0 && sqlite3_changes(st->db) == 0)
+			rc = -EALREADY;
+		sqlite3_finalize(s);
+	}
+	return ew_store_end(st, rc);
+}
+
+int
+ew_store_ticket_set_due(struct ew_store *st, int64_t ticket_id, int64_t due_at)
+{
+	return update(st, "UPDATE tickets SET due_at = ?2 WHERE id = ?1",
+	    ticket_id, due_at, NULL);
+}
+
+int
+ew_store_ticket_close(
+    struct ew_store *st, int64_t ticket_id, const char *reason)
+{
+	int rc, yes;
+
+	rc = update(st,
+	    "UPDATE tickets SET status = 'closed', reason = ?3"
+	    " WHERE id = ?1 AND status = 'open'",
+	    ticket_id, EW_STORE_NO_TIME, reason);
+	if (rc != -ENOENT)
+		return rc;
+	if ((rc = exists(st, "SELECT 1 FROM tickets WHERE id = ?", ticket_id,
+		 &yes)) != 0)
+		return rc;
+	return yes ? -EALREADY : -ENOENT;
+}
+
+void
+ew_store_tickets_free(struct ew_store_ticket *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].reporter);
+		free(v[i].reason);
+	}
+	free(v);
+}
+
+static int
+read_ticket(sqlite3_stmt *s, int64_t now, struct ew_store_ticket *t)
+{
+	int rc = 0;
+
+	t->id = sqlite3_column_int64(s, 0);
+	rc |= ew_store_col_text(s, 1, &t->reporter);
+	t->opened_at = sqlite3_column_int64(s, 2);
+	t->due_at = ew_store_col_time(s, 3);
+	t->closed = sqlite3_column_int(s, 4);
+	rc |= ew_store_col_text(s, 5, &t->reason);
+	t->ncomplaints = (size_t)sqlite3_column_int64(s, 6);
+	t->overdue =
+	    !t->closed && t->due_at != EW_STORE_NO_TIME && t->due_at <= now;
+	return rc ? -ENOMEM : 0;
+}
+
+int
+ew_store_ticket_list(struct ew_store *st, int64_t now, int all,
+    struct ew_store_ticket **out, size_t *n)
+{
+	struct ew_store_ticket *v = NULL, *nv;
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = ew_store_prep(st,
+	    "SELECT t.id, t.reporter, t.opened_at, t.due_at,"
+	    " t.status = 'closed', t.reason,"
+	    " (SELECT count(*) FROM ticket_complaints c"
+	    "  WHERE c.ticket_id = t.id)"
+	    " FROM tickets t WHERE ?1 OR t.status = 'open'"
+	    " ORDER BY t.due_at IS NULL, t.due_at, t.id",
+	    &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int(s, 1, all != 0);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		if ((rc = read_ticket(s, now, &v[len++])) != 0)
+			break;
+	}
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc > 0)
+		rc = ew_store_rc(st, rc);
+	sqlite3_finalize(s);
+	if (rc != 0) {
+		ew_store_tickets_free(v, len);
+		return rc;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int
+ew_store_rule_add(struct ew_store *st, int64_t ticket_id, const char *rule_text,
+    const char *reason, int64_t expires_at, int64_t added_at, int64_t *id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*id = 0;
+	if (rule_text == NULL)
+		return -EINVAL;
+	if ((rc = ew_store_begin(st)) != 0)
+		return rc;
+	rc = ew_store_prep(st,
+	    "INSERT INTO rules (ticket_id, rule_text, reason, expires_at,"
+	    " added_at) VALUES (?, ?, ?, ?, ?)",
+	    &s);
+	if (rc == 0) {
+		if (ticket_id != 0)
+			sqlite3_bind_int64(s, 1, ticket_id);
+		ew_store_bind_text(s, 2, rule_text);
+		ew_store_bind_text(s, 3, reason);
+		ew_store_bind_time(s, 4, expires_at);
+		sqlite3_bind_int64(s, 5, added_at);
+		rc = ew_store_step_done(st, s);
+		if (rc == 0)
+			*id = sqlite3_last_insert_rowid(st->db);
+		sqlite3_finalize(s);
+	}
+	rc = ew_store_end(st, rc);
+	if (rc != 0)
+		*id = 0;
+	return rc;
+}
+
+int
+ew_store_rule_remove(struct ew_store *st, int64_t rule_id, int64_t at)
+{
+	int rc, yes;
+
+	rc = update(st,
+	    "UPDATE rules SET removed_at = ?2"
+	    " WHERE id = ?1 AND removed_at IS NULL",
+	    rule_id, at, NULL);
+	if (rc != -ENOENT)
+		return rc;
+	if ((rc = exists(
+		 st, "SELECT 1 FROM rules WHERE id = ?", rule_id, &yes)) != 0)
+		return rc;
+	return yes ? -EALREADY : -ENOENT;
+}
+
+void
+ew_store_rules_free(struct ew_store_rule *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].rule_text);
+		free(v[i].reason);
+	}
+	free(v);
+}
+
+static int
+read_rule(sqlite3_stmt *s, struct ew_store_rule *r)
+{
+	int rc = 0;
+
+	r->id = sqlite3_column_int64(s, 0);
+	r->ticket_id = sqlite3_column_int64(s, 1); /* NULL reads as 0 */
+	rc |= ew_store_col_text(s, 2, &r->rule_text);
+	rc |= ew_store_col_text(s, 3, &r->reason);
+	r->expires_at = ew_store_col_time(s, 4);
+	r->added_at = sqlite3_column_int64(s, 5);
+	r->removed_at = ew_store_col_time(s, 6);
+	return rc ? -ENOMEM : 0;
+}
+
+int
+ew_store_rule_list(
+    struct ew_store *st, int all, struct ew_store_rule **out, size_t *n)
+{
+	struct ew_store_rule *v = NULL, *nv;
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = ew_store_prep(st,
+	    "SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
+	    " removed_at FROM rules WHERE ?1 OR removed_at IS NULL"
+	    " ORDER BY id",
+	    &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int(s, 1, all != 0);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		if ((rc = read_rule(s, &v[len++])) != 0)
+			break;
+	}
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc > 0)
+		rc = ew_store_rc(st, rc);
+	sqlite3_finalize(s);
+	if (rc != 0) {
+		ew_store_rules_free(v, len);
+		return rc;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
