@@ -1,6 +1,7 @@
 #!/bin/sh
-# make demo: the policy part of the exitwarden story on the example
-# policy -- check it, expand it exactly as tor would, explain verdicts.
+# make demo: the exitwarden story so far, on the example policy: check
+# it, expand it exactly as tor would, explain verdicts, read a forwarded
+# IRC complaint, and print what tor and the kernel would be given.
 set -eu
 ew=${1:-build/dev/exitwarden}
 cd "$(dirname "$0")/.."
@@ -33,6 +34,15 @@ step "exitwarden policy explain $pol 203.0.113.5:6667"
 
 step "exitwarden policy explain $pol 192.0.2.66:80   (its block expired)"
 "$ew" policy explain --now "$now" --no-interfaces "$pol" 192.0.2.66:80
+
+step "exitwarden complaint parse examples/irc-complaint.eml   (the hoster forwards an IRC complaint)"
+"$ew" complaint parse examples/irc-complaint.eml
+
+step "exitwarden tor emit $pol   (the torrc fragment for %include)"
+"$ew" tor emit --now "$now" "$pol" | cut -c1-120
+
+step "exitwarden nft emit --uid 0 $pol   (the kernel's table: sets, counters, no log)"
+"$ew" nft emit --now "$now" --uid 0 "$pol" | head -40
 
 step "a broken policy is refused with located errors, and nothing is printed"
 tmp=$(mktemp)
