@@ -32,6 +32,13 @@ void ew_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ew_cli_parse_now(const char *s, int64_t *out);
 /* Write all of a buffer to stdout; -1 on a write error. */
 int ew_cli_write(const char *s, size_t n);
+/*
+ * The machine's interface addresses, for ExitPolicyRejectLocalInterfaces
+ * (tor's get_interface_address6_list; expansion filters them as tor
+ * does).  Caller frees; NULL and *n 0 when none could be read.
+ */
+struct ew_addr;
+struct ew_addr *ew_cli_interface_addrs(size_t *n);
 
 int ew_cmd_policy_check(int argc, char **argv);
 int ew_cmd_policy_expand(int argc, char **argv);

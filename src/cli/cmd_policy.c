@@ -24,8 +24,8 @@
  * The machine's interface addresses, for ExitPolicyRejectLocalInterfaces
  * (tor's get_interface_address6_list; it filters them the same way).
  */
-static struct ew_addr *
-interface_addrs(size_t *n)
+struct ew_addr *
+ew_cli_interface_addrs(size_t *n)
 {
 	struct ifaddrs *ifa, *i;
 	struct ew_addr *v = NULL, *nv;
@@ -100,7 +100,7 @@ ew_cmd_policy_check(int argc, char **argv)
 			struct ew_expand_env env;
 			struct ew_expanded *e = NULL;
 			size_t nifs = 0;
-			struct ew_addr *ifs = interface_addrs(&nifs);
+			struct ew_addr *ifs = ew_cli_interface_addrs(&nifs);
 
 			memset(&env, 0, sizeof(env));
 			env.now = now;
@@ -234,7 +234,7 @@ load(const char *file, int64_t now, const struct ew_addr *given, size_t ngiven,
 		env.ifaddrs = given;
 		env.n_ifaddrs = ngiven;
 	} else {
-		ifs = interface_addrs(&nifs);
+		ifs = ew_cli_interface_addrs(&nifs);
 		env.ifaddrs = ifs;
 		env.n_ifaddrs = nifs;
 	}

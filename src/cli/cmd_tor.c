@@ -7,12 +7,9 @@
  * after use.
  */
 #include <errno.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "cli/cli.h"
 #include "lib/addr.h"
@@ -24,46 +21,6 @@
 #include "emit/tor.h"
 
 #define DEFAULT_CONTROL "127.0.0.1:9051"
-
-/* The machine's interface addresses, as policy expand gathers them. */
-static struct ew_addr *
-interface_addrs(size_t *n)
-{
-	struct ifaddrs *ifa, *i;
-	struct ew_addr *v = NULL, *nv;
-
-	*n = 0;
-	if (getifaddrs(&ifa) < 0)
-		return NULL;
-	for (i = ifa; i != NULL; i = i->ifa_next) {
-		struct ew_addr a;
-
-		if (i->ifa_addr == NULL)
-			continue;
-		memset(&a, 0, sizeof(a));
-		if (i->ifa_addr->sa_family == AF_INET) {
-			const struct sockaddr_in *s = (const void *)i->ifa_addr;
-
-			a.family = EW_AF_INET;
-			memcpy(a.b, &s->sin_addr, 4);
-		} else if (i->ifa_addr->sa_family == AF_INET6) {
-			const struct sockaddr_in6 *s =
-			    (const void *)i->ifa_addr;
-
-			a.family = EW_AF_INET6;
-			memcpy(a.b, &s->sin6_addr, 16);
-		} else {
-			continue;
-		}
-		nv = realloc(v, (*n + 1) * sizeof(*v));
-		if (nv == NULL)
-			break;
-		v = nv;
-		v[(*n)++] = a;
-	}
-	freeifaddrs(ifa);
-	return v;
-}
 
 /* Parse and expand; diagnostics to stderr.  0 or an exit code. */
 static int
@@ -84,7 +41,7 @@ load(
 		ew_diag_free(&d);
 		return EW_EXIT_FAIL;
 	}
-	ifs = interface_addrs(&nifs);
+	ifs = ew_cli_interface_addrs(&nifs);
 	memset(&env, 0, sizeof(env));
 	env.now = now;
 	env.ifaddrs = ifs;

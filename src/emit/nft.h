@@ -23,7 +23,7 @@
  * in the table with the rule's text as its comment.  An expiring rule's
  * addresses go in a set with element timeouts as a backstop (the policy
  * stays the truth: re-apply to drop them on time; expiries over ten
- * years away get none).  No log statement.
+ * years away get none).  Never a logging statement.
  *
  * The text starts by creating and deleting the table, so loading it in
  * one transaction replaces ours atomically and touches nothing else.
