@@ -182,10 +182,13 @@ ew_store_incidents_free(struct ew_store_incident *v, size_t n)
 }
 
 static int
-read_incident(sqlite3_stmt *s, struct ew_store_incident *in)
+read_incident(sqlite3_stmt *s, void *row, void *arg)
 {
+	struct ew_store_incident *in = row;
 	char *src, *dst, *ports, *zone, *verdict;
 	int rc = 0;
+
+	(void)arg;
 
 	in->id = sqlite3_column_int64(s, 0);
 	in->complaint_id = sqlite3_column_int64(s, 1);
@@ -212,8 +215,9 @@ int
 ew_store_incident_list(struct ew_store *st, int64_t complaint_id,
     struct ew_store_incident **out, size_t *n)
 {
-	struct ew_store_incident *v = NULL, *nv;
-	size_t len = 0, cap = 0;
+	struct ew_store_incident *v;
+	size_t len = 0;
+	void *raw;
 	sqlite3_stmt *s;
 	int rc;
 
@@ -227,24 +231,8 @@ ew_store_incident_list(struct ew_store *st, int64_t complaint_id,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, complaint_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 4;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			v = nv;
-		}
-		rc = read_incident(s, &v[len++]);
-		if (rc != 0)
-			break;
-	}
-	if (rc == SQLITE_DONE)
-		rc = 0;
-	else if (rc > 0)
-		rc = ew_store_rc(st, rc);
-	sqlite3_finalize(s);
+	rc = ew_store_rows(st, s, sizeof(*v), read_incident, NULL, &raw, &len);
+	v = raw;
 	if (rc != 0) {
 		ew_store_incidents_free(v, len);
 		return rc;

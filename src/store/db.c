@@ -282,3 +282,35 @@ ew_store_errmsg(const struct ew_store *st)
 {
 	return st->err;
 }
+
+int
+ew_store_rows(struct ew_store *st, sqlite3_stmt *s, size_t size,
+    int (*read)(sqlite3_stmt *s, void *row, void *arg), void *arg, void **out,
+    size_t *n)
+{
+	char *v = NULL, *nv;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((nv = realloc(v, cap * size)) == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		memset(v + len * size, 0, size);
+		if ((rc = read(s, v + len++ * size, arg)) != 0)
+			break;
+	}
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (rc > 0)
+		rc = ew_store_rc(st, rc);
+	sqlite3_finalize(s);
+	*out = v;
+	*n = len;
+	return rc;
+}

@@ -34,6 +34,15 @@ int ew_store_rc(struct ew_store *st, int rc);
 int ew_store_prep(struct ew_store *st, const char *sql, sqlite3_stmt **out);
 /* Step a statement that returns no rows (SQLITE_DONE -> 0). */
 int ew_store_step_done(struct ew_store *st, sqlite3_stmt *s);
+/*
+ * Step s to its end, reading each row with read(s, row, arg) into a
+ * growing array of zeroed `size`-byte rows, and finalize s.  *out and *n
+ * hold what was read even on error, for the caller's own free.  0 or a
+ * negative code.
+ */
+int ew_store_rows(struct ew_store *st, sqlite3_stmt *s, size_t size,
+    int (*read)(sqlite3_stmt *s, void *row, void *arg), void *arg, void **out,
+    size_t *n);
 
 int ew_store_begin(struct ew_store *st);
 int ew_store_commit(struct ew_store *st);

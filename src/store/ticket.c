@@ -157,8 +157,10 @@ ew_store_tickets_free(struct ew_store_ticket *v, size_t n)
 }
 
 static int
-read_ticket(sqlite3_stmt *s, int64_t now, struct ew_store_ticket *t)
+read_ticket(sqlite3_stmt *s, void *row, void *arg)
 {
+	struct ew_store_ticket *t = row;
+	int64_t now = *(const int64_t *)arg;
 	int rc = 0;
 
 	t->id = sqlite3_column_int64(s, 0);
@@ -177,8 +179,9 @@ int
 ew_store_ticket_list(struct ew_store *st, int64_t now, int all,
     struct ew_store_ticket **out, size_t *n)
 {
-	struct ew_store_ticket *v = NULL, *nv;
-	size_t len = 0, cap = 0;
+	struct ew_store_ticket *v;
+	size_t len = 0;
+	void *raw;
 	sqlite3_stmt *s;
 	int rc;
 
@@ -195,23 +198,8 @@ ew_store_ticket_list(struct ew_store *st, int64_t now, int all,
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int(s, 1, all != 0);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 8;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			v = nv;
-		}
-		if ((rc = read_ticket(s, now, &v[len++])) != 0)
-			break;
-	}
-	if (rc == SQLITE_DONE)
-		rc = 0;
-	else if (rc > 0)
-		rc = ew_store_rc(st, rc);
-	sqlite3_finalize(s);
+	rc = ew_store_rows(st, s, sizeof(*v), read_ticket, &now, &raw, &len);
+	v = raw;
 	if (rc != 0) {
 		ew_store_tickets_free(v, len);
 		return rc;
@@ -287,9 +275,12 @@ ew_store_rules_free(struct ew_store_rule *v, size_t n)
 }
 
 static int
-read_rule(sqlite3_stmt *s, struct ew_store_rule *r)
+read_rule(sqlite3_stmt *s, void *row, void *arg)
 {
+	struct ew_store_rule *r = row;
 	int rc = 0;
+
+	(void)arg;
 
 	r->id = sqlite3_column_int64(s, 0);
 	r->ticket_id = sqlite3_column_int64(s, 1); /* NULL reads as 0 */
@@ -305,8 +296,9 @@ int
 ew_store_rule_list(
     struct ew_store *st, int all, struct ew_store_rule **out, size_t *n)
 {
-	struct ew_store_rule *v = NULL, *nv;
-	size_t len = 0, cap = 0;
+	struct ew_store_rule *v;
+	size_t len = 0;
+	void *raw;
 	sqlite3_stmt *s;
 	int rc;
 
@@ -320,23 +312,8 @@ ew_store_rule_list(
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int(s, 1, all != 0);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 8;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			v = nv;
-		}
-		if ((rc = read_rule(s, &v[len++])) != 0)
-			break;
-	}
-	if (rc == SQLITE_DONE)
-		rc = 0;
-	else if (rc > 0)
-		rc = ew_store_rc(st, rc);
-	sqlite3_finalize(s);
+	rc = ew_store_rows(st, s, sizeof(*v), read_rule, NULL, &raw, &len);
+	v = raw;
 	if (rc != 0) {
 		ew_store_rules_free(v, len);
 		return rc;
