@@ -6,6 +6,7 @@
 #define EW_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct ew_diag_list;
 
@@ -57,6 +58,53 @@ int ew_cmd_tor_emit(int argc, char **argv);
 int ew_cmd_tor_apply(int argc, char **argv);
 int ew_cmd_tor_status(int argc, char **argv);
 int ew_cmd_apply(int argc, char **argv);
+int ew_cmd_complaint_add(int argc, char **argv);
+int ew_cmd_complaint_list(int argc, char **argv);
+int ew_cmd_ticket_list(int argc, char **argv);
+int ew_cmd_ticket_show(int argc, char **argv);
+int ew_cmd_ticket_block(int argc, char **argv);
+int ew_cmd_ticket_reply(int argc, char **argv);
+int ew_cmd_ticket_close(int argc, char **argv);
+int ew_cmd_policy_record(int argc, char **argv);
+int ew_cmd_policy_history(int argc, char **argv);
+int ew_cmd_expire(int argc, char **argv);
+int ew_cmd_inbox_scan(int argc, char **argv);
+int ew_cmd_run(int argc, char **argv);
+int ew_cmd_template_export(int argc, char **argv);
+
+/*
+ * Read all of f, refusing more than `limit` bytes (*n is then limit + 1
+ * and the data is NULL-free but truncated: callers check *n > limit).
+ * NUL-terminated; NULL on a read error or out of memory.
+ */
+char *ew_cli_read_all(FILE *f, size_t limit, size_t *n);
+
+/* ---- the store (cmd_desk.c) ---- */
+
+/* --db PATH, given before the noun (NULL when not given). */
+extern const char *ew_cli_db_opt;
+struct ew_store;
+struct ew_desk;
+/* The database path: --db, $EW_DB, or the default under the state
+ * directory (made, mode 0700, when missing). */
+const char *ew_cli_db_path(void);
+/* Open the store (and a desk on it, with the machine's interface
+ * addresses plus `extra`); on failure print why and return nonzero. */
+int ew_cli_store_open(struct ew_store **st);
+int ew_cli_desk_open(const struct ew_addr *extra, size_t n_extra,
+    struct ew_store **st, struct ew_desk **d);
+/* The operator's policy: --policy's value, $EW_POLICY, or the default. */
+const char *ew_cli_policy_path(const char *opt);
+/* managed.policy beside the database (or $EW_MANAGED). */
+const char *ew_cli_managed_path(void);
+/* Record the policy file `path` as applied at `now`; prints errors. */
+int ew_cli_record(struct ew_desk *d, const char *path, int64_t now);
+/* Print one ticket as `ticket show` does. */
+int ew_cli_ticket_print(
+    struct ew_store *st, struct ew_desk *d, int64_t id, int64_t now, int json);
+/* Parse "--address ADDR" into a growing list; 0 taken, -1 not ours, 2 bad. */
+int ew_cli_address_opt(
+    int argc, char **argv, int *i, struct ew_addr **v, size_t *n);
 
 /*
  * tor apply and nft apply as option parsing plus a run, so that
@@ -82,5 +130,28 @@ void ew_cli_nft_args_init(struct ew_cli_nft_args *a);
 int ew_cli_nft_opt(
     int argc, char **argv, int *i, int allow_n, struct ew_cli_nft_args *a);
 int ew_cli_nft_apply_run(const struct ew_cli_nft_args *a);
+
+/*
+ * exitwarden apply's options and run, shared with the commands that
+ * change the policy (ticket block, expire, run): tor, then nftables,
+ * then (unless a dry run) the version recorded in the store.
+ */
+struct ew_cli_apply {
+	struct ew_cli_tor_apply *tor;
+	struct ew_cli_nft_args nft;
+	int no_apply; /* --no-apply: write the file, apply nothing */
+};
+int ew_cli_apply_init(struct ew_cli_apply *a);
+/* 0 when argv[*i] was an apply option (taken), -1 when it is not one,
+ * or an exit code. */
+int ew_cli_apply_opt(struct ew_cli_apply *a, int argc, char **argv, int *i);
+/* Apply `file`; EW_EXIT_OK or EW_EXIT_FAIL (with messages printed). */
+int ew_cli_apply_file(struct ew_cli_apply *a, const char *file);
+void ew_cli_apply_free(struct ew_cli_apply *a);
+/* Remove the blocks whose time has come and apply again (one store
+ * transaction); quiet says nothing when none has expired. */
+int ew_cli_expire(struct ew_desk *d, struct ew_store *st,
+    struct ew_cli_apply *a, const char *policy, int dry_run, int64_t now,
+    int quiet);
 
 #endif

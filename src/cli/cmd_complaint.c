@@ -1,5 +1,6 @@
 /*
- * cmd_complaint.c - exitwarden complaint parse.
+ * cmd_complaint.c - exitwarden complaint parse (complaint add and list,
+ * which store, are in cmd_desk.c).
  *
  * Reads one complaint (a mail, or a bare XARF JSON document) from a file
  * or standard input and prints the normalised complaint, as text or as
@@ -20,12 +21,12 @@
  * Read all of f, but never more than one byte past the size limit (so
  * an oversized message is refused without being held in memory).
  */
-static char *
-read_all(FILE *f, size_t *n)
+char *
+ew_cli_read_all(FILE *f, size_t max, size_t *n)
 {
 	char *buf = NULL, *nb;
 	size_t cap = 0, r;
-	const size_t limit = (size_t)EW_MAIL_MAX_SIZE + 1;
+	const size_t limit = max + 1;
 
 	*n = 0;
 	for (;;) {
@@ -91,7 +92,7 @@ ew_cmd_complaint_parse(int argc, char **argv)
 		ew_cli_err("%s: %s", path, strerror(errno));
 		return EW_EXIT_FAIL;
 	}
-	data = read_all(f, &n);
+	data = ew_cli_read_all(f, EW_MAIL_MAX_SIZE, &n);
 	if (f != stdin)
 		fclose(f);
 	if (data == NULL) {

@@ -39,6 +39,11 @@ static const struct ew_cmd cmds[] = {
 	{ "policy", "torrc", ew_cmd_policy_torrc,
 	    "policy torrc [--now TIME] FILE",
 	    "the torrc lines that make tor enforce the policy" },
+	{ "complaint", "list", ew_cmd_complaint_list, "complaint list [--json]",
+	    "the complaints stored, with their tickets" },
+	{ "complaint", "add", ew_cmd_complaint_add,
+	    "complaint add [--json] [--now TIME] [--address ADDR]... FILE|-",
+	    "store a complaint, judge its incidents, file it under a ticket" },
 	{ "complaint", "parse", ew_cmd_complaint_parse,
 	    "complaint parse [--json] FILE|-",
 	    "read an abuse complaint and print its incidents" },
@@ -70,6 +75,40 @@ static const struct ew_cmd cmds[] = {
 	    "[--timeout SEC] [--uid USER|UID] [--state FILE] [--now TIME] "
 	    "POLICY",
 	    "tor apply, then (if it worked) nft apply; reports both" },
+	{ "policy", "record", ew_cmd_policy_record,
+	    "policy record [--at TIME] POLICY",
+	    "record POLICY as the version in force since TIME (now)" },
+	{ "policy", "history", ew_cmd_policy_history, "policy history [--json]",
+	    "the policy versions applied, with when each was in force" },
+	{ "ticket", "list", ew_cmd_ticket_list,
+	    "ticket list [--all] [--json] [--now TIME]",
+	    "open tickets by due time; overdue ones flagged" },
+	{ "ticket", "show", ew_cmd_ticket_show,
+	    "ticket show [--json] [--now TIME] N",
+	    "a ticket: complaints, judged incidents, proposals, blocks" },
+	{ "ticket", "block", ew_cmd_ticket_block,
+	    "ticket block [--choice K] [--expires DUR|TIME|never] "
+	    "[--reason TEXT] [-n] [--no-apply] [--policy FILE] "
+	    "[APPLY OPTIONS] N",
+	    "add a proposal's rules to the managed policy and apply it" },
+	{ "ticket", "reply", ew_cmd_ticket_reply,
+	    "ticket reply [--to provider|complainant] [--templates DIR] "
+	    "[--now TIME] N",
+	    "draft the answer from a template" },
+	{ "ticket", "close", ew_cmd_ticket_close,
+	    "ticket close [--reason TEXT] N", "close a ticket" },
+	{ "expire", "all", ew_cmd_expire,
+	    "expire [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS]",
+	    "remove the blocks whose time has come, and apply again" },
+	{ "inbox", "scan", ew_cmd_inbox_scan,
+	    "inbox scan [--json] [-q] [--address ADDR]... MAILDIR",
+	    "take in every new complaint of a Maildir, crash-safe" },
+	{ "run", "daemon", ew_cmd_run,
+	    "run [--maildir DIR] [--interval SEC] [--once] [--policy FILE] "
+	    "[--address ADDR]... [APPLY OPTIONS]",
+	    "the daemon: scan the inbox, expire blocks, re-apply" },
+	{ "template", "export", ew_cmd_template_export, "template export DIR",
+	    "write the built-in reply templates, to edit" },
 	{ "tor", "status", ew_cmd_tor_status,
 	    "tor status [--control HOST:PORT|PATH] [--cookie FILE | "
 	    "--password-file FILE] [POLICY]",
@@ -84,8 +123,8 @@ help(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: exitwarden [--help] [--version] <noun> <verb> "
-		   "[options] [args]\n\ncommands:\n");
+	fprintf(f, "usage: exitwarden [--help] [--version] [--db PATH] <noun> "
+		   "<verb> [options] [args]\n\ncommands:\n");
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "  exitwarden %s\n", cmds[i].usage);
 	fprintf(f, "\n");
@@ -182,6 +221,16 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("exitwarden %s\n", EW_VERSION);
 		return EW_EXIT_OK;
+	}
+	/* global options, before the noun */
+	while (argc > 2 && strcmp(argv[1], "--db") == 0) {
+		ew_cli_db_opt = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2 || strcmp(argv[1], "--db") == 0) {
+		help(stderr);
+		return EW_EXIT_USAGE;
 	}
 	noun = argv[1];
 	verb = argc > 2 ? argv[2] : NULL;

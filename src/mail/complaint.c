@@ -267,6 +267,7 @@ ew_complaint_parse(const char *name, const char *data, size_t len,
 		return -1;
 	}
 	c->confidence = "low";
+	ew_mail_sha256(data, len, c->sha256);
 	while (i < len && isspace((unsigned char)data[i]))
 		i++;
 	rc = 0;
@@ -326,8 +327,8 @@ jtime(struct ew_buf *b, int has, int64_t t)
 	ew_buf_printf(b, "\"%s\"", ew_time_format(t, s, sizeof(s)));
 }
 
-static const char *
-zone_name(enum ew_zone_source z)
+const char *
+ew_zone_source_word(enum ew_zone_source z)
 {
 	switch (z) {
 	case EW_ZONE_OFFSET:
@@ -404,8 +405,8 @@ ew_complaint_json(const struct ew_complaint *c, struct ew_buf *b)
 		jtime(b, in->tm.has_from, in->tm.from);
 		ew_buf_puts(b, ",\"time_to\":");
 		jtime(b, in->tm.has_to, in->tm.to);
-		ew_buf_printf(
-		    b, ",\"zone_source\":\"%s\"}", zone_name(in->tm.zs));
+		ew_buf_printf(b, ",\"zone_source\":\"%s\"}",
+		    ew_zone_source_word(in->tm.zs));
 	}
 	ew_buf_puts(b, "],\"confidence\":");
 	jstr(b, c->confidence);
@@ -460,7 +461,8 @@ ew_complaint_text(const struct ew_complaint *c, struct ew_buf *b)
 		else if (!in->tm.has_t && in->tm.has_to)
 			ew_buf_printf(b, " (before %s)",
 			    ew_time_format(in->tm.to, t2, sizeof(t2)));
-		ew_buf_printf(b, " [zone %s]\n", zone_name(in->tm.zs));
+		ew_buf_printf(
+		    b, " [zone %s]\n", ew_zone_source_word(in->tm.zs));
 	}
 }
 
@@ -486,4 +488,41 @@ const char *
 ew_complaint_incident_src(const struct ew_complaint *c, size_t i)
 {
 	return c->inc[i].src;
+}
+
+void
+ew_complaint_info(const struct ew_complaint *c, struct ew_complaint_info *out)
+{
+	out->format = c->format;
+	out->category = c->category;
+	out->confidence = c->confidence;
+	out->reporter = c->reporter;
+	out->forwarder = c->forwarder;
+	out->message_id = c->message_id;
+	out->subject = c->subject;
+	out->ticket = c->ticket;
+	out->date = c->date;
+	out->deadline = c->deadline;
+	out->has_date = c->has_date;
+	out->has_deadline = c->has_deadline;
+	out->sha256 = c->sha256;
+}
+
+void
+ew_complaint_incident(
+    const struct ew_complaint *c, size_t i, struct ew_complaint_incident *out)
+{
+	const struct ew_incident *in = &c->inc[i];
+
+	out->src = in->src;
+	out->src_port = in->src_port;
+	out->dst = in->dst;
+	out->ports = in->ports;
+	out->time = in->tm.t;
+	out->from = in->tm.from;
+	out->to = in->tm.to;
+	out->has_time = in->tm.has_t;
+	out->has_from = in->tm.has_from;
+	out->has_to = in->tm.has_to;
+	out->zone = in->tm.zs;
 }

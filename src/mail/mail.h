@@ -67,6 +67,33 @@ void ew_complaint_json(const struct ew_complaint *c, struct ew_buf *out);
 /* Append a human summary, several lines ending in a newline. */
 void ew_complaint_text(const struct ew_complaint *c, struct ew_buf *out);
 
+/* What a complaint says of itself, borrowed from it (NULL: not given). */
+struct ew_complaint_info {
+	const char *format, *category, *confidence;
+	const char *reporter, *forwarder, *message_id, *subject;
+	const char *ticket; /* the forwarder's ticket number */
+	int64_t date, deadline;
+	int has_date, has_deadline;
+	const char *sha256; /* hex SHA-256 of the bytes parsed */
+};
+void ew_complaint_info(
+    const struct ew_complaint *c, struct ew_complaint_info *out);
+
+/* One incident, borrowed from the complaint (i < count). */
+struct ew_complaint_incident {
+	const char *src;   /* address or CIDR, "" when none */
+	long src_port;     /* -1 when none */
+	const char *dst;   /* address or CIDR, "" when none */
+	const char *ports; /* "6667,6660-7000", NULL when none */
+	int64_t time, from, to;
+	int has_time, has_from, has_to;
+	enum ew_zone_source zone;
+};
+void ew_complaint_incident(
+    const struct ew_complaint *c, size_t i, struct ew_complaint_incident *out);
+/* "offset", "named", "assumed", "none". */
+const char *ew_zone_source_word(enum ew_zone_source z);
+
 /* Accessors, valid until the complaint is freed. */
 const char *ew_complaint_format(const struct ew_complaint *c);
 const char *ew_complaint_category(const struct ew_complaint *c);

@@ -49,6 +49,8 @@ struct ew_mail {
 int ew_mime_parse(
     const char *data, size_t len, struct ew_diag_list *d, struct ew_mail *out);
 void ew_mail_clear(struct ew_mail *m);
+/* mime.c (GLib's checksum): the hex SHA-256 of data into out. */
+void ew_mail_sha256(const char *data, size_t len, char out[65]);
 
 /* A time as extracted: see enum ew_zone_source in mail.h. */
 struct ew_mtime {
@@ -78,7 +80,8 @@ struct ew_complaint {
 	int has_date, has_deadline;
 	struct ew_incident *inc;
 	size_t ninc, cap;
-	int overflow; /* more than EW_MAIL_MAX_INCIDENTS */
+	int overflow;    /* more than EW_MAIL_MAX_INCIDENTS */
+	char sha256[65]; /* hex digest of the raw input */
 };
 
 /* Add a copy of *in (taking its ports string); -1 on limit or OOM. */

@@ -568,3 +568,19 @@ ew_expanded_format(const struct ew_expanded *e, struct ew_buf *out)
 		ew_buf_putc(out, '\n');
 	}
 }
+
+size_t
+ew_policy_own_addrs(const struct ew_policy *p, struct ew_addr *out, size_t max)
+{
+	const struct ew_opts *o = &p->opts;
+	size_t n = 0, k, f;
+
+	for (f = 0; f < 2; f++)
+		if (o->address[f].family != EW_AF_NONE && n++ < max)
+			out[n - 1] = o->address[f];
+	for (k = 0; k < EW_OBIND_N; k++)
+		for (f = 0; f < 2; f++)
+			if (o->obind[k][f].family != EW_AF_NONE && n++ < max)
+				out[n - 1] = o->obind[k][f];
+	return n;
+}

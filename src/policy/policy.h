@@ -165,6 +165,14 @@ struct ew_policy_stats {
 void ew_policy_stats(
     const struct ew_policy *p, int64_t now, struct ew_policy_stats *out);
 
+/*
+ * The relay's own addresses the file names (Address, then the
+ * OutboundBindAddress* options), up to `max` of them into out; returns
+ * how many there are.
+ */
+size_t ew_policy_own_addrs(
+    const struct ew_policy *p, struct ew_addr *out, size_t max);
+
 /* The earliest expiry after `now`, or EW_NEVER. */
 int64_t ew_policy_next_expiry(const struct ew_policy *p, int64_t now);
 

@@ -47,7 +47,8 @@ insert_complaint(
 	rc = ew_store_prep(st,
 	    "INSERT INTO complaints (message_id, content_sha256, reporter,"
 	    " forwarder, format, category, received_at, date, deadline,"
-	    " raw_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    " raw_size, subject, forwarder_ticket)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	    &s);
 	if (rc != 0)
 		return rc;
@@ -61,6 +62,8 @@ insert_complaint(
 	ew_store_bind_time(s, 8, c->date);
 	ew_store_bind_time(s, 9, c->deadline);
 	sqlite3_bind_int64(s, 10, c->raw_size);
+	ew_store_bind_text(s, 11, c->subject);
+	ew_store_bind_text(s, 12, c->forwarder_ticket);
 	rc = ew_store_step_done(st, s);
 	sqlite3_finalize(s);
 	if (rc == 0)
@@ -262,6 +265,147 @@ ew_store_count(struct ew_store *st, int64_t *complaints, int64_t *incidents)
 	rc = rc == SQLITE_ROW    ? 0
 	     : rc == SQLITE_DONE ? -EIO
 				 : ew_store_rc(st, rc);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+void
+ew_store_complaints_free(struct ew_store_complaint *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free((void *)v[i].message_id);
+		free((void *)v[i].content_sha256);
+		free((void *)v[i].reporter);
+		free((void *)v[i].forwarder);
+		free((void *)v[i].format);
+		free((void *)v[i].category);
+		free((void *)v[i].subject);
+		free((void *)v[i].forwarder_ticket);
+	}
+	free(v);
+}
+
+void
+ew_store_complaint_free(struct ew_store_complaint *c)
+{
+	ew_store_complaints_free(c, 1);
+}
+
+/* A text column into a const field (the row owns it). */
+static int
+col_text(sqlite3_stmt *s, int i, const char **out)
+{
+	char *p;
+	int rc = ew_store_col_text(s, i, &p);
+
+	*out = p;
+	return rc;
+}
+
+static int
+read_complaint(sqlite3_stmt *s, void *row, void *arg)
+{
+	struct ew_store_complaint *c = row;
+	int rc = 0;
+
+	(void)arg;
+	c->id = sqlite3_column_int64(s, 0);
+	rc |= col_text(s, 1, &c->message_id);
+	rc |= col_text(s, 2, &c->content_sha256);
+	rc |= col_text(s, 3, &c->reporter);
+	rc |= col_text(s, 4, &c->forwarder);
+	rc |= col_text(s, 5, &c->format);
+	rc |= col_text(s, 6, &c->category);
+	c->received_at = sqlite3_column_int64(s, 7);
+	c->date = ew_store_col_time(s, 8);
+	c->deadline = ew_store_col_time(s, 9);
+	c->raw_size = sqlite3_column_int64(s, 10);
+	rc |= col_text(s, 11, &c->subject);
+	rc |= col_text(s, 12, &c->forwarder_ticket);
+	return rc ? -ENOMEM : 0;
+}
+
+/* The complaint with `id`, or every one when id is 0. */
+static int
+select_complaints(
+    struct ew_store *st, int64_t id, struct ew_store_complaint **out, size_t *n)
+{
+	sqlite3_stmt *s;
+	void *raw;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = ew_store_prep(st,
+	    "SELECT id, message_id, content_sha256, reporter, forwarder,"
+	    " format, category, received_at, date, deadline, raw_size,"
+	    " subject, forwarder_ticket FROM complaints"
+	    " WHERE ?1 = 0 OR id = ?1 ORDER BY id",
+	    &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = ew_store_rows(st, s, sizeof(struct ew_store_complaint),
+	    read_complaint, NULL, &raw, n);
+	*out = raw;
+	if (rc != 0) {
+		ew_store_complaints_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int
+ew_store_complaint_get(
+    struct ew_store *st, int64_t id, struct ew_store_complaint **out)
+{
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	if (id <= 0)
+		return -ENOENT;
+	if ((rc = select_complaints(st, id, out, &n)) != 0)
+		return rc;
+	if (n == 0) {
+		ew_store_complaints_free(*out, n);
+		*out = NULL;
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int
+ew_store_complaint_list(
+    struct ew_store *st, struct ew_store_complaint **out, size_t *n)
+{
+	return select_complaints(st, 0, out, n);
+}
+
+int
+ew_store_complaint_ticket(
+    struct ew_store *st, int64_t complaint_id, int64_t *ticket_id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*ticket_id = 0;
+	rc = ew_store_prep(st,
+	    "SELECT ticket_id FROM ticket_complaints WHERE complaint_id = ?"
+	    " ORDER BY ticket_id DESC LIMIT 1",
+	    &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, complaint_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*ticket_id = sqlite3_column_int64(s, 0);
+	rc = rc == SQLITE_DONE ? -ENOENT : ew_store_rc(st, rc);
 	sqlite3_finalize(s);
 	return rc;
 }

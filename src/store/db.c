@@ -86,28 +86,68 @@ exec(struct ew_store *st, const char *sql)
 	return ew_store_rc(st, sqlite3_exec(st->db, sql, NULL, NULL, NULL));
 }
 
+/*
+ * Transactions nest: the outermost is BEGIN IMMEDIATE ... COMMIT, inner
+ * ones are savepoints, so a caller can make several of the functions
+ * below (each its own transaction) one all-or-nothing change.
+ */
 int
 ew_store_begin(struct ew_store *st)
 {
-	return exec(st, "BEGIN IMMEDIATE");
+	char sql[48];
+	int rc;
+
+	if (st->depth == 0)
+		rc = exec(st, "BEGIN IMMEDIATE");
+	else {
+		snprintf(sql, sizeof(sql), "SAVEPOINT ew%u", st->depth);
+		rc = exec(st, sql);
+	}
+	if (rc == 0)
+		st->depth++;
+	return rc;
 }
 
 int
 ew_store_commit(struct ew_store *st)
 {
-	int rc = exec(st, "COMMIT");
+	char sql[48];
+	int rc;
 
-	if (rc != 0)
+	if (st->depth == 0)
+		return -EINVAL;
+	if (st->depth > 1) {
+		snprintf(sql, sizeof(sql), "RELEASE ew%u", st->depth - 1);
+		if ((rc = exec(st, sql)) != 0)
+			ew_store_rollback(st);
+		else
+			st->depth--;
+		return rc;
+	}
+	if ((rc = exec(st, "COMMIT")) != 0) {
 		ew_store_rollback(st);
-	return rc;
+		return rc;
+	}
+	st->depth = 0;
+	return 0;
 }
 
 void
 ew_store_rollback(struct ew_store *st)
 {
+	char sql[64];
+
+	if (st->depth == 0)
+		return;
+	st->depth--;
 	/* Keep the message of the failure that led here. */
-	if (!sqlite3_get_autocommit(st->db))
+	if (st->depth > 0) {
+		snprintf(sql, sizeof(sql), "ROLLBACK TO ew%u; RELEASE ew%u",
+		    st->depth, st->depth);
+		sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	} else if (!sqlite3_get_autocommit(st->db)) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	}
 }
 
 int

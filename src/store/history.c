@@ -128,45 +128,90 @@ ew_store_policy_record(struct ew_store *st, const char *digest,
 	return rc;
 }
 
+void
+ew_store_policy_versions_free(struct ew_store_policy_version *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].digest);
+		free(v[i].text);
+	}
+	free(v);
+}
+
+static int
+read_version(sqlite3_stmt *s, void *row, void *arg)
+{
+	struct ew_store_policy_version *v = row;
+	int rc;
+
+	(void)arg;
+	v->id = sqlite3_column_int64(s, 0);
+	rc = ew_store_col_text(s, 1, &v->digest);
+	if (rc == 0)
+		rc = ew_store_col_text(s, 2, &v->text);
+	v->applied_from = sqlite3_column_int64(s, 3);
+	v->applied_to = ew_store_col_time(s, 4);
+	return rc;
+}
+
+int
+ew_store_policy_during(struct ew_store *st, int64_t from, int64_t to,
+    struct ew_store_policy_version **out, size_t *n)
+{
+	sqlite3_stmt *s;
+	void *raw;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = ew_store_prep(st,
+	    "SELECT id, digest, text, applied_from, applied_to"
+	    " FROM policy_versions WHERE (?2 IS NULL OR applied_from <= ?2)"
+	    " AND (?1 IS NULL OR applied_to IS NULL OR ?1 < applied_to)"
+	    " ORDER BY applied_from, id",
+	    &s);
+	if (rc != 0)
+		return rc;
+	ew_store_bind_time(s, 1, from);
+	ew_store_bind_time(s, 2, to);
+	rc = ew_store_rows(st, s, sizeof(struct ew_store_policy_version),
+	    read_version, NULL, &raw, n);
+	*out = raw;
+	if (rc != 0) {
+		ew_store_policy_versions_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
 int
 ew_store_policy_at(
     struct ew_store *st, int64_t t, struct ew_store_policy_version **out)
 {
 	struct ew_store_policy_version *v;
-	sqlite3_stmt *s;
+	size_t n;
 	int rc;
 
 	*out = NULL;
-	rc = ew_store_prep(st,
-	    "SELECT id, digest, text, applied_from, applied_to"
-	    " FROM policy_versions WHERE applied_from <= ?1"
-	    " AND (applied_to IS NULL OR ?1 < applied_to)"
-	    " ORDER BY applied_from DESC LIMIT 1",
-	    &s);
-	if (rc != 0)
+	if (t == EW_STORE_NO_TIME)
+		return -EINVAL;
+	if ((rc = ew_store_policy_during(st, t, t, &v, &n)) != 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, t);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if ((v = calloc(1, sizeof(*v))) == NULL) {
-			rc = -ENOMEM;
-		} else {
-			v->id = sqlite3_column_int64(s, 0);
-			rc = ew_store_col_text(s, 1, &v->digest);
-			if (rc == 0)
-				rc = ew_store_col_text(s, 2, &v->text);
-			v->applied_from = sqlite3_column_int64(s, 3);
-			v->applied_to = ew_store_col_time(s, 4);
-			if (rc != 0)
-				ew_store_policy_version_free(v);
-			else
-				*out = v;
-		}
-	} else if (rc == SQLITE_DONE) {
-		rc = -ENOENT;
-	} else {
-		rc = ew_store_rc(st, rc);
+	if (n == 0) {
+		free(v);
+		return -ENOENT;
 	}
-	sqlite3_finalize(s);
-	return rc;
+	/* The timeline has no overlaps: one version; take the newest. */
+	if ((*out = malloc(sizeof(**out))) == NULL) {
+		ew_store_policy_versions_free(v, n);
+		return -ENOMEM;
+	}
+	**out = v[n - 1];
+	ew_store_policy_versions_free(v, n - 1); /* all but the last */
+	return 0;
 }

@@ -19,6 +19,8 @@
  *   date            the mail's Date, or NULL
  *   deadline        the forwarder's deadline, or NULL
  *   raw_size        the raw message's size in bytes
+ *   subject         the subject line, or NULL (schema 3)
+ *   forwarder_ticket the forwarder's ticket number, or NULL (schema 3)
  *
  * incidents         one event a complaint reports; deleted with it.
  *   complaint_id    -> complaints.id
@@ -119,9 +121,16 @@ static const char m2[] =
     "CREATE INDEX rules_ticket ON rules(ticket_id);"
     "CREATE INDEX policy_versions_from ON policy_versions(applied_from);";
 
+/* What a reply quotes back: the subject and the forwarder's number. */
+static const char m3[] =
+    "ALTER TABLE complaints ADD COLUMN subject TEXT;"
+    "ALTER TABLE complaints ADD COLUMN forwarder_ticket TEXT;"
+    "CREATE INDEX tickets_reporter ON tickets(reporter, status);";
+
 const struct ew_store_migration ew_store_migrations[] = {
 	{ 1, m1 },
 	{ 2, m2 },
+	{ 3, m3 },
 };
 const size_t ew_store_nmigrations =
     sizeof(ew_store_migrations) / sizeof(ew_store_migrations[0]);

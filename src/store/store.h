@@ -30,7 +30,7 @@
 #define EW_STORE_NO_TIME INT64_MIN
 
 /* The schema version a fully migrated database has (PRAGMA user_version). */
-#define EW_STORE_SCHEMA_VERSION 2
+#define EW_STORE_SCHEMA_VERSION 3
 
 struct ew_store;
 
@@ -50,6 +50,15 @@ int ew_store_version(struct ew_store *st, int *version);
 /* SQLite's message for the last failure, or "" (valid until next call). */
 const char *ew_store_errmsg(const struct ew_store *st);
 
+/*
+ * Make several writes one transaction: ew_store_begin, the writes (each
+ * of which then runs as a savepoint inside it), ew_store_end(st, rc),
+ * which commits when rc is 0 and rolls everything back otherwise, and
+ * returns the final result.  Transactions nest.
+ */
+int ew_store_begin(struct ew_store *st);
+int ew_store_end(struct ew_store *st, int rc);
+
 /* --- complaints and their incidents (complaint.c) --- */
 
 struct ew_store_complaint {
@@ -64,6 +73,8 @@ struct ew_store_complaint {
 	int64_t date;     /* the mail's Date, or EW_STORE_NO_TIME */
 	int64_t deadline; /* or EW_STORE_NO_TIME */
 	int64_t raw_size;
+	const char *subject;          /* or NULL */
+	const char *forwarder_ticket; /* the forwarder's ticket number */
 };
 
 /* One reported event, as the complainant described it. */
@@ -89,6 +100,17 @@ struct ew_store_incident {
 int ew_store_complaint_add(struct ew_store *st,
     const struct ew_store_complaint *c, const struct ew_store_incident *inc,
     size_t n, int64_t *id);
+/* One complaint by id (-ENOENT); free with ew_store_complaint_free. */
+int ew_store_complaint_get(
+    struct ew_store *st, int64_t id, struct ew_store_complaint **out);
+/* Every complaint, by id. */
+int ew_store_complaint_list(
+    struct ew_store *st, struct ew_store_complaint **out, size_t *n);
+void ew_store_complaint_free(struct ew_store_complaint *c);
+void ew_store_complaints_free(struct ew_store_complaint *v, size_t n);
+/* The ticket a complaint is linked to (the newest), or -ENOENT. */
+int ew_store_complaint_ticket(
+    struct ew_store *st, int64_t complaint_id, int64_t *ticket_id);
 /* Add one incident to complaint `complaint_id` (-EINVAL if none). */
 int ew_store_incident_add(struct ew_store *st, int64_t complaint_id,
     const struct ew_store_incident *inc, int64_t *id);
@@ -133,6 +155,16 @@ int ew_store_ticket_close(
 int ew_store_ticket_list(struct ew_store *st, int64_t now, int all,
     struct ew_store_ticket **out, size_t *n);
 void ew_store_tickets_free(struct ew_store_ticket *v, size_t n);
+/* One ticket (-ENOENT), flagged overdue against `now`; free with
+ * ew_store_tickets_free(t, 1). */
+int ew_store_ticket_get(
+    struct ew_store *st, int64_t id, int64_t now, struct ew_store_ticket **out);
+/* The newest open ticket of `reporter`, or -ENOENT. */
+int ew_store_ticket_find_open(
+    struct ew_store *st, const char *reporter, int64_t *id);
+/* The ids of the complaints linked to a ticket, ascending; free(). */
+int ew_store_ticket_complaints(
+    struct ew_store *st, int64_t ticket_id, int64_t **ids, size_t *n);
 
 struct ew_store_rule {
 	int64_t id;
@@ -182,5 +214,13 @@ int ew_store_policy_record(struct ew_store *st, const char *digest,
 int ew_store_policy_at(
     struct ew_store *st, int64_t t, struct ew_store_policy_version **out);
 void ew_store_policy_version_free(struct ew_store_policy_version *v);
+/*
+ * The versions in force at some instant of [from, to] (either end may be
+ * EW_STORE_NO_TIME: unbounded), oldest first; all of them when both are.
+ * Free with ew_store_policy_versions_free.
+ */
+int ew_store_policy_during(struct ew_store *st, int64_t from, int64_t to,
+    struct ew_store_policy_version **out, size_t *n);
+void ew_store_policy_versions_free(struct ew_store_policy_version *v, size_t n);
 
 #endif

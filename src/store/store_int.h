@@ -17,6 +17,7 @@
 struct ew_store {
 	sqlite3 *db;
 	unsigned migrated;
+	unsigned depth; /* open transactions: 1 = BEGIN, more = savepoints */
 	char err[256];
 };
 
@@ -44,11 +45,8 @@ int ew_store_rows(struct ew_store *st, sqlite3_stmt *s, size_t size,
     int (*read)(sqlite3_stmt *s, void *row, void *arg), void *arg, void **out,
     size_t *n);
 
-int ew_store_begin(struct ew_store *st);
 int ew_store_commit(struct ew_store *st);
 void ew_store_rollback(struct ew_store *st);
-/* Commit when rc is 0, roll back otherwise; returns the final result. */
-int ew_store_end(struct ew_store *st, int rc);
 
 /* Bind helpers: NULL text and EW_STORE_NO_TIME become SQL NULL. */
 int ew_store_bind_text(sqlite3_stmt *s, int i, const char *v);

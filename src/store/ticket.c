@@ -175,8 +175,9 @@ read_ticket(sqlite3_stmt *s, void *row, void *arg)
 	return rc ? -ENOMEM : 0;
 }
 
-int
-ew_store_ticket_list(struct ew_store *st, int64_t now, int all,
+/* Open tickets (all when `all`), or the one with `id` when it is not 0. */
+static int
+select_tickets(struct ew_store *st, int64_t now, int all, int64_t id,
     struct ew_store_ticket **out, size_t *n)
 {
 	struct ew_store_ticket *v;
@@ -192,12 +193,14 @@ ew_store_ticket_list(struct ew_store *st, int64_t now, int all,
 	    " t.status = 'closed', t.reason,"
 	    " (SELECT count(*) FROM ticket_complaints c"
 	    "  WHERE c.ticket_id = t.id)"
-	    " FROM tickets t WHERE ?1 OR t.status = 'open'"
+	    " FROM tickets t WHERE (?1 OR t.status = 'open')"
+	    " AND (?2 = 0 OR t.id = ?2)"
 	    " ORDER BY t.due_at IS NULL, t.due_at, t.id",
 	    &s);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int(s, 1, all != 0);
+	sqlite3_bind_int64(s, 2, id);
 	rc = ew_store_rows(st, s, sizeof(*v), read_ticket, &now, &raw, &len);
 	v = raw;
 	if (rc != 0) {
@@ -207,6 +210,91 @@ ew_store_ticket_list(struct ew_store *st, int64_t now, int all,
 	*out = v;
 	*n = len;
 	return 0;
+}
+
+int
+ew_store_ticket_list(struct ew_store *st, int64_t now, int all,
+    struct ew_store_ticket **out, size_t *n)
+{
+	return select_tickets(st, now, all, 0, out, n);
+}
+
+int
+ew_store_ticket_get(
+    struct ew_store *st, int64_t id, int64_t now, struct ew_store_ticket **out)
+{
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	if (id <= 0)
+		return -ENOENT;
+	if ((rc = select_tickets(st, now, 1, id, out, &n)) != 0)
+		return rc;
+	if (n == 0) {
+		ew_store_tickets_free(*out, n);
+		*out = NULL;
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int
+ew_store_ticket_find_open(
+    struct ew_store *st, const char *reporter, int64_t *id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*id = 0;
+	rc = ew_store_prep(st,
+	    "SELECT id FROM tickets WHERE reporter = ? AND status = 'open'"
+	    " ORDER BY id DESC LIMIT 1",
+	    &s);
+	if (rc != 0)
+		return rc;
+	ew_store_bind_text(s, 1, reporter);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	rc = rc == SQLITE_DONE ? -ENOENT : ew_store_rc(st, rc);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int
+read_id(sqlite3_stmt *s, void *row, void *arg)
+{
+	(void)arg;
+	*(int64_t *)row = sqlite3_column_int64(s, 0);
+	return 0;
+}
+
+int
+ew_store_ticket_complaints(
+    struct ew_store *st, int64_t ticket_id, int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *s;
+	void *raw;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	rc = ew_store_prep(st,
+	    "SELECT complaint_id FROM ticket_complaints WHERE ticket_id = ?"
+	    " ORDER BY complaint_id",
+	    &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, ticket_id);
+	rc = ew_store_rows(st, s, sizeof(int64_t), read_id, NULL, &raw, n);
+	*ids = raw;
+	if (rc != 0) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+	}
+	return rc;
 }
 
 int

@@ -1,0 +1,331 @@
+/*
+ * cmd_inbox.c - exitwarden inbox scan MAILDIR, and exitwarden run (the
+ * daemon: scan, expire, re-apply, sleep).
+ *
+ * A message in MAILDIR/new is stored in one transaction (complaint,
+ * incidents, verdicts, ticket) and only after that commits renamed into
+ * MAILDIR/cur with the Seen flag.  Killed between the two, the next scan
+ * meets it again, finds it stored (Message-ID or digest) and just moves
+ * it: nothing is lost and nothing is stored twice.  A message that is
+ * not a complaint goes to cur/ with the Flagged flag, for the operator.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "desk/desk.h"
+#include "lib/diag.h"
+#include "lib/num.h"
+#include "lib/tm.h"
+#include "mail/mail.h"
+#include "store/store.h"
+
+struct counts {
+	size_t seen, added, dups, unreadable;
+};
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in dir/new, sorted (dot files skipped). */
+static char **
+list_new(const char *dir, size_t *n)
+{
+	char path[PATH_MAX], **v = NULL, **nv;
+	struct dirent *e;
+	DIR *dp;
+
+	*n = 0;
+	snprintf(path, sizeof(path), "%s/new", dir);
+	if ((dp = opendir(path)) == NULL)
+		return NULL;
+	while ((e = readdir(dp)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if ((nv = realloc(v, (*n + 1) * sizeof(*v))) == NULL)
+			break;
+		v = nv;
+		if ((v[*n] = strdup(e->d_name)) == NULL)
+			break;
+		(*n)++;
+	}
+	closedir(dp);
+	if (v == NULL) /* an empty new/ */
+		v = calloc(1, sizeof(*v));
+	if (v != NULL)
+		qsort(v, *n, sizeof(*v), cmp_str);
+	return v;
+}
+
+/* new/NAME -> cur/NAME:2,FLAG (any info part of NAME replaced). */
+static int
+move_to_cur(const char *dir, const char *name, char flag)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	size_t base = strcspn(name, ":");
+
+	snprintf(from, sizeof(from), "%s/new/%s", dir, name);
+	snprintf(
+	    to, sizeof(to), "%s/cur/%.*s:2,%c", dir, (int)base, name, flag);
+	if (rename(from, to) < 0) {
+		ew_cli_err(
+		    "%s: cannot move to %s: %s", from, to, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Read one message: a regular file, not a link, within the size limit. */
+static char *
+read_message(const char *path, size_t *n)
+{
+	struct stat sb;
+	char *data;
+	FILE *f;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	    (f = fdopen(fd, "rb")) == NULL) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	data = ew_cli_read_all(f, EW_MAIL_MAX_SIZE, n);
+	fclose(f);
+	return data;
+}
+
+static int
+scan(struct ew_desk *d, struct ew_store *st, const char *dir, int verbose,
+    struct counts *c)
+{
+	char path[PATH_MAX], **names;
+	struct ew_diag_list diags;
+	struct ew_desk_added r;
+	size_t n, i;
+	char *data;
+	int rc = 0, arc;
+
+	snprintf(path, sizeof(path), "%s/cur", dir);
+	if (access(path, W_OK) < 0) {
+		ew_cli_err(
+		    "%s: not a Maildir (%s: %s)", dir, path, strerror(errno));
+		return -1;
+	}
+	if ((names = list_new(dir, &n)) == NULL) {
+		ew_cli_err("%s/new: %s", dir, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/new/%s", dir, names[i]);
+		if ((data = read_message(path, &len)) == NULL) {
+			if (errno == ENOENT)
+				continue; /* taken by another scanner */
+			ew_cli_err("%s: %s", path, strerror(errno));
+			rc = -1;
+			break;
+		}
+		c->seen++;
+		ew_diag_init(&diags);
+		arc =
+		    ew_desk_add(d, path, data, len, ew_time_now(), &diags, &r);
+		free(data);
+		if (arc == -EINVAL) {
+			ew_cli_err("%s: not a complaint (%s); moved to cur/ "
+				   "flagged",
+			    path, diags.n ? diags.v[0].msg : "unreadable");
+			c->unreadable++;
+			rc = move_to_cur(dir, names[i], 'F');
+		} else if (arc != 0) {
+			ew_cli_err("%s: not stored, left in new/: %s%s%s", path,
+			    strerror(-arc), *ew_store_errmsg(st) ? ": " : "",
+			    ew_store_errmsg(st));
+			rc = -1;
+		} else {
+			if (r.duplicate)
+				c->dups++;
+			else
+				c->added++;
+			if (verbose)
+				printf("%s: %s complaint %lld, ticket %lld%s\n",
+				    names[i],
+				    r.duplicate ? "already stored as" : "",
+				    (long long)r.complaint_id,
+				    (long long)r.ticket_id,
+				    r.new_ticket ? " (new)" : "");
+			rc = move_to_cur(dir, names[i], 'S');
+		}
+		ew_diag_free(&diags);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+static void
+print_counts(const struct counts *c, int json)
+{
+	if (json)
+		printf("{\"new\":%zu,\"added\":%zu,\"duplicates\":%zu,"
+		       "\"unreadable\":%zu}\n",
+		    c->seen, c->added, c->dups, c->unreadable);
+	else
+		printf("inbox: %zu new, %zu added, %zu duplicates, %zu "
+		       "unreadable\n",
+		    c->seen, c->added, c->dups, c->unreadable);
+	fflush(stdout);
+}
+
+int
+ew_cmd_inbox_scan(int argc, char **argv)
+{
+	struct ew_addr *extra = NULL;
+	size_t n_extra = 0;
+	struct ew_store *st = NULL;
+	struct ew_desk *d = NULL;
+	struct counts c = { 0, 0, 0, 0 };
+	int i, json = 0, quiet = 0, rc;
+
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else if (strcmp(argv[i], "-q") == 0 ||
+			   strcmp(argv[i], "--quiet") == 0) {
+			quiet = 1;
+		} else if ((rc = ew_cli_address_opt(
+				argc, argv, &i, &extra, &n_extra)) >= 0) {
+			if (rc > 0) {
+				free(extra);
+				return rc;
+			}
+		} else {
+			ew_cli_err("unknown option '%s'", argv[i]);
+			free(extra);
+			return ew_cli_usage("inbox", "scan");
+		}
+	}
+	if (i != argc - 1) {
+		free(extra);
+		return ew_cli_usage("inbox", "scan");
+	}
+	rc = ew_cli_desk_open(extra, n_extra, &st, &d);
+	free(extra);
+	if (rc != 0)
+		return EW_EXIT_FAIL;
+	rc = scan(d, st, argv[i], !json && !quiet, &c);
+	print_counts(&c, json);
+	ew_desk_free(d);
+	ew_store_close(st);
+	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
+}
+
+/* ---- run ---- */
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+int
+ew_cmd_run(int argc, char **argv)
+{
+	struct ew_addr *extra = NULL;
+	size_t n_extra = 0;
+	struct ew_cli_apply a;
+	struct ew_store *st = NULL;
+	struct ew_desk *d = NULL;
+	struct sigaction sa;
+	const char *maildir = NULL, *policy = NULL;
+	uint64_t interval = 60;
+	int i, once = 0, rc;
+
+	if (ew_cli_apply_init(&a) != 0)
+		return EW_EXIT_FAIL;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--maildir") == 0 && i + 1 < argc) {
+			maildir = argv[++i];
+		} else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
+			policy = argv[++i];
+		} else if (strcmp(argv[i], "--once") == 0) {
+			once = 1;
+		} else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
+			if (ew_parse_uint(argv[i + 1], strlen(argv[i + 1]), 1,
+				86400, &interval) != 0) {
+				ew_cli_err("--interval: seconds, 1 to 86400");
+				rc = EW_EXIT_USAGE;
+				goto out;
+			}
+			i++;
+		} else if ((rc = ew_cli_address_opt(
+				argc, argv, &i, &extra, &n_extra)) >= 0) {
+			if (rc > 0)
+				goto out;
+		} else if ((rc = ew_cli_apply_opt(&a, argc, argv, &i)) != 0) {
+			if (rc < 0) {
+				ew_cli_err("unknown argument '%s'", argv[i]);
+				rc = ew_cli_usage("run", NULL);
+			}
+			goto out;
+		}
+	}
+	policy = ew_cli_policy_path(policy);
+	if (ew_cli_desk_open(extra, n_extra, &st, &d) != 0) {
+		rc = EW_EXIT_FAIL;
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: sleep ends at once */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	printf("run: database %s, policy %s, inbox %s, every %llus\n",
+	    ew_cli_db_path(), policy, maildir ? maildir : "(none)",
+	    (unsigned long long)interval);
+	fflush(stdout);
+	rc = EW_EXIT_OK;
+	while (!stop) {
+		struct counts c = { 0, 0, 0, 0 };
+		unsigned left;
+
+		if (maildir != NULL && scan(d, st, maildir, 1, &c) != 0)
+			rc = EW_EXIT_FAIL;
+		if (c.seen > 0)
+			print_counts(&c, 0);
+		if (ew_cli_expire(d, st, &a, policy, 0, ew_time_now(), 1) !=
+		    EW_EXIT_OK)
+			rc = EW_EXIT_FAIL;
+		fflush(stdout);
+		if (once)
+			break;
+		for (left = (unsigned)interval; left > 0 && !stop;)
+			left = sleep(left);
+	}
+	if (stop)
+		printf("run: stopped by a signal\n");
+out:
+	free(extra);
+	ew_desk_free(d);
+	ew_store_close(st);
+	ew_cli_apply_free(&a);
+	return rc;
+}

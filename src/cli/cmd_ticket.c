@@ -1,0 +1,1025 @@
+/*
+ * cmd_ticket.c - the operator's cases: ticket list | show | block |
+ * reply | close, and expire.
+ *
+ * Blocks live in the store; the managed policy (managed.policy beside
+ * the database) is written from them, followed by an include of the
+ * operator's policy, and that file is what is applied.  A change is one
+ * store transaction around the whole of it: write the file, apply it
+ * (tor, then nftables), record the applied version.  If the apply fails
+ * the transaction is rolled back and the file is written again from the
+ * store as it was, so the store, the file and what runs agree.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "compile/compile.h"
+#include "desk/desk.h"
+#include "emit/tor.h"
+#include "lib/buf.h"
+#include "lib/diag.h"
+#include "lib/json.h"
+#include "lib/num.h"
+#include "lib/tm.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+/* Blocks last 90 days unless --expires says otherwise. */
+#define EW_BLOCK_DEFAULT_TTL (90 * 86400)
+
+static void
+jstr_or_null(struct ew_buf *b, const char *s)
+{
+	if (s == NULL)
+		ew_buf_puts(b, "null");
+	else
+		ew_json_str(b, s);
+}
+
+static void
+jtime(struct ew_buf *b, int64_t t)
+{
+	char s[EW_TIME_STRLEN];
+
+	if (t == EW_STORE_NO_TIME)
+		ew_buf_puts(b, "null");
+	else
+		ew_buf_printf(b, "\"%s\"", ew_time_format(t, s, sizeof(s)));
+}
+
+/* "in 11h59m" / "overdue by 2h3m" */
+static void
+due_text(struct ew_buf *b, int64_t due, int64_t now)
+{
+	int64_t d = due > now ? due - now : now - due;
+	char t[EW_TIME_STRLEN];
+
+	ew_buf_printf(b, "due %s (", ew_time_format(due, t, sizeof(t)));
+	ew_buf_puts(b, due > now ? "in " : "overdue by ");
+	if (d >= 86400)
+		ew_buf_printf(b, "%lldd", (long long)(d / 86400));
+	ew_buf_printf(b, "%lldh%02lldm)", (long long)(d % 86400 / 3600),
+	    (long long)(d % 3600 / 60));
+}
+
+static int
+parse_id(const char *s, int64_t *id)
+{
+	uint64_t v;
+
+	if (ew_parse_uint(s, strlen(s), 1, INT64_MAX, &v) != 0) {
+		ew_cli_err("'%s' is not a ticket number", s);
+		return -1;
+	}
+	*id = (int64_t)v;
+	return 0;
+}
+
+/* ---- printing one ticket ---- */
+
+static void
+print_incident(struct ew_buf *b, const struct ew_store_incident *in, int json)
+{
+	char t1[EW_TIME_STRLEN], t2[EW_TIME_STRLEN];
+
+	if (json) {
+		ew_buf_printf(b, "{\"id\":%lld,\"src\":", (long long)in->id);
+		jstr_or_null(b, in->src);
+		ew_buf_puts(b, ",\"dst\":");
+		jstr_or_null(b, in->dst);
+		ew_buf_puts(b, ",\"dst_ports\":");
+		jstr_or_null(b, in->dst_ports);
+		ew_buf_puts(b, ",\"time\":");
+		jtime(b, in->time);
+		ew_buf_puts(b, ",\"time_from\":");
+		jtime(b, in->time_from);
+		ew_buf_puts(b, ",\"time_to\":");
+		jtime(b, in->time_to);
+		ew_buf_puts(b, ",\"verdict\":");
+		jstr_or_null(b, in->verdict);
+		ew_buf_putc(b, '}');
+		return;
+	}
+	ew_buf_printf(b, "    incident %lld: %s -> %s ports %s, ",
+	    (long long)in->id, in->src, in->dst ? in->dst : "*",
+	    in->dst_ports ? in->dst_ports : "*");
+	if (in->time != EW_STORE_NO_TIME)
+		ew_buf_printf(
+		    b, "at %s", ew_time_format(in->time, t1, sizeof(t1)));
+	else if (in->time_from != EW_STORE_NO_TIME &&
+		 in->time_to != EW_STORE_NO_TIME)
+		ew_buf_printf(b, "between %s and %s",
+		    ew_time_format(in->time_from, t1, sizeof(t1)),
+		    ew_time_format(in->time_to, t2, sizeof(t2)));
+	else if (in->time_to != EW_STORE_NO_TIME)
+		ew_buf_printf(b, "before %s",
+		    ew_time_format(in->time_to, t1, sizeof(t1)));
+	else if (in->time_from != EW_STORE_NO_TIME)
+		ew_buf_printf(b, "after %s",
+		    ew_time_format(in->time_from, t1, sizeof(t1)));
+	else
+		ew_buf_puts(b, "no time given");
+	ew_buf_printf(b, ": %s\n", in->verdict ? in->verdict : "not judged");
+}
+
+static int
+print_complaints(struct ew_desk *d, struct ew_store *st, int64_t tid,
+    struct ew_buf *b, int json)
+{
+	struct ew_store_complaint *c;
+	struct ew_store_incident *inc;
+	int64_t *ids = NULL;
+	size_t nids = 0, ninc, i, k;
+	char t[EW_TIME_STRLEN];
+	int rc;
+
+	(void)d;
+	if ((rc = ew_store_ticket_complaints(st, tid, &ids, &nids)) != 0)
+		return rc;
+	if (json)
+		ew_buf_puts(b, ",\"complaints\":[");
+	for (i = 0; rc == 0 && i < nids; i++) {
+		if ((rc = ew_store_complaint_get(st, ids[i], &c)) != 0)
+			break;
+		if (json) {
+			ew_buf_printf(b,
+			    "%s{\"id\":%lld,\"subject\":", i ? "," : "",
+			    (long long)c->id);
+			jstr_or_null(b, c->subject);
+			ew_buf_puts(b, ",\"forwarder\":");
+			jstr_or_null(b, c->forwarder);
+			ew_buf_puts(b, ",\"forwarder_ticket\":");
+			jstr_or_null(b, c->forwarder_ticket);
+			ew_buf_puts(b, ",\"format\":");
+			jstr_or_null(b, c->format);
+			ew_buf_puts(b, ",\"date\":");
+			jtime(b, c->date);
+			ew_buf_puts(b, ",\"received\":");
+			jtime(b, c->received_at);
+			ew_buf_puts(b, ",\"incidents\":[");
+		} else {
+			ew_buf_printf(b,
+			    "  complaint %lld, received %s (%s%s%s)\n",
+			    (long long)c->id,
+			    ew_time_format(c->received_at, t, sizeof(t)),
+			    c->format, c->category ? ", " : "",
+			    c->category ? c->category : "");
+			if (c->subject)
+				ew_buf_printf(
+				    b, "    subject: %s\n", c->subject);
+			if (c->forwarder)
+				ew_buf_printf(b, "    forwarded by %s%s%s\n",
+				    c->forwarder,
+				    c->forwarder_ticket ? ", their ticket "
+							: "",
+				    c->forwarder_ticket ? c->forwarder_ticket
+							: "");
+		}
+		rc = ew_store_incident_list(st, ids[i], &inc, &ninc);
+		for (k = 0; rc == 0 && k < ninc; k++) {
+			if (json && k > 0)
+				ew_buf_putc(b, ',');
+			print_incident(b, &inc[k], json);
+		}
+		if (rc == 0)
+			ew_store_incidents_free(inc, ninc);
+		if (json)
+			ew_buf_puts(b, "]}");
+		ew_store_complaint_free(c);
+	}
+	if (json)
+		ew_buf_putc(b, ']');
+	free(ids);
+	return rc;
+}
+
+static int
+print_proposals(struct ew_desk *d, int64_t tid, struct ew_buf *b, int json)
+{
+	struct ew_desk_proposal *p = NULL;
+	size_t n = 0, i, k;
+	int rc;
+
+	if ((rc = ew_desk_proposals(d, tid, &p, &n)) != 0)
+		return rc;
+	if (json) {
+		ew_buf_puts(b, ",\"proposals\":[");
+		for (i = 0; i < n; i++) {
+			ew_buf_printf(b,
+			    "%s{\"choice\":%zu,\"scope\":\"%s\","
+			    "\"rules\":[",
+			    i ? "," : "", i + 1, p[i].scope);
+			for (k = 0; k < p[i].n; k++) {
+				if (k)
+					ew_buf_putc(b, ',');
+				ew_json_str(b, p[i].rules[k]);
+			}
+			ew_buf_puts(b, "]}");
+		}
+		ew_buf_putc(b, ']');
+	} else if (n == 0) {
+		ew_buf_puts(b, "  nothing to block: no incident the policy "
+			       "allowed names a destination or ports\n");
+	} else {
+		ew_buf_printf(b,
+		    "  proposals, narrowest first (exitwarden ticket block "
+		    "%lld --choice K):\n",
+		    (long long)tid);
+		for (i = 0; i < n; i++)
+			for (k = 0; k < p[i].n; k++)
+				ew_buf_printf(b, "    %-2s %-12s %s\n",
+				    k ? "" : (char[]){ (char)('1' + i), 0 },
+				    k ? "" : p[i].scope, p[i].rules[k]);
+	}
+	ew_desk_proposals_free(p, n);
+	return 0;
+}
+
+static int
+print_rules(
+    struct ew_store *st, int64_t tid, int64_t now, struct ew_buf *b, int json)
+{
+	struct ew_store_rule *r = NULL;
+	char t[EW_TIME_STRLEN];
+	size_t n = 0, i, shown = 0;
+	int rc;
+
+	if ((rc = ew_store_rule_list(st, 1, &r, &n)) != 0)
+		return rc;
+	if (json)
+		ew_buf_puts(b, ",\"rules\":[");
+	for (i = 0; i < n; i++) {
+		if (r[i].ticket_id != tid)
+			continue;
+		if (json) {
+			ew_buf_printf(b,
+			    "%s{\"id\":%lld,\"rule\":", shown ? "," : "",
+			    (long long)r[i].id);
+			ew_json_str(b, r[i].rule_text);
+			ew_buf_puts(b, ",\"reason\":");
+			jstr_or_null(b, r[i].reason);
+			ew_buf_puts(b, ",\"expires\":");
+			jtime(b, r[i].expires_at);
+			ew_buf_puts(b, ",\"added\":");
+			jtime(b, r[i].added_at);
+			ew_buf_puts(b, ",\"removed\":");
+			jtime(b, r[i].removed_at);
+			ew_buf_putc(b, '}');
+		} else {
+			if (shown == 0)
+				ew_buf_puts(b, "  blocks:\n");
+			ew_buf_printf(b, "    rule %lld  %s  ",
+			    (long long)r[i].id, r[i].rule_text);
+			if (r[i].removed_at != EW_STORE_NO_TIME)
+				ew_buf_printf(b, "removed %s\n",
+				    ew_time_format(
+					r[i].removed_at, t, sizeof(t)));
+			else if (r[i].expires_at == EW_STORE_NO_TIME)
+				ew_buf_puts(b, "until removed\n");
+			else
+				ew_buf_printf(b, "%s %s\n",
+				    r[i].expires_at <= now ? "expired"
+							   : "until",
+				    ew_time_format(
+					r[i].expires_at, t, sizeof(t)));
+		}
+		shown++;
+	}
+	if (json)
+		ew_buf_putc(b, ']');
+	ew_store_rules_free(r, n);
+	return 0;
+}
+
+int
+ew_cli_ticket_print(
+    struct ew_store *st, struct ew_desk *d, int64_t id, int64_t now, int json)
+{
+	struct ew_store_ticket *t = NULL;
+	struct ew_buf b = EW_BUF_INIT;
+	char o[EW_TIME_STRLEN];
+	int rc;
+
+	if ((rc = ew_store_ticket_get(st, id, now, &t)) != 0) {
+		ew_cli_err("ticket %lld: %s", (long long)id,
+		    rc == -ENOENT ? "no such ticket" : ew_store_errmsg(st));
+		return EW_EXIT_FAIL;
+	}
+	ew_time_format(t->opened_at, o, sizeof(o));
+	if (json) {
+		ew_buf_printf(
+		    &b, "{\"id\":%lld,\"reporter\":", (long long)t->id);
+		ew_json_str(&b, t->reporter);
+		ew_buf_printf(&b,
+		    ",\"status\":\"%s\",\"opened\":\"%s\",\"due\":",
+		    t->closed ? "closed" : "open", o);
+		jtime(&b, t->due_at);
+		ew_buf_printf(
+		    &b, ",\"overdue\":%s", t->overdue ? "true" : "false");
+	} else {
+		ew_buf_printf(&b, "ticket %lld  %s  ", (long long)t->id,
+		    t->closed ? "closed" : "open");
+		if (t->due_at != EW_STORE_NO_TIME)
+			due_text(&b, t->due_at, now);
+		else
+			ew_buf_puts(&b, "no deadline");
+		ew_buf_printf(
+		    &b, "\n  reporter %s, opened %s\n", t->reporter, o);
+		if (t->closed)
+			ew_buf_printf(&b, "  closed: %s\n",
+			    t->reason ? t->reason : "(no reason given)");
+	}
+	rc = print_complaints(d, st, id, &b, json);
+	if (rc == 0)
+		rc = print_proposals(d, id, &b, json);
+	if (rc == 0)
+		rc = print_rules(st, id, now, &b, json);
+	if (json)
+		ew_buf_puts(&b, "}");
+	ew_store_tickets_free(t, 1);
+	if (rc != 0) {
+		ew_cli_err("ticket %lld: %s", (long long)id,
+		    rc == -ENOMEM ? "out of memory" : ew_store_errmsg(st));
+		ew_buf_free(&b);
+		return EW_EXIT_FAIL;
+	}
+	rc = b.oom ? -1 : ew_cli_write(ew_buf_str(&b), b.len);
+	ew_buf_free(&b);
+	return rc < 0 ? EW_EXIT_FAIL : EW_EXIT_OK;
+}
+
+/* ---- ticket list | show | close ---- */
+
+int
+ew_cmd_ticket_list(int argc, char **argv)
+{
+	struct ew_store_ticket *v = NULL;
+	struct ew_store *st = NULL;
+	struct ew_buf b = EW_BUF_INIT;
+	int64_t now = ew_time_now();
+	size_t n = 0, i;
+	int all = 0, json = 0, rc, k;
+	char t[EW_TIME_STRLEN];
+
+	for (k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--all") == 0) {
+			all = 1;
+		} else if (strcmp(argv[k], "--json") == 0) {
+			json = 1;
+		} else if (strcmp(argv[k], "--now") == 0 && k + 1 < argc) {
+			if (ew_cli_parse_now(argv[++k], &now) < 0)
+				return EW_EXIT_USAGE;
+		} else {
+			ew_cli_err("unknown argument '%s'", argv[k]);
+			return ew_cli_usage("ticket", "list");
+		}
+	}
+	if (ew_cli_store_open(&st) != 0)
+		return EW_EXIT_FAIL;
+	if (ew_store_ticket_list(st, now, all, &v, &n) != 0) {
+		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
+		ew_store_close(st);
+		return EW_EXIT_FAIL;
+	}
+	if (json)
+		ew_buf_puts(&b, "{\"tickets\":[");
+	else if (n > 0)
+		ew_buf_printf(&b, "%-5s %-7s %-21s %-8s %-10s %s\n", "ID",
+		    "STATUS", "DUE", "", "COMPLAINTS", "REPORTER");
+	for (i = 0; i < n; i++) {
+		if (json) {
+			ew_buf_printf(&b,
+			    "%s{\"id\":%lld,\"reporter\":", i ? "," : "",
+			    (long long)v[i].id);
+			ew_json_str(&b, v[i].reporter);
+			ew_buf_printf(&b, ",\"status\":\"%s\",\"opened\":",
+			    v[i].closed ? "closed" : "open");
+			jtime(&b, v[i].opened_at);
+			ew_buf_puts(&b, ",\"due\":");
+			jtime(&b, v[i].due_at);
+			ew_buf_printf(&b, ",\"overdue\":%s,\"complaints\":%zu}",
+			    v[i].overdue ? "true" : "false", v[i].ncomplaints);
+		} else {
+			ew_buf_printf(&b, "%-5lld %-7s %-21s %-8s %-10zu %s\n",
+			    (long long)v[i].id, v[i].closed ? "closed" : "open",
+			    v[i].due_at == EW_STORE_NO_TIME
+				? "-"
+				: ew_time_format(v[i].due_at, t, sizeof(t)),
+			    v[i].overdue ? "OVERDUE" : "", v[i].ncomplaints,
+			    v[i].reporter);
+		}
+	}
+	if (json)
+		ew_buf_puts(&b, "]}\n");
+	else if (n == 0)
+		ew_buf_puts(&b, all ? "no tickets\n" : "no open tickets\n");
+	ew_store_tickets_free(v, n);
+	ew_store_close(st);
+	rc = b.oom ? -1 : ew_cli_write(ew_buf_str(&b), b.len);
+	ew_buf_free(&b);
+	return rc < 0 ? EW_EXIT_FAIL : EW_EXIT_OK;
+}
+
+int
+ew_cmd_ticket_show(int argc, char **argv)
+{
+	struct ew_store *st = NULL;
+	struct ew_desk *d = NULL;
+	int64_t now = ew_time_now(), id = 0;
+	int json = 0, rc, k, have = 0;
+
+	for (k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--json") == 0) {
+			json = 1;
+		} else if (strcmp(argv[k], "--now") == 0 && k + 1 < argc) {
+			if (ew_cli_parse_now(argv[++k], &now) < 0)
+				return EW_EXIT_USAGE;
+		} else if (!have && argv[k][0] != '-') {
+			if (parse_id(argv[k], &id) < 0)
+				return EW_EXIT_USAGE;
+			have = 1;
+		} else {
+			ew_cli_err("unknown argument '%s'", argv[k]);
+			return ew_cli_usage("ticket", "show");
+		}
+	}
+	if (!have)
+		return ew_cli_usage("ticket", "show");
+	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
+		return EW_EXIT_FAIL;
+	rc = ew_cli_ticket_print(st, d, id, now, json);
+	if (rc == EW_EXIT_OK && json)
+		putchar('\n');
+	ew_desk_free(d);
+	ew_store_close(st);
+	return rc;
+}
+
+int
+ew_cmd_ticket_close(int argc, char **argv)
+{
+	struct ew_store *st = NULL;
+	const char *reason = NULL;
+	int64_t id = 0;
+	int rc, k, have = 0;
+
+	for (k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--reason") == 0 && k + 1 < argc) {
+			reason = argv[++k];
+		} else if (!have && argv[k][0] != '-') {
+			if (parse_id(argv[k], &id) < 0)
+				return EW_EXIT_USAGE;
+			have = 1;
+		} else {
+			ew_cli_err("unknown argument '%s'", argv[k]);
+			return ew_cli_usage("ticket", "close");
+		}
+	}
+	if (!have)
+		return ew_cli_usage("ticket", "close");
+	if (ew_cli_store_open(&st) != 0)
+		return EW_EXIT_FAIL;
+	rc = ew_store_ticket_close(st, id, reason);
+	if (rc == 0)
+		printf("ticket %lld closed\n", (long long)id);
+	else
+		ew_cli_err("ticket %lld: %s", (long long)id,
+		    rc == -ENOENT     ? "no such ticket"
+		    : rc == -EALREADY ? "closed already"
+				      : ew_store_errmsg(st));
+	ew_store_close(st);
+	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
+}
+
+/* ---- the managed policy: compose, check, write, apply, record ---- */
+
+/* Compose the managed policy (store rules + extra) and parse it; the
+ * text goes to *text, the expanded list (at now) to *list. */
+static int
+compose(struct ew_desk *d, const char *policy, const struct ew_desk_rule *extra,
+    size_t n_extra, int64_t now, struct ew_buf *text, struct ew_buf *list)
+{
+	struct ew_diag_list diags;
+	struct ew_policy *p = NULL;
+	struct ew_expanded *e = NULL;
+	struct ew_expand_env env;
+	struct ew_addr *ifs;
+	size_t nifs = 0;
+	char abs[PATH_MAX];
+	int rc;
+
+	if (realpath(policy, abs) == NULL) {
+		ew_cli_err("%s: %s (the operator's policy: --policy FILE or "
+			   "EW_POLICY)",
+		    policy, strerror(errno));
+		return -1;
+	}
+	if (ew_desk_managed(d, abs, extra, n_extra, text) != 0) {
+		ew_cli_err("%s: cannot be included from the managed policy "
+			   "(a quote or backslash in its path?)",
+		    abs);
+		return -1;
+	}
+	ew_diag_init(&diags);
+	rc = ew_policy_parse_string(
+	    ew_cli_managed_path(), ew_buf_str(text), text->len, 0, &diags, &p);
+	if (rc == 0 && list != NULL) {
+		ifs = ew_cli_interface_addrs(&nifs);
+		memset(&env, 0, sizeof(env));
+		env.now = now;
+		env.ifaddrs = ifs;
+		env.n_ifaddrs = nifs;
+		rc = ew_policy_expand(p, &env, &diags, &e);
+		if (rc == 0)
+			ew_expanded_format(e, list);
+		ew_expanded_free(e);
+		free(ifs);
+	}
+	ew_policy_free(p);
+	if (rc != 0) {
+		ew_cli_print_diags(&diags, 0);
+		ew_cli_err(
+		    "the managed policy would not load: nothing changed");
+	}
+	ew_diag_free(&diags);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Print "- line" / "+ line" for the lines one list has and the other
+ * lacks (the effective policies before and after). */
+static void
+print_diff(const char *before, const char *after)
+{
+	const char *lists[2] = { before, after }, *other, *s, *e;
+	int side;
+	size_t n;
+
+	for (side = 0; side < 2; side++) {
+		other = lists[1 - side];
+		for (s = lists[side]; *s != '\0'; s = *e ? e + 1 : e) {
+			const char *o;
+			int found = 0;
+
+			e = strchr(s, '\n');
+			if (e == NULL)
+				e = s + strlen(s);
+			n = (size_t)(e - s);
+			for (o = other; *o != '\0' && !found;) {
+				const char *oe = strchr(o, '\n');
+
+				if (oe == NULL)
+					oe = o + strlen(o);
+				found = (size_t)(oe - o) == n &&
+					memcmp(o, s, n) == 0;
+				o = *oe ? oe + 1 : oe;
+			}
+			if (!found)
+				printf(
+				    "%c %.*s\n", side ? '+' : '-', (int)n, s);
+		}
+	}
+}
+
+/*
+ * Inside the caller's transaction: write the managed policy from the
+ * store (+ extra), apply it and record it.  On failure the file is
+ * written again without `extra` (the caller rolls the store back).
+ */
+static int
+sync_managed(struct ew_desk *d, struct ew_cli_apply *a, const char *policy,
+    const struct ew_desk_rule *extra, size_t n_extra, int64_t now)
+{
+	struct ew_buf text = EW_BUF_INIT;
+	struct ew_diag_list diags;
+	const char *path = ew_cli_managed_path();
+	int rc;
+
+	if (compose(d, policy, extra, n_extra, now, &text, NULL) != 0) {
+		ew_buf_free(&text);
+		return EW_EXIT_FAIL;
+	}
+	ew_diag_init(&diags);
+	rc = ew_tor_write_file(path, ew_buf_str(&text), text.len, &diags);
+	ew_buf_free(&text);
+	if (rc != 0) {
+		ew_cli_print_diags(&diags, 0);
+		ew_diag_free(&diags);
+		return EW_EXIT_FAIL;
+	}
+	ew_diag_free(&diags);
+	if (a->no_apply) {
+		printf("wrote %s; not applied (--no-apply): run exitwarden "
+		       "apply %s\n",
+		    path, path);
+		return EW_EXIT_OK;
+	}
+	a->nft.now = now;
+	if ((rc = ew_cli_apply_file(a, path)) == EW_EXIT_OK)
+		rc = ew_cli_record(d, path, now);
+	return rc;
+}
+
+/* After a failed change: the file as the store (rolled back) has it. */
+static void
+restore_managed(struct ew_desk *d, const char *policy, int64_t now)
+{
+	struct ew_buf text = EW_BUF_INIT;
+	struct ew_diag_list diags;
+
+	ew_diag_init(&diags);
+	if (compose(d, policy, NULL, 0, now, &text, NULL) == 0 &&
+	    ew_tor_write_file(ew_cli_managed_path(), ew_buf_str(&text),
+		text.len, &diags) == 0)
+		ew_cli_err("%s: restored; the store is unchanged",
+		    ew_cli_managed_path());
+	ew_buf_free(&text);
+	ew_diag_free(&diags);
+}
+
+/* Parse the common options of block / expire; see the usage lines. */
+struct change_opts {
+	struct ew_cli_apply apply;
+	const char *policy;
+	int dry_run;
+	int64_t now;
+};
+
+static int
+change_opt(struct change_opts *o, int argc, char **argv, int *i)
+{
+	int rc;
+
+	if (strcmp(argv[*i], "--policy") == 0 && *i + 1 < argc) {
+		o->policy = argv[++*i];
+		return 0;
+	}
+	if (strcmp(argv[*i], "-n") == 0 || strcmp(argv[*i], "--dry-run") == 0)
+		o->dry_run = 1;
+	if (strcmp(argv[*i], "--now") == 0 && *i + 1 < argc &&
+	    ew_cli_parse_now(argv[*i + 1], &o->now) < 0)
+		return EW_EXIT_USAGE;
+	rc = ew_cli_apply_opt(&o->apply, argc, argv, i);
+	return rc;
+}
+
+int
+ew_cmd_ticket_block(int argc, char **argv)
+{
+	struct change_opts o;
+	struct ew_store *st = NULL;
+	struct ew_desk *d = NULL;
+	struct ew_store_ticket *t = NULL;
+	struct ew_desk_proposal *p = NULL;
+	struct ew_desk_rule *rules = NULL;
+	struct ew_buf before = EW_BUF_INIT, after = EW_BUF_INIT,
+		      text = EW_BUF_INIT, reason = EW_BUF_INIT;
+	const char *reason_opt = NULL, *expires_opt = "90d";
+	char tm[EW_TIME_STRLEN];
+	int64_t id = 0, expires, rid;
+	uint64_t choice = 1;
+	size_t np = 0, k;
+	int i, rc = EW_EXIT_FAIL, have = 0, src;
+
+	memset(&o, 0, sizeof(o));
+	o.now = ew_time_now();
+	if (ew_cli_apply_init(&o.apply) != 0)
+		return EW_EXIT_FAIL;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--choice") == 0 && i + 1 < argc) {
+			if (ew_parse_uint(argv[i + 1], strlen(argv[i + 1]), 1,
+				99, &choice) != 0) {
+				ew_cli_err("--choice: '%s' is not a number",
+				    argv[i + 1]);
+				rc = EW_EXIT_USAGE;
+				goto out;
+			}
+			i++;
+		} else if (strcmp(argv[i], "--expires") == 0 && i + 1 < argc) {
+			expires_opt = argv[++i];
+		} else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc) {
+			reason_opt = argv[++i];
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			src = change_opt(&o, argc, argv, &i);
+			if (src > 0) {
+				rc = src;
+				goto out;
+			}
+			if (src < 0) {
+				ew_cli_err("unknown option '%s'", argv[i]);
+				rc = ew_cli_usage("ticket", "block");
+				goto out;
+			}
+		} else if (!have) {
+			if (parse_id(argv[i], &id) < 0) {
+				rc = EW_EXIT_USAGE;
+				goto out;
+			}
+			have = 1;
+		} else {
+			rc = ew_cli_usage("ticket", "block");
+			goto out;
+		}
+	}
+	if (!have) {
+		rc = ew_cli_usage("ticket", "block");
+		goto out;
+	}
+	if (strcmp(expires_opt, "never") == 0) {
+		expires = EW_STORE_NO_TIME;
+	} else if (ew_duration_parse(
+		       expires_opt, strlen(expires_opt), &expires) == 0) {
+		expires += o.now;
+	} else if (ew_time_parse(expires_opt, strlen(expires_opt), &expires) !=
+		   0) {
+		ew_cli_err("--expires: '%s' is not a duration (90d, 12h), a "
+			   "time or 'never'",
+		    expires_opt);
+		rc = EW_EXIT_USAGE;
+		goto out;
+	} else if (expires <= o.now) {
+		ew_cli_err("--expires: %s is not in the future", expires_opt);
+		rc = EW_EXIT_USAGE;
+		goto out;
+	}
+	o.policy = ew_cli_policy_path(o.policy);
+	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
+		goto out;
+	if ((src = ew_store_ticket_get(st, id, o.now, &t)) != 0) {
+		ew_cli_err("ticket %lld: %s", (long long)id,
+		    src == -ENOENT ? "no such ticket" : ew_store_errmsg(st));
+		goto out;
+	}
+	if (t->closed) {
+		ew_cli_err("ticket %lld is closed", (long long)id);
+		goto out;
+	}
+	if (ew_desk_proposals(d, id, &p, &np) != 0) {
+		ew_cli_err(
+		    "ticket %lld: %s", (long long)id, ew_store_errmsg(st));
+		goto out;
+	}
+	if (np == 0) {
+		ew_cli_err("ticket %lld: nothing to block (no incident the "
+			   "policy allowed names a destination or ports)",
+		    (long long)id);
+		goto out;
+	}
+	if (choice > np) {
+		ew_cli_err("ticket %lld: --choice %llu, but there %s only %zu "
+			   "(exitwarden ticket show %lld)",
+		    (long long)id, (unsigned long long)choice,
+		    np == 1 ? "is" : "are", np, (long long)id);
+		rc = EW_EXIT_USAGE;
+		goto out;
+	}
+	if (reason_opt != NULL)
+		ew_buf_puts(&reason, reason_opt);
+	else
+		ew_buf_printf(&reason, "complaint from %s", t->reporter);
+	rules = calloc(p[choice - 1].n, sizeof(*rules));
+	if (rules == NULL || reason.oom) {
+		ew_cli_err("out of memory");
+		goto out;
+	}
+	for (k = 0; k < p[choice - 1].n; k++) {
+		rules[k].rule = p[choice - 1].rules[k];
+		rules[k].reason = ew_buf_str(&reason);
+		rules[k].ticket_id = id;
+		rules[k].expires = expires;
+	}
+	printf("ticket %lld: block %s (choice %llu), %s%s:\n", (long long)id,
+	    p[choice - 1].scope, (unsigned long long)choice,
+	    expires == EW_STORE_NO_TIME ? "until removed" : "until ",
+	    expires == EW_STORE_NO_TIME
+		? ""
+		: ew_time_format(expires, tm, sizeof(tm)));
+	for (k = 0; k < p[choice - 1].n; k++)
+		printf("  %s\n", rules[k].rule);
+	if (o.dry_run) {
+		/* the change to the effective policy; nothing written */
+		if (compose(d, o.policy, NULL, 0, o.now, &text, &before) != 0)
+			goto out;
+		ew_buf_reset(&text);
+		if (compose(d, o.policy, rules, p[choice - 1].n, o.now, &text,
+			&after) != 0)
+			goto out;
+		printf("the effective policy would change (-n: nothing "
+		       "changed):\n");
+		print_diff(ew_buf_str(&before), ew_buf_str(&after));
+		rc = EW_EXIT_OK;
+		goto out;
+	}
+	fflush(stdout);
+	if ((src = ew_store_begin(st)) != 0) {
+		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
+		goto out;
+	}
+	for (k = 0, src = 0; src == 0 && k < p[choice - 1].n; k++)
+		src = ew_store_rule_add(st, id, rules[k].rule, rules[k].reason,
+		    expires, o.now, &rid);
+	if (src != 0) {
+		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
+		ew_store_end(st, src);
+		goto out;
+	}
+	rc = sync_managed(d, &o.apply, o.policy, NULL, 0, o.now);
+	src = ew_store_end(st, rc == EW_EXIT_OK ? 0 : -EIO);
+	if (rc == EW_EXIT_OK && src != 0) {
+		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
+		rc = EW_EXIT_FAIL;
+	}
+	if (rc != EW_EXIT_OK)
+		restore_managed(d, o.policy, o.now);
+	else
+		printf("ticket %lld: blocked\n", (long long)id);
+out:
+	ew_buf_free(&before);
+	ew_buf_free(&after);
+	ew_buf_free(&text);
+	ew_buf_free(&reason);
+	free(rules);
+	ew_desk_proposals_free(p, np);
+	ew_store_tickets_free(t, t ? 1 : 0);
+	ew_desk_free(d);
+	ew_store_close(st);
+	ew_cli_apply_free(&o.apply);
+	return rc;
+}
+
+/* ---- expire ---- */
+
+int
+ew_cli_expire(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *a,
+    const char *policy, int dry_run, int64_t now, int quiet)
+{
+	struct ew_store_rule *r = NULL;
+	char t[EW_TIME_STRLEN];
+	size_t n = 0, i, due = 0;
+	int rc = 0, xrc;
+
+	if (ew_store_rule_list(st, 0, &r, &n) != 0) {
+		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
+		return EW_EXIT_FAIL;
+	}
+	for (i = 0; i < n; i++)
+		if (r[i].expires_at != EW_STORE_NO_TIME &&
+		    r[i].expires_at <= now)
+			due++;
+	if (due == 0) {
+		if (!quiet)
+			printf("expire: no block has expired\n");
+		ew_store_rules_free(r, n);
+		return EW_EXIT_OK;
+	}
+	if (!dry_run && (rc = ew_store_begin(st)) != 0) {
+		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
+		ew_store_rules_free(r, n);
+		return EW_EXIT_FAIL;
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (r[i].expires_at == EW_STORE_NO_TIME ||
+		    r[i].expires_at > now)
+			continue;
+		printf("expire: rule %lld (ticket %lld) %s, expired %s%s\n",
+		    (long long)r[i].id, (long long)r[i].ticket_id,
+		    r[i].rule_text,
+		    ew_time_format(r[i].expires_at, t, sizeof(t)),
+		    dry_run ? " (-n: kept)" : "");
+		if (!dry_run)
+			rc = ew_store_rule_remove(st, r[i].id, now);
+	}
+	ew_store_rules_free(r, n);
+	if (dry_run)
+		return EW_EXIT_OK;
+	xrc = rc == 0 ? sync_managed(d, a, policy, NULL, 0, now) : EW_EXIT_FAIL;
+	rc = ew_store_end(st, xrc == EW_EXIT_OK ? 0 : -EIO);
+	if (xrc == EW_EXIT_OK && rc != 0) {
+		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
+		xrc = EW_EXIT_FAIL;
+	}
+	if (xrc != EW_EXIT_OK)
+		restore_managed(d, policy, now);
+	return xrc;
+}
+
+int
+ew_cmd_expire(int argc, char **argv)
+{
+	struct change_opts o;
+	struct ew_store *st = NULL;
+	struct ew_desk *d = NULL;
+	int i, rc;
+
+	memset(&o, 0, sizeof(o));
+	o.now = ew_time_now();
+	if (ew_cli_apply_init(&o.apply) != 0)
+		return EW_EXIT_FAIL;
+	for (i = 1; i < argc; i++) {
+		rc = argv[i][0] == '-' ? change_opt(&o, argc, argv, &i) : -1;
+		if (rc > 0)
+			goto done;
+		if (rc < 0) {
+			ew_cli_err("unknown argument '%s'", argv[i]);
+			rc = ew_cli_usage("expire", NULL);
+			goto done;
+		}
+	}
+	rc = EW_EXIT_FAIL;
+	if (ew_cli_desk_open(NULL, 0, &st, &d) == 0)
+		rc = ew_cli_expire(d, st, &o.apply,
+		    ew_cli_policy_path(o.policy), o.dry_run, o.now, 0);
+done:
+	ew_desk_free(d);
+	ew_store_close(st);
+	ew_cli_apply_free(&o.apply);
+	return rc;
+}
+
+/* ---- reply ---- */
+
+int
+ew_cmd_ticket_reply(int argc, char **argv)
+{
+	struct ew_store *st = NULL;
+	struct ew_desk *d = NULL;
+	struct ew_buf out = EW_BUF_INIT;
+	struct ew_diag_list diags;
+	const char *to = "provider", *dir = getenv("EW_TEMPLATES"), *tmpl;
+	char path[PATH_MAX], *data = NULL;
+	int64_t now = ew_time_now(), id = 0;
+	size_t len;
+	FILE *f;
+	int k, rc, have = 0;
+
+	for (k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--to") == 0 && k + 1 < argc) {
+			to = argv[++k];
+		} else if (strcmp(argv[k], "--templates") == 0 &&
+			   k + 1 < argc) {
+			dir = argv[++k];
+		} else if (strcmp(argv[k], "--now") == 0 && k + 1 < argc) {
+			if (ew_cli_parse_now(argv[++k], &now) < 0)
+				return EW_EXIT_USAGE;
+		} else if (!have && argv[k][0] != '-') {
+			if (parse_id(argv[k], &id) < 0)
+				return EW_EXIT_USAGE;
+			have = 1;
+		} else {
+			ew_cli_err("unknown argument '%s'", argv[k]);
+			return ew_cli_usage("ticket", "reply");
+		}
+	}
+	if (!have)
+		return ew_cli_usage("ticket", "reply");
+	if ((tmpl = ew_desk_template(to)) == NULL) {
+		ew_cli_err(
+		    "--to: '%s' is neither 'provider' nor 'complainant'", to);
+		return EW_EXIT_USAGE;
+	}
+	snprintf(path, sizeof(path), "<built-in %s template>", to);
+	len = strlen(tmpl);
+	if (dir != NULL && *dir != '\0') {
+		snprintf(path, sizeof(path), "%s/%s.txt", dir, to);
+		if ((f = fopen(path, "rb")) == NULL) {
+			ew_cli_err("%s: %s (exitwarden template export %s "
+				   "writes the defaults)",
+			    path, strerror(errno), dir);
+			return EW_EXIT_FAIL;
+		}
+		data = ew_cli_read_all(f, 1 << 20, &len);
+		fclose(f);
+		if (data == NULL || len > (1u << 20)) {
+			ew_cli_err("%s: unreadable, or over 1 MiB", path);
+			free(data);
+			return EW_EXIT_FAIL;
+		}
+		tmpl = data;
+	}
+	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0) {
+		free(data);
+		return EW_EXIT_FAIL;
+	}
+	ew_diag_init(&diags);
+	rc = ew_desk_reply(d, id, path, tmpl, len, now, &out, &diags);
+	if (rc != 0) {
+		ew_cli_print_diags(&diags, 0);
+		if (diags.n == 0)
+			ew_cli_err("ticket %lld: %s", (long long)id,
+			    rc == -ENOENT ? "no such ticket"
+					  : ew_store_errmsg(st));
+		rc = EW_EXIT_FAIL;
+	} else {
+		rc = ew_cli_write(ew_buf_str(&out), out.len) < 0 ? EW_EXIT_FAIL
+								 : EW_EXIT_OK;
+	}
+	ew_diag_free(&diags);
+	ew_buf_free(&out);
+	free(data);
+	ew_desk_free(d);
+	ew_store_close(st);
+	return rc;
+}

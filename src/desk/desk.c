@@ -1,0 +1,472 @@
+/*
+ * desk.c - judging incidents against the policy history, and taking a
+ * complaint in: store it, judge it, file it under a ticket.
+ *
+ * A policy version is judged as tor ran it: the version's torrc text
+ * (kept by the store) parsed and expanded at the instant it was applied,
+ * then compiled.  Versions are cached by id for the desk's life, so a
+ * report of a thousand lines parses each version once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile/compile.h"
+#include "desk/desk.h"
+#include "desk/desk_int.h"
+#include "lib/diag.h"
+#include "mail/mail.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+/* Own addresses kept per version (Address x2, four bind kinds x2). */
+#define EW_DESK_MAX_OWN 10
+
+struct ew_desk_version {
+	int64_t id;
+	struct ew_expanded *e;
+	struct ew_compiled *c;
+	struct ew_addr own[EW_DESK_MAX_OWN];
+	size_t n_own;
+	/* the p and p6 summaries: what clients choose exits by */
+	struct ew_short_policy *sp[2];
+};
+
+static void
+version_clear(struct ew_desk_version *v)
+{
+	ew_compiled_free(v->c);
+	ew_expanded_free(v->e);
+	ew_short_policy_free(v->sp[0]);
+	ew_short_policy_free(v->sp[1]);
+}
+
+int
+ew_desk_new(struct ew_store *st, const struct ew_addr *ifaddrs,
+    size_t n_ifaddrs, struct ew_desk **out)
+{
+	struct ew_desk *d;
+
+	*out = NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return -ENOMEM;
+	d->st = st;
+	if (n_ifaddrs > 0) {
+		d->ifaddrs = calloc(n_ifaddrs, sizeof(*d->ifaddrs));
+		if (d->ifaddrs == NULL) {
+			free(d);
+			return -ENOMEM;
+		}
+		memcpy(d->ifaddrs, ifaddrs, n_ifaddrs * sizeof(*ifaddrs));
+		d->n_ifaddrs = n_ifaddrs;
+	}
+	*out = d;
+	return 0;
+}
+
+void
+ew_desk_free(struct ew_desk *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->nversions; i++)
+		version_clear(&d->versions[i]);
+	free(d->versions);
+	free(d->ifaddrs);
+	free(d);
+}
+
+/* The summaries of both families, as clients read them. */
+static int
+summaries(struct ew_desk_version *v)
+{
+	static const int fam[2] = { EW_AF_INET, EW_AF_INET6 };
+	char *s;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		s = ew_policy_summarize(v->e->items, v->e->n, fam[k]);
+		if (s == NULL)
+			return -ENOMEM;
+		v->sp[k] = ew_short_policy_parse(s);
+		free(s);
+		if (v->sp[k] == NULL)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* The compiled form of a stored version, from the cache or built. */
+static int
+version_get(struct ew_desk *d, const struct ew_store_policy_version *pv,
+    struct ew_desk_version **out)
+{
+	struct ew_desk_version *v, *nv;
+	struct ew_policy *p = NULL;
+	struct ew_diag_list diags;
+	struct ew_expand_env env;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < d->nversions; i++)
+		if (d->versions[i].id == pv->id) {
+			*out = &d->versions[i];
+			return 0;
+		}
+	nv = realloc(d->versions, (d->nversions + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return -ENOMEM;
+	d->versions = nv;
+	v = &nv[d->nversions];
+	memset(v, 0, sizeof(*v));
+	v->id = pv->id;
+	ew_diag_init(&diags);
+	rc = ew_policy_parse_string("policy-version", pv->text,
+	    strlen(pv->text), EW_PARSE_NO_INCLUDE, &diags, &p);
+	if (rc == 0) {
+		memset(&env, 0, sizeof(env));
+		env.now = pv->applied_from;
+		env.ifaddrs = d->ifaddrs;
+		env.n_ifaddrs = d->n_ifaddrs;
+		rc = ew_policy_expand(p, &env, &diags, &v->e);
+	}
+	if (rc == 0)
+		rc = ew_compile(v->e, 0, &v->c);
+	if (rc == 0)
+		rc = summaries(v);
+	if (rc == 0) {
+		v->n_own = ew_policy_own_addrs(p, v->own, EW_DESK_MAX_OWN);
+		if (v->n_own > EW_DESK_MAX_OWN)
+			v->n_own = EW_DESK_MAX_OWN;
+	}
+	ew_policy_free(p);
+	ew_diag_free(&diags);
+	if (rc != 0) {
+		version_clear(v);
+		return rc < 0 ? rc : -EINVAL;
+	}
+	d->nversions++;
+	*out = v;
+	return 0;
+}
+
+int
+ew_desk_net_parse(const char *s, struct ew_addr *a, unsigned *bits)
+{
+	char buf[EW_ADDR_STRLEN + 8];
+	const char *slash;
+	size_t n;
+	unsigned long m = 0;
+	char *end;
+
+	if (s == NULL || *s == '\0')
+		return -EINVAL;
+	slash = strchr(s, '/');
+	n = slash ? (size_t)(slash - s) : strlen(s);
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (!ew_addr_parse(buf, a))
+		return -EINVAL;
+	*bits = ew_addr_bits(a);
+	if (slash != NULL) {
+		if (slash[1] < '0' || slash[1] > '9')
+			return -EINVAL;
+		m = strtoul(slash + 1, &end, 10);
+		if (*end != '\0' || m > *bits)
+			return -EINVAL;
+		*bits = (unsigned)m;
+	}
+	return 0;
+}
+
+int
+ew_desk_ports_parse(const char *s, struct ew_desk_range **out, size_t *n)
+{
+	struct ew_desk_range *v = NULL, *nv;
+	size_t len = 0;
+	unsigned long lo, hi;
+	char *end;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL)
+		return 0;
+	while (*s != '\0') {
+		if (*s < '0' || *s > '9')
+			goto bad;
+		lo = hi = strtoul(s, &end, 10);
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				goto bad;
+			hi = strtoul(end + 1, &end, 10);
+		}
+		if (lo < 1 || hi > 65535 || lo > hi || (*end != ',' && *end))
+			goto bad;
+		if ((nv = realloc(v, (len + 1) * sizeof(*v))) == NULL) {
+			free(v);
+			return -ENOMEM;
+		}
+		v = nv;
+		v[len].lo = (uint16_t)lo;
+		v[len].hi = (uint16_t)hi;
+		len++;
+		s = *end == ',' ? end + 1 : end;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+bad:
+	free(v);
+	return -EINVAL;
+}
+
+/* Whether the reported source (address or netblock) holds address a. */
+static int
+src_holds(const struct ew_addr *src, unsigned bits, const struct ew_addr *a)
+{
+	return ew_addr_prefix_eq(src, a, bits);
+}
+
+static int
+is_ours(const struct ew_desk *d, const struct ew_addr *src, unsigned bits,
+    struct ew_desk_version **vs, size_t nvs)
+{
+	size_t i, k;
+
+	for (i = 0; i < d->n_ifaddrs; i++)
+		if (src_holds(src, bits, &d->ifaddrs[i]))
+			return 1;
+	for (k = 0; k < nvs; k++)
+		for (i = 0; i < vs[k]->n_own; i++)
+			if (src_holds(src, bits, &vs[k]->own[i]))
+				return 1;
+	return 0;
+}
+
+/* Would a client have used version v for port p to some destination?
+ * (tor's answer for an unknown address is no help here: it is
+ * "rejected" as soon as a "reject *6:*" stands first.) */
+static int
+summary_accepts(const struct ew_desk_version *v, uint16_t p)
+{
+	return ew_short_policy_accepts(v->sp[0], p) ||
+	       ew_short_policy_accepts(v->sp[1], p);
+}
+
+/* Could version v have carried traffic to dst (NULL: not stated) on
+ * the ports (none: not stated)? */
+static int
+could_carry(const struct ew_desk_version *v, const struct ew_addr *dst,
+    const struct ew_desk_range *r, size_t nr)
+{
+	static const struct ew_desk_range every = { 1, 65535 };
+	size_t i;
+	uint32_t p;
+
+	if (nr == 0 && dst != NULL)
+		return ew_match(v->c, dst, 0) != EW_REJECTED;
+	if (nr == 0) {
+		r = &every;
+		nr = 1;
+	}
+	for (i = 0; i < nr; i++)
+		for (p = r[i].lo; p <= r[i].hi; p++)
+			if (dst != NULL ? ew_match(v->c, dst, (uint16_t)p) !=
+					      EW_REJECTED
+					: summary_accepts(v, (uint16_t)p))
+				return 1;
+	return 0;
+}
+
+int
+ew_desk_judge(
+    struct ew_desk *d, const struct ew_store_incident *in, const char **verdict)
+{
+	struct ew_store_policy_version *pv = NULL;
+	struct ew_desk_version **vs = NULL;
+	struct ew_desk_range *ports = NULL;
+	struct ew_addr src, dst;
+	unsigned sbits = 0, dbits = 0;
+	int64_t from, to;
+	size_t npv = 0, nports = 0, i;
+	int rc, have_src, have_dst, allowed = 0;
+
+	*verdict = EW_JUDGED_UNKNOWN;
+	from = in->time != EW_STORE_NO_TIME ? in->time : in->time_from;
+	to = in->time != EW_STORE_NO_TIME ? in->time : in->time_to;
+	have_src = ew_desk_net_parse(in->src, &src, &sbits) == 0;
+	have_dst = ew_desk_net_parse(in->dst, &dst, &dbits) == 0;
+	if (from != EW_STORE_NO_TIME || to != EW_STORE_NO_TIME) {
+		rc = ew_store_policy_during(d->st, from, to, &pv, &npv);
+		if (rc != 0)
+			return rc;
+	}
+	if (npv > 0 && (vs = calloc(npv, sizeof(*vs))) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < npv; i++)
+		if ((rc = version_get(d, &pv[i], &vs[i])) != 0)
+			goto out;
+	rc = 0;
+	if (have_src && !is_ours(d, &src, sbits, vs, npv)) {
+		*verdict = EW_JUDGED_NOT_OURS;
+		goto out;
+	}
+	if (npv == 0)
+		goto out; /* no time, or no history then: unknown */
+	if ((rc = ew_desk_ports_parse(in->dst_ports, &ports, &nports)) != 0) {
+		/* ports we cannot read: judge on the address alone */
+		nports = 0;
+		rc = 0;
+	}
+	for (i = 0; i < npv && !allowed; i++)
+		allowed =
+		    could_carry(vs[i], have_dst ? &dst : NULL, ports, nports);
+	*verdict = allowed ? EW_JUDGED_ALLOWED : EW_JUDGED_BLOCKED;
+out:
+	free(ports);
+	free(vs);
+	ew_store_policy_versions_free(pv, npv);
+	return rc;
+}
+
+/* ---- taking a complaint in ---- */
+
+static const char *
+nonempty(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+/* File the stored complaint under the reporter's open ticket, or a new
+ * one; the ticket is due at the earliest deadline. */
+static int
+file_under_ticket(struct ew_desk *d, const char *reporter, int64_t cid,
+    int64_t deadline, int64_t now, struct ew_desk_added *out)
+{
+	struct ew_store_ticket *t = NULL;
+	int64_t tid;
+	int rc;
+
+	rc = ew_store_ticket_find_open(d->st, reporter, &tid);
+	if (rc == -ENOENT) {
+		rc = ew_store_ticket_open(d->st, reporter, now, deadline, &tid);
+		out->new_ticket = 1;
+	} else if (rc == 0 && deadline != EW_STORE_NO_TIME) {
+		if ((rc = ew_store_ticket_get(d->st, tid, now, &t)) == 0 &&
+		    (t->due_at == EW_STORE_NO_TIME || deadline < t->due_at))
+			rc = ew_store_ticket_set_due(d->st, tid, deadline);
+		ew_store_tickets_free(t, t ? 1 : 0);
+	}
+	if (rc == 0)
+		rc = ew_store_ticket_link(d->st, tid, cid);
+	if (rc == 0 && (rc = ew_store_ticket_get(d->st, tid, now, &t)) == 0) {
+		out->ticket_id = tid;
+		out->due = t->due_at;
+		ew_store_tickets_free(t, 1);
+	}
+	return rc;
+}
+
+static int
+store_complaint(struct ew_desk *d, const struct ew_complaint *c, size_t len,
+    int64_t now, struct ew_desk_added *out)
+{
+	struct ew_complaint_info ci;
+	struct ew_complaint_incident ci_in;
+	struct ew_store_complaint sc;
+	struct ew_store_incident *inc = NULL;
+	size_t n = ew_complaint_incident_count(c), i;
+	int64_t cid = 0;
+	int rc = 0;
+
+	ew_complaint_info(c, &ci);
+	memset(&sc, 0, sizeof(sc));
+	sc.message_id = nonempty(ci.message_id);
+	sc.content_sha256 = ci.sha256;
+	sc.reporter = nonempty(ci.reporter);
+	if (sc.reporter == NULL)
+		sc.reporter = nonempty(ci.forwarder);
+	if (sc.reporter == NULL)
+		sc.reporter = "unknown";
+	sc.forwarder = nonempty(ci.forwarder);
+	sc.format = ci.format;
+	sc.category = nonempty(ci.category);
+	sc.received_at = now;
+	sc.date = ci.has_date ? ci.date : EW_STORE_NO_TIME;
+	sc.deadline = ci.has_deadline ? ci.deadline : EW_STORE_NO_TIME;
+	sc.raw_size = (int64_t)len;
+	sc.subject = nonempty(ci.subject);
+	sc.forwarder_ticket = nonempty(ci.ticket);
+
+	if (n > 0 && (inc = calloc(n, sizeof(*inc))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n && rc == 0; i++) {
+		ew_complaint_incident(c, i, &ci_in);
+		inc[i].src = ci_in.src;
+		inc[i].src_port = ci_in.src_port >= 0 && ci_in.src_port <= 65535
+				      ? (int)ci_in.src_port
+				      : -1;
+		inc[i].dst = nonempty(ci_in.dst);
+		inc[i].dst_ports = nonempty(ci_in.ports);
+		inc[i].time = ci_in.has_time ? ci_in.time : EW_STORE_NO_TIME;
+		inc[i].time_from =
+		    ci_in.has_from ? ci_in.from : EW_STORE_NO_TIME;
+		inc[i].time_to = ci_in.has_to ? ci_in.to : EW_STORE_NO_TIME;
+		inc[i].zone_source = ew_zone_source_word(ci_in.zone);
+		rc = ew_desk_judge(d, &inc[i], &inc[i].verdict);
+	}
+	if (rc == 0 && (rc = ew_store_begin(d->st)) == 0) {
+		rc = ew_store_complaint_add(d->st, &sc, inc, n, &cid);
+		if (rc == -EEXIST) {
+			out->duplicate = 1;
+			out->complaint_id = cid;
+			if (ew_store_complaint_ticket(
+				d->st, cid, &out->ticket_id) == 0) {
+				struct ew_store_ticket *t;
+
+				if (ew_store_ticket_get(
+					d->st, out->ticket_id, now, &t) == 0) {
+					out->due = t->due_at;
+					ew_store_tickets_free(t, 1);
+				}
+			}
+			ew_store_end(d->st, rc); /* rolls back: nothing new */
+			free(inc);
+			return 0;
+		}
+		if (rc == 0) {
+			out->complaint_id = cid;
+			rc = file_under_ticket(
+			    d, sc.reporter, cid, sc.deadline, now, out);
+		}
+		rc = ew_store_end(d->st, rc);
+	}
+	free(inc);
+	if (rc != 0) {
+		out->complaint_id = out->ticket_id = 0;
+		out->new_ticket = 0;
+	}
+	return rc;
+}
+
+int
+ew_desk_add(struct ew_desk *d, const char *name, const char *data, size_t len,
+    int64_t now, struct ew_diag_list *diags, struct ew_desk_added *out)
+{
+	struct ew_complaint *c = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->due = EW_STORE_NO_TIME;
+	if (ew_complaint_parse(name, data, len, diags, &c) < 0)
+		return -EINVAL;
+	rc = store_complaint(d, c, len, now, out);
+	ew_complaint_free(c);
+	return rc;
+}

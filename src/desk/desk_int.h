@@ -1,0 +1,31 @@
+/*
+ * desk_int.h - the desk's insides, for its files and its tests.
+ */
+#ifndef EW_DESK_INT_H
+#define EW_DESK_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/addr.h"
+
+struct ew_desk_version;
+
+struct ew_desk {
+	struct ew_store *st;
+	struct ew_addr *ifaddrs;
+	size_t n_ifaddrs;
+	struct ew_desk_version *versions; /* compiled, by store id */
+	size_t nversions;
+};
+
+struct ew_desk_range {
+	uint16_t lo, hi;
+};
+
+/* "192.0.2.1", "192.0.2.0/24", "[2001:db8::1]", "2001:db8::/32". */
+int ew_desk_net_parse(const char *s, struct ew_addr *a, unsigned *bits);
+/* "6660-7000,8888" into ranges (free *out); "" or NULL is none. */
+int ew_desk_ports_parse(const char *s, struct ew_desk_range **out, size_t *n);
+
+#endif
