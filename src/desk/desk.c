@@ -19,15 +19,13 @@
 #include "policy/policy.h"
 #include "store/store.h"
 
-/* Own addresses kept per version (Address x2, four bind kinds x2). */
+/* Own addresses a policy can name (Address x2, four bind kinds x2). */
 #define EW_DESK_MAX_OWN 10
 
 struct ew_desk_version {
 	int64_t id;
 	struct ew_expanded *e;
 	struct ew_compiled *c;
-	struct ew_addr own[EW_DESK_MAX_OWN];
-	size_t n_own;
 	/* the p and p6 summaries: what clients choose exits by */
 	struct ew_short_policy *sp[2];
 };
@@ -75,6 +73,7 @@ ew_desk_free(struct ew_desk *d)
 		version_clear(&d->versions[i]);
 	free(d->versions);
 	free(d->ifaddrs);
+	free(d->own);
 	free(d);
 }
 
@@ -136,11 +135,6 @@ version_get(struct ew_desk *d, const struct ew_store_policy_version *pv,
 		rc = ew_compile(v->e, 0, &v->c);
 	if (rc == 0)
 		rc = summaries(v);
-	if (rc == 0) {
-		v->n_own = ew_policy_own_addrs(p, v->own, EW_DESK_MAX_OWN);
-		if (v->n_own > EW_DESK_MAX_OWN)
-			v->n_own = EW_DESK_MAX_OWN;
-	}
 	ew_policy_free(p);
 	ew_diag_free(&diags);
 	if (rc != 0) {
@@ -224,26 +218,66 @@ bad:
 	return -EINVAL;
 }
 
-/* Whether the reported source (address or netblock) holds address a. */
+/*
+ * The addresses the recorded policies ever named as the relay's own
+ * (Address, OutboundBindAddress*), read again when versions were added.
+ */
 static int
-src_holds(const struct ew_addr *src, unsigned bits, const struct ew_addr *a)
+load_own(struct ew_desk *d)
 {
-	return ew_addr_prefix_eq(src, a, bits);
+	struct ew_store_policy_version *pv = NULL;
+	struct ew_addr a[EW_DESK_MAX_OWN], *nv;
+	struct ew_diag_list diags;
+	struct ew_policy *p;
+	size_t n = 0, i, k;
+	int rc;
+
+	rc = ew_store_policy_during(
+	    d->st, EW_STORE_NO_TIME, EW_STORE_NO_TIME, &pv, &n);
+	if (rc != 0 || n == d->own_versions) {
+		ew_store_policy_versions_free(pv, n);
+		return rc;
+	}
+	d->n_own = 0;
+	for (i = 0; i < n && rc == 0; i++) {
+		ew_diag_init(&diags);
+		p = NULL;
+		if (ew_policy_parse_string("policy-version", pv[i].text,
+			strlen(pv[i].text), EW_PARSE_NO_INCLUDE, &diags,
+			&p) == 0) {
+			k = ew_policy_own_addrs(p, a, EW_DESK_MAX_OWN);
+			if (k > EW_DESK_MAX_OWN)
+				k = EW_DESK_MAX_OWN;
+			nv = realloc(d->own, (d->n_own + k + 1) * sizeof(*nv));
+			if (nv == NULL) {
+				rc = -ENOMEM;
+			} else {
+				d->own = nv;
+				memcpy(nv + d->n_own, a, k * sizeof(*a));
+				d->n_own += k;
+			}
+		}
+		ew_policy_free(p);
+		ew_diag_free(&diags);
+	}
+	if (rc == 0)
+		d->own_versions = n;
+	ew_store_policy_versions_free(pv, n);
+	return rc;
 }
 
+/* Is the reported source (an address or a netblock) the relay's? */
 static int
-is_ours(const struct ew_desk *d, const struct ew_addr *src, unsigned bits,
-    struct ew_desk_version **vs, size_t nvs)
+is_ours(const struct ew_desk *d, const struct ew_addr *src, unsigned bits)
 {
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < d->n_ifaddrs; i++)
-		if (src_holds(src, bits, &d->ifaddrs[i]))
+		if (ew_addr_prefix_eq(src, &d->ifaddrs[i], bits))
 			return 1;
-	for (k = 0; k < nvs; k++)
-		for (i = 0; i < vs[k]->n_own; i++)
-			if (src_holds(src, bits, &vs[k]->own[i]))
-				return 1;
+	for (i = 0; i < d->n_own; i++)
+		if (ew_addr_prefix_eq(src, &d->own[i], bits))
+			return 1;
 	return 0;
 }
 
@@ -287,50 +321,39 @@ ew_desk_judge(
     struct ew_desk *d, const struct ew_store_incident *in, const char **verdict)
 {
 	struct ew_store_policy_version *pv = NULL;
-	struct ew_desk_version **vs = NULL;
+	struct ew_desk_version *v;
 	struct ew_desk_range *ports = NULL;
 	struct ew_addr src, dst;
 	unsigned sbits = 0, dbits = 0;
 	int64_t from, to;
 	size_t npv = 0, nports = 0, i;
-	int rc, have_src, have_dst, allowed = 0;
+	int rc = 0, have_dst, allowed = 0;
 
 	*verdict = EW_JUDGED_UNKNOWN;
+	if (ew_desk_net_parse(in->src, &src, &sbits) == 0) {
+		if ((rc = load_own(d)) != 0)
+			return rc;
+		if (!is_ours(d, &src, sbits)) {
+			*verdict = EW_JUDGED_NOT_OURS;
+			return 0;
+		}
+	}
 	from = in->time != EW_STORE_NO_TIME ? in->time : in->time_from;
 	to = in->time != EW_STORE_NO_TIME ? in->time : in->time_to;
-	have_src = ew_desk_net_parse(in->src, &src, &sbits) == 0;
+	if (from == EW_STORE_NO_TIME && to == EW_STORE_NO_TIME)
+		return 0; /* no time: unknown */
+	if ((rc = ew_store_policy_during(d->st, from, to, &pv, &npv)) != 0)
+		return rc;
 	have_dst = ew_desk_net_parse(in->dst, &dst, &dbits) == 0;
-	if (from != EW_STORE_NO_TIME || to != EW_STORE_NO_TIME) {
-		rc = ew_store_policy_during(d->st, from, to, &pv, &npv);
-		if (rc != 0)
-			return rc;
-	}
-	if (npv > 0 && (vs = calloc(npv, sizeof(*vs))) == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < npv; i++)
-		if ((rc = version_get(d, &pv[i], &vs[i])) != 0)
-			goto out;
-	rc = 0;
-	if (have_src && !is_ours(d, &src, sbits, vs, npv)) {
-		*verdict = EW_JUDGED_NOT_OURS;
-		goto out;
-	}
-	if (npv == 0)
-		goto out; /* no time, or no history then: unknown */
-	if ((rc = ew_desk_ports_parse(in->dst_ports, &ports, &nports)) != 0) {
-		/* ports we cannot read: judge on the address alone */
-		nports = 0;
-		rc = 0;
-	}
-	for (i = 0; i < npv && !allowed; i++)
-		allowed =
-		    could_carry(vs[i], have_dst ? &dst : NULL, ports, nports);
-	*verdict = allowed ? EW_JUDGED_ALLOWED : EW_JUDGED_BLOCKED;
-out:
+	if (ew_desk_ports_parse(in->dst_ports, &ports, &nports) != 0)
+		nports = 0; /* ports we cannot read: judged as not stated */
+	for (i = 0; i < npv && !allowed && rc == 0; i++)
+		if ((rc = version_get(d, &pv[i], &v)) == 0)
+			allowed = could_carry(
+			    v, have_dst ? &dst : NULL, ports, nports);
+	if (rc == 0 && npv > 0) /* none: no history then, unknown */
+		*verdict = allowed ? EW_JUDGED_ALLOWED : EW_JUDGED_BLOCKED;
 	free(ports);
-	free(vs);
 	ew_store_policy_versions_free(pv, npv);
 	return rc;
 }
@@ -460,12 +483,21 @@ ew_desk_add(struct ew_desk *d, const char *name, const char *data, size_t len,
     int64_t now, struct ew_diag_list *diags, struct ew_desk_added *out)
 {
 	struct ew_complaint *c = NULL;
+	struct ew_complaint_info ci;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->due = EW_STORE_NO_TIME;
 	if (ew_complaint_parse(name, data, len, diags, &c) < 0)
 		return -EINVAL;
+	ew_complaint_info(c, &ci);
+	if (ew_complaint_incident_count(c) == 0 &&
+	    nonempty(ci.reporter) == NULL && nonempty(ci.forwarder) == NULL) {
+		ew_diag_add(diags, EW_SEV_ERROR, NULL,
+		    "no sender and no incident: not a complaint");
+		ew_complaint_free(c);
+		return -EINVAL;
+	}
 	rc = store_complaint(d, c, len, now, out);
 	ew_complaint_free(c);
 	return rc;

@@ -17,6 +17,8 @@ struct ew_desk {
 	size_t n_ifaddrs;
 	struct ew_desk_version *versions; /* compiled, by store id */
 	size_t nversions;
+	struct ew_addr *own; /* what the recorded policies name as ours */
+	size_t n_own, own_versions;
 };
 
 struct ew_desk_range {

@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""The operator's workflow through the CLI, without tor: complaint add,
+ticket list / show / block (-n and --no-apply) / reply / close, expire,
+policy record / history, template export, inbox scan, and bad input.
+
+Every step runs exitwarden with a private database (--db or EW_DB) in a
+temporary directory and checks its exit status, its output and what it
+left in the store and on disk.  Ends with "N passed, N failed".
+"""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+EW = os.path.abspath(sys.argv[1])
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL: %s" % what)
+
+
+def ew(*args, env=None, stdin=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run([EW] + list(args), capture_output=True, text=True,
+                       env=e, input=stdin, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def mail(mid, src, dst, port, when, frm="IRC Opers <opers@irc.example.net>",
+         deadline="within 24 hours", date="Fri, 20 Nov 2026 12:00:00 +0000"):
+    return ("From: %s\nTo: abuse@relay.example\nSubject: Abuse from %s\n"
+            "Date: %s\nMessage-ID: <%s>\n\nHello,\n\n"
+            "on %s UTC we saw connections from %s\n"
+            "to our server %s on port %s. Please fix this %s.\n"
+            % (frm, src, date, mid, when, src, dst, port, deadline))
+
+
+def rows(db, sql):
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="ew-workflow-")
+    try:
+        run(tmp)
+    finally:
+        shutil.rmtree(tmp)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+def run(tmp):
+    db = os.path.join(tmp, "state", "ew.db")
+    pol = os.path.join(tmp, "exit.policy")
+    with open(pol, "w") as f:
+        f.write("Address 198.51.100.7\nExitRelay 1\n"
+                "ExitPolicy accept *:*\n")
+    env = {"EW_DB": db, "EW_POLICY": pol, "EW_MANAGED": ""}
+    managed = os.path.join(tmp, "state", "managed.policy")
+
+    rc, out, _ = ew("policy", "history", env=env)
+    check(rc == 0 and "no policy recorded" in out, "empty history")
+    check(os.path.isdir(os.path.dirname(db)), "the state directory is made")
+    check(os.stat(os.path.dirname(db)).st_mode & 0o777 == 0o700,
+          "the state directory is private (0700)")
+    rc, out, err = ew("policy", "record", "--at", "2026-11-01T00:00:00Z",
+                      pol, env=env)
+    check(rc == 0, "policy record: %s" % err)
+    rc, out, _ = ew("policy", "history", "--json", env=env)
+    hist = json.loads(out)["versions"]
+    check(len(hist) == 1 and hist[0]["to"] is None
+          and hist[0]["from"] == "2026-11-01T00:00:00Z", "one version")
+
+    # --- complaint add: judged, filed, printed ---
+    a = os.path.join(tmp, "a.eml")
+    with open(a, "w") as f:
+        f.write(mail("a1@irc.example.net", "198.51.100.7", "203.0.113.5",
+                     "6667", "2026-11-20 10:00:00"))
+    now = "2026-11-20T12:05:00Z"
+    rc, out, err = ew("complaint", "add", "--json", "--now", now, a, env=env)
+    check(rc == 0, "complaint add: %s" % err)
+    r = json.loads(out)
+    check(r["complaint"] == 1 and r["ticket"] == 1 and r["new_ticket"]
+          and not r["duplicate"], "first complaint, new ticket")
+    t = r["show"]
+    check(t["due"] == "2026-11-21T12:00:00Z", "due = Date + 24 h")
+    inc = t["complaints"][0]["incidents"]
+    check(len(inc) == 1 and inc[0]["verdict"] == "allowed"
+          and inc[0]["dst"] == "203.0.113.5", "incident judged allowed")
+    scopes = [p["scope"] for p in t["proposals"]]
+    check(scopes == ["destination", "netblock", "ports"],
+          "three proposals, narrowest first: %s" % scopes)
+    check(t["proposals"][0]["rules"] == ["reject 203.0.113.5:6667"]
+          and t["proposals"][1]["rules"] == ["reject 203.0.113.0/24:6667"]
+          and t["proposals"][2]["rules"] == ["reject *:6667"],
+          "proposal rules: %s" % t["proposals"])
+
+    # the same mail again, and the same Message-ID with other bytes
+    rc, out, _ = ew("complaint", "add", "--json", "--now", now, a, env=env)
+    r = json.loads(out)
+    check(rc == 0 and r["duplicate"] and r["complaint"] == 1
+          and r["ticket"] == 1, "re-sent complaint recognised")
+    rc, out, _ = ew("complaint", "add", "--json", "--now", now, "-",
+                    env=env, stdin=mail("a1@irc.example.net",
+                                        "198.51.100.7", "203.0.113.9",
+                                        "6697", "2026-11-20 10:30:00"))
+    check(rc == 0 and json.loads(out)["duplicate"],
+          "same Message-ID, other bytes: a duplicate")
+    check(rows(db, "select count(*) from complaints")[0][0] == 1
+          and rows(db, "select count(*) from incidents")[0][0] == 1,
+          "nothing stored twice")
+
+    # same reporter, earlier deadline: same ticket, due moves earlier
+    b = mail("b1@irc.example.net", "198.51.100.7", "203.0.113.77", "6697",
+             "2026-11-20 11:00:00", deadline="within 12 hours")
+    rc, out, _ = ew("complaint", "add", "--json", "--now", now, "-",
+                    env=env, stdin=b)
+    r = json.loads(out)
+    check(rc == 0 and r["ticket"] == 1 and not r["new_ticket"],
+          "same reporter: same ticket")
+    check(r["show"]["due"] == "2026-11-21T00:00:00Z",
+          "due is the earliest deadline: %s" % r["show"]["due"])
+
+    # another reporter, a source that is not ours; an unknown time
+    c = mail("c1@other.example", "192.0.2.99", "203.0.113.5", "22",
+             "2026-11-20 10:00:00", frm="SSH <ssh@other.example>",
+             deadline="within 48 hours")
+    rc, out, _ = ew("complaint", "add", "--json", "--now", now, "-",
+                    env=env, stdin=c)
+    r = json.loads(out)
+    check(rc == 0 and r["ticket"] == 2 and r["new_ticket"], "new reporter")
+    v = r["show"]["complaints"][0]["incidents"][0]["verdict"]
+    check(v == "not ours", "a source not ours: %s" % v)
+    check(r["show"]["proposals"] == [], "nothing to block for not ours")
+    old = mail("d1@irc.example.net", "198.51.100.7", "203.0.113.5", "6667",
+               "2026-10-01 10:00:00")
+    rc, out, _ = ew("complaint", "add", "--json", "--now", now, "-",
+                    env=env, stdin=old)
+    r = json.loads(out)
+    vs = [i["verdict"] for cp in r["show"]["complaints"]
+          for i in cp["incidents"]]
+    check(rc == 0 and vs[-1] == "unknown",
+          "before any recorded policy: unknown (%s)" % vs)
+
+    # ticket list: by due time, overdue flagged
+    rc, out, _ = ew("ticket", "list", "--json", "--now",
+                    "2026-11-21T06:00:00Z", env=env)
+    ts = json.loads(out)["tickets"]
+    check([x["id"] for x in ts] == [1, 2], "sorted by due")
+    check(ts[0]["overdue"] and not ts[1]["overdue"], "overdue flagged")
+    rc, out, _ = ew("ticket", "list", "--now", "2026-11-21T06:00:00Z",
+                    env=env)
+    check("OVERDUE" in out.splitlines()[1], "text list shows OVERDUE")
+
+    # --- ticket block -n: the diff, nothing changed ---
+    rc, out, err = ew("ticket", "block", "-n", "--choice", "1", "--now",
+                      now, "1", env=env)
+    check(rc == 0, "block -n: %s" % err)
+    check("+ reject 203.0.113.5:6667" in out, "diff shows the new item")
+    check(not os.path.exists(managed), "-n writes no managed policy")
+    check(rows(db, "select count(*) from rules")[0][0] == 0,
+          "-n stores no rule")
+
+    # bad choice; a broken operator policy: refused, nothing changed
+    rc, _, err = ew("ticket", "block", "--choice", "9", "--no-apply", "1",
+                    env=env)
+    check(rc == 2 and "only" in err, "--choice out of range: %s" % err)
+    broken = os.path.join(tmp, "broken.policy")
+    with open(broken, "w") as f:
+        f.write("ExitRelay 1\nreject 1.2.3.4/33:*\n")
+    rc, _, err = ew("ticket", "block", "--no-apply", "--policy", broken,
+                    "1", env=env)
+    check(rc == 1 and "broken.policy:2:" in err,
+          "a broken policy is refused with its location: %s" % err)
+    check(rows(db, "select count(*) from rules")[0][0] == 0
+          and not os.path.exists(managed), "...and nothing changed")
+
+    # --- ticket block --no-apply: store, managed policy ---
+    rc, out, err = ew("ticket", "block", "--choice", "2", "--expires", "1d",
+                      "--no-apply", "--now", now, "1", env=env)
+    check(rc == 0, "block --no-apply: %s" % err)
+    with open(managed) as f:
+        text = f.read()
+    check('reject 203.0.113.0/24:6667 reason "complaint from '
+          'opers@irc.example.net" ticket 1 expires 2026-11-21T12:05:00Z'
+          in text, "managed policy carries the annotated rule")
+    check(text.rstrip().endswith('include "%s"' % os.path.realpath(pol)),
+          "managed policy includes the operator's")
+    rc, out, err = ew("policy", "explain", "--now", now, managed,
+                      "203.0.113.5:6667")
+    check(rc == 0 and "ticket: 1" in out and "rejected" in out,
+          "explain names the ticket: %s%s" % (out, err))
+    rc, out, _ = ew("policy", "query", "--now", now, managed,
+                    "203.0.113.5:6667", "203.0.114.5:6667")
+    check("203.0.113.5:6667 rejected" in out
+          and "203.0.114.5:6667 accepted" in out,
+          "the netblock alone is blocked: %s" % out)
+    rc, out, _ = ew("ticket", "show", "--json", "--now", now, "1", env=env)
+    t = json.loads(out)
+    check([x["rule"] for x in t["rules"]] == [
+          "reject 203.0.113.0/24:6667", "reject 203.0.113.0/24:6697"]
+          and t["rules"][0]["expires"]
+          == "2026-11-21T12:05:00Z",
+          "the rule is listed with its expiry: %s" % t["rules"])
+
+    # --- reply ---
+    rc, out, err = ew("ticket", "reply", "--now", now, "1", env=env)
+    check(rc == 0, "reply: %s" % err)
+    for want in ("Tor exit relay", "no connection logs", "allowed",
+                 "reject 203.0.113.0/24:6667, until 2026-11-21T12:05:00Z",
+                 "198.51.100.7"):
+        check(want in out, "reply mentions %r" % want)
+    rc, out, _ = ew("ticket", "reply", "--to", "complainant", "--now", now,
+                    "1", env=env)
+    check(rc == 0 and "Tor" in out and "203.0.113.0/24" in out,
+          "complainant reply")
+    tdir = os.path.join(tmp, "templates")
+    rc, out, _ = ew("template", "export", tdir)
+    check(rc == 0 and os.path.exists(os.path.join(tdir, "provider.txt")),
+          "template export")
+    with open(os.path.join(tdir, "provider.txt"), "w") as f:
+        f.write("Ticket {{ticket}}\n{{#incidents}}\n- {{verdict}}\n"
+                "{{/incidents}}\nDue {{duee}}\n")
+    rc, out, _ = ew("template", "export", tdir)
+    with open(os.path.join(tdir, "provider.txt")) as f:
+        check("{{duee}}" in f.read(), "export never overwrites edits")
+    rc, out, err = ew("ticket", "reply", "--templates", tdir, "1", env=env)
+    check(rc == 1 and "provider.txt:5:7-10" in err and "duee" in err
+          and out == "", "a template error is located: %s" % err)
+    with open(os.path.join(tdir, "provider.txt"), "w") as f:
+        f.write("Ticket {{ticket}}\n{{#incidents}}\n- {{verdict}}\n"
+                "{{/incidents}}\n")
+    rc, out, err = ew("ticket", "reply", "--templates", tdir, "1", env=env)
+    check(rc == 0 and out == "Ticket 1\n- allowed\n- allowed\n- unknown\n",
+          "an edited template renders: %r %s" % (out, err))
+
+    # --- expire ---
+    later = "2026-11-22T00:00:00Z"
+    rc, out, _ = ew("expire", "-n", "--now", later, env=env)
+    check(rc == 0 and "203.0.113.0/24" in out and "kept" in out,
+          "expire -n lists the rule: %s" % out)
+    check(rows(db, "select count(*) from rules where removed_at is null"
+               )[0][0] == 2, "expire -n removes nothing")
+    rc, out, err = ew("expire", "--no-apply", "--now", later, env=env)
+    check(rc == 0, "expire: %s" % err)
+    check(rows(db, "select count(*) from rules where removed_at is null"
+               )[0][0] == 0, "expire removed the rule")
+    with open(managed) as f:
+        check("203.0.113.0/24" not in f.read(), "...from the managed file")
+    rc, out, _ = ew("expire", "--no-apply", "--now", later, env=env)
+    check(rc == 0 and "no block has expired" in out, "nothing left")
+
+    # --- close ---
+    rc, out, _ = ew("ticket", "close", "--reason", "answered", "1", env=env)
+    check(rc == 0, "close")
+    rc, _, err = ew("ticket", "close", "1", env=env)
+    check(rc == 1 and "closed already" in err, "close twice")
+    rc, out, _ = ew("ticket", "list", "--json", env=env)
+    check([x["id"] for x in json.loads(out)["tickets"]] == [2],
+          "closed tickets are not listed")
+    rc, out, _ = ew("ticket", "list", "--all", "--json", env=env)
+    check(len(json.loads(out)["tickets"]) == 2, "--all lists them")
+    rc, _, err = ew("ticket", "block", "--no-apply", "1", env=env)
+    check(rc == 1 and "closed" in err, "a closed ticket takes no block")
+    rc, _, err = ew("ticket", "show", "99", env=env)
+    check(rc == 1 and "no such ticket" in err, "unknown ticket")
+    # a closed ticket's reporter gets a new one
+    e = mail("e1@irc.example.net", "198.51.100.7", "203.0.113.5", "6667",
+             "2026-11-20 10:00:00")
+    rc, out, _ = ew("complaint", "add", "--json", "-", env=env, stdin=e)
+    check(json.loads(out)["new_ticket"], "after close: a new ticket")
+
+    # --- bad input: refused, nothing stored ---
+    n0 = rows(db, "select count(*) from complaints")[0][0]
+    rc, out, err = ew("complaint", "add", "-", env=env,
+                      stdin="this is not a mail at all\x00\x01")
+    check(rc == 1 and out == "" and err != "", "garbage refused: %s" % err)
+    check(rows(db, "select count(*) from complaints")[0][0] == n0,
+          "garbage stores nothing")
+
+    # --- inbox scan ---
+    md = os.path.join(tmp, "Maildir")
+    for sub in ("new", "cur", "tmp"):
+        os.makedirs(os.path.join(md, sub))
+    msgs = {"1.m1": mail("m1@x.example", "198.51.100.7", "203.0.113.50",
+                         "80", "2026-11-20 10:00:00", frm="x@x.example"),
+            "2.m2": mail("m2@x.example", "198.51.100.7", "203.0.113.51",
+                         "80", "2026-11-20 10:00:00", frm="x@x.example"),
+            "3.junk": "\x00\x01garbage"}
+    for name, body in msgs.items():
+        with open(os.path.join(md, "new", name), "w") as f:
+            f.write(body)
+    rc, out, err = ew("--db", db, "inbox", "scan", "--json", md)
+    check(rc == 0, "inbox scan: %s" % err)
+    r = json.loads(out.splitlines()[-1])
+    check(r == {"new": 3, "added": 2, "duplicates": 0, "unreadable": 1},
+          "inbox counts: %s" % r)
+    check(os.listdir(os.path.join(md, "new")) == [], "new/ is empty")
+    check(sorted(os.listdir(os.path.join(md, "cur")))
+          == ["1.m1:2,S", "2.m2:2,S", "3.junk:2,F"],
+          "cur/: %s" % os.listdir(os.path.join(md, "cur")))
+    shutil.copy(os.path.join(md, "cur", "1.m1:2,S"),
+                os.path.join(md, "new", "4.again"))
+    rc, out, _ = ew("--db", db, "inbox", "scan", "--json", md)
+    r = json.loads(out.splitlines()[-1])
+    check(rc == 0 and r["duplicates"] == 1 and r["added"] == 0,
+          "a message seen again is a duplicate: %s" % r)
+    rc, _, err = ew("--db", db, "inbox", "scan", os.path.join(tmp, "nope"))
+    check(rc == 1 and "not a Maildir" in err, "missing Maildir: %s" % err)
+    rc, out, _ = ew("--db", db, "complaint", "list", "--json")
+    check(len(json.loads(out)["complaints"]) == n0 + 2,
+          "complaint list counts them")
+
+    # --- no traffic stored: the schema holds no observed connection ---
+    cols = {r[0] for t in ("complaints", "incidents", "tickets", "rules",
+                           "policy_versions")
+            for r in rows(db, "select name from pragma_table_info('%s')" % t)}
+    check(not any(k in cols for k in ("bytes", "packets", "flow",
+                                       "observed", "conn")),
+          "no observed-traffic columns")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
