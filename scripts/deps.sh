@@ -14,6 +14,7 @@ libclang-rt-14-dev
 libfuzzer-14-dev
 python3
 iproute2
+systemd
 tor
 nftables
 libnftables-dev

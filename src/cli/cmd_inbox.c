@@ -1,6 +1,7 @@
 /*
  * cmd_inbox.c - exitwarden inbox scan MAILDIR, and exitwarden run (the
- * daemon: scan, expire, re-apply, sleep).
+ * daemon: apply the managed policy at the start, then scan, expire and
+ * re-apply, sleep).
  *
  * A message in MAILDIR/new is stored in one transaction (complaint,
  * incidents, verdicts, ticket) and only after that commits renamed into
@@ -302,7 +303,9 @@ ew_cmd_run(int argc, char **argv)
 	    ew_cli_db_path(), policy, maildir ? maildir : "(none)",
 	    (unsigned long long)interval);
 	fflush(stdout);
-	rc = EW_EXIT_OK;
+	/* what runs may have been lost (a reboot, a tor restarted with its
+	 * torrc): apply the managed policy once at the start */
+	rc = ew_cli_managed_sync(d, &a, policy, NULL, 0, ew_time_now());
 	while (!stop) {
 		struct counts c = { 0, 0, 0, 0 };
 		unsigned left;

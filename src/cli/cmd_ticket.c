@@ -589,9 +589,10 @@ print_diff(const char *before, const char *after)
  * store (+ extra), apply it and record it.  On failure the file is
  * written again without `extra` (the caller rolls the store back).
  */
-static int
-sync_managed(struct ew_desk *d, struct ew_cli_apply *a, const char *policy,
-    const struct ew_desk_rule *extra, size_t n_extra, int64_t now)
+int
+ew_cli_managed_sync(struct ew_desk *d, struct ew_cli_apply *a,
+    const char *policy, const struct ew_desk_rule *extra, size_t n_extra,
+    int64_t now)
 {
 	struct ew_buf text = EW_BUF_INIT;
 	struct ew_diag_list diags;
@@ -826,7 +827,7 @@ ew_cmd_ticket_block(int argc, char **argv)
 		ew_store_end(st, src);
 		goto out;
 	}
-	rc = sync_managed(d, &o.apply, o.policy, NULL, 0, o.now);
+	rc = ew_cli_managed_sync(d, &o.apply, o.policy, NULL, 0, o.now);
 	src = ew_store_end(st, rc == EW_EXIT_OK ? 0 : -EIO);
 	if (rc == EW_EXIT_OK && src != 0) {
 		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
@@ -895,7 +896,8 @@ ew_cli_expire(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *a,
 	ew_store_rules_free(r, n);
 	if (dry_run)
 		return EW_EXIT_OK;
-	xrc = rc == 0 ? sync_managed(d, a, policy, NULL, 0, now) : EW_EXIT_FAIL;
+	xrc = rc == 0 ? ew_cli_managed_sync(d, a, policy, NULL, 0, now)
+		      : EW_EXIT_FAIL;
 	rc = ew_store_end(st, xrc == EW_EXIT_OK ? 0 : -EIO);
 	if (xrc == EW_EXIT_OK && rc != 0) {
 		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));

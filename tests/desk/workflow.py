@@ -11,6 +11,7 @@ left in the store and on disk.  Ends with "N passed, N failed".
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -325,6 +326,32 @@ def run(tmp):
     rc, out, _ = ew("--db", db, "complaint", "list", "--json")
     check(len(json.loads(out)["complaints"]) == n0 + 2,
           "complaint list counts them")
+
+    # --- run: once, and as a daemon stopped by SIGTERM ---
+    with open(os.path.join(md, "new", "5.m5"), "w") as f:
+        f.write(mail("m5@x.example", "198.51.100.7", "203.0.113.52", "80",
+                     "2026-11-20 10:00:00", frm="x@x.example"))
+    rc, out, err = ew("--db", db, "run", "--once", "--no-apply",
+                      "--maildir", md, "--policy", pol)
+    check(rc == 0 and "5.m5" in out and "1 added" in out
+          and os.listdir(os.path.join(md, "new")) == [],
+          "run --once scans: %s %s" % (out, err))
+    check(os.path.exists(managed), "run writes the managed policy")
+    e = dict(os.environ)
+    p = subprocess.Popen([EW, "--db", db, "run", "--no-apply", "--interval",
+                          "3600", "--maildir", md, "--policy", pol],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=e)
+    first = p.stdout.readline()
+    check(first.startswith("run: database"), "run starts: %r" % first)
+    p.send_signal(signal.SIGTERM)
+    try:
+        out, err = p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    check(p.returncode == 0 and "stopped by a signal" in out,
+          "SIGTERM stops run cleanly: %s %s" % (out, err))
 
     # --- no traffic stored: the schema holds no observed connection ---
     cols = {r[0] for t in ("complaints", "incidents", "tickets", "rules",
