@@ -272,7 +272,10 @@ setup(struct ew_store *st, const char *path)
 	if (strcmp(path, ":memory:") != 0) {
 		if ((rc = exec(st, "PRAGMA journal_mode = WAL")) != 0)
 			return rc;
-		if ((rc = exec(st, "PRAGMA synchronous = NORMAL")) != 0)
+		/* FULL: a commit is on disk before we act on it (the
+		 * inbox moves a message to cur/ only after its commit;
+		 * NORMAL could lose the last commits to a power cut) */
+		if ((rc = exec(st, "PRAGMA synchronous = FULL")) != 0)
 			return rc;
 	}
 	return migrate(st);
