@@ -29,6 +29,10 @@ void ew_cli_print_diags(const struct ew_diag_list *d, int json);
 int ew_cli_usage(const char *noun, const char *verb);
 /* "exitwarden: " + message to stderr. */
 void ew_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The arguments of a command that takes only --json: 0, or the usage
+ * exit code after saying what is wrong. */
+int ew_cli_json_only(
+    int argc, char **argv, const char *noun, const char *verb, int *json);
 /* Parse --now's value; exits the command with a message on error. */
 int ew_cli_parse_now(const char *s, int64_t *out);
 /* Write all of a buffer to stdout; -1 on a write error. */

@@ -271,14 +271,9 @@ ew_cmd_policy_history(int argc, char **argv)
 	size_t n = 0, i;
 	int json = 0, rc;
 
-	for (i = 1; i < (size_t)argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json = 1;
-		} else {
-			ew_cli_err("unknown argument '%s'", argv[i]);
-			return ew_cli_usage("policy", "history");
-		}
-	}
+	if ((rc = ew_cli_json_only(argc, argv, "policy", "history", &json)) !=
+	    0)
+		return rc;
 	if (ew_cli_store_open(&st) != 0)
 		return EW_EXIT_FAIL;
 	rc = ew_store_policy_during(
@@ -438,14 +433,9 @@ ew_cmd_complaint_list(int argc, char **argv)
 	int64_t tid;
 	int json = 0, rc;
 
-	for (i = 1; i < (size_t)argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json = 1;
-		} else {
-			ew_cli_err("unknown argument '%s'", argv[i]);
-			return ew_cli_usage("complaint", "list");
-		}
-	}
+	if ((rc = ew_cli_json_only(argc, argv, "complaint", "list", &json)) !=
+	    0)
+		return rc;
 	if (ew_cli_store_open(&st) != 0)
 		return EW_EXIT_FAIL;
 	if (ew_store_complaint_list(st, &v, &n) != 0) {

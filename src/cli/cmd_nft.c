@@ -343,14 +343,8 @@ ew_cmd_stats(int argc, char **argv)
 	size_t n = 0, i;
 	int json = 0, rc;
 
-	for (i = 1; i < (size_t)argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json = 1;
-		} else {
-			ew_cli_err("unknown argument '%s'", argv[i]);
-			return ew_cli_usage("stats", NULL);
-		}
-	}
+	if ((rc = ew_cli_json_only(argc, argv, "stats", NULL, &json)) != 0)
+		return rc;
 	rc = ew_nft_counters(&v, &n, &err);
 	if (rc == -ENOENT) {
 		ew_cli_err("no table " EW_NFT_FAMILY " " EW_NFT_TABLE

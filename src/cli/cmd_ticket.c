@@ -79,6 +79,60 @@ parse_id(const char *s, int64_t *id)
 	return 0;
 }
 
+/*
+ * The arguments of the ticket verbs that take a ticket number and a few
+ * of these options (named, without dashes, in `takes`): --json, --now
+ * TIME, --to WHO, --templates DIR, --reason TEXT.  0, or an exit code.
+ */
+struct ticket_args {
+	int64_t id, now;
+	int json;
+	const char *to, *templates, *reason;
+};
+
+static int
+ticket_args(int argc, char **argv, const char *verb, const char *takes,
+    struct ticket_args *a)
+{
+	static const char *const valued[] = { "now", "to", "templates",
+		"reason" };
+	const char **slot[] = { NULL, &a->to, &a->templates, &a->reason };
+	int k, have = 0;
+	size_t v;
+
+	for (k = 1; k < argc; k++) {
+		const char *o = argv[k] + 2;
+
+		if (argv[k][0] != '-' && !have) {
+			if (parse_id(argv[k], &a->id) < 0)
+				return EW_EXIT_USAGE;
+			have = 1;
+			continue;
+		}
+		if (strncmp(argv[k], "--", 2) != 0 || strstr(takes, o) == NULL)
+			goto bad;
+		if (strcmp(o, "json") == 0) {
+			a->json = 1;
+			continue;
+		}
+		for (v = 0; v < 4 && strcmp(o, valued[v]) != 0; v++)
+			;
+		if (v == 4 || k + 1 >= argc)
+			goto bad;
+		k++;
+		if (v == 0 && ew_cli_parse_now(argv[k], &a->now) < 0)
+			return EW_EXIT_USAGE;
+		if (v > 0)
+			*slot[v] = argv[k];
+	}
+	if (have)
+		return 0;
+	return ew_cli_usage("ticket", verb);
+bad:
+	ew_cli_err("unknown argument '%s'", argv[k]);
+	return ew_cli_usage("ticket", verb);
+}
+
 /* ---- printing one ticket ---- */
 
 static void
@@ -427,32 +481,17 @@ ew_cmd_ticket_list(int argc, char **argv)
 int
 ew_cmd_ticket_show(int argc, char **argv)
 {
+	struct ticket_args ta = { 0, ew_time_now(), 0, NULL, NULL, NULL };
 	struct ew_store *st = NULL;
 	struct ew_desk *d = NULL;
-	int64_t now = ew_time_now(), id = 0;
-	int json = 0, rc, k, have = 0;
+	int rc;
 
-	for (k = 1; k < argc; k++) {
-		if (strcmp(argv[k], "--json") == 0) {
-			json = 1;
-		} else if (strcmp(argv[k], "--now") == 0 && k + 1 < argc) {
-			if (ew_cli_parse_now(argv[++k], &now) < 0)
-				return EW_EXIT_USAGE;
-		} else if (!have && argv[k][0] != '-') {
-			if (parse_id(argv[k], &id) < 0)
-				return EW_EXIT_USAGE;
-			have = 1;
-		} else {
-			ew_cli_err("unknown argument '%s'", argv[k]);
-			return ew_cli_usage("ticket", "show");
-		}
-	}
-	if (!have)
-		return ew_cli_usage("ticket", "show");
+	if ((rc = ticket_args(argc, argv, "show", "json now", &ta)) != 0)
+		return rc;
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
 		return EW_EXIT_FAIL;
-	rc = ew_cli_ticket_print(st, d, id, now, json);
-	if (rc == EW_EXIT_OK && json)
+	rc = ew_cli_ticket_print(st, d, ta.id, ta.now, ta.json);
+	if (rc == EW_EXIT_OK && ta.json)
 		putchar('\n');
 	ew_desk_free(d);
 	ew_store_close(st);
@@ -462,28 +501,17 @@ ew_cmd_ticket_show(int argc, char **argv)
 int
 ew_cmd_ticket_close(int argc, char **argv)
 {
+	struct ticket_args ta = { 0, 0, 0, NULL, NULL, NULL };
 	struct ew_store *st = NULL;
-	const char *reason = NULL;
-	int64_t id = 0;
-	int rc, k, have = 0;
+	int64_t id;
+	int rc;
 
-	for (k = 1; k < argc; k++) {
-		if (strcmp(argv[k], "--reason") == 0 && k + 1 < argc) {
-			reason = argv[++k];
-		} else if (!have && argv[k][0] != '-') {
-			if (parse_id(argv[k], &id) < 0)
-				return EW_EXIT_USAGE;
-			have = 1;
-		} else {
-			ew_cli_err("unknown argument '%s'", argv[k]);
-			return ew_cli_usage("ticket", "close");
-		}
-	}
-	if (!have)
-		return ew_cli_usage("ticket", "close");
+	if ((rc = ticket_args(argc, argv, "close", "reason", &ta)) != 0)
+		return rc;
+	id = ta.id;
 	if (ew_cli_store_open(&st) != 0)
 		return EW_EXIT_FAIL;
-	rc = ew_store_ticket_close(st, id, reason);
+	rc = ew_store_ticket_close(st, id, ta.reason);
 	if (rc == 0)
 		printf("ticket %lld closed\n", (long long)id);
 	else
@@ -952,31 +980,21 @@ ew_cmd_ticket_reply(int argc, char **argv)
 	struct ew_diag_list diags;
 	const char *to = "provider", *dir = getenv("EW_TEMPLATES"), *tmpl;
 	char path[PATH_MAX], *data = NULL;
-	int64_t now = ew_time_now(), id = 0;
+	struct ticket_args ta = { 0, ew_time_now(), 0, NULL, NULL, NULL };
+	int64_t now, id;
 	size_t len;
 	FILE *f;
-	int k, rc, have = 0;
+	int rc;
 
-	for (k = 1; k < argc; k++) {
-		if (strcmp(argv[k], "--to") == 0 && k + 1 < argc) {
-			to = argv[++k];
-		} else if (strcmp(argv[k], "--templates") == 0 &&
-			   k + 1 < argc) {
-			dir = argv[++k];
-		} else if (strcmp(argv[k], "--now") == 0 && k + 1 < argc) {
-			if (ew_cli_parse_now(argv[++k], &now) < 0)
-				return EW_EXIT_USAGE;
-		} else if (!have && argv[k][0] != '-') {
-			if (parse_id(argv[k], &id) < 0)
-				return EW_EXIT_USAGE;
-			have = 1;
-		} else {
-			ew_cli_err("unknown argument '%s'", argv[k]);
-			return ew_cli_usage("ticket", "reply");
-		}
-	}
-	if (!have)
-		return ew_cli_usage("ticket", "reply");
+	if ((rc = ticket_args(argc, argv, "reply", "to templates now", &ta)) !=
+	    0)
+		return rc;
+	id = ta.id;
+	now = ta.now;
+	if (ta.to != NULL)
+		to = ta.to;
+	if (ta.templates != NULL)
+		dir = ta.templates;
 	if ((tmpl = ew_desk_template(to)) == NULL) {
 		ew_cli_err(
 		    "--to: '%s' is neither 'provider' nor 'complainant'", to);

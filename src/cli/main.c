@@ -173,6 +173,23 @@ ew_cli_print_diags(const struct ew_diag_list *d, int json)
 }
 
 int
+ew_cli_json_only(
+    int argc, char **argv, const char *noun, const char *verb, int *json)
+{
+	int i;
+
+	*json = 0;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") != 0) {
+			ew_cli_err("unknown argument '%s'", argv[i]);
+			return ew_cli_usage(noun, verb);
+		}
+		*json = 1;
+	}
+	return 0;
+}
+
+int
 ew_cli_parse_now(const char *s, int64_t *out)
 {
 	if (ew_time_parse(s, strlen(s), out) < 0) {
