@@ -291,28 +291,102 @@ summary_accepts(const struct ew_desk_version *v, uint16_t p)
 	       ew_short_policy_accepts(v->sp[1], p);
 }
 
-/* Could version v have carried traffic to dst (NULL: not stated) on
- * the ports (none: not stated)? */
+/* Could version v have carried traffic to the address a on the ports
+ * (none: not stated), or to some address when a is NULL? */
 static int
-could_carry(const struct ew_desk_version *v, const struct ew_addr *dst,
+carries(const struct ew_desk_version *v, const struct ew_addr *a,
     const struct ew_desk_range *r, size_t nr)
 {
 	static const struct ew_desk_range every = { 1, 65535 };
 	size_t i;
 	uint32_t p;
 
-	if (nr == 0 && dst != NULL)
-		return ew_match(v->c, dst, 0) != EW_REJECTED;
+	if (nr == 0 && a != NULL)
+		return ew_match(v->c, a, 0) != EW_REJECTED;
 	if (nr == 0) {
 		r = &every;
 		nr = 1;
 	}
 	for (i = 0; i < nr; i++)
 		for (p = r[i].lo; p <= r[i].hi; p++)
-			if (dst != NULL ? ew_match(v->c, dst, (uint16_t)p) !=
-					      EW_REJECTED
-					: summary_accepts(v, (uint16_t)p))
+			if (a != NULL
+				? ew_match(v->c, a, (uint16_t)p) != EW_REJECTED
+				: summary_accepts(v, (uint16_t)p))
 				return 1;
+	return 0;
+}
+
+/* x (masked to m bits) plus one unit of a /m prefix; 0 on overflow. */
+static int
+prefix_next(struct ew_addr *x, unsigned m)
+{
+	unsigned byte, add;
+
+	if (m == 0)
+		return 0;
+	byte = (m - 1) / 8;
+	add = 1u << (7 - (m - 1) % 8);
+	for (;;) {
+		unsigned sum = x->b[byte] + add;
+
+		x->b[byte] = (uint8_t)sum;
+		if (sum < 256)
+			return 1;
+		if (byte == 0)
+			return 0;
+		byte--;
+		add = 1;
+	}
+}
+
+static void
+mask_to(struct ew_addr *x, unsigned m)
+{
+	unsigned i, w = ew_addr_bits(x) / 8;
+
+	for (i = 0; i < w; i++)
+		if (m <= 8 * i)
+			x->b[i] = 0;
+		else if (m < 8 * (i + 1))
+			x->b[i] &= (uint8_t)(0xff << (8 * (i + 1) - m));
+}
+
+/*
+ * Could version v have carried traffic to dst/dbits (NULL: not stated)
+ * on the ports?  For a netblock: to some address of it.  The first
+ * match changes only where an item's prefix inside the block starts or
+ * ends, so the block's start and those edges are the addresses to try.
+ */
+static int
+could_carry(const struct ew_desk_version *v, const struct ew_addr *dst,
+    unsigned dbits, const struct ew_desk_range *r, size_t nr)
+{
+	struct ew_addr base, x;
+	size_t i;
+	int k;
+
+	if (dst == NULL || dbits >= ew_addr_bits(dst))
+		return carries(v, dst, r, nr);
+	base = *dst;
+	mask_to(&base, dbits);
+	if (carries(v, &base, r, nr))
+		return 1;
+	for (i = 0; i < v->e->n; i++) {
+		const struct ew_item *it = &v->e->items[i];
+
+		if (it->addr.family != base.family || it->maskbits <= dbits ||
+		    !ew_addr_prefix_eq(&it->addr, &base, dbits))
+			continue;
+		for (k = 0; k < 2; k++) {
+			x = it->addr;
+			mask_to(&x, it->maskbits);
+			if (k == 1 && (!prefix_next(&x, it->maskbits) ||
+					  !ew_addr_prefix_eq(&x, &base, dbits)))
+				continue; /* past the block's end */
+			if (carries(v, &x, r, nr))
+				return 1;
+		}
+	}
 	return 0;
 }
 
@@ -350,7 +424,7 @@ ew_desk_judge(
 	for (i = 0; i < npv && !allowed && rc == 0; i++)
 		if ((rc = version_get(d, &pv[i], &v)) == 0)
 			allowed = could_carry(
-			    v, have_dst ? &dst : NULL, ports, nports);
+			    v, have_dst ? &dst : NULL, dbits, ports, nports);
 	if (rc == 0 && npv > 0) /* none: no history then, unknown */
 		*verdict = allowed ? EW_JUDGED_ALLOWED : EW_JUDGED_BLOCKED;
 	free(ports);

@@ -407,7 +407,18 @@ is_blank(char ch)
 	return ch == ' ' || ch == '\t';
 }
 
-/* Split into tokens; a section tag alone on its line takes the line. */
+/* The first "{{" or "}}" (pair) in [p, e), or NULL. */
+static const char *
+find2(const char *p, const char *e, char ch)
+{
+	for (; p + 1 < e; p++)
+		if (p[0] == ch && p[1] == ch)
+			return p;
+	return NULL;
+}
+
+/* Split into tokens; a section tag alone on its line takes the line
+ * (its "\n" or "\r\n" too). */
 static int
 tokenize(struct tpl *t)
 {
@@ -416,8 +427,8 @@ tokenize(struct tpl *t)
 	enum tok_type type;
 	int rc;
 
-	while ((o = strstr(p, "{{")) != NULL && o < e) {
-		if ((c = strstr(o + 2, "}}")) == NULL || c > e) {
+	while ((o = find2(p, e, '{')) != NULL) {
+		if ((c = find2(o + 2, e, '}')) == NULL) {
 			tpl_err(t, (size_t)(o - s), 2, "unclosed tag", "", 0);
 			return -EINVAL;
 		}
@@ -439,24 +450,27 @@ tokenize(struct tpl *t)
 			    "empty tag", "", 0);
 			return -EINVAL;
 		}
+		c += 2; /* past the tag */
 		if (type != T_VAR) {
 			/* standalone: only blanks around it on its line */
-			const char *ls = o, *le = c + 2;
+			const char *ls = o, *le = c;
 
 			while (ls > p && is_blank(ls[-1]))
 				ls--;
 			while (le < e && is_blank(*le))
 				le++;
+			if (le + 1 < e && le[0] == '\r' && le[1] == '\n')
+				le++;
 			if ((ls == s || ls[-1] == '\n') &&
 			    (le == e || *le == '\n')) {
 				o = ls;
-				c = (le < e ? le + 1 : le) - 2;
+				c = le < e ? le + 1 : le;
 			}
 		}
 		if ((rc = push(t, T_TEXT, p, (size_t)(o - p), 0)) != 0 ||
 		    (rc = push(t, type, nm, nlen, (size_t)(nm - s))) != 0)
 			return rc;
-		p = c + 2;
+		p = c;
 	}
 	return push(t, T_TEXT, p, (size_t)(e - p), 0);
 }
@@ -519,8 +533,11 @@ check(struct tpl *t, const struct ctx *c)
 		case T_OPEN:
 		case T_INV:
 			if (depth > 0) {
+				struct tok *out = &t->v[stack[depth - 1]];
+
 				tpl_err(t, k->at, k->n,
-				    "sections do not nest: inside", "", 0);
+				    "sections do not nest: inside", out->s,
+				    out->n);
 				return -EINVAL;
 			}
 			if ((cur = find_list(c, k->s, k->n)) == NULL) {
