@@ -10,3 +10,4 @@ echo "== complaint parsing (bench_mail): the shared corpus and tests/mail"
 corpus="$(dirname "$0")/../../shared/corpus/complaints"
 [ -d "$corpus" ] || corpus=""
 "$build/bench/bench_mail" $corpus "$(dirname "$0")"/../tests/mail/*.eml
+sh "$(dirname "$0")/bench_ingest.sh" "$build"

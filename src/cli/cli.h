@@ -103,6 +103,11 @@ const char *ew_cli_policy_path(const char *opt);
 const char *ew_cli_managed_path(void);
 /* Record the policy file `path` as applied at `now`; prints errors. */
 int ew_cli_record(struct ew_desk *d, const char *path, int64_t now);
+/* A complaint's incidents as a JSON array (id, src, dst, dst_ports,
+ * time, time_from, time_to, verdict), appended to b. */
+struct ew_buf;
+int ew_cli_incidents_json(
+    struct ew_store *st, int64_t complaint_id, struct ew_buf *b);
 /* Print one ticket as `ticket show` does. */
 int ew_cli_ticket_print(
     struct ew_store *st, struct ew_desk *d, int64_t id, int64_t now, int json);

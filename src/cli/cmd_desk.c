@@ -321,6 +321,34 @@ ew_cmd_policy_history(int argc, char **argv)
 
 /* ---- complaint add | list ---- */
 
+/* The head of complaint add --json: what happened, and the incidents
+ * of this complaint with their verdicts; "show" (the ticket) follows. */
+static int
+added_json(struct ew_store *st, const struct ew_desk_added *r)
+{
+	struct ew_buf b = EW_BUF_INIT;
+	char t[EW_TIME_STRLEN];
+	int rc;
+
+	ew_buf_printf(&b,
+	    "{\"complaint\":%lld,\"ticket\":%lld,\"duplicate\":%s,"
+	    "\"new_ticket\":%s,\"due\":",
+	    (long long)r->complaint_id, (long long)r->ticket_id,
+	    r->duplicate ? "true" : "false", r->new_ticket ? "true" : "false");
+	if (r->due == EW_STORE_NO_TIME)
+		ew_buf_puts(&b, "null");
+	else
+		ew_buf_printf(
+		    &b, "\"%s\"", ew_time_format(r->due, t, sizeof(t)));
+	ew_buf_puts(&b, ",\"incidents\":");
+	rc = ew_cli_incidents_json(st, r->complaint_id, &b);
+	ew_buf_puts(&b, ",\"show\":");
+	if (rc == 0)
+		rc = b.oom ? -1 : ew_cli_write(ew_buf_str(&b), b.len);
+	ew_buf_free(&b);
+	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
+}
+
 int
 ew_cmd_complaint_add(int argc, char **argv)
 {
@@ -398,15 +426,10 @@ ew_cmd_complaint_add(int argc, char **argv)
 			    (long long)r.complaint_id, (long long)r.ticket_id,
 			    r.new_ticket ? " (new)" : "");
 		else
-			printf("{\"complaint\":%lld,\"ticket\":%lld,"
-			       "\"duplicate\":%s,\"new_ticket\":%s,\"show\":",
-			    (long long)r.complaint_id, (long long)r.ticket_id,
-			    r.duplicate ? "true" : "false",
-			    r.new_ticket ? "true" : "false");
+			rc = added_json(st, &r);
 		fflush(stdout);
-		rc = r.ticket_id
-			 ? ew_cli_ticket_print(st, d, r.ticket_id, now, json)
-			 : EW_EXIT_OK;
+		if (rc == EW_EXIT_OK && r.ticket_id)
+			rc = ew_cli_ticket_print(st, d, r.ticket_id, now, json);
 		if (json) {
 			if (!r.ticket_id)
 				printf("null");

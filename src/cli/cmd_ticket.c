@@ -180,6 +180,27 @@ print_incident(struct ew_buf *b, const struct ew_store_incident *in, int json)
 	ew_buf_printf(b, ": %s\n", in->verdict ? in->verdict : "not judged");
 }
 
+int
+ew_cli_incidents_json(
+    struct ew_store *st, int64_t complaint_id, struct ew_buf *b)
+{
+	struct ew_store_incident *inc;
+	size_t n, k;
+	int rc;
+
+	if ((rc = ew_store_incident_list(st, complaint_id, &inc, &n)) != 0)
+		return rc;
+	ew_buf_putc(b, '[');
+	for (k = 0; k < n; k++) {
+		if (k > 0)
+			ew_buf_putc(b, ',');
+		print_incident(b, &inc[k], 1);
+	}
+	ew_buf_putc(b, ']');
+	ew_store_incidents_free(inc, n);
+	return 0;
+}
+
 static int
 print_complaints(struct ew_desk *d, struct ew_store *st, int64_t tid,
     struct ew_buf *b, int json)
@@ -214,7 +235,7 @@ print_complaints(struct ew_desk *d, struct ew_store *st, int64_t tid,
 			jtime(b, c->date);
 			ew_buf_puts(b, ",\"received\":");
 			jtime(b, c->received_at);
-			ew_buf_puts(b, ",\"incidents\":[");
+			ew_buf_puts(b, ",\"incidents\":");
 		} else {
 			ew_buf_printf(b,
 			    "  complaint %lld, received %s (%s%s%s)\n",
@@ -233,16 +254,15 @@ print_complaints(struct ew_desk *d, struct ew_store *st, int64_t tid,
 				    c->forwarder_ticket ? c->forwarder_ticket
 							: "");
 		}
-		rc = ew_store_incident_list(st, ids[i], &inc, &ninc);
-		for (k = 0; rc == 0 && k < ninc; k++) {
-			if (json && k > 0)
-				ew_buf_putc(b, ',');
-			print_incident(b, &inc[k], json);
-		}
-		if (rc == 0)
+		if (json) {
+			rc = ew_cli_incidents_json(st, ids[i], b);
+			ew_buf_putc(b, '}');
+		} else if ((rc = ew_store_incident_list(
+				st, ids[i], &inc, &ninc)) == 0) {
+			for (k = 0; k < ninc; k++)
+				print_incident(b, &inc[k], 0);
 			ew_store_incidents_free(inc, ninc);
-		if (json)
-			ew_buf_puts(b, "]}");
+		}
 		ew_store_complaint_free(c);
 	}
 	if (json)

@@ -99,7 +99,9 @@ def run(tmp):
     check(r["complaint"] == 1 and r["ticket"] == 1 and r["new_ticket"]
           and not r["duplicate"], "first complaint, new ticket")
     t = r["show"]
-    check(t["due"] == "2026-11-21T12:00:00Z", "due = Date + 24 h")
+    check(t["due"] == "2026-11-21T12:00:00Z" == r["due"], "due = Date + 24 h")
+    check([i["verdict"] for i in r["incidents"]] == ["allowed"],
+          "this complaint's incidents: %s" % r["incidents"])
     inc = t["complaints"][0]["incidents"]
     check(len(inc) == 1 and inc[0]["verdict"] == "allowed"
           and inc[0]["dst"] == "203.0.113.5", "incident judged allowed")
@@ -134,6 +136,8 @@ def run(tmp):
     r = json.loads(out)
     check(rc == 0 and r["ticket"] == 1 and not r["new_ticket"],
           "same reporter: same ticket")
+    check([i["dst"] for i in r["incidents"]] == ["203.0.113.77"],
+          "only this complaint's incidents at the top: %s" % r["incidents"])
     check(r["show"]["due"] == "2026-11-21T00:00:00Z",
           "due is the earliest deadline: %s" % r["show"]["due"])
 
