@@ -1,7 +1,12 @@
 #!/bin/sh
-# make demo: the exitwarden story so far, on the example policy: check
-# it, expand it exactly as tor would, explain verdicts, read a forwarded
-# IRC complaint, and print what tor and the kernel would be given.
+# make demo: the exitwarden story.  First, on the example policy and
+# without touching anything: check it, expand it exactly as tor would,
+# explain verdicts, read a forwarded IRC complaint, and print what tor and
+# the kernel would be given.  Then, as root with tor installed, the live
+# story on a private Tor network in a network namespace (about half a
+# minute, tests/tor/story.py --demo): the operator applies his policy, an
+# IRC complaint arrives, becomes a ticket, the destination is blocked (the
+# exit refuses it) and the reply is written.
 set -eu
 ew=${1:-build/dev/exitwarden}
 cd "$(dirname "$0")/.."
@@ -14,9 +19,6 @@ step() {
 
 step "exitwarden policy check $pol"
 "$ew" policy check --now "$now" "$pol"
-
-step "exitwarden policy show $pol   (the canonical form)"
-"$ew" policy show "$pol"
 
 step "exitwarden policy expand $pol   (what tor's GETINFO exit-policy/full prints)"
 "$ew" policy expand --now "$now" --no-interfaces "$pol"
@@ -42,7 +44,8 @@ step "exitwarden tor emit $pol   (the torrc fragment for %include)"
 "$ew" tor emit --now "$now" "$pol" | cut -c1-120
 
 step "exitwarden nft emit --uid 0 $pol   (the kernel's table: sets, counters, no log)"
-"$ew" nft emit --now "$now" --uid 0 "$pol" | head -40
+"$ew" nft emit --now "$now" --uid 0 "$pol" | head -20
+echo '...'
 
 step "a broken policy is refused with located errors, and nothing is printed"
 tmp=$(mktemp)
@@ -52,4 +55,31 @@ if "$ew" policy expand "$tmp"; then
 	echo "demo: the broken policy was accepted" >&2
 	exit 1
 fi
-printf '\ndemo: done\n'
+
+# The live story needs root (a network namespace, nftables, the exit's
+# uid), tor and tor-gencert (a private network with its own authority)
+# and unshare.
+why=
+if [ "$(id -u)" -ne 0 ]; then
+	why="it needs root (a network namespace, nftables, tor as debian-tor)"
+else
+	for prog in tor tor-gencert unshare python3; do
+		if ! command -v "$prog" >/dev/null 2>&1; then
+			why="$prog is not installed"
+			break
+		fi
+	done
+fi
+if [ -n "$why" ]; then
+	printf '\ndemo: done; the live story on a private Tor network was skipped: %s\n' "$why"
+	exit 0
+fi
+
+rc=0
+python3 tests/tor/story.py --demo --exitwarden "$ew" || rc=$?
+if [ "$rc" -eq 77 ]; then
+	printf '\ndemo: done; the live story was skipped (the reason is above)\n'
+elif [ "$rc" -ne 0 ]; then
+	echo "demo: the live story did not go as expected" >&2
+	exit 1
+fi

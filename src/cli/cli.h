@@ -158,15 +158,13 @@ int ew_cli_apply_opt(struct ew_cli_apply *a, int argc, char **argv, int *i);
 int ew_cli_apply_file(struct ew_cli_apply *a, const char *file);
 void ew_cli_apply_free(struct ew_cli_apply *a);
 /*
- * Write the managed policy from the store's rules (and `extra`, not yet
- * stored), then apply it and record it unless a->no_apply.  Callers that
- * changed the store hold a transaction around it and roll back on
- * failure.
+ * Write the managed policy from the store's rules, then apply it and
+ * record it unless a->no_apply.  *wrote says whether the file was
+ * written.  Callers that changed the store hold a transaction around it
+ * and, on failure, roll back and restore (file and apply).
  */
-struct ew_desk_rule;
 int ew_cli_managed_sync(struct ew_desk *d, struct ew_cli_apply *a,
-    const char *policy, const struct ew_desk_rule *extra, size_t n_extra,
-    int64_t now);
+    const char *policy, int64_t now, int *wrote);
 /* Remove the blocks whose time has come and apply again (one store
  * transaction); quiet says nothing when none has expired. */
 int ew_cli_expire(struct ew_desk *d, struct ew_store *st,

@@ -219,8 +219,8 @@ ew_cli_record(struct ew_desk *d, const char *path, int64_t now)
 	ew_policy_free(p);
 	if (rc != 0) {
 		ew_cli_print_diags(&diags, 0);
-		ew_cli_err("%s: applied, but not recorded in %s: %s", path,
-		    ew_cli_db_path(), strerror(rc < 0 ? -rc : EINVAL));
+		ew_cli_err("%s: not recorded in %s: %s", path, ew_cli_db_path(),
+		    strerror(rc < 0 ? -rc : EINVAL));
 	}
 	ew_diag_free(&diags);
 	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
@@ -251,10 +251,20 @@ ew_cmd_policy_record(int argc, char **argv)
 		return EW_EXIT_FAIL;
 	rc = ew_cli_record(d, argv[i], at);
 	if (rc == EW_EXIT_OK) {
+		struct ew_store_policy_version *v = NULL;
 		char t[EW_TIME_STRLEN];
+		int64_t since = at;
+		size_t n = 0;
 
-		printf("recorded %s as the policy in force since %s\n", argv[i],
-		    ew_time_format(at, t, sizeof(t)));
+		/* the same policy in force already: its start stands */
+		if (ew_store_policy_during(
+			st, EW_STORE_NO_TIME, EW_STORE_NO_TIME, &v, &n) == 0 &&
+		    n > 0)
+			since = v[n - 1].applied_from;
+		ew_store_policy_versions_free(v, n);
+		printf("%s %s as the policy in force since %s\n",
+		    since == at ? "recorded" : "already recorded", argv[i],
+		    ew_time_format(since, t, sizeof(t)));
 	}
 	ew_desk_free(d);
 	ew_store_close(st);

@@ -259,7 +259,7 @@ ew_cmd_run(int argc, char **argv)
 	struct sigaction sa;
 	const char *maildir = NULL, *policy = NULL;
 	uint64_t interval = 60;
-	int i, once = 0, rc;
+	int i, once = 0, rc, wrote;
 
 	if (ew_cli_apply_init(&a) != 0)
 		return EW_EXIT_FAIL;
@@ -305,7 +305,7 @@ ew_cmd_run(int argc, char **argv)
 	fflush(stdout);
 	/* what runs may have been lost (a reboot, a tor restarted with its
 	 * torrc): apply the managed policy once at the start */
-	rc = ew_cli_managed_sync(d, &a, policy, NULL, 0, ew_time_now());
+	rc = ew_cli_managed_sync(d, &a, policy, ew_time_now(), &wrote);
 	while (!stop) {
 		struct counts c = { 0, 0, 0, 0 };
 		unsigned left;

@@ -51,6 +51,36 @@ jtime(struct ew_buf *b, int64_t t)
 		ew_buf_printf(b, "\"%s\"", ew_time_format(t, s, sizeof(s)));
 }
 
+/* "6660-7000,8888" as ["6660-7000","8888"], as complaint parse --json
+ * writes it; null when not stated. */
+static void
+jports(struct ew_buf *b, const char *p)
+{
+	const char *e;
+	int first = 1;
+
+	if (p == NULL) {
+		ew_buf_puts(b, "null");
+		return;
+	}
+	ew_buf_putc(b, '[');
+	for (; *p != '\0'; p = *e ? e + 1 : e, first = 0) {
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		char *one = ew_strndup(p, (size_t)(e - p));
+
+		if (!first)
+			ew_buf_putc(b, ',');
+		if (one != NULL)
+			ew_json_str(b, one);
+		else
+			b->oom = 1;
+		free(one);
+	}
+	ew_buf_putc(b, ']');
+}
+
 /* "in 11h59m" / "overdue by 2h3m" */
 static void
 due_text(struct ew_buf *b, int64_t due, int64_t now)
@@ -146,7 +176,7 @@ print_incident(struct ew_buf *b, const struct ew_store_incident *in, int json)
 		ew_buf_puts(b, ",\"dst\":");
 		jstr_or_null(b, in->dst);
 		ew_buf_puts(b, ",\"dst_ports\":");
-		jstr_or_null(b, in->dst_ports);
+		jports(b, in->dst_ports);
 		ew_buf_puts(b, ",\"time\":");
 		jtime(b, in->time);
 		ew_buf_puts(b, ",\"time_from\":");
@@ -633,21 +663,21 @@ print_diff(const char *before, const char *after)
 }
 
 /*
- * Inside the caller's transaction: write the managed policy from the
- * store (+ extra), apply it and record it.  On failure the file is
- * written again without `extra` (the caller rolls the store back).
+ * Write the managed policy from the store, apply it and record it.
+ * *wrote says whether the file was written (a failure after that
+ * leaves it, and maybe tor, ahead of a store the caller rolls back).
  */
 int
 ew_cli_managed_sync(struct ew_desk *d, struct ew_cli_apply *a,
-    const char *policy, const struct ew_desk_rule *extra, size_t n_extra,
-    int64_t now)
+    const char *policy, int64_t now, int *wrote)
 {
 	struct ew_buf text = EW_BUF_INIT;
 	struct ew_diag_list diags;
 	const char *path = ew_cli_managed_path();
 	int rc;
 
-	if (compose(d, policy, extra, n_extra, now, &text, NULL) != 0) {
+	*wrote = 0;
+	if (compose(d, policy, NULL, 0, now, &text, NULL) != 0) {
 		ew_buf_free(&text);
 		return EW_EXIT_FAIL;
 	}
@@ -660,6 +690,7 @@ ew_cli_managed_sync(struct ew_desk *d, struct ew_cli_apply *a,
 		return EW_EXIT_FAIL;
 	}
 	ew_diag_free(&diags);
+	*wrote = 1;
 	if (a->no_apply) {
 		printf("wrote %s; not applied (--no-apply): run exitwarden "
 		       "apply %s\n",
@@ -672,19 +703,34 @@ ew_cli_managed_sync(struct ew_desk *d, struct ew_cli_apply *a,
 	return rc;
 }
 
-/* After a failed change: the file as the store (rolled back) has it. */
+/*
+ * After a failed change: the file as the store (rolled back) has it, and
+ * applied again, since the failure may have come after tor and nftables
+ * took the new one (the record failed); when the apply itself failed
+ * they have rolled back, and this apply changes nothing.
+ */
 static void
-restore_managed(struct ew_desk *d, const char *policy, int64_t now)
+restore_managed(
+    struct ew_desk *d, struct ew_cli_apply *a, const char *policy, int64_t now)
 {
 	struct ew_buf text = EW_BUF_INIT;
 	struct ew_diag_list diags;
+	const char *path = ew_cli_managed_path();
 
 	ew_diag_init(&diags);
-	if (compose(d, policy, NULL, 0, now, &text, NULL) == 0 &&
-	    ew_tor_write_file(ew_cli_managed_path(), ew_buf_str(&text),
-		text.len, &diags) == 0)
-		ew_cli_err("%s: restored; the store is unchanged",
-		    ew_cli_managed_path());
+	if (compose(d, policy, NULL, 0, now, &text, NULL) != 0 ||
+	    ew_tor_write_file(path, ew_buf_str(&text), text.len, &diags) != 0) {
+		ew_cli_print_diags(&diags, 0);
+		ew_cli_err(
+		    "%s: could not be restored; the store is unchanged", path);
+	} else if (a->no_apply || ew_cli_apply_file(a, path) == EW_EXIT_OK) {
+		ew_cli_err("%s: restored%s; the store is unchanged", path,
+		    a->no_apply ? "" : " and applied again");
+	} else {
+		ew_cli_err("%s: restored, but applying it again failed: run "
+			   "exitwarden apply %s",
+		    path, path);
+	}
 	ew_buf_free(&text);
 	ew_diag_free(&diags);
 }
@@ -731,7 +777,7 @@ ew_cmd_ticket_block(int argc, char **argv)
 	int64_t id = 0, expires, rid;
 	uint64_t choice = 1;
 	size_t np = 0, k;
-	int i, rc = EW_EXIT_FAIL, have = 0, src;
+	int i, rc = EW_EXIT_FAIL, have = 0, src, wrote = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.now = ew_time_now();
@@ -875,14 +921,14 @@ ew_cmd_ticket_block(int argc, char **argv)
 		ew_store_end(st, src);
 		goto out;
 	}
-	rc = ew_cli_managed_sync(d, &o.apply, o.policy, NULL, 0, o.now);
+	rc = ew_cli_managed_sync(d, &o.apply, o.policy, o.now, &wrote);
 	src = ew_store_end(st, rc == EW_EXIT_OK ? 0 : -EIO);
 	if (rc == EW_EXIT_OK && src != 0) {
 		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
 		rc = EW_EXIT_FAIL;
 	}
-	if (rc != EW_EXIT_OK)
-		restore_managed(d, o.policy, o.now);
+	if (rc != EW_EXIT_OK && wrote)
+		restore_managed(d, &o.apply, o.policy, o.now);
 	else
 		printf("ticket %lld: blocked\n", (long long)id);
 out:
@@ -908,7 +954,7 @@ ew_cli_expire(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *a,
 	struct ew_store_rule *r = NULL;
 	char t[EW_TIME_STRLEN];
 	size_t n = 0, i, due = 0;
-	int rc = 0, xrc;
+	int rc = 0, xrc, wrote = 0;
 
 	if (ew_store_rule_list(st, 0, &r, &n) != 0) {
 		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
@@ -944,15 +990,15 @@ ew_cli_expire(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *a,
 	ew_store_rules_free(r, n);
 	if (dry_run)
 		return EW_EXIT_OK;
-	xrc = rc == 0 ? ew_cli_managed_sync(d, a, policy, NULL, 0, now)
+	xrc = rc == 0 ? ew_cli_managed_sync(d, a, policy, now, &wrote)
 		      : EW_EXIT_FAIL;
 	rc = ew_store_end(st, xrc == EW_EXIT_OK ? 0 : -EIO);
 	if (xrc == EW_EXIT_OK && rc != 0) {
 		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
 		xrc = EW_EXIT_FAIL;
 	}
-	if (xrc != EW_EXIT_OK)
-		restore_managed(d, policy, now);
+	if (xrc != EW_EXIT_OK && wrote)
+		restore_managed(d, a, policy, now);
 	return xrc;
 }
 

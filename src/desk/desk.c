@@ -8,6 +8,7 @@
  * report of a thousand lines parses each version once.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@
 
 struct ew_desk_version {
 	int64_t id;
+	char digest[65]; /* a row replaced in the same second changes it */
 	struct ew_expanded *e;
 	struct ew_compiled *c;
 	/* the p and p6 summaries: what clients choose exits by */
@@ -109,11 +111,18 @@ version_get(struct ew_desk *d, const struct ew_store_policy_version *pv,
 	size_t i;
 	int rc;
 
-	for (i = 0; i < d->nversions; i++)
-		if (d->versions[i].id == pv->id) {
+	for (i = 0; i < d->nversions; i++) {
+		if (d->versions[i].id != pv->id)
+			continue;
+		if (strcmp(d->versions[i].digest, pv->digest) == 0) {
 			*out = &d->versions[i];
 			return 0;
 		}
+		/* the row was replaced (same second): drop the stale one */
+		version_clear(&d->versions[i]);
+		d->versions[i] = d->versions[--d->nversions];
+		break;
+	}
 	nv = realloc(d->versions, (d->nversions + 1) * sizeof(*nv));
 	if (nv == NULL)
 		return -ENOMEM;
@@ -121,6 +130,7 @@ version_get(struct ew_desk *d, const struct ew_store_policy_version *pv,
 	v = &nv[d->nversions];
 	memset(v, 0, sizeof(*v));
 	v->id = pv->id;
+	snprintf(v->digest, sizeof(v->digest), "%s", pv->digest);
 	ew_diag_init(&diags);
 	rc = ew_policy_parse_string("policy-version", pv->text,
 	    strlen(pv->text), EW_PARSE_NO_INCLUDE, &diags, &p);
@@ -208,6 +218,8 @@ ew_desk_ports_parse(const char *s, struct ew_desk_range **out, size_t *n)
 		v[len].lo = (uint16_t)lo;
 		v[len].hi = (uint16_t)hi;
 		len++;
+		if (*end == ',' && end[1] == '\0')
+			goto bad; /* "80," */
 		s = *end == ',' ? end + 1 : end;
 	}
 	*out = v;
@@ -229,15 +241,18 @@ load_own(struct ew_desk *d)
 	struct ew_addr a[EW_DESK_MAX_OWN], *nv;
 	struct ew_diag_list diags;
 	struct ew_policy *p;
+	char sig[sizeof(d->own_sig)];
 	size_t n = 0, i, k;
 	int rc;
 
+	if ((rc = ew_store_policy_signature(d->st, sig, sizeof(sig))) != 0)
+		return rc;
+	if (strcmp(sig, d->own_sig) == 0)
+		return 0; /* the history has not changed */
 	rc = ew_store_policy_during(
 	    d->st, EW_STORE_NO_TIME, EW_STORE_NO_TIME, &pv, &n);
-	if (rc != 0 || n == d->own_versions) {
-		ew_store_policy_versions_free(pv, n);
+	if (rc != 0)
 		return rc;
-	}
 	d->n_own = 0;
 	for (i = 0; i < n && rc == 0; i++) {
 		ew_diag_init(&diags);
@@ -261,7 +276,7 @@ load_own(struct ew_desk *d)
 		ew_diag_free(&diags);
 	}
 	if (rc == 0)
-		d->own_versions = n;
+		memcpy(d->own_sig, sig, sizeof(sig));
 	ew_store_policy_versions_free(pv, n);
 	return rc;
 }
@@ -401,6 +416,7 @@ ew_desk_judge(
 	unsigned sbits = 0, dbits = 0;
 	int64_t from, to;
 	size_t npv = 0, nports = 0, i;
+	long judged = 0;
 	int rc = 0, have_dst, allowed = 0;
 
 	*verdict = EW_JUDGED_UNKNOWN;
@@ -421,11 +437,21 @@ ew_desk_judge(
 	have_dst = ew_desk_net_parse(in->dst, &dst, &dbits) == 0;
 	if (ew_desk_ports_parse(in->dst_ports, &ports, &nports) != 0)
 		nports = 0; /* ports we cannot read: judged as not stated */
-	for (i = 0; i < npv && !allowed && rc == 0; i++)
-		if ((rc = version_get(d, &pv[i], &v)) == 0)
+	for (i = 0; i < npv && !allowed && rc == 0; i++) {
+		rc = version_get(d, &pv[i], &v);
+		if (rc == -EINVAL) {
+			/* a version we cannot read (not written by us):
+			 * it judges nothing */
+			rc = 0;
+			judged--;
+			continue;
+		}
+		if (rc == 0)
 			allowed = could_carry(
 			    v, have_dst ? &dst : NULL, dbits, ports, nports);
-	if (rc == 0 && npv > 0) /* none: no history then, unknown */
+	}
+	judged += npv;
+	if (rc == 0 && (allowed || judged > 0)) /* none: unknown */
 		*verdict = allowed ? EW_JUDGED_ALLOWED : EW_JUDGED_BLOCKED;
 	free(ports);
 	ew_store_policy_versions_free(pv, npv);
@@ -549,7 +575,9 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c, size_t len,
 		out->complaint_id = out->ticket_id = 0;
 		out->new_ticket = 0;
 	}
-	return rc;
+	/* -EINVAL is ew_desk_add's "not a complaint": a store that refuses
+	 * a good one fails otherwise */
+	return rc == -EINVAL ? -EIO : rc;
 }
 
 int

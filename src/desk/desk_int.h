@@ -18,7 +18,8 @@ struct ew_desk {
 	struct ew_desk_version *versions; /* compiled, by store id */
 	size_t nversions;
 	struct ew_addr *own; /* what the recorded policies name as ours */
-	size_t n_own, own_versions;
+	size_t n_own;
+	char own_sig[160]; /* the history's signature when own was read */
 };
 
 struct ew_desk_range {

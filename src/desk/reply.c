@@ -137,11 +137,11 @@ verdict_text(const char *v)
 	if (v == NULL)
 		return "not judged";
 	if (strcmp(v, EW_JUDGED_ALLOWED) == 0)
-		return "the exit policy then allowed this: it may have been "
-		       "relayed for a Tor user";
+		return "the exit policy permitted this then; it may have "
+		       "been relayed for a Tor user";
 	if (strcmp(v, EW_JUDGED_BLOCKED) == 0)
-		return "the exit policy then refused this: it cannot have come "
-		       "through this exit";
+		return "the exit policy refused this then; it cannot have "
+		       "come through this exit";
 	if (strcmp(v, EW_JUDGED_NOT_OURS) == 0)
 		return "the address named is not one of this relay's";
 	return "cannot tell (no time given, or no record of the policy then)";
@@ -663,8 +663,9 @@ static const char provider_tmpl[] =
     "had at the time:\n"
     "\n"
     "{{#incidents}}\n"
-    "  - {{src}} to {{dst}}, ports {{ports}}, {{time}}:\n"
-    "    {{verdict}}: {{verdict_text}}.\n"
+    "  - {{src}} to {{dst}}, ports {{ports}},\n"
+    "    {{time}}: {{verdict}}.\n"
+    "    {{verdict_text}}.\n"
     "{{/incidents}}\n"
     "\n"
     "{{#any_blocks}}\n"
@@ -697,7 +698,7 @@ static const char complainant_tmpl[] =
     "and keeps no logs of them, so I cannot tell you who they were.\n"
     "\n"
     "{{#incidents}}\n"
-    "  - {{dst}}, ports {{ports}}, {{time}}:\n"
+    "  - {{dst}}, ports {{ports}}, {{time}}: {{verdict}}.\n"
     "    {{verdict_text}}.\n"
     "{{/incidents}}\n"
     "\n"

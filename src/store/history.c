@@ -8,6 +8,7 @@
  * one row with applied_from <= T < applied_to, or applied_to NULL.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,8 +118,13 @@ ew_store_policy_record(struct ew_store *st, const char *digest,
 		ew_store_rollback(st);
 		return 0;
 	}
-	if (rc == 0 && cur != NULL && at <= cur->applied_from)
+	if (rc == 0 && cur != NULL && at < cur->applied_from)
 		rc = -EINVAL;
+	/* Applied in the same second as the one in force: that one was in
+	 * force during this second (incidents in it are judged by it), and
+	 * the new one from the next second on. */
+	if (rc == 0 && cur != NULL && at == cur->applied_from)
+		at++;
 	if (rc == 0)
 		rc = record(st, cur, digest, text, at, id);
 	ew_store_policy_version_free(cur);
@@ -214,4 +220,34 @@ ew_store_policy_at(
 	**out = v[n - 1];
 	ew_store_policy_versions_free(v, n - 1); /* all but the last */
 	return 0;
+}
+
+int
+ew_store_policy_signature(struct ew_store *st, char *out, size_t cap)
+{
+	sqlite3_stmt *s;
+	const unsigned char *dg;
+	int rc;
+
+	if (cap > 0)
+		out[0] = '\0';
+	rc = ew_store_prep(st,
+	    "SELECT count(*), max(id), (SELECT digest FROM policy_versions"
+	    " ORDER BY id DESC LIMIT 1) FROM policy_versions",
+	    &s);
+	if (rc != 0)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		dg = sqlite3_column_text(s, 2);
+		snprintf(out, cap, "%lld:%lld:%s",
+		    (long long)sqlite3_column_int64(s, 0),
+		    (long long)sqlite3_column_int64(s, 1),
+		    dg ? (const char *)dg : "");
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -EIO : ew_store_rc(st, rc);
+	}
+	sqlite3_finalize(s);
+	return rc;
 }

@@ -200,9 +200,11 @@ struct ew_store_policy_version {
 /*
  * Record that the policy `text` with `digest` was applied at `at`: the
  * version in force ends at `at` and this one starts.  The digest of the
- * version in force again is a no-op (*id its id).  `at` must be after the
- * current version's start (-EINVAL).  Going back to an earlier policy
- * is a new period: a new version row with the same digest.
+ * version in force again is a no-op (*id its id).  `at` must not be
+ * before the current version's start (-EINVAL); in the same second, the
+ * new version starts at the next second (the current one keeps the
+ * second it was applied in).  Going back to an earlier policy is a new
+ * period: a new version row with the same digest.
  */
 int ew_store_policy_record(struct ew_store *st, const char *digest,
     const char *text, int64_t at, int64_t *id);
@@ -222,5 +224,10 @@ void ew_store_policy_version_free(struct ew_store_policy_version *v);
 int ew_store_policy_during(struct ew_store *st, int64_t from, int64_t to,
     struct ew_store_policy_version **out, size_t *n);
 void ew_store_policy_versions_free(struct ew_store_policy_version *v, size_t n);
+/*
+ * A short text that changes whenever the history does (a version added,
+ * or the one in force replaced): for caches of the versions.
+ */
+int ew_store_policy_signature(struct ew_store *st, char *out, size_t cap);
 
 #endif

@@ -87,6 +87,32 @@ def run(tmp):
     check(len(hist) == 1 and hist[0]["to"] is None
           and hist[0]["from"] == "2026-11-01T00:00:00Z", "one version")
 
+    rc, out, _ = ew("policy", "record", "--at", "2026-11-02T00:00:00Z",
+                    pol, env=env)
+    check(rc == 0 and out.startswith("already recorded")
+          and "since 2026-11-01T00:00:00Z" in out,
+          "the policy in force again: its start stands: %s" % out)
+    # another policy in the same second: the one in force keeps that
+    # second, the new one starts at the next
+    other = os.path.join(tmp, "other.policy")
+    with open(other, "w") as f:
+        f.write("ExitRelay 1\nExitPolicy reject *:*\n")
+    db2 = os.path.join(tmp, "same-second.db")
+    for p_ in (pol, other):
+        rc, _, err = ew("--db", db2, "policy", "record", "--at",
+                        "2026-11-01T00:00:00Z", p_)
+        check(rc == 0, "record in the same second: %s" % err)
+    rc, out, _ = ew("--db", db2, "policy", "history", "--json")
+    h2 = json.loads(out)["versions"]
+    check(len(h2) == 2 and h2[0]["to"] == "2026-11-01T00:00:01Z"
+          and h2[1]["from"] == "2026-11-01T00:00:01Z"
+          and h2[0]["digest"] == hist[0]["digest"],
+          "the same second: the later one from the next second: %s" % h2)
+    rc, _, err = ew("--db", db2, "policy", "record", "--at",
+                    "2026-10-01T00:00:00Z", pol)
+    check(rc == 1 and "not recorded" in err,
+          "a time before the version in force is refused: %s" % err)
+
     # --- complaint add: judged, filed, printed ---
     a = os.path.join(tmp, "a.eml")
     with open(a, "w") as f:

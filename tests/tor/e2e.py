@@ -232,10 +232,10 @@ class StreamWatch:
         self.t.join(5)
 
 
-def ev_is(status=None, remote=None, sid=None):
+def ev_is(status=None, remote=None, sid=None, target=DEST_STR):
     def pred(ev):
         # ev: id status circ target [KEY=VALUE...]
-        if len(ev) < 4 or ev[3] != DEST_STR:
+        if len(ev) < 4 or ev[3] != target:
             return False
         if status is not None and ev[1] not in status:
             return False
@@ -260,15 +260,16 @@ def recvn(s, n):
     return b
 
 
-def socks_open(timeout):
-    """(socket, SOCKS5 reply code); code None when no reply came."""
+def socks_open(timeout, dest=DEST):
+    """(socket, SOCKS5 reply code) for a stream to dest (an IPv4
+    address and a port); code None when no reply came."""
     s = socket.create_connection((ip(4), port(4, 3)), timeout=timeout)
     try:
         s.sendall(b"\x05\x01\x00")
         if recvn(s, 2) != b"\x05\x00":
             raise OSError("SOCKS greeting refused")
-        s.sendall(b"\x05\x01\x00\x01" + socket.inet_aton(DEST[0]) +
-                  struct.pack(">H", DEST[1]))
+        s.sendall(b"\x05\x01\x00\x01" + socket.inet_aton(dest[0]) +
+                  struct.pack(">H", dest[1]))
         r = recvn(s, 10)
         return s, r[1]
     except socket.timeout:
@@ -294,10 +295,12 @@ def echo_ok(s, tag):
 
 
 class EchoServer:
-    def __init__(self):
+    """A TCP echo server on addr (the stand-in IRC server)."""
+
+    def __init__(self, addr=DEST):
         self.ls = socket.socket()
         self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.ls.bind(DEST)
+        self.ls.bind(addr)
         self.ls.listen(16)
         self.ls.settimeout(0.5)
         self.stop = False
