@@ -1353,6 +1353,16 @@ build(struct ew_complaint *c, struct text_state *st, int64_t date, int has_date)
 
 		if (s->role == ROLE_DST || s->role == ROLE_USED)
 			continue;
+		/* the source of a row, named again elsewhere (the subject,
+		 * the forwarder's text): the row says it all */
+		for (j = 0; rows && j < st->n && !covered && st->n <= 10000;
+		     j++)
+			covered =
+			    st->v[j].role == ROLE_USED &&
+			    st->v[j].f.plen == s->f.plen &&
+			    memcmp(&st->v[j].f.a, &s->f.a, sizeof(s->f.a)) == 0;
+		if (covered)
+			continue;
 		if (s->f.plen >= 0 && nets < 64) {
 			for (j = 0; j < st->n && !covered; j++)
 				covered = st->v[j].role != ROLE_DST &&
