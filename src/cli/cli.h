@@ -82,6 +82,9 @@ int ew_cmd_template_export(int argc, char **argv);
  * NUL-terminated; NULL on a read error or out of memory.
  */
 char *ew_cli_read_all(FILE *f, size_t limit, size_t *n);
+/* A mail from the file *path, or standard input for "-" (*path becomes
+ * "<stdin>"), up to one byte past EW_MAIL_MAX_SIZE; NULL, said, on error. */
+char *ew_cli_read_mail(const char **path, size_t *n);
 
 /* ---- the store (cmd_desk.c) ---- */
 

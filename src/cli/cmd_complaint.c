@@ -59,12 +59,32 @@ ew_cli_read_all(FILE *f, size_t max, size_t *n)
 	return buf;
 }
 
+char *
+ew_cli_read_mail(const char **path, size_t *n)
+{
+	char *data;
+	FILE *f;
+
+	if (strcmp(*path, "-") == 0) {
+		f = stdin;
+		*path = "<stdin>";
+	} else if ((f = fopen(*path, "rb")) == NULL) {
+		ew_cli_err("%s: %s", *path, strerror(errno));
+		return NULL;
+	}
+	data = ew_cli_read_all(f, EW_MAIL_MAX_SIZE, n);
+	if (f != stdin)
+		fclose(f);
+	if (data == NULL)
+		ew_cli_err("%s: read error", *path);
+	return data;
+}
+
 int
 ew_cmd_complaint_parse(int argc, char **argv)
 {
 	int i, json = 0, rc;
 	const char *path;
-	FILE *f;
 	char *data;
 	size_t n;
 	struct ew_diag_list d;
@@ -85,20 +105,8 @@ ew_cmd_complaint_parse(int argc, char **argv)
 	if (i != argc - 1)
 		return ew_cli_usage("complaint", "parse");
 	path = argv[i];
-	if (strcmp(path, "-") == 0) {
-		f = stdin;
-		path = "<stdin>";
-	} else if ((f = fopen(path, "rb")) == NULL) {
-		ew_cli_err("%s: %s", path, strerror(errno));
+	if ((data = ew_cli_read_mail(&path, &n)) == NULL)
 		return EW_EXIT_FAIL;
-	}
-	data = ew_cli_read_all(f, EW_MAIL_MAX_SIZE, &n);
-	if (f != stdin)
-		fclose(f);
-	if (data == NULL) {
-		ew_cli_err("%s: read error", path);
-		return EW_EXIT_FAIL;
-	}
 	ew_diag_init(&d);
 	rc = ew_complaint_parse(path, data, n, &d, &c);
 	free(data);

@@ -371,7 +371,6 @@ ew_cmd_complaint_add(int argc, char **argv)
 	int64_t now = ew_time_now();
 	const char *path;
 	char *data;
-	FILE *f;
 	int i, json = 0, rc;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
@@ -394,19 +393,7 @@ ew_cmd_complaint_add(int argc, char **argv)
 	if (i != argc - 1)
 		goto usage;
 	path = argv[i];
-	if (strcmp(path, "-") == 0) {
-		f = stdin;
-		path = "<stdin>";
-	} else if ((f = fopen(path, "rb")) == NULL) {
-		ew_cli_err("%s: %s", path, strerror(errno));
-		free(extra);
-		return EW_EXIT_FAIL;
-	}
-	data = ew_cli_read_all(f, EW_MAIL_MAX_SIZE, &n);
-	if (f != stdin)
-		fclose(f);
-	if (data == NULL) {
-		ew_cli_err("%s: read error", path);
+	if ((data = ew_cli_read_mail(&path, &n)) == NULL) {
 		free(extra);
 		return EW_EXIT_FAIL;
 	}
