@@ -157,8 +157,10 @@ int ew_cli_apply_init(struct ew_cli_apply *a);
 /* 0 when argv[*i] was an apply option (taken), -1 when it is not one,
  * or an exit code. */
 int ew_cli_apply_opt(struct ew_cli_apply *a, int argc, char **argv, int *i);
-/* Apply `file`; EW_EXIT_OK or EW_EXIT_FAIL (with messages printed). */
-int ew_cli_apply_file(struct ew_cli_apply *a, const char *file);
+/* Apply `file`; EW_EXIT_OK or EW_EXIT_FAIL (with messages printed).
+ * *tor_ok (may be NULL) says whether tor took it (not a dry run), even
+ * when the nft step failed after. */
+int ew_cli_apply_file(struct ew_cli_apply *a, const char *file, int *tor_ok);
 void ew_cli_apply_free(struct ew_cli_apply *a);
 /*
  * Write the managed policy from the store's rules, then apply it and

@@ -57,7 +57,7 @@ ew_cli_apply_opt(struct ew_cli_apply *a, int argc, char **argv, int *i)
 }
 
 int
-ew_cli_apply_file(struct ew_cli_apply *a, const char *file)
+ew_cli_apply_file(struct ew_cli_apply *a, const char *file, int *tor_ok)
 {
 	int rc;
 
@@ -65,6 +65,8 @@ ew_cli_apply_file(struct ew_cli_apply *a, const char *file)
 	fflush(stdout);
 	rc = ew_cli_tor_apply_run(a->tor, file);
 	fflush(stdout);
+	if (tor_ok != NULL)
+		*tor_ok = rc == EW_EXIT_OK && !a->nft.dry_run;
 	if (rc != EW_EXIT_OK) {
 		ew_cli_err("apply: the tor step failed; the nftables table "
 			   "was not touched");
@@ -89,7 +91,7 @@ ew_cmd_apply(int argc, char **argv)
 	struct ew_cli_apply a;
 	struct ew_store *st = NULL;
 	struct ew_desk *d = NULL;
-	int i, rc = EW_EXIT_OK;
+	int i, rc = EW_EXIT_OK, tor_ok = 0;
 
 	if (ew_cli_apply_init(&a) != 0)
 		return EW_EXIT_FAIL;
@@ -117,9 +119,11 @@ ew_cmd_apply(int argc, char **argv)
 		rc = EW_EXIT_FAIL;
 		goto out;
 	}
-	rc = ew_cli_apply_file(&a, argv[i]);
-	if (rc == EW_EXIT_OK && !a.nft.dry_run)
-		rc = ew_cli_record(d, argv[i], a.nft.now);
+	rc = ew_cli_apply_file(&a, argv[i], &tor_ok);
+	/* what tor runs decides what the exit carries: record it even when
+	 * the nft step failed after it */
+	if (tor_ok && ew_cli_record(d, argv[i], a.nft.now) != EW_EXIT_OK)
+		rc = EW_EXIT_FAIL;
 out:
 	ew_desk_free(d);
 	ew_store_close(st);

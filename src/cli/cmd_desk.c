@@ -228,13 +228,33 @@ ew_cli_record(struct ew_desk *d, const char *path, int64_t now)
 
 /* ---- policy record | history ---- */
 
+/* The version in force now (the newest), or NULL; free with
+ * ew_store_policy_version_free. */
+static struct ew_store_policy_version *
+newest_version(struct ew_store *st)
+{
+	struct ew_store_policy_version *v = NULL, *one = NULL;
+	size_t n = 0;
+
+	if (ew_store_policy_during(
+		st, EW_STORE_NO_TIME, EW_STORE_NO_TIME, &v, &n) == 0 &&
+	    n > 0 && (one = malloc(sizeof(*one))) != NULL) {
+		*one = v[n - 1];
+		n--; /* the last one's strings are now one's */
+	}
+	ew_store_policy_versions_free(v, n);
+	return one;
+}
+
 int
 ew_cmd_policy_record(int argc, char **argv)
 {
+	struct ew_store_policy_version *cur, *now_v;
 	struct ew_store *st = NULL;
 	struct ew_desk *d = NULL;
+	char t[EW_TIME_STRLEN], t2[EW_TIME_STRLEN];
 	int64_t at = ew_time_now();
-	int i, rc;
+	int i, rc = EW_EXIT_FAIL;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
 		if (strcmp(argv[i], "--at") == 0 && i + 1 < argc) {
@@ -249,23 +269,23 @@ ew_cmd_policy_record(int argc, char **argv)
 		return ew_cli_usage("policy", "record");
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
 		return EW_EXIT_FAIL;
-	rc = ew_cli_record(d, argv[i], at);
-	if (rc == EW_EXIT_OK) {
-		struct ew_store_policy_version *v = NULL;
-		char t[EW_TIME_STRLEN];
-		int64_t since = at;
-		size_t n = 0;
-
-		/* the same policy in force already: its start stands */
-		if (ew_store_policy_during(
-			st, EW_STORE_NO_TIME, EW_STORE_NO_TIME, &v, &n) == 0 &&
-		    n > 0)
-			since = v[n - 1].applied_from;
-		ew_store_policy_versions_free(v, n);
+	cur = newest_version(st);
+	if (cur != NULL && at < cur->applied_from) {
+		/* the store would move it forward; a time given by hand
+		 * that is wrong is refused instead */
+		ew_cli_err("--at %s is before the version in force since %s: "
+			   "the history only goes forward; not recorded",
+		    ew_time_format(at, t, sizeof(t)),
+		    ew_time_format(cur->applied_from, t2, sizeof(t2)));
+	} else if ((rc = ew_cli_record(d, argv[i], at)) == EW_EXIT_OK &&
+		   (now_v = newest_version(st)) != NULL) {
 		printf("%s %s as the policy in force since %s\n",
-		    since == at ? "recorded" : "already recorded", argv[i],
-		    ew_time_format(since, t, sizeof(t)));
+		    cur != NULL && now_v->id == cur->id ? "already recorded"
+							: "recorded",
+		    argv[i], ew_time_format(now_v->applied_from, t, sizeof(t)));
+		ew_store_policy_version_free(now_v);
 	}
+	ew_store_policy_version_free(cur);
 	ew_desk_free(d);
 	ew_store_close(st);
 	return rc;

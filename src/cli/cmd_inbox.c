@@ -96,7 +96,8 @@ read_message(const char *path, size_t *n)
 	FILE *f;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO left in new/ must not hang the scan */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
@@ -131,16 +132,23 @@ scan(struct ew_desk *d, struct ew_store *st, const char *dir, int verbose,
 		ew_cli_err("%s/new: %s", dir, strerror(errno));
 		return -1;
 	}
-	for (i = 0; i < n && rc == 0; i++) {
+	/* one message that fails does not hold up the others: it stays in
+	 * new/ (store trouble) or goes to cur/ flagged (not readable) */
+	for (i = 0; i < n; i++) {
 		size_t len;
 
 		snprintf(path, sizeof(path), "%s/new/%s", dir, names[i]);
 		if ((data = read_message(path, &len)) == NULL) {
 			if (errno == ENOENT)
 				continue; /* taken by another scanner */
-			ew_cli_err("%s: %s", path, strerror(errno));
-			rc = -1;
-			break;
+			ew_cli_err("%s: %s; moved to cur/ flagged", path,
+			    errno == EINVAL ? "not a regular file"
+					    : strerror(errno));
+			c->seen++;
+			c->unreadable++;
+			if (move_to_cur(dir, names[i], 'F') != 0)
+				rc = -1;
+			continue;
 		}
 		c->seen++;
 		ew_diag_init(&diags);
@@ -152,7 +160,8 @@ scan(struct ew_desk *d, struct ew_store *st, const char *dir, int verbose,
 				   "flagged",
 			    path, diags.n ? diags.v[0].msg : "unreadable");
 			c->unreadable++;
-			rc = move_to_cur(dir, names[i], 'F');
+			if (move_to_cur(dir, names[i], 'F') != 0)
+				rc = -1;
 		} else if (arc != 0) {
 			ew_cli_err("%s: not stored, left in new/: %s%s%s", path,
 			    strerror(-arc), *ew_store_errmsg(st) ? ": " : "",
@@ -166,11 +175,13 @@ scan(struct ew_desk *d, struct ew_store *st, const char *dir, int verbose,
 			if (verbose)
 				printf("%s: %s complaint %lld, ticket %lld%s\n",
 				    names[i],
-				    r.duplicate ? "already stored as" : "",
+				    r.duplicate ? "already stored as"
+						: "stored as",
 				    (long long)r.complaint_id,
 				    (long long)r.ticket_id,
 				    r.new_ticket ? " (new)" : "");
-			rc = move_to_cur(dir, names[i], 'S');
+			if (move_to_cur(dir, names[i], 'S') != 0)
+				rc = -1;
 		}
 		ew_diag_free(&diags);
 	}

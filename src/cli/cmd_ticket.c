@@ -674,7 +674,7 @@ ew_cli_managed_sync(struct ew_desk *d, struct ew_cli_apply *a,
 	struct ew_buf text = EW_BUF_INIT;
 	struct ew_diag_list diags;
 	const char *path = ew_cli_managed_path();
-	int rc;
+	int rc, tor_ok = 0;
 
 	*wrote = 0;
 	if (compose(d, policy, NULL, 0, now, &text, NULL) != 0) {
@@ -698,8 +698,11 @@ ew_cli_managed_sync(struct ew_desk *d, struct ew_cli_apply *a,
 		return EW_EXIT_OK;
 	}
 	a->nft.now = now;
-	if ((rc = ew_cli_apply_file(a, path)) == EW_EXIT_OK)
-		rc = ew_cli_record(d, path, now);
+	rc = ew_cli_apply_file(a, path, &tor_ok);
+	/* tor took it (even if nft then failed): that is what the exit
+	 * runs, so it is recorded (a caller that rolls back undoes that) */
+	if (tor_ok && ew_cli_record(d, path, now) != EW_EXIT_OK)
+		rc = EW_EXIT_FAIL;
 	return rc;
 }
 
@@ -723,7 +726,8 @@ restore_managed(
 		ew_cli_print_diags(&diags, 0);
 		ew_cli_err(
 		    "%s: could not be restored; the store is unchanged", path);
-	} else if (a->no_apply || ew_cli_apply_file(a, path) == EW_EXIT_OK) {
+	} else if (a->no_apply ||
+		   ew_cli_apply_file(a, path, NULL) == EW_EXIT_OK) {
 		ew_cli_err("%s: restored%s; the store is unchanged", path,
 		    a->no_apply ? "" : " and applied again");
 	} else {
@@ -929,7 +933,7 @@ ew_cmd_ticket_block(int argc, char **argv)
 	}
 	if (rc != EW_EXIT_OK && wrote)
 		restore_managed(d, &o.apply, o.policy, o.now);
-	else
+	else if (rc == EW_EXIT_OK)
 		printf("ticket %lld: blocked\n", (long long)id);
 out:
 	ew_buf_free(&before);
@@ -947,6 +951,45 @@ out:
 
 /* ---- expire ---- */
 
+/*
+ * Whether managed.policy differs from what the store says it should be
+ * (a change killed between writing the file and its commit): 1, 0, or
+ * -1 with the reason printed.  No file and no block in force is no
+ * difference.
+ */
+static int
+managed_drift(
+    struct ew_desk *d, struct ew_store *st, const char *policy, int64_t now)
+{
+	struct ew_buf want = EW_BUF_INIT;
+	struct ew_store_rule *r = NULL;
+	size_t n = 0, len = 0;
+	char *have = NULL;
+	FILE *f;
+	int rc;
+
+	if ((f = fopen(ew_cli_managed_path(), "rb")) != NULL) {
+		have = ew_cli_read_all(f, 64u << 20, &len);
+		fclose(f);
+	} else if (errno == ENOENT) {
+		if (ew_store_rule_list(st, 0, &r, &n) != 0)
+			return -1;
+		ew_store_rules_free(r, n);
+		if (n == 0)
+			return 0;
+	}
+	if (compose(d, policy, NULL, 0, now, &want, NULL) != 0) {
+		free(have);
+		ew_buf_free(&want);
+		return -1;
+	}
+	rc = have == NULL || len != want.len ||
+	     memcmp(have, ew_buf_str(&want), len) != 0;
+	free(have);
+	ew_buf_free(&want);
+	return rc;
+}
+
 int
 ew_cli_expire(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *a,
     const char *policy, int dry_run, int64_t now, int quiet)
@@ -954,10 +997,15 @@ ew_cli_expire(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *a,
 	struct ew_store_rule *r = NULL;
 	char t[EW_TIME_STRLEN];
 	size_t n = 0, i, due = 0;
-	int rc = 0, xrc, wrote = 0;
+	int rc = 0, xrc, wrote = 0, drift;
 
-	if (ew_store_rule_list(st, 0, &r, &n) != 0) {
+	/* read the rules inside the transaction: another process may be
+	 * expiring them too */
+	if ((rc = ew_store_begin(st)) != 0 ||
+	    (rc = ew_store_rule_list(st, 0, &r, &n)) != 0) {
 		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
+		if (rc == 0)
+			ew_store_end(st, -EIO);
 		return EW_EXIT_FAIL;
 	}
 	for (i = 0; i < n; i++)
@@ -965,15 +1013,23 @@ ew_cli_expire(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *a,
 		    r[i].expires_at <= now)
 			due++;
 	if (due == 0) {
-		if (!quiet)
-			printf("expire: no block has expired\n");
 		ew_store_rules_free(r, n);
-		return EW_EXIT_OK;
-	}
-	if (!dry_run && (rc = ew_store_begin(st)) != 0) {
-		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
-		ew_store_rules_free(r, n);
-		return EW_EXIT_FAIL;
+		ew_store_end(st, -EALREADY); /* nothing written */
+		if ((drift = managed_drift(d, st, policy, now)) < 0)
+			return EW_EXIT_FAIL;
+		if (drift == 0) {
+			if (!quiet)
+				printf("expire: no block has expired\n");
+			return EW_EXIT_OK;
+		}
+		printf("expire: %s differs from the store (a change "
+		       "interrupted?): %s\n",
+		    ew_cli_managed_path(),
+		    dry_run ? "left as it is (-n)"
+			    : "writing and applying the store's");
+		if (dry_run)
+			return EW_EXIT_OK;
+		return ew_cli_managed_sync(d, a, policy, now, &wrote);
 	}
 	for (i = 0; rc == 0 && i < n; i++) {
 		if (r[i].expires_at == EW_STORE_NO_TIME ||
@@ -984,12 +1040,17 @@ ew_cli_expire(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *a,
 		    r[i].rule_text,
 		    ew_time_format(r[i].expires_at, t, sizeof(t)),
 		    dry_run ? " (-n: kept)" : "");
-		if (!dry_run)
-			rc = ew_store_rule_remove(st, r[i].id, now);
+		if (!dry_run &&
+		    (rc = ew_store_rule_remove(st, r[i].id, now)) == -EALREADY)
+			rc = 0;
 	}
 	ew_store_rules_free(r, n);
-	if (dry_run)
+	if (dry_run) {
+		ew_store_end(st, -EALREADY); /* nothing written */
 		return EW_EXIT_OK;
+	}
+	if (rc != 0)
+		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
 	xrc = rc == 0 ? ew_cli_managed_sync(d, a, policy, now, &wrote)
 		      : EW_EXIT_FAIL;
 	rc = ew_store_end(st, xrc == EW_EXIT_OK ? 0 : -EIO);

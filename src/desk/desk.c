@@ -30,6 +30,9 @@ struct ew_desk_version {
 	struct ew_compiled *c;
 	/* the p and p6 summaries: what clients choose exits by */
 	struct ew_short_policy *sp[2];
+	/* the relay's own addresses this version names */
+	struct ew_addr own[EW_DESK_MAX_OWN];
+	size_t n_own;
 };
 
 static void
@@ -99,6 +102,19 @@ summaries(struct ew_desk_version *v)
 	return 0;
 }
 
+/* A cached version (by id and digest), or NULL. */
+static struct ew_desk_version *
+version_find(struct ew_desk *d, const struct ew_store_policy_version *pv)
+{
+	size_t i;
+
+	for (i = 0; i < d->nversions; i++)
+		if (d->versions[i].id == pv->id &&
+		    strcmp(d->versions[i].digest, pv->digest) == 0)
+			return &d->versions[i];
+	return NULL;
+}
+
 /* The compiled form of a stored version, from the cache or built. */
 static int
 version_get(struct ew_desk *d, const struct ew_store_policy_version *pv,
@@ -145,6 +161,11 @@ version_get(struct ew_desk *d, const struct ew_store_policy_version *pv,
 		rc = ew_compile(v->e, 0, &v->c);
 	if (rc == 0)
 		rc = summaries(v);
+	if (rc == 0) {
+		v->n_own = ew_policy_own_addrs(p, v->own, EW_DESK_MAX_OWN);
+		if (v->n_own > EW_DESK_MAX_OWN)
+			v->n_own = EW_DESK_MAX_OWN;
+	}
 	ew_policy_free(p);
 	ew_diag_free(&diags);
 	if (rc != 0) {
@@ -281,17 +302,16 @@ load_own(struct ew_desk *d)
 	return rc;
 }
 
-/* Is the reported source (an address or a netblock) the relay's? */
+/* Does the reported source (an address or a netblock) hold one of the
+ * n addresses at a? */
 static int
-is_ours(const struct ew_desk *d, const struct ew_addr *src, unsigned bits)
+holds(
+    const struct ew_addr *src, unsigned bits, const struct ew_addr *a, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < d->n_ifaddrs; i++)
-		if (ew_addr_prefix_eq(src, &d->ifaddrs[i], bits))
-			return 1;
-	for (i = 0; i < d->n_own; i++)
-		if (ew_addr_prefix_eq(src, &d->own[i], bits))
+	for (i = 0; i < n; i++)
+		if (ew_addr_prefix_eq(src, &a[i], bits))
 			return 1;
 	return 0;
 }
@@ -405,6 +425,14 @@ could_carry(const struct ew_desk_version *v, const struct ew_addr *dst,
 	return 0;
 }
 
+/*
+ * Judge an incident (docs/cli/workflow.md): the versions in force at its
+ * time say whose source it is and whether the exit could have carried
+ * it.  "blocked" needs the whole time covered by versions that all
+ * refused it; a time partly before the history ("before T" reaches back
+ * to the beginning), or a version this exitwarden cannot read, leaves
+ * it "unknown" unless one allowed it.
+ */
 int
 ew_desk_judge(
     struct ew_desk *d, const struct ew_store_incident *in, const char **verdict)
@@ -415,44 +443,56 @@ ew_desk_judge(
 	struct ew_addr src, dst;
 	unsigned sbits = 0, dbits = 0;
 	int64_t from, to;
-	size_t npv = 0, nports = 0, i;
-	long judged = 0;
-	int rc = 0, have_dst, allowed = 0;
+	size_t npv = 0, nports = 0, nread = 0, i;
+	int rc = 0, have_src, have_dst, ours, allowed = 0;
 
 	*verdict = EW_JUDGED_UNKNOWN;
-	if (ew_desk_net_parse(in->src, &src, &sbits) == 0) {
-		if ((rc = load_own(d)) != 0)
-			return rc;
-		if (!is_ours(d, &src, sbits)) {
-			*verdict = EW_JUDGED_NOT_OURS;
-			return 0;
-		}
-	}
 	from = in->time != EW_STORE_NO_TIME ? in->time : in->time_from;
 	to = in->time != EW_STORE_NO_TIME ? in->time : in->time_to;
-	if (from == EW_STORE_NO_TIME && to == EW_STORE_NO_TIME)
-		return 0; /* no time: unknown */
-	if ((rc = ew_store_policy_during(d->st, from, to, &pv, &npv)) != 0)
+	if ((from != EW_STORE_NO_TIME || to != EW_STORE_NO_TIME) &&
+	    (rc = ew_store_policy_during(d->st, from, to, &pv, &npv)) != 0)
 		return rc;
+	/* build every version first: building moves the cache */
+	for (i = 0; i < npv && rc == 0; i++) {
+		rc = version_get(d, &pv[i], &v);
+		if (rc == -EINVAL)
+			rc = 0; /* not ours to read: it judges nothing */
+		else if (rc == 0)
+			nread++;
+	}
+	have_src = ew_desk_net_parse(in->src, &src, &sbits) == 0;
+	if (rc == 0 && have_src) {
+		ours = holds(&src, sbits, d->ifaddrs, d->n_ifaddrs);
+		for (i = 0; i < npv && !ours; i++)
+			if ((v = version_find(d, &pv[i])) != NULL)
+				ours = holds(&src, sbits, v->own, v->n_own);
+		if (!ours && nread == 0) {
+			/* no readable version then: any the store has */
+			if ((rc = load_own(d)) == 0)
+				ours = holds(&src, sbits, d->own, d->n_own);
+		}
+		if (rc == 0 && !ours) {
+			*verdict = EW_JUDGED_NOT_OURS;
+			goto out;
+		}
+	}
+	if (rc != 0 || nread == 0)
+		goto out; /* no time, or no history then: unknown */
 	have_dst = ew_desk_net_parse(in->dst, &dst, &dbits) == 0;
 	if (ew_desk_ports_parse(in->dst_ports, &ports, &nports) != 0)
 		nports = 0; /* ports we cannot read: judged as not stated */
-	for (i = 0; i < npv && !allowed && rc == 0; i++) {
-		rc = version_get(d, &pv[i], &v);
-		if (rc == -EINVAL) {
-			/* a version we cannot read (not written by us):
-			 * it judges nothing */
-			rc = 0;
-			judged--;
-			continue;
-		}
-		if (rc == 0)
+	for (i = 0; i < npv && !allowed; i++)
+		if ((v = version_find(d, &pv[i])) != NULL)
 			allowed = could_carry(
 			    v, have_dst ? &dst : NULL, dbits, ports, nports);
-	}
-	judged += npv;
-	if (rc == 0 && (allowed || judged > 0)) /* none: unknown */
-		*verdict = allowed ? EW_JUDGED_ALLOWED : EW_JUDGED_BLOCKED;
+	if (allowed)
+		*verdict = EW_JUDGED_ALLOWED;
+	else if (from != EW_STORE_NO_TIME && pv[0].applied_from <= from &&
+		 nread == npv)
+		/* covered from `from` on (the timeline has no gaps, and an
+		 * open end runs to now), and refused throughout */
+		*verdict = EW_JUDGED_BLOCKED;
+out:
 	free(ports);
 	ew_store_policy_versions_free(pv, npv);
 	return rc;

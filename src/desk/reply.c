@@ -183,6 +183,8 @@ add_src(struct ew_buf *b, const char *src)
 	const char *p = ew_buf_str(b);
 	size_t n = strlen(src);
 
+	if (n == 0)
+		return; /* no source named */
 	while ((p = strstr(p, src)) != NULL) {
 		if ((p == ew_buf_str(b) || p[-1] == ' ') &&
 		    (p[n] == '\0' || p[n] == ','))

@@ -118,13 +118,12 @@ ew_store_policy_record(struct ew_store *st, const char *digest,
 		ew_store_rollback(st);
 		return 0;
 	}
-	if (rc == 0 && cur != NULL && at < cur->applied_from)
-		rc = -EINVAL;
-	/* Applied in the same second as the one in force: that one was in
-	 * force during this second (incidents in it are judged by it), and
-	 * the new one from the next second on. */
-	if (rc == 0 && cur != NULL && at == cur->applied_from)
-		at++;
+	/* Applied in the same second as the one in force (or, the clock
+	 * stepped back, before it): that one keeps its second (incidents
+	 * in it are judged by it), the new one starts at the next.  The
+	 * history only goes forward. */
+	if (rc == 0 && cur != NULL && at <= cur->applied_from)
+		at = cur->applied_from + 1;
 	if (rc == 0)
 		rc = record(st, cur, digest, text, at, id);
 	ew_store_policy_version_free(cur);

@@ -200,11 +200,11 @@ struct ew_store_policy_version {
 /*
  * Record that the policy `text` with `digest` was applied at `at`: the
  * version in force ends at `at` and this one starts.  The digest of the
- * version in force again is a no-op (*id its id).  `at` must not be
- * before the current version's start (-EINVAL); in the same second, the
- * new version starts at the next second (the current one keeps the
- * second it was applied in).  Going back to an earlier policy is a new
- * period: a new version row with the same digest.
+ * version in force again is a no-op (*id its id).  At or before the
+ * current version's start (the same second, or a clock stepped back),
+ * the new version starts one second after it: the history only goes
+ * forward.  Going back to an earlier policy is a new period: a new
+ * version row with the same digest.
  */
 int ew_store_policy_record(struct ew_store *st, const char *digest,
     const char *text, int64_t at, int64_t *id);

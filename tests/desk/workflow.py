@@ -110,7 +110,9 @@ def run(tmp):
           "the same second: the later one from the next second: %s" % h2)
     rc, _, err = ew("--db", db2, "policy", "record", "--at",
                     "2026-10-01T00:00:00Z", pol)
-    check(rc == 1 and "not recorded" in err,
+    check(rc == 1 and "only goes forward" in err
+          and "2026-10-01T00:00:00Z is before the version in force since "
+          "2026-11-01T00:00:01Z" in err,
           "a time before the version in force is refused: %s" % err)
 
     # --- complaint add: judged, filed, printed ---
@@ -296,6 +298,35 @@ def run(tmp):
     rc, out, _ = ew("expire", "--no-apply", "--now", later, env=env)
     check(rc == 0 and "no block has expired" in out, "nothing left")
 
+    # a change killed after writing managed.policy, before its commit:
+    # the next expire (and every round of run) puts the store's back
+    with open(managed, "a") as f:
+        f.write("reject 192.0.2.1:* ticket 99\n")
+    rc, out, err = ew("expire", "-n", "--no-apply", "--now", later, env=env)
+    check(rc == 0 and "differs from the store" in out and "-n" in out,
+          "expire -n sees the difference: %s %s" % (out, err))
+    rc, out, err = ew("expire", "--no-apply", "--now", later, env=env)
+    with open(managed) as f:
+        check(rc == 0 and "192.0.2.1" not in f.read(),
+              "expire writes the store's managed policy: %s %s"
+              % (out, err))
+
+    # a complaint naming only destinations (no source) in the ticket:
+    # the reply still comes (it once looped for ever)
+    only_dst = ("From: IRC Opers <opers@irc.example.net>\n"
+                "To: abuse@relay.example\nSubject: scans\n"
+                "Date: Fri, 20 Nov 2026 12:00:00 +0000\n"
+                "Message-ID: <od1@irc.example.net>\n\nHello,\n\n"
+                "connections to our server 203.0.113.9 on port 6667 at "
+                "2026-11-20 10:00:00 UTC.\n")
+    rc, out, _ = ew("complaint", "add", "--json", "--now", now, "-",
+                    env=env, stdin=only_dst)
+    check(rc == 0 and json.loads(out)["ticket"] == 1,
+          "a destination-only complaint joins ticket 1")
+    rc, out, err = ew("ticket", "reply", "--now", now, "1", env=env)
+    check(rc == 0 and "203.0.113.9" in out, "reply with a sourceless "
+          "incident: %s" % err)
+
     # --- close ---
     rc, out, _ = ew("ticket", "close", "--reason", "answered", "1", env=env)
     check(rc == 0, "close")
@@ -351,10 +382,24 @@ def run(tmp):
     r = json.loads(out.splitlines()[-1])
     check(rc == 0 and r["duplicates"] == 1 and r["added"] == 0,
           "a message seen again is a duplicate: %s" % r)
+    # odd entries in new/ (a directory, a FIFO, a symlink) hold up
+    # nothing: they go to cur/ flagged, the good message is stored
+    os.mkdir(os.path.join(md, "new", "0.adir"))
+    os.mkfifo(os.path.join(md, "new", "0.fifo"))
+    os.symlink("/etc/passwd", os.path.join(md, "new", "0.link"))
+    with open(os.path.join(md, "new", "9.good"), "w") as f:
+        f.write(mail("m9@x.example", "198.51.100.7", "203.0.113.59", "80",
+                     "2026-11-20 10:00:00", frm="x@x.example"))
+    rc, out, err = ew("--db", db, "inbox", "scan", "--json", md)
+    r = json.loads(out.splitlines()[-1])
+    check(rc == 0 and r["added"] == 1 and r["unreadable"] == 3
+          and os.listdir(os.path.join(md, "new")) == [],
+          "odd entries flagged, the good one stored: %s %s" % (r, err))
+    check("not a regular file" in err, "...and said why: %s" % err)
     rc, _, err = ew("--db", db, "inbox", "scan", os.path.join(tmp, "nope"))
     check(rc == 1 and "not a Maildir" in err, "missing Maildir: %s" % err)
     rc, out, _ = ew("--db", db, "complaint", "list", "--json")
-    check(len(json.loads(out)["complaints"]) == n0 + 2,
+    check(len(json.loads(out)["complaints"]) == n0 + 3,
           "complaint list counts them")
 
     # --- run: once, and as a daemon stopped by SIGTERM ---
