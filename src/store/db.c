@@ -19,7 +19,9 @@
 #include "store/store.h"
 #include "store/store_int.h"
 
-#define EW_STORE_BUSY_MS 5000
+/* A ticket block holds the write lock while tor and nftables take the
+ * policy (seconds): writers wait for it rather than fail. */
+#define EW_STORE_BUSY_MS 60000
 
 static void
 set_err(struct ew_store *st, const char *msg)
