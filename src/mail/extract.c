@@ -1268,7 +1268,7 @@ emit(struct ew_complaint *c, const struct text_state *st,
 	addr_text(&s->f.a, s->f.plen, in.src, sizeof(in.src));
 	in.src_port = s->role == ROLE_DST ? -1 : s->f.port;
 	if (d != NULL) {
-		char p[16];
+		char p[24]; /* a long, in decimal */
 
 		addr_text(&d->f.a, d->f.plen, in.dst, sizeof(in.dst));
 		if (d->f.port > 0) {
