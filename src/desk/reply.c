@@ -137,14 +137,15 @@ verdict_text(const char *v)
 	if (v == NULL)
 		return "not judged";
 	if (strcmp(v, EW_JUDGED_ALLOWED) == 0)
-		return "the exit policy permitted this then; it may have "
+		return "The exit policy permitted this then; it may have "
 		       "been relayed for a Tor user";
 	if (strcmp(v, EW_JUDGED_BLOCKED) == 0)
-		return "the exit policy refused this then; it cannot have "
+		return "The exit policy refused this then; it cannot have "
 		       "come through this exit";
 	if (strcmp(v, EW_JUDGED_NOT_OURS) == 0)
-		return "the address named is not one of this relay's";
-	return "cannot tell (no time given, or no record of the policy then)";
+		return "The address named is not one of this relay's";
+	return "We cannot tell (no time given, or no record of the policy "
+	       "then)";
 }
 
 static const char *const incident_keys[] = { "src", "dst", "ports", "time",
