@@ -147,8 +147,12 @@ ticket_args(int argc, char **argv, const char *verb, const char *takes,
 		}
 		for (v = 0; v < 4 && strcmp(o, valued[v]) != 0; v++)
 			;
-		if (v == 4 || k + 1 >= argc)
+		if (v == 4)
 			goto bad;
+		if (k + 1 >= argc) {
+			ew_cli_err("option '%s' needs a value", argv[k]);
+			return ew_cli_usage("ticket", verb);
+		}
 		k++;
 		if (v == 0 && ew_cli_parse_now(argv[k], &a->now) < 0)
 			return EW_EXIT_USAGE;
@@ -856,9 +860,10 @@ ew_cmd_ticket_block(int argc, char **argv)
 		ew_cli_err("ticket %lld is closed", (long long)id);
 		goto out;
 	}
-	if (ew_desk_proposals(d, id, &p, &np) != 0) {
-		ew_cli_err(
-		    "ticket %lld: %s", (long long)id, ew_store_errmsg(st));
+	if ((src = ew_desk_proposals(d, id, &p, &np)) != 0) {
+		ew_cli_err("ticket %lld: no proposals: %s%s%s", (long long)id,
+		    strerror(-src), *ew_store_errmsg(st) ? ": " : "",
+		    ew_store_errmsg(st));
 		goto out;
 	}
 	if (np == 0) {
