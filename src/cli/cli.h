@@ -111,6 +111,10 @@ int ew_cli_record(struct ew_desk *d, const char *path, int64_t now);
 struct ew_buf;
 int ew_cli_incidents_json(
     struct ew_store *st, int64_t complaint_id, struct ew_buf *b);
+/* One ticket as `ticket show` prints it, appended to out (nothing on
+ * failure, which is said). */
+int ew_cli_ticket_format(struct ew_store *st, struct ew_desk *d, int64_t id,
+    int64_t now, int json, struct ew_buf *out);
 /* Print one ticket as `ticket show` does. */
 int ew_cli_ticket_print(
     struct ew_store *st, struct ew_desk *d, int64_t id, int64_t now, int json);

@@ -351,10 +351,11 @@ ew_cmd_policy_history(int argc, char **argv)
 
 /* ---- complaint add | list ---- */
 
-/* The head of complaint add --json: what happened, and the incidents
- * of this complaint with their verdicts; "show" (the ticket) follows. */
+/* complaint add --json, written at once: what happened, the incidents
+ * of this complaint with their verdicts, and the ticket ("show"). */
 static int
-added_json(struct ew_store *st, const struct ew_desk_added *r)
+added_json(struct ew_store *st, struct ew_desk *d,
+    const struct ew_desk_added *r, int64_t now)
 {
 	struct ew_buf b = EW_BUF_INIT;
 	char t[EW_TIME_STRLEN];
@@ -371,12 +372,19 @@ added_json(struct ew_store *st, const struct ew_desk_added *r)
 		ew_buf_printf(
 		    &b, "\"%s\"", ew_time_format(r->due, t, sizeof(t)));
 	ew_buf_puts(&b, ",\"incidents\":");
-	rc = ew_cli_incidents_json(st, r->complaint_id, &b);
+	rc = ew_cli_incidents_json(st, r->complaint_id, &b) == 0 ? EW_EXIT_OK
+								 : EW_EXIT_FAIL;
 	ew_buf_puts(&b, ",\"show\":");
-	if (rc == 0)
-		rc = b.oom ? -1 : ew_cli_write(ew_buf_str(&b), b.len);
+	if (rc == EW_EXIT_OK && r->ticket_id)
+		rc = ew_cli_ticket_format(st, d, r->ticket_id, now, 1, &b);
+	else if (rc == EW_EXIT_OK)
+		ew_buf_puts(&b, "null");
+	ew_buf_puts(&b, "}\n");
+	if (rc == EW_EXIT_OK &&
+	    (b.oom || ew_cli_write(ew_buf_str(&b), b.len) < 0))
+		rc = EW_EXIT_FAIL;
 	ew_buf_free(&b);
-	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
+	return rc;
 }
 
 int
@@ -442,16 +450,11 @@ ew_cmd_complaint_add(int argc, char **argv)
 			    r.duplicate ? "already stored as" : "stored as",
 			    (long long)r.complaint_id, (long long)r.ticket_id,
 			    r.new_ticket ? " (new)" : "");
-		else
-			rc = added_json(st, &r);
 		fflush(stdout);
-		if (rc == EW_EXIT_OK && r.ticket_id)
-			rc = ew_cli_ticket_print(st, d, r.ticket_id, now, json);
-		if (json) {
-			if (!r.ticket_id)
-				printf("null");
-			printf("}\n");
-		}
+		if (json)
+			rc = added_json(st, d, &r, now);
+		else if (r.ticket_id)
+			rc = ew_cli_ticket_print(st, d, r.ticket_id, now, 0);
 	}
 	ew_diag_free(&diags);
 	ew_desk_free(d);

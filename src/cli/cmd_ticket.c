@@ -404,8 +404,8 @@ print_rules(
 }
 
 int
-ew_cli_ticket_print(
-    struct ew_store *st, struct ew_desk *d, int64_t id, int64_t now, int json)
+ew_cli_ticket_format(struct ew_store *st, struct ew_desk *d, int64_t id,
+    int64_t now, int json, struct ew_buf *out)
 {
 	struct ew_store_ticket *t = NULL;
 	struct ew_buf b = EW_BUF_INIT;
@@ -449,15 +449,29 @@ ew_cli_ticket_print(
 	if (json)
 		ew_buf_puts(&b, "}");
 	ew_store_tickets_free(t, 1);
-	if (rc != 0) {
+	if (rc != 0 || b.oom) {
 		ew_cli_err("ticket %lld: %s", (long long)id,
-		    rc == -ENOMEM ? "out of memory" : ew_store_errmsg(st));
+		    rc == -ENOMEM || b.oom ? "out of memory"
+					   : ew_store_errmsg(st));
 		ew_buf_free(&b);
 		return EW_EXIT_FAIL;
 	}
-	rc = b.oom ? -1 : ew_cli_write(ew_buf_str(&b), b.len);
+	ew_buf_add(out, b.p, b.len);
 	ew_buf_free(&b);
-	return rc < 0 ? EW_EXIT_FAIL : EW_EXIT_OK;
+	return out->oom ? EW_EXIT_FAIL : EW_EXIT_OK;
+}
+
+int
+ew_cli_ticket_print(
+    struct ew_store *st, struct ew_desk *d, int64_t id, int64_t now, int json)
+{
+	struct ew_buf b = EW_BUF_INIT;
+	int rc = ew_cli_ticket_format(st, d, id, now, json, &b);
+
+	if (rc == EW_EXIT_OK && ew_cli_write(ew_buf_str(&b), b.len) < 0)
+		rc = EW_EXIT_FAIL;
+	ew_buf_free(&b);
+	return rc;
 }
 
 /* ---- ticket list | show | close ---- */
