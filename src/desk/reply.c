@@ -30,7 +30,7 @@ static const struct list *find_list(
     const struct ctx *c, const char *s, size_t n);
 
 #define MAXKEYS 16
-#define MAXLISTS 12
+#define MAXLISTS 16
 
 struct list {
 	const char *name;
@@ -79,7 +79,7 @@ list_new(struct ctx *c, const char *name, const char *const *keys)
 {
 	struct list *l = &c->lists[c->nlists];
 
-	_Static_assert(MAXLISTS >= 9, "every list of build() fits");
+	_Static_assert(MAXLISTS >= 12, "every list of build() fits");
 	c->nlists++;
 
 	memset(l, 0, sizeof(*l));
@@ -255,15 +255,29 @@ add_complaints(struct ew_desk *d, struct ctx *c, int64_t ticket_id, int seen[4],
 	return rc;
 }
 
+/*
+ * The ticket's blocks in force: "blocks" when a policy was applied since
+ * the block was added (it runs), "pending" when not (added with
+ * --no-apply, and nothing applied since).
+ */
 static int
 add_blocks(struct ew_desk *d, struct ctx *c, int64_t ticket_id, int64_t now)
 {
 	struct list *l = list_new(c, "blocks", block_keys);
+	struct list *pend = list_new(c, "pending", block_keys);
+	struct ew_store_policy_version *pv = NULL;
 	struct ew_store_rule *r = NULL;
 	char t[EW_TIME_STRLEN];
-	size_t n = 0, i;
+	int64_t last_apply = EW_STORE_NO_TIME;
+	size_t n = 0, npv = 0, i;
 	int rc;
 
+	if ((rc = ew_store_policy_during(
+		 d->st, EW_STORE_NO_TIME, EW_STORE_NO_TIME, &pv, &npv)) != 0)
+		return rc;
+	if (npv > 0)
+		last_apply = pv[npv - 1].applied_from;
+	ew_store_policy_versions_free(pv, npv);
 	if ((rc = ew_store_rule_list(d->st, 0, &r, &n)) != 0)
 		return rc;
 	for (i = 0; i < n; i++) {
@@ -276,7 +290,12 @@ add_blocks(struct ew_desk *d, struct ctx *c, int64_t ticket_id, int64_t now)
 		v[0] = r[i].rule_text;
 		v[1] = r[i].reason ? r[i].reason : "";
 		v[2] = time_or(r[i].expires_at, t, sizeof(t), "further notice");
-		list_add(c, l, v);
+		list_add(c,
+		    last_apply != EW_STORE_NO_TIME &&
+			    last_apply >= r[i].added_at
+			? l
+			: pend,
+		    v);
 	}
 	ew_store_rules_free(r, n);
 	return 0;
@@ -337,6 +356,11 @@ build(struct ew_desk *d, int64_t ticket_id, int64_t now, struct ctx *c)
 		flag(c, "any_not_ours", seen[2]);
 		flag(c, "any_unknown", seen[3]);
 		flag(c, "any_blocks", find_list(c, "blocks", 6)->nitems > 0);
+		flag(c, "any_pending", find_list(c, "pending", 7)->nitems > 0);
+		flag(c, "decided",
+		    find_list(c, "blocks", 6)->nitems +
+			    find_list(c, "pending", 7)->nitems >
+			0);
 		flag(c, "forwarded", first && first->forwarder);
 	}
 	ew_buf_free(&relay);
@@ -679,10 +703,19 @@ static const char provider_tmpl[] =
     "{{#blocks}}\n"
     "  - {{rule}}, until {{until}}\n"
     "{{/blocks}}\n"
-    "{{^blocks}}\n"
+    "{{#any_pending}}\n"
+    "\n"
+    "These blocks are decided and take effect with the relay's next\n"
+    "policy update:\n"
+    "\n"
+    "{{/any_pending}}\n"
+    "{{#pending}}\n"
+    "  - {{rule}}, until {{until}}\n"
+    "{{/pending}}\n"
+    "{{^decided}}\n"
     "No block was needed: the relay's policy did not let this traffic\n"
     "through, or it did not come from this relay.\n"
-    "{{/blocks}}\n"
+    "{{/decided}}\n"
     "\n"
     "More about Tor exits and abuse: "
     "https://community.torproject.org/relay/community-resources/"
@@ -712,6 +745,14 @@ static const char complainant_tmpl[] =
     "{{#blocks}}\n"
     "  - {{rule}}, until {{until}}\n"
     "{{/blocks}}\n"
+    "{{#any_pending}}\n"
+    "\n"
+    "and, from its next policy update on:\n"
+    "\n"
+    "{{/any_pending}}\n"
+    "{{#pending}}\n"
+    "  - {{rule}}, until {{until}}\n"
+    "{{/pending}}\n"
     "\n"
     "If you would rather block Tor exits yourself, the list of exit\n"
     "addresses is public: https://check.torproject.org/torbulkexitlist\n"

@@ -1326,6 +1326,15 @@ reply_setup(struct ew_store *st, int64_t *t_blocked, int64_t *t_plain)
 	    ew_store_rule_add(st, *t_blocked, "reject 203.0.113.6:80", "old",
 		tm("2026-11-01T00:00:00Z"), c.received_at, &rid),
 	    0);
+	/* a policy applied since: those blocks run */
+	EW_CHECK_INT(ew_store_policy_record(
+			 st, "applied", "ExitRelay 1\n", c.received_at, &rid),
+	    0);
+	/* added after the last apply (--no-apply): pending */
+	EW_CHECK_INT(ew_store_rule_add(st, *t_blocked,
+			 "reject 203.0.113.7:6667", "IRC complaint",
+			 tm("2027-02-20T00:00:00Z"), c.received_at + 60, &rid),
+	    0);
 
 	memset(&c, 0, sizeof(c));
 	c.content_sha256 = "r2";
@@ -1430,7 +1439,13 @@ test_reply_builtin(void)
 	EW_CHECK(strstr(inc, "blocked") == NULL);
 	/* the block, with the standalone section lines gone */
 	EW_CHECK(
-	    strstr(o, "kernel's firewall):\n\n  - reject 203.0.113.5:6667,"
+	    strstr(o,
+		"kernel's firewall):\n\n  - reject 203.0.113.5:6667,"
+		" until 2027-02-20T00:00:00Z\n\nThese blocks are decided") !=
+	    NULL);
+	/* a block added but not applied since is said to be pending */
+	EW_CHECK(
+	    strstr(o, "next\npolicy update:\n\n  - reject 203.0.113.7:6667,"
 		      " until 2027-02-20T00:00:00Z\n\nMore about") != NULL);
 	EW_CHECK(strstr(o, "203.0.113.6") == NULL); /* expired */
 	EW_CHECK(strstr(o, "203.0.113.8") == NULL); /* another ticket's */
@@ -1447,6 +1462,9 @@ test_reply_builtin(void)
 	EW_CHECK(strstr(o,
 		     "This relay no longer connects to:\n\n  - reject "
 		     "203.0.113.5:6667, until 2027-02-20T00:00:00Z\n") != NULL);
+	EW_CHECK(
+	    strstr(o, "policy update on:\n\n  - reject 203.0.113.7:6667") !=
+	    NULL);
 	EW_CHECK(strstr(o, "  - 203.0.113.5, ports 6667, 2026-11-10T10:00:00Z: "
 			   "allowed.\n") != NULL);
 	EW_CHECK(strstr(o, "{{") == NULL && strstr(o, "}}") == NULL);
