@@ -884,44 +884,72 @@ out:
 }
 
 /*
- * IPv6 addresses crowd into few /16s, so a /16 holding many intervals
- * gets a second directory on the next 12 bits (4,097 entries).
+ * IPv6 addresses crowd into few /16s, so every /16 holding intervals
+ * gets a second directory on the next s bits, 2^s about half its
+ * intervals: windows of about two entries, and (s 0 for the sparse
+ * ones) one way to the window for every address in a populated /16.
  */
+static unsigned
+subdir_bits(uint32_t m)
+{
+	unsigned s = 0;
+
+	while (s < EW_SUBDIR_MAXBITS && (2ull << s) < m)
+		s++;
+	return s;
+}
+
+/* The sub-directory slot of hi in a /16's s-bit sub-directory. */
+static inline uint32_t
+sub6_key(uint64_t hi, unsigned s)
+{
+	return (uint32_t)(((hi << 16) >> 1) >> (63 - s));
+}
+
 static int
 pack_subdirs(struct ew_compiled *c, struct ew_fam *f)
 {
 	size_t h, nsub = 0, k, i;
 
-	for (h = 0; h < 65536; h++)
-		nsub += f->dir[h + 1] - f->dir[h] > EW_SUBDIR_MIN;
-	if (nsub == 0)
+	for (h = 0; h < 65536; h++) {
+		uint32_t m = f->dir[h + 1] - f->dir[h];
+
+		if (m > 0)
+			nsub += ((size_t)1 << subdir_bits(m)) + 1;
+	}
+	/* offsets share a word with the bits; too many: no sub-directories */
+	if (nsub == 0 || nsub >= (size_t)1 << 27 || f->n >= (size_t)1 << 27)
 		return 0;
 	f->suboff = malloc(65536 * sizeof(*f->suboff));
-	f->sub = malloc(nsub * 4097 * sizeof(*f->sub));
+	f->sub = malloc(nsub * sizeof(*f->sub));
 	if (f->suboff == NULL || f->sub == NULL)
 		return -1;
+	c->bytes += 65536 * sizeof(*f->suboff) + nsub * sizeof(*f->sub);
 	nsub = 0;
 	for (h = 0; h < 65536; h++) {
 		uint32_t b = f->dir[h], e = f->dir[h + 1];
+		unsigned bits;
 		uint32_t *sub;
 
-		if (e - b <= EW_SUBDIR_MIN) {
-			f->suboff[h] = UINT32_MAX;
+		if (e == b) {
+			/* no window: the interval holding the /16 */
+			f->suboff[h] = b << 5 | EW_SUB_EMPTY;
 			continue;
 		}
-		f->suboff[h] = (uint32_t)(nsub * 4097);
-		sub = &f->sub[nsub++ * 4097];
+		bits = subdir_bits(e - b);
+		f->suboff[h] = (uint32_t)(nsub << 5 | bits);
+		sub = &f->sub[nsub];
+		nsub += ((size_t)1 << bits) + 1;
 		i = b;
-		for (k = 0; k < 4096; k++) {
+		for (k = 0; k < (size_t)1 << bits; k++) {
 			/* the first interval of the /16 starting at or after
 			 * sub-range k's start */
-			while (i < e && ((f->s6[2 * i] >> 36) & 0xfff) < k)
+			while (i < e && sub6_key(f->s6[2 * i], bits) < k)
 				i++;
 			sub[k] = (uint32_t)i;
 		}
-		sub[4096] = e;
+		sub[k] = e;
 	}
-	c->bytes += 65536 * sizeof(*f->suboff) + nsub * 4097 * sizeof(*f->sub);
 	return 0;
 }
 
@@ -995,6 +1023,22 @@ pack(struct ew_compiled *c, struct ew_fam *f, const struct ivs *v, int v6)
 		f->dir[h++] = (uint32_t)v->n;
 	if (v6 && pack_subdirs(c, f) < 0)
 		return -1;
+	if (v6 && f->c16 != NULL) {
+		/* start and class in 8 bytes; the low halves set apart */
+		f->e6 = malloc((v->n + 1) * sizeof(*f->e6));
+		f->l6 = malloc(v->n * sizeof(*f->l6));
+		if (f->e6 == NULL || f->l6 == NULL)
+			return -1;
+		for (i = 0; i < v->n; i++) {
+			f->e6[i] = f->s6[2 * i] << 16 | f->c16[i];
+			f->l6[i] = f->s6[2 * i + 1];
+		}
+		f->e6[v->n] = UINT64_MAX; /* read by cls6, never counted */
+		free(f->s6);
+		free(f->c16);
+		f->s6 = NULL;
+		f->c16 = NULL;
+	}
 	if (!v6 && f->c16 != NULL) {
 		/* start and class in one word: one cache line per lookup */
 		f->e4 = malloc(v->n * sizeof(*f->e4));
@@ -1007,10 +1051,17 @@ pack(struct ew_compiled *c, struct ew_fam *f, const struct ivs *v, int v6)
 		f->lo16 = NULL;
 		f->c16 = NULL;
 	}
-	c->bytes += 65537 * sizeof(*f->dir) +
-		    (f->e4 != NULL ? v->n * 4
-				   : v->n * (f->c16 != NULL ? 2 : 4) +
-					 v->n * (v6 ? 16 : 2));
+	if (v6 && f->suboff != NULL) {
+		/* the sub-directories have it all */
+		free(f->dir);
+		f->dir = NULL;
+	} else {
+		c->bytes += 65537 * sizeof(*f->dir);
+	}
+	c->bytes += (f->e4 != NULL   ? v->n * 4
+		     : f->e6 != NULL ? v->n * 16
+				     : v->n * (f->c16 != NULL ? 2 : 4) +
+					   v->n * (v6 ? 16 : 2));
 	return 0;
 }
 
@@ -1308,6 +1359,8 @@ ew_compiled_free(struct ew_compiled *c)
 		free(f[k]->s6hi);
 		free(f[k]->s6lo);
 		free(f[k]->s6);
+		free(f[k]->e6);
+		free(f[k]->l6);
 		free(f[k]->sub);
 		free(f[k]->suboff);
 		free(f[k]->c16);
@@ -1466,18 +1519,24 @@ find4(const struct ew_fam *f, uint32_t a)
 }
 
 /* The window of intervals that can hold (hi, ...): from the /16's
- * directory, or its sub-directory when it is crowded. */
+ * sub-directory, or its directory entry when there are none. */
 static inline void
 window6(const struct ew_fam *f, uint64_t hi, uint32_t *b, uint32_t *n)
 {
 	uint32_t h = (uint32_t)(hi >> 48);
 
-	if (f->suboff != NULL && f->suboff[h] != UINT32_MAX) {
-		const uint32_t *sub = &f->sub[f->suboff[h]];
-		uint32_t k = (uint32_t)(hi >> 36) & 0xfff;
+	if (f->suboff != NULL) {
+		uint32_t so = f->suboff[h];
+		const uint32_t *sub;
 
-		*b = sub[k];
-		*n = sub[k + 1] - *b;
+		if ((so & 31) == EW_SUB_EMPTY) {
+			*b = so >> 5;
+			*n = 0;
+			return;
+		}
+		sub = &f->sub[(so >> 5) + sub6_key(hi, so & 31)];
+		*b = sub[0];
+		*n = sub[1] - *b;
 	} else {
 		*b = f->dir[h];
 		*n = f->dir[h + 1] - *b;
@@ -1507,6 +1566,63 @@ search6(
 		n -= half;
 	}
 	return b;
+}
+
+/*
+ * With e6: the high halves of the window's entries [b, x] are all at or
+ * below hi, and x's equals it.  The last entry of [b, x] whose start is
+ * at or below (hi, lo), or b - 1.
+ */
+static uint32_t
+tie6(const struct ew_fam *f, uint64_t hi, uint64_t lo, uint32_t b, uint32_t x)
+{
+	uint64_t h48 = hi & 0xffffffffffffull;
+	uint32_t e = x + 1;
+
+	while (b < e) {
+		uint32_t m = b + (e - b) / 2;
+
+		if ((f->e6[m] >> 16) < h48 || f->l6[m] <= lo)
+			b = m + 1;
+		else
+			e = m;
+	}
+	return b - 1;
+}
+
+/*
+ * With e6: the class of the interval holding (hi, lo), searching the n
+ * entries from b.  Branch-free on the high halves (the window lies in
+ * one /16, so 48 bits decide); the low halves only on a tie.
+ */
+static inline uint32_t
+cls6(const struct ew_fam *f, uint64_t hi, uint64_t lo, uint32_t b, uint32_t n)
+{
+	uint64_t key = hi << 16 | 0xffff;
+	uint32_t x = b - 1;
+
+	if (n <= EW_LIN6) {
+		/* a few: count them, no chain of dependent loads, and no
+		 * line beyond the window (e6[f->n] is there to be read) */
+		uint32_t k, lastk = n - (n != 0);
+
+		for (k = 0; k < EW_LIN6; k++) {
+			uint32_t at = b + (k < lastk ? k : lastk);
+
+			x += (k < n) & (f->e6[at] <= key);
+		}
+		n = 0;
+	}
+	while (n > 0) {
+		uint32_t half = (n + 1) / 2;
+
+		x = f->e6[x + half] <= key ? x + half : x;
+		n -= half;
+	}
+	/* x is a valid entry even when b - 1: interval 0 starts at 0 */
+	if (__builtin_expect((x != b - 1) & ((f->e6[x] | 0xffff) == key), 0))
+		x = tie6(f, hi, lo, b, x);
+	return (uint32_t)(f->e6[x] & 0xffff);
 }
 
 static inline size_t
@@ -1583,9 +1699,15 @@ ew_match(const struct ew_compiled *c, const struct ew_addr *a, uint16_t port)
 		return (enum ew_verdict)c->unknown[port];
 	hi = __builtin_bswap64(hi);
 	lo = __builtin_bswap64(lo);
-	if (c->f6.dir == NULL)
+	if (c->f6.n <= EW_SMALL_INTERVALS)
 		return by_class(
 		    c, c->f6.c32[find6_small(&c->f6, hi, lo)], port);
+	if (c->f6.e6 != NULL) {
+		uint32_t b, n;
+
+		window6(&c->f6, hi, &b, &n);
+		return by_class(c, cls6(&c->f6, hi, lo, b, n), port);
+	}
 	return by_class(c, cls_at(&c->f6, find6(&c->f6, hi, lo)), port);
 }
 
@@ -1634,6 +1756,104 @@ ew_match4_batch(const struct ew_compiled *c, size_t n, const uint32_t *addrs,
 	}
 }
 
+/*
+ * ew_match_batch with e6, software-pipelined in four stages EW_AHEAD6
+ * queries apart: while query t is answered, the class of query
+ * t + EW_AHEAD6, the entries of t + 2 * EW_AHEAD6 and the sub-directory
+ * entry of t + 3 * EW_AHEAD6 are on their way (the /16 directories are
+ * few lines, hot).  Queries that are not known IPv6 addresses take the
+ * plain path.  Below EW_BATCH6_MIN intervals everything is in cache and
+ * single lookups are faster.
+ */
+#define EW_AHEAD6 12
+#define EW_BATCH6_MIN 32768 /* intervals, 256 KiB of entries */
+#define EW_RING6 64         /* a power of two, at least 3 * EW_AHEAD6 + 1 */
+
+struct q6 {
+	uint64_t hi, lo;
+	const uint32_t *sub; /* the sub-directory entry, or NULL */
+	uint32_t b, n;
+	uint8_t v6;
+};
+
+/* First stage: decode query t, find its window or sub-directory entry. */
+static inline void
+q6_start(const struct ew_fam *f, const struct ew_addr *a, struct q6 *q)
+{
+	uint32_t h;
+
+	q->v6 = 0;
+	if (a->family != EW_AF_INET6)
+		return;
+	memcpy(&q->hi, a->b, 8);
+	memcpy(&q->lo, a->b + 8, 8);
+	if ((q->hi | q->lo) == 0)
+		return;
+	q->hi = __builtin_bswap64(q->hi);
+	q->lo = __builtin_bswap64(q->lo);
+	q->v6 = 1;
+	h = (uint32_t)(q->hi >> 48);
+	q->sub = NULL;
+	if (f->suboff == NULL) {
+		q->b = f->dir[h];
+		q->n = f->dir[h + 1] - q->b;
+	} else if ((f->suboff[h] & 31) == EW_SUB_EMPTY) {
+		q->b = f->suboff[h] >> 5;
+		q->n = 0;
+	} else {
+		q->sub = &f->sub[(f->suboff[h] >> 5) +
+				 sub6_key(q->hi, f->suboff[h] & 31)];
+		__builtin_prefetch(q->sub);
+	}
+}
+
+/* Second stage: the window from the sub-directory; fetch its entries. */
+static inline void
+q6_window(const struct ew_fam *f, struct q6 *q)
+{
+	if (!q->v6)
+		return;
+	if (q->sub != NULL) {
+		q->b = q->sub[0];
+		q->n = q->sub[1] - q->b;
+	}
+	/* cls6 reads entries b - 1 to b + n - 1: mostly one line */
+	__builtin_prefetch(&f->e6[q->b - (q->b != 0)]);
+	__builtin_prefetch(&f->e6[q->b + q->n - (q->n != 0)]);
+}
+
+static void
+match6_batch(const struct ew_compiled *c, size_t n, const struct ew_addr *addrs,
+    const uint16_t *ports, uint8_t *out)
+{
+	const struct ew_fam *f = &c->f6;
+	struct q6 ring[EW_RING6];
+	size_t t;
+
+	for (t = 0; t < n + 3 * EW_AHEAD6; t++) {
+		if (t < n)
+			q6_start(f, &addrs[t], &ring[t % EW_RING6]);
+		if (t >= EW_AHEAD6 && t - EW_AHEAD6 < n)
+			q6_window(f, &ring[(t - EW_AHEAD6) % EW_RING6]);
+		if (t >= 2 * EW_AHEAD6 && t - 2 * EW_AHEAD6 < n) {
+			struct q6 *q = &ring[(t - 2 * EW_AHEAD6) % EW_RING6];
+
+			if (q->v6) {
+				q->b = cls6(f, q->hi, q->lo, q->b, q->n);
+				__builtin_prefetch(&c->classes[q->b]);
+			}
+		}
+		if (t >= 3 * EW_AHEAD6) {
+			size_t u = t - 3 * EW_AHEAD6;
+			const struct q6 *q = &ring[u % EW_RING6];
+
+			out[u] =
+			    (uint8_t)(q->v6 ? by_class(c, q->b, ports[u])
+					    : ew_match(c, &addrs[u], ports[u]));
+		}
+	}
+}
+
 void
 ew_match_batch(const struct ew_compiled *c, size_t n,
     const struct ew_addr *addrs, const uint16_t *ports, uint8_t *out)
@@ -1641,7 +1861,18 @@ ew_match_batch(const struct ew_compiled *c, size_t n,
 	const struct ew_fam *f = &c->f6;
 	size_t i;
 
-	if (f->dir == NULL) {
+	if (f->n <= EW_SMALL_INTERVALS) {
+		for (i = 0; i < n; i++)
+			out[i] = (uint8_t)ew_match(c, &addrs[i], ports[i]);
+		return;
+	}
+	if (f->e6 != NULL && f->n >= EW_BATCH6_MIN) {
+		match6_batch(c, n, addrs, ports, out);
+		return;
+	}
+	if (f->e6 != NULL) {
+		/* the entries are cache-resident: prefetching costs more
+		 * than it hides */
 		for (i = 0; i < n; i++)
 			out[i] = (uint8_t)ew_match(c, &addrs[i], ports[i]);
 		return;
@@ -1671,9 +1902,10 @@ ew_match_batch(const struct ew_compiled *c, size_t n,
 			hi[j] = __builtin_bswap64(hi[j]);
 			lo[j] = __builtin_bswap64(lo[j]);
 			v6[j] = 1;
-			__builtin_prefetch(&f->dir[hi[j] >> 48]);
 			if (f->suboff != NULL)
 				__builtin_prefetch(&f->suboff[hi[j] >> 48]);
+			else
+				__builtin_prefetch(&f->dir[hi[j] >> 48]);
 		}
 		for (j = 0; j < m; j++) {
 			if (!v6[j])

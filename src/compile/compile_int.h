@@ -17,7 +17,12 @@
  * are stored as their low 16 bits (DXR's D16 idea).  Entries pack the
  * low 16 bits of the start and a 16-bit class in 4 bytes while there are
  * fewer than 65,536 classes, else 8 bytes.  IPv6 uses the same directory
- * on the top 16 bits and 128-bit starts.
+ * on the top 16 bits, then a sub-directory per populated /16 on as many
+ * further bits as make windows of about two intervals; while there
+ * are fewer than 65,536 classes an entry is 8 bytes: the low 48 bits of
+ * the start's high half and the class, so a lookup reads one line of entries
+ * and finds the class there.  Only when the address's high 64 bits equal an
+ * entry's does the search look at the low halves, kept apart.
  *
  * Deciding items (explain) are found separately: items are filed by
  * (family, mask, prefix) in a hash table, and the decider is the first
@@ -33,8 +38,11 @@
 
 /* Up to this many intervals a family is searched without a directory. */
 #define EW_SMALL_INTERVALS 16
-/* An IPv6 /16 with more intervals than this gets a sub-directory. */
-#define EW_SUBDIR_MIN 64
+/* An IPv6 /16's sub-directory is on at most this many further bits. */
+#define EW_SUBDIR_MAXBITS 20
+#define EW_SUB_EMPTY 31
+/* IPv6 windows of up to this many entries are counted, not searched. */
+#define EW_LIN6 4
 
 #define EW_CLASS_REJECT 0
 #define EW_CLASS_ACCEPT 1
@@ -60,12 +68,18 @@ struct ew_fam {
 	 * dir[65536] = n.  The interval holding an address is the last
 	 * one of [dir[h], dir[h+1]) starting at or below it, or dir[h]-1. */
 	uint32_t *dir;
-	size_t n;         /* intervals; interval 0 starts at address 0 */
-	uint16_t *lo16;   /* IPv4: the low 16 bits of each start */
-	uint32_t *e4;     /* IPv4, < 65536 classes: lo16 << 16 | class */
-	uint32_t *s4;     /* IPv4, small: full starts (no directory) */
-	uint64_t *s6;     /* IPv6: each start as (high, low) pairs */
-	uint32_t *suboff; /* IPv6: per /16, its sub-directory in sub[] */
+	size_t n;       /* intervals; interval 0 starts at address 0 */
+	uint16_t *lo16; /* IPv4: the low 16 bits of each start */
+	uint32_t *e4;   /* IPv4, < 65536 classes: lo16 << 16 | class */
+	uint32_t *s4;   /* IPv4, small: full starts (no directory) */
+	uint64_t *s6;   /* IPv6, >= 65536 classes: starts, (high, low) */
+	uint64_t *e6;   /* IPv6, < 65536 classes: the low 48 bits of the start's
+			   high half << 16 | class (the /16 is the directory's) */
+	uint64_t *l6;   /* IPv6 with e6: the low half of each start */
+	uint32_t *suboff; /* IPv6: per /16, its sub-directory: offset in
+			     sub[] << 5 | bits; for a /16 without intervals
+			     dir[h] << 5 | EW_SUB_EMPTY.  With these, dir is
+			     NULL */
 	uint32_t *sub;
 	uint64_t *s6hi; /* IPv6, small: each start, high and low halves */
 	uint64_t *s6lo;

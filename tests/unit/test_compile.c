@@ -268,6 +268,87 @@ test_big_lists(void)
 	free(v);
 }
 
+/*
+ * IPv6 items in one /16, half of them crowded into four /64s: the
+ * compiled entries keep 48 bits of the high half beside the class, so
+ * many starts share them and the lookup must go on to the low halves.
+ * Enough intervals that the batched lookup takes its pipelined path;
+ * some queries are IPv4 or unknown.
+ */
+static void
+test_v6_shared_high(void)
+{
+	enum { N = 28000, B = 4099 };
+	struct ew_item *v = calloc(N + 1, sizeof(*v));
+	struct ew_addr *qa = calloc(B, sizeof(*qa));
+	uint16_t *qp = calloc(B, sizeof(*qp));
+	uint8_t *o = calloc(B, 1);
+	struct ew_expanded e;
+	struct ew_compiled *c = NULL;
+	size_t i, bad = 0, d;
+
+	EW_CHECK(v && qa && qp && o);
+	if (!(v && qa && qp && o))
+		goto out;
+	for (i = 0; i < N; i++) {
+		uint64_t r = trnd(), r2 = trnd();
+
+		v[i].addr.family = EW_AF_INET6;
+		v[i].addr.b[0] = 0x20;
+		v[i].addr.b[1] = 0x01;
+		if (r % 2)
+			memcpy(v[i].addr.b + 2, &r, 6);
+		else
+			v[i].addr.b[7] = (uint8_t)(r % 4); /* four /64s */
+		memcpy(v[i].addr.b + 8, &r2, 8);
+		if (r % 3 == 0) /* crowd the low halves too */
+			memset(v[i].addr.b + 8, 0, 6);
+		v[i].action = r % 5 == 0 ? EW_ACCEPT : EW_REJECT;
+		/* long enough not to hide most later items */
+		v[i].maskbits = (uint8_t)((r >> 3) % 2 ? 128
+					  : r % 2      ? 48 + (r >> 8) % 80
+						       : 100 + (r >> 8) % 28);
+		v[i].pmin = 1;
+		v[i].pmax = (uint16_t)(r % 7 == 0 ? 1024 : 65535);
+	}
+	v[N] = v[0];
+	v[N].maskbits = 0;
+	v[N].action = EW_ACCEPT;
+	memset(&e, 0, sizeof(e));
+	e.items = v;
+	e.n = N + 1;
+	e.ipv6_exit = 1;
+	EW_CHECK(ew_compile(&e, 0, &c) == 0);
+	if (c == NULL)
+		goto out;
+	for (i = 0; i < B; i++) {
+		qa[i] = v[trnd() % N].addr;
+		if (i % 2)
+			qa[i].b[15 - trnd() % 14] ^=
+			    (uint8_t)(1u << (trnd() % 8));
+		if (i % 101 == 0)
+			memset(qa[i].b, 0, 16); /* unknown */
+		if (i % 103 == 0)
+			ew_addr_set4(&qa[i], (uint32_t)trnd());
+		qp[i] = (uint16_t)(trnd() % 2 ? 80 : 2000);
+	}
+	ew_match_batch(c, B, qa, qp, o);
+	for (i = 0; i < B; i++) {
+		enum ew_verdict w =
+		    ew_oracle_match(v, N + 1, &qa[i], qp[i], &d);
+
+		bad += ew_match(c, &qa[i], qp[i]) != w;
+		bad += o[i] != w;
+	}
+	EW_CHECK_INT(bad, 0);
+out:
+	ew_compiled_free(c);
+	free(v);
+	free(qa);
+	free(qp);
+	free(o);
+}
+
 int
 main(void)
 {
@@ -275,5 +356,6 @@ main(void)
 	EW_RUN(test_short_policy);
 	EW_RUN(test_summary_units);
 	EW_RUN(test_big_lists);
+	EW_RUN(test_v6_shared_high);
 	return ew_test_done();
 }

@@ -119,7 +119,7 @@ test_merge_random(void)
 		for (l = ew_buf_str(&out); (l = strstr(l, "\n")) != NULL;) {
 			char el[64];
 			size_t k = 0;
-			uint32_t lo, hi, j;
+			uint32_t lo = 0, hi = 0, j;
 
 			l++;
 			if (strncmp(l, "\t\t\t", 3) == 0) {
