@@ -35,6 +35,10 @@ int ew_cli_json_only(
     int argc, char **argv, const char *noun, const char *verb, int *json);
 /* Parse --now's value; exits the command with a message on error. */
 int ew_cli_parse_now(const char *s, int64_t *out);
+/* Write the buffer's text to stdout and free it: EW_EXIT_OK, or
+ * EW_EXIT_FAIL (said) when it ran out of memory or the write failed. */
+struct ew_buf;
+int ew_cli_put(struct ew_buf *b);
 /* Write all of a buffer to stdout; -1 on a write error. */
 int ew_cli_write(const char *s, size_t n);
 /*

@@ -128,12 +128,5 @@ ew_cmd_complaint_parse(int argc, char **argv)
 		ew_complaint_text(c, &out);
 	}
 	ew_complaint_free(c);
-	if (out.oom) {
-		ew_buf_free(&out);
-		ew_cli_err("out of memory");
-		return EW_EXIT_FAIL;
-	}
-	rc = ew_cli_write(ew_buf_str(&out), out.len);
-	ew_buf_free(&out);
-	return rc < 0 ? EW_EXIT_FAIL : EW_EXIT_OK;
+	return ew_cli_put(&out);
 }

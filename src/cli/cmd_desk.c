@@ -344,9 +344,7 @@ ew_cmd_policy_history(int argc, char **argv)
 				"or exitwarden policy record)\n");
 	ew_store_policy_versions_free(v, n);
 	ew_store_close(st);
-	rc = ew_cli_write(ew_buf_str(&b), b.len);
-	ew_buf_free(&b);
-	return rc < 0 ? EW_EXIT_FAIL : EW_EXIT_OK;
+	return ew_cli_put(&b);
 }
 
 /* ---- complaint add | list ---- */
@@ -380,9 +378,8 @@ added_json(struct ew_store *st, struct ew_desk *d,
 	else if (rc == EW_EXIT_OK)
 		ew_buf_puts(&b, "null");
 	ew_buf_puts(&b, "}\n");
-	if (rc == EW_EXIT_OK &&
-	    (b.oom || ew_cli_write(ew_buf_str(&b), b.len) < 0))
-		rc = EW_EXIT_FAIL;
+	if (rc == EW_EXIT_OK)
+		return ew_cli_put(&b);
 	ew_buf_free(&b);
 	return rc;
 }
@@ -518,9 +515,7 @@ ew_cmd_complaint_list(int argc, char **argv)
 		ew_buf_puts(&b, "]}\n");
 	ew_store_complaints_free(v, n);
 	ew_store_close(st);
-	rc = b.oom ? -1 : ew_cli_write(ew_buf_str(&b), b.len);
-	ew_buf_free(&b);
-	return rc < 0 ? EW_EXIT_FAIL : EW_EXIT_OK;
+	return ew_cli_put(&b);
 }
 
 /* ---- template export ---- */

@@ -468,8 +468,8 @@ ew_cli_ticket_print(
 	struct ew_buf b = EW_BUF_INIT;
 	int rc = ew_cli_ticket_format(st, d, id, now, json, &b);
 
-	if (rc == EW_EXIT_OK && ew_cli_write(ew_buf_str(&b), b.len) < 0)
-		rc = EW_EXIT_FAIL;
+	if (rc == EW_EXIT_OK)
+		return ew_cli_put(&b);
 	ew_buf_free(&b);
 	return rc;
 }
@@ -484,7 +484,7 @@ ew_cmd_ticket_list(int argc, char **argv)
 	struct ew_buf b = EW_BUF_INIT;
 	int64_t now = ew_time_now();
 	size_t n = 0, i;
-	int all = 0, json = 0, rc, k;
+	int all = 0, json = 0, k;
 	char t[EW_TIME_STRLEN];
 
 	for (k = 1; k < argc; k++) {
@@ -541,9 +541,7 @@ ew_cmd_ticket_list(int argc, char **argv)
 		ew_buf_puts(&b, all ? "no tickets\n" : "no open tickets\n");
 	ew_store_tickets_free(v, n);
 	ew_store_close(st);
-	rc = b.oom ? -1 : ew_cli_write(ew_buf_str(&b), b.len);
-	ew_buf_free(&b);
-	return rc < 0 ? EW_EXIT_FAIL : EW_EXIT_OK;
+	return ew_cli_put(&b);
 }
 
 int
@@ -1179,8 +1177,7 @@ ew_cmd_ticket_reply(int argc, char **argv)
 					  : ew_store_errmsg(st));
 		rc = EW_EXIT_FAIL;
 	} else {
-		rc = ew_cli_write(ew_buf_str(&out), out.len) < 0 ? EW_EXIT_FAIL
-								 : EW_EXIT_OK;
+		rc = ew_cli_put(&out);
 	}
 	ew_diag_free(&diags);
 	ew_buf_free(&out);

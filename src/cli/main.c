@@ -202,6 +202,21 @@ ew_cli_parse_now(const char *s, int64_t *out)
 }
 
 int
+ew_cli_put(struct ew_buf *b)
+{
+	int rc = EW_EXIT_OK;
+
+	if (b->oom) {
+		ew_cli_err("out of memory");
+		rc = EW_EXIT_FAIL;
+	} else if (ew_cli_write(ew_buf_str(b), b->len) < 0) {
+		rc = EW_EXIT_FAIL;
+	}
+	ew_buf_free(b);
+	return rc;
+}
+
+int
 ew_cli_write(const char *s, size_t n)
 {
 	while (n > 0) {

@@ -124,22 +124,33 @@ ew_store_ticket_set_due(struct ew_store *st, int64_t ticket_id, int64_t due_at)
 	    ticket_id, due_at, NULL);
 }
 
+/*
+ * An update made once (close a ticket, remove a rule): when it changed
+ * no row, -EALREADY if `exists_sql` (?1 = id) finds the row, -ENOENT if
+ * not.
+ */
+static int
+update_once(struct ew_store *st, const char *sql, const char *exists_sql,
+    int64_t id, int64_t t, const char *text)
+{
+	int rc, yes;
+
+	if ((rc = update(st, sql, id, t, text)) != -ENOENT)
+		return rc;
+	if ((rc = exists(st, exists_sql, id, &yes)) != 0)
+		return rc;
+	return yes ? -EALREADY : -ENOENT;
+}
+
 int
 ew_store_ticket_close(
     struct ew_store *st, int64_t ticket_id, const char *reason)
 {
-	int rc, yes;
-
-	rc = update(st,
+	return update_once(st,
 	    "UPDATE tickets SET status = 'closed', reason = ?3"
 	    " WHERE id = ?1 AND status = 'open'",
-	    ticket_id, EW_STORE_NO_TIME, reason);
-	if (rc != -ENOENT)
-		return rc;
-	if ((rc = exists(st, "SELECT 1 FROM tickets WHERE id = ?", ticket_id,
-		 &yes)) != 0)
-		return rc;
-	return yes ? -EALREADY : -ENOENT;
+	    "SELECT 1 FROM tickets WHERE id = ?", ticket_id, EW_STORE_NO_TIME,
+	    reason);
 }
 
 void
@@ -334,18 +345,10 @@ ew_store_rule_add(struct ew_store *st, int64_t ticket_id, const char *rule_text,
 int
 ew_store_rule_remove(struct ew_store *st, int64_t rule_id, int64_t at)
 {
-	int rc, yes;
-
-	rc = update(st,
+	return update_once(st,
 	    "UPDATE rules SET removed_at = ?2"
 	    " WHERE id = ?1 AND removed_at IS NULL",
-	    rule_id, at, NULL);
-	if (rc != -ENOENT)
-		return rc;
-	if ((rc = exists(
-		 st, "SELECT 1 FROM rules WHERE id = ?", rule_id, &yes)) != 0)
-		return rc;
-	return yes ? -EALREADY : -ENOENT;
+	    "SELECT 1 FROM rules WHERE id = ?", rule_id, at, NULL);
 }
 
 void
