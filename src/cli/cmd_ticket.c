@@ -422,6 +422,8 @@ ew_cli_ticket_format(struct ew_store *st, struct ew_desk *d, int64_t id,
 		ew_buf_printf(
 		    &b, "{\"id\":%lld,\"reporter\":", (long long)t->id);
 		ew_json_str(&b, t->reporter);
+		ew_buf_puts(&b, ",\"category\":");
+		jstr_or_null(&b, t->category);
 		ew_buf_printf(&b,
 		    ",\"status\":\"%s\",\"opened\":\"%s\",\"due\":",
 		    t->closed ? "closed" : "open", o);
@@ -435,8 +437,9 @@ ew_cli_ticket_format(struct ew_store *st, struct ew_desk *d, int64_t id,
 			due_text(&b, t->due_at, now);
 		else
 			ew_buf_puts(&b, "no deadline");
-		ew_buf_printf(
-		    &b, "\n  reporter %s, opened %s\n", t->reporter, o);
+		ew_buf_printf(&b, "\n  reporter %s%s%s%s, opened %s\n",
+		    t->reporter, t->category ? " (" : "",
+		    t->category ? t->category : "", t->category ? ")" : "", o);
 		if (t->closed)
 			ew_buf_printf(&b, "  closed: %s\n",
 			    t->reason ? t->reason : "(no reason given)");
@@ -510,14 +513,16 @@ ew_cmd_ticket_list(int argc, char **argv)
 	if (json)
 		ew_buf_puts(&b, "{\"tickets\":[");
 	else if (n > 0)
-		ew_buf_printf(&b, "%-5s %-7s %-21s %-8s %-10s %s\n", "ID",
-		    "STATUS", "DUE", "", "COMPLAINTS", "REPORTER");
+		ew_buf_printf(&b, "%-5s %-7s %-21s %-8s %-10s %-12s %s\n", "ID",
+		    "STATUS", "DUE", "", "COMPLAINTS", "KIND", "REPORTER");
 	for (i = 0; i < n; i++) {
 		if (json) {
 			ew_buf_printf(&b,
 			    "%s{\"id\":%lld,\"reporter\":", i ? "," : "",
 			    (long long)v[i].id);
 			ew_json_str(&b, v[i].reporter);
+			ew_buf_puts(&b, ",\"category\":");
+			jstr_or_null(&b, v[i].category);
 			ew_buf_printf(&b, ",\"status\":\"%s\",\"opened\":",
 			    v[i].closed ? "closed" : "open");
 			jtime(&b, v[i].opened_at);
@@ -526,13 +531,14 @@ ew_cmd_ticket_list(int argc, char **argv)
 			ew_buf_printf(&b, ",\"overdue\":%s,\"complaints\":%zu}",
 			    v[i].overdue ? "true" : "false", v[i].ncomplaints);
 		} else {
-			ew_buf_printf(&b, "%-5lld %-7s %-21s %-8s %-10zu %s\n",
+			ew_buf_printf(&b,
+			    "%-5lld %-7s %-21s %-8s %-10zu %-12s %s\n",
 			    (long long)v[i].id, v[i].closed ? "closed" : "open",
 			    v[i].due_at == EW_STORE_NO_TIME
 				? "-"
 				: ew_time_format(v[i].due_at, t, sizeof(t)),
 			    v[i].overdue ? "OVERDUE" : "", v[i].ncomplaints,
-			    v[i].reporter);
+			    v[i].category ? v[i].category : "-", v[i].reporter);
 		}
 	}
 	if (json)

@@ -506,19 +506,21 @@ nonempty(const char *s)
 	return s != NULL && *s != '\0' ? s : NULL;
 }
 
-/* File the stored complaint under the reporter's open ticket, or a new
- * one; the ticket is due at the earliest deadline. */
+/* File the stored complaint under the reporter's open ticket about the
+ * same kind of abuse (its incident group), or a new one; the ticket is
+ * due at the earliest deadline. */
 static int
-file_under_ticket(struct ew_desk *d, const char *reporter, int64_t cid,
-    int64_t deadline, int64_t now, struct ew_desk_added *out)
+file_under_ticket(struct ew_desk *d, const char *reporter, const char *category,
+    int64_t cid, int64_t deadline, int64_t now, struct ew_desk_added *out)
 {
 	struct ew_store_ticket *t = NULL;
 	int64_t tid;
 	int rc;
 
-	rc = ew_store_ticket_find_open(d->st, reporter, &tid);
+	rc = ew_store_ticket_find_kind(d->st, reporter, category, &tid);
 	if (rc == -ENOENT) {
-		rc = ew_store_ticket_open(d->st, reporter, now, deadline, &tid);
+		rc = ew_store_ticket_open_kind(
+		    d->st, reporter, category, now, deadline, &tid);
 		out->new_ticket = 1;
 	} else if (rc == 0 && deadline != EW_STORE_NO_TIME) {
 		if ((rc = ew_store_ticket_get(d->st, tid, now, &t)) == 0 &&
@@ -605,8 +607,8 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c, size_t len,
 		}
 		if (rc == 0) {
 			out->complaint_id = cid;
-			rc = file_under_ticket(
-			    d, sc.reporter, cid, sc.deadline, now, out);
+			rc = file_under_ticket(d, sc.reporter, sc.category, cid,
+			    sc.deadline, now, out);
 		}
 		rc = ew_store_end(d->st, rc);
 	}

@@ -34,7 +34,8 @@
  *
  * tickets           the operator's case for one reporter / incident group.
  *   reporter, opened_at, due_at (NULL: none), status 'open' / 'closed',
- *   reason (why it was closed, or NULL)
+ *   reason (why it was closed, or NULL), category (the kind of abuse its
+ *   complaints are about, or NULL; schema 4)
  *
  * ticket_complaints the complaints a ticket covers (each at most once).
  *
@@ -127,10 +128,14 @@ static const char m3[] =
     "ALTER TABLE complaints ADD COLUMN forwarder_ticket TEXT;"
     "CREATE INDEX tickets_reporter ON tickets(reporter, status);";
 
+/* A ticket is one reporter's case about one kind of abuse. */
+static const char m4[] = "ALTER TABLE tickets ADD COLUMN category TEXT;";
+
 const struct ew_store_migration ew_store_migrations[] = {
 	{ 1, m1 },
 	{ 2, m2 },
 	{ 3, m3 },
+	{ 4, m4 },
 };
 const size_t ew_store_nmigrations =
     sizeof(ew_store_migrations) / sizeof(ew_store_migrations[0]);

@@ -30,7 +30,7 @@
 #define EW_STORE_NO_TIME INT64_MIN
 
 /* The schema version a fully migrated database has (PRAGMA user_version). */
-#define EW_STORE_SCHEMA_VERSION 3
+#define EW_STORE_SCHEMA_VERSION 4
 
 struct ew_store;
 
@@ -130,6 +130,7 @@ int ew_store_count(
 struct ew_store_ticket {
 	int64_t id;
 	char *reporter;
+	char *category; /* the kind of abuse it is about, or NULL */
 	int64_t opened_at;
 	int64_t due_at; /* or EW_STORE_NO_TIME */
 	int closed;
@@ -140,6 +141,9 @@ struct ew_store_ticket {
 
 int ew_store_ticket_open(struct ew_store *st, const char *reporter,
     int64_t opened_at, int64_t due_at, int64_t *id);
+/* The same for one kind of abuse (`category`, NULL for none). */
+int ew_store_ticket_open_kind(struct ew_store *st, const char *reporter,
+    const char *category, int64_t opened_at, int64_t due_at, int64_t *id);
 /* Link a complaint to a ticket; -EALREADY if linked already. */
 int ew_store_ticket_link(
     struct ew_store *st, int64_t ticket_id, int64_t complaint_id);
@@ -162,6 +166,10 @@ int ew_store_ticket_get(
 /* The newest open ticket of `reporter`, or -ENOENT. */
 int ew_store_ticket_find_open(
     struct ew_store *st, const char *reporter, int64_t *id);
+/* The newest open ticket of `reporter` about `category` (NULL matches
+ * only tickets without one), or -ENOENT. */
+int ew_store_ticket_find_kind(struct ew_store *st, const char *reporter,
+    const char *category, int64_t *id);
 /* The ids of the complaints linked to a ticket, ascending; free(). */
 int ew_store_ticket_complaints(
     struct ew_store *st, int64_t ticket_id, int64_t **ids, size_t *n);

@@ -63,8 +63,8 @@ exists(struct ew_store *st, const char *sql, int64_t id, int *yes)
 }
 
 int
-ew_store_ticket_open(struct ew_store *st, const char *reporter,
-    int64_t opened_at, int64_t due_at, int64_t *id)
+ew_store_ticket_open_kind(struct ew_store *st, const char *reporter,
+    const char *category, int64_t opened_at, int64_t due_at, int64_t *id)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -75,13 +75,14 @@ ew_store_ticket_open(struct ew_store *st, const char *reporter,
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
 	rc = ew_store_prep(st,
-	    "INSERT INTO tickets (reporter, opened_at, due_at)"
-	    " VALUES (?, ?, ?)",
+	    "INSERT INTO tickets (reporter, opened_at, due_at, category)"
+	    " VALUES (?, ?, ?, ?)",
 	    &s);
 	if (rc == 0) {
 		ew_store_bind_text(s, 1, reporter);
 		sqlite3_bind_int64(s, 2, opened_at);
 		ew_store_bind_time(s, 3, due_at);
+		ew_store_bind_text(s, 4, category);
 		rc = ew_store_step_done(st, s);
 		if (rc == 0)
 			*id = sqlite3_last_insert_rowid(st->db);
@@ -91,6 +92,14 @@ ew_store_ticket_open(struct ew_store *st, const char *reporter,
 	if (rc != 0)
 		*id = 0;
 	return rc;
+}
+
+int
+ew_store_ticket_open(struct ew_store *st, const char *reporter,
+    int64_t opened_at, int64_t due_at, int64_t *id)
+{
+	return ew_store_ticket_open_kind(
+	    st, reporter, NULL, opened_at, due_at, id);
 }
 
 int
@@ -162,6 +171,7 @@ ew_store_tickets_free(struct ew_store_ticket *v, size_t n)
 		return;
 	for (i = 0; i < n; i++) {
 		free(v[i].reporter);
+		free(v[i].category);
 		free(v[i].reason);
 	}
 	free(v);
@@ -181,6 +191,7 @@ read_ticket(sqlite3_stmt *s, void *row, void *arg)
 	t->closed = sqlite3_column_int(s, 4);
 	rc |= ew_store_col_text(s, 5, &t->reason);
 	t->ncomplaints = (size_t)sqlite3_column_int64(s, 6);
+	rc |= ew_store_col_text(s, 7, &t->category);
 	t->overdue =
 	    !t->closed && t->due_at != EW_STORE_NO_TIME && t->due_at <= now;
 	return rc ? -ENOMEM : 0;
@@ -203,7 +214,7 @@ select_tickets(struct ew_store *st, int64_t now, int all, int64_t id,
 	    "SELECT t.id, t.reporter, t.opened_at, t.due_at,"
 	    " t.status = 'closed', t.reason,"
 	    " (SELECT count(*) FROM ticket_complaints c"
-	    "  WHERE c.ticket_id = t.id)"
+	    "  WHERE c.ticket_id = t.id), t.category"
 	    " FROM tickets t WHERE (?1 OR t.status = 'open')"
 	    " AND (?2 = 0 OR t.id = ?2)"
 	    " ORDER BY t.due_at IS NULL, t.due_at, t.id",
@@ -250,27 +261,45 @@ ew_store_ticket_get(
 	return 0;
 }
 
-int
-ew_store_ticket_find_open(
-    struct ew_store *st, const char *reporter, int64_t *id)
+/* The newest open ticket of a reporter; with `any_kind` whatever its
+ * category, else only one whose category IS `category`. */
+static int
+find_open(struct ew_store *st, const char *reporter, int any_kind,
+    const char *category, int64_t *id)
 {
 	sqlite3_stmt *s;
 	int rc;
 
 	*id = 0;
 	rc = ew_store_prep(st,
-	    "SELECT id FROM tickets WHERE reporter = ? AND status = 'open'"
-	    " ORDER BY id DESC LIMIT 1",
+	    "SELECT id FROM tickets WHERE reporter = ?1 AND status = 'open'"
+	    " AND (?2 OR category IS ?3) ORDER BY id DESC LIMIT 1",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_text(s, 1, reporter);
+	sqlite3_bind_int(s, 2, any_kind != 0);
+	ew_store_bind_text(s, 3, category);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(s, 0);
 	rc = rc == SQLITE_DONE ? -ENOENT : ew_store_rc(st, rc);
 	sqlite3_finalize(s);
 	return rc;
+}
+
+int
+ew_store_ticket_find_open(
+    struct ew_store *st, const char *reporter, int64_t *id)
+{
+	return find_open(st, reporter, 1, NULL, id);
+}
+
+int
+ew_store_ticket_find_kind(struct ew_store *st, const char *reporter,
+    const char *category, int64_t *id)
+{
+	return find_open(st, reporter, 0, category, id);
 }
 
 static int

@@ -190,6 +190,22 @@ def run(tmp):
     check(rc == 0 and vs[-1] == "unknown",
           "before any recorded policy: unknown (%s)" % vs)
 
+    # the same reporter about another kind of abuse (a port scan): a
+    # ticket of its own (one per reporter and incident group)
+    scan = mail("s1@irc.example.net", "198.51.100.7", "203.0.113.5", "22",
+                "2026-11-20 10:00:00").replace(
+        "Please fix", "This port scan must stop. Please fix")
+    rc, out, _ = ew("complaint", "add", "--json", "--now", now, "-",
+                    env=env, stdin=scan)
+    r = json.loads(out)
+    check(rc == 0 and r["new_ticket"] and r["ticket"] == 3
+          and r["show"]["category"] == "scan",
+          "another kind, another ticket: %s" % {k: r[k] for k in
+                                                ("ticket", "new_ticket")})
+    rc, _, _ = ew("ticket", "close", "--reason", "scan: nothing to do", "3",
+                  env=env)
+    check(rc == 0, "close the scan ticket")
+
     # ticket list: by due time, overdue flagged
     rc, out, _ = ew("ticket", "list", "--json", "--now",
                     "2026-11-21T06:00:00Z", env=env)
@@ -314,7 +330,7 @@ def run(tmp):
     # a complaint naming only destinations (no source) in the ticket:
     # the reply still comes (it once looped for ever)
     only_dst = ("From: IRC Opers <opers@irc.example.net>\n"
-                "To: abuse@relay.example\nSubject: scans\n"
+                "To: abuse@relay.example\nSubject: more connections\n"
                 "Date: Fri, 20 Nov 2026 12:00:00 +0000\n"
                 "Message-ID: <od1@irc.example.net>\n\nHello,\n\n"
                 "connections to our server 203.0.113.9 on port 6667 at "
@@ -336,7 +352,7 @@ def run(tmp):
     check([x["id"] for x in json.loads(out)["tickets"]] == [2],
           "closed tickets are not listed")
     rc, out, _ = ew("ticket", "list", "--all", "--json", env=env)
-    check(len(json.loads(out)["tickets"]) == 2, "--all lists them")
+    check(len(json.loads(out)["tickets"]) == 3, "--all lists them")
     rc, _, err = ew("ticket", "block", "--no-apply", "1", env=env)
     check(rc == 1 and "closed" in err, "a closed ticket takes no block")
     rc, _, err = ew("ticket", "show", "99", env=env)

@@ -639,6 +639,41 @@ out:
 	tmp_cleanup();
 }
 
+/* Schema 4: a ticket is one reporter's case about one kind of abuse. */
+static void
+test_ticket_kind(void)
+{
+	struct ew_store *st = mem();
+	struct ew_store_ticket *t = NULL;
+	int64_t irc, scan, none, x;
+
+	if (st == NULL)
+		return;
+	EW_CHECK_INT(
+	    ew_store_ticket_open_kind(st, "r", "irc", 1000, NT, &irc), 0);
+	EW_CHECK_INT(
+	    ew_store_ticket_open_kind(st, "r", "scan", 1001, NT, &scan), 0);
+	EW_CHECK_INT(ew_store_ticket_open(st, "r", 1002, NT, &none), 0);
+	EW_CHECK_INT(ew_store_ticket_find_kind(st, "r", "irc", &x), 0);
+	EW_CHECK_INT(x, irc);
+	EW_CHECK_INT(ew_store_ticket_find_kind(st, "r", "scan", &x), 0);
+	EW_CHECK_INT(x, scan);
+	EW_CHECK_INT(ew_store_ticket_find_kind(st, "r", NULL, &x), 0);
+	EW_CHECK_INT(x, none);
+	EW_CHECK_INT(ew_store_ticket_find_kind(st, "r", "spam", &x), -ENOENT);
+	EW_CHECK_INT(ew_store_ticket_find_kind(st, "q", "irc", &x), -ENOENT);
+	/* any kind: the newest */
+	EW_CHECK_INT(ew_store_ticket_find_open(st, "r", &x), 0);
+	EW_CHECK_INT(x, none);
+	EW_CHECK_INT(ew_store_ticket_close(st, irc, "done"), 0);
+	EW_CHECK_INT(ew_store_ticket_find_kind(st, "r", "irc", &x), -ENOENT);
+	EW_CHECK_INT(ew_store_ticket_get(st, scan, 0, &t), 0);
+	if (t != NULL)
+		EW_CHECK_STR(t->category, "scan");
+	ew_store_tickets_free(t, t ? 1 : 0);
+	ew_store_close(st);
+}
+
 static void
 test_schema(void)
 {
@@ -647,12 +682,12 @@ test_schema(void)
 	int64_t id = 0;
 	int v = -1;
 
-	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 3);
+	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 4);
 	if (st == NULL)
 		return;
 	EW_CHECK_INT(ew_store_version(st, &v), 0);
-	EW_CHECK_INT(v, 3);
-	EW_CHECK_INT(ew_store_migrated(st), 3);
+	EW_CHECK_INT(v, 4);
+	EW_CHECK_INT(ew_store_migrated(st), 4);
 	/* the columns of schema 3 are there */
 	complaint_init(&c, "<s@x>", "s111");
 	c.subject = "IRC abuse";
@@ -967,6 +1002,7 @@ main(void)
 	EW_RUN(test_rules);
 	EW_RUN(test_policy_history);
 	EW_RUN(test_policy_same_second);
+	EW_RUN(test_ticket_kind);
 	EW_RUN(test_nested);
 	EW_RUN(test_nested_close);
 	EW_RUN(test_schema);
