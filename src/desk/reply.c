@@ -508,8 +508,7 @@ find_list(const struct ctx *c, const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < c->nlists; i++)
-		if (strlen(c->lists[i].name) == n &&
-		    memcmp(c->lists[i].name, s, n) == 0)
+		if (ew_str_is(c->lists[i].name, s, n))
 			return &c->lists[i];
 	return NULL;
 }
@@ -524,12 +523,11 @@ lookup(const struct ctx *c, const struct list *l, size_t item, const char *s,
 	*found = 1;
 	if (l != NULL)
 		for (i = 0; i < l->nkeys; i++)
-			if (strlen(l->keys[i]) == n &&
-			    memcmp(l->keys[i], s, n) == 0)
+			if (ew_str_is(l->keys[i], s, n))
 				return l->nitems ? l->vals[item * l->nkeys + i]
 						 : "";
 	for (i = 0; i < c->n; i++)
-		if (strlen(c->keys[i]) == n && memcmp(c->keys[i], s, n) == 0)
+		if (ew_str_is(c->keys[i], s, n))
 			return c->vals[i];
 	*found = 0;
 	return NULL;

@@ -152,3 +152,9 @@ ew_strndup(const char *s, size_t n)
 	p[n] = '\0';
 	return p;
 }
+
+int
+ew_str_is(const char *word, const char *s, size_t n)
+{
+	return strlen(word) == n && memcmp(word, s, n) == 0;
+}

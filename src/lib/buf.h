@@ -48,5 +48,7 @@ char *ew_buf_detach(struct ew_buf *b);
 
 /* strndup that never reads past n; NULL on allocation failure. */
 char *ew_strndup(const char *s, size_t n);
+/* Whether the n bytes at s are exactly the string `word`. */
+int ew_str_is(const char *word, const char *s, size_t n);
 
 #endif

@@ -286,7 +286,7 @@ keyword(const char *s, size_t n)
 	int k;
 
 	for (k = 0; k < 4; k++) {
-		if (strlen(kw_word[k]) == n && memcmp(s, kw_word[k], n) == 0)
+		if (ew_str_is(kw_word[k], s, n))
 			return k;
 	}
 	return -1;

@@ -22,8 +22,7 @@ ew_ps_find_set(const struct ew_policy *p, const char *name, size_t n)
 	size_t i;
 
 	for (i = 0; i < p->nsets; i++) {
-		if (strlen(p->sets[i].name) == n &&
-		    memcmp(p->sets[i].name, name, n) == 0)
+		if (ew_str_is(p->sets[i].name, name, n))
 			return (int)i;
 	}
 	return -1;
@@ -35,8 +34,7 @@ ew_ps_find_table(const struct ew_policy *p, const char *name, size_t n)
 	size_t i;
 
 	for (i = 0; i < p->ntables; i++) {
-		if (strlen(p->tables[i].name) == n &&
-		    memcmp(p->tables[i].name, name, n) == 0)
+		if (ew_str_is(p->tables[i].name, name, n))
 			return (int)i;
 	}
 	return -1;
