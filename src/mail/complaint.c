@@ -79,6 +79,8 @@ inc_cmp(const void *pa, const void *pb)
 		return r;
 	if ((r = strcmp(a->dst, b->dst)) != 0)
 		return r;
+	if ((r = strcmp(a->dst_host, b->dst_host)) != 0)
+		return r;
 	if (a->src_port != b->src_port)
 		return a->src_port < b->src_port ? -1 : 1;
 	if ((r = strcmp(a->ports ? a->ports : "", b->ports ? b->ports : "")) !=
@@ -397,6 +399,8 @@ ew_complaint_json(const struct ew_complaint *c, struct ew_buf *b)
 			ew_buf_puts(b, ",\"src_port\":null");
 		ew_buf_puts(b, ",\"dst\":");
 		jstr(b, in->dst);
+		ew_buf_puts(b, ",\"dst_host\":");
+		jstr(b, in->dst_host);
 		ew_buf_puts(b, ",\"dst_ports\":");
 		jports(b, in->ports);
 		ew_buf_puts(b, ",\"time\":");
@@ -448,6 +452,8 @@ ew_complaint_text(const struct ew_complaint *c, struct ew_buf *b)
 		if (in->src_port >= 0)
 			ew_buf_printf(b, " port %ld", in->src_port);
 		ew_buf_printf(b, " -> %s", in->dst[0] ? in->dst : "*");
+		if (in->dst_host[0])
+			ew_buf_printf(b, " (%s)", in->dst_host);
 		if (in->ports != NULL)
 			ew_buf_printf(b, " ports %s", in->ports);
 		if (in->tm.has_t)
@@ -517,6 +523,7 @@ ew_complaint_incident(
 	out->src = in->src;
 	out->src_port = in->src_port;
 	out->dst = in->dst;
+	out->dst_host = in->dst_host;
 	out->ports = in->ports;
 	out->time = in->tm.t;
 	out->from = in->tm.from;

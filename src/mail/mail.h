@@ -59,7 +59,7 @@ void ew_complaint_free(struct ew_complaint *c);
 /*
  * Append the complaint as one JSON object (no trailing newline): format,
  * category, reporter, message_id, date, deadline, incidents[] (src,
- * src_port, dst, dst_ports, time, time_from, time_to, zone_source),
+ * src_port, dst, dst_host, dst_ports, time, time_from, time_to, zone_source),
  * confidence, and a few extra fields (subject, forwarder).
  */
 void ew_complaint_json(const struct ew_complaint *c, struct ew_buf *out);
@@ -81,10 +81,13 @@ void ew_complaint_info(
 
 /* One incident, borrowed from the complaint (i < count). */
 struct ew_complaint_incident {
-	const char *src;   /* address or CIDR, "" when none */
-	long src_port;     /* -1 when none */
-	const char *dst;   /* address or CIDR, "" when none */
-	const char *ports; /* "6667,6660-7000", NULL when none */
+	const char *src;      /* address or CIDR, "" when none */
+	long src_port;        /* -1 when none */
+	const char *dst;      /* address or CIDR, "" when none */
+	const char *dst_host; /* a host name the destination was given as
+				 (to be resolved by whoever acts on it), ""
+				 when none */
+	const char *ports;    /* "6667,6660-7000", NULL when none */
 	int64_t time, from, to;
 	int has_time, has_from, has_to;
 	enum ew_zone_source zone;

@@ -66,6 +66,8 @@ struct ew_incident {
 	char src[EW_MAIL_ADDRLEN]; /* address or CIDR; "" = none */
 	long src_port;             /* -1 = none */
 	char dst[EW_MAIL_ADDRLEN]; /* "" = none */
+	char dst_host[256];        /* host name the destination was named by
+				      ("irc.example.net"); "" = none */
 	char *ports;               /* "6667,6660-7000" or NULL; owned */
 	struct ew_mtime tm;
 };
