@@ -1222,7 +1222,8 @@ inline_forwarder(const char *s, size_t n)
 			if (marks[k][0] != c0 || !at(s, n, i, marks[k]))
 				continue;
 			for (j = i; j + 5 < n && j < i + 2000; j++) {
-				if ((s[j - 1] != '\n') || !at(s, n, j, "from:"))
+				if ((j > 0 && s[j - 1] != '\n') ||
+				    !at(s, n, j, "from:"))
 					continue;
 				b = j + 5;
 				e = b;

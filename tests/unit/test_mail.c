@@ -356,6 +356,33 @@ test_limits(void)
 	ew_diag_free(&d);
 }
 
+/*
+ * Issue 17 item 10: a body that starts with "original message" made the
+ * inline-forward reader look at the byte before the text (found by
+ * fuzz_mail; ASan reports the over-read, valgrind too).  The input is
+ * copied into a buffer of exactly its size so a read past either end
+ * leaves the allocation.
+ */
+static void
+test_forward_overread(void)
+{
+	static const char in[] = "\noriginal message from:@";
+	struct ew_diag_list d;
+	struct ew_complaint *c = NULL;
+	char *buf = malloc(sizeof(in) - 1);
+
+	EW_CHECK_INT(sizeof(in) - 1, 24);
+	if (buf == NULL)
+		return;
+	memcpy(buf, in, sizeof(in) - 1);
+	ew_diag_init(&d);
+	EW_CHECK(ew_complaint_parse("ovr", buf, sizeof(in) - 1, &d, &c) == 0);
+	EW_CHECK(c != NULL && ew_complaint_incident_count(c) == 0);
+	ew_complaint_free(c);
+	ew_diag_free(&d);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -368,5 +395,6 @@ main(void)
 	EW_RUN(test_text);
 	EW_RUN(test_structured);
 	EW_RUN(test_limits);
+	EW_RUN(test_forward_overread);
 	return ew_test_done();
 }
