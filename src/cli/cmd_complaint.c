@@ -4,8 +4,9 @@
  *
  * Reads one complaint (a mail, or a bare XARF JSON document) from a file
  * or standard input and prints the normalised complaint, as text or as
- * one JSON object.  Refused or unreadable input prints nothing on
- * stdout and exits 1.
+ * one JSON object; --explain adds, for each fact, where it was read and
+ * the rule that fired (with --json, an "explain" array).  Refused or unreadable
+ * input prints nothing on stdout and exits 1.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -83,7 +84,7 @@ ew_cli_read_mail(const char **path, size_t *n)
 int
 ew_cmd_complaint_parse(int argc, char **argv)
 {
-	int i, json = 0, rc;
+	int i, json = 0, explain = 0, rc;
 	const char *path;
 	char *data;
 	size_t n;
@@ -97,6 +98,8 @@ ew_cmd_complaint_parse(int argc, char **argv)
 			break;
 		} else if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
+		} else if (strcmp(argv[i], "--explain") == 0) {
+			explain = 1;
 		} else {
 			ew_cli_err("unknown option '%s'", argv[i]);
 			return ew_cli_usage("complaint", "parse");
@@ -122,10 +125,15 @@ ew_cmd_complaint_parse(int argc, char **argv)
 	}
 	ew_diag_free(&d);
 	if (json) {
-		ew_complaint_json(c, &out);
+		if (explain)
+			ew_complaint_json_explain(c, &out);
+		else
+			ew_complaint_json(c, &out);
 		ew_buf_putc(&out, '\n');
 	} else {
 		ew_complaint_text(c, &out);
+		if (explain)
+			ew_complaint_explain_text(c, &out);
 	}
 	ew_complaint_free(c);
 	return ew_cli_put(&out);

@@ -45,7 +45,7 @@ static const struct ew_cmd cmds[] = {
 	    "complaint add [--json] [--now TIME] [--address ADDR]... FILE|-",
 	    "store a complaint, judge its incidents, file it under a ticket" },
 	{ "complaint", "parse", ew_cmd_complaint_parse,
-	    "complaint parse [--json] FILE|-",
+	    "complaint parse [--explain] [--json] FILE|-",
 	    "read an abuse complaint and print its incidents" },
 	{ "nft", "emit", ew_cmd_nft_emit,
 	    "nft emit [--now TIME] [--uid USER|UID] FILE",

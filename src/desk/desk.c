@@ -632,7 +632,7 @@ ew_desk_add(struct ew_desk *d, const char *name, const char *data, size_t len,
 
 	memset(out, 0, sizeof(*out));
 	out->due = EW_STORE_NO_TIME;
-	if (ew_complaint_parse(name, data, len, diags, &c) < 0)
+	if (ew_complaint_parse_at(name, data, len, now, diags, &c) < 0)
 		return -EINVAL;
 	ew_complaint_info(c, &ci);
 	if (ew_complaint_incident_count(c) == 0 &&

@@ -18,6 +18,7 @@
 #include "lib/json.h"
 #include "lib/tm.h"
 #include "mail/mail_int.h"
+#include "mail/text_int.h"
 
 int
 ew_complaint_add(struct ew_complaint *c, struct ew_incident *in)
@@ -46,12 +47,78 @@ ew_complaint_add(struct ew_complaint *c, struct ew_incident *in)
 }
 
 void
+ew_complaint_note(struct ew_complaint *c, const char *fact, const char *value,
+    const char *rule, const char *where, const char *words, size_t wlen)
+{
+	struct ew_note *nt;
+
+	if (c->nnotes >= EW_MAIL_MAX_NOTES) {
+		c->notes_dropped++;
+		return;
+	}
+	if (c->notes == NULL) {
+		c->notes = calloc(EW_MAIL_MAX_NOTES, sizeof(*c->notes));
+		if (c->notes == NULL) {
+			c->notes_dropped++;
+			return;
+		}
+	}
+	if (words != NULL) {
+		while (wlen > 0 &&
+		       (*words == ' ' || *words == '\t' || *words == '>')) {
+			words++;
+			wlen--;
+		}
+		while (wlen > 0 &&
+		       (words[wlen - 1] == ' ' || words[wlen - 1] == '\r' ||
+			   words[wlen - 1] == '\t'))
+			wlen--;
+		if (wlen > 120)
+			wlen = 120;
+	}
+	nt = &c->notes[c->nnotes];
+	nt->fact = fact;
+	nt->rule = rule;
+	nt->value = value != NULL ? ew_strndup(value, strlen(value)) : NULL;
+	nt->where = where != NULL ? ew_strndup(where, strlen(where)) : NULL;
+	nt->words = words != NULL ? ew_strndup(words, wlen) : NULL;
+	c->nnotes++;
+}
+
+int
+ew_complaint_is_ours(
+    const struct ew_complaint *c, const struct ew_addr *a, int plen)
+{
+	size_t i;
+
+	for (i = 0; i < c->nours; i++) {
+		const struct ew_own *o = &c->ours[i];
+		unsigned bits =
+		    o->plen >= 0 ? (unsigned)o->plen : ew_addr_bits(a);
+
+		if (o->a.family != a->family ||
+		    (plen >= 0 && (unsigned)plen < bits))
+			continue;
+		if (ew_addr_prefix_eq(&o->a, a, bits))
+			return 1;
+	}
+	return 0;
+}
+
+void
 ew_complaint_free(struct ew_complaint *c)
 {
 	size_t i;
 
 	if (c == NULL)
 		return;
+	for (i = 0; i < c->nnotes; i++) {
+		free(c->notes[i].value);
+		free(c->notes[i].where);
+		free(c->notes[i].words);
+	}
+	free(c->notes);
+	free(c->ours);
 	for (i = 0; i < c->ninc; i++)
 		free(c->inc[i].ports);
 	free(c->inc);
@@ -216,12 +283,6 @@ from_mail(struct ew_complaint *c, const struct ew_mail *m)
 		rc = ew_extract_arf(c, m);
 	if (rc == 0) {
 		c->format = "text";
-		if (m->nmsgs > 1 && m->msgs[1].from != NULL &&
-		    (c->reporter == NULL ||
-			strcmp(m->msgs[1].from, c->reporter) != 0)) {
-			c->forwarder = c->reporter;
-			c->reporter = dup0(m->msgs[1].from);
-		}
 		rc = ew_extract_text(c, m) < 0 ? -1 : 1;
 	}
 	if (rc < 0)
@@ -246,9 +307,50 @@ from_mail(struct ew_complaint *c, const struct ew_mail *m)
 	return 0;
 }
 
+/* The relay's own addresses from the options, into c->ours. */
+static void
+set_ours(struct ew_complaint *c, const struct ew_complaint_opts *o)
+{
+	size_t k;
+
+	if (o == NULL || o->nours == 0 ||
+	    (c->ours = calloc(o->nours, sizeof(*c->ours))) == NULL)
+		return;
+	for (k = 0; k < o->nours; k++) {
+		const char *t = o->ours[k];
+		struct ew_found f;
+
+		if (t != NULL && ew_tx_scan_addr(t, strlen(t), 0, &f)) {
+			c->ours[c->nours].a = f.a;
+			c->ours[c->nours].plen = f.plen;
+			c->nours++;
+		}
+	}
+}
+
+int
+ew_complaint_parse_at(const char *name, const char *data, size_t len,
+    int64_t received, struct ew_diag_list *d, struct ew_complaint **out)
+{
+	struct ew_complaint_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.received = received;
+	o.has_received = 1;
+	return ew_complaint_parse_opts(name, data, len, &o, d, out);
+}
+
 int
 ew_complaint_parse(const char *name, const char *data, size_t len,
     struct ew_diag_list *d, struct ew_complaint **out)
+{
+	return ew_complaint_parse_opts(name, data, len, NULL, d, out);
+}
+
+int
+ew_complaint_parse_opts(const char *name, const char *data, size_t len,
+    const struct ew_complaint_opts *o, struct ew_diag_list *d,
+    struct ew_complaint **out)
 {
 	struct ew_complaint *c;
 	struct ew_mail m;
@@ -269,6 +371,11 @@ ew_complaint_parse(const char *name, const char *data, size_t len,
 		return -1;
 	}
 	c->confidence = "low";
+	if (o != NULL && o->has_received) {
+		c->received = o->received;
+		c->has_received = 1;
+	}
+	set_ours(c, o);
 	ew_mail_sha256(data, len, c->sha256);
 	while (i < len && isspace((unsigned char)data[i]))
 		i++;
@@ -364,8 +471,47 @@ jports(struct ew_buf *b, const char *p)
 	ew_buf_putc(b, ']');
 }
 
+static void json_obj(
+    const struct ew_complaint *c, struct ew_buf *b, int explain);
+
 void
 ew_complaint_json(const struct ew_complaint *c, struct ew_buf *b)
+{
+	json_obj(c, b, 0);
+}
+
+void
+ew_complaint_json_explain(const struct ew_complaint *c, struct ew_buf *b)
+{
+	json_obj(c, b, 1);
+}
+
+static void
+json_notes(const struct ew_complaint *c, struct ew_buf *b)
+{
+	size_t i;
+
+	ew_buf_puts(b, ",\"explain\":[");
+	for (i = 0; i < c->nnotes; i++) {
+		const struct ew_note *nt = &c->notes[i];
+
+		ew_buf_puts(b, i ? ",{\"fact\":" : "{\"fact\":");
+		jstr(b, nt->fact);
+		ew_buf_puts(b, ",\"value\":");
+		jstr(b, nt->value);
+		ew_buf_puts(b, ",\"where\":");
+		jstr(b, nt->where);
+		ew_buf_puts(b, ",\"words\":");
+		jstr(b, nt->words);
+		ew_buf_puts(b, ",\"rule\":");
+		jstr(b, nt->rule);
+		ew_buf_putc(b, '}');
+	}
+	ew_buf_printf(b, "],\"explain_dropped\":%zu", c->notes_dropped);
+}
+
+static void
+json_obj(const struct ew_complaint *c, struct ew_buf *b, int explain)
 {
 	size_t i;
 
@@ -414,7 +560,75 @@ ew_complaint_json(const struct ew_complaint *c, struct ew_buf *b)
 	}
 	ew_buf_puts(b, "],\"confidence\":");
 	jstr(b, c->confidence);
+	if (explain)
+		json_notes(c, b);
 	ew_buf_putc(b, '}');
+}
+
+/* Control characters of a note's words shown escaped (\xNN). */
+static void
+safe_text(struct ew_buf *b, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch < 0x20 || ch == 0x7f)
+			ew_buf_printf(b, "\\x%02x", ch);
+		else
+			ew_buf_putc(b, (char)ch);
+	}
+}
+
+void
+ew_complaint_explain_text(const struct ew_complaint *c, struct ew_buf *b)
+{
+	size_t i;
+
+	ew_buf_printf(b, "explain:    %zu note%s\n", c->nnotes,
+	    c->nnotes == 1 ? "" : "s");
+	for (i = 0; i < c->nnotes; i++) {
+		const struct ew_note *nt = &c->notes[i];
+
+		ew_buf_printf(b, "  %s", nt->fact);
+		if (nt->value != NULL) {
+			ew_buf_putc(b, ' ');
+			safe_text(b, nt->value);
+		}
+		ew_buf_puts(b, ": ");
+		safe_text(b, nt->rule);
+		if (nt->where != NULL) {
+			ew_buf_puts(b, "\n      at ");
+			safe_text(b, nt->where);
+		}
+		if (nt->words != NULL) {
+			ew_buf_puts(b, ": \"");
+			safe_text(b, nt->words);
+			ew_buf_putc(b, '"');
+		}
+		ew_buf_putc(b, '\n');
+	}
+	if (c->notes_dropped > 0)
+		ew_buf_printf(
+		    b, "  (%zu more notes not kept)\n", c->notes_dropped);
+}
+
+size_t
+ew_complaint_note_count(const struct ew_complaint *c)
+{
+	return c->nnotes;
+}
+
+void
+ew_complaint_note_get(
+    const struct ew_complaint *c, size_t i, struct ew_complaint_note *out)
+{
+	const struct ew_note *nt = &c->notes[i];
+
+	out->fact = nt->fact;
+	out->value = nt->value;
+	out->rule = nt->rule;
+	out->where = nt->where;
+	out->words = nt->words;
 }
 
 static void

@@ -54,6 +54,44 @@ enum ew_zone_source {
 int ew_complaint_parse(const char *name, const char *data, size_t len,
     struct ew_diag_list *d, struct ew_complaint **out);
 
+/*
+ * What the caller knows that the mail does not say.
+ *
+ * received: when the mail was received (UTC seconds; has_received).  A
+ * deadline is bounded by it.  When the Date of the message that states
+ * a relative deadline ("within 12 hours") is implausible next to it
+ * (earlier by more than EW_MAIL_DATE_SKEW_PAST, two weeks: mail can sit
+ * in a queue or be added late, but not for years; or later by more
+ * than EW_MAIL_DATE_SKEW_FUTURE, an hour of clock skew), the deadline
+ * counts from the receive time instead.  Any deadline still outside
+ * [received - EW_MAIL_DATE_SKEW_PAST, received + EW_MAIL_DEADLINE_MAX]
+ * (a forged "respond by 1971-01-01" or "by 9999-12-31") is clamped: one
+ * before the window becomes the receive time (due now), one after it
+ * received + EW_MAIL_DEADLINE_MAX (30 days).
+ *
+ * ours: the relay's own addresses or netblocks as text ("192.0.2.7",
+ * "2001:db8::/64"; unreadable items are ignored).  The reader cannot
+ * know the relay's interfaces: an address listed here is a source
+ * whatever the words around it say, never a destination.
+ */
+struct ew_complaint_opts {
+	int64_t received;
+	int has_received;
+	const char *const *ours;
+	size_t nours;
+};
+#define EW_MAIL_DATE_SKEW_PAST (14 * 86400)
+#define EW_MAIL_DATE_SKEW_FUTURE 3600
+#define EW_MAIL_DEADLINE_MAX (30 * 86400)
+
+/* ew_complaint_parse with options (o may be NULL). */
+int ew_complaint_parse_opts(const char *name, const char *data, size_t len,
+    const struct ew_complaint_opts *o, struct ew_diag_list *d,
+    struct ew_complaint **out);
+/* ew_complaint_parse for a mail received at `received` (UTC seconds). */
+int ew_complaint_parse_at(const char *name, const char *data, size_t len,
+    int64_t received, struct ew_diag_list *d, struct ew_complaint **out);
+
 void ew_complaint_free(struct ew_complaint *c);
 
 /*
@@ -66,6 +104,27 @@ void ew_complaint_json(const struct ew_complaint *c, struct ew_buf *out);
 
 /* Append a human summary, several lines ending in a newline. */
 void ew_complaint_text(const struct ew_complaint *c, struct ew_buf *out);
+
+/*
+ * --explain: why the reader found what it found.  Each note names a fact
+ * ("reporter", "forwarder", "deadline", "source", "destination",
+ * "neither", "dst_host", "ports", "time", "incidents"), its value, where
+ * it was ("part 2 line 14", "header From"), the words there and the
+ * rule that fired.  A complaint without incidents has an "incidents"
+ * note saying why.
+ */
+struct ew_complaint_note {
+	const char *fact, *value, *rule, *where, *words;
+};
+size_t ew_complaint_note_count(const struct ew_complaint *c);
+void ew_complaint_note_get(
+    const struct ew_complaint *c, size_t i, struct ew_complaint_note *out);
+/* ew_complaint_json plus an "explain" array of the notes. */
+void ew_complaint_json_explain(
+    const struct ew_complaint *c, struct ew_buf *out);
+/* The notes as text lines ("  source 192.0.2.1: part 1 line 3: ..."). */
+void ew_complaint_explain_text(
+    const struct ew_complaint *c, struct ew_buf *out);
 
 /* What a complaint says of itself, borrowed from it (NULL: not given). */
 struct ew_complaint_info {

@@ -72,6 +72,25 @@ struct ew_incident {
 	struct ew_mtime tm;
 };
 
+/*
+ * A note for --explain: one fact (static word: "source", "destination",
+ * "dst_host", "ports", "time", "deadline", "reporter", "forwarder",
+ * "incidents"), its value, the rule that fired (static), where it was
+ * ("part 2 line 14") and the words there.  At most EW_MAIL_MAX_NOTES per
+ * complaint; the rest are counted in notes_dropped.
+ */
+#define EW_MAIL_MAX_NOTES 256
+struct ew_note {
+	const char *fact, *rule;
+	char *value, *where, *words;
+};
+
+/* An address or netblock of the relay's own (ew_complaint_opts.ours). */
+struct ew_own {
+	struct ew_addr a;
+	int plen;
+};
+
 struct ew_complaint {
 	const char *format;     /* static string */
 	const char *category;   /* static string, or NULL */
@@ -84,7 +103,26 @@ struct ew_complaint {
 	size_t ninc, cap;
 	int overflow;    /* more than EW_MAIL_MAX_INCIDENTS */
 	char sha256[65]; /* hex digest of the raw input */
+	struct ew_note *notes;
+	size_t nnotes, notes_dropped;
+	int64_t received; /* when the mail was received (has_received) */
+	int has_received;
+	struct ew_own *ours; /* the relay's own addresses, from the options */
+	size_t nours;
+	uint64_t steps; /* work done by the text reader (tests bound it) */
 };
+
+/*
+ * Add a note (copies value, where and words; words is cut to about 100
+ * bytes around its middle).  Never fails: past the limit or out of
+ * memory the note is only counted.
+ */
+void ew_complaint_note(struct ew_complaint *c, const char *fact,
+    const char *value, const char *rule, const char *where, const char *words,
+    size_t wlen);
+/* Is a an address of the relay's own (c->ours)? */
+int ew_complaint_is_ours(
+    const struct ew_complaint *c, const struct ew_addr *a, int plen);
 
 /* Add a copy of *in (taking its ports string); -1 on limit or OOM. */
 int ew_complaint_add(struct ew_complaint *c, struct ew_incident *in);
@@ -102,6 +140,26 @@ int ew_mail_time_parse(const char *s, size_t n, struct ew_mtime *out);
 /* The same, for a time starting exactly at s with anything after it:
  * the number of bytes used, 0 when no time starts there. */
 size_t ew_mail_time_at(const char *s, size_t n, struct ew_mtime *out);
+/*
+ * A time in context.  ref (has_ref) gives the year of year-less times
+ * ("Nov 17 02:41:07": the latest such time not two days after ref);
+ * with clock_ok and has_day a bare clock ("06:02 UTC") is read on the
+ * UTC day that starts at `day`.  A time that states no zone is read in
+ * the zone the context gives: off (minutes east of UTC) with zs
+ * EW_ZONE_NAMED or EW_ZONE_OFFSET when the text stated it ("All times
+ * are CET"), or EW_ZONE_ASSUMED (the message's own zone, a guess).
+ */
+struct ew_tctx {
+	int64_t ref, day;
+	int has_ref, has_day, clock_ok;
+	int off;
+	enum ew_zone_source zs;
+};
+size_t ew_mail_time_ctx(
+    const char *s, size_t n, const struct ew_tctx *cx, struct ew_mtime *out);
+/* A zone at s ("UTC", "CET", "+0100", "UTC+1", "(CET)", "Central
+ * European Time"): its length and offset, 0 if none. */
+size_t ew_mail_zone(const char *s, size_t n, int *off, enum ew_zone_source *zs);
 /* Undo defanging ("1.2.3[.]4", "hxxp", "[:]", "[dot]") into out. */
 void ew_mail_refang(const char *s, size_t n, struct ew_buf *out);
 /*

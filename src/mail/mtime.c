@@ -266,6 +266,42 @@ clock_part(struct cur *c, long *h, long *mi, long *se)
 	return 0;
 }
 
+/* "AM"/"PM" (or "a.m."/"p.m.") after a clock: *h adjusted. */
+static void
+ampm(struct cur *c, long *h)
+{
+	size_t save = c->i;
+	int pm;
+
+	blanks(c);
+	if (c->i + 1 >= c->n)
+		goto none;
+	pm = tolower((unsigned char)c->s[c->i]);
+	if (pm != 'a' && pm != 'p')
+		goto none;
+	if (tolower((unsigned char)c->s[c->i + 1]) == 'm' &&
+	    (c->i + 2 >= c->n || !isalpha((unsigned char)c->s[c->i + 2]))) {
+		c->i += 2;
+	} else if (c->i + 3 < c->n && c->s[c->i + 1] == '.' &&
+		   tolower((unsigned char)c->s[c->i + 2]) == 'm' &&
+		   c->s[c->i + 3] == '.') {
+		c->i += 4;
+	} else {
+		goto none;
+	}
+	if (*h < 1 || *h > 12) {
+		*h = -1;
+		return;
+	}
+	if (pm == 'p' && *h < 12)
+		*h += 12;
+	else if (pm == 'a' && *h == 12)
+		*h = 0;
+	return;
+none:
+	c->i = save;
+}
+
 /* ISO: YYYY-MM-DD[(T| )hh:mm[:ss]][zone] */
 static int
 iso(struct cur *c, struct ew_mtime *out)
@@ -294,6 +330,7 @@ iso(struct cur *c, struct ew_mtime *out)
 			c->i = save;
 			h = mi = se = 0;
 		} else {
+			ampm(c, &h);
 			zone(c, &off, &alt, &zs);
 		}
 	}
@@ -306,13 +343,19 @@ iso(struct cur *c, struct ew_mtime *out)
 	return 0;
 }
 
-/* RFC 5322: [Day,] DD Mon YYYY hh:mm[:ss] zone; or "Mon DD[,] YYYY hh:mm" */
+/*
+ * RFC 5322: [Day,] DD Mon YYYY hh:mm[:ss] zone; "Mon DD[,] YYYY [at]
+ * hh:mm [AM]" (Gmail, Outlook's "Tuesday, November 17, 2026 8:41 AM");
+ * ctime's "Wed Nov 18 06:02:11 2026"; with yref, the year-less syslog
+ * "Nov 17 02:41:07" (the year of *yref).
+ */
 static int
-rfc(struct cur *c, struct ew_mtime *out)
+rfc(struct cur *c, const int64_t *yref, struct ew_mtime *out)
 {
-	long y, d, h, mi, se;
-	int mo, off = 0, alt = 0;
+	long y = -1, d, h, mi, se;
+	int mo, off = 0, alt = 0, noyear = 0;
 	enum ew_zone_source zs = EW_ZONE_ASSUMED;
+	size_t save;
 
 	if (word_is(c, wdays, 7) >= 0) {
 		c->i += alpha_len(c);
@@ -327,6 +370,8 @@ rfc(struct cur *c, struct ew_mtime *out)
 		if (mo < 0)
 			return -1;
 		c->i += alpha_len(c);
+		if (peek(c) == '.')
+			c->i++;
 		blanks(c);
 		y = digits(c, 4, 4);
 	} else {
@@ -334,29 +379,129 @@ rfc(struct cur *c, struct ew_mtime *out)
 		if (mo < 0)
 			return -1;
 		c->i += alpha_len(c);
+		if (peek(c) == '.')
+			c->i++;
 		blanks(c);
 		d = digits(c, 1, 2);
 		if (peek(c) == ',')
 			c->i++;
 		blanks(c);
+		save = c->i;
 		y = digits(c, 4, 4);
-		if (peek(c) == ' ' || peek(c) == '@') {
-			blanks(c);
-			if (peek(c) == '@')
-				c->i++;
+		if (y < 0) {
+			/* ctime or syslog: the clock comes first */
+			c->i = save;
+			noyear = 1;
+		} else if (peek(c) == ':') {
+			return -1;
 		}
+		blanks(c);
+		if (peek(c) == '@')
+			c->i++;
+		else if (c->i + 2 < c->n &&
+			 tolower((unsigned char)c->s[c->i]) == 'a' &&
+			 tolower((unsigned char)c->s[c->i + 1]) == 't' &&
+			 c->s[c->i + 2] == ' ')
+			c->i += 2;
 	}
-	if (d < 0 || y < 0)
+	if (peek(c) == ',')
+		c->i++;
+	if (d < 0 || (y < 0 && !noyear))
 		return -1;
 	blanks(c);
 	if (clock_part(c, &h, &mi, &se) < 0)
 		return -1;
+	ampm(c, &h);
+	if (h < 0)
+		return -1;
 	zone(c, &off, &alt, &zs);
+	if (noyear) {
+		save = c->i;
+		blanks(c);
+		y = digits(c, 4, 4);
+		if (y < 0 ||
+		    (c->i < c->n && isdigit((unsigned char)c->s[c->i]))) {
+			c->i = save;
+			if (yref == NULL)
+				return -1;
+			y = -2; /* from the reference */
+		} else if (zs == EW_ZONE_ASSUMED) {
+			zone(c, &off, &alt, &zs);
+		}
+	}
+	if (y == -2) {
+		int64_t days = *yref / 86400, yy;
+
+		yy = 1970 + days / 366; /* then step to the right year */
+		while (ew_days_from_civil(yy + 1, 1, 1) <= days)
+			yy++;
+		if (finish(yy, mo + 1, d, h, mi, se, off, alt, zs, out) < 0)
+			return -1;
+		/* never after the reference (by more than two days) */
+		if (out->t > *yref + 2 * 86400)
+			return finish(
+			    yy - 1, mo + 1, d, h, mi, se, off, alt, zs, out);
+		return 0;
+	}
 	return finish(y, mo + 1, d, h, mi, se, off, alt, zs, out);
 }
 
-size_t
-ew_mail_time_at(const char *s, size_t n, struct ew_mtime *out)
+/*
+ * Numeric dates: "11/17/2026 02:41:07" (US: month first, unless the
+ * first number is over 12), "17.11.2026 02:41" (day first),
+ * "2026/11/17 02:41:07".  A clock is required.
+ */
+static int
+numeric(struct cur *c, struct ew_mtime *out)
+{
+	long a, b, y, h, mi, se, mo, d;
+	int off = 0, alt = 0;
+	enum ew_zone_source zs = EW_ZONE_ASSUMED;
+	int sep;
+
+	a = digits(c, 1, 4);
+	sep = peek(c);
+	if (a < 0 || (sep != '/' && sep != '.'))
+		return -1;
+	c->i++;
+	b = digits(c, 1, 2);
+	if (b < 0 || peek(c) != sep)
+		return -1;
+	c->i++;
+	if (a > 31) { /* Y/M/D */
+		y = a;
+		mo = b;
+		d = digits(c, 1, 2);
+	} else {
+		y = digits(c, 4, 4);
+		if (sep == '.' || a > 12) {
+			d = a;
+			mo = b;
+		} else {
+			mo = a;
+			d = b;
+		}
+	}
+	if (y < 0 || d < 0)
+		return -1;
+	if (peek(c) == ',')
+		c->i++;
+	blanks(c);
+	if (peek(c) == '-' || peek(c) == '@') {
+		c->i++;
+		blanks(c);
+	}
+	if (clock_part(c, &h, &mi, &se) < 0)
+		return -1;
+	ampm(c, &h);
+	if (h < 0)
+		return -1;
+	zone(c, &off, &alt, &zs);
+	return finish(y, mo, d, h, mi, se, off, alt, zs, out);
+}
+
+static size_t
+time_at(const char *s, size_t n, const int64_t *yref, struct ew_mtime *out)
 {
 	struct cur c = { s, n, 0 };
 
@@ -366,10 +511,81 @@ ew_mail_time_at(const char *s, size_t n, struct ew_mtime *out)
 			return c.i;
 		return 0;
 	}
+	if (n >= 8 && isdigit((unsigned char)s[0])) {
+		c.i = 0;
+		if (numeric(&c, out) == 0)
+			return c.i;
+	}
 	c.i = 0;
-	if (rfc(&c, out) == 0)
+	if (rfc(&c, yref, out) == 0)
 		return c.i;
 	return 0;
+}
+
+size_t
+ew_mail_time_at(const char *s, size_t n, struct ew_mtime *out)
+{
+	return time_at(s, n, NULL, out);
+}
+
+/* The civil date of a day number (days since 1970-01-01). */
+static void
+civil(int64_t days, int64_t *y, unsigned *mo, unsigned *d)
+{
+	*y = 1970 + (days >= 0 ? days / 366 : days / 365 - 1);
+	while (ew_days_from_civil(*y + 1, 1, 1) <= days)
+		(*y)++;
+	*mo = 1;
+	while (*mo < 12 && ew_days_from_civil(*y, *mo + 1, 1) <= days)
+		(*mo)++;
+	*d = (unsigned)(days - ew_days_from_civil(*y, *mo, 1)) + 1;
+}
+
+/* A bare clock "06:02[:11] [AM] [zone]" on the UTC day starting at day. */
+static size_t
+clock_only(const char *s, size_t n, int64_t day, struct ew_mtime *out)
+{
+	struct cur c = { s, n, 0 };
+	long h, mi, se;
+	int off = 0, alt = 0;
+	enum ew_zone_source zs = EW_ZONE_ASSUMED;
+	int64_t y, dd;
+	unsigned mo, d;
+
+	if (n < 4 || !isdigit((unsigned char)s[0]) ||
+	    clock_part(&c, &h, &mi, &se) < 0)
+		return 0;
+	ampm(&c, &h);
+	if (h < 0)
+		return 0;
+	zone(&c, &off, &alt, &zs);
+	dd = day / 86400;
+	civil(dd, &y, &mo, &d);
+	if (finish(y, mo, d, h, mi, se, off, alt, zs, out) < 0)
+		return 0;
+	return c.i;
+}
+
+size_t
+ew_mail_time_ctx(
+    const char *s, size_t n, const struct ew_tctx *cx, struct ew_mtime *out)
+{
+	size_t used = time_at(s, n, cx->has_ref ? &cx->ref : NULL, out);
+	int64_t local;
+
+	if (used == 0 && cx->clock_ok && cx->has_day)
+		used = clock_only(s, n, cx->day, out);
+	if (used == 0 || out->zs != EW_ZONE_ASSUMED)
+		return used;
+	/* no zone written: the one the context gives */
+	local = out->t + (int64_t)out->off * 60;
+	out->t = local - (int64_t)cx->off * 60;
+	out->off = cx->off;
+	if (cx->zs != EW_ZONE_ASSUMED) {
+		out->zs = cx->zs;
+		out->from = out->to = out->t;
+	}
+	return used;
 }
 
 int
@@ -388,4 +604,52 @@ ew_mail_time_parse(const char *s, size_t n, struct ew_mtime *out)
 	if (i < n && s[i] == '(') /* "(CET)": a comment */
 		return 0;
 	return i == n ? 0 : -1;
+}
+
+size_t
+ew_mail_zone(const char *s, size_t n, int *off, enum ew_zone_source *zs)
+{
+	static const struct {
+		const char *name;
+		int off;
+	} longnames[] = { { "central european time", 60 },
+		{ "central european summer time", 120 },
+		{ "eastern european time", 120 },
+		{ "western european time", 0 },
+		{ "coordinated universal time", 0 }, { "universal time", 0 },
+		{ "greenwich mean time", 0 }, { "eastern standard time", -300 },
+		{ "eastern time", -300 }, { "central standard time", -360 },
+		{ "pacific standard time", -480 }, { "pacific time", -480 },
+		{ "mountain standard time", -420 }, { "europe/berlin", 60 },
+		{ "europe/amsterdam", 60 }, { "europe/paris", 60 },
+		{ "europe/vienna", 60 }, { "europe/london", 0 },
+		{ "america/new_york", -300 }, { "berlin", 60 } };
+	struct cur c = { s, n, 0 };
+	int alt = 0;
+	size_t k;
+
+	for (k = 0; k < sizeof(longnames) / sizeof(longnames[0]); k++) {
+		size_t l = strlen(longnames[k].name);
+
+		if (l <= n && strncasecmp(s, longnames[k].name, l) == 0) {
+			*off = longnames[k].off;
+			*zs = EW_ZONE_NAMED;
+			return l;
+		}
+	}
+	*zs = EW_ZONE_ASSUMED;
+	*off = 0;
+	if (n > 0 && (s[0] == '(' || s[0] == '[')) {
+		c.i = 1;
+		zone(&c, off, &alt, zs);
+		if (*zs == EW_ZONE_ASSUMED)
+			return 0;
+		return c.i < n && (s[c.i] == ')' || s[c.i] == ']') ? c.i + 1
+								   : c.i;
+	}
+	zone(&c, off, &alt, zs);
+	if (*zs == EW_ZONE_ASSUMED ||
+	    (c.i < n && isalnum((unsigned char)s[c.i])))
+		return 0;
+	return c.i;
 }

@@ -1,0 +1,386 @@
+/*
+ * fields.c - "Name: value" fields and the readers built on them: ARF
+ * (message/feedback-report), X-ARF 0.1/0.2 (the YAML-ish report part),
+ * ticket numbers and categories, and the message dates every reader
+ * counts from.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/addr.h"
+#include "lib/buf.h"
+#include "lib/num.h"
+#include "lib/tm.h"
+#include "mail/mail_int.h"
+#include "mail/text_int.h"
+
+/* ---- ticket numbers ---- */
+
+char *
+ew_mail_ticket(const char *s, size_t n)
+{
+	static const char *const kw[] = { "ticket", "case", "csirt", "incident",
+		"issue", "ref" };
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < sizeof(kw) / sizeof(kw[0]); k++) {
+			size_t j = i + strlen(kw[k]), b, e;
+			int digit = 0;
+
+			if (!ew_tx_word_at(s, n, i, kw[k]))
+				continue;
+			if (j < n && (s[j] == 's' || s[j] == 'S'))
+				continue; /* "tickets", "cases" */
+			while (j < n && (s[j] == '#' || s[j] == ':' ||
+					    s[j] == ' ' || s[j] == '-'))
+				j++;
+			if (ew_tx_at(s, n, j, "id") || ew_tx_at(s, n, j, "no."))
+				j += s[j] == 'i' || s[j] == 'I' ? 2 : 3;
+			while (j < n && (s[j] == '#' || s[j] == ':' ||
+					    s[j] == ' ' || s[j] == '.'))
+				j++;
+			b = e = j;
+			while (e < n && e - b < 64 &&
+			       (isalnum((unsigned char)s[e]) || s[e] == '-' ||
+				   s[e] == '_' || s[e] == '.' || s[e] == '/'))
+				digit |= isdigit((unsigned char)s[e++]);
+			while (e > b && (s[e - 1] == '.' || s[e - 1] == '-'))
+				e--;
+			if (digit && e - b >= 3)
+				return ew_strndup(s + b, e - b);
+		}
+	}
+	return NULL;
+}
+
+/* ---- categories ---- */
+
+const char *
+ew_mail_category(const char *s, size_t n)
+{
+	static const struct {
+		const char *w, *cat;
+	} tab[] = { { "irc", "irc" }, { "k-line", "irc" }, { "kline", "irc" },
+		{ "ddos", "ddos" }, { "denial of service", "ddos" },
+		{ "denial-of-service", "ddos" }, { "flood", "ddos" },
+		{ "copyright", "copyright" }, { "dmca", "copyright" },
+		{ "infringement", "copyright" }, { "bittorrent", "copyright" },
+		{ "phishing", "phishing" }, { "brute force", "login-attack" },
+		{ "brute-force", "login-attack" },
+		{ "bruteforce", "login-attack" },
+		{ "login attack", "login-attack" },
+		{ "login-attack", "login-attack" },
+		{ "failed password", "login-attack" },
+		{ "failed login", "login-attack" },
+		{ "authentication failure", "login-attack" },
+		{ "malware", "malware" }, { "botnet", "malware" },
+		{ "infected", "malware" }, { "trojan", "malware" },
+		{ "drone", "malware" }, { "c&c", "malware" },
+		{ "port scan", "scan" }, { "portscan", "scan" },
+		{ "port-scan", "scan" }, { "scanning", "scan" },
+		{ "scan", "scan" }, { "spam", "spam" },
+		{ "unsolicited", "spam" }, { "sql injection", "exploit" },
+		{ "exploit", "exploit" }, { "hack", "exploit" },
+		{ "regbot", "spam" }, { "fraud", "fraud" } };
+	size_t k;
+
+	if (n > 65536)
+		n = 65536;
+	for (k = 0; k < sizeof(tab) / sizeof(tab[0]); k++)
+		if (ew_tx_has_word(s, n, tab[k].w))
+			return tab[k].cat;
+	return NULL;
+}
+
+/* ---- header-like fields ("Name: value" lines) ---- */
+
+/*
+ * The value of the first "name:" line in s, trimmed (and unquoted), in
+ * out (cap bytes).  1 when found.
+ */
+int
+ew_tx_field(const char *s, size_t n, const char *name, char *out, size_t cap)
+{
+	size_t i, k = strlen(name);
+
+	for (i = 0; i + k < n; i++) {
+		size_t b, e;
+
+		if ((i != 0 && s[i - 1] != '\n') || !ew_tx_at(s, n, i, name) ||
+		    s[i + k] != ':')
+			continue;
+		b = i + k + 1;
+		while (b < n && (s[b] == ' ' || s[b] == '\t'))
+			b++;
+		e = b;
+		while (e < n && s[e] != '\n' && s[e] != '\r')
+			e++;
+		while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+			e--;
+		if (e - b >= 2 && (s[b] == '"' || s[b] == '\'') &&
+		    s[e - 1] == s[b]) {
+			b++;
+			e--;
+		}
+		if (e - b >= cap)
+			e = b + cap - 1;
+		memcpy(out, s + b, e - b);
+		out[e - b] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/* The first address in a field value ("1.2.3.4 (comment)", defanged). */
+int
+ew_tx_value_addr(const char *v, struct ew_addr *a, int *plen)
+{
+	struct ew_buf b = EW_BUF_INIT;
+	struct ew_found f;
+	const char *s;
+	size_t i, n;
+	int ok = 0;
+
+	ew_mail_refang(v, strlen(v), &b);
+	s = ew_buf_str(&b);
+	n = b.len;
+	for (i = 0; i < n && !ok; i++)
+		if (ew_tx_addr_char((unsigned char)s[i]) || s[i] == '[')
+			ok = ew_tx_scan_addr(s, n, i, &f);
+	ew_buf_free(&b);
+	if (ok) {
+		*a = f.a;
+		if (plen != NULL)
+			*plen = f.plen;
+	}
+	return ok;
+}
+
+int64_t
+ew_tx_msg_date(const struct ew_mail *m, size_t msg, int *has, int *off)
+{
+	struct ew_mtime t;
+	size_t k = msg;
+
+	for (;;) {
+		if (k < m->nmsgs && m->msgs[k].date != NULL &&
+		    ew_mail_time_parse(
+			m->msgs[k].date, strlen(m->msgs[k].date), &t) == 0) {
+			*has = 1;
+			if (off != NULL)
+				*off = t.zs == EW_ZONE_ASSUMED ? 0 : t.off;
+			return t.t;
+		}
+		if (k == 0)
+			break;
+		k = 0;
+	}
+	*has = 0;
+	if (off != NULL)
+		*off = 0;
+	return 0;
+}
+
+void
+ew_tx_no_time(struct ew_mtime *tm, int64_t date, int has_date)
+{
+	memset(tm, 0, sizeof(*tm));
+	tm->zs = EW_ZONE_NONE;
+	tm->to = date;
+	tm->has_to = has_date;
+}
+
+char *
+ew_tx_dup_ports(const char *p)
+{
+	return p != NULL && *p != '\0' ? ew_strndup(p, strlen(p)) : NULL;
+}
+
+/* ---- ARF ---- */
+
+static const char *
+arf_block(const struct ew_mail *m, size_t *len, size_t *msg)
+{
+	size_t k;
+
+	for (k = 0; k < m->nparts; k++)
+		if (strcmp(m->parts[k].ctype, "message/feedback-report") == 0) {
+			*len = m->parts[k].len;
+			*msg = m->parts[k].msg;
+			return m->parts[k].data;
+		}
+	for (k = 0; k < m->nparts; k++) {
+		const struct ew_mail_part *p = &m->parts[k];
+		char v[8];
+
+		if (strncmp(p->ctype, "text/", 5) == 0 &&
+		    ew_tx_field(
+			p->data, p->len, "Feedback-Type", v, sizeof(v)) &&
+		    ew_tx_field(p->data, p->len, "Source-IP", v, sizeof(v))) {
+			*len = p->len;
+			*msg = p->msg;
+			return p->data;
+		}
+	}
+	return NULL;
+}
+
+/* The address in the first "Received: from ... [a.b.c.d]" of headers. */
+static int
+received_addr(const char *h, struct ew_addr *a)
+{
+	const char *r = h;
+
+	while ((r = strstr(r, "Received:")) != NULL) {
+		const char *e = strstr(r, ";"), *lb = strchr(r, '[');
+
+		if (lb != NULL && (e == NULL || lb < e)) {
+			const char *rb = strchr(lb, ']');
+			char tok[64];
+
+			if (rb != NULL && (size_t)(rb - lb - 1) < sizeof(tok)) {
+				memcpy(tok, lb + 1, (size_t)(rb - lb - 1));
+				tok[rb - lb - 1] = '\0';
+				if (strncasecmp(tok, "ipv6:", 5) == 0)
+					memmove(tok, tok + 5, strlen(tok) - 4);
+				if (ew_addr_parse(tok, a)) {
+					ew_tx_unmap(a);
+					return 1;
+				}
+			}
+		}
+		r += 9;
+	}
+	return 0;
+}
+
+int
+ew_extract_arf(struct ew_complaint *c, const struct ew_mail *m)
+{
+	struct ew_incident in;
+	size_t len = 0, msg = 0, k;
+	const char *blk = arf_block(m, &len, &msg);
+	char v[256];
+	struct ew_addr a;
+	int has_date, ok = 0;
+	int64_t date = ew_tx_msg_date(m, 0, &has_date, NULL);
+
+	if (blk == NULL)
+		return 0;
+	memset(&in, 0, sizeof(in));
+	in.src_port = -1;
+	if (ew_tx_field(blk, len, "Source-IP", v, sizeof(v)) &&
+	    ew_tx_value_addr(v, &a, NULL)) {
+		ok = 1;
+	} else {
+		for (k = 1; k < m->nmsgs && !ok; k++)
+			if (m->msgs[k].headers != NULL)
+				ok = received_addr(m->msgs[k].headers, &a);
+		for (k = 0; k < m->nparts && !ok; k++)
+			if (strcmp(m->parts[k].ctype, "text/rfc822-headers") ==
+			    0)
+				ok = received_addr(m->parts[k].data, &a);
+	}
+	if (ew_tx_field(blk, len, "Source-Port", v, sizeof(v))) {
+		uint64_t p;
+
+		if (ew_parse_uint(v, strlen(v), 1, 65535, &p) == 0)
+			in.src_port = (long)p;
+	}
+	if (!((ew_tx_field(blk, len, "Arrival-Date", v, sizeof(v)) ||
+		  ew_tx_field(blk, len, "Received-Date", v, sizeof(v))) &&
+		ew_mail_time_parse(v, strlen(v), &in.tm) == 0))
+		ew_tx_no_time(&in.tm, date, has_date);
+	c->format = "arf";
+	c->confidence = ok ? "high" : "low";
+	c->category = "spam";
+	if (ew_tx_field(blk, len, "Feedback-Type", v, sizeof(v))) {
+		if (strcasecmp(v, "virus") == 0)
+			c->category = "malware";
+		else if (strcasecmp(v, "fraud") == 0)
+			c->category = "phishing";
+	}
+	if (!ok)
+		return 1;
+	ew_tx_addr_text(&a, -1, in.src, sizeof(in.src));
+	in.ports = ew_tx_dup_ports("25");
+	return ew_complaint_add(c, &in) < 0 ? -1 : 1;
+}
+
+/* ---- X-ARF 0.1 / 0.2 ---- */
+
+int
+ew_extract_xarf_yaml(struct ew_complaint *c, const struct ew_mail *m)
+{
+	size_t k;
+
+	for (k = 0; k < m->nparts; k++) {
+		const struct ew_mail_part *p = &m->parts[k];
+		struct ew_incident in;
+		char v[256], st[64], port[32];
+		struct ew_addr a;
+		int has_date, plen = -1;
+		int64_t date;
+		const char *cat;
+
+		if (strncmp(p->ctype, "text/", 5) != 0 ||
+		    !ew_tx_field(p->data, p->len, "Source", v, sizeof(v)) ||
+		    !(ew_tx_field(
+			  p->data, p->len, "Report-Type", st, sizeof(st)) ||
+			ew_tx_field(
+			    p->data, p->len, "Reported-From", st, sizeof(st)) ||
+			ew_tx_field(
+			    p->data, p->len, "Schema-URL", st, sizeof(st))))
+			continue;
+		c->format = "x-arf";
+		c->confidence = "high";
+		cat = NULL;
+		if (ew_tx_field(p->data, p->len, "Report-Type", st, sizeof(st)))
+			cat = ew_mail_category(st, strlen(st));
+		if (cat == NULL &&
+		    ew_tx_field(p->data, p->len, "Service", st, sizeof(st)))
+			cat = ew_mail_category(st, strlen(st));
+		if (cat == NULL &&
+		    ew_tx_field(p->data, p->len, "Category", st, sizeof(st)))
+			cat = ew_mail_category(st, strlen(st));
+		c->category = cat != NULL ? cat : "other";
+		if (ew_tx_field(
+			p->data, p->len, "Reported-From", st, sizeof(st)) &&
+		    strchr(st, '@') != NULL) {
+			free(c->reporter);
+			c->reporter = ew_strndup(st, strlen(st));
+		}
+		if (ew_tx_field(
+			p->data, p->len, "Source-Type", st, sizeof(st)) &&
+		    strncasecmp(st, "ip", 2) != 0)
+			return 1; /* a URI or domain: no address */
+		if (!ew_tx_value_addr(v, &a, &plen))
+			return 1;
+		memset(&in, 0, sizeof(in));
+		in.src_port = -1;
+		ew_tx_addr_text(&a, plen, in.src, sizeof(in.src));
+		if (ew_tx_field(
+			p->data, p->len, "Destination", st, sizeof(st)) &&
+		    ew_tx_value_addr(st, &a, &plen))
+			ew_tx_addr_text(&a, plen, in.dst, sizeof(in.dst));
+		if (ew_tx_field(p->data, p->len, "Port", port, sizeof(port))) {
+			struct ew_buf pb = EW_BUF_INIT;
+			char line[48];
+
+			snprintf(line, sizeof(line), "port %s", port);
+			ew_mail_ports(line, strlen(line), &pb);
+			in.ports = ew_tx_dup_ports(ew_buf_str(&pb));
+			ew_buf_free(&pb);
+		}
+		date = ew_tx_msg_date(m, p->msg, &has_date, NULL);
+		if (!(ew_tx_field(p->data, p->len, "Date", v, sizeof(v)) &&
+			ew_mail_time_parse(v, strlen(v), &in.tm) == 0))
+			ew_tx_no_time(&in.tm, date, has_date);
+		return ew_complaint_add(c, &in) < 0 ? -1 : 1;
+	}
+	return 0;
+}

@@ -1,0 +1,346 @@
+/*
+ * ports.c - port lists as complaints write them: "port 6667", "ports
+ * 6660-7000, 8888, and 8080", "Other possible ports include ...",
+ * "6667/tcp", and service names in a port context ("port ssh", "SSH
+ * (22)").  A port after an address ("1.2.3.4 port 53902") or after
+ * "source port" belongs to the source and is not listed.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/addr.h"
+#include "lib/buf.h"
+#include "lib/num.h"
+#include "lib/tm.h"
+#include "mail/mail_int.h"
+#include "mail/text_int.h"
+
+/* ---- ports ---- */
+
+/* Port lists stop growing at this many bytes (about 64 items). */
+#define EW_MAIL_MAX_PORTS_LEN 512
+
+/* Is the word before s[i] an address ("1.2.3.4 port 53902": its port)
+ * or "source"/"src"/"local" (a source port)? */
+static int
+port_belongs_elsewhere(const char *s, size_t i)
+{
+	size_t e = i, b;
+	char tok[64];
+	struct ew_addr a;
+
+	while (e > 0 && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+		e--;
+	b = e;
+	while (b > 0 && !isspace((unsigned char)s[b - 1]) && e - b < 60)
+		b--;
+	if (e == b || e - b >= sizeof(tok))
+		return 0;
+	memcpy(tok, s + b, e - b);
+	tok[e - b] = '\0';
+	if (strcasecmp(tok, "source") == 0 || strcasecmp(tok, "src") == 0 ||
+	    strcasecmp(tok, "local") == 0 || strcasecmp(tok, "client") == 0)
+		return 1;
+	if (tok[e - b - 1] == ',' || tok[e - b - 1] == ')')
+		tok[e - b - 1] = '\0';
+	return ew_addr_parse(tok, &a) || strchr(tok, ':') != NULL;
+}
+
+static void
+port_add(struct ew_buf *out, long lo, long hi, size_t *added)
+{
+	char item[16], *hay;
+	const char *cur = ew_buf_str(out);
+	size_t il;
+
+	if (lo == hi)
+		snprintf(item, sizeof(item), "%ld", lo);
+	else
+		snprintf(item, sizeof(item), "%ld-%ld", lo, hi);
+	if (out->len >= EW_MAIL_MAX_PORTS_LEN)
+		return; /* a longer list is not a port list we can act on */
+	il = strlen(item);
+	for (hay = strstr(cur, item); hay != NULL; hay = strstr(hay + 1, item))
+		if ((hay == cur || hay[-1] == ',') &&
+		    (hay[il] == '\0' || hay[il] == ','))
+			return;
+	if (out->len > 0)
+		ew_buf_putc(out, ',');
+	ew_buf_puts(out, item);
+	(*added)++;
+}
+static void
+skip_proto(const char *s, size_t n, size_t *j)
+{
+	if (ew_tx_at(s, n, *j, "/tcp") || ew_tx_at(s, n, *j, "/udp"))
+		*j += 4;
+}
+
+/* Blanks, and a line break with the next line's quote marks: a list
+ * goes on over a wrapped line ("8888,\n> and 8080"). */
+static void
+skip_wrap(const char *s, size_t n, size_t *j)
+{
+	size_t k = *j;
+	int nl = 0;
+
+	for (;;) {
+		while (k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r'))
+			k++;
+		if (k < n && s[k] == '\n' && !nl) {
+			nl = 1;
+			k++;
+			while (k < n &&
+			       (s[k] == '>' || s[k] == ' ' || s[k] == '\t'))
+				k++;
+			continue;
+		}
+		break;
+	}
+	*j = k;
+}
+
+/* "and" or "or" then blanks (a line break too): its length, 0 if none. */
+static size_t
+and_or(const char *s, size_t n, size_t j)
+{
+	size_t k = j;
+
+	if (ew_tx_word_at(s, n, j, "and"))
+		k += 3;
+	else if (ew_tx_word_at(s, n, j, "or"))
+		k += 2;
+	else
+		return 0;
+	if (k >= n || !isspace((unsigned char)s[k]))
+		return 0;
+	skip_wrap(s, n, &k);
+	return k - j;
+}
+
+/* One list after "port(s)"; returns items added. */
+static size_t
+port_list(const char *s, size_t n, size_t j, struct ew_buf *out)
+{
+	size_t added = 0;
+
+	for (;;) {
+		long lo, hi;
+		size_t save;
+
+		ew_tx_skip_sp(s, n, &j);
+		if (j >= n || !isdigit((unsigned char)s[j]))
+			break;
+		lo = ew_tx_num_at(s, n, &j);
+		if (lo < 0)
+			break;
+		hi = lo;
+		save = j;
+		ew_tx_skip_sp(s, n, &j);
+		if (j < n && (s[j] == '-' || ew_tx_at(s, n, j, "to "))) {
+			j += s[j] == '-' ? 1 : 3;
+			ew_tx_skip_sp(s, n, &j);
+			hi = ew_tx_num_at(s, n, &j);
+			if (hi < lo) {
+				hi = lo;
+				j = save;
+			}
+		} else {
+			j = save;
+		}
+		skip_proto(s, n, &j);
+		port_add(out, lo, hi, &added);
+		save = j;
+		ew_tx_skip_sp(s, n, &j);
+		if (j < n && (s[j] == ',' || s[j] == ';' || s[j] == '/' ||
+				 s[j] == '&')) {
+			j++;
+			skip_wrap(s, n, &j);
+		} else if (j < n && isdigit((unsigned char)s[j])) {
+			continue; /* "ports 80 443" */
+		} else {
+			skip_wrap(s, n, &j);
+			if (and_or(s, n, j) == 0) {
+				j = save;
+				break;
+			}
+		}
+		j += and_or(s, n, j);
+	}
+	return added;
+}
+
+/* Well-known services, sorted by name. */
+static const struct {
+	const char *name;
+	long port;
+} services[] = {
+	{ "dns", 53 },
+	{ "ftp", 21 },
+	{ "http", 80 },
+	{ "https", 443 },
+	{ "imap", 143 },
+	{ "imaps", 993 },
+	{ "irc", 6667 },
+	{ "ldap", 389 },
+	{ "memcached", 11211 },
+	{ "mssql", 1433 },
+	{ "mysql", 3306 },
+	{ "ntp", 123 },
+	{ "pop3", 110 },
+	{ "pop3s", 995 },
+	{ "postgresql", 5432 },
+	{ "rdp", 3389 },
+	{ "smb", 445 },
+	{ "smtp", 25 },
+	{ "snmp", 161 },
+	{ "ssh", 22 },
+	{ "submission", 587 },
+	{ "telnet", 23 },
+	{ "vnc", 5900 },
+};
+
+long
+ew_tx_service_port(const char *s, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(services) / sizeof(services[0]); k++)
+		if (strlen(services[k].name) == n &&
+		    strncasecmp(services[k].name, s, n) == 0)
+			return services[k].port;
+	return -1;
+}
+
+/* Words after a service name that make it the attacked service. */
+static int
+service_context(const char *s, size_t n, size_t j)
+{
+	static const char *const after[] = { "port", "service", "server",
+		"login", "logon", "brute", "auth", "attack", "password",
+		"dictionary", "scan", "connection", "access", "daemon" };
+	size_t k;
+
+	if (j < n && (s[j] == '-' || s[j] == '_'))
+		j++;
+	else
+		ew_tx_skip_sp(s, n, &j);
+	for (k = 0; k < sizeof(after) / sizeof(after[0]); k++)
+		if (ew_tx_at(s, n, j, after[k]))
+			return 1;
+	return 0;
+}
+
+/* Service names in a port context ("port ssh", "SSH brute force",
+ * "over SMTP"); "irc" only as "irc port". */
+static void
+service_ports(
+    const char *s, size_t n, size_t lim, struct ew_buf *out, size_t *added)
+{
+	size_t i, e;
+
+	for (i = 0; i < lim; i++) {
+		long p;
+		int ctx;
+
+		if (!isalpha((unsigned char)s[i]) ||
+		    (i > 0 &&
+			(isalnum((unsigned char)s[i - 1]) || s[i - 1] == '.' ||
+			    s[i - 1] == '/' || s[i - 1] == '@')))
+			continue;
+		for (e = i; e < n && e - i < 12 && isalnum((unsigned char)s[e]);
+		     e++)
+			;
+		if (e - i < 3 || (e < n && (s[e] == '.' || s[e] == '@')) ||
+		    (p = ew_tx_service_port(s + i, e - i)) < 0) {
+			i = e;
+			continue;
+		}
+		if (p == 6667)
+			ctx = ew_tx_at(s, n, e, " port");
+		else
+			ctx = service_context(s, n, e) ||
+			      (i >= 5 && ew_tx_at(s, n, i - 5, "port ")) ||
+			      (i >= 5 && ew_tx_at(s, n, i - 5, "over ")) ||
+			      (i >= 4 && ew_tx_at(s, n, i - 4, "via "));
+		/* "sshd[1234]:" in a log line */
+		if (!ctx && p == 22 && ew_tx_at(s, n, e, "d["))
+			ctx = 1;
+		if (ctx)
+			port_add(out, p, p, added);
+		i = e;
+	}
+}
+
+size_t
+ew_tx_ports_in(const char *s, size_t n, size_t lim, struct ew_buf *out)
+{
+	static const char *const filler[] = { "include ", "includes ",
+		"including ", "are ", "were ", "is ", "was ", "of ", "like ",
+		"such as ", "used ", "used: ", "number ", "numbers ", "range ",
+		"ranges " };
+	size_t i, j, k, added = 0;
+
+	for (i = 0; i + 4 < n && i < lim; i++) {
+		if ((s[i] != 'p' && s[i] != 'P') ||
+		    !ew_tx_word_at(s, n, i, "port"))
+			continue;
+		if (port_belongs_elsewhere(s, i))
+			continue;
+		j = i + 4;
+		if (ew_tx_at(s, n, j, "(s)"))
+			j += 3;
+		else if (j < n && (s[j] == 's' || s[j] == 'S'))
+			j++;
+		if (j < n && isalpha((unsigned char)s[j]))
+			continue;
+		for (k = 0; k < 3; k++) {
+			size_t f;
+
+			while (j < n &&
+			       (s[j] == ' ' || s[j] == ':' || s[j] == '=' ||
+				   s[j] == '#' || s[j] == '\t' || s[j] == '('))
+				j++;
+			for (f = 0; f < sizeof(filler) / sizeof(filler[0]); f++)
+				if (ew_tx_at(s, n, j, filler[f])) {
+					j += strlen(filler[f]);
+					break;
+				}
+			if (f == sizeof(filler) / sizeof(filler[0]))
+				break;
+		}
+		skip_wrap(s, n, &j);
+		added += port_list(s, n, j, out);
+	}
+	/* "6667/tcp" outside a "port" phrase */
+	for (i = 0; i < lim; i++) {
+		long p;
+
+		if (!isdigit((unsigned char)s[i]) ||
+		    (i > 0 && isalnum((unsigned char)s[i - 1])))
+			continue;
+		j = i;
+		while (j < n && isdigit((unsigned char)s[j]) && j - i < 6)
+			j++;
+		if (!(ew_tx_at(s, n, j, "/tcp") || ew_tx_at(s, n, j, "/udp"))) {
+			i = j;
+			continue;
+		}
+		j = i;
+		p = ew_tx_num_at(s, n, &j);
+		if (p > 0)
+			port_add(out, p, p, &added);
+		i = j;
+	}
+	service_ports(s, n, lim, out, &added);
+	return added;
+}
+
+size_t
+ew_mail_ports(const char *s, size_t n, struct ew_buf *out)
+{
+	return ew_tx_ports_in(s, n, n, out);
+}

@@ -1,0 +1,830 @@
+/*
+ * text.c - the free-text reader: a complaint read line by line.
+ *
+ * For every text part (HTML only when its message has no plain text),
+ * refanged: forward.c says which segment (inline forward, quoted block)
+ * each line belongs to, and header lines of forwarded blocks are
+ * skipped.  Each body line yields
+ *
+ *   - its time: the first date-time on it that is not introduced as a
+ *     deadline, read in the zone the line states, else the zone the
+ *     text states ("All times are CET", a "TIME (UTC)" column), else
+ *     the zone of its segment's Date (assumed); intervals ("between
+ *     06:02 and 06:47 UTC", "from 07:30 to 08:20 UTC") on the day last
+ *     named; syslog times without a year in the year of the Date;
+ *   - its addresses, each a mention with a role (roles.c) and its own
+ *     port ("a.b.c.d:port", "a.b.c.d port N", a table's port column);
+ *   - its ports in prose ("on port 22"), which belong to its addresses.
+ *
+ * Port lists and destination host names are also read over each whole
+ * part, since sentences wrap.  build.c then turns mentions into
+ * incidents.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/addr.h"
+#include "lib/buf.h"
+#include "lib/tm.h"
+#include "mail/mail_int.h"
+#include "mail/text_int.h"
+
+/* The reader's state over one mail. */
+struct reader {
+	struct ew_complaint *c;
+	const struct ew_mail *m;
+	struct ew_text_state *st;
+	struct ew_fwd fwd;
+	struct ew_table tab;
+	size_t tab_rows;
+	size_t line;  /* global line number */
+	size_t text;  /* index of the current text in st->texts */
+	size_t part;  /* part index (SIZE_MAX: a subject) */
+	size_t pline; /* line within the part */
+	size_t para;  /* start of the current paragraph */
+	/* zones stated in prose ("times are in CET") per segment of the
+	 * part (index - seg0), found before the part is read */
+	struct pzone {
+		int off;
+		enum ew_zone_source zs;
+	} * zones;
+	size_t nzones, seg0;
+	int64_t day; /* local day of the last date named */
+	int has_day;
+	size_t day_seg;
+};
+
+/*
+ * How surely a time on this line is the event's: 2 when the line says
+ * so ("Timestamp:", "first seen", "attack"), 0 for report dates, 1
+ * otherwise.
+ */
+static int
+time_priority(const char *s, size_t n)
+{
+	static const char *const ev[] = { "timestamp", "first seen",
+		"last seen", "time of", "event", "incident", "attack",
+		"infringement", "occurred", "detected" };
+	static const char *const rep[] = { "notice date", "report date",
+		"reported on", "sent", "generated" };
+	size_t k;
+
+	if (n > 200)
+		n = 200;
+	for (k = 0; k < sizeof(rep) / sizeof(rep[0]); k++)
+		if (ew_tx_has_word(s, n, rep[k]))
+			return 0;
+	for (k = 0; k < sizeof(ev) / sizeof(ev[0]); k++)
+		if (ew_tx_has_word(s, n, ev[k]))
+			return 2;
+	return 1;
+}
+
+/* Lines that are WHOIS records or mail headers quoted in the body. */
+static int
+skip_line(const char *s, size_t n)
+{
+	static const char *const pfx[] = { "inetnum:", "inet6num:", "route:",
+		"route6:", "netrange:", "cidr:", "received:", "nserver:",
+		"x-originating",
+		"message-id:", "references:", "in-reply-to:", "return-path:",
+		"dkim-signature:", "authentication-results:", "arc-",
+		"x-received:", "x-google-", "x-ms-", "x-mailer:" };
+	size_t k;
+
+	while (n > 0 && (*s == ' ' || *s == '\t' || *s == '>')) {
+		s++;
+		n--;
+	}
+	for (k = 0; k < sizeof(pfx) / sizeof(pfx[0]); k++)
+		if (ew_tx_at(s, n, 0, pfx[k]))
+			return 1;
+	return 0;
+}
+
+static void
+mention_add(struct ew_text_state *st, struct ew_mention *m)
+{
+	if (st->n == st->cap) {
+		size_t nc = st->cap ? st->cap * 2 : 64;
+		struct ew_mention *nv;
+
+		if (st->n >= EW_MAIL_MAX_INCIDENTS) {
+			st->overflow = 1;
+			free(m->ports);
+			return;
+		}
+		nv = realloc(st->v, nc * sizeof(*nv));
+		if (nv == NULL) {
+			st->overflow = 1;
+			free(m->ports);
+			return;
+		}
+		st->v = nv;
+		st->cap = nc;
+	}
+	st->v[st->n++] = *m;
+}
+
+/* The context times on this line are read in. */
+static void
+time_ctx(const struct reader *r, struct ew_tctx *cx)
+{
+	const struct ew_seg *g = ew_fwd_cur(&r->fwd);
+
+	memset(cx, 0, sizeof(*cx));
+	cx->ref = g->date;
+	cx->has_ref = g->has_date;
+	cx->off = g->off;
+	cx->zs = EW_ZONE_ASSUMED;
+	if (r->fwd.cur >= r->seg0 && r->fwd.cur - r->seg0 < r->nzones &&
+	    r->zones[r->fwd.cur - r->seg0].zs != EW_ZONE_ASSUMED) {
+		cx->off = r->zones[r->fwd.cur - r->seg0].off;
+		cx->zs = r->zones[r->fwd.cur - r->seg0].zs;
+	}
+	if (r->tab.active && r->tab.has_zone) {
+		cx->off = r->tab.zone_off;
+		cx->zs = EW_ZONE_OFFSET;
+	}
+	if (r->has_day && r->day_seg == r->fwd.cur) {
+		cx->day = r->day;
+		cx->has_day = 1;
+	} else if (g->has_date) {
+		int64_t local = g->date + (int64_t)g->off * 60;
+
+		cx->day = local - (local % 86400 + 86400) % 86400;
+		cx->has_day = 1;
+	}
+}
+
+/* A zone stated in prose: "All times are in UTC", "timezone is +0100",
+ * "timestamps are in Central European Time".  1 and *z set if found. */
+static int
+zone_statement(const char *s, size_t n, struct pzone *z)
+{
+	static const char *const intro[] = { "time zone", "timezone",
+		"times are", "timestamps are", "times in", "timestamps in",
+		"time is", "times shown", "all times", "all timestamps" };
+	size_t i, k, j;
+
+	for (i = 0; i < n; i++) {
+		if (!isalpha((unsigned char)s[i]) ||
+		    (i > 0 && isalnum((unsigned char)s[i - 1])))
+			continue;
+		for (k = 0; k < sizeof(intro) / sizeof(intro[0]); k++) {
+			if (!ew_tx_at(s, n, i, intro[k]))
+				continue;
+			for (j = i + strlen(intro[k]); j < n && j < i + 60;
+			     j++) {
+				int off;
+				enum ew_zone_source zs;
+
+				if ((isalnum((unsigned char)s[j - 1]) &&
+					s[j] != '+' && s[j] != '-') ||
+				    ew_mail_zone(s + j, n - j, &off, &zs) == 0)
+					continue;
+				z->off = off;
+				z->zs = zs == EW_ZONE_OFFSET ? EW_ZONE_OFFSET
+							     : EW_ZONE_NAMED;
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * Before a part is read: the zone each of its segments states in prose
+ * (wherever in the segment: "All timestamps are in CET" often follows
+ * the table it speaks of).  A dry run of the forward reader gives the
+ * same segments, in the same order, as the real one.
+ */
+static void
+prescan_zones(struct reader *r, size_t k, const char *s, size_t n)
+{
+	struct ew_fwd f;
+	size_t ls, le, seg0;
+
+	free(r->zones);
+	r->zones = NULL;
+	r->nzones = 0;
+	memset(&f, 0, sizeof(f));
+	ew_fwd_part(&f, r->m, r->m->parts[k].msg, k);
+	seg0 = f.cur;
+	for (ls = 0; ls < n && !f.oom; ls = le + 1) {
+		unsigned depth;
+		size_t q, nx, nle, rel;
+		struct pzone z;
+
+		le = ls;
+		while (le < n && s[le] != '\n')
+			le++;
+		q = ew_fwd_quote(s + ls, le - ls, &depth);
+		nx = le < n ? le + 1 : n;
+		nle = nx;
+		while (nle < n && s[nle] != '\n')
+			nle++;
+		if (ew_fwd_line(&f, s + ls + q, le - ls - q, depth, s + nx,
+			nle - nx, 0) != EW_FWD_BODY ||
+		    !zone_statement(s + ls, le - ls, &z))
+			continue;
+		rel = f.cur - seg0;
+		if (rel >= r->nzones) {
+			struct pzone *nv =
+			    realloc(r->zones, (rel + 1) * sizeof(*nv));
+
+			if (nv == NULL)
+				break;
+			while (r->nzones <= rel)
+				nv[r->nzones++].zs = EW_ZONE_ASSUMED;
+			r->zones = nv;
+		}
+		if (r->zones[rel].zs == EW_ZONE_ASSUMED)
+			r->zones[rel] = z;
+	}
+	ew_fwd_free(&f);
+}
+
+/* May a bare clock start at s[i]: after "between", "from", "at"? */
+static int
+clock_intro(const char *s, size_t ls, size_t i)
+{
+	static const char *const w[] = { "between", "from", "at", "since",
+		"around", "approx", "approximately", "until" };
+	size_t j = i, b, k;
+
+	while (j > ls && s[j - 1] == ' ')
+		j--;
+	b = j;
+	while (b > ls && isalpha((unsigned char)s[b - 1]))
+		b--;
+	for (k = 0; k < sizeof(w) / sizeof(w[0]); k++)
+		if (strlen(w[k]) == j - b &&
+		    strncasecmp(s + b, w[k], j - b) == 0)
+			return 1;
+	return 0;
+}
+
+/* A second time after t1 at s[j]: "and T2", "to T2", "- T2", "until". */
+static int
+interval_end(const char *s, size_t n, size_t j, const struct ew_tctx *cx,
+    struct ew_mtime *t2)
+{
+	static const char *const w[] = { "and ", "to ", "- ", "until ",
+		"till " };
+	struct ew_tctx c2 = *cx;
+	size_t k;
+
+	c2.clock_ok = 1;
+	ew_tx_skip_sp(s, n, &j);
+	for (k = 0; k < sizeof(w) / sizeof(w[0]); k++)
+		if (ew_tx_at(s, n, j, w[k])) {
+			j += strlen(w[k]);
+			ew_tx_skip_sp(s, n, &j);
+			return ew_mail_time_ctx(s + j, n - j, &c2, t2) > 0;
+		}
+	return 0;
+}
+
+/* The event time of line s[ls..le), not a quoted Date: header nor a
+ * deadline; a date without a clock only sets the day. */
+static int
+line_time(
+    struct reader *r, const char *s, size_t ls, size_t le, struct ew_mtime *tm)
+{
+	struct ew_tctx cx;
+	struct ew_mtime bare;
+	size_t i = ls, e = le, used;
+	int has_bare = 0;
+
+	while (i < e && (s[i] == ' ' || s[i] == '>'))
+		i++;
+	if (ew_tx_at(s, e, i, "date:") || ew_tx_at(s, e, i, "sent:"))
+		return 0;
+	if (e - ls > 512)
+		e = ls + 512; /* times lead their lines */
+	time_ctx(r, &cx);
+	for (; i < e; i++) {
+		struct ew_mtime t2;
+
+		if (!isalnum((unsigned char)s[i]) ||
+		    (i > ls && (isalnum((unsigned char)s[i - 1]) ||
+				   s[i - 1] == '.' || s[i - 1] == ':')))
+			continue;
+		cx.clock_ok = clock_intro(s, ls, i);
+		used = ew_mail_time_ctx(s + i, le - i, &cx, tm);
+		if (used == 0)
+			continue;
+		if (ew_tx_deadline_time(s, i)) {
+			i += used - 1;
+			continue;
+		}
+		if (memchr(s + i, ':', used) == NULL) {
+			/* a date alone: the day for clocks that follow, and
+			 * the line's time if no clock comes */
+			if (!has_bare) {
+				bare = *tm;
+				has_bare = 1;
+			}
+			r->day = tm->t + (int64_t)cx.off * 60;
+			r->day -= (r->day % 86400 + 86400) % 86400;
+			r->has_day = 1;
+			r->day_seg = r->fwd.cur;
+			time_ctx(r, &cx);
+			i += used - 1;
+			continue;
+		}
+		if (interval_end(s, le, i + used, &cx, &t2)) {
+			if (tm->zs == EW_ZONE_ASSUMED &&
+			    t2.zs != EW_ZONE_ASSUMED) {
+				struct ew_tctx c1 = cx;
+
+				c1.off = t2.off;
+				c1.zs = t2.zs;
+				(void)ew_mail_time_ctx(s + i, le - i, &c1, tm);
+			}
+			if (t2.t >= tm->t) {
+				tm->from = tm->t;
+				tm->to = t2.t;
+				tm->has_from = tm->has_to = 1;
+			}
+		}
+		return 1;
+	}
+	if (has_bare)
+		*tm = bare;
+	return has_bare;
+}
+
+/* Addresses of a line that has no role to give (quoted headers). */
+static void
+scan_neither(
+    struct reader *r, const char *s, size_t ls, size_t le, const char *rule)
+{
+	struct ew_mention m;
+	size_t i;
+
+	for (i = ls; i < le && !r->st->overflow; i++) {
+		if (!(ew_tx_addr_char((unsigned char)s[i]) || s[i] == '['))
+			continue;
+		memset(&m, 0, sizeof(m));
+		if (!ew_tx_scan_addr(s, le, i, &m.f))
+			continue;
+		m.role = EW_ROLE_NEITHER;
+		m.rule = rule;
+		m.line = r->line;
+		m.part = r->part;
+		m.pline = r->pline;
+		m.text = r->text;
+		m.ls = ls;
+		m.le = le;
+		mention_add(r->st, &m);
+		i = m.f.end > i ? m.f.end - 1 : i;
+	}
+}
+
+/* Prose ports of the line go to its destinations, else its sources. */
+static void
+line_ports(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
+    size_t first)
+{
+	struct ew_buf pb = EW_BUF_INIT;
+	size_t k;
+	int dst = 0;
+
+	size_t pe = le;
+
+	if (first == r->st->n)
+		return;
+	/* a list that starts on the line may wrap onto the next */
+	while (pe < n && pe < le + 200 &&
+	       !(s[pe] == '\n' && pe + 1 < n &&
+		   (s[pe + 1] == '\n' || s[pe + 1] == '\r')))
+		pe++;
+	ew_tx_ports_in(s + ls, pe - ls, le - ls, &pb);
+	if (pb.len == 0 || pb.oom) {
+		ew_buf_free(&pb);
+		return;
+	}
+	for (k = first; k < r->st->n; k++)
+		dst |= r->st->v[k].role == EW_ROLE_DST;
+	for (k = first; k < r->st->n; k++) {
+		struct ew_mention *m = &r->st->v[k];
+
+		if (m->ports != NULL || m->role == EW_ROLE_NEITHER ||
+		    (dst && m->role != EW_ROLE_DST))
+			continue;
+		m->ports = ew_strndup(pb.p, pb.len);
+	}
+	ew_buf_free(&pb);
+}
+
+static void
+scan_addrs(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
+    const struct ew_mtime *tm, int has_tm)
+{
+	struct ew_mention m;
+	size_t i, ai = 0, first = r->st->n;
+	size_t lim = r->para + 400 < ls ? ls - 400 : r->para;
+
+	for (i = ls; i < le && !r->st->overflow; i++) {
+		long tport = -1;
+
+		if (!(ew_tx_addr_char((unsigned char)s[i]) || s[i] == '['))
+			continue;
+		memset(&m, 0, sizeof(m));
+		if (!ew_tx_scan_addr(s, le, i, &m.f))
+			continue;
+		m.rule = NULL;
+		if (r->tab.active)
+			m.role = ew_role_table_cell(
+			    &r->tab, s, le, &m.f, &ai, &tport);
+		if (m.role != EW_ROLE_UNKNOWN) {
+			m.rule = m.role == EW_ROLE_SRC
+				     ? "a source column of the table above"
+				     : "a destination column of the table "
+				       "above";
+			if (tport > 0 && m.f.port < 0)
+				m.f.port = tport;
+		} else {
+			m.role = ew_role_of(s, n, lim, ls, &m.f, &m.rule);
+		}
+		if (ew_complaint_is_ours(r->c, &m.f.a, m.f.plen)) {
+			m.role = EW_ROLE_SRC;
+			m.rule = "an address of the relay's own";
+		}
+		m.line = r->line;
+		m.part = r->part;
+		m.pline = r->pline;
+		m.text = r->text;
+		m.ls = ls;
+		m.le = le;
+		m.tm = *tm;
+		m.has_tm = has_tm;
+		/* "1.2.3.4 port 53902": the address's own port */
+		if (m.f.port < 0) {
+			size_t j = m.f.end;
+
+			ew_tx_skip_sp(s, le, &j);
+			if (ew_tx_word_at(s, le, j, "port ")) {
+				long p;
+
+				j += 5;
+				ew_tx_skip_sp(s, le, &j);
+				p = ew_tx_num_at(s, le, &j);
+				if (p > 0)
+					m.f.port = p;
+			}
+		}
+		mention_add(r->st, &m);
+		i = m.f.end > i ? m.f.end - 1 : i;
+	}
+	if (r->tab.active && r->st->n > first)
+		r->tab_rows++;
+	line_ports(r, s, n, ls, le, first);
+}
+
+static int
+blank(const char *s, size_t ls, size_t le)
+{
+	for (; ls < le; ls++)
+		if (!isspace((unsigned char)s[ls]) && s[ls] != '>')
+			return 0;
+	return 1;
+}
+
+static int
+has_addr(const char *s, size_t ls, size_t le)
+{
+	struct ew_found f;
+	size_t i;
+
+	for (i = ls; i < le; i++)
+		if ((ew_tx_addr_char((unsigned char)s[i]) || s[i] == '[') &&
+		    ew_tx_scan_addr(s, le, i, &f))
+			return 1;
+	return 0;
+}
+
+/* One body line s[ls..le) of the text s[0..n). */
+static void
+scan_line(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
+{
+	struct ew_text_state *st = r->st;
+	struct ew_mtime tm;
+	struct ew_table t;
+	int has_tm, addr;
+
+	if (skip_line(s + ls, le - ls)) {
+		scan_neither(r, s, ls, le, "a quoted header or WHOIS line");
+		return;
+	}
+	addr = has_addr(s, ls, le);
+	if (!addr && ew_role_table_header(s + ls, le - ls, &t)) {
+		t.line = r->line;
+		r->tab = t;
+		r->tab_rows = 0;
+		return;
+	}
+	if (!addr && r->tab.active && r->tab_rows > 0) {
+		size_t k = ls;
+
+		while (
+		    k < le && (s[k] == '-' || s[k] == '=' || s[k] == '+' ||
+				  s[k] == '|' || isspace((unsigned char)s[k])))
+			k++;
+		if (k < le)
+			r->tab.active = 0;
+	}
+	has_tm = line_time(r, s, ls, le, &tm);
+	if (has_tm) {
+		int pri = time_priority(s + ls, le - ls);
+
+		if (pri > st->gtpri || st->ntimes == 0) {
+			st->gt = tm;
+			st->gtpri = pri;
+			st->ntimes = 1;
+		} else if (pri == st->gtpri && st->gt.t != tm.t) {
+			st->ntimes = 2;
+		}
+	}
+	if (addr)
+		scan_addrs(r, s, n, ls, le, &tm, has_tm);
+}
+
+/* Strip HTML tags into out (crudely: text outside <...>). */
+static void
+strip_html(const char *s, size_t n, struct ew_buf *out)
+{
+	size_t i;
+	int in_tag = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '<') {
+			in_tag = 1;
+			if (ew_tx_at(s, n, i, "<br") ||
+			    ew_tx_at(s, n, i, "<p") ||
+			    ew_tx_at(s, n, i, "<tr") ||
+			    ew_tx_at(s, n, i, "<div"))
+				ew_buf_putc(out, '\n');
+		} else if (s[i] == '>' && in_tag) {
+			in_tag = 0;
+		} else if (!in_tag) {
+			ew_buf_putc(out, s[i]);
+		}
+	}
+}
+
+static int
+is_text_part(const struct ew_mail *m, size_t k)
+{
+	const struct ew_mail_part *p = &m->parts[k];
+	size_t j;
+
+	if (strcmp(p->ctype, "text/plain") == 0 ||
+	    strcmp(p->ctype, "text/x-log") == 0 ||
+	    strcmp(p->ctype, "text/csv") == 0)
+		return 1;
+	if (strcmp(p->ctype, "text/html") != 0)
+		return 0;
+	/* HTML only when its message has no plain text */
+	for (j = 0; j < m->nparts; j++)
+		if (m->parts[j].msg == p->msg &&
+		    strcmp(m->parts[j].ctype, "text/plain") == 0)
+			return 0;
+	return 1;
+}
+
+/* A new text for st->texts (kept for the notes until the end). */
+static struct ew_buf *
+new_text(struct ew_text_state *st)
+{
+	struct ew_buf *nv = realloc(st->texts, (st->ntexts + 1) * sizeof(*nv));
+
+	if (nv == NULL) {
+		st->overflow = 1;
+		return NULL;
+	}
+	st->texts = nv;
+	ew_buf_init(&nv[st->ntexts]);
+	return &nv[st->ntexts++];
+}
+
+static size_t
+line_of(const char *s, size_t pos)
+{
+	size_t i, line = 0;
+
+	for (i = 0; i < pos; i++)
+		line += s[i] == '\n';
+	return line;
+}
+
+/* Port lists and a destination host name over the whole text. */
+static void
+whole_text(struct reader *r, const char *s, size_t n)
+{
+	struct ew_text_state *st = r->st;
+	size_t before = st->ports.len, pos;
+	const char *rule;
+
+	ew_mail_ports(s, n, &st->ports);
+	if (before == 0 && st->ports.len > 0) {
+		const char *p = s;
+		size_t i;
+
+		/* the first "port" of the text, for the note */
+		for (i = 0; i + 4 <= n; i++)
+			if (ew_tx_word_at(s, n, i, "port"))
+				break;
+		if (i + 4 > n)
+			i = 0;
+		st->ports_text = r->text;
+		st->ports_pos = i;
+		st->ports_part = r->part;
+		st->ports_line = line_of(p, i);
+		st->ports_rule = "ports named in the text";
+	}
+	if (st->dst_host[0] == '\0' && ew_role_dst_host(s, n, st->dst_host,
+					   sizeof(st->dst_host), &pos, &rule)) {
+		st->dst_host_rule = rule;
+		st->dst_host_text = r->text;
+		st->dst_host_pos = pos;
+		st->dst_host_part = r->part;
+		st->dst_host_line = line_of(s, pos);
+	}
+}
+
+/* One text part. */
+static void
+read_part(struct reader *r, size_t k, const char *s, size_t n)
+{
+	size_t ls, le;
+
+	r->part = k;
+	r->pline = 0;
+	r->para = 0;
+	r->tab.active = 0;
+	r->has_day = 0;
+	prescan_zones(r, k, s, n);
+	ew_fwd_part(&r->fwd, r->m, r->m->parts[k].msg, k);
+	r->seg0 = r->fwd.cur;
+	for (ls = 0; ls < n && !r->st->overflow && !r->fwd.oom; ls = le + 1) {
+		unsigned depth;
+		size_t q, nx, nle;
+		enum ew_fwd_kind kind;
+
+		le = ls;
+		while (le < n && s[le] != '\n')
+			le++;
+		q = ew_fwd_quote(s + ls, le - ls, &depth);
+		nx = le < n ? le + 1 : n;
+		nle = nx;
+		while (nle < n && s[nle] != '\n')
+			nle++;
+		kind = ew_fwd_line(&r->fwd, s + ls + q, le - ls - q, depth,
+		    s + nx, nle - nx, r->pline);
+		if (kind != EW_FWD_BODY) {
+			scan_neither(r, s, ls + q, le,
+			    "a header line of a forwarded message");
+			r->para = le;
+			r->tab.active = 0;
+		} else if (blank(s, ls, le)) {
+			r->para = le;
+			if (r->tab.active && r->tab_rows > 0)
+				r->tab.active = 0;
+		} else {
+			scan_line(r, s, n, ls + q, le);
+		}
+		r->line++;
+		r->pline++;
+	}
+	whole_text(r, s, n);
+}
+
+static void
+state_free(struct ew_text_state *st)
+{
+	size_t k;
+
+	for (k = 0; k < st->n; k++)
+		free(st->v[k].ports);
+	free(st->v);
+	for (k = 0; k < st->ntexts; k++)
+		ew_buf_free(&st->texts[k]);
+	free(st->texts);
+	ew_buf_free(&st->ports);
+}
+
+int
+ew_extract_text(struct ew_complaint *c, const struct ew_mail *m)
+{
+	struct ew_text_state st;
+	struct reader r;
+	struct ew_buf h = EW_BUF_INIT, *b;
+	size_t k;
+	int has_date, rc = 0;
+	int64_t date = ew_tx_msg_date(m, 0, &has_date, NULL);
+
+	/* events precede the earliest report in a forwarding chain */
+	for (k = 1; k < m->nmsgs; k++) {
+		int ht;
+		int64_t t = ew_tx_msg_date(m, k, &ht, NULL);
+
+		if (ht && (!has_date || t < date)) {
+			date = t;
+			has_date = 1;
+		}
+	}
+	memset(&st, 0, sizeof(st));
+	ew_buf_init(&st.ports);
+	memset(&r, 0, sizeof(r));
+	r.c = c;
+	r.m = m;
+	r.st = &st;
+	/* the subjects name the source often ("abuse report about X") */
+	for (k = 0; k < m->nmsgs && !st.overflow; k++) {
+		if (m->msgs[k].subject == NULL || (b = new_text(&st)) == NULL)
+			continue;
+		ew_mail_refang(
+		    m->msgs[k].subject, strlen(m->msgs[k].subject), b);
+		r.text = st.ntexts - 1;
+		r.part = (size_t)-1;
+		r.pline = k;
+		ew_fwd_part(&r.fwd, m, k, (size_t)-1);
+		r.seg0 = r.fwd.cur;
+		scan_line(&r, b->p != NULL ? b->p : "", b->len, 0, b->len);
+		r.line++;
+	}
+	for (k = 0; k < m->nparts && !st.overflow && !r.fwd.oom; k++) {
+		const struct ew_mail_part *p = &m->parts[k];
+
+		if (!is_text_part(m, k) || (b = new_text(&st)) == NULL)
+			continue;
+		r.text = st.ntexts - 1;
+		if (strcmp(p->ctype, "text/html") == 0) {
+			ew_buf_reset(&h);
+			strip_html(p->data, p->len, &h);
+			ew_mail_refang(ew_buf_str(&h), h.len, b);
+		} else {
+			ew_mail_refang(p->data, p->len, b);
+		}
+		if (b->oom) {
+			st.overflow = 1;
+			break;
+		}
+		if (c->category == NULL)
+			c->category = ew_mail_category(ew_buf_str(b), b->len);
+		read_part(&r, k, ew_buf_str(b), b->len);
+	}
+	if (!r.fwd.oom)
+		ew_fwd_settle(&r.fwd, c, m);
+	if (st.overflow || h.oom || st.ports.oom || r.fwd.oom)
+		rc = -1;
+	else
+		rc = ew_text_build(c, &st, date, has_date);
+	c->steps = st.steps;
+	free(r.zones);
+	ew_fwd_free(&r.fwd);
+	state_free(&st);
+	ew_buf_free(&h);
+	return rc;
+}
+
+void
+ew_text_note(struct ew_complaint *c, const struct ew_text_state *st,
+    const char *fact, const char *value, const char *rule, size_t text,
+    size_t part, size_t line, size_t pos)
+{
+	char where[64];
+	const char *s;
+	size_t ls, le, n;
+
+	if (c->nnotes >= EW_MAIL_MAX_NOTES) {
+		c->notes_dropped++;
+		return;
+	}
+	if (part == (size_t)-1)
+		snprintf(where, sizeof(where), "subject");
+	else
+		snprintf(where, sizeof(where), "part %zu line %zu", part + 1,
+		    line + 1);
+	if (text >= st->ntexts) {
+		ew_complaint_note(c, fact, value, rule, where, NULL, 0);
+		return;
+	}
+	s = ew_buf_str(&st->texts[text]);
+	n = st->texts[text].len;
+	if (pos > n)
+		pos = n;
+	ls = pos;
+	while (ls > 0 && s[ls - 1] != '\n' && pos - ls < 60)
+		ls--;
+	le = pos;
+	while (le < n && s[le] != '\n' && le - pos < 60)
+		le++;
+	ew_complaint_note(c, fact, value, rule, where, s + ls, le - ls);
+}
