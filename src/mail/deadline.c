@@ -159,8 +159,9 @@ ew_tx_deadline_time(const char *s, size_t i)
 
 		if (abs_words[k][l - 1] == ' ')
 			l--;
-		if (j >= b + l && ew_tx_word_at(s, j, j - l, abs_words[k]) &&
-		    (abs_words[k][l] == '\0' || 1))
+		if (j >= b + l &&
+		    strncasecmp(s + j - l, abs_words[k], l) == 0 &&
+		    (j - l == 0 || !isalnum((unsigned char)s[j - l - 1])))
 			return 1;
 	}
 	return 0;
@@ -168,7 +169,8 @@ ew_tx_deadline_time(const char *s, size_t i)
 
 /* An absolute deadline introduced by a word at s[i]. */
 static int
-absolute_at(const char *s, size_t n, size_t i, struct ew_deadline_hit *h)
+absolute_at(const char *s, size_t n, size_t i, size_t *checks,
+    struct ew_deadline_hit *h)
 {
 	size_t k, j;
 	struct ew_mtime m;
@@ -186,7 +188,8 @@ absolute_at(const char *s, size_t n, size_t i, struct ew_deadline_hit *h)
 		if (ew_mail_time_at(s + j, n - j, &m) == 0)
 			return 0;
 		/* "after DATE" only next to a word of action */
-		if (abs_words[k][0] == 'a' && !near_deadline_word(s, n, i))
+		if (abs_words[k][0] == 'a' &&
+		    (++*checks > 256 || !near_deadline_word(s, n, i)))
 			return 0;
 		h->t = m.t;
 		h->relative = 0;
@@ -240,7 +243,7 @@ ew_tx_deadline(const char *s, size_t n, int64_t base, int has_base,
 			h.t = base + span;
 			h.relative = 1;
 			h.pos = i;
-		} else if (!absolute_at(s, n, i, &h)) {
+		} else if (!absolute_at(s, n, i, &checks, &h)) {
 			continue;
 		}
 		if (h.pos + h.len > n)

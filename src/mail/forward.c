@@ -57,6 +57,10 @@ seg_push(struct ew_fwd *f, unsigned level, size_t part, size_t line)
 {
 	struct ew_seg *g;
 
+	/* hostile text (quote depths that swing on every line) makes no
+	 * more segments than this: later ones continue the current one */
+	if (f->n >= EW_FWD_MAX_SEGS)
+		return f->cur;
 	if (f->n == f->cap) {
 		size_t nc = f->cap ? f->cap * 2 : 8;
 		struct ew_seg *nv = realloc(f->v, nc * sizeof(*nv));

@@ -390,6 +390,22 @@ roleword(const char *w, size_t n)
 	return NULL;
 }
 
+/* Is the word before the '.' at s[i] an abbreviation ("e.g.")? */
+static int
+abbrev(const char *s, size_t lim, size_t i)
+{
+	static const char *const ab[] = { "e.g", "i.e", "eg", "ie", "etc", "cf",
+		"vs", "approx", "no", "nr", "ca", "resp" };
+	size_t b = i, k;
+
+	while (b > lim && (isalpha((unsigned char)s[b - 1]) || s[b - 1] == '.'))
+		b--;
+	for (k = 0; k < sizeof(ab) / sizeof(ab[0]); k++)
+		if (ieq(ab[k], s + b, i - b))
+			return 1;
+	return 0;
+}
+
 /* The nearest role word before s[i], back to lim, within its reach. */
 static enum ew_role
 words_before(const char *s, size_t lim, size_t i, const char **rule)
@@ -405,7 +421,7 @@ words_before(const char *s, size_t lim, size_t i, const char **rule)
 			break; /* a blank line */
 		if ((ch == '.' || ch == '!' || ch == '?') && j < i &&
 		    isspace((unsigned char)s[j]) && j >= 2 &&
-		    !isdigit((unsigned char)s[j - 2]))
+		    !isdigit((unsigned char)s[j - 2]) && !abbrev(s, lim, j - 1))
 			break; /* a sentence ends */
 		if (!isalnum(ch) && ch != '_' && ch != '-' && ch != '.' &&
 		    ch != ':' && ch != '/') {

@@ -101,6 +101,7 @@ int ew_tx_deadline_time(const char *s, size_t i);
 /* ---- forward.c: segments of a text part ---- */
 
 #define EW_FWD_MAX_QUOTE 16
+#define EW_FWD_MAX_SEGS 4096
 
 struct ew_seg {
 	unsigned level; /* 0: the outer message's own text */

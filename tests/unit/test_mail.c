@@ -3,7 +3,9 @@
  * and zones, deadlines, categories, the refusal limits, and the whole
  * path on small messages.
  */
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -383,6 +385,382 @@ test_forward_overread(void)
 	free(buf);
 }
 
+/* Does the JSON have every one of the NULL-terminated needles? */
+static int
+has_all(const char *j, ...)
+{
+	va_list ap;
+	const char *n;
+	int ok = 1;
+
+	va_start(ap, j);
+	while ((n = va_arg(ap, const char *)) != NULL)
+		if (strstr(j, n) == NULL) {
+			fprintf(stderr, "missing %s in %s\n", n, j);
+			ok = 0;
+		}
+	va_end(ap);
+	return ok;
+}
+
+static int
+count_of(const char *j, const char *needle)
+{
+	int k = 0;
+
+	for (; (j = strstr(j, needle)) != NULL; j++)
+		k++;
+	return k;
+}
+
+/* Issue 10: more date-time shapes. */
+static void
+test_times_more(void)
+{
+	struct ew_mtime m;
+	struct ew_tctx cx;
+	const char *s;
+
+	/* Outlook's Sent: (no zone: assumed), Gmail's "at", AM/PM */
+	s = "Tuesday, November 17, 2026 8:41 AM";
+	EW_CHECK(ew_mail_time_parse(s, strlen(s), &m) == 0);
+	EW_CHECK_INT(m.t, T("2026-11-17T08:41:00Z"));
+	EW_CHECK_INT(m.zs, EW_ZONE_ASSUMED);
+	s = "Tue, Nov 17, 2026 at 8:41 PM";
+	EW_CHECK(ew_mail_time_parse(s, strlen(s), &m) == 0);
+	EW_CHECK_INT(m.t, T("2026-11-17T20:41:00Z"));
+	s = "November 17, 2026 at 12:05:07 AM GMT+1";
+	EW_CHECK(ew_mail_time_parse(s, strlen(s), &m) == 0);
+	EW_CHECK_INT(m.t, T("2026-11-16T23:05:07Z"));
+	/* ctime, US and European numeric dates */
+	s = "Wed Nov 18 06:02:11 2026";
+	EW_CHECK(ew_mail_time_parse(s, strlen(s), &m) == 0);
+	EW_CHECK_INT(m.t, T("2026-11-18T06:02:11Z"));
+	s = "11/17/2026 02:41:07 PM EST";
+	EW_CHECK(ew_mail_time_parse(s, strlen(s), &m) == 0);
+	EW_CHECK_INT(m.t, T("2026-11-17T19:41:07Z"));
+	s = "17.11.2026 02:41 CET";
+	EW_CHECK(ew_mail_time_parse(s, strlen(s), &m) == 0);
+	EW_CHECK_INT(m.t, T("2026-11-17T01:41:00Z"));
+	s = "2026/11/17 02:41:07 UTC";
+	EW_CHECK(ew_mail_time_parse(s, strlen(s), &m) == 0);
+	EW_CHECK_INT(m.t, T("2026-11-17T02:41:07Z"));
+	/* syslog: no year without a reference; with one, never later */
+	s = "Nov 17 02:41:07";
+	EW_CHECK(ew_mail_time_parse(s, strlen(s), &m) < 0);
+	memset(&cx, 0, sizeof(cx));
+	cx.ref = T("2027-01-02T10:00:00Z");
+	cx.has_ref = 1;
+	cx.zs = EW_ZONE_ASSUMED;
+	EW_CHECK(ew_mail_time_ctx(s, strlen(s), &cx, &m) > 0);
+	EW_CHECK_INT(m.t, T("2026-11-17T02:41:07Z"));
+	s = "Jan  1 23:59:59 host sshd[1]:";
+	EW_CHECK(ew_mail_time_ctx(s, strlen(s), &cx, &m) > 0);
+	EW_CHECK_INT(m.t, T("2027-01-01T23:59:59Z"));
+	/* a stated zone for zone-less times */
+	cx.off = 60;
+	cx.zs = EW_ZONE_NAMED;
+	s = "2026-11-18 07:58:01";
+	EW_CHECK(ew_mail_time_ctx(s, strlen(s), &cx, &m) > 0);
+	EW_CHECK_INT(m.t, T("2026-11-18T06:58:01Z"));
+	EW_CHECK_INT(m.zs, EW_ZONE_NAMED);
+	/* a bare clock only when asked, on the day given */
+	cx.clock_ok = 1;
+	cx.day = T("2026-11-17T00:00:00Z");
+	cx.has_day = 1;
+	s = "06:47 UTC";
+	EW_CHECK(ew_mail_time_ctx(s, strlen(s), &cx, &m) > 0);
+	EW_CHECK_INT(m.t, T("2026-11-17T06:47:00Z"));
+	cx.clock_ok = 0;
+	EW_CHECK(ew_mail_time_ctx(s, strlen(s), &cx, &m) == 0);
+	/* an IPv4 address is no date */
+	EW_CHECK(ew_mail_time_parse("10.11.2026", 10, &m) < 0);
+}
+
+/* Issue 10: deadlines as forms and dates state them. */
+static void
+test_deadlines_more(void)
+{
+	int64_t base = T("2026-11-17T14:20:00Z"), d = 0;
+	const char *s, *j;
+
+	/* the checked box, not the first or the shortest */
+	s = "[x] Disconnected in: [] 24-Hours [x] 12-Hours [] 6-Hours";
+	EW_CHECK(ew_mail_deadline(s, strlen(s), base, 1, &d) == 1);
+	EW_CHECK_INT(d, T("2026-11-18T02:20:00Z"));
+	s = "Action: [ ] 48 hours  [X] 24 hours";
+	EW_CHECK(ew_mail_deadline(s, strlen(s), base, 1, &d) == 1);
+	EW_CHECK_INT(d, T("2026-11-18T14:20:00Z"));
+	s = "[] 24-Hours [] 12-Hours"; /* nothing checked */
+	EW_CHECK(ew_mail_deadline(s, strlen(s), base, 1, &d) == 0);
+	/* "after DATE" next to an action; a time so stated is no event */
+	s = "The address will be blocked at any time after "
+	    "2026-11-18 12:00:00 +0100.";
+	EW_CHECK(ew_mail_deadline(s, strlen(s), base, 1, &d) == 1);
+	EW_CHECK_INT(d, T("2026-11-18T11:00:00Z"));
+	s = "We saw it after 2026-11-18 12:00:00 +0100 again.";
+	EW_CHECK(ew_mail_deadline(s, strlen(s), base, 1, &d) == 0);
+	j = parse(HDRS "Port scan from 192.0.2.1.\n"
+		       "Please respond by 2026-11-23 18:00 UTC.\n");
+	EW_CHECK(has_all(
+	    j, "\"deadline\":\"2026-11-23T18:00:00Z\"", "\"time\":null", NULL));
+}
+
+/* Issue 17 item 12: a deadline is bounded by the receive time. */
+static void
+test_deadline_received(void)
+{
+	static const char *const dates[] = { "Thu, 01 Jan 1971 00:00:00 +0000",
+		"Fri, 31 Dec 9999 00:00:00 +0000" };
+	int64_t recv = T("2026-11-22T10:00:00Z");
+	struct ew_complaint_info ci;
+	char msg[512];
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		struct ew_diag_list d;
+		struct ew_complaint *c = NULL;
+
+		snprintf(msg, sizeof(msg),
+		    "From: r@example.org\nDate: %s\n\nAttack from 192.0.2.1; "
+		    "your server will be disconnected in 12 hours.\n",
+		    dates[k]);
+		ew_diag_init(&d);
+		EW_CHECK(ew_complaint_parse_at(
+			     "t", msg, strlen(msg), recv, &d, &c) == 0);
+		if (c != NULL) {
+			ew_complaint_info(c, &ci);
+			EW_CHECK(ci.has_deadline);
+			EW_CHECK_INT(ci.deadline, recv + 12 * 3600);
+		}
+		ew_complaint_free(c);
+		ew_diag_free(&d);
+	}
+	/* an absolute one far away is clamped into the window */
+	{
+		struct ew_diag_list d;
+		struct ew_complaint *c = NULL;
+		const char *m = "From: r@example.org\nDate: Sun, 22 Nov 2026 "
+				"09:00:00 +0000\n\nAttack from 192.0.2.1. "
+				"Deadline: 9999-12-31 00:00 UTC\n";
+
+		ew_diag_init(&d);
+		EW_CHECK(ew_complaint_parse_at(
+			     "t", m, strlen(m), recv, &d, &c) == 0);
+		if (c != NULL) {
+			ew_complaint_info(c, &ci);
+			EW_CHECK_INT(ci.deadline, recv + EW_MAIL_DEADLINE_MAX);
+		}
+		ew_complaint_free(c);
+		ew_diag_free(&d);
+	}
+}
+
+/* Issue 10: roles of addresses. */
+static void
+test_roles(void)
+{
+	const char *j;
+
+	/* servers after "our servers", in parentheses, over a line break */
+	j = parse(HDRS "a host in your network, 198.51.100.7, keeps "
+		       "connecting to our servers\n(192.0.2.10, 192.0.2.11 "
+		       "and 192.0.2.12) on ports 6660-7000, 8888 and\n"
+		       "8080.\n\n2026-11-17 02:41:07 EST  nick is "
+		       "~aa@198.51.100.7 abc\n");
+	EW_CHECK(has_all(j, "\"dst\":\"192.0.2.10\"", "\"dst\":\"192.0.2.11\"",
+	    "\"dst\":\"192.0.2.12\"",
+	    "\"dst_ports\":[\"6660-7000\",\"8888\",\"8080\"]",
+	    "\"time\":\"2026-11-17T07:41:07Z\"", NULL));
+	EW_CHECK_INT(count_of(j, "\"src\":\"198.51.100.7\""), 3);
+	EW_CHECK(strstr(j, "\"src\":\"192.0.2.1") == NULL);
+	/* IRC's nick!user@host is the connecting client */
+	j = parse(HDRS "Klined: drone!~x@203.0.113.9 on irc.example.net\n");
+	EW_CHECK(has_all(j, "\"src\":\"203.0.113.9\"", NULL));
+	/* arrows with ports */
+	j = parse(HDRS "198.51.100.1:51515 -> 192.0.2.5:22 (ssh)\n");
+	EW_CHECK(has_all(j, "\"src\":\"198.51.100.1\"", "\"src_port\":51515",
+	    "\"dst\":\"192.0.2.5\"", "\"dst_ports\":[\"22\"]", NULL));
+	/* examples and quoted headers are neither */
+	j = parse(HDRS "Attack from 198.51.100.3 (e.g. 192.0.2.99 is ours).\n"
+		       "Received: from mx (mx [192.0.2.77]) by y\n");
+	EW_CHECK(strstr(j, "192.0.2.99") == NULL);
+	EW_CHECK(strstr(j, "192.0.2.77") == NULL);
+	EW_CHECK(strstr(j, "\"src\":\"198.51.100.3\"") != NULL);
+	/* an address named as a source is never a destination */
+	j = parse(HDRS "Connections from your server 192.0.2.8 to "
+		       "203.0.113.1.\nServer 192.0.2.8 was seen again.\n"
+		       "Please check 203.0.113.1 too.\n");
+	EW_CHECK(has_all(
+	    j, "\"src\":\"192.0.2.8\"", "\"dst\":\"203.0.113.1\"", NULL));
+	EW_CHECK(strstr(j, "\"src\":\"203.0.113.1\"") == NULL);
+	/* a table: each row its own time and ports */
+	j = parse(HDRS "time protocol src_ip src_port => dest_ip dest_port\n"
+		       "2026-11-18 07:58:01 TCP 198.51.100.23 40112 => "
+		       "203.0.113.5 22\n"
+		       "2026-11-18 07:59:44 TCP 198.51.100.23 41002 => "
+		       "203.0.113.200 23\n\nAll times are in UTC.\n");
+	EW_CHECK(has_all(j, "\"src_port\":40112", "\"dst\":\"203.0.113.5\"",
+	    "\"dst_ports\":[\"22\"],\"time\":\"2026-11-18T07:58:01Z\"",
+	    "\"dst_ports\":[\"23\"],\"time\":\"2026-11-18T07:59:44Z\"",
+	    "\"zone_source\":\"offset\"", NULL));
+	/* destinations by host name */
+	j = parse(HDRS "connections from 192.0.2.4 to the servers that "
+		       "irc.undernet.org resolves to\n");
+	EW_CHECK(has_all(j, "\"dst_host\":\"irc.undernet.org\"", NULL));
+	/* an interval */
+	j = parse(HDRS "On 2026-11-17 we saw 198.51.100.9 scanning between "
+		       "06:02 and 06:47 UTC.\n");
+	EW_CHECK(has_all(j, "\"time\":\"2026-11-17T06:02:00Z\"",
+	    "\"time_from\":\"2026-11-17T06:02:00Z\"",
+	    "\"time_to\":\"2026-11-17T06:47:00Z\"", NULL));
+}
+
+/* The relay's own addresses (an option of the parse) are sources. */
+static void
+test_ours(void)
+{
+	static const char *const ours[] = { "192.0.2.0/24" };
+	static const char m[] = HDRS "Connections to 192.0.2.10 and "
+				     "203.0.113.50 on port 25.\n";
+	struct ew_complaint_opts o;
+	struct ew_diag_list d;
+	struct ew_complaint *c = NULL;
+	struct ew_complaint_incident in;
+
+	memset(&o, 0, sizeof(o));
+	o.ours = ours;
+	o.nours = 1;
+	ew_diag_init(&d);
+	EW_CHECK(
+	    ew_complaint_parse_opts("t", m, sizeof(m) - 1, &o, &d, &c) == 0);
+	EW_CHECK(c != NULL && ew_complaint_incident_count(c) == 1);
+	if (c != NULL && ew_complaint_incident_count(c) == 1) {
+		ew_complaint_incident(c, 0, &in);
+		EW_CHECK_STR(in.src, "192.0.2.10");
+		EW_CHECK_STR(in.dst, "203.0.113.50");
+	}
+	ew_complaint_free(c);
+	ew_diag_free(&d);
+}
+
+/* Issue 10: inline forwards. */
+static void
+test_forwards(void)
+{
+	const char *j;
+
+	/* Outlook: Sent: in the forwarder's zone (+0100) */
+	j = parse("From: desk@hoster.example\nDate: Tue, 17 Nov 2026 "
+		  "10:00:00 +0100\n\nSee below, reply within 24 hours.\n\n"
+		  "-----Original Message-----\nFrom: Net Abuse "
+		  "[mailto:abuse@net.example]\nSent: Tuesday, November 17, "
+		  "2026 8:41 AM\nTo: desk@hoster.example\nSubject: scan\n\n"
+		  "Scans from 198.51.100.5 at 2026-11-17 07:30:00\n");
+	EW_CHECK(has_all(j, "\"reporter\":\"abuse@net.example\"",
+	    "\"forwarder\":\"desk@hoster.example\"",
+	    "\"deadline\":\"2026-11-18T09:00:00Z\"",
+	    "\"time\":\"2026-11-17T06:30:00Z\"", NULL));
+	/* Gmail and Apple markers */
+	j = parse(HDRS "---------- Forwarded message ---------\nFrom: IRC "
+		       "Opers <opers@irc.example>\nDate: Tue, Nov 17, 2026 at "
+		       "8:41 AM\nSubject: drones\n\nDrone 198.51.100.6.\n");
+	EW_CHECK(has_all(j, "\"reporter\":\"opers@irc.example\"",
+	    "\"forwarder\":\"r@example.org\"", NULL));
+	j = parse(HDRS "Begin forwarded message:\n\nFrom: CERT "
+		       "<cert@cert.example>\nSubject: bot\nDate: November 17, "
+		       "2026 at 8:41:07 AM GMT+1\n\nBot at 198.51.100.4\n");
+	EW_CHECK(has_all(j, "\"reporter\":\"cert@cert.example\"", NULL));
+	/* a quoted block with its "wrote:" line */
+	j = parse(HDRS "Please act.\n\nOn Tue, 17 Nov 2026, Abuse "
+		       "<abuse@net.example> wrote:\n> SSH brute force from "
+		       "198.51.100.3\n");
+	EW_CHECK(has_all(j, "\"reporter\":\"abuse@net.example\"",
+	    "\"dst_ports\":[\"22\"]", NULL));
+	/* addresses in a forwarded header block are no incident */
+	j = parse(HDRS "----- Forwarded complaint -----\nFrom: x@net.example\n"
+		       "Subject: about 192.0.2.200\n\nnothing else\n");
+	EW_CHECK(strstr(j, "192.0.2.200") == NULL);
+}
+
+/* --explain: notes for every fact, and why there is no incident. */
+static void
+test_explain(void)
+{
+	struct ew_diag_list d;
+	struct ew_complaint *c = NULL;
+	struct ew_complaint_note nt;
+	struct ew_buf b = EW_BUF_INIT;
+	static const char m[] = HDRS "Connections from 198.51.100.7 to our "
+				     "server 192.0.2.10 on port 6667.\n";
+	static const char none[] = HDRS "Hello, nothing to see here.\n";
+	size_t k;
+	int src = 0, dst = 0, ports = 0;
+
+	ew_diag_init(&d);
+	EW_CHECK(ew_complaint_parse("t", m, sizeof(m) - 1, &d, &c) == 0);
+	for (k = 0; c != NULL && k < ew_complaint_note_count(c); k++) {
+		ew_complaint_note_get(c, k, &nt);
+		if (strcmp(nt.fact, "source") == 0) {
+			src++;
+			EW_CHECK_STR(nt.value, "198.51.100.7");
+			EW_CHECK_STR(nt.rule, "the word 'from' before it");
+			EW_CHECK_STR(nt.where, "part 1 line 1");
+		}
+		dst += strcmp(nt.fact, "destination") == 0;
+		ports += strcmp(nt.fact, "ports") == 0;
+	}
+	EW_CHECK(src == 1 && dst == 1 && ports == 1);
+	if (c != NULL) {
+		ew_complaint_json_explain(c, &b);
+		EW_CHECK(strstr(b.p, "\"explain\":[{\"fact\":") != NULL);
+		ew_buf_reset(&b);
+		ew_complaint_json(c, &b);
+		EW_CHECK(strstr(b.p, "explain") == NULL);
+	}
+	ew_complaint_free(c);
+	c = NULL;
+	EW_CHECK(ew_complaint_parse("t", none, sizeof(none) - 1, &d, &c) == 0);
+	if (c != NULL) {
+		ew_buf_reset(&b);
+		ew_complaint_explain_text(c, &b);
+		EW_CHECK(strstr(b.p, "incidents 0: no IP address") != NULL);
+	}
+	ew_complaint_free(c);
+	ew_buf_free(&b);
+	ew_diag_free(&d);
+}
+
+/*
+ * Issue 17 item 6: one line of N bare addresses took time quadratic in
+ * N (300k: 151 s).  The work settling roles and pairing is counted
+ * (c->steps): it must stay within N (log2 N + 32).
+ */
+static void
+test_pairing_linear(void)
+{
+	struct ew_buf b = EW_BUF_INIT;
+	struct ew_diag_list d;
+	struct ew_complaint *c = NULL;
+	const size_t n = 100000;
+	size_t i;
+
+	ew_buf_puts(&b, HDRS);
+	for (i = 0; i < n; i++)
+		ew_buf_printf(&b, "10.%zu.%zu.%zu %s", (i >> 16) & 255,
+		    (i >> 8) & 255, i & 255, i % 2 ? "to" : "from");
+	ew_buf_putc(&b, '\n');
+	ew_diag_init(&d);
+	EW_CHECK(ew_complaint_parse("big", b.p, b.len, &d, &c) == 0);
+	if (c != NULL) {
+		EW_CHECK(c->steps > 0);
+		EW_CHECK(c->steps <= (uint64_t)n * (17 + 32));
+	}
+	ew_complaint_free(c);
+	ew_diag_free(&d);
+	ew_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -396,5 +774,13 @@ main(void)
 	EW_RUN(test_structured);
 	EW_RUN(test_limits);
 	EW_RUN(test_forward_overread);
+	EW_RUN(test_times_more);
+	EW_RUN(test_deadlines_more);
+	EW_RUN(test_deadline_received);
+	EW_RUN(test_roles);
+	EW_RUN(test_ours);
+	EW_RUN(test_forwards);
+	EW_RUN(test_explain);
+	EW_RUN(test_pairing_linear);
 	return ew_test_done();
 }
