@@ -89,7 +89,7 @@ span_at(const char *s, size_t n, size_t j)
 {
 	long v;
 
-	ew_tx_skip_sp(s, n, &j);
+	ew_tx_skip_ws(s, n, &j);
 	if (ew_tx_at(s, n, j, "the next "))
 		j += 9;
 	else if (ew_tx_at(s, n, j, "next "))
@@ -97,7 +97,7 @@ span_at(const char *s, size_t n, size_t j)
 	v = count_at(s, n, &j);
 	if (v <= 0)
 		return -1;
-	ew_tx_skip_sp(s, n, &j);
+	ew_tx_skip_ws(s, n, &j);
 	if (j + 1 < n && s[j] == '-' && isalpha((unsigned char)s[j + 1]))
 		j++;                                      /* "12-Hours" */
 	else if (j < n && (s[j] == '(' || s[j] == '-')) { /* "(24)", "24-hr" */
@@ -105,7 +105,7 @@ span_at(const char *s, size_t n, size_t j)
 			j++;
 		if (j < n && s[j] == ')')
 			j++;
-		ew_tx_skip_sp(s, n, &j);
+		ew_tx_skip_ws(s, n, &j);
 	}
 	if (ew_tx_at(s, n, j, "business day") ||
 	    ew_tx_at(s, n, j, "working day") || ew_tx_at(s, n, j, "day"))
@@ -120,6 +120,16 @@ span_at(const char *s, size_t n, size_t j)
 	if (ew_tx_at(s, n, j, "week"))
 		return (int64_t)v * 7 * 86400;
 	return -1;
+}
+
+/* The word w at s[i], then a blank or a line break. */
+static int
+word_sp(const char *s, size_t n, size_t i, const char *w)
+{
+	size_t l = strlen(w);
+
+	return ew_tx_word_at(s, n, i, w) && i + l < n &&
+	       isspace((unsigned char)s[i + l]);
 }
 
 /* A checked box at s[i]: its length, 0 if none. */
@@ -176,11 +186,20 @@ absolute_at(const char *s, size_t n, size_t i, size_t *checks,
 	struct ew_mtime m;
 
 	for (k = 0; k < sizeof(abs_words) / sizeof(abs_words[0]); k++) {
-		if (!ew_tx_word_at(s, n, i, abs_words[k]))
+		size_t l = strlen(abs_words[k]);
+
+		if (abs_words[k][l - 1] == ' ')
+			l--; /* any blank after it, a line break too */
+		if (!ew_tx_word_at(s, n, i, abs_words[k]) &&
+		    !(l < strlen(abs_words[k]) && i + l < n &&
+			isspace((unsigned char)s[i + l]) &&
+			strncasecmp(s + i, abs_words[k], l) == 0 &&
+			(i == 0 || !isalnum((unsigned char)s[i - 1]))))
 			continue;
-		j = i + strlen(abs_words[k]);
+		j = i + l;
 		while (j < n && (s[j] == ':' || s[j] == ' ' || s[j] == '\t'))
 			j++;
+		ew_tx_skip_ws(s, n, &j);
 		if (ew_tx_at(s, n, j, "is "))
 			j += 3;
 		if (ew_tx_at(s, n, j, "the "))
@@ -223,14 +242,14 @@ ew_tx_deadline(const char *s, size_t n, int64_t base, int has_base,
 		} else if (!isalpha((unsigned char)s[i]) ||
 			   (i > 0 && isalnum((unsigned char)s[i - 1]))) {
 			continue;
-		} else if (has_base && ew_tx_word_at(s, n, i, "within ")) {
-			span = span_at(s, n, i + 7);
+		} else if (has_base && word_sp(s, n, i, "within")) {
+			span = span_at(s, n, i + 6);
 			h.rule = "'within' a span of time";
 			h.len = 24;
-		} else if (has_base && (ew_tx_word_at(s, n, i, "in ") ||
-					   ew_tx_word_at(s, n, i, "next "))) {
+		} else if (has_base && (word_sp(s, n, i, "in") ||
+					   word_sp(s, n, i, "next"))) {
 			span = span_at(
-			    s, n, i + (s[i] == 'n' || s[i] == 'N' ? 0 : 3));
+			    s, n, i + (s[i] == 'n' || s[i] == 'N' ? 0 : 2));
 			/* bounded work on hostile text: deadlines are stated
 			 * once or twice, not thousands of times */
 			if (span >= 0 &&

@@ -500,6 +500,35 @@ numeric(struct cur *c, struct ew_mtime *out)
 	return finish(y, mo, d, h, mi, se, off, alt, zs, out);
 }
 
+/* Web server logs: "17/Nov/2026:08:39:12 -0600". */
+static int
+clf(struct cur *c, struct ew_mtime *out)
+{
+	long d, y, h, mi, se;
+	int mo, off = 0, alt = 0;
+	enum ew_zone_source zs = EW_ZONE_ASSUMED;
+
+	d = digits(c, 1, 2);
+	if (d < 0 || peek(c) != '/')
+		return -1;
+	c->i++;
+	mo = word_is(c, months, 12);
+	if (mo < 0)
+		return -1;
+	c->i += alpha_len(c);
+	if (peek(c) != '/')
+		return -1;
+	c->i++;
+	y = digits(c, 4, 4);
+	if (y < 0 || peek(c) != ':')
+		return -1;
+	c->i++;
+	if (clock_part(c, &h, &mi, &se) < 0)
+		return -1;
+	zone(c, &off, &alt, &zs);
+	return finish(y, mo + 1, d, h, mi, se, off, alt, zs, out);
+}
+
 static size_t
 time_at(const char *s, size_t n, const int64_t *yref, struct ew_mtime *out)
 {
@@ -514,6 +543,9 @@ time_at(const char *s, size_t n, const int64_t *yref, struct ew_mtime *out)
 	if (n >= 8 && isdigit((unsigned char)s[0])) {
 		c.i = 0;
 		if (numeric(&c, out) == 0)
+			return c.i;
+		c.i = 0;
+		if (clf(&c, out) == 0)
 			return c.i;
 	}
 	c.i = 0;

@@ -79,28 +79,32 @@ skip_proto(const char *s, size_t n, size_t *j)
 		*j += 4;
 }
 
-/* Blanks, and a line break with the next line's quote marks: a list
- * goes on over a wrapped line ("8888,\n> and 8080"). */
-static void
-skip_wrap(const char *s, size_t n, size_t *j)
+/* Is the number at s[j] a port, not a date ("2026-11-19"), a clock
+ * ("00:41"), an address or a decimal ("1.5")? */
+static int
+port_number_at(const char *s, size_t n, size_t j)
 {
-	size_t k = *j;
-	int nl = 0;
+	size_t e = j;
 
-	for (;;) {
-		while (k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r'))
-			k++;
-		if (k < n && s[k] == '\n' && !nl) {
-			nl = 1;
-			k++;
-			while (k < n &&
-			       (s[k] == '>' || s[k] == ' ' || s[k] == '\t'))
-				k++;
-			continue;
-		}
-		break;
+	while (e < n && isdigit((unsigned char)s[e]))
+		e++;
+	if (e + 1 < n && (s[e] == '.' || s[e] == ':') &&
+	    isdigit((unsigned char)s[e + 1]))
+		return 0;
+	if (e + 1 < n && s[e] == '-' && isdigit((unsigned char)s[e + 1])) {
+		size_t f = e + 1;
+
+		while (f < n && isdigit((unsigned char)s[f]))
+			f++;
+		if (f < n && (s[f] == '-' || s[f] == '/'))
+			return 0; /* a date */
+		if (e - j == 4 && f - e - 1 == 2)
+			return 0; /* "2026-11" */
 	}
-	*j = k;
+	if (e < n && s[e] == '/' && e + 1 < n &&
+	    isdigit((unsigned char)s[e + 1]))
+		return 0; /* "11/17" */
+	return 1;
 }
 
 /* "and" or "or" then blanks (a line break too): its length, 0 if none. */
@@ -117,7 +121,7 @@ and_or(const char *s, size_t n, size_t j)
 		return 0;
 	if (k >= n || !isspace((unsigned char)s[k]))
 		return 0;
-	skip_wrap(s, n, &k);
+	ew_tx_skip_ws(s, n, &k);
 	return k - j;
 }
 
@@ -133,6 +137,8 @@ port_list(const char *s, size_t n, size_t j, struct ew_buf *out)
 
 		ew_tx_skip_sp(s, n, &j);
 		if (j >= n || !isdigit((unsigned char)s[j]))
+			break;
+		if (!port_number_at(s, n, j))
 			break;
 		lo = ew_tx_num_at(s, n, &j);
 		if (lo < 0)
@@ -158,11 +164,11 @@ port_list(const char *s, size_t n, size_t j, struct ew_buf *out)
 		if (j < n && (s[j] == ',' || s[j] == ';' || s[j] == '/' ||
 				 s[j] == '&')) {
 			j++;
-			skip_wrap(s, n, &j);
+			ew_tx_skip_ws(s, n, &j);
 		} else if (j < n && isdigit((unsigned char)s[j])) {
 			continue; /* "ports 80 443" */
 		} else {
-			skip_wrap(s, n, &j);
+			ew_tx_skip_ws(s, n, &j);
 			if (and_or(s, n, j) == 0) {
 				j = save;
 				break;
@@ -312,8 +318,24 @@ ew_tx_ports_in(const char *s, size_t n, size_t lim, struct ew_buf *out)
 			if (f == sizeof(filler) / sizeof(filler[0]))
 				break;
 		}
-		skip_wrap(s, n, &j);
+		ew_tx_skip_ws(s, n, &j);
 		added += port_list(s, n, j, out);
+	}
+	/* "they connect on 6660-7000, 8888 and 8080" */
+	for (i = 0; i + 7 < n && i < lim; i++) {
+		if ((s[i] != 'c' && s[i] != 'C') ||
+		    !ew_tx_word_at(s, n, i, "connect"))
+			continue;
+		j = i + 7;
+		while (j < n && isalpha((unsigned char)s[j]))
+			j++;
+		ew_tx_skip_ws(s, n, &j);
+		if (!ew_tx_at(s, n, j, "on "))
+			continue;
+		j += 3;
+		ew_tx_skip_ws(s, n, &j);
+		if (j < n && isdigit((unsigned char)s[j]))
+			added += port_list(s, n, j, out);
 	}
 	/* "6667/tcp" outside a "port" phrase */
 	for (i = 0; i < lim; i++) {

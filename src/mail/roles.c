@@ -164,7 +164,9 @@ ew_role_table_header(const char *s, size_t n, struct ew_table *t)
 		if (known && (col == EW_COL_SRC || col == EW_COL_DST)) {
 			size_t i2 = i, b2, e2;
 
-			if (next_tok(s, n, &i2, &b2, &e2)) {
+			/* one blank between: one name; more: two columns */
+			if (next_tok(s, n, &i2, &b2, &e2) && b2 == e + 1 &&
+			    s[e] == ' ') {
 				int port = ew_tx_at(s, e2, b2, "port");
 				int ip = ew_tx_at(s, e2, b2, "ip") ||
 					 ew_tx_at(s, e2, b2, "addr");
@@ -330,8 +332,6 @@ static const struct roleword rolewords[] = {
 	RW("abusive", EW_ROLE_SRC, 0, 2),
 	RW("concerning", EW_ROLE_SRC, 0, 3),
 	RW("regarding", EW_ROLE_SRC, 0, 3),
-	RW("customer", EW_ROLE_SRC, 1, 2),
-	RW("client", EW_ROLE_SRC, 1, 1),
 	RW("infected", EW_ROLE_SRC, 0, 2),
 	RW("compromised", EW_ROLE_SRC, 0, 2),
 	RW("connecting", EW_ROLE_SRC, 0, 1),
@@ -440,8 +440,10 @@ words_before(const char *s, size_t lim, size_t i, const char **rule)
 			e--;
 		if (e == j || isdigit((unsigned char)s[j]) ||
 		    (memchr(s + j, ':', e - j) != NULL &&
-			isxdigit((unsigned char)s[j])))
-			continue; /* an address or a number */
+			isxdigit((unsigned char)s[j])) ||
+		    (memchr(s + j, '.', e - j) != NULL && e - j > 4 &&
+			!abbrev(s, j, e)))
+			continue; /* an address, a number, a host name */
 		if ((rw = roleword(s + j, e - j)) != NULL &&
 		    counted <= (size_t)rw->reach) {
 			*rule = rw->why;

@@ -288,3 +288,29 @@ ew_tx_skip_sp(const char *s, size_t n, size_t *j)
 	while (*j < n && (s[*j] == ' ' || s[*j] == '\t'))
 		(*j)++;
 }
+
+void
+ew_tx_skip_ws(const char *s, size_t n, size_t *j)
+{
+	size_t k = *j;
+	int nl = 0;
+
+	for (;;) {
+		while (k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r'))
+			k++;
+		if (k < n && s[k] == '\n' && !nl) {
+			size_t q = k + 1;
+
+			while (q < n &&
+			       (s[q] == '>' || s[q] == ' ' || s[q] == '\t'))
+				q++;
+			if (q < n && (s[q] == '\n' || s[q] == '\r'))
+				break; /* a blank line ends the sentence */
+			nl = 1;
+			k = q;
+			continue;
+		}
+		break;
+	}
+	*j = k;
+}

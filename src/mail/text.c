@@ -279,11 +279,11 @@ interval_end(const char *s, size_t n, size_t j, const struct ew_tctx *cx,
 	size_t k;
 
 	c2.clock_ok = 1;
-	ew_tx_skip_sp(s, n, &j);
+	ew_tx_skip_ws(s, n, &j);
 	for (k = 0; k < sizeof(w) / sizeof(w[0]); k++)
 		if (ew_tx_at(s, n, j, w[k])) {
 			j += strlen(w[k]);
-			ew_tx_skip_sp(s, n, &j);
+			ew_tx_skip_ws(s, n, &j);
 			return ew_mail_time_ctx(s + j, n - j, &c2, t2) > 0;
 		}
 	return 0;
@@ -292,8 +292,8 @@ interval_end(const char *s, size_t n, size_t j, const struct ew_tctx *cx,
 /* The event time of line s[ls..le), not a quoted Date: header nor a
  * deadline; a date without a clock only sets the day. */
 static int
-line_time(
-    struct reader *r, const char *s, size_t ls, size_t le, struct ew_mtime *tm)
+line_time(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
+    struct ew_mtime *tm)
 {
 	struct ew_tctx cx;
 	struct ew_mtime bare;
@@ -337,7 +337,7 @@ line_time(
 			i += used - 1;
 			continue;
 		}
-		if (interval_end(s, le, i + used, &cx, &t2)) {
+		if (interval_end(s, n, i + used, &cx, &t2)) {
 			if (tm->zs == EW_ZONE_ASSUMED &&
 			    t2.zs != EW_ZONE_ASSUMED) {
 				struct ew_tctx c1 = cx;
@@ -539,7 +539,7 @@ scan_line(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
 		if (k < le)
 			r->tab.active = 0;
 	}
-	has_tm = line_time(r, s, ls, le, &tm);
+	has_tm = line_time(r, s, n, ls, le, &tm);
 	if (has_tm) {
 		int pri = time_priority(s + ls, le - ls);
 

@@ -47,6 +47,9 @@ int ew_tx_has_word(const char *s, size_t n, const char *w);
 int ew_tx_addr_char(int c);
 void ew_tx_unmap(struct ew_addr *a);
 void ew_tx_skip_sp(const char *s, size_t n, size_t *j);
+/* Blanks and one line break (with the next line's quote marks), not a
+ * blank line: a sentence that wraps. */
+void ew_tx_skip_ws(const char *s, size_t n, size_t *j);
 /* A port number (1..65535) at s[*j], advancing *j; -1 if none. */
 long ew_tx_num_at(const char *s, size_t n, size_t *j);
 
