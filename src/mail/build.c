@@ -11,8 +11,9 @@
  *     destination; an address of unknown role that is named as a
  *     destination elsewhere is a destination; any other address of
  *     unknown role is a source (the complaint is about it);
- *   - a line with sources and destinations is a row: each source pairs
- *     with the destination after it on the line (else the one before);
+ *   - a line whose destinations have their role from a table column or
+ *     an arrow is a row: each source pairs with such a destination
+ *     after it on the line (else the one before);
  *   - the other sources pair with every destination named outside rows
  *     (up to EW_TEXT_MAX_CROSS of them; more are no list of servers a
  *     rule could name), or with none;
@@ -276,7 +277,8 @@ rows(struct ew_complaint *c, struct ew_text_state *st, unsigned *fl,
 		for (e = b; e < st->n && st->v[e].line == st->v[b].line; e++) {
 			st->steps++;
 			hs |= st->v[e].role == EW_ROLE_SRC;
-			hd |= st->v[e].role == EW_ROLE_DST;
+			hd |=
+			    st->v[e].role == EW_ROLE_DST && st->v[e].structural;
 		}
 		if (!hs || !hd)
 			continue;
@@ -285,7 +287,7 @@ rows(struct ew_complaint *c, struct ew_text_state *st, unsigned *fl,
 			const struct ew_mention *d = NULL;
 
 			st->steps++;
-			if (st->v[i].role == EW_ROLE_DST)
+			if (st->v[i].role == EW_ROLE_DST && st->v[i].structural)
 				last = i;
 			if (st->v[i].role != EW_ROLE_SRC)
 				continue;
@@ -293,7 +295,8 @@ rows(struct ew_complaint *c, struct ew_text_state *st, unsigned *fl,
 			 * before it (j only moves forward: linear) */
 			if (j <= i)
 				j = i + 1;
-			while (j < e && st->v[j].role != EW_ROLE_DST) {
+			while (j < e && !(st->v[j].role == EW_ROLE_DST &&
+					    st->v[j].structural)) {
 				st->steps++;
 				j++;
 			}

@@ -310,6 +310,7 @@ ew_tx_ports_in(const char *s, size_t n, size_t lim, struct ew_buf *out)
 			       (s[j] == ' ' || s[j] == ':' || s[j] == '=' ||
 				   s[j] == '#' || s[j] == '\t' || s[j] == '('))
 				j++;
+			ew_tx_skip_ws(s, n, &j);
 			for (f = 0; f < sizeof(filler) / sizeof(filler[0]); f++)
 				if (ew_tx_at(s, n, j, filler[f])) {
 					j += strlen(filler[f]);

@@ -101,9 +101,9 @@ static const struct colword colwords[] = {
 static const char *const otherwords[] = { "proto", "protocol", "count",
 	"packets", "bytes", "flags", "type", "hostname", "asn", "service",
 	"action", "attempts", "hits", "url", "country", "first", "last", "seen",
-	"addr:port", "addr", "address", "(utc)", "utc", "gmt", "(gmt)", "cet",
-	"(cet)", "tag", "user", "login", "method", "info", "#", "no", "no.",
-	"event", "description", "category", "reason" };
+	"addr:port", "addr", "address", "(utc)", "utc", "gmt", "(gmt)", "tag",
+	"user", "login", "method", "info", "#", "no", "no.", "event",
+	"description", "category", "reason" };
 
 static enum ew_col
 col_of(const char *w, size_t n, int *known)
@@ -180,18 +180,32 @@ ew_role_table_header(const char *s, size_t n, struct ew_table *t)
 				}
 			}
 		}
+		/* a zone in the header: "TIME (UTC)", "Timestamp (CET)" */
+		if (!known && e - b >= 3 && e - b <= 10 && s[b] == '(' &&
+		    prev == EW_COL_TIME) {
+			int off;
+			enum ew_zone_source zs;
+
+			if (ew_mail_zone(s + b, e - b, &off, &zs) == e - b) {
+				known = 1;
+				col = EW_COL_OTHER;
+				h.has_zone = 1;
+				h.zone_off = off;
+				h.zone_zs = zs;
+			}
+		}
 		if (known) {
 			nknown++;
-			if (col == EW_COL_TIME && ew_tx_at(s, n, i, " (utc)")) {
-				h.has_zone = 1;
-				h.zone_off = 0;
-			}
 			if ((col == EW_COL_TIME || col == EW_COL_OTHER) &&
 			    (ieq("(utc)", s + b, e - b) ||
-				ieq("utc", s + b, e - b))) {
+				ieq("utc", s + b, e - b) ||
+				ieq("(gmt)", s + b, e - b))) {
 				h.has_zone = 1;
 				h.zone_off = 0;
+				h.zone_zs = EW_ZONE_OFFSET;
 			}
+			if (col == EW_COL_TIME)
+				prev = col;
 			if (col == EW_COL_OTHER)
 				continue;
 			/* a bare "port" after the only source column of a

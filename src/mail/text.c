@@ -147,7 +147,7 @@ time_ctx(const struct reader *r, struct ew_tctx *cx)
 	}
 	if (r->tab.active && r->tab.has_zone) {
 		cx->off = r->tab.zone_off;
-		cx->zs = EW_ZONE_OFFSET;
+		cx->zs = r->tab.zone_zs;
 	}
 	if (r->has_day && r->day_seg == r->fwd.cur) {
 		cx->day = r->day;
@@ -449,8 +449,11 @@ scan_addrs(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
 				       "above";
 			if (tport > 0 && m.f.port < 0)
 				m.f.port = tport;
+			m.structural = 1;
 		} else {
 			m.role = ew_role_of(s, n, lim, ls, &m.f, &m.rule);
+			m.structural =
+			    m.rule != NULL && strstr(m.rule, "arrow") != NULL;
 		}
 		if (ew_complaint_is_ours(r->c, &m.f.a, m.f.plen)) {
 			m.role = EW_ROLE_SRC;

@@ -183,7 +183,8 @@ struct ew_table {
 	enum ew_col col[EW_TABLE_MAX_COLS];
 	size_t ncol;
 	int zone_off, has_zone; /* "TIME (UTC)" in the header */
-	size_t line;            /* header line, for notes */
+	enum ew_zone_source zone_zs;
+	size_t line; /* header line, for notes */
 };
 
 /* A table header at s (no addresses on it): 1 and *t set. */
@@ -212,6 +213,8 @@ struct ew_mention {
 	struct ew_found f;
 	enum ew_role role;
 	const char *rule;    /* why it has that role (static) */
+	int structural;      /* the role is from a table column or an
+				arrow: such a line is a row (build.c) */
 	size_t line;         /* global line number */
 	size_t part, pline;  /* part index and line in it (for notes) */
 	size_t text, ls, le; /* text index and line bounds in it */
