@@ -182,6 +182,11 @@ settle(struct ew_complaint *c, struct ew_text_state *st, unsigned *fl)
 		} else if (m->role == EW_ROLE_UNKNOWN) {
 			m->role = EW_ROLE_SRC;
 			m->rule = rule_default;
+		} else if (m->role == EW_ROLE_NEITHER && m->received &&
+			   (fl[m->id] & F_SRC)) {
+			m->role = EW_ROLE_SRC;
+			m->rule = "a source that handed the message over "
+				  "(quoted Received: header, with its time)";
 		}
 		if (m->role == EW_ROLE_SRC && m->has_tm)
 			fl[m->id] |= F_TSRC;

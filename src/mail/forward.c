@@ -113,6 +113,7 @@ ew_fwd_part(struct ew_fwd *f, const struct ew_mail *m, size_t msg, size_t part)
 	f->hdr = 0;
 	f->hdrseen = 0;
 	f->wrote[0] = '\0';
+	f->prev_blank = 1;
 }
 
 void
@@ -246,8 +247,24 @@ wrote_line(const char *s, size_t n)
 	return n >= 6 && n < 300 && ew_tx_at(s, n, n - 6, "wrote:");
 }
 
+static enum ew_fwd_kind fwd_line(struct ew_fwd *f, const char *s, size_t n,
+    unsigned depth, const char *next, size_t nn, size_t line);
+
 enum ew_fwd_kind
 ew_fwd_line(struct ew_fwd *f, const char *s, size_t n, unsigned depth,
+    const char *next, size_t nn, size_t line)
+{
+	enum ew_fwd_kind k = fwd_line(f, s, n, depth, next, nn, line);
+	size_t i = 0;
+
+	while (i < n && isspace((unsigned char)s[i]))
+		i++;
+	f->prev_blank = i == n;
+	return k;
+}
+
+static enum ew_fwd_kind
+fwd_line(struct ew_fwd *f, const char *s, size_t n, unsigned depth,
     const char *next, size_t nn, size_t line)
 {
 	size_t t = 0;
@@ -308,9 +325,10 @@ ew_fwd_line(struct ew_fwd *f, const char *s, size_t n, unsigned depth,
 			f->wrote[0] = '\0';
 		return EW_FWD_MARK;
 	}
-	/* a pasted header block without a marker */
-	if (ew_tx_at(s, n, t, "from:") && memchr(s, '@', n) != NULL &&
-	    next != NULL) {
+	/* a pasted header block without a marker, after a blank line (not
+	 * the headers of a message quoted as evidence, under Received:) */
+	if (f->prev_blank && ew_tx_at(s, n, t, "from:") &&
+	    memchr(s, '@', n) != NULL && next != NULL) {
 		unsigned nd;
 		size_t q = ew_fwd_quote(next, nn, &nd);
 

@@ -240,44 +240,86 @@ service_context(const char *s, size_t n, size_t j)
 	return 0;
 }
 
+/* A service name at s[i] (a whole word): its port and end, or -1. */
+static long
+service_at(const char *s, size_t n, size_t i, size_t *end)
+{
+	size_t e;
+
+	if (i >= n || !isalpha((unsigned char)s[i]) ||
+	    (i > 0 &&
+		(isalnum((unsigned char)s[i - 1]) || s[i - 1] == '.' ||
+		    s[i - 1] == '/' || s[i - 1] == '@' || s[i - 1] == '-')))
+		return -1;
+	for (e = i; e < n && e - i < 12 && isalnum((unsigned char)s[e]); e++)
+		;
+	*end = e;
+	if (e - i < 3 ||
+	    (e + 1 < n && (s[e] == '.' || s[e] == '@' || s[e] == ':') &&
+		isalnum((unsigned char)s[e + 1])))
+		return -1;
+	return ew_tx_service_port(s + i, e - i);
+}
+
+/* The next item of a list after s[e]: ", ", " and ", " or ", "/". */
+static size_t
+list_next(const char *s, size_t n, size_t e)
+{
+	size_t k = e;
+
+	if (k < n && (s[k] == ',' || s[k] == '/'))
+		k++;
+	ew_tx_skip_ws(s, n, &k);
+	if (ew_tx_word_at(s, n, k, "and ") || ew_tx_word_at(s, n, k, "or "))
+		k += s[k] == 'a' || s[k] == 'A' ? 4 : 3;
+	return k > e ? k : 0;
+}
+
 /* Service names in a port context ("port ssh", "SSH brute force",
- * "over SMTP"); "irc" only as "irc port". */
+ * "over SMTP", a list "ssh, smtp, http and https"); "irc" only as
+ * "irc port". */
 static void
 service_ports(
     const char *s, size_t n, size_t lim, struct ew_buf *out, size_t *added)
 {
-	size_t i, e;
+	size_t i, e, k, e2;
+	int listed = 0; /* the item before was a service of a list */
 
 	for (i = 0; i < lim; i++) {
 		long p;
 		int ctx;
 
-		if (!isalpha((unsigned char)s[i]) ||
-		    (i > 0 &&
-			(isalnum((unsigned char)s[i - 1]) || s[i - 1] == '.' ||
-			    s[i - 1] == '/' || s[i - 1] == '@')))
-			continue;
-		for (e = i; e < n && e - i < 12 && isalnum((unsigned char)s[e]);
-		     e++)
-			;
-		if (e - i < 3 || (e < n && (s[e] == '.' || s[e] == '@')) ||
-		    (p = ew_tx_service_port(s + i, e - i)) < 0) {
-			i = e;
+		if ((p = service_at(s, n, i, &e)) < 0) {
+			if (i < n && isalpha((unsigned char)s[i]))
+				while (i + 1 < n &&
+				       isalnum((unsigned char)s[i + 1]))
+					i++;
+			listed = 0;
 			continue;
 		}
 		if (p == 6667)
 			ctx = ew_tx_at(s, n, e, " port");
 		else
-			ctx = service_context(s, n, e) ||
+			ctx = listed || service_context(s, n, e) ||
 			      (i >= 5 && ew_tx_at(s, n, i - 5, "port ")) ||
 			      (i >= 5 && ew_tx_at(s, n, i - 5, "over ")) ||
 			      (i >= 4 && ew_tx_at(s, n, i - 4, "via "));
 		/* "sshd[1234]:" in a log line */
 		if (!ctx && p == 22 && ew_tx_at(s, n, e, "d["))
 			ctx = 1;
+		/* a list of two services or more */
+		listed = 0;
+		if ((k = list_next(s, n, e)) > 0 &&
+		    service_at(s, n, k, &e2) > 0 &&
+		    service_at(s, n, k, &e2) != 6667) {
+			ctx = 1;
+			listed = 1;
+		}
 		if (ctx)
 			port_add(out, p, p, added);
-		i = e;
+		i = e - 1;
+		if (listed)
+			i = k - 1;
 	}
 }
 

@@ -338,7 +338,12 @@ static const struct roleword rolewords[] = {
 	RW("source", EW_ROLE_SRC, 1, 2),
 	RW("src", EW_ROLE_SRC, 1, 2),
 	RW("your", EW_ROLE_SRC, 0, 3),
-	RW("attack", EW_ROLE_SRC, 1, 2),
+	RW("attacker", EW_ROLE_SRC, 1, 2),
+	RW("attacking", EW_ROLE_DST, 0, 3),
+	RW("attacked", EW_ROLE_DST, 0, 3),
+	RW("probed", EW_ROLE_DST, 0, 3),
+	RW("probing", EW_ROLE_DST, 0, 3),
+	RW("scanned", EW_ROLE_DST, 0, 3),
 	RW("offend", EW_ROLE_SRC, 1, 2),
 	RW("originat", EW_ROLE_SRC, 1, 2),
 	RW("origin", EW_ROLE_SRC, 0, 2),
@@ -461,6 +466,14 @@ words_before(const char *s, size_t lim, size_t i, const char **rule)
 		if ((rw = roleword(s + j, e - j)) != NULL &&
 		    counted <= (size_t)rw->reach) {
 			*rule = rw->why;
+			/* "attacking IP 1.2.3.4" names the attacker, "is
+			 * attacking the web server 1.2.3.4" its target */
+			if (rw->r == EW_ROLE_DST && counted == 0 &&
+			    (ieq("attacking", s + j, e - j) ||
+				ieq("probing", s + j, e - j))) {
+				*rule = "the attacking address";
+				return EW_ROLE_SRC;
+			}
 			return rw->r;
 		}
 		if (!is_glue(s + j, e - j))

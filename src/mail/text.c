@@ -40,11 +40,12 @@ struct reader {
 	struct ew_fwd fwd;
 	struct ew_table tab;
 	size_t tab_rows;
-	size_t line;  /* global line number */
-	size_t text;  /* index of the current text in st->texts */
-	size_t part;  /* part index (SIZE_MAX: a subject) */
-	size_t pline; /* line within the part */
-	size_t para;  /* start of the current paragraph */
+	size_t line;    /* global line number */
+	size_t text;    /* index of the current text in st->texts */
+	size_t part;    /* part index (SIZE_MAX: a subject) */
+	size_t pline;   /* line within the part */
+	size_t para;    /* start of the current paragraph */
+	size_t skip_to; /* continuation lines of a quoted header end here */
 	/* zones stated in prose ("times are in CET") per segment of the
 	 * part (index - seg0), found before the part is read */
 	struct pzone {
@@ -248,24 +249,56 @@ prescan_zones(struct reader *r, size_t k, const char *s, size_t n)
 	ew_fwd_free(&f);
 }
 
-/* May a bare clock start at s[i]: after "between", "from", "at"? */
+/* May a bare clock start at s[i]: after "between", "from", "at" (on
+ * this line or at the end of the one before)? */
 static int
-clock_intro(const char *s, size_t ls, size_t i)
+clock_intro(const char *s, size_t i)
 {
 	static const char *const w[] = { "between", "from", "at", "since",
-		"around", "approx", "approximately", "until" };
+		"around", "approx", "approximately", "until", "um", "vers",
+		"om", "today", "yesterday" };
 	size_t j = i, b, k;
 
-	while (j > ls && s[j - 1] == ' ')
+	while (j > 0 && i - j < 8 &&
+	       (s[j - 1] == ' ' || s[j - 1] == '\n' || s[j - 1] == '>' ||
+		   s[j - 1] == '\t' || s[j - 1] == '\r' || s[j - 1] == ','))
 		j--;
 	b = j;
-	while (b > ls && isalpha((unsigned char)s[b - 1]))
+	while (b > 0 && j - b < 16 && isalpha((unsigned char)s[b - 1]))
 		b--;
 	for (k = 0; k < sizeof(w) / sizeof(w[0]); k++)
 		if (strlen(w[k]) == j - b &&
 		    strncasecmp(s + b, w[k], j - b) == 0)
 			return 1;
 	return 0;
+}
+
+/* A clock after a bare date ("on 2026-11-25 at\n03:33:10 UTC"): the
+ * bytes used from s[j], 0 if none. */
+static size_t
+clock_after_date(const char *s, size_t n, size_t j, const struct ew_tctx *cx,
+    int64_t day, struct ew_mtime *tm)
+{
+	struct ew_tctx c2 = *cx;
+	struct ew_mtime t;
+	size_t k = j, used;
+
+	ew_tx_skip_ws(s, n, &k);
+	if (ew_tx_at(s, n, k, "at ") || ew_tx_at(s, n, k, "at\n") ||
+	    ew_tx_at(s, n, k, "um ") || ew_tx_at(s, n, k, "à "))
+		k += ew_tx_at(s, n, k, "à ") ? 3 : 2;
+	else if (k < n && (s[k] == ',' || s[k] == '-' || s[k] == '@'))
+		k++;
+	ew_tx_skip_ws(s, n, &k);
+	c2.clock_ok = 1;
+	c2.day = day;
+	c2.has_day = 1;
+	if (k >= n || !isdigit((unsigned char)s[k]) ||
+	    (used = ew_mail_time_ctx(s + k, n - k, &c2, &t)) == 0 ||
+	    memchr(s + k, ':', used) == NULL)
+		return 0;
+	*tm = t;
+	return k + used - j;
 }
 
 /* A second time after t1 at s[j]: "and T2", "to T2", "- T2", "until". */
@@ -314,7 +347,7 @@ line_time(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
 		    (i > ls && (isalnum((unsigned char)s[i - 1]) ||
 				   s[i - 1] == '.' || s[i - 1] == ':')))
 			continue;
-		cx.clock_ok = clock_intro(s, ls, i);
+		cx.clock_ok = clock_intro(s, i);
 		used = ew_mail_time_ctx(s + i, le - i, &cx, tm);
 		if (used == 0)
 			continue;
@@ -325,18 +358,27 @@ line_time(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
 		if (memchr(s + i, ':', used) == NULL) {
 			/* a date alone: the day for clocks that follow, and
 			 * the line's time if no clock comes */
+			int64_t day = tm->t + (int64_t)cx.off * 60;
+			size_t more;
+
+			day -= (day % 86400 + 86400) % 86400;
+			more = clock_after_date(s, n, i + used, &cx, day, tm);
+			if (more > 0) {
+				used += more;
+				goto clocked;
+			}
 			if (!has_bare) {
 				bare = *tm;
 				has_bare = 1;
 			}
-			r->day = tm->t + (int64_t)cx.off * 60;
-			r->day -= (r->day % 86400 + 86400) % 86400;
+			r->day = day;
 			r->has_day = 1;
 			r->day_seg = r->fwd.cur;
 			time_ctx(r, &cx);
 			i += used - 1;
 			continue;
 		}
+	clocked:
 		if (interval_end(s, n, i + used, &cx, &t2)) {
 			if (tm->zs == EW_ZONE_ASSUMED &&
 			    t2.zs != EW_ZONE_ASSUMED) {
@@ -383,6 +425,54 @@ scan_neither(
 		m.le = le;
 		mention_add(r->st, &m);
 		i = m.f.end > i ? m.f.end - 1 : i;
+	}
+}
+
+/*
+ * A Received: header quoted in the body (with its continuation lines):
+ * the address in brackets of its "from" part is the hop that handed the
+ * message over, and the date after ';' when it did.  When that address
+ * is a source (build.c), this is the time of its incident.
+ */
+static void
+received(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
+    size_t first)
+{
+	size_t i = ls, e = le, semi = 0, k;
+	struct ew_mtime tm;
+
+	while (i < le && (s[i] == ' ' || s[i] == '\t' || s[i] == '>'))
+		i++;
+	if (!ew_tx_at(s, le, i, "received:"))
+		return;
+	/* the continuation lines, a few */
+	for (k = 0; k < 8 && e + 1 < n && (s[e + 1] == ' ' || s[e + 1] == '\t');
+	     k++) {
+		e++;
+		while (e < n && s[e] != '\n')
+			e++;
+	}
+	r->skip_to = e;
+	for (k = i; k < e; k++)
+		if (s[k] == ';')
+			semi = k;
+	if (semi == 0)
+		return;
+	k = semi + 1;
+	while (k < e && isspace((unsigned char)s[k]))
+		k++;
+	if (ew_mail_time_at(s + k, e - k, &tm) == 0)
+		return;
+	/* the first bracketed address of the first line, before " by " */
+	for (k = first; k < r->st->n; k++) {
+		struct ew_mention *m = &r->st->v[k];
+
+		if (m->f.start == 0 || s[m->f.start - 1] != '[')
+			continue;
+		m->received = 1;
+		m->tm = tm;
+		m->has_tm = 1;
+		break;
 	}
 }
 
@@ -521,8 +611,15 @@ scan_line(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
 	struct ew_table t;
 	int has_tm, addr;
 
-	if (skip_line(s + ls, le - ls)) {
+	if (ls < r->skip_to) {
 		scan_neither(r, s, ls, le, "a quoted header or WHOIS line");
+		return;
+	}
+	if (skip_line(s + ls, le - ls)) {
+		size_t first = st->n;
+
+		scan_neither(r, s, ls, le, "a quoted header or WHOIS line");
+		received(r, s, n, ls, le, first);
 		return;
 	}
 	addr = has_addr(s, ls, le);
@@ -558,11 +655,17 @@ scan_line(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
 		scan_addrs(r, s, n, ls, le, &tm, has_tm);
 }
 
-/* Strip HTML tags into out (crudely: text outside <...>). */
+/* Strip HTML tags into out (crudely: text outside <...>; a row or a
+ * paragraph a new line, a table cell a tab; the common entities). */
 static void
 strip_html(const char *s, size_t n, struct ew_buf *out)
 {
-	size_t i;
+	static const struct {
+		const char *e;
+		char c;
+	} ent[] = { { "&nbsp;", ' ' }, { "&amp;", '&' }, { "&lt;", '<' },
+		{ "&gt;", '>' }, { "&quot;", '"' }, { "&#39;", '\'' } };
+	size_t i, k;
 	int in_tag = 0;
 
 	for (i = 0; i < n; i++) {
@@ -571,12 +674,26 @@ strip_html(const char *s, size_t n, struct ew_buf *out)
 			if (ew_tx_at(s, n, i, "<br") ||
 			    ew_tx_at(s, n, i, "<p") ||
 			    ew_tx_at(s, n, i, "<tr") ||
-			    ew_tx_at(s, n, i, "<div"))
+			    ew_tx_at(s, n, i, "<div") ||
+			    ew_tx_at(s, n, i, "<li") || ew_tx_at(s, n, i, "<h"))
 				ew_buf_putc(out, '\n');
+			else if (ew_tx_at(s, n, i, "<td") ||
+				 ew_tx_at(s, n, i, "<th"))
+				ew_buf_putc(out, '\t');
 		} else if (s[i] == '>' && in_tag) {
 			in_tag = 0;
 		} else if (!in_tag) {
-			ew_buf_putc(out, s[i]);
+			for (k = 0;
+			     s[i] == '&' && k < sizeof(ent) / sizeof(ent[0]);
+			     k++)
+				if (ew_tx_at(s, n, i, ent[k].e))
+					break;
+			if (s[i] == '&' && k < sizeof(ent) / sizeof(ent[0])) {
+				ew_buf_putc(out, ent[k].c);
+				i += strlen(ent[k].e) - 1;
+			} else {
+				ew_buf_putc(out, s[i]);
+			}
 		}
 	}
 }
@@ -672,6 +789,7 @@ read_part(struct reader *r, size_t k, const char *s, size_t n)
 	r->para = 0;
 	r->tab.active = 0;
 	r->has_day = 0;
+	r->skip_to = 0;
 	prescan_zones(r, k, s, n);
 	ew_fwd_part(&r->fwd, r->m, r->m->parts[k].msg, k);
 	r->seg0 = r->fwd.cur;

@@ -127,6 +127,7 @@ struct ew_fwd {
 	unsigned base;                      /* level of the part's message */
 	int hdr;                            /* 1: in a forwarded header block */
 	int hdrseen;                        /* header lines met in this block */
+	int prev_blank;                     /* the line before was blank */
 	char wrote[256]; /* "On ..., X wrote:" sender for the next quote */
 	int oom;
 };
@@ -212,10 +213,12 @@ int ew_role_dst_host(const char *s, size_t n, char *out, size_t cap,
 struct ew_mention {
 	struct ew_found f;
 	enum ew_role role;
-	const char *rule;    /* why it has that role (static) */
-	int structural;      /* the role is from a table column or an
-				arrow: such a line is a row (build.c) */
-	size_t line;         /* global line number */
+	const char *rule; /* why it has that role (static) */
+	int received;   /* the sending hop of a Received: header (with its time)
+			 */
+	int structural; /* the role is from a table column or an
+			   arrow: such a line is a row (build.c) */
+	size_t line;    /* global line number */
 	size_t part, pline;  /* part index and line in it (for notes) */
 	size_t text, ls, le; /* text index and line bounds in it */
 	struct ew_mtime tm;
