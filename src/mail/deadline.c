@@ -84,16 +84,56 @@ count_at(const char *s, size_t n, size_t *j)
 }
 
 /* "N hours" at s[j]: seconds, or -1. */
+/* Units of a span, in English, German, French, Dutch and Spanish. */
+static const struct {
+	const char *w;
+	int64_t secs;
+	int prefix; /* "hour" of "hours" */
+} units[] = {
+	{ "business day", 86400, 1 },
+	{ "working day", 86400, 1 },
+	{ "day", 86400, 1 },
+	{ "hour", 3600, 1 },
+	{ "hrs", 3600, 0 },
+	{ "hr", 3600, 0 },
+	{ "h", 3600, 0 },
+	{ "minute", 60, 1 },
+	{ "min", 60, 0 },
+	{ "week", 7 * 86400, 1 },
+	{ "stunde", 3600, 1 },
+	{ "std", 3600, 0 },
+	{ "tag", 86400, 1 },
+	{ "werktag", 86400, 1 },
+	{ "woche", 7 * 86400, 1 },
+	{ "heure", 3600, 1 },
+	{ "jour", 86400, 1 },
+	{ "semaine", 7 * 86400, 1 },
+	{ "uur", 3600, 0 },
+	{ "dag", 86400, 1 },
+	{ "werkdag", 86400, 1 },
+	{ "weken", 7 * 86400, 0 },
+	{ "hora", 3600, 1 },
+	{ "d\xc3\xad"
+	  "a",
+	    86400, 1 },
+	{ "dia", 86400, 1 },
+};
+
 static int64_t
 span_at(const char *s, size_t n, size_t j)
 {
 	long v;
+	size_t k;
 
 	ew_tx_skip_ws(s, n, &j);
 	if (ew_tx_at(s, n, j, "the next "))
 		j += 9;
 	else if (ew_tx_at(s, n, j, "next "))
 		j += 5;
+	else if (ew_tx_at(s, n, j, "les "))
+		j += 4; /* "dans les 48 heures" */
+	else if (ew_tx_at(s, n, j, "von "))
+		j += 4; /* "innerhalb von 24 Stunden" */
 	v = count_at(s, n, &j);
 	if (v <= 0)
 		return -1;
@@ -107,18 +147,13 @@ span_at(const char *s, size_t n, size_t j)
 			j++;
 		ew_tx_skip_ws(s, n, &j);
 	}
-	if (ew_tx_at(s, n, j, "business day") ||
-	    ew_tx_at(s, n, j, "working day") || ew_tx_at(s, n, j, "day"))
-		return (int64_t)v * 86400;
-	if (ew_tx_at(s, n, j, "hour") || ew_tx_at(s, n, j, "hrs") ||
-	    ew_tx_at(s, n, j, "hr ") ||
-	    (ew_tx_at(s, n, j, "h") &&
-		(j + 1 >= n || !isalpha((unsigned char)s[j + 1]))))
-		return (int64_t)v * 3600;
-	if (ew_tx_at(s, n, j, "minute") || ew_tx_at(s, n, j, "min"))
-		return (int64_t)v * 60;
-	if (ew_tx_at(s, n, j, "week"))
-		return (int64_t)v * 7 * 86400;
+	for (k = 0; k < sizeof(units) / sizeof(units[0]); k++)
+		if (ew_tx_at(s, n, j, units[k].w) &&
+		    (units[k].w[strlen(units[k].w) - 1] == ' ' ||
+			j + strlen(units[k].w) >= n ||
+			!isalpha((unsigned char)s[j + strlen(units[k].w)]) ||
+			units[k].prefix))
+			return (int64_t)v * units[k].secs;
 	return -1;
 }
 
@@ -130,6 +165,20 @@ word_sp(const char *s, size_t n, size_t i, const char *w)
 
 	return ew_tx_word_at(s, n, i, w) && i + l < n &&
 	       isspace((unsigned char)s[i + l]);
+}
+
+/* "within" and its kin: the length of the word, 0 if none. */
+static size_t
+within_at(const char *s, size_t n, size_t i)
+{
+	static const char *const w[] = { "within", "innerhalb", "binnen",
+		"sous", "dans", "d'ici", "dentro de", "en un plazo de" };
+	size_t k;
+
+	for (k = 0; k < sizeof(w) / sizeof(w[0]); k++)
+		if (word_sp(s, n, i, w[k]))
+			return strlen(w[k]);
+	return 0;
 }
 
 /* A checked box at s[i]: its length, 0 if none. */
@@ -148,7 +197,8 @@ checked_box(const char *s, size_t n, size_t i)
 }
 
 static const char *const abs_words[] = { "deadline", "by ", "before ", "until ",
-	"no later than ", "after " };
+	"no later than ", "after ", "bis zum ", "bis ", "avant le ", "vor dem ",
+	"uiterlijk ", "antes del " };
 
 int
 ew_tx_deadline_time(const char *s, size_t i)
@@ -232,7 +282,7 @@ ew_tx_deadline(const char *s, size_t n, int64_t base, int has_base,
 	for (i = 0; i < n; i++) {
 		struct ew_deadline_hit h;
 		int64_t span = -1;
-		size_t box;
+		size_t box, wl;
 
 		memset(&h, 0, sizeof(h));
 		if (has_base && (box = checked_box(s, n, i)) > 0) {
@@ -242,8 +292,8 @@ ew_tx_deadline(const char *s, size_t n, int64_t base, int has_base,
 		} else if (!isalpha((unsigned char)s[i]) ||
 			   (i > 0 && isalnum((unsigned char)s[i - 1]))) {
 			continue;
-		} else if (has_base && word_sp(s, n, i, "within")) {
-			span = span_at(s, n, i + 6);
+		} else if (has_base && (wl = within_at(s, n, i)) > 0) {
+			span = span_at(s, n, i + wl);
 			h.rule = "'within' a span of time";
 			h.len = 24;
 		} else if (has_base && (word_sp(s, n, i, "in") ||

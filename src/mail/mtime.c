@@ -302,6 +302,20 @@ none:
 	c->i = save;
 }
 
+/* German "12:00 Uhr" (French "12h00" is not read). */
+static void
+uhr(struct cur *c)
+{
+	size_t save = c->i;
+
+	blanks(c);
+	if (c->i + 3 <= c->n && strncasecmp(c->s + c->i, "uhr", 3) == 0 &&
+	    (c->i + 3 == c->n || !isalpha((unsigned char)c->s[c->i + 3])))
+		c->i += 3;
+	else
+		c->i = save;
+}
+
 /* ISO: YYYY-MM-DD[(T| )hh:mm[:ss]][zone] */
 static int
 iso(struct cur *c, struct ew_mtime *out)
@@ -461,7 +475,8 @@ numeric(struct cur *c, struct ew_mtime *out)
 
 	a = digits(c, 1, 4);
 	sep = peek(c);
-	if (a < 0 || (sep != '/' && sep != '.'))
+	if (a < 0 || (sep != '/' && sep != '.' && sep != '-') ||
+	    (sep == '-' && a > 31))
 		return -1;
 	c->i++;
 	b = digits(c, 1, 2);
@@ -474,7 +489,7 @@ numeric(struct cur *c, struct ew_mtime *out)
 		d = digits(c, 1, 2);
 	} else {
 		y = digits(c, 4, 4);
-		if (sep == '.' || a > 12) {
+		if (sep != '/' || a > 12) {
 			d = a;
 			mo = b;
 		} else {
@@ -496,6 +511,7 @@ numeric(struct cur *c, struct ew_mtime *out)
 	ampm(c, &h);
 	if (h < 0)
 		return -1;
+	uhr(c);
 	zone(c, &off, &alt, &zs);
 	return finish(y, mo, d, h, mi, se, off, alt, zs, out);
 }

@@ -168,7 +168,10 @@ zone_statement(const char *s, size_t n, struct pzone *z)
 {
 	static const char *const intro[] = { "time zone", "timezone",
 		"times are", "timestamps are", "times in", "timestamps in",
-		"time is", "times shown", "all times", "all timestamps" };
+		"time is", "times shown", "all times", "all timestamps",
+		"zeitangaben", "zeitzone", "uhrzeiten", "tijden", "tijdzone",
+		"heures", "horaires", "fuseau horaire", "horas",
+		"zona horaria" };
 	size_t i, k, j;
 
 	for (i = 0; i < n; i++) {
@@ -467,7 +470,8 @@ received(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
 	for (k = first; k < r->st->n; k++) {
 		struct ew_mention *m = &r->st->v[k];
 
-		if (m->f.start == 0 || s[m->f.start - 1] != '[')
+		if (s[m->f.start] != '[' &&
+		    (m->f.start == 0 || s[m->f.start - 1] != '['))
 			continue;
 		m->received = 1;
 		m->tm = tm;
@@ -691,6 +695,9 @@ strip_html(const char *s, size_t n, struct ew_buf *out)
 			if (s[i] == '&' && k < sizeof(ent) / sizeof(ent[0])) {
 				ew_buf_putc(out, ent[k].c);
 				i += strlen(ent[k].e) - 1;
+			} else if (s[i] == '\n' || s[i] == '\r') {
+				ew_buf_putc(
+				    out, ' '); /* only tags break lines */
 			} else {
 				ew_buf_putc(out, s[i]);
 			}
