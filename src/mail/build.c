@@ -253,6 +253,9 @@ emit(struct ew_complaint *c, const struct ew_text_state *st,
 		in.tm = st->gt;
 	else
 		ew_tx_no_time(&in.tm, date, has_date);
+	/* a range of days ends, at the latest, when the mail was written */
+	if (!in.tm.has_t && in.tm.has_to && has_date && in.tm.to > date)
+		in.tm.to = date;
 	/* copyright notices: the one port named is the peer's own */
 	if (c->category != NULL && strcmp(c->category, "copyright") == 0 &&
 	    in.src_port < 0 && in.ports != NULL &&

@@ -150,6 +150,26 @@ is_marker(const char *s, size_t n)
 	return 0;
 }
 
+/* Outlook's rule before a forwarded header block: a line of underscores
+ * with "From:" on the next line. */
+static int
+underscores(const char *s, size_t n, const char *next, size_t nn)
+{
+	size_t k = 0, q;
+	unsigned d;
+
+	while (k < n && s[k] == '_')
+		k++;
+	while (k < n && isspace((unsigned char)s[k]))
+		k++;
+	if (k < n || n < 10 || next == NULL)
+		return 0;
+	q = ew_fwd_quote(next, nn, &d);
+	return ew_tx_at(next + q, nn - q, 0, "from:") ||
+	       ew_tx_at(next + q, nn - q, 0, "von:") ||
+	       ew_tx_at(next + q, nn - q, 0, "de :");
+}
+
 /* The mailbox address in s ("Name <a@b>", "a@b", "[mailto:a@b]"). */
 static int
 mailbox(const char *s, size_t n, char *out, size_t cap)
@@ -312,7 +332,7 @@ fwd_line(struct ew_fwd *f, const char *s, size_t n, unsigned depth,
 			return k;
 		f->hdr = 0;
 	}
-	if (is_marker(s, n)) {
+	if (is_marker(s, n) || underscores(s, n, next, nn)) {
 		f->cur = seg_push(
 		    f, f->v[f->cur].level + 1, f->v[f->cur].part, line);
 		f->quote[depth] = f->cur;

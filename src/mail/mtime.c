@@ -472,6 +472,7 @@ numeric(struct cur *c, struct ew_mtime *out)
 	int off = 0, alt = 0;
 	enum ew_zone_source zs = EW_ZONE_ASSUMED;
 	int sep;
+	size_t save;
 
 	a = digits(c, 1, 4);
 	sep = peek(c);
@@ -497,17 +498,30 @@ numeric(struct cur *c, struct ew_mtime *out)
 			d = b;
 		}
 	}
-	if (y < 0 || d < 0)
+	if (y < 0 || d < 0 ||
+	    (c->i < c->n && isalnum((unsigned char)c->s[c->i])) ||
+	    (c->i + 1 < c->n && c->s[c->i] == '.' &&
+		isdigit((unsigned char)c->s[c->i + 1])))
 		return -1;
+	save = c->i;
 	if (peek(c) == ',')
 		c->i++;
 	blanks(c);
 	if (peek(c) == '-' || peek(c) == '@') {
 		c->i++;
 		blanks(c);
+	} else if (c->i + 2 < c->n && strncasecmp(c->s + c->i, "at ", 3) == 0) {
+		c->i += 3;
+		blanks(c);
 	}
-	if (clock_part(c, &h, &mi, &se) < 0)
-		return -1;
+	if (clock_part(c, &h, &mi, &se) < 0) {
+		/* a date alone: the whole day, zone unknown */
+		c->i = save;
+		if (finish(y, mo, d, 0, 0, 0, 0, 0, EW_ZONE_ASSUMED, out) < 0)
+			return -1;
+		out->to += 86400 - 1;
+		return 0;
+	}
 	ampm(c, &h);
 	if (h < 0)
 		return -1;

@@ -221,6 +221,20 @@ ew_tx_service_port(const char *s, size_t n)
 	return -1;
 }
 
+/* Is the word just before s[i] (blanks and a line break between) w? */
+static int
+word_before_is(const char *s, size_t i, const char *w)
+{
+	size_t j = i, l = strlen(w);
+
+	while (j > 0 && i - j < 8 &&
+	       (s[j - 1] == ' ' || s[j - 1] == '\t' || s[j - 1] == '\n' ||
+		   s[j - 1] == '\r' || s[j - 1] == '>'))
+		j--;
+	return j < i && j >= l && strncasecmp(s + j - l, w, l) == 0 &&
+	       (j == l || !isalnum((unsigned char)s[j - l - 1]));
+}
+
 /* Words after a service name that make it the attacked service. */
 static int
 service_context(const char *s, size_t n, size_t j)
@@ -254,6 +268,8 @@ service_at(const char *s, size_t n, size_t i, size_t *end)
 	for (e = i; e < n && e - i < 12 && isalnum((unsigned char)s[e]); e++)
 		;
 	*end = e;
+	if (e + 2 < n && s[e] == ':' && s[e + 1] == '/' && s[e + 2] == '/')
+		return -1; /* a URL's scheme */
 	if (e - i < 3 ||
 	    (e + 1 < n && (s[e] == '.' || s[e] == '@' || s[e] == ':') &&
 		isalnum((unsigned char)s[e + 1])))
@@ -301,9 +317,22 @@ service_ports(
 			ctx = ew_tx_at(s, n, e, " port");
 		else
 			ctx = listed || service_context(s, n, e) ||
-			      (i >= 5 && ew_tx_at(s, n, i - 5, "port ")) ||
-			      (i >= 5 && ew_tx_at(s, n, i - 5, "over ")) ||
-			      (i >= 4 && ew_tx_at(s, n, i - 4, "via "));
+			      word_before_is(s, i, "port") ||
+			      word_before_is(s, i, "over") ||
+			      word_before_is(s, i, "via") ||
+			      word_before_is(s, i, "on") ||
+			      (i > 0 && s[i - 1] == '(');
+		/* "RDP (3389)": the number is the port */
+		if (ew_tx_at(s, n, e, " (") && e + 2 < n &&
+		    isdigit((unsigned char)s[e + 2])) {
+			size_t q = e + 2;
+			long pp = ew_tx_num_at(s, n, &q);
+
+			if (pp > 0 && q < n && s[q] == ')') {
+				p = pp;
+				ctx = 1;
+			}
+		}
 		/* "sshd[1234]:" in a log line */
 		if (!ctx && p == 22 && ew_tx_at(s, n, e, "d["))
 			ctx = 1;
@@ -379,6 +408,19 @@ ew_tx_ports_in(const char *s, size_t n, size_t lim, struct ew_buf *out)
 		ew_tx_skip_ws(s, n, &j);
 		if (j < n && isdigit((unsigned char)s[j]))
 			added += port_list(s, n, j, out);
+	}
+	/* "udp/5060", "tcp/5061" */
+	for (i = 0; i + 4 < n && i < lim; i++) {
+		long p;
+
+		if (!(ew_tx_word_at(s, n, i, "tcp/") ||
+			ew_tx_word_at(s, n, i, "udp/")) ||
+		    !isdigit((unsigned char)s[i + 4]))
+			continue;
+		j = i + 4;
+		p = ew_tx_num_at(s, n, &j);
+		if (p > 0 && (j >= n || !isalnum((unsigned char)s[j])))
+			port_add(out, p, p, &added);
 	}
 	/* "6667/tcp" outside a "port" phrase */
 	for (i = 0; i < lim; i++) {

@@ -424,7 +424,11 @@ static const char *const glue[] = { "and", "or", "the", "a", "an", "ip", "ips",
 	"devices", "honeypots", "sensor", "sensors", "via", "following:", "en",
 	"und", "et", "y", "de", "del", "le", "la", "les", "het", "die", "der",
 	"den", "dem", "des", "du", "el", "los", "serveur", "serveurs",
-	"servidor", "adresse", "adres", "rechner", "ip-adresse", "ip-adres" };
+	"servidor", "adresse", "adres", "rechner", "ip-adresse", "ip-adres",
+	"site", "sites", "website", "webserver", "portal", "customer",
+	"customers", "customer's", "client", "clients", "client's", "sbc",
+	"sbcs", "gateway", "router", "firewall", "vps", "box", "instance",
+	"account" };
 
 static int
 is_glue(const char *w, size_t n)

@@ -309,13 +309,17 @@ static int
 interval_end(const char *s, size_t n, size_t j, const struct ew_tctx *cx,
     struct ew_mtime *t2)
 {
-	static const char *const w[] = { "and ", "to ", "- ", "until ",
-		"till " };
+	static const char *const w[] = { "and ", "to ", "- ", "until ", "till ",
+		"last seen ", "last seen: ", "bis ", "et ", "tot " };
 	struct ew_tctx c2 = *cx;
 	size_t k;
 
 	c2.clock_ok = 1;
 	ew_tx_skip_ws(s, n, &j);
+	if (j < n && (s[j] == ',' || s[j] == ';')) {
+		j++;
+		ew_tx_skip_ws(s, n, &j);
+	}
 	for (k = 0; k < sizeof(w) / sizeof(w[0]); k++)
 		if (ew_tx_at(s, n, j, w[k])) {
 			j += strlen(w[k]);
@@ -371,8 +375,17 @@ line_time(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
 				goto clocked;
 			}
 			if (!has_bare) {
+				struct ew_mtime te;
+
 				bare = *tm;
 				has_bare = 1;
+				/* "09/02/2015 - 10/03/2015": a range of days,
+				 * no instant */
+				if (interval_end(s, n, i + used, &cx, &te) &&
+				    te.to > bare.from) {
+					bare.to = te.to;
+					bare.has_t = 0;
+				}
 			}
 			r->day = day;
 			r->has_day = 1;
@@ -401,7 +414,7 @@ line_time(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
 	}
 	if (has_bare)
 		*tm = bare;
-	return has_bare;
+	return has_bare ? 2 : 0;
 }
 
 /* Addresses of a line that has no role to give (quoted headers). */
@@ -644,6 +657,10 @@ scan_line(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
 			r->tab.active = 0;
 	}
 	has_tm = line_time(r, s, n, ls, le, &tm);
+	/* a date alone on a report line ("Report Date Range: ...") is no
+	 * event time for the whole text */
+	if (has_tm == 2 && time_priority(s + ls, le - ls) == 0)
+		has_tm = 0;
 	if (has_tm) {
 		int pri = time_priority(s + ls, le - ls);
 

@@ -473,8 +473,11 @@ test_times_more(void)
 	EW_CHECK_INT(m.t, T("2026-11-17T06:47:00Z"));
 	cx.clock_ok = 0;
 	EW_CHECK(ew_mail_time_ctx(s, strlen(s), &cx, &m) == 0);
-	/* an IPv4 address is no date */
-	EW_CHECK(ew_mail_time_parse("10.11.2026", 10, &m) < 0);
+	/* an IPv4 address is no date; a German date alone is a whole day */
+	EW_CHECK(ew_mail_time_parse("10.11.20.26", 11, &m) < 0);
+	EW_CHECK(ew_mail_time_parse("10.11.2026.5", 12, &m) < 0);
+	EW_CHECK(ew_mail_time_parse("10.11.2026", 10, &m) == 0);
+	EW_CHECK_INT(m.to - m.from, 86400 - 1 + 26 * 3600);
 }
 
 /* Issue 10: deadlines as forms and dates state them. */
