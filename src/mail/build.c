@@ -224,8 +224,8 @@ ports_of(const struct ew_mention *s, const struct ew_mention *d,
 
 static int
 emit(struct ew_complaint *c, const struct ew_text_state *st,
-    const struct ew_mention *s, const struct ew_mention *d, int64_t date,
-    int has_date)
+    const struct ew_mention *s, const struct ew_mention *d, const char *host,
+    int64_t date, int has_date)
 {
 	struct ew_incident in;
 	char own[24];
@@ -241,8 +241,8 @@ emit(struct ew_complaint *c, const struct ew_text_state *st,
 	}
 	if (d != NULL)
 		ew_tx_addr_text(&d->f.a, d->f.plen, in.dst, sizeof(in.dst));
-	else
-		snprintf(in.dst_host, sizeof(in.dst_host), "%s", st->dst_host);
+	else if (host != NULL)
+		snprintf(in.dst_host, sizeof(in.dst_host), "%s", host);
 	ports_of(s, d, ew_buf_str(&st->ports), own, sizeof(own), &ports);
 	in.ports = ew_tx_dup_ports(ports);
 	if (s != NULL && s->has_tm)
@@ -316,7 +316,7 @@ rows(struct ew_complaint *c, struct ew_text_state *st, unsigned *fl,
 				continue;
 			used[i] = used[d - st->v] = 1;
 			fl[st->v[i].id] |= F_ROW;
-			if (emit(c, st, &st->v[i], d, date, has_date) < 0)
+			if (emit(c, st, &st->v[i], d, NULL, date, has_date) < 0)
 				return -1;
 		}
 	}
@@ -342,7 +342,7 @@ why_empty(struct ew_complaint *c, const struct ew_text_state *st)
 {
 	const char *why;
 
-	if (st->n == 0 && st->dst_host[0] == '\0')
+	if (st->n == 0 && st->nhosts == 0)
 		why = "no IP address or netblock in the text";
 	else if (st->n == 0)
 		why = "a destination host but no address in the text";
@@ -362,10 +362,10 @@ fact_notes(struct ew_complaint *c, const struct ew_text_state *st)
 		ew_text_note(c, st, "ports", ew_buf_str(&st->ports),
 		    st->ports_rule, st->ports_text, st->ports_part,
 		    st->ports_line, st->ports_pos);
-	if (st->dst_host[0] != '\0')
-		ew_text_note(c, st, "dst_host", st->dst_host, st->dst_host_rule,
-		    st->dst_host_text, st->dst_host_part, st->dst_host_line,
-		    st->dst_host_pos);
+	for (k = 0; k < st->nhosts; k++)
+		ew_text_note(c, st, "dst_host", st->hosts[k].name,
+		    st->hosts[k].rule, st->hosts[k].text, st->hosts[k].part,
+		    st->hosts[k].line, st->hosts[k].pos);
 	for (k = 0; k < st->n && nt < 8; k++) {
 		const struct ew_mention *m = &st->v[k];
 
@@ -429,21 +429,27 @@ ew_text_build(struct ew_complaint *c, struct ew_text_state *st, int64_t date,
 		if (!s->has_tm)
 			fl[s->id] |= F_BARE;
 		if (!cross || ngd == 0) {
-			if (emit(c, st, s, NULL, date, has_date) < 0)
-				goto out;
+			/* no address: the host names, if any */
+			for (k = 0; k < st->nhosts || k == 0; k++)
+				if (emit(c, st, s, NULL,
+					k < st->nhosts ? st->hosts[k].name
+						       : NULL,
+					date, has_date) < 0)
+					goto out;
 			continue;
 		}
 		for (k = 0; k < ngd; k++)
-			if (emit(c, st, s, gd[k], date, has_date) < 0)
+			if (emit(c, st, s, gd[k], NULL, date, has_date) < 0)
 				goto out;
 	}
 	/* only destinations named: the complaint is about traffic to them */
 	for (k = 0; c->ninc == before && k < ngd && k < EW_TEXT_MAX_CROSS; k++)
-		if (emit(c, st, NULL, gd[k], date, has_date) < 0)
+		if (emit(c, st, NULL, gd[k], NULL, date, has_date) < 0)
 			goto out;
-	if (c->ninc == before && st->dst_host[0] != '\0' && st->n == 0 &&
-	    emit(c, st, NULL, NULL, date, has_date) < 0)
-		goto out;
+	for (k = 0; c->ninc == before && st->n == 0 && k < st->nhosts; k++)
+		if (emit(c, st, NULL, NULL, st->hosts[k].name, date, has_date) <
+		    0)
+			goto out;
 	fact_notes(c, st);
 	if (c->ninc == 0)
 		why_empty(c, st);

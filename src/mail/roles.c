@@ -382,7 +382,10 @@ static const struct roleword rolewords[] = {
 	RW("dst", EW_ROLE_DST, 1, 2),
 	RW("target", EW_ROLE_DST, 1, 2),
 	RW("victim", EW_ROLE_DST, 1, 2),
-	RW("our", EW_ROLE_DST, 0, 1),
+	RW("our", EW_ROLE_DST, 0, 3),
+	RW("their", EW_ROLE_DST, 0, 3),
+	RW("reporting", EW_ROLE_NEITHER, 0, 2),
+	RW("sur", EW_ROLE_DST, 0, 3),
 	RW("toward", EW_ROLE_DST, 1, 2),
 	RW("against", EW_ROLE_DST, 0, 2),
 	RW("honeypot", EW_ROLE_DST, 1, 2),
@@ -475,7 +478,7 @@ abbrev(const char *s, size_t lim, size_t i)
 
 /* The nearest role word before s[i], back to lim, within its reach. */
 static enum ew_role
-words_before(const char *s, size_t lim, size_t i, const char **rule)
+words_before(const char *s, size_t lim, size_t i, int host, const char **rule)
 {
 	size_t j = i, e, counted = 0;
 	int words = 0;
@@ -490,6 +493,10 @@ words_before(const char *s, size_t lim, size_t i, const char **rule)
 		    isspace((unsigned char)s[j]) && j >= 2 &&
 		    !isdigit((unsigned char)s[j - 2]) && !abbrev(s, lim, j - 1))
 			break; /* a sentence ends */
+		/* "our Subject: [...](ADDR)": a colon with words after it
+		 * ends the clause ("Source IP: ADDR" goes on) */
+		if (ch == ':' && counted > 0 && j < i && s[j] == ' ')
+			break;
 		if (!isalnum(ch) && ch != '_' && ch != '-' && ch != '.' &&
 		    ch != ':' && ch != '/') {
 			j--;
@@ -509,8 +516,16 @@ words_before(const char *s, size_t lim, size_t i, const char **rule)
 		    (memchr(s + j, ':', e - j) != NULL &&
 			isxdigit((unsigned char)s[j])) ||
 		    (memchr(s + j, '.', e - j) != NULL && e - j > 4 &&
-			!abbrev(s, j, e)))
-			continue; /* an address, a number, a host name */
+			!abbrev(s, j, e)) ||
+		    memchr(s + j, '/', e - j) != NULL)
+			continue; /* an address, a number, a host name, a URL */
+		/* a host name's place: "on wiki.example", "at x.example" */
+		if (host && counted == 0 &&
+		    (ieq("on", s + j, e - j) || ieq("at", s + j, e - j) ||
+			ieq("hitting", s + j, e - j))) {
+			*rule = "a host name after 'on', 'at' or 'hitting'";
+			return EW_ROLE_DST;
+		}
 		if ((rw = roleword(s + j, e - j)) != NULL &&
 		    counted <= (size_t)rw->reach) {
 			*rule = rw->why;
@@ -552,7 +567,7 @@ ew_role_of(const char *s, size_t n, size_t lim, size_t ls,
 		*rule = "a mail address's host";
 		return EW_ROLE_NEITHER;
 	}
-	return words_before(s, lim, f->start, rule);
+	return words_before(s, lim, f->start, 0, rule);
 }
 
 /* ---- host names as destinations ---- */
@@ -672,4 +687,34 @@ ew_role_dst_host(const char *s, size_t n, char *out, size_t cap, size_t *pos,
 		}
 	}
 	return 0;
+}
+
+int
+ew_role_host_at(const char *s, size_t n, size_t lim, size_t i, size_t *end,
+    char *out, size_t cap, const char **rule)
+{
+	size_t e = i, k;
+
+	if (!isalnum((unsigned char)s[i]) ||
+	    (i > 0 &&
+		(host_char((unsigned char)s[i - 1]) || s[i - 1] == '@' ||
+		    s[i - 1] == '/' || s[i - 1] == '_' || s[i - 1] == ':')))
+		return 0;
+	while (e < n && host_char((unsigned char)s[e]) && e - i < 254)
+		e++;
+	*end = e;
+	while (e > i && (s[e - 1] == '.' || s[e - 1] == '-'))
+		e--;
+	if (memchr(s + i, '.', e - i) == NULL ||
+	    (*end < n &&
+		(s[*end] == '@' || s[*end] == '/' ||
+		    (s[*end] == ':' && *end + 1 < n && s[*end + 1] == '/'))) ||
+	    !host_name(s, i, e) || e - i >= cap)
+		return 0;
+	if (words_before(s, lim, i, 1, rule) != EW_ROLE_DST)
+		return 0;
+	for (k = 0; k < e - i; k++)
+		out[k] = (char)tolower((unsigned char)s[i + k]);
+	out[e - i] = '\0';
+	return 1;
 }

@@ -58,6 +58,9 @@ struct reader {
 	size_t day_seg;
 };
 
+static void add_host(struct reader *r, const char *name, const char *rule,
+    const char *s, size_t pos);
+
 /*
  * How surely a time on this line is the event's: 2 when the line says
  * so ("Timestamp:", "first seen", "attack"), 0 for report dates, 1
@@ -619,6 +622,27 @@ has_addr(const char *s, size_t ls, size_t le)
 	return 0;
 }
 
+/* Host names on the line that the words before make destinations. */
+static void
+line_hosts(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
+{
+	size_t i, e, lim = r->para + 400 < ls ? ls - 400 : r->para;
+	const char *rule;
+	char name[256];
+
+	if (r->part == (size_t)-1 || memchr(s + ls, '.', le - ls) == NULL)
+		return;
+	for (i = ls; i < le && r->st->nhosts < EW_TEXT_MAX_HOSTS; i++) {
+		if (!isalnum((unsigned char)s[i]))
+			continue;
+		if (ew_role_host_at(
+			s, n, lim, i, &e, name, sizeof(name), &rule))
+			add_host(r, name, rule, s, i);
+		while (i + 1 < le && !isspace((unsigned char)s[i + 1]))
+			i++;
+	}
+}
+
 /* One body line s[ls..le) of the text s[0..n). */
 static void
 scan_line(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
@@ -674,6 +698,7 @@ scan_line(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
 	}
 	if (addr)
 		scan_addrs(r, s, n, ls, le, &tm, has_tm);
+	line_hosts(r, s, n, ls, le);
 }
 
 /* Strip HTML tags into out (crudely: text outside <...>; a row or a
@@ -767,6 +792,29 @@ line_of(const char *s, size_t pos)
 	return line;
 }
 
+/* A destination host name, once (at most EW_TEXT_MAX_HOSTS). */
+static void
+add_host(struct reader *r, const char *name, const char *rule, const char *s,
+    size_t pos)
+{
+	struct ew_text_state *st = r->st;
+	struct ew_host *h;
+	size_t k;
+
+	for (k = 0; k < st->nhosts; k++)
+		if (strcmp(st->hosts[k].name, name) == 0)
+			return;
+	if (st->nhosts >= EW_TEXT_MAX_HOSTS)
+		return;
+	h = &st->hosts[st->nhosts++];
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->rule = rule;
+	h->text = r->text;
+	h->pos = pos;
+	h->part = r->part;
+	h->line = line_of(s, pos);
+}
+
 /* Port lists and a destination host name over the whole text. */
 static void
 whole_text(struct reader *r, const char *s, size_t n)
@@ -774,6 +822,7 @@ whole_text(struct reader *r, const char *s, size_t n)
 	struct ew_text_state *st = r->st;
 	size_t before = st->ports.len, pos;
 	const char *rule;
+	char name[256];
 
 	ew_mail_ports(s, n, &st->ports);
 	if (before == 0 && st->ports.len > 0) {
@@ -792,14 +841,8 @@ whole_text(struct reader *r, const char *s, size_t n)
 		st->ports_line = line_of(p, i);
 		st->ports_rule = "ports named in the text";
 	}
-	if (st->dst_host[0] == '\0' && ew_role_dst_host(s, n, st->dst_host,
-					   sizeof(st->dst_host), &pos, &rule)) {
-		st->dst_host_rule = rule;
-		st->dst_host_text = r->text;
-		st->dst_host_pos = pos;
-		st->dst_host_part = r->part;
-		st->dst_host_line = line_of(s, pos);
-	}
+	if (ew_role_dst_host(s, n, name, sizeof(name), &pos, &rule))
+		add_host(r, name, rule, s, pos);
 }
 
 /* One text part. */

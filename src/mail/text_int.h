@@ -202,6 +202,11 @@ enum ew_role ew_role_table_cell(const struct ew_table *t, const char *s,
 enum ew_role ew_role_of(const char *s, size_t n, size_t lim, size_t ls,
     const struct ew_found *f, const char **rule);
 
+/* A host name starting at s[i] that the words before make a
+ * destination ("against www.shop.example", "our servers (a.example and
+ * b.example)", "on wiki.example"): 1, the name in out, *end past it. */
+int ew_role_host_at(const char *s, size_t n, size_t lim, size_t i, size_t *end,
+    char *out, size_t cap, const char **rule);
 /* A host name given as the destination ("the servers that
  * irc.example.net resolves to"), copied into out (cap bytes); 1 when
  * found, *pos its position. */
@@ -228,6 +233,8 @@ struct ew_mention {
 	uint32_t id; /* address id (build.c) */
 };
 
+#define EW_TEXT_MAX_HOSTS 16
+
 struct ew_text_state {
 	struct ew_mention *v;
 	size_t n, cap;
@@ -239,9 +246,12 @@ struct ew_text_state {
 	struct ew_mtime gt; /* the one event time of the text, if one */
 	int ntimes;         /* 0, 1 (gt is it), 2 (several) */
 	int gtpri;          /* how surely gt is an event time */
-	char dst_host[256];
-	const char *dst_host_rule;
-	size_t dst_host_text, dst_host_pos, dst_host_part, dst_host_line;
+	struct ew_host {
+		char name[256];
+		const char *rule;
+		size_t text, pos, part, line;
+	} hosts[EW_TEXT_MAX_HOSTS]; /* destinations named by host name */
+	size_t nhosts;
 	struct ew_buf *texts; /* the refanged text of each part read */
 	size_t ntexts;
 	size_t nneither; /* quoted-header and example addresses */
