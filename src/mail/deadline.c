@@ -198,7 +198,24 @@ checked_box(const char *s, size_t n, size_t i)
 
 static const char *const abs_words[] = { "deadline", "by ", "before ", "until ",
 	"no later than ", "after ", "bis zum ", "bis ", "avant le ", "vor dem ",
-	"uiterlijk ", "antes del " };
+	"uiterlijk ", "antes del ", "on ", "am " };
+
+/* Words of action just before s[i] (the same sentence, 100 bytes):
+ * "disconnect the server on DATE". */
+static int
+action_before(const char *s, size_t i)
+{
+	static const char *const w[] = { "disconnect", "block", "suspend",
+		"null", "terminat", "shut", "sperr", "lock", "disable",
+		"cancel", "deactivat", "suspendre", "bloquer", "blokker",
+		"afsluiten" };
+	size_t b = i > 100 ? i - 100 : 0, k;
+
+	for (k = 0; k < sizeof(w) / sizeof(w[0]); k++)
+		if (ew_tx_has_word(s + b, i - b, w[k]))
+			return 1;
+	return 0;
+}
 
 int
 ew_tx_deadline_time(const char *s, size_t i)
@@ -222,7 +239,7 @@ ew_tx_deadline_time(const char *s, size_t i)
 		if (j >= b + l &&
 		    strncasecmp(s + j - l, abs_words[k], l) == 0 &&
 		    (j - l == 0 || !isalnum((unsigned char)s[j - l - 1])))
-			return 1;
+			return k < 12 || action_before(s, j - l);
 	}
 	return 0;
 }
@@ -256,9 +273,11 @@ absolute_at(const char *s, size_t n, size_t i, size_t *checks,
 			j += 4;
 		if (ew_mail_time_at(s + j, n - j, &m) == 0)
 			return 0;
-		/* "after DATE" only next to a word of action */
-		if (abs_words[k][0] == 'a' &&
-		    (++*checks > 256 || !near_deadline_word(s, n, i)))
+		/* "after DATE" only next to a word of action, "on DATE"
+		 * only after one */
+		if (k == 5 && (++*checks > 256 || !near_deadline_word(s, n, i)))
+			return 0;
+		if (k >= 12 && !action_before(s, i))
 			return 0;
 		h->t = m.t;
 		h->relative = 0;

@@ -340,6 +340,14 @@ iso(struct cur *c, struct ew_mtime *out)
 	if (peek(c) == 'T' || peek(c) == ' ' || peek(c) == '_') {
 		c->i++;
 		blanks(c);
+		/* "2026-11-30 at\n10:00 CET" */
+		if (c->i + 2 < c->n && strncasecmp(c->s + c->i, "at", 2) == 0 &&
+		    isspace((unsigned char)c->s[c->i + 2])) {
+			c->i += 2;
+			while (c->i < c->n && c->i - save < 12 &&
+			       isspace((unsigned char)c->s[c->i]))
+				c->i++;
+		}
 		if (clock_part(c, &h, &mi, &se) < 0) {
 			c->i = save;
 			h = mi = se = 0;

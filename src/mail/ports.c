@@ -34,6 +34,8 @@ port_belongs_elsewhere(const char *s, size_t i)
 
 	while (e > 0 && (s[e - 1] == ' ' || s[e - 1] == '\t'))
 		e--;
+	if (e > 0 && e == i && (s[e - 1] == '-' || s[e - 1] == '_'))
+		e--; /* "Source-Port:", "src_port" */
 	b = e;
 	while (b > 0 && !isspace((unsigned char)s[b - 1]) && e - b < 60)
 		b--;

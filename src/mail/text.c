@@ -46,6 +46,8 @@ struct reader {
 	size_t pline;   /* line within the part */
 	size_t para;    /* start of the current paragraph */
 	size_t skip_to; /* continuation lines of a quoted header end here */
+	int sig;        /* in a signature ("-- " line) of segment sig_seg */
+	size_t sig_seg;
 	/* zones stated in prose ("times are in CET") per segment of the
 	 * part (index - seg0), found before the part is read */
 	struct pzone {
@@ -274,8 +276,13 @@ clock_intro(const char *s, size_t i)
 		b--;
 	for (k = 0; k < sizeof(w) / sizeof(w[0]); k++)
 		if (strlen(w[k]) == j - b &&
-		    strncasecmp(s + b, w[k], j - b) == 0)
-			return 1;
+		    strncasecmp(s + b, w[k], j - b) == 0) {
+			/* "DATE at\nCLOCK" is one time, read with its date */
+			while (b > 0 && s[b - 1] == ' ')
+				b--;
+			return k != 2 || b == 0 ||
+			       !isdigit((unsigned char)s[b - 1]);
+		}
 	return 0;
 }
 
@@ -313,7 +320,8 @@ interval_end(const char *s, size_t n, size_t j, const struct ew_tctx *cx,
     struct ew_mtime *t2)
 {
 	static const char *const w[] = { "and ", "to ", "- ", "until ", "till ",
-		"last seen ", "last seen: ", "bis ", "et ", "tot " };
+		"last seen ", "last seen: ", "last-seen: ", "last ", "bis ",
+		"et ", "tot " };
 	struct ew_tctx c2 = *cx;
 	size_t k;
 
@@ -465,8 +473,14 @@ received(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
 	if (!ew_tx_at(s, le, i, "received:"))
 		return;
 	/* the continuation lines, a few */
-	for (k = 0; k < 8 && e + 1 < n && (s[e + 1] == ' ' || s[e + 1] == '\t');
-	     k++) {
+	for (k = 0; k < 8 && e + 1 < n; k++) {
+		unsigned d;
+		size_t q = ew_fwd_quote(s + e + 1, n - e - 1, &d);
+
+		/* the same quote depth, then a blank: a continuation */
+		if (d != r->fwd.depth || e + 1 + q >= n ||
+		    (s[e + 1 + q] != ' ' && s[e + 1 + q] != '\t'))
+			break;
 		e++;
 		while (e < n && s[e] != '\n')
 			e++;
@@ -643,6 +657,18 @@ line_hosts(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
 	}
 }
 
+/* Does w occur in s[0..n) (any case)? */
+static int
+has_text(const char *s, size_t n, const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == w[0] && ew_tx_at(s, n, i, w))
+			return 1;
+	return 0;
+}
+
 /* One body line s[ls..le) of the text s[0..n). */
 static void
 scan_line(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
@@ -681,6 +707,10 @@ scan_line(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
 			r->tab.active = 0;
 	}
 	has_tm = line_time(r, s, n, ls, le, &tm);
+	/* fail2ban's action lines ("[sshd] Ban ADDR") tell when it acted */
+	if (has_tm && (has_text(s + ls, le - ls, "] Ban ") ||
+			  has_text(s + ls, le - ls, "] Unban ")))
+		has_tm = 0;
 	/* a date alone on a report line ("Report Date Range: ...") is no
 	 * event time for the whole text */
 	if (has_tm == 2 && time_priority(s + ls, le - ls) == 0)
@@ -845,6 +875,15 @@ whole_text(struct reader *r, const char *s, size_t n)
 		add_host(r, name, rule, s, pos);
 }
 
+/* The signature delimiter: "-- " (or "--") alone on its line. */
+static int
+sig_line(const char *s, size_t n)
+{
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\r'))
+		n--;
+	return n == 2 && s[0] == '-' && s[1] == '-';
+}
+
 /* One text part. */
 static void
 read_part(struct reader *r, size_t k, const char *s, size_t n)
@@ -857,6 +896,7 @@ read_part(struct reader *r, size_t k, const char *s, size_t n)
 	r->tab.active = 0;
 	r->has_day = 0;
 	r->skip_to = 0;
+	r->sig = 0;
 	prescan_zones(r, k, s, n);
 	ew_fwd_part(&r->fwd, r->m, r->m->parts[k].msg, k);
 	r->seg0 = r->fwd.cur;
@@ -875,7 +915,15 @@ read_part(struct reader *r, size_t k, const char *s, size_t n)
 			nle++;
 		kind = ew_fwd_line(&r->fwd, s + ls + q, le - ls - q, depth,
 		    s + nx, nle - nx, r->pline);
-		if (kind != EW_FWD_BODY) {
+		if (r->sig && r->fwd.cur != r->sig_seg)
+			r->sig = 0;
+		if (kind == EW_FWD_BODY && sig_line(s + ls + q, le - ls - q)) {
+			r->sig = 1;
+			r->sig_seg = r->fwd.cur;
+		}
+		if (kind == EW_FWD_BODY && r->sig) {
+			scan_neither(r, s, ls + q, le, "a signature");
+		} else if (kind != EW_FWD_BODY) {
 			scan_neither(r, s, ls + q, le,
 			    "a header line of a forwarded message");
 			r->para = le;
