@@ -249,7 +249,12 @@ emit(struct ew_complaint *c, const struct ew_text_state *st,
 		in.tm = s->tm;
 	else if (d != NULL && d->has_tm)
 		in.tm = d->tm;
-	else if (st->ntimes == 1)
+	else if (st->has_fs && st->has_ls && st->ls.t >= st->fs.t) {
+		in.tm = st->fs; /* "First seen: A" ... "Last seen: B" */
+		in.tm.from = st->fs.t;
+		in.tm.to = st->ls.t;
+		in.tm.has_from = in.tm.has_to = 1;
+	} else if (st->ntimes == 1)
 		in.tm = st->gt;
 	else
 		ew_tx_no_time(&in.tm, date, has_date);

@@ -47,6 +47,7 @@ struct reader {
 	size_t para;    /* start of the current paragraph */
 	size_t skip_to; /* continuation lines of a quoted header end here */
 	int sig;        /* in a signature ("-- " line) of segment sig_seg */
+	size_t time_skip_to; /* the end of an interval read on a line before */
 	size_t sig_seg;
 	/* zones stated in prose ("times are in CET") per segment of the
 	 * part (index - seg0), found before the part is read */
@@ -314,16 +315,17 @@ clock_after_date(const char *s, size_t n, size_t j, const struct ew_tctx *cx,
 	return k + used - j;
 }
 
-/* A second time after t1 at s[j]: "and T2", "to T2", "- T2", "until". */
-static int
+/* A second time after t1 at s[j]: "and T2", "to T2", "- T2", "until".
+ * The offset just past it, 0 if none. */
+static size_t
 interval_end(const char *s, size_t n, size_t j, const struct ew_tctx *cx,
     struct ew_mtime *t2)
 {
-	static const char *const w[] = { "and ", "to ", "- ", "until ", "till ",
-		"last seen ", "last seen: ", "last-seen: ", "last ", "bis ",
-		"et ", "tot " };
+	static const char *const w[] = { "and", "to", "-", "until", "till",
+		"last seen:", "last seen", "last-seen:", "last", "bis", "et",
+		"tot" };
 	struct ew_tctx c2 = *cx;
-	size_t k;
+	size_t k, used;
 
 	c2.clock_ok = 1;
 	ew_tx_skip_ws(s, n, &j);
@@ -332,10 +334,12 @@ interval_end(const char *s, size_t n, size_t j, const struct ew_tctx *cx,
 		ew_tx_skip_ws(s, n, &j);
 	}
 	for (k = 0; k < sizeof(w) / sizeof(w[0]); k++)
-		if (ew_tx_at(s, n, j, w[k])) {
+		if (ew_tx_at(s, n, j, w[k]) && j + strlen(w[k]) < n &&
+		    isspace((unsigned char)s[j + strlen(w[k])])) {
 			j += strlen(w[k]);
 			ew_tx_skip_ws(s, n, &j);
-			return ew_mail_time_ctx(s + j, n - j, &c2, t2) > 0;
+			used = ew_mail_time_ctx(s + j, n - j, &c2, t2);
+			return used > 0 ? j + used : 0;
 		}
 	return 0;
 }
@@ -348,7 +352,7 @@ line_time(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
 {
 	struct ew_tctx cx;
 	struct ew_mtime bare;
-	size_t i = ls, e = le, used;
+	size_t i = ls, e = le, used, iend;
 	int has_bare = 0;
 
 	while (i < e && (s[i] == ' ' || s[i] == '>'))
@@ -364,6 +368,8 @@ line_time(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
 		if (!isalnum((unsigned char)s[i]) ||
 		    (i > ls && (isalnum((unsigned char)s[i - 1]) ||
 				   s[i - 1] == '.' || s[i - 1] == ':')))
+			continue;
+		if (i < r->time_skip_to)
 			continue;
 		cx.clock_ok = clock_intro(s, i);
 		used = ew_mail_time_ctx(s + i, le - i, &cx, tm);
@@ -406,7 +412,8 @@ line_time(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
 			continue;
 		}
 	clocked:
-		if (interval_end(s, n, i + used, &cx, &t2)) {
+		if ((iend = interval_end(s, n, i + used, &cx, &t2)) > 0) {
+			r->time_skip_to = iend; /* T2 is no time of its own */
 			if (tm->zs == EW_ZONE_ASSUMED &&
 			    t2.zs != EW_ZONE_ASSUMED) {
 				struct ew_tctx c1 = cx;
@@ -492,7 +499,7 @@ received(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
 	if (semi == 0)
 		return;
 	k = semi + 1;
-	while (k < e && isspace((unsigned char)s[k]))
+	while (k < e && (isspace((unsigned char)s[k]) || s[k] == '>'))
 		k++;
 	if (ew_mail_time_at(s + k, e - k, &tm) == 0)
 		return;
@@ -657,6 +664,24 @@ line_hosts(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
 	}
 }
 
+/* A "First seen:"/"First-Seen:"/"first_seen" line (w "first" or
+ * "last") with nothing but its time: a bound of the events. */
+static int
+seen_field(const char *s, size_t n, const char *w)
+{
+	size_t i = 0, l = strlen(w);
+
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (!ew_tx_at(s, n, i, w))
+		return 0;
+	i += l;
+	if (i < n && (s[i] == ' ' || s[i] == '-' || s[i] == '_'))
+		i++;
+	return ew_tx_at(s, n, i, "seen") || ew_tx_at(s, n, i, "event") ||
+	       ew_tx_at(s, n, i, "activity") || ew_tx_at(s, n, i, "request");
+}
+
 /* Does w occur in s[0..n) (any case)? */
 static int
 has_text(const char *s, size_t n, const char *w)
@@ -715,6 +740,13 @@ scan_line(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
 	 * event time for the whole text */
 	if (has_tm == 2 && time_priority(s + ls, le - ls) == 0)
 		has_tm = 0;
+	if (has_tm && seen_field(s + ls, le - ls, "first") && !st->has_fs) {
+		st->fs = tm;
+		st->has_fs = 1;
+	} else if (has_tm && seen_field(s + ls, le - ls, "last")) {
+		st->ls = tm;
+		st->has_ls = 1;
+	}
 	if (has_tm) {
 		int pri = time_priority(s + ls, le - ls);
 
@@ -896,6 +928,7 @@ read_part(struct reader *r, size_t k, const char *s, size_t n)
 	r->tab.active = 0;
 	r->has_day = 0;
 	r->skip_to = 0;
+	r->time_skip_to = 0;
 	r->sig = 0;
 	prescan_zones(r, k, s, n);
 	ew_fwd_part(&r->fwd, r->m, r->m->parts[k].msg, k);
@@ -990,6 +1023,7 @@ ew_extract_text(struct ew_complaint *c, const struct ew_mail *m)
 		r.text = st.ntexts - 1;
 		r.part = (size_t)-1;
 		r.pline = k;
+		r.skip_to = r.time_skip_to = 0;
 		ew_fwd_part(&r.fwd, m, k, (size_t)-1);
 		r.seg0 = r.fwd.cur;
 		scan_line(&r, b->p != NULL ? b->p : "", b->len, 0, b->len);

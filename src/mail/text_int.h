@@ -243,9 +243,11 @@ struct ew_text_state {
 	size_t ports_text, ports_pos; /* where the first list was */
 	size_t ports_part, ports_line;
 	int overflow;
-	struct ew_mtime gt; /* the one event time of the text, if one */
-	int ntimes;         /* 0, 1 (gt is it), 2 (several) */
-	int gtpri;          /* how surely gt is an event time */
+	struct ew_mtime gt;     /* the one event time of the text, if one */
+	struct ew_mtime fs, ls; /* "First seen:" and "Last seen:" lines */
+	int has_fs, has_ls;
+	int ntimes; /* 0, 1 (gt is it), 2 (several) */
+	int gtpri;  /* how surely gt is an event time */
 	struct ew_host {
 		char name[256];
 		const char *rule;
