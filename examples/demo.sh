@@ -40,6 +40,9 @@ step "exitwarden policy explain $pol 192.0.2.66:80   (its block expired)"
 step "exitwarden complaint parse examples/irc-complaint.eml   (the hoster forwards an IRC complaint)"
 "$ew" complaint parse examples/irc-complaint.eml
 
+step "exitwarden complaint parse --explain examples/irc-notice.eml   (the notice that started it: deadline, ports, destination host, and why)"
+"$ew" complaint parse --explain examples/irc-notice.eml
+
 step "exitwarden tor emit $pol   (the torrc fragment for %include)"
 "$ew" tor emit --now "$now" "$pol" | cut -c1-120
 

@@ -864,8 +864,12 @@ add_host(struct reader *r, const char *name, const char *rule, const char *s,
 	size_t k;
 
 	for (k = 0; k < st->nhosts; k++)
-		if (strcmp(st->hosts[k].name, name) == 0)
+		if (strcmp(st->hosts[k].name, name) == 0) {
+			/* "... resolves to" says more than "to ..." */
+			if (strstr(rule, "resolves") != NULL)
+				st->hosts[k].rule = rule;
 			return;
+		}
 	if (st->nhosts >= EW_TEXT_MAX_HOSTS)
 		return;
 	h = &st->hosts[st->nhosts++];
