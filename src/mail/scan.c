@@ -224,6 +224,11 @@ ew_tx_scan_addr(const char *s, size_t n, size_t i, struct ew_found *f)
 	f->start = i;
 	memcpy(tok, s + j, len);
 	tok[len] = '\0';
+	if (colons == 1 && dots == 3 && tok[len - 1] == ':') {
+		tok[--len] = '\0'; /* "from 192.0.2.1:" ends a clause */
+		colons = 0;
+		k--;
+	}
 	if (colons == 1 && dots == 3) { /* a.b.c.d:port */
 		char *c = strchr(tok, ':');
 		uint64_t p;

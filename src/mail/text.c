@@ -682,6 +682,39 @@ seen_field(const char *s, size_t n, const char *w)
 	       ew_tx_at(s, n, i, "activity") || ew_tx_at(s, n, i, "request");
 }
 
+/* "Source-Port: 61234" on a line of its own, under "Source-IP: ADDR":
+ * that source's port. */
+static void
+source_port_line(struct reader *r, const char *s, size_t ls, size_t le)
+{
+	struct ew_mention *m;
+	size_t i = ls;
+	long p;
+
+	while (i < le && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (ew_tx_at(s, le, i, "source"))
+		i += 6;
+	else if (ew_tx_at(s, le, i, "src"))
+		i += 3;
+	else
+		return;
+	if (i < le && (s[i] == '-' || s[i] == '_' || s[i] == ' '))
+		i++;
+	if (!ew_tx_at(s, le, i, "port"))
+		return;
+	i += 4;
+	while (i < le &&
+	       (s[i] == ' ' || s[i] == ':' || s[i] == '=' || s[i] == '\t'))
+		i++;
+	if (r->st->n == 0 || (p = ew_tx_num_at(s, le, &i)) <= 0)
+		return;
+	m = &r->st->v[r->st->n - 1];
+	if (m->role != EW_ROLE_DST && m->role != EW_ROLE_NEITHER &&
+	    m->f.port < 0 && m->text == r->text && m->line + 3 >= r->line)
+		m->f.port = p;
+}
+
 /* Does w occur in s[0..n) (any case)? */
 static int
 has_text(const char *s, size_t n, const char *w)
@@ -760,6 +793,8 @@ scan_line(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
 	}
 	if (addr)
 		scan_addrs(r, s, n, ls, le, &tm, has_tm);
+	else
+		source_port_line(r, s, ls, le);
 	line_hosts(r, s, n, ls, le);
 }
 

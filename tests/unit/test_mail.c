@@ -775,6 +775,71 @@ test_pairing_linear(void)
 	pairing_case(1); /* "A from B to C from ...": one long row */
 }
 
+/* Issue 10: the shapes the first reading missed. */
+static void
+test_text_more(void)
+{
+	const char *j;
+
+	/* a signature's addresses are neither */
+	j = parse(HDRS "192.0.2.91 scanned our web server 198.51.100.20 on "
+		       "port 80.\n\n-- \nNOC | our ranges: 203.0.113.0/24\n"
+		       "Office gateway: 203.0.113.5\n");
+	EW_CHECK(has_all(
+	    j, "\"src\":\"192.0.2.91\"", "\"dst\":\"198.51.100.20\"", NULL));
+	EW_CHECK(strstr(j, "203.0.113") == NULL);
+	/* several destinations by name, no address */
+	j = parse(HDRS "192.0.2.180 connected to our servers (hub.irc.example "
+		       "and leaf1.irc.example) on ports 6667 and 6697.\n");
+	EW_CHECK(has_all(j, "\"dst_host\":\"hub.irc.example\"",
+	    "\"dst_host\":\"leaf1.irc.example\"",
+	    "\"dst_ports\":[\"6667\",\"6697\"]", NULL));
+	/* first and last seen on lines of their own */
+	j = parse(HDRS "Source-IP: 192.0.2.42\nSource-Port: 61234\n"
+		       "Destination-IP: 198.51.100.42\nDestination-Port: 25\n"
+		       "First-Seen: 2026-12-03T05:12:00Z\n"
+		       "Last-Seen: 2026-12-03T05:48:00Z\n");
+	EW_CHECK(has_all(j, "\"src_port\":61234", "\"dst_ports\":[\"25\"]",
+	    "\"time_from\":\"2026-12-03T05:12:00Z\"",
+	    "\"time_to\":\"2026-12-03T05:48:00Z\"", NULL));
+	/* a quoted Received: header times the source that sent it */
+	j = parse(HDRS "Spam sent from 192.0.2.212:\n\n> Received: from x "
+		       "([192.0.2.212])\n>   by mx (198.51.100.207) with ESMTP;"
+		       "\n>   Sat, 05 Dec 2026 08:58:21 +0000\n");
+	EW_CHECK(has_all(j, "\"time\":\"2026-12-05T08:58:21Z\"", NULL));
+	EW_CHECK(strstr(j, "198.51.100.207") == NULL);
+	/* fail2ban: its Ban line is no time of the abuse */
+	j = parse(HDRS "2026-11-27 03:12:40,011 fail2ban.filter [1]: INFO "
+		       "[sshd] Found 192.0.2.5\n2026-11-27 03:12:44,120 "
+		       "fail2ban.actions [1]: NOTICE [sshd] Ban 192.0.2.5\n");
+	EW_CHECK(strstr(j, "03:12:40Z") != NULL);
+	EW_CHECK(strstr(j, "03:12:44Z") == NULL);
+	/* German: a column table, "bis zum DATE Uhr MEZ" */
+	j = parse("From: a@b.example\nDate: Tue, 24 Nov 2026 23:30:00 +0100\n\n"
+		  "von Ihrem Server 192.0.2.44 geht ein Netscan aus.\nSollte "
+		  "bis zum 25.11.2026 12:00 Uhr MEZ keine Antwort vorliegen, "
+		  "wird er gesperrt.\n\nZeitpunkt            Quelle        Ziel"
+		  "               Zielport\n24.11.2026 22:15:03  192.0.2.44    "
+		  "198.51.100.171     8080\n");
+	EW_CHECK(has_all(j, "\"deadline\":\"2026-11-25T11:00:00Z\"",
+	    "\"dst\":\"198.51.100.171\"", "\"dst_ports\":[\"8080\"]",
+	    "\"category\":\"scan\"", NULL));
+	/* an HTML table */
+	j = parse("From: a@b.example\nDate: Tue, 24 Nov 2026 12:00:00 +0000\n"
+		  "Content-Type: text/html\n\n<p>port scan from <b>192.0.2.38"
+		  "</b></p>\n<table><tr><th>Date (UTC)</th><th>Source IP</th>"
+		  "<th>Target IP</th><th>Target port</th></tr>\n<tr><td>"
+		  "2026-11-24 10:01:02</td><td>192.0.2.38</td><td>"
+		  "198.51.100.160</td><td>3306</td></tr>\n<tr><td>2026-11-24 "
+		  "10:01:04</td><td>192.0.2.38</td><td>198.51.100.161</td><td>"
+		  "5432</td></tr></table>\n");
+	EW_CHECK(has_all(j, "\"dst\":\"198.51.100.160\"",
+	    "\"dst\":\"198.51.100.161\"", "\"dst_ports\":[\"5432\"]", NULL));
+	/* a mail that states nothing usable: no incident, and why */
+	j = parse(HDRS "Your mail server mx.example.org sent us mail.\n");
+	EW_CHECK(strstr(j, "\"incidents\":[]") != NULL);
+}
+
 int
 main(void)
 {
@@ -796,5 +861,6 @@ main(void)
 	EW_RUN(test_forwards);
 	EW_RUN(test_explain);
 	EW_RUN(test_pairing_linear);
+	EW_RUN(test_text_more);
 	return ew_test_done();
 }
