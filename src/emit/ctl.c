@@ -278,13 +278,13 @@ read_reply(struct ew_ctl *c, struct ew_ctl_reply **out)
 		n = recv(c->fd, buf, sizeof(buf), 0);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return seterr(c, EW_CTL_ECLOSED,
+			    "tor closed the control connection");
 		if (n < 0)
 			return seterr(c, -errno,
 			    "cannot read from tor's control port: %s",
 			    strerror(errno));
-		if (n == 0)
-			return seterr(c, EW_CTL_ECLOSED,
-			    "tor closed the control connection");
 		if (ew_ctl_parser_feed(c->p, buf, (size_t)n) < 0)
 			return seterr(c, EW_CTL_EPROTO,
 			    "bad reply from tor: %s",
