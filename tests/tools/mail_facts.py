@@ -39,8 +39,10 @@ item (a stated item is right when the output has it in that role and
 not in the other; a source output as a destination is wrong); ports per
 stated element (a range is right when all its ports are there); the
 other keys per key.  Items the output has but the truth does not are
-counted as 'extra' and fail the mail.  Any incident whose time equals
-the deadline (and is not itself a stated time) fails 'at'.  A mail
+counted as 'extra' and fail the mail.  When 'at' lines are given for a
+source, every output incident of that source that carries a time must
+match one of them (an extra time fails 'at'), and any incident whose
+time equals the deadline (and is not itself a stated time) fails 'at'.  A mail
 passes when all its scored facts are right and there are no extras.
 
 Output: per failing mail, one line per wrong fact with expected and
@@ -389,6 +391,15 @@ def score(facts, got, msgs):
             at_text(a), "; ".join(seen[:4]) + (" ..." if len(seen) > 4
                                                 else "")
             if seen else "no such incident"))
+    with_at = {a[0] for a in facts["at"]}
+    for i in got["incidents"]:
+        if i["src"] not in with_at or (i["time"] is None and
+                                       i["time_from"] is None):
+            continue
+        if not any(inc_matches_at(i, a) for a in facts["at"]):
+            sc.extra["at"] += 1
+            msgs.append("at: extra time %s for %s" % (inc_time_text(i),
+                                                     i["src"]))
     dl = facts.get("deadline")
     if isinstance(dl, datetime.datetime) and dl not in stated_times:
         for i in got["incidents"]:
