@@ -22,13 +22,10 @@
 
 static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
-/*
- * The length of the valid UTF-8 character at p (n > 0 bytes left), with
- * its code point in *cp; 0 when the byte at p starts none.
- */
-static size_t
-utf8_char(const unsigned char *p, size_t n, uint32_t *cp)
+size_t
+ew_utf8_char(const char *s, size_t n, uint32_t *cp)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	uint32_t c;
 	size_t len, i;
 
@@ -62,9 +59,8 @@ utf8_char(const unsigned char *p, size_t n, uint32_t *cp)
 	return len;
 }
 
-/* Whether a character must not reach a reader as it is. */
-static int
-unsafe(uint32_t c, unsigned flags)
+int
+ew_esc_unsafe(uint32_t c, unsigned flags)
 {
 	if (c == '\t')
 		return !(flags & EW_ESC_KEEP_TAB);
@@ -115,14 +111,13 @@ hdr_space(uint32_t c)
 static void
 walk(struct ew_buf *b, const char *s, size_t n, unsigned flags, enum sink k)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run = 0, len, start = b->len;
 	uint32_t c = 0;
 	int space = 0;
 
 	while (i < n) {
-		len = utf8_char(p + i, n - i, &c);
-		if (len > 0 && !unsafe(c, flags) &&
+		len = ew_utf8_char(s + i, n - i, &c);
+		if (len > 0 && !ew_esc_unsafe(c, flags) &&
 		    !(k == S_HTML && html_special(c)) &&
 		    !(k == S_HDR && c == ' ')) {
 			if (space && b->len > start)
@@ -175,8 +170,8 @@ ew_esc_term_needed(const char *s, size_t n, unsigned flags)
 			i++;
 			continue;
 		}
-		len = utf8_char(p + i, n - i, &c);
-		if (len == 0 || unsafe(c, flags))
+		len = ew_utf8_char(s + i, n - i, &c);
+		if (len == 0 || ew_esc_unsafe(c, flags))
 			return 1;
 		i += len;
 	}
@@ -349,7 +344,8 @@ put_encoded(struct ew_buf *b, size_t *col, const char *s, size_t n)
 			room = EWORD_MAX;
 		max = (room - EWORD_OVER) / 4 * 3;
 		for (k = 0; k < n; k += len) {
-			if ((len = utf8_char(p + k, n - k, &c)) == 0)
+			if ((len = ew_utf8_char(
+				 (const char *)p + k, n - k, &c)) == 0)
 				len = 1;
 			if (k + len > max)
 				break;

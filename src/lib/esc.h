@@ -40,8 +40,16 @@
 #define EW_LIB_ESC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct ew_buf;
+
+/*
+ * The length of the valid UTF-8 character at s (n > 0 bytes left), with
+ * its code point in *cp; 0 when the byte at s starts none (overlong,
+ * surrogate, past U+10FFFF, cut short, or not a first byte).
+ */
+size_t ew_utf8_char(const char *s, size_t n, uint32_t *cp);
 
 /* ew_esc_term flags */
 #define EW_ESC_KEEP_TAB 0x1 /* pass horizontal tabs (source lines) */
@@ -51,6 +59,8 @@ struct ew_buf;
  * counts) as the terminal sink shows them.
  */
 void ew_esc_term(struct ew_buf *b, const char *s, size_t n, unsigned flags);
+/* Whether the terminal sink escapes the character c. */
+int ew_esc_unsafe(uint32_t c, unsigned flags);
 /* Whether ew_esc_term would change the n bytes at s. */
 int ew_esc_term_needed(const char *s, size_t n, unsigned flags);
 

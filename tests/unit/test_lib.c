@@ -12,6 +12,7 @@
 #include "lib/buf.h"
 #include "lib/diag.h"
 #include "lib/esc.h"
+#include "lib/json.h"
 #include "lib/num.h"
 #include "lib/tm.h"
 
@@ -506,6 +507,44 @@ test_esc_html(void)
 	html("", 0);
 }
 
+static void
+test_esc_json_diag(void)
+{
+	struct ew_buf b = EW_BUF_INIT;
+	struct ew_diag_list d;
+	struct ew_loc loc;
+	struct ew_src *src;
+	const char line[] = "reject \x1b[2J\xc2\x9bx:80 y\n";
+
+	ew_json_str(&b, "a\"\\\n\t\r\x1b\x7f\xc2\x9b\xe2\x80\xae\xff\xc3\xa9");
+	EW_CHECK_STR(ew_buf_str(&b), "\"a\\\"\\\\\\n\\t\\r\\u001b\\u007f\\u009b"
+				     "\\u202e\\ufffd\xc3\xa9\"");
+	ew_buf_reset(&b);
+	ew_json_str(&b, "plain \xe4\xb8\xad");
+	EW_CHECK_STR(ew_buf_str(&b), "\"plain \xe4\xb8\xad\"");
+	ew_buf_free(&b);
+
+	/* a diagnostic quoting a file with controls in it: shown escaped,
+	 * the carets under what is shown */
+	ew_diag_init(&d);
+	memset(&loc, 0, sizeof(loc));
+	src = ew_src_new("f\x1b.conf", line, sizeof(line) - 1);
+	loc.src = src;
+	loc.line = 1;
+	loc.first = 8; /* from the ESC to the x */
+	loc.last = 14;
+	ew_diag_add(&d, EW_SEV_ERROR, &loc, "bad '%s'", "\x07x\r\ny");
+	ew_diag_format(&d, &b);
+	EW_CHECK_STR(ew_buf_str(&b),
+	    "f\\x1b.conf:1:8-14: error: bad '\\x07x\\r\\ny'\n"
+	    "reject \\x1b[2J\\u009bx:80 y\n"
+	    "       ^^^^^^^^^^^^^^\n");
+	EW_CHECK(!has_control(ew_buf_str(&b)));
+	ew_buf_free(&b);
+	ew_diag_free(&d);
+	ew_src_free(src);
+}
+
 int
 main(void)
 {
@@ -519,5 +558,6 @@ main(void)
 	EW_RUN(test_esc_header);
 	EW_RUN(test_esc_addr);
 	EW_RUN(test_esc_html);
+	EW_RUN(test_esc_json_diag);
 	return ew_test_done();
 }
