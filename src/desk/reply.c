@@ -820,8 +820,11 @@ render_header(struct tpl *t, const struct ctx *c, const struct ew_buf *body,
 		ew_buf_reset(&v);
 		render_span(
 		    t, c, (size_t)(p + n + 1 - s), (size_t)(q - s), &j, &v);
-		if ((rc = ew_esc_header(out, name, ew_buf_str(&v), v.len)) != 0)
+		if ((rc = ew_esc_header(out, name, ew_buf_str(&v), v.len)) !=
+		    0) {
 			field_err(t, (size_t)(p - s), n, name, rc, &v);
+			rc = -EINVAL; /* the template does not fit the ticket */
+		}
 		p = q;
 	}
 	for (i = 0; rc == 0 && i < body->len; i++)
