@@ -29,6 +29,16 @@ void ew_cli_print_diags(const struct ew_diag_list *d, int json);
 int ew_cli_usage(const char *noun, const char *verb);
 /* "exitwarden: " + message to stderr. */
 void ew_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A value from outside (a complaint, a file) as a terminal may show it
+ * (lib/esc.c's terminal sink: controls, C1, bidi overrides, newlines
+ * escaped, invalid UTF-8 as U+FFFD), for a printf argument: s itself
+ * when it needs nothing, else an escaped copy that stays valid for the
+ * next EW_CLI_ESC_RING - 1 calls (so one printf may take that many).
+ * NULL is "".
+ */
+#define EW_CLI_ESC_RING 8
+const char *ew_cli_esc(const char *s);
 /* The arguments of a command that takes only --json: 0, or the usage
  * exit code after saying what is wrong. */
 int ew_cli_json_only(

@@ -507,8 +507,8 @@ ew_cmd_complaint_list(int argc, char **argv)
 			ew_buf_putc(&b, '}');
 		} else {
 			ew_buf_printf(&b, "%-5lld ticket %-4lld %s  %-6s %s\n",
-			    (long long)v[i].id, (long long)tid, t, v[i].format,
-			    v[i].reporter);
+			    (long long)v[i].id, (long long)tid, t,
+			    ew_cli_esc(v[i].format), ew_cli_esc(v[i].reporter));
 		}
 	}
 	if (json)

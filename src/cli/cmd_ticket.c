@@ -193,8 +193,9 @@ print_incident(struct ew_buf *b, const struct ew_store_incident *in, int json)
 		return;
 	}
 	ew_buf_printf(b, "    incident %lld: %s -> %s ports %s, ",
-	    (long long)in->id, in->src, in->dst ? in->dst : "*",
-	    in->dst_ports ? in->dst_ports : "*");
+	    (long long)in->id, ew_cli_esc(in->src),
+	    in->dst ? ew_cli_esc(in->dst) : "*",
+	    in->dst_ports ? ew_cli_esc(in->dst_ports) : "*");
 	if (in->time != EW_STORE_NO_TIME)
 		ew_buf_printf(
 		    b, "at %s", ew_time_format(in->time, t1, sizeof(t1)));
@@ -211,7 +212,8 @@ print_incident(struct ew_buf *b, const struct ew_store_incident *in, int json)
 		    ew_time_format(in->time_from, t1, sizeof(t1)));
 	else
 		ew_buf_puts(b, "no time given");
-	ew_buf_printf(b, ": %s\n", in->verdict ? in->verdict : "not judged");
+	ew_buf_printf(
+	    b, ": %s\n", in->verdict ? ew_cli_esc(in->verdict) : "not judged");
 }
 
 int
@@ -275,18 +277,17 @@ print_complaints(struct ew_desk *d, struct ew_store *st, int64_t tid,
 			    "  complaint %lld, received %s (%s%s%s)\n",
 			    (long long)c->id,
 			    ew_time_format(c->received_at, t, sizeof(t)),
-			    c->format, c->category ? ", " : "",
-			    c->category ? c->category : "");
+			    ew_cli_esc(c->format), c->category ? ", " : "",
+			    ew_cli_esc(c->category));
 			if (c->subject)
-				ew_buf_printf(
-				    b, "    subject: %s\n", c->subject);
+				ew_buf_printf(b, "    subject: %s\n",
+				    ew_cli_esc(c->subject));
 			if (c->forwarder)
 				ew_buf_printf(b, "    forwarded by %s%s%s\n",
-				    c->forwarder,
+				    ew_cli_esc(c->forwarder),
 				    c->forwarder_ticket ? ", their ticket "
 							: "",
-				    c->forwarder_ticket ? c->forwarder_ticket
-							: "");
+				    ew_cli_esc(c->forwarder_ticket));
 		}
 		if (json) {
 			rc = ew_cli_incidents_json(st, ids[i], b);
@@ -341,7 +342,8 @@ print_proposals(struct ew_desk *d, int64_t tid, struct ew_buf *b, int json)
 			for (k = 0; k < p[i].n; k++)
 				ew_buf_printf(b, "    %-2s %-12s %s\n",
 				    k ? "" : (char[]){ (char)('1' + i), 0 },
-				    k ? "" : p[i].scope, p[i].rules[k]);
+				    k ? "" : p[i].scope,
+				    ew_cli_esc(p[i].rules[k]));
 	}
 	ew_desk_proposals_free(p, n);
 	return 0;
@@ -381,7 +383,7 @@ print_rules(
 			if (shown == 0)
 				ew_buf_puts(b, "  blocks:\n");
 			ew_buf_printf(b, "    rule %lld  %s  ",
-			    (long long)r[i].id, r[i].rule_text);
+			    (long long)r[i].id, ew_cli_esc(r[i].rule_text));
 			if (r[i].removed_at != EW_STORE_NO_TIME)
 				ew_buf_printf(b, "removed %s\n",
 				    ew_time_format(
@@ -438,11 +440,12 @@ ew_cli_ticket_format(struct ew_store *st, struct ew_desk *d, int64_t id,
 		else
 			ew_buf_puts(&b, "no deadline");
 		ew_buf_printf(&b, "\n  reporter %s%s%s%s, opened %s\n",
-		    t->reporter, t->category ? " (" : "",
-		    t->category ? t->category : "", t->category ? ")" : "", o);
+		    ew_cli_esc(t->reporter), t->category ? " (" : "",
+		    ew_cli_esc(t->category), t->category ? ")" : "", o);
 		if (t->closed)
 			ew_buf_printf(&b, "  closed: %s\n",
-			    t->reason ? t->reason : "(no reason given)");
+			    t->reason ? ew_cli_esc(t->reason)
+				      : "(no reason given)");
 	}
 	rc = print_complaints(d, st, id, &b, json);
 	if (rc == 0)
@@ -538,7 +541,8 @@ ew_cmd_ticket_list(int argc, char **argv)
 				? "-"
 				: ew_time_format(v[i].due_at, t, sizeof(t)),
 			    v[i].overdue ? "OVERDUE" : "", v[i].ncomplaints,
-			    v[i].category ? v[i].category : "-", v[i].reporter);
+			    v[i].category ? ew_cli_esc(v[i].category) : "-",
+			    ew_cli_esc(v[i].reporter));
 		}
 	}
 	if (json)

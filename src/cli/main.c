@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/esc.h"
 #include "lib/tm.h"
 
 #define EW_VERSION "0.1.0"
@@ -133,16 +134,39 @@ help(FILE *f)
 		    cmds[i].summary);
 }
 
+/* A message is one line: whatever it quotes (a path, a complaint's
+ * words) is shown as the terminal sink shows it. */
 void
 ew_cli_err(const char *fmt, ...)
 {
+	struct ew_buf m = EW_BUF_INIT, e = EW_BUF_INIT;
 	va_list ap;
 
-	fputs("exitwarden: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ew_buf_vprintf(&m, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	ew_esc_term(&e, ew_buf_str(&m), m.len, 0);
+	fprintf(stderr, "exitwarden: %s\n",
+	    e.oom || m.oom ? "out of memory" : ew_buf_str(&e));
+	ew_buf_free(&m);
+	ew_buf_free(&e);
+}
+
+const char *
+ew_cli_esc(const char *s)
+{
+	static struct ew_buf ring[EW_CLI_ESC_RING];
+	static unsigned next;
+	struct ew_buf *b;
+
+	if (s == NULL)
+		return "";
+	if (!ew_esc_term_needed(s, strlen(s), 0))
+		return s;
+	b = &ring[next++ % EW_CLI_ESC_RING];
+	ew_buf_reset(b);
+	ew_esc_term(b, s, strlen(s), 0);
+	return b->oom ? "(out of memory)" : ew_buf_str(b);
 }
 
 int

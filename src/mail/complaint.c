@@ -15,6 +15,7 @@
 
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/esc.h"
 #include "lib/json.h"
 #include "lib/tm.h"
 #include "mail/mail_int.h"
@@ -417,10 +418,16 @@ ew_complaint_json(const struct ew_complaint *c, struct ew_buf *b)
 	ew_buf_putc(b, '}');
 }
 
+/* One "key: value" line; the value as the terminal sink shows it. */
 static void
 tline(struct ew_buf *b, const char *k, const char *v)
 {
-	ew_buf_printf(b, "%-11s %s\n", k, v != NULL && *v ? v : "-");
+	ew_buf_printf(b, "%-11s ", k);
+	if (v != NULL && *v)
+		ew_esc_term(b, v, strlen(v), 0);
+	else
+		ew_buf_putc(b, '-');
+	ew_buf_putc(b, '\n');
 }
 
 void
@@ -452,8 +459,11 @@ ew_complaint_text(const struct ew_complaint *c, struct ew_buf *b)
 		if (in->src_port >= 0)
 			ew_buf_printf(b, " port %ld", in->src_port);
 		ew_buf_printf(b, " -> %s", in->dst[0] ? in->dst : "*");
-		if (in->dst_host[0])
-			ew_buf_printf(b, " (%s)", in->dst_host);
+		if (in->dst_host[0]) { /* a name as the complaint gave it */
+			ew_buf_puts(b, " (");
+			ew_esc_term(b, in->dst_host, strlen(in->dst_host), 0);
+			ew_buf_putc(b, ')');
+		}
 		if (in->ports != NULL)
 			ew_buf_printf(b, " ports %s", in->ports);
 		if (in->tm.has_t)

@@ -1645,6 +1645,39 @@ test_reply_errors(void)
 	FAILS("{{#incidents}}\n{{^blocks}}{{/blocks}}\n{{/incidents}}\n",
 	    "'incidents'", 2, 4, 9);
 
+	/* the header block: fields only, no sections, plain addresses */
+	FAILS("Subject: x\nX-A: {{#incidents}}y{{/incidents}}\n\nbody\n",
+	    "no sections in the header block", 2, 9, 17);
+	FAILS("Subject: x\n{{#incidents}}\n{{/incidents}}\n\nbody\n",
+	    "not a header field", 2, 1, 14);
+	FAILS("Subject: x\nnot a header\n\nbody\n", "not a header field", 2, 1,
+	    12);
+	FAILS("Subject: x\nTo: {{subject}}\n\nbody\n", "not a plain address", 2,
+	    1, 2);
+	FAILS("X-12345678901234567890123456789012345678901234567890123456789"
+	      "0123456789012345678: x\n\n",
+	    "not a header field name", 1, 1, 80);
+	{
+		char want[256];
+
+		snprintf(want, sizeof(want),
+		    "Subject: Ticket %lld and more\nX-A: b\n\nbody %lld\n",
+		    (long long)tb, (long long)tb);
+		ew_diag_init(&dg);
+		EW_CHECK_STR(reply(d, tb,
+				 "Subject: Ticket {{ticket}}\n\tand  more\r\n"
+				 "X-A: b\n\nbody {{ticket}}\n",
+				 63, &dg),
+		    want);
+		EW_CHECK_STR(
+		    reply(d, tb, "Subject: \xc3\xa9\n\n\xc3\xa9\n", 16, &dg),
+		    "Subject: =?UTF-8?B?w6k=?=\nMIME-Version: 1.0\n"
+		    "Content-Type: text/plain; charset=UTF-8\n"
+		    "Content-Transfer-Encoding: 8bit\n\n\xc3\xa9\n");
+		EW_CHECK_INT(dg.n, 0);
+		ew_diag_free(&dg);
+	}
+
 	/* a NUL byte */
 	ew_diag_init(&dg);
 	EW_CHECK_STR(reply(d, tb, "a\0b", 3, &dg), "error -22");
