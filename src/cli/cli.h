@@ -145,6 +145,8 @@ struct ew_cli_nft_args {
 	const char *user;
 	const char *file;
 	const char *state; /* --state FILE: the last loaded ruleset */
+	uint32_t seed;     /* --seed N: the guards' jhash seed (tests) */
+	int seed_set;
 };
 void ew_cli_nft_args_init(struct ew_cli_nft_args *a);
 int ew_cli_nft_opt(

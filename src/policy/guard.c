@@ -698,3 +698,10 @@ ew_policy_guard_allowed(
 	ew_policy_guard_allow_each(p, overlap_fn, &o);
 	return o.hit;
 }
+
+void
+ew_policy_exit_bind(const struct ew_policy *p, struct ew_addr out[2])
+{
+	out[0] = p->opts.obind[EW_OBIND_EXIT][0];
+	out[1] = p->opts.obind[EW_OBIND_EXIT][1];
+}

@@ -213,6 +213,9 @@ uint32_t ew_policy_guard_cap(const struct ew_policy *p);
 /* Each network of the allow list ("guards allow"), tables expanded. */
 void ew_policy_guard_allow_each(const struct ew_policy *p,
     void (*fn)(void *arg, const struct ew_addr *a, unsigned bits), void *arg);
+/* OutboundBindAddressExit: out[0] IPv4, out[1] IPv6 (EW_AF_NONE when
+ * not set). */
+void ew_policy_exit_bind(const struct ew_policy *p, struct ew_addr out[2]);
 /* 1 when the network a/bits overlaps the allow list: never block it. */
 int ew_policy_guard_allowed(
     const struct ew_policy *p, const struct ew_addr *a, unsigned bits);
