@@ -89,6 +89,7 @@ int ew_cmd_expire(int argc, char **argv);
 int ew_cmd_inbox_scan(int argc, char **argv);
 int ew_cmd_run(int argc, char **argv);
 int ew_cmd_template_export(int argc, char **argv);
+int ew_cmd_guard_status(int argc, char **argv);
 
 /*
  * Read all of f, refusing more than `limit` bytes (*n is then limit + 1
@@ -155,6 +156,8 @@ struct ew_cli_nft_args {
 	const char *user;
 	const char *file;
 	const char *state; /* --state FILE: the last loaded ruleset */
+	uint32_t seed;     /* --seed N: the guards' jhash seed (tests) */
+	int seed_set;
 };
 void ew_cli_nft_args_init(struct ew_cli_nft_args *a);
 int ew_cli_nft_opt(
@@ -193,5 +196,18 @@ int ew_cli_managed_sync(struct ew_desk *d, struct ew_cli_apply *a,
 int ew_cli_expire(struct ew_desk *d, struct ew_store *st,
     struct ew_cli_apply *a, const char *policy, int dry_run, int64_t now,
     int quiet);
+
+/*
+ * The surge guard's part of run (cmd_guard.c): wait `seconds`, reading
+ * the kernel's surge sets meanwhile and turning new surges into applied
+ * blocks (a plain sleep when the policy has no guards).
+ */
+#include <signal.h>
+struct ew_cli_guard;
+struct ew_cli_guard *ew_cli_guard_new(void);
+void ew_cli_guard_free(struct ew_cli_guard *cg);
+int ew_cli_guard_wait(struct ew_cli_guard *cg, struct ew_desk *d,
+    struct ew_store *st, struct ew_cli_apply *a, const char *policy,
+    unsigned seconds, const volatile sig_atomic_t *stop);
 
 #endif

@@ -267,6 +267,7 @@ ew_cmd_run(int argc, char **argv)
 	struct ew_cli_apply a;
 	struct ew_store *st = NULL;
 	struct ew_desk *d = NULL;
+	struct ew_cli_guard *guard = ew_cli_guard_new();
 	struct sigaction sa;
 	const char *maildir = NULL, *policy = NULL;
 	uint64_t interval = 60;
@@ -319,7 +320,6 @@ ew_cmd_run(int argc, char **argv)
 	rc = ew_cli_managed_sync(d, &a, policy, ew_time_now(), &wrote);
 	while (!stop) {
 		struct counts c = { 0, 0, 0, 0 };
-		unsigned left;
 
 		if (maildir != NULL && scan(d, st, maildir, 1, &c) != 0)
 			rc = EW_EXIT_FAIL;
@@ -331,12 +331,15 @@ ew_cmd_run(int argc, char **argv)
 		fflush(stdout);
 		if (once)
 			break;
-		for (left = (unsigned)interval; left > 0 && !stop;)
-			left = sleep(left);
+		/* sleep, watching the surge guards meanwhile */
+		if (ew_cli_guard_wait(guard, d, st, &a, policy,
+			(unsigned)interval, &stop) != EW_EXIT_OK)
+			rc = EW_EXIT_FAIL;
 	}
 	if (stop)
 		printf("run: stopped by a signal\n");
 out:
+	ew_cli_guard_free(guard);
 	free(extra);
 	ew_desk_free(d);
 	ew_store_close(st);

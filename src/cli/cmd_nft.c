@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +63,16 @@ ew_cli_nft_opt(
 			return EW_EXIT_USAGE;
 	} else if (strcmp(o, "--uid") == 0 && *i + 1 < argc) {
 		a->user = argv[++*i];
+	} else if (strcmp(o, "--seed") == 0 && *i + 1 < argc) {
+		uint64_t v;
+		const char *sv = argv[++*i];
+
+		if (ew_parse_uint(sv, strlen(sv), 0, UINT32_MAX, &v) != 0) {
+			ew_cli_err("--seed: a number 0 to 4294967295");
+			return EW_EXIT_USAGE;
+		}
+		a->seed = (uint32_t)v;
+		a->seed_set = 1;
 	} else if (allow_n && strcmp(o, "--state") == 0 && *i + 1 < argc) {
 		a->state = argv[++*i];
 	} else {
@@ -112,6 +123,14 @@ build(const struct ew_cli_nft_args *a, struct ew_buf *out,
 	if (parse_uid(a->user, &o.uid) < 0)
 		return EW_EXIT_USAGE;
 	o.now = a->now;
+	/* the guards' salt: new at each load, never written anywhere but
+	 * the kernel (--seed pins it for tests) */
+	o.seed = a->seed;
+	if (!a->seed_set &&
+	    getrandom(&o.seed, sizeof(o.seed), 0) != (ssize_t)sizeof(o.seed)) {
+		ew_cli_err("getrandom: %s", strerror(errno));
+		return EW_EXIT_FAIL;
+	}
 	memset(&env, 0, sizeof(env));
 	env.now = a->now;
 	ew_diag_init(&d);

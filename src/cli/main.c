@@ -108,6 +108,9 @@ static const struct ew_cmd cmds[] = {
 	    "run [--maildir DIR] [--interval SEC] [--once] [--policy FILE] "
 	    "[--address ADDR]... [APPLY OPTIONS]",
 	    "the daemon: scan the inbox, expire blocks, re-apply" },
+	{ "guard", "status", ew_cmd_guard_status,
+	    "guard status [--json] [--policy FILE]",
+	    "the surge guards: surge blocks in force, counters" },
 	{ "template", "export", ew_cmd_template_export, "template export DIR",
 	    "write the built-in reply templates, to edit" },
 	{ "tor", "status", ew_cmd_tor_status,

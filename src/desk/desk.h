@@ -108,6 +108,48 @@ int ew_desk_record(struct ew_desk *d, const struct ew_policy *p, int64_t at,
     struct ew_diag_list *diags);
 
 /*
+ * The surge guard's decisions (guard.c).  A surge is a destination one
+ * of the policy's guards found over its threshold (the kernel's surge
+ * sets); it becomes a block "reject ADDR[/LEN]:PORT" with the reason
+ * "surge: guard NAME over RATE" and the guard's block time, stored like
+ * a ticket block (origin 'surge'), unless the allow list covers it or a
+ * cap is reached (then it is counted, once).  A guard state remembers
+ * the surges already judged, so each is judged once while the kernel
+ * holds it.  The caller applies the managed policy when blocks were
+ * added, in the same store transaction.
+ */
+struct ew_desk_surge {
+	size_t guard;        /* index of the policy's guard */
+	struct ew_addr addr; /* host bits past the guard's prefix zero */
+	uint16_t port;
+};
+
+struct ew_desk_guard_result {
+	size_t added;   /* blocks stored */
+	size_t known;   /* already blocked or already judged */
+	size_t capped;  /* over a guard's cap or "guards cap" */
+	size_t allowed; /* on the allow list */
+};
+
+struct ew_desk_guards;
+struct ew_desk_guards *ew_desk_guards_new(void);
+void ew_desk_guards_free(struct ew_desk_guards *g);
+/* Forget what was judged (after the kernel's sets were emptied). */
+void ew_desk_guards_reset(struct ew_desk_guards *g);
+
+/* Judge n surges of the guards of p at `now`; 0 or -errno (store). */
+int ew_desk_guard_decide(struct ew_desk *d, struct ew_desk_guards *g,
+    const struct ew_policy *p, const struct ew_desk_surge *v, size_t n,
+    int64_t now, struct ew_desk_guard_result *out);
+/* Read the kernel's surge sets of p's guards (netlink) and judge them. */
+int ew_desk_guard_poll(struct ew_desk *d, struct ew_desk_guards *g,
+    const struct ew_policy *p, int64_t now, struct ew_desk_guard_result *out,
+    struct ew_buf *err);
+/* The block text for a surge ("reject 192.0.2.0/22:443"), into out. */
+void ew_desk_surge_rule(const struct ew_policy *p,
+    const struct ew_desk_surge *s, struct ew_buf *out);
+
+/*
  * Render a reply for a ticket from the template text `tmpl` (named
  * `name` for diagnostics): {{name}} is replaced by a value,
  * {{#list}}...{{/list}} repeats for each element of a list and

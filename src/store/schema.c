@@ -51,6 +51,15 @@
  *                   are judged
  *                   against the version in force at their time.
  *
+ * rules.origin, rules.guard (schema 5): 'surge' and the guard's name
+ *                   for a block the surge guard added (NULL otherwise).
+ *
+ * guard_counts      per guard, aggregate counts only: surges blocked,
+ *                   surges not blocked because a cap was reached
+ *                   (capped) or the destination is on the allow list
+ *                   (allowed).  No address, no time, nothing per
+ *                   connection.
+ *
  * Migrations only ever append: never edit one that has shipped.
  */
 #include <stddef.h>
@@ -131,11 +140,23 @@ static const char m3[] =
 /* A ticket is one reporter's case about one kind of abuse. */
 static const char m4[] = "ALTER TABLE tickets ADD COLUMN category TEXT;";
 
+/* The surge guard (issue 11): where a block came from, and counts. */
+static const char m5[] =
+    "ALTER TABLE rules ADD COLUMN origin TEXT;"
+    "ALTER TABLE rules ADD COLUMN guard TEXT;"
+    "CREATE INDEX rules_origin ON rules(origin, removed_at);"
+    "CREATE TABLE guard_counts ("
+    " guard TEXT PRIMARY KEY,"
+    " surges INTEGER NOT NULL DEFAULT 0,"
+    " capped INTEGER NOT NULL DEFAULT 0,"
+    " allowed INTEGER NOT NULL DEFAULT 0);";
+
 const struct ew_store_migration ew_store_migrations[] = {
 	{ 1, m1 },
 	{ 2, m2 },
 	{ 3, m3 },
 	{ 4, m4 },
+	{ 5, m5 },
 };
 const size_t ew_store_nmigrations =
     sizeof(ew_store_migrations) / sizeof(ew_store_migrations[0]);

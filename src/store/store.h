@@ -30,7 +30,7 @@
 #define EW_STORE_NO_TIME INT64_MIN
 
 /* The schema version a fully migrated database has (PRAGMA user_version). */
-#define EW_STORE_SCHEMA_VERSION 4
+#define EW_STORE_SCHEMA_VERSION 5
 
 struct ew_store;
 
@@ -194,6 +194,36 @@ int ew_store_rule_remove(struct ew_store *st, int64_t rule_id, int64_t at);
 int ew_store_rule_list(
     struct ew_store *st, int all, struct ew_store_rule **out, size_t *n);
 void ew_store_rules_free(struct ew_store_rule *v, size_t n);
+
+/* --- the surge guard (guard.c) --- */
+
+/*
+ * Add a block the surge guard decided: a rule like a ticket block (no
+ * ticket), with origin 'surge' and the guard's name, and count it for
+ * the guard.  One transaction.
+ */
+int ew_store_surge_add(struct ew_store *st, const char *guard,
+    const char *rule_text, const char *reason, int64_t expires_at,
+    int64_t added_at, int64_t *id);
+/* The surge blocks in force (removed_at NULL), by id; guard[i] is the
+ * guard of out[i] (free both with ew_store_surges_free). */
+int ew_store_surge_list(
+    struct ew_store *st, struct ew_store_rule **out, char ***guard, size_t *n);
+void ew_store_surges_free(struct ew_store_rule *v, char **guard, size_t n);
+
+/* Aggregate counts of one guard. */
+struct ew_store_guard_count {
+	char *guard;
+	int64_t surges, capped, allowed;
+};
+#define EW_STORE_GUARD_CAPPED "capped"
+#define EW_STORE_GUARD_ALLOWED "allowed"
+/* Add one to a guard's "capped" or "allowed" count. */
+int ew_store_guard_count(
+    struct ew_store *st, const char *guard, const char *which);
+int ew_store_guard_counts(
+    struct ew_store *st, struct ew_store_guard_count **out, size_t *n);
+void ew_store_guard_counts_free(struct ew_store_guard_count *v, size_t n);
 
 /* --- policy history (history.c) --- */
 

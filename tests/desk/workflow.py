@@ -460,8 +460,12 @@ def run(tmp):
                       "zone_source", "verdict"},
         "policy_versions": {"id", "digest", "text", "applied_from",
                             "applied_to"},
+        # origin/guard: a block the surge guard decided (issue 11): the
+        # destination that crossed a threshold, the guard, the time
         "rules": {"id", "ticket_id", "rule_text", "reason", "expires_at",
-                  "added_at", "removed_at"},
+                  "added_at", "removed_at", "origin", "guard"},
+        # per guard: aggregate counts only (no address, no time)
+        "guard_counts": {"guard", "surges", "capped", "allowed"},
         "ticket_complaints": {"ticket_id", "complaint_id"},
         "tickets": {"id", "reporter", "opened_at", "due_at", "status",
                     "reason", "category"},

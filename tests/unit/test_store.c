@@ -674,6 +674,65 @@ test_ticket_kind(void)
 	ew_store_close(st);
 }
 
+/* The surge guard's blocks are rules (origin 'surge'), with counts. */
+static void
+test_surge(void)
+{
+	struct ew_store *st = mem();
+	struct ew_store_rule *r = NULL;
+	struct ew_store_guard_count *c = NULL;
+	char **g = NULL;
+	size_t n = 0, nc = 0;
+	int64_t id = 0, tid = 0, rid = 0;
+
+	if (st == NULL)
+		return;
+	EW_CHECK_INT(ew_store_ticket_open(st, "abuse@x", 1, 2, &tid), 0);
+	EW_CHECK_INT(ew_store_rule_add(st, tid, "reject 192.0.2.1:6667", "irc",
+			 EW_STORE_NO_TIME, 10, &rid),
+	    0);
+	EW_CHECK_INT(ew_store_surge_add(st, "flood", "reject 198.51.100.7:80",
+			 "surge: guard flood over 600/minute", 1000, 100, &id),
+	    0);
+	EW_CHECK(id > 0);
+	EW_CHECK_INT(
+	    ew_store_surge_add(st, NULL, "x", NULL, 1, 1, &tid), -EINVAL);
+	EW_CHECK_INT(
+	    ew_store_guard_count(st, "flood", EW_STORE_GUARD_CAPPED), 0);
+	EW_CHECK_INT(
+	    ew_store_guard_count(st, "scan", EW_STORE_GUARD_ALLOWED), 0);
+	EW_CHECK_INT(ew_store_guard_count(st, "scan", "surges"), -EINVAL);
+	/* only the surge block is listed as one, with its guard */
+	EW_CHECK_INT(ew_store_surge_list(st, &r, &g, &n), 0);
+	EW_CHECK_INT(n, 1);
+	if (n == 1) {
+		EW_CHECK_STR(r[0].rule_text, "reject 198.51.100.7:80");
+		EW_CHECK_STR(g[0], "flood");
+		EW_CHECK_INT(r[0].expires_at, 1000);
+		EW_CHECK_INT(r[0].ticket_id, 0);
+	}
+	ew_store_surges_free(r, g, n);
+	/* ... and it is a rule like any block (the managed policy, expire) */
+	EW_CHECK_INT(ew_store_rule_list(st, 0, &r, &n), 0);
+	EW_CHECK_INT(n, 2);
+	ew_store_rules_free(r, n);
+	EW_CHECK_INT(ew_store_rule_remove(st, id, 1000), 0);
+	EW_CHECK_INT(ew_store_surge_list(st, &r, &g, &n), 0);
+	EW_CHECK_INT(n, 0);
+	ew_store_surges_free(r, g, n);
+	EW_CHECK_INT(ew_store_guard_counts(st, &c, &nc), 0);
+	EW_CHECK_INT(nc, 2);
+	if (nc == 2) {
+		EW_CHECK_STR(c[0].guard, "flood");
+		EW_CHECK_INT(c[0].surges, 1);
+		EW_CHECK_INT(c[0].capped, 1);
+		EW_CHECK_INT(c[1].allowed, 1);
+		EW_CHECK_INT(c[1].surges, 0);
+	}
+	ew_store_guard_counts_free(c, nc);
+	ew_store_close(st);
+}
+
 static void
 test_schema(void)
 {
@@ -682,12 +741,12 @@ test_schema(void)
 	int64_t id = 0;
 	int v = -1;
 
-	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 4);
+	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 5);
 	if (st == NULL)
 		return;
 	EW_CHECK_INT(ew_store_version(st, &v), 0);
-	EW_CHECK_INT(v, 4);
-	EW_CHECK_INT(ew_store_migrated(st), 4);
+	EW_CHECK_INT(v, 5);
+	EW_CHECK_INT(ew_store_migrated(st), 5);
 	/* the columns of schema 3 are there */
 	complaint_init(&c, "<s@x>", "s111");
 	c.subject = "IRC abuse";
@@ -1006,6 +1065,7 @@ main(void)
 	EW_RUN(test_nested);
 	EW_RUN(test_nested_close);
 	EW_RUN(test_schema);
+	EW_RUN(test_surge);
 	EW_RUN(test_policy_during);
 	EW_RUN(test_complaint_get);
 	EW_RUN(test_ticket_get);
