@@ -104,6 +104,9 @@ const char *ew_cli_db_path(void);
 int ew_cli_store_open(struct ew_store **st);
 int ew_cli_desk_open(const struct ew_addr *extra, size_t n_extra,
     struct ew_store **st, struct ew_desk **d);
+/* Whether desks opened from now on resolve destinations named by host
+ * name (the system's resolver, bounded); --no-resolve clears it. */
+extern int ew_cli_resolve;
 /* The operator's policy: --policy's value, $EW_POLICY, or the default. */
 const char *ew_cli_policy_path(const char *opt);
 /* managed.policy beside the database (or $EW_MANAGED). */
