@@ -95,19 +95,25 @@ insert_complaint(struct ew_store *st, const struct ew_store_complaint *c,
 }
 
 static int
-insert_incident(struct ew_store *st, int64_t complaint_id,
-    const struct ew_store_incident *in, int64_t *id)
+prep_incident(struct ew_store *st, sqlite3_stmt **s)
 {
-	sqlite3_stmt *s;
-	int rc;
-
-	rc = ew_store_prep(st,
+	return ew_store_prep(st,
 	    "INSERT INTO incidents (complaint_id, src, src_port, dst,"
 	    " dst_ports, time, time_from, time_to, zone_source, verdict,"
 	    " dst_host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	    &s);
-	if (rc != 0)
-		return rc;
+	    s);
+}
+
+/* Insert one incident with the prepared statement s (kept: a complaint
+ * of a million incidents prepares it once). */
+static int
+insert_incident(struct ew_store *st, sqlite3_stmt *s, int64_t complaint_id,
+    const struct ew_store_incident *in, int64_t *id)
+{
+	int rc;
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
 	sqlite3_bind_int64(s, 1, complaint_id);
 	ew_store_bind_text(s, 2, in->src);
 	if (in->src_port >= 0)
@@ -121,7 +127,6 @@ insert_incident(struct ew_store *st, int64_t complaint_id,
 	ew_store_bind_text(s, 10, in->verdict);
 	ew_store_bind_text(s, 11, in->dst_host);
 	rc = ew_store_step_done(st, s);
-	sqlite3_finalize(s);
 	if (rc == 0 && id != NULL)
 		*id = sqlite3_last_insert_rowid(st->db);
 	return rc;
@@ -131,6 +136,7 @@ int
 ew_store_complaint_add(struct ew_store *st, const struct ew_store_complaint *c,
     const struct ew_store_incident *inc, size_t n, int64_t *id)
 {
+	sqlite3_stmt *s = NULL;
 	int64_t dup, reused, cid = 0;
 	size_t i;
 	int rc;
@@ -149,8 +155,11 @@ ew_store_complaint_add(struct ew_store *st, const struct ew_store_complaint *c,
 	}
 	if (rc == 0)
 		rc = insert_complaint(st, c, reused, &cid);
+	if (rc == 0 && n > 0)
+		rc = prep_incident(st, &s);
 	for (i = 0; rc == 0 && i < n; i++)
-		rc = insert_incident(st, cid, &inc[i], NULL);
+		rc = insert_incident(st, s, cid, &inc[i], NULL);
+	sqlite3_finalize(s);
 	rc = ew_store_end(st, rc);
 	if (rc == 0)
 		*id = cid;
@@ -161,11 +170,14 @@ int
 ew_store_incident_add(struct ew_store *st, int64_t complaint_id,
     const struct ew_store_incident *inc, int64_t *id)
 {
+	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
-	rc = insert_incident(st, complaint_id, inc, id);
+	if ((rc = prep_incident(st, &s)) == 0)
+		rc = insert_incident(st, s, complaint_id, inc, id);
+	sqlite3_finalize(s);
 	return ew_store_end(st, rc);
 }
 

@@ -125,7 +125,7 @@ def run(tmp):
     check(rc == 0, "complaint add: %s" % err)
     r = json.loads(out)
     check(r["complaint"] == 1 and r["ticket"] == 1 and r["new_ticket"]
-          and not r["duplicate"] and r["reuses_message_id_of"] is None,
+          and not r["duplicate"] and r.get("reuses_message_id_of") is None,
           "first complaint, new ticket")
     t = r["show"]
     check(t["due"] == "2026-11-21T12:00:00Z" == r["due"], "due = Date + 24 h")
@@ -166,7 +166,7 @@ def run(tmp):
                                         "6697", "2026-11-20 10:30:00"))
     r = json.loads(out)
     check(rc == 0 and not r["duplicate"] and r["complaint"] == 2
-          and r["reuses_message_id_of"] == 1,
+          and r.get("reuses_message_id_of") == 1,
           "same Message-ID, other content: its own complaint, flagged: %s"
           % {k: r[k] for k in ("duplicate", "complaint")})
     check(rows(db, "select count(*) from complaints")[0][0] == 2
