@@ -35,6 +35,10 @@ struct ew_desk_version {
 	/* the relay's own addresses this version names */
 	struct ew_addr own[EW_DESK_MAX_OWN];
 	size_t n_own;
+	/* the ports where an item starts or ends (pmin, pmax + 1), sorted:
+	 * the verdict on a port range changes only there */
+	uint16_t *bounds;
+	size_t nbounds;
 };
 
 static void
@@ -44,6 +48,38 @@ version_clear(struct ew_desk_version *v)
 	ew_expanded_free(v->e);
 	ew_short_policy_free(v->sp[0]);
 	ew_short_policy_free(v->sp[1]);
+	free(v->bounds);
+	v->bounds = NULL;
+}
+
+static int
+cmp_u16(const void *x, const void *y)
+{
+	uint16_t a = *(const uint16_t *)x, b = *(const uint16_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The version's port boundaries (sorted, each once). */
+static int
+bounds(struct ew_desk_version *v)
+{
+	size_t i, n = 0, k;
+
+	v->bounds = malloc((2 * v->e->n + 1) * sizeof(*v->bounds));
+	if (v->bounds == NULL)
+		return -ENOMEM;
+	for (i = 0; i < v->e->n; i++) {
+		v->bounds[n++] = v->e->items[i].pmin;
+		if (v->e->items[i].pmax < 65535)
+			v->bounds[n++] = (uint16_t)(v->e->items[i].pmax + 1);
+	}
+	qsort(v->bounds, n, sizeof(*v->bounds), cmp_u16);
+	for (i = 0, k = 0; i < n; i++)
+		if (k == 0 || v->bounds[k - 1] != v->bounds[i])
+			v->bounds[k++] = v->bounds[i];
+	v->nbounds = k;
+	return 0;
 }
 
 int
@@ -163,6 +199,8 @@ version_get(struct ew_desk *d, const struct ew_store_policy_version *pv,
 		rc = ew_compile(v->e, 0, &v->c);
 	if (rc == 0)
 		rc = summaries(v);
+	if (rc == 0)
+		rc = bounds(v);
 	if (rc == 0) {
 		v->n_own = ew_policy_own_addrs(p, v->own, EW_DESK_MAX_OWN);
 		if (v->n_own > EW_DESK_MAX_OWN)
@@ -344,12 +382,30 @@ carries(const struct ew_desk_version *v, const struct ew_addr *a,
 		r = &every;
 		nr = 1;
 	}
-	for (i = 0; i < nr; i++)
-		for (p = r[i].lo; p <= r[i].hi; p++)
+	/* the verdict changes only where an item's ports start or end:
+	 * the range's first port and those boundaries inside it are the
+	 * ports to try (a sender's "1-65535" is not 65535 lookups) */
+	for (i = 0; i < nr; i++) {
+		size_t lo = 0, hi = v->nbounds, mid;
+
+		while (lo < hi) { /* the first boundary above r[i].lo */
+			mid = (lo + hi) / 2;
+			if (v->bounds[mid] <= r[i].lo)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (p = r[i].lo;;) {
+			ew_desk_work++;
 			if (a != NULL
 				? ew_match(v->c, a, (uint16_t)p) != EW_REJECTED
 				: summary_accepts(v, (uint16_t)p))
 				return 1;
+			if (lo >= v->nbounds || v->bounds[lo] > r[i].hi)
+				break;
+			p = v->bounds[lo++];
+		}
+	}
 	return 0;
 }
 

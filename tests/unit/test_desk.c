@@ -1233,6 +1233,43 @@ out:
 	desk_close(st, d);
 }
 
+/*
+ * Judging a port range a sender wrote ("1-65535") tries the ports where
+ * the policy's items start or end, not every port: the verdicts are
+ * those of trying every port, with a handful of lookups.
+ */
+static void
+test_judge_port_range_work(void)
+{
+	struct ew_store *st;
+	struct ew_desk *d = desk_open(&st, our_if, 1);
+	int64_t t = tm("2026-11-10T10:00:00Z");
+	unsigned long long w0;
+
+	if (d == NULL)
+		goto out;
+	EW_CHECK_INT(record(d,
+			 "ExitRelay 1\nreject *:1-1000\nreject *:1002-65535\n"
+			 "accept *:*\n",
+			 tm("2026-11-01T00:00:00Z")),
+	    0);
+	EW_CHECK_STR(
+	    judge(d, "198.51.100.7", "203.0.113.5", "1-65535", t, NT, NT),
+	    "allowed"); /* 1001 */
+	w0 = ew_desk_work;
+	EW_CHECK_STR(judge(d, "198.51.100.7", "203.0.113.5",
+			 "1-1000,1002-65535", t, NT, NT),
+	    "blocked");
+	EW_CHECK_STR(
+	    judge(d, "198.51.100.7", NULL, "2-999,1002-65535", t, NT, NT),
+	    "blocked");
+	EW_CHECK(ew_desk_work - w0 < 20);
+	EW_CHECK_STR(
+	    judge(d, "198.51.100.7", NULL, "1000-1001", t, NT, NT), "allowed");
+out:
+	desk_close(st, d);
+}
+
 /* An incident: destination, its host name, ports, verdict. */
 struct inc_spec2 {
 	const char *dst, *host, *ports, *verdict;
@@ -2120,6 +2157,7 @@ main(void)
 	EW_RUN(test_proposals_dests);
 	EW_RUN(test_proposals_many_names);
 	EW_RUN(test_proposals_work);
+	EW_RUN(test_judge_port_range_work);
 	EW_RUN(test_managed);
 	EW_RUN(test_reply_builtin);
 	EW_RUN(test_reply_custom);
