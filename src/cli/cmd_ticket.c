@@ -754,155 +754,6 @@ compose(struct ew_desk *d, const char *policy, const struct ew_desk_rule *extra,
 	return rc == 0 ? 0 : -1;
 }
 
-/* A line of a text: where it starts and how long it is. */
-struct line {
-	const char *s;
-	size_t n;
-};
-
-static int
-cmp_line(const void *x, const void *y)
-{
-	const struct line *a = x, *b = y;
-	int c = memcmp(a->s, b->s, a->n < b->n ? a->n : b->n);
-
-	if (c != 0)
-		return c;
-	return a->n < b->n ? -1 : a->n > b->n;
-}
-
-/* The lines of text, in order (free *out). */
-static size_t
-split_lines(const char *text, struct line **out)
-{
-	const char *s, *e;
-	size_t n = 0, cap = 0;
-	struct line *v = NULL, *nv;
-
-	for (s = text; *s != '\0'; s = *e ? e + 1 : e) {
-		if ((e = strchr(s, '\n')) == NULL)
-			e = s + strlen(s);
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
-				break;
-			v = nv;
-		}
-		v[n].s = s;
-		v[n++].n = (size_t)(e - s);
-	}
-	*out = v;
-	return n;
-}
-
-/* Print "- line" / "+ line" for the lines one list has and the other
- * lacks (the effective policies before and after): each side sorted
- * once and searched, n log n in the lines. */
-static void
-print_diff(const char *before, const char *after)
-{
-	const char *lists[2] = { before, after };
-	struct line *v[2] = { NULL, NULL }, *sorted[2] = { NULL, NULL };
-	size_t n[2], i;
-	int side;
-
-	for (side = 0; side < 2; side++) {
-		n[side] = split_lines(lists[side], &v[side]);
-		sorted[side] = malloc((n[side] + 1) * sizeof(struct line));
-		if (sorted[side] == NULL)
-			goto out;
-		if (n[side] > 0)
-			memcpy(sorted[side], v[side],
-			    n[side] * sizeof(struct line));
-		qsort(sorted[side], n[side], sizeof(struct line), cmp_line);
-	}
-	for (side = 0; side < 2; side++)
-		for (i = 0; i < n[side]; i++)
-			if (bsearch(&v[side][i], sorted[1 - side], n[1 - side],
-				sizeof(struct line), cmp_line) == NULL)
-				printf("%c %.*s\n", side ? '+' : '-',
-				    (int)v[side][i].n, v[side][i].s);
-out:
-	for (side = 0; side < 2; side++) {
-		free(v[side]);
-		free(sorted[side]);
-	}
-}
-
-/*
- * The managed policy before a change, kept (a hard link: no data to
- * write, so it holds on a full disk) until the change commits or is
- * rolled back: a rollback puts it back with a rename, which needs no
- * space either.  prev_kept: 1 kept, 2 there was none, 0 not kept.
- */
-static char prev_path[PATH_MAX];
-static int prev_kept, prev_wanted;
-
-static void
-keep_previous(const char *path)
-{
-	prev_kept = 0;
-	if (!prev_wanted) /* no rollback will follow */
-		return;
-	if (snprintf(prev_path, sizeof(prev_path), "%s.prev", path) >=
-	    (int)sizeof(prev_path))
-		return;
-	if (unlink(prev_path) < 0 && errno != ENOENT)
-		return;
-	if (link(path, prev_path) == 0)
-		prev_kept = 1;
-	else if (errno == ENOENT)
-		prev_kept = 2;
-}
-
-/* The change committed: the kept file is not needed. */
-static void
-forget_previous(void)
-{
-	if (prev_kept == 1)
-		unlink(prev_path);
-	prev_kept = prev_wanted = 0;
-}
-
-/*
- * Put `want` (the store's managed policy) at path without needing free
- * space: the kept file renamed back, if it is what the store says;
- * else written atomically; else, on a full disk, written over the
- * bigger file in place (blocks it holds already).  0 or -errno.
- */
-static int
-put_back(const char *path, const struct ew_buf *want, struct ew_diag_list *dg)
-{
-	size_t len = 0;
-	char *have = NULL;
-	FILE *f;
-	int fd, rc, same = 0;
-
-	if (prev_kept == 1 && (f = fopen(prev_path, "rb")) != NULL) {
-		have = ew_cli_read_all(f, 64u << 20, &len);
-		fclose(f);
-		same = have != NULL && len == want->len &&
-		       memcmp(have, ew_buf_str(want), len) == 0;
-		free(have);
-		if (same && rename(prev_path, path) == 0) {
-			prev_kept = 0;
-			return 0;
-		}
-	}
-	rc = ew_tor_write_file(path, ew_buf_str(want), want->len, dg);
-	if (rc != -ENOSPC && rc != -EDQUOT)
-		return rc;
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	rc = 0;
-	if (write(fd, ew_buf_str(want), want->len) != (ssize_t)want->len ||
-	    ftruncate(fd, (off_t)want->len) < 0 || fsync(fd) < 0)
-		rc = -errno ? -errno : -EIO;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
-	return rc;
-}
-
 /*
  * Write the managed policy from the store, apply it and record it.
  * *wrote says whether the file was written (a failure after that
@@ -922,7 +773,7 @@ ew_cli_managed_sync(struct ew_desk *d, struct ew_cli_apply *a,
 		ew_buf_free(&text);
 		return EW_EXIT_FAIL;
 	}
-	keep_previous(path);
+	ew_cli_keep_previous(path);
 	ew_diag_init(&diags);
 	rc = ew_tor_write_file(path, ew_buf_str(&text), text.len, &diags);
 	ew_buf_free(&text);
@@ -964,7 +815,7 @@ restore_managed(
 
 	ew_diag_init(&diags);
 	if (compose(d, policy, NULL, 0, now, &text, NULL) != 0 ||
-	    put_back(path, &text, &diags) != 0) {
+	    ew_cli_put_back(path, &text, &diags) != 0) {
 		ew_cli_print_diags(&diags, 0);
 		ew_cli_err(
 		    "%s: could not be restored; the store is unchanged", path);
@@ -977,7 +828,7 @@ restore_managed(
 			   "exitwarden apply %s",
 		    path, path);
 	}
-	forget_previous();
+	ew_cli_forget_previous();
 	ew_buf_free(&text);
 	ew_diag_free(&diags);
 }
@@ -1053,6 +904,130 @@ in_force(struct ew_store *st, int64_t tid, const struct ew_desk_proposal *p,
 	return 0;
 }
 
+struct block_args {
+	int64_t id;
+	uint64_t choice;
+	const char *expires_opt, *reason_opt;
+};
+
+/* ticket block's arguments; EW_EXIT_OK or the exit code. */
+static int
+block_args(int argc, char **argv, struct change_opts *o, struct block_args *ba)
+{
+	int i, have = 0, src;
+
+	ba->choice = 1;
+	ba->expires_opt = "90d";
+	ba->reason_opt = NULL;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--choice") == 0 && i + 1 < argc) {
+			if (ew_parse_uint(argv[i + 1], strlen(argv[i + 1]), 1,
+				99, &ba->choice) != 0) {
+				ew_cli_err("--choice: '%s' is not a number",
+				    argv[i + 1]);
+				return EW_EXIT_USAGE;
+			}
+			i++;
+		} else if (strcmp(argv[i], "--expires") == 0 && i + 1 < argc) {
+			ba->expires_opt = argv[++i];
+		} else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc) {
+			ba->reason_opt = argv[++i];
+		} else if (strcmp(argv[i], "--no-resolve") == 0) {
+			ew_cli_resolve = 0;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			src = change_opt(o, argc, argv, &i);
+			if (src > 0)
+				return src;
+			if (src < 0) {
+				ew_cli_err("unknown option '%s'", argv[i]);
+				return ew_cli_usage("ticket", "block");
+			}
+		} else if (!have) {
+			if (parse_id(argv[i], &ba->id) < 0)
+				return EW_EXIT_USAGE;
+			have = 1;
+		} else {
+			return ew_cli_usage("ticket", "block");
+		}
+	}
+	return have ? EW_EXIT_OK : ew_cli_usage("ticket", "block");
+}
+
+/* --expires: a duration, a time or "never". */
+static int
+parse_expires(const char *expires_opt, int64_t now, int64_t *expires)
+{
+	if (strcmp(expires_opt, "never") == 0) {
+		*expires = EW_STORE_NO_TIME;
+	} else if (ew_duration_parse(
+		       expires_opt, strlen(expires_opt), expires) == 0) {
+		*expires += now;
+	} else if (ew_time_parse(expires_opt, strlen(expires_opt), expires) !=
+		   0) {
+		ew_cli_err("--expires: '%s' is not a duration (90d, 12h), a "
+			   "time or 'never'",
+		    expires_opt);
+		return EW_EXIT_USAGE;
+	} else if (*expires <= now) {
+		ew_cli_err("--expires: %s is not in the future", expires_opt);
+		return EW_EXIT_USAGE;
+	}
+	return EW_EXIT_OK;
+}
+
+/* The chosen proposal's rules, each with its name and whether it is in
+ * force for the ticket already (then skipped). */
+static void
+print_plan(const struct ew_desk_proposal *p,
+    const struct ew_store_rule *const *inforce)
+{
+	char tm[EW_TIME_STRLEN];
+	size_t k;
+
+	for (k = 0; k < p->n; k++) {
+		const struct ew_store_rule *r = inforce[k];
+
+		printf("  %s", p->rules[k]);
+		if (p->from[k] != NULL)
+			printf("  (%s)", p->from[k]);
+		if (r != NULL)
+			printf("  skipped: in force already (rule %lld, %s%s)",
+			    (long long)r->id,
+			    r->expires_at == EW_STORE_NO_TIME ? "until removed"
+							      : "until ",
+			    r->expires_at == EW_STORE_NO_TIME
+				? ""
+				: ew_time_format(
+				      r->expires_at, tm, sizeof(tm)));
+		putchar('\n');
+	}
+}
+
+/* -n: the change to the effective policy; nothing written. */
+static int
+dry_run(struct ew_desk *d, const char *policy, const struct ew_desk_rule *rules,
+    size_t n, int64_t now)
+{
+	struct ew_buf before = EW_BUF_INIT, after = EW_BUF_INIT,
+		      text = EW_BUF_INIT;
+	int rc = EW_EXIT_FAIL;
+
+	if (compose(d, policy, NULL, 0, now, &text, &before) == 0) {
+		ew_buf_reset(&text);
+		if (compose(d, policy, rules, n, now, &text, &after) == 0) {
+			printf("the effective policy would change (-n: "
+			       "nothing changed):\n");
+			ew_cli_print_diff(
+			    ew_buf_str(&before), ew_buf_str(&after));
+			rc = EW_EXIT_OK;
+		}
+	}
+	ew_buf_free(&before);
+	ew_buf_free(&after);
+	ew_buf_free(&text);
+	return rc;
+}
+
 int
 ew_cmd_ticket_block(int argc, char **argv)
 {
@@ -1066,78 +1041,26 @@ ew_cmd_ticket_block(int argc, char **argv)
 	const struct ew_store_rule **inforce = NULL;
 	struct ew_store_rule *held = NULL;
 	size_t nheld = 0, nnew = 0;
-	struct ew_buf before = EW_BUF_INIT, after = EW_BUF_INIT,
-		      text = EW_BUF_INIT, reason = EW_BUF_INIT;
-	const char *reason_opt = NULL, *expires_opt = "90d";
+	struct ew_buf reason = EW_BUF_INIT;
+	struct block_args ba;
+	const char *reason_opt;
 	char tm[EW_TIME_STRLEN];
-	int64_t id = 0, expires, rid;
+	int64_t id = 0, expires = 0, rid;
 	uint64_t choice = 1;
 	size_t np = 0, k;
-	int i, rc = EW_EXIT_FAIL, have = 0, src, wrote = 0;
+	int rc = EW_EXIT_FAIL, src, wrote = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.now = ew_time_now();
 	if (ew_cli_apply_init(&o.apply) != 0)
 		return EW_EXIT_FAIL;
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--choice") == 0 && i + 1 < argc) {
-			if (ew_parse_uint(argv[i + 1], strlen(argv[i + 1]), 1,
-				99, &choice) != 0) {
-				ew_cli_err("--choice: '%s' is not a number",
-				    argv[i + 1]);
-				rc = EW_EXIT_USAGE;
-				goto out;
-			}
-			i++;
-		} else if (strcmp(argv[i], "--expires") == 0 && i + 1 < argc) {
-			expires_opt = argv[++i];
-		} else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc) {
-			reason_opt = argv[++i];
-		} else if (strcmp(argv[i], "--no-resolve") == 0) {
-			ew_cli_resolve = 0;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			src = change_opt(&o, argc, argv, &i);
-			if (src > 0) {
-				rc = src;
-				goto out;
-			}
-			if (src < 0) {
-				ew_cli_err("unknown option '%s'", argv[i]);
-				rc = ew_cli_usage("ticket", "block");
-				goto out;
-			}
-		} else if (!have) {
-			if (parse_id(argv[i], &id) < 0) {
-				rc = EW_EXIT_USAGE;
-				goto out;
-			}
-			have = 1;
-		} else {
-			rc = ew_cli_usage("ticket", "block");
-			goto out;
-		}
-	}
-	if (!have) {
-		rc = ew_cli_usage("ticket", "block");
+	if ((rc = block_args(argc, argv, &o, &ba)) != EW_EXIT_OK ||
+	    (rc = parse_expires(ba.expires_opt, o.now, &expires)) != EW_EXIT_OK)
 		goto out;
-	}
-	if (strcmp(expires_opt, "never") == 0) {
-		expires = EW_STORE_NO_TIME;
-	} else if (ew_duration_parse(
-		       expires_opt, strlen(expires_opt), &expires) == 0) {
-		expires += o.now;
-	} else if (ew_time_parse(expires_opt, strlen(expires_opt), &expires) !=
-		   0) {
-		ew_cli_err("--expires: '%s' is not a duration (90d, 12h), a "
-			   "time or 'never'",
-		    expires_opt);
-		rc = EW_EXIT_USAGE;
-		goto out;
-	} else if (expires <= o.now) {
-		ew_cli_err("--expires: %s is not in the future", expires_opt);
-		rc = EW_EXIT_USAGE;
-		goto out;
-	}
+	rc = EW_EXIT_FAIL;
+	id = ba.id;
+	choice = ba.choice;
+	reason_opt = ba.reason_opt;
 	o.policy = ew_cli_policy_path(o.policy);
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
 		goto out;
@@ -1199,23 +1122,7 @@ ew_cmd_ticket_block(int argc, char **argv)
 	    expires == EW_STORE_NO_TIME
 		? ""
 		: ew_time_format(expires, tm, sizeof(tm)));
-	for (k = 0; k < p[choice - 1].n; k++) {
-		const struct ew_store_rule *r = inforce[k];
-
-		printf("  %s", p[choice - 1].rules[k]);
-		if (p[choice - 1].from[k] != NULL)
-			printf("  (%s)", p[choice - 1].from[k]);
-		if (r != NULL)
-			printf("  skipped: in force already (rule %lld, %s%s)",
-			    (long long)r->id,
-			    r->expires_at == EW_STORE_NO_TIME ? "until removed"
-							      : "until ",
-			    r->expires_at == EW_STORE_NO_TIME
-				? ""
-				: ew_time_format(
-				      r->expires_at, tm, sizeof(tm)));
-		putchar('\n');
-	}
+	print_plan(&p[choice - 1], inforce);
 	if (nnew == 0) {
 		printf("ticket %lld: every rule is in force already: nothing "
 		       "changed\n",
@@ -1228,17 +1135,7 @@ ew_cmd_ticket_block(int argc, char **argv)
 		    (long long)id, p[choice - 1].n - nnew,
 		    p[choice - 1].n - nnew > 1 ? "s" : "", nnew);
 	if (o.dry_run) {
-		/* the change to the effective policy; nothing written */
-		if (compose(d, o.policy, NULL, 0, o.now, &text, &before) != 0)
-			goto out;
-		ew_buf_reset(&text);
-		if (compose(d, o.policy, rules, nnew, o.now, &text, &after) !=
-		    0)
-			goto out;
-		printf("the effective policy would change (-n: nothing "
-		       "changed):\n");
-		print_diff(ew_buf_str(&before), ew_buf_str(&after));
-		rc = EW_EXIT_OK;
+		rc = dry_run(d, o.policy, rules, nnew, o.now);
 		goto out;
 	}
 	fflush(stdout);
@@ -1255,7 +1152,7 @@ ew_cmd_ticket_block(int argc, char **argv)
 		ew_store_end(st, src);
 		goto out;
 	}
-	prev_wanted = 1;
+	ew_cli_want_previous();
 	rc = ew_cli_managed_sync(d, &o.apply, o.policy, o.now, &wrote);
 	src = ew_store_end(st, rc == EW_EXIT_OK ? 0 : -EIO);
 	if (rc == EW_EXIT_OK && src != 0) {
@@ -1266,11 +1163,8 @@ ew_cmd_ticket_block(int argc, char **argv)
 		restore_managed(d, &o.apply, o.policy, o.now);
 	else if (rc == EW_EXIT_OK)
 		printf("ticket %lld: blocked\n", (long long)id);
-	forget_previous();
+	ew_cli_forget_previous();
 out:
-	ew_buf_free(&before);
-	ew_buf_free(&after);
-	ew_buf_free(&text);
 	ew_buf_free(&reason);
 	free(rules);
 	free(inforce);
@@ -1385,7 +1279,7 @@ ew_cli_expire(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *a,
 	}
 	if (rc != 0)
 		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
-	prev_wanted = 1;
+	ew_cli_want_previous();
 	xrc = rc == 0 ? ew_cli_managed_sync(d, a, policy, now, &wrote)
 		      : EW_EXIT_FAIL;
 	rc = ew_store_end(st, xrc == EW_EXIT_OK ? 0 : -EIO);
@@ -1395,7 +1289,7 @@ ew_cli_expire(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *a,
 	}
 	if (xrc != EW_EXIT_OK && wrote)
 		restore_managed(d, a, policy, now);
-	forget_previous();
+	ew_cli_forget_previous();
 	return xrc;
 }
 
