@@ -13,3 +13,5 @@ corpus="$(dirname "$0")/../../shared/corpus/complaints"
 [ -d "$corpus" ] || corpus=""
 "$build/bench/bench_mail" $corpus "$(dirname "$0")"/../tests/mail/*.eml
 sh "$(dirname "$0")/bench_ingest.sh" "$build"
+echo "== the desk on a ticket of 900k incidents (bench_desk)"
+"$build/bench/bench_desk" 900000

@@ -115,6 +115,27 @@ const char *ew_cli_db_path(void);
 int ew_cli_store_open(struct ew_store **st);
 int ew_cli_desk_open(const struct ew_addr *extra, size_t n_extra,
     struct ew_store **st, struct ew_desk **d);
+/*
+ * The managed policy around a change (managed_file.c).  Before writing
+ * it, a change that may roll back calls ew_cli_want_previous; the
+ * writer then keeps the file it replaces (ew_cli_keep_previous: a hard
+ * link, no space needed) until ew_cli_forget_previous.  ew_cli_put_back
+ * puts `want` at path without needing free space (the kept file renamed
+ * back when it is `want`; in place over the bigger file on a full
+ * disk); 0 or -errno.
+ */
+void ew_cli_want_previous(void);
+void ew_cli_keep_previous(const char *path);
+void ew_cli_forget_previous(void);
+int ew_cli_put_back(
+    const char *path, const struct ew_buf *want, struct ew_diag_list *dg);
+/* "- line" / "+ line" for the lines one text has and the other lacks
+ * (n log n in the lines). */
+void ew_cli_print_diff(const char *before, const char *after);
+
+/* Whether desks opened from now on resolve destinations named by host
+ * name (the system's resolver, bounded); --no-resolve clears it. */
+extern int ew_cli_resolve;
 /* The operator's policy: --policy's value, $EW_POLICY, or the default. */
 const char *ew_cli_policy_path(const char *opt);
 /* managed.policy beside the database (or $EW_MANAGED). */

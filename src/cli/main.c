@@ -43,7 +43,8 @@ static const struct ew_cmd cmds[] = {
 	{ "complaint", "list", ew_cmd_complaint_list, "complaint list [--json]",
 	    "the complaints stored, with their tickets" },
 	{ "complaint", "add", ew_cmd_complaint_add,
-	    "complaint add [--json] [--now TIME] [--address ADDR]... FILE|-",
+	    "complaint add [--json] [--no-resolve] [--now TIME] "
+	    "[--address ADDR]... FILE|-",
 	    "store a complaint, judge its incidents, file it under a ticket" },
 	{ "complaint", "parse", ew_cmd_complaint_parse,
 	    "complaint parse [--json] FILE|-",
@@ -85,10 +86,11 @@ static const struct ew_cmd cmds[] = {
 	    "ticket list [--all] [--json] [--now TIME]",
 	    "open tickets by due time; overdue ones flagged" },
 	{ "ticket", "show", ew_cmd_ticket_show,
-	    "ticket show [--json] [--now TIME] N",
+	    "ticket show [--json] [--no-resolve] [--now TIME] N",
 	    "a ticket: complaints, judged incidents, proposals, blocks" },
 	{ "ticket", "block", ew_cmd_ticket_block,
 	    "ticket block [--choice K] [--expires DUR|TIME|never] "
+	    "[--no-resolve] "
 	    "[--reason TEXT] [-n] [--no-apply] [--policy FILE] "
 	    "[APPLY OPTIONS] N",
 	    "add a proposal's rules to the managed policy and apply it" },

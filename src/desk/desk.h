@@ -53,7 +53,10 @@ int ew_desk_judge(struct ew_desk *d, const struct ew_store_incident *in,
 
 struct ew_desk_added {
 	int64_t complaint_id, ticket_id;
-	int duplicate;  /* the complaint was stored before: nothing changed */
+	int duplicate; /* the complaint was stored before: nothing changed */
+	/* an earlier complaint with this Message-ID and other content (a
+	 * prank can take a predictable one first), or 0 */
+	int64_t reuses_message_id;
 	int new_ticket; /* a ticket was opened for it */
 	int64_t due;    /* the ticket's due time, or EW_STORE_NO_TIME */
 };
@@ -61,7 +64,9 @@ struct ew_desk_added {
 /*
  * Read a complaint (the raw message), store it with its incidents, each
  * judged, and open or update its ticket, all in one transaction.  A
- * re-sent complaint changes nothing and says duplicate.  -EINVAL, with
+ * re-sent complaint (the same bytes, or the same message delivered
+ * again with another trace: Received:, Delivered-To:, ...) changes
+ * nothing and says duplicate; the Message-ID alone never does.  -EINVAL, with
  * the reason on `diags`, when the message is not a complaint.
  */
 int ew_desk_add(struct ew_desk *d, const char *name, const char *data,
@@ -72,13 +77,74 @@ int ew_desk_add(struct ew_desk *d, const char *name, const char *data,
 struct ew_desk_proposal {
 	const char *scope; /* "destination", "netblock", "ports" */
 	char **rules;      /* "reject 203.0.113.5:6660-7000", ... */
+	/* per rule: the host name its address was resolved from (one of
+	 * the set's names), or NULL when the complaint named the address */
+	const char **from;
 	size_t n;
 };
 
 /*
- * The proposals for a ticket, narrowest first, over its incidents judged
- * allowed or unknown.  None when there is nothing to block.
+ * A host name a destination was given as ("the servers irc.example.net
+ * resolves to"), and what it resolved to when proposals were made.
  */
+struct ew_desk_name {
+	char *host;
+	/* 0; -ETIMEDOUT (no answer in time), -ENOENT (no such name),
+	 * -ENODATA (no address), -EINVAL (not a host name), -ECANCELED
+	 * (not resolved: no resolver, --no-resolve), -E2BIG (not looked
+	 * up: over EW_DESK_MAX_NAMES names), or another -errno */
+	int rc;
+	int64_t at; /* when it was resolved, or EW_STORE_NO_TIME */
+	struct ew_addr *addrs;
+	size_t n;
+	size_t skipped; /* addresses left out: internal, multicast */
+};
+
+/* Names resolved for one ticket's proposals; addresses kept per name. */
+#define EW_DESK_MAX_NAMES 32
+#define EW_DESK_MAX_NAME_ADDRS 16
+
+/*
+ * A resolver: fill in rc, at, addrs and n of each of the n names (host
+ * set, the rest zero; addrs allocated with malloc, at most
+ * EW_DESK_MAX_NAME_ADDRS).  It must return in bounded time.
+ */
+typedef void (*ew_desk_resolve_fn)(void *arg, struct ew_desk_name *v, size_t n);
+/* Resolve names with fn (NULL: do not resolve; the default). */
+void ew_desk_set_resolver(struct ew_desk *d, ew_desk_resolve_fn fn, void *arg);
+/*
+ * The system's resolver (getaddrinfo: /etc/hosts, DNS), each name
+ * looked up in a child process of its own, all of them given at most
+ * `arg`'s timeout_ms together: a name without an answer by then is
+ * -ETIMEDOUT and its child is killed.  `at` is the clock's time.
+ */
+struct ew_desk_sysresolver {
+	unsigned timeout_ms;
+};
+#define EW_DESK_RESOLVE_TIMEOUT_MS 3000
+void ew_desk_resolve_system(void *arg, struct ew_desk_name *v, size_t n);
+
+struct ew_desk_proposals {
+	struct ew_desk_proposal *v; /* narrowest first */
+	size_t n;
+	struct ew_desk_name *names; /* by first mention */
+	size_t nnames;
+};
+
+/*
+ * The proposals for a ticket, narrowest first, over its incidents judged
+ * allowed or unknown: every destination the complaints name (an
+ * incident without one takes its complaint's, up to
+ * EW_DESK_SPREAD_MAX of them; a host name is resolved now) with its
+ * ports, then their netblocks, then the ports alone.  None when there
+ * is nothing to block.  The work is n log n in the incidents.
+ */
+int ew_desk_propose(
+    struct ew_desk *d, int64_t ticket_id, struct ew_desk_proposals *out);
+void ew_desk_propose_free(struct ew_desk_proposals *p);
+#define EW_DESK_SPREAD_MAX 64
+
+/* ew_desk_propose without the names (each rule's `from` is NULL). */
 int ew_desk_proposals(struct ew_desk *d, int64_t ticket_id,
     struct ew_desk_proposal **out, size_t *n);
 void ew_desk_proposals_free(struct ew_desk_proposal *v, size_t n);

@@ -113,12 +113,18 @@ list_add(struct ctx *c, struct list *l, const char *const *vals)
 	char **nv;
 	size_t i;
 
-	nv = realloc(l->vals, (l->nitems + 1) * l->nkeys * sizeof(*nv));
-	if (nv == NULL) {
-		c->oom = 1;
-		return;
+	/* grown by doubling: a ticket of a million incidents is a list of
+	 * a million elements */
+	if ((l->nitems & (l->nitems - 1)) == 0) {
+		nv = realloc(l->vals,
+		    (l->nitems ? 2 * l->nitems : 1) * l->nkeys * sizeof(*nv));
+		if (nv == NULL) {
+			c->oom = 1;
+			return;
+		}
+		l->vals = nv;
 	}
-	l->vals = nv;
+	nv = l->vals;
 	for (i = 0; i < l->nkeys; i++)
 		nv[l->nitems * l->nkeys + i] = xstrdup(c, vals[i]);
 	l->nitems++;
@@ -194,22 +200,86 @@ incident_time(const struct ew_store_incident *in, char *out, size_t cap)
 		snprintf(out, cap, "an unstated time");
 }
 
-/* Add a source named in an incident to the ", "-separated list. */
-static void
-add_src(struct ew_buf *b, const char *src)
-{
-	const char *p = ew_buf_str(b);
-	size_t n = strlen(src);
+/*
+ * The sources the incidents name, each once, in the order first named:
+ * gathered, then sorted to drop repeats and sorted back to their order
+ * (n log n; a scan of the list per incident was n^2 for a ticket of
+ * many sources).
+ */
+struct srcset {
+	struct src1 {
+		char *s;
+		size_t order;
+	} * v;
+	size_t n, cap;
+	int oom;
+};
 
-	if (n == 0)
+static void
+add_src(struct srcset *set, const char *src)
+{
+	struct src1 *nv;
+
+	if (*src == '\0' || set->oom)
 		return; /* no source named */
-	while ((p = strstr(p, src)) != NULL) {
-		if ((p == ew_buf_str(b) || p[-1] == ' ') &&
-		    (p[n] == '\0' || p[n] == ','))
-			return; /* named already */
-		p += n;
+	if (set->n == set->cap) {
+		set->cap = set->cap ? 2 * set->cap : 16;
+		if ((nv = realloc(set->v, set->cap * sizeof(*nv))) == NULL) {
+			set->oom = 1;
+			return;
+		}
+		set->v = nv;
 	}
-	ew_buf_printf(b, "%s%s", b->len ? ", " : "", src);
+	if ((set->v[set->n].s = strdup(src)) == NULL) {
+		set->oom = 1;
+		return;
+	}
+	set->v[set->n].order = set->n;
+	set->n++;
+}
+
+static int
+cmp_src(const void *x, const void *y)
+{
+	const struct src1 *a = x, *b = y;
+	int c = strcmp(a->s, b->s);
+
+	if (c != 0)
+		return c;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static int
+cmp_src_order(const void *x, const void *y)
+{
+	const struct src1 *a = x, *b = y;
+
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* The sources, each once, ", "-separated, onto b; the set is freed. */
+static void
+srcset_finish(struct srcset *set, struct ew_buf *b)
+{
+	size_t i, k = 0;
+
+	qsort(set->v, set->n, sizeof(*set->v), cmp_src);
+	for (i = 0; i < set->n; i++) {
+		if (k > 0 && strcmp(set->v[k - 1].s, set->v[i].s) == 0) {
+			free(set->v[i].s);
+			continue;
+		}
+		set->v[k++] = set->v[i];
+	}
+	qsort(set->v, k, sizeof(*set->v), cmp_src_order);
+	for (i = 0; i < k; i++) {
+		ew_buf_printf(b, "%s%s", b->len ? ", " : "", set->v[i].s);
+		free(set->v[i].s);
+	}
+	if (set->oom)
+		b->oom = 1;
+	free(set->v);
+	memset(set, 0, sizeof(*set));
 }
 
 static int
@@ -220,6 +290,7 @@ add_complaints(struct ew_desk *d, struct ctx *c, int64_t ticket_id, int seen[4],
 	struct list *com_l = list_new(c, "complaints", complaint_keys);
 	struct ew_store_complaint *sc;
 	struct ew_store_incident *inc;
+	struct srcset seen_src = { NULL, 0, 0, 0 };
 	int64_t *ids = NULL;
 	size_t nids = 0, ninc, i, k;
 	char when[96], t1[EW_TIME_STRLEN], t2[EW_TIME_STRLEN];
@@ -247,7 +318,9 @@ add_complaints(struct ew_desk *d, struct ctx *c, int64_t ticket_id, int seen[4],
 
 			incident_time(&inc[k], when, sizeof(when));
 			v[0] = inc[k].src;
-			v[1] = inc[k].dst ? inc[k].dst : "(not stated)";
+			v[1] = inc[k].dst        ? inc[k].dst
+			       : inc[k].dst_host ? inc[k].dst_host
+						 : "(not stated)";
 			v[2] = inc[k].dst_ports ? inc[k].dst_ports
 						: "(not stated)";
 			v[3] = when;
@@ -255,7 +328,7 @@ add_complaints(struct ew_desk *d, struct ctx *c, int64_t ticket_id, int seen[4],
 			v[5] = verdict_text(vd);
 			list_add(c, inc_l, v);
 			if (vd == NULL || strcmp(vd, EW_JUDGED_NOT_OURS) != 0)
-				add_src(relay, inc[k].src);
+				add_src(&seen_src, inc[k].src);
 			if (vd == NULL)
 				continue;
 			seen[0] |= strcmp(vd, EW_JUDGED_ALLOWED) == 0;
@@ -268,6 +341,7 @@ add_complaints(struct ew_desk *d, struct ctx *c, int64_t ticket_id, int seen[4],
 		if (*first != sc)
 			ew_store_complaint_free(sc);
 	}
+	srcset_finish(&seen_src, relay);
 	free(ids);
 	return rc;
 }

@@ -219,6 +219,26 @@ ew_store_version(struct ew_store *st, int *version)
 	return rc;
 }
 
+/* After a rebuild with foreign keys off: every reference still holds. */
+static int
+fk_check(struct ew_store *st)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = ew_store_prep(st, "PRAGMA foreign_key_check", &s)) != 0)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		set_err(st, "a migration broke a foreign key");
+		rc = -EIO;
+	} else {
+		rc = ew_store_rc(st, rc);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* Run migration m in its own transaction, setting user_version with it. */
 static int
 migrate_one(struct ew_store *st, const struct ew_store_migration *m)
@@ -226,15 +246,23 @@ migrate_one(struct ew_store *st, const struct ew_store_migration *m)
 	char pragma[64];
 	int rc;
 
-	if ((rc = ew_store_begin(st)) != 0)
+	if (m->fk_off && (rc = exec(st, "PRAGMA foreign_keys = OFF")) != 0)
 		return rc;
+	if ((rc = ew_store_begin(st)) != 0)
+		goto out;
 	rc = exec(st, m->sql);
+	if (rc == 0 && m->fk_off)
+		rc = fk_check(st);
 	if (rc == 0) {
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
 		    m->version);
 		rc = exec(st, pragma);
 	}
-	return ew_store_end(st, rc);
+	rc = ew_store_end(st, rc);
+out:
+	if (m->fk_off && exec(st, "PRAGMA foreign_keys = ON") != 0 && rc == 0)
+		rc = -EIO;
+	return rc;
 }
 
 static int
