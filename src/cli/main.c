@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/privsep.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
 #include "lib/tm.h"
@@ -245,6 +246,9 @@ main(int argc, char **argv)
 		help(stderr);
 		return EW_EXIT_USAGE;
 	}
+	/* the mail parser child of inbox scan and run (privsep.c) */
+	if (argc == 2 && strcmp(argv[1], EW_PRIVSEP_CHILD_ARG) == 0)
+		return ew_privsep_child_main();
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		help(stdout);

@@ -539,8 +539,8 @@ file_under_ticket(struct ew_desk *d, const char *reporter, const char *category,
 }
 
 static int
-store_complaint(struct ew_desk *d, const struct ew_complaint *c, size_t len,
-    int64_t now, struct ew_desk_added *out)
+store_complaint(struct ew_desk *d, const struct ew_complaint *c,
+    const char *sha256, size_t len, int64_t now, struct ew_desk_added *out)
 {
 	struct ew_complaint_info ci;
 	struct ew_complaint_incident ci_in;
@@ -553,7 +553,7 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c, size_t len,
 	ew_complaint_info(c, &ci);
 	memset(&sc, 0, sizeof(sc));
 	sc.message_id = nonempty(ci.message_id);
-	sc.content_sha256 = ci.sha256;
+	sc.content_sha256 = sha256;
 	sc.reporter = nonempty(ci.reporter);
 	if (sc.reporter == NULL)
 		sc.reporter = nonempty(ci.forwarder);
@@ -623,6 +623,25 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c, size_t len,
 }
 
 int
+ew_desk_add_parsed(struct ew_desk *d, const struct ew_complaint *c,
+    const char *sha256, size_t len, int64_t now, struct ew_diag_list *diags,
+    struct ew_desk_added *out)
+{
+	struct ew_complaint_info ci;
+
+	memset(out, 0, sizeof(*out));
+	out->due = EW_STORE_NO_TIME;
+	ew_complaint_info(c, &ci);
+	if (ew_complaint_incident_count(c) == 0 &&
+	    nonempty(ci.reporter) == NULL && nonempty(ci.forwarder) == NULL) {
+		ew_diag_add(diags, EW_SEV_ERROR, NULL,
+		    "no sender and no incident: not a complaint");
+		return -EINVAL;
+	}
+	return store_complaint(d, c, sha256, len, now, out);
+}
+
+int
 ew_desk_add(struct ew_desk *d, const char *name, const char *data, size_t len,
     int64_t now, struct ew_diag_list *diags, struct ew_desk_added *out)
 {
@@ -635,14 +654,7 @@ ew_desk_add(struct ew_desk *d, const char *name, const char *data, size_t len,
 	if (ew_complaint_parse(name, data, len, diags, &c) < 0)
 		return -EINVAL;
 	ew_complaint_info(c, &ci);
-	if (ew_complaint_incident_count(c) == 0 &&
-	    nonempty(ci.reporter) == NULL && nonempty(ci.forwarder) == NULL) {
-		ew_diag_add(diags, EW_SEV_ERROR, NULL,
-		    "no sender and no incident: not a complaint");
-		ew_complaint_free(c);
-		return -EINVAL;
-	}
-	rc = store_complaint(d, c, len, now, out);
+	rc = ew_desk_add_parsed(d, c, ci.sha256, len, now, diags, out);
 	ew_complaint_free(c);
 	return rc;
 }

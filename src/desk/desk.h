@@ -68,6 +68,17 @@ int ew_desk_add(struct ew_desk *d, const char *name, const char *data,
     size_t len, int64_t now, struct ew_diag_list *diags,
     struct ew_desk_added *out);
 
+/*
+ * The same for a complaint parsed elsewhere (by the unprivileged parser
+ * child of inbox scan and run): c is only read; sha256 is the hex
+ * SHA-256 of the raw message's len bytes, which the caller computed
+ * from the bytes it read itself.
+ */
+struct ew_complaint;
+int ew_desk_add_parsed(struct ew_desk *d, const struct ew_complaint *c,
+    const char *sha256, size_t len, int64_t now, struct ew_diag_list *diags,
+    struct ew_desk_added *out);
+
 /* A set of rules that would stop a ticket's reported traffic. */
 struct ew_desk_proposal {
 	const char *scope; /* "destination", "netblock", "ports" */
