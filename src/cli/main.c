@@ -102,11 +102,13 @@ static const struct ew_cmd cmds[] = {
 	    "expire [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS]",
 	    "remove the blocks whose time has come, and apply again" },
 	{ "inbox", "scan", ew_cmd_inbox_scan,
-	    "inbox scan [--json] [-q] [--address ADDR]... MAILDIR",
+	    "inbox scan [--json] [-q] [--address ADDR]... [--parser-user "
+	    "USER] [--mail-timeout SEC] MAILDIR",
 	    "take in every new complaint of a Maildir, crash-safe" },
 	{ "run", "daemon", ew_cmd_run,
 	    "run [--maildir DIR] [--interval SEC] [--once] [--policy FILE] "
-	    "[--address ADDR]... [APPLY OPTIONS]",
+	    "[--address ADDR]... [--parser-user USER] [--mail-timeout SEC] "
+	    "[APPLY OPTIONS]",
 	    "the daemon: scan the inbox, expire blocks, re-apply" },
 	{ "template", "export", ew_cmd_template_export, "template export DIR",
 	    "write the built-in reply templates, to edit" },
