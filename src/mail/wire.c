@@ -196,7 +196,9 @@ get_str(struct rd *r)
 	return d;
 }
 
-/* Into a fixed field of size cap ("" for none). */
+/* Into a fixed field of size cap (never "none": the encoder writes a
+ * fixed field as a string, "" included, so a decoded complaint encodes
+ * back to the same bytes). */
 static void
 get_field(struct rd *r, char *dst, size_t cap)
 {
@@ -205,6 +207,8 @@ get_field(struct rd *r, char *dst, size_t cap)
 	const char *s = get_span(r, cap - 1, &n, &absent);
 
 	dst[0] = '\0';
+	if (absent)
+		r->bad = 1;
 	if (s != NULL) {
 		memcpy(dst, s, n);
 		dst[n] = '\0';
