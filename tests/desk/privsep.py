@@ -186,6 +186,7 @@ def test_bad_children(tmp):
                           env={"EW_TEST_PARSER": hook,
                                "EW_TEST_PARSER_MATCH": ".bad"})
         took = time.time() - t0
+        print("%s: scan of 2 mails took %.2f s" % (hook, took))
         cur = sorted(os.listdir(os.path.join(md, "cur")))
         check(cur == ["1.bad:2,F", "2.good:2,S"],
               "%s: bad mail flagged, good one stored: %s %s %s"
@@ -227,6 +228,7 @@ def test_sigterm(tmp):
         p.kill()
         out, err = p.communicate()
     took = time.time() - t0
+    print("run exited %.3f s after SIGTERM" % took)
     check(took < 3, "run exits %.2f s after SIGTERM (bound 3 s)" % took)
     check(p.returncode == 0 and "stopped by a signal" in out,
           "run says it stopped: %d %r %r" % (p.returncode, out, err))
