@@ -28,7 +28,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	EW_FUZZ_ASSERT(c != NULL);
 	EW_FUZZ_ASSERT(ew_complaint_incident_count(c) <= EW_MAIL_MAX_INCIDENTS);
 	ew_complaint_encode(c, &b);
-	EW_FUZZ_ASSERT(b.oom || (b.len == size && memcmp(b.p, data, size) == 0));
+	EW_FUZZ_ASSERT(
+	    b.oom || (b.len == size && memcmp(b.p, data, size) == 0));
 	ew_buf_reset(&b);
 	ew_complaint_json(c, &b);
 	EW_FUZZ_ASSERT(
