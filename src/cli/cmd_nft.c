@@ -3,11 +3,13 @@
  * the kernel backstop in "table inet exitwarden" (src/emit/nft.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -213,11 +215,21 @@ write_state(const char *path, const struct ew_buf *text)
 {
 	struct ew_buf tmp = EW_BUF_INIT;
 	FILE *f;
-	int ok;
+	int fd, ok;
 
 	ew_buf_printf(&tmp, "%s.tmp", path);
-	f = tmp.oom ? NULL : fopen(ew_buf_str(&tmp), "we");
+	/* 0600 whatever the umask: the state names what is blocked */
+	fd = tmp.oom ? -1
+		     : open(ew_buf_str(&tmp),
+			   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0 && fchmod(fd, 0600) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (f == NULL) {
+		if (fd >= 0)
+			close(fd);
 		ew_cli_err(
 		    "cannot write '%s': %s", ew_buf_str(&tmp), strerror(errno));
 		ew_buf_free(&tmp);

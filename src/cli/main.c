@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/privsep.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
 #include "lib/esc.h"
@@ -104,11 +105,13 @@ static const struct ew_cmd cmds[] = {
 	    "expire [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS]",
 	    "remove the blocks whose time has come, and apply again" },
 	{ "inbox", "scan", ew_cmd_inbox_scan,
-	    "inbox scan [--json] [-q] [--address ADDR]... MAILDIR",
+	    "inbox scan [--json] [-q] [--address ADDR]... [--parser-user "
+	    "USER] [--mail-timeout SEC] MAILDIR",
 	    "take in every new complaint of a Maildir, crash-safe" },
 	{ "run", "daemon", ew_cmd_run,
 	    "run [--maildir DIR] [--interval SEC] [--once] [--policy FILE] "
-	    "[--address ADDR]... [APPLY OPTIONS]",
+	    "[--address ADDR]... [--parser-user USER] [--mail-timeout SEC] "
+	    "[APPLY OPTIONS]",
 	    "the daemon: scan the inbox, expire blocks, re-apply" },
 	{ "guard", "status", ew_cmd_guard_status,
 	    "guard status [--json] [--policy FILE]",
@@ -274,6 +277,9 @@ main(int argc, char **argv)
 		help(stderr);
 		return EW_EXIT_USAGE;
 	}
+	/* the mail parser child of inbox scan and run (privsep.c) */
+	if (argc == 2 && strcmp(argv[1], EW_PRIVSEP_CHILD_ARG) == 0)
+		return ew_privsep_child_main();
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		help(stdout);

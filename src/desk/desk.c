@@ -698,16 +698,18 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c,
 	struct ew_store_incident *inc = NULL;
 	struct ew_store_complaint *back = NULL;
 	size_t n = ew_complaint_incident_count(c), i;
-	char key[65];
+	char key[65], sha256[65];
 	int64_t cid = 0;
 	int rc = 0;
 
 	ew_complaint_info(c, &ci);
-	if ((rc = ew_desk_content_key(data, len, key)) != 0)
+	/* both digests from the bytes we hold, never the parser's word */
+	if ((rc = ew_ctl_sha256_hex(data, len, sha256)) != 0 ||
+	    (rc = ew_desk_content_key(data, len, key)) != 0)
 		return rc == -ENOMEM ? rc : -EIO;
 	memset(&sc, 0, sizeof(sc));
 	sc.message_id = nonempty(ci.message_id);
-	sc.content_sha256 = ci.sha256;
+	sc.content_sha256 = sha256;
 	sc.content_key = key;
 	sc.reporter = nonempty(ci.reporter);
 	if (sc.reporter == NULL)
@@ -785,26 +787,36 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c,
 }
 
 int
+ew_desk_add_parsed(struct ew_desk *d, const struct ew_complaint *c,
+    const char *data, size_t len, int64_t now, struct ew_diag_list *diags,
+    struct ew_desk_added *out)
+{
+	struct ew_complaint_info ci;
+
+	memset(out, 0, sizeof(*out));
+	out->due = EW_STORE_NO_TIME;
+	ew_complaint_info(c, &ci);
+	if (ew_complaint_incident_count(c) == 0 &&
+	    nonempty(ci.reporter) == NULL && nonempty(ci.forwarder) == NULL) {
+		ew_diag_add(diags, EW_SEV_ERROR, NULL,
+		    "no sender and no incident: not a complaint");
+		return -EINVAL;
+	}
+	return store_complaint(d, c, data, len, now, out);
+}
+
+int
 ew_desk_add(struct ew_desk *d, const char *name, const char *data, size_t len,
     int64_t now, struct ew_diag_list *diags, struct ew_desk_added *out)
 {
 	struct ew_complaint *c = NULL;
-	struct ew_complaint_info ci;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->due = EW_STORE_NO_TIME;
 	if (ew_complaint_parse(name, data, len, diags, &c) < 0)
 		return -EINVAL;
-	ew_complaint_info(c, &ci);
-	if (ew_complaint_incident_count(c) == 0 &&
-	    nonempty(ci.reporter) == NULL && nonempty(ci.forwarder) == NULL) {
-		ew_diag_add(diags, EW_SEV_ERROR, NULL,
-		    "no sender and no incident: not a complaint");
-		ew_complaint_free(c);
-		return -EINVAL;
-	}
-	rc = store_complaint(d, c, data, len, now, out);
+	rc = ew_desk_add_parsed(d, c, data, len, now, diags, out);
 	ew_complaint_free(c);
 	return rc;
 }

@@ -73,6 +73,17 @@ int ew_desk_add(struct ew_desk *d, const char *name, const char *data,
     size_t len, int64_t now, struct ew_diag_list *diags,
     struct ew_desk_added *out);
 
+/*
+ * The same for a complaint parsed elsewhere (by the unprivileged parser
+ * child of inbox scan and run): c is only read; data and len are the
+ * raw message the caller read itself, from which the digests that find
+ * duplicates are computed here (never taken from the parser).
+ */
+struct ew_complaint;
+int ew_desk_add_parsed(struct ew_desk *d, const struct ew_complaint *c,
+    const char *data, size_t len, int64_t now, struct ew_diag_list *diags,
+    struct ew_desk_added *out);
+
 /* A set of rules that would stop a ticket's reported traffic. */
 struct ew_desk_proposal {
 	const char *scope; /* "destination", "netblock", "ports" */

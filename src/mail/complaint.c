@@ -61,6 +61,7 @@ ew_complaint_free(struct ew_complaint *c)
 	free(c->message_id);
 	free(c->subject);
 	free(c->ticket);
+	free(c->owned);
 	free(c);
 }
 

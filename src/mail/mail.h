@@ -104,4 +104,15 @@ size_t ew_complaint_incident_count(const struct ew_complaint *c);
 /* The i-th incident's source as text ("" when none); i < count. */
 const char *ew_complaint_incident_src(const struct ew_complaint *c, size_t i);
 
+/*
+ * A parsed complaint as bytes (appended to out), and back: the parser
+ * child's answer to its parent (wire.c documents the format).  The
+ * decoder takes untrusted bytes: 0 and *out, or -EBADMSG for anything
+ * but a well-formed encoding (-ENOMEM).  A decoded complaint has no
+ * digest (info.sha256 is ""): the reader computes it from the message.
+ */
+void ew_complaint_encode(const struct ew_complaint *c, struct ew_buf *out);
+int ew_complaint_decode(
+    const void *data, size_t len, struct ew_complaint **out);
+
 #endif

@@ -84,6 +84,8 @@ struct ew_complaint {
 	size_t ninc, cap;
 	int overflow;    /* more than EW_MAIL_MAX_INCIDENTS */
 	char sha256[65]; /* hex digest of the raw input */
+	char *owned;     /* wire.c: format, category and confidence of a
+			    decoded complaint, or NULL */
 };
 
 /* Add a copy of *in (taking its ports string); -1 on limit or OOM. */
