@@ -182,21 +182,62 @@ is_csv(const char *ctype, const char *name)
 }
 
 /*
- * A DMARC aggregate report: XML (by type, name or first byte) whose
- * root, near the top, is <feedback>.
+ * The root element's local name of the XML at s, found by skipping a
+ * BOM, blanks, the declaration, processing instructions and comments
+ * within the first 4 KiB; 0 when the text does not open that way.
  */
 static int
-is_dmarc(const char *ctype, const char *name, const char *data, size_t len)
+xml_root_is(const char *s, size_t n, const char *name)
 {
-	size_t i = 0, head = len < 4096 ? len : 4096;
+	size_t i = 0, k, ln = strlen(name);
+	const char *e;
 
-	while (i < head && isspace((unsigned char)data[i]))
-		i++;
-	if (!((ctype != NULL && (strcmp(ctype, "application/xml") == 0 ||
-				    strcmp(ctype, "text/xml") == 0)) ||
-		ends_with(name, ".xml") || (i < head && data[i] == '<')))
+	if (n > 4096)
+		n = 4096;
+	if (n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	for (;;) {
+		while (i < n && isspace((unsigned char)s[i]))
+			i++;
+		if (i + 1 >= n || s[i] != '<')
+			return 0;
+		if (s[i + 1] == '?' || s[i + 1] == '!') {
+			/* "<?...?>", "<!--...-->", "<!DOCTYPE x [...]>" */
+			const char *end = s[i + 1] == '?' ? "?>" : ">";
+			const char *gt = memchr(s + i, '>', n - i);
+			const char *br = memchr(s + i, '[', n - i);
+
+			if (s[i + 1] == '!' && i + 3 < n && s[i + 2] == '-')
+				end = "-->";
+			else if (s[i + 1] == '!' && br != NULL && gt != NULL &&
+				 br < gt)
+				end = "]>";
+			e = memmem(s + i + 2, n - i - 2, end, strlen(end));
+			if (e == NULL)
+				return 0;
+			i = (size_t)(e - s) + strlen(end);
+			continue;
+		}
+		break;
+	}
+	for (k = ++i; k < n && (isalnum((unsigned char)s[k]) || s[k] == '_' ||
+				   s[k] == '-' || s[k] == '.');
+	     k++)
+		;
+	if (k < n && s[k] == ':')
+		i = k + 1; /* a prefix */
+	return n - i > ln && memcmp(s + i, name, ln) == 0 &&
+	       (isspace((unsigned char)s[i + ln]) || s[i + ln] == '>' ||
+		   s[i + ln] == '/');
+}
+
+/* A DMARC aggregate report: XML whose root is <feedback>. */
+static int
+is_dmarc(const char *ctype, const char *data, size_t len)
+{
+	if (ctype != NULL && strcmp(ctype, "text/html") == 0)
 		return 0;
-	return memmem(data, head, "<feedback", 9) != NULL;
+	return xml_root_is(data, len, "feedback");
 }
 
 struct attach_ctx {
@@ -278,7 +319,7 @@ attach(struct ew_complaint *c, const char *where, const char *name,
 		return gunzip_attach(c, where, name, data, len, depth);
 	if (is_csv(ctype, name))
 		return ew_extract_csv(c, name, data, len);
-	if (is_dmarc(ctype, name, data, len))
+	if (is_dmarc(ctype, data, len))
 		return ew_extract_dmarc(c, where, data, len);
 	return 0;
 }

@@ -27,6 +27,7 @@
  * ip_protocol="4"): what does not parse is skipped.  A document that is
  * not well-formed, or carries a DOCTYPE, refuses the mail (see xml.c).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -536,39 +537,59 @@ xml_part(const struct ew_mail_part *p)
 }
 
 /*
- * An IODEF document inline in text: from the '<' (or the XML
- * declaration just before it) that opens IODEF-Document to the end of
- * its last closing tag.  0 when there is none.
+ * The '<' of a tag "<NAME", "<prefix:NAME" (close = 0) or "</NAME",
+ * "</prefix:NAME" (close = 1) whose name starts at o; NULL if the text
+ * at o is not such a tag.
+ */
+static const char *
+tag_start(const char *s, const char *o, int close)
+{
+	const char *p = o;
+
+	if (p > s && p[-1] == ':') {
+		for (p--; p > s && o - p < 64 &&
+			  (isalnum((unsigned char)p[-1]) || p[-1] == '_' ||
+			      p[-1] == '-' || p[-1] == '.');
+		     p--)
+			;
+	}
+	if (close) {
+		if (p == s || p[-1] != '/')
+			return NULL;
+		p--;
+	}
+	return p > s && p[-1] == '<' ? p - 1 : NULL;
+}
+
+/*
+ * An IODEF document inline in text: from its first start tag (or the
+ * XML declaration just before it) to the end of its last end tag.  0
+ * when there is none.
  */
 static int
 inline_doc(const char *s, size_t n, size_t *b, size_t *e)
 {
 	static const char tag[] = "IODEF-Document";
-	const char *o = memmem(s, n, tag, sizeof(tag) - 1), *p, *q, *last;
+	const size_t tl = sizeof(tag) - 1;
+	const char *o, *p = NULL, *q, *last = NULL;
 
-	if (o == NULL)
-		return 0;
-	for (p = o; p > s && o - p < 64 && p[-1] != '<'; p--)
-		;
-	if (p == s || p[-1] != '<')
-		return 0;
-	p--;
-	for (q = p; q > s && p - q < 200; q--)
-		if (q[0] == '<' && q + 5 <= s + n && memcmp(q, "<?xml", 5) == 0)
-			break;
-	if (q[0] == '<' && q + 5 <= s + n && memcmp(q, "<?xml", 5) == 0)
-		p = q;
-	last = NULL;
-	for (q = o + 1;
-	     (q = memmem(q, (size_t)(s + n - q), tag, sizeof(tag) - 1)) != NULL;
-	     q++) {
-		const char *gt = q + sizeof(tag) - 1;
-
-		if (gt < s + n && *gt == '>')
-			last = gt + 1;
+	for (o = s; (o = memmem(o, (size_t)(s + n - o), tag, tl)) != NULL;
+	     o++) {
+		if (p == NULL) {
+			p = tag_start(s, o, 0);
+			continue;
+		}
+		if (o + tl < s + n && o[tl] == '>' &&
+		    tag_start(s, o, 1) != NULL)
+			last = o + tl + 1;
 	}
-	if (last == NULL)
+	if (p == NULL || last == NULL)
 		return 0;
+	for (q = p; q > s && p - q < 200; q--)
+		if (q[0] == '<' && memcmp(q, "<?xml", 5) == 0)
+			break;
+	if (memcmp(q, "<?xml", 5) == 0)
+		p = q;
 	*b = (size_t)(p - s);
 	*e = (size_t)(last - s);
 	return 1;

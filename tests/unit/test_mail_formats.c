@@ -522,6 +522,33 @@ test_readers_misc(void)
 	EW_CHECK(
 	    strstr(j, "\"reporter\":\"reports@receiver.example\"") != NULL);
 
+	/* the root is what makes a report: a comment before it is fine,
+	 * an HTML page that mentions <feedback> is not a report */
+	ew_buf_reset(&m);
+	ew_buf_reset(&x);
+	ew_buf_puts(&x, "<?xml version=\"1.0\"?>\n<!-- daily -->\n");
+	ew_buf_add(&x, pass, sizeof(pass) - 1);
+	mail_head(&m);
+	mail_attach(&m, "application/octet-stream", "report", &x);
+	ew_buf_puts(&m, "--B--\n");
+	EW_CHECK(strstr(json_of(&m), "\"format\":\"dmarc\"") != NULL);
+	ew_buf_reset(&m);
+	ew_buf_reset(&x);
+	ew_buf_puts(&x, "<html><body><form><feedback>broken <b></body>");
+	mail_head(&m);
+	mail_attach(&m, "text/html", "page.html", &x);
+	ew_buf_puts(&m, "--B--\n");
+	EW_CHECK(strncmp(json_of(&m), "ERR", 3) != 0);
+	/* prose naming the IODEF-Document element is no document */
+	ew_buf_reset(&m);
+	ew_buf_puts(&m, "From: f@h.example\nSubject: question\n\n"
+			"Do you accept an IODEF-Document? Our <IODEF-Document> "
+			"starts with <iodef:IODEF-Document and ends with "
+			"IODEF-Document> only.\n");
+	j = json_of(&m);
+	EW_CHECK(strncmp(j, "ERR", 3) != 0);
+	EW_CHECK(strstr(j, "\"format\":\"iodef\"") == NULL);
+
 	ew_buf_reset(&m);
 	ew_buf_puts(&m, "From: f@h.example\nSubject: Abuse from 192.0.2.1\n"
 			"Date: Fri, 1 Jan 2027 00:20:03 +0000\n\n"
