@@ -276,8 +276,13 @@ gunzip_attach(struct ew_complaint *c, const char *where, const char *name,
 
 	if (r == -1) {
 		ew_buf_free(&b);
-		return ew_complaint_refuse(
-		    c, "%s: not gzip data, or corrupt: refused", where);
+		/* a report (.xml.gz, or gzip without a name) that cannot be
+		 * read refuses the mail; a compressed log is only evidence */
+		if (n == 0 || ends_with(name, ".xml.gz") ||
+		    ends_with(name, ".gz") == 0)
+			return ew_complaint_refuse(
+			    c, "%s: not gzip data, or corrupt: refused", where);
+		return 0;
 	}
 	if (r < 0) {
 		ew_buf_free(&b);
@@ -296,8 +301,10 @@ gunzip_attach(struct ew_complaint *c, const char *where, const char *name,
  * One attachment (or archive member) named name: 1 when a report was
  * read from it, 0 when it holds none, -1 when the mail is refused (over
  * a budget or limit, or a reason in c).  A zip that cannot be read is
- * ignored (complaints attach encrypted malware samples); a part that
- * says it is gzip and is not refuses the mail.
+ * ignored (complaints attach encrypted malware samples), and so is a
+ * corrupt gzip'd file that is no report ("auth.log.gz"); a report that
+ * says it is gzip (".xml.gz", or a gzip type without a name) and is
+ * not refuses the mail.
  */
 static int
 attach(struct ew_complaint *c, const char *where, const char *name,

@@ -45,8 +45,9 @@ struct ew_mail {
 	size_t nparts;
 };
 
-/* mime.c: 0, or -1 with an error record in d (c, which may be NULL,
- * is the complaint whose time budget the walk draws on). */
+/* mime.c: 0, or -1 with an error record in d.  c (may be NULL) is the
+ * complaint whose time budget the walk draws on; when that is spent the
+ * walk fails without a record (c->over says why; the caller reports). */
 int ew_mime_parse(const char *data, size_t len, struct ew_complaint *c,
     struct ew_diag_list *d, struct ew_mail *out);
 void ew_mail_clear(struct ew_mail *m);

@@ -493,6 +493,18 @@ test_dmarc_nested(void)
 	ew_buf_puts(&m, "--B--\n");
 	j = json_of(&m);
 	EW_CHECK(strncmp(j, "ERR", 3) != 0);
+	/* so is a corrupt compressed log; a corrupt report is refused */
+	ew_buf_reset(&m);
+	mail_head(&m);
+	mail_attach(&m, "application/gzip", "auth.log.gz", &z);
+	ew_buf_puts(&m, "--B--\n");
+	EW_CHECK(strncmp(json_of(&m), "ERR", 3) != 0);
+	ew_buf_reset(&m);
+	mail_head(&m);
+	mail_attach(&m, "application/gzip", "x!y!1!2.xml.gz", &z);
+	ew_buf_puts(&m, "--B--\n");
+	EW_CHECK_STR(json_of(&m), "ERR: part 2 (x!y!1!2.xml.gz): not gzip "
+				  "data, or corrupt: refused");
 	ew_buf_free(&g);
 	ew_buf_free(&z);
 	ew_buf_free(&m);
