@@ -968,10 +968,10 @@ struct text_state {
 	struct mention *v;
 	size_t n, cap;
 	struct ew_buf ports; /* ports named in prose, all parts */
-	int overflow;
-	struct ew_mtime gt; /* the one event time of the text, if one */
-	int ntimes;         /* 0, 1 (gt is it), 2 (several) */
-	int gtpri;          /* how surely gt is an event time */
+	int overflow;        /* 1 out of memory, 2 over EW_MAIL_MAX_INCIDENTS */
+	struct ew_mtime gt;  /* the one event time of the text, if one */
+	int ntimes;          /* 0, 1 (gt is it), 2 (several) */
+	int gtpri;           /* how surely gt is an event time */
 };
 
 /*
@@ -1092,7 +1092,7 @@ mention_add(struct text_state *st, const struct mention *m)
 		struct mention *nv;
 
 		if (st->n >= EW_MAIL_MAX_INCIDENTS) {
-			st->overflow = 1;
+			st->overflow = 2; /* the limit, not memory */
 			return;
 		}
 		nv = realloc(st->v, nc * sizeof(*nv));
@@ -1461,6 +1461,8 @@ ew_extract_text(struct ew_complaint *c, const struct ew_mail *m)
 			scan_line(&st, s, ls, le, line++, moff);
 		}
 	}
+	if (st.overflow == 2)
+		c->overflow = 1; /* reported as the incident limit */
 	if (st.overflow || b.oom || h.oom || st.ports.oom)
 		rc = -1;
 	else

@@ -18,7 +18,10 @@
  * EW_MAIL_MAX_SIZE bytes, MIME nesting deeper than EW_MAIL_MAX_DEPTH,
  * more than EW_MAIL_MAX_PARTS parts or EW_MAIL_MAX_INCIDENTS incidents
  * makes ew_complaint_parse fail with an error record in the caller's
- * diagnostics list.
+ * diagnostics list.  So does a mail whose attachments decompress to more
+ * than EW_MAIL_MAX_INFLATE bytes in all (zip members, gzip, nested), or
+ * whose reading takes longer than EW_MAIL_TIME_LIMIT_MS: both budgets
+ * are per mail, and both can be set per call (struct ew_complaint_opts).
  */
 #ifndef EW_MAIL_H
 #define EW_MAIL_H
@@ -34,6 +37,8 @@ struct ew_complaint;
 #define EW_MAIL_MAX_DEPTH 64
 #define EW_MAIL_MAX_PARTS 10000
 #define EW_MAIL_MAX_INCIDENTS 1000000
+#define EW_MAIL_MAX_INFLATE (256ull * 1024 * 1024)
+#define EW_MAIL_TIME_LIMIT_MS 10000
 
 /* Where an incident's time zone came from. */
 enum ew_zone_source {
@@ -55,6 +60,28 @@ int ew_complaint_parse(const char *name, const char *data, size_t len,
     struct ew_diag_list *d, struct ew_complaint **out);
 
 void ew_complaint_free(struct ew_complaint *c);
+
+/* What one parse spent, for tests and benchmarks. */
+struct ew_complaint_stats {
+	uint64_t inflated;      /* bytes decompressed */
+	unsigned budget_checks; /* times the time budget was checked */
+	int64_t elapsed_ms;     /* by the parse's clock */
+};
+
+/* Per-call settings of ew_complaint_parse_opts; zero means default. */
+struct ew_complaint_opts {
+	int64_t time_limit_ms;  /* default EW_MAIL_TIME_LIMIT_MS */
+	uint64_t inflate_limit; /* default EW_MAIL_MAX_INFLATE */
+	/* a monotonic clock in milliseconds (default CLOCK_MONOTONIC) */
+	int64_t (*clock)(void *arg);
+	void *clock_arg;
+	struct ew_complaint_stats *stats; /* filled in whatever the result */
+};
+
+/* ew_complaint_parse with settings (o may be NULL). */
+int ew_complaint_parse_opts(const char *name, const char *data, size_t len,
+    const struct ew_complaint_opts *o, struct ew_diag_list *d,
+    struct ew_complaint **out);
 
 /*
  * Append the complaint as one JSON object (no trailing newline): format,
