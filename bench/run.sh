@@ -6,6 +6,8 @@ echo "== compiled matcher vs tor's scan (bench_match)"
 "$build/bench/bench_match" ${BENCH_ARGS:-}
 echo "== nftables table: loads and one-element updates (bench_nft.sh, netns)"
 sh "$(dirname "$0")/bench_nft.sh" "$build"
+echo "== surge guard: new connections/s through the hook, memory (netns)"
+sh "$(dirname "$0")/bench_guard.sh" "$build"
 echo "== complaint parsing (bench_mail): the shared corpus and tests/mail"
 corpus="$(dirname "$0")/../../shared/corpus/complaints"
 [ -d "$corpus" ] || corpus=""
@@ -19,3 +21,5 @@ awk 'BEGIN { printf "From: a@example.org\nSubject: x\n\n";
 "$build/bench/bench_mail" --rounds 1 "$big"
 rm -f "$big"
 sh "$(dirname "$0")/bench_ingest.sh" "$build"
+echo "== the desk on a ticket of 900k incidents (bench_desk)"
+"$build/bench/bench_desk" 900000

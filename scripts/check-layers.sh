@@ -56,6 +56,6 @@ confine 'nftables/' 'src/emit/nft_apply\.c'
 confine 'linux/netfilter' 'src/emit/nft_netlink\.c'
 confine 'jansson\.h' 'src/mail/'
 confine 'archive' 'src/mail/archive\.c'
-confine 'libxml/' 'src/mail/acns\.c'
+confine 'libxml/' 'src/mail/xml\.c'
 confine 'openssl/' 'src/emit/ctl\.c'
 exit $bad

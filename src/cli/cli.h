@@ -29,6 +29,16 @@ void ew_cli_print_diags(const struct ew_diag_list *d, int json);
 int ew_cli_usage(const char *noun, const char *verb);
 /* "exitwarden: " + message to stderr. */
 void ew_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A value from outside (a complaint, a file) as a terminal may show it
+ * (lib/esc.c's terminal sink: controls, C1, bidi overrides, newlines
+ * escaped, invalid UTF-8 as U+FFFD), for a printf argument: s itself
+ * when it needs nothing, else an escaped copy that stays valid for the
+ * next EW_CLI_ESC_RING - 1 calls (so one printf may take that many).
+ * NULL is "".
+ */
+#define EW_CLI_ESC_RING 8
+const char *ew_cli_esc(const char *s);
 /* The arguments of a command that takes only --json: 0, or the usage
  * exit code after saying what is wrong. */
 int ew_cli_json_only(
@@ -79,6 +89,7 @@ int ew_cmd_expire(int argc, char **argv);
 int ew_cmd_inbox_scan(int argc, char **argv);
 int ew_cmd_run(int argc, char **argv);
 int ew_cmd_template_export(int argc, char **argv);
+int ew_cmd_guard_status(int argc, char **argv);
 
 /*
  * Read all of f, refusing more than `limit` bytes (*n is then limit + 1
@@ -104,6 +115,27 @@ const char *ew_cli_db_path(void);
 int ew_cli_store_open(struct ew_store **st);
 int ew_cli_desk_open(const struct ew_addr *extra, size_t n_extra,
     struct ew_store **st, struct ew_desk **d);
+/*
+ * The managed policy around a change (managed_file.c).  Before writing
+ * it, a change that may roll back calls ew_cli_want_previous; the
+ * writer then keeps the file it replaces (ew_cli_keep_previous: a hard
+ * link, no space needed) until ew_cli_forget_previous.  ew_cli_put_back
+ * puts `want` at path without needing free space (the kept file renamed
+ * back when it is `want`; in place over the bigger file on a full
+ * disk); 0 or -errno.
+ */
+void ew_cli_want_previous(void);
+void ew_cli_keep_previous(const char *path);
+void ew_cli_forget_previous(void);
+int ew_cli_put_back(
+    const char *path, const struct ew_buf *want, struct ew_diag_list *dg);
+/* "- line" / "+ line" for the lines one text has and the other lacks
+ * (n log n in the lines). */
+void ew_cli_print_diff(const char *before, const char *after);
+
+/* Whether desks opened from now on resolve destinations named by host
+ * name (the system's resolver, bounded); --no-resolve clears it. */
+extern int ew_cli_resolve;
 /* The operator's policy: --policy's value, $EW_POLICY, or the default. */
 const char *ew_cli_policy_path(const char *opt);
 /* managed.policy beside the database (or $EW_MANAGED). */
@@ -145,6 +177,8 @@ struct ew_cli_nft_args {
 	const char *user;
 	const char *file;
 	const char *state; /* --state FILE: the last loaded ruleset */
+	uint32_t seed;     /* --seed N: the guards' jhash seed (tests) */
+	int seed_set;
 };
 void ew_cli_nft_args_init(struct ew_cli_nft_args *a);
 int ew_cli_nft_opt(
@@ -183,5 +217,18 @@ int ew_cli_managed_sync(struct ew_desk *d, struct ew_cli_apply *a,
 int ew_cli_expire(struct ew_desk *d, struct ew_store *st,
     struct ew_cli_apply *a, const char *policy, int dry_run, int64_t now,
     int quiet);
+
+/*
+ * The surge guard's part of run (cmd_guard.c): wait `seconds`, reading
+ * the kernel's surge sets meanwhile and turning new surges into applied
+ * blocks (a plain sleep when the policy has no guards).
+ */
+#include <signal.h>
+struct ew_cli_guard;
+struct ew_cli_guard *ew_cli_guard_new(void);
+void ew_cli_guard_free(struct ew_cli_guard *cg);
+int ew_cli_guard_wait(struct ew_cli_guard *cg, struct ew_desk *d,
+    struct ew_store *st, struct ew_cli_apply *a, const char *policy,
+    unsigned seconds, const volatile sig_atomic_t *stop);
 
 #endif

@@ -28,6 +28,8 @@
 #include "store/store.h"
 
 const char *ew_cli_db_opt;
+int ew_cli_resolve = 1;
+static struct ew_desk_sysresolver resolver = { EW_DESK_RESOLVE_TIMEOUT_MS };
 
 static char db_path[PATH_MAX];
 static char managed_path[PATH_MAX];
@@ -176,6 +178,8 @@ ew_cli_desk_open(const struct ew_addr *extra, size_t n_extra,
 		ew_cli_err("out of memory");
 		return -1;
 	}
+	if (ew_cli_resolve)
+		ew_desk_set_resolver(*d, ew_desk_resolve_system, &resolver);
 	return 0;
 }
 
@@ -361,9 +365,14 @@ added_json(struct ew_store *st, struct ew_desk *d,
 
 	ew_buf_printf(&b,
 	    "{\"complaint\":%lld,\"ticket\":%lld,\"duplicate\":%s,"
-	    "\"new_ticket\":%s,\"due\":",
+	    "\"new_ticket\":%s,\"reuses_message_id_of\":",
 	    (long long)r->complaint_id, (long long)r->ticket_id,
 	    r->duplicate ? "true" : "false", r->new_ticket ? "true" : "false");
+	if (r->reuses_message_id > 0)
+		ew_buf_printf(&b, "%lld", (long long)r->reuses_message_id);
+	else
+		ew_buf_puts(&b, "null");
+	ew_buf_puts(&b, ",\"due\":");
 	if (r->due == EW_STORE_NO_TIME)
 		ew_buf_puts(&b, "null");
 	else
@@ -401,6 +410,8 @@ ew_cmd_complaint_add(int argc, char **argv)
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
+		} else if (strcmp(argv[i], "--no-resolve") == 0) {
+			ew_cli_resolve = 0;
 		} else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
 			if (ew_cli_parse_now(argv[++i], &now) < 0)
 				goto usage;
@@ -447,6 +458,11 @@ ew_cmd_complaint_add(int argc, char **argv)
 			    r.duplicate ? "already stored as" : "stored as",
 			    (long long)r.complaint_id, (long long)r.ticket_id,
 			    r.new_ticket ? " (new)" : "");
+		if (!json && r.reuses_message_id > 0)
+			printf("%s: note: its Message-ID is that of complaint "
+			       "%lld, with other content (stored as a "
+			       "complaint of its own)\n\n",
+			    path, (long long)r.reuses_message_id);
 		fflush(stdout);
 		if (json)
 			rc = added_json(st, d, &r, now);
@@ -507,8 +523,8 @@ ew_cmd_complaint_list(int argc, char **argv)
 			ew_buf_putc(&b, '}');
 		} else {
 			ew_buf_printf(&b, "%-5lld ticket %-4lld %s  %-6s %s\n",
-			    (long long)v[i].id, (long long)tid, t, v[i].format,
-			    v[i].reporter);
+			    (long long)v[i].id, (long long)tid, t,
+			    ew_cli_esc(v[i].format), ew_cli_esc(v[i].reporter));
 		}
 	}
 	if (json)

@@ -6,9 +6,18 @@
  * A message in MAILDIR/new is stored in one transaction (complaint,
  * incidents, verdicts, ticket) and only after that commits renamed into
  * MAILDIR/cur with the Seen flag.  Killed between the two, the next scan
- * meets it again, finds it stored (Message-ID or digest) and just moves
+ * meets it again, finds it stored (by its content) and just moves
  * it: nothing is lost and nothing is stored twice.  A message that is
  * not a complaint goes to cur/ with the Flagged flag, for the operator.
+ *
+ * Messages are parsed in an unprivileged child, one per message
+ * (privsep.h); the parent only reads the file, hands its bytes over and
+ * stores what comes back.  A parser that crashes, runs past the
+ * per-message limit or answers garbage leaves its message flagged as
+ * unreadable, and the scan goes on.  SIGTERM or SIGINT stops the scan
+ * between two messages, or kills the parser of the current one and
+ * leaves that message in new/; a message whose transaction has begun
+ * is stored and moved first.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,7 +31,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/privsep.h"
 #include "desk/desk.h"
+#include "emit/ctl.h"
 #include "lib/diag.h"
 #include "lib/num.h"
 #include "lib/tm.h"
@@ -32,6 +43,27 @@
 struct counts {
 	size_t seen, added, dups, unreadable;
 };
+
+/* Set by SIGTERM and SIGINT (inbox scan and run). */
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: waits end at once */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
 
 static int
 cmp_str(const void *a, const void *b)
@@ -111,12 +143,45 @@ read_message(const char *path, size_t *n)
 	return data;
 }
 
+/*
+ * Parse in the child, then store.  0 stored (*r), -EINVAL not a
+ * complaint (why in the message printed), 1 stopped by a signal, other
+ * negative: not stored.
+ */
 static int
-scan(struct ew_desk *d, struct ew_store *st, const char *dir, int verbose,
-    struct counts *c)
+take(struct ew_desk *d, struct ew_privsep *ps, const char *path,
+    const char *data, size_t len, struct ew_desk_added *r)
+{
+	struct ew_complaint *cpl = NULL;
+	struct ew_diag_list diags;
+	char why[256];
+	int prc, arc;
+
+	prc = ew_privsep_parse(ps, path, data, len, &cpl, why, sizeof(why));
+	if (prc == EW_PRIVSEP_STOPPED)
+		return 1;
+	if (prc < 0)
+		return prc; /* no socket or no fork: left in new/ */
+	if (prc != EW_PRIVSEP_OK) {
+		ew_cli_err("%s: not a complaint (%s); moved to cur/ flagged",
+		    path, why);
+		return -EINVAL;
+	}
+	ew_diag_init(&diags);
+	arc = ew_desk_add_parsed(d, cpl, data, len, ew_time_now(), &diags, r);
+	ew_complaint_free(cpl);
+	if (arc == -EINVAL)
+		ew_cli_err("%s: not a complaint (%s); moved to cur/ flagged",
+		    path, diags.n ? diags.v[0].msg : "unreadable");
+	ew_diag_free(&diags);
+	return arc;
+}
+
+static int
+scan(struct ew_desk *d, struct ew_store *st, struct ew_privsep *ps,
+    const char *dir, int verbose, struct counts *c)
 {
 	char path[PATH_MAX], **names;
-	struct ew_diag_list diags;
 	struct ew_desk_added r;
 	size_t n, i;
 	char *data;
@@ -134,7 +199,7 @@ scan(struct ew_desk *d, struct ew_store *st, const char *dir, int verbose,
 	}
 	/* one message that fails does not hold up the others: it stays in
 	 * new/ (store trouble) or goes to cur/ flagged (not readable) */
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !stop; i++) {
 		size_t len;
 
 		snprintf(path, sizeof(path), "%s/new/%s", dir, names[i]);
@@ -150,15 +215,12 @@ scan(struct ew_desk *d, struct ew_store *st, const char *dir, int verbose,
 				rc = -1;
 			continue;
 		}
-		c->seen++;
-		ew_diag_init(&diags);
-		arc =
-		    ew_desk_add(d, path, data, len, ew_time_now(), &diags, &r);
+		arc = take(d, ps, path, data, len, &r);
 		free(data);
+		if (arc == 1)
+			break; /* stopped: the message stays in new/ */
+		c->seen++;
 		if (arc == -EINVAL) {
-			ew_cli_err("%s: not a complaint (%s); moved to cur/ "
-				   "flagged",
-			    path, diags.n ? diags.v[0].msg : "unreadable");
 			c->unreadable++;
 			if (move_to_cur(dir, names[i], 'F') != 0)
 				rc = -1;
@@ -183,7 +245,6 @@ scan(struct ew_desk *d, struct ew_store *st, const char *dir, int verbose,
 			if (move_to_cur(dir, names[i], 'S') != 0)
 				rc = -1;
 		}
-		ew_diag_free(&diags);
 	}
 	for (i = 0; i < n; i++)
 		free(names[i]);
@@ -213,10 +274,17 @@ ew_cmd_inbox_scan(int argc, char **argv)
 	struct ew_store *st = NULL;
 	struct ew_desk *d = NULL;
 	struct counts c = { 0, 0, 0, 0 };
+	struct ew_privsep_opts po = { NULL, 0 };
+	struct ew_privsep *ps = NULL;
 	int i, json = 0, quiet = 0, rc;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
+		if ((rc = ew_privsep_opt(argc, argv, &i, &po)) >= 0) {
+			if (rc > 0) {
+				free(extra);
+				return rc;
+			}
+		} else if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
 		} else if (strcmp(argv[i], "-q") == 0 ||
 			   strcmp(argv[i], "--quiet") == 0) {
@@ -237,27 +305,30 @@ ew_cmd_inbox_scan(int argc, char **argv)
 		free(extra);
 		return ew_cli_usage("inbox", "scan");
 	}
+	if (ew_privsep_new(&po, &stop, &ps) != 0) {
+		free(extra);
+		return EW_EXIT_FAIL;
+	}
 	rc = ew_cli_desk_open(extra, n_extra, &st, &d);
 	free(extra);
-	if (rc != 0)
+	if (rc != 0) {
+		ew_privsep_free(ps);
 		return EW_EXIT_FAIL;
-	rc = scan(d, st, argv[i], !json && !quiet, &c);
+	}
+	catch_signals();
+	rc = scan(d, st, ps, argv[i], !json && !quiet, &c);
 	print_counts(&c, json);
+	if (stop) {
+		ew_cli_err("inbox scan stopped by a signal");
+		rc = -1;
+	}
 	ew_desk_free(d);
 	ew_store_close(st);
+	ew_privsep_free(ps);
 	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
 }
 
 /* ---- run ---- */
-
-static volatile sig_atomic_t stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 int
 ew_cmd_run(int argc, char **argv)
@@ -267,7 +338,9 @@ ew_cmd_run(int argc, char **argv)
 	struct ew_cli_apply a;
 	struct ew_store *st = NULL;
 	struct ew_desk *d = NULL;
-	struct sigaction sa;
+	struct ew_cli_guard *guard = ew_cli_guard_new();
+	struct ew_privsep_opts po = { NULL, 0 };
+	struct ew_privsep *ps = NULL;
 	const char *maildir = NULL, *policy = NULL;
 	uint64_t interval = 60;
 	int i, once = 0, rc, wrote;
@@ -293,6 +366,9 @@ ew_cmd_run(int argc, char **argv)
 				argc, argv, &i, &extra, &n_extra)) >= 0) {
 			if (rc > 0)
 				goto out;
+		} else if ((rc = ew_privsep_opt(argc, argv, &i, &po)) >= 0) {
+			if (rc > 0)
+				goto out;
 		} else if ((rc = ew_cli_apply_opt(&a, argc, argv, &i)) != 0) {
 			if (rc < 0) {
 				ew_cli_err("unknown argument '%s'", argv[i]);
@@ -302,14 +378,12 @@ ew_cmd_run(int argc, char **argv)
 		}
 	}
 	policy = ew_cli_policy_path(policy);
-	if (ew_cli_desk_open(extra, n_extra, &st, &d) != 0) {
+	if (ew_privsep_new(&po, &stop, &ps) != 0 ||
+	    ew_cli_desk_open(extra, n_extra, &st, &d) != 0) {
 		rc = EW_EXIT_FAIL;
 		goto out;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: sleep ends at once */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	catch_signals();
 	printf("run: database %s, policy %s, inbox %s, every %llus\n",
 	    ew_cli_db_path(), policy, maildir ? maildir : "(none)",
 	    (unsigned long long)interval);
@@ -319,27 +393,32 @@ ew_cmd_run(int argc, char **argv)
 	rc = ew_cli_managed_sync(d, &a, policy, ew_time_now(), &wrote);
 	while (!stop) {
 		struct counts c = { 0, 0, 0, 0 };
-		unsigned left;
 
-		if (maildir != NULL && scan(d, st, maildir, 1, &c) != 0)
+		if (maildir != NULL && scan(d, st, ps, maildir, 1, &c) != 0)
 			rc = EW_EXIT_FAIL;
 		if (c.seen > 0)
 			print_counts(&c, 0);
+		if (stop)
+			break;
 		if (ew_cli_expire(d, st, &a, policy, 0, ew_time_now(), 1) !=
 		    EW_EXIT_OK)
 			rc = EW_EXIT_FAIL;
 		fflush(stdout);
 		if (once)
 			break;
-		for (left = (unsigned)interval; left > 0 && !stop;)
-			left = sleep(left);
+		/* sleep, watching the surge guards meanwhile */
+		if (ew_cli_guard_wait(guard, d, st, &a, policy,
+			(unsigned)interval, &stop) != EW_EXIT_OK)
+			rc = EW_EXIT_FAIL;
 	}
 	if (stop)
 		printf("run: stopped by a signal\n");
 out:
+	ew_cli_guard_free(guard);
 	free(extra);
 	ew_desk_free(d);
 	ew_store_close(st);
+	ew_privsep_free(ps);
 	ew_cli_apply_free(&a);
 	return rc;
 }

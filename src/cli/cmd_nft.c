@@ -3,10 +3,13 @@
  * the kernel backstop in "table inet exitwarden" (src/emit/nft.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +65,16 @@ ew_cli_nft_opt(
 			return EW_EXIT_USAGE;
 	} else if (strcmp(o, "--uid") == 0 && *i + 1 < argc) {
 		a->user = argv[++*i];
+	} else if (strcmp(o, "--seed") == 0 && *i + 1 < argc) {
+		uint64_t v;
+		const char *sv = argv[++*i];
+
+		if (ew_parse_uint(sv, strlen(sv), 0, UINT32_MAX, &v) != 0) {
+			ew_cli_err("--seed: a number 0 to 4294967295");
+			return EW_EXIT_USAGE;
+		}
+		a->seed = (uint32_t)v;
+		a->seed_set = 1;
 	} else if (allow_n && strcmp(o, "--state") == 0 && *i + 1 < argc) {
 		a->state = argv[++*i];
 	} else {
@@ -112,6 +125,14 @@ build(const struct ew_cli_nft_args *a, struct ew_buf *out,
 	if (parse_uid(a->user, &o.uid) < 0)
 		return EW_EXIT_USAGE;
 	o.now = a->now;
+	/* the guards' salt: new at each load, never written anywhere but
+	 * the kernel (--seed pins it for tests) */
+	o.seed = a->seed;
+	if (!a->seed_set &&
+	    getrandom(&o.seed, sizeof(o.seed), 0) != (ssize_t)sizeof(o.seed)) {
+		ew_cli_err("getrandom: %s", strerror(errno));
+		return EW_EXIT_FAIL;
+	}
 	memset(&env, 0, sizeof(env));
 	env.now = a->now;
 	ew_diag_init(&d);
@@ -194,11 +215,21 @@ write_state(const char *path, const struct ew_buf *text)
 {
 	struct ew_buf tmp = EW_BUF_INIT;
 	FILE *f;
-	int ok;
+	int fd, ok;
 
 	ew_buf_printf(&tmp, "%s.tmp", path);
-	f = tmp.oom ? NULL : fopen(ew_buf_str(&tmp), "we");
+	/* 0600 whatever the umask: the state names what is blocked */
+	fd = tmp.oom ? -1
+		     : open(ew_buf_str(&tmp),
+			   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0 && fchmod(fd, 0600) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (f == NULL) {
+		if (fd >= 0)
+			close(fd);
 		ew_cli_err(
 		    "cannot write '%s': %s", ew_buf_str(&tmp), strerror(errno));
 		ew_buf_free(&tmp);

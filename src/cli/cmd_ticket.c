@@ -11,10 +11,12 @@
  * store as it was, so the store, the file and what runs agree.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "compile/compile.h"
@@ -145,6 +147,10 @@ ticket_args(int argc, char **argv, const char *verb, const char *takes,
 			a->json = 1;
 			continue;
 		}
+		if (strcmp(o, "no-resolve") == 0) {
+			ew_cli_resolve = 0;
+			continue;
+		}
 		for (v = 0; v < 4 && strcmp(o, valued[v]) != 0; v++)
 			;
 		if (v == 4)
@@ -179,6 +185,8 @@ print_incident(struct ew_buf *b, const struct ew_store_incident *in, int json)
 		jstr_or_null(b, in->src);
 		ew_buf_puts(b, ",\"dst\":");
 		jstr_or_null(b, in->dst);
+		ew_buf_puts(b, ",\"dst_host\":");
+		jstr_or_null(b, in->dst_host);
 		ew_buf_puts(b, ",\"dst_ports\":");
 		jports(b, in->dst_ports);
 		ew_buf_puts(b, ",\"time\":");
@@ -192,9 +200,15 @@ print_incident(struct ew_buf *b, const struct ew_store_incident *in, int json)
 		ew_buf_putc(b, '}');
 		return;
 	}
-	ew_buf_printf(b, "    incident %lld: %s -> %s ports %s, ",
-	    (long long)in->id, in->src, in->dst ? in->dst : "*",
-	    in->dst_ports ? in->dst_ports : "*");
+	ew_buf_printf(b, "    incident %lld: %s -> %s%s%s%s ports %s, ",
+	    (long long)in->id, ew_cli_esc(in->src),
+	    in->dst        ? ew_cli_esc(in->dst)
+	    : in->dst_host ? ew_cli_esc(in->dst_host)
+			   : "*",
+	    in->dst && in->dst_host ? " (" : "",
+	    in->dst && in->dst_host ? ew_cli_esc(in->dst_host) : "",
+	    in->dst && in->dst_host ? ")" : "",
+	    in->dst_ports ? ew_cli_esc(in->dst_ports) : "*");
 	if (in->time != EW_STORE_NO_TIME)
 		ew_buf_printf(
 		    b, "at %s", ew_time_format(in->time, t1, sizeof(t1)));
@@ -211,7 +225,8 @@ print_incident(struct ew_buf *b, const struct ew_store_incident *in, int json)
 		    ew_time_format(in->time_from, t1, sizeof(t1)));
 	else
 		ew_buf_puts(b, "no time given");
-	ew_buf_printf(b, ": %s\n", in->verdict ? in->verdict : "not judged");
+	ew_buf_printf(
+	    b, ": %s\n", in->verdict ? ew_cli_esc(in->verdict) : "not judged");
 }
 
 int
@@ -275,18 +290,17 @@ print_complaints(struct ew_desk *d, struct ew_store *st, int64_t tid,
 			    "  complaint %lld, received %s (%s%s%s)\n",
 			    (long long)c->id,
 			    ew_time_format(c->received_at, t, sizeof(t)),
-			    c->format, c->category ? ", " : "",
-			    c->category ? c->category : "");
+			    ew_cli_esc(c->format), c->category ? ", " : "",
+			    ew_cli_esc(c->category));
 			if (c->subject)
-				ew_buf_printf(
-				    b, "    subject: %s\n", c->subject);
+				ew_buf_printf(b, "    subject: %s\n",
+				    ew_cli_esc(c->subject));
 			if (c->forwarder)
 				ew_buf_printf(b, "    forwarded by %s%s%s\n",
-				    c->forwarder,
+				    ew_cli_esc(c->forwarder),
 				    c->forwarder_ticket ? ", their ticket "
 							: "",
-				    c->forwarder_ticket ? c->forwarder_ticket
-							: "");
+				    ew_cli_esc(c->forwarder_ticket));
 		}
 		if (json) {
 			rc = ew_cli_incidents_json(st, ids[i], b);
@@ -305,18 +319,96 @@ print_complaints(struct ew_desk *d, struct ew_store *st, int64_t tid,
 	return rc;
 }
 
+/* What became of a host name, in words. */
+static const char *
+name_state(const struct ew_desk_name *nm)
+{
+	switch (nm->rc) {
+	case 0:
+		return nm->n > 0 ? "resolved" : "only internal addresses";
+	case -ECANCELED:
+		return "not resolved (--no-resolve)";
+	case -ETIMEDOUT:
+		return "no answer in time";
+	case -ENOENT:
+		return "no such name";
+	case -ENODATA:
+		return "no address";
+	case -EINVAL:
+		return "not a host name";
+	case -E2BIG:
+		return "not looked up (too many names)";
+	default:
+		return "the lookup failed";
+	}
+}
+
+/* The host names the proposals resolved: which addresses, and when. */
+static void
+print_names(const struct ew_desk_proposals *ps, struct ew_buf *b, int json)
+{
+	char a[EW_ADDR_STRLEN], t[EW_TIME_STRLEN];
+	size_t i, k;
+
+	if (json)
+		ew_buf_puts(b, ",\"resolved\":[");
+	else if (ps->nnames > 0)
+		ew_buf_puts(b, "  destinations named by host name:\n");
+	for (i = 0; i < ps->nnames; i++) {
+		const struct ew_desk_name *nm = &ps->names[i];
+
+		if (json) {
+			ew_buf_puts(b, i ? ",{\"host\":" : "{\"host\":");
+			ew_json_str(b, nm->host);
+			ew_buf_puts(b, ",\"at\":");
+			jtime(b, nm->at);
+			ew_buf_puts(b, ",\"addresses\":[");
+		} else {
+			ew_buf_printf(b, "    %s: %s", ew_cli_esc(nm->host),
+			    name_state(nm));
+			if (nm->at != EW_STORE_NO_TIME)
+				ew_buf_printf(b, " at %s",
+				    ew_time_format(nm->at, t, sizeof(t)));
+		}
+		for (k = 0; k < nm->n; k++) {
+			ew_addr_format(&nm->addrs[k], 0, a, sizeof(a));
+			if (json)
+				ew_buf_printf(b, "%s\"%s\"", k ? "," : "", a);
+			else
+				ew_buf_printf(b, "%s%s", k ? ", " : " to ", a);
+		}
+		if (json) {
+			ew_buf_printf(
+			    b, "],\"skipped\":%zu,\"state\":", nm->skipped);
+			ew_json_str(
+			    b, nm->rc == 0 ? "resolved" : name_state(nm));
+			ew_buf_putc(b, '}');
+		} else {
+			if (nm->skipped > 0)
+				ew_buf_printf(b,
+				    " (%zu internal address%s left out)",
+				    nm->skipped, nm->skipped > 1 ? "es" : "");
+			ew_buf_putc(b, '\n');
+		}
+	}
+	if (json)
+		ew_buf_putc(b, ']');
+}
+
 static int
 print_proposals(struct ew_desk *d, int64_t tid, struct ew_buf *b, int json)
 {
-	struct ew_desk_proposal *p = NULL;
-	size_t n = 0, i, k;
+	struct ew_desk_proposals ps;
+	const struct ew_desk_proposal *p;
+	size_t i, k;
 	int rc;
 
-	if ((rc = ew_desk_proposals(d, tid, &p, &n)) != 0)
+	if ((rc = ew_desk_propose(d, tid, &ps)) != 0)
 		return rc;
+	p = ps.v;
 	if (json) {
 		ew_buf_puts(b, ",\"proposals\":[");
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < ps.n; i++) {
 			ew_buf_printf(b,
 			    "%s{\"choice\":%zu,\"scope\":\"%s\","
 			    "\"rules\":[",
@@ -326,10 +418,16 @@ print_proposals(struct ew_desk *d, int64_t tid, struct ew_buf *b, int json)
 					ew_buf_putc(b, ',');
 				ew_json_str(b, p[i].rules[k]);
 			}
+			ew_buf_puts(b, "],\"from\":[");
+			for (k = 0; k < p[i].n; k++) {
+				if (k)
+					ew_buf_putc(b, ',');
+				jstr_or_null(b, p[i].from[k]);
+			}
 			ew_buf_puts(b, "]}");
 		}
 		ew_buf_putc(b, ']');
-	} else if (n == 0) {
+	} else if (ps.n == 0) {
 		ew_buf_puts(b, "  nothing to block: no incident the policy "
 			       "allowed names a destination or ports\n");
 	} else {
@@ -337,13 +435,20 @@ print_proposals(struct ew_desk *d, int64_t tid, struct ew_buf *b, int json)
 		    "  proposals, narrowest first (exitwarden ticket block "
 		    "%lld --choice K):\n",
 		    (long long)tid);
-		for (i = 0; i < n; i++)
-			for (k = 0; k < p[i].n; k++)
-				ew_buf_printf(b, "    %-2s %-12s %s\n",
+		for (i = 0; i < ps.n; i++)
+			for (k = 0; k < p[i].n; k++) {
+				ew_buf_printf(b, "    %-2s %-12s %s",
 				    k ? "" : (char[]){ (char)('1' + i), 0 },
-				    k ? "" : p[i].scope, p[i].rules[k]);
+				    k ? "" : p[i].scope,
+				    ew_cli_esc(p[i].rules[k]));
+				if (p[i].from[k] != NULL)
+					ew_buf_printf(b, "  (%s)",
+					    ew_cli_esc(p[i].from[k]));
+				ew_buf_putc(b, '\n');
+			}
 	}
-	ew_desk_proposals_free(p, n);
+	print_names(&ps, b, json);
+	ew_desk_propose_free(&ps);
 	return 0;
 }
 
@@ -381,7 +486,7 @@ print_rules(
 			if (shown == 0)
 				ew_buf_puts(b, "  blocks:\n");
 			ew_buf_printf(b, "    rule %lld  %s  ",
-			    (long long)r[i].id, r[i].rule_text);
+			    (long long)r[i].id, ew_cli_esc(r[i].rule_text));
 			if (r[i].removed_at != EW_STORE_NO_TIME)
 				ew_buf_printf(b, "removed %s\n",
 				    ew_time_format(
@@ -438,11 +543,12 @@ ew_cli_ticket_format(struct ew_store *st, struct ew_desk *d, int64_t id,
 		else
 			ew_buf_puts(&b, "no deadline");
 		ew_buf_printf(&b, "\n  reporter %s%s%s%s, opened %s\n",
-		    t->reporter, t->category ? " (" : "",
-		    t->category ? t->category : "", t->category ? ")" : "", o);
+		    ew_cli_esc(t->reporter), t->category ? " (" : "",
+		    ew_cli_esc(t->category), t->category ? ")" : "", o);
 		if (t->closed)
 			ew_buf_printf(&b, "  closed: %s\n",
-			    t->reason ? t->reason : "(no reason given)");
+			    t->reason ? ew_cli_esc(t->reason)
+				      : "(no reason given)");
 	}
 	rc = print_complaints(d, st, id, &b, json);
 	if (rc == 0)
@@ -538,7 +644,8 @@ ew_cmd_ticket_list(int argc, char **argv)
 				? "-"
 				: ew_time_format(v[i].due_at, t, sizeof(t)),
 			    v[i].overdue ? "OVERDUE" : "", v[i].ncomplaints,
-			    v[i].category ? v[i].category : "-", v[i].reporter);
+			    v[i].category ? ew_cli_esc(v[i].category) : "-",
+			    ew_cli_esc(v[i].reporter));
 		}
 	}
 	if (json)
@@ -558,7 +665,8 @@ ew_cmd_ticket_show(int argc, char **argv)
 	struct ew_desk *d = NULL;
 	int rc;
 
-	if ((rc = ticket_args(argc, argv, "show", "json now", &ta)) != 0)
+	if ((rc = ticket_args(
+		 argc, argv, "show", "json now no-resolve", &ta)) != 0)
 		return rc;
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
 		return EW_EXIT_FAIL;
@@ -649,41 +757,6 @@ compose(struct ew_desk *d, const char *policy, const struct ew_desk_rule *extra,
 	return rc == 0 ? 0 : -1;
 }
 
-/* Print "- line" / "+ line" for the lines one list has and the other
- * lacks (the effective policies before and after). */
-static void
-print_diff(const char *before, const char *after)
-{
-	const char *lists[2] = { before, after }, *other, *s, *e;
-	int side;
-	size_t n;
-
-	for (side = 0; side < 2; side++) {
-		other = lists[1 - side];
-		for (s = lists[side]; *s != '\0'; s = *e ? e + 1 : e) {
-			const char *o;
-			int found = 0;
-
-			e = strchr(s, '\n');
-			if (e == NULL)
-				e = s + strlen(s);
-			n = (size_t)(e - s);
-			for (o = other; *o != '\0' && !found;) {
-				const char *oe = strchr(o, '\n');
-
-				if (oe == NULL)
-					oe = o + strlen(o);
-				found = (size_t)(oe - o) == n &&
-					memcmp(o, s, n) == 0;
-				o = *oe ? oe + 1 : oe;
-			}
-			if (!found)
-				printf(
-				    "%c %.*s\n", side ? '+' : '-', (int)n, s);
-		}
-	}
-}
-
 /*
  * Write the managed policy from the store, apply it and record it.
  * *wrote says whether the file was written (a failure after that
@@ -703,6 +776,7 @@ ew_cli_managed_sync(struct ew_desk *d, struct ew_cli_apply *a,
 		ew_buf_free(&text);
 		return EW_EXIT_FAIL;
 	}
+	ew_cli_keep_previous(path);
 	ew_diag_init(&diags);
 	rc = ew_tor_write_file(path, ew_buf_str(&text), text.len, &diags);
 	ew_buf_free(&text);
@@ -744,7 +818,7 @@ restore_managed(
 
 	ew_diag_init(&diags);
 	if (compose(d, policy, NULL, 0, now, &text, NULL) != 0 ||
-	    ew_tor_write_file(path, ew_buf_str(&text), text.len, &diags) != 0) {
+	    ew_cli_put_back(path, &text, &diags) != 0) {
 		ew_cli_print_diags(&diags, 0);
 		ew_cli_err(
 		    "%s: could not be restored; the store is unchanged", path);
@@ -757,6 +831,7 @@ restore_managed(
 			   "exitwarden apply %s",
 		    path, path);
 	}
+	ew_cli_forget_previous();
 	ew_buf_free(&text);
 	ew_diag_free(&diags);
 }
@@ -787,6 +862,175 @@ change_opt(struct change_opts *o, int argc, char **argv, int *i)
 	return rc;
 }
 
+static int
+cmp_rule_text(const void *x, const void *y)
+{
+	const struct ew_store_rule *const *a = x, *const *b = y;
+
+	return strcmp((*a)->rule_text, (*b)->rule_text);
+}
+
+/*
+ * For each rule of proposal p, the rule with its text in force for the
+ * ticket, or NULL (*inforce, p->n of them, point into *have).  Sorted
+ * and searched: n log n in the rules.
+ */
+static int
+in_force(struct ew_store *st, int64_t tid, const struct ew_desk_proposal *p,
+    struct ew_store_rule **have, size_t *nhave,
+    const struct ew_store_rule ***inforce)
+{
+	const struct ew_store_rule **mine = NULL, **hit, *key;
+	struct ew_store_rule key_rule;
+	size_t i, n = 0;
+
+	*inforce = NULL;
+	if (ew_store_rule_list(st, 0, have, nhave) != 0)
+		return -1;
+	if ((mine = calloc(*nhave + 1, sizeof(*mine))) == NULL ||
+	    (*inforce = calloc(p->n + 1, sizeof(**inforce))) == NULL) {
+		free(mine);
+		return -1;
+	}
+	for (i = 0; i < *nhave; i++)
+		if ((*have)[i].ticket_id == tid)
+			mine[n++] = &(*have)[i];
+	qsort(mine, n, sizeof(*mine), cmp_rule_text);
+	memset(&key_rule, 0, sizeof(key_rule));
+	key = &key_rule;
+	for (i = 0; i < p->n; i++) {
+		key_rule.rule_text = p->rules[i];
+		hit = bsearch(&key, mine, n, sizeof(*mine), cmp_rule_text);
+		(*inforce)[i] = hit != NULL ? *hit : NULL;
+	}
+	free(mine);
+	return 0;
+}
+
+struct block_args {
+	int64_t id;
+	uint64_t choice;
+	const char *expires_opt, *reason_opt;
+};
+
+/* ticket block's arguments; EW_EXIT_OK or the exit code. */
+static int
+block_args(int argc, char **argv, struct change_opts *o, struct block_args *ba)
+{
+	int i, have = 0, src;
+
+	ba->choice = 1;
+	ba->expires_opt = "90d";
+	ba->reason_opt = NULL;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--choice") == 0 && i + 1 < argc) {
+			if (ew_parse_uint(argv[i + 1], strlen(argv[i + 1]), 1,
+				99, &ba->choice) != 0) {
+				ew_cli_err("--choice: '%s' is not a number",
+				    argv[i + 1]);
+				return EW_EXIT_USAGE;
+			}
+			i++;
+		} else if (strcmp(argv[i], "--expires") == 0 && i + 1 < argc) {
+			ba->expires_opt = argv[++i];
+		} else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc) {
+			ba->reason_opt = argv[++i];
+		} else if (strcmp(argv[i], "--no-resolve") == 0) {
+			ew_cli_resolve = 0;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			src = change_opt(o, argc, argv, &i);
+			if (src > 0)
+				return src;
+			if (src < 0) {
+				ew_cli_err("unknown option '%s'", argv[i]);
+				return ew_cli_usage("ticket", "block");
+			}
+		} else if (!have) {
+			if (parse_id(argv[i], &ba->id) < 0)
+				return EW_EXIT_USAGE;
+			have = 1;
+		} else {
+			return ew_cli_usage("ticket", "block");
+		}
+	}
+	return have ? EW_EXIT_OK : ew_cli_usage("ticket", "block");
+}
+
+/* --expires: a duration, a time or "never". */
+static int
+parse_expires(const char *expires_opt, int64_t now, int64_t *expires)
+{
+	if (strcmp(expires_opt, "never") == 0) {
+		*expires = EW_STORE_NO_TIME;
+	} else if (ew_duration_parse(
+		       expires_opt, strlen(expires_opt), expires) == 0) {
+		*expires += now;
+	} else if (ew_time_parse(expires_opt, strlen(expires_opt), expires) !=
+		   0) {
+		ew_cli_err("--expires: '%s' is not a duration (90d, 12h), a "
+			   "time or 'never'",
+		    expires_opt);
+		return EW_EXIT_USAGE;
+	} else if (*expires <= now) {
+		ew_cli_err("--expires: %s is not in the future", expires_opt);
+		return EW_EXIT_USAGE;
+	}
+	return EW_EXIT_OK;
+}
+
+/* The chosen proposal's rules, each with its name and whether it is in
+ * force for the ticket already (then skipped). */
+static void
+print_plan(const struct ew_desk_proposal *p,
+    const struct ew_store_rule *const *inforce)
+{
+	char tm[EW_TIME_STRLEN];
+	size_t k;
+
+	for (k = 0; k < p->n; k++) {
+		const struct ew_store_rule *r = inforce[k];
+
+		printf("  %s", p->rules[k]);
+		if (p->from[k] != NULL)
+			printf("  (%s)", p->from[k]);
+		if (r != NULL)
+			printf("  skipped: in force already (rule %lld, %s%s)",
+			    (long long)r->id,
+			    r->expires_at == EW_STORE_NO_TIME ? "until removed"
+							      : "until ",
+			    r->expires_at == EW_STORE_NO_TIME
+				? ""
+				: ew_time_format(
+				      r->expires_at, tm, sizeof(tm)));
+		putchar('\n');
+	}
+}
+
+/* -n: the change to the effective policy; nothing written. */
+static int
+dry_run(struct ew_desk *d, const char *policy, const struct ew_desk_rule *rules,
+    size_t n, int64_t now)
+{
+	struct ew_buf before = EW_BUF_INIT, after = EW_BUF_INIT,
+		      text = EW_BUF_INIT;
+	int rc = EW_EXIT_FAIL;
+
+	if (compose(d, policy, NULL, 0, now, &text, &before) == 0) {
+		ew_buf_reset(&text);
+		if (compose(d, policy, rules, n, now, &text, &after) == 0) {
+			printf("the effective policy would change (-n: "
+			       "nothing changed):\n");
+			ew_cli_print_diff(
+			    ew_buf_str(&before), ew_buf_str(&after));
+			rc = EW_EXIT_OK;
+		}
+	}
+	ew_buf_free(&before);
+	ew_buf_free(&after);
+	ew_buf_free(&text);
+	return rc;
+}
+
 int
 ew_cmd_ticket_block(int argc, char **argv)
 {
@@ -794,78 +1038,32 @@ ew_cmd_ticket_block(int argc, char **argv)
 	struct ew_store *st = NULL;
 	struct ew_desk *d = NULL;
 	struct ew_store_ticket *t = NULL;
+	struct ew_desk_proposals ps = { NULL, 0, NULL, 0 };
 	struct ew_desk_proposal *p = NULL;
 	struct ew_desk_rule *rules = NULL;
-	struct ew_buf before = EW_BUF_INIT, after = EW_BUF_INIT,
-		      text = EW_BUF_INIT, reason = EW_BUF_INIT;
-	const char *reason_opt = NULL, *expires_opt = "90d";
+	const struct ew_store_rule **inforce = NULL;
+	struct ew_store_rule *held = NULL;
+	size_t nheld = 0, nnew = 0;
+	struct ew_buf reason = EW_BUF_INIT;
+	struct block_args ba;
+	const char *reason_opt;
 	char tm[EW_TIME_STRLEN];
-	int64_t id = 0, expires, rid;
+	int64_t id = 0, expires = 0, rid;
 	uint64_t choice = 1;
 	size_t np = 0, k;
-	int i, rc = EW_EXIT_FAIL, have = 0, src, wrote = 0;
+	int rc = EW_EXIT_FAIL, src, wrote = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.now = ew_time_now();
 	if (ew_cli_apply_init(&o.apply) != 0)
 		return EW_EXIT_FAIL;
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--choice") == 0 && i + 1 < argc) {
-			if (ew_parse_uint(argv[i + 1], strlen(argv[i + 1]), 1,
-				99, &choice) != 0) {
-				ew_cli_err("--choice: '%s' is not a number",
-				    argv[i + 1]);
-				rc = EW_EXIT_USAGE;
-				goto out;
-			}
-			i++;
-		} else if (strcmp(argv[i], "--expires") == 0 && i + 1 < argc) {
-			expires_opt = argv[++i];
-		} else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc) {
-			reason_opt = argv[++i];
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			src = change_opt(&o, argc, argv, &i);
-			if (src > 0) {
-				rc = src;
-				goto out;
-			}
-			if (src < 0) {
-				ew_cli_err("unknown option '%s'", argv[i]);
-				rc = ew_cli_usage("ticket", "block");
-				goto out;
-			}
-		} else if (!have) {
-			if (parse_id(argv[i], &id) < 0) {
-				rc = EW_EXIT_USAGE;
-				goto out;
-			}
-			have = 1;
-		} else {
-			rc = ew_cli_usage("ticket", "block");
-			goto out;
-		}
-	}
-	if (!have) {
-		rc = ew_cli_usage("ticket", "block");
+	if ((rc = block_args(argc, argv, &o, &ba)) != EW_EXIT_OK ||
+	    (rc = parse_expires(ba.expires_opt, o.now, &expires)) != EW_EXIT_OK)
 		goto out;
-	}
-	if (strcmp(expires_opt, "never") == 0) {
-		expires = EW_STORE_NO_TIME;
-	} else if (ew_duration_parse(
-		       expires_opt, strlen(expires_opt), &expires) == 0) {
-		expires += o.now;
-	} else if (ew_time_parse(expires_opt, strlen(expires_opt), &expires) !=
-		   0) {
-		ew_cli_err("--expires: '%s' is not a duration (90d, 12h), a "
-			   "time or 'never'",
-		    expires_opt);
-		rc = EW_EXIT_USAGE;
-		goto out;
-	} else if (expires <= o.now) {
-		ew_cli_err("--expires: %s is not in the future", expires_opt);
-		rc = EW_EXIT_USAGE;
-		goto out;
-	}
+	rc = EW_EXIT_FAIL;
+	id = ba.id;
+	choice = ba.choice;
+	reason_opt = ba.reason_opt;
 	o.policy = ew_cli_policy_path(o.policy);
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
 		goto out;
@@ -878,7 +1076,11 @@ ew_cmd_ticket_block(int argc, char **argv)
 		ew_cli_err("ticket %lld is closed", (long long)id);
 		goto out;
 	}
-	if ((src = ew_desk_proposals(d, id, &p, &np)) != 0) {
+	if ((src = ew_desk_propose(d, id, &ps)) == 0) {
+		p = ps.v;
+		np = ps.n;
+	}
+	if (src != 0) {
 		ew_cli_err("ticket %lld: no proposals: %s%s%s", (long long)id,
 		    strerror(-src), *ew_store_errmsg(st) ? ": " : "",
 		    ew_store_errmsg(st));
@@ -903,15 +1105,19 @@ ew_cmd_ticket_block(int argc, char **argv)
 	else
 		ew_buf_printf(&reason, "complaint from %s", t->reporter);
 	rules = calloc(p[choice - 1].n, sizeof(*rules));
-	if (rules == NULL || reason.oom) {
+	if (rules == NULL || reason.oom ||
+	    in_force(st, id, &p[choice - 1], &held, &nheld, &inforce) != 0) {
 		ew_cli_err("out of memory");
 		goto out;
 	}
-	for (k = 0; k < p[choice - 1].n; k++) {
-		rules[k].rule = p[choice - 1].rules[k];
-		rules[k].reason = ew_buf_str(&reason);
-		rules[k].ticket_id = id;
-		rules[k].expires = expires;
+	for (k = 0, nnew = 0; k < p[choice - 1].n; k++) {
+		if (inforce[k] != NULL)
+			continue;
+		rules[nnew].rule = p[choice - 1].rules[k];
+		rules[nnew].reason = ew_buf_str(&reason);
+		rules[nnew].ticket_id = id;
+		rules[nnew].expires = expires;
+		nnew++;
 	}
 	printf("ticket %lld: block %s (choice %llu), %s%s:\n", (long long)id,
 	    p[choice - 1].scope, (unsigned long long)choice,
@@ -919,20 +1125,20 @@ ew_cmd_ticket_block(int argc, char **argv)
 	    expires == EW_STORE_NO_TIME
 		? ""
 		: ew_time_format(expires, tm, sizeof(tm)));
-	for (k = 0; k < p[choice - 1].n; k++)
-		printf("  %s\n", rules[k].rule);
-	if (o.dry_run) {
-		/* the change to the effective policy; nothing written */
-		if (compose(d, o.policy, NULL, 0, o.now, &text, &before) != 0)
-			goto out;
-		ew_buf_reset(&text);
-		if (compose(d, o.policy, rules, p[choice - 1].n, o.now, &text,
-			&after) != 0)
-			goto out;
-		printf("the effective policy would change (-n: nothing "
-		       "changed):\n");
-		print_diff(ew_buf_str(&before), ew_buf_str(&after));
+	print_plan(&p[choice - 1], inforce);
+	if (nnew == 0) {
+		printf("ticket %lld: every rule is in force already: nothing "
+		       "changed\n",
+		    (long long)id);
 		rc = EW_EXIT_OK;
+		goto out;
+	}
+	if (nnew < p[choice - 1].n)
+		printf("ticket %lld: %zu rule%s in force already, %zu new\n",
+		    (long long)id, p[choice - 1].n - nnew,
+		    p[choice - 1].n - nnew > 1 ? "s" : "", nnew);
+	if (o.dry_run) {
+		rc = dry_run(d, o.policy, rules, nnew, o.now);
 		goto out;
 	}
 	fflush(stdout);
@@ -940,14 +1146,16 @@ ew_cmd_ticket_block(int argc, char **argv)
 		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
 		goto out;
 	}
-	for (k = 0, src = 0; src == 0 && k < p[choice - 1].n; k++)
-		src = ew_store_rule_add(st, id, rules[k].rule, rules[k].reason,
-		    expires, o.now, &rid);
+	for (k = 0, src = 0; src == 0 && k < nnew; k++)
+		if ((src = ew_store_rule_add(st, id, rules[k].rule,
+			 rules[k].reason, expires, o.now, &rid)) == -EEXIST)
+			src = 0; /* added since we looked: in force */
 	if (src != 0) {
 		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
 		ew_store_end(st, src);
 		goto out;
 	}
+	ew_cli_want_previous();
 	rc = ew_cli_managed_sync(d, &o.apply, o.policy, o.now, &wrote);
 	src = ew_store_end(st, rc == EW_EXIT_OK ? 0 : -EIO);
 	if (rc == EW_EXIT_OK && src != 0) {
@@ -958,13 +1166,13 @@ ew_cmd_ticket_block(int argc, char **argv)
 		restore_managed(d, &o.apply, o.policy, o.now);
 	else if (rc == EW_EXIT_OK)
 		printf("ticket %lld: blocked\n", (long long)id);
+	ew_cli_forget_previous();
 out:
-	ew_buf_free(&before);
-	ew_buf_free(&after);
-	ew_buf_free(&text);
 	ew_buf_free(&reason);
 	free(rules);
-	ew_desk_proposals_free(p, np);
+	free(inforce);
+	ew_store_rules_free(held, nheld);
+	ew_desk_propose_free(&ps);
 	ew_store_tickets_free(t, t ? 1 : 0);
 	ew_desk_free(d);
 	ew_store_close(st);
@@ -1074,6 +1282,7 @@ ew_cli_expire(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *a,
 	}
 	if (rc != 0)
 		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
+	ew_cli_want_previous();
 	xrc = rc == 0 ? ew_cli_managed_sync(d, a, policy, now, &wrote)
 		      : EW_EXIT_FAIL;
 	rc = ew_store_end(st, xrc == EW_EXIT_OK ? 0 : -EIO);
@@ -1083,6 +1292,7 @@ ew_cli_expire(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *a,
 	}
 	if (xrc != EW_EXIT_OK && wrote)
 		restore_managed(d, a, policy, now);
+	ew_cli_forget_previous();
 	return xrc;
 }
 

@@ -20,8 +20,6 @@
 #include "emit/ctl.h"
 #include "emit/tor.h"
 
-#define DEFAULT_CONTROL "127.0.0.1:9051"
-
 /* Parse and expand; diagnostics to stderr.  0 or an exit code. */
 static int
 load(
@@ -100,7 +98,7 @@ ew_cmd_tor_emit(int argc, char **argv)
 			rc = EW_EXIT_FAIL;
 	} else {
 		ew_diag_init(&d);
-		if (ew_tor_write_file(out, ew_buf_str(&b), b.len, &d) < 0)
+		if (ew_tor_write_fragment(out, ew_buf_str(&b), b.len, &d) < 0)
 			rc = EW_EXIT_FAIL;
 		ew_cli_print_diags(&d, 0);
 		ew_diag_free(&d);
@@ -151,8 +149,6 @@ conn_ready(struct conn_opts *o)
 {
 	const char *env = getenv("EW_TOR_PASSWORD");
 
-	if (o->t.control == NULL)
-		o->t.control = DEFAULT_CONTROL;
 	if (o->password_file != NULL && o->t.auth.cookie_file != NULL) {
 		ew_cli_err("--cookie and --password-file exclude each other");
 		return EW_EXIT_USAGE;
@@ -349,7 +345,7 @@ ew_cli_tor_apply_run(struct ew_cli_tor_apply *a, const char *file)
 	} else {
 		printf("applied '%s' to tor at %s (%s auth): exit-policy/full "
 		       "verified, %zu items, %.1f ms from SETCONF%s%s\n",
-		    file, a->o.t.control, res.auth_method, e->n,
+		    file, res.control, res.auth_method, e->n,
 		    (double)res.latency_us / 1000.0,
 		    frag ? "; fragment written to " : "", frag ? frag : "");
 		rc = EW_EXIT_OK;
@@ -406,6 +402,7 @@ ew_cmd_tor_status(int argc, char **argv)
 		ew_tor_status_free(&st);
 		return EW_EXIT_FAIL;
 	}
+	printf("control: %s (%s auth)\n", st.control, st.auth_method);
 	printf("tor: %s\nexit: %s\nlive policy: sha256:%s\np: %s\np6: %s\n",
 	    st.version, st.exit ? "yes" : "no", st.digest, st.p, st.p6);
 	rc = EW_EXIT_OK;

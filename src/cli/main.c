@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/privsep.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/esc.h"
 #include "lib/tm.h"
 
 #define EW_VERSION "0.1.0"
@@ -42,7 +44,8 @@ static const struct ew_cmd cmds[] = {
 	{ "complaint", "list", ew_cmd_complaint_list, "complaint list [--json]",
 	    "the complaints stored, with their tickets" },
 	{ "complaint", "add", ew_cmd_complaint_add,
-	    "complaint add [--json] [--now TIME] [--address ADDR]... FILE|-",
+	    "complaint add [--json] [--no-resolve] [--now TIME] "
+	    "[--address ADDR]... FILE|-",
 	    "store a complaint, judge its incidents, file it under a ticket" },
 	{ "complaint", "parse", ew_cmd_complaint_parse,
 	    "complaint parse [--explain] [--json] FILE|-",
@@ -84,10 +87,11 @@ static const struct ew_cmd cmds[] = {
 	    "ticket list [--all] [--json] [--now TIME]",
 	    "open tickets by due time; overdue ones flagged" },
 	{ "ticket", "show", ew_cmd_ticket_show,
-	    "ticket show [--json] [--now TIME] N",
+	    "ticket show [--json] [--no-resolve] [--now TIME] N",
 	    "a ticket: complaints, judged incidents, proposals, blocks" },
 	{ "ticket", "block", ew_cmd_ticket_block,
 	    "ticket block [--choice K] [--expires DUR|TIME|never] "
+	    "[--no-resolve] "
 	    "[--reason TEXT] [-n] [--no-apply] [--policy FILE] "
 	    "[APPLY OPTIONS] N",
 	    "add a proposal's rules to the managed policy and apply it" },
@@ -101,12 +105,17 @@ static const struct ew_cmd cmds[] = {
 	    "expire [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS]",
 	    "remove the blocks whose time has come, and apply again" },
 	{ "inbox", "scan", ew_cmd_inbox_scan,
-	    "inbox scan [--json] [-q] [--address ADDR]... MAILDIR",
+	    "inbox scan [--json] [-q] [--address ADDR]... [--parser-user "
+	    "USER] [--mail-timeout SEC] MAILDIR",
 	    "take in every new complaint of a Maildir, crash-safe" },
 	{ "run", "daemon", ew_cmd_run,
 	    "run [--maildir DIR] [--interval SEC] [--once] [--policy FILE] "
-	    "[--address ADDR]... [APPLY OPTIONS]",
+	    "[--address ADDR]... [--parser-user USER] [--mail-timeout SEC] "
+	    "[APPLY OPTIONS]",
 	    "the daemon: scan the inbox, expire blocks, re-apply" },
+	{ "guard", "status", ew_cmd_guard_status,
+	    "guard status [--json] [--policy FILE]",
+	    "the surge guards: surge blocks in force, counters" },
 	{ "template", "export", ew_cmd_template_export, "template export DIR",
 	    "write the built-in reply templates, to edit" },
 	{ "tor", "status", ew_cmd_tor_status,
@@ -133,16 +142,39 @@ help(FILE *f)
 		    cmds[i].summary);
 }
 
+/* A message is one line: whatever it quotes (a path, a complaint's
+ * words) is shown as the terminal sink shows it. */
 void
 ew_cli_err(const char *fmt, ...)
 {
+	struct ew_buf m = EW_BUF_INIT, e = EW_BUF_INIT;
 	va_list ap;
 
-	fputs("exitwarden: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ew_buf_vprintf(&m, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	ew_esc_term(&e, ew_buf_str(&m), m.len, 0);
+	fprintf(stderr, "exitwarden: %s\n",
+	    e.oom || m.oom ? "out of memory" : ew_buf_str(&e));
+	ew_buf_free(&m);
+	ew_buf_free(&e);
+}
+
+const char *
+ew_cli_esc(const char *s)
+{
+	static struct ew_buf ring[EW_CLI_ESC_RING];
+	static unsigned next;
+	struct ew_buf *b;
+
+	if (s == NULL)
+		return "";
+	if (!ew_esc_term_needed(s, strlen(s), 0))
+		return s;
+	b = &ring[next++ % EW_CLI_ESC_RING];
+	ew_buf_reset(b);
+	ew_esc_term(b, s, strlen(s), 0);
+	return b->oom ? "(out of memory)" : ew_buf_str(b);
 }
 
 int
@@ -245,6 +277,9 @@ main(int argc, char **argv)
 		help(stderr);
 		return EW_EXIT_USAGE;
 	}
+	/* the mail parser child of inbox scan and run (privsep.c) */
+	if (argc == 2 && strcmp(argv[1], EW_PRIVSEP_CHILD_ARG) == 0)
+		return ew_privsep_child_main();
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		help(stdout);

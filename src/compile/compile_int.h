@@ -112,4 +112,35 @@ struct ew_compiled {
 	size_t bytes; /* size of the lookup structure (not the explain index) */
 };
 
+/* ---- between the compiler's files (compile.c, pack.c, explain.c) ---- */
+
+/* Swept intervals of one family: starts (IPv4 in lo) and classes. */
+struct ew_ivs {
+	uint64_t *hi, *lo;
+	uint32_t *cls;
+	size_t n, cap;
+};
+
+static inline uint64_t
+ew_mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdull;
+}
+
+/* The sub-directory slot of hi in a /16's s-bit sub-directory. */
+static inline uint32_t
+ew_sub6_key(uint64_t hi, unsigned s)
+{
+	return (uint32_t)(((hi << 16) >> 1) >> (63 - s));
+}
+
+/* pack.c: lay v out as family f of c; 0, or -1 out of memory. */
+int ew_compile_pack(
+    struct ew_compiled *c, struct ew_fam *f, const struct ew_ivs *v, int v6);
+/* pack.c: the answers for unknown addresses (and their deciders). */
+int ew_compile_unknown(struct ew_compiled *c, int keep_deciders);
+/* explain.c: the index of deciding items; 0, or -1 out of memory. */
+int ew_compile_explain_index(struct ew_compiled *c);
+
 #endif

@@ -15,6 +15,8 @@
 #include "compile/compile.h"
 #include "desk/desk.h"
 #include "desk/desk_int.h"
+#include "emit/ctl.h"
+#include "lib/buf.h"
 #include "lib/diag.h"
 #include "mail/mail.h"
 #include "policy/policy.h"
@@ -33,6 +35,10 @@ struct ew_desk_version {
 	/* the relay's own addresses this version names */
 	struct ew_addr own[EW_DESK_MAX_OWN];
 	size_t n_own;
+	/* the ports where an item starts or ends (pmin, pmax + 1), sorted:
+	 * the verdict on a port range changes only there */
+	uint16_t *bounds;
+	size_t nbounds;
 };
 
 static void
@@ -42,6 +48,38 @@ version_clear(struct ew_desk_version *v)
 	ew_expanded_free(v->e);
 	ew_short_policy_free(v->sp[0]);
 	ew_short_policy_free(v->sp[1]);
+	free(v->bounds);
+	v->bounds = NULL;
+}
+
+static int
+cmp_u16(const void *x, const void *y)
+{
+	uint16_t a = *(const uint16_t *)x, b = *(const uint16_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The version's port boundaries (sorted, each once). */
+static int
+bounds(struct ew_desk_version *v)
+{
+	size_t i, n = 0, k;
+
+	v->bounds = malloc((2 * v->e->n + 1) * sizeof(*v->bounds));
+	if (v->bounds == NULL)
+		return -ENOMEM;
+	for (i = 0; i < v->e->n; i++) {
+		v->bounds[n++] = v->e->items[i].pmin;
+		if (v->e->items[i].pmax < 65535)
+			v->bounds[n++] = (uint16_t)(v->e->items[i].pmax + 1);
+	}
+	qsort(v->bounds, n, sizeof(*v->bounds), cmp_u16);
+	for (i = 0, k = 0; i < n; i++)
+		if (k == 0 || v->bounds[k - 1] != v->bounds[i])
+			v->bounds[k++] = v->bounds[i];
+	v->nbounds = k;
+	return 0;
 }
 
 int
@@ -161,6 +199,8 @@ version_get(struct ew_desk *d, const struct ew_store_policy_version *pv,
 		rc = ew_compile(v->e, 0, &v->c);
 	if (rc == 0)
 		rc = summaries(v);
+	if (rc == 0)
+		rc = bounds(v);
 	if (rc == 0) {
 		v->n_own = ew_policy_own_addrs(p, v->own, EW_DESK_MAX_OWN);
 		if (v->n_own > EW_DESK_MAX_OWN)
@@ -342,12 +382,30 @@ carries(const struct ew_desk_version *v, const struct ew_addr *a,
 		r = &every;
 		nr = 1;
 	}
-	for (i = 0; i < nr; i++)
-		for (p = r[i].lo; p <= r[i].hi; p++)
+	/* the verdict changes only where an item's ports start or end:
+	 * the range's first port and those boundaries inside it are the
+	 * ports to try (a sender's "1-65535" is not 65535 lookups) */
+	for (i = 0; i < nr; i++) {
+		size_t lo = 0, hi = v->nbounds, mid;
+
+		while (lo < hi) { /* the first boundary above r[i].lo */
+			mid = (lo + hi) / 2;
+			if (v->bounds[mid] <= r[i].lo)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (p = r[i].lo;;) {
+			ew_desk_work++;
 			if (a != NULL
 				? ew_match(v->c, a, (uint16_t)p) != EW_REJECTED
 				: summary_accepts(v, (uint16_t)p))
 				return 1;
+			if (lo >= v->nbounds || v->bounds[lo] > r[i].hi)
+				break;
+			p = v->bounds[lo++];
+		}
+	}
 	return 0;
 }
 
@@ -500,6 +558,98 @@ out:
 
 /* ---- taking a complaint in ---- */
 
+/*
+ * Header fields a delivery adds or rewrites (sorted, lowercase): a copy
+ * of one complaint delivered twice, or re-sent by a forwarder's system,
+ * differs in these only.  Everything else -- the sender's own headers,
+ * Message-ID included, and the body -- is the content.
+ */
+static const char *const trace_fields[] = {
+	"arc-authentication-results",
+	"arc-message-signature",
+	"arc-seal",
+	"authentication-results",
+	"delivered-to",
+	"envelope-to",
+	"lines",
+	"received",
+	"received-spf",
+	"return-path",
+	"status",
+	"x-delivered-to",
+	"x-envelope-from",
+	"x-envelope-to",
+	"x-original-to",
+	"x-received",
+	"x-status",
+	"x-uid",
+};
+
+static int
+trace_field(const char *line, size_t n)
+{
+	const char *colon = memchr(line, ':', n);
+	char name[32];
+	size_t k, len;
+
+	if (colon == NULL || (len = (size_t)(colon - line)) == 0 ||
+	    len >= sizeof(name))
+		return 0;
+	for (k = 0; k < len; k++)
+		name[k] = (char)(line[k] >= 'A' && line[k] <= 'Z'
+				     ? line[k] - 'A' + 'a'
+				     : line[k]);
+	name[len] = '\0';
+	if (strncmp(name, "x-spam-", 7) == 0 ||
+	    strncmp(name, "x-virus-", 8) == 0)
+		return 1;
+	for (k = 0; k < sizeof(trace_fields) / sizeof(trace_fields[0]); k++)
+		if (strcmp(name, trace_fields[k]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+ew_desk_content_key(const char *data, size_t len, char out[65])
+{
+	struct ew_buf b = EW_BUF_INIT;
+	const char *p = data, *e = data + len, *nl;
+	size_t n;
+	int in_header = 1, skipping = 0, rc;
+
+	while (p < e) {
+		nl = memchr(p, '\n', (size_t)(e - p));
+		n = nl ? (size_t)(nl - p) : (size_t)(e - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--; /* CRLF or LF: the same message */
+		if (in_header && n == 0) {
+			in_header = 0;
+		} else if (in_header) {
+			if (p[0] == ' ' || p[0] == '\t') {
+				if (skipping)
+					goto next; /* a dropped field goes on */
+			} else {
+				skipping = (p == data && n >= 5 &&
+					       memcmp(p, "From ", 5) == 0) ||
+					   trace_field(p, n);
+				if (skipping)
+					goto next;
+			}
+		}
+		ew_buf_add(&b, p, n);
+		ew_buf_putc(&b, '\n');
+	next:
+		p = nl ? nl + 1 : e;
+	}
+	if (b.oom) {
+		ew_buf_free(&b);
+		return -ENOMEM;
+	}
+	rc = ew_ctl_sha256_hex(b.p ? b.p : "", b.len, out);
+	ew_buf_free(&b);
+	return rc;
+}
+
 static const char *
 nonempty(const char *s)
 {
@@ -539,21 +689,28 @@ file_under_ticket(struct ew_desk *d, const char *reporter, const char *category,
 }
 
 static int
-store_complaint(struct ew_desk *d, const struct ew_complaint *c, size_t len,
-    int64_t now, struct ew_desk_added *out)
+store_complaint(struct ew_desk *d, const struct ew_complaint *c,
+    const char *data, size_t len, int64_t now, struct ew_desk_added *out)
 {
 	struct ew_complaint_info ci;
 	struct ew_complaint_incident ci_in;
 	struct ew_store_complaint sc;
 	struct ew_store_incident *inc = NULL;
+	struct ew_store_complaint *back = NULL;
 	size_t n = ew_complaint_incident_count(c), i;
+	char key[65], sha256[65];
 	int64_t cid = 0;
 	int rc = 0;
 
 	ew_complaint_info(c, &ci);
+	/* both digests from the bytes we hold, never the parser's word */
+	if ((rc = ew_ctl_sha256_hex(data, len, sha256)) != 0 ||
+	    (rc = ew_desk_content_key(data, len, key)) != 0)
+		return rc == -ENOMEM ? rc : -EIO;
 	memset(&sc, 0, sizeof(sc));
 	sc.message_id = nonempty(ci.message_id);
-	sc.content_sha256 = ci.sha256;
+	sc.content_sha256 = sha256;
+	sc.content_key = key;
 	sc.reporter = nonempty(ci.reporter);
 	if (sc.reporter == NULL)
 		sc.reporter = nonempty(ci.forwarder);
@@ -578,6 +735,9 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c, size_t len,
 				      ? (int)ci_in.src_port
 				      : -1;
 		inc[i].dst = nonempty(ci_in.dst);
+		inc[i].dst_host = nonempty(ci_in.dst_host);
+		if (inc[i].dst_host != NULL && strlen(inc[i].dst_host) > 253)
+			inc[i].dst_host = NULL; /* not a host name */
 		inc[i].dst_ports = nonempty(ci_in.ports);
 		inc[i].time = ci_in.has_time ? ci_in.time : EW_STORE_NO_TIME;
 		inc[i].time_from =
@@ -610,6 +770,10 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c, size_t len,
 			rc = file_under_ticket(d, sc.reporter, sc.category, cid,
 			    sc.deadline, now, out);
 		}
+		if (rc == 0 && sc.message_id != NULL &&
+		    (rc = ew_store_complaint_get(d->st, cid, &back)) == 0)
+			out->reuses_message_id = back->reuses_message_id;
+		ew_store_complaint_free(back);
 		rc = ew_store_end(d->st, rc);
 	}
 	free(inc);
@@ -623,26 +787,36 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c, size_t len,
 }
 
 int
+ew_desk_add_parsed(struct ew_desk *d, const struct ew_complaint *c,
+    const char *data, size_t len, int64_t now, struct ew_diag_list *diags,
+    struct ew_desk_added *out)
+{
+	struct ew_complaint_info ci;
+
+	memset(out, 0, sizeof(*out));
+	out->due = EW_STORE_NO_TIME;
+	ew_complaint_info(c, &ci);
+	if (ew_complaint_incident_count(c) == 0 &&
+	    nonempty(ci.reporter) == NULL && nonempty(ci.forwarder) == NULL) {
+		ew_diag_add(diags, EW_SEV_ERROR, NULL,
+		    "no sender and no incident: not a complaint");
+		return -EINVAL;
+	}
+	return store_complaint(d, c, data, len, now, out);
+}
+
+int
 ew_desk_add(struct ew_desk *d, const char *name, const char *data, size_t len,
     int64_t now, struct ew_diag_list *diags, struct ew_desk_added *out)
 {
 	struct ew_complaint *c = NULL;
-	struct ew_complaint_info ci;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->due = EW_STORE_NO_TIME;
 	if (ew_complaint_parse_at(name, data, len, now, diags, &c) < 0)
 		return -EINVAL;
-	ew_complaint_info(c, &ci);
-	if (ew_complaint_incident_count(c) == 0 &&
-	    nonempty(ci.reporter) == NULL && nonempty(ci.forwarder) == NULL) {
-		ew_diag_add(diags, EW_SEV_ERROR, NULL,
-		    "no sender and no incident: not a complaint");
-		ew_complaint_free(c);
-		return -EINVAL;
-	}
-	rc = store_complaint(d, c, len, now, out);
+	rc = ew_desk_add_parsed(d, c, data, len, now, diags, out);
 	ew_complaint_free(c);
 	return rc;
 }

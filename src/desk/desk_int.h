@@ -7,12 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "desk/desk.h"
 #include "lib/addr.h"
 
 struct ew_desk_version;
 
 struct ew_desk {
 	struct ew_store *st;
+	ew_desk_resolve_fn resolve; /* NULL: names are not resolved */
+	void *resolve_arg;
 	struct ew_addr *ifaddrs;
 	size_t n_ifaddrs;
 	struct ew_desk_version *versions; /* compiled, by store id */
@@ -30,5 +33,14 @@ struct ew_desk_range {
 int ew_desk_net_parse(const char *s, struct ew_addr *a, unsigned *bits);
 /* "6660-7000,8888" into ranges (free *out); "" or NULL is none. */
 int ew_desk_ports_parse(const char *s, struct ew_desk_range **out, size_t *n);
+
+/*
+ * Work done by the desk's steps whose size a sender sets (comparisons
+ * and entries handled), for tests that bound it: it only grows.
+ */
+extern unsigned long long ew_desk_work;
+
+/* SHA-256 (hex) of a message without its delivery trace. */
+int ew_desk_content_key(const char *data, size_t len, char out[65]);
 
 #endif

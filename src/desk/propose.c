@@ -6,6 +6,20 @@
  * unknown (a blocked incident is blocked already; one that is not ours
  * is not ours to block): the reported destinations with their ports,
  * their netblocks with the ports, and the ports for every destination.
+ *
+ * A sender sets how many incidents there are (a zipped CSV may hold a
+ * million), so nothing here compares every one with every other: each
+ * (destination, port range) an incident names is one entry in a flat
+ * array; sorting the array by destination and port brings together
+ * what merges, and sorting the merged destinations by first mention
+ * gives the order the complaints named them in.  n log n throughout;
+ * ew_desk_work counts the comparisons and entries.
+ *
+ * Destinations named only by a host name are resolved when proposals
+ * are made, with the resolver the caller set (bounded in time); an
+ * incident that names no destination takes its complaint's (the
+ * complaint lists the servers once, the log lines name only our side),
+ * when the complaint names at most EW_DESK_SPREAD_MAX of them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,46 +34,69 @@
 #include "policy/policy.h"
 #include "store/store.h"
 
-/* A destination with the union of its ports (any: every port). */
-struct dest {
+unsigned long long ew_desk_work;
+
+/* A destination reference of one incident: an address or netblock, or
+ * a host name (1 + index into the names). */
+struct dref {
 	struct ew_addr a;
-	unsigned bits;
-	int any;
-	struct ew_desk_range *r;
-	size_t n;
+	uint8_t bits;
+	uint8_t noports; /* the incident gave none */
+	uint32_t host;
+	uint64_t order; /* first mention */
 };
 
-/* The port ranges so far, plus `add`, sorted and merged. */
-static int
-ranges_merge(struct ew_desk_range **v, size_t *n,
-    const struct ew_desk_range *add, size_t nadd)
-{
-	struct ew_desk_range *nv, t;
-	size_t i, j, k;
+/* Ports of a destination reference (any: every port). */
+struct pref {
+	size_t dref;
+	uint16_t lo, hi;
+	uint8_t any;
+};
 
-	if (nadd == 0)
+/* One (destination, port range), flat: what gets sorted. */
+struct ent {
+	struct ew_addr a;
+	uint8_t bits;
+	uint8_t any;
+	uint16_t lo, hi;
+	uint32_t name; /* 1 + index of the name it was resolved from, or 0 */
+	uint64_t order;
+};
+
+/* A host name as the incidents give it, before the names are merged. */
+struct hostref {
+	char *host;
+	uint64_t order;
+	size_t dref;
+	uint32_t id; /* the distinct name's number, in host order */
+};
+
+struct gather {
+	struct dref *d;
+	size_t nd, capd;
+	struct pref *p;
+	size_t np, capp;
+	struct hostref *h;
+	size_t nh, caph;
+	struct ew_desk_range *ports; /* every range, for the ports scope */
+	size_t nports, capports;
+	uint64_t seq;
+};
+
+/* Grow *v (of *cap elements of `size` bytes) to hold one more. */
+static int
+grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	void *nv;
+	size_t ncap;
+
+	if (n < *cap)
 		return 0;
-	nv = realloc(*v, (*n + nadd) * sizeof(**v));
-	if (nv == NULL)
+	ncap = *cap ? *cap * 2 : 64;
+	if ((nv = realloc(*v, ncap * size)) == NULL)
 		return -ENOMEM;
-	memcpy(nv + *n, add, nadd * sizeof(*add));
 	*v = nv;
-	*n += nadd;
-	for (i = 1; i < *n; i++) /* insertion sort: the lists are short */
-		for (j = i; j > 0 && nv[j - 1].lo > nv[j].lo; j--) {
-			t = nv[j];
-			nv[j] = nv[j - 1];
-			nv[j - 1] = t;
-		}
-	for (i = 0, k = 0; i < *n; i++) {
-		if (k > 0 && (uint32_t)nv[i].lo <= (uint32_t)nv[k - 1].hi + 1) {
-			if (nv[i].hi > nv[k - 1].hi)
-				nv[k - 1].hi = nv[i].hi;
-		} else {
-			nv[k++] = nv[i];
-		}
-	}
-	*n = k;
+	*cap = ncap;
 	return 0;
 }
 
@@ -79,89 +116,601 @@ mask_addr(struct ew_addr *a, unsigned bits)
 }
 
 static int
-dest_add(struct dest **v, size_t *n, const struct ew_addr *a, unsigned bits,
-    const struct ew_desk_range *r, size_t nr)
+add_dref(struct gather *g, const struct ew_addr *a, unsigned bits,
+    uint32_t host, uint64_t order, size_t *idx)
 {
-	struct dest *nv, *d = NULL;
-	size_t i;
+	struct dref *d;
 
-	for (i = 0; i < *n; i++)
-		if ((*v)[i].bits == bits &&
-		    ew_addr_bits(&(*v)[i].a) == ew_addr_bits(a) &&
-		    ew_addr_prefix_eq(&(*v)[i].a, a, bits))
-			d = &(*v)[i];
-	if (d == NULL) {
-		if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL)
-			return -ENOMEM;
-		*v = nv;
-		d = &nv[(*n)++];
-		memset(d, 0, sizeof(*d));
-		d->a = *a;
-		d->bits = bits;
+	if (grow((void **)&g->d, &g->capd, g->nd, sizeof(*g->d)) != 0)
+		return -ENOMEM;
+	d = &g->d[g->nd];
+	memset(d, 0, sizeof(*d));
+	if (a != NULL) {
+		d->a.family = a->family;
+		memcpy(d->a.b, a->b, sizeof(d->a.b));
 		mask_addr(&d->a, bits);
 	}
-	if (nr == 0)
-		d->any = 1;
-	return ranges_merge(&d->r, &d->n, r, nr);
+	d->bits = (uint8_t)bits;
+	d->host = host;
+	d->order = order;
+	*idx = g->nd++;
+	return 0;
+}
+
+/* The ports of dref `di`: the ranges, or every port when nr is 0. */
+static int
+add_prefs(struct gather *g, size_t di, const struct ew_desk_range *r, size_t nr)
+{
+	size_t i, k = nr ? nr : 1;
+
+	for (i = 0; i < k; i++) {
+		if (grow((void **)&g->p, &g->capp, g->np, sizeof(*g->p)) != 0)
+			return -ENOMEM;
+		g->p[g->np].dref = di;
+		g->p[g->np].any = nr == 0;
+		g->p[g->np].lo = nr ? r[i].lo : 1;
+		g->p[g->np].hi = nr ? r[i].hi : 65535;
+		g->np++;
+		ew_desk_work++;
+	}
+	return 0;
+}
+
+static int
+add_ports(struct gather *g, const struct ew_desk_range *r, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		if (grow((void **)&g->ports, &g->capports, g->nports,
+			sizeof(*g->ports)) != 0)
+			return -ENOMEM;
+		g->ports[g->nports++] = r[i];
+		ew_desk_work++;
+	}
+	return 0;
+}
+
+/* A destination-less incident's ranges, kept for its complaint. */
+struct floating {
+	struct ew_desk_range *r;
+	size_t n, cap;
+};
+
+/* The ports of an incident that names a destination: its own now;
+ * without any, decided when the complaint is read to its end. */
+static int
+dest_ports(
+    struct gather *g, size_t di, const struct ew_desk_range *r, size_t nr)
+{
+	if (nr == 0) {
+		g->d[di].noports = 1;
+		return 0;
+	}
+	return add_prefs(g, di, r, nr);
+}
+
+/*
+ * One complaint's incidents into the gather.  The ports of incidents
+ * that name no destination (log lines of our side, "other possible
+ * ports include ...") go to every destination the complaint names (its
+ * servers, listed once), if it names at most EW_DESK_SPREAD_MAX; a
+ * destination named without ports is blocked on those, or on every
+ * port when there are none.
+ */
+static int
+gather_complaint(
+    struct gather *g, const struct ew_store_incident *inc, size_t ninc)
+{
+	struct floating fl = { NULL, 0, 0 };
+	struct ew_desk_range *r = NULL;
+	size_t nr = 0, k, i, first = g->nd, di;
+	struct ew_addr a;
+	unsigned bits;
+	int rc = 0, spread;
+
+	for (k = 0; rc == 0 && k < ninc; k++) {
+		const char *v = inc[k].verdict;
+
+		if (v != NULL && strcmp(v, EW_JUDGED_ALLOWED) != 0 &&
+		    strcmp(v, EW_JUDGED_UNKNOWN) != 0)
+			continue;
+		if (ew_desk_ports_parse(inc[k].dst_ports, &r, &nr) != 0)
+			nr = 0; /* unreadable: as if none were given */
+		rc = add_ports(g, r, nr);
+		if (rc == 0 && ew_desk_net_parse(inc[k].dst, &a, &bits) == 0) {
+			rc = add_dref(g, &a, bits, 0, g->seq++, &di);
+			if (rc == 0)
+				rc = dest_ports(g, di, r, nr);
+		} else if (rc == 0 && inc[k].dst_host != NULL &&
+			   *inc[k].dst_host != '\0') {
+			rc = add_dref(g, NULL, 0, 0, g->seq++, &di);
+			if (rc == 0)
+				rc = grow((void **)&g->h, &g->caph, g->nh,
+				    sizeof(*g->h));
+			if (rc == 0 && (g->h[g->nh].host =
+					       strdup(inc[k].dst_host)) == NULL)
+				rc = -ENOMEM;
+			if (rc == 0) {
+				g->h[g->nh].order = g->d[di].order;
+				g->h[g->nh++].dref = di;
+				rc = dest_ports(g, di, r, nr);
+			}
+		} else {
+			for (i = 0; rc == 0 && i < nr; i++) {
+				rc = grow((void **)&fl.r, &fl.cap, fl.n,
+				    sizeof(*fl.r));
+				if (rc == 0)
+					fl.r[fl.n++] = r[i];
+			}
+		}
+		free(r);
+		r = NULL;
+	}
+	spread = fl.n > 0 && g->nd - first <= EW_DESK_SPREAD_MAX;
+	for (di = first; rc == 0 && di < g->nd; di++) {
+		if (spread)
+			rc = add_prefs(g, di, fl.r, fl.n);
+		else if (g->d[di].noports)
+			rc = add_prefs(g, di, NULL, 0);
+	}
+	free(fl.r);
+	return rc;
 }
 
 static void
-dests_free(struct dest *v, size_t n)
+gather_free(struct gather *g)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		free(v[i].r);
+	for (i = 0; i < g->nh; i++)
+		free(g->h[i].host);
+	free(g->h);
+	free(g->d);
+	free(g->p);
+	free(g->ports);
+}
+
+static int
+gather(struct ew_desk *d, int64_t ticket_id, struct gather *g)
+{
+	struct ew_store_incident *inc = NULL;
+	int64_t *cids = NULL;
+	size_t ncids = 0, ninc = 0, i;
+	int rc;
+
+	if ((rc = ew_store_ticket_complaints(d->st, ticket_id, &cids, &ncids)))
+		return rc;
+	for (i = 0; rc == 0 && i < ncids; i++) {
+		rc = ew_store_incident_list(d->st, cids[i], &inc, &ninc);
+		if (rc == 0)
+			rc = gather_complaint(g, inc, ninc);
+		ew_store_incidents_free(inc, ninc);
+		inc = NULL;
+		ninc = 0;
+	}
+	free(cids);
+	return rc;
+}
+
+/* ---- host names ---- */
+
+static int
+cmp_hostref(const void *x, const void *y)
+{
+	const struct hostref *a = x, *b = y;
+	int c = strcmp(a->host, b->host);
+
+	ew_desk_work++;
+	if (c != 0)
+		return c;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static int
+cmp_name_order(const void *x, const void *y)
+{
+	const struct hostref *a = x, *b = y;
+
+	ew_desk_work++;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* Letters, digits, '-', '_' and dots, at most 253: a name to look up. */
+static int
+is_host_name(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n] != '\0'; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') ||
+			(s[n] >= 'A' && s[n] <= 'Z') ||
+			(s[n] >= '0' && s[n] <= '9') || s[n] == '-' ||
+			s[n] == '.' || s[n] == '_'))
+			return 0;
+	return n > 0 && n <= 253 && s[0] != '.' && s[0] != '-';
+}
+
+void
+ew_desk_set_resolver(struct ew_desk *d, ew_desk_resolve_fn fn, void *arg)
+{
+	d->resolve = fn;
+	d->resolve_arg = arg;
+}
+
+static void
+names_free(struct ew_desk_name *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].host);
+		free(v[i].addrs);
+	}
 	free(v);
 }
 
-/* Append rule texts for one destination (NULL: every destination). */
+/* Hand the names still to look up (rc 0) to the resolver, then keep
+ * what may be blocked: no internal or multicast address. */
 static int
-push_rules(struct ew_desk_proposal *p, const struct dest *d,
-    const struct ew_desk_range *r, size_t nr, int any)
+ask(struct ew_desk *d, struct ew_desk_name *names, size_t n, size_t nask)
+{
+	struct ew_desk_name *tmp;
+	size_t i, k, j, m;
+
+	if ((tmp = calloc(nask, sizeof(*tmp))) == NULL)
+		return -ENOMEM;
+	for (i = 0, k = 0; i < n && k < nask; i++)
+		if (names[i].rc == 0) {
+			tmp[k].host = names[i].host;
+			tmp[k].at = EW_STORE_NO_TIME;
+			k++;
+		}
+	d->resolve(d->resolve_arg, tmp, k);
+	for (i = 0, k = 0; i < n && k < nask; i++) {
+		if (names[i].rc != 0)
+			continue;
+		names[i].rc = tmp[k].rc;
+		names[i].at = tmp[k].at;
+		names[i].addrs = tmp[k].addrs;
+		m = tmp[k].n;
+		if (m > EW_DESK_MAX_NAME_ADDRS)
+			m = EW_DESK_MAX_NAME_ADDRS;
+		for (j = 0, names[i].n = 0; names[i].addrs != NULL && j < m;
+		     j++) {
+			const struct ew_addr *x = &names[i].addrs[j];
+
+			if (ew_addr_is_internal(x) || ew_addr_is_multicast(x))
+				names[i].skipped++;
+			else
+				names[i].addrs[names[i].n++] = *x;
+		}
+		if (names[i].rc == 0 && names[i].n == 0 &&
+		    names[i].skipped == 0)
+			names[i].rc = -ENODATA;
+		k++;
+	}
+	free(tmp);
+	return 0;
+}
+
+/*
+ * Merge the host names (sorted: n log n), number them by first mention,
+ * point each dref at its name, and resolve the first EW_DESK_MAX_NAMES.
+ */
+static int
+names_resolve(struct ew_desk *d, struct gather *g, struct ew_desk_name **out,
+    size_t *nout)
+{
+	struct ew_desk_name *names = NULL;
+	struct hostref *u = NULL;
+	uint32_t *rank = NULL;
+	size_t nu = 0, i, nask = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (g->nh == 0)
+		return 0;
+	qsort(g->h, g->nh, sizeof(*g->h), cmp_hostref);
+	/* the distinct names, each at its first mention (sorted first) */
+	if ((u = calloc(g->nh, sizeof(*u))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < g->nh; i++) {
+		if (i == 0 || strcmp(g->h[i - 1].host, g->h[i].host) != 0) {
+			u[nu] = g->h[i];
+			u[nu].id = (uint32_t)nu;
+			nu++;
+		}
+		g->h[i].id = (uint32_t)(nu - 1);
+	}
+	qsort(u, nu, sizeof(*u), cmp_name_order);
+	names = calloc(nu, sizeof(*names));
+	rank = calloc(nu, sizeof(*rank));
+	if (names == NULL || rank == NULL)
+		rc = -ENOMEM;
+	for (i = 0; rc == 0 && i < nu; i++) {
+		rank[u[i].id] = (uint32_t)i;
+		names[i].at = EW_STORE_NO_TIME;
+		if ((names[i].host = strdup(u[i].host)) == NULL)
+			rc = -ENOMEM;
+	}
+	for (i = 0; rc == 0 && i < g->nh; i++)
+		g->d[g->h[i].dref].host = rank[g->h[i].id] + 1;
+	free(u);
+	free(rank);
+	for (i = 0; rc == 0 && i < nu; i++) {
+		if (!is_host_name(names[i].host))
+			names[i].rc = -EINVAL;
+		else if (nask >= EW_DESK_MAX_NAMES)
+			names[i].rc = -E2BIG;
+		else if (d->resolve == NULL)
+			names[i].rc = -ECANCELED;
+		else
+			nask++;
+	}
+	if (rc == 0 && nask > 0)
+		rc = ask(d, names, nu, nask);
+	if (rc != 0) {
+		names_free(names, nu);
+		return rc;
+	}
+	*out = names;
+	*nout = nu;
+	return 0;
+}
+
+/* ---- entries: sorted, merged, written as rules ---- */
+
+struct ents {
+	struct ent *v;
+	size_t n, cap;
+};
+
+static int
+ent_push(struct ents *e, const struct ew_addr *a, unsigned bits,
+    const struct pref *p, uint32_t name, uint64_t order)
+{
+	struct ent *x;
+
+	if (grow((void **)&e->v, &e->cap, e->n, sizeof(*e->v)) != 0)
+		return -ENOMEM;
+	x = &e->v[e->n++];
+	memset(x, 0, sizeof(*x));
+	x->a.family = a->family;
+	memcpy(x->a.b, a->b, sizeof(x->a.b));
+	x->bits = (uint8_t)bits;
+	x->any = p->any;
+	x->lo = p->lo;
+	x->hi = p->hi;
+	x->name = name;
+	x->order = order;
+	ew_desk_work++;
+	return 0;
+}
+
+/* Every (destination, ports) the ticket names, host names expanded. */
+static int
+expand(const struct gather *g, const struct ew_desk_name *names, struct ents *e)
+{
+	size_t i, k;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < g->np; i++) {
+		const struct pref *p = &g->p[i];
+		const struct dref *dr = &g->d[p->dref];
+		const struct ew_desk_name *nm;
+
+		if (dr->host == 0) {
+			rc = ent_push(e, &dr->a, dr->bits, p, 0, dr->order);
+			continue;
+		}
+		nm = &names[dr->host - 1];
+		for (k = 0; rc == 0 && nm->rc == 0 && k < nm->n; k++)
+			rc = ent_push(e, &nm->addrs[k],
+			    ew_addr_bits(&nm->addrs[k]), p, dr->host,
+			    dr->order);
+	}
+	return rc;
+}
+
+static int
+cmp_key(const struct ent *a, const struct ent *b)
+{
+	int c;
+
+	if (a->a.family != b->a.family)
+		return a->a.family < b->a.family ? -1 : 1;
+	if ((c = memcmp(a->a.b, b->a.b, sizeof(a->a.b))) != 0)
+		return c;
+	return a->bits < b->bits ? -1 : a->bits > b->bits;
+}
+
+/* By destination, then port, then first mention. */
+static int
+cmp_ent(const void *x, const void *y)
+{
+	const struct ent *a = x, *b = y;
+	int c;
+
+	ew_desk_work++;
+	if ((c = cmp_key(a, b)) != 0)
+		return c;
+	if (a->any != b->any)
+		return a->any ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* A merged destination: ents [from, to) of the sorted array. */
+struct group {
+	size_t from, to;
+	uint64_t order;
+	uint32_t name;
+};
+
+static int
+cmp_group(const void *x, const void *y)
+{
+	const struct group *a = x, *b = y;
+
+	ew_desk_work++;
+	if (a->order != b->order)
+		return a->order < b->order ? -1 : 1;
+	return a->from < b->from ? -1 : a->from > b->from;
+}
+
+static int
+rule_push(
+    struct ew_desk_proposal *p, size_t *cap, struct ew_buf *b, const char *from)
+{
+	char **nr;
+	const char **nf;
+	size_t ncap;
+
+	if (b->oom)
+		return -ENOMEM;
+	if (p->n == *cap) {
+		ncap = *cap ? *cap * 2 : 16;
+		if ((nr = realloc(p->rules, ncap * sizeof(*nr))) == NULL)
+			return -ENOMEM;
+		p->rules = nr;
+		if ((nf = realloc(p->from, ncap * sizeof(*nf))) == NULL)
+			return -ENOMEM;
+		p->from = nf;
+		*cap = ncap;
+	}
+	if ((p->rules[p->n] = ew_buf_detach(b)) == NULL)
+		return -ENOMEM;
+	p->from[p->n++] = from;
+	return 0;
+}
+
+/* The rules of one merged destination (NULL a: every destination). */
+static int
+group_rules(struct ew_desk_proposal *p, size_t *cap, const struct ent *v,
+    size_t n, const char *from)
 {
 	char addr[EW_ADDR_STRLEN];
 	struct ew_buf b = EW_BUF_INIT;
-	char **nv;
-	size_t i, k, count = any ? 1 : nr;
+	size_t i;
+	uint32_t lo, hi;
+	int rc = 0;
 
-	for (i = 0; i < count; i++) {
+	for (i = 0; rc == 0 && i < n;) {
 		ew_buf_reset(&b);
-		if (d == NULL) {
+		if (v[i].a.family == EW_AF_NONE) {
 			ew_buf_puts(&b, "reject *");
 		} else {
-			ew_addr_format(&d->a, 1, addr, sizeof(addr));
+			ew_addr_format(&v[i].a, 1, addr, sizeof(addr));
 			ew_buf_printf(&b, "%s %s",
-			    d->a.family == EW_AF_INET6 ? "reject6" : "reject",
+			    v[i].a.family == EW_AF_INET6 ? "reject6" : "reject",
 			    addr);
-			if (d->bits != ew_addr_bits(&d->a))
-				ew_buf_printf(&b, "/%u", d->bits);
+			if (v[i].bits != ew_addr_bits(&v[i].a))
+				ew_buf_printf(&b, "/%u", v[i].bits);
 		}
-		if (any)
+		if (v[0].any) { /* sorted first: every port, one rule */
 			ew_buf_puts(&b, ":*");
-		else if (r[i].lo == r[i].hi)
-			ew_buf_printf(&b, ":%u", r[i].lo);
-		else
-			ew_buf_printf(&b, ":%u-%u", r[i].lo, r[i].hi);
-		if (b.oom)
-			goto oom;
-		for (k = 0; k < p->n; k++)
-			if (strcmp(p->rules[k], ew_buf_str(&b)) == 0)
-				break;
-		if (k < p->n)
-			continue; /* already proposed */
-		if ((nv = realloc(p->rules, (p->n + 1) * sizeof(*nv))) == NULL)
-			goto oom;
-		p->rules = nv;
-		if ((p->rules[p->n] = ew_buf_detach(&b)) == NULL)
-			goto oom;
-		p->n++;
+			i = n;
+		} else {
+			lo = v[i].lo;
+			hi = v[i].hi;
+			for (i++; i < n && v[i].lo <= hi + 1; i++)
+				if (v[i].hi > hi)
+					hi = v[i].hi;
+			if (lo == hi)
+				ew_buf_printf(&b, ":%u", lo);
+			else
+				ew_buf_printf(&b, ":%u-%u", lo, hi);
+		}
+		rc = rule_push(p, cap, &b, from);
 	}
 	ew_buf_free(&b);
-	return 0;
-oom:
-	ew_buf_free(&b);
-	return -ENOMEM;
+	return rc;
+}
+
+/*
+ * Sort the entries, merge each destination's ports, and write the
+ * rules, destinations in the order they were first named.
+ */
+static int
+emit_scope(struct ew_desk_proposal *p, struct ents *e,
+    const struct ew_desk_name *names)
+{
+	struct group *gv = NULL;
+	size_t ng = 0, i, cap = 0;
+	int rc = 0;
+
+	if (e->n == 0)
+		return 0;
+	qsort(e->v, e->n, sizeof(*e->v), cmp_ent);
+	if ((gv = calloc(e->n, sizeof(*gv))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < e->n; i++) {
+		ew_desk_work++;
+		if (i == 0 || cmp_key(&e->v[i - 1], &e->v[i]) != 0) {
+			gv[ng].from = i;
+			gv[ng].order = e->v[i].order;
+			gv[ng].name = e->v[i].name;
+			ng++;
+		}
+		gv[ng - 1].to = i + 1;
+		/* first mention; named by address anywhere: no name */
+		if (e->v[i].order < gv[ng - 1].order)
+			gv[ng - 1].order = e->v[i].order;
+		if (e->v[i].name == 0)
+			gv[ng - 1].name = 0;
+	}
+	qsort(gv, ng, sizeof(*gv), cmp_group);
+	for (i = 0; rc == 0 && i < ng; i++)
+		rc = group_rules(p, &cap, &e->v[gv[i].from],
+		    gv[i].to - gv[i].from,
+		    gv[i].name ? names[gv[i].name - 1].host : NULL);
+	free(gv);
+	return rc;
+}
+
+/* The entries as their netblocks: /24, IPv6 /48 (no narrower). */
+static void
+to_netblocks(struct ents *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		unsigned nb = e->v[i].a.family == EW_AF_INET6 ? 48 : 24;
+
+		if (e->v[i].bits > nb) {
+			e->v[i].bits = (uint8_t)nb;
+			mask_addr(&e->v[i].a, nb);
+		}
+		ew_desk_work++;
+	}
+}
+
+/* The ports alone ("reject *:P"), from every range of the ticket. */
+static int
+ports_scope(struct ew_desk_proposal *p, const struct gather *g)
+{
+	struct ents e = { NULL, 0, 0 };
+	struct ew_addr none;
+	struct pref pr;
+	size_t i;
+	int rc = 0;
+
+	memset(&none, 0, sizeof(none));
+	memset(&pr, 0, sizeof(pr));
+	for (i = 0; rc == 0 && i < g->nports; i++) {
+		pr.lo = g->ports[i].lo;
+		pr.hi = g->ports[i].hi;
+		rc = ent_push(&e, &none, 0, &pr, 0, 0);
+	}
+	if (rc == 0)
+		rc = emit_scope(p, &e, NULL);
+	free(e.v);
+	return rc;
 }
 
 static void
@@ -172,7 +721,9 @@ clear(struct ew_desk_proposal *p)
 	for (k = 0; k < p->n; k++)
 		free(p->rules[k]);
 	free(p->rules);
+	free(p->from);
 	p->rules = NULL;
+	p->from = NULL;
 	p->n = 0;
 }
 
@@ -188,6 +739,16 @@ ew_desk_proposals_free(struct ew_desk_proposal *v, size_t n)
 	free(v);
 }
 
+void
+ew_desk_propose_free(struct ew_desk_proposals *p)
+{
+	if (p == NULL)
+		return;
+	ew_desk_proposals_free(p->v, p->n);
+	names_free(p->names, p->nnames);
+	memset(p, 0, sizeof(*p));
+}
+
 static int
 same_rules(const struct ew_desk_proposal *a, const struct ew_desk_proposal *b)
 {
@@ -201,43 +762,49 @@ same_rules(const struct ew_desk_proposal *a, const struct ew_desk_proposal *b)
 	return 1;
 }
 
-/* Gather the destinations and the union of ports of a ticket's
- * incidents that are allowed or unknown. */
-static int
-gather(struct ew_desk *d, int64_t ticket_id, struct dest **dests,
-    size_t *ndests, struct ew_desk_range **ports, size_t *nports)
+int
+ew_desk_propose(
+    struct ew_desk *d, int64_t ticket_id, struct ew_desk_proposals *out)
 {
-	struct ew_store_incident *inc = NULL;
-	struct ew_desk_range *r = NULL;
-	int64_t *cids = NULL;
-	size_t ncids = 0, ninc = 0, nr = 0, i, k;
-	struct ew_addr a;
-	unsigned bits;
+	struct ew_desk_proposal p[3];
+	struct gather g;
+	struct ents e = { NULL, 0, 0 };
+	size_t i;
 	int rc;
 
-	if ((rc = ew_store_ticket_complaints(d->st, ticket_id, &cids, &ncids)))
-		return rc;
-	for (i = 0; rc == 0 && i < ncids; i++) {
-		rc = ew_store_incident_list(d->st, cids[i], &inc, &ninc);
-		for (k = 0; rc == 0 && k < ninc; k++) {
-			const char *v = inc[k].verdict;
-
-			if (v != NULL && strcmp(v, EW_JUDGED_ALLOWED) != 0 &&
-			    strcmp(v, EW_JUDGED_UNKNOWN) != 0)
-				continue;
-			if (ew_desk_ports_parse(inc[k].dst_ports, &r, &nr) != 0)
-				nr = 0; /* unreadable: as if none were given */
-			if (ew_desk_net_parse(inc[k].dst, &a, &bits) == 0)
-				rc = dest_add(dests, ndests, &a, bits, r, nr);
-			if (rc == 0)
-				rc = ranges_merge(ports, nports, r, nr);
-			free(r);
-			r = NULL;
-		}
-		ew_store_incidents_free(inc, ninc);
-		inc = NULL;
+	memset(out, 0, sizeof(*out));
+	memset(p, 0, sizeof(p));
+	memset(&g, 0, sizeof(g));
+	p[0].scope = "destination";
+	p[1].scope = "netblock";
+	p[2].scope = "ports";
+	rc = gather(d, ticket_id, &g);
+	if (rc == 0)
+		rc = names_resolve(d, &g, &out->names, &out->nnames);
+	if (rc == 0)
+		rc = expand(&g, out->names, &e);
+	if (rc == 0)
+		rc = emit_scope(&p[0], &e, out->names);
+	if (rc == 0) {
+		to_netblocks(&e);
+		rc = emit_scope(&p[1], &e, out->names);
 	}
-	free(cids);
+	if (rc == 0)
+		rc = ports_scope(&p[2], &g);
+	free(e.v);
+	gather_free(&g);
+	if (rc == 0 && same_rules(&p[0], &p[1]))
+		clear(&p[1]); /* the destinations are netblocks already */
+	if (rc == 0 && (out->v = calloc(3, sizeof(*out->v))) == NULL)
+		rc = -ENOMEM;
+	for (i = 0; i < 3; i++) {
+		if (rc == 0 && p[i].n > 0)
+			out->v[out->n++] = p[i];
+		else
+			clear(&p[i]);
+	}
+	if (rc != 0)
+		ew_desk_propose_free(out);
 	return rc;
 }
 
@@ -245,49 +812,20 @@ int
 ew_desk_proposals(struct ew_desk *d, int64_t ticket_id,
     struct ew_desk_proposal **out, size_t *n)
 {
-	struct ew_desk_proposal p[3];
-	struct dest *dests = NULL, blk;
-	struct ew_desk_range *ports = NULL;
-	size_t ndests = 0, nports = 0, i, np = 0;
+	struct ew_desk_proposals ps;
+	size_t i, k;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	memset(p, 0, sizeof(p));
-	rc = gather(d, ticket_id, &dests, &ndests, &ports, &nports);
-	p[0].scope = "destination";
-	p[1].scope = "netblock";
-	p[2].scope = "ports";
-	for (i = 0; rc == 0 && i < ndests; i++) {
-		rc = push_rules(
-		    &p[0], &dests[i], dests[i].r, dests[i].n, dests[i].any);
-		blk = dests[i];
-		if (blk.bits > (blk.a.family == EW_AF_INET6 ? 48u : 24u))
-			blk.bits = blk.a.family == EW_AF_INET6 ? 48 : 24;
-		mask_addr(&blk.a, blk.bits);
-		if (rc == 0)
-			rc = push_rules(&p[1], &blk, blk.r, blk.n, blk.any);
-	}
-	if (rc == 0 && nports > 0)
-		rc = push_rules(&p[2], NULL, ports, nports, 0);
-	dests_free(dests, ndests);
-	free(ports);
-	if (rc == 0 && same_rules(&p[0], &p[1]))
-		clear(&p[1]); /* the destinations are netblocks already */
-	if (rc == 0 && (*out = calloc(3, sizeof(**out))) == NULL)
-		rc = -ENOMEM;
-	for (i = 0; i < 3; i++) {
-		if (rc == 0 && p[i].n > 0)
-			(*out)[np++] = p[i];
-		else
-			clear(&p[i]);
-	}
-	if (rc != 0) {
-		free(*out);
-		*out = NULL;
+	if ((rc = ew_desk_propose(d, ticket_id, &ps)) != 0)
 		return rc;
-	}
-	*n = np;
+	for (i = 0; i < ps.n; i++)
+		for (k = 0; k < ps.v[i].n; k++)
+			ps.v[i].from[k] = NULL; /* the names go now */
+	names_free(ps.names, ps.nnames);
+	*out = ps.v;
+	*n = ps.n;
 	return 0;
 }
 

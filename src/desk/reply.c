@@ -9,16 +9,33 @@
  * letter they produce.  Every name is checked before anything is
  * rendered: a misspelt name is an error at file:line:col even inside a
  * section that would not be rendered.
+ *
+ * A template that begins with a header field ("Subject: ...") begins
+ * with a header block, up to its first empty line: the reply is a mail
+ * (for sendmail -t).  Each field of that block is written only through
+ * the header sink of lib/esc.c, its values and text as one unstructured
+ * value (or a list of plain addresses, for To, Cc, Bcc and the like):
+ * nothing a complaint says can end a field, add one or start the body.
+ * Sections are not allowed there.  Values in the body go through the
+ * terminal sink: the reply is read on a terminal before it is sent, and
+ * a value is one line (a newline in it is shown as \n).  A body with
+ * 8-bit text gets MIME-Version and Content-Type (UTF-8) fields unless
+ * the template writes them.  A template without a header block renders
+ * as text; should its first line then read as a header field (a value
+ * made it so), an empty line goes before it, so that no mail program
+ * takes it for one.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "desk/desk.h"
 #include "desk/desk_int.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/esc.h"
 #include "lib/tm.h"
 #include "store/store.h"
 
@@ -96,12 +113,18 @@ list_add(struct ctx *c, struct list *l, const char *const *vals)
 	char **nv;
 	size_t i;
 
-	nv = realloc(l->vals, (l->nitems + 1) * l->nkeys * sizeof(*nv));
-	if (nv == NULL) {
-		c->oom = 1;
-		return;
+	/* grown by doubling: a ticket of a million incidents is a list of
+	 * a million elements */
+	if ((l->nitems & (l->nitems - 1)) == 0) {
+		nv = realloc(l->vals,
+		    (l->nitems ? 2 * l->nitems : 1) * l->nkeys * sizeof(*nv));
+		if (nv == NULL) {
+			c->oom = 1;
+			return;
+		}
+		l->vals = nv;
 	}
-	l->vals = nv;
+	nv = l->vals;
 	for (i = 0; i < l->nkeys; i++)
 		nv[l->nitems * l->nkeys + i] = xstrdup(c, vals[i]);
 	l->nitems++;
@@ -177,22 +200,86 @@ incident_time(const struct ew_store_incident *in, char *out, size_t cap)
 		snprintf(out, cap, "an unstated time");
 }
 
-/* Add a source named in an incident to the ", "-separated list. */
-static void
-add_src(struct ew_buf *b, const char *src)
-{
-	const char *p = ew_buf_str(b);
-	size_t n = strlen(src);
+/*
+ * The sources the incidents name, each once, in the order first named:
+ * gathered, then sorted to drop repeats and sorted back to their order
+ * (n log n; a scan of the list per incident was n^2 for a ticket of
+ * many sources).
+ */
+struct srcset {
+	struct src1 {
+		char *s;
+		size_t order;
+	} * v;
+	size_t n, cap;
+	int oom;
+};
 
-	if (n == 0)
+static void
+add_src(struct srcset *set, const char *src)
+{
+	struct src1 *nv;
+
+	if (*src == '\0' || set->oom)
 		return; /* no source named */
-	while ((p = strstr(p, src)) != NULL) {
-		if ((p == ew_buf_str(b) || p[-1] == ' ') &&
-		    (p[n] == '\0' || p[n] == ','))
-			return; /* named already */
-		p += n;
+	if (set->n == set->cap) {
+		set->cap = set->cap ? 2 * set->cap : 16;
+		if ((nv = realloc(set->v, set->cap * sizeof(*nv))) == NULL) {
+			set->oom = 1;
+			return;
+		}
+		set->v = nv;
 	}
-	ew_buf_printf(b, "%s%s", b->len ? ", " : "", src);
+	if ((set->v[set->n].s = strdup(src)) == NULL) {
+		set->oom = 1;
+		return;
+	}
+	set->v[set->n].order = set->n;
+	set->n++;
+}
+
+static int
+cmp_src(const void *x, const void *y)
+{
+	const struct src1 *a = x, *b = y;
+	int c = strcmp(a->s, b->s);
+
+	if (c != 0)
+		return c;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static int
+cmp_src_order(const void *x, const void *y)
+{
+	const struct src1 *a = x, *b = y;
+
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* The sources, each once, ", "-separated, onto b; the set is freed. */
+static void
+srcset_finish(struct srcset *set, struct ew_buf *b)
+{
+	size_t i, k = 0;
+
+	qsort(set->v, set->n, sizeof(*set->v), cmp_src);
+	for (i = 0; i < set->n; i++) {
+		if (k > 0 && strcmp(set->v[k - 1].s, set->v[i].s) == 0) {
+			free(set->v[i].s);
+			continue;
+		}
+		set->v[k++] = set->v[i];
+	}
+	qsort(set->v, k, sizeof(*set->v), cmp_src_order);
+	for (i = 0; i < k; i++) {
+		ew_buf_printf(b, "%s%s", b->len ? ", " : "", set->v[i].s);
+		free(set->v[i].s);
+	}
+	if (set->oom)
+		b->oom = 1;
+	free(set->v);
+	memset(set, 0, sizeof(*set));
 }
 
 static int
@@ -203,6 +290,7 @@ add_complaints(struct ew_desk *d, struct ctx *c, int64_t ticket_id, int seen[4],
 	struct list *com_l = list_new(c, "complaints", complaint_keys);
 	struct ew_store_complaint *sc;
 	struct ew_store_incident *inc;
+	struct srcset seen_src = { NULL, 0, 0, 0 };
 	int64_t *ids = NULL;
 	size_t nids = 0, ninc, i, k;
 	char when[96], t1[EW_TIME_STRLEN], t2[EW_TIME_STRLEN];
@@ -230,7 +318,9 @@ add_complaints(struct ew_desk *d, struct ctx *c, int64_t ticket_id, int seen[4],
 
 			incident_time(&inc[k], when, sizeof(when));
 			v[0] = inc[k].src;
-			v[1] = inc[k].dst ? inc[k].dst : "(not stated)";
+			v[1] = inc[k].dst        ? inc[k].dst
+			       : inc[k].dst_host ? inc[k].dst_host
+						 : "(not stated)";
 			v[2] = inc[k].dst_ports ? inc[k].dst_ports
 						: "(not stated)";
 			v[3] = when;
@@ -238,7 +328,7 @@ add_complaints(struct ew_desk *d, struct ctx *c, int64_t ticket_id, int seen[4],
 			v[5] = verdict_text(vd);
 			list_add(c, inc_l, v);
 			if (vd == NULL || strcmp(vd, EW_JUDGED_NOT_OURS) != 0)
-				add_src(relay, inc[k].src);
+				add_src(&seen_src, inc[k].src);
 			if (vd == NULL)
 				continue;
 			seen[0] |= strcmp(vd, EW_JUDGED_ALLOWED) == 0;
@@ -251,6 +341,7 @@ add_complaints(struct ew_desk *d, struct ctx *c, int64_t ticket_id, int seen[4],
 		if (*first != sc)
 			ew_store_complaint_free(sc);
 	}
+	srcset_finish(&seen_src, relay);
 	free(ids);
 	return rc;
 }
@@ -384,6 +475,9 @@ struct tok {
 struct tpl {
 	const char *name, *text;
 	size_t len;
+	int has_hdr;    /* begins with a header block */
+	size_t hdr_end; /* its empty line (or the end) */
+	size_t body;    /* where the body begins */
 	struct tok *v;
 	size_t n;
 	struct ew_diag_list *diags;
@@ -502,6 +596,72 @@ tokenize(struct tpl *t)
 	return push(t, T_TEXT, p, (size_t)(e - p), 0);
 }
 
+/* ---- the header block ---- */
+
+/* The length of the field name that begins a line at p, before its
+ * colon (letters, digits and '-'); 0 when the line does not begin so. */
+static size_t
+field_name(const char *p, const char *e)
+{
+	const char *q = p;
+
+	while (q < e && ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+			    (*q >= '0' && *q <= '9') || *q == '-'))
+		q++;
+	return q > p && q < e && *q == ':' ? (size_t)(q - p) : 0;
+}
+
+/*
+ * Find the header block: when the first line begins with a field name
+ * and a colon, every line up to the first empty one is a field or a
+ * continuation (beginning with a blank).
+ */
+static int
+header_block(struct tpl *t)
+{
+	const char *s = t->text, *e = s + t->len, *p = s, *eol, *le;
+
+	t->has_hdr = field_name(s, e) > 0;
+	t->hdr_end = t->body = 0;
+	while (t->has_hdr && p < e) {
+		if ((eol = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			eol = e;
+		le = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
+		if (le == p) {
+			t->hdr_end = (size_t)(p - s);
+			t->body = (size_t)(eol < e ? eol + 1 - s : e - s);
+			return 0;
+		}
+		if (!is_blank(*p) && field_name(p, le) == 0) {
+			tpl_err(t, (size_t)(p - s), (size_t)(le - p),
+			    "not a header field ('Name: value'): the header "
+			    "block ends at the first empty line",
+			    "", 0);
+			return -EINVAL;
+		}
+		p = eol < e ? eol + 1 : e;
+	}
+	if (t->has_hdr)
+		t->hdr_end = t->body = t->len;
+	return 0;
+}
+
+/* No sections in the header block: a field is one line of the mail. */
+static int
+check_header(struct tpl *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n && t->v[i].s < t->text + t->hdr_end; i++)
+		if (t->v[i].type != T_TEXT && t->v[i].type != T_VAR) {
+			tpl_err(t, t->v[i].at, t->v[i].n,
+			    "no sections in the header block:", t->v[i].s,
+			    t->v[i].n);
+			return -EINVAL;
+		}
+	return 0;
+}
+
 static const struct list *
 find_list(const struct ctx *c, const char *s, size_t n)
 {
@@ -601,12 +761,18 @@ render_body(const struct tpl *t, const struct ctx *c, const struct list *l,
 	size_t j;
 	int found;
 
+	const char *body = t->text + t->body, *v;
+
 	for (j = from; j < to; j++) {
-		if (t->v[j].type == T_TEXT)
-			ew_buf_add(out, t->v[j].s, t->v[j].n);
-		else
-			ew_buf_puts(out,
-			    lookup(c, l, item, t->v[j].s, t->v[j].n, &found));
+		const struct tok *k = &t->v[j];
+
+		if (k->type == T_TEXT && k->s + k->n > body) {
+			v = k->s < body ? body : k->s; /* past the header */
+			ew_buf_add(out, v, (size_t)(k->s + k->n - v));
+		} else if (k->type != T_TEXT && k->s >= body) {
+			v = lookup(c, l, item, k->s, k->n, &found);
+			ew_esc_term(out, v, strlen(v), 0);
+		}
 	}
 }
 
@@ -632,11 +798,131 @@ render(const struct tpl *t, const struct ctx *c, struct ew_buf *out)
 	}
 }
 
+/*
+ * Append the text and values of the template between offsets from and
+ * to, raw (the header sink takes them as they are), starting at token
+ * *j; *j is left at the first token that reaches past `to`.
+ */
+static void
+render_span(const struct tpl *t, const struct ctx *c, size_t from, size_t to,
+    size_t *j, struct ew_buf *v)
+{
+	const char *a = t->text + from, *z = t->text + to, *p, *q;
+	int found;
+
+	for (; *j < t->n && t->v[*j].s < z; ++*j) {
+		const struct tok *k = &t->v[*j];
+
+		if (k->type == T_VAR && k->s >= a) {
+			ew_buf_puts(v, lookup(c, NULL, 0, k->s, k->n, &found));
+		} else if (k->type == T_TEXT) {
+			p = k->s < a ? a : k->s;
+			q = k->s + k->n > z ? z : k->s + k->n;
+			if (q > p)
+				ew_buf_add(v, p, (size_t)(q - p));
+			if (k->s + k->n > z)
+				break; /* it goes on into the next field */
+		}
+	}
+}
+
+/* A field refused by the header sink, located at its line. */
+static void
+field_err(struct tpl *t, size_t at, size_t n, const char *name, int rc,
+    const struct ew_buf *v)
+{
+	struct ew_buf m = EW_BUF_INIT, e = EW_BUF_INIT;
+
+	if (rc == -EBADMSG) {
+		ew_buf_printf(&m,
+		    "%s: not a plain address (local@domain, separated by "
+		    "commas):",
+		    name);
+		ew_esc_term(&e, ew_buf_str(v), v->len > 200 ? 200 : v->len, 0);
+		if (v->len > 200)
+			ew_buf_puts(&e, "...");
+	} else {
+		ew_buf_puts(&m, "not a header field name (at most 76 "
+				"characters):");
+		ew_esc_term(&e, name, strlen(name), 0);
+	}
+	tpl_err(t, at, n, ew_buf_str(&m), ew_buf_str(&e), e.len);
+	ew_buf_free(&m);
+	ew_buf_free(&e);
+}
+
+/* Whether the template's header block writes the field `name`. */
+static int
+writes_field(const struct tpl *t, const char *name)
+{
+	const char *p = t->text, *e = t->text + t->hdr_end, *eol;
+	size_t n;
+
+	for (; p < e; p = eol + 1) {
+		n = field_name(p, e);
+		if (n == strlen(name) && strncasecmp(p, name, n) == 0)
+			return 1;
+		if ((eol = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * The header block: each field (its line and continuation lines) is
+ * rendered raw, then written by the header sink, which alone decides
+ * where lines break.  `body` is the rendered body (for MIME fields).
+ */
+static int
+render_header(struct tpl *t, const struct ctx *c, const struct ew_buf *body,
+    struct ew_buf *out)
+{
+	const char *s = t->text, *e = s + t->hdr_end, *p = s, *q;
+	struct ew_buf v = EW_BUF_INIT;
+	char name[80];
+	size_t j = 0, n, i;
+	int rc = 0;
+
+	while (rc == 0 && p < e) {
+		n = field_name(p, e);
+		snprintf(name, sizeof(name), "%.*s", (int)n, p);
+		for (q = p; (q = memchr(q, '\n', (size_t)(e - q))) != NULL &&
+			    q + 1 < e && is_blank(q[1]);
+		     q++)
+			;
+		q = q != NULL && q < e ? q + 1 : e; /* the field's end */
+		ew_buf_reset(&v);
+		render_span(
+		    t, c, (size_t)(p + n + 1 - s), (size_t)(q - s), &j, &v);
+		if ((rc = ew_esc_header(out, name, ew_buf_str(&v), v.len)) !=
+		    0) {
+			field_err(t, (size_t)(p - s), n, name, rc, &v);
+			rc = -EINVAL; /* the template does not fit the ticket */
+		}
+		p = q;
+	}
+	for (i = 0; rc == 0 && i < body->len; i++)
+		if ((unsigned char)body->p[i] >= 0x80) {
+			if (!writes_field(t, "MIME-Version"))
+				ew_buf_puts(out, "MIME-Version: 1.0\n");
+			if (!writes_field(t, "Content-Type"))
+				ew_buf_puts(out, "Content-Type: text/plain; "
+						 "charset=UTF-8\n");
+			if (!writes_field(t, "Content-Transfer-Encoding"))
+				ew_buf_puts(
+				    out, "Content-Transfer-Encoding: 8bit\n");
+			break;
+		}
+	ew_buf_free(&v);
+	return rc;
+}
+
 int
 ew_desk_reply(struct ew_desk *d, int64_t ticket_id, const char *name,
     const char *tmpl, size_t len, int64_t now, struct ew_buf *out,
     struct ew_diag_list *diags)
 {
+	struct ew_buf head = EW_BUF_INIT, body = EW_BUF_INIT;
 	struct ctx c;
 	struct tpl t;
 	int rc;
@@ -654,14 +940,30 @@ ew_desk_reply(struct ew_desk *d, int64_t ticket_id, const char *name,
 	}
 	rc = build(d, ticket_id, now, &c);
 	if (rc == 0)
+		rc = header_block(&t);
+	if (rc == 0)
 		rc = tokenize(&t);
 	if (rc == 0)
 		rc = check(&t, &c);
+	if (rc == 0)
+		rc = check_header(&t);
+	if (rc == 0)
+		render(&t, &c, &body);
+	if (rc == 0 && t.has_hdr) {
+		if ((rc = render_header(&t, &c, &body, &head)) == 0)
+			ew_buf_putc(&head, '\n'); /* the body follows */
+	} else if (rc == 0 && field_name(ew_buf_str(&body),
+				  ew_buf_str(&body) + body.len) > 0) {
+		ew_buf_putc(&head, '\n'); /* a value's "Name:" is no field */
+	}
 	if (rc == 0) {
-		render(&t, &c, out);
-		if (out->oom)
+		ew_buf_add(out, ew_buf_str(&head), head.len);
+		ew_buf_add(out, ew_buf_str(&body), body.len);
+		if (out->oom || head.oom || body.oom)
 			rc = -ENOMEM;
 	}
+	ew_buf_free(&head);
+	ew_buf_free(&body);
 	free(t.v);
 	ctx_free(&c);
 	return rc;

@@ -10,6 +10,8 @@
  * constant-time compare); credentials are wiped after use and never
  * copied into messages.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +45,7 @@ struct ew_ctl {
 	struct ew_ctl_parser *p;
 	char version[64];
 	char *cookiefile; /* from PROTOCOLINFO */
+	char where[128];  /* what we connected to */
 	char msg[512];
 };
 
@@ -92,6 +96,12 @@ const char *
 ew_ctl_error(const struct ew_ctl *c)
 {
 	return c->msg;
+}
+
+const char *
+ew_ctl_where(const struct ew_ctl *c)
+{
+	return c->where;
 }
 
 const char *
@@ -168,6 +178,7 @@ ew_ctl_connect(struct ew_ctl *c, const char *where)
 {
 	if (c->fd >= 0)
 		return seterr(c, EW_CTL_EARG, "already connected");
+	snprintf(c->where, sizeof(c->where), "%s", where);
 	if (strchr(where, '/') != NULL) {
 		struct sockaddr_un sun;
 
@@ -278,13 +289,13 @@ read_reply(struct ew_ctl *c, struct ew_ctl_reply **out)
 		n = recv(c->fd, buf, sizeof(buf), 0);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return seterr(c, EW_CTL_ECLOSED,
+			    "tor closed the control connection");
 		if (n < 0)
 			return seterr(c, -errno,
 			    "cannot read from tor's control port: %s",
 			    strerror(errno));
-		if (n == 0)
-			return seterr(c, EW_CTL_ECLOSED,
-			    "tor closed the control connection");
 		if (ew_ctl_parser_feed(c->p, buf, (size_t)n) < 0)
 			return seterr(c, EW_CTL_EPROTO,
 			    "bad reply from tor: %s",
@@ -454,16 +465,79 @@ protocolinfo(struct ew_ctl *c, int *methods)
 	return 0;
 }
 
+int
+ew_ctl_peer_uid(struct ew_ctl *c, unsigned *uid)
+{
+	int rc;
+
+	if (c->fd < 0)
+		return seterr(c, -ENOTCONN, "not connected");
+	rc = ew_ctl_sock_owner(c->fd, uid);
+	if (rc < 0)
+		return seterr(c, rc,
+		    "cannot tell which user listens on %s (%s)", c->where,
+		    rc == -ESRCH   ? "no such listening socket seen"
+		    : rc == -EPERM ? "held by processes of several users"
+				   : strerror(-rc));
+	return 0;
+}
+
 static int
-read_cookie(struct ew_ctl *c, const char *path, unsigned char *cookie)
+listed(const char *const *v, const char *path)
+{
+	for (; v != NULL && *v != NULL; v++)
+		if (strcmp(*v, path) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Read the 32-byte cookie at path.  given: the operator named it (a
+ * symbolic link is followed).  owned: it must belong to the user the
+ * control port's listener runs as (or that user is root), checked on
+ * the file itself before a byte is read.  Only a regular file of
+ * exactly 32 bytes is opened, non-blocking, and it must still be the
+ * file that was checked.
+ */
+static int
+read_cookie(struct ew_ctl *c, const char *path, int given, int owned,
+    unsigned char *cookie)
 {
 	unsigned char extra[COOKIE_LEN + 1];
+	struct stat sb, fsb;
+	unsigned uid = 0;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd, rc;
 
+	if (owned && (rc = ew_ctl_peer_uid(c, &uid)) < 0)
+		return seterr(c, EW_CTL_EAUTH,
+		    "refusing the cookie file '%s' that %s names: %s; give "
+		    "--cookie FILE",
+		    path, c->where, c->msg);
+	if ((given ? stat(path, &sb) : lstat(path, &sb)) < 0)
+		return seterr(c, -errno, "cannot read the cookie file '%s': %s",
+		    path, strerror(errno));
+	if (!S_ISREG(sb.st_mode) || sb.st_size != COOKIE_LEN)
+		return seterr(c, EW_CTL_EAUTH,
+		    "cookie file '%s' is not a regular file of %d bytes", path,
+		    COOKIE_LEN);
+	if (owned && uid != 0 && sb.st_uid != uid)
+		return seterr(c, EW_CTL_EAUTH,
+		    "refusing the cookie file '%s' that %s names: it belongs "
+		    "to uid %u, not to uid %u that listens there (a fake "
+		    "control port?); give --cookie FILE",
+		    path, c->where, (unsigned)sb.st_uid, uid);
+	fd = open(
+	    path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (given ? 0 : O_NOFOLLOW));
 	if (fd < 0)
 		return seterr(c, -errno, "cannot read the cookie file '%s': %s",
 		    path, strerror(errno));
+	if (fstat(fd, &fsb) < 0 || fsb.st_dev != sb.st_dev ||
+	    fsb.st_ino != sb.st_ino) {
+		close(fd);
+		return seterr(c, EW_CTL_EAUTH,
+		    "cookie file '%s' changed while it was read", path);
+	}
 	n = read(fd, extra, sizeof(extra));
 	close(fd);
 	if (n != COOKIE_LEN) {
@@ -550,10 +624,10 @@ int
 ew_ctl_authenticate(
     struct ew_ctl *c, const struct ew_ctl_auth *a, const char **method)
 {
-	static const struct ew_ctl_auth none = { NULL, NULL };
+	static const struct ew_ctl_auth none = { NULL, NULL, NULL };
 	unsigned char cookie[COOKIE_LEN];
 	const char *path;
-	int methods, rc;
+	int methods, rc, trusted;
 
 	if (a == NULL)
 		a = &none;
@@ -601,7 +675,15 @@ ew_ctl_authenticate(
 	if (path == NULL)
 		return seterr(c, EW_CTL_EAUTH,
 		    "tor did not name its cookie file; give --cookie FILE");
-	if ((rc = read_cookie(c, path, cookie)) < 0)
+	/* SAFECOOKIE whenever offered: a server that does not know the
+	 * cookie learns nothing.  Plain COOKIE sends the cookie itself, so
+	 * only to a listener whose user owns it, wherever the path came
+	 * from; a path from the server is read only when configured or
+	 * owned by that user. */
+	trusted = a->cookie_file != NULL || listed(a->trusted, path);
+	rc = read_cookie(c, path, a->cookie_file != NULL,
+	    !trusted || !(methods & M_SAFECOOKIE), cookie);
+	if (rc < 0)
 		return rc;
 	if (methods & M_SAFECOOKIE) {
 		rc = safecookie(c, cookie);

@@ -95,12 +95,40 @@ const char *ew_ctl_error(const struct ew_ctl *c);
 /* Connect to "host:port", "[v6]:port", or a path (anything containing
  * a '/') for a Unix socket. */
 int ew_ctl_connect(struct ew_ctl *c, const char *where);
+/* Where we are connected ("" before). */
+const char *ew_ctl_where(const struct ew_ctl *c);
 
-/* How to authenticate.  All NULL: whatever PROTOCOLINFO offers (NULL,
- * SAFECOOKIE, COOKIE, in that order, the cookie file tor names). */
+/*
+ * The effective uid of the process that listens on the other end: on a
+ * Unix socket the peer's (SO_PEERCRED, then its /proc status, since tor
+ * may have dropped privileges since it listened); on TCP the processes
+ * that hold the listening socket (/proc/net/tcp*, /proc/PID/fd), which
+ * must all run as one user.  0 or a negative code (-ESRCH: not found,
+ * e.g. another user's processes we may not look into).
+ */
+int ew_ctl_peer_uid(struct ew_ctl *c, unsigned *uid);
+/* The same for a connected socket (ctl_peer.c). */
+int ew_ctl_sock_owner(int fd, unsigned *uid);
+
+/*
+ * How to authenticate.  All NULL: whatever PROTOCOLINFO offers (NULL,
+ * SAFECOOKIE, COOKIE, in that order, the cookie file tor names).
+ *
+ * Whoever listens on the control port may be a fake tor (127.0.0.1:9051
+ * is free to any local user while tor is down), so the cookie file it
+ * names is read only when it is the one the operator gave (cookie_file),
+ * one of `trusted` (the files tor's configuration names), or a regular
+ * file, not a symbolic link, owned by the user the listening process
+ * runs as (SO_PEERCRED on a Unix socket; on TCP the process holding the
+ * listening socket, from /proc); always exactly 32 bytes.  SAFECOOKIE
+ * is used whenever it is offered (tor must prove it knows the cookie
+ * before we send anything derived from it); plain COOKIE, which sends
+ * the cookie itself, only when the listener's user owns the file.
+ */
 struct ew_ctl_auth {
-	const char *cookie_file; /* overrides tor's COOKIEFILE */
-	const char *password;    /* use HASHEDPASSWORD */
+	const char *cookie_file;    /* overrides tor's COOKIEFILE */
+	const char *password;       /* use HASHEDPASSWORD */
+	const char *const *trusted; /* NULL-terminated, or NULL */
 };
 
 /* PROTOCOLINFO then AUTHENTICATE.  *method is set to the method used

@@ -65,8 +65,9 @@ struct ew_buf;
 #define EW_NFT_TIMEOUT_MAX ((int64_t)3650 * 86400)
 
 struct ew_nft_opts {
-	uint32_t uid; /* the relay's uid (meta skuid) */
-	int64_t now;  /* for element timeouts of expiring rules */
+	uint32_t uid;  /* the relay's uid (meta skuid) */
+	int64_t now;   /* for element timeouts of expiring rules */
+	uint32_t seed; /* the guards' jhash seed: random for each load */
 };
 
 /* What a ruleset holds. */
@@ -84,6 +85,32 @@ struct ew_nft_stats {
  */
 int ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
     const struct ew_nft_opts *o, struct ew_buf *out, struct ew_nft_stats *st);
+
+/*
+ * Surge guards (the policy's "guard" lines), emitted by ew_nft_ruleset
+ * into the same table.  For a guard NAME:
+ *
+ *	set g_NAME_rate	hash buckets (jhash of the destination address,
+ *			masked to the guard's prefix, and port, mod 2^20,
+ *			salted with opts.seed) with a token bucket each;
+ *			no address is kept for normal traffic
+ *	set g_NAME_s4, g_NAME_s6
+ *			the surges: destinations (address or prefix, and
+ *			port) over the threshold, with a timeout of minutes
+ *	counter g_NAME_over	new connections over the threshold
+ *	counter g_NAME_surges	surges started (elements added)
+ *	counter g_NAME_overflow	connections or surges not recorded
+ *				because a set was full (it fails open)
+ *
+ * Chain "guards" sees the relay's new connections (ct state new, the
+ * first SYN, meta skuid, and the OutboundBindAddressExit source when
+ * set) before the policy's rules, and only counts and records: no
+ * verdict, except with "damp" (reject with icmpx admin-prohibited for a
+ * destination in the surge set).  Never a log statement.
+ */
+#define EW_NFT_GUARD_HASH 1048576 /* 2^20 buckets of the jhash */
+/* The guard's surge-set names ("g_NAME_s4"), for the daemon. */
+void ew_nft_guard_set(const char *guard, int family, char *out, size_t cap);
 
 /* The text that deletes our table, and succeeds when there is none. */
 void ew_nft_flush_text(struct ew_buf *out);
@@ -148,6 +175,20 @@ struct ew_nft_op {
 
 /* Any element changes, in order, in one transaction. */
 int ew_nft_batch(const struct ew_nft_op *ops, size_t n, struct ew_buf *err);
+
+/*
+ * The elements of one of our guards' surge sets (a concatenation of an
+ * address and a port), read over netlink (one dump request): what the
+ * daemon turns into blocks.  *v is freed with free().  -ENOENT when
+ * there is no such set.
+ */
+struct ew_nft_surge {
+	struct ew_addr addr; /* the address or prefix, host bits zero */
+	uint16_t port;
+	int64_t expires_ms; /* time left before the kernel drops it */
+};
+int ew_nft_surges(const char *set, int family, struct ew_nft_surge **v,
+    size_t *n, struct ew_buf *err);
 
 /* 0 when our table exists, -ENOENT when not (one netlink request). */
 int ew_nft_table_exists(struct ew_buf *err);

@@ -420,3 +420,185 @@ ew_nft_table_exists(struct ew_buf *err)
 	free(b.p);
 	return rc;
 }
+
+/* ---- reading a guard's surge set ------------------------------------- */
+
+/* The attribute of `type` among the attributes in [p, p + len), or NULL. */
+static const struct nlattr *
+attr_find(const unsigned char *p, size_t len, uint16_t type)
+{
+	while (len >= NLA_HDRLEN) {
+		const struct nlattr *a = (const void *)p;
+		size_t al = a->nla_len, step = NLA_ALIGN(al);
+
+		if (al < NLA_HDRLEN || al > len)
+			return NULL;
+		if ((a->nla_type & NLA_TYPE_MASK) == type)
+			return a;
+		if (step >= len)
+			break;
+		p += step;
+		len -= step;
+	}
+	return NULL;
+}
+
+static const unsigned char *
+attr_data(const struct nlattr *a)
+{
+	return (const unsigned char *)a + NLA_HDRLEN;
+}
+
+static size_t
+attr_len(const struct nlattr *a)
+{
+	return a->nla_len - NLA_HDRLEN;
+}
+
+/* One NFTA_LIST_ELEM: the key (address . port) and the expiration. */
+static int
+surge_elem(const struct nlattr *el, int family, struct ew_nft_surge *out)
+{
+	const struct nlattr *k, *v, *x;
+	size_t alen = family == EW_AF_INET ? 4 : 16;
+	uint64_t ms = 0;
+	int i;
+
+	k = attr_find(attr_data(el), attr_len(el), NFTA_SET_ELEM_KEY);
+	if (k == NULL)
+		return -1;
+	v = attr_find(attr_data(k), attr_len(k), NFTA_DATA_VALUE);
+	/* concatenation: each field padded to four bytes */
+	if (v == NULL || attr_len(v) != alen + 4)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->addr.family = (uint8_t)family;
+	memcpy(out->addr.b, attr_data(v), alen);
+	out->port =
+	    (uint16_t)(attr_data(v)[alen] << 8 | attr_data(v)[alen + 1]);
+	x = attr_find(attr_data(el), attr_len(el), NFTA_SET_ELEM_EXPIRATION);
+	if (x != NULL && attr_len(x) == 8)
+		for (i = 0; i < 8; i++)
+			ms = ms << 8 | attr_data(x)[i];
+	out->expires_ms = (int64_t)ms;
+	return 0;
+}
+
+/* The elements of one NEWSETELEM message, appended to *v. */
+static int
+surge_msg(const struct nlmsghdr *nh, int family, struct ew_nft_surge **v,
+    size_t *n, size_t *cap)
+{
+	const unsigned char *p = NLMSG_DATA(nh);
+	size_t len = nh->nlmsg_len - NLMSG_LENGTH(0), off;
+	const struct nlattr *list, *el;
+
+	if (len < sizeof(struct nfgenmsg))
+		return 0;
+	p += NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	len -= NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	list = attr_find(p, len, NFTA_SET_ELEM_LIST_ELEMENTS);
+	if (list == NULL)
+		return 0;
+	for (off = 0; off + NLA_HDRLEN <= attr_len(list);
+	     off += NLA_ALIGN(el->nla_len)) {
+		el = (const void *)(attr_data(list) + off);
+		if (el->nla_len < NLA_HDRLEN ||
+		    off + el->nla_len > attr_len(list))
+			break;
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 16;
+			struct ew_nft_surge *nv = realloc(*v, nc * sizeof(**v));
+
+			if (nv == NULL)
+				return -ENOMEM;
+			*v = nv;
+			*cap = nc;
+		}
+		if (surge_elem(el, family, &(*v)[*n]) == 0)
+			(*n)++;
+	}
+	return 0;
+}
+
+int
+ew_nft_surges(const char *set, int family, struct ew_nft_surge **v, size_t *n,
+    struct ew_buf *err)
+{
+	struct nlbuf b;
+	struct sockaddr_nl sa;
+	unsigned char rbuf[32768];
+	uint32_t seq = (uint32_t)getpid() << 8 | 0x5e;
+	size_t off, cap = 0;
+	int fd, rc = 0, done = 0;
+
+	*v = NULL;
+	*n = 0;
+	if (strlen(set) >= NFT_SET_MAXNAMELEN)
+		return -EINVAL;
+	memset(&b, 0, sizeof(b));
+	off = msg_begin(&b, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM,
+	    NLM_F_DUMP, seq, NFPROTO_INET, 0);
+	attr_put(
+	    &b, NFTA_SET_ELEM_LIST_TABLE, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
+	attr_put(&b, NFTA_SET_ELEM_LIST_SET, set, strlen(set) + 1);
+	msg_end(&b, off);
+	if (b.oom)
+		return -ENOMEM;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd < 0) {
+		rc = -errno;
+		ew_buf_printf(err, "netlink socket: %s\n", strerror(errno));
+		free(b.p);
+		return rc;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	if (sendto(fd, b.p, b.len, 0, (struct sockaddr *)&sa, sizeof(sa)) !=
+	    (ssize_t)b.len) {
+		rc = -errno;
+		ew_buf_printf(err, "netlink send: %s\n", strerror(errno));
+	}
+	while (rc == 0 && !done) {
+		ssize_t r = recv(fd, rbuf, sizeof(rbuf), 0);
+		struct nlmsghdr *nh;
+		size_t left;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = r < 0 ? -errno : -EIO;
+			ew_buf_printf(err, "netlink receive: %s\n",
+			    r < 0 ? strerror(errno) : "end of stream");
+			break;
+		}
+		left = (size_t)r;
+		for (nh = (struct nlmsghdr *)(void *)rbuf;
+		     rc == 0 && !done && NLMSG_OK(nh, left);
+		     nh = NLMSG_NEXT(nh, left)) {
+			if (nh->nlmsg_seq != seq)
+				continue;
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				done = 1;
+			} else if (nh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+				rc = e->error;
+				done = 1;
+				if (rc != 0 && rc != -ENOENT)
+					ew_buf_printf(err, "nf_tables: %s\n",
+					    strerror(-rc));
+			} else {
+				rc = surge_msg(nh, family, v, n, &cap);
+			}
+		}
+	}
+	close(fd);
+	free(b.p);
+	if (rc != 0) {
+		free(*v);
+		*v = NULL;
+		*n = 0;
+	}
+	return rc;
+}

@@ -50,14 +50,21 @@ ew_tor_fragment(const struct ew_policy *p, const char *policy_name, int64_t now,
 	ew_policy_torrc(p, now, out);
 }
 
-int
-ew_tor_write_file(
-    const char *path, const char *data, size_t n, struct ew_diag_list *d)
+/*
+ * Write to a temporary file beside path, fsync, rename over path, fsync
+ * the directory.  The temporary file gets `mode` with fchmod, so the
+ * umask does not matter; with keep, an existing file's mode, owner and
+ * group are carried over instead (as root; otherwise what we may).
+ */
+static int
+write_atomic(const char *path, const char *data, size_t n, mode_t mode,
+    int keep, struct ew_diag_list *d)
 {
 	struct ew_buf tmp = EW_BUF_INIT;
 	char *dcopy = strdup(path);
 	const char *dir;
-	int fd = -1, rc = 0;
+	struct stat old;
+	int fd = -1, rc = 0, had = 0;
 	size_t off = 0;
 
 	if (dcopy == NULL)
@@ -68,14 +75,24 @@ ew_tor_write_file(
 		rc = -ENOMEM;
 		goto out;
 	}
-	fd = open(tmp.p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (keep && stat(path, &old) == 0 && S_ISREG(old.st_mode)) {
+		mode = old.st_mode & 07777;
+		had = 1;
+	}
+	fd = open(tmp.p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
 		ew_diag_add(d, EW_SEV_ERROR, NULL, "cannot create '%s': %s",
 		    tmp.p, strerror(errno));
 		goto out;
 	}
-	while (off < n) {
+	/* owner first: fchown clears the set-id bits fchmod then sets */
+	if (had && (old.st_uid != geteuid() || old.st_gid != getegid()) &&
+	    fchown(fd, old.st_uid, old.st_gid) < 0 && errno != EPERM)
+		rc = -errno;
+	if (rc == 0 && fchmod(fd, mode) < 0)
+		rc = -errno;
+	while (rc == 0 && off < n) {
 		ssize_t w = write(fd, data + off, n - off);
 
 		if (w < 0 && errno == EINTR)
@@ -111,6 +128,29 @@ out:
 	ew_buf_free(&tmp);
 	free(dcopy);
 	return rc;
+}
+
+int
+ew_tor_write_file(
+    const char *path, const char *data, size_t n, struct ew_diag_list *d)
+{
+	return write_atomic(path, data, n, 0600, 0, d);
+}
+
+/*
+ * The fragment is read by tor, and tor reads its configuration again on
+ * SIGHUP after it has dropped privileges to its User (debian-tor): a
+ * file 0600 owned by root would make that reload fail.  Its content, the
+ * exit policy, is public (tor publishes it in the relay's descriptor),
+ * so a new fragment is 0644 owned by us (root: writable by root alone);
+ * an existing one keeps the mode, owner and group the operator gave it
+ * (0640 root:debian-tor, say).
+ */
+int
+ew_tor_write_fragment(
+    const char *path, const char *data, size_t n, struct ew_diag_list *d)
+{
+	return write_atomic(path, data, n, 0644, 1, d);
 }
 
 /* Read a whole file; *exists is 0 (and 0 returned) when there is none. */
@@ -463,25 +503,56 @@ read_live(struct ew_ctl *c, char **live, struct ew_diag_list *d)
 	return rc;
 }
 
-/* Connect and authenticate; errors on d. */
+/* Where tor's configuration puts its cookie by default: Debian's
+ * tor-service-defaults-torrc (CookieAuthFile), and tor's own default
+ * DataDirectory.  A control port naming one of these is believed (it is
+ * read for SAFECOOKIE, where tor must prove it knows the cookie first). */
+static const char *const default_cookies[] = {
+	"/run/tor/control.authcookie",
+	"/var/lib/tor/control_auth_cookie",
+	NULL,
+};
+
+/* Without --control: Debian's control socket, then the TCP default. */
+static const char *const default_controls[] = {
+	EW_TOR_CONTROL_SOCKET,
+	EW_TOR_CONTROL_TCP,
+};
+
+/* Connect and authenticate; errors on d.  *where (when not NULL) is
+ * what we connected to, valid while the connection lives. */
 static int
 open_ctl(const struct ew_tor_target *t, struct ew_ctl **out,
-    const char **method, struct ew_diag_list *d)
+    const char **method, const char **where, struct ew_diag_list *d)
 {
-	struct ew_ctl *c = ew_ctl_new(t->timeout_ms);
-	int rc;
+	struct ew_ctl_auth auth = t->auth;
+	struct ew_ctl *c = NULL;
+	size_t i;
+	int rc = 0;
 
 	*out = NULL;
-	if (c == NULL)
-		return -ENOMEM;
-	rc = ew_ctl_connect(c, t->control);
+	if (auth.trusted == NULL)
+		auth.trusted = default_cookies;
+	for (i = 0; i < 2; i++) {
+		const char *to = t->control ? t->control : default_controls[i];
+
+		ew_ctl_free(c);
+		if ((c = ew_ctl_new(t->timeout_ms)) == NULL)
+			return -ENOMEM;
+		rc = ew_ctl_connect(c, to);
+		/* the socket is absent or refuses: try the TCP port */
+		if (t->control != NULL || rc == 0 || i == 1)
+			break;
+	}
 	if (rc == 0)
-		rc = ew_ctl_authenticate(c, &t->auth, method);
+		rc = ew_ctl_authenticate(c, &auth, method);
 	if (rc < 0) {
 		ew_diag_add(d, EW_SEV_ERROR, NULL, "%s", ew_ctl_error(c));
 		ew_ctl_free(c);
 		return rc;
 	}
+	if (where != NULL)
+		*where = ew_ctl_where(c);
 	*out = c;
 	return 0;
 }
@@ -515,7 +586,7 @@ restore(struct ew_ctl *c, const struct ew_ctl_kv *old, size_t nold,
 
 	if (wrote && path != NULL) {
 		if (existed) {
-			if (ew_tor_write_file(path, oldfrag, oldlen, d) < 0)
+			if (ew_tor_write_fragment(path, oldfrag, oldlen, d) < 0)
 				ok = 0;
 		} else if (unlink(path) < 0 && errno != ENOENT) {
 			ew_diag_add(d, EW_SEV_ERROR, NULL,
@@ -560,14 +631,15 @@ ew_tor_apply(const struct ew_tor_plan *plan, const struct ew_tor_target *t,
 	struct ew_ctl *c = NULL;
 	struct ew_ctl_kv *old = NULL;
 	size_t nold = 0, nkeys = 0, oldlen = 0;
-	const char **keys = NULL;
+	const char **keys = NULL, *where = NULL;
 	char *oldfrag = NULL, *live = NULL;
 	int existed = 0, rc, wrote = 0, changed = 0;
 	int64_t t0;
 
 	memset(res, 0, sizeof(*res));
-	if ((rc = open_ctl(t, &c, &res->auth_method, d)) < 0)
+	if ((rc = open_ctl(t, &c, &res->auth_method, &where, d)) < 0)
 		return rc;
+	snprintf(res->control, sizeof(res->control), "%s", where);
 	keys = plan_keys(plan, &nkeys);
 	if (keys == NULL) {
 		rc = -ENOMEM;
@@ -585,7 +657,7 @@ ew_tor_apply(const struct ew_tor_plan *plan, const struct ew_tor_target *t,
 			    strerror(-rc));
 			goto out;
 		}
-		rc = ew_tor_write_file(
+		rc = ew_tor_write_fragment(
 		    fragment_path, plan->fragment, strlen(plan->fragment), d);
 		if (rc < 0)
 			goto out;
@@ -761,12 +833,14 @@ ew_tor_status_get(const struct ew_tor_target *t, struct ew_tor_status *st,
 {
 	struct ew_ctl *c = NULL;
 	struct ew_item *items = NULL;
+	const char *where = NULL;
 	size_t n = 0, i;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if ((rc = open_ctl(t, &c, NULL, d)) < 0)
+	if ((rc = open_ctl(t, &c, &st->auth_method, &where, d)) < 0)
 		return rc;
+	snprintf(st->control, sizeof(st->control), "%s", where);
 	if ((rc = ew_ctl_getinfo(c, "version", &st->version, NULL)) < 0) {
 		ew_diag_add(d, EW_SEV_ERROR, NULL, "%s", ew_ctl_error(c));
 		goto out;

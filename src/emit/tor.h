@@ -47,9 +47,14 @@ void ew_tor_fragment(const struct ew_policy *p, const char *policy_name,
 
 /*
  * Replace the file at path with data, atomically and durably.  0, or
- * -errno with an error on d.
+ * -errno with an error on d.  ew_tor_write_file makes a private file
+ * (mode 0600 whatever the umask: the managed policy);
+ * ew_tor_write_fragment one tor can read after dropping privileges
+ * (0644 when new; an existing file keeps its mode, owner and group).
  */
 int ew_tor_write_file(
+    const char *path, const char *data, size_t n, struct ew_diag_list *d);
+int ew_tor_write_fragment(
     const char *path, const char *data, size_t n, struct ew_diag_list *d);
 
 struct ew_tor_plan {
@@ -72,14 +77,20 @@ int ew_tor_plan_build(const struct ew_policy *p, const struct ew_expanded *e,
     struct ew_tor_plan *out, struct ew_diag_list *d);
 void ew_tor_plan_free(struct ew_tor_plan *plan);
 
+/* With no control given: Debian's socket, else the TCP default. */
+#define EW_TOR_CONTROL_SOCKET "/run/tor/control"
+#define EW_TOR_CONTROL_TCP "127.0.0.1:9051"
+
 struct ew_tor_target {
-	const char *control;     /* "host:port" or a socket path */
+	const char *control;     /* "host:port", a socket path, or NULL
+				    for EW_TOR_CONTROL_SOCKET then _TCP */
 	struct ew_ctl_auth auth; /* cookie file, password */
 	int timeout_ms;          /* per wait; 0 for 10 s */
 };
 
 struct ew_tor_result {
 	const char *auth_method; /* what authenticated us */
+	char control[128];       /* the control port or socket used */
 	int64_t latency_us;      /* SETCONF sent to list verified */
 	int restored;            /* 1 if a rollback was done */
 	int fragment_written;
@@ -97,8 +108,10 @@ int ew_tor_apply(const struct ew_tor_plan *plan, const struct ew_tor_target *t,
     struct ew_diag_list *d);
 
 struct ew_tor_status {
-	char *version; /* GETINFO version */
-	char *live;    /* exit-policy/full, NULL if tor has none */
+	char control[128];       /* the control port or socket used */
+	const char *auth_method; /* static */
+	char *version;           /* GETINFO version */
+	char *live;              /* exit-policy/full, NULL if tor has none */
 	char digest[65];
 	int exit; /* the live list accepts something */
 	char *p;  /* the IPv4 summary (microdescriptor "p") */

@@ -8,6 +8,7 @@
 
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/esc.h"
 #include "lib/json.h"
 
 static const char *const sev_word[] = {
@@ -72,7 +73,7 @@ static void
 loc_print(struct ew_buf *b, const char *file, unsigned line, unsigned first,
     unsigned last)
 {
-	ew_buf_puts(b, file);
+	ew_esc_term(b, file, strlen(file), 0);
 	if (line == 0)
 		return;
 	ew_buf_printf(b, ":%u", line);
@@ -209,21 +210,52 @@ ew_diag_splice(struct ew_diag_list *to, struct ew_diag_list *from)
 	ew_diag_init(from);
 }
 
-/* The caret line: tabs copied from the source so the carets line up. */
-static void
-caret_line(struct ew_buf *b, const char *srcline, unsigned first, unsigned last)
+/* The characters (not bytes) of n bytes of UTF-8 text. */
+static size_t
+nchars(const char *s, size_t n)
 {
-	size_t n = strlen(srcline);
-	unsigned c;
+	size_t i, k = 0;
 
+	for (i = 0; i < n; i++)
+		k += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return k;
+}
+
+/*
+ * The source line as the terminal sink shows it (tabs kept: a file's
+ * control characters are not the terminal's), then the caret line under
+ * its bytes first..last: tabs copied from the shown text, one space or
+ * caret per shown character, so the carets line up with what is shown.
+ */
+static void
+source_lines(
+    struct ew_buf *b, const char *srcline, unsigned first, unsigned last)
+{
+	struct ew_buf pre = EW_BUF_INIT, mid = EW_BUF_INIT;
+	size_t n = strlen(srcline), a, z, i, k;
+
+	ew_esc_term(b, srcline, n, EW_ESC_KEEP_TAB);
+	ew_buf_putc(b, '\n');
+	if (first == 0)
+		return;
 	if (last < first)
 		last = first;
-	for (c = 1; c < first; c++)
-		ew_buf_putc(
-		    b, (c - 1 < n && srcline[c - 1] == '\t') ? '\t' : ' ');
-	for (c = first; c <= last; c++)
+	a = first - 1 < n ? first - 1 : n;
+	z = last < n ? last : n;
+	ew_esc_term(&pre, srcline, a, EW_ESC_KEEP_TAB);
+	ew_esc_term(&mid, srcline + a, z > a ? z - a : 0, EW_ESC_KEEP_TAB);
+	for (i = 0; i < pre.len; i++)
+		if (((unsigned char)pre.p[i] & 0xc0) != 0x80)
+			ew_buf_putc(b, pre.p[i] == '\t' ? '\t' : ' ');
+	for (i = a; i + 1 < first; i++) /* past the end of the line */
+		ew_buf_putc(b, ' ');
+	k = nchars(ew_buf_str(&mid), mid.len) + (last - first + 1) -
+	    (z > a ? z - a : 0); /* carets past the end of the line too */
+	for (i = 0; i < k; i++)
 		ew_buf_putc(b, '^');
 	ew_buf_putc(b, '\n');
+	ew_buf_free(&pre);
+	ew_buf_free(&mid);
 }
 
 void
@@ -240,12 +272,11 @@ ew_diag_format(const struct ew_diag_list *l, struct ew_buf *out)
 			loc_print(out, d->file, d->line, d->first, d->last);
 			ew_buf_puts(out, ": ");
 		}
-		ew_buf_printf(out, "%s: %s\n", sev_word[d->sev], d->msg);
-		if (d->srcline != NULL && d->line > 0) {
-			ew_buf_printf(out, "%s\n", d->srcline);
-			if (d->first > 0)
-				caret_line(out, d->srcline, d->first, d->last);
-		}
+		ew_buf_printf(out, "%s: ", sev_word[d->sev]);
+		ew_esc_term(out, d->msg, strlen(d->msg), 0);
+		ew_buf_putc(out, '\n');
+		if (d->srcline != NULL && d->line > 0)
+			source_lines(out, d->srcline, d->first, d->last);
 	}
 	if (l->dropped > 0)
 		ew_buf_printf(out, "note: too many errors; stopped after %d\n",

@@ -1,68 +1,39 @@
 /*
- * acns.c - ACNS copyright notices (the only file using libxml2).
+ * acns.c - ACNS copyright notices, read through the XML layer (xml.c).
  *
  * An ACNS notice is an <Infringement> XML document, embedded in a
  * (often PGP-signed) text body or attached as application/xml.  Facts:
  * Source/IP_Address (our address), Source/Port (the peer port on our
  * side, so the source port), Source/TimeStamp (ISO 8601, UTC) and
- * the reporter Complainant/Email.  Parsing uses XML_PARSE_NONET and
- * never substitutes entities or loads a DTD; a document with a DOCTYPE
- * or an ENTITY declaration is not read at all; errors are not printed.  At most
- * ACNS_MAX_DOCS documents of at most ACNS_MAX_LEN bytes each are read from one
+ * the reporter Complainant/Email.  A notice that is not well-formed, or
+ * carries a DOCTYPE or an entity declaration, is skipped (the XML layer
+ * never reads a DTD or expands an entity).  At most ACNS_MAX_DOCS
+ * documents of at most ACNS_MAX_LEN bytes each are read from one
  * message.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/num.h"
 #include "mail/mail_int.h"
+#include "mail/xml_int.h"
 
 #define ACNS_MAX_DOCS 100
 #define ACNS_MAX_LEN (1024 * 1024)
 
-static xmlNode *
-child(xmlNode *n, const char *name)
-{
-	xmlNode *c;
-
-	for (c = n != NULL ? n->children : NULL; c != NULL; c = c->next)
-		if (c->type == XML_ELEMENT_NODE &&
-		    strcmp((const char *)c->name, name) == 0)
-			return c;
-	return NULL;
-}
-
-/* The trimmed text of an element, in out. */
+/* The element's text in out; 1 when not empty. */
 static int
-text_of(xmlNode *n, char *out, size_t cap)
+text_of(const struct ew_xml *n, char *out, size_t cap)
 {
-	xmlChar *t;
-	const char *s, *e;
-	size_t len;
+	const char *t = ew_xml_text(n);
+	size_t len = strlen(t);
 
-	if (n == NULL)
-		return 0;
-	t = xmlNodeGetContent(n);
-	if (t == NULL)
-		return 0;
-	s = (const char *)t;
-	while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\r' ||
-			    e[-1] == '\t'))
-		e--;
-	len = (size_t)(e - s);
 	if (len >= cap)
 		len = cap - 1;
-	memcpy(out, s, len);
+	memcpy(out, t, len);
 	out[len] = '\0';
-	xmlFree(t);
 	return len > 0;
 }
 
@@ -70,48 +41,43 @@ text_of(xmlNode *n, char *out, size_t cap)
 static int
 one(struct ew_complaint *c, const char *s, size_t n, char **reporter)
 {
-	xmlDoc *doc;
-	xmlNode *root, *src;
+	struct ew_xml_doc *doc;
+	const struct ew_xml *root, *src;
 	struct ew_incident in;
 	struct ew_addr a;
 	char v[256];
 	int rc = 0;
 
-	/* ACNS needs no DTD: refuse entity tricks (billion laughs) early */
-	if (memmem(s, n, "<!DOCTYPE", 9) != NULL ||
-	    memmem(s, n, "<!ENTITY", 8) != NULL)
-		return 0;
-	doc = xmlReadMemory(s, (int)n, "acns.xml", NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (doc == NULL)
-		return 0;
-	root = xmlDocGetRootElement(doc);
-	if (root == NULL || strcmp((const char *)root->name, "Infringement"))
+	if (ew_xml_parse(s, n, c, &doc, NULL) != 0)
+		return ew_complaint_over_budget(c) ? -1 : 0;
+	root = ew_xml_root(doc);
+	if (strcmp(root->name, "Infringement") != 0)
 		goto out;
-	src = child(root, "Source");
+	src = ew_xml_child(root, "Source");
 	if (*reporter == NULL &&
-	    text_of(child(child(root, "Complainant"), "Email"), v, sizeof(v)))
+	    text_of(ew_xml_child(ew_xml_child(root, "Complainant"), "Email"), v,
+		sizeof(v)))
 		*reporter = ew_strndup(v, strlen(v));
-	if (!text_of(child(src, "IP_Address"), v, sizeof(v)) ||
+	if (!text_of(ew_xml_child(src, "IP_Address"), v, sizeof(v)) ||
 	    !ew_addr_parse(v, &a))
 		goto out;
 	memset(&in, 0, sizeof(in));
 	ew_addr_format(&a, 0, in.src, sizeof(in.src));
 	in.src_port = -1;
-	if (text_of(child(src, "Port"), v, sizeof(v))) {
+	if (text_of(ew_xml_child(src, "Port"), v, sizeof(v))) {
 		uint64_t p;
 
 		if (ew_parse_uint(v, strlen(v), 1, 65535, &p) == 0)
 			in.src_port = (long)p;
 	}
-	if (!text_of(child(src, "TimeStamp"), v, sizeof(v)) ||
+	if (!text_of(ew_xml_child(src, "TimeStamp"), v, sizeof(v)) ||
 	    ew_mail_time_parse(v, strlen(v), &in.tm) < 0) {
 		memset(&in.tm, 0, sizeof(in.tm));
 		in.tm.zs = EW_ZONE_NONE;
 	}
 	rc = ew_complaint_add(c, &in) < 0 ? -1 : 1;
 out:
-	xmlFreeDoc(doc);
+	ew_xml_free(doc);
 	return rc;
 }
 

@@ -9,12 +9,16 @@
  * the output is deterministic.
  */
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/esc.h"
 #include "lib/json.h"
 #include "lib/tm.h"
 #include "mail/mail_int.h"
@@ -127,6 +131,8 @@ ew_complaint_free(struct ew_complaint *c)
 	free(c->message_id);
 	free(c->subject);
 	free(c->ticket);
+	free(c->owned);
+	free(c->why);
 	free(c);
 }
 
@@ -210,30 +216,227 @@ ends_with(const char *s, const char *sfx)
 	return n >= k && strcasecmp(s + n - k, sfx) == 0;
 }
 
+/* ---- attachments: zip, gzip, CSV, DMARC XML, nested ---- */
+
+/* Archives inside archives are read this deep (a zip of .xml.gz). */
+#define ATTACH_MAX_DEPTH 3
+/* ew_unzip's callback: the mail is refused (the reason is in c). */
+#define ATTACH_STOP (-4)
+
 static int
-zip_part(const struct ew_mail_part *p)
+is_zip(const char *ctype, const char *name)
 {
-	return strcmp(p->ctype, "application/zip") == 0 ||
-	       strcmp(p->ctype, "application/x-zip-compressed") == 0 ||
-	       ends_with(p->filename, ".zip");
+	return (ctype != NULL &&
+		   (strcmp(ctype, "application/zip") == 0 ||
+		       strcmp(ctype, "application/x-zip-compressed") == 0 ||
+		       strcmp(ctype, "application/x-zip") == 0)) ||
+	       ends_with(name, ".zip");
 }
 
 static int
-csv_part(const struct ew_mail_part *p)
+is_gzip(const char *ctype, const char *name)
 {
-	return strcmp(p->ctype, "text/csv") == 0 ||
-	       ends_with(p->filename, ".csv");
+	return (ctype != NULL &&
+		   (strcmp(ctype, "application/gzip") == 0 ||
+		       strcmp(ctype, "application/x-gzip") == 0 ||
+		       strcmp(ctype, "application/gzip-compressed") == 0)) ||
+	       ends_with(name, ".gz");
 }
 
 static int
-csv_cb(void *arg, const char *name, const char *data, size_t len)
+is_csv(const char *ctype, const char *name)
 {
-	struct ew_complaint *c = arg;
+	return (ctype != NULL && strcmp(ctype, "text/csv") == 0) ||
+	       ends_with(name, ".csv");
+}
 
-	if (!ends_with(name, ".csv"))
+/*
+ * The root element's local name of the XML at s, found by skipping a
+ * BOM, blanks, the declaration, processing instructions and comments
+ * within the first 4 KiB; 0 when the text does not open that way.
+ */
+static int
+xml_root_is(const char *s, size_t n, const char *name)
+{
+	size_t i = 0, k, ln = strlen(name);
+	const char *e;
+
+	if (n > 4096)
+		n = 4096;
+	if (n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	for (;;) {
+		while (i < n && isspace((unsigned char)s[i]))
+			i++;
+		if (i + 1 >= n || s[i] != '<')
+			return 0;
+		if (s[i + 1] == '?' || s[i + 1] == '!') {
+			/* "<?...?>", "<!--...-->", "<!DOCTYPE x [...]>" */
+			const char *end = s[i + 1] == '?' ? "?>" : ">";
+			const char *gt = memchr(s + i, '>', n - i);
+			const char *br = memchr(s + i, '[', n - i);
+
+			if (s[i + 1] == '!' && i + 3 < n && s[i + 2] == '-')
+				end = "-->";
+			else if (s[i + 1] == '!' && br != NULL && gt != NULL &&
+				 br < gt)
+				end = "]>";
+			e = memmem(s + i + 2, n - i - 2, end, strlen(end));
+			if (e == NULL)
+				return 0;
+			i = (size_t)(e - s) + strlen(end);
+			continue;
+		}
+		break;
+	}
+	for (k = ++i; k < n && (isalnum((unsigned char)s[k]) || s[k] == '_' ||
+				   s[k] == '-' || s[k] == '.');
+	     k++)
+		;
+	if (k < n && s[k] == ':')
+		i = k + 1; /* a prefix */
+	return n - i > ln && memcmp(s + i, name, ln) == 0 &&
+	       (isspace((unsigned char)s[i + ln]) || s[i + ln] == '>' ||
+		   s[i + ln] == '/');
+}
+
+/* A DMARC aggregate report: XML whose root is <feedback>. */
+static int
+is_dmarc(const char *ctype, const char *data, size_t len)
+{
+	if (ctype != NULL && strcmp(ctype, "text/html") == 0)
 		return 0;
-	return ew_extract_csv(c, name, data, len) < 0 ? -1 : 0;
+	return xml_root_is(data, len, "feedback");
 }
+
+struct attach_ctx {
+	struct ew_complaint *c;
+	const char *where;
+	int depth, found;
+};
+
+static int attach(struct ew_complaint *c, const char *where, const char *name,
+    const char *ctype, const char *data, size_t len, int depth);
+
+static int
+member_cb(void *arg, const char *name, const char *data, size_t len)
+{
+	struct attach_ctx *a = arg;
+	struct ew_buf w = EW_BUF_INIT;
+	int r;
+
+	ew_buf_printf(&w, "%s member '%s'", a->where, name);
+	r = attach(a->c, ew_buf_str(&w), name, NULL, data, len, a->depth + 1);
+	ew_buf_free(&w);
+	if (r < 0)
+		return ATTACH_STOP;
+	a->found |= r;
+	return 0;
+}
+
+static int
+gunzip_attach(struct ew_complaint *c, const char *where, const char *name,
+    const char *data, size_t len, int depth)
+{
+	struct ew_buf b = EW_BUF_INIT;
+	char *inner = NULL;
+	size_t n = name != NULL ? strlen(name) : 0;
+	int r = ew_gunzip(c, data, len, &b);
+
+	if (r == -1) {
+		ew_buf_free(&b);
+		/* a report (.xml.gz, or gzip without a name) that cannot be
+		 * read refuses the mail; a compressed log is only evidence */
+		if (n == 0 || ends_with(name, ".xml.gz") ||
+		    ends_with(name, ".gz") == 0)
+			return ew_complaint_refuse(
+			    c, "%s: not gzip data, or corrupt: refused", where);
+		return 0;
+	}
+	if (r < 0) {
+		ew_buf_free(&b);
+		return -1;
+	}
+	if (ends_with(name, ".gz"))
+		inner = ew_strndup(name, n - 3);
+	r = attach(c, where, inner != NULL ? inner : "", NULL,
+	    b.p != NULL ? b.p : "", b.len, depth + 1);
+	free(inner);
+	ew_buf_free(&b);
+	return r;
+}
+
+/*
+ * One attachment (or archive member) named name: 1 when a report was
+ * read from it, 0 when it holds none, -1 when the mail is refused (over
+ * a budget or limit, or a reason in c).  A zip that cannot be read is
+ * ignored (complaints attach encrypted malware samples), and so is a
+ * corrupt gzip'd file that is no report ("auth.log.gz"); a report that
+ * says it is gzip (".xml.gz", or a gzip type without a name) and is
+ * not refuses the mail.
+ */
+static int
+attach(struct ew_complaint *c, const char *where, const char *name,
+    const char *ctype, const char *data, size_t len, int depth)
+{
+	if (depth > ATTACH_MAX_DEPTH || ew_complaint_over_budget(c))
+		return c->over ? -1 : 0;
+	if (is_zip(ctype, name)) {
+		struct attach_ctx a = { c, where, depth, 0 };
+		int r = ew_unzip(c, data, len, member_cb, &a);
+
+		if (r == -1)
+			return 0;
+		if (r == -2)
+			c->overflow = 2;
+		return r < 0 ? -1 : a.found;
+	}
+	if (is_gzip(ctype, name))
+		return gunzip_attach(c, where, name, data, len, depth);
+	if (is_csv(ctype, name))
+		return ew_extract_csv(c, name, data, len);
+	if (is_dmarc(ctype, data, len))
+		return ew_extract_dmarc(c, where, data, len);
+	return 0;
+}
+
+/* Every attachment of m: 1 when a report was read, 0, or -1. */
+static int
+attachments(struct ew_complaint *c, const struct ew_mail *m)
+{
+	size_t k;
+	int rc = 0;
+
+	for (k = 0; k < m->nparts; k++) {
+		const struct ew_mail_part *p = &m->parts[k];
+		struct ew_buf w = EW_BUF_INIT;
+		int r;
+
+		ew_buf_printf(&w, "part %zu (%s)", k + 1,
+		    p->filename != NULL ? p->filename : p->ctype);
+		r = attach(c, ew_buf_str(&w), p->filename, p->ctype, p->data,
+		    p->len, 0);
+		ew_buf_free(&w);
+		if (r < 0)
+			return -1;
+		rc |= r;
+	}
+	return rc;
+}
+
+/*
+ * The readers of whole mails, most specific first; each returns 1 when
+ * it recognised its format, 0 when not, -1 to refuse.  Free text
+ * (ew_extract_text) is the fallback after all of them.
+ */
+static int (*const readers[])(struct ew_complaint *, const struct ew_mail *) = {
+	ew_extract_spamcop,
+	ew_extract_acns,
+	ew_extract_iodef,
+	ew_extract_xarf_yaml,
+	ew_extract_arf,
+	ew_extract_fail2ban,
+};
 
 static int
 from_mail(struct ew_complaint *c, const struct ew_mail *m)
@@ -255,37 +458,23 @@ from_mail(struct ew_complaint *c, const struct ew_mail *m)
 		if (json_part(&m->parts[k]))
 			rc = ew_extract_xarf_json(
 			    c, m->parts[k].data, m->parts[k].len);
-	for (k = 0; k < m->nparts && rc >= 0; k++) {
-		const struct ew_mail_part *p = &m->parts[k];
-		int r = 0;
+	if (rc >= 0) {
+		int r = attachments(c, m);
 
-		if (zip_part(p)) {
-			r = ew_unzip(p->data, p->len, csv_cb, c);
-			if (r == -2)
-				c->overflow = 2;
-			if (r == -1)
-				r = 0; /* not a zip we can read: ignored */
-		} else if (csv_part(p)) {
-			r = ew_extract_csv(c, p->filename, p->data, p->len);
-		}
-		if (r != 0)
-			rc = r < 0 ? -1 : 1;
+		rc = r < 0 ? -1 : (rc | r);
 	}
 	if (rc == 0 && c->format != NULL)
 		rc = 1; /* a zipped CSV was read */
-	if (rc == 0)
-		rc = ew_extract_spamcop(c, m);
-	if (rc == 0)
-		rc = ew_extract_acns(c, m);
-	if (rc == 0)
-		rc = ew_extract_xarf_yaml(c, m);
-	if (rc == 0)
-		rc = ew_extract_arf(c, m);
+	for (k = 0; rc == 0 && k < sizeof(readers) / sizeof(readers[0]); k++) {
+		if (ew_complaint_over_budget(c))
+			return -1;
+		rc = readers[k](c, m);
+	}
 	if (rc == 0) {
 		c->format = "text";
 		rc = ew_extract_text(c, m) < 0 ? -1 : 1;
 	}
-	if (rc < 0)
+	if (rc < 0 || ew_complaint_over_budget(c))
 		return -1;
 	ew_extract_deadline(c, m);
 	if (h->subject != NULL)
@@ -303,6 +492,34 @@ from_mail(struct ew_complaint *c, const struct ew_mail *m)
 			if (c->inc[k].src[0] != '\0' &&
 			    (c->inc[k].ports != NULL || c->inc[k].tm.has_t))
 				c->confidence = "medium";
+	}
+	return ew_complaint_over_budget(c) ? -1 : 0;
+}
+
+/* ---- the per-mail budgets ---- */
+
+static int64_t
+mono_ms(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+ew_complaint_over_budget(struct ew_complaint *c)
+{
+	if (c == NULL)
+		return 0;
+	if (c->over != EW_OVER_NONE)
+		return 1;
+	c->budget_checks++;
+	if (c->clock != NULL && c->clock(c->clock_arg) - c->t0 > c->time_max) {
+		c->over = EW_OVER_TIME;
+		return 1;
 	}
 	return 0;
 }
@@ -338,6 +555,86 @@ ew_complaint_parse_at(const char *name, const char *data, size_t len,
 	o.received = received;
 	o.has_received = 1;
 	return ew_complaint_parse_opts(name, data, len, &o, d, out);
+}
+
+size_t
+ew_complaint_inflate_room(struct ew_complaint *c, size_t want)
+{
+	uint64_t left =
+	    c->inflated < c->inflate_max ? c->inflate_max - c->inflated : 0;
+
+	if (left == 0) {
+		if (c->over == EW_OVER_NONE)
+			c->over = EW_OVER_INFLATE;
+		return 0;
+	}
+	return left < want ? (size_t)left : want;
+}
+
+void
+ew_complaint_inflated(struct ew_complaint *c, size_t n)
+{
+	c->inflated += n;
+}
+
+int
+ew_complaint_refuse(struct ew_complaint *c, const char *fmt, ...)
+{
+	struct ew_buf b = EW_BUF_INIT;
+	va_list ap;
+
+	if (c->why != NULL)
+		return -1;
+	va_start(ap, fmt);
+	ew_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	c->why = ew_buf_detach(&b);
+	ew_buf_free(&b);
+	return -1;
+}
+
+/* The one error record of a refused parse, its real cause first. */
+static void
+refusal(const struct ew_complaint *c, struct ew_diag_list *d)
+{
+	if (c->over == EW_OVER_TIME) {
+		if (c->time_max % 1000 == 0)
+			ew_diag_add(d, EW_SEV_ERROR, NULL,
+			    "took longer than %lld s: refused",
+			    (long long)(c->time_max / 1000));
+		else
+			ew_diag_add(d, EW_SEV_ERROR, NULL,
+			    "took longer than %lld ms: refused",
+			    (long long)c->time_max);
+	} else if (c->over == EW_OVER_INFLATE) {
+		ew_diag_add(d, EW_SEV_ERROR, NULL,
+		    "attachments decompress to %llu bytes or more in all "
+		    "(the limit per mail): refused",
+		    (unsigned long long)c->inflate_max);
+	} else if (c->why != NULL) {
+		ew_diag_add(d, EW_SEV_ERROR, NULL, "%s", c->why);
+	} else if (c->overflow == 2) {
+		ew_diag_add(d, EW_SEV_ERROR, NULL,
+		    "zip attachment with more than %d files: refused",
+		    EW_UNZIP_MAX_FILES);
+	} else if (c->overflow) {
+		ew_diag_add(d, EW_SEV_ERROR, NULL,
+		    "more than %d incidents (addresses or records): refused",
+		    EW_MAIL_MAX_INCIDENTS);
+	} else {
+		ew_diag_add(d, EW_SEV_ERROR, NULL,
+		    "out of memory while extracting incidents");
+	}
+}
+
+static void
+stats(const struct ew_complaint *c, const struct ew_complaint_opts *o)
+{
+	if (o == NULL || o->stats == NULL)
+		return;
+	o->stats->inflated = c->inflated;
+	o->stats->budget_checks = c->budget_checks;
+	o->stats->elapsed_ms = c->clock(c->clock_arg) - c->t0;
 }
 
 int
@@ -376,6 +673,14 @@ ew_complaint_parse_opts(const char *name, const char *data, size_t len,
 		c->has_received = 1;
 	}
 	set_ours(c, o);
+	c->clock = o != NULL && o->clock != NULL ? o->clock : mono_ms;
+	c->clock_arg = o != NULL ? o->clock_arg : NULL;
+	c->time_max = o != NULL && o->time_limit_ms > 0 ? o->time_limit_ms
+							: EW_MAIL_TIME_LIMIT_MS;
+	c->inflate_max = o != NULL && o->inflate_limit > 0
+			     ? o->inflate_limit
+			     : EW_MAIL_MAX_INFLATE;
+	c->t0 = c->clock(c->clock_arg);
 	ew_mail_sha256(data, len, c->sha256);
 	while (i < len && isspace((unsigned char)data[i]))
 		i++;
@@ -383,29 +688,24 @@ ew_complaint_parse_opts(const char *name, const char *data, size_t len,
 	if (i < len && data[i] == '{')
 		rc = ew_extract_xarf_json(c, data + i, len - i);
 	if (rc == 0) {
-		if (ew_mime_parse(data, len, d, &m) < 0) {
+		if (ew_mime_parse(data, len, c, d, &m) < 0) {
+			if (c->over != EW_OVER_NONE)
+				refusal(c, d);
+			stats(c, o);
 			ew_complaint_free(c);
 			return -1;
 		}
 		rc = from_mail(c, &m) < 0 ? -1 : 1;
 		ew_mail_clear(&m);
 	}
-	if (rc < 0 || c->overflow) {
-		if (c->overflow == 2)
-			ew_diag_add(d, EW_SEV_ERROR, NULL,
-			    "zip attachment over %d files or %u bytes "
-			    "uncompressed: refused",
-			    EW_UNZIP_MAX_FILES, EW_UNZIP_MAX_BYTES);
-		else if (c->overflow)
-			ew_diag_add(d, EW_SEV_ERROR, NULL,
-			    "more than %d incidents: refused",
-			    EW_MAIL_MAX_INCIDENTS);
-		else
-			ew_diag_add(d, EW_SEV_ERROR, NULL,
-			    "out of memory while extracting incidents");
+	if (rc < 0 || c->overflow || c->over != EW_OVER_NONE ||
+	    c->why != NULL) {
+		refusal(c, d);
+		stats(c, o);
 		ew_complaint_free(c);
 		return -1;
 	}
+	stats(c, o);
 	if (c->category == NULL)
 		c->category = "other";
 	dedupe(c);
@@ -565,18 +865,12 @@ json_obj(const struct ew_complaint *c, struct ew_buf *b, int explain)
 	ew_buf_putc(b, '}');
 }
 
-/* Control characters of a note's words shown escaped (\xNN). */
+/* Text from the mail, through the terminal sink (lib/esc.h). */
 static void
 safe_text(struct ew_buf *b, const char *s)
 {
-	for (; s != NULL && *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch < 0x20 || ch == 0x7f)
-			ew_buf_printf(b, "\\x%02x", ch);
-		else
-			ew_buf_putc(b, (char)ch);
-	}
+	if (s != NULL)
+		ew_esc_term(b, s, strlen(s), 0);
 }
 
 void
@@ -631,10 +925,16 @@ ew_complaint_note_get(
 	out->words = nt->words;
 }
 
+/* One "key: value" line; the value as the terminal sink shows it. */
 static void
 tline(struct ew_buf *b, const char *k, const char *v)
 {
-	ew_buf_printf(b, "%-11s %s\n", k, v != NULL && *v ? v : "-");
+	ew_buf_printf(b, "%-11s ", k);
+	if (v != NULL && *v)
+		ew_esc_term(b, v, strlen(v), 0);
+	else
+		ew_buf_putc(b, '-');
+	ew_buf_putc(b, '\n');
 }
 
 void
@@ -666,8 +966,11 @@ ew_complaint_text(const struct ew_complaint *c, struct ew_buf *b)
 		if (in->src_port >= 0)
 			ew_buf_printf(b, " port %ld", in->src_port);
 		ew_buf_printf(b, " -> %s", in->dst[0] ? in->dst : "*");
-		if (in->dst_host[0])
-			ew_buf_printf(b, " (%s)", in->dst_host);
+		if (in->dst_host[0]) { /* a name as the complaint gave it */
+			ew_buf_puts(b, " (");
+			ew_esc_term(b, in->dst_host, strlen(in->dst_host), 0);
+			ew_buf_putc(b, ')');
+		}
 		if (in->ports != NULL)
 			ew_buf_printf(b, " ports %s", in->ports);
 		if (in->tm.has_t)

@@ -158,6 +158,10 @@ ew_extract_csv(
 		struct ew_incident in;
 		const char *t = get(&r, ctime), *dp = get(&r, cdport);
 
+		if (ew_complaint_over_budget(c)) {
+			rc = -1;
+			break;
+		}
 		memset(&in, 0, sizeof(in));
 		if (!addr_of(get(&r, csrc), in.src, sizeof(in.src)))
 			continue;

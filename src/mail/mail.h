@@ -18,7 +18,10 @@
  * EW_MAIL_MAX_SIZE bytes, MIME nesting deeper than EW_MAIL_MAX_DEPTH,
  * more than EW_MAIL_MAX_PARTS parts or EW_MAIL_MAX_INCIDENTS incidents
  * makes ew_complaint_parse fail with an error record in the caller's
- * diagnostics list.
+ * diagnostics list.  So does a mail whose attachments decompress to more
+ * than EW_MAIL_MAX_INFLATE bytes in all (zip members, gzip, nested), or
+ * whose reading takes longer than EW_MAIL_TIME_LIMIT_MS: both budgets
+ * are per mail, and both can be set per call (struct ew_complaint_opts).
  */
 #ifndef EW_MAIL_H
 #define EW_MAIL_H
@@ -34,6 +37,8 @@ struct ew_complaint;
 #define EW_MAIL_MAX_DEPTH 64
 #define EW_MAIL_MAX_PARTS 10000
 #define EW_MAIL_MAX_INCIDENTS 1000000
+#define EW_MAIL_MAX_INFLATE (256ull * 1024 * 1024)
+#define EW_MAIL_TIME_LIMIT_MS 10000
 
 /* Where an incident's time zone came from. */
 enum ew_zone_source {
@@ -54,8 +59,17 @@ enum ew_zone_source {
 int ew_complaint_parse(const char *name, const char *data, size_t len,
     struct ew_diag_list *d, struct ew_complaint **out);
 
+void ew_complaint_free(struct ew_complaint *c);
+
+/* What one parse spent, for tests and benchmarks. */
+struct ew_complaint_stats {
+	uint64_t inflated;      /* bytes decompressed */
+	unsigned budget_checks; /* times the time budget was checked */
+	int64_t elapsed_ms;     /* by the parse's clock */
+};
+
 /*
- * What the caller knows that the mail does not say.
+ * Per-call settings of ew_complaint_parse_opts; zero means default.
  *
  * received: when the mail was received (UTC seconds; has_received).  A
  * deadline is bounded by it.  When the Date of the message that states
@@ -75,6 +89,12 @@ int ew_complaint_parse(const char *name, const char *data, size_t len,
  * whatever the words around it say, never a destination.
  */
 struct ew_complaint_opts {
+	int64_t time_limit_ms;  /* default EW_MAIL_TIME_LIMIT_MS */
+	uint64_t inflate_limit; /* default EW_MAIL_MAX_INFLATE */
+	/* a monotonic clock in milliseconds (default CLOCK_MONOTONIC) */
+	int64_t (*clock)(void *arg);
+	void *clock_arg;
+	struct ew_complaint_stats *stats; /* filled in whatever the result */
 	int64_t received;
 	int has_received;
 	const char *const *ours;
@@ -84,15 +104,13 @@ struct ew_complaint_opts {
 #define EW_MAIL_DATE_SKEW_FUTURE 3600
 #define EW_MAIL_DEADLINE_MAX (30 * 86400)
 
-/* ew_complaint_parse with options (o may be NULL). */
+/* ew_complaint_parse with settings (o may be NULL). */
 int ew_complaint_parse_opts(const char *name, const char *data, size_t len,
     const struct ew_complaint_opts *o, struct ew_diag_list *d,
     struct ew_complaint **out);
 /* ew_complaint_parse for a mail received at `received` (UTC seconds). */
 int ew_complaint_parse_at(const char *name, const char *data, size_t len,
     int64_t received, struct ew_diag_list *d, struct ew_complaint **out);
-
-void ew_complaint_free(struct ew_complaint *c);
 
 /*
  * Append the complaint as one JSON object (no trailing newline): format,
@@ -162,5 +180,16 @@ const char *ew_complaint_category(const struct ew_complaint *c);
 size_t ew_complaint_incident_count(const struct ew_complaint *c);
 /* The i-th incident's source as text ("" when none); i < count. */
 const char *ew_complaint_incident_src(const struct ew_complaint *c, size_t i);
+
+/*
+ * A parsed complaint as bytes (appended to out), and back: the parser
+ * child's answer to its parent (wire.c documents the format).  The
+ * decoder takes untrusted bytes: 0 and *out, or -EBADMSG for anything
+ * but a well-formed encoding (-ENOMEM).  A decoded complaint has no
+ * digest (info.sha256 is ""): the reader computes it from the message.
+ */
+void ew_complaint_encode(const struct ew_complaint *c, struct ew_buf *out);
+int ew_complaint_decode(
+    const void *data, size_t len, struct ew_complaint **out);
 
 #endif

@@ -45,9 +45,11 @@ struct ew_mail {
 	size_t nparts;
 };
 
-/* mime.c: 0, or -1 with an error record in d. */
-int ew_mime_parse(
-    const char *data, size_t len, struct ew_diag_list *d, struct ew_mail *out);
+/* mime.c: 0, or -1 with an error record in d.  c (may be NULL) is the
+ * complaint whose time budget the walk draws on; when that is spent the
+ * walk fails without a record (c->over says why; the caller reports). */
+int ew_mime_parse(const char *data, size_t len, struct ew_complaint *c,
+    struct ew_diag_list *d, struct ew_mail *out);
 void ew_mail_clear(struct ew_mail *m);
 /* mime.c (GLib's checksum): the hex SHA-256 of data into out. */
 void ew_mail_sha256(const char *data, size_t len, char out[65]);
@@ -110,6 +112,16 @@ struct ew_complaint {
 	struct ew_own *ours; /* the relay's own addresses, from the options */
 	size_t nours;
 	uint64_t steps; /* work done by the text reader (tests bound it) */
+	char *owned;    /* wire.c: format, category and confidence of a
+			   decoded complaint, or NULL */
+	/* the per-mail budgets (complaint.c) */
+	uint64_t inflated, inflate_max; /* bytes decompressed, the limit */
+	int64_t t0, time_max;           /* clock at parse start, limit (ms) */
+	int64_t (*clock)(void *arg);    /* monotonic milliseconds */
+	void *clock_arg;
+	unsigned budget_checks; /* calls of ew_complaint_over_budget */
+	int over;               /* enum ew_over, sticky */
+	char *why;              /* a reader's located refusal, or NULL */
 };
 
 /*
@@ -123,6 +135,30 @@ void ew_complaint_note(struct ew_complaint *c, const char *fact,
 /* Is a an address of the relay's own (c->ours)? */
 int ew_complaint_is_ours(
     const struct ew_complaint *c, const struct ew_addr *a, int plen);
+
+/*
+ * The per-mail budgets.  Every loop whose length a sender sets (per
+ * part, per row, per line, per record, per decompressed chunk) calls
+ * ew_complaint_over_budget and stops when it returns nonzero; the
+ * parse then fails with "took longer than N s: refused".  All
+ * decompression in one mail draws from one byte budget through
+ * ew_complaint_inflate.  Both are sticky: once over, always over.
+ */
+enum ew_over { EW_OVER_NONE = 0, EW_OVER_TIME, EW_OVER_INFLATE };
+int ew_complaint_over_budget(struct ew_complaint *c);
+/*
+ * How many of the next `want` decompressed bytes the budget allows
+ * (decompress at most that many, then count them with
+ * ew_complaint_inflated); 0 when it is spent, c->over then set.  So the
+ * bytes inflated never pass the budget; a mail that would need all of it
+ * is refused.
+ */
+size_t ew_complaint_inflate_room(struct ew_complaint *c, size_t want);
+void ew_complaint_inflated(struct ew_complaint *c, size_t n);
+/* A reader refuses the mail: the first reason given is reported.
+ * Returns -1, for "return ew_complaint_refuse(c, ...);". */
+int ew_complaint_refuse(struct ew_complaint *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Add a copy of *in (taking its ports string); -1 on limit or OOM. */
 int ew_complaint_add(struct ew_complaint *c, struct ew_incident *in);
@@ -204,19 +240,42 @@ int ew_extract_xarf_json(struct ew_complaint *c, const char *data, size_t len);
 /*
  * archive.c: call fn(arg, name, data, len) for each regular file of the
  * zip at data; stops at fn's first nonzero result and returns it.  -1
- * when the data is not a readable zip, -2 past the limits below.
+ * when the data is not a readable zip, -2 past EW_UNZIP_MAX_FILES, -3
+ * when the mail's decompression or time budget is spent (c->over says
+ * which).  Every byte inflated is drawn from c's budget.
  */
 #define EW_UNZIP_MAX_FILES 64
-#define EW_UNZIP_MAX_BYTES (256u * 1024 * 1024)
 typedef int (*ew_unzip_fn)(
     void *arg, const char *name, const char *data, size_t len);
-int ew_unzip(const char *data, size_t len, ew_unzip_fn fn, void *arg);
+int ew_unzip(struct ew_complaint *c, const char *data, size_t len,
+    ew_unzip_fn fn, void *arg);
+/* archive.c: gzip data into out (reset first): 0, -1 when it is not
+ * gzip or is corrupt, -3 past the budgets (as ew_unzip). */
+int ew_gunzip(
+    struct ew_complaint *c, const char *data, size_t len, struct ew_buf *out);
 
 /*
  * acns.c: ACNS <Infringement> XML documents in text or XML parts.  1
  * when incidents were read, 0 when there are none, -1 on a limit.
  */
 int ew_extract_acns(struct ew_complaint *c, const struct ew_mail *m);
+
+/*
+ * dmarc.c: a DMARC aggregate report (RFC 7489 appendix C), already
+ * decompressed; `where` names it for errors ("part 2 'x.xml.gz'").  1
+ * when it is one (incidents are the records that failed DMARC), 0 when
+ * the XML is not a report, -1 when the mail is refused (the reason in
+ * c) or on a limit.
+ */
+int ew_extract_dmarc(
+    struct ew_complaint *c, const char *where, const char *data, size_t len);
+/* iodef.c: IODEF v1 / v2 documents in XML parts or inline; as above. */
+int ew_extract_iodef(struct ew_complaint *c, const struct ew_mail *m);
+/* fail2ban.c: the mail, mail-whois(-lines) and complain actions. */
+int ew_extract_fail2ban(struct ew_complaint *c, const struct ew_mail *m);
+/* fail2ban.c, for the tests: the ports of a fail2ban jail or a syslog
+ * program name ("sshd" -> "22"), static, or NULL when not standard. */
+const char *ew_fail2ban_ports(const char *jail, size_t n);
 
 /*
  * csv.c: a Shadowserver-style CSV report (header row; ip or src_ip,

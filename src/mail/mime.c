@@ -10,7 +10,9 @@
  * EW_MAIL_MAX_PARTS parts is refused.  A cheap scan of the raw bytes
  * first refuses messages whose boundary lines or message/ and multipart/
  * content types alone exceed the part limit, before GMime builds any
- * objects for them; that bounds GMime's own work and recursion.
+ * objects for them; that bounds GMime's own work and recursion.  The
+ * walk checks the mail's time budget at every part; when it is spent
+ * the parse fails and the caller (complaint.c) says so.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include "mail/mail_int.h"
 
 struct walk {
+	struct ew_complaint *c; /* its time budget, or NULL */
 	struct ew_mail *m;
 	struct ew_diag_list *d;
 	size_t parts;
@@ -183,6 +186,10 @@ walk_obj(struct walk *w, GMimeObject *obj, size_t msg, unsigned depth)
 {
 	if (w->failed || obj == NULL)
 		return;
+	if (w->c != NULL && ew_complaint_over_budget(w->c)) {
+		w->failed = 1; /* the caller reports the spent budget */
+		return;
+	}
 	if (depth > EW_MAIL_MAX_DEPTH) {
 		ew_diag_add(w->d, EW_SEV_ERROR, NULL,
 		    "MIME nesting deeper than %d levels: refused",
@@ -255,8 +262,8 @@ oom:
 }
 
 int
-ew_mime_parse(
-    const char *data, size_t len, struct ew_diag_list *d, struct ew_mail *out)
+ew_mime_parse(const char *data, size_t len, struct ew_complaint *c,
+    struct ew_diag_list *d, struct ew_mail *out)
 {
 	static int inited;
 	GMimeStream *s;
@@ -282,6 +289,7 @@ ew_mime_parse(
 	if (msg == NULL)
 		return headerless(data, len, d, out);
 	memset(&w, 0, sizeof(w));
+	w.c = c;
 	w.m = out;
 	w.d = d;
 	walk_msg(&w, msg, 0);

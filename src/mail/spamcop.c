@@ -82,6 +82,8 @@ ew_extract_spamcop(struct ew_complaint *c, const struct ew_mail *m)
 		for (; s < e; s = eol < e ? eol + 1 : e) {
 			struct ew_incident in;
 
+			if (ew_complaint_over_budget(c))
+				return -1;
 			eol = memchr(s, '\n', (size_t)(e - s));
 			if (eol == NULL)
 				eol = e;

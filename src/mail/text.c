@@ -120,7 +120,7 @@ mention_add(struct ew_text_state *st, struct ew_mention *m)
 		struct ew_mention *nv;
 
 		if (st->n >= EW_MAIL_MAX_INCIDENTS) {
-			st->overflow = 1;
+			st->overflow = 2; /* the limit, not memory */
 			free(m->ports);
 			return;
 		}
@@ -973,6 +973,9 @@ read_part(struct reader *r, size_t k, const char *s, size_t n)
 	ew_fwd_part(&r->fwd, r->m, r->m->parts[k].msg, k);
 	r->seg0 = r->fwd.cur;
 	for (ls = 0; ls < n && !r->st->overflow && !r->fwd.oom; ls = le + 1) {
+		/* the per-mail time budget, every 256 lines */
+		if ((r->pline & 255) == 255 && ew_complaint_over_budget(r->c))
+			break;
 		unsigned depth;
 		size_t q, nx, nle;
 		enum ew_fwd_kind kind;
@@ -1091,7 +1094,10 @@ ew_extract_text(struct ew_complaint *c, const struct ew_mail *m)
 	}
 	if (!r.fwd.oom)
 		ew_fwd_settle(&r.fwd, c, m);
-	if (st.overflow || h.oom || st.ports.oom || r.fwd.oom)
+	if (st.overflow == 2)
+		c->overflow = 1; /* reported as the incident limit */
+	if (st.overflow || h.oom || st.ports.oom || r.fwd.oom ||
+	    ew_complaint_over_budget(c))
 		rc = -1;
 	else
 		rc = ew_text_build(c, &st, date, has_date);

@@ -1172,6 +1172,16 @@ parse_text(struct pstate *ps, const struct ew_src *src)
 				continue;
 			}
 		}
+		if (we - w == 5 && memcmp(w, "guard", 5) == 0) {
+			ew_ps_guard(ps, we, eol);
+			s = next;
+			continue;
+		}
+		if (we - w == 6 && memcmp(w, "guards", 6) == 0) {
+			ew_ps_guards(ps, we, eol);
+			s = next;
+			continue;
+		}
 		if (we - w == 5 && memcmp(w, "table", 5) == 0) {
 			ew_ps_table(ps, we, eol);
 			s = next;
@@ -1330,6 +1340,7 @@ ew_policy_free(struct ew_policy *p)
 		free(p->tables[i].e);
 	}
 	free(p->tables);
+	ew_guards_free(p->guards);
 	free(p);
 }
 

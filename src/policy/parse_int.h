@@ -107,4 +107,9 @@ void ew_ps_table(struct pstate *ps, const char *s, const char *e);
 /* The entries of a table's text (one address or network a line). */
 int ew_ps_table_text(struct pstate *sub, struct ew_table *t);
 
+/* guard.c: "guard NAME ..." and "guards cap|allow ..." (s after the
+ * keyword). */
+void ew_ps_guard(struct pstate *ps, const char *s, const char *e);
+void ew_ps_guards(struct pstate *ps, const char *s, const char *e);
+
 #endif

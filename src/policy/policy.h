@@ -176,4 +176,48 @@ size_t ew_policy_own_addrs(
 /* The earliest expiry after `now`, or EW_NEVER. */
 int64_t ew_policy_next_expiry(const struct ew_policy *p, int64_t now);
 
+/*
+ * Surge guards (guard.c; exitwarden-policy(5) "Surge guards").  A guard
+ * adds nothing to the expanded policy: it tells the nftables emitter
+ * what to watch and the daemon what to block when a destination surges.
+ */
+#define EW_GUARD_NAME_MAX 16   /* bytes of a guard's name */
+#define EW_GUARD_MAX 16        /* guards in a policy */
+#define EW_GUARD_CAP 16        /* default: surge blocks of one guard */
+#define EW_GUARD_TOTAL_CAP 64  /* default: surge blocks of all guards */
+#define EW_GUARD_BUCKETS 65536 /* default: size of a tracking set */
+
+struct ew_guard_port {
+	uint16_t lo, hi;
+};
+
+struct ew_guard_info {
+	const char *name;                  /* valid while the policy is */
+	const struct ew_guard_port *ports; /* sorted, merged */
+	size_t nports;                     /* 0: every port */
+	uint32_t count;                    /* new connections ... */
+	uint32_t period;                   /* ... in this many seconds */
+	uint8_t len4, len6; /* the destination: a prefix of these lengths */
+	int64_t block;      /* seconds a surge is blocked */
+	uint32_t cap;       /* surge blocks of this guard at once */
+	uint32_t buckets;   /* size of the kernel's tracking set */
+	int damp;           /* the kernel refuses a surging destination too */
+	char rate[32];      /* "600/minute", "150/4minutes" */
+};
+
+size_t ew_policy_guard_count(const struct ew_policy *p);
+void ew_policy_guard_info(
+    const struct ew_policy *p, size_t i, struct ew_guard_info *out);
+/* Surge blocks of all guards at once ("guards cap"). */
+uint32_t ew_policy_guard_cap(const struct ew_policy *p);
+/* Each network of the allow list ("guards allow"), tables expanded. */
+void ew_policy_guard_allow_each(const struct ew_policy *p,
+    void (*fn)(void *arg, const struct ew_addr *a, unsigned bits), void *arg);
+/* OutboundBindAddressExit: out[0] IPv4, out[1] IPv6 (EW_AF_NONE when
+ * not set). */
+void ew_policy_exit_bind(const struct ew_policy *p, struct ew_addr out[2]);
+/* 1 when the network a/bits overlaps the allow list: never block it. */
+int ew_policy_guard_allowed(
+    const struct ew_policy *p, const struct ew_addr *a, unsigned bits);
+
 #endif

@@ -17,6 +17,9 @@
 #include "lib/diag.h"
 #include "policy/policy.h"
 
+struct ew_buf;
+struct ew_guards;
+
 enum ew_kw {
 	EW_KW_ACCEPT,
 	EW_KW_REJECT,
@@ -114,6 +117,7 @@ struct ew_policy {
 	struct ew_table *tables;
 	size_t ntables;
 	unsigned ngroups;
+	struct ew_guards *guards; /* guard.c; NULL when there are none */
 };
 
 /* item.c: tor's pattern grammar. */
@@ -161,5 +165,9 @@ void ew_remove_redundancies(struct ew_item *items, size_t *n);
 /* Pass 1 of both: drop a family's items after its catch-all. */
 void ew_cut_after_catchalls(struct ew_item *items, size_t *n);
 int ew_remove_redundancies_fast(struct ew_item *items, size_t *n);
+
+/* guard.c */
+void ew_guards_free(struct ew_guards *gs);
+void ew_guards_show(const struct ew_policy *p, struct ew_buf *b);
 
 #endif

@@ -220,6 +220,7 @@ ew_policy_show(const struct ew_policy *p, struct ew_buf *b)
 		}
 		ew_buf_putc(b, '\n');
 	}
+	ew_guards_show(p, b);
 	if (p->nrules > 0 && b->len > 0)
 		ew_buf_putc(b, '\n');
 	/*

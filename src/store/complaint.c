@@ -2,8 +2,12 @@
  * complaint.c - complaints and the incidents they report.
  *
  * A complaint is stored with all its incidents in one transaction.  A
- * re-sent complaint (same Message-ID, or same content digest) is found
- * before anything is written and refused with -EEXIST and the stored id.
+ * re-sent complaint (the same bytes, or the same message with another
+ * delivery trace) is found before anything is written and refused with
+ * -EEXIST and the stored id.  The Message-ID is the sender's to choose,
+ * so it decides nothing: a prank that takes a provider's predictable
+ * Message-ID first cannot make the real complaint a "duplicate".  It
+ * only flags the later complaint as reusing it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,23 +17,38 @@
 #include "store/store.h"
 #include "store/store_int.h"
 
-/* The id of a complaint with this message id or digest, or 0. */
+static const char *
+content_key(const struct ew_store_complaint *c)
+{
+	return c->content_key != NULL ? c->content_key : c->content_sha256;
+}
+
+/*
+ * The id of a complaint with the same content (either digest), or 0;
+ * *reused: the first one with this Message-ID, or 0.
+ */
 static int
-find_dup(struct ew_store *st, const struct ew_store_complaint *c, int64_t *id)
+find_dup(struct ew_store *st, const struct ew_store_complaint *c, int64_t *id,
+    int64_t *reused)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	*id = 0;
+	*id = *reused = 0;
 	rc = ew_store_prep(st,
-	    "SELECT id FROM complaints WHERE content_sha256 = ?1"
-	    " OR (?2 IS NOT NULL AND message_id = ?2) ORDER BY id LIMIT 1",
+	    "SELECT (SELECT id FROM complaints WHERE content_sha256 = ?1"
+	    "  OR content_key = ?2 ORDER BY id LIMIT 1),"
+	    " (SELECT id FROM complaints WHERE ?3 IS NOT NULL"
+	    "  AND message_id = ?3 ORDER BY id LIMIT 1)",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_text(s, 1, c->content_sha256);
-	ew_store_bind_text(s, 2, c->message_id);
+	ew_store_bind_text(s, 2, content_key(c));
+	ew_store_bind_text(s, 3, c->message_id);
 	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*reused = sqlite3_column_int64(s, 1); /* NULL reads as 0 */
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(s, 0);
 	rc = ew_store_rc(st, rc);
@@ -38,8 +57,8 @@ find_dup(struct ew_store *st, const struct ew_store_complaint *c, int64_t *id)
 }
 
 static int
-insert_complaint(
-    struct ew_store *st, const struct ew_store_complaint *c, int64_t *id)
+insert_complaint(struct ew_store *st, const struct ew_store_complaint *c,
+    int64_t reused, int64_t *id)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -47,8 +66,9 @@ insert_complaint(
 	rc = ew_store_prep(st,
 	    "INSERT INTO complaints (message_id, content_sha256, reporter,"
 	    " forwarder, format, category, received_at, date, deadline,"
-	    " raw_size, subject, forwarder_ticket)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    " raw_size, subject, forwarder_ticket, content_key,"
+	    " reuses_message_id)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	    &s);
 	if (rc != 0)
 		return rc;
@@ -64,6 +84,9 @@ insert_complaint(
 	sqlite3_bind_int64(s, 10, c->raw_size);
 	ew_store_bind_text(s, 11, c->subject);
 	ew_store_bind_text(s, 12, c->forwarder_ticket);
+	ew_store_bind_text(s, 13, content_key(c));
+	if (reused > 0)
+		sqlite3_bind_int64(s, 14, reused);
 	rc = ew_store_step_done(st, s);
 	sqlite3_finalize(s);
 	if (rc == 0)
@@ -72,19 +95,25 @@ insert_complaint(
 }
 
 static int
-insert_incident(struct ew_store *st, int64_t complaint_id,
+prep_incident(struct ew_store *st, sqlite3_stmt **s)
+{
+	return ew_store_prep(st,
+	    "INSERT INTO incidents (complaint_id, src, src_port, dst,"
+	    " dst_ports, time, time_from, time_to, zone_source, verdict,"
+	    " dst_host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    s);
+}
+
+/* Insert one incident with the prepared statement s (kept: a complaint
+ * of a million incidents prepares it once). */
+static int
+insert_incident(struct ew_store *st, sqlite3_stmt *s, int64_t complaint_id,
     const struct ew_store_incident *in, int64_t *id)
 {
-	sqlite3_stmt *s;
 	int rc;
 
-	rc = ew_store_prep(st,
-	    "INSERT INTO incidents (complaint_id, src, src_port, dst,"
-	    " dst_ports, time, time_from, time_to, zone_source, verdict)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	    &s);
-	if (rc != 0)
-		return rc;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
 	sqlite3_bind_int64(s, 1, complaint_id);
 	ew_store_bind_text(s, 2, in->src);
 	if (in->src_port >= 0)
@@ -96,8 +125,8 @@ insert_incident(struct ew_store *st, int64_t complaint_id,
 	ew_store_bind_time(s, 8, in->time_to);
 	ew_store_bind_text(s, 9, in->zone_source);
 	ew_store_bind_text(s, 10, in->verdict);
+	ew_store_bind_text(s, 11, in->dst_host);
 	rc = ew_store_step_done(st, s);
-	sqlite3_finalize(s);
 	if (rc == 0 && id != NULL)
 		*id = sqlite3_last_insert_rowid(st->db);
 	return rc;
@@ -107,7 +136,8 @@ int
 ew_store_complaint_add(struct ew_store *st, const struct ew_store_complaint *c,
     const struct ew_store_incident *inc, size_t n, int64_t *id)
 {
-	int64_t dup, cid = 0;
+	sqlite3_stmt *s = NULL;
+	int64_t dup, reused, cid = 0;
 	size_t i;
 	int rc;
 
@@ -117,16 +147,19 @@ ew_store_complaint_add(struct ew_store *st, const struct ew_store_complaint *c,
 		return -EINVAL;
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
-	rc = find_dup(st, c, &dup);
+	rc = find_dup(st, c, &dup, &reused);
 	if (rc == 0 && dup != 0) {
 		*id = dup;
 		ew_store_rollback(st);
 		return -EEXIST;
 	}
 	if (rc == 0)
-		rc = insert_complaint(st, c, &cid);
+		rc = insert_complaint(st, c, reused, &cid);
+	if (rc == 0 && n > 0)
+		rc = prep_incident(st, &s);
 	for (i = 0; rc == 0 && i < n; i++)
-		rc = insert_incident(st, cid, &inc[i], NULL);
+		rc = insert_incident(st, s, cid, &inc[i], NULL);
+	sqlite3_finalize(s);
 	rc = ew_store_end(st, rc);
 	if (rc == 0)
 		*id = cid;
@@ -137,11 +170,14 @@ int
 ew_store_incident_add(struct ew_store *st, int64_t complaint_id,
     const struct ew_store_incident *inc, int64_t *id)
 {
+	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
-	rc = insert_incident(st, complaint_id, inc, id);
+	if ((rc = prep_incident(st, &s)) == 0)
+		rc = insert_incident(st, s, complaint_id, inc, id);
+	sqlite3_finalize(s);
 	return ew_store_end(st, rc);
 }
 
@@ -177,6 +213,7 @@ ew_store_incidents_free(struct ew_store_incident *v, size_t n)
 	for (i = 0; i < n; i++) {
 		free((void *)v[i].src);
 		free((void *)v[i].dst);
+		free((void *)v[i].dst_host);
 		free((void *)v[i].dst_ports);
 		free((void *)v[i].zone_source);
 		free((void *)v[i].verdict);
@@ -188,7 +225,7 @@ static int
 read_incident(sqlite3_stmt *s, void *row, void *arg)
 {
 	struct ew_store_incident *in = row;
-	char *src, *dst, *ports, *zone, *verdict;
+	char *src, *dst, *ports, *zone, *verdict, *host;
 	int rc = 0;
 
 	(void)arg;
@@ -211,6 +248,8 @@ read_incident(sqlite3_stmt *s, void *row, void *arg)
 	in->zone_source = zone;
 	rc |= ew_store_col_text(s, 10, &verdict);
 	in->verdict = verdict;
+	rc |= ew_store_col_text(s, 11, &host);
+	in->dst_host = host;
 	return rc ? -ENOMEM : 0;
 }
 
@@ -228,8 +267,8 @@ ew_store_incident_list(struct ew_store *st, int64_t complaint_id,
 	*n = 0;
 	rc = ew_store_prep(st,
 	    "SELECT id, complaint_id, src, src_port, dst, dst_ports, time,"
-	    " time_from, time_to, zone_source, verdict FROM incidents"
-	    " WHERE complaint_id = ? ORDER BY id",
+	    " time_from, time_to, zone_source, verdict, dst_host"
+	    " FROM incidents WHERE complaint_id = ? ORDER BY id",
 	    &s);
 	if (rc != 0)
 		return rc;
@@ -279,6 +318,7 @@ ew_store_complaints_free(struct ew_store_complaint *v, size_t n)
 	for (i = 0; i < n; i++) {
 		free((void *)v[i].message_id);
 		free((void *)v[i].content_sha256);
+		free((void *)v[i].content_key);
 		free((void *)v[i].reporter);
 		free((void *)v[i].forwarder);
 		free((void *)v[i].format);
@@ -326,6 +366,8 @@ read_complaint(sqlite3_stmt *s, void *row, void *arg)
 	c->raw_size = sqlite3_column_int64(s, 10);
 	rc |= col_text(s, 11, &c->subject);
 	rc |= col_text(s, 12, &c->forwarder_ticket);
+	rc |= col_text(s, 13, &c->content_key);
+	c->reuses_message_id = sqlite3_column_int64(s, 14); /* NULL: 0 */
 	return rc ? -ENOMEM : 0;
 }
 
@@ -343,8 +385,8 @@ select_complaints(
 	rc = ew_store_prep(st,
 	    "SELECT id, message_id, content_sha256, reporter, forwarder,"
 	    " format, category, received_at, date, deadline, raw_size,"
-	    " subject, forwarder_ticket FROM complaints"
-	    " WHERE ?1 = 0 OR id = ?1 ORDER BY id",
+	    " subject, forwarder_ticket, content_key, reuses_message_id"
+	    " FROM complaints WHERE ?1 = 0 OR id = ?1 ORDER BY id",
 	    &s);
 	if (rc != 0)
 		return rc;

@@ -10,9 +10,12 @@
  * exitwarden) is refused with -ENOTSUP.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -41,6 +44,15 @@ ew_store_rc(struct ew_store *st, int rc)
 		break;
 	}
 	set_err(st, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+	/* a failed open or I/O says why in the system's errno: a read-only
+	 * file system is EROFS, not "no such file" */
+	if (st->db != NULL &&
+	    ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_IOERR)) {
+		int e = sqlite3_system_errno(st->db);
+
+		if (e > 0)
+			return -e;
+	}
 	switch (rc & 0xff) {
 	case SQLITE_NOMEM:
 		return -ENOMEM;
@@ -219,6 +231,26 @@ ew_store_version(struct ew_store *st, int *version)
 	return rc;
 }
 
+/* After a rebuild with foreign keys off: every reference still holds. */
+static int
+fk_check(struct ew_store *st)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = ew_store_prep(st, "PRAGMA foreign_key_check", &s)) != 0)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		set_err(st, "a migration broke a foreign key");
+		rc = -EIO;
+	} else {
+		rc = ew_store_rc(st, rc);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* Run migration m in its own transaction, setting user_version with it. */
 static int
 migrate_one(struct ew_store *st, const struct ew_store_migration *m)
@@ -226,15 +258,23 @@ migrate_one(struct ew_store *st, const struct ew_store_migration *m)
 	char pragma[64];
 	int rc;
 
-	if ((rc = ew_store_begin(st)) != 0)
+	if (m->fk_off && (rc = exec(st, "PRAGMA foreign_keys = OFF")) != 0)
 		return rc;
+	if ((rc = ew_store_begin(st)) != 0)
+		goto out;
 	rc = exec(st, m->sql);
+	if (rc == 0 && m->fk_off)
+		rc = fk_check(st);
 	if (rc == 0) {
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
 		    m->version);
 		rc = exec(st, pragma);
 	}
-	return ew_store_end(st, rc);
+	rc = ew_store_end(st, rc);
+out:
+	if (m->fk_off && exec(st, "PRAGMA foreign_keys = ON") != 0 && rc == 0)
+		rc = -EIO;
+	return rc;
 }
 
 static int
@@ -283,6 +323,42 @@ setup(struct ew_store *st, const char *path)
 	return migrate(st);
 }
 
+/*
+ * Open (creating it mode 0600 if need be) the database file before
+ * SQLite does: SQLite would create it 0644 less the umask, and gives
+ * the WAL and shared-memory files the database file's mode, so this one
+ * mode keeps all three private whatever the umask and the directory.
+ * An existing file keeps its mode (the operator's).  Opening it here
+ * also reports why it cannot be written (EROFS, EACCES) with the real
+ * errno.  ":memory:" and URI names are left to SQLite.
+ */
+static int
+create_private(struct ew_store *st, const char *path)
+{
+	int fd, rc = 0;
+
+	if (*path == '\0' || strcmp(path, ":memory:") == 0 ||
+	    strncmp(path, "file:", 5) == 0)
+		return 0;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		/* exactly 0600, even under a umask such as 0377 */
+		if (fchmod(fd, 0600) < 0)
+			rc = -errno;
+	} else if (errno == EEXIST) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			rc = -errno;
+	} else {
+		rc = -errno;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		set_err(st, strerror(-rc));
+	return rc;
+}
+
 int
 ew_store_open(const char *path, struct ew_store **out)
 {
@@ -292,6 +368,10 @@ ew_store_open(const char *path, struct ew_store **out)
 	*out = NULL;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return -ENOMEM;
+	if ((rc = create_private(st, path)) < 0) {
+		ew_store_close(st);
+		return rc;
+	}
 	rc = sqlite3_open_v2(
 	    path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {

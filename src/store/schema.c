@@ -8,9 +8,15 @@
  *
  * complaints        one received complaint mail.
  *   id              integer primary key
- *   message_id      the Message-ID, unique when present (NULL otherwise)
- *   content_sha256  hex SHA-256 of the raw message, unique: a re-sent
- *                   complaint is recognised by either
+ *   message_id      the Message-ID, or NULL (schema 1-4: unique; from
+ *                   schema 5 not: anyone can write any Message-ID)
+ *   content_sha256  hex SHA-256 of the raw message, unique
+ *   content_key     hex SHA-256 of the message without its delivery
+ *                   trace (Received:, Delivered-To:, ...; schema 5): a
+ *                   re-sent complaint is recognised by either digest,
+ *                   never by its Message-ID alone
+ *   reuses_message_id  the earlier complaint whose Message-ID this one
+ *                   carries with other content, or NULL (schema 5)
  *   reporter        who complains (the abuse desk, the victim)
  *   forwarder       who forwarded it to us (the hosting provider), or NULL
  *   format          the parser that read it ("arf", "xarf", "text", ...)
@@ -29,6 +35,8 @@
  *   time            a single time, or NULL
  *   time_from/_to   an interval, or NULL
  *   zone_source     how the time zone was decided, or NULL
+ *   dst_host        the host name the destination was given as, or NULL
+ *                   (schema 5; resolved when blocks are proposed)
  *   verdict         'allowed', 'blocked', 'not ours', 'unknown' or NULL
  *                   (not judged yet) -- against the policy history below
  *
@@ -42,7 +50,8 @@
  * rules             a block the operator added to the managed policy.
  *   ticket_id       -> tickets.id, or NULL
  *   rule_text       the policy line, reason, expires_at (NULL: never),
- *   added_at, removed_at (NULL: still in the policy)
+ *   added_at, removed_at (NULL: still in the policy); a ticket has a
+ *   rule text in force at most once (schema 5)
  *
  * policy_versions   every policy applied, with the time range it was in
  *                   force: digest, text, applied_from,
@@ -50,6 +59,15 @@
  *                   again later is a new period (a new row).  Incidents
  *                   are judged
  *                   against the version in force at their time.
+ *
+ * rules.origin, rules.guard (schema 6): 'surge' and the guard's name
+ *                   for a block the surge guard added (NULL otherwise).
+ *
+ * guard_counts      per guard, aggregate counts only: surges blocked,
+ *                   surges not blocked because a cap was reached
+ *                   (capped) or the destination is on the allow list
+ *                   (allowed).  No address, no time, nothing per
+ *                   connection.
  *
  * Migrations only ever append: never edit one that has shipped.
  */
@@ -131,11 +149,68 @@ static const char m3[] =
 /* A ticket is one reporter's case about one kind of abuse. */
 static const char m4[] = "ALTER TABLE tickets ADD COLUMN category TEXT;";
 
+/*
+ * Duplicates by content, not by Message-ID: the complaints table is
+ * rebuilt without the UNIQUE on message_id (SQLite cannot drop one in
+ * place; run with foreign keys off so the drop cascades to nothing),
+ * with the trace-free digest and the Message-ID reuse flag.  Incidents
+ * keep the host name a destination was named by.  A ticket holds each
+ * rule text in force once: duplicates an earlier `ticket block` made are
+ * marked removed when they were added, so they never counted.
+ */
+static const char m5[] =
+    "CREATE TABLE complaints_v5 ("
+    " id INTEGER PRIMARY KEY,"
+    " message_id TEXT,"
+    " content_sha256 TEXT NOT NULL UNIQUE,"
+    " reporter TEXT NOT NULL,"
+    " forwarder TEXT,"
+    " format TEXT NOT NULL,"
+    " category TEXT,"
+    " received_at INTEGER NOT NULL,"
+    " date INTEGER,"
+    " deadline INTEGER,"
+    " raw_size INTEGER NOT NULL CHECK (raw_size >= 0),"
+    " subject TEXT,"
+    " forwarder_ticket TEXT,"
+    " content_key TEXT NOT NULL,"
+    " reuses_message_id INTEGER CHECK (reuses_message_id > 0));"
+    "INSERT INTO complaints_v5 (id, message_id, content_sha256, reporter,"
+    " forwarder, format, category, received_at, date, deadline, raw_size,"
+    " subject, forwarder_ticket, content_key)"
+    " SELECT id, message_id, content_sha256, reporter, forwarder, format,"
+    " category, received_at, date, deadline, raw_size, subject,"
+    " forwarder_ticket, content_sha256 FROM complaints;"
+    "DROP TABLE complaints;"
+    "ALTER TABLE complaints_v5 RENAME TO complaints;"
+    "CREATE INDEX complaints_message_id ON complaints(message_id);"
+    "CREATE INDEX complaints_content_key ON complaints(content_key);"
+    "ALTER TABLE incidents ADD COLUMN dst_host TEXT"
+    " CHECK (dst_host IS NULL OR length(dst_host) BETWEEN 1 AND 253);"
+    "UPDATE rules SET removed_at = added_at WHERE removed_at IS NULL"
+    " AND id NOT IN (SELECT min(id) FROM rules WHERE removed_at IS NULL"
+    " GROUP BY coalesce(ticket_id, 0), rule_text);"
+    "CREATE UNIQUE INDEX rules_in_force"
+    " ON rules(coalesce(ticket_id, 0), rule_text) WHERE removed_at IS NULL;";
+
+/* The surge guard (issue 11): where a block came from, and counts. */
+static const char m6[] =
+    "ALTER TABLE rules ADD COLUMN origin TEXT;"
+    "ALTER TABLE rules ADD COLUMN guard TEXT;"
+    "CREATE INDEX rules_origin ON rules(origin, removed_at);"
+    "CREATE TABLE guard_counts ("
+    " guard TEXT PRIMARY KEY,"
+    " surges INTEGER NOT NULL DEFAULT 0,"
+    " capped INTEGER NOT NULL DEFAULT 0,"
+    " allowed INTEGER NOT NULL DEFAULT 0);";
+
 const struct ew_store_migration ew_store_migrations[] = {
-	{ 1, m1 },
-	{ 2, m2 },
-	{ 3, m3 },
-	{ 4, m4 },
+	{ 1, m1, 0 },
+	{ 2, m2, 0 },
+	{ 3, m3, 0 },
+	{ 4, m4, 0 },
+	{ 5, m5, 1 },
+	{ 6, m6, 0 },
 };
 const size_t ew_store_nmigrations =
     sizeof(ew_store_migrations) / sizeof(ew_store_migrations[0]);

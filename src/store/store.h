@@ -30,7 +30,7 @@
 #define EW_STORE_NO_TIME INT64_MIN
 
 /* The schema version a fully migrated database has (PRAGMA user_version). */
-#define EW_STORE_SCHEMA_VERSION 4
+#define EW_STORE_SCHEMA_VERSION 6
 
 struct ew_store;
 
@@ -65,6 +65,13 @@ struct ew_store_complaint {
 	int64_t id;                 /* set by the store */
 	const char *message_id;     /* NULL when the mail had none */
 	const char *content_sha256; /* hex digest of the raw message */
+	/* hex digest of the message without its delivery trace (a copy
+	 * delivered again, with other Received: lines, has the same);
+	 * NULL on add: content_sha256 */
+	const char *content_key;
+	/* set by the store: the earlier complaint whose Message-ID this one
+	 * carries with other content, or 0 */
+	int64_t reuses_message_id;
 	const char *reporter;
 	const char *forwarder; /* NULL when sent directly */
 	const char *format;    /* "arf", "xarf", "text", ... */
@@ -84,6 +91,7 @@ struct ew_store_incident {
 	const char *src;       /* our address they name */
 	int src_port;          /* -1 when not given */
 	const char *dst;       /* NULL when not given */
+	const char *dst_host;  /* the host name it was named by, or NULL */
 	const char *dst_ports; /* "6667,6697", NULL when not given */
 	int64_t time;          /* or EW_STORE_NO_TIME */
 	int64_t time_from;     /* an interval, or EW_STORE_NO_TIME */
@@ -93,9 +101,12 @@ struct ew_store_incident {
 };
 
 /*
- * Add a complaint and its n incidents.  A complaint whose message_id or
- * content_sha256 is already stored is refused with -EEXIST and *id set to
- * the stored one; nothing is written.  Otherwise *id is the new id.
+ * Add a complaint and its n incidents.  A complaint whose content_sha256
+ * or content_key is already stored is refused with -EEXIST and *id set
+ * to the stored one; nothing is written.  Otherwise *id is the new id.
+ * The Message-ID alone never makes a duplicate (a sender chooses it):
+ * one already stored with other content is stored again, the new row's
+ * reuses_message_id naming the first complaint that carried it.
  */
 int ew_store_complaint_add(struct ew_store *st,
     const struct ew_store_complaint *c, const struct ew_store_incident *inc,
@@ -184,7 +195,11 @@ struct ew_store_rule {
 	int64_t removed_at; /* or EW_STORE_NO_TIME (still in force) */
 };
 
-/* Add a rule; ticket_id 0 for none (-EINVAL if the ticket is unknown). */
+/*
+ * Add a rule; ticket_id 0 for none (-EINVAL if the ticket is unknown).
+ * A ticket holds a rule text in force once: adding it again is -EEXIST
+ * with *id the rule in force, and changes nothing.
+ */
 int ew_store_rule_add(struct ew_store *st, int64_t ticket_id,
     const char *rule_text, const char *reason, int64_t expires_at,
     int64_t added_at, int64_t *id);
@@ -194,6 +209,36 @@ int ew_store_rule_remove(struct ew_store *st, int64_t rule_id, int64_t at);
 int ew_store_rule_list(
     struct ew_store *st, int all, struct ew_store_rule **out, size_t *n);
 void ew_store_rules_free(struct ew_store_rule *v, size_t n);
+
+/* --- the surge guard (guard.c) --- */
+
+/*
+ * Add a block the surge guard decided: a rule like a ticket block (no
+ * ticket), with origin 'surge' and the guard's name, and count it for
+ * the guard.  One transaction.
+ */
+int ew_store_surge_add(struct ew_store *st, const char *guard,
+    const char *rule_text, const char *reason, int64_t expires_at,
+    int64_t added_at, int64_t *id);
+/* The surge blocks in force (removed_at NULL), by id; guard[i] is the
+ * guard of out[i] (free both with ew_store_surges_free). */
+int ew_store_surge_list(
+    struct ew_store *st, struct ew_store_rule **out, char ***guard, size_t *n);
+void ew_store_surges_free(struct ew_store_rule *v, char **guard, size_t n);
+
+/* Aggregate counts of one guard. */
+struct ew_store_guard_count {
+	char *guard;
+	int64_t surges, capped, allowed;
+};
+#define EW_STORE_GUARD_CAPPED "capped"
+#define EW_STORE_GUARD_ALLOWED "allowed"
+/* Add one to a guard's "capped" or "allowed" count. */
+int ew_store_guard_count(
+    struct ew_store *st, const char *guard, const char *which);
+int ew_store_guard_counts(
+    struct ew_store *st, struct ew_store_guard_count **out, size_t *n);
+void ew_store_guard_counts_free(struct ew_store_guard_count *v, size_t n);
 
 /* --- policy history (history.c) --- */
 

@@ -21,10 +21,12 @@ struct ew_store {
 	char err[256];
 };
 
-/* One schema migration: the SQL that takes user_version from n-1 to n. */
+/* One schema migration: the SQL that takes user_version from n-1 to n;
+ * fk_off: run with foreign keys off (a table rebuilt), then checked. */
 struct ew_store_migration {
 	int version;
 	const char *sql;
+	int fk_off;
 };
 extern const struct ew_store_migration ew_store_migrations[];
 extern const size_t ew_store_nmigrations;

@@ -337,6 +337,31 @@ ew_store_ticket_complaints(
 	return rc;
 }
 
+/* The rule with this text in force for the ticket (0: none), or 0. */
+static int
+rule_in_force(
+    struct ew_store *st, int64_t ticket_id, const char *text, int64_t *id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*id = 0;
+	rc = ew_store_prep(st,
+	    "SELECT id FROM rules WHERE coalesce(ticket_id, 0) = ?"
+	    " AND rule_text = ? AND removed_at IS NULL",
+	    &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, ticket_id);
+	ew_store_bind_text(s, 2, text);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	rc = ew_store_rc(st, rc);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int
 ew_store_rule_add(struct ew_store *st, int64_t ticket_id, const char *rule_text,
     const char *reason, int64_t expires_at, int64_t added_at, int64_t *id)
@@ -349,10 +374,17 @@ ew_store_rule_add(struct ew_store *st, int64_t ticket_id, const char *rule_text,
 		return -EINVAL;
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
-	rc = ew_store_prep(st,
-	    "INSERT INTO rules (ticket_id, rule_text, reason, expires_at,"
-	    " added_at) VALUES (?, ?, ?, ?, ?)",
-	    &s);
+	if ((rc = rule_in_force(st, ticket_id, rule_text, id)) == 0 &&
+	    *id != 0) {
+		ew_store_rollback(st);
+		return -EEXIST; /* in force for this ticket already */
+	}
+	if (rc == 0)
+		rc = ew_store_prep(st,
+		    "INSERT INTO rules (ticket_id, rule_text, reason, "
+		    "expires_at,"
+		    " added_at) VALUES (?, ?, ?, ?, ?)",
+		    &s);
 	if (rc == 0) {
 		if (ticket_id != 0)
 			sqlite3_bind_int64(s, 1, ticket_id);

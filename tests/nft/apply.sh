@@ -15,6 +15,10 @@ if [ -z "${EW_IN_NETNS:-}" ]; then
 		echo "skipped: needs nft and unshare"
 		exit 77
 	fi
+	if ! command -v bash >/dev/null 2>&1 || ! command -v setpriv >/dev/null 2>&1; then
+		echo "skipped: needs bash and setpriv (util-linux) for the traffic checks"
+		exit 77
+	fi
 	if ! unshare -n true 2>/dev/null; then
 		echo "skipped: cannot create a network namespace"
 		exit 77
@@ -104,8 +108,9 @@ check "p1 rule gone" sh -c "! grep -q 'dport 6667' '$tmp/t2'"
 check "one table of ours" test "$(nft list tables | grep -c 'inet exitwarden')" -eq 1
 
 # Failures leave the previous table as it was: a policy that does not
-# parse, nftables refusing the change (no CAP_NET_ADMIN), and an emitted
-# transaction that fails at its end.
+# parse, and nftables refusing the change (no CAP_NET_ADMIN).  (That a
+# transaction failing at its end changes nothing is the kernel's promise,
+# not ours to test with nft -f.)
 printf 'reject 1.2.3.4:99999\n' >"$tmp/broken.policy"
 check "broken policy refused" sh -c "! '$ew' nft apply --uid $uid '$tmp/broken.policy'"
 out=$(setpriv --reuid=$uid --regid=$uid --clear-groups "$ew" nft apply --uid $uid "$tmp/p1.policy" 2>&1)
@@ -115,9 +120,6 @@ if [ $rc -eq 1 ] && echo "$out" | grep -q 'not loaded'; then
 else
 	bad "unprivileged apply: rc=$rc $out"
 fi
-"$ew" nft emit --uid $uid "$tmp/p1.policy" >"$tmp/bad.nft"
-echo 'add rule inet exitwarden rules jump no_such_chain' >>"$tmp/bad.nft"
-check "failing transaction refused" sh -c "! nft -f '$tmp/bad.nft'"
 nft list table inet exitwarden >"$tmp/t3" 2>&1
 check "previous table intact after failures" cmp "$tmp/t2" "$tmp/t3"
 
@@ -152,38 +154,34 @@ conn() {
 	timeout 5 setpriv --reuid="$1" --regid="$1" --clear-groups \
 		bash -c "exec 3<>/dev/tcp/127.0.0.1/$2" 2>/dev/null
 }
-if command -v bash >/dev/null 2>&1 && command -v setpriv >/dev/null 2>&1; then
-	if conn $uid 6668; then bad "uid $uid reached a rejected destination"; else ok "uid $uid refused at 127.0.0.1:6668"; fi
-	if conn 0 6668; then ok "root still connects to 127.0.0.1:6668"; else bad "root refused"; fi
-	if conn $uid 6667; then ok "uid $uid connects to 127.0.0.1:6667 (not rejected)"; else bad "uid $uid refused at 6667"; fi
-	p=$("$ew" stats --json | python3 -c "import json,sys; print([c for c in json.load(sys.stdin) if c['counter']=='r0'][0]['packets'])")
-	if [ "${p:-0}" -ge 1 ]; then ok "counter r0 counted $p packet(s)"; else bad "counter r0: ${p:-none}"; fi
-	# In-place set updates over netlink: 127.0.0.1 into the <abuse> set
-	# (reject <abuse>:*) blocks 6667 too; deleting it unblocks.
-	check "element add" "$ew" nft element add r1_v4_0 127.0.0.1
-	check "element visible to nft" nft get element inet exitwarden r1_v4_0 '{ 127.0.0.1 }'
-	if conn $uid 6667; then bad "added element not enforced"; else ok "added element enforced"; fi
-	check "overlapping element refused" sh -c "! '$ew' nft element add r1_v4_0 127.0.0.0/24"
-	check "element delete" "$ew" nft element delete r1_v4_0 127.0.0.1
-	if conn $uid 6667; then ok "deleted element no longer enforced"; else bad "deleted element still enforced"; fi
-	check "deleting a missing element fails" sh -c "! '$ew' nft element delete r1_v4_0 127.0.0.1"
-	check "set keeps its elements" nft get element inet exitwarden r1_v4_0 '{ 198.51.100.5, 203.0.113.9 }'
+if conn $uid 6668; then bad "uid $uid reached a rejected destination"; else ok "uid $uid refused at 127.0.0.1:6668"; fi
+if conn 0 6668; then ok "root still connects to 127.0.0.1:6668"; else bad "root refused"; fi
+if conn $uid 6667; then ok "uid $uid connects to 127.0.0.1:6667 (not rejected)"; else bad "uid $uid refused at 6667"; fi
+p=$("$ew" stats --json | python3 -c "import json,sys; print([c for c in json.load(sys.stdin) if c['counter']=='r0'][0]['packets'])")
+if [ "${p:-0}" -ge 1 ]; then ok "counter r0 counted $p packet(s)"; else bad "counter r0: ${p:-none}"; fi
+# In-place set updates over netlink: 127.0.0.1 into the <abuse> set
+# (reject <abuse>:*) blocks 6667 too; deleting it unblocks.
+check "element add" "$ew" nft element add r1_v4_0 127.0.0.1
+check "element visible to nft" nft get element inet exitwarden r1_v4_0 '{ 127.0.0.1 }'
+if conn $uid 6667; then bad "added element not enforced"; else ok "added element enforced"; fi
+check "overlapping element refused" sh -c "! '$ew' nft element add r1_v4_0 127.0.0.0/24"
+check "element delete" "$ew" nft element delete r1_v4_0 127.0.0.1
+if conn $uid 6667; then ok "deleted element no longer enforced"; else bad "deleted element still enforced"; fi
+check "deleting a missing element fails" sh -c "! '$ew' nft element delete r1_v4_0 127.0.0.1"
+check "set keeps its elements" nft get element inet exitwarden r1_v4_0 '{ 198.51.100.5, 203.0.113.9 }'
 
-	# A table big enough to be sharded by /4 (EW_NFT_SHARD_MIN): the
-	# element goes to its shard, in place.
-	python3 -c 'for i in range(17000): print("10.%d.%d.0/25" % (i // 256, i % 256))' >"$tmp/big.list"
-	printf 'ExitPolicyRejectPrivate 0\ntable <big> file "big.list"\nreject <big>:6667 ticket T-3\naccept *:*\n' >"$tmp/p3.policy"
-	check "apply sharded" "$ew" nft apply --uid $uid "$tmp/p3.policy"
-	check "verdict map to the shards" sh -c "nft list chain inet exitwarden rules | grep -q 'ip daddr vmap { 0.0.0.0/4 : jump r0_v4_0_s0'"
-	check "element add to a shard" "$ew" nft element add r0_v4_0 127.0.0.1
-	check "element in shard 7" nft get element inet exitwarden r0_v4_0_s7 '{ 127.0.0.1 }'
-	if conn $uid 6667; then bad "sharded element not enforced"; else ok "sharded element enforced"; fi
-	if conn $uid 6668; then ok "sharded rule keeps its port"; else bad "sharded rule blocked 6668"; fi
-	check "element delete from a shard" "$ew" nft element delete r0_v4_0 127.0.0.1
-	if conn $uid 6667; then ok "sharded element deleted"; else bad "sharded element still enforced"; fi
-else
-	echo "note: no bash or setpriv: traffic check skipped"
-fi
+# A table big enough to be sharded by /4 (EW_NFT_SHARD_MIN): the
+# element goes to its shard, in place.
+python3 -c 'for i in range(17000): print("10.%d.%d.0/25" % (i // 256, i % 256))' >"$tmp/big.list"
+printf 'ExitPolicyRejectPrivate 0\ntable <big> file "big.list"\nreject <big>:6667 ticket T-3\naccept *:*\n' >"$tmp/p3.policy"
+check "apply sharded" "$ew" nft apply --uid $uid "$tmp/p3.policy"
+check "verdict map to the shards" sh -c "nft list chain inet exitwarden rules | grep -q 'ip daddr vmap { 0.0.0.0/4 : jump r0_v4_0_s0'"
+check "element add to a shard" "$ew" nft element add r0_v4_0 127.0.0.1
+check "element in shard 7" nft get element inet exitwarden r0_v4_0_s7 '{ 127.0.0.1 }'
+if conn $uid 6667; then bad "sharded element not enforced"; else ok "sharded element enforced"; fi
+if conn $uid 6668; then ok "sharded rule keeps its port"; else bad "sharded rule blocked 6668"; fi
+check "element delete from a shard" "$ew" nft element delete r0_v4_0 127.0.0.1
+if conn $uid 6667; then ok "sharded element deleted"; else bad "sharded element still enforced"; fi
 
 # --state: a policy change that only adds or removes table entries is
 # applied in place (the counters keep counting), anything else reloads.

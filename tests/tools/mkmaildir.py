@@ -15,8 +15,12 @@ group; sources, destinations, ports, times, zones and deadlines vary.
 Some mails carry no Message-ID.  Then:
 
   exact resends   the same bytes again under another file name
-  msgid resends   the same Message-ID, other bytes (a later Date, a
-                  "[reminder]" subject): the store must keep the first
+  msgid resends   the same message delivered again: the same
+                  Message-ID, other bytes (a Received: and a
+                  Delivered-To: line on top, as another relay adds
+                  them): the store must keep the first (duplicates are
+                  found by content without the delivery trace, never by
+                  the Message-ID alone: anyone can write any)
   unreadable      empty, binary garbage, MIME nested past the parser's
                   limit: the scan must move them to cur/ with flag F
 
@@ -620,9 +624,11 @@ def generate(maildir, seed=1, count=100, exact_resends=None,
         orig = r.choice(with_mid)
         d = orig["data"]
         nl = b"\r\n" if b"\r\n" in d else b"\n"
-        # a resend: a header added on top, so the bytes differ
-        d = b"X-Resent-Count: %d%s" % (k + 1, nl) + d
-        d = d.replace(b"Subject: ", b"Subject: [reminder] ", 1)
+        # delivered again: trace lines on top, so the bytes differ
+        d = (b"Received: from mx%d.example by mx.relay.example;%s"
+             b"\tSat, 21 Nov 2026 00:00:%02d +0000%s"
+             b"Delivered-To: abuse@relay.example%s"
+             % (k + 1, nl, k % 60, nl, nl)) + d
         items.insert(r.randint(items.index(orig) + 1, len(items)),
                      dict(kind="msgid-resend", data=d,
                           message_id=orig["message_id"], of=orig,

@@ -666,9 +666,7 @@ def main():
         with open(os.path.join(work, "probe.policy"), "w") as f:
             f.write("accept *:*\n")
         rc, _, err = st.ew("nft", "apply", "-n", "probe.policy", show=False)
-        if rc != 0:
-            skip("exitwarden nft apply -n fails here (libnftables?): " +
-                 err.strip())
+        e2e.nft_probe_or_fail(rc, err)
         irc = RecordingEcho(IRC)
         servers.append(irc)
         for dest in OTHERS:

@@ -661,7 +661,7 @@ test_auth(void)
 		"515 Authentication failed\r\n",
 	};
 	char path[64], log[64], cf[64];
-	struct ew_ctl_auth a = { NULL, "pa\"ss\\word" };
+	struct ew_ctl_auth a = { NULL, "pa\"ss\\word", NULL };
 	const char *method = NULL, *s;
 	struct ew_ctl *c;
 	unsigned char bytes[32];

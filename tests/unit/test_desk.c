@@ -859,10 +859,16 @@ test_add(void)
 	EW_CHECK_INT(ntickets(st), 2);
 	counts(st, 6, 6);
 
-	/* re-sent with the same Message-ID (other bytes): nothing changes */
+	/* delivered again (new Received: and Delivered-To: lines, CRLF):
+	 * the same content, nothing changes */
 	m = mail(IRC, "a2@irc.example", "Thu, 12 Nov 2026 00:00:00 +0000",
-	    SEEN_T1 " Please act within 24 hours.  (second notice)");
-	EW_CHECK_INT(add(d, m, now, &r), 0);
+	    SEEN_T1 " Please act within 24 hours.");
+	snprintf(copy, sizeof(copy),
+	    "Received: from mx2.hoster.example by mx.relay.example;\r\n"
+	    "\tSat, 21 Nov 2026 00:00:00 +0000\r\n"
+	    "Delivered-To: abuse@relay.example\r\n%s",
+	    m);
+	EW_CHECK_INT(add(d, copy, now, &r), 0);
 	EW_CHECK_INT(r.duplicate, 1);
 	EW_CHECK_INT(r.complaint_id, cid_b);
 	EW_CHECK_INT(r.ticket_id, t1);
@@ -904,6 +910,88 @@ test_add(void)
 	counts(st, 8, 8);
 out:
 	desk_close(st, d);
+}
+
+/*
+ * Complaint suppression (issue 17, item 3): a prank that takes the
+ * provider's predictable Message-ID first does not make the real
+ * complaint a duplicate.  The real one is stored, opens its ticket with
+ * its deadline, and is flagged as reusing the Message-ID; a copy of it
+ * delivered again is still a duplicate.
+ */
+static void
+test_add_prank(void)
+{
+	struct ew_store *st;
+	struct ew_desk *d = desk_open(&st, our_if, 1);
+	struct ew_desk_added prank, real, r;
+	int64_t now = tm("2026-11-20T12:30:00Z");
+	char copy[4096];
+	const char *m;
+
+	if (d == NULL)
+		goto out;
+	EW_CHECK_INT(record(d, pol_t1, tm("2026-11-01T00:00:00Z")), 0);
+	m = mail("Joker <joker@evil.example>", "ticket-4711@hoster.example",
+	    "Fri, 20 Nov 2026 11:00:00 +0000", "hello, nothing to see here");
+	EW_CHECK_INT(add(d, m, now, &prank), 0);
+	EW_CHECK_INT(prank.duplicate, 0);
+	m = mail("Hoster Abuse <abuse@hoster.example>",
+	    "ticket-4711@hoster.example", "Fri, 20 Nov 2026 12:00:00 +0000",
+	    SEEN_T2 " Your server will be disconnected in 12 hours.");
+	snprintf(copy, sizeof(copy), "%s", m);
+	EW_CHECK_INT(add(d, m, now, &real), 0);
+	EW_CHECK_INT(real.duplicate, 0);
+	EW_CHECK(real.complaint_id > prank.complaint_id);
+	EW_CHECK_INT(real.new_ticket, 1);
+	EW_CHECK(real.ticket_id != prank.ticket_id);
+	EW_CHECK_INT(real.due, tm("2026-11-21T00:00:00Z"));
+	EW_CHECK_INT(due_of(st, real.ticket_id), tm("2026-11-21T00:00:00Z"));
+	EW_CHECK_INT(real.reuses_message_id, prank.complaint_id);
+	EW_CHECK_INT(prank.reuses_message_id, 0);
+	EW_CHECK_STR(verdict_of(st, real.complaint_id), "allowed");
+	counts(st, 2, 1);
+	/* the real one again, through another relay: a duplicate of it */
+	snprintf(mailbuf, sizeof(mailbuf),
+	    "From abuse@hoster.example Sat Nov 21 00:00:00 2026\n"
+	    "Return-Path: <abuse@hoster.example>\n"
+	    "Received: from mx9.hoster.example\n"
+	    "  by mx.relay.example with ESMTPS id 1\n"
+	    "X-Spam-Status: No\n%s",
+	    copy);
+	EW_CHECK_INT(add(d, mailbuf, now, &r), 0);
+	EW_CHECK_INT(r.duplicate, 1);
+	EW_CHECK_INT(r.complaint_id, real.complaint_id);
+	EW_CHECK_INT(r.ticket_id, real.ticket_id);
+	counts(st, 2, 1);
+out:
+	desk_close(st, d);
+}
+
+/* The content key: the delivery trace does not count, the rest does. */
+static void
+test_content_key(void)
+{
+	static const char a[] = "From: x@y\nSubject: s\n\nbody\n";
+	static const char b[] =
+	    "Received: from a\r\n by b\r\nFrom: x@y\r\n"
+	    "X-Original-To: abuse@z\r\nSubject: s\r\n\r\nbody\r\n";
+	static const char c[] = "From: x@y\nSubject: s\n\nbody!\n";
+	static const char e[] = "From: x@y\nSubject: t\n\nbody\n";
+	/* "Received:" in the body is content */
+	static const char f[] = "From: x@y\nSubject: s\n\nReceived: x\nbody\n";
+	char ka[65], kb[65], kc[65], ke[65], kf[65];
+
+	EW_CHECK_INT(ew_desk_content_key(a, strlen(a), ka), 0);
+	EW_CHECK_INT(ew_desk_content_key(b, strlen(b), kb), 0);
+	EW_CHECK_INT(ew_desk_content_key(c, strlen(c), kc), 0);
+	EW_CHECK_INT(ew_desk_content_key(e, strlen(e), ke), 0);
+	EW_CHECK_INT(ew_desk_content_key(f, strlen(f), kf), 0);
+	EW_CHECK_INT(strlen(ka), 64);
+	EW_CHECK_STR(ka, kb);
+	EW_CHECK(strcmp(ka, kc) != 0);
+	EW_CHECK(strcmp(ka, ke) != 0);
+	EW_CHECK(strcmp(ka, kf) != 0);
 }
 
 /* Complaints the desk must refuse: nothing is stored. */
@@ -1141,6 +1229,388 @@ test_proposals(void)
 	/* a ticket with no complaints, or none at all */
 	EW_CHECK_STR(proposals(d, ticket_with(st, NULL, 0)), "");
 	EW_CHECK_STR(proposals(d, 9999), "");
+out:
+	desk_close(st, d);
+}
+
+/*
+ * Judging a port range a sender wrote ("1-65535") tries the ports where
+ * the policy's items start or end, not every port: the verdicts are
+ * those of trying every port, with a handful of lookups.
+ */
+static void
+test_judge_port_range_work(void)
+{
+	struct ew_store *st;
+	struct ew_desk *d = desk_open(&st, our_if, 1);
+	int64_t t = tm("2026-11-10T10:00:00Z");
+	unsigned long long w0;
+
+	if (d == NULL)
+		goto out;
+	EW_CHECK_INT(record(d,
+			 "ExitRelay 1\nreject *:1-1000\nreject *:1002-65535\n"
+			 "accept *:*\n",
+			 tm("2026-11-01T00:00:00Z")),
+	    0);
+	EW_CHECK_STR(
+	    judge(d, "198.51.100.7", "203.0.113.5", "1-65535", t, NT, NT),
+	    "allowed"); /* 1001 */
+	w0 = ew_desk_work;
+	EW_CHECK_STR(judge(d, "198.51.100.7", "203.0.113.5",
+			 "1-1000,1002-65535", t, NT, NT),
+	    "blocked");
+	EW_CHECK_STR(
+	    judge(d, "198.51.100.7", NULL, "2-999,1002-65535", t, NT, NT),
+	    "blocked");
+	EW_CHECK(ew_desk_work - w0 < 20);
+	EW_CHECK_STR(
+	    judge(d, "198.51.100.7", NULL, "1000-1001", t, NT, NT), "allowed");
+out:
+	desk_close(st, d);
+}
+
+/* An incident: destination, its host name, ports, verdict. */
+struct inc_spec2 {
+	const char *dst, *host, *ports, *verdict;
+};
+
+/* A ticket with one complaint per group of incidents (groups end at a
+ * spec whose verdict is NULL). */
+static int64_t
+ticket_with2(struct ew_store *st, const struct inc_spec2 *s, size_t n)
+{
+	static unsigned serial;
+	struct ew_store_complaint c;
+	struct ew_store_incident *in = calloc(n + 1, sizeof(*in));
+	char sha[32];
+	int64_t cid = 0, tid = 0;
+	size_t i, k = 0;
+
+	EW_CHECK_INT(
+	    ew_store_ticket_open(st, "abuse@irc.example", 1700000000, NT, &tid),
+	    0);
+	for (i = 0; in != NULL && i <= n; i++) {
+		if (i < n && s[i].verdict != NULL) {
+			memset(&in[k], 0, sizeof(in[k]));
+			in[k].src = "198.51.100.7";
+			in[k].src_port = -1;
+			in[k].dst = s[i].dst;
+			in[k].dst_host = s[i].host;
+			in[k].dst_ports = s[i].ports;
+			in[k].time = tm("2026-11-10T10:00:00Z");
+			in[k].time_from = in[k].time_to = NT;
+			in[k].verdict = s[i].verdict;
+			k++;
+			continue;
+		}
+		snprintf(sha, sizeof(sha), "sha2-%u", ++serial);
+		memset(&c, 0, sizeof(c));
+		c.content_sha256 = sha;
+		c.reporter = "abuse@irc.example";
+		c.format = "text";
+		c.received_at = 1700000000;
+		c.date = c.deadline = NT;
+		EW_CHECK_INT(ew_store_complaint_add(st, &c, in, k, &cid), 0);
+		EW_CHECK_INT(ew_store_ticket_link(st, tid, cid), 0);
+		k = 0;
+	}
+	free(in);
+	return tid;
+}
+
+/* A resolver the test controls: "irc.example.net" is .10 and .11 (and
+ * a loopback address, which is never proposed), "slow.example" never
+ * answers in time, anything else does not exist. */
+static size_t fake_calls, fake_names;
+
+static void
+fake_resolve(void *arg, struct ew_desk_name *v, size_t n)
+{
+	size_t i;
+
+	(void)arg;
+	fake_calls++;
+	fake_names += n;
+	for (i = 0; i < n; i++) {
+		v[i].at = tm("2026-11-21T00:00:00Z");
+		if (strcmp(v[i].host, "irc.example.net") == 0) {
+			v[i].addrs = calloc(3, sizeof(*v[i].addrs));
+			if (v[i].addrs == NULL) {
+				v[i].rc = -ENOMEM;
+				continue;
+			}
+			ew_addr_parse("192.0.2.10", &v[i].addrs[0]);
+			ew_addr_parse("127.0.0.1", &v[i].addrs[1]);
+			ew_addr_parse("192.0.2.11", &v[i].addrs[2]);
+			v[i].n = 3;
+		} else if (strcmp(v[i].host, "slow.example") == 0) {
+			v[i].rc = -ETIMEDOUT;
+			v[i].at = NT;
+		} else {
+			v[i].rc = -ENOENT;
+		}
+	}
+}
+
+/* The proposals with each rule's name: "rule (name)". */
+static const char *
+proposals_from(struct ew_desk *d, int64_t tid, struct ew_desk_proposals *ps)
+{
+	static char out[2048];
+	struct ew_buf b = EW_BUF_INIT;
+	size_t i, k;
+	int rc;
+
+	if ((rc = ew_desk_propose(d, tid, ps)) != 0) {
+		snprintf(out, sizeof(out), "error %d", rc);
+		return out;
+	}
+	for (i = 0; i < ps->n; i++) {
+		ew_buf_printf(&b, "%s%s:", i ? "; " : "", ps->v[i].scope);
+		for (k = 0; k < ps->v[i].n; k++) {
+			ew_buf_printf(
+			    &b, "%s%s", k ? " | " : " ", ps->v[i].rules[k]);
+			if (ps->v[i].from[k] != NULL)
+				ew_buf_printf(&b, " (%s)", ps->v[i].from[k]);
+		}
+	}
+	snprintf(out, sizeof(out), "%s", ew_buf_str(&b));
+	ew_buf_free(&b);
+	return out;
+}
+
+/*
+ * Issue 10: the destinations as named.  The forwarded IRC story names
+ * its servers once and the ports in prose; the log lines name only our
+ * side.  The first proposal is every server with those ports (never
+ * "*"), then the netblock, then the ports alone.  A server named by
+ * host name is resolved when proposals are made, and the proposal says
+ * from which name, when, and what it could not resolve.
+ */
+static void
+test_proposals_dests(void)
+{
+	struct ew_store *st;
+	struct ew_desk *d = desk_open(&st, our_if, 1);
+	struct ew_desk_proposals ps;
+	static const struct inc_spec2 story[] = {
+		{ NULL, NULL, "6667,6660-7000,8888,8080", "unknown" },
+		{ "192.0.2.10", NULL, NULL, "unknown" },
+		{ "192.0.2.11", NULL, NULL, "unknown" },
+		{ "192.0.2.12", NULL, NULL, "unknown" },
+		{ NULL, NULL, "6667", "allowed" },
+	};
+	static const struct inc_spec2 each[] = {
+		{ "192.0.2.10", NULL, "6660-7000,8080,8888", "allowed" },
+		{ "192.0.2.11", NULL, "6660-7000,8080,8888", "allowed" },
+		{ "192.0.2.12", NULL, "8888,6660-7000,8080", "allowed" },
+	};
+	/* two complaints: the second's ports do not reach the first's
+	 * servers, and its own server is named without ports */
+	static const struct inc_spec2 two[] = {
+		{ "192.0.2.10", NULL, NULL, "allowed" },
+		{ NULL, NULL, "6667", "allowed" },
+		{ NULL, NULL, NULL, NULL },
+		{ "198.18.0.9", NULL, NULL, "allowed" },
+	};
+	static const struct inc_spec2 named[] = {
+		{ NULL, "irc.example.net", "6667", "unknown" },
+		{ NULL, "nosuch.example", "6667", "unknown" },
+		{ NULL, "slow.example", "6697", "unknown" },
+		{ NULL, "bad name;rm", "6697", "unknown" },
+		{ "192.0.2.10", NULL, "6667", "allowed" },
+	};
+	static const char dests[] =
+	    "destination: reject 192.0.2.10:6660-7000 | reject 192.0.2.10:8080 "
+	    "| reject 192.0.2.10:8888 | reject 192.0.2.11:6660-7000 | "
+	    "reject 192.0.2.11:8080 | reject 192.0.2.11:8888 | "
+	    "reject 192.0.2.12:6660-7000 | reject 192.0.2.12:8080 | "
+	    "reject 192.0.2.12:8888; "
+	    "netblock: reject 192.0.2.0/24:6660-7000 | "
+	    "reject 192.0.2.0/24:8080 | reject 192.0.2.0/24:8888; "
+	    "ports: reject *:6660-7000 | reject *:8080 | reject *:8888";
+	int64_t tid;
+
+	if (d == NULL)
+		goto out;
+	EW_CHECK_STR(proposals(d, ticket_with2(st, story, 5)), dests);
+	EW_CHECK_STR(proposals(d, ticket_with2(st, each, 3)), dests);
+	EW_CHECK_STR(proposals(d, ticket_with2(st, two, 4)),
+	    "destination: reject 192.0.2.10:6667 | reject 198.18.0.9:*; "
+	    "netblock: reject 192.0.2.0/24:6667 | reject 198.18.0.0/24:*; "
+	    "ports: reject *:6667");
+
+	/* no resolver (--no-resolve): the names are listed, not resolved */
+	tid = ticket_with2(st, named, 5);
+	EW_CHECK_STR(proposals_from(d, tid, &ps),
+	    "destination: reject 192.0.2.10:6667; "
+	    "netblock: reject 192.0.2.0/24:6667; "
+	    "ports: reject *:6667 | reject *:6697");
+	EW_CHECK_INT(ps.nnames, 4);
+	if (ps.nnames == 4) {
+		EW_CHECK_STR(ps.names[0].host, "irc.example.net");
+		EW_CHECK_INT(ps.names[0].rc, -ECANCELED);
+		EW_CHECK_INT(ps.names[0].at, NT);
+		EW_CHECK_STR(ps.names[3].host, "bad name;rm");
+		EW_CHECK_INT(ps.names[3].rc, -EINVAL);
+	}
+	ew_desk_propose_free(&ps);
+
+	/* resolved: each address with the name it came from */
+	ew_desk_set_resolver(d, fake_resolve, NULL);
+	fake_calls = fake_names = 0;
+	EW_CHECK_STR(proposals_from(d, tid, &ps),
+	    "destination: reject 192.0.2.10:6667 | reject 192.0.2.11:6667 "
+	    "(irc.example.net); "
+	    "netblock: reject 192.0.2.0/24:6667; "
+	    "ports: reject *:6667 | reject *:6697");
+	EW_CHECK_INT(fake_calls, 1); /* one batch */
+	EW_CHECK_INT(fake_names, 3); /* not the bad name */
+	EW_CHECK_INT(ps.nnames, 4);
+	if (ps.nnames == 4) {
+		EW_CHECK_INT(ps.names[0].rc, 0);
+		EW_CHECK_INT(ps.names[0].at, tm("2026-11-21T00:00:00Z"));
+		EW_CHECK_INT(ps.names[0].n, 2);
+		EW_CHECK_INT(ps.names[0].skipped, 1); /* 127.0.0.1 */
+		EW_CHECK_STR(ps.names[1].host, "nosuch.example");
+		EW_CHECK_INT(ps.names[1].rc, -ENOENT);
+		EW_CHECK_STR(ps.names[2].host, "slow.example");
+		EW_CHECK_INT(ps.names[2].rc, -ETIMEDOUT);
+	}
+	ew_desk_propose_free(&ps);
+	ew_desk_propose_free(NULL);
+out:
+	desk_close(st, d);
+}
+
+/* More names than EW_DESK_MAX_NAMES: the rest are not looked up. */
+static void
+test_proposals_many_names(void)
+{
+	struct ew_store *st;
+	struct ew_desk *d = desk_open(&st, our_if, 1);
+	struct ew_desk_proposals ps;
+	struct inc_spec2 v[EW_DESK_MAX_NAMES + 8];
+	char names[EW_DESK_MAX_NAMES + 8][32];
+	size_t i, over = 0;
+
+	if (d == NULL)
+		goto out;
+	for (i = 0; i < EW_DESK_MAX_NAMES + 8; i++) {
+		snprintf(names[i], sizeof(names[i]), "h%zu.example", i);
+		v[i].dst = NULL;
+		v[i].host = names[i];
+		v[i].ports = "80";
+		v[i].verdict = "allowed";
+	}
+	ew_desk_set_resolver(d, fake_resolve, NULL);
+	fake_calls = fake_names = 0;
+	EW_CHECK_INT(ew_desk_propose(d, ticket_with2(st, v, i), &ps), 0);
+	EW_CHECK_INT(fake_names, EW_DESK_MAX_NAMES);
+	EW_CHECK_INT(ps.nnames, EW_DESK_MAX_NAMES + 8);
+	for (i = 0; i < ps.nnames; i++)
+		over += ps.names[i].rc == -E2BIG;
+	EW_CHECK_INT(over, 8);
+	ew_desk_propose_free(&ps);
+out:
+	desk_close(st, d);
+}
+
+/*
+ * Issue 17, item 8: proposals for a ticket of n incidents take n log n
+ * work (it was a linear strcmp per rule: n^2/2).  A ticket of distinct
+ * destinations, and one of the same few repeated, at two sizes: the
+ * work stays under 8 n log2 n and grows about as n log n does.
+ */
+static unsigned long long
+work_for(struct ew_store *st, struct ew_desk *d, size_t n, int same)
+{
+	struct ew_store_complaint c;
+	struct ew_store_incident *in = calloc(n, sizeof(*in));
+	struct ew_desk_proposals ps;
+	char(*dst)[24] = calloc(n, sizeof(*dst));
+	static unsigned serial;
+	char sha[32];
+	unsigned long long w0;
+	int64_t cid = 0, tid = 0;
+	size_t i;
+
+	if (in == NULL || dst == NULL) {
+		free(in);
+		free(dst);
+		return ~0ull;
+	}
+	for (i = 0; i < n; i++) {
+		size_t k = same ? i % 7 : i;
+
+		snprintf(dst[i], sizeof(dst[i]), "10.%zu.%zu.%zu",
+		    (k >> 16) & 255, (k >> 8) & 255, k & 255);
+		in[i].src = "198.51.100.7";
+		in[i].src_port = -1;
+		in[i].dst = dst[i];
+		in[i].dst_ports = i % 3 ? "6667" : "6660-7000,8080";
+		in[i].time = in[i].time_from = in[i].time_to = NT;
+		in[i].verdict = "allowed";
+	}
+	snprintf(sha, sizeof(sha), "big-%u", ++serial);
+	memset(&c, 0, sizeof(c));
+	c.content_sha256 = sha;
+	c.reporter = "csv@scanner.example";
+	c.format = "csv";
+	c.received_at = 1700000000;
+	c.date = c.deadline = NT;
+	EW_CHECK_INT(ew_store_complaint_add(st, &c, in, n, &cid), 0);
+	EW_CHECK_INT(
+	    ew_store_ticket_open(st, c.reporter, 1700000000, NT, &tid), 0);
+	EW_CHECK_INT(ew_store_ticket_link(st, tid, cid), 0);
+	free(in);
+	free(dst);
+	w0 = ew_desk_work;
+	EW_CHECK_INT(ew_desk_propose(d, tid, &ps), 0);
+	w0 = ew_desk_work - w0;
+	EW_CHECK_INT(ps.n, 3);
+	if (ps.n == 3) {
+		/* every destination with its ports merged: 6660-7000
+		 * (holding 6667), 8080 */
+		if (same)
+			EW_CHECK_INT(ps.v[0].n, 7 * 2);
+		else
+			EW_CHECK_INT(ps.v[0].n, n + (n + 2) / 3);
+		EW_CHECK_STR(ps.v[2].rules[0], "reject *:6660-7000");
+		EW_CHECK_INT(ps.v[2].n, 2);
+	}
+	ew_desk_propose_free(&ps);
+	return w0;
+}
+
+static void
+test_proposals_work(void)
+{
+	struct ew_store *st;
+	struct ew_desk *d = desk_open(&st, our_if, 1);
+	static const size_t sizes[2] = { 15000, 60000 };
+	unsigned long long w[2][2];
+	size_t k, same;
+	double nlogn;
+
+	if (d == NULL)
+		goto out;
+	for (same = 0; same < 2; same++)
+		for (k = 0; k < 2; k++) {
+			w[same][k] = work_for(st, d, sizes[k], (int)same);
+			nlogn = (double)sizes[k] * 16.0;
+			if ((double)w[same][k] > 8 * nlogn)
+				ew_test_fail(__FILE__, __LINE__,
+				    "%zu incidents: %llu steps > 8 n log n",
+				    sizes[k], w[same][k]);
+			else
+				ew_test_passed++;
+		}
+	/* four times the incidents: not much more than four times the
+	 * work (a quadratic builder would do sixteen times) */
+	for (same = 0; same < 2; same++)
+		EW_CHECK(w[same][1] < 5 * w[same][0]);
 out:
 	desk_close(st, d);
 }
@@ -1645,6 +2115,39 @@ test_reply_errors(void)
 	FAILS("{{#incidents}}\n{{^blocks}}{{/blocks}}\n{{/incidents}}\n",
 	    "'incidents'", 2, 4, 9);
 
+	/* the header block: fields only, no sections, plain addresses */
+	FAILS("Subject: x\nX-A: {{#incidents}}y{{/incidents}}\n\nbody\n",
+	    "no sections in the header block", 2, 9, 17);
+	FAILS("Subject: x\n{{#incidents}}\n{{/incidents}}\n\nbody\n",
+	    "not a header field", 2, 1, 14);
+	FAILS("Subject: x\nnot a header\n\nbody\n", "not a header field", 2, 1,
+	    12);
+	FAILS("Subject: x\nTo: {{subject}}\n\nbody\n", "not a plain address", 2,
+	    1, 2);
+	FAILS("X-12345678901234567890123456789012345678901234567890123456789"
+	      "0123456789012345678: x\n\n",
+	    "not a header field name", 1, 1, 80);
+	{
+		char want[256];
+
+		snprintf(want, sizeof(want),
+		    "Subject: Ticket %lld and more\nX-A: b\n\nbody %lld\n",
+		    (long long)tb, (long long)tb);
+		ew_diag_init(&dg);
+		EW_CHECK_STR(reply(d, tb,
+				 "Subject: Ticket {{ticket}}\n\tand  more\r\n"
+				 "X-A: b\n\nbody {{ticket}}\n",
+				 63, &dg),
+		    want);
+		EW_CHECK_STR(
+		    reply(d, tb, "Subject: \xc3\xa9\n\n\xc3\xa9\n", 16, &dg),
+		    "Subject: =?UTF-8?B?w6k=?=\nMIME-Version: 1.0\n"
+		    "Content-Type: text/plain; charset=UTF-8\n"
+		    "Content-Transfer-Encoding: 8bit\n\n\xc3\xa9\n");
+		EW_CHECK_INT(dg.n, 0);
+		ew_diag_free(&dg);
+	}
+
 	/* a NUL byte */
 	ew_diag_init(&dg);
 	EW_CHECK_STR(reply(d, tb, "a\0b", 3, &dg), "error -22");
@@ -1680,8 +2183,14 @@ main(void)
 	EW_RUN(test_judge_cover_and_period);
 	EW_RUN(test_add);
 	EW_RUN(test_add_refused);
+	EW_RUN(test_add_prank);
+	EW_RUN(test_content_key);
 	EW_RUN(test_add_bad_version);
 	EW_RUN(test_proposals);
+	EW_RUN(test_proposals_dests);
+	EW_RUN(test_proposals_many_names);
+	EW_RUN(test_proposals_work);
+	EW_RUN(test_judge_port_range_work);
 	EW_RUN(test_managed);
 	EW_RUN(test_reply_builtin);
 	EW_RUN(test_reply_custom);

@@ -1,8 +1,9 @@
 /*
  * test_lib.c - unit tests for src/lib: addresses, times, buffers,
- * diagnostics.
+ * diagnostics, and the escaping sinks (terminal, mail header, HTML).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,8 @@
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/esc.h"
+#include "lib/json.h"
 #include "lib/num.h"
 #include "lib/tm.h"
 
@@ -207,6 +210,341 @@ test_buf_diag(void)
 	ew_src_free(src);
 }
 
+/* ---- escaping ---- */
+
+/* ew_esc_term of n bytes, as a string (static: valid until next call). */
+static const char *
+term(const char *s, size_t n, unsigned flags)
+{
+	static struct ew_buf b;
+
+	ew_buf_free(&b);
+	ew_esc_term(&b, s, n, flags);
+	return ew_buf_str(&b);
+}
+
+#define TERM(lit) term(lit, sizeof(lit) - 1, 0)
+
+/* Whether any byte of s is a control character other than "\n". */
+static int
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\n') || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+static void
+test_esc_term(void)
+{
+	struct ew_buf b = EW_BUF_INIT;
+	size_t i;
+
+	EW_CHECK_STR(TERM("plain text, 1.2.3.4"), "plain text, 1.2.3.4");
+	EW_CHECK_STR(TERM(""), "");
+	/* window title, screen clear, colours, bell */
+	EW_CHECK_STR(TERM("a\x1b]0;pwned\x07z"), "a\\x1b]0;pwned\\x07z");
+	EW_CHECK_STR(TERM("\x1b[2J\x1b[31mred"), "\\x1b[2J\\x1b[31mred");
+	/* a line the value would write, and carriage returns over text */
+	EW_CHECK_STR(TERM("x\r\nBcc: v@evil.example\r\n\r\nbody"),
+	    "x\\r\\nBcc: v@evil.example\\r\\n\\r\\nbody");
+	EW_CHECK_STR(TERM("ok\rFAKE"), "ok\\rFAKE");
+	EW_CHECK_STR(TERM("a\tb"), "a\\tb");
+	EW_CHECK_STR(term("a\tb", 3, EW_ESC_KEEP_TAB), "a\tb");
+	EW_CHECK_STR(TERM("\x7f\x01\x1f"), "\\x7f\\x01\\x1f");
+	/* NUL inside a length-delimited value is shown, not an end */
+	EW_CHECK_STR(TERM("a\0b"), "a\\x00b");
+	/* C1 controls, as UTF-8 (CSI, NEL) */
+	EW_CHECK_STR(TERM("\xc2\x9b"
+			  "2J\xc2\x85"),
+	    "\\u009b2J\\u0085");
+	EW_CHECK_STR(
+	    TERM("\xc2\x80\xc2\x9f\xc2\xa0"), "\\u0080\\u009f\xc2\xa0");
+	/* bidi overrides, embeddings, isolates and marks */
+	EW_CHECK_STR(TERM("exe.\xe2\x80\xaetxt"), "exe.\\u202etxt");
+	EW_CHECK_STR(TERM("\xe2\x80\xaa\xe2\x80\xac\xe2\x81\xa6\xe2\x81\xa9"),
+	    "\\u202a\\u202c\\u2066\\u2069");
+	EW_CHECK_STR(
+	    TERM("\xe2\x80\x8f\xd8\x9c\xe2\x80\xa8"), "\\u200f\\u061c\\u2028");
+	/* valid text passes: accents, CJK, an emoji, U+0126 */
+	EW_CHECK_STR(TERM("Gr\xc3\xbc\xc3\x9f"
+			  "e \xe4\xb8\xad \xf0\x9f\x98\x80 "
+			  "\xc4\xa6"),
+	    "Gr\xc3\xbc\xc3\x9f"
+	    "e \xe4\xb8\xad \xf0\x9f\x98\x80 \xc4\xa6");
+	/* invalid UTF-8: each bad byte is U+FFFD */
+	EW_CHECK_STR(TERM("a\xff"
+			  "b"),
+	    "a\xef\xbf\xbd"
+	    "b");
+	EW_CHECK_STR(TERM("\x9b"), "\xef\xbf\xbd"); /* a bare C1 byte */
+	EW_CHECK_STR(TERM("\xc0\xaf"),              /* overlong '/' */
+	    "\xef\xbf\xbd\xef\xbf\xbd");
+	EW_CHECK_STR(TERM("\xe0\x80\x9b"), /* overlong C1 */
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	EW_CHECK_STR(TERM("\xc1\x9b"), "\xef\xbf\xbd\xef\xbf\xbd");
+	EW_CHECK_STR(TERM("\xed\xa0\x80"), /* a surrogate */
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	EW_CHECK_STR(TERM("\xf4\x90\x80\x80"), /* past U+10FFFF */
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	EW_CHECK_STR(TERM("x\xe2\x80"), "x\xef\xbf\xbd\xef\xbf\xbd"); /* cut */
+	EW_CHECK_STR(TERM("\xe2\x1b[m"), "\xef\xbf\xbd\\x1b[m");
+	EW_CHECK(!ew_esc_term_needed("abc \xc3\xa9", 6, 0));
+	EW_CHECK(ew_esc_term_needed("a\nb", 3, 0));
+	EW_CHECK(ew_esc_term_needed("\xc2\x9b", 2, 0));
+	EW_CHECK(ew_esc_term_needed("\xff", 1, 0));
+	EW_CHECK(ew_esc_term_needed("a\0", 2, 0));
+	EW_CHECK(!ew_esc_term_needed("a\t", 2, EW_ESC_KEEP_TAB));
+	/* overlong input: a megabyte of escapes and bad bytes */
+	for (i = 0; i < (1u << 20) / 4; i++)
+		ew_buf_add(&b, "A\x1b\xff\r", 4);
+	{
+		struct ew_buf o = EW_BUF_INIT;
+
+		ew_esc_term(&o, b.p, b.len, 0);
+		EW_CHECK(!o.oom && o.len == (1u << 18) * (1 + 4 + 3 + 2));
+		EW_CHECK(!has_control(ew_buf_str(&o)));
+		EW_CHECK(memchr(o.p, 0xff, o.len) == NULL);
+		ew_buf_free(&o);
+	}
+	ew_buf_free(&b);
+	term("", 0, 0); /* frees nothing it needs later */
+}
+
+/* ew_esc_header as a string, or "error N". */
+static const char *
+hdr(const char *name, const char *v, size_t n)
+{
+	static struct ew_buf b;
+	static char err[32];
+	int rc;
+
+	ew_buf_free(&b);
+	if ((rc = ew_esc_header(&b, name, v, n)) != 0) {
+		snprintf(err, sizeof(err), "error %d%s", rc,
+		    b.len ? " (and output)" : "");
+		return err;
+	}
+	return ew_buf_str(&b);
+}
+
+#define HDR(name, lit) hdr(name, lit, sizeof(lit) - 1)
+
+/* Every line of a header field at most 78 columns, each encoded-word
+ * at most 75, the field one header (continuations begin with a space)
+ * ending in one newline. */
+static int
+well_folded(const char *f)
+{
+	const char *l = f, *nl, *w;
+
+	if (*f == '\0' || f[strlen(f) - 1] != '\n')
+		return 0;
+	for (; *l != '\0'; l = nl + 1) {
+		nl = strchr(l, '\n');
+		if (nl - l > 78 || (l != f && *l != ' '))
+			return 0;
+		for (w = l; (w = strstr(w, "=?UTF-8?B?")) != NULL && w < nl;
+		     w++)
+			if (strstr(w, "?=") - w + 2 > 75)
+				return 0;
+	}
+	return !has_control(f);
+}
+
+static void
+test_esc_header(void)
+{
+	char big[4000];
+	const char *f;
+	size_t i;
+
+	EW_CHECK_STR(HDR("Subject", "Abuse from 192.0.2.1"),
+	    "Subject: Abuse from 192.0.2.1\n");
+	EW_CHECK_STR(HDR("Subject", ""), "Subject:\n");
+	/* the injection of issue 17: one line, the Bcc only text */
+	EW_CHECK_STR(
+	    HDR("Subject", "Re: x\r\nBcc: victim@evil.example\r\n\r\nInjected "
+			   "body"),
+	    "Subject: Re: x Bcc: victim@evil.example Injected body\n");
+	EW_CHECK_STR(
+	    HDR("Subject", "a\nb\rc\r\n\td\v\fe  "), "Subject: a b c d e\n");
+	EW_CHECK_STR(HDR("Subject", "\n\n"), "Subject:\n");
+	/* other controls shown as the terminal shows them */
+	EW_CHECK_STR(HDR("Subject", "\x1b]0;t\x07 \x1b[2J"),
+	    "Subject: \\x1b]0;t\\x07 \\x1b[2J\n");
+	EW_CHECK_STR(HDR("Subject", "a\0b"), "Subject: a\\x00b\n");
+	EW_CHECK_STR(HDR("Subject", "\xc2\x9b"
+				    "x \xe2\x80\xae"
+				    "y"),
+	    "Subject: \\u009bx \\u202ey\n");
+	/* non-ASCII: RFC 2047 encoded-words, plain words stay plain */
+	EW_CHECK_STR(HDR("Subject", "Gr\xc3\xbc\xc3\x9f"
+				    "e"),
+	    "Subject: =?UTF-8?B?R3LDvMOfZQ==?=\n");
+	EW_CHECK_STR(HDR("Subject", "Re: Gr\xc3\xbc\xc3\x9f"
+				    "e aus K\xc3\xb6ln"),
+	    "Subject: Re: =?UTF-8?B?R3LDvMOfZQ==?= aus =?UTF-8?B?S8O2bG4=?=\n");
+	EW_CHECK_STR(HDR("Subject", "K\xc3\xb6ln K\xc3\xb6ln"),
+	    "Subject: =?UTF-8?B?S8O2bG4gS8O2bG4=?=\n");
+	EW_CHECK_STR(HDR("Subject", "\xff"), "Subject: =?UTF-8?B?77+9?=\n");
+	/* text that would read as an encoded-word is encoded itself */
+	EW_CHECK_STR(HDR("Subject", "=?UTF-8?Q?Bcc=3A?="),
+	    "Subject: =?UTF-8?B?PT9VVEYtOD9RP0JjYz0zQT89?=\n");
+	/* folded at 78 columns: words, and encoded text */
+	for (i = 0; i < 60; i++)
+		memcpy(big + i * 6, "word5 ", 6);
+	f = hdr("Subject", big, 359);
+	EW_CHECK(well_folded(f) && strchr(f, '\n') < f + strlen(f) - 1);
+	for (i = 0; i < 500; i++)
+		memcpy(big + i * 2, "\xc3\xa9", 2);
+	EW_CHECK(well_folded(hdr("Subject", big, 1000)));
+	for (i = 0; i < 250; i++)
+		memcpy(big + i * 4, "\xf0\x9f\x98\x80", 4);
+	EW_CHECK(well_folded(hdr("X-A-Rather-Long-Field-Name", big, 1000)));
+	memset(big, 'x', 200); /* one long word: encoded, so it folds */
+	f = hdr("Subject", big, 200);
+	EW_CHECK(well_folded(f) && strstr(f, "=?UTF-8?B?") != NULL);
+	memset(big, '\x1b', 1000);
+	EW_CHECK(well_folded(hdr("Subject", big, 1000)));
+	EW_CHECK(well_folded(hdr(
+	    "N234567890123456789012345678901234567890123456789012345678901234"
+	    "56789012345",
+	    "\xc3\xa9", 2)));
+	/* field names */
+	EW_CHECK_STR(HDR("Bad Name", "x"), "error -22");
+	EW_CHECK_STR(HDR("", "x"), "error -22");
+	EW_CHECK_STR(HDR("X:Y", "x"), "error -22");
+	EW_CHECK_STR(HDR("X\n", "x"), "error -22");
+	EW_CHECK_STR(HDR("X\xc3\xa9", "x"), "error -22");
+	/* address fields: plain addr-specs only */
+	EW_CHECK_STR(HDR("To", "abuse@example.net"), "To: abuse@example.net\n");
+	EW_CHECK_STR(HDR("cc", " a@b.example ,c@d.example "),
+	    "cc: a@b.example, c@d.example\n");
+	EW_CHECK_STR(HDR("To", "Victim <v@evil.example>"), "error -74");
+	EW_CHECK_STR(
+	    HDR("To", "a@b.example\r\nBcc: v@evil.example"), "error -74");
+	EW_CHECK_STR(HDR("Bcc", "a@b.example,"), "error -74");
+	EW_CHECK_STR(HDR("From", ""), "error -74");
+	EW_CHECK_STR(HDR("Resent-To", "a@b.example (comment)"), "error -74");
+	EW_CHECK_STR(HDR("Reply-To", "\"q\"@b.example"), "error -74");
+	EW_CHECK_STR(HDR("Sender", "a@b.example\0"), "error -74");
+	for (i = 0; i < 20; i++)
+		memcpy(big + i * 20, "abuse@x.example.net,", 20);
+	f = hdr("To", big, 399);
+	EW_CHECK(well_folded(f) && strncmp(f, "To: abuse@", 10) == 0);
+	EW_CHECK(ew_esc_header_is_address("RESENT-cc", 9));
+	EW_CHECK(!ew_esc_header_is_address("Subject", 7));
+	EW_CHECK(!ew_esc_header_is_address("Resent-", 7));
+}
+
+static void
+test_esc_addr(void)
+{
+	static const char *const good[] = { "abuse@example.net",
+		"a.b+c_d@x-y.example", "root@localhost", "o'neil@ex.org",
+		"{x}@a1.b2", NULL };
+	static const char *const bad[] = { "", "@x", "a@", ".a@x", "a.@x",
+		"a..b@x", "a@-x", "a@x-", "a@x..y", "a@x.", "a@.x", "a b@x",
+		"a@x@y", "\xc3\xa9@x", "\"q\"@x", "a@[192.0.2.1]", "a@x_y",
+		"<a@x>", "a@x\n", NULL };
+	char lng[400];
+	size_t i;
+
+	for (i = 0; good[i] != NULL; i++)
+		EW_CHECK(ew_esc_is_addr_spec(good[i], strlen(good[i])));
+	for (i = 0; bad[i] != NULL; i++)
+		EW_CHECK(!ew_esc_is_addr_spec(bad[i], strlen(bad[i])));
+	EW_CHECK(!ew_esc_is_addr_spec("a@x\0y", 5));
+	memset(lng, 'a', 65);
+	memcpy(lng + 65, "@x", 2);
+	EW_CHECK(!ew_esc_is_addr_spec(lng, 67));    /* local part over 64 */
+	EW_CHECK(ew_esc_is_addr_spec(lng + 1, 66)); /* 64 */
+	memset(lng, 'a', 62);
+	lng[62] = '.';
+	memcpy(lng + 63, "x@y", 3);
+	EW_CHECK(ew_esc_is_addr_spec(lng, 66));
+	lng[61] = '.';
+	EW_CHECK(!ew_esc_is_addr_spec(lng, 66));
+	memcpy(lng, "a@", 2);
+	memset(lng + 2, 'b', 64); /* a label over 63 */
+	EW_CHECK(!ew_esc_is_addr_spec(lng, 66));
+	EW_CHECK(ew_esc_is_addr_spec(lng, 65));
+}
+
+static const char *
+html(const char *s, size_t n)
+{
+	static struct ew_buf b;
+
+	ew_buf_free(&b);
+	ew_esc_html(&b, s, n);
+	return ew_buf_str(&b);
+}
+
+#define HTML(lit) html(lit, sizeof(lit) - 1)
+
+static void
+test_esc_html(void)
+{
+	EW_CHECK_STR(HTML("<script>alert(\"x\")</script>"),
+	    "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
+	EW_CHECK_STR(
+	    HTML("a' onmouseover='b&c"), "a&#39; onmouseover=&#39;b&amp;c");
+	EW_CHECK_STR(HTML("&amp;"), "&amp;amp;");
+	EW_CHECK_STR(HTML("line 1\n\tline 2\r"), "line 1\n\tline 2\\r");
+	EW_CHECK_STR(HTML("\x1b[2J\x07\0"), "\\x1b[2J\\x07\\x00");
+	EW_CHECK_STR(HTML("\xc2\x9b\xe2\x80\xae"
+			  "a\xe2\x81\xa7"),
+	    "\\u009b\\u202ea\\u2067");
+	EW_CHECK_STR(
+	    HTML("\xff<\xc0\x80"), "\xef\xbf\xbd&lt;\xef\xbf\xbd\xef\xbf\xbd");
+	/* characters whose low byte is '&' or '<' are not special */
+	EW_CHECK_STR(HTML("\xc4\xa6\xc4\xbc\xe2\x80\xa6"),
+	    "\xc4\xa6\xc4\xbc\xe2\x80\xa6");
+	EW_CHECK_STR(HTML(""), "");
+	html("", 0);
+}
+
+static void
+test_esc_json_diag(void)
+{
+	struct ew_buf b = EW_BUF_INIT;
+	struct ew_diag_list d;
+	struct ew_loc loc;
+	struct ew_src *src;
+	const char line[] = "reject \x1b[2J\xc2\x9bx:80 y\n";
+
+	ew_json_str(&b, "a\"\\\n\t\r\x1b\x7f\xc2\x9b\xe2\x80\xae\xff\xc3\xa9");
+	EW_CHECK_STR(ew_buf_str(&b), "\"a\\\"\\\\\\n\\t\\r\\u001b\\u007f\\u009b"
+				     "\\u202e\\ufffd\xc3\xa9\"");
+	ew_buf_reset(&b);
+	ew_json_str(&b, "plain \xe4\xb8\xad");
+	EW_CHECK_STR(ew_buf_str(&b), "\"plain \xe4\xb8\xad\"");
+	ew_buf_free(&b);
+
+	/* a diagnostic quoting a file with controls in it: shown escaped,
+	 * the carets under what is shown */
+	ew_diag_init(&d);
+	memset(&loc, 0, sizeof(loc));
+	src = ew_src_new("f\x1b.conf", line, sizeof(line) - 1);
+	loc.src = src;
+	loc.line = 1;
+	loc.first = 8; /* from the ESC to the x */
+	loc.last = 14;
+	ew_diag_add(&d, EW_SEV_ERROR, &loc, "bad '%s'", "\x07x\r\ny");
+	ew_diag_format(&d, &b);
+	EW_CHECK_STR(ew_buf_str(&b),
+	    "f\\x1b.conf:1:8-14: error: bad '\\x07x\\r\\ny'\n"
+	    "reject \\x1b[2J\\u009bx:80 y\n"
+	    "       ^^^^^^^^^^^^^^\n");
+	EW_CHECK(!has_control(ew_buf_str(&b)));
+	ew_buf_free(&b);
+	ew_diag_free(&d);
+	ew_src_free(src);
+}
+
 int
 main(void)
 {
@@ -216,5 +554,10 @@ main(void)
 	EW_RUN(test_time);
 	EW_RUN(test_num);
 	EW_RUN(test_buf_diag);
+	EW_RUN(test_esc_term);
+	EW_RUN(test_esc_header);
+	EW_RUN(test_esc_addr);
+	EW_RUN(test_esc_html);
+	EW_RUN(test_esc_json_diag);
 	return ew_test_done();
 }

@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include "harness/ew_test.h"
+#include <sqlite3.h>
+
 #include "store/store.h"
+#include "store/store_int.h"
 
 #define NT EW_STORE_NO_TIME
 
@@ -148,11 +151,106 @@ out:
 	tmp_cleanup();
 }
 
+/* One value from the database file at dbpath (sqlite3 directly). */
+static long long
+raw_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/*
+ * A database of schema 4 with what the old rules let in (a Message-ID
+ * unique, the same rule in force twice for a ticket) migrates to 5:
+ * every complaint and incident kept (the rebuild of complaints cascades
+ * to nothing), the Message-ID no longer unique, the extra copy of the
+ * rule marked removed when it was added.
+ */
+static void
+test_migrate_v4(void)
+{
+	struct ew_store *st = NULL;
+	struct ew_store_complaint c;
+	struct ew_store_rule *r = NULL;
+	sqlite3 *db = NULL;
+	int64_t id = 0;
+	size_t i, n = 0;
+	int ok = 1;
+
+	tmp_setup();
+	ok = sqlite3_open(dbpath, &db) == SQLITE_OK;
+	for (i = 0; ok && i < ew_store_nmigrations; i++)
+		if (ew_store_migrations[i].version <= 4)
+			ok = sqlite3_exec(db, ew_store_migrations[i].sql, NULL,
+				 NULL, NULL) == SQLITE_OK;
+	ok =
+	    ok &&
+	    sqlite3_exec(db,
+		"PRAGMA user_version = 4;"
+		"INSERT INTO complaints (id, message_id, content_sha256,"
+		" reporter, format, received_at, raw_size)"
+		" VALUES (1, '<t-1@h>', 'aa', 'r', 'text', 1, 10),"
+		" (2, NULL, 'bb', 'r', 'text', 2, 10);"
+		"INSERT INTO incidents (complaint_id, src) VALUES"
+		" (1, '198.51.100.7'), (1, '198.51.100.8'), (2, "
+		"'198.51.100.7');"
+		"INSERT INTO tickets (id, reporter, opened_at) VALUES (1, 'r', "
+		"1);"
+		"INSERT INTO ticket_complaints VALUES (1, 1), (1, 2);"
+		"INSERT INTO rules (ticket_id, rule_text, added_at) VALUES"
+		" (1, 'reject 192.0.2.1:80', 5), (1, 'reject 192.0.2.1:80', 6),"
+		" (1, 'reject 192.0.2.2:80', 6);",
+		NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(db);
+	EW_CHECK(ok);
+	EW_CHECK_INT(ew_store_open(dbpath, &st), 0);
+	if (st == NULL)
+		goto out;
+	EW_CHECK_INT(ew_store_migrated(st), EW_STORE_SCHEMA_VERSION - 4);
+	counts(st, 2, 3);
+	EW_CHECK_INT(ew_store_rule_list(st, 0, &r, &n), 0);
+	EW_CHECK_INT(n, 2);
+	if (n == 2) {
+		EW_CHECK_STR(r[0].rule_text, "reject 192.0.2.1:80");
+		EW_CHECK_INT(r[0].added_at, 5);
+		EW_CHECK_STR(r[1].rule_text, "reject 192.0.2.2:80");
+	}
+	ew_store_rules_free(r, n);
+	complaint_init(&c, "<t-1@h>", "cc");
+	EW_CHECK_INT(ew_store_complaint_add(st, &c, NULL, 0, &id), 0);
+	EW_CHECK_INT(id, 3);
+	ew_store_close(st);
+	st = NULL;
+	if (sqlite3_open(dbpath, &db) == SQLITE_OK) {
+		EW_CHECK_INT(
+		    raw_int(db, "SELECT count(*) FROM ticket_complaints"), 2);
+		EW_CHECK_INT(raw_int(db, "SELECT count(*) FROM"
+					 " pragma_foreign_key_check"),
+		    0);
+		EW_CHECK_INT(raw_int(db, "SELECT reuses_message_id FROM"
+					 " complaints WHERE id = 3"),
+		    1);
+		EW_CHECK_INT(raw_int(db, "SELECT removed_at FROM rules"
+					 " WHERE id = 2"),
+		    6);
+	}
+	sqlite3_close(db);
+out:
+	ew_store_close(st);
+	tmp_cleanup();
+}
+
 static void
 test_complaints(void)
 {
 	struct ew_store *st;
-	struct ew_store_complaint c;
+	struct ew_store_complaint c, *g = NULL;
 	struct ew_store_incident in[2], *v = NULL;
 	int64_t id = 0, id2 = 0, dup = 0;
 	size_t n = 0;
@@ -212,10 +310,6 @@ test_complaints(void)
 	EW_CHECK_INT(n, 0);
 	ew_store_incidents_free(v, n);
 
-	/* re-sent: same message id, different content */
-	complaint_init(&c, "<a@x>", "bb22");
-	EW_CHECK_INT(ew_store_complaint_add(st, &c, in, 2, &dup), -EEXIST);
-	EW_CHECK_INT(dup, id);
 	/* re-sent: same content, no or another message id */
 	complaint_init(&c, NULL, "aa11");
 	EW_CHECK_INT(ew_store_complaint_add(st, &c, in, 2, &dup), -EEXIST);
@@ -223,7 +317,31 @@ test_complaints(void)
 	complaint_init(&c, "<other@x>", "aa11");
 	EW_CHECK_INT(ew_store_complaint_add(st, &c, in, 1, &dup), -EEXIST);
 	EW_CHECK_INT(dup, id);
+	/* delivered again (other bytes, the same content key) */
+	complaint_init(&c, "<a@x>", "aa11-redelivered");
+	c.content_key = "aa11";
+	EW_CHECK_INT(ew_store_complaint_add(st, &c, in, 2, &dup), -EEXIST);
+	EW_CHECK_INT(dup, id);
 	counts(st, 1, 2);
+
+	/* the same Message-ID with other content is not a duplicate (a
+	 * sender chooses it): stored, flagged as reusing the first one's */
+	complaint_init(&c, "<a@x>", "bb22");
+	EW_CHECK_INT(ew_store_complaint_add(st, &c, in, 2, &id2), 0);
+	EW_CHECK(id2 > id);
+	EW_CHECK_INT(ew_store_complaint_get(st, id2, &g), 0);
+	if (g != NULL) {
+		EW_CHECK_INT(g->reuses_message_id, id);
+		EW_CHECK_STR(g->message_id, "<a@x>");
+		EW_CHECK_STR(g->content_key, "bb22");
+	}
+	ew_store_complaint_free(g);
+	g = NULL;
+	EW_CHECK_INT(ew_store_complaint_get(st, id, &g), 0);
+	if (g != NULL)
+		EW_CHECK_INT(g->reuses_message_id, 0);
+	ew_store_complaint_free(g);
+	counts(st, 2, 4);
 
 	/* two complaints without a message id are not duplicates */
 	complaint_init(&c, NULL, "cc33");
@@ -231,13 +349,32 @@ test_complaints(void)
 	complaint_init(&c, NULL, "dd44");
 	EW_CHECK_INT(ew_store_complaint_add(st, &c, NULL, 0, &id2), 0);
 	EW_CHECK(id2 > id);
-	counts(st, 3, 3);
+	counts(st, 4, 5);
+
+	/* the host name a destination was named by */
+	complaint_init(&c, NULL, "ee55");
+	incident_init(&in[0], "203.0.113.5");
+	in[0].dst = NULL;
+	in[0].dst_host = "irc.example.net";
+	EW_CHECK_INT(ew_store_complaint_add(st, &c, in, 1, &id2), 0);
+	EW_CHECK_INT(ew_store_incident_list(st, id2, &v, &n), 0);
+	EW_CHECK_INT(n, 1);
+	if (n == 1) {
+		EW_CHECK_STR(v[0].dst_host, "irc.example.net");
+		EW_CHECK(v[0].dst == NULL);
+	}
+	ew_store_incidents_free(v, n);
+	/* typed: not an empty or overlong name */
+	complaint_init(&c, NULL, "ff66");
+	in[0].dst_host = "";
+	EW_CHECK_INT(ew_store_complaint_add(st, &c, in, 1, &id2), -EINVAL);
+	counts(st, 5, 6);
 	ew_store_close(st);
 
 	/* and it is all there after reopening */
 	EW_CHECK_INT(ew_store_open(dbpath, &st), 0);
 	if (st != NULL)
-		counts(st, 3, 3);
+		counts(st, 5, 6);
 	ew_store_close(st);
 out:
 	tmp_cleanup();
@@ -394,6 +531,20 @@ test_rules(void)
 	}
 	ew_store_rules_free(v, n);
 
+	/* a rule in force for the ticket is not added again: -EEXIST, the
+	 * one in force named, nothing written (ticket block run twice) */
+	EW_CHECK_INT(ew_store_rule_add(st, t, "reject 198.51.100.7:6667",
+			 "again", 1000 + 99 * 86400, 1500, &r3),
+	    -EEXIST);
+	EW_CHECK_INT(r3, r1);
+	EW_CHECK_INT(ew_store_rule_add(st, 0, "reject *:25", "smtp",
+			 EW_STORE_NO_TIME, 1100, &r3),
+	    -EEXIST);
+	EW_CHECK_INT(r3, r2);
+	EW_CHECK_INT(ew_store_rule_list(st, 1, &v, &n), 0);
+	EW_CHECK_INT(n, 2);
+	ew_store_rules_free(v, n);
+
 	EW_CHECK_INT(ew_store_rule_remove(st, r1, 2000), 0);
 	EW_CHECK_INT(ew_store_rule_remove(st, r1, 3000), -EALREADY);
 	EW_CHECK_INT(ew_store_rule_remove(st, r2 + 9, 3000), -ENOENT);
@@ -407,6 +558,11 @@ test_rules(void)
 	if (n == 2)
 		EW_CHECK_INT(v[0].removed_at, 2000);
 	ew_store_rules_free(v, n);
+	/* removed, it may be added again */
+	EW_CHECK_INT(ew_store_rule_add(st, t, "reject 198.51.100.7:6667",
+			 "again", EW_STORE_NO_TIME, 2500, &r3),
+	    0);
+	EW_CHECK(r3 > r2);
 	ew_store_close(st);
 }
 
@@ -674,6 +830,65 @@ test_ticket_kind(void)
 	ew_store_close(st);
 }
 
+/* The surge guard's blocks are rules (origin 'surge'), with counts. */
+static void
+test_surge(void)
+{
+	struct ew_store *st = mem();
+	struct ew_store_rule *r = NULL;
+	struct ew_store_guard_count *c = NULL;
+	char **g = NULL;
+	size_t n = 0, nc = 0;
+	int64_t id = 0, tid = 0, rid = 0;
+
+	if (st == NULL)
+		return;
+	EW_CHECK_INT(ew_store_ticket_open(st, "abuse@x", 1, 2, &tid), 0);
+	EW_CHECK_INT(ew_store_rule_add(st, tid, "reject 192.0.2.1:6667", "irc",
+			 EW_STORE_NO_TIME, 10, &rid),
+	    0);
+	EW_CHECK_INT(ew_store_surge_add(st, "flood", "reject 198.51.100.7:80",
+			 "surge: guard flood over 600/minute", 1000, 100, &id),
+	    0);
+	EW_CHECK(id > 0);
+	EW_CHECK_INT(
+	    ew_store_surge_add(st, NULL, "x", NULL, 1, 1, &tid), -EINVAL);
+	EW_CHECK_INT(
+	    ew_store_guard_count(st, "flood", EW_STORE_GUARD_CAPPED), 0);
+	EW_CHECK_INT(
+	    ew_store_guard_count(st, "scan", EW_STORE_GUARD_ALLOWED), 0);
+	EW_CHECK_INT(ew_store_guard_count(st, "scan", "surges"), -EINVAL);
+	/* only the surge block is listed as one, with its guard */
+	EW_CHECK_INT(ew_store_surge_list(st, &r, &g, &n), 0);
+	EW_CHECK_INT(n, 1);
+	if (n == 1) {
+		EW_CHECK_STR(r[0].rule_text, "reject 198.51.100.7:80");
+		EW_CHECK_STR(g[0], "flood");
+		EW_CHECK_INT(r[0].expires_at, 1000);
+		EW_CHECK_INT(r[0].ticket_id, 0);
+	}
+	ew_store_surges_free(r, g, n);
+	/* ... and it is a rule like any block (the managed policy, expire) */
+	EW_CHECK_INT(ew_store_rule_list(st, 0, &r, &n), 0);
+	EW_CHECK_INT(n, 2);
+	ew_store_rules_free(r, n);
+	EW_CHECK_INT(ew_store_rule_remove(st, id, 1000), 0);
+	EW_CHECK_INT(ew_store_surge_list(st, &r, &g, &n), 0);
+	EW_CHECK_INT(n, 0);
+	ew_store_surges_free(r, g, n);
+	EW_CHECK_INT(ew_store_guard_counts(st, &c, &nc), 0);
+	EW_CHECK_INT(nc, 2);
+	if (nc == 2) {
+		EW_CHECK_STR(c[0].guard, "flood");
+		EW_CHECK_INT(c[0].surges, 1);
+		EW_CHECK_INT(c[0].capped, 1);
+		EW_CHECK_INT(c[1].allowed, 1);
+		EW_CHECK_INT(c[1].surges, 0);
+	}
+	ew_store_guard_counts_free(c, nc);
+	ew_store_close(st);
+}
+
 static void
 test_schema(void)
 {
@@ -682,12 +897,12 @@ test_schema(void)
 	int64_t id = 0;
 	int v = -1;
 
-	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 4);
+	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 6);
 	if (st == NULL)
 		return;
 	EW_CHECK_INT(ew_store_version(st, &v), 0);
-	EW_CHECK_INT(v, 4);
-	EW_CHECK_INT(ew_store_migrated(st), 4);
+	EW_CHECK_INT(v, 6);
+	EW_CHECK_INT(ew_store_migrated(st), 6);
 	/* the columns of schema 3 are there */
 	complaint_init(&c, "<s@x>", "s111");
 	c.subject = "IRC abuse";
@@ -996,6 +1211,7 @@ int
 main(void)
 {
 	EW_RUN(test_migrations);
+	EW_RUN(test_migrate_v4);
 	EW_RUN(test_complaints);
 	EW_RUN(test_rollback);
 	EW_RUN(test_tickets);
@@ -1006,6 +1222,7 @@ main(void)
 	EW_RUN(test_nested);
 	EW_RUN(test_nested_close);
 	EW_RUN(test_schema);
+	EW_RUN(test_surge);
 	EW_RUN(test_policy_during);
 	EW_RUN(test_complaint_get);
 	EW_RUN(test_ticket_get);
