@@ -42,11 +42,26 @@ static const char *const dl_words[] = { "disconnect", "suspend", "terminat",
 static int
 near_deadline_word(const char *s, size_t n, size_t i)
 {
-	size_t b = i > 200 ? i - 200 : 0, e = i + 120 < n ? i + 120 : n, k;
+	size_t b = i > 200 ? i - 200 : 0, e = i + 120 < n ? i + 120 : n, k, j;
 
+	/* the sentence around s[i], within that window */
+	for (j = i; j > b; j--)
+		if ((s[j - 1] == '.' || s[j - 1] == '!' || s[j - 1] == '?') &&
+		    j < n && isspace((unsigned char)s[j])) {
+			b = j;
+			break;
+		}
+	for (j = i; j < e; j++)
+		if ((s[j] == '.' || s[j] == '!' || s[j] == '?') &&
+		    (j + 1 == n || isspace((unsigned char)s[j + 1]))) {
+			e = j;
+			break;
+		}
 	for (k = 0; k < sizeof(dl_words) / sizeof(dl_words[0]); k++)
-		if (ew_tx_has_word(s + b, e - b, dl_words[k]))
-			return 1;
+		for (j = b; j < e; j++)
+			if (ew_tx_word_at(s + b, e - b, j - b, dl_words[k]) &&
+			    !(k == 4 && ew_tx_at(s, e, j, "blocklist")))
+				return 1;
 	return 0;
 }
 
@@ -469,6 +484,11 @@ ew_extract_deadline(struct ew_complaint *c, const struct ew_mail *m)
 
 		if (strncmp(p->ctype, "text/", 5) != 0 ||
 		    strcmp(p->ctype, "text/rfc822-headers") == 0)
+			continue;
+		/* a feedback report's reported message is evidence: its
+		 * "within 72 hours" is the spammer's, not a deadline */
+		if (p->msg != 0 && c->format != NULL &&
+		    strcmp(c->format, "arf") == 0)
 			continue;
 		ew_buf_reset(&b);
 		ew_mail_refang(p->data, p->len, &b);

@@ -254,8 +254,22 @@ ew_tx_scan_addr(const char *s, size_t n, size_t i, struct ew_found *f)
 			tok[--len] = '\0';
 			k--;
 		}
-		if (!ew_addr_parse6(tok, f->a.b))
-			return 0;
+		if (!ew_addr_parse6(tok, f->a.b)) {
+			/* "http://fdf1:...:0:2:2222/": eight groups and a
+			 * port, unbracketed, in a URL */
+			char *c = strrchr(tok, ':');
+			uint64_t p;
+
+			if (colons != 8 || c == NULL ||
+			    ew_parse_uint(c + 1, strlen(c + 1), 1, 65535, &p) <
+				0)
+				return 0;
+			*c = '\0';
+			if (!ew_addr_parse6(tok, f->a.b))
+				return 0;
+			f->port = (long)p;
+			len = strlen(tok);
+		}
 		f->a.family = EW_AF_INET6;
 	} else {
 		return 0;

@@ -48,6 +48,8 @@ struct reader {
 	size_t skip_to; /* continuation lines of a quoted header end here */
 	int sig;        /* in a signature ("-- " line) of segment sig_seg */
 	size_t time_skip_to; /* the end of an interval read on a line before */
+	size_t under;        /* the one untimed address of the line before */
+	int under_ok;        /* ... whose indented lines may time it */
 	size_t sig_seg;
 	/* zones stated in prose ("times are in CET") per segment of the
 	 * part (index - seg0), found before the part is read */
@@ -375,7 +377,9 @@ line_time(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
 		used = ew_mail_time_ctx(s + i, le - i, &cx, tm);
 		if (used == 0)
 			continue;
-		if (ew_tx_deadline_time(s, i)) {
+		if (ew_tx_deadline_time(s, i) ||
+		    (i >= ls + 6 && ew_tx_at(s, le, i - 6, "as of "))) {
+			/* a deadline, or a report's status time */
 			i += used - 1;
 			continue;
 		}
@@ -715,6 +719,35 @@ source_port_line(struct reader *r, const char *s, size_t ls, size_t le)
 		m->f.port = p;
 }
 
+/*
+ * An indented line with a time under a line naming one address (Project
+ * Honey Pot's "192.0.2.1 (H)" then "  - Mon, 21 Sep 2015 11:00AM PDT"):
+ * another mention of that address, at that time.
+ */
+static void
+timed_under(struct reader *r, const char *s, size_t ls, size_t le,
+    const struct ew_mtime *tm, int has_tm)
+{
+	struct ew_mention m;
+
+	if (!r->under_ok || r->under >= r->st->n ||
+	    !(s[ls] == ' ' || s[ls] == '\t' || s[ls] == '-' || s[ls] == '*')) {
+		r->under_ok = 0;
+		return;
+	}
+	if (!has_tm)
+		return; /* "  - Subject: ..." goes on */
+	m = r->st->v[r->under];
+	m.ports = m.ports != NULL ? ew_strndup(m.ports, strlen(m.ports)) : NULL;
+	m.tm = *tm;
+	m.has_tm = 1;
+	m.line = r->line;
+	m.pline = r->pline;
+	m.ls = ls;
+	m.le = le;
+	mention_add(r->st, &m);
+}
+
 /* Does w occur in s[0..n) (any case)? */
 static int
 has_text(const char *s, size_t n, const char *w)
@@ -791,10 +824,16 @@ scan_line(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
 			st->ntimes = 2;
 		}
 	}
-	if (addr)
+	if (addr) {
+		size_t first = st->n;
+
 		scan_addrs(r, s, n, ls, le, &tm, has_tm);
-	else
+		r->under_ok = st->n == first + 1 && !has_tm;
+		r->under = first;
+	} else {
 		source_port_line(r, s, ls, le);
+		timed_under(r, s, ls, le, &tm, has_tm);
+	}
 	line_hosts(r, s, n, ls, le);
 }
 
@@ -968,6 +1007,7 @@ read_part(struct reader *r, size_t k, const char *s, size_t n)
 	r->has_day = 0;
 	r->skip_to = 0;
 	r->time_skip_to = 0;
+	r->under_ok = 0;
 	r->sig = 0;
 	prescan_zones(r, k, s, n);
 	ew_fwd_part(&r->fwd, r->m, r->m->parts[k].msg, k);
@@ -1005,6 +1045,7 @@ read_part(struct reader *r, size_t k, const char *s, size_t n)
 			r->tab.active = 0;
 		} else if (blank(s, ls, le)) {
 			r->para = le;
+			r->under_ok = 0;
 			if (r->tab.active && r->tab_rows > 0)
 				r->tab.active = 0;
 		} else {

@@ -126,7 +126,8 @@ ew_extract_xarf_json(struct ew_complaint *c, const char *data, size_t len)
 	json_t *root = json_loadb(data, len, 0, &err), *rep;
 	struct ew_incident in;
 	struct ew_buf pb = EW_BUF_INIT;
-	const char *src, *dst, *when;
+	const char *src, *dst, *when, *until = NULL;
+	struct ew_mtime end;
 	long dport;
 	int v4, rc = 1;
 
@@ -157,6 +158,9 @@ ew_extract_xarf_json(struct ew_complaint *c, const char *data, size_t len)
 		port_array(&pb, json_object_get(root, "ports_scanned"));
 		port_array(&pb, json_object_get(root, "targeted_ports"));
 		when = str(root, "first_seen");
+		/* first_seen .. last_seen (else the report's timestamp) */
+		if (when != NULL && (until = str(root, "last_seen")) == NULL)
+			until = str(root, "timestamp");
 		if (when == NULL)
 			when = str(root, "timestamp");
 	} else {
@@ -180,6 +184,13 @@ ew_extract_xarf_json(struct ew_complaint *c, const char *data, size_t len)
 		    ew_mail_time_parse(when, strlen(when), &in.tm) < 0) {
 			memset(&in.tm, 0, sizeof(in.tm));
 			in.tm.zs = EW_ZONE_NONE;
+		} else if (until != NULL &&
+			   ew_mail_time_parse(until, strlen(until), &end) ==
+			       0 &&
+			   end.t > in.tm.t) {
+			in.tm.from = in.tm.t;
+			in.tm.to = end.t;
+			in.tm.has_from = in.tm.has_to = 1;
 		}
 		if (ew_complaint_add(c, &in) < 0)
 			rc = -1;
