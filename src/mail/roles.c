@@ -361,6 +361,8 @@ static const struct roleword rolewords[] = {
 	RW("src", EW_ROLE_SRC, 1, 2),
 	RW("your", EW_ROLE_SRC, 0, 3),
 	RW("attacker", EW_ROLE_SRC, 1, 2),
+	RW("attack", EW_ROLE_DST, 0, 0),
+	RW("attacks", EW_ROLE_DST, 0, 0),
 	RW("attacking", EW_ROLE_DST, 0, 3),
 	RW("attacked", EW_ROLE_DST, 0, 3),
 	RW("probed", EW_ROLE_DST, 0, 3),

@@ -416,6 +416,14 @@ line_time(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
 			continue;
 		}
 	clocked:
+		/* "between 2025-03-10 22:00 and 23:15 CET": the end's clock
+		 * is on the start's day */
+		{
+			int64_t d0 = tm->t + (int64_t)tm->off * 60;
+
+			cx.day = d0 - (d0 % 86400 + 86400) % 86400;
+			cx.has_day = 1;
+		}
 		if ((iend = interval_end(s, n, i + used, &cx, &t2)) > 0) {
 			r->time_skip_to = iend; /* T2 is no time of its own */
 			if (tm->zs == EW_ZONE_ASSUMED &&
