@@ -46,6 +46,7 @@
 #include "lib/buf.h"
 #include "lib/diag.h"
 #include "lib/num.h"
+#include "lib/tm.h"
 #include "mail/mail.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -619,7 +620,9 @@ ew_privsep_child_main(void)
 	}
 #endif
 	ew_diag_init(&d);
-	rc = ew_complaint_parse(name, data, len, &d, &c);
+	/* the child parses as the mail arrives: deadlines are bounded by
+	 * now, its receive time (mail.h) */
+	rc = ew_complaint_parse_at(name, data, len, ew_time_now(), &d, &c);
 	free(data);
 	if (rc == 0) {
 		ew_buf_putc(&b, 0);

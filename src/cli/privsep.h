@@ -10,7 +10,8 @@
  * size, open files and processes), then re-executed from
  * /proc/self/exe, so it shares no memory with the parent (no control
  * password, no database pages) and no state with the children before
- * it.  It parses with ew_complaint_parse and answers with the
+ * it.  It parses with ew_complaint_parse_at (now: the receive time, which
+ * bounds deadlines) and answers with the
  * complaint encoded by ew_complaint_encode, or the reason it is not a
  * complaint; the parent decodes that with ew_complaint_decode (the one
  * reader of the child's bytes, fuzzed as fuzz_wire).
