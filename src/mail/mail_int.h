@@ -5,8 +5,9 @@
  * into a struct ew_mail: a flat list of messages (the outer one first,
  * then every message/rfc822 part met on the walk) with their headers,
  * and a flat list of leaf parts, each decoded to bytes (text parts to
- * UTF-8) and tagged with the message it belongs to.  extract.c and
- * xarf.c read only that, so they are plain C and fuzzable without GMime.
+ * UTF-8) and tagged with the message it belongs to.  The readers
+ * (the text reader of text_int.h, fields.c's ARF and X-ARF, xarf.c ...)
+ * read only that, so they are plain C and fuzzable without GMime.
  */
 #ifndef EW_MAIL_INT_H
 #define EW_MAIL_INT_H
@@ -164,7 +165,8 @@ int ew_complaint_refuse(struct ew_complaint *c, const char *fmt, ...)
 int ew_complaint_add(struct ew_complaint *c, struct ew_incident *in);
 
 /*
- * extract.c helpers, exported for the unit tests.
+ * Helpers of the text readers (mtime.c, scan.c, ports.c, deadline.c,
+ * fields.c), exported for the unit tests.
  *
  * ew_mail_time_parse: one date-time at s (n bytes, surrounding blanks
  * allowed): RFC 5322 ("Fri, 31 Jan 2014 07:19:02 +0100 (CET)", obsolete
