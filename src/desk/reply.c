@@ -263,6 +263,13 @@ srcset_finish(struct srcset *set, struct ew_buf *b)
 {
 	size_t i, k = 0;
 
+	if (set->n == 0) {
+		free(set->v);
+		set->v = NULL;
+		if (set->oom)
+			b->oom = 1;
+		return;
+	}
 	qsort(set->v, set->n, sizeof(*set->v), cmp_src);
 	for (i = 0; i < set->n; i++) {
 		if (k > 0 && strcmp(set->v[k - 1].s, set->v[i].s) == 0) {
