@@ -83,7 +83,22 @@ ew_cmd_policy_check(struct ew_args *a)
 		ew_cli_print_diags(&d, json);
 		if (p == NULL || (strict && d.nwarn > 0)) {
 			bad = 1;
-		} else if (!json) {
+		} else if (json) {
+			/* one object a line on stdout; diagnostics on stderr */
+			struct ew_buf jb = EW_BUF_INIT;
+
+			ew_policy_stats(p, now, &st);
+			ew_buf_puts(&jb, "{\"file\":");
+			ew_json_str(&jb, file);
+			ew_buf_printf(&jb,
+			    ",\"ok\":true,\"warnings\":%zu,\"rules\":%zu,"
+			    "\"active\":%zu,\"expired\":%zu,\"port_sets\":%zu,"
+			    "\"tables\":%zu,\"table_entries\":%zu}\n",
+			    d.nwarn, st.rules, st.active, st.expired,
+			    st.portsets, st.tables, st.table_entries);
+			if (ew_cli_put(&jb) != EW_EXIT_OK)
+				bad = 1;
+		} else {
 			ew_policy_stats(p, now, &st);
 			printf("%s: ok: %zu rules (%zu active, %zu expired), "
 			       "%zu port sets, %zu tables (%zu entries)\n",

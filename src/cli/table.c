@@ -267,6 +267,9 @@ ew_cli_help_cmd(FILE *f, const struct ew_cmd *c)
 	char left[64];
 
 	fprintf(f, "usage: exitwarden %s\n\n%s.\n", c->usage, c->summary);
+	if (c->flags & EW_CMD_DEFAULT)
+		fprintf(
+		    f, "The default verb: 'exitwarden %s' runs it.\n", c->noun);
 	if (c->flags & EW_CMD_STORE)
 		fprintf(f, "Uses the store (--db PATH before the noun, or "
 			   "$EW_DB).\n");
