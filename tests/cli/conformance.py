@@ -51,8 +51,11 @@ def check(cond, what):
 
 
 def ew(args, env, stdin=None):
-    p = subprocess.run([EW] + list(args), capture_output=True, text=True,
-                       env=env, input=stdin, timeout=60)
+    try:
+        p = subprocess.run([EW] + list(args), capture_output=True,
+                           text=True, env=env, input=stdin, timeout=30)
+    except subprocess.TimeoutExpired:
+        return 124, "", "timed out (a usage error should not run)"
     return p.returncode, p.stdout, p.stderr
 
 
