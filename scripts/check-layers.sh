@@ -3,7 +3,9 @@
 #   lib <- policy <- compile <- emit;  lib <- mail;  lib <- store;
 #   desk on emit, mail and store;  cli on top.
 # Each directory lists the directories of ours it may include.  Third-party
-# headers are confined to one file each.
+# headers are confined to one file each.  Then scripts/check-calls.py: no
+# call cycle between the files of one module, and no CLI command file
+# calling another's logic.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -58,4 +60,6 @@ confine 'jansson\.h' 'src/mail/'
 confine 'archive' 'src/mail/archive\.c'
 confine 'libxml/' 'src/mail/xml\.c'
 confine 'openssl/' 'src/emit/ctl\.c'
+
+python3 scripts/check-calls.py src || bad=1
 exit $bad

@@ -1,176 +1,239 @@
 /*
- * cli.h - what the command handlers share: the command table entry, the
- * output helpers and the option parser.
+ * cli.h - what the command files share: the command table entry, the
+ * option parser (opt.c), the output helpers (output.c), where the
+ * store and the policies live (env.c) and the apply steps (apply.c).
+ *
+ * Each noun has one file, cmd_<noun>.c, with its handlers; handlers
+ * call the modules and these shared helpers, never another command
+ * file (scripts/check-layers.sh checks it).
  */
 #ifndef EW_CLI_H
 #define EW_CLI_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
-struct ew_diag_list;
+#include "desk/desk.h"
+#include "emit/tor.h"
 
-struct ew_cmd {
-	const char *noun;
-	const char *verb;
-	int (*fn)(int argc, char **argv);
-	const char *usage;
-	const char *summary;
-};
+struct ew_addr;
+struct ew_buf;
+struct ew_diag_list;
+struct ew_store;
 
 /* Exit codes. */
 #define EW_EXIT_OK 0
 #define EW_EXIT_FAIL 1
 #define EW_EXIT_USAGE 2
 
+/* ---- options (opt.c) ---- */
+
+/* Every option of every command; opt.c declares each once. */
+enum ew_opt_id {
+	EW_OPT_HELP,
+	EW_OPT_JSON,
+	EW_OPT_NOW,
+	EW_OPT_DRY_RUN,
+	EW_OPT_STRICT,
+	EW_OPT_INTERFACE,
+	EW_OPT_NO_INTERFACES,
+	EW_OPT_UID,
+	EW_OPT_STATE,
+	EW_OPT_SEED,
+	EW_OPT_REEVALUATE,
+	EW_OPT_CONTROL,
+	EW_OPT_COOKIE,
+	EW_OPT_PASSWORD_FILE,
+	EW_OPT_FRAGMENT,
+	EW_OPT_TIMEOUT,
+	EW_OPT_OUTPUT,
+	EW_OPT_AT,
+	EW_OPT_ALL,
+	EW_OPT_CHOICE,
+	EW_OPT_EXPIRES,
+	EW_OPT_REASON,
+	EW_OPT_NO_RESOLVE,
+	EW_OPT_NO_APPLY,
+	EW_OPT_POLICY,
+	EW_OPT_TO,
+	EW_OPT_TEMPLATES,
+	EW_OPT_ADDRESS,
+	EW_OPT_QUIET,
+	EW_OPT_PARSER_USER,
+	EW_OPT_MAIL_TIMEOUT,
+	EW_OPT_MAILDIR,
+	EW_OPT_INTERVAL,
+	EW_OPT_ONCE,
+	EW_OPT_EXPLAIN,
+};
+#define EW_O(id) ((uint64_t)1 << (id))
+
+/* The option sets several commands share, declared once. */
+#define EW_OPTS_CONN                                                           \
+	(EW_O(EW_OPT_CONTROL) | EW_O(EW_OPT_COOKIE) |                          \
+	    EW_O(EW_OPT_PASSWORD_FILE) | EW_O(EW_OPT_TIMEOUT))
+#define EW_OPTS_TOR_APPLY                                                      \
+	(EW_OPTS_CONN | EW_O(EW_OPT_DRY_RUN) | EW_O(EW_OPT_REEVALUATE) |       \
+	    EW_O(EW_OPT_FRAGMENT) | EW_O(EW_OPT_NOW))
+#define EW_OPTS_NFT_APPLY                                                      \
+	(EW_O(EW_OPT_DRY_RUN) | EW_O(EW_OPT_NOW) | EW_O(EW_OPT_UID) |          \
+	    EW_O(EW_OPT_STATE) | EW_O(EW_OPT_SEED))
+#define EW_OPTS_APPLY (EW_OPTS_TOR_APPLY | EW_OPTS_NFT_APPLY)
+/* the commands that change the managed policy */
+#define EW_OPTS_CHANGE                                                         \
+	(EW_OPTS_APPLY | EW_O(EW_OPT_NO_APPLY) | EW_O(EW_OPT_POLICY))
+#define EW_OPTS_EXPAND                                                         \
+	(EW_O(EW_OPT_NOW) | EW_O(EW_OPT_INTERFACE) | EW_O(EW_OPT_NO_INTERFACES))
+
+struct ew_opt {
+	enum ew_opt_id id;
+	const char *name; /* long name, without the dashes */
+	char short_name;  /* or 0 */
+	const char *arg;  /* the value's name in help, NULL: takes none */
+	const char *help;
+};
+
+struct ew_optval {
+	const struct ew_opt *opt;
+	enum ew_opt_id id;
+	const char *val; /* NULL for an option without a value */
+};
+
+struct ew_cmd;
+
+/* A command line, parsed: the options in order, then the operands. */
+struct ew_args {
+	const struct ew_cmd *cmd;
+	struct ew_optval *o;
+	size_t no;
+	char **ops;
+	size_t nops;
+};
+
+/* One command of the table (main.c). */
+struct ew_cmd {
+	const char *noun;
+	const char *verb; /* NULL: the noun takes no verb */
+	int (*fn)(struct ew_args *a);
+	unsigned flags;
+	uint64_t opts; /* EW_O() of the options it takes */
+	const char *usage;
+	const char *summary;
+};
+#define EW_CMD_DEFAULT 1 /* the noun's verb when none is given */
+#define EW_CMD_STORE 2   /* it uses the store */
+
+/* What ew_cli_parse returns after printing --help. */
+#define EW_CLI_HELPED (-100)
+
+/* Parse argv (after the verb) for c: 0, EW_CLI_HELPED, or an exit code
+ * (the message said).  Free a with ew_args_free in any case. */
+int ew_cli_parse(
+    const struct ew_cmd *c, int argc, char **argv, struct ew_args *a);
+void ew_args_free(struct ew_args *a);
+/* Between min and max operands: 0, else the usage exit code (said). */
+int ew_cli_operands(const struct ew_args *a, size_t min, size_t max);
+/* An option the table lets through that this handler does not take:
+ * the usage exit code (said). */
+int ew_cli_unexpected(const struct ew_args *a, const struct ew_optval *v);
+/* Whether the option was given. */
+int ew_cli_has(const struct ew_args *a, enum ew_opt_id id);
+
+/* ---- the tables (table.c) ---- */
+
+/* Every command, sorted by noun then verb. */
+const struct ew_cmd *ew_cli_cmds(size_t *n);
+/* Every option, in the order of enum ew_opt_id. */
+const struct ew_opt *ew_cli_opts(size_t *n);
+/* The command's help: usage, summary, its options. */
+void ew_cli_help_cmd(FILE *f, const struct ew_cmd *c);
+/* The program's help: every command with its summary. */
+void ew_cli_help(FILE *f);
+/* "usage: exitwarden ..." for the command (every verb of the noun when
+ * verb is NULL), to stderr; returns 2. */
+int ew_cli_usage(const char *noun, const char *verb);
+
+/* Option values: 0, or the usage exit code after saying what is wrong. */
+int ew_cli_parse_now(const char *s, int64_t *out);
+int ew_cli_parse_num(
+    const struct ew_optval *v, uint64_t lo, uint64_t hi, uint64_t *out);
+/* --address / --interface ADDR appended to a growing list: 0 or an exit
+ * code. */
+int ew_cli_addr_list(
+    const struct ew_optval *v, struct ew_addr **list, size_t *n);
+
+/* ---- output (output.c) ---- */
+
 /* Print diagnostics to stderr (text, or JSON lines when json). */
 void ew_cli_print_diags(const struct ew_diag_list *d, int json);
-/* "usage: exitwarden ..." for the command, to stderr; returns 2. */
-int ew_cli_usage(const char *noun, const char *verb);
+/* Diagnostics with a location as ew_cli_print_diags does; those
+ * without as "exitwarden: message". */
+void ew_cli_report(const struct ew_diag_list *d);
 /* "exitwarden: " + message to stderr. */
 void ew_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * A value from outside (a complaint, a file) as a terminal may show it
- * (lib/esc.c's terminal sink: controls, C1, bidi overrides, newlines
- * escaped, invalid UTF-8 as U+FFFD), for a printf argument: s itself
- * when it needs nothing, else an escaped copy that stays valid for the
- * next EW_CLI_ESC_RING - 1 calls (so one printf may take that many).
- * NULL is "".
+ * (lib/esc.c's terminal sink), for a printf argument: s itself when it
+ * needs nothing, else an escaped copy that stays valid for the next
+ * EW_CLI_ESC_RING - 1 calls.  NULL is "".
  */
 #define EW_CLI_ESC_RING 8
 const char *ew_cli_esc(const char *s);
-/* The arguments of a command that takes only --json: 0, or the usage
- * exit code after saying what is wrong. */
-int ew_cli_json_only(
-    int argc, char **argv, const char *noun, const char *verb, int *json);
-/* Parse --now's value; exits the command with a message on error. */
-int ew_cli_parse_now(const char *s, int64_t *out);
 /* Write the buffer's text to stdout and free it: EW_EXIT_OK, or
  * EW_EXIT_FAIL (said) when it ran out of memory or the write failed. */
-struct ew_buf;
 int ew_cli_put(struct ew_buf *b);
-/* Write all of a buffer to stdout; -1 on a write error. */
+/* Write all of a buffer to stdout; -1 on a write error (said). */
 int ew_cli_write(const char *s, size_t n);
-/*
- * The machine's interface addresses, for ExitPolicyRejectLocalInterfaces
- * (tor's get_interface_address6_list; expansion filters them as tor
- * does).  Caller frees; NULL and *n 0 when none could be read.
- */
-struct ew_addr;
-struct ew_addr *ew_cli_interface_addrs(size_t *n);
 
-int ew_cmd_policy_check(int argc, char **argv);
-int ew_cmd_policy_expand(int argc, char **argv);
-int ew_cmd_policy_show(int argc, char **argv);
-int ew_cmd_policy_query(int argc, char **argv);
-int ew_cmd_policy_explain(int argc, char **argv);
-int ew_cmd_policy_summary(int argc, char **argv);
-int ew_cmd_complaint_parse(int argc, char **argv);
-int ew_cmd_policy_torrc(int argc, char **argv);
-int ew_cmd_nft_emit(int argc, char **argv);
-int ew_cmd_nft_apply(int argc, char **argv);
-int ew_cmd_nft_flush(int argc, char **argv);
-int ew_cmd_nft_element(int argc, char **argv);
-int ew_cmd_stats(int argc, char **argv);
-int ew_cmd_tor_emit(int argc, char **argv);
-int ew_cmd_tor_apply(int argc, char **argv);
-int ew_cmd_tor_status(int argc, char **argv);
-int ew_cmd_apply(int argc, char **argv);
-int ew_cmd_complaint_add(int argc, char **argv);
-int ew_cmd_complaint_list(int argc, char **argv);
-int ew_cmd_ticket_list(int argc, char **argv);
-int ew_cmd_ticket_show(int argc, char **argv);
-int ew_cmd_ticket_block(int argc, char **argv);
-int ew_cmd_ticket_reply(int argc, char **argv);
-int ew_cmd_ticket_close(int argc, char **argv);
-int ew_cmd_policy_record(int argc, char **argv);
-int ew_cmd_policy_history(int argc, char **argv);
-int ew_cmd_expire(int argc, char **argv);
-int ew_cmd_inbox_scan(int argc, char **argv);
-int ew_cmd_run(int argc, char **argv);
-int ew_cmd_template_export(int argc, char **argv);
-int ew_cmd_guard_status(int argc, char **argv);
-
-/*
- * Read all of f, refusing more than `limit` bytes (*n is then limit + 1
- * and the data is NULL-free but truncated: callers check *n > limit).
- * NUL-terminated; NULL on a read error or out of memory.
- */
-char *ew_cli_read_all(FILE *f, size_t limit, size_t *n);
-/* A mail from the file *path, or standard input for "-" (*path becomes
- * "<stdin>"), up to one byte past EW_MAIL_MAX_SIZE; NULL, said, on error. */
-char *ew_cli_read_mail(const char **path, size_t *n);
-
-/* ---- the store (cmd_desk.c) ---- */
+/* ---- where things live (env.c) ---- */
 
 /* --db PATH, given before the noun (NULL when not given). */
 extern const char *ew_cli_db_opt;
-struct ew_store;
-struct ew_desk;
+/* Whether desks resolve destinations named by host name. */
+extern int ew_cli_resolve;
 /* The database path: --db, $EW_DB, or the default under the state
- * directory (made, mode 0700, when missing). */
+ * directory. */
 const char *ew_cli_db_path(void);
+/* managed.policy beside the database (or $EW_MANAGED). */
+const char *ew_cli_managed_path(void);
+/* The operator's policy: --policy's value, $EW_POLICY, or the default. */
+const char *ew_cli_policy_path(const char *opt);
 /* Open the store (and a desk on it, with the machine's interface
  * addresses plus `extra`); on failure print why and return nonzero. */
 int ew_cli_store_open(struct ew_store **st);
 int ew_cli_desk_open(const struct ew_addr *extra, size_t n_extra,
     struct ew_store **st, struct ew_desk **d);
-/*
- * The managed policy around a change (managed_file.c).  Before writing
- * it, a change that may roll back calls ew_cli_want_previous; the
- * writer then keeps the file it replaces (ew_cli_keep_previous: a hard
- * link, no space needed) until ew_cli_forget_previous.  ew_cli_put_back
- * puts `want` at path without needing free space (the kept file renamed
- * back when it is `want`; in place over the bigger file on a full
- * disk); 0 or -errno.
- */
-void ew_cli_want_previous(void);
-void ew_cli_keep_previous(const char *path);
-void ew_cli_forget_previous(void);
-int ew_cli_put_back(
-    const char *path, const struct ew_buf *want, struct ew_diag_list *dg);
-/* "- line" / "+ line" for the lines one text has and the other lacks
- * (n log n in the lines). */
-void ew_cli_print_diff(const char *before, const char *after);
+/* The machine's interface addresses (caller frees). */
+struct ew_addr *ew_cli_interface_addrs(size_t *n);
+/* Read all of f, up to limit bytes (*n is limit + 1 when there was
+ * more); NUL-terminated; NULL on a read error or out of memory. */
+char *ew_cli_read_all(FILE *f, size_t limit, size_t *n);
+/* A mail from the file *path, or standard input for "-" (*path becomes
+ * "<stdin>"); NULL, said, on error. */
+char *ew_cli_read_mail(const char **path, size_t *n);
+/* Load a policy file and expand it (machine's interfaces); diagnostics
+ * printed; 0 or an exit code. */
+struct ew_policy;
+struct ew_expanded;
+int ew_cli_load(const char *file, int64_t now, struct ew_policy **p,
+    struct ew_expanded **e);
 
-/* Whether desks opened from now on resolve destinations named by host
- * name (the system's resolver, bounded); --no-resolve clears it. */
-extern int ew_cli_resolve;
-/* The operator's policy: --policy's value, $EW_POLICY, or the default. */
-const char *ew_cli_policy_path(const char *opt);
-/* managed.policy beside the database (or $EW_MANAGED). */
-const char *ew_cli_managed_path(void);
-/* Record the policy file `path` as applied at `now`; prints errors. */
-int ew_cli_record(struct ew_desk *d, const char *path, int64_t now);
-/* A complaint's incidents as a JSON array (id, src, dst, dst_ports,
- * time, time_from, time_to, verdict), appended to b. */
-struct ew_buf;
-int ew_cli_incidents_json(
-    struct ew_store *st, int64_t complaint_id, struct ew_buf *b);
-/* One ticket as `ticket show` prints it, appended to out (nothing on
- * failure, which is said). */
-int ew_cli_ticket_format(struct ew_store *st, struct ew_desk *d, int64_t id,
-    int64_t now, int json, struct ew_buf *out);
-/* Print one ticket as `ticket show` does. */
-int ew_cli_ticket_print(
-    struct ew_store *st, struct ew_desk *d, int64_t id, int64_t now, int json);
-/* Parse "--address ADDR" into a growing list; 0 taken, -1 not ours, 2 bad. */
-int ew_cli_address_opt(
-    int argc, char **argv, int *i, struct ew_addr **v, size_t *n);
+/* ---- the apply steps (apply.c) ---- */
 
-/*
- * tor apply and nft apply as option parsing plus a run, so that
- * exitwarden apply does both from one command line.  The option parsers
- * take the option at argv[*i] (and its value, advancing *i): 0 when
- * taken, -1 when it is not theirs, or an exit code.
- */
-struct ew_cli_tor_apply;
-struct ew_cli_tor_apply *ew_cli_tor_apply_new(void);
-int ew_cli_tor_apply_opt(
-    struct ew_cli_tor_apply *a, int argc, char **argv, int *i);
-int ew_cli_tor_apply_run(struct ew_cli_tor_apply *a, const char *file);
-void ew_cli_tor_apply_free(struct ew_cli_tor_apply *a);
+/* tor's ControlPort and how to authenticate (tor apply, tor status). */
+struct ew_cli_conn {
+	struct ew_tor_target t;
+	const char *password_file;
+	char *password; /* owned; wiped and freed by ew_cli_conn_done */
+};
+/* 0 taken, -1 not a connection option, or an exit code. */
+int ew_cli_conn_opt(struct ew_cli_conn *c, const struct ew_optval *v);
+/* Read the password (file, else $EW_TOR_PASSWORD): 0 or an exit code. */
+int ew_cli_conn_ready(struct ew_cli_conn *c);
+void ew_cli_conn_done(struct ew_cli_conn *c);
 
+/* The nft step's arguments. */
 struct ew_cli_nft_args {
 	int dry_run;
 	int64_t now;
@@ -180,55 +243,81 @@ struct ew_cli_nft_args {
 	uint32_t seed;     /* --seed N: the guards' jhash seed (tests) */
 	int seed_set;
 };
-void ew_cli_nft_args_init(struct ew_cli_nft_args *a);
-int ew_cli_nft_opt(
-    int argc, char **argv, int *i, int allow_n, struct ew_cli_nft_args *a);
-int ew_cli_nft_apply_run(const struct ew_cli_nft_args *a);
 
 /*
- * exitwarden apply's options and run, shared with the commands that
- * change the policy (ticket block, expire, run): tor, then nftables,
- * then (unless a dry run) the version recorded in the store.
+ * The options of tor apply, nft apply and apply, shared by every
+ * command that changes the policy (ticket block, expire, run), and the
+ * steps (struct ew_desk_apply_ops) that carry them out.
  */
 struct ew_cli_apply {
-	struct ew_cli_tor_apply *tor;
+	struct ew_cli_conn conn;
+	const char *frag;
+	int64_t tor_now;
+	int tor_dry, reevaluate;
 	struct ew_cli_nft_args nft;
 	int no_apply; /* --no-apply: write the file, apply nothing */
+	struct ew_desk_apply_ops ops;
 };
-int ew_cli_apply_init(struct ew_cli_apply *a);
-/* 0 when argv[*i] was an apply option (taken), -1 when it is not one,
- * or an exit code. */
-int ew_cli_apply_opt(struct ew_cli_apply *a, int argc, char **argv, int *i);
-/* Apply `file`; EW_EXIT_OK or EW_EXIT_FAIL (with messages printed).
- * *tor_ok (may be NULL) says whether tor took it (not a dry run), even
- * when the nft step failed after. */
-int ew_cli_apply_file(struct ew_cli_apply *a, const char *file, int *tor_ok);
+void ew_cli_apply_init(struct ew_cli_apply *a);
 void ew_cli_apply_free(struct ew_cli_apply *a);
-/*
- * Write the managed policy from the store's rules, then apply it and
- * record it unless a->no_apply.  *wrote says whether the file was
- * written.  Callers that changed the store hold a transaction around it
- * and, on failure, roll back and restore (file and apply).
- */
-int ew_cli_managed_sync(struct ew_desk *d, struct ew_cli_apply *a,
-    const char *policy, int64_t now, int *wrote);
-/* Remove the blocks whose time has come and apply again (one store
- * transaction); quiet says nothing when none has expired. */
-int ew_cli_expire(struct ew_desk *d, struct ew_store *st,
-    struct ew_cli_apply *a, const char *policy, int dry_run, int64_t now,
-    int quiet);
+/* 0 taken, -1 not an apply option, or an exit code. */
+int ew_cli_apply_opt(struct ew_cli_apply *a, const struct ew_optval *v);
+/* The steps alone: tor apply, nft apply (EW_EXIT_*, reported). */
+int ew_cli_tor_run(struct ew_cli_apply *a, const char *file);
+int ew_cli_nft_run(const struct ew_cli_nft_args *a);
+/* The nftables ruleset of a policy file (nft emit, the nft step). */
+struct ew_nft_stats;
+int ew_cli_nft_build(const struct ew_cli_nft_args *a, struct ew_buf *out,
+    struct ew_nft_stats *st);
+/* Say what nftables said. */
+void ew_cli_nft_err(const struct ew_buf *err, int rc);
+/* A change's setting: the managed policy, the operator's policy, the
+ * store, now, and a's steps. */
+void ew_cli_change_init(struct ew_desk_change *ch, struct ew_cli_apply *a,
+    const char *policy, int64_t now);
+/* The blocks due at now, listed ("(-n: kept)" when dry_run): the exit
+ * code; *n how many. */
+int ew_cli_expire_due(struct ew_desk *d, int64_t now, int dry_run, size_t *n);
+/* Expire them as one change, saying what happened (quiet: nothing when
+ * nothing happened); the exit code. */
+int ew_cli_expire(
+    struct ew_desk *d, const struct ew_desk_change *ch, int quiet);
+/* Report a change's outcome (dg freed); the exit code. */
+int ew_cli_change_done(int rc, const struct ew_desk_change *ch,
+    const struct ew_desk_outcome *o, struct ew_diag_list *dg);
 
-/*
- * The surge guard's part of run (cmd_guard.c): wait `seconds`, reading
- * the kernel's surge sets meanwhile and turning new surges into applied
- * blocks (a plain sleep when the policy has no guards).
- */
-#include <signal.h>
-struct ew_cli_guard;
-struct ew_cli_guard *ew_cli_guard_new(void);
-void ew_cli_guard_free(struct ew_cli_guard *cg);
-int ew_cli_guard_wait(struct ew_cli_guard *cg, struct ew_desk *d,
-    struct ew_store *st, struct ew_cli_apply *a, const char *policy,
-    unsigned seconds, const volatile sig_atomic_t *stop);
+/* ---- the handlers, one file per noun (main.c's table) ---- */
+
+int ew_cmd_policy_check(struct ew_args *a);
+int ew_cmd_policy_expand(struct ew_args *a);
+int ew_cmd_policy_show(struct ew_args *a);
+int ew_cmd_policy_query(struct ew_args *a);
+int ew_cmd_policy_explain(struct ew_args *a);
+int ew_cmd_policy_summary(struct ew_args *a);
+int ew_cmd_policy_torrc(struct ew_args *a);
+int ew_cmd_policy_record(struct ew_args *a);
+int ew_cmd_policy_history(struct ew_args *a);
+int ew_cmd_complaint_parse(struct ew_args *a);
+int ew_cmd_complaint_add(struct ew_args *a);
+int ew_cmd_complaint_list(struct ew_args *a);
+int ew_cmd_ticket_list(struct ew_args *a);
+int ew_cmd_ticket_show(struct ew_args *a);
+int ew_cmd_ticket_block(struct ew_args *a);
+int ew_cmd_ticket_reply(struct ew_args *a);
+int ew_cmd_ticket_close(struct ew_args *a);
+int ew_cmd_expire(struct ew_args *a);
+int ew_cmd_apply(struct ew_args *a);
+int ew_cmd_nft_emit(struct ew_args *a);
+int ew_cmd_nft_apply(struct ew_args *a);
+int ew_cmd_nft_flush(struct ew_args *a);
+int ew_cmd_nft_element(struct ew_args *a);
+int ew_cmd_stats(struct ew_args *a);
+int ew_cmd_tor_emit(struct ew_args *a);
+int ew_cmd_tor_apply(struct ew_args *a);
+int ew_cmd_tor_status(struct ew_args *a);
+int ew_cmd_inbox_scan(struct ew_args *a);
+int ew_cmd_run(struct ew_args *a);
+int ew_cmd_guard_status(struct ew_args *a);
+int ew_cmd_template_export(struct ew_args *a);
 
 #endif

@@ -1,17 +1,13 @@
 /*
- * cmd_guard.c - exitwarden guard status, and the surge guard's part of
- * exitwarden run: between its inbox scans the daemon reads the kernel's
- * surge sets every EW_GUARD_POLL_MS, stores a block for each new surge
- * (desk/guard.c decides), applies the managed policy (tor verified,
- * then nftables) in the same store transaction, and expires surge
- * blocks when their time comes.
+ * cmd_guard.c - exitwarden guard status: the surge guards of the policy,
+ * the surge blocks in force and the counters (the store's, and the
+ * kernel's when the table is loaded).  The guard's part of exitwarden
+ * run is in cmd_inbox.c, its decisions in src/desk/guard.c.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "desk/desk.h"
@@ -22,154 +18,6 @@
 #include "lib/tm.h"
 #include "policy/policy.h"
 #include "store/store.h"
-
-/* How often run reads the surge sets (the time from a surge to tor's
- * refusal is this plus one apply). */
-#define EW_GUARD_POLL_MS 250
-
-struct ew_cli_guard {
-	struct ew_desk_guards *g;
-	int warned; /* a netlink error was said once */
-};
-
-struct ew_cli_guard *
-ew_cli_guard_new(void)
-{
-	struct ew_cli_guard *cg = calloc(1, sizeof(*cg));
-
-	if (cg != NULL && (cg->g = ew_desk_guards_new()) == NULL) {
-		free(cg);
-		cg = NULL;
-	}
-	return cg;
-}
-
-void
-ew_cli_guard_free(struct ew_cli_guard *cg)
-{
-	if (cg == NULL)
-		return;
-	ew_desk_guards_free(cg->g);
-	free(cg);
-}
-
-/* The operator's policy, quietly (run reports its errors elsewhere). */
-static struct ew_policy *
-load_policy(const char *path)
-{
-	struct ew_diag_list d;
-	struct ew_policy *p = NULL;
-
-	ew_diag_init(&d);
-	if (ew_policy_parse_file(path, 0, &d, &p) != 0)
-		p = NULL;
-	ew_diag_free(&d);
-	return p;
-}
-
-/* The earliest expiry of a surge block in force, or EW_STORE_NO_TIME. */
-static int64_t
-next_surge_expiry(struct ew_store *st)
-{
-	struct ew_store_rule *r = NULL;
-	char **g = NULL;
-	size_t n = 0, i;
-	int64_t t = EW_STORE_NO_TIME;
-
-	if (ew_store_surge_list(st, &r, &g, &n) != 0)
-		return t;
-	for (i = 0; i < n; i++)
-		if (r[i].expires_at != EW_STORE_NO_TIME &&
-		    (t == EW_STORE_NO_TIME || r[i].expires_at < t))
-			t = r[i].expires_at;
-	ew_store_surges_free(r, g, n);
-	return t;
-}
-
-/* One poll: judge the surges; apply when blocks were added. */
-static int
-guard_tick(struct ew_cli_guard *cg, const struct ew_policy *p,
-    struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *a,
-    const char *policy)
-{
-	struct ew_desk_guard_result r;
-	struct ew_buf err = EW_BUF_INIT;
-	int64_t now = ew_time_now(), exp;
-	int rc, xrc = EW_EXIT_OK, wrote = 0;
-
-	if ((rc = ew_store_begin(st)) != 0) {
-		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
-		return EW_EXIT_FAIL;
-	}
-	rc = ew_desk_guard_poll(d, cg->g, p, now, &r, &err);
-	if (rc != 0) {
-		ew_store_end(st, rc);
-		if (!cg->warned)
-			ew_cli_err("guard: cannot read the surge sets: %s%s",
-			    strerror(-rc), err.len ? "" : "");
-		cg->warned = 1;
-		ew_buf_free(&err);
-		return EW_EXIT_FAIL;
-	}
-	ew_buf_free(&err);
-	if (r.capped > 0 || r.allowed > 0)
-		printf("guard: %zu surge%s not blocked (%zu over a cap, %zu "
-		       "allowed)\n",
-		    r.capped + r.allowed, r.capped + r.allowed == 1 ? "" : "s",
-		    r.capped, r.allowed);
-	if (r.added > 0) {
-		printf("guard: %zu new surge block%s\n", r.added,
-		    r.added == 1 ? "" : "s");
-		fflush(stdout);
-		xrc = ew_cli_managed_sync(d, a, policy, now, &wrote);
-	}
-	rc = ew_store_end(st, xrc == EW_EXIT_OK ? 0 : -EIO);
-	if (xrc != EW_EXIT_OK && wrote) {
-		/* the store rolled back: write and apply what it says */
-		ew_cli_err("guard: applying the surge blocks failed; "
-			   "restoring the managed policy");
-		ew_cli_managed_sync(d, a, policy, now, &wrote);
-	}
-	if (r.added > 0)
-		ew_desk_guards_reset(cg->g); /* the table was reloaded */
-	/* a surge block whose time has come */
-	exp = next_surge_expiry(st);
-	if (exp != EW_STORE_NO_TIME && exp <= now) {
-		if (ew_cli_expire(d, st, a, policy, 0, now, 1) != EW_EXIT_OK)
-			xrc = EW_EXIT_FAIL;
-		ew_desk_guards_reset(cg->g);
-	}
-	fflush(stdout);
-	return rc == 0 ? xrc : EW_EXIT_FAIL;
-}
-
-int
-ew_cli_guard_wait(struct ew_cli_guard *cg, struct ew_desk *d,
-    struct ew_store *st, struct ew_cli_apply *a, const char *policy,
-    unsigned seconds, const volatile sig_atomic_t *stop)
-{
-	struct ew_policy *p = cg != NULL ? load_policy(policy) : NULL;
-	struct timespec ts = { 0, EW_GUARD_POLL_MS * 1000000L };
-	unsigned long ms = (unsigned long)seconds * 1000, t;
-	int rc = EW_EXIT_OK;
-
-	if (p == NULL || ew_policy_guard_count(p) == 0 || a->no_apply ||
-	    a->nft.dry_run) {
-		ew_policy_free(p);
-		while (seconds > 0 && !*stop)
-			seconds = sleep(seconds);
-		return EW_EXIT_OK;
-	}
-	for (t = 0; t < ms && !*stop; t += EW_GUARD_POLL_MS) {
-		if (guard_tick(cg, p, d, st, a, policy) != EW_EXIT_OK)
-			rc = EW_EXIT_FAIL;
-		nanosleep(&ts, NULL);
-	}
-	ew_policy_free(p);
-	return rc;
-}
-
-/* ---- guard status ---- */
 
 static void
 status_text(const struct ew_policy *p, const struct ew_store_rule *r, char **rg,
@@ -288,7 +136,7 @@ status_json(const struct ew_policy *p, const struct ew_store_rule *r, char **rg,
 }
 
 int
-ew_cmd_guard_status(int argc, char **argv)
+ew_cmd_guard_status(struct ew_args *a)
 {
 	struct ew_store *st = NULL;
 	struct ew_policy *p = NULL;
@@ -299,19 +147,18 @@ ew_cmd_guard_status(int argc, char **argv)
 	struct ew_nft_counter *k = NULL;
 	struct ew_buf out = EW_BUF_INIT, err = EW_BUF_INIT;
 	const char *policy = NULL;
-	size_t nr = 0, nc = 0, nk = 0;
-	int i, json = 0, rc = EW_EXIT_FAIL, kernel;
+	size_t nr = 0, nc = 0, nk = 0, j;
+	int json = 0, rc, kernel;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
+	for (j = 0; j < a->no; j++) {
+		if (a->o[j].id == EW_OPT_JSON)
 			json = 1;
-		} else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
-			policy = argv[++i];
-		} else {
-			ew_cli_err("unknown argument '%s'", argv[i]);
-			return ew_cli_usage("guard", "status");
-		}
+		else
+			policy = a->o[j].val;
 	}
+	if ((rc = ew_cli_operands(a, 0, 0)) != 0)
+		return rc;
+	rc = EW_EXIT_FAIL;
 	policy = ew_cli_policy_path(policy);
 	ew_diag_init(&d);
 	if (ew_policy_parse_file(policy, 0, &d, &p) != 0) {

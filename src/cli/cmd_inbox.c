@@ -1,7 +1,9 @@
 /*
  * cmd_inbox.c - exitwarden inbox scan MAILDIR, and exitwarden run (the
  * daemon: apply the managed policy at the start, then scan, expire and
- * re-apply, sleep).
+ * re-apply, and between rounds watch the surge guards: read the
+ * kernel's surge sets every EW_GUARD_POLL_MS and turn new surges into
+ * applied blocks, each poll one change of the desk).
  *
  * A message in MAILDIR/new is stored in one transaction (complaint,
  * incidents, verdicts, ticket) and only after that commits renamed into
@@ -28,16 +30,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/privsep.h"
 #include "desk/desk.h"
 #include "emit/ctl.h"
+#include "lib/buf.h"
 #include "lib/diag.h"
 #include "lib/num.h"
 #include "lib/tm.h"
 #include "mail/mail.h"
+#include "policy/policy.h"
 #include "store/store.h"
 
 struct counts {
@@ -266,44 +271,58 @@ print_counts(const struct counts *c, int json)
 	fflush(stdout);
 }
 
+/* The options inbox scan and run share; 0 taken, -1 not theirs, or an
+ * exit code. */
+static int
+inbox_opt(const struct ew_optval *v, struct ew_privsep_opts *po,
+    struct ew_addr **extra, size_t *n_extra)
+{
+	uint64_t n;
+	int rc;
+
+	switch (v->id) {
+	case EW_OPT_PARSER_USER:
+		po->user = v->val;
+		return 0;
+	case EW_OPT_MAIL_TIMEOUT:
+		if ((rc = ew_cli_parse_num(v, 1, 3600, &n)) != 0)
+			return rc;
+		po->timeout_s = (int)n;
+		return 0;
+	case EW_OPT_ADDRESS:
+		return ew_cli_addr_list(v, extra, n_extra);
+	default:
+		return -1;
+	}
+}
+
 int
-ew_cmd_inbox_scan(int argc, char **argv)
+ew_cmd_inbox_scan(struct ew_args *a)
 {
 	struct ew_addr *extra = NULL;
-	size_t n_extra = 0;
+	size_t n_extra = 0, k;
 	struct ew_store *st = NULL;
 	struct ew_desk *d = NULL;
 	struct counts c = { 0, 0, 0, 0 };
 	struct ew_privsep_opts po = { NULL, 0 };
 	struct ew_privsep *ps = NULL;
-	int i, json = 0, quiet = 0, rc;
+	int json = 0, quiet = 0, rc = 0;
 
-	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
-		if ((rc = ew_privsep_opt(argc, argv, &i, &po)) >= 0) {
-			if (rc > 0) {
-				free(extra);
-				return rc;
-			}
-		} else if (strcmp(argv[i], "--json") == 0) {
+	for (k = 0; rc == 0 && k < a->no; k++) {
+		const struct ew_optval *v = &a->o[k];
+
+		if (v->id == EW_OPT_JSON)
 			json = 1;
-		} else if (strcmp(argv[i], "-q") == 0 ||
-			   strcmp(argv[i], "--quiet") == 0) {
+		else if (v->id == EW_OPT_QUIET)
 			quiet = 1;
-		} else if ((rc = ew_cli_address_opt(
-				argc, argv, &i, &extra, &n_extra)) >= 0) {
-			if (rc > 0) {
-				free(extra);
-				return rc;
-			}
-		} else {
-			ew_cli_err("unknown option '%s'", argv[i]);
-			free(extra);
-			return ew_cli_usage("inbox", "scan");
-		}
+		else
+			rc = inbox_opt(v, &po, &extra, &n_extra);
 	}
-	if (i != argc - 1) {
+	if (rc == 0)
+		rc = ew_cli_operands(a, 1, 1);
+	if (rc != 0) {
 		free(extra);
-		return ew_cli_usage("inbox", "scan");
+		return rc;
 	}
 	if (ew_privsep_new(&po, &stop, &ps) != 0) {
 		free(extra);
@@ -316,7 +335,7 @@ ew_cmd_inbox_scan(int argc, char **argv)
 		return EW_EXIT_FAIL;
 	}
 	catch_signals();
-	rc = scan(d, st, ps, argv[i], !json && !quiet, &c);
+	rc = scan(d, st, ps, a->ops[0], !json && !quiet, &c);
 	print_counts(&c, json);
 	if (stop) {
 		ew_cli_err("inbox scan stopped by a signal");
@@ -330,95 +349,192 @@ ew_cmd_inbox_scan(int argc, char **argv)
 
 /* ---- run ---- */
 
-int
-ew_cmd_run(int argc, char **argv)
+/* How often run reads the surge sets (the time from a surge to tor's
+ * refusal is this plus one apply). */
+#define EW_GUARD_POLL_MS 250
+
+/* The operator's policy, quietly (run reports its errors elsewhere). */
+static struct ew_policy *
+load_policy(const char *path)
 {
-	struct ew_addr *extra = NULL;
-	size_t n_extra = 0;
-	struct ew_cli_apply a;
+	struct ew_diag_list d;
+	struct ew_policy *p = NULL;
+
+	ew_diag_init(&d);
+	if (ew_policy_parse_file(path, 0, &d, &p) != 0)
+		p = NULL;
+	ew_diag_free(&d);
+	return p;
+}
+
+/* One poll of the surge guards, as one change; what it did, said. */
+static int
+guard_tick(struct ew_desk_guards *g, const struct ew_policy *p,
+    struct ew_desk *d, struct ew_cli_apply *ap, const char *policy, int *warned)
+{
+	struct ew_desk_guard_result r;
+	struct ew_desk_change ch;
+	struct ew_desk_outcome oc;
+	struct ew_diag_list dg;
+	int rc;
+
+	ew_cli_change_init(&ch, ap, policy, ew_time_now());
+	ew_diag_init(&dg);
+	rc = ew_desk_guard_tick(d, &ch, g, p, &r, &oc, &dg);
+	if (r.capped > 0 || r.allowed > 0)
+		printf("guard: %zu surge%s not blocked (%zu over a cap, %zu "
+		       "allowed)\n",
+		    r.capped + r.allowed, r.capped + r.allowed == 1 ? "" : "s",
+		    r.capped, r.allowed);
+	if (r.added > 0)
+		printf("guard: %zu new surge block%s%s\n", r.added,
+		    r.added == 1 ? "" : "s",
+		    rc == 0 ? "" : "; applying them failed");
+	if (rc != 0 && oc.failed == EW_DESK_STEP_STORE && r.added == 0) {
+		/* the surge sets could not be read: said once */
+		if (!*warned)
+			ew_cli_report(&dg);
+		*warned = 1;
+		ew_diag_free(&dg);
+		return EW_EXIT_FAIL;
+	}
+	rc = ew_cli_change_done(rc, &ch, &oc, &dg);
+	fflush(stdout);
+	return rc;
+}
+
+/*
+ * Wait `seconds`, reading the kernel's surge sets meanwhile and turning
+ * new surges into applied blocks (a plain sleep when the policy has no
+ * guards, or nothing is applied).
+ */
+static int
+guard_wait(struct ew_desk_guards *g, struct ew_desk *d, struct ew_cli_apply *ap,
+    const char *policy, unsigned seconds, int *warned)
+{
+	struct ew_policy *p = g != NULL ? load_policy(policy) : NULL;
+	struct timespec ts = { 0, EW_GUARD_POLL_MS * 1000000L };
+	unsigned long ms = (unsigned long)seconds * 1000, t;
+	int rc = EW_EXIT_OK;
+
+	if (p == NULL || ew_policy_guard_count(p) == 0 || ap->no_apply ||
+	    ap->nft.dry_run) {
+		ew_policy_free(p);
+		while (seconds > 0 && !stop)
+			seconds = sleep(seconds);
+		return EW_EXIT_OK;
+	}
+	for (t = 0; t < ms && !stop; t += EW_GUARD_POLL_MS) {
+		if (guard_tick(g, p, d, ap, policy, warned) != EW_EXIT_OK)
+			rc = EW_EXIT_FAIL;
+		nanosleep(&ts, NULL);
+	}
+	ew_policy_free(p);
+	return rc;
+}
+
+/* run's options. */
+struct run_args {
+	struct ew_cli_apply ap;
+	struct ew_addr *extra;
+	size_t n_extra;
+	struct ew_privsep_opts po;
+	const char *maildir, *policy;
+	uint64_t interval;
+	int once;
+};
+
+static int
+run_args(const struct ew_args *a, struct run_args *r)
+{
+	size_t k;
+	int rc = 0;
+
+	r->interval = 60;
+	for (k = 0; rc == 0 && k < a->no; k++) {
+		const struct ew_optval *v = &a->o[k];
+
+		if (v->id == EW_OPT_MAILDIR)
+			r->maildir = v->val;
+		else if (v->id == EW_OPT_POLICY)
+			r->policy = v->val;
+		else if (v->id == EW_OPT_ONCE)
+			r->once = 1;
+		else if (v->id == EW_OPT_INTERVAL)
+			rc = ew_cli_parse_num(v, 1, 86400, &r->interval);
+		else if ((rc = inbox_opt(v, &r->po, &r->extra, &r->n_extra)) <
+			 0)
+			rc = ew_cli_apply_opt(&r->ap, v);
+		if (rc < 0)
+			rc = ew_cli_unexpected(a, v);
+	}
+	if (rc == 0)
+		rc = ew_cli_operands(a, 0, 0);
+	r->policy = ew_cli_policy_path(r->policy);
+	return rc;
+}
+
+int
+ew_cmd_run(struct ew_args *a)
+{
+	struct run_args r;
 	struct ew_store *st = NULL;
 	struct ew_desk *d = NULL;
-	struct ew_cli_guard *guard = ew_cli_guard_new();
-	struct ew_privsep_opts po = { NULL, 0 };
+	struct ew_desk_guards *guard = ew_desk_guards_new();
 	struct ew_privsep *ps = NULL;
-	const char *maildir = NULL, *policy = NULL;
-	uint64_t interval = 60;
-	int i, once = 0, rc, wrote;
+	struct ew_desk_change ch;
+	struct ew_desk_outcome oc;
+	struct ew_diag_list dg;
+	int rc, warned = 0;
 
-	if (ew_cli_apply_init(&a) != 0)
-		return EW_EXIT_FAIL;
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--maildir") == 0 && i + 1 < argc) {
-			maildir = argv[++i];
-		} else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
-			policy = argv[++i];
-		} else if (strcmp(argv[i], "--once") == 0) {
-			once = 1;
-		} else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
-			if (ew_parse_uint(argv[i + 1], strlen(argv[i + 1]), 1,
-				86400, &interval) != 0) {
-				ew_cli_err("--interval: seconds, 1 to 86400");
-				rc = EW_EXIT_USAGE;
-				goto out;
-			}
-			i++;
-		} else if ((rc = ew_cli_address_opt(
-				argc, argv, &i, &extra, &n_extra)) >= 0) {
-			if (rc > 0)
-				goto out;
-		} else if ((rc = ew_privsep_opt(argc, argv, &i, &po)) >= 0) {
-			if (rc > 0)
-				goto out;
-		} else if ((rc = ew_cli_apply_opt(&a, argc, argv, &i)) != 0) {
-			if (rc < 0) {
-				ew_cli_err("unknown argument '%s'", argv[i]);
-				rc = ew_cli_usage("run", NULL);
-			}
-			goto out;
-		}
-	}
-	policy = ew_cli_policy_path(policy);
-	if (ew_privsep_new(&po, &stop, &ps) != 0 ||
-	    ew_cli_desk_open(extra, n_extra, &st, &d) != 0) {
+	memset(&r, 0, sizeof(r));
+	ew_cli_apply_init(&r.ap);
+	if ((rc = run_args(a, &r)) != 0)
+		goto out;
+	if (ew_privsep_new(&r.po, &stop, &ps) != 0 ||
+	    ew_cli_desk_open(r.extra, r.n_extra, &st, &d) != 0) {
 		rc = EW_EXIT_FAIL;
 		goto out;
 	}
 	catch_signals();
 	printf("run: database %s, policy %s, inbox %s, every %llus\n",
-	    ew_cli_db_path(), policy, maildir ? maildir : "(none)",
-	    (unsigned long long)interval);
+	    ew_cli_db_path(), r.policy, r.maildir ? r.maildir : "(none)",
+	    (unsigned long long)r.interval);
 	fflush(stdout);
 	/* what runs may have been lost (a reboot, a tor restarted with its
 	 * torrc): apply the managed policy once at the start */
-	rc = ew_cli_managed_sync(d, &a, policy, ew_time_now(), &wrote);
+	ew_cli_change_init(&ch, &r.ap, r.policy, ew_time_now());
+	ew_diag_init(&dg);
+	rc = ew_desk_sync(d, &ch, &oc, &dg);
+	rc = ew_cli_change_done(rc, &ch, &oc, &dg);
 	while (!stop) {
 		struct counts c = { 0, 0, 0, 0 };
 
-		if (maildir != NULL && scan(d, st, ps, maildir, 1, &c) != 0)
+		if (r.maildir != NULL && scan(d, st, ps, r.maildir, 1, &c) != 0)
 			rc = EW_EXIT_FAIL;
 		if (c.seen > 0)
 			print_counts(&c, 0);
 		if (stop)
 			break;
-		if (ew_cli_expire(d, st, &a, policy, 0, ew_time_now(), 1) !=
-		    EW_EXIT_OK)
+		ew_cli_change_init(&ch, &r.ap, r.policy, ew_time_now());
+		if (ew_cli_expire(d, &ch, 1) != EW_EXIT_OK)
 			rc = EW_EXIT_FAIL;
 		fflush(stdout);
-		if (once)
+		if (r.once)
 			break;
 		/* sleep, watching the surge guards meanwhile */
-		if (ew_cli_guard_wait(guard, d, st, &a, policy,
-			(unsigned)interval, &stop) != EW_EXIT_OK)
+		if (guard_wait(guard, d, &r.ap, r.policy, (unsigned)r.interval,
+			&warned) != EW_EXIT_OK)
 			rc = EW_EXIT_FAIL;
 	}
 	if (stop)
 		printf("run: stopped by a signal\n");
 out:
-	ew_cli_guard_free(guard);
-	free(extra);
+	ew_desk_guards_free(guard);
+	free(r.extra);
 	ew_desk_free(d);
 	ew_store_close(st);
 	ew_privsep_free(ps);
-	ew_cli_apply_free(&a);
+	ew_cli_apply_free(&r.ap);
 	return rc;
 }

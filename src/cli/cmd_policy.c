@@ -1,100 +1,52 @@
 /*
- * cmd_policy.c - exitwarden policy check | expand | show.
- *
- * Handlers get argv with the verb at argv[0].  Options come before the
- * operands; "--" ends them.
+ * cmd_policy.c - exitwarden policy check | expand | explain | history |
+ * query | record | show | summary | torrc: the policy language, and the
+ * versions applied (recorded in the store).
  */
 #include <errno.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "cli/cli.h"
+#include "compile/compile.h"
+#include "desk/desk.h"
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/json.h"
 #include "lib/tm.h"
-#include "compile/compile.h"
 #include "policy/policy.h"
-
-/*
- * The machine's interface addresses, for ExitPolicyRejectLocalInterfaces
- * (tor's get_interface_address6_list; it filters them the same way).
- */
-struct ew_addr *
-ew_cli_interface_addrs(size_t *n)
-{
-	struct ifaddrs *ifa, *i;
-	struct ew_addr *v = NULL, *nv;
-
-	*n = 0;
-	if (getifaddrs(&ifa) < 0)
-		return NULL;
-	for (i = ifa; i != NULL; i = i->ifa_next) {
-		struct ew_addr a;
-
-		if (i->ifa_addr == NULL)
-			continue;
-		memset(&a, 0, sizeof(a));
-		if (i->ifa_addr->sa_family == AF_INET) {
-			const struct sockaddr_in *s = (const void *)i->ifa_addr;
-
-			a.family = EW_AF_INET;
-			memcpy(a.b, &s->sin_addr, 4);
-		} else if (i->ifa_addr->sa_family == AF_INET6) {
-			const struct sockaddr_in6 *s =
-			    (const void *)i->ifa_addr;
-
-			a.family = EW_AF_INET6;
-			memcpy(a.b, &s->sin6_addr, 16);
-		} else {
-			continue;
-		}
-		nv = realloc(v, (*n + 1) * sizeof(*v));
-		if (nv == NULL)
-			break;
-		v = nv;
-		v[(*n)++] = a;
-	}
-	freeifaddrs(ifa);
-	return v;
-}
+#include "store/store.h"
 
 int
-ew_cmd_policy_check(int argc, char **argv)
+ew_cmd_policy_check(struct ew_args *a)
 {
-	int i, json = 0, strict = 0, bad = 0;
+	int json = 0, strict = 0, bad = 0, rc;
 	int64_t now = ew_time_now();
+	size_t i, k;
 
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		} else if (strcmp(argv[i], "--json") == 0) {
+	for (k = 0; k < a->no; k++) {
+		const struct ew_optval *v = &a->o[k];
+
+		if (v->id == EW_OPT_JSON)
 			json = 1;
-		} else if (strcmp(argv[i], "--strict") == 0) {
+		else if (v->id == EW_OPT_STRICT)
 			strict = 1;
-		} else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
-			if (ew_cli_parse_now(argv[++i], &now) < 0)
-				return EW_EXIT_USAGE;
-		} else {
-			ew_cli_err("unknown option '%s'", argv[i]);
-			return ew_cli_usage("policy", "check");
-		}
+		else if ((rc = ew_cli_parse_now(v->val, &now)) != 0)
+			return rc;
 	}
-	if (i >= argc)
-		return ew_cli_usage("policy", "check");
-	for (; i < argc; i++) {
+	if ((rc = ew_cli_operands(a, 1, (size_t)-1)) != 0)
+		return rc;
+	for (i = 0; i < a->nops; i++) {
+		const char *file = a->ops[i];
 		struct ew_diag_list d;
 		struct ew_policy *p = NULL;
 		struct ew_policy_stats st;
 		size_t r;
 
 		ew_diag_init(&d);
-		ew_policy_parse_file(argv[i], 0, &d, &p);
+		ew_policy_parse_file(file, 0, &d, &p);
 		if (p != NULL) {
 			/* expansion finds what only tor's assembly refuses */
 			struct ew_expand_env env;
@@ -131,12 +83,27 @@ ew_cmd_policy_check(int argc, char **argv)
 		ew_cli_print_diags(&d, json);
 		if (p == NULL || (strict && d.nwarn > 0)) {
 			bad = 1;
-		} else if (!json) {
+		} else if (json) {
+			/* one object a line on stdout; diagnostics on stderr */
+			struct ew_buf jb = EW_BUF_INIT;
+
+			ew_policy_stats(p, now, &st);
+			ew_buf_puts(&jb, "{\"file\":");
+			ew_json_str(&jb, file);
+			ew_buf_printf(&jb,
+			    ",\"ok\":true,\"warnings\":%zu,\"rules\":%zu,"
+			    "\"active\":%zu,\"expired\":%zu,\"port_sets\":%zu,"
+			    "\"tables\":%zu,\"table_entries\":%zu}\n",
+			    d.nwarn, st.rules, st.active, st.expired,
+			    st.portsets, st.tables, st.table_entries);
+			if (ew_cli_put(&jb) != EW_EXIT_OK)
+				bad = 1;
+		} else {
 			ew_policy_stats(p, now, &st);
 			printf("%s: ok: %zu rules (%zu active, %zu expired), "
 			       "%zu port sets, %zu tables (%zu entries)\n",
-			    argv[i], st.rules, st.active, st.expired,
-			    st.portsets, st.tables, st.table_entries);
+			    file, st.rules, st.active, st.expired, st.portsets,
+			    st.tables, st.table_entries);
 		}
 		ew_policy_free(p);
 		ew_diag_free(&d);
@@ -145,13 +112,15 @@ ew_cmd_policy_check(int argc, char **argv)
 }
 
 /*
- * What expand, query and explain share: the policy, its expansion, and
- * the options that shape it (--now, --interface, --no-interfaces).
+ * What expand, query, explain and summary share: the policy, its
+ * expansion, and the options that shape it (--now, --interface,
+ * --no-interfaces), plus --json.
  */
 struct loaded {
 	struct ew_policy *p;
 	struct ew_expanded *e;
 	int64_t now;
+	int json;
 };
 
 static void
@@ -159,54 +128,6 @@ loaded_free(struct loaded *l)
 {
 	ew_expanded_free(l->e);
 	ew_policy_free(l->p);
-}
-
-/*
- * Parse the options at argv[1..] that expansion takes; *next is set to
- * the first operand.  Returns 0, or an exit code.
- */
-static int
-expand_opts(int argc, char **argv, const char *verb, int64_t *now,
-    struct ew_addr **given, size_t *ngiven, int *explicit_ifs, int *json,
-    int *next)
-{
-	int i;
-
-	*now = ew_time_now();
-	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		} else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
-			if (ew_cli_parse_now(argv[++i], now) < 0)
-				return EW_EXIT_USAGE;
-		} else if (strcmp(argv[i], "--interface") == 0 &&
-			   i + 1 < argc) {
-			struct ew_addr a, *nv;
-
-			*explicit_ifs = 1;
-			if (!ew_addr_parse(argv[++i], &a)) {
-				ew_cli_err("malformed address '%s' for "
-					   "--interface",
-				    argv[i]);
-				return EW_EXIT_USAGE;
-			}
-			nv = realloc(*given, (*ngiven + 1) * sizeof(*nv));
-			if (nv == NULL)
-				return EW_EXIT_FAIL;
-			*given = nv;
-			(*given)[(*ngiven)++] = a;
-		} else if (strcmp(argv[i], "--no-interfaces") == 0) {
-			*explicit_ifs = 1;
-		} else if (json != NULL && strcmp(argv[i], "--json") == 0) {
-			*json = 1;
-		} else {
-			ew_cli_err("unknown option '%s'", argv[i]);
-			return ew_cli_usage("policy", verb);
-		}
-	}
-	*next = i;
-	return 0;
 }
 
 /* Parse and expand FILE; diagnostics go to stderr.  Returns 0 or an
@@ -251,41 +172,56 @@ load(const char *file, int64_t now, const struct ew_addr *given, size_t ngiven,
 }
 
 /*
- * The options expansion takes, the operand count (at least min_ops, at
- * most max_ops, or any when max_ops < 0), and the policy loaded from the
- * first operand.  *first is the index of that operand.  0, or an exit
- * code.
+ * The options expansion takes, min_ops to max_ops operands, and the
+ * policy loaded from the first.  0, or an exit code.
  */
 static int
-load_args(int argc, char **argv, const char *verb, int min_ops, int max_ops,
-    int *json, struct loaded *l, int *first)
+load_args(struct ew_args *a, size_t min_ops, size_t max_ops, struct loaded *l)
 {
 	struct ew_addr *given = NULL;
-	size_t ngiven = 0;
-	int64_t now;
-	int i = 1, rc, explicit_ifs = 0;
+	size_t ngiven = 0, k;
+	int64_t now = ew_time_now();
+	int rc = 0, explicit_ifs = 0, json = 0;
 
-	rc = expand_opts(
-	    argc, argv, verb, &now, &given, &ngiven, &explicit_ifs, json, &i);
-	if (rc == 0 &&
-	    (argc - i < min_ops || (max_ops >= 0 && argc - i > max_ops)))
-		rc = ew_cli_usage("policy", verb);
+	memset(l, 0, sizeof(*l));
+	for (k = 0; rc == 0 && k < a->no; k++) {
+		const struct ew_optval *v = &a->o[k];
+
+		switch (v->id) {
+		case EW_OPT_NOW:
+			rc = ew_cli_parse_now(v->val, &now);
+			break;
+		case EW_OPT_INTERFACE:
+			explicit_ifs = 1;
+			rc = ew_cli_addr_list(v, &given, &ngiven);
+			break;
+		case EW_OPT_NO_INTERFACES:
+			explicit_ifs = 1;
+			break;
+		case EW_OPT_JSON:
+			json = 1;
+			break;
+		default:
+			rc = ew_cli_unexpected(a, v);
+		}
+	}
 	if (rc == 0)
-		rc = load(argv[i], now, given, ngiven, explicit_ifs, l);
+		rc = ew_cli_operands(a, min_ops, max_ops);
+	if (rc == 0)
+		rc = load(a->ops[0], now, given, ngiven, explicit_ifs, l);
+	l->json = json;
 	free(given);
-	*first = i;
 	return rc;
 }
 
 int
-ew_cmd_policy_expand(int argc, char **argv)
+ew_cmd_policy_expand(struct ew_args *a)
 {
 	struct loaded l;
 	struct ew_buf out = EW_BUF_INIT;
-	int i, rc;
+	int rc;
 
-	rc = load_args(argc, argv, "expand", 1, 1, NULL, &l, &i);
-	if (rc != 0)
+	if ((rc = load_args(a, 1, 1, &l)) != 0)
 		return rc;
 	ew_expanded_format(l.e, &out);
 	rc = EW_EXIT_FAIL;
@@ -373,22 +309,24 @@ query_one(
 }
 
 int
-ew_cmd_policy_query(int argc, char **argv)
+ew_cmd_policy_query(struct ew_args *a)
 {
 	struct loaded l;
 	struct ew_buf out = EW_BUF_INIT;
 	struct ew_compiled *c = NULL;
-	int i, rc, json = 0, bad = 0;
+	size_t i;
+	int rc, json, bad = 0;
 
-	rc = load_args(argc, argv, "query", 2, -1, &json, &l, &i);
+	rc = load_args(a, 2, (size_t)-1, &l);
 	if (rc != 0)
 		return rc;
+	json = l.json;
 	if (ew_compile(l.e, 0, &c) < 0) {
 		ew_cli_err("out of memory");
 		loaded_free(&l);
 		return EW_EXIT_FAIL;
 	}
-	if (i + 2 == argc && strcmp(argv[i + 1], "-") == 0) {
+	if (a->nops == 2 && strcmp(a->ops[1], "-") == 0) {
 		char *line = NULL;
 		size_t cap = 0;
 		ssize_t n;
@@ -410,8 +348,8 @@ ew_cmd_policy_query(int argc, char **argv)
 		}
 		free(line);
 	} else {
-		for (i++; i < argc; i++) {
-			if (query_one(c, argv[i], json, &out) < 0)
+		for (i = 1; i < a->nops; i++) {
+			if (query_one(c, a->ops[i], json, &out) < 0)
 				bad = 1;
 		}
 	}
@@ -451,23 +389,74 @@ origin_text(int origin)
 	}
 }
 
+/* explain --json: {"query", "verdict", "item", "from" | "rule": {...}} */
+static void
+explain_json(const struct loaded *l, const struct ew_addr *q, uint16_t port,
+    enum ew_verdict v, size_t dec, struct ew_buf *out)
+{
+	struct ew_buf it = EW_BUF_INIT;
+	struct ew_rule_info ri;
+	char t[EW_TIME_STRLEN];
+
+	ew_buf_puts(out, "{\"query\":\"");
+	query_text(out, q, port);
+	ew_buf_printf(
+	    out, "\",\"verdict\":\"%s\",\"item\":", ew_verdict_word(v));
+	if (dec == EW_NO_ITEM) {
+		ew_buf_puts(out, "null,\"from\":null,\"rule\":null}\n");
+		return;
+	}
+	ew_item_format(&l->e->items[dec], &it);
+	ew_buf_printf(out, "{\"n\":%zu,\"text\":", dec + 1);
+	ew_json_str(out, ew_buf_str(&it));
+	ew_buf_free(&it);
+	ew_buf_puts(out, "},\"from\":");
+	if (l->e->items[dec].rule == EW_NO_RULE) {
+		ew_json_str(out, origin_text(l->e->items[dec].origin));
+		ew_buf_puts(out, ",\"rule\":null}\n");
+		return;
+	}
+	ew_policy_rule_info(l->p, l->e->items[dec].rule, &ri);
+	ew_buf_puts(out, "null,\"rule\":{\"file\":");
+	ew_json_str(out, ri.file);
+	ew_buf_printf(out, ",\"line\":%u,\"text\":", ri.line);
+	ew_json_str(out, ri.text);
+	ew_buf_puts(out, ",\"reason\":");
+	if (ri.reason != NULL)
+		ew_json_str(out, ri.reason);
+	else
+		ew_buf_puts(out, "null");
+	ew_buf_puts(out, ",\"ticket\":");
+	if (ri.ticket != NULL)
+		ew_json_str(out, ri.ticket);
+	else
+		ew_buf_puts(out, "null");
+	ew_buf_puts(out, ",\"expires\":");
+	if (ri.expires != EW_NEVER)
+		ew_buf_printf(
+		    out, "\"%s\"", ew_time_format(ri.expires, t, sizeof(t)));
+	else
+		ew_buf_puts(out, "null");
+	ew_buf_puts(out, "}}\n");
+}
+
 int
-ew_cmd_policy_explain(int argc, char **argv)
+ew_cmd_policy_explain(struct ew_args *a)
 {
 	struct loaded l;
-	struct ew_addr a;
+	struct ew_addr q;
 	size_t dec;
 	struct ew_buf out = EW_BUF_INIT;
 	struct ew_compiled *c = NULL;
-	int i, rc;
+	int rc;
 	uint16_t port;
 	enum ew_verdict v;
 
-	rc = load_args(argc, argv, "explain", 2, 2, NULL, &l, &i);
-	if (rc == 0 && parse_query(argv[i + 1], &a, &port) < 0) {
+	rc = load_args(a, 2, 2, &l);
+	if (rc == 0 && parse_query(a->ops[1], &q, &port) < 0) {
 		ew_cli_err("malformed query '%s' (use ADDR:PORT, "
 			   "[IPv6]:PORT or *:PORT)",
-		    argv[i + 1]);
+		    a->ops[1]);
 		loaded_free(&l);
 		rc = EW_EXIT_USAGE;
 	}
@@ -478,8 +467,12 @@ ew_cmd_policy_explain(int argc, char **argv)
 		loaded_free(&l);
 		return EW_EXIT_FAIL;
 	}
-	v = ew_match_rule(c, &a, port, &dec);
-	query_text(&out, &a, port);
+	v = ew_match_rule(c, &q, port, &dec);
+	if (l.json) {
+		explain_json(&l, &q, port, v, dec, &out);
+		goto put;
+	}
+	query_text(&out, &q, port);
 	ew_buf_printf(&out, " %s\n", ew_verdict_word(v));
 	if (dec == EW_NO_ITEM) {
 		ew_buf_puts(&out, "  no item decided: tor's answer when "
@@ -512,6 +505,7 @@ ew_cmd_policy_explain(int argc, char **argv)
 				    ew_time_format(ri.expires, t, sizeof(t)));
 		}
 	}
+put:
 	rc = ew_cli_write(ew_buf_str(&out), out.len) == 0 ? EW_EXIT_OK
 							  : EW_EXIT_FAIL;
 	ew_buf_free(&out);
@@ -521,17 +515,18 @@ ew_cmd_policy_explain(int argc, char **argv)
 }
 
 int
-ew_cmd_policy_show(int argc, char **argv)
+ew_cmd_policy_show(struct ew_args *a)
 {
 	struct ew_diag_list d;
 	struct ew_policy *p = NULL;
 	struct ew_buf out = EW_BUF_INIT;
 	int rc = EW_EXIT_FAIL;
 
-	if (argc != 2 || argv[1][0] == '-')
-		return ew_cli_usage("policy", "show");
+	if ((rc = ew_cli_operands(a, 1, 1)) != 0)
+		return rc;
+	rc = EW_EXIT_FAIL;
 	ew_diag_init(&d);
-	ew_policy_parse_file(argv[1], 0, &d, &p);
+	ew_policy_parse_file(a->ops[0], 0, &d, &p);
 	ew_cli_print_diags(&d, 0);
 	ew_diag_free(&d);
 	if (p == NULL)
@@ -551,14 +546,14 @@ ew_cmd_policy_show(int argc, char **argv)
  * tor leaves it out.
  */
 int
-ew_cmd_policy_summary(int argc, char **argv)
+ew_cmd_policy_summary(struct ew_args *a)
 {
 	struct loaded l;
 	struct ew_buf out = EW_BUF_INIT;
-	int i, rc;
+	int rc;
 	char *p4, *p6 = NULL;
 
-	rc = load_args(argc, argv, "summary", 1, 1, NULL, &l, &i);
+	rc = load_args(a, 1, 1, &l);
 	if (rc != 0)
 		return rc;
 	p4 = ew_policy_summarize(l.e->items, l.e->n, EW_AF_INET);
@@ -568,10 +563,27 @@ ew_cmd_policy_summary(int argc, char **argv)
 	if (p4 == NULL || (l.e->ipv6_exit && p6 == NULL)) {
 		ew_cli_err("out of memory");
 	} else {
-		if (strcmp(p4, "reject 1-65535") != 0)
-			ew_buf_printf(&out, "p %s\n", p4);
-		if (p6 != NULL && strcmp(p6, "reject 1-65535") != 0)
-			ew_buf_printf(&out, "p6 %s\n", p6);
+		int s4 = strcmp(p4, "reject 1-65535") != 0;
+		int s6 = p6 != NULL && strcmp(p6, "reject 1-65535") != 0;
+
+		if (l.json) {
+			ew_buf_puts(&out, "{\"p\":");
+			if (s4)
+				ew_json_str(&out, p4);
+			else
+				ew_buf_puts(&out, "null");
+			ew_buf_puts(&out, ",\"p6\":");
+			if (s6)
+				ew_json_str(&out, p6);
+			else
+				ew_buf_puts(&out, "null");
+			ew_buf_puts(&out, "}\n");
+		} else {
+			if (s4)
+				ew_buf_printf(&out, "p %s\n", p4);
+			if (s6)
+				ew_buf_printf(&out, "p6 %s\n", p6);
+		}
 		if (ew_cli_write(ew_buf_str(&out), out.len) == 0)
 			rc = EW_EXIT_OK;
 	}
@@ -584,27 +596,23 @@ ew_cmd_policy_summary(int argc, char **argv)
 
 /* The torrc lines that carry the policy (for tor's %include). */
 int
-ew_cmd_policy_torrc(int argc, char **argv)
+ew_cmd_policy_torrc(struct ew_args *a)
 {
 	struct ew_diag_list d;
 	struct ew_policy *p = NULL;
 	struct ew_buf out = EW_BUF_INIT;
 	int64_t now = ew_time_now();
-	int i, rc = EW_EXIT_FAIL;
+	size_t k;
+	int rc;
 
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
-			if (ew_cli_parse_now(argv[++i], &now) < 0)
-				return EW_EXIT_USAGE;
-		} else {
-			ew_cli_err("unknown option '%s'", argv[i]);
-			return ew_cli_usage("policy", "torrc");
-		}
-	}
-	if (i + 1 != argc)
-		return ew_cli_usage("policy", "torrc");
+	for (k = 0; k < a->no; k++)
+		if ((rc = ew_cli_parse_now(a->o[k].val, &now)) != 0)
+			return rc;
+	if ((rc = ew_cli_operands(a, 1, 1)) != 0)
+		return rc;
+	rc = EW_EXIT_FAIL;
 	ew_diag_init(&d);
-	ew_policy_parse_file(argv[i], 0, &d, &p);
+	ew_policy_parse_file(a->ops[0], 0, &d, &p);
 	ew_cli_print_diags(&d, 0);
 	ew_diag_free(&d);
 	if (p == NULL)
@@ -615,4 +623,138 @@ ew_cmd_policy_torrc(int argc, char **argv)
 	ew_buf_free(&out);
 	ew_policy_free(p);
 	return rc;
+}
+
+/* ---- policy record | history ---- */
+
+/* Record the policy file as the version in force since at. */
+static int
+record(struct ew_desk *d, const char *path, int64_t at, struct ew_diag_list *dg)
+{
+	int rc;
+
+	ew_diag_init(dg);
+	rc = ew_desk_record_file(NULL, d, path, at, dg);
+	ew_cli_report(dg);
+	ew_diag_free(dg);
+	if (rc != 0)
+		ew_cli_err("%s: not recorded in %s: %s", path, ew_cli_db_path(),
+		    strerror(-rc));
+	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
+}
+
+/* The version in force now (the newest), or NULL; free with
+ * ew_store_policy_version_free. */
+static struct ew_store_policy_version *
+newest_version(struct ew_store *st)
+{
+	struct ew_store_policy_version *v = NULL, *one = NULL;
+	size_t n = 0;
+
+	if (ew_store_policy_during(
+		st, EW_STORE_NO_TIME, EW_STORE_NO_TIME, &v, &n) == 0 &&
+	    n > 0 && (one = malloc(sizeof(*one))) != NULL) {
+		*one = v[n - 1];
+		n--; /* the last one's strings are now one's */
+	}
+	ew_store_policy_versions_free(v, n);
+	return one;
+}
+
+int
+ew_cmd_policy_record(struct ew_args *a)
+{
+	struct ew_store_policy_version *cur, *now_v;
+	struct ew_store *st = NULL;
+	struct ew_desk *d = NULL;
+	char t[EW_TIME_STRLEN], t2[EW_TIME_STRLEN];
+	int64_t at = ew_time_now();
+	struct ew_diag_list dg;
+	size_t k;
+	int rc;
+
+	for (k = 0; k < a->no; k++)
+		if ((rc = ew_cli_parse_now(a->o[k].val, &at)) != 0)
+			return rc;
+	if ((rc = ew_cli_operands(a, 1, 1)) != 0)
+		return rc;
+	rc = EW_EXIT_FAIL;
+	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
+		return EW_EXIT_FAIL;
+	cur = newest_version(st);
+	if (cur != NULL && at < cur->applied_from) {
+		/* the store would move it forward; a time given by hand
+		 * that is wrong is refused instead */
+		ew_cli_err("--at %s is before the version in force since %s: "
+			   "the history only goes forward; not recorded",
+		    ew_time_format(at, t, sizeof(t)),
+		    ew_time_format(cur->applied_from, t2, sizeof(t2)));
+	} else if ((rc = record(d, a->ops[0], at, &dg)) == EW_EXIT_OK &&
+		   (now_v = newest_version(st)) != NULL) {
+		printf("%s %s as the policy in force since %s\n",
+		    cur != NULL && now_v->id == cur->id ? "already recorded"
+							: "recorded",
+		    a->ops[0],
+		    ew_time_format(now_v->applied_from, t, sizeof(t)));
+		ew_store_policy_version_free(now_v);
+	}
+	ew_store_policy_version_free(cur);
+	ew_desk_free(d);
+	ew_store_close(st);
+	return rc;
+}
+
+int
+ew_cmd_policy_history(struct ew_args *a)
+{
+	struct ew_store_policy_version *v = NULL;
+	struct ew_store *st = NULL;
+	struct ew_buf b = EW_BUF_INIT;
+	char t1[EW_TIME_STRLEN], t2[EW_TIME_STRLEN];
+	size_t n = 0, i;
+	int json = ew_cli_has(a, EW_OPT_JSON), rc;
+
+	if ((rc = ew_cli_operands(a, 0, 0)) != 0)
+		return rc;
+	if (ew_cli_store_open(&st) != 0)
+		return EW_EXIT_FAIL;
+	rc = ew_store_policy_during(
+	    st, EW_STORE_NO_TIME, EW_STORE_NO_TIME, &v, &n);
+	if (rc != 0) {
+		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
+		ew_store_close(st);
+		return EW_EXIT_FAIL;
+	}
+	if (json)
+		ew_buf_puts(&b, "{\"versions\":[");
+	for (i = 0; i < n; i++) {
+		ew_time_format(v[i].applied_from, t1, sizeof(t1));
+		if (v[i].applied_to != EW_STORE_NO_TIME)
+			ew_time_format(v[i].applied_to, t2, sizeof(t2));
+		if (json) {
+			ew_buf_printf(&b,
+			    "%s{\"id\":%lld,\"digest\":\"%s\",\"from\":\"%s\","
+			    "\"to\":",
+			    i ? "," : "", (long long)v[i].id, v[i].digest, t1);
+			if (v[i].applied_to == EW_STORE_NO_TIME)
+				ew_buf_puts(&b, "null}");
+			else
+				ew_buf_printf(&b, "\"%s\"}", t2);
+		} else {
+			ew_buf_printf(&b, "%-4lld %s  %s  %s\n",
+			    (long long)v[i].id, t1,
+			    v[i].applied_to == EW_STORE_NO_TIME
+				? "in force now        "
+				: t2,
+			    v[i].digest);
+		}
+	}
+	if (json)
+		ew_buf_puts(&b, "]}\n");
+	else if (n == 0)
+		ew_buf_puts(&b, "no policy recorded yet (exitwarden apply, "
+				"or exitwarden policy record)\n");
+	ew_store_policy_versions_free(v, n);
+	ew_store_close(st);
+	return ew_cli_put(&b);
 }

@@ -174,29 +174,6 @@ ew_privsep_free(struct ew_privsep *ps)
 	free(ps);
 }
 
-int
-ew_privsep_opt(int argc, char **argv, int *i, struct ew_privsep_opts *o)
-{
-	uint64_t v;
-
-	if (*i + 1 >= argc)
-		return -1;
-	if (strcmp(argv[*i], "--parser-user") == 0) {
-		o->user = argv[++*i];
-	} else if (strcmp(argv[*i], "--mail-timeout") == 0) {
-		if (ew_parse_uint(
-			argv[*i + 1], strlen(argv[*i + 1]), 1, 3600, &v) != 0) {
-			ew_cli_err("--mail-timeout: seconds, 1 to 3600");
-			return EW_EXIT_USAGE;
-		}
-		o->timeout_s = (int)v;
-		++*i;
-	} else {
-		return -1;
-	}
-	return 0;
-}
-
 /* ---- the child, before exec ---- */
 
 static void

@@ -67,10 +67,4 @@ int ew_privsep_parse(struct ew_privsep *ps, const char *name, const char *data,
 /* The child's main (main.c runs it for EW_PRIVSEP_CHILD_ARG). */
 int ew_privsep_child_main(void);
 
-/*
- * -1 not ours; 0 taken (*i advanced); EW_EXIT_USAGE on a bad value.
- * --parser-user USER, --mail-timeout SECONDS.
- */
-int ew_privsep_opt(int argc, char **argv, int *i, struct ew_privsep_opts *o);
-
 #endif

@@ -8,10 +8,13 @@
  * only against the policy versions recorded in the store, never against
  * anything the relay observed.
  *
- * Nothing here prints, exits, applies a policy or reads the clock: `now`
- * is a parameter and the caller (the CLI) applies what the desk
- * composes.  Results are 0 or a negative errno value, with diagnostics
- * on the caller's list where there is something to say.
+ * Nothing here prints, exits or reads the clock: `now` is a parameter.
+ * Every change to what the exit enforces goes through the desk as one
+ * transaction (change.c): the store, the managed policy file, the apply
+ * to tor and nftables (through the caller's struct ew_desk_apply_ops)
+ * and the recorded version move together or not at all.  Results are 0
+ * or a negative errno value, with diagnostics on the caller's list
+ * where there is something to say.
  */
 #ifndef EW_DESK_DESK_H
 #define EW_DESK_DESK_H
@@ -240,5 +243,194 @@ int ew_desk_reply(struct ew_desk *d, int64_t ticket_id, const char *name,
 
 /* The built-in templates: "provider", "complainant"; NULL if unknown. */
 const char *ew_desk_template(const char *which);
+
+/* ---- changes: store, managed policy, apply, record (change.c) ---- */
+
+/*
+ * The steps of a change that act outside the store, as function
+ * pointers so that tests put fakes in (a tor that refuses, a table that
+ * fails to load, a full disk).  A step returns 0 when done, or -errno;
+ * a step that fails must leave what it acts on as it was (tor apply and
+ * nft apply roll back themselves; the writer is atomic).  `arg` is
+ * passed to every step.
+ */
+struct ew_desk_apply_ops {
+	/*
+	 * Write text to path atomically (temporary file, fsync, rename).
+	 * A failure may come after the rename (the directory's fsync): the
+	 * change reads the file back to know what is there.  NULL:
+	 * ew_desk_write_file.
+	 */
+	int (*write)(void *arg, const char *path, const char *text, size_t len,
+	    struct ew_diag_list *dg);
+	/* Make tor run the policy file: 0, EW_DESK_CHECKED (a dry run:
+	 * checked, nothing changed) or -errno (tor as it was).  NULL: tor
+	 * is not touched (--no-apply). */
+	int (*tor)(void *arg, const char *path, int64_t now);
+	/* The same for the nftables table. */
+	int (*nft)(void *arg, const char *path, int64_t now);
+	/* Record the file as the version in force since `now`, inside the
+	 * store's open transaction.  NULL: ew_desk_record_file. */
+	int (*record)(void *arg, struct ew_desk *d, const char *path,
+	    int64_t now, struct ew_diag_list *dg);
+	void *arg;
+};
+#define EW_DESK_CHECKED 1
+
+/* Where a change happens. */
+struct ew_desk_change {
+	const char *managed; /* the managed policy file */
+	const char *policy;  /* the operator's policy (included last) */
+	const char *store;   /* the store's name, for messages */
+	int64_t now;
+	const struct ew_desk_apply_ops *ops;
+};
+
+/* What a change did, for the caller to report. */
+enum ew_desk_step {
+	EW_DESK_STEP_NONE,    /* nothing failed */
+	EW_DESK_STEP_STORE,   /* the store (before or at the commit) */
+	EW_DESK_STEP_COMPOSE, /* the managed policy would not load */
+	EW_DESK_STEP_WRITE,
+	EW_DESK_STEP_TOR,
+	EW_DESK_STEP_NFT,
+	EW_DESK_STEP_RECORD,
+};
+struct ew_desk_outcome {
+	int changed;     /* the store changed (committed) */
+	int wrote;       /* the managed file was written */
+	int applied;     /* tor and nftables took it (not a dry run) */
+	int not_applied; /* written only: the ops have no tor step */
+	enum ew_desk_step failed;
+	/* after a failure that left the file written: 1 put back as the
+	 * store has it (and applied again where a step had taken the new
+	 * one), -1 it could not be */
+	int restored;
+};
+
+/*
+ * The managed policy as the store's rules plus `extra` make it, checked
+ * by parsing it (and, when list is not NULL, its expanded list at
+ * ch->now, for a preview).  0, or -errno with the reasons on dg.
+ */
+int ew_desk_compose(struct ew_desk *d, const struct ew_desk_change *ch,
+    const struct ew_desk_rule *extra, size_t n_extra, struct ew_buf *text,
+    struct ew_buf *list, struct ew_diag_list *dg);
+/* The effect of adding `rules` on the effective policy, as "- line" /
+ * "+ line" (n log n in the lines), into diff; nothing is written. */
+int ew_desk_preview(struct ew_desk *d, const struct ew_desk_change *ch,
+    const struct ew_desk_rule *rules, size_t n, struct ew_buf *diff,
+    struct ew_diag_list *dg);
+/* "- line" / "+ line" for the lines one text has and the other lacks. */
+void ew_desk_diff(const char *before, const char *after, struct ew_buf *out);
+
+/* The default writer (0600) and recorder (parse the file, then
+ * ew_desk_record). */
+int ew_desk_write_file(void *arg, const char *path, const char *text,
+    size_t len, struct ew_diag_list *dg);
+int ew_desk_record_file(void *arg, struct ew_desk *d, const char *path,
+    int64_t now, struct ew_diag_list *dg);
+
+/*
+ * Write the managed policy from the store and apply it, as one change
+ * (the daemon at its start, and after an interrupted change).
+ */
+int ew_desk_sync(struct ew_desk *d, const struct ew_desk_change *ch,
+    struct ew_desk_outcome *out, struct ew_diag_list *dg);
+/*
+ * Apply a policy file the operator wrote (no managed policy): tor, then
+ * nftables unless tor refused, then the version recorded when tor took
+ * it (what tor runs is what the exit carries, even when the nftables
+ * step failed after).  out->failed says which step failed.
+ */
+int ew_desk_apply_file(struct ew_desk *d, const struct ew_desk_change *ch,
+    const char *path, struct ew_desk_outcome *out, struct ew_diag_list *dg);
+/*
+ * Whether the managed file differs from what the store says it should
+ * be (a change killed between writing the file and its commit): 1, 0,
+ * or -errno.  No file and no block in force is no difference.
+ */
+int ew_desk_drift(struct ew_desk *d, const struct ew_desk_change *ch,
+    struct ew_diag_list *dg);
+
+/* A block: what ticket block adds (ew_desk_block_plan), for a ticket. */
+struct ew_desk_block_plan {
+	int64_t ticket_id;
+	size_t choice, nchoices; /* 1-based */
+	int64_t expires;         /* EW_STORE_NO_TIME: until removed */
+	struct ew_desk_proposals ps;
+	const struct ew_desk_proposal *p; /* the chosen one */
+	/* per rule of p: the id of the same rule in force for the ticket
+	 * (0: none) and its expiry */
+	int64_t *inforce_id, *inforce_expires;
+	struct ew_desk_rule *rules; /* the rules not in force, to add */
+	size_t nnew;
+	char *reason;
+};
+/*
+ * Plan the block of a ticket's proposal `choice` (1-based) until
+ * `expires`, with `reason` (NULL: "complaint from REPORTER").  -ENOENT
+ * no such ticket, -EALREADY the ticket is closed, -ENODATA nothing to
+ * block, -ERANGE no such choice (plan->nchoices says how many), or
+ * another -errno; the reason is on dg.
+ */
+int ew_desk_block_plan(struct ew_desk *d, int64_t ticket_id, size_t choice,
+    int64_t expires, const char *reason, int64_t now,
+    struct ew_desk_block_plan *plan, struct ew_diag_list *dg);
+void ew_desk_block_plan_free(struct ew_desk_block_plan *plan);
+/* Store the plan's new rules and apply them, as one change. */
+int ew_desk_block(struct ew_desk *d, const struct ew_desk_change *ch,
+    const struct ew_desk_block_plan *plan, struct ew_desk_outcome *out,
+    struct ew_diag_list *dg);
+
+/* A block whose time has come (ew_desk_expire_due). */
+struct ew_desk_expired {
+	int64_t id, ticket_id, expires;
+	char *rule;
+};
+/* The blocks in force whose expiry is at or before now (free with
+ * ew_desk_expired_free). */
+int ew_desk_expire_due(
+    struct ew_desk *d, int64_t now, struct ew_desk_expired **out, size_t *n);
+void ew_desk_expired_free(struct ew_desk_expired *v, size_t n);
+/*
+ * Remove the blocks whose time has come and apply, as one change; when
+ * none has come, write and apply the store's managed policy if the file
+ * drifted from it (*drift 1), else change nothing.
+ */
+int ew_desk_expire(struct ew_desk *d, const struct ew_desk_change *ch,
+    int *drift, struct ew_desk_outcome *out, struct ew_diag_list *dg);
+
+/*
+ * One poll of the surge guard as one change: read and judge the
+ * kernel's surge sets (ew_desk_guard_poll), apply when blocks were
+ * added, then expire the surge blocks whose time has come.  *r says
+ * what was judged.
+ */
+struct ew_desk_guards;
+struct ew_desk_guard_result;
+int ew_desk_guard_tick(struct ew_desk *d, const struct ew_desk_change *ch,
+    struct ew_desk_guards *g, const struct ew_policy *p,
+    struct ew_desk_guard_result *r, struct ew_desk_outcome *out,
+    struct ew_diag_list *dg);
+
+/* ---- tickets and complaints as text or JSON (render.c) ---- */
+
+/* One ticket as ticket show prints it, appended to out; -ENOENT when
+ * there is no such ticket. */
+int ew_desk_ticket_render(
+    struct ew_desk *d, int64_t id, int64_t now, int json, struct ew_buf *out);
+/* The tickets (open ones, or all), as ticket list prints them. */
+int ew_desk_tickets_render(
+    struct ew_store *st, int64_t now, int all, int json, struct ew_buf *out);
+/* The complaints stored, as complaint list prints them. */
+int ew_desk_complaints_render(
+    struct ew_store *st, int json, struct ew_buf *out);
+/* A complaint's incidents as a JSON array. */
+int ew_desk_incidents_json(
+    struct ew_store *st, int64_t complaint_id, struct ew_buf *out);
+/* complaint add --json: what happened, the incidents, the ticket. */
+int ew_desk_added_render(struct ew_desk *d, const struct ew_desk_added *r,
+    int64_t now, struct ew_buf *out);
 
 #endif

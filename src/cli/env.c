@@ -1,0 +1,325 @@
+/*
+ * env.c - where things live and how they are read: the database (--db
+ * PATH before the noun, else $EW_DB, else /var/lib/exitwarden/
+ * exitwarden.db for root and $XDG_STATE_HOME/exitwarden/exitwarden.db
+ * (~/.local/state/...) for anyone else), the managed policy beside it,
+ * the operator's policy, the store and a desk on it, the machine's
+ * interface addresses, whole files and mails, a policy loaded and
+ * expanded.
+ */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "desk/desk.h"
+#include "lib/addr.h"
+#include "lib/buf.h"
+#include "lib/diag.h"
+#include "mail/mail.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+const char *ew_cli_db_opt;
+int ew_cli_resolve = 1;
+static struct ew_desk_sysresolver resolver = { EW_DESK_RESOLVE_TIMEOUT_MS };
+
+static char db_path[PATH_MAX];
+static char managed_path[PATH_MAX];
+
+/* mkdir -p of the directory part of path, mode 0700. */
+static int
+make_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	char *p;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	if ((p = strrchr(dir, '/')) == NULL || p == dir)
+		return 0;
+	*p = '\0';
+	for (p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+const char *
+ew_cli_db_path(void)
+{
+	const char *env, *home;
+
+	if (db_path[0] != '\0')
+		return db_path;
+	if (ew_cli_db_opt != NULL)
+		env = ew_cli_db_opt;
+	else
+		env = getenv("EW_DB");
+	if (env != NULL && *env != '\0') {
+		snprintf(db_path, sizeof(db_path), "%s", env);
+	} else if (geteuid() == 0) {
+		snprintf(db_path, sizeof(db_path),
+		    "/var/lib/exitwarden/exitwarden.db");
+	} else if ((env = getenv("XDG_STATE_HOME")) != NULL && *env == '/') {
+		snprintf(db_path, sizeof(db_path),
+		    "%s/exitwarden/exitwarden.db", env);
+	} else {
+		home = getenv("HOME");
+		snprintf(db_path, sizeof(db_path),
+		    "%s/.local/state/exitwarden/exitwarden.db",
+		    home != NULL && *home == '/' ? home : "/tmp");
+	}
+	return db_path;
+}
+
+const char *
+ew_cli_managed_path(void)
+{
+	const char *env = getenv("EW_MANAGED"), *db, *slash;
+	char cwd[PATH_MAX - 32];
+
+	if (managed_path[0] != '\0')
+		return managed_path;
+	if (env != NULL && *env != '\0') {
+		snprintf(managed_path, sizeof(managed_path), "%s", env);
+		return managed_path;
+	}
+	db = ew_cli_db_path();
+	if (strcmp(db, ":memory:") == 0 || (slash = strrchr(db, '/')) == NULL) {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			snprintf(cwd, sizeof(cwd), ".");
+		snprintf(managed_path, sizeof(managed_path),
+		    "%s/managed.policy", cwd);
+	} else {
+		snprintf(managed_path, sizeof(managed_path),
+		    "%.*s/managed.policy", (int)(slash - db), db);
+	}
+	return managed_path;
+}
+
+const char *
+ew_cli_policy_path(const char *opt)
+{
+	const char *env = getenv("EW_POLICY");
+
+	if (opt != NULL)
+		return opt;
+	if (env != NULL && *env != '\0')
+		return env;
+	return "/etc/exitwarden/exit.policy";
+}
+
+int
+ew_cli_store_open(struct ew_store **st)
+{
+	const char *path = ew_cli_db_path();
+	int rc;
+
+	*st = NULL;
+	if (strcmp(path, ":memory:") != 0 && (rc = make_parent(path)) != 0) {
+		ew_cli_err(
+		    "%s: cannot make its directory: %s", path, strerror(-rc));
+		return -1;
+	}
+	if ((rc = ew_store_open(path, st)) != 0) {
+		ew_cli_err("%s: cannot open the database: %s%s%s", path,
+		    strerror(-rc), *st ? ": " : "",
+		    *st ? ew_store_errmsg(*st) : "");
+		return -1;
+	}
+	return 0;
+}
+
+int
+ew_cli_desk_open(const struct ew_addr *extra, size_t n_extra,
+    struct ew_store **st, struct ew_desk **d)
+{
+	struct ew_addr *ifs, *all;
+	size_t nifs = 0;
+	int rc;
+
+	*d = NULL;
+	if (ew_cli_store_open(st) != 0)
+		return -1;
+	ifs = ew_cli_interface_addrs(&nifs);
+	all = calloc(nifs + n_extra + 1, sizeof(*all));
+	if (all == NULL) {
+		free(ifs);
+		ew_store_close(*st);
+		*st = NULL;
+		ew_cli_err("out of memory");
+		return -1;
+	}
+	if (nifs > 0)
+		memcpy(all, ifs, nifs * sizeof(*all));
+	if (n_extra > 0)
+		memcpy(all + nifs, extra, n_extra * sizeof(*all));
+	rc = ew_desk_new(*st, all, nifs + n_extra, d);
+	free(ifs);
+	free(all);
+	if (rc != 0) {
+		ew_store_close(*st);
+		*st = NULL;
+		ew_cli_err("out of memory");
+		return -1;
+	}
+	if (ew_cli_resolve)
+		ew_desk_set_resolver(*d, ew_desk_resolve_system, &resolver);
+	return 0;
+}
+
+/*
+ * The machine's interface addresses, for ExitPolicyRejectLocalInterfaces
+ * (tor's get_interface_address6_list; it filters them the same way).
+ */
+struct ew_addr *
+ew_cli_interface_addrs(size_t *n)
+{
+	struct ifaddrs *ifa, *i;
+	struct ew_addr *v = NULL, *nv;
+
+	*n = 0;
+	if (getifaddrs(&ifa) < 0)
+		return NULL;
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		struct ew_addr a;
+
+		if (i->ifa_addr == NULL)
+			continue;
+		memset(&a, 0, sizeof(a));
+		if (i->ifa_addr->sa_family == AF_INET) {
+			const struct sockaddr_in *s = (const void *)i->ifa_addr;
+
+			a.family = EW_AF_INET;
+			memcpy(a.b, &s->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			const struct sockaddr_in6 *s =
+			    (const void *)i->ifa_addr;
+
+			a.family = EW_AF_INET6;
+			memcpy(a.b, &s->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		nv = realloc(v, (*n + 1) * sizeof(*v));
+		if (nv == NULL)
+			break;
+		v = nv;
+		v[(*n)++] = a;
+	}
+	freeifaddrs(ifa);
+	return v;
+}
+
+/*
+ * Read all of f, but never more than one byte past the size limit (so
+ * an oversized message is refused without being held in memory).
+ */
+char *
+ew_cli_read_all(FILE *f, size_t max, size_t *n)
+{
+	char *buf = NULL, *nb;
+	size_t cap = 0, r;
+	const size_t limit = max + 1;
+
+	*n = 0;
+	for (;;) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			if (cap > limit)
+				cap = limit;
+			if (*n == cap)
+				break;
+			nb = realloc(buf, cap + 1);
+			if (nb == NULL) {
+				free(buf);
+				return NULL;
+			}
+			buf = nb;
+		}
+		r = fread(buf + *n, 1, cap - *n, f);
+		*n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		return NULL;
+	}
+	if (buf == NULL)
+		buf = malloc(1);
+	if (buf != NULL)
+		buf[*n] = '\0';
+	return buf;
+}
+
+char *
+ew_cli_read_mail(const char **path, size_t *n)
+{
+	char *data;
+	FILE *f;
+
+	if (strcmp(*path, "-") == 0) {
+		f = stdin;
+		*path = "<stdin>";
+	} else if ((f = fopen(*path, "rb")) == NULL) {
+		ew_cli_err("%s: %s", *path, strerror(errno));
+		return NULL;
+	}
+	data = ew_cli_read_all(f, EW_MAIL_MAX_SIZE, n);
+	if (f != stdin)
+		fclose(f);
+	if (data == NULL)
+		ew_cli_err("%s: read error", *path);
+	return data;
+}
+
+/* Parse and expand; diagnostics to stderr.  0 or an exit code. */
+int
+ew_cli_load(
+    const char *file, int64_t now, struct ew_policy **p, struct ew_expanded **e)
+{
+	struct ew_expand_env env;
+	struct ew_diag_list d;
+	size_t nifs = 0;
+	struct ew_addr *ifs;
+	int rc = EW_EXIT_OK;
+
+	*p = NULL;
+	*e = NULL;
+	ew_diag_init(&d);
+	if (ew_policy_parse_file(file, 0, &d, p) < 0) {
+		ew_cli_print_diags(&d, 0);
+		ew_diag_free(&d);
+		return EW_EXIT_FAIL;
+	}
+	ifs = ew_cli_interface_addrs(&nifs);
+	memset(&env, 0, sizeof(env));
+	env.now = now;
+	env.ifaddrs = ifs;
+	env.n_ifaddrs = nifs;
+	if (ew_policy_expand(*p, &env, &d, e) < 0) {
+		ew_policy_free(*p);
+		*p = NULL;
+		rc = EW_EXIT_FAIL;
+	}
+	ew_cli_print_diags(&d, 0);
+	ew_diag_free(&d);
+	free(ifs);
+	return rc;
+}

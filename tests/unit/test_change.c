@@ -1,0 +1,514 @@
+/*
+ * test_change.c - the desk's change transaction (src/desk/change.c)
+ * with a failure injected at each step: tor refuses, nftables fails,
+ * the disk is full, the directory's fsync fails after the rename, the
+ * record fails, the process is killed.  After each, the store, the
+ * managed file, tor and the table (fakes that keep what they were last
+ * given in a file) must be as they were before the change.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "desk/desk.h"
+#include "harness/ew_test.h"
+#include "lib/addr.h"
+#include "lib/buf.h"
+#include "lib/diag.h"
+#include "lib/tm.h"
+#include "store/store.h"
+
+static char dir[] = "/tmp/ew-change-XXXXXX";
+static char managed[256], policy[256], torstate[256], nftstate[256],
+    dbpath[256];
+
+/* What to break, and how often each step ran. */
+static struct fault {
+	int tor, nft, write_full, write_late, record, kill_at_tor;
+	int tor_calls, nft_calls;
+} F;
+
+static char *
+slurp(const char *path)
+{
+	struct ew_buf b = EW_BUF_INIT;
+	char chunk[4096];
+	ssize_t r;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return strdup("(none)");
+	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+		ew_buf_add(&b, chunk, (size_t)r);
+	close(fd);
+	ew_buf_putc(&b, '\0');
+	return ew_buf_detach(&b);
+}
+
+static void
+put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	EW_CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A fake that "runs" a policy: keeps a copy of what it was given. */
+static int
+fake_take(const char *state, const char *path)
+{
+	char *t = slurp(path);
+
+	put(state, t);
+	free(t);
+	return 0;
+}
+
+static int
+fake_tor(void *arg, const char *path, int64_t now)
+{
+	(void)arg;
+	(void)now;
+	F.tor_calls++;
+	if (F.kill_at_tor)
+		raise(SIGKILL); /* killed after the file was written */
+	if (F.tor && F.tor_calls == 1)
+		return -EPERM; /* tor refused it: tor as it was */
+	return fake_take(torstate, path);
+}
+
+static int
+fake_nft(void *arg, const char *path, int64_t now)
+{
+	(void)arg;
+	(void)now;
+	F.nft_calls++;
+	if (F.nft && F.nft_calls == 1)
+		return -EINVAL; /* the table did not load: as it was */
+	return fake_take(nftstate, path);
+}
+
+static int
+fake_write(void *arg, const char *path, const char *text, size_t len,
+    struct ew_diag_list *dg)
+{
+	int rc;
+
+	if (F.write_full) {
+		F.write_full = 0;
+		return -ENOSPC; /* nothing written */
+	}
+	rc = ew_desk_write_file(arg, path, text, len, dg);
+	if (rc == 0 && F.write_late) {
+		F.write_late = 0;
+		return -EIO; /* renamed into place, then the dir fsync failed */
+	}
+	return rc;
+}
+
+static int
+fake_record(void *arg, struct ew_desk *d, const char *path, int64_t now,
+    struct ew_diag_list *dg)
+{
+	if (F.record)
+		return -EIO;
+	return ew_desk_record_file(arg, d, path, now, dg);
+}
+
+static const struct ew_desk_apply_ops ops = { fake_write, fake_tor, fake_nft,
+	fake_record, NULL };
+
+static int64_t
+now0(void)
+{
+	int64_t t = 0;
+
+	ew_time_parse("2026-11-20T12:00:00Z", 20, &t);
+	return t;
+}
+
+static struct ew_desk_change
+change(void)
+{
+	struct ew_desk_change ch;
+
+	ch.managed = managed;
+	ch.policy = policy;
+	ch.store = "test store";
+	ch.now = now0();
+	ch.ops = &ops;
+	return ch;
+}
+
+static size_t
+nrules(struct ew_store *st)
+{
+	struct ew_store_rule *r = NULL;
+	size_t n = 0;
+
+	EW_CHECK_INT(ew_store_rule_list(st, 0, &r, &n), 0);
+	ew_store_rules_free(r, n);
+	return n;
+}
+
+static size_t
+nversions(struct ew_store *st)
+{
+	struct ew_store_policy_version *v = NULL;
+	size_t n = 0;
+
+	EW_CHECK_INT(ew_store_policy_during(
+			 st, EW_STORE_NO_TIME, EW_STORE_NO_TIME, &v, &n),
+	    0);
+	ew_store_policy_versions_free(v, n);
+	return n;
+}
+
+/* A fresh store with one ticket, and the managed policy synced (the
+ * file, tor and the table agree on the store with no block). */
+static struct ew_desk *
+setup(struct ew_store **st, int64_t *tid)
+{
+	struct ew_desk_change ch = change();
+	struct ew_desk_outcome o;
+	struct ew_diag_list dg;
+	struct ew_desk *d = NULL;
+
+	memset(&F, 0, sizeof(F));
+	unlink(managed);
+	unlink(torstate);
+	unlink(nftstate);
+	unlink(dbpath);
+	EW_CHECK_INT(ew_store_open(dbpath, st), 0);
+	EW_CHECK_INT(ew_desk_new(*st, NULL, 0, &d), 0);
+	EW_CHECK_INT(ew_store_ticket_open(
+			 *st, "irc@example.net", now0(), EW_STORE_NO_TIME, tid),
+	    0);
+	ew_diag_init(&dg);
+	EW_CHECK_INT(ew_desk_sync(d, &ch, &o, &dg), 0);
+	EW_CHECK(o.applied && o.wrote);
+	ew_diag_free(&dg);
+	F.tor_calls = F.nft_calls = 0;
+	return d;
+}
+
+/* The block of 203.0.113.5:6667 for ticket tid, as a plan. */
+static void
+plan_for(struct ew_desk_block_plan *pl, struct ew_desk_rule *r, int64_t tid)
+{
+	memset(pl, 0, sizeof(*pl));
+	pl->ticket_id = tid;
+	pl->expires = EW_STORE_NO_TIME;
+	r->rule = "reject 203.0.113.5:6667";
+	r->reason = "complaint from irc@example.net";
+	r->ticket_id = tid;
+	r->expires = EW_STORE_NO_TIME;
+	pl->rules = r;
+	pl->nnew = 1;
+}
+
+struct snap {
+	char *file, *tor, *nft;
+	size_t rules, versions;
+};
+
+static void
+snap(struct ew_store *st, struct snap *s)
+{
+	s->file = slurp(managed);
+	s->tor = slurp(torstate);
+	s->nft = slurp(nftstate);
+	s->rules = nrules(st);
+	s->versions = nversions(st);
+}
+
+static void
+snap_free(struct snap *s)
+{
+	free(s->file);
+	free(s->tor);
+	free(s->nft);
+}
+
+/* Everything as it was before the change. */
+static void
+check_as_before(struct ew_store *st, const struct snap *b, const char *what)
+{
+	struct snap a;
+
+	snap(st, &a);
+	ew_test_name = what;
+	EW_CHECK_INT(a.rules, b->rules);
+	EW_CHECK_INT(a.versions, b->versions);
+	EW_CHECK_STR(a.file, b->file);
+	EW_CHECK_STR(a.tor, b->tor);
+	EW_CHECK_STR(a.nft, b->nft);
+	EW_CHECK(strstr(a.file, "203.0.113.5") == NULL);
+	snap_free(&a);
+}
+
+static void
+test_block_ok(void)
+{
+	struct ew_store *st;
+	struct ew_desk *d;
+	struct ew_desk_block_plan pl;
+	struct ew_desk_rule r;
+	struct ew_desk_change ch = change();
+	struct ew_desk_outcome o;
+	struct ew_diag_list dg;
+	struct snap b, a;
+	int64_t tid;
+
+	d = setup(&st, &tid);
+	snap(st, &b);
+	plan_for(&pl, &r, tid);
+	ew_diag_init(&dg);
+	EW_CHECK_INT(ew_desk_block(d, &ch, &pl, &o, &dg), 0);
+	EW_CHECK(o.changed && o.wrote && o.applied);
+	EW_CHECK_INT(o.failed, EW_DESK_STEP_NONE);
+	snap(st, &a);
+	EW_CHECK_INT(a.rules, 1);
+	EW_CHECK_INT(a.versions, b.versions + 1);
+	EW_CHECK(strstr(a.file, "reject 203.0.113.5:6667") != NULL);
+	EW_CHECK_STR(a.tor, a.file);
+	EW_CHECK_STR(a.nft, a.file);
+	snap_free(&a);
+	snap_free(&b);
+	ew_diag_free(&dg);
+	ew_desk_free(d);
+	ew_store_close(st);
+}
+
+/* One failure: the change fails at `step`, and nothing moved. */
+static void
+fail_once(const char *what, enum ew_desk_step step, int restored)
+{
+	struct ew_store *st;
+	struct ew_desk *d;
+	struct ew_desk_block_plan pl;
+	struct ew_desk_rule r;
+	struct ew_desk_change ch = change();
+	struct ew_desk_outcome o;
+	struct ew_diag_list dg;
+	struct snap b;
+	struct fault keep = F;
+	int64_t tid;
+	struct stat sb;
+	char prev[300];
+
+	d = setup(&st, &tid);
+	keep.tor_calls = keep.nft_calls = 0;
+	F = keep;
+	snap(st, &b);
+	plan_for(&pl, &r, tid);
+	ew_diag_init(&dg);
+	EW_CHECK(ew_desk_block(d, &ch, &pl, &o, &dg) != 0);
+	ew_test_name = what;
+	EW_CHECK_INT(o.failed, step);
+	EW_CHECK_INT(o.changed, 0);
+	EW_CHECK_INT(o.restored, restored);
+	EW_CHECK(!restored || dg.n > 0); /* "restored" said */
+	check_as_before(st, &b, what);
+	snprintf(prev, sizeof(prev), "%s.prev", managed);
+	EW_CHECK(stat(prev, &sb) < 0); /* the kept file is gone */
+	snap_free(&b);
+	ew_diag_free(&dg);
+	ew_desk_free(d);
+	ew_store_close(st);
+	memset(&F, 0, sizeof(F));
+}
+
+static void
+test_block_failures(void)
+{
+	memset(&F, 0, sizeof(F));
+	F.tor = 1;
+	fail_once("tor refuses", EW_DESK_STEP_TOR, 1);
+	F.nft = 1;
+	fail_once("nft fails", EW_DESK_STEP_NFT, 1);
+	F.write_full = 1;
+	fail_once("disk full", EW_DESK_STEP_WRITE, 0);
+	F.write_late = 1;
+	fail_once("fsync after rename", EW_DESK_STEP_WRITE, 1);
+	F.record = 1;
+	fail_once("record fails", EW_DESK_STEP_RECORD, 1);
+}
+
+/* nft failing after tor took the new policy: tor gets the old one back
+ * (applied again), the table is never touched twice. */
+static void
+test_reapply(void)
+{
+	struct ew_store *st;
+	struct ew_desk *d;
+	struct ew_desk_block_plan pl;
+	struct ew_desk_rule r;
+	struct ew_desk_change ch = change();
+	struct ew_desk_outcome o;
+	struct ew_diag_list dg;
+	int64_t tid;
+
+	d = setup(&st, &tid);
+	F.nft = 1;
+	plan_for(&pl, &r, tid);
+	ew_diag_init(&dg);
+	EW_CHECK(ew_desk_block(d, &ch, &pl, &o, &dg) != 0);
+	EW_CHECK_INT(F.tor_calls, 2); /* the new one, then the old again */
+	EW_CHECK_INT(F.nft_calls, 1); /* it never took the new one */
+	ew_diag_free(&dg);
+	ew_desk_free(d);
+	ew_store_close(st);
+	memset(&F, 0, sizeof(F));
+	d = setup(&st, &tid);
+	F.tor = 1;
+	ew_diag_init(&dg);
+	EW_CHECK(ew_desk_block(d, &ch, &pl, &o, &dg) != 0);
+	EW_CHECK_INT(F.tor_calls, 1); /* refused: nothing to put back */
+	EW_CHECK_INT(F.nft_calls, 0); /* the table was not touched */
+	ew_diag_free(&dg);
+	ew_desk_free(d);
+	ew_store_close(st);
+	memset(&F, 0, sizeof(F));
+}
+
+/* Killed after writing the file, before the commit: the store has not
+ * changed; the next expire finds the drift and puts the store's policy
+ * back in the file, tor and the table. */
+static void
+test_killed(void)
+{
+	struct ew_store *st;
+	struct ew_desk *d;
+	struct ew_desk_block_plan pl;
+	struct ew_desk_rule r;
+	struct ew_desk_change ch = change();
+	struct ew_desk_outcome o;
+	struct ew_diag_list dg;
+	struct snap b, a;
+	int64_t tid;
+	int status = 0, drift = 0;
+	pid_t pid;
+	char *mid;
+
+	d = setup(&st, &tid);
+	snap(st, &b);
+	ew_desk_free(d);
+	ew_store_close(st);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		struct ew_store *cst = NULL;
+		struct ew_desk *cd = NULL;
+
+		F.kill_at_tor = 1;
+		if (ew_store_open(dbpath, &cst) != 0 ||
+		    ew_desk_new(cst, NULL, 0, &cd) != 0)
+			_exit(3);
+		plan_for(&pl, &r, tid);
+		ew_diag_init(&dg);
+		ew_desk_block(cd, &ch, &pl, &o, &dg);
+		_exit(4); /* not reached: killed at the tor step */
+	}
+	EW_CHECK(pid > 0);
+	waitpid(pid, &status, 0);
+	EW_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	mid = slurp(managed);
+	EW_CHECK(strstr(mid, "203.0.113.5") != NULL); /* the file is ahead */
+	free(mid);
+	EW_CHECK_INT(ew_store_open(dbpath, &st), 0);
+	EW_CHECK_INT(ew_desk_new(st, NULL, 0, &d), 0);
+	EW_CHECK_INT(nrules(st), 0); /* never committed */
+	ew_diag_init(&dg);
+	EW_CHECK_INT(ew_desk_drift(d, &ch, &dg), 1);
+	EW_CHECK_INT(ew_desk_expire(d, &ch, &drift, &o, &dg), 0);
+	EW_CHECK_INT(drift, 1);
+	EW_CHECK_INT(ew_desk_drift(d, &ch, &dg), 0);
+	snap(st, &a);
+	EW_CHECK_STR(a.file, b.file);
+	EW_CHECK_STR(a.tor, b.file);
+	EW_CHECK_STR(a.nft, b.file);
+	snap_free(&a);
+	snap_free(&b);
+	ew_diag_free(&dg);
+	ew_desk_free(d);
+	ew_store_close(st);
+}
+
+/* expire: a block whose time has come is removed in one change; a
+ * failing tor keeps it. */
+static void
+test_expire(void)
+{
+	struct ew_store *st;
+	struct ew_desk *d;
+	struct ew_desk_change ch = change();
+	struct ew_desk_outcome o;
+	struct ew_diag_list dg;
+	struct ew_desk_expired *v = NULL;
+	size_t n = 0;
+	int64_t tid, rid;
+	int drift;
+
+	d = setup(&st, &tid);
+	EW_CHECK_INT(ew_store_rule_add(st, tid, "reject 203.0.113.5:6667", "x",
+			 ch.now - 10, ch.now - 100, &rid),
+	    0);
+	EW_CHECK_INT(ew_desk_expire_due(d, ch.now, &v, &n), 0);
+	EW_CHECK_INT(n, 1);
+	ew_desk_expired_free(v, n);
+	F.tor = 1;
+	ew_diag_init(&dg);
+	EW_CHECK(ew_desk_expire(d, &ch, &drift, &o, &dg) != 0);
+	EW_CHECK_INT(nrules(st), 1);
+	F.tor = 0;
+	F.tor_calls = 0;
+	EW_CHECK_INT(ew_desk_expire(d, &ch, &drift, &o, &dg), 0);
+	EW_CHECK_INT(nrules(st), 0);
+	EW_CHECK(o.changed && o.applied);
+	/* nothing due, no drift: nothing happens */
+	F.tor_calls = 0;
+	EW_CHECK_INT(ew_desk_expire(d, &ch, &drift, &o, &dg), 0);
+	EW_CHECK_INT(drift, 0);
+	EW_CHECK_INT(F.tor_calls, 0);
+	ew_diag_free(&dg);
+	ew_desk_free(d);
+	ew_store_close(st);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(managed, sizeof(managed), "%s/managed.policy", dir);
+	snprintf(policy, sizeof(policy), "%s/exit.policy", dir);
+	snprintf(torstate, sizeof(torstate), "%s/tor.state", dir);
+	snprintf(nftstate, sizeof(nftstate), "%s/nft.state", dir);
+	snprintf(dbpath, sizeof(dbpath), "%s/ew.db", dir);
+	put(policy, "Address 192.0.2.10\nExitRelay 1\naccept *:*\n");
+	EW_RUN(test_block_ok);
+	EW_RUN(test_block_failures);
+	EW_RUN(test_reapply);
+	EW_RUN(test_killed);
+	EW_RUN(test_expire);
+	unlink(managed);
+	unlink(policy);
+	unlink(torstate);
+	unlink(nftstate);
+	unlink(dbpath);
+	rmdir(dir);
+	return ew_test_done();
+}
