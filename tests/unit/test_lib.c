@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness/ew_test.h"
@@ -869,6 +870,27 @@ test_ports(void)
 	ew_buf_free(&b);
 }
 
+/*
+ * The clock's test hook: EW_NOW moves ew_time_now in a test build
+ * (EW_TEST_HOOKS, the dev and asan presets) and is ignored otherwise.
+ */
+static void
+test_clock_hook(void)
+{
+	int64_t t0 = (int64_t)time(NULL), t;
+
+	setenv("EW_NOW", "2001-02-03T04:05:06Z", 1);
+	t = ew_time_now();
+#ifdef EW_TEST_HOOKS
+	EW_CHECK_INT(t, 981173106);
+#else
+	EW_CHECK(t >= t0 && t <= t0 + 60);
+#endif
+	unsetenv("EW_NOW");
+	t = ew_time_now();
+	EW_CHECK(t >= t0 && t <= t0 + 60);
+}
+
 int
 main(void)
 {
@@ -888,5 +910,6 @@ main(void)
 	EW_RUN(test_file_write);
 	EW_RUN(test_prefix);
 	EW_RUN(test_ports);
+	EW_RUN(test_clock_hook);
 	return ew_test_done();
 }
