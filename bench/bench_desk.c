@@ -39,6 +39,9 @@ main(int argc, char **argv)
 	char(*dst)[24];
 	int64_t cid = 0, tid = 0;
 	double t0, t1, t2, t3;
+	static const struct ew_port_range ssh[] = { { 22, 22 } };
+	static const struct ew_port_range many[] = { { 22, 22 }, { 80, 80 },
+		{ 443, 443 }, { 6660, 7000 } };
 
 	in = calloc(n ? n : 1, sizeof(*in));
 	dst = calloc(n ? n : 1, sizeof(*dst));
@@ -56,9 +59,10 @@ main(int argc, char **argv)
 		in[i].src = "198.51.100.7";
 		in[i].src_port = -1;
 		in[i].dst = dst[i];
-		in[i].dst_ports = i % 4 ? "22" : "22,80,443,6660-7000";
+		in[i].dst_ports = i % 4 ? ssh : many;
+		in[i].n_dst_ports = i % 4 ? 1 : 4;
 		in[i].time = in[i].time_from = in[i].time_to = EW_STORE_NO_TIME;
-		in[i].verdict = "allowed";
+		in[i].verdict = EW_STORE_VERDICT_ALLOWED;
 	}
 	memset(&c, 0, sizeof(c));
 	c.content_sha256 = "bench";

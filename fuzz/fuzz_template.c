@@ -32,6 +32,8 @@ static void
 setup(void)
 {
 	struct ew_store_complaint c;
+	static const struct ew_port_range ports[] = { { 6660, 7000 },
+		{ 8080, 8080 } };
 	struct ew_store_incident in[2];
 	struct ew_addr me;
 	int64_t cid, rid;
@@ -54,16 +56,17 @@ setup(void)
 	in[0].src = "198.51.100.7";
 	in[0].src_port = -1;
 	in[0].dst = "203.0.113.5";
-	in[0].dst_ports = "6660-7000,8080";
+	in[0].dst_ports = ports;
+	in[0].n_dst_ports = 2;
 	in[0].time = NOW - 86400;
 	in[0].time_from = in[0].time_to = EW_STORE_NO_TIME;
-	in[0].verdict = "allowed";
+	in[0].verdict = EW_STORE_VERDICT_ALLOWED;
 	in[1].src = "198.51.100.7";
 	in[1].src_port = 40000;
 	in[1].time = EW_STORE_NO_TIME;
 	in[1].time_from = NOW - 90000;
 	in[1].time_to = NOW - 80000;
-	in[1].verdict = "not ours";
+	in[1].verdict = EW_STORE_VERDICT_NOT_OURS;
 	EW_FUZZ_ASSERT(ew_store_complaint_add(st, &c, in, 2, &cid) == 0);
 	EW_FUZZ_ASSERT(ew_store_ticket_open(st, c.reporter, c.received_at,
 			   c.deadline, &ticket) == 0);

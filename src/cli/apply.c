@@ -29,6 +29,7 @@
 #include "emit/tor.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/file.h"
 #include "lib/num.h"
 #include "lib/tm.h"
 #include "policy/policy.h"
@@ -284,62 +285,21 @@ ew_cli_nft_err(const struct ew_buf *err, int rc)
 static char *
 slurp(const char *path)
 {
-	FILE *f = fopen(path, "re");
-	struct ew_buf b = EW_BUF_INIT;
-	char chunk[65536];
+	char *buf;
 	size_t n;
 
-	if (f == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		ew_buf_add(&b, chunk, n);
-	if (ferror(f)) {
-		fclose(f);
-		ew_buf_free(&b);
-		return NULL;
-	}
-	fclose(f);
-	ew_buf_putc(&b, '\0');
-	return ew_buf_detach(&b);
+	return ew_file_read(path, 256u << 20, 0, &buf, &n) < 0 ? NULL : buf;
 }
 
-/* Write, fsync, rename: the state file is whole or untouched. */
+/* The state file whole or untouched (0600: it names what is blocked). */
 static int
 write_state(const char *path, const struct ew_buf *text)
 {
-	struct ew_buf tmp = EW_BUF_INIT;
-	FILE *f;
-	int fd, ok;
+	int rc = ew_file_write_atomic(path, text->p, text->len, 0600, 0, NULL);
 
-	ew_buf_printf(&tmp, "%s.tmp", path);
-	/* 0600 whatever the umask: the state names what is blocked */
-	fd = tmp.oom ? -1
-		     : open(ew_buf_str(&tmp),
-			   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd >= 0 && fchmod(fd, 0600) < 0) {
-		close(fd);
-		fd = -1;
-	}
-	f = fd < 0 ? NULL : fdopen(fd, "w");
-	if (f == NULL) {
-		if (fd >= 0)
-			close(fd);
-		ew_cli_err(
-		    "cannot write '%s': %s", ew_buf_str(&tmp), strerror(errno));
-		ew_buf_free(&tmp);
-		return -1;
-	}
-	ok = fwrite(text->p, 1, text->len, f) == text->len && fflush(f) == 0 &&
-	     fsync(fileno(f)) == 0;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(ew_buf_str(&tmp), path) < 0) {
-		ew_cli_err("cannot write '%s': %s", path, strerror(errno));
-		unlink(ew_buf_str(&tmp));
-		ew_buf_free(&tmp);
-		return -1;
-	}
-	ew_buf_free(&tmp);
-	return 0;
+	if (rc < 0)
+		ew_cli_err("cannot write '%s': %s", path, strerror(-rc));
+	return rc < 0 ? -1 : 0;
 }
 
 /*

@@ -39,6 +39,7 @@
 #include "emit/ctl.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/file.h"
 #include "lib/num.h"
 #include "lib/tm.h"
 #include "mail/mail.h"
@@ -124,28 +125,18 @@ move_to_cur(const char *dir, const char *name, char flag)
 	return 0;
 }
 
-/* Read one message: a regular file, not a link, within the size limit. */
+/* Read one message: a regular file, not a link, up to one byte past the
+ * size limit (a FIFO left in new/ must not hang the scan); NULL, errno. */
 static char *
 read_message(const char *path, size_t *n)
 {
-	struct stat sb;
 	char *data;
-	FILE *f;
-	int fd;
+	int rc = ew_file_read(path, EW_MAIL_MAX_SIZE + 1,
+	    EW_FILE_REGULAR | EW_FILE_NOFOLLOW | EW_FILE_PREFIX, &data, n);
 
-	/* O_NONBLOCK: a FIFO left in new/ must not hang the scan */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
-	    (f = fdopen(fd, "rb")) == NULL) {
-		close(fd);
-		errno = EINVAL;
-		return NULL;
-	}
-	data = ew_cli_read_all(f, EW_MAIL_MAX_SIZE, n);
-	fclose(f);
-	return data;
+	if (rc < 0)
+		errno = rc == -EISDIR ? EINVAL : -rc;
+	return rc < 0 ? NULL : data;
 }
 
 /*

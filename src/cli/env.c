@@ -23,6 +23,7 @@
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/file.h"
 #include "mail/mail.h"
 #include "policy/policy.h"
 #include "store/store.h"
@@ -233,39 +234,11 @@ ew_cli_interface_addrs(size_t *n)
 char *
 ew_cli_read_all(FILE *f, size_t max, size_t *n)
 {
-	char *buf = NULL, *nb;
-	size_t cap = 0, r;
-	const size_t limit = max + 1;
+	char *buf;
 
-	*n = 0;
-	for (;;) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			if (cap > limit)
-				cap = limit;
-			if (*n == cap)
-				break;
-			nb = realloc(buf, cap + 1);
-			if (nb == NULL) {
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-		}
-		r = fread(buf + *n, 1, cap - *n, f);
-		*n += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		return NULL;
-	}
-	if (buf == NULL)
-		buf = malloc(1);
-	if (buf != NULL)
-		buf[*n] = '\0';
-	return buf;
+	return ew_file_read_fd(fileno(f), max + 1, EW_FILE_PREFIX, &buf, n) < 0
+		   ? NULL
+		   : buf;
 }
 
 char *

@@ -536,7 +536,7 @@ get32(const unsigned char *p)
 
 #ifdef EW_TEST_HOOKS
 /*
- * Test builds only (CMake: Debug): EW_TEST_PARSER makes the child
+ * Test builds only (CMake EW_TEST_HOOKS): EW_TEST_PARSER makes the child
  * misbehave for the messages whose name contains EW_TEST_PARSER_MATCH
  * (all when unset): "crash" (SIGABRT), "garbage" (a malformed answer),
  * "exit" (status 3), "sleep=N" (N seconds, then parse).

@@ -15,9 +15,10 @@
 #include "compile/compile.h"
 #include "desk/desk.h"
 #include "desk/desk_int.h"
-#include "emit/ctl.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/digest.h"
+#include "lib/port.h"
 #include "mail/mail.h"
 #include "policy/policy.h"
 #include "store/store.h"
@@ -220,75 +221,15 @@ version_get(struct ew_desk *d, const struct ew_store_policy_version *pv,
 int
 ew_desk_net_parse(const char *s, struct ew_addr *a, unsigned *bits)
 {
-	char buf[EW_ADDR_STRLEN + 8];
-	const char *slash;
-	size_t n;
-	unsigned long m = 0;
-	char *end;
-
-	if (s == NULL || *s == '\0')
+	if (s == NULL || ew_prefix_parse(s, strlen(s), 0, a, bits) != 0)
 		return -EINVAL;
-	slash = strchr(s, '/');
-	n = slash ? (size_t)(slash - s) : strlen(s);
-	if (n == 0 || n >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (!ew_addr_parse(buf, a))
-		return -EINVAL;
-	*bits = ew_addr_bits(a);
-	if (slash != NULL) {
-		if (slash[1] < '0' || slash[1] > '9')
-			return -EINVAL;
-		m = strtoul(slash + 1, &end, 10);
-		if (*end != '\0' || m > *bits)
-			return -EINVAL;
-		*bits = (unsigned)m;
-	}
 	return 0;
 }
 
 int
-ew_desk_ports_parse(const char *s, struct ew_desk_range **out, size_t *n)
+ew_desk_ports_parse(const char *s, struct ew_port_range **out, size_t *n)
 {
-	struct ew_desk_range *v = NULL, *nv;
-	size_t len = 0;
-	unsigned long lo, hi;
-	char *end;
-
-	*out = NULL;
-	*n = 0;
-	if (s == NULL)
-		return 0;
-	while (*s != '\0') {
-		if (*s < '0' || *s > '9')
-			goto bad;
-		lo = hi = strtoul(s, &end, 10);
-		if (*end == '-') {
-			if (end[1] < '0' || end[1] > '9')
-				goto bad;
-			hi = strtoul(end + 1, &end, 10);
-		}
-		if (lo < 1 || hi > 65535 || lo > hi || (*end != ',' && *end))
-			goto bad;
-		if ((nv = realloc(v, (len + 1) * sizeof(*v))) == NULL) {
-			free(v);
-			return -ENOMEM;
-		}
-		v = nv;
-		v[len].lo = (uint16_t)lo;
-		v[len].hi = (uint16_t)hi;
-		len++;
-		if (*end == ',' && end[1] == '\0')
-			goto bad; /* "80," */
-		s = *end == ',' ? end + 1 : end;
-	}
-	*out = v;
-	*n = len;
-	return 0;
-bad:
-	free(v);
-	return -EINVAL;
+	return ew_ports_parse(s ? s : "", s ? strlen(s) : 0, out, n);
 }
 
 /*
@@ -370,9 +311,9 @@ summary_accepts(const struct ew_desk_version *v, uint16_t p)
  * (none: not stated), or to some address when a is NULL? */
 static int
 carries(const struct ew_desk_version *v, const struct ew_addr *a,
-    const struct ew_desk_range *r, size_t nr)
+    const struct ew_port_range *r, size_t nr)
 {
-	static const struct ew_desk_range every = { 1, 65535 };
+	static const struct ew_port_range every = { 1, 65535 };
 	size_t i;
 	uint32_t p;
 
@@ -452,7 +393,7 @@ mask_to(struct ew_addr *x, unsigned m)
  */
 static int
 could_carry(const struct ew_desk_version *v, const struct ew_addr *dst,
-    unsigned dbits, const struct ew_desk_range *r, size_t nr)
+    unsigned dbits, const struct ew_port_range *r, size_t nr)
 {
 	struct ew_addr base, x;
 	size_t i;
@@ -492,16 +433,15 @@ could_carry(const struct ew_desk_version *v, const struct ew_addr *dst,
  * it "unknown" unless one allowed it.
  */
 int
-ew_desk_judge(
-    struct ew_desk *d, const struct ew_store_incident *in, const char **verdict)
+ew_desk_judge(struct ew_desk *d, const struct ew_store_incident *in,
+    enum ew_store_verdict *verdict)
 {
 	struct ew_store_policy_version *pv = NULL;
 	struct ew_desk_version *v;
-	struct ew_desk_range *ports = NULL;
 	struct ew_addr src, dst;
 	unsigned sbits = 0, dbits = 0;
 	int64_t from, to;
-	size_t npv = 0, nports = 0, nread = 0, i;
+	size_t npv = 0, nread = 0, i;
 	int rc = 0, have_src, have_dst, ours, allowed = 0;
 
 	*verdict = EW_JUDGED_UNKNOWN;
@@ -537,12 +477,10 @@ ew_desk_judge(
 	if (rc != 0 || nread == 0)
 		goto out; /* no time, or no history then: unknown */
 	have_dst = ew_desk_net_parse(in->dst, &dst, &dbits) == 0;
-	if (ew_desk_ports_parse(in->dst_ports, &ports, &nports) != 0)
-		nports = 0; /* ports we cannot read: judged as not stated */
 	for (i = 0; i < npv && !allowed; i++)
 		if ((v = version_find(d, &pv[i])) != NULL)
-			allowed = could_carry(
-			    v, have_dst ? &dst : NULL, dbits, ports, nports);
+			allowed = could_carry(v, have_dst ? &dst : NULL, dbits,
+			    in->dst_ports, in->n_dst_ports);
 	if (allowed)
 		*verdict = EW_JUDGED_ALLOWED;
 	else if (from != EW_STORE_NO_TIME && pv[0].applied_from <= from &&
@@ -551,7 +489,6 @@ ew_desk_judge(
 		 * open end runs to now), and refused throughout */
 		*verdict = EW_JUDGED_BLOCKED;
 out:
-	free(ports);
 	ew_store_policy_versions_free(pv, npv);
 	return rc;
 }
@@ -645,7 +582,7 @@ ew_desk_content_key(const char *data, size_t len, char out[65])
 		ew_buf_free(&b);
 		return -ENOMEM;
 	}
-	rc = ew_ctl_sha256_hex(b.p ? b.p : "", b.len, out);
+	rc = ew_sha256_hex(b.p ? b.p : "", b.len, out);
 	ew_buf_free(&b);
 	return rc;
 }
@@ -688,6 +625,17 @@ file_under_ticket(struct ew_desk *d, const char *reporter, const char *category,
 	return rc;
 }
 
+/* The incidents store_complaint built, with the port lists it read. */
+static void
+incs_free(struct ew_store_incident *inc, size_t n)
+{
+	size_t i;
+
+	for (i = 0; inc != NULL && i < n; i++)
+		free((void *)inc[i].dst_ports);
+	free(inc);
+}
+
 static int
 store_complaint(struct ew_desk *d, const struct ew_complaint *c,
     const char *data, size_t len, int64_t now, struct ew_desk_added *out)
@@ -697,14 +645,15 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c,
 	struct ew_store_complaint sc;
 	struct ew_store_incident *inc = NULL;
 	struct ew_store_complaint *back = NULL;
-	size_t n = ew_complaint_incident_count(c), i;
+	size_t n = ew_complaint_incident_count(c), i, npr = 0;
+	struct ew_port_range *pr = NULL;
 	char key[65], sha256[65];
 	int64_t cid = 0;
 	int rc = 0;
 
 	ew_complaint_info(c, &ci);
 	/* both digests from the bytes we hold, never the parser's word */
-	if ((rc = ew_ctl_sha256_hex(data, len, sha256)) != 0 ||
+	if ((rc = ew_sha256_hex(data, len, sha256)) != 0 ||
 	    (rc = ew_desk_content_key(data, len, key)) != 0)
 		return rc == -ENOMEM ? rc : -EIO;
 	memset(&sc, 0, sizeof(sc));
@@ -738,7 +687,16 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c,
 		inc[i].dst_host = nonempty(ci_in.dst_host);
 		if (inc[i].dst_host != NULL && strlen(inc[i].dst_host) > 253)
 			inc[i].dst_host = NULL; /* not a host name */
-		inc[i].dst_ports = nonempty(ci_in.ports);
+		/* the mail's list read once, kept typed; one that is not
+		 * a list (the readers write none) counts as not stated */
+		if (ci_in.ports != NULL &&
+		    ew_ports_parse(
+			ci_in.ports, strlen(ci_in.ports), &pr, &npr) == -ENOMEM)
+			rc = -ENOMEM;
+		inc[i].dst_ports = pr;
+		inc[i].n_dst_ports = npr;
+		pr = NULL;
+		npr = 0;
 		inc[i].time = ci_in.has_time ? ci_in.time : EW_STORE_NO_TIME;
 		inc[i].time_from =
 		    ci_in.has_from ? ci_in.from : EW_STORE_NO_TIME;
@@ -762,7 +720,7 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c,
 				}
 			}
 			ew_store_end(d->st, rc); /* rolls back: nothing new */
-			free(inc);
+			incs_free(inc, n);
 			return 0;
 		}
 		if (rc == 0) {
@@ -776,7 +734,7 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c,
 		ew_store_complaint_free(back);
 		rc = ew_store_end(d->st, rc);
 	}
-	free(inc);
+	incs_free(inc, n);
 	if (rc != 0) {
 		out->complaint_id = out->ticket_id = 0;
 		out->new_ticket = 0;

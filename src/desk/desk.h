@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "lib/addr.h"
+#include "store/store.h"
 
 struct ew_buf;
 struct ew_diag_list;
@@ -41,18 +42,18 @@ int ew_desk_new(struct ew_store *st, const struct ew_addr *ifaddrs,
     size_t n_ifaddrs, struct ew_desk **out);
 void ew_desk_free(struct ew_desk *d);
 
-/* The verdicts, as the store keeps them. */
-#define EW_JUDGED_ALLOWED "allowed"
-#define EW_JUDGED_BLOCKED "blocked"
-#define EW_JUDGED_NOT_OURS "not ours"
-#define EW_JUDGED_UNKNOWN "unknown"
+/* The verdicts, as the store keeps them (enum ew_store_verdict). */
+#define EW_JUDGED_ALLOWED EW_STORE_VERDICT_ALLOWED
+#define EW_JUDGED_BLOCKED EW_STORE_VERDICT_BLOCKED
+#define EW_JUDGED_NOT_OURS EW_STORE_VERDICT_NOT_OURS
+#define EW_JUDGED_UNKNOWN EW_STORE_VERDICT_UNKNOWN
 
 /*
  * Judge one incident against the policy history: *verdict is one of
- * the four words above (static strings).  docs/cli/workflow.md says how.
+ * the four above.  docs/cli/workflow.md says how.
  */
 int ew_desk_judge(struct ew_desk *d, const struct ew_store_incident *in,
-    const char **verdict);
+    enum ew_store_verdict *verdict);
 
 struct ew_desk_added {
 	int64_t complaint_id, ticket_id;

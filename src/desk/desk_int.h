@@ -9,6 +9,7 @@
 
 #include "desk/desk.h"
 #include "lib/addr.h"
+#include "lib/port.h"
 
 struct ew_desk_version;
 
@@ -25,14 +26,10 @@ struct ew_desk {
 	char own_sig[160]; /* the history's signature when own was read */
 };
 
-struct ew_desk_range {
-	uint16_t lo, hi;
-};
-
 /* "192.0.2.1", "192.0.2.0/24", "[2001:db8::1]", "2001:db8::/32". */
 int ew_desk_net_parse(const char *s, struct ew_addr *a, unsigned *bits);
 /* "6660-7000,8888" into ranges (free *out); "" or NULL is none. */
-int ew_desk_ports_parse(const char *s, struct ew_desk_range **out, size_t *n);
+int ew_desk_ports_parse(const char *s, struct ew_port_range **out, size_t *n);
 
 /*
  * Work done by the desk's steps whose size a sender sets (comparisons

@@ -78,7 +78,7 @@ struct gather {
 	size_t np, capp;
 	struct hostref *h;
 	size_t nh, caph;
-	struct ew_desk_range *ports; /* every range, for the ports scope */
+	struct ew_port_range *ports; /* every range, for the ports scope */
 	size_t nports, capports;
 	uint64_t seq;
 };
@@ -139,7 +139,7 @@ add_dref(struct gather *g, const struct ew_addr *a, unsigned bits,
 
 /* The ports of dref `di`: the ranges, or every port when nr is 0. */
 static int
-add_prefs(struct gather *g, size_t di, const struct ew_desk_range *r, size_t nr)
+add_prefs(struct gather *g, size_t di, const struct ew_port_range *r, size_t nr)
 {
 	size_t i, k = nr ? nr : 1;
 
@@ -157,7 +157,7 @@ add_prefs(struct gather *g, size_t di, const struct ew_desk_range *r, size_t nr)
 }
 
 static int
-add_ports(struct gather *g, const struct ew_desk_range *r, size_t nr)
+add_ports(struct gather *g, const struct ew_port_range *r, size_t nr)
 {
 	size_t i;
 
@@ -173,7 +173,7 @@ add_ports(struct gather *g, const struct ew_desk_range *r, size_t nr)
 
 /* A destination-less incident's ranges, kept for its complaint. */
 struct floating {
-	struct ew_desk_range *r;
+	struct ew_port_range *r;
 	size_t n, cap;
 };
 
@@ -181,7 +181,7 @@ struct floating {
  * without any, decided when the complaint is read to its end. */
 static int
 dest_ports(
-    struct gather *g, size_t di, const struct ew_desk_range *r, size_t nr)
+    struct gather *g, size_t di, const struct ew_port_range *r, size_t nr)
 {
 	if (nr == 0) {
 		g->d[di].noports = 1;
@@ -203,20 +203,20 @@ gather_complaint(
     struct gather *g, const struct ew_store_incident *inc, size_t ninc)
 {
 	struct floating fl = { NULL, 0, 0 };
-	struct ew_desk_range *r = NULL;
-	size_t nr = 0, k, i, first = g->nd, di;
+	const struct ew_port_range *r;
+	size_t nr, k, i, first = g->nd, di;
 	struct ew_addr a;
 	unsigned bits;
 	int rc = 0, spread;
 
 	for (k = 0; rc == 0 && k < ninc; k++) {
-		const char *v = inc[k].verdict;
+		enum ew_store_verdict v = inc[k].verdict;
 
-		if (v != NULL && strcmp(v, EW_JUDGED_ALLOWED) != 0 &&
-		    strcmp(v, EW_JUDGED_UNKNOWN) != 0)
+		if (v != EW_STORE_VERDICT_NONE && v != EW_JUDGED_ALLOWED &&
+		    v != EW_JUDGED_UNKNOWN)
 			continue;
-		if (ew_desk_ports_parse(inc[k].dst_ports, &r, &nr) != 0)
-			nr = 0; /* unreadable: as if none were given */
+		r = inc[k].dst_ports;
+		nr = inc[k].n_dst_ports;
 		rc = add_ports(g, r, nr);
 		if (rc == 0 && ew_desk_net_parse(inc[k].dst, &a, &bits) == 0) {
 			rc = add_dref(g, &a, bits, 0, g->seq++, &di);
@@ -244,8 +244,6 @@ gather_complaint(
 					fl.r[fl.n++] = r[i];
 			}
 		}
-		free(r);
-		r = NULL;
 	}
 	spread = fl.n > 0 && g->nd - first <= EW_DESK_SPREAD_MAX;
 	for (di = first; rc == 0 && di < g->nd; di++) {

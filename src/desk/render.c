@@ -21,6 +21,7 @@
 #include "lib/buf.h"
 #include "lib/esc.h"
 #include "lib/json.h"
+#include "lib/port.h"
 #include "lib/tm.h"
 #include "store/store.h"
 
@@ -72,31 +73,25 @@ jtime(struct ew_buf *b, int64_t t)
 /* "6660-7000,8888" as ["6660-7000","8888"], as complaint parse --json
  * writes it; null when not stated. */
 static void
-jports(struct ew_buf *b, const char *p)
+jports(struct ew_buf *b, const struct ew_port_range *r, size_t n)
 {
-	const char *e;
-	int first = 1;
+	struct ew_buf one = EW_BUF_INIT;
+	size_t i;
 
-	if (p == NULL) {
+	if (n == 0) {
 		ew_buf_puts(b, "null");
 		return;
 	}
 	ew_buf_putc(b, '[');
-	for (; *p != '\0'; p = *e ? e + 1 : e, first = 0) {
-		e = strchr(p, ',');
-		if (e == NULL)
-			e = p + strlen(p);
-		char *one = ew_strndup(p, (size_t)(e - p));
-
-		if (!first)
+	for (i = 0; i < n; i++) {
+		ew_buf_reset(&one);
+		ew_ports_format(&r[i], 1, &one);
+		if (i > 0)
 			ew_buf_putc(b, ',');
-		if (one != NULL)
-			ew_json_str(b, one);
-		else
-			b->oom = 1;
-		free(one);
+		ew_json_str(b, ew_buf_str(&one));
 	}
 	ew_buf_putc(b, ']');
+	ew_buf_free(&one);
 }
 
 /* "in 11h59m" / "overdue by 2h3m" */
@@ -120,6 +115,7 @@ static void
 print_incident(struct ew_buf *b, const struct ew_store_incident *in, int json)
 {
 	char t1[EW_TIME_STRLEN], t2[EW_TIME_STRLEN];
+	struct ew_buf ports = EW_BUF_INIT;
 
 	if (json) {
 		ew_buf_printf(b, "{\"id\":%lld,\"src\":", (long long)in->id);
@@ -129,7 +125,7 @@ print_incident(struct ew_buf *b, const struct ew_store_incident *in, int json)
 		ew_buf_puts(b, ",\"dst_host\":");
 		jstr_or_null(b, in->dst_host);
 		ew_buf_puts(b, ",\"dst_ports\":");
-		jports(b, in->dst_ports);
+		jports(b, in->dst_ports, in->n_dst_ports);
 		ew_buf_puts(b, ",\"time\":");
 		jtime(b, in->time);
 		ew_buf_puts(b, ",\"time_from\":");
@@ -137,10 +133,11 @@ print_incident(struct ew_buf *b, const struct ew_store_incident *in, int json)
 		ew_buf_puts(b, ",\"time_to\":");
 		jtime(b, in->time_to);
 		ew_buf_puts(b, ",\"verdict\":");
-		jstr_or_null(b, in->verdict);
+		jstr_or_null(b, ew_store_verdict_word(in->verdict));
 		ew_buf_putc(b, '}');
 		return;
 	}
+	ew_ports_format(in->dst_ports, in->n_dst_ports, &ports);
 	ew_buf_printf(b, "    incident %lld: %s -> %s%s%s%s ports %s, ",
 	    (long long)in->id, esc(in->src),
 	    in->dst        ? esc(in->dst)
@@ -149,7 +146,8 @@ print_incident(struct ew_buf *b, const struct ew_store_incident *in, int json)
 	    in->dst && in->dst_host ? " (" : "",
 	    in->dst && in->dst_host ? esc(in->dst_host) : "",
 	    in->dst && in->dst_host ? ")" : "",
-	    in->dst_ports ? esc(in->dst_ports) : "*");
+	    in->n_dst_ports > 0 ? ew_buf_str(&ports) : "*");
+	ew_buf_free(&ports);
 	if (in->time != EW_STORE_NO_TIME)
 		ew_buf_printf(
 		    b, "at %s", ew_time_format(in->time, t1, sizeof(t1)));
@@ -166,8 +164,8 @@ print_incident(struct ew_buf *b, const struct ew_store_incident *in, int json)
 		    ew_time_format(in->time_from, t1, sizeof(t1)));
 	else
 		ew_buf_puts(b, "no time given");
-	ew_buf_printf(
-	    b, ": %s\n", in->verdict ? esc(in->verdict) : "not judged");
+	ew_buf_printf(b, ": %s\n",
+	    in->verdict ? ew_store_verdict_word(in->verdict) : "not judged");
 }
 
 int

@@ -155,17 +155,17 @@ ctx_free(struct ctx *c)
 }
 
 static const char *
-verdict_text(const char *v)
+verdict_text(enum ew_store_verdict v)
 {
-	if (v == NULL)
+	if (v == EW_STORE_VERDICT_NONE)
 		return "not judged";
-	if (strcmp(v, EW_JUDGED_ALLOWED) == 0)
+	if (v == EW_JUDGED_ALLOWED)
 		return "The exit policy permitted this then; it may have "
 		       "been relayed for a Tor user";
-	if (strcmp(v, EW_JUDGED_BLOCKED) == 0)
+	if (v == EW_JUDGED_BLOCKED)
 		return "The exit policy refused this then; it cannot have "
 		       "come through this exit";
-	if (strcmp(v, EW_JUDGED_NOT_OURS) == 0)
+	if (v == EW_JUDGED_NOT_OURS)
 		return "The address named is not one of this relay's";
 	return "We cannot tell (no time given, or no record of the policy "
 	       "then)";
@@ -298,6 +298,7 @@ add_complaints(struct ew_desk *d, struct ctx *c, int64_t ticket_id, int seen[4],
 	struct ew_store_complaint *sc;
 	struct ew_store_incident *inc;
 	struct srcset seen_src = { NULL, 0, 0, 0 };
+	struct ew_buf ports = EW_BUF_INIT;
 	int64_t *ids = NULL;
 	size_t nids = 0, ninc, i, k;
 	char when[96], t1[EW_TIME_STRLEN], t2[EW_TIME_STRLEN];
@@ -320,7 +321,7 @@ add_complaints(struct ew_desk *d, struct ctx *c, int64_t ticket_id, int seen[4],
 			*first = sc;
 		rc = ew_store_incident_list(d->st, ids[i], &inc, &ninc);
 		for (k = 0; rc == 0 && k < ninc; k++) {
-			const char *vd = inc[k].verdict;
+			enum ew_store_verdict vd = inc[k].verdict;
 			const char *v[6];
 
 			incident_time(&inc[k], when, sizeof(when));
@@ -328,20 +329,21 @@ add_complaints(struct ew_desk *d, struct ctx *c, int64_t ticket_id, int seen[4],
 			v[1] = inc[k].dst        ? inc[k].dst
 			       : inc[k].dst_host ? inc[k].dst_host
 						 : "(not stated)";
-			v[2] = inc[k].dst_ports ? inc[k].dst_ports
-						: "(not stated)";
+			ew_buf_reset(&ports);
+			ew_ports_format(
+			    inc[k].dst_ports, inc[k].n_dst_ports, &ports);
+			v[2] = inc[k].n_dst_ports > 0 ? ew_buf_str(&ports)
+						      : "(not stated)";
 			v[3] = when;
-			v[4] = vd ? vd : "not judged";
+			v[4] = vd ? ew_store_verdict_word(vd) : "not judged";
 			v[5] = verdict_text(vd);
 			list_add(c, inc_l, v);
-			if (vd == NULL || strcmp(vd, EW_JUDGED_NOT_OURS) != 0)
+			if (vd != EW_JUDGED_NOT_OURS)
 				add_src(&seen_src, inc[k].src);
-			if (vd == NULL)
-				continue;
-			seen[0] |= strcmp(vd, EW_JUDGED_ALLOWED) == 0;
-			seen[1] |= strcmp(vd, EW_JUDGED_BLOCKED) == 0;
-			seen[2] |= strcmp(vd, EW_JUDGED_NOT_OURS) == 0;
-			seen[3] |= strcmp(vd, EW_JUDGED_UNKNOWN) == 0;
+			seen[0] |= vd == EW_JUDGED_ALLOWED;
+			seen[1] |= vd == EW_JUDGED_BLOCKED;
+			seen[2] |= vd == EW_JUDGED_NOT_OURS;
+			seen[3] |= vd == EW_JUDGED_UNKNOWN;
 		}
 		if (rc == 0)
 			ew_store_incidents_free(inc, ninc);
@@ -349,6 +351,7 @@ add_complaints(struct ew_desk *d, struct ctx *c, int64_t ticket_id, int seen[4],
 			ew_store_complaint_free(sc);
 	}
 	srcset_finish(&seen_src, relay);
+	ew_buf_free(&ports);
 	free(ids);
 	return rc;
 }

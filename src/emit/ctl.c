@@ -29,11 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "lib/buf.h"
+#include "lib/digest.h"
 #include "emit/ctl.h"
 
 #define COOKIE_LEN 32
@@ -319,7 +316,7 @@ ew_ctl_command(struct ew_ctl *c, const char *line, struct ew_ctl_reply **out)
 		return seterr(c, -ENOMEM, "out of memory");
 	}
 	rc = send_all(c, b.p, b.len);
-	OPENSSL_cleanse(b.p, b.len); /* it may hold a credential */
+	ew_cleanse(b.p, b.len); /* it may hold a credential */
 	ew_buf_free(&b);
 	if (rc < 0)
 		return rc;
@@ -541,12 +538,12 @@ read_cookie(struct ew_ctl *c, const char *path, int given, int owned,
 	n = read(fd, extra, sizeof(extra));
 	close(fd);
 	if (n != COOKIE_LEN) {
-		OPENSSL_cleanse(extra, sizeof(extra));
+		ew_cleanse(extra, sizeof(extra));
 		return seterr(c, EW_CTL_EAUTH,
 		    "cookie file '%s' is not %d bytes long", path, COOKIE_LEN);
 	}
 	memcpy(cookie, extra, COOKIE_LEN);
-	OPENSSL_cleanse(extra, sizeof(extra));
+	ew_cleanse(extra, sizeof(extra));
 	return 0;
 }
 
@@ -554,13 +551,7 @@ static int
 hmac256(
     const char *key, const unsigned char *msg, size_t n, unsigned char out[32])
 {
-	unsigned int len = 32;
-
-	return HMAC(EVP_sha256(), key, (int)strlen(key), msg, n, out, &len) ==
-			   NULL ||
-		       len != 32
-		   ? -1
-		   : 0;
+	return ew_hmac_sha256(key, strlen(key), msg, n, out) != 0 ? -1 : 0;
 }
 
 static int
@@ -599,7 +590,7 @@ safecookie(struct ew_ctl *c, const unsigned char *cookie)
 		rc = seterr(c, EW_CTL_EAUTH, "HMAC-SHA256 failed");
 		goto out;
 	}
-	if (CRYPTO_memcmp(mine, shash, 32) != 0) {
+	if (ew_ct_memcmp(mine, shash, 32) != 0) {
 		rc = seterr(c, EW_CTL_EAUTH,
 		    "tor's SAFECOOKIE server hash is wrong: the cookie file "
 		    "is not this tor's");
@@ -613,10 +604,10 @@ safecookie(struct ew_ctl *c, const unsigned char *cookie)
 	snprintf(cmd, sizeof(cmd), "AUTHENTICATE %s", line);
 	rc = simple(c, cmd, "AUTHENTICATE");
 out:
-	OPENSSL_cleanse(msg, sizeof(msg));
-	OPENSSL_cleanse(mine, sizeof(mine));
-	OPENSSL_cleanse(line, sizeof(line));
-	OPENSSL_cleanse(cmd, sizeof(cmd));
+	ew_cleanse(msg, sizeof(msg));
+	ew_cleanse(mine, sizeof(mine));
+	ew_cleanse(line, sizeof(line));
+	ew_cleanse(cmd, sizeof(cmd));
 	return rc;
 }
 
@@ -644,7 +635,7 @@ ew_ctl_authenticate(
 			    "HASHEDPASSWORD authentication");
 		ew_buf_puts(&b, "AUTHENTICATE ");
 		if (ew_ctl_quote(&b, a->password) < 0) {
-			OPENSSL_cleanse(b.p, b.len);
+			ew_cleanse(b.p, b.len);
 			ew_buf_free(&b);
 			return seterr(c, EW_CTL_EAUTH,
 			    "the password contains a line break");
@@ -652,7 +643,7 @@ ew_ctl_authenticate(
 		rc = b.oom ? seterr(c, -ENOMEM, "out of memory")
 			   : simple(c, b.p, "AUTHENTICATE");
 		if (b.p != NULL)
-			OPENSSL_cleanse(b.p, b.len);
+			ew_cleanse(b.p, b.len);
 		ew_buf_free(&b);
 		if (rc == EW_CTL_EREFUSED)
 			rc =
@@ -695,11 +686,11 @@ ew_ctl_authenticate(
 		memcpy(cmd, "AUTHENTICATE ", 13);
 		hex(cookie, COOKIE_LEN, cmd + 13);
 		rc = simple(c, cmd, "AUTHENTICATE");
-		OPENSSL_cleanse(cmd, sizeof(cmd));
+		ew_cleanse(cmd, sizeof(cmd));
 		if (rc == 0 && method != NULL)
 			*method = "COOKIE";
 	}
-	OPENSSL_cleanse(cookie, sizeof(cookie));
+	ew_cleanse(cookie, sizeof(cookie));
 	if (rc == EW_CTL_EREFUSED)
 		rc = seterr(
 		    c, EW_CTL_EAUTH, "tor refused the cookie from '%s'", path);
@@ -890,18 +881,4 @@ ew_ctl_signal(struct ew_ctl *c, const char *name)
 		return seterr(c, EW_CTL_EARG, "malformed signal name");
 	snprintf(cmd, sizeof(cmd), "SIGNAL %s", name);
 	return simple(c, cmd, "SIGNAL");
-}
-
-int
-ew_ctl_sha256_hex(const void *data, size_t n, char out[65])
-{
-	unsigned char md[32];
-	unsigned int len = 0;
-	size_t i;
-
-	if (EVP_Digest(data, n, md, &len, EVP_sha256(), NULL) != 1 || len != 32)
-		return -1;
-	for (i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	return 0;
 }

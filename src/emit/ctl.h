@@ -168,8 +168,4 @@ int ew_ctl_getconf(struct ew_ctl *c, const char *const *keys, size_t n,
 /* SIGNAL name. */
 int ew_ctl_signal(struct ew_ctl *c, const char *name);
 
-/* SHA-256 of n bytes as 64 lowercase hex digits and a NUL (here so that
- * libcrypto stays in ctl.c).  0, or -1 if libcrypto failed. */
-int ew_ctl_sha256_hex(const void *data, size_t n, char out[65]);
-
 #endif

@@ -182,22 +182,9 @@ ew_nft_elem_parse(const char *s, struct ew_nft_elem *out)
 		out->hi = hi;
 		return 0;
 	}
-	if (n == 0 || n >= sizeof(a))
-		return -EINVAL;
-	memcpy(a, s, n);
-	a[n] = '\0';
-	if (!ew_addr_parse(a, &out->lo))
+	if (ew_prefix_parse(s, strlen(s), 0, &out->lo, &len) != 0)
 		return -EINVAL;
 	bits = ew_addr_bits(&out->lo);
-	len = bits;
-	if (slash != NULL) {
-		char *end;
-		long v = strtol(slash + 1, &end, 10);
-
-		if (slash[1] == '\0' || *end != '\0' || v < 0 || v > (long)bits)
-			return -EINVAL;
-		len = (unsigned)v;
-	}
 	out->hi = out->lo;
 	for (i = len; i < bits; i++) {
 		uint8_t m = (uint8_t)(0x80u >> (i % 8));

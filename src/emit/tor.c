@@ -24,6 +24,9 @@
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/digest.h"
+#include "lib/file.h"
+#include "lib/port.h"
 #include "lib/num.h"
 #include "lib/tm.h"
 #include "policy/policy.h"
@@ -51,82 +54,24 @@ ew_tor_fragment(const struct ew_policy *p, const char *policy_name, int64_t now,
 }
 
 /*
- * Write to a temporary file beside path, fsync, rename over path, fsync
- * the directory.  The temporary file gets `mode` with fchmod, so the
- * umask does not matter; with keep, an existing file's mode, owner and
- * group are carried over instead (as root; otherwise what we may).
+ * Replace path atomically (lib/file.c), with the error on d: one that
+ * came after the rename says that the file was replaced.
  */
 static int
-write_atomic(const char *path, const char *data, size_t n, mode_t mode,
-    int keep, struct ew_diag_list *d)
+write_atomic(const char *path, const char *data, size_t n, unsigned mode,
+    int flags, struct ew_diag_list *d)
 {
-	struct ew_buf tmp = EW_BUF_INIT;
-	char *dcopy = strdup(path);
-	const char *dir;
-	struct stat old;
-	int fd = -1, rc = 0, had = 0;
-	size_t off = 0;
+	int replaced, rc;
 
-	if (dcopy == NULL)
-		return -ENOMEM;
-	dir = dirname(dcopy);
-	ew_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	if (tmp.oom) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	if (keep && stat(path, &old) == 0 && S_ISREG(old.st_mode)) {
-		mode = old.st_mode & 07777;
-		had = 1;
-	}
-	fd = open(tmp.p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		ew_diag_add(d, EW_SEV_ERROR, NULL, "cannot create '%s': %s",
-		    tmp.p, strerror(errno));
-		goto out;
-	}
-	/* owner first: fchown clears the set-id bits fchmod then sets */
-	if (had && (old.st_uid != geteuid() || old.st_gid != getegid()) &&
-	    fchown(fd, old.st_uid, old.st_gid) < 0 && errno != EPERM)
-		rc = -errno;
-	if (rc == 0 && fchmod(fd, mode) < 0)
-		rc = -errno;
-	while (rc == 0 && off < n) {
-		ssize_t w = write(fd, data + off, n - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			rc = w < 0 ? -errno : -EIO;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
-	fd = -1;
-	if (rc == 0 && rename(tmp.p, path) < 0)
-		rc = -errno;
-	if (rc < 0) {
-		ew_diag_add(d, EW_SEV_ERROR, NULL, "cannot write '%s': %s",
-		    path, strerror(-rc));
-		unlink(tmp.p);
-		goto out;
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0) {
-		rc = -errno;
+	rc = ew_file_write_atomic(path, data, n, mode, flags, &replaced);
+	if (rc < 0 && replaced)
 		ew_diag_add(d, EW_SEV_ERROR, NULL,
-		    "cannot sync directory '%s': %s", dir, strerror(errno));
-	}
-	if (fd >= 0)
-		close(fd);
-out:
-	ew_buf_free(&tmp);
-	free(dcopy);
+		    "'%s' was replaced, but its directory could not be synced "
+		    "(the change may not survive a crash): %s",
+		    path, strerror(-rc));
+	else if (rc < 0)
+		ew_diag_add(d, EW_SEV_ERROR, NULL,
+		    "cannot create the new '%s': %s", path, strerror(-rc));
 	return rc;
 }
 
@@ -150,43 +95,17 @@ int
 ew_tor_write_fragment(
     const char *path, const char *data, size_t n, struct ew_diag_list *d)
 {
-	return write_atomic(path, data, n, 0644, 1, d);
+	return write_atomic(path, data, n, 0644, EW_FILE_KEEP_MODE, d);
 }
 
 /* Read a whole file; *exists is 0 (and 0 returned) when there is none. */
 static int
 read_file(const char *path, char **out, size_t *n, int *exists)
 {
-	struct ew_buf b = EW_BUF_INIT;
-	char chunk[8192];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = ew_file_read(path, 64u << 20, 0, out, n);
 
-	*out = NULL;
-	*n = 0;
-	*exists = 0;
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	*exists = 1;
-	for (;;) {
-		ssize_t r = read(fd, chunk, sizeof(chunk));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-
-			close(fd);
-			ew_buf_free(&b);
-			return -e;
-		}
-		if (r == 0)
-			break;
-		ew_buf_add(&b, chunk, (size_t)r);
-	}
-	close(fd);
-	*n = b.len;
-	*out = ew_buf_detach(&b);
-	return *out ? 0 : -ENOMEM;
+	*exists = rc != -ENOENT;
+	return rc == -ENOENT ? 0 : rc;
 }
 
 /*
@@ -710,7 +629,7 @@ ew_tor_list_digest(const char *text, char out[65])
 
 	ew_buf_add(&b, text, trimmed(text));
 	ew_buf_putc(&b, '\n');
-	rc = b.oom ? -ENOMEM : ew_ctl_sha256_hex(b.p, b.len, out);
+	rc = b.oom ? -ENOMEM : ew_sha256_hex(b.p, b.len, out);
 	ew_buf_free(&b);
 	return rc;
 }
@@ -719,8 +638,9 @@ ew_tor_list_digest(const char *text, char out[65])
 static int
 parse_item(const char *s, size_t n, struct ew_item *it)
 {
-	char buf[128], *a, *colon, *slash;
-	uint64_t v;
+	char buf[128], *a, *colon;
+	struct ew_port_range pr;
+	unsigned bits;
 	int v6;
 
 	memset(it, 0, sizeof(*it));
@@ -747,37 +667,19 @@ parse_item(const char *s, size_t n, struct ew_item *it)
 	if (strcmp(a, "*") == 0) {
 		it->maskbits = 0;
 	} else {
-		slash = strchr(a, '/');
-		if (slash != NULL)
-			*slash++ = '\0';
-		if (!ew_addr_parse(a, &it->addr) ||
+		if (ew_prefix_parse(a, strlen(a), 0, &it->addr, &bits) != 0 ||
 		    (it->addr.family == EW_AF_INET6) != v6)
 			return -EINVAL;
-		it->maskbits = v6 ? 128 : 32;
-		if (slash != NULL) {
-			if (ew_parse_uint(
-				slash, strlen(slash), 0, it->maskbits, &v) < 0)
-				return -EINVAL;
-			it->maskbits = (uint8_t)v;
-		}
+		it->maskbits = (uint8_t)bits;
 	}
 	if (strcmp(colon, "*") == 0) {
 		it->pmin = 1;
 		it->pmax = 65535;
 	} else {
-		char *dash = strchr(colon, '-');
-		uint64_t lo, hi;
-
-		if (dash != NULL)
-			*dash++ = '\0';
-		if (ew_parse_uint(colon, strlen(colon), 1, 65535, &lo) < 0)
+		if (ew_port_range_parse(colon, strlen(colon), &pr) != 0)
 			return -EINVAL;
-		hi = lo;
-		if (dash != NULL &&
-		    ew_parse_uint(dash, strlen(dash), lo, 65535, &hi) < 0)
-			return -EINVAL;
-		it->pmin = (uint16_t)lo;
-		it->pmax = (uint16_t)hi;
+		it->pmin = pr.lo;
+		it->pmax = pr.hi;
 	}
 	return 0;
 }

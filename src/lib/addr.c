@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lib/addr.h"
+#include "lib/num.h"
 
 static int
 is_digit(char c)
@@ -404,4 +405,94 @@ ew_addr_bits(const struct ew_addr *a)
 	return a->family == EW_AF_INET    ? 32
 	       : a->family == EW_AF_INET6 ? 128
 					  : 0;
+}
+
+/* addr_mask_get_bits: the prefix length of a contiguous netmask, or -1. */
+static int
+netmask_bits(uint32_t m)
+{
+	int i;
+
+	for (i = 0; i <= 32; i++) {
+		if (m == (i == 0 ? 0 : ~(uint32_t)0 << (32 - i)))
+			return i;
+	}
+	return -1;
+}
+
+/* The longest mask text we read (tor's MAX_ADDRESS_LENGTH). */
+#define EW_MASK_MAXLEN 80
+
+int
+ew_prefix_mask(
+    const char *s, size_t n, int flags, const struct ew_addr *a, unsigned *bits)
+{
+	char tmp[EW_MASK_MAXLEN + 1], *end;
+	unsigned width = ew_addr_bits(a);
+	uint64_t v;
+	uint8_t m4[4];
+	int b;
+
+	if (!(flags & EW_PREFIX_TOR)) {
+		if (ew_parse_uint(s, n, 0, UINT64_MAX, &v) != 0)
+			return EW_PREFIX_EMASK;
+		if (v > width)
+			return EW_PREFIX_ERANGE;
+		*bits = (unsigned)v;
+		return 0;
+	}
+	if (n >= sizeof(tmp))
+		return EW_PREFIX_EMASK;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	/* tor casts strtol's long to int before checking the range */
+	b = (int)strtol(tmp, &end, 10);
+	if (*end == '\0') {
+		if (b < 0 || b > 128 || (a->family == EW_AF_INET && b > 32))
+			return EW_PREFIX_ERANGE;
+	} else if (ew_addr_parse4(tmp, m4)) {
+		b = netmask_bits((uint32_t)m4[0] << 24 | (uint32_t)m4[1] << 16 |
+				 (uint32_t)m4[2] << 8 | m4[3]);
+		if (b < 0)
+			return EW_PREFIX_ENOTPREFIX;
+	} else {
+		return EW_PREFIX_EMASK;
+	}
+	if (a->family == EW_AF_INET6 && ew_addr_is_v4(a)) {
+		if (b > 32 && b < 96)
+			return EW_PREFIX_EMAPPED;
+		b = 96 + b % 32;
+	}
+	*bits = (unsigned)b;
+	return 0;
+}
+
+int
+ew_prefix_parse(
+    const char *s, size_t n, int flags, struct ew_addr *a, unsigned *bits)
+{
+	char tmp[EW_ADDR_STRLEN + 2];
+	const char *slash = memchr(s, '/', n);
+	size_t an = slash != NULL ? (size_t)(slash - s) : n;
+
+	memset(a, 0, sizeof(*a));
+	if (an == 0 || an >= sizeof(tmp))
+		return EW_PREFIX_EADDR;
+	memcpy(tmp, s, an);
+	tmp[an] = '\0';
+	if (!ew_addr_parse(tmp, a))
+		return EW_PREFIX_EADDR;
+	*bits = ew_addr_bits(a);
+	if (slash == NULL)
+		return 0;
+	return ew_prefix_mask(slash + 1, n - an - 1, flags, a, bits);
+}
+
+void
+ew_addr_mask(struct ew_addr *a, unsigned bits)
+{
+	unsigned i, w = ew_addr_bits(a);
+
+	for (i = bits; i < w; i++)
+		a->b[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 }

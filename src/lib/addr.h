@@ -70,4 +70,37 @@ int ew_addr_prefix_eq(
 /* Width in bits of the family (32 or 128; 0 for EW_AF_NONE). */
 unsigned ew_addr_bits(const struct ew_addr *a);
 
+/*
+ * The one address/prefix parser: "ADDR" or "ADDR/LEN" from the n bytes
+ * at s, an IPv6 address also in brackets ("[2001:db8::]/32").  Without
+ * a LEN, *bits is the family's width.
+ *
+ * By default LEN is decimal digits only, at most the width.  With
+ * EW_PREFIX_TOR the mask is read as tor reads one in an exit policy
+ * (tor_addr_parse_mask_ports): strtol's leniency (sign, leading zeros,
+ * truncation to int), an empty mask is /0, a dotted IPv4 netmask
+ * ("255.255.0.0") stands for its prefix length, and on an IPv4-mapped
+ * IPv6 address a length of 0-32 counts in the IPv4 part (96 + LEN % 32;
+ * 33-95 are refused).
+ *
+ * 0, or a negative EW_PREFIX_E* saying what is wrong.
+ */
+enum {
+	EW_PREFIX_TOR = 1 << 0,
+};
+enum {
+	EW_PREFIX_EADDR = -1,      /* not an address */
+	EW_PREFIX_EMASK = -2,      /* not a mask */
+	EW_PREFIX_ERANGE = -3,     /* a length beyond the family's width */
+	EW_PREFIX_ENOTPREFIX = -4, /* a netmask that is not a prefix */
+	EW_PREFIX_EMAPPED = -5,    /* 33-95 on an IPv4-mapped address */
+};
+int ew_prefix_parse(
+    const char *s, size_t n, int flags, struct ew_addr *a, unsigned *bits);
+/* The mask alone: the n bytes after the '/', for the address a. */
+int ew_prefix_mask(const char *s, size_t n, int flags, const struct ew_addr *a,
+    unsigned *bits);
+/* Clear the bits of a past the first `bits`. */
+void ew_addr_mask(struct ew_addr *a, unsigned bits);
+
 #endif

@@ -170,10 +170,12 @@ ew_duration_parse(const char *s, size_t n, int64_t *out)
 int64_t
 ew_time_now(void)
 {
+#ifdef EW_TEST_HOOKS
 	const char *e = getenv("EW_NOW");
 	int64_t t;
 
 	if (e != NULL && ew_time_parse(e, strlen(e), &t) == 0)
 		return t;
+#endif
 	return (int64_t)time(NULL);
 }

@@ -37,8 +37,12 @@ int ew_duration_parse(const char *s, size_t n, int64_t *out);
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 int64_t ew_days_from_civil(int64_t y, unsigned m, unsigned d);
 
-/* The real clock, for the CLI only; EW_NOW in the environment, if set
- * to a time ew_time_parse accepts, overrides it (for tests). */
+/*
+ * The real clock, for the CLI only (a command's --now replaces it).  In
+ * a test build only (CMake EW_TEST_HOOKS: the dev and asan presets),
+ * EW_NOW in the environment, if set to a time ew_time_parse accepts,
+ * overrides it; a release build never reads it.
+ */
 int64_t ew_time_now(void);
 
 #endif

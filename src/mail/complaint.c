@@ -18,6 +18,7 @@
 
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/digest.h"
 #include "lib/esc.h"
 #include "lib/json.h"
 #include "lib/tm.h"
@@ -681,7 +682,7 @@ ew_complaint_parse_opts(const char *name, const char *data, size_t len,
 			     ? o->inflate_limit
 			     : EW_MAIL_MAX_INFLATE;
 	c->t0 = c->clock(c->clock_arg);
-	ew_mail_sha256(data, len, c->sha256);
+	(void)ew_sha256_hex(data, len, c->sha256); /* "" on failure */
 	while (i < len && isspace((unsigned char)data[i]))
 		i++;
 	rc = 0;

@@ -36,6 +36,7 @@
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/num.h"
+#include "lib/port.h"
 #include "mail/mail_int.h"
 #include "mail/xml_int.h"
 
@@ -115,35 +116,19 @@ add_ports(struct ew_buf *b, const char *s)
 	while (*s != '\0') {
 		const char *e = strchr(s, ',');
 		size_t n = e != NULL ? (size_t)(e - s) : strlen(s);
-		const char *dash = memchr(s, '-', n);
-		uint64_t lo, hi;
-		int ok;
+		struct ew_port_range pr;
 
 		while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\n')) {
 			s++;
 			n--;
-			dash = memchr(s, '-', n);
 		}
 		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
 				    s[n - 1] == '\n'))
 			n--;
-		if (dash != NULL)
-			ok = ew_parse_uint(
-				 s, (size_t)(dash - s), 1, 65535, &lo) == 0 &&
-			     ew_parse_uint(dash + 1, (size_t)(s + n - dash - 1),
-				 1, 65535, &hi) == 0 &&
-			     lo <= hi;
-		else
-			ok = ew_parse_uint(s, n, 1, 65535, &lo) == 0 &&
-			     (hi = lo, 1);
-		if (ok) {
+		if (ew_port_range_parse(s, n, &pr) == 0) {
 			if (b->len > 0)
 				ew_buf_putc(b, ',');
-			if (lo == hi)
-				ew_buf_printf(b, "%u", (unsigned)lo);
-			else
-				ew_buf_printf(
-				    b, "%u-%u", (unsigned)lo, (unsigned)hi);
+			ew_ports_format(&pr, 1, b);
 		}
 		if (e == NULL)
 			break;

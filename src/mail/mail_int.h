@@ -52,8 +52,6 @@ struct ew_mail {
 int ew_mime_parse(const char *data, size_t len, struct ew_complaint *c,
     struct ew_diag_list *d, struct ew_mail *out);
 void ew_mail_clear(struct ew_mail *m);
-/* mime.c (GLib's checksum): the hex SHA-256 of data into out. */
-void ew_mail_sha256(const char *data, size_t len, char out[65]);
 
 /* A time as extracted: see enum ew_zone_source in mail.h. */
 struct ew_mtime {

@@ -323,19 +323,3 @@ ew_mail_clear(struct ew_mail *m)
 	free(m->parts);
 	memset(m, 0, sizeof(*m));
 }
-
-void
-ew_mail_sha256(const char *data, size_t len, char out[65])
-{
-	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-	const char *hex;
-
-	out[0] = '\0';
-	if (ck == NULL)
-		return;
-	g_checksum_update(ck, (const guchar *)data, (gssize)len);
-	hex = g_checksum_get_string(ck);
-	if (hex != NULL && strlen(hex) == 64)
-		memcpy(out, hex, 65);
-	g_checksum_free(ck);
-}

@@ -403,8 +403,6 @@ allow_item(
 	struct allow a, *nv;
 	struct ew_pat pat;
 	struct ew_pat_err err;
-	const char *slash, *ab = s, *ae;
-	int any;
 
 	memset(&a, 0, sizeof(a));
 	a.table = -1;
@@ -416,20 +414,7 @@ allow_item(
 			return -1;
 		}
 	} else {
-		memset(&pat, 0, sizeof(pat));
-		slash = memchr(s, '/', (size_t)(e - s));
-		ae = slash != NULL ? slash : e;
-		if (ae - ab >= 2 && *ab == '[' && ae[-1] == ']') {
-			ab++;
-			ae--;
-		}
-		if (ae <= ab || ae - ab >= EW_ADDR_STRLEN ||
-		    ew_pat_addr(ab, (size_t)(ae - ab), 0, &pat, &any, &err) <
-			0 ||
-		    any ||
-		    ew_pat_mask(slash != NULL ? slash + 1 : NULL,
-			slash != NULL ? (size_t)(e - slash - 1) : SIZE_MAX, 0,
-			&pat, &err) < 0) {
+		if (ew_pat_net(s, (size_t)(e - s), &pat, &err) < 0) {
 			ERR(ps, s, e,
 			    "malformed address '%.*s' in the allow list (an "
 			    "address, ADDR/LEN, or <table>)",

@@ -116,30 +116,13 @@ ew_pat_addr(const char *s, size_t n, int v6kw, struct ew_pat *pat, int *any,
 	return 0;
 }
 
-/* addr_mask_get_bits: the prefix length of a contiguous netmask, or -1. */
-static int
-mask_bits(uint32_t m)
-{
-	int i;
-
-	if (m == 0)
-		return 0;
-	if (m == 0xffffffffu)
-		return 32;
-	for (i = 1; i < 32; i++) {
-		if (m == ~((1u << (32 - i)) - 1))
-			return i;
-	}
-	return -1;
-}
-
+/* The mask as tor reads it: lib's ew_prefix_mask (EW_PREFIX_TOR). */
 int
 ew_pat_mask(const char *s, size_t n, int any, struct ew_pat *pat,
     struct ew_pat_err *err)
 {
-	char tmp[EW_PAT_MAXLEN + 1], *end;
-	int bits, v4map = ew_addr_is_v4(&pat->addr);
-	uint8_t m4[4];
+	char tmp[EW_PAT_MAXLEN + 1];
+	unsigned bits;
 
 	if (n == SIZE_MAX) {
 		/* No mask: /32, /128, or /0 for a wildcard. */
@@ -150,35 +133,62 @@ ew_pat_mask(const char *s, size_t n, int any, struct ew_pat *pat,
 		return fail(err, 0, n - 1, "%s", "mask is too long");
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
-	errno = 0;
-	/* tor casts strtol's long to int before checking the range. */
-	bits = (int)strtol(tmp, &end, 10);
-	if (*end == '\0') {
-		if (bits < 0 || bits > 128 ||
-		    (pat->addr.family == EW_AF_INET && bits > 32))
-			return fail(
-			    err, 0, n ? n - 1 : 0, "bad mask length '%s'", tmp);
-	} else if (ew_addr_parse4(tmp, m4)) {
-		bits = mask_bits((uint32_t)m4[0] << 24 | (uint32_t)m4[1] << 16 |
-				 (uint32_t)m4[2] << 8 | m4[3]);
-		if (bits < 0)
-			return fail(
-			    err, 0, n - 1, "netmask '%s' is not a prefix", tmp);
-	} else {
+	switch (ew_prefix_mask(s, n, EW_PREFIX_TOR, &pat->addr, &bits)) {
+	case 0:
+		break;
+	case EW_PREFIX_ERANGE:
+		return fail(err, 0, n ? n - 1 : 0, "bad mask length '%s'", tmp);
+	case EW_PREFIX_ENOTPREFIX:
+		return fail(err, 0, n - 1, "netmask '%s' is not a prefix", tmp);
+	case EW_PREFIX_EMAPPED:
+		return fail(err, 0, n ? n - 1 : 0,
+		    "mask /%s is not allowed on an IPv4-mapped address "
+		    "(use 0-32 or 96-128)",
+		    tmp);
+	default:
 		return fail(err, 0, n - 1, "malformed mask '%s'", tmp);
-	}
-	if (pat->addr.family == EW_AF_INET6 && v4map) {
-		if (bits > 32 && bits < 96)
-			return fail(err, 0, n ? n - 1 : 0,
-			    "mask /%s is not allowed on an IPv4-mapped address "
-			    "(use 0-32 or 96-128)",
-			    tmp);
-		bits = 96 + bits % 32;
 	}
 	if (any)
 		return fail(err, 0, n ? n - 1 : 0,
 		    "a wildcard address cannot have a mask%s", "");
 	pat->maskbits = (uint8_t)bits;
+	return 0;
+}
+
+int
+ew_pat_net(const char *s, size_t n, struct ew_pat *pat, struct ew_pat_err *err)
+{
+	const char *slash, *a = s, *end = s + n;
+	size_t an;
+	int any;
+
+	memset(pat, 0, sizeof(*pat));
+	slash = memchr(s, '/', n);
+	an = slash != NULL ? (size_t)(slash - s) : n;
+	if (an >= 2 && s[0] == '[' && s[an - 1] == ']') {
+		a = s + 1;
+		an -= 2;
+	}
+	if (an == 0 || an >= EW_ADDR_STRLEN)
+		return fail(err, 0, n ? n - 1 : 0, "malformed address '%.*s'",
+		    (int)(n < 60 ? n : 60), s);
+	if (ew_pat_addr(a, an, 0, pat, &any, err) < 0) {
+		err->first += (size_t)(a - s);
+		err->last += (size_t)(a - s);
+		return -1;
+	}
+	if (any)
+		return fail(err, 0, an - 1,
+		    "a table cannot hold a wildcard ('%.*s')", (int)an, a);
+	if (ew_pat_mask(slash != NULL ? slash + 1 : NULL,
+		slash != NULL ? (size_t)(end - slash - 1) : SIZE_MAX, 0, pat,
+		err) < 0) {
+		if (slash != NULL) {
+			err->first += (size_t)(slash - s) + 1;
+			err->last += (size_t)(slash - s) + 1;
+		}
+		return -1;
+	}
 	return 0;
 }
 

@@ -33,6 +33,7 @@
 
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/file.h"
 #include "lib/tm.h"
 #include "policy/parse_int.h"
 #include "policy/policy_int.h"
@@ -166,50 +167,16 @@ ew_ps_add_src(struct pstate *ps, const char *name, const char *text, size_t len)
 	return s;
 }
 
-/* Read a whole file; NULL with errno set on failure. */
+/* Read a whole file (lib/file.c); NULL with errno set on failure. */
 char *
 ew_ps_slurp(const char *path, size_t *len)
 {
-	struct stat st;
 	char *buf;
-	size_t got = 0;
-	ssize_t r;
-	int fd;
+	int rc = ew_file_read(path, EW_MAX_FILE, 0, &buf, len);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return NULL;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		errno = EISDIR;
-		return NULL;
-	}
-	if (st.st_size > (off_t)EW_MAX_FILE) {
-		close(fd);
-		errno = EFBIG;
-		return NULL;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		close(fd);
-		return NULL;
-	}
-	while (got < (size_t)st.st_size) {
-		r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*len = got;
-	return buf;
+	if (rc < 0)
+		errno = -rc;
+	return rc < 0 ? NULL : buf;
 }
 
 /* A path relative to the directory of the file that names it. */

@@ -11,6 +11,7 @@
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/port.h"
 #include "policy/parse_int.h"
 #include "policy/policy_int.h"
 
@@ -70,25 +71,6 @@ ranges_normalize(struct ew_range *r, size_t n)
 	return o + 1;
 }
 
-/* A strict port: digits only, 1-65535. */
-static int
-strict_port(const char *s, const char *e, uint16_t *out)
-{
-	unsigned v = 0;
-
-	if (s == e || e - s > 5)
-		return -1;
-	for (; s < e; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (unsigned)(*s - '0');
-	}
-	if (v < 1 || v > 65535)
-		return -1;
-	*out = (uint16_t)v;
-	return 0;
-}
-
 /*
  * Parse a port list "6660-7000, 6697 $other" (commas and/or blanks)
  * from [s, e).  Returns 0 and the normalised ranges, or -1 (reported).
@@ -102,8 +84,9 @@ ew_ps_portlist(struct pstate *ps, const char *s, const char *e,
 	int bad = 0;
 
 	while (s < e) {
-		const char *t, *dash;
-		uint16_t lo, hi;
+		const char *t;
+		struct ew_port_range pr;
+		int prc;
 
 		while (s < e && (is_space(*s) || *s == ','))
 			s++;
@@ -138,23 +121,16 @@ ew_ps_portlist(struct pstate *ps, const char *s, const char *e,
 			s = t;
 			continue;
 		}
-		dash = memchr(s, '-', (size_t)(t - s));
-		if (dash == NULL) {
-			if (strict_port(s, t, &lo) < 0)
-				goto badport;
-			hi = lo;
-		} else {
-			if (strict_port(s, dash, &lo) < 0 ||
-			    strict_port(dash + 1, t, &hi) < 0)
-				goto badport;
-			if (lo > hi) {
-				ERR(ps, s, t, "port range '%.*s' is reversed",
-				    (int)(t - s), s);
-				bad = 1;
-				s = t;
-				continue;
-			}
+		prc = ew_port_range_parse(s, (size_t)(t - s), &pr);
+		if (prc == -ERANGE) {
+			ERR(ps, s, t, "port range '%.*s' is reversed",
+			    (int)(t - s), s);
+			bad = 1;
+			s = t;
+			continue;
 		}
+		if (prc < 0)
+			goto badport;
 		{
 			struct ew_range *nr =
 			    ew_ps_grow(r, &cap, n, sizeof(*r));
@@ -165,8 +141,8 @@ ew_ps_portlist(struct pstate *ps, const char *s, const char *e,
 				return -1;
 			}
 			r = nr;
-			r[n].lo = lo;
-			r[n].hi = hi;
+			r[n].lo = pr.lo;
+			r[n].hi = pr.hi;
 			n++;
 		}
 		s = t;
@@ -267,54 +243,16 @@ ew_ps_setdef(struct pstate *ps, const char *s, const char *eq, const char *e)
 /*
  * One table entry: an address with an optional /mask, read with tor's
  * own address and mask rules (so an entry means in a table what it would
- * mean in a rule), but no wildcard and no ports.
+ * mean in a rule), but no wildcard and no ports (ew_pat_net).
  */
 static int
 parse_entry(
     const char *s, size_t n, struct ew_tentry *out, struct ew_pat_err *err)
 {
 	struct ew_pat pat;
-	const char *slash, *a = s, *end = s + n;
-	size_t an;
-	int any;
 
-	memset(&pat, 0, sizeof(pat));
-	slash = memchr(s, '/', n);
-	an = slash != NULL ? (size_t)(slash - s) : n;
-	if (an >= 2 && s[0] == '[' && s[an - 1] == ']') {
-		a = s + 1;
-		an -= 2;
-	}
-	if (an == 0 || an >= EW_ADDR_STRLEN) {
-		err->msg = NULL;
-		snprintf(err->detail, sizeof(err->detail),
-		    "malformed address '%.*s'", (int)(n < 60 ? n : 60), s);
-		err->first = 0;
-		err->last = n ? n - 1 : 0;
+	if (ew_pat_net(s, n, &pat, err) < 0)
 		return -1;
-	}
-	if (ew_pat_addr(a, an, 0, &pat, &any, err) < 0) {
-		err->first += (size_t)(a - s);
-		err->last += (size_t)(a - s);
-		return -1;
-	}
-	if (any) {
-		err->msg = NULL;
-		snprintf(err->detail, sizeof(err->detail),
-		    "a table cannot hold a wildcard ('%.*s')", (int)an, a);
-		err->first = 0;
-		err->last = an - 1;
-		return -1;
-	}
-	if (ew_pat_mask(slash != NULL ? slash + 1 : NULL,
-		slash != NULL ? (size_t)(end - slash - 1) : SIZE_MAX, 0, &pat,
-		err) < 0) {
-		if (slash != NULL) {
-			err->first += (size_t)(slash - s) + 1;
-			err->last += (size_t)(slash - s) + 1;
-		}
-		return -1;
-	}
 	out->addr = pat.addr;
 	out->maskbits = pat.maskbits;
 	return 0;

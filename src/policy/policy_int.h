@@ -147,6 +147,13 @@ int ew_pat_mask(const char *s, size_t n, int any, struct ew_pat *pat,
     struct ew_pat_err *err);
 int ew_pat_ports(const char *s, size_t n, uint16_t *lo, uint16_t *hi,
     struct ew_pat_err *err);
+/*
+ * "ADDR" or "ADDR/MASK" (IPv6 also in brackets) with tor's address and
+ * mask rules but no wildcard and no ports: a table entry, an allow-list
+ * item.  0, or -1 with the error on err.
+ */
+int ew_pat_net(
+    const char *s, size_t n, struct ew_pat *pat, struct ew_pat_err *err);
 /* The whole pattern (router_parse_addr_policy with the extended star);
  * `private:PORTS` included. */
 int ew_pat_parse(const char *s, size_t n, int v6kw, struct ew_pat *pat,

@@ -94,24 +94,73 @@ insert_complaint(struct ew_store *st, const struct ew_store_complaint *c,
 	return rc;
 }
 
-static int
-prep_incident(struct ew_store *st, sqlite3_stmt **s)
+const char *
+ew_store_verdict_word(enum ew_store_verdict v)
 {
-	return ew_store_prep(st,
-	    "INSERT INTO incidents (complaint_id, src, src_port, dst,"
-	    " dst_ports, time, time_from, time_to, zone_source, verdict,"
-	    " dst_host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	    s);
+	switch (v) {
+	case EW_STORE_VERDICT_ALLOWED:
+		return "allowed";
+	case EW_STORE_VERDICT_BLOCKED:
+		return "blocked";
+	case EW_STORE_VERDICT_NOT_OURS:
+		return "not ours";
+	case EW_STORE_VERDICT_UNKNOWN:
+		return "unknown";
+	default:
+		return NULL;
+	}
 }
 
-/* Insert one incident with the prepared statement s (kept: a complaint
- * of a million incidents prepares it once). */
 static int
-insert_incident(struct ew_store *st, sqlite3_stmt *s, int64_t complaint_id,
+bind_verdict(sqlite3_stmt *s, int i, enum ew_store_verdict v)
+{
+	if (v == EW_STORE_VERDICT_NONE)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_int(s, i, (int)v);
+}
+
+/* The two statements an incident is written with, prepared once (a
+ * complaint of a million incidents prepares them once). */
+struct inc_stmts {
+	sqlite3_stmt *inc, *port;
+};
+
+static int
+prep_incident(struct ew_store *st, struct inc_stmts *s)
+{
+	int rc = ew_store_prep(st,
+	    "INSERT INTO incidents (complaint_id, src, src_port, dst,"
+	    " time, time_from, time_to, zone_source, verdict,"
+	    " dst_host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    &s->inc);
+
+	if (rc == 0)
+		rc = ew_store_prep(st,
+		    "INSERT INTO incident_ports (incident_id, seq, lo, hi)"
+		    " VALUES (?, ?, ?, ?)",
+		    &s->port);
+	return rc;
+}
+
+static void
+finish_incident(struct inc_stmts *s)
+{
+	sqlite3_finalize(s->inc);
+	sqlite3_finalize(s->port);
+}
+
+/* Insert one incident and its ports with the prepared statements. */
+static int
+insert_incident(struct ew_store *st, struct inc_stmts *is, int64_t complaint_id,
     const struct ew_store_incident *in, int64_t *id)
 {
+	sqlite3_stmt *s = is->inc;
+	int64_t iid;
+	size_t i;
 	int rc;
 
+	if (in->n_dst_ports > 0 && in->dst_ports == NULL)
+		return -EINVAL;
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	sqlite3_bind_int64(s, 1, complaint_id);
@@ -119,16 +168,24 @@ insert_incident(struct ew_store *st, sqlite3_stmt *s, int64_t complaint_id,
 	if (in->src_port >= 0)
 		sqlite3_bind_int(s, 3, in->src_port);
 	ew_store_bind_text(s, 4, in->dst);
-	ew_store_bind_text(s, 5, in->dst_ports);
-	ew_store_bind_time(s, 6, in->time);
-	ew_store_bind_time(s, 7, in->time_from);
-	ew_store_bind_time(s, 8, in->time_to);
-	ew_store_bind_text(s, 9, in->zone_source);
-	ew_store_bind_text(s, 10, in->verdict);
-	ew_store_bind_text(s, 11, in->dst_host);
+	ew_store_bind_time(s, 5, in->time);
+	ew_store_bind_time(s, 6, in->time_from);
+	ew_store_bind_time(s, 7, in->time_to);
+	ew_store_bind_text(s, 8, in->zone_source);
+	bind_verdict(s, 9, in->verdict);
+	ew_store_bind_text(s, 10, in->dst_host);
 	rc = ew_store_step_done(st, s);
+	iid = sqlite3_last_insert_rowid(st->db);
+	for (i = 0; rc == 0 && i < in->n_dst_ports; i++) {
+		sqlite3_reset(is->port);
+		sqlite3_bind_int64(is->port, 1, iid);
+		sqlite3_bind_int64(is->port, 2, (int64_t)i);
+		sqlite3_bind_int(is->port, 3, in->dst_ports[i].lo);
+		sqlite3_bind_int(is->port, 4, in->dst_ports[i].hi);
+		rc = ew_store_step_done(st, is->port);
+	}
 	if (rc == 0 && id != NULL)
-		*id = sqlite3_last_insert_rowid(st->db);
+		*id = iid;
 	return rc;
 }
 
@@ -136,7 +193,7 @@ int
 ew_store_complaint_add(struct ew_store *st, const struct ew_store_complaint *c,
     const struct ew_store_incident *inc, size_t n, int64_t *id)
 {
-	sqlite3_stmt *s = NULL;
+	struct inc_stmts s = { NULL, NULL };
 	int64_t dup, reused, cid = 0;
 	size_t i;
 	int rc;
@@ -158,8 +215,8 @@ ew_store_complaint_add(struct ew_store *st, const struct ew_store_complaint *c,
 	if (rc == 0 && n > 0)
 		rc = prep_incident(st, &s);
 	for (i = 0; rc == 0 && i < n; i++)
-		rc = insert_incident(st, s, cid, &inc[i], NULL);
-	sqlite3_finalize(s);
+		rc = insert_incident(st, &s, cid, &inc[i], NULL);
+	finish_incident(&s);
 	rc = ew_store_end(st, rc);
 	if (rc == 0)
 		*id = cid;
@@ -170,30 +227,32 @@ int
 ew_store_incident_add(struct ew_store *st, int64_t complaint_id,
     const struct ew_store_incident *inc, int64_t *id)
 {
-	sqlite3_stmt *s = NULL;
+	struct inc_stmts s = { NULL, NULL };
 	int rc;
 
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
 	if ((rc = prep_incident(st, &s)) == 0)
-		rc = insert_incident(st, s, complaint_id, inc, id);
-	sqlite3_finalize(s);
+		rc = insert_incident(st, &s, complaint_id, inc, id);
+	finish_incident(&s);
 	return ew_store_end(st, rc);
 }
 
 int
 ew_store_incident_set_verdict(
-    struct ew_store *st, int64_t incident_id, const char *verdict)
+    struct ew_store *st, int64_t incident_id, enum ew_store_verdict verdict)
 {
 	sqlite3_stmt *s;
 	int rc;
 
+	if ((unsigned)verdict > EW_STORE_VERDICT_UNKNOWN)
+		return -EINVAL;
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
 	rc = ew_store_prep(
 	    st, "UPDATE incidents SET verdict = ? WHERE id = ?", &s);
 	if (rc == 0) {
-		ew_store_bind_text(s, 1, verdict);
+		bind_verdict(s, 1, verdict);
 		sqlite3_bind_int64(s, 2, incident_id);
 		rc = ew_store_step_done(st, s);
 		if (rc == 0 && sqlite3_changes(st->db) == 0)
@@ -216,7 +275,6 @@ ew_store_incidents_free(struct ew_store_incident *v, size_t n)
 		free((void *)v[i].dst_host);
 		free((void *)v[i].dst_ports);
 		free((void *)v[i].zone_source);
-		free((void *)v[i].verdict);
 	}
 	free(v);
 }
@@ -225,7 +283,7 @@ static int
 read_incident(sqlite3_stmt *s, void *row, void *arg)
 {
 	struct ew_store_incident *in = row;
-	char *src, *dst, *ports, *zone, *verdict, *host;
+	char *src, *dst, *zone, *host;
 	int rc = 0;
 
 	(void)arg;
@@ -239,18 +297,80 @@ read_incident(sqlite3_stmt *s, void *row, void *arg)
 			   : sqlite3_column_int(s, 3);
 	rc |= ew_store_col_text(s, 4, &dst);
 	in->dst = dst;
-	rc |= ew_store_col_text(s, 5, &ports);
-	in->dst_ports = ports;
-	in->time = ew_store_col_time(s, 6);
-	in->time_from = ew_store_col_time(s, 7);
-	in->time_to = ew_store_col_time(s, 8);
-	rc |= ew_store_col_text(s, 9, &zone);
+	in->time = ew_store_col_time(s, 5);
+	in->time_from = ew_store_col_time(s, 6);
+	in->time_to = ew_store_col_time(s, 7);
+	rc |= ew_store_col_text(s, 8, &zone);
 	in->zone_source = zone;
-	rc |= ew_store_col_text(s, 10, &verdict);
-	in->verdict = verdict;
-	rc |= ew_store_col_text(s, 11, &host);
+	in->verdict = sqlite3_column_type(s, 9) == SQLITE_NULL
+			  ? EW_STORE_VERDICT_NONE
+			  : (enum ew_store_verdict)sqlite3_column_int(s, 9);
+	rc |= ew_store_col_text(s, 10, &host);
 	in->dst_host = host;
 	return rc ? -ENOMEM : 0;
+}
+
+/* One incident's range: [incident_id, lo, hi]. */
+struct port_row {
+	int64_t incident;
+	struct ew_port_range r;
+};
+
+static int
+read_port_row(sqlite3_stmt *s, void *row, void *arg)
+{
+	struct port_row *p = row;
+
+	(void)arg;
+	p->incident = sqlite3_column_int64(s, 0);
+	p->r.lo = (uint16_t)sqlite3_column_int(s, 1);
+	p->r.hi = (uint16_t)sqlite3_column_int(s, 2);
+	return 0;
+}
+
+/* The ports of a complaint's n incidents v (by id, as listed). */
+static int
+read_ports(struct ew_store *st, int64_t complaint_id,
+    struct ew_store_incident *v, size_t n)
+{
+	struct port_row *p;
+	struct ew_port_range *r;
+	size_t np = 0, i = 0, k = 0, j;
+	void *raw;
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = ew_store_prep(st,
+	    "SELECT p.incident_id, p.lo, p.hi FROM incident_ports p"
+	    " JOIN incidents i ON i.id = p.incident_id"
+	    " WHERE i.complaint_id = ? ORDER BY p.incident_id, p.seq",
+	    &s);
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, complaint_id);
+	if ((rc = ew_store_rows(
+		 st, s, sizeof(*p), read_port_row, NULL, &raw, &np)) != 0)
+		return rc;
+	p = raw;
+	/* both lists are by incident id: walk them together */
+	while (k < np) {
+		for (j = k; j < np && p[j].incident == p[k].incident; j++)
+			;
+		while (i < n && v[i].id < p[k].incident)
+			i++;
+		if (i < n && v[i].id == p[k].incident) {
+			if ((r = malloc((j - k) * sizeof(*r))) == NULL) {
+				free(p);
+				return -ENOMEM;
+			}
+			for (; k < j; k++)
+				r[v[i].n_dst_ports++] = p[k].r;
+			v[i].dst_ports = r;
+		}
+		k = j;
+	}
+	free(p);
+	return 0;
 }
 
 int
@@ -266,7 +386,7 @@ ew_store_incident_list(struct ew_store *st, int64_t complaint_id,
 	*out = NULL;
 	*n = 0;
 	rc = ew_store_prep(st,
-	    "SELECT id, complaint_id, src, src_port, dst, dst_ports, time,"
+	    "SELECT id, complaint_id, src, src_port, dst, time,"
 	    " time_from, time_to, zone_source, verdict, dst_host"
 	    " FROM incidents WHERE complaint_id = ? ORDER BY id",
 	    &s);
@@ -276,6 +396,10 @@ ew_store_incident_list(struct ew_store *st, int64_t complaint_id,
 	rc = ew_store_rows(st, s, sizeof(*v), read_incident, NULL, &raw, &len);
 	v = raw;
 	if (rc != 0) {
+		ew_store_incidents_free(v, len);
+		return rc;
+	}
+	if ((rc = read_ports(st, complaint_id, v, len)) != 0) {
 		ew_store_incidents_free(v, len);
 		return rc;
 	}

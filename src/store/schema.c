@@ -31,14 +31,23 @@
  * incidents         one event a complaint reports; deleted with it.
  *   complaint_id    -> complaints.id
  *   src, src_port   the address (one of ours, or not) and port they name
- *   dst, dst_ports  the destination and its ports ("6667,6697"), or NULL
+ *   dst             the destination, or NULL
+ *   dst_ports_unread  NULL (schema 7; before: dst_ports, the port list
+ *                   as text), except for a list an older schema kept
+ *                   that is not one
  *   time            a single time, or NULL
  *   time_from/_to   an interval, or NULL
  *   zone_source     how the time zone was decided, or NULL
  *   dst_host        the host name the destination was given as, or NULL
  *                   (schema 5; resolved when blocks are proposed)
- *   verdict         'allowed', 'blocked', 'not ours', 'unknown' or NULL
+ *   verdict         1 allowed, 2 blocked, 3 not ours, 4 unknown, or NULL
  *                   (not judged yet) -- against the policy history below
+ *                   (schema 1-6: the words, as text)
+ *
+ * incident_ports    an incident's destination ports (schema 7), one row
+ *                   per range, deleted with it:
+ *   incident_id, seq  -> incidents.id, and the range's place in the list
+ *   lo, hi          the range, 1 <= lo <= hi <= 65535
  *
  * tickets           the operator's case for one reporter / incident group.
  *   reporter, opened_at, due_at (NULL: none), status 'open' / 'closed',
@@ -204,6 +213,48 @@ static const char m6[] =
     " capped INTEGER NOT NULL DEFAULT 0,"
     " allowed INTEGER NOT NULL DEFAULT 0);";
 
+/*
+ * Typed ports and verdicts (issue 12): an incident's ports are rows of
+ * incident_ports (lo-hi, in the order given), read once from the text
+ * the older schemas kept; a list that is not one (nothing exitwarden
+ * wrote) stays as it was in dst_ports_unread.  The verdict is a number,
+ * 1 allowed, 2 blocked, 3 not ours, 4 unknown (enum
+ * ew_store_verdict).
+ */
+static const char m7[] =
+    "CREATE TABLE incident_ports ("
+    " incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL CHECK (seq >= 0),"
+    " lo INTEGER NOT NULL CHECK (lo BETWEEN 1 AND 65535),"
+    " hi INTEGER NOT NULL CHECK (hi BETWEEN lo AND 65535),"
+    " PRIMARY KEY (incident_id, seq)) WITHOUT ROWID;"
+    "WITH RECURSIVE split(id, seq, item, rest) AS ("
+    " SELECT id, -1, NULL, dst_ports || ',' FROM incidents"
+    " WHERE dst_ports IS NOT NULL AND dst_ports <> ''"
+    " UNION ALL"
+    " SELECT id, seq + 1, substr(rest, 1, instr(rest, ',') - 1),"
+    " substr(rest, instr(rest, ',') + 1) FROM split WHERE rest <> ''),"
+    " parsed(id, seq, lo, hi, good) AS ("
+    " SELECT id, seq,"
+    " CAST(substr(item, 1, instr(item || '-', '-') - 1) AS INTEGER),"
+    " CAST(substr(item, instr(item, '-') + 1) AS INTEGER),"
+    " item GLOB '[0-9]*' AND item NOT GLOB '*[^0-9-]*'"
+    " AND item NOT GLOB '*-*-*' AND item NOT GLOB '*-'"
+    " FROM split WHERE seq >= 0)"
+    "INSERT INTO incident_ports (incident_id, seq, lo, hi)"
+    " SELECT id, seq, lo, hi FROM parsed WHERE id NOT IN"
+    " (SELECT id FROM parsed WHERE NOT good OR lo NOT BETWEEN 1 AND 65535"
+    " OR hi NOT BETWEEN lo AND 65535);"
+    "ALTER TABLE incidents RENAME COLUMN dst_ports TO dst_ports_unread;"
+    "UPDATE incidents SET dst_ports_unread = NULL WHERE dst_ports_unread = ''"
+    " OR id IN (SELECT incident_id FROM incident_ports);"
+    "ALTER TABLE incidents ADD COLUMN judged INTEGER"
+    " CHECK (judged BETWEEN 1 AND 4);"
+    "UPDATE incidents SET judged = CASE verdict WHEN 'allowed' THEN 1"
+    " WHEN 'blocked' THEN 2 WHEN 'not ours' THEN 3 WHEN 'unknown' THEN 4 END;"
+    "ALTER TABLE incidents DROP COLUMN verdict;"
+    "ALTER TABLE incidents RENAME COLUMN judged TO verdict;";
+
 const struct ew_store_migration ew_store_migrations[] = {
 	{ 1, m1, 0 },
 	{ 2, m2, 0 },
@@ -211,6 +262,7 @@ const struct ew_store_migration ew_store_migrations[] = {
 	{ 4, m4, 0 },
 	{ 5, m5, 1 },
 	{ 6, m6, 0 },
+	{ 7, m7, 0 },
 };
 const size_t ew_store_nmigrations =
     sizeof(ew_store_migrations) / sizeof(ew_store_migrations[0]);

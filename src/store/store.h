@@ -27,10 +27,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/port.h"
+
 #define EW_STORE_NO_TIME INT64_MIN
 
 /* The schema version a fully migrated database has (PRAGMA user_version). */
-#define EW_STORE_SCHEMA_VERSION 6
+#define EW_STORE_SCHEMA_VERSION 7
 
 struct ew_store;
 
@@ -84,20 +86,34 @@ struct ew_store_complaint {
 	const char *forwarder_ticket; /* the forwarder's ticket number */
 };
 
+/* How an incident was judged against the policy history (schema 7: a
+ * number in the database, never text read again). */
+enum ew_store_verdict {
+	EW_STORE_VERDICT_NONE = 0, /* not judged yet (NULL) */
+	EW_STORE_VERDICT_ALLOWED = 1,
+	EW_STORE_VERDICT_BLOCKED = 2,
+	EW_STORE_VERDICT_NOT_OURS = 3,
+	EW_STORE_VERDICT_UNKNOWN = 4,
+};
+/* "allowed", "blocked", "not ours", "unknown"; NULL for none. */
+const char *ew_store_verdict_word(enum ew_store_verdict v);
+
 /* One reported event, as the complainant described it. */
 struct ew_store_incident {
-	int64_t id;            /* set by the store */
-	int64_t complaint_id;  /* set by the store on add */
-	const char *src;       /* our address they name */
-	int src_port;          /* -1 when not given */
-	const char *dst;       /* NULL when not given */
-	const char *dst_host;  /* the host name it was named by, or NULL */
-	const char *dst_ports; /* "6667,6697", NULL when not given */
-	int64_t time;          /* or EW_STORE_NO_TIME */
-	int64_t time_from;     /* an interval, or EW_STORE_NO_TIME */
+	int64_t id;           /* set by the store */
+	int64_t complaint_id; /* set by the store on add */
+	const char *src;      /* our address they name */
+	int src_port;         /* -1 when not given */
+	const char *dst;      /* NULL when not given */
+	const char *dst_host; /* the host name it was named by, or NULL */
+	/* the destination ports, in the order given (none: NULL, 0) */
+	const struct ew_port_range *dst_ports;
+	size_t n_dst_ports;
+	int64_t time;      /* or EW_STORE_NO_TIME */
+	int64_t time_from; /* an interval, or EW_STORE_NO_TIME */
 	int64_t time_to;
 	const char *zone_source; /* where the time zone came from, or NULL */
-	const char *verdict; /* "allowed" "blocked" "not ours" "unknown"/NULL */
+	enum ew_store_verdict verdict;
 };
 
 /*
@@ -125,9 +141,10 @@ int ew_store_complaint_ticket(
 /* Add one incident to complaint `complaint_id` (-EINVAL if none). */
 int ew_store_incident_add(struct ew_store *st, int64_t complaint_id,
     const struct ew_store_incident *inc, int64_t *id);
-/* Set (or with NULL clear) an incident's verdict. */
+/* Set (or with EW_STORE_VERDICT_NONE clear) an incident's verdict
+ * (-EINVAL for a value not in the enum). */
 int ew_store_incident_set_verdict(
-    struct ew_store *st, int64_t incident_id, const char *verdict);
+    struct ew_store *st, int64_t incident_id, enum ew_store_verdict verdict);
 /* The incidents of a complaint, by id; free with ew_store_incidents_free. */
 int ew_store_incident_list(struct ew_store *st, int64_t complaint_id,
     struct ew_store_incident **out, size_t *n);

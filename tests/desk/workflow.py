@@ -478,10 +478,17 @@ def run(tmp):
                        # a digest without delivery trace; the complaint
                        # whose Message-ID this one reuses
                        "content_key", "reuses_message_id"},
-        # addresses and ports as the complainant stated them
+        # addresses and ports as the complainant stated them; from
+        # schema 7 (issue 12) the verdict is a number and the ports are
+        # rows of incident_ports; dst_ports_unread keeps only a port
+        # list an older schema stored that is not one (the complainant's
+        # text, as before)
         "incidents": {"id", "complaint_id", "src", "src_port", "dst",
-                      "dst_ports", "time", "time_from", "time_to",
+                      "dst_ports_unread", "time", "time_from", "time_to",
                       "zone_source", "verdict", "dst_host"},
+        # the destination ports the complainant stated, one range a row
+        # (schema 7): still what they sent, nothing the relay saw
+        "incident_ports": {"incident_id", "seq", "lo", "hi"},
         "policy_versions": {"id", "digest", "text", "applied_from",
                             "applied_to"},
         # origin/guard: a block the surge guard decided (issue 11): the

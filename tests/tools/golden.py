@@ -18,7 +18,8 @@ and include paths stay relative):
            (pfctl's selfpf) and expand(Y) == expand(X)
 
 ARGS come from X.args when present.  The clock is pinned: EW_NOW is
-2026-06-01T00:00:00Z unless X.args says --now.  The last line printed is
+2026-06-01T00:00:00Z unless X.args says --now (EW_NOW is a test hook:
+only a build with EW_TEST_HOOKS, the dev and asan presets, reads it).  The last line printed is
 "N passed, N failed"; the exit status is 1 when anything failed.
 """
 import os

@@ -29,6 +29,7 @@ NOW = "2026-06-01T00:00:00Z"
 
 
 def ew(exe, args, cwd):
+    # EW_NOW: a test hook, read only by the dev/asan (EW_TEST_HOOKS) build
     env = dict(os.environ, EW_NOW=NOW)
     return subprocess.run([exe] + args, cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=60)

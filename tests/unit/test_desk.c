@@ -82,25 +82,62 @@ record(struct ew_desk *d, const char *text, int64_t at)
 	return rc;
 }
 
+/*
+ * Test data keeps ports and verdicts as text: the store takes them
+ * typed.  The port lists are parsed into a pool that lives for the run.
+ */
+static struct ew_port_range port_pool[1 << 16];
+static size_t port_pool_n;
+
+static const struct ew_port_range *
+tports(const char *s, size_t *n)
+{
+	struct ew_port_range *r = NULL;
+	size_t k = 0;
+
+	*n = 0;
+	if (s == NULL || ew_ports_parse(s, strlen(s), &r, &k) != 0 ||
+	    port_pool_n + k > sizeof(port_pool) / sizeof(port_pool[0])) {
+		free(r);
+		return NULL;
+	}
+	memcpy(port_pool + port_pool_n, r, k * sizeof(*r));
+	free(r);
+	port_pool_n += k;
+	*n = k;
+	return k ? port_pool + port_pool_n - k : NULL;
+}
+
+static enum ew_store_verdict
+vword(const char *w)
+{
+	enum ew_store_verdict v;
+
+	for (v = EW_STORE_VERDICT_ALLOWED; v <= EW_STORE_VERDICT_UNKNOWN; v++)
+		if (w != NULL && strcmp(ew_store_verdict_word(v), w) == 0)
+			return v;
+	return EW_STORE_VERDICT_NONE;
+}
+
 /* The verdict on one incident, or "error". */
 static const char *
 judge(struct ew_desk *d, const char *src, const char *dst, const char *ports,
     int64_t t, int64_t from, int64_t to)
 {
 	struct ew_store_incident in;
-	const char *v = NULL;
+	enum ew_store_verdict v = EW_STORE_VERDICT_NONE;
 
 	memset(&in, 0, sizeof(in));
 	in.src = src;
 	in.src_port = -1;
 	in.dst = dst;
-	in.dst_ports = ports;
+	in.dst_ports = tports(ports, &in.n_dst_ports);
 	in.time = t;
 	in.time_from = from;
 	in.time_to = to;
-	if (ew_desk_judge(d, &in, &v) != 0 || v == NULL)
+	if (ew_desk_judge(d, &in, &v) != 0 || v == EW_STORE_VERDICT_NONE)
 		return "error";
-	return v;
+	return ew_store_verdict_word(v);
 }
 
 static size_t
@@ -137,7 +174,7 @@ our_if_addr(void)
 static void
 test_parsers(void)
 {
-	struct ew_desk_range *r = NULL;
+	struct ew_port_range *r = NULL;
 	struct ew_addr a;
 	unsigned bits = 0;
 	size_t n = 9;
@@ -750,7 +787,8 @@ verdict_of(struct ew_store *st, int64_t cid)
 	snprintf(buf, sizeof(buf), "error");
 	if (ew_store_incident_list(st, cid, &v, &n) == 0 && n == 1)
 		snprintf(buf, sizeof(buf), "%s",
-		    v[0].verdict ? v[0].verdict : "(null)");
+		    v[0].verdict ? ew_store_verdict_word(v[0].verdict)
+				 : "(null)");
 	ew_store_incidents_free(v, n);
 	return buf;
 }
@@ -1108,10 +1146,10 @@ ticket_with(struct ew_store *st, const struct inc_spec *s, size_t n)
 		in[i].src = "198.51.100.7";
 		in[i].src_port = -1;
 		in[i].dst = s[i].dst;
-		in[i].dst_ports = s[i].ports;
+		in[i].dst_ports = tports(s[i].ports, &in[i].n_dst_ports);
 		in[i].time = tm("2026-11-10T10:00:00Z");
 		in[i].time_from = in[i].time_to = NT;
-		in[i].verdict = s[i].verdict;
+		in[i].verdict = vword(s[i].verdict);
 	}
 	EW_CHECK_INT(ew_store_complaint_add(st, &c, in, n, &cid), 0);
 	EW_CHECK_INT(
@@ -1297,10 +1335,11 @@ ticket_with2(struct ew_store *st, const struct inc_spec2 *s, size_t n)
 			in[k].src_port = -1;
 			in[k].dst = s[i].dst;
 			in[k].dst_host = s[i].host;
-			in[k].dst_ports = s[i].ports;
+			in[k].dst_ports =
+			    tports(s[i].ports, &in[k].n_dst_ports);
 			in[k].time = tm("2026-11-10T10:00:00Z");
 			in[k].time_from = in[k].time_to = NT;
-			in[k].verdict = s[i].verdict;
+			in[k].verdict = vword(s[i].verdict);
 			k++;
 			continue;
 		}
@@ -1526,6 +1565,9 @@ out:
 static unsigned long long
 work_for(struct ew_store *st, struct ew_desk *d, size_t n, int same)
 {
+	static const struct ew_port_range irc[] = { { 6667, 6667 } };
+	static const struct ew_port_range irc_web[] = { { 6660, 7000 },
+		{ 8080, 8080 } };
 	struct ew_store_complaint c;
 	struct ew_store_incident *in = calloc(n, sizeof(*in));
 	struct ew_desk_proposals ps;
@@ -1549,9 +1591,10 @@ work_for(struct ew_store *st, struct ew_desk *d, size_t n, int same)
 		in[i].src = "198.51.100.7";
 		in[i].src_port = -1;
 		in[i].dst = dst[i];
-		in[i].dst_ports = i % 3 ? "6667" : "6660-7000,8080";
+		in[i].dst_ports = i % 3 ? irc : irc_web;
+		in[i].n_dst_ports = i % 3 ? 1 : 2;
 		in[i].time = in[i].time_from = in[i].time_to = NT;
-		in[i].verdict = "allowed";
+		in[i].verdict = EW_STORE_VERDICT_ALLOWED;
 	}
 	snprintf(sha, sizeof(sha), "big-%u", ++serial);
 	memset(&c, 0, sizeof(c));
@@ -1773,15 +1816,15 @@ reply_setup(struct ew_store *st, int64_t *t_blocked, int64_t *t_plain)
 	in[0].src = "198.51.100.7";
 	in[0].src_port = -1;
 	in[0].dst = "203.0.113.5";
-	in[0].dst_ports = "6667";
+	in[0].dst_ports = tports("6667", &in[0].n_dst_ports);
 	in[0].time = tm("2026-11-10T10:00:00Z");
 	in[0].time_from = in[0].time_to = NT;
-	in[0].verdict = "allowed";
+	in[0].verdict = EW_STORE_VERDICT_ALLOWED;
 	in[1].src = "198.51.100.7";
 	in[1].src_port = -1;
-	in[1].dst_ports = "6697";
+	in[1].dst_ports = tports("6697", &in[1].n_dst_ports);
 	in[1].time = in[1].time_from = in[1].time_to = NT;
-	in[1].verdict = "unknown";
+	in[1].verdict = EW_STORE_VERDICT_UNKNOWN;
 	EW_CHECK_INT(ew_store_complaint_add(st, &c, in, 2, &cid), 0);
 	EW_CHECK_INT(
 	    ew_store_ticket_open(st, c.reporter, c.received_at, NT, t_blocked),
@@ -1812,7 +1855,7 @@ reply_setup(struct ew_store *st, int64_t *t_blocked, int64_t *t_plain)
 	c.format = "text";
 	c.received_at = tm("2026-11-21T00:00:00Z");
 	c.date = c.deadline = NT;
-	in[0].verdict = "blocked";
+	in[0].verdict = EW_STORE_VERDICT_BLOCKED;
 	EW_CHECK_INT(ew_store_complaint_add(st, &c, in, 1, &cid), 0);
 	EW_CHECK_INT(ew_store_ticket_open(st, c.reporter, c.received_at,
 			 tm("2026-11-22T00:00:00Z"), t_plain),

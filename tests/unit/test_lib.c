@@ -2,18 +2,27 @@
  * test_lib.c - unit tests for src/lib: addresses, times, buffers,
  * diagnostics, and the escaping sinks (terminal, mail header, HTML).
  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "harness/ew_test.h"
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/digest.h"
 #include "lib/esc.h"
+#include "lib/file.h"
 #include "lib/json.h"
 #include "lib/num.h"
+#include "lib/port.h"
 #include "lib/tm.h"
 
 static const char *
@@ -545,6 +554,343 @@ test_esc_json_diag(void)
 	ew_src_free(src);
 }
 
+/* FIPS 180-4 (the NIST examples) and RFC 4231 test case 2. */
+static void
+test_digest(void)
+{
+	char hex[EW_SHA256_HEXLEN];
+	unsigned char md[EW_SHA256_LEN], md2[EW_SHA256_LEN];
+	char *million = malloc(1000000);
+
+	EW_CHECK_INT(ew_sha256_hex("abc", 3, hex), 0);
+	EW_CHECK_STR(hex,
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	EW_CHECK_INT(ew_sha256_hex("", 0, hex), 0);
+	EW_CHECK_STR(hex,
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	EW_CHECK_INT(ew_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklm"
+				   "nlmnomnopnopq",
+			 56, hex),
+	    0);
+	EW_CHECK_STR(hex,
+	    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	EW_CHECK_INT(ew_sha256_hex("abcdefghbcdefghicdefghijdefghijkefghijklfgh"
+				   "ijklmghijklmnhijklmnoijklmnopjklmnopqklmnop"
+				   "qrlmnopqrsmnopqrstnopqrstu",
+			 112, hex),
+	    0);
+	EW_CHECK_STR(hex,
+	    "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+	if (million != NULL) {
+		memset(million, 'a', 1000000);
+		EW_CHECK_INT(ew_sha256_hex(million, 1000000, hex), 0);
+		EW_CHECK_STR(hex,
+		    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a4972"
+		    "00e046d39ccc7112cd0");
+		free(million);
+	}
+	EW_CHECK_INT(ew_sha256("abc", 3, md), 0);
+	EW_CHECK(md[0] == 0xba && md[31] == 0xad);
+	EW_CHECK_INT(
+	    ew_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, md),
+	    0);
+	EW_CHECK(md[0] == 0x5b && md[1] == 0xdc && md[31] == 0x43);
+	memcpy(md2, md, sizeof(md));
+	EW_CHECK_INT(ew_ct_memcmp(md, md2, sizeof(md)), 0);
+	md2[31] ^= 1;
+	EW_CHECK(ew_ct_memcmp(md, md2, sizeof(md)) != 0);
+	ew_cleanse(md2, sizeof(md2));
+	EW_CHECK(md2[0] == 0 && md2[31] == 0);
+}
+
+static void
+put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void
+test_file_read(void)
+{
+	char dir[] = "/tmp/ew_test_lib.XXXXXX", path[256], link_[256];
+	char fifo[256], *data = NULL;
+	size_t n = 99;
+	int fds[2];
+
+	if (mkdtemp(dir) == NULL) {
+		EW_CHECK(!"mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/f", dir);
+	put(path, "hello\n");
+	EW_CHECK_INT(ew_file_read(path, 100, 0, &data, &n), 0);
+	EW_CHECK_STR(data, "hello\n");
+	EW_CHECK_INT(n, 6);
+	free(data);
+	/* the cap: exactly max is fine, one more is -EFBIG, or a prefix */
+	EW_CHECK_INT(ew_file_read(path, 6, EW_FILE_REGULAR, &data, &n), 0);
+	free(data);
+	EW_CHECK_INT(ew_file_read(path, 5, 0, &data, &n), -EFBIG);
+	EW_CHECK(data == NULL && n == 0);
+	EW_CHECK_INT(ew_file_read(path, 3, EW_FILE_PREFIX, &data, &n), 0);
+	EW_CHECK_STR(data, "hel");
+	free(data);
+	/* empty file: "" and 0 */
+	put(path, "");
+	EW_CHECK_INT(ew_file_read(path, 10, 0, &data, &n), 0);
+	EW_CHECK(data != NULL && n == 0 && data[0] == '\0');
+	free(data);
+	/* no file, a directory, a link with NOFOLLOW, a FIFO */
+	snprintf(link_, sizeof(link_), "%s/none", dir);
+	EW_CHECK_INT(ew_file_read(link_, 10, 0, &data, &n), -ENOENT);
+	EW_CHECK_INT(ew_file_read(dir, 10, 0, &data, &n), -EISDIR);
+	snprintf(link_, sizeof(link_), "%s/l", dir);
+	EW_CHECK_INT(symlink(path, link_), 0);
+	EW_CHECK_INT(ew_file_read(link_, 10, 0, &data, &n), 0);
+	free(data);
+	EW_CHECK_INT(
+	    ew_file_read(link_, 10, EW_FILE_NOFOLLOW, &data, &n), -ELOOP);
+	snprintf(fifo, sizeof(fifo), "%s/p", dir);
+	EW_CHECK_INT(mkfifo(fifo, 0600), 0);
+	/* would block forever if the reader opened it blocking */
+	EW_CHECK_INT(
+	    ew_file_read(fifo, 10, EW_FILE_REGULAR, &data, &n), -EINVAL);
+	/* a pipe through the descriptor reader, past the 64 KiB step */
+	if (pipe(fds) == 0) {
+		char big[70000];
+
+		memset(big, 'x', sizeof(big));
+		if (fork() == 0) {
+			close(fds[0]);
+			(void)!write(fds[1], big, sizeof(big));
+			_exit(0);
+		}
+		close(fds[1]);
+		EW_CHECK_INT(ew_file_read_fd(fds[0], 1 << 20, 0, &data, &n), 0);
+		EW_CHECK_INT(n, sizeof(big));
+		EW_CHECK(data != NULL && data[0] == 'x' && data[n - 1] == 'x' &&
+			 data[n] == '\0');
+		free(data);
+		close(fds[0]);
+	}
+	unlink(fifo);
+	unlink(link_);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* The number of entries in dir, besides "." and "..". */
+static int
+entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+test_file_write(void)
+{
+	char dir[] = "/tmp/ew_test_lib.XXXXXX", path[256], bad[256];
+	char *data = NULL;
+	struct stat st;
+	size_t n;
+	int replaced = -1;
+	mode_t um;
+
+	if (mkdtemp(dir) == NULL) {
+		EW_CHECK(!"mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/f", dir);
+	/* the mode given, whatever the umask */
+	um = umask(077);
+	EW_CHECK_INT(
+	    ew_file_write_atomic(path, "one\n", 4, 0644, 0, &replaced), 0);
+	EW_CHECK_INT(replaced, 1);
+	EW_CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0644);
+	EW_CHECK_INT(ew_file_read(path, 100, 0, &data, &n), 0);
+	EW_CHECK_STR(data, "one\n");
+	free(data);
+	/* replaced, mode as given ... */
+	EW_CHECK_INT(ew_file_write_atomic(path, "two\n", 4, 0600, 0, NULL), 0);
+	EW_CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
+	/* ... or kept */
+	EW_CHECK_INT(chmod(path, 0640), 0);
+	EW_CHECK_INT(ew_file_write_atomic(
+			 path, "three\n", 6, 0600, EW_FILE_KEEP_MODE, NULL),
+	    0);
+	EW_CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640);
+	EW_CHECK_INT(ew_file_read(path, 100, 0, &data, &n), 0);
+	EW_CHECK_STR(data, "three\n");
+	free(data);
+	umask(um);
+	EW_CHECK_INT(entries(dir), 1); /* no temporary file left */
+	/* a failure before the rename: nothing changed, nothing left */
+	snprintf(bad, sizeof(bad), "%s/missing/f", dir);
+	replaced = -1;
+	EW_CHECK_INT(
+	    ew_file_write_atomic(bad, "x", 1, 0600, 0, &replaced), -ENOENT);
+	EW_CHECK_INT(replaced, 0);
+	snprintf(bad, sizeof(bad), "%s/d", dir);
+	EW_CHECK_INT(mkdir(bad, 0700), 0);
+	replaced = -1;
+	EW_CHECK(ew_file_write_atomic(bad, "x", 1, 0600, 0, &replaced) < 0);
+	EW_CHECK_INT(replaced, 0);
+	EW_CHECK(stat(bad, &st) == 0 && S_ISDIR(st.st_mode));
+	EW_CHECK_INT(entries(dir), 2); /* f and d: no temporary file */
+	rmdir(bad);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+test_prefix(void)
+{
+	struct ew_addr a;
+	unsigned bits = 99;
+	char out[EW_ADDR_STRLEN];
+
+#define P(s, f) ew_prefix_parse((s), strlen(s), (f), &a, &bits)
+	EW_CHECK_INT(P("192.0.2.1", 0), 0);
+	EW_CHECK(a.family == EW_AF_INET && bits == 32);
+	EW_CHECK_INT(P("192.0.2.0/24", 0), 0);
+	EW_CHECK_INT(bits, 24);
+	EW_CHECK_INT(P("[2001:db8::1]", 0), 0);
+	EW_CHECK(a.family == EW_AF_INET6 && bits == 128);
+	EW_CHECK_INT(P("[2001:db8::]/32", 0), 0);
+	EW_CHECK_INT(bits, 32);
+	ew_addr_format(&a, 0, out, sizeof(out));
+	EW_CHECK_STR(out, "2001:db8::");
+	EW_CHECK_INT(P("2001:db8::/0", 0), 0);
+	EW_CHECK_INT(bits, 0);
+	EW_CHECK_INT(P("192.0.2.0/024", 0), 0); /* digits: leading 0 */
+	EW_CHECK_INT(bits, 24);
+	EW_CHECK_INT(P("192.0.2.0/33", 0), EW_PREFIX_ERANGE);
+	EW_CHECK_INT(P("2001:db8::/129", 0), EW_PREFIX_ERANGE);
+	EW_CHECK_INT(P("192.0.2.0/", 0), EW_PREFIX_EMASK);
+	EW_CHECK_INT(P("192.0.2.0/+8", 0), EW_PREFIX_EMASK);
+	EW_CHECK_INT(P("192.0.2.0/ 8", 0), EW_PREFIX_EMASK);
+	EW_CHECK_INT(P("192.0.2.0/2x", 0), EW_PREFIX_EMASK);
+	EW_CHECK_INT(P("192.0.2.0/255.255.0.0", 0), EW_PREFIX_EMASK);
+	EW_CHECK_INT(P("/24", 0), EW_PREFIX_EADDR);
+	EW_CHECK_INT(P("", 0), EW_PREFIX_EADDR);
+	EW_CHECK_INT(P("example.org", 0), EW_PREFIX_EADDR);
+	EW_CHECK_INT(P("[192.0.2.1]", 0), EW_PREFIX_EADDR);
+	EW_CHECK_INT(P("192.0.2.01", 0), EW_PREFIX_EADDR);
+	/* tor's mask rules */
+	EW_CHECK_INT(P("192.0.2.0/255.255.0.0", EW_PREFIX_TOR), 0);
+	EW_CHECK_INT(bits, 16);
+	EW_CHECK_INT(
+	    P("192.0.2.0/255.0.255.0", EW_PREFIX_TOR), EW_PREFIX_ENOTPREFIX);
+	EW_CHECK_INT(P("192.0.2.0/+8", EW_PREFIX_TOR), 0);
+	EW_CHECK_INT(bits, 8);
+	EW_CHECK_INT(P("192.0.2.0/", EW_PREFIX_TOR), 0); /* empty: /0 */
+	EW_CHECK_INT(bits, 0);
+	EW_CHECK_INT(P("192.0.2.0/33", EW_PREFIX_TOR), EW_PREFIX_ERANGE);
+	EW_CHECK_INT(P("192.0.2.0/x", EW_PREFIX_TOR), EW_PREFIX_EMASK);
+	EW_CHECK_INT(P("[::ffff:192.0.2.0]/24", EW_PREFIX_TOR), 0);
+	EW_CHECK_INT(bits, 120);
+	EW_CHECK_INT(
+	    P("[::ffff:192.0.2.0]/64", EW_PREFIX_TOR), EW_PREFIX_EMAPPED);
+	EW_CHECK_INT(P("[::ffff:192.0.2.0]/64", 0), 0); /* strict: as is */
+	EW_CHECK_INT(bits, 64);
+#undef P
+	EW_CHECK_INT(ew_prefix_parse("192.0.2.7/24", 12, 0, &a, &bits), 0);
+	ew_addr_mask(&a, bits);
+	ew_addr_format(&a, 0, out, sizeof(out));
+	EW_CHECK_STR(out, "192.0.2.0");
+	EW_CHECK_INT(
+	    ew_prefix_parse("2001:db8:ffff::1/36", 19, 0, &a, &bits), 0);
+	ew_addr_mask(&a, bits);
+	ew_addr_format(&a, 0, out, sizeof(out));
+	EW_CHECK_STR(out, "2001:db8:f000::");
+	/* only the n bytes count */
+	EW_CHECK_INT(ew_prefix_parse("10.0.0.0/8junk", 10, 0, &a, &bits), 0);
+	EW_CHECK_INT(bits, 8);
+}
+
+static void
+test_ports(void)
+{
+	struct ew_port_range r, *v = NULL;
+	struct ew_buf b = EW_BUF_INIT;
+	size_t n = 9;
+
+#define R(s) ew_port_range_parse((s), strlen(s), &r)
+	EW_CHECK_INT(R("80"), 0);
+	EW_CHECK(r.lo == 80 && r.hi == 80);
+	EW_CHECK_INT(R("6660-7000"), 0);
+	EW_CHECK(r.lo == 6660 && r.hi == 7000);
+	EW_CHECK_INT(R("1-65535"), 0);
+	EW_CHECK_INT(R("7000-6660"), -ERANGE);
+	EW_CHECK_INT(R("0"), -EINVAL);
+	EW_CHECK_INT(R("65536"), -EINVAL);
+	EW_CHECK_INT(R("80-"), -EINVAL);
+	EW_CHECK_INT(R("-80"), -EINVAL);
+	EW_CHECK_INT(R(""), -EINVAL);
+	EW_CHECK_INT(R("+80"), -EINVAL);
+	EW_CHECK_INT(R(" 80"), -EINVAL);
+	EW_CHECK_INT(R("1-2-3"), -EINVAL);
+	EW_CHECK_INT(R("http"), -EINVAL);
+#undef R
+#define L(s) ew_ports_parse((s), strlen(s), &v, &n)
+	EW_CHECK_INT(L("6660-7000,8888"), 0);
+	EW_CHECK_INT(n, 2);
+	EW_CHECK(v != NULL && v[0].lo == 6660 && v[0].hi == 7000 &&
+		 v[1].lo == 8888 && v[1].hi == 8888);
+	ew_ports_format(v, n, &b);
+	EW_CHECK_STR(ew_buf_str(&b), "6660-7000,8888");
+	free(v);
+	EW_CHECK_INT(L("443,80,443"), 0); /* as written: not sorted */
+	EW_CHECK(n == 3 && v[0].lo == 443 && v[1].lo == 80);
+	free(v);
+	EW_CHECK_INT(L(""), 0);
+	EW_CHECK(v == NULL && n == 0);
+	EW_CHECK_INT(L("80,"), -EINVAL);
+	EW_CHECK(v == NULL && n == 0);
+	EW_CHECK_INT(L(",80"), -EINVAL);
+	EW_CHECK_INT(L("80,,443"), -EINVAL);
+	EW_CHECK_INT(L("80, 443"), -EINVAL);
+	EW_CHECK_INT(L("7000-6660"), -EINVAL);
+#undef L
+	ew_buf_free(&b);
+}
+
+/*
+ * The clock's test hook: EW_NOW moves ew_time_now in a test build
+ * (EW_TEST_HOOKS, the dev and asan presets) and is ignored otherwise.
+ */
+static void
+test_clock_hook(void)
+{
+	int64_t t0 = (int64_t)time(NULL), t;
+
+	setenv("EW_NOW", "2001-02-03T04:05:06Z", 1);
+	t = ew_time_now();
+#ifdef EW_TEST_HOOKS
+	EW_CHECK_INT(t, 981173106);
+#else
+	EW_CHECK(t >= t0 && t <= t0 + 60);
+#endif
+	unsetenv("EW_NOW");
+	t = ew_time_now();
+	EW_CHECK(t >= t0 && t <= t0 + 60);
+}
+
 int
 main(void)
 {
@@ -559,5 +905,11 @@ main(void)
 	EW_RUN(test_esc_addr);
 	EW_RUN(test_esc_html);
 	EW_RUN(test_esc_json_diag);
+	EW_RUN(test_digest);
+	EW_RUN(test_file_read);
+	EW_RUN(test_file_write);
+	EW_RUN(test_prefix);
+	EW_RUN(test_ports);
+	EW_RUN(test_clock_hook);
 	return ew_test_done();
 }

@@ -74,6 +74,9 @@ complaint_init(struct ew_store_complaint *c, const char *mid, const char *sha)
 	c->raw_size = 1234;
 }
 
+static const struct ew_port_range irc_ports[] = { { 6667, 6667 },
+	{ 6697, 6697 } };
+
 static void
 incident_init(struct ew_store_incident *in, const char *src)
 {
@@ -81,7 +84,8 @@ incident_init(struct ew_store_incident *in, const char *src)
 	in->src = src;
 	in->src_port = -1;
 	in->dst = "198.51.100.7";
-	in->dst_ports = "6667,6697";
+	in->dst_ports = irc_ports;
+	in->n_dst_ports = 2;
 	in->time = 1699990000;
 	in->time_from = EW_STORE_NO_TIME;
 	in->time_to = EW_STORE_NO_TIME;
@@ -246,6 +250,103 @@ out:
 	tmp_cleanup();
 }
 
+/*
+ * A database of schema 6 with port lists and verdicts as text migrates
+ * to 7: each list becomes rows of incident_ports in its order, each
+ * verdict its number, an empty list none; a list that is not one (no
+ * exitwarden wrote such) is kept as it was in dst_ports_unread.
+ */
+static void
+test_migrate_v6(void)
+{
+	struct ew_store *st = NULL;
+	struct ew_store_incident *v = NULL;
+	sqlite3 *db = NULL;
+	size_t i, n = 0;
+	int ok = 1;
+
+	tmp_setup();
+	ok = sqlite3_open(dbpath, &db) == SQLITE_OK;
+	for (i = 0; ok && i < ew_store_nmigrations; i++)
+		if (ew_store_migrations[i].version <= 6)
+			ok = sqlite3_exec(db, ew_store_migrations[i].sql, NULL,
+				 NULL, NULL) == SQLITE_OK;
+	ok =
+	    ok && sqlite3_exec(db,
+		      "PRAGMA user_version = 6;"
+		      "INSERT INTO complaints (id, content_sha256, content_key,"
+		      " reporter, format, received_at, raw_size)"
+		      " VALUES (1, 'aa', 'aa', 'r', 'text', 1, 10);"
+		      "INSERT INTO incidents (id, complaint_id, src, dst_ports,"
+		      " verdict) VALUES"
+		      " (1, 1, '198.51.100.7', '6667,6660-7000', 'blocked'),"
+		      " (2, 1, '198.51.100.7', NULL, 'not ours'),"
+		      " (3, 1, '198.51.100.7', '80,', NULL),"
+		      " (4, 1, '198.51.100.7', '', 'unknown'),"
+		      " (5, 1, '198.51.100.7', '7000-6660', 'allowed'),"
+		      " (6, 1, '198.51.100.7', '22', NULL);",
+		      NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(db);
+	EW_CHECK(ok);
+	EW_CHECK_INT(ew_store_open(dbpath, &st), 0);
+	if (st == NULL)
+		goto out;
+	EW_CHECK_INT(ew_store_migrated(st), EW_STORE_SCHEMA_VERSION - 6);
+	EW_CHECK_INT(ew_store_incident_list(st, 1, &v, &n), 0);
+	EW_CHECK_INT(n, 6);
+	if (n == 6) {
+		EW_CHECK_INT(v[0].n_dst_ports, 2);
+		EW_CHECK(v[0].n_dst_ports == 2 &&
+			 v[0].dst_ports[0].lo == 6667 &&
+			 v[0].dst_ports[0].hi == 6667 &&
+			 v[0].dst_ports[1].lo == 6660 &&
+			 v[0].dst_ports[1].hi == 7000);
+		EW_CHECK_INT(v[0].verdict, EW_STORE_VERDICT_BLOCKED);
+		EW_CHECK_INT(v[1].n_dst_ports, 0);
+		EW_CHECK_INT(v[1].verdict, EW_STORE_VERDICT_NOT_OURS);
+		EW_CHECK_INT(v[2].n_dst_ports, 0);
+		EW_CHECK_INT(v[2].verdict, EW_STORE_VERDICT_NONE);
+		EW_CHECK_INT(v[3].n_dst_ports, 0);
+		EW_CHECK_INT(v[3].verdict, EW_STORE_VERDICT_UNKNOWN);
+		EW_CHECK_INT(v[4].n_dst_ports, 0);
+		EW_CHECK_INT(v[4].verdict, EW_STORE_VERDICT_ALLOWED);
+		EW_CHECK_INT(v[5].n_dst_ports, 1);
+		EW_CHECK(v[5].n_dst_ports == 1 && v[5].dst_ports[0].lo == 22);
+	}
+	ew_store_incidents_free(v, n);
+	ew_store_close(st);
+	st = NULL;
+	if (sqlite3_open(dbpath, &db) == SQLITE_OK) {
+		EW_CHECK_INT(raw_int(db, "SELECT count(*) FROM incidents"
+					 " WHERE dst_ports_unread IS NOT NULL"),
+		    2);
+		EW_CHECK_INT(raw_int(db, "SELECT count(*) FROM incidents"
+					 " WHERE dst_ports_unread = '80,'"),
+		    1);
+		EW_CHECK_INT(raw_int(db, "SELECT typeof(verdict) = 'integer'"
+					 " FROM incidents WHERE id = 1"),
+		    1);
+		/* the typed columns refuse what is not a port or verdict */
+		EW_CHECK(sqlite3_exec(db,
+			     "INSERT INTO incident_ports VALUES (1, 9, 0, 5)",
+			     NULL, NULL, NULL) != SQLITE_OK);
+		EW_CHECK(sqlite3_exec(db,
+			     "INSERT INTO incident_ports VALUES (1, 9, 90, 80)",
+			     NULL, NULL, NULL) != SQLITE_OK);
+		EW_CHECK(sqlite3_exec(db,
+			     "UPDATE incidents SET verdict = 5 WHERE id = 1",
+			     NULL, NULL, NULL) != SQLITE_OK);
+		EW_CHECK(sqlite3_exec(db,
+			     "UPDATE incidents SET verdict = 'allowed'"
+			     " WHERE id = 1",
+			     NULL, NULL, NULL) != SQLITE_OK);
+	}
+	sqlite3_close(db);
+out:
+	ew_store_close(st);
+	tmp_cleanup();
+}
+
 static void
 test_complaints(void)
 {
@@ -265,6 +366,8 @@ test_complaints(void)
 	incident_init(&in[1], "2001:db8::5");
 	in[1].src_port = 40000;
 	in[1].dst = NULL;
+	in[1].dst_ports = NULL;
+	in[1].n_dst_ports = 0;
 	in[1].time = EW_STORE_NO_TIME;
 	in[1].time_from = 1699980000;
 	in[1].time_to = 1699983600;
@@ -280,10 +383,15 @@ test_complaints(void)
 		EW_CHECK_STR(v[0].src, "203.0.113.5");
 		EW_CHECK_INT(v[0].src_port, -1);
 		EW_CHECK_STR(v[0].dst, "198.51.100.7");
-		EW_CHECK_STR(v[0].dst_ports, "6667,6697");
+		EW_CHECK_INT(v[0].n_dst_ports, 2);
+		EW_CHECK(v[0].dst_ports != NULL &&
+			 v[0].dst_ports[0].lo == 6667 &&
+			 v[0].dst_ports[0].hi == 6667 &&
+			 v[0].dst_ports[1].lo == 6697);
+		EW_CHECK(v[1].dst_ports == NULL && v[1].n_dst_ports == 0);
 		EW_CHECK_INT(v[0].time, 1699990000);
 		EW_CHECK_INT(v[0].time_from, EW_STORE_NO_TIME);
-		EW_CHECK(v[0].verdict == NULL);
+		EW_CHECK_INT(v[0].verdict, EW_STORE_VERDICT_NONE);
 		EW_CHECK(v[0].zone_source == NULL);
 		EW_CHECK_STR(v[1].src, "2001:db8::5");
 		EW_CHECK_INT(v[1].src_port, 40000);
@@ -292,18 +400,23 @@ test_complaints(void)
 		EW_CHECK_INT(v[1].time_from, 1699980000);
 		EW_CHECK_INT(v[1].time_to, 1699983600);
 		EW_CHECK_STR(v[1].zone_source, "offset");
-		EW_CHECK_INT(
-		    ew_store_incident_set_verdict(st, v[0].id, "allowed"), 0);
-		EW_CHECK_INT(
-		    ew_store_incident_set_verdict(st, v[1].id, "bad"), -EINVAL);
+		EW_CHECK_INT(ew_store_incident_set_verdict(
+				 st, v[0].id, EW_STORE_VERDICT_ALLOWED),
+		    0);
+		EW_CHECK_INT(ew_store_incident_set_verdict(
+				 st, v[1].id, (enum ew_store_verdict)5),
+		    -EINVAL);
 	}
 	ew_store_incidents_free(v, n);
 	EW_CHECK_INT(
-	    ew_store_incident_set_verdict(st, 999, "allowed"), -ENOENT);
+	    ew_store_incident_set_verdict(st, 999, EW_STORE_VERDICT_ALLOWED),
+	    -ENOENT);
 	EW_CHECK_INT(ew_store_incident_list(st, id, &v, &n), 0);
 	if (n == 2) {
-		EW_CHECK_STR(v[0].verdict, "allowed");
-		EW_CHECK(v[1].verdict == NULL);
+		EW_CHECK_INT(v[0].verdict, EW_STORE_VERDICT_ALLOWED);
+		EW_CHECK_STR(ew_store_verdict_word(v[0].verdict), "allowed");
+		EW_CHECK(v[1].verdict == EW_STORE_VERDICT_NONE);
+		EW_CHECK(ew_store_verdict_word(v[1].verdict) == NULL);
 	}
 	ew_store_incidents_free(v, n);
 	EW_CHECK_INT(ew_store_incident_list(st, 999, &v, &n), 0);
@@ -897,12 +1010,12 @@ test_schema(void)
 	int64_t id = 0;
 	int v = -1;
 
-	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 6);
+	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 7);
 	if (st == NULL)
 		return;
 	EW_CHECK_INT(ew_store_version(st, &v), 0);
-	EW_CHECK_INT(v, 6);
-	EW_CHECK_INT(ew_store_migrated(st), 6);
+	EW_CHECK_INT(v, 7);
+	EW_CHECK_INT(ew_store_migrated(st), 7);
 	/* the columns of schema 3 are there */
 	complaint_init(&c, "<s@x>", "s111");
 	c.subject = "IRC abuse";
@@ -1212,6 +1325,7 @@ main(void)
 {
 	EW_RUN(test_migrations);
 	EW_RUN(test_migrate_v4);
+	EW_RUN(test_migrate_v6);
 	EW_RUN(test_complaints);
 	EW_RUN(test_rollback);
 	EW_RUN(test_tickets);

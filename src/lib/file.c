@@ -1,0 +1,216 @@
+/*
+ * file.c - the whole-file reader and the atomic writer (see file.h).
+ *
+ * The reader sizes its buffer from fstat when it can and reads to the
+ * end of the file in any case (a file in /proc, or one that grew, is
+ * still read whole), never holding more than the cap plus one byte.
+ * The writer is the classic temporary file + fsync + rename + fsync of
+ * the directory; mkostemp names the temporary file, so a leftover from
+ * a crashed run never makes a write fail.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/file.h"
+
+static int
+read_all(int fd, size_t max, int flags, size_t hint, char **out, size_t *n)
+{
+	/* read one byte past the cap to tell "exactly max" from "more" */
+	size_t limit = (flags & EW_FILE_PREFIX) ? max : max + 1;
+	size_t cap = hint < limit ? hint : limit, got = 0;
+	char *buf = NULL, *nb;
+	ssize_t r;
+
+	for (;;) {
+		if (buf == NULL || got == cap) {
+			if (buf != NULL && cap == limit)
+				break;
+			if (buf != NULL || cap == 0)
+				cap = cap < 65536 ? 65536 : cap * 2;
+			if (cap > limit || cap < got)
+				cap = limit;
+			nb = realloc(buf, cap + 1);
+			if (nb == NULL) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + got, cap - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			free(buf);
+			return -e;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	if (got > max) {
+		free(buf);
+		return -EFBIG;
+	}
+	if (buf == NULL && (buf = malloc(1)) == NULL)
+		return -ENOMEM;
+	buf[got] = '\0';
+	*out = buf;
+	*n = got;
+	return 0;
+}
+
+int
+ew_file_read_fd(int fd, size_t max, int flags, char **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (max > SIZE_MAX / 2)
+		max = SIZE_MAX / 2;
+	return read_all(fd, max, flags, 0, out, n);
+}
+
+int
+ew_file_read(const char *path, size_t max, int flags, char **out, size_t *n)
+{
+	int oflags = O_RDONLY | O_CLOEXEC, fd, rc;
+	struct stat st;
+	size_t hint = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (max > SIZE_MAX / 2)
+		max = SIZE_MAX / 2;
+	if (flags & EW_FILE_REGULAR)
+		oflags |= O_NONBLOCK;
+	if (flags & EW_FILE_NOFOLLOW)
+		oflags |= O_NOFOLLOW;
+	if ((fd = open(path, oflags)) < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -EISDIR;
+	}
+	if ((flags & EW_FILE_REGULAR) && !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	if (S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > max && !(flags & EW_FILE_PREFIX)) {
+			close(fd);
+			return -EFBIG;
+		}
+		/* room for all of it and the byte that shows the end */
+		hint = (uint64_t)st.st_size < max ? (size_t)st.st_size + 1
+						  : max + 1;
+	}
+	rc = read_all(fd, max, flags, hint, out, n);
+	close(fd);
+	return rc;
+}
+
+/* The directory part of path ("." when it has none); free(). */
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return ew_strndup(path, (size_t)(slash - path));
+}
+
+/* Write all n bytes; 0 or -errno. */
+static int
+write_all(int fd, const char *data, size_t n)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		ssize_t w = write(fd, data + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+int
+ew_file_write_atomic(const char *path, const void *data, size_t n,
+    unsigned mode, int flags, int *replaced)
+{
+	struct ew_buf tmp = EW_BUF_INIT;
+	char *dir = NULL;
+	struct stat old;
+	int fd = -1, dfd, rc = 0, had = 0;
+
+	if (replaced != NULL)
+		*replaced = 0;
+	ew_buf_printf(&tmp, "%s.tmp.XXXXXX", path);
+	if (tmp.oom || (dir = dir_of(path)) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((flags & EW_FILE_KEEP_MODE) && stat(path, &old) == 0 &&
+	    S_ISREG(old.st_mode)) {
+		mode = old.st_mode & 07777;
+		had = 1;
+	}
+	/* mkostemp creates the file 0600; fchmod below sets `mode` */
+	if ((fd = mkostemp(tmp.p, O_CLOEXEC)) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	/* owner first: fchown clears the set-id bits fchmod then sets */
+	if (had && (old.st_uid != geteuid() || old.st_gid != getegid()) &&
+	    fchown(fd, old.st_uid, old.st_gid) < 0 && errno != EPERM)
+		rc = -errno;
+	if (rc == 0 && fchmod(fd, (mode_t)(mode & 07777)) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = write_all(fd, data, n);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp.p, path) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlink(tmp.p);
+		goto out;
+	}
+	if (replaced != NULL)
+		*replaced = 1;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (fsync(dfd) < 0)
+		rc = -errno;
+	close(dfd);
+out:
+	ew_buf_free(&tmp);
+	free(dir);
+	return rc;
+}
