@@ -116,6 +116,20 @@ struct ew_policy {
 	unsigned ngroups;
 };
 
+/*
+ * What a parse read: files opened (the top file, includes and table
+ * files, refused ones too) and bytes read.  For tests that bound the
+ * work a hostile policy causes.
+ */
+struct ew_parse_stats {
+	size_t files, bytes;
+};
+
+/* ew_policy_parse_file, also telling what it read (stats may be NULL). */
+int ew_policy_parse_file_stats(const char *path, unsigned flags,
+    struct ew_diag_list *diags, struct ew_policy **out,
+    struct ew_parse_stats *stats);
+
 /* item.c: tor's pattern grammar. */
 struct ew_pat_err {
 	const char *msg;    /* static text, or NULL */
