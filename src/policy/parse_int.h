@@ -14,17 +14,6 @@
 #include "policy/policy_int.h"
 
 /*
- * What one parse may read.  A 1M-entry table file is ~20 MB (~45 MB of
- * IPv6 host addresses): legitimate, so the byte budget is generous; the
- * count of files is what stops fan-out (a file that includes the next
- * one four times, 13 deep, would otherwise be read 16.7M times).
- */
-#define EW_MAX_FILE (256u << 20)  /* largest policy or table file */
-#define EW_MAX_BYTES (256u << 20) /* all the files of one parse */
-#define EW_MAX_FILES 1024         /* include and table files of a parse */
-#define EW_MAX_INCLUDE_DEPTH 16
-
-/*
  * The files of one parse: the identities (device, inode) of the files
  * being read, outermost first (an include of any of them is a loop,
  * whatever its spelling or symlinks), and what has been read so far.
