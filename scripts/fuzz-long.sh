@@ -10,6 +10,8 @@
 #   FUZZ_TARGETS="a b" targets to run (default: every fuzz_*_fuzzer built)
 #   FUZZ_TIMEOUT=S     seconds one input may take (default 10)
 #   FUZZ_RSS_MB=M      memory limit of the fuzzer (default 2048)
+#   FUZZ_SECONDS=S     also stop a target after S seconds (default: no
+#                      limit); the summary says how many runs were done
 #   FUZZ_KEEP_GOING=1  go on past a finding (libFuzzer -fork=1 with
 #                      -ignore_crashes, timeouts and ooms): every finding
 #                      of the run is kept, not just the first
@@ -40,8 +42,9 @@ max_len() {
 	redund) echo 768 ;;     # 128 items of 6 bytes (the target takes
 	                        # 512, but tor's quadratic reference makes
 	                        # long lists 2k runs/s: 10M would take hours)
+	ctl_reply) echo 2048 ;; # dozens of replies, any chunking
 	mail) echo 16384 ;;
-	*) echo 8192 ;;
+	*) echo 4096 ;;         # a policy, a table, a template
 	esac
 }
 
@@ -83,6 +86,8 @@ for t in $FUZZ_TARGETS; do
 		-rss_limit_mb="$rss" -print_final_stats=1 \
 		-artifact_prefix="$d/artifacts/"
 	[ -n "$dict" ] && [ -f "$dict" ] && set -- "$@" -dict="$dict"
+	[ -n "${FUZZ_SECONDS:-}" ] && set -- "$@" \
+		-max_total_time="$FUZZ_SECONDS"
 	if [ "${FUZZ_KEEP_GOING:-0}" = 1 ]; then
 		set -- "$@" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 \
 			-ignore_ooms=1
@@ -118,8 +123,13 @@ for t in $FUZZ_TARGETS; do
 		grep -m 3 -E '^==[0-9]+==ERROR|invariant failed|^SUMMARY' \
 			"$d/log" >&2
 	fi
+	short= # stopped by FUZZ_SECONDS (or killed) before FUZZ_RUNS
+	case ${done_runs:-x} in
+	*[!0-9]*) ;;
+	*) [ "$done_runs" -lt "$runs" ] && short=" (short of $runs runs)" ;;
+	esac
 	printf '%-10s %10s %8s %8s %8s %6s %s\n' "$t" "${done_runs:-?}" \
-		"$secs" "${cov:-?}" "${ft:-?}" "$ncorp" "${found:- none}" \
+		"$secs" "${cov:-?}" "${ft:-?}" "$ncorp" "${found:- none}$short" \
 		>>"$summary"
 
 	if [ "${FUZZ_MERGE:-0}" = 1 ] && [ -z "$found" ]; then
