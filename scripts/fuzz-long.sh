@@ -15,8 +15,10 @@
 #   FUZZ_KEEP_GOING=1  go on past a finding (libFuzzer -fork=1 with
 #                      -ignore_crashes, timeouts and ooms): every finding
 #                      of the run is kept, not just the first
-#   FUZZ_MERGE=1       afterwards, merge the inputs that add coverage back
-#                      into fuzz/corpus/<target>/ (as fz-<sha1 prefix>)
+#   FUZZ_MERGE=1       afterwards, merge the inputs that reach code the
+#                      tree's corpus does not (new edges, not new hit
+#                      counts: tens of files, not thousands) back into
+#                      fuzz/corpus/<target>/ (as fz-<sha1 prefix>)
 #   FUZZ_WORK=DIR      scratch directory (default BUILD_DIR/fuzz-long)
 #
 # Every crash, timeout, oom or leak input is copied into
@@ -136,7 +138,8 @@ for t in $FUZZ_TARGETS; do
 		# Minimise: keep only what adds coverage to the tree's corpus.
 		rm -rf "$d/merged"
 		mkdir -p "$d/merged" && cp "$tree"/* "$d/merged/"
-		(cd "$d" && "$bin" -merge=1 -max_len="$(max_len "$t")" \
+		(cd "$d" && "$bin" -merge=1 -use_counters=0 \
+			-max_len="$(max_len "$t")" \
 			-timeout="$tmo" -rss_limit_mb="$rss" merged corpus \
 			>merge.log 2>&1)
 		for f in "$d"/merged/*; do
