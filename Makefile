@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure --no-tests=error -j$(JOBS)
 
 .PHONY: all deps build build-asan check check-dev check-asan demo bench \
-	fuzz format clean
+	fuzz fuzz-long format clean
 
 all: build
 
@@ -41,6 +41,11 @@ bench: deps
 fuzz: deps
 	@cmake --preset fuzz >/dev/null
 	@cmake --build build/fuzz -j$(JOBS)
+
+# Every fuzz target for FUZZ_RUNS executions (10M; see the script for
+# FUZZ_TARGETS, FUZZ_KEEP_GOING, FUZZ_MERGE).  Hours; not part of check.
+fuzz-long: fuzz
+	@sh scripts/fuzz-long.sh build/fuzz
 
 format:
 	@sh scripts/check-format.sh --fix

@@ -132,9 +132,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		EW_FUZZ_ASSERT(d.n == 0 && !out.oom);
 		EW_FUZZ_ASSERT(strlen(ew_buf_str(&out)) == out.len);
-		if (memmem(t, size, "{{", 2) == NULL)
-			EW_FUZZ_ASSERT(out.len == size &&
+		/* no placeholder: the text comes out as it went in, except
+		 * that a header block cut short ("Subject: hello" alone)
+		 * gains the end of its line and the blank line that ends a
+		 * header */
+		if (memmem(t, size, "{{", 2) == NULL) {
+			EW_FUZZ_ASSERT(out.len >= size && out.len <= size + 2 &&
 				       memcmp(ew_buf_str(&out), t, size) == 0);
+			EW_FUZZ_ASSERT(out.len == size ||
+				       (size > 0 && t[size - 1] != '\n' &&
+					   strspn(ew_buf_str(&out) + size,
+					       "\n") == out.len - size));
+		}
 		EW_FUZZ_ASSERT(ew_desk_reply(desk, ticket, "fuzz", t, size, NOW,
 				   &again, &d) == 0);
 		EW_FUZZ_ASSERT(

@@ -43,12 +43,19 @@ ew_diag_free(struct ew_diag_list *l)
 	ew_diag_init(l);
 }
 
-/* Copy line `line` (1-based) of src's text, without its newline. */
+/*
+ * Copy line `line` (1-based) of src's text, without its newline: all of
+ * it, or the EW_DIAG_SHOW bytes around column `first` (whole UTF-8
+ * characters) of a longer one, with where the copy starts and what it
+ * leaves out in d.
+ */
 static char *
-src_line(const struct ew_src *src, unsigned line)
+src_line(
+    const struct ew_src *src, unsigned line, unsigned first, struct ew_diag *d)
 {
 	const char *p, *end, *eol;
 	unsigned n = 1;
+	size_t len, a = 0, z, f0 = first > 0 ? first - 1 : 0;
 
 	if (src == NULL || src->text == NULL || line == 0)
 		return NULL;
@@ -66,7 +73,39 @@ src_line(const struct ew_src *src, unsigned line)
 		eol = end;
 	if (eol > p && eol[-1] == '\r')
 		eol--;
-	return ew_strndup(p, (size_t)(eol - p));
+	len = z = (size_t)(eol - p);
+	if (len > EW_DIAG_SHOW) {
+		a = f0 > EW_DIAG_LEAD ? f0 - EW_DIAG_LEAD : 0;
+		if (a > len - EW_DIAG_SHOW)
+			a = len - EW_DIAG_SHOW;
+		z = a + EW_DIAG_SHOW;
+		while (a > 0 && ((unsigned char)p[a] & 0xc0) == 0x80)
+			a--;
+		while (z < len && ((unsigned char)p[z] & 0xc0) == 0x80)
+			z++;
+	}
+	d->scol = (unsigned)a;
+	d->clip = (a > 0 ? EW_DIAG_CUT_BEFORE : 0) |
+		  (z < len ? EW_DIAG_CUT_AFTER : 0);
+	return ew_strndup(p + a, z - a);
+}
+
+/* A message over EW_DIAG_MSG_MAX bytes: its start, "...", its end. */
+static void
+msg_clip(char *m)
+{
+	size_t n = strlen(m), h, t;
+
+	if (n <= EW_DIAG_MSG_MAX)
+		return;
+	h = EW_DIAG_MSG_MAX * 2 / 3;
+	t = n - (EW_DIAG_MSG_MAX - h - 3);
+	while (h > 0 && ((unsigned char)m[h] & 0xc0) == 0x80)
+		h--;
+	while (t < n && ((unsigned char)m[t] & 0xc0) == 0x80)
+		t++;
+	memcpy(m + h, "...", 3);
+	memmove(m + h + 3, m + t, n - t + 1);
 }
 
 static void
@@ -134,12 +173,14 @@ ew_diag_add(struct ew_diag_list *l, enum ew_sev sev, const struct ew_loc *loc,
 	ew_buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
 	d.msg = ew_buf_detach(&msg);
+	if (d.msg != NULL)
+		msg_clip(d.msg);
 	if (loc != NULL && loc->src != NULL) {
 		d.file = strdup(loc->src->name);
 		d.line = loc->line;
 		d.first = loc->first;
 		d.last = loc->last;
-		d.srcline = src_line(loc->src, loc->line);
+		d.srcline = src_line(loc->src, loc->line, loc->first, &d);
 		d.chain = include_chain(loc->src);
 	}
 	if (d.msg == NULL) {
@@ -223,23 +264,41 @@ nchars(const char *s, size_t n)
 
 /*
  * The source line as the terminal sink shows it (tabs kept: a file's
- * control characters are not the terminal's), then the caret line under
- * its bytes first..last: tabs copied from the shown text, one space or
- * caret per shown character, so the carets line up with what is shown.
+ * control characters are not the terminal's), with "..." where a long
+ * line was cut (d->clip), then the caret line under its bytes
+ * first..last (columns of the whole line): tabs copied from the shown
+ * text, one space or caret per shown character, so the carets line up
+ * with what is shown; a run that goes on past a cut ends under its
+ * "...".
  */
 static void
-source_lines(
-    struct ew_buf *b, const char *srcline, unsigned first, unsigned last)
+source_lines(struct ew_buf *b, const struct ew_diag *d)
 {
 	struct ew_buf pre = EW_BUF_INIT, mid = EW_BUF_INIT;
+	const char *srcline = d->srcline;
 	size_t n = strlen(srcline), a, z, i, k;
+	unsigned first = d->first, last = d->last;
 
+	if (d->clip & EW_DIAG_CUT_BEFORE)
+		ew_buf_puts(b, "...");
 	ew_esc_term(b, srcline, n, EW_ESC_KEEP_TAB);
+	if (d->clip & EW_DIAG_CUT_AFTER)
+		ew_buf_puts(b, "...");
 	ew_buf_putc(b, '\n');
-	if (first == 0)
+	if (first == 0 || first <= d->scol)
 		return;
 	if (last < first)
 		last = first;
+	first -= d->scol; /* columns of srcline from here on */
+	last -= d->scol;
+	if (first > n + 1) /* a column past the end: keep the output short */
+		first = (unsigned)n + 1;
+	if (last > n + 3 || ((d->clip & EW_DIAG_CUT_AFTER) && last > n))
+		last = (unsigned)n + 3;
+	if (last < first)
+		last = first;
+	if (d->clip & EW_DIAG_CUT_BEFORE)
+		ew_buf_puts(b, "   ");
 	a = first - 1 < n ? first - 1 : n;
 	z = last < n ? last : n;
 	ew_esc_term(&pre, srcline, a, EW_ESC_KEEP_TAB);
@@ -276,7 +335,7 @@ ew_diag_format(const struct ew_diag_list *l, struct ew_buf *out)
 		ew_esc_term(out, d->msg, strlen(d->msg), 0);
 		ew_buf_putc(out, '\n');
 		if (d->srcline != NULL && d->line > 0)
-			source_lines(out, d->srcline, d->first, d->last);
+			source_lines(out, d);
 	}
 	if (l->dropped > 0)
 		ew_buf_printf(out, "note: too many errors; stopped after %d\n",

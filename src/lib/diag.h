@@ -48,10 +48,26 @@ struct ew_diag {
 	char *file; /* NULL when the record has no location */
 	unsigned line, first, last;
 	char *msg;
-	char *srcline; /* the source line, or NULL */
+	char *srcline; /* the source line (a window of a long one), or NULL */
+	unsigned scol; /* srcline starts at this byte (0-based) of the line */
+	unsigned clip; /* EW_DIAG_CUT_*: what of the line srcline leaves out */
 	char *chain;   /* "In file included from ...:\n" lines, or NULL */
 	unsigned tag;  /* the caller's marker, 0 by default */
 };
+
+/*
+ * What a record keeps of a long line or message, so that one hostile
+ * line cannot make every report of it as long as itself: of a source
+ * line over EW_DIAG_SHOW bytes, EW_DIAG_SHOW bytes around the first
+ * column marked (EW_DIAG_LEAD of them before it), shown with "..." where
+ * text was left out; of a message over EW_DIAG_MSG_MAX bytes, its start
+ * and its end with "..." between (quoted input is what makes them long).
+ */
+#define EW_DIAG_SHOW 200
+#define EW_DIAG_LEAD 60
+#define EW_DIAG_MSG_MAX 400
+#define EW_DIAG_CUT_BEFORE 0x1 /* srcline starts after the line does */
+#define EW_DIAG_CUT_AFTER 0x2  /* srcline ends before the line does */
 
 /* Records beyond this many errors are counted but not kept. */
 #define EW_DIAG_MAX_ERRORS 50

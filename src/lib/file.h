@@ -10,6 +10,7 @@
 #define EW_LIB_FILE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* ew_file_read flags. */
 enum {
@@ -66,5 +67,34 @@ enum {
  */
 int ew_file_write_atomic(const char *path, const void *data, size_t n,
     unsigned mode, int flags, int *replaced);
+
+/* ---- files named by a configuration (policy includes and tables) ---- */
+
+/* ew_file_load flags */
+#define EW_LOAD_PIPE_OK 0x1 /* also a pipe or FIFO (a command line's file) */
+
+struct ew_file {
+	char *text; /* NUL-terminated (a NUL inside stays), caller frees */
+	size_t len;
+	dev_t dev; /* the identity of what was read */
+	ino_t ino;
+	const char *why; /* on failure: strerror, or what the path names */
+};
+
+/*
+ * Read the file at `path` (at most `max` bytes) into f, refusing what a
+ * configuration must never name: a FIFO (which would block), a device
+ * (/dev/zero never ends, /dev/tty waits for a key), a directory or a
+ * kernel pseudo-file (/proc, /sys: sizes that lie), by its name before
+ * anything is opened and again with fstat after the open.  Returns 0,
+ * or -errno with f->why set and f->text NULL: -EINVAL when path names
+ * something else than a regular file (f->why says what: "a FIFO, not a
+ * regular file"), -EFBIG when the file holds more than max bytes.
+ */
+int ew_file_load(
+    const char *path, unsigned flags, size_t max, struct ew_file *f);
+
+/* What a file of mode `mode` is, as "a FIFO", or NULL for a regular file. */
+const char *ew_file_kind(mode_t mode);
 
 #endif

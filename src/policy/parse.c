@@ -38,9 +38,6 @@
 #include "policy/parse_int.h"
 #include "policy/policy_int.h"
 
-/* Largest policy or table file read (a 1M-entry table is ~20 MB). */
-#define EW_MAX_INCLUDE_DEPTH 16
-
 static const char *const kw_word[] = { "accept", "reject", "accept6",
 	"reject6" };
 
@@ -167,16 +164,51 @@ ew_ps_add_src(struct pstate *ps, const char *name, const char *text, size_t len)
 	return s;
 }
 
-/* Read a whole file (lib/file.c); NULL with errno set on failure. */
-char *
-ew_ps_slurp(const char *path, size_t *len)
+int
+ew_ps_read(struct pstate *ps, const char *what, const char *path, const char *b,
+    const char *e, struct ew_file *f)
 {
-	char *buf;
-	int rc = ew_file_read(path, EW_MAX_FILE, 0, &buf, len);
+	struct ps_files *fs = ps->files;
+	size_t left;
+	int r;
 
-	if (rc < 0)
-		errno = -rc;
-	return rc < 0 ? NULL : buf;
+	if (fs == NULL) {
+		ERR(ps, b, e, "cannot read %s'%s': no file is read here", what,
+		    path);
+		return -1;
+	}
+	if (fs->stop) /* the limit reached was reported */
+		return -1;
+	if (fs->nfiles >= EW_MAX_FILES) {
+		ERR(ps, b, e,
+		    "cannot read %s'%s': a policy reads at most %d include "
+		    "and table files",
+		    what, path, EW_MAX_FILES);
+		fs->stop = 1;
+		return -1;
+	}
+	fs->nfiles++;
+	left = EW_MAX_BYTES - fs->nbytes;
+	r = ew_file_load(path, 0, left < EW_MAX_FILE ? left : EW_MAX_FILE, f);
+	if (r == -EFBIG && left < EW_MAX_FILE) {
+		ERR(ps, b, e,
+		    "cannot read %s'%s': a policy's files hold at most %u MiB "
+		    "in all",
+		    what, path, EW_MAX_BYTES >> 20);
+		fs->stop = 1;
+		return -1;
+	}
+	if (r == -EFBIG) {
+		ERR(ps, b, e, "cannot read %s'%s': larger than %u MiB", what,
+		    path, EW_MAX_FILE >> 20);
+		return -1;
+	}
+	if (r < 0) {
+		ERR(ps, b, e, "cannot read %s'%s': %s", what, path, f->why);
+		return -1;
+	}
+	fs->nbytes += f->len;
+	return 0;
 }
 
 /* A path relative to the directory of the file that names it. */
@@ -991,9 +1023,8 @@ parse_include(struct pstate *ps, const char *s, const char *e)
 	char *path = NULL, *full;
 	struct ew_src *src;
 	struct pstate sub;
-	char *text;
-	size_t len, i;
-	const struct ew_src *a;
+	struct ew_file f;
+	int i;
 
 	if (q >= e || *q != '"') {
 		ERR(ps, q, word_end(q, e),
@@ -1020,28 +1051,28 @@ parse_include(struct pstate *ps, const char *s, const char *e)
 		ew_ps_oom(ps);
 		return;
 	}
-	for (a = ps->src; a != NULL; a = a->parent) {
-		if (strcmp(a->name, full) == 0) {
-			ERR(ps, q, after, "'%s' includes itself", full);
-			free(full);
-			return;
-		}
-	}
 	if (ps->depth >= EW_MAX_INCLUDE_DEPTH) {
 		ERR(ps, q, after, "includes nested deeper than %d",
 		    EW_MAX_INCLUDE_DEPTH);
 		free(full);
 		return;
 	}
-	text = ew_ps_slurp(full, &len);
-	if (text == NULL) {
-		ERR(ps, q, after, "cannot read '%s': %s", full,
-		    strerror(errno));
+	if (ew_ps_read(ps, "", full, q, after, &f) < 0) {
 		free(full);
 		return;
 	}
-	src = ew_ps_add_src(ps, full, text, len);
-	free(text);
+	/* A loop is the same file, however it is spelt or linked. */
+	for (i = 0; i <= ps->depth; i++) {
+		if (ps->files->open[i].set && ps->files->open[i].dev == f.dev &&
+		    ps->files->open[i].ino == f.ino) {
+			ERR(ps, q, after, "'%s' includes itself", full);
+			free(f.text);
+			free(full);
+			return;
+		}
+	}
+	src = ew_ps_add_src(ps, full, f.text, f.len);
+	free(f.text);
 	free(full);
 	if (src == NULL) {
 		ew_ps_oom(ps);
@@ -1051,10 +1082,13 @@ parse_include(struct pstate *ps, const char *s, const char *e)
 	src->pline = ps->lineno;
 	src->pfirst = (unsigned)(s - ps->line) - 6;
 	src->plast = (unsigned)(after - ps->line);
-	(void)i;
 	sub = *ps;
 	sub.depth = ps->depth + 1;
+	ps->files->open[sub.depth].dev = f.dev;
+	ps->files->open[sub.depth].ino = f.ino;
+	ps->files->open[sub.depth].set = 1;
 	parse_text(&sub, src);
+	ps->files->open[sub.depth].set = 0;
 }
 
 static int
@@ -1080,7 +1114,8 @@ parse_text(struct pstate *ps, const struct ew_src *src)
 		ps->lineno++;
 		ps->line = s;
 		next = eol < fe ? eol + 1 : fe;
-		if (ps->d->nerr > EW_DIAG_MAX_ERRORS)
+		if (ps->d->nerr > EW_DIAG_MAX_ERRORS ||
+		    (ps->files != NULL && ps->files->stop))
 			break;
 		w = s;
 		while (w < eol && is_space(*w))
@@ -1219,21 +1254,31 @@ policy_new(void)
 }
 
 static int
-parse_common(struct ew_policy *p, struct ew_src *src, unsigned flags,
-    struct ew_diag_list *diags, struct ew_policy **out)
+parse_common(const char *name, const char *text, size_t len, unsigned flags,
+    struct ew_diag_list *diags, struct ps_files *files, struct ew_policy **out)
 {
+	struct ew_policy *p = policy_new();
 	struct pstate ps;
+	struct ew_src *src;
 	size_t before = diags->nerr, first_diag = diags->n;
 
+	*out = NULL;
+	if (p == NULL)
+		return -ENOMEM;
 	memset(&ps, 0, sizeof(ps));
 	ps.p = p;
 	ps.d = diags;
 	ps.flags = flags;
+	ps.files = files;
+	src = ew_ps_add_src(&ps, name, text, len);
+	if (src == NULL) {
+		ew_policy_free(p);
+		return -ENOMEM;
+	}
 	parse_text(&ps, src);
 	post_checks(&ps, first_diag);
 	if (diags->nerr > before) {
 		ew_policy_free(p);
-		*out = NULL;
 		return -EINVAL;
 	}
 	*out = p;
@@ -1244,43 +1289,53 @@ int
 ew_policy_parse_string(const char *name, const char *text, size_t len,
     unsigned flags, struct ew_diag_list *diags, struct ew_policy **out)
 {
-	struct ew_policy *p = policy_new();
-	struct pstate ps;
-	struct ew_src *src;
+	struct ps_files fs;
+
+	memset(&fs, 0, sizeof(fs));
+	return parse_common(name, text, len, flags, diags, &fs, out);
+}
+
+int
+ew_policy_parse_file_stats(const char *path, unsigned flags,
+    struct ew_diag_list *diags, struct ew_policy **out,
+    struct ew_parse_stats *stats)
+{
+	struct ps_files fs;
+	struct ew_file f;
+	int r;
 
 	*out = NULL;
-	if (p == NULL)
-		return -ENOMEM;
-	memset(&ps, 0, sizeof(ps));
-	ps.p = p;
-	src = ew_ps_add_src(&ps, name, text, len);
-	if (src == NULL) {
-		ew_policy_free(p);
-		return -ENOMEM;
+	memset(&fs, 0, sizeof(fs));
+	fs.nfiles = 1;
+	/* The operator names this one: a pipe (/dev/stdin) will do. */
+	r = ew_file_load(path, EW_LOAD_PIPE_OK, EW_MAX_FILE, &f);
+	if (r == -EFBIG)
+		ew_diag_add(diags, EW_SEV_ERROR, NULL,
+		    "cannot read '%s': larger than %u MiB", path,
+		    EW_MAX_FILE >> 20);
+	else if (r < 0)
+		ew_diag_add(diags, EW_SEV_ERROR, NULL, "cannot read '%s': %s",
+		    path, f.why);
+	else {
+		fs.nbytes = f.len;
+		fs.open[0].dev = f.dev;
+		fs.open[0].ino = f.ino;
+		fs.open[0].set = 1;
+		r = parse_common(path, f.text, f.len, flags, diags, &fs, out);
+		free(f.text);
 	}
-	return parse_common(p, src, flags, diags, out);
+	if (stats != NULL) {
+		stats->files = fs.nfiles;
+		stats->bytes = fs.nbytes;
+	}
+	return r;
 }
 
 int
 ew_policy_parse_file(const char *path, unsigned flags,
     struct ew_diag_list *diags, struct ew_policy **out)
 {
-	char *text;
-	size_t len;
-	int r;
-
-	*out = NULL;
-	text = ew_ps_slurp(path, &len);
-	if (text == NULL) {
-		int e = errno;
-
-		ew_diag_add(diags, EW_SEV_ERROR, NULL, "cannot read '%s': %s",
-		    path, strerror(e));
-		return -e;
-	}
-	r = ew_policy_parse_string(path, text, len, flags, diags, out);
-	free(text);
-	return r;
+	return ew_policy_parse_file_stats(path, flags, diags, out, NULL);
 }
 
 void

@@ -10,10 +10,23 @@
 #include <stdint.h>
 
 #include "lib/diag.h"
+#include "lib/file.h"
 #include "policy/policy_int.h"
 
-/* Largest policy or table file read (a 1M-entry table is ~20 MB). */
-#define EW_MAX_FILE (256u << 20)
+/*
+ * The files of one parse: the identities (device, inode) of the files
+ * being read, outermost first (an include of any of them is a loop,
+ * whatever its spelling or symlinks), and what has been read so far.
+ */
+struct ps_files {
+	struct {
+		dev_t dev;
+		ino_t ino;
+		int set;
+	} open[EW_MAX_INCLUDE_DEPTH + 1];
+	size_t nfiles, nbytes;
+	int stop; /* a limit was reached: read nothing more */
+};
 
 /* The reader's state: the policy being built and the line being read. */
 struct pstate {
@@ -21,6 +34,7 @@ struct pstate {
 	struct ew_diag_list *d;
 	unsigned flags;
 	int depth;
+	struct ps_files *files; /* NULL when no file may be read */
 	/* the line being read */
 	const struct ew_src *src;
 	unsigned lineno;
@@ -82,8 +96,13 @@ void *ew_ps_grow(void *v, size_t *cap, size_t n, size_t size);
 /* A source text kept by the policy (for locations); NULL on OOM. */
 struct ew_src *ew_ps_add_src(
     struct pstate *ps, const char *name, const char *text, size_t len);
-/* Read a whole file (up to EW_MAX_FILE); NULL with errno set. */
-char *ew_ps_slurp(const char *path, size_t *len);
+/*
+ * Read the include or table file `path`, named at [b, e) of the current
+ * line (`what` is "" or "table file "), within the parse's limits: 0
+ * with f filled, or -1 with a located error recorded.
+ */
+int ew_ps_read(struct pstate *ps, const char *what, const char *path,
+    const char *b, const char *e, struct ew_file *f);
 /* A path relative to the directory of the file that names it. */
 char *ew_ps_rel_path(const struct ew_src *from, const char *path);
 /* A double-quoted string at s ("\"" and "\\" escapes): *out, and the

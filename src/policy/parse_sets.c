@@ -367,21 +367,16 @@ load_table_file(struct pstate *ps, const char *path, struct ew_table *t,
 {
 	struct pstate sub = *ps;
 	struct ew_src *src;
-	char *text;
-	size_t len;
+	struct ew_file f;
 
 	if (ps->flags & EW_PARSE_NO_INCLUDE) {
 		ERR(ps, ab, ae, "table files are not allowed here");
 		return -1;
 	}
-	text = ew_ps_slurp(path, &len);
-	if (text == NULL) {
-		ERR(ps, ab, ae, "cannot read table file '%s': %s", path,
-		    strerror(errno));
+	if (ew_ps_read(ps, "table file ", path, ab, ae, &f) < 0)
 		return -1;
-	}
-	src = ew_ps_add_src(ps, path, text, len);
-	free(text);
+	src = ew_ps_add_src(ps, path, f.text, f.len);
+	free(f.text);
 	if (src == NULL) {
 		ew_ps_oom(ps);
 		return -1;

@@ -120,6 +120,31 @@ struct ew_policy {
 	struct ew_guards *guards; /* guard.c; NULL when there are none */
 };
 
+/*
+ * What one parse may read.  A 1M-entry table file is ~20 MB (~45 MB of
+ * IPv6 host addresses): legitimate, so the byte budget is generous; the
+ * count of files is what stops fan-out (a file that includes the next
+ * one four times, 13 deep, would otherwise be read 16.7M times).
+ */
+#define EW_MAX_FILE (256u << 20)  /* largest policy or table file */
+#define EW_MAX_BYTES (256u << 20) /* all the files of one parse */
+#define EW_MAX_FILES 1024         /* include and table files of a parse */
+#define EW_MAX_INCLUDE_DEPTH 16
+
+/*
+ * What a parse read: files opened (the top file, includes and table
+ * files, refused ones too) and bytes read.  For tests that bound the
+ * work a hostile policy causes.
+ */
+struct ew_parse_stats {
+	size_t files, bytes;
+};
+
+/* ew_policy_parse_file, also telling what it read (stats may be NULL). */
+int ew_policy_parse_file_stats(const char *path, unsigned flags,
+    struct ew_diag_list *diags, struct ew_policy **out,
+    struct ew_parse_stats *stats);
+
 /* item.c: tor's pattern grammar. */
 struct ew_pat_err {
 	const char *msg;    /* static text, or NULL */
