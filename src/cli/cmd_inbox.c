@@ -150,10 +150,18 @@ take(struct ew_desk *d, struct ew_privsep *ps, const char *path,
 {
 	struct ew_complaint *cpl = NULL;
 	struct ew_diag_list diags;
+	int64_t now = ew_time_now(), received = now;
+	struct stat sb;
 	char why[256];
 	int prc, arc;
 
-	prc = ew_privsep_parse(ps, path, data, len, &cpl, why, sizeof(why));
+	/* received when delivered: the file's time in the Maildir (so a
+	 * rescan after a crash reads the same deadlines); never later
+	 * than now */
+	if (stat(path, &sb) == 0 && (int64_t)sb.st_mtime < now)
+		received = (int64_t)sb.st_mtime;
+	prc = ew_privsep_parse(
+	    ps, path, data, len, received, &cpl, why, sizeof(why));
 	if (prc == EW_PRIVSEP_STOPPED)
 		return 1;
 	if (prc < 0)

@@ -9,7 +9,8 @@
  * EW_TOR_PASSWORD) and EW_PRIVSEP_CHILD_ARG.  On the socket the parent
  * writes
  *
- *   "EWM1", u32 name length, u32 message length, name, message
+ *   "EWM2", u32 name length, u32 message length, s64 receive time
+ *   (two u32, high first), name, message
  *
  * (little-endian), and the child answers until it exits: one status
  * byte, 0 and an encoded complaint (mail/wire.c) or 1 and the reason
@@ -413,9 +414,10 @@ answer(
 
 int
 ew_privsep_parse(struct ew_privsep *ps, const char *name, const char *data,
-    size_t len, struct ew_complaint **out, char *msg, size_t msglen)
+    size_t len, int64_t received, struct ew_complaint **out, char *msg,
+    size_t msglen)
 {
-	unsigned char hdr[12];
+	unsigned char hdr[20];
 	struct ew_buf b = EW_BUF_INIT;
 	int64_t deadline = now_ms() + ps->timeout_ms;
 	size_t nlen = strnlen(name, MAX_NAME);
@@ -441,9 +443,11 @@ ew_privsep_parse(struct ew_privsep *ps, const char *name, const char *data,
 	}
 	close(sv[1]);
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	memcpy(hdr, "EWM1", 4);
+	memcpy(hdr, "EWM2", 4);
 	put32(hdr + 4, (uint32_t)nlen);
 	put32(hdr + 8, (uint32_t)len);
+	put32(hdr + 12, (uint32_t)((uint64_t)received >> 32));
+	put32(hdr + 16, (uint32_t)received);
 	rc = send_all(ps, sv[0], hdr, sizeof(hdr), deadline);
 	if (rc == 0)
 		rc = send_all(ps, sv[0], name, nlen, deadline);
@@ -566,19 +570,21 @@ test_hook(int fd, const char *name)
 int
 ew_privsep_child_main(void)
 {
-	unsigned char hdr[12];
+	unsigned char hdr[20];
 	char name[MAX_NAME + 1], *data;
 	struct ew_complaint *c = NULL;
 	struct ew_buf b = EW_BUF_INIT;
 	struct ew_diag_list d;
 	uint32_t nlen, len;
+	int64_t received;
 	int rc;
 
 	if (read_full(CHILD_FD, hdr, sizeof(hdr)) < 0 ||
-	    memcmp(hdr, "EWM1", 4) != 0)
+	    memcmp(hdr, "EWM2", 4) != 0)
 		return 2;
 	nlen = get32(hdr + 4);
 	len = get32(hdr + 8);
+	received = (int64_t)((uint64_t)get32(hdr + 12) << 32 | get32(hdr + 16));
 	if (nlen > MAX_NAME || len > EW_MAIL_MAX_SIZE ||
 	    read_full(CHILD_FD, name, nlen) < 0)
 		return 2;
@@ -597,9 +603,9 @@ ew_privsep_child_main(void)
 	}
 #endif
 	ew_diag_init(&d);
-	/* the child parses as the mail arrives: deadlines are bounded by
-	 * now, its receive time (mail.h) */
-	rc = ew_complaint_parse_at(name, data, len, ew_time_now(), &d, &c);
+	/* deadlines are bounded by the mail's receive time (mail.h),
+	 * which the parent sends */
+	rc = ew_complaint_parse_at(name, data, len, received, &d, &c);
 	free(data);
 	if (rc == 0) {
 		ew_buf_putc(&b, 0);

@@ -57,12 +57,14 @@ int ew_privsep_new(const struct ew_privsep_opts *o, volatile sig_atomic_t *stop,
 void ew_privsep_free(struct ew_privsep *ps);
 
 /*
- * Parse one message in a child.  EW_PRIVSEP_OK and *out (free with
- * ew_complaint_free), or one of the codes above with a message in msg;
- * -errno when the parent itself failed (no socket, no fork).
+ * Parse one message in a child, received at `received` (the time its
+ * deadlines are bounded by: the Maildir delivery time).  EW_PRIVSEP_OK and *out
+ * (free with ew_complaint_free), or one of the codes above with a message in
+ * msg; -errno when the parent itself failed (no socket, no fork).
  */
 int ew_privsep_parse(struct ew_privsep *ps, const char *name, const char *data,
-    size_t len, struct ew_complaint **out, char *msg, size_t msglen);
+    size_t len, int64_t received, struct ew_complaint **out, char *msg,
+    size_t msglen);
 
 /* The child's main (main.c runs it for EW_PRIVSEP_CHILD_ARG). */
 int ew_privsep_child_main(void);
