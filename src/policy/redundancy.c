@@ -1,33 +1,44 @@
 /*
  * redundancy.c - tor's exit_policy_remove_redundancies, in time that
- * does not grow with the square of the list.
+ * does not grow with the square of the list and memory a few words per
+ * item.
  *
  * tor's three passes (shared reference, section 4.3) are quadratic, which
- * is fine for a descriptor but not for a policy with a 100,000-entry
- * table.  This file computes exactly the same result:
+ * is fine for a descriptor but not for a policy with a 1,000,000-entry
+ * table.  This file computes exactly the same result.
+ *
+ * The prefix tree.  Two items of one family intersect in address iff one
+ * prefix contains the other, and a prefix containing another is an
+ * ancestor of it: the items' prefixes (address masked to the item's own
+ * mask) form a tree.  The items are sorted by (family, network, mask,
+ * index) with a radix sort; equal prefixes are one node, whose items
+ * are then contiguous and in list order; nodes come in depth-first
+ * order, so a node's strict descendants are the nodes right after it up
+ * to end[node], and their items one contiguous run of the sorted array.
+ * A stack sweep over the sorted nodes gives each node its parent.
  *
  * Pass 1 (drop a family's items after its catch-all) is linear already.
  *
- * Pass 2 drops item j when an earlier item covers it.  Covering is
+ * Pass 2 drops item j when an earlier item covers it (same family, a
+ * prefix containing j's, ports containing j's).  Covering is
  * transitive, so "an earlier survivor covers j" and "any earlier item
- * covers j" agree.  Items are filed by (family, mask, address masked to
- * the mask) in a hash table; the items that can cover j sit at j's own
- * address masked to each mask length in use that is <= j's mask, so j
- * needs one look-up per such length.
+ * covers j" agree: each j looks at the items of its own node and its
+ * ancestors with a smaller index.
  *
  * Pass 3 drops item i when a later item of the same action covers it
  * with no item of the other action in between that intersects it.  tor
  * walks i upwards and only ever deletes i itself, so when i is judged
  * every later item is still there: each decision depends only on the
- * list after pass 2, and they can be made right to left.  Let jmin be
- * the first later same-action item covering i (found among i's
- * ancestors, as in pass 2).  i goes iff no other-action item with an
- * index below jmin intersects i.  Intersecting prefixes nest, so such an
- * item is an ancestor of i (found the same way) or lies inside i's
- * prefix: every item is also filed under each shorter mask length in
- * use, in a "below" list, so the items inside i's prefix are one list.
- * Lists are kept in ascending index order (items are added right to
- * left, at the head), so a scan stops at the first index >= jmin.
+ * list after pass 2.  Let jmin be the first later same-action item
+ * covering i (among its node's and its ancestors' items).  i goes iff no
+ * other-action item with an index between i and jmin intersects i in
+ * address and ports: such an item sits at i's node or an ancestor
+ * (scanned), or below i's node.  For the last case the items are judged
+ * from the end of the list to the start and put, once judged, into one
+ * segment tree per action over the sorted positions, holding per range
+ * the smallest index and the hull of the port ranges: "is there one
+ * below i's node, before jmin, whose ports meet i's" is a descent that
+ * skips every range without such a candidate.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -35,140 +46,206 @@
 
 #include "policy/policy_int.h"
 
-struct key {
-	uint8_t fam, mask;
-	uint8_t b[16];
-};
-
-/* An item filed in a list: its index and ports. */
-struct ent {
+/* A sort record: the item's prefix and its index. */
+struct rec {
+	uint64_t hi, lo; /* the network, big-endian as integers */
 	uint32_t idx;
-	uint16_t pmin, pmax;
-	int32_t next; /* index into the entry pool, or -1 */
+	uint8_t mask, fam;
 };
-
-struct node {
-	struct key k;
-	int32_t here[2];  /* items with exactly this prefix, per action */
-	int32_t below[2]; /* items strictly inside it, per action */
-	int used;
-};
-
-struct tab {
-	struct node *n;
-	size_t cap, used;
-	struct ent *e;
-	size_t ne, cape;
-};
-
-static void
-mkkey(struct key *k, const struct ew_item *it, unsigned mask)
-{
-	unsigned full = mask / 8, rest = mask % 8;
-
-	memset(k, 0, sizeof(*k));
-	k->fam = it->addr.family;
-	k->mask = (uint8_t)mask;
-	memcpy(k->b, it->addr.b, full);
-	if (rest != 0)
-		k->b[full] = (uint8_t)(it->addr.b[full] & (0xff << (8 - rest)));
-}
 
 static uint64_t
-hash(const struct key *k)
+be64(const uint8_t *b)
 {
-	uint64_t h = 1469598103934665603ull;
-	const uint8_t *p = (const uint8_t *)k;
-	size_t i;
+	uint64_t v = 0;
+	int i;
 
-	for (i = 0; i < sizeof(*k); i++) {
-		h ^= p[i];
-		h *= 1099511628211ull;
-	}
-	return h ^ (h >> 29);
-}
-
-static int
-tab_grow(struct tab *t)
-{
-	struct tab nt = *t;
-	size_t i;
-
-	nt.cap = t->cap ? t->cap * 2 : 1024;
-	nt.n = calloc(nt.cap, sizeof(*nt.n));
-	if (nt.n == NULL)
-		return -1;
-	for (i = 0; i < t->cap; i++) {
-		size_t h;
-
-		if (!t->n[i].used)
-			continue;
-		h = hash(&t->n[i].k) & (nt.cap - 1);
-		while (nt.n[h].used)
-			h = (h + 1) & (nt.cap - 1);
-		nt.n[h] = t->n[i];
-	}
-	free(t->n);
-	t->n = nt.n;
-	t->cap = nt.cap;
-	return 0;
-}
-
-/* The node for k; created when `create`.  NULL if absent or on ENOMEM. */
-static struct node *
-tab_get(struct tab *t, const struct key *k, int create)
-{
-	size_t h;
-
-	if (t->cap == 0 || (create && (t->used + 1) * 2 > t->cap)) {
-		if (!create && t->cap == 0)
-			return NULL;
-		if (tab_grow(t) < 0)
-			return NULL;
-	}
-	h = hash(k) & (t->cap - 1);
-	while (t->n[h].used) {
-		if (memcmp(&t->n[h].k, k, sizeof(*k)) == 0)
-			return &t->n[h];
-		h = (h + 1) & (t->cap - 1);
-	}
-	if (!create)
-		return NULL;
-	t->n[h].used = 1;
-	t->n[h].k = *k;
-	t->n[h].here[0] = t->n[h].here[1] = -1;
-	t->n[h].below[0] = t->n[h].below[1] = -1;
-	t->used++;
-	return &t->n[h];
-}
-
-/* Put an entry at the head of *head. */
-static int
-push(struct tab *t, int32_t *head, uint32_t idx, const struct ew_item *it)
-{
-	if (t->ne == t->cape) {
-		size_t cap = t->cape ? t->cape * 2 : 1024;
-		struct ent *ne = realloc(t->e, cap * sizeof(*ne));
-
-		if (ne == NULL)
-			return -1;
-		t->e = ne;
-		t->cape = cap;
-	}
-	t->e[t->ne].idx = idx;
-	t->e[t->ne].pmin = it->pmin;
-	t->e[t->ne].pmax = it->pmax;
-	t->e[t->ne].next = *head;
-	*head = (int32_t)t->ne++;
-	return 0;
+	for (i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
 }
 
 static void
-tab_free(struct tab *t)
+mkrec(struct rec *r, const struct ew_item *it, uint32_t idx)
 {
-	free(t->n);
-	free(t->e);
+	unsigned m = it->maskbits;
+
+	r->idx = idx;
+	r->mask = (uint8_t)m;
+	r->fam = it->addr.family;
+	if (it->addr.family == EW_AF_INET) {
+		uint64_t a = (uint64_t)be64(it->addr.b) >> 32;
+
+		if (m > 32)
+			m = 32;
+		a = m == 0 ? 0 : a & (0xffffffffull << (32 - m));
+		r->hi = a << 32;
+		r->lo = 0;
+		return;
+	}
+	r->hi = be64(it->addr.b);
+	r->lo = be64(it->addr.b + 8);
+	if (m == 0) {
+		r->hi = r->lo = 0;
+	} else if (m <= 64) {
+		r->hi &= m == 64 ? ~0ull : ~(~0ull >> m);
+		r->lo = 0;
+	} else if (m < 128) {
+		r->lo &= ~(~0ull >> (m - 64));
+	}
+}
+
+/* Byte k of the sort key, least significant first: mask, lo, hi, fam. */
+static unsigned
+keybyte(const struct rec *r, unsigned k)
+{
+	if (k == 0)
+		return r->mask;
+	if (k <= 8)
+		return (unsigned)(r->lo >> (8 * (k - 1))) & 0xff;
+	if (k <= 16)
+		return (unsigned)(r->hi >> (8 * (k - 9))) & 0xff;
+	return r->fam;
+}
+
+#define NKEY 18
+
+/* Stable LSD radix sort of v (n records) by key; tmp has room for n.
+ * Passes whose byte is the same everywhere are skipped.  The result
+ * ends up in v. */
+static void
+radix_sort(struct rec *v, struct rec *tmp, size_t n)
+{
+	size_t cnt[NKEY][256];
+	struct rec *src = v, *dst = tmp, *t;
+	size_t i, sum;
+	unsigned k, b;
+
+	memset(cnt, 0, sizeof(cnt));
+	for (i = 0; i < n; i++)
+		for (k = 0; k < NKEY; k++)
+			cnt[k][keybyte(&v[i], k)]++;
+	for (k = 0; k < NKEY; k++) {
+		if (n == 0 || cnt[k][keybyte(&v[0], k)] == n)
+			continue;
+		for (b = 0, sum = 0; b < 256; b++) {
+			size_t c = cnt[k][b];
+
+			cnt[k][b] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[cnt[k][keybyte(&src[i], k)]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+}
+
+static int
+same_prefix(const struct rec *a, const struct rec *b)
+{
+	return a->fam == b->fam && a->mask == b->mask && a->hi == b->hi &&
+	       a->lo == b->lo;
+}
+
+/* Does prefix a contain prefix b (a's mask <= b's, same bits)? */
+static int
+contains(const struct rec *a, const struct rec *b)
+{
+	unsigned m = a->mask;
+	uint64_t hi = b->hi, lo = b->lo;
+
+	if (a->fam != b->fam || a->mask > b->mask)
+		return 0;
+	if (a->fam == EW_AF_INET && m > 32)
+		m = 32;
+	if (m == 0)
+		return 1;
+	if (m <= 64) {
+		hi &= m == 64 ? ~0ull : ~(~0ull >> m);
+		return hi == a->hi;
+	}
+	if (m < 128)
+		lo &= ~(~0ull >> (m - 64));
+	return hi == a->hi && lo == a->lo;
+}
+
+/*
+ * The tree.  pos: items' indices in sorted order; first[k]: position of
+ * node k's first item (first[nn] = n); parent[k]: -1 at a root; end[k]:
+ * the first node after k's subtree; node[i]: item i's node.
+ */
+struct tree {
+	uint32_t *pos, *first, *end, *node;
+	int32_t *parent;
+	size_t nn;
+};
+
+static void
+tree_free(struct tree *t)
+{
+	free(t->pos);
+	free(t->first);
+	free(t->end);
+	free(t->node);
+	free(t->parent);
 	memset(t, 0, sizeof(*t));
+}
+
+static int
+tree_build(const struct ew_item *v, size_t n, struct tree *t)
+{
+	struct rec *r = malloc((n ? n : 1) * sizeof(*r));
+	struct rec *tmp = malloc((n ? n : 1) * sizeof(*tmp));
+	uint32_t *stack = NULL;
+	size_t i, sp = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->pos = malloc((n ? n : 1) * sizeof(*t->pos));
+	t->node = malloc((n ? n : 1) * sizeof(*t->node));
+	t->first = malloc((n + 1) * sizeof(*t->first));
+	if (r == NULL || tmp == NULL || t->pos == NULL || t->node == NULL ||
+	    t->first == NULL)
+		goto oom;
+	for (i = 0; i < n; i++)
+		mkrec(&r[i], &v[i], (uint32_t)i);
+	radix_sort(r, tmp, n);
+	/* nodes; tmp[k] keeps node k's prefix */
+	for (i = 0; i < n; i++) {
+		if (i == 0 || !same_prefix(&r[i], &r[i - 1])) {
+			tmp[t->nn] = r[i];
+			t->first[t->nn++] = (uint32_t)i;
+		}
+		t->pos[i] = r[i].idx;
+		t->node[r[i].idx] = (uint32_t)(t->nn - 1);
+	}
+	t->first[t->nn] = (uint32_t)n;
+	free(r);
+	r = NULL;
+	t->parent = malloc((t->nn ? t->nn : 1) * sizeof(*t->parent));
+	t->end = malloc((t->nn ? t->nn : 1) * sizeof(*t->end));
+	stack = malloc((t->nn ? t->nn : 1) * sizeof(*stack));
+	if (t->parent == NULL || t->end == NULL || stack == NULL)
+		goto oom;
+	for (i = 0; i < t->nn; i++) {
+		while (sp > 0 && !contains(&tmp[stack[sp - 1]], &tmp[i]))
+			t->end[stack[--sp]] = (uint32_t)i;
+		t->parent[i] = sp > 0 ? (int32_t)stack[sp - 1] : -1;
+		stack[sp++] = (uint32_t)i;
+	}
+	while (sp > 0)
+		t->end[stack[--sp]] = (uint32_t)t->nn;
+	free(stack);
+	free(tmp);
+	return 0;
+oom:
+	free(r);
+	free(tmp);
+	free(stack);
+	tree_free(t);
+	return -ENOMEM;
 }
 
 static int
@@ -177,195 +254,239 @@ act(const struct ew_item *it)
 	return it->action == EW_ACCEPT ? 0 : 1;
 }
 
-/* Mask lengths in use, per family, ascending. */
-struct masks {
-	uint8_t v4[33], v6[129];
-	unsigned n4, n6;
+static int
+ports_cover(const struct ew_item *a, const struct ew_item *b)
+{
+	return a->pmin <= b->pmin && a->pmax >= b->pmax;
+}
+
+static int
+ports_meet(const struct ew_item *a, const struct ew_item *b)
+{
+	return !(a->pmax < b->pmin || b->pmax < a->pmin);
+}
+
+/* The first position of node k whose item index is > i. */
+static size_t
+first_after(const struct tree *t, uint32_t k, uint32_t i)
+{
+	size_t lo = t->first[k], hi = t->first[k + 1];
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->pos[mid] <= i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Pass 2: drop[j] when an earlier item covers j. */
+static void
+pass2(const struct ew_item *v, size_t n, const struct tree *t, uint8_t *drop)
+{
+	size_t j, p;
+
+	for (j = 0; j < n; j++) {
+		int32_t k;
+
+		for (k = (int32_t)t->node[j]; k >= 0 && !drop[j];
+		     k = t->parent[k]) {
+			for (p = t->first[k]; p < t->first[k + 1]; p++) {
+				if (t->pos[p] >= j)
+					break;
+				if (ports_cover(&v[t->pos[p]], &v[j])) {
+					drop[j] = 1;
+					break;
+				}
+			}
+		}
+	}
+}
+
+/*
+ * One segment tree per action over the sorted positions: the smallest
+ * index put in each range (UINT32_MAX: none) and the hull of their
+ * ports.
+ */
+struct seg {
+	uint32_t *idx;
+	uint16_t *plo, *phi;
+	size_t size; /* leaves, a power of two */
 };
 
-static void
-masks_of(const struct ew_item *v, size_t n, struct masks *m)
+static int
+seg_init(struct seg *s, size_t n)
 {
-	uint8_t seen4[33] = { 0 }, seen6[129] = { 0 };
 	size_t i;
-	unsigned k;
 
-	for (i = 0; i < n; i++) {
-		if (v[i].addr.family == EW_AF_INET && v[i].maskbits <= 32)
-			seen4[v[i].maskbits] = 1;
-		else if (v[i].addr.family == EW_AF_INET6)
-			seen6[v[i].maskbits] = 1;
-	}
-	m->n4 = m->n6 = 0;
-	for (k = 0; k <= 32; k++)
-		if (seen4[k])
-			m->v4[m->n4++] = (uint8_t)k;
-	for (k = 0; k <= 128; k++)
-		if (seen6[k])
-			m->v6[m->n6++] = (uint8_t)k;
-}
-
-static const uint8_t *
-masks_for(const struct masks *m, int fam, unsigned *n)
-{
-	if (fam == EW_AF_INET) {
-		*n = m->n4;
-		return m->v4;
-	}
-	*n = m->n6;
-	return m->v6;
-}
-
-static int
-pass2(struct ew_item *v, size_t *np, const struct masks *ms)
-{
-	struct tab t;
-	size_t i, o = 0;
-
-	memset(&t, 0, sizeof(t));
-	for (i = 0; i < *np; i++) {
-		const uint8_t *m;
-		unsigned nm, k, covered = 0;
-		struct key key;
-		struct node *nd;
-
-		m = masks_for(ms, v[i].addr.family, &nm);
-		for (k = 0; k < nm && m[k] <= v[i].maskbits && !covered; k++) {
-			int a;
-
-			mkkey(&key, &v[i], m[k]);
-			nd = tab_get(&t, &key, 0);
-			if (nd == NULL)
-				continue;
-			for (a = 0; a < 2 && !covered; a++) {
-				int32_t e;
-
-				for (e = nd->here[a]; e >= 0; e = t.e[e].next) {
-					if (t.e[e].pmin <= v[i].pmin &&
-					    t.e[e].pmax >= v[i].pmax) {
-						covered = 1;
-						break;
-					}
-				}
-			}
-		}
-		if (covered)
-			continue;
-		mkkey(&key, &v[i], v[i].maskbits);
-		nd = tab_get(&t, &key, 1);
-		if (nd == NULL || push(&t, &nd->here[0], (uint32_t)o, &v[i])) {
-			tab_free(&t);
-			return -ENOMEM;
-		}
-		v[o++] = v[i];
-	}
-	*np = o;
-	tab_free(&t);
-	return 0;
-}
-
-static int
-pass3(struct ew_item *v, size_t *np, const struct masks *ms)
-{
-	struct tab t;
-	size_t n = *np, i, o;
-	uint8_t *drop;
-
-	drop = calloc(n ? n : 1, 1);
-	if (drop == NULL)
+	s->size = 1;
+	while (s->size < n)
+		s->size *= 2;
+	s->idx = malloc(2 * s->size * sizeof(*s->idx));
+	s->plo = malloc(2 * s->size * sizeof(*s->plo));
+	s->phi = malloc(2 * s->size * sizeof(*s->phi));
+	if (s->idx == NULL || s->plo == NULL || s->phi == NULL)
 		return -ENOMEM;
-	memset(&t, 0, sizeof(t));
-	for (i = n; i-- > 0;) {
-		const uint8_t *m;
-		unsigned nm, k;
-		int a = act(&v[i]), b = !a, blocked = 0;
-		uint32_t jmin = UINT32_MAX;
-		struct key key;
-		struct node *nd;
-
-		m = masks_for(ms, v[i].addr.family, &nm);
-		/* the first later same-action item that covers i */
-		for (k = 0; k < nm && m[k] <= v[i].maskbits; k++) {
-			int32_t e;
-
-			mkkey(&key, &v[i], m[k]);
-			nd = tab_get(&t, &key, 0);
-			if (nd == NULL)
-				continue;
-			for (e = nd->here[a]; e >= 0 && t.e[e].idx < jmin;
-			     e = t.e[e].next) {
-				if (t.e[e].pmin <= v[i].pmin &&
-				    t.e[e].pmax >= v[i].pmax) {
-					jmin = t.e[e].idx;
-					break;
-				}
-			}
-		}
-		/* an other-action item before it that intersects i */
-		for (k = 0; jmin != UINT32_MAX && k < nm &&
-			    m[k] <= v[i].maskbits && !blocked;
-		     k++) {
-			int32_t e;
-
-			mkkey(&key, &v[i], m[k]);
-			nd = tab_get(&t, &key, 0);
-			if (nd == NULL)
-				continue;
-			for (e = nd->here[b]; e >= 0 && t.e[e].idx < jmin;
-			     e = t.e[e].next) {
-				if (!(t.e[e].pmax < v[i].pmin ||
-					v[i].pmax < t.e[e].pmin)) {
-					blocked = 1;
-					break;
-				}
-			}
-			if (m[k] != v[i].maskbits || blocked)
-				continue;
-			for (e = nd->below[b]; e >= 0 && t.e[e].idx < jmin;
-			     e = t.e[e].next) {
-				if (!(t.e[e].pmax < v[i].pmin ||
-					v[i].pmax < t.e[e].pmin)) {
-					blocked = 1;
-					break;
-				}
-			}
-		}
-		drop[i] = jmin != UINT32_MAX && !blocked;
-		/* file i: here at its own prefix, below at shorter ones */
-		for (k = 0; k < nm && m[k] <= v[i].maskbits; k++) {
-			mkkey(&key, &v[i], m[k]);
-			nd = tab_get(&t, &key, 1);
-			if (nd == NULL ||
-			    push(&t,
-				m[k] == v[i].maskbits ? &nd->here[a]
-						      : &nd->below[a],
-				(uint32_t)i, &v[i])) {
-				tab_free(&t);
-				free(drop);
-				return -ENOMEM;
-			}
-		}
+	for (i = 0; i < 2 * s->size; i++) {
+		s->idx[i] = UINT32_MAX;
+		s->plo[i] = 65535;
+		s->phi[i] = 0;
 	}
-	for (i = 0, o = 0; i < n; i++) {
-		if (!drop[i])
-			v[o++] = v[i];
-	}
-	*np = o;
-	tab_free(&t);
-	free(drop);
 	return 0;
+}
+
+static void
+seg_free(struct seg *s)
+{
+	free(s->idx);
+	free(s->plo);
+	free(s->phi);
+}
+
+/* Put item idx (smaller than every index put before) at position p. */
+static void
+seg_put(struct seg *s, size_t p, uint32_t idx, const struct ew_item *it)
+{
+	size_t x = s->size + p;
+
+	for (; x >= 1; x /= 2) {
+		s->idx[x] = idx;
+		if (it->pmin < s->plo[x])
+			s->plo[x] = it->pmin;
+		if (it->pmax > s->phi[x])
+			s->phi[x] = it->pmax;
+	}
+}
+
+/* Is there an item at a position in [l, r) with an index < lim whose
+ * ports meet [pmin, pmax]? */
+static int
+seg_any(const struct seg *s, size_t x, size_t xl, size_t xr, size_t l, size_t r,
+    uint32_t lim, const struct ew_item *it)
+{
+	size_t mid;
+
+	if (xr <= l || r <= xl || s->idx[x] >= lim || s->plo[x] > it->pmax ||
+	    s->phi[x] < it->pmin)
+		return 0;
+	if (xr - xl == 1)
+		return 1; /* one item: its own ports */
+	mid = xl + (xr - xl) / 2;
+	return seg_any(s, 2 * x, xl, mid, l, r, lim, it) ||
+	       seg_any(s, 2 * x + 1, mid, xr, l, r, lim, it);
+}
+
+/* Pass 3 for item i (not dropped by pass 2): 1 when tor deletes it.
+ * Items after i dropped by pass 3 (mark 2) are still there for i. */
+static int
+judge(const struct ew_item *v, const struct tree *t, const uint8_t *drop,
+    const struct seg *sg, uint32_t i)
+{
+	int a = act(&v[i]);
+	uint32_t jmin = UINT32_MAX, nd = t->node[i];
+	int32_t k;
+	size_t p;
+
+	/* the first later same-action item that covers i */
+	for (k = (int32_t)nd; k >= 0; k = t->parent[k]) {
+		for (p = first_after(t, (uint32_t)k, i);
+		     p < t->first[k + 1] && t->pos[p] < jmin; p++) {
+			const struct ew_item *o = &v[t->pos[p]];
+
+			if (drop[t->pos[p]] != 1 && act(o) == a &&
+			    ports_cover(o, &v[i])) {
+				jmin = t->pos[p];
+				break;
+			}
+		}
+	}
+	if (jmin == UINT32_MAX)
+		return 0;
+	/* an other-action item in between, at i's node or above ... */
+	for (k = (int32_t)nd; k >= 0; k = t->parent[k]) {
+		for (p = first_after(t, (uint32_t)k, i);
+		     p < t->first[k + 1] && t->pos[p] < jmin; p++) {
+			const struct ew_item *o = &v[t->pos[p]];
+
+			if (drop[t->pos[p]] != 1 && act(o) != a &&
+			    ports_meet(o, &v[i]))
+				return 0;
+		}
+	}
+	/* ... or below it */
+	if (t->end[nd] > nd + 1 &&
+	    seg_any(&sg[!a], 1, 0, sg[!a].size, t->first[nd + 1],
+		t->first[t->end[nd]], jmin, &v[i]))
+		return 0;
+	return 1;
+}
+
+static int
+pass3(const struct ew_item *v, size_t n, const struct tree *t, uint8_t *drop)
+{
+	struct seg sg[2];
+	uint32_t *where;
+	size_t i, p;
+	int rc = -ENOMEM;
+
+	memset(sg, 0, sizeof(sg));
+	where = malloc((n ? n : 1) * sizeof(*where));
+	if (where == NULL || seg_init(&sg[0], n) < 0 || seg_init(&sg[1], n) < 0)
+		goto out;
+	for (p = 0; p < n; p++)
+		where[t->pos[p]] = (uint32_t)p;
+	for (i = n; i-- > 0;) {
+		if (drop[i])
+			continue;
+		if (judge(v, t, drop, sg, (uint32_t)i))
+			drop[i] = 2;
+		/* judged or not, i stays in the list for the items before
+		 * it (tor deletes only the item it judges) */
+		seg_put(&sg[act(&v[i])], where[i], (uint32_t)i, &v[i]);
+	}
+	rc = 0;
+out:
+	free(where);
+	seg_free(&sg[0]);
+	seg_free(&sg[1]);
+	return rc;
 }
 
 int
 ew_remove_redundancies_fast(struct ew_item *v, size_t *np)
 {
-	struct masks ms;
+	struct tree t;
+	uint8_t *drop;
+	size_t n, i, o;
 	int r;
 
 	ew_cut_after_catchalls(v, np);
-	masks_of(v, *np, &ms);
-	r = pass2(v, np, &ms);
+	n = *np;
+	if (n < 2)
+		return 0;
+	if (n >= UINT32_MAX)
+		return -ENOMEM;
+	if (tree_build(v, n, &t) < 0)
+		return -ENOMEM;
+	drop = calloc(n, 1);
+	if (drop == NULL) {
+		tree_free(&t);
+		return -ENOMEM;
+	}
+	pass2(v, n, &t, drop);
+	/* pass 3 sees the list after pass 2 (mark 1); its own drops
+	 * (mark 2) still count for the items before them */
+	r = pass3(v, n, &t, drop);
+	for (i = 0, o = 0; r == 0 && i < n; i++) {
+		if (!drop[i])
+			v[o++] = v[i];
+	}
 	if (r == 0)
-		r = pass3(v, np, &ms);
+		*np = o;
+	tree_free(&t);
+	free(drop);
 	return r;
 }
