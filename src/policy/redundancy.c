@@ -173,12 +173,21 @@ contains(const struct rec *a, const struct rec *b)
 }
 
 /*
- * The tree.  pos: items' indices in sorted order; first[k]: position of
- * node k's first item (first[nn] = n); parent[k]: -1 at a root; end[k]:
- * the first node after k's subtree; node[i]: item i's node.
+ * The tree.  pe: the items in sorted order, with what the passes read
+ * (so they walk this array in order, not the items); first[k]: position
+ * of node k's first item (first[nn] = n); parent[k]: -1 at a root;
+ * end[k]: the first node after k's subtree.
  */
+struct pent {
+	uint32_t idx;
+	uint16_t pmin, pmax;
+	uint8_t act;  /* 0 accept, 1 reject */
+	uint8_t drop; /* 1: by pass 2, 2: by pass 3 */
+};
+
 struct tree {
-	uint32_t *pos, *first, *end, *node;
+	struct pent *pe;
+	uint32_t *first, *end;
 	int32_t *parent;
 	size_t nn;
 };
@@ -186,10 +195,9 @@ struct tree {
 static void
 tree_free(struct tree *t)
 {
-	free(t->pos);
+	free(t->pe);
 	free(t->first);
 	free(t->end);
-	free(t->node);
 	free(t->parent);
 	memset(t, 0, sizeof(*t));
 }
@@ -197,36 +205,39 @@ tree_free(struct tree *t)
 static int
 tree_build(const struct ew_item *v, size_t n, struct tree *t)
 {
-	struct rec *r = malloc((n ? n : 1) * sizeof(*r));
-	struct rec *tmp = malloc((n ? n : 1) * sizeof(*tmp));
+	struct rec *r = malloc(n * sizeof(*r));
+	struct rec *tmp = malloc(n * sizeof(*tmp));
 	uint32_t *stack = NULL;
 	size_t i, sp = 0;
 
 	memset(t, 0, sizeof(*t));
-	t->pos = malloc((n ? n : 1) * sizeof(*t->pos));
-	t->node = malloc((n ? n : 1) * sizeof(*t->node));
+	t->pe = malloc(n * sizeof(*t->pe));
 	t->first = malloc((n + 1) * sizeof(*t->first));
-	if (r == NULL || tmp == NULL || t->pos == NULL || t->node == NULL ||
-	    t->first == NULL)
+	if (r == NULL || tmp == NULL || t->pe == NULL || t->first == NULL)
 		goto oom;
 	for (i = 0; i < n; i++)
 		mkrec(&r[i], &v[i], (uint32_t)i);
 	radix_sort(r, tmp, n);
 	/* nodes; tmp[k] keeps node k's prefix */
 	for (i = 0; i < n; i++) {
+		const struct ew_item *it = &v[r[i].idx];
+
 		if (i == 0 || !same_prefix(&r[i], &r[i - 1])) {
 			tmp[t->nn] = r[i];
 			t->first[t->nn++] = (uint32_t)i;
 		}
-		t->pos[i] = r[i].idx;
-		t->node[r[i].idx] = (uint32_t)(t->nn - 1);
+		t->pe[i].idx = r[i].idx;
+		t->pe[i].pmin = it->pmin;
+		t->pe[i].pmax = it->pmax;
+		t->pe[i].act = it->action == EW_ACCEPT ? 0 : 1;
+		t->pe[i].drop = 0;
 	}
 	t->first[t->nn] = (uint32_t)n;
 	free(r);
 	r = NULL;
-	t->parent = malloc((t->nn ? t->nn : 1) * sizeof(*t->parent));
-	t->end = malloc((t->nn ? t->nn : 1) * sizeof(*t->end));
-	stack = malloc((t->nn ? t->nn : 1) * sizeof(*stack));
+	t->parent = malloc(t->nn * sizeof(*t->parent));
+	t->end = malloc(t->nn * sizeof(*t->end));
+	stack = malloc(t->nn * sizeof(*stack));
 	if (t->parent == NULL || t->end == NULL || stack == NULL)
 		goto oom;
 	for (i = 0; i < t->nn; i++) {
@@ -249,19 +260,13 @@ oom:
 }
 
 static int
-act(const struct ew_item *it)
-{
-	return it->action == EW_ACCEPT ? 0 : 1;
-}
-
-static int
-ports_cover(const struct ew_item *a, const struct ew_item *b)
+ports_cover(const struct pent *a, const struct pent *b)
 {
 	return a->pmin <= b->pmin && a->pmax >= b->pmax;
 }
 
 static int
-ports_meet(const struct ew_item *a, const struct ew_item *b)
+ports_meet(const struct pent *a, const struct pent *b)
 {
 	return !(a->pmax < b->pmin || b->pmax < a->pmin);
 }
@@ -275,7 +280,7 @@ first_after(const struct tree *t, uint32_t k, uint32_t i)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (t->pos[mid] <= i)
+		if (t->pe[mid].idx <= i)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -283,23 +288,30 @@ first_after(const struct tree *t, uint32_t k, uint32_t i)
 	return lo;
 }
 
-/* Pass 2: drop[j] when an earlier item covers j. */
+/* Pass 2: an item goes when an earlier one covers it: one of its own
+ * node (the positions before it) or of an ancestor. */
 static void
-pass2(const struct ew_item *v, size_t n, const struct tree *t, uint8_t *drop)
+pass2(struct tree *t)
 {
-	size_t j, p;
+	size_t k, p, q;
 
-	for (j = 0; j < n; j++) {
-		int32_t k;
+	for (k = 0; k < t->nn; k++) {
+		for (p = t->first[k]; p < t->first[k + 1]; p++) {
+			struct pent *e = &t->pe[p];
+			int32_t a;
 
-		for (k = (int32_t)t->node[j]; k >= 0 && !drop[j];
-		     k = t->parent[k]) {
-			for (p = t->first[k]; p < t->first[k + 1]; p++) {
-				if (t->pos[p] >= j)
-					break;
-				if (ports_cover(&v[t->pos[p]], &v[j])) {
-					drop[j] = 1;
-					break;
+			for (q = t->first[k]; q < p && !e->drop; q++)
+				if (ports_cover(&t->pe[q], e))
+					e->drop = 1;
+			for (a = t->parent[k]; a >= 0 && !e->drop;
+			     a = t->parent[a]) {
+				for (q = t->first[a]; q < t->first[a + 1] &&
+						      t->pe[q].idx < e->idx;
+				     q++) {
+					if (ports_cover(&t->pe[q], e)) {
+						e->drop = 1;
+						break;
+					}
 				}
 			}
 		}
@@ -307,9 +319,80 @@ pass2(const struct ew_item *v, size_t n, const struct tree *t, uint8_t *drop)
 }
 
 /*
- * One segment tree per action over the sorted positions: the smallest
- * index put in each range (UINT32_MAX: none) and the hull of their
- * ports.
+ * Pass 3, first part, for the item at position p of node k: its jmin
+ * (UINT32_MAX: none), and 1 when an other-action item at its node or
+ * above, before jmin, meets it.
+ */
+static int
+judge_above(const struct tree *t, uint32_t k, size_t p, uint32_t *jminp)
+{
+	const struct pent *e = &t->pe[p];
+	uint32_t jmin = UINT32_MAX;
+	int32_t a;
+	size_t q;
+
+	for (a = (int32_t)k; a >= 0; a = t->parent[a]) {
+		q = a == (int32_t)k ? p + 1
+				    : first_after(t, (uint32_t)a, e->idx);
+		for (; q < t->first[a + 1] && t->pe[q].idx < jmin; q++) {
+			const struct pent *o = &t->pe[q];
+
+			if (o->drop != 1 && o->act == e->act &&
+			    ports_cover(o, e)) {
+				jmin = o->idx;
+				break;
+			}
+		}
+	}
+	*jminp = jmin;
+	if (jmin == UINT32_MAX)
+		return 0;
+	for (a = (int32_t)k; a >= 0; a = t->parent[a]) {
+		q = a == (int32_t)k ? p + 1
+				    : first_after(t, (uint32_t)a, e->idx);
+		for (; q < t->first[a + 1] && t->pe[q].idx < jmin; q++) {
+			const struct pent *o = &t->pe[q];
+
+			if (o->drop != 1 && o->act != e->act &&
+			    ports_meet(o, e))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* An item pass 3 drops unless something below its node stops it. */
+struct query {
+	uint32_t p;    /* its position */
+	uint32_t l, r; /* the positions below its node */
+	uint32_t jmin;
+};
+
+/* Is there, at a position in [l, r), an item of the other action than
+ * e's, not dropped by pass 2, with an index in (e->idx, jmin), whose
+ * ports meet e's?  By looking at each. */
+static int
+scan_below(const struct tree *t, const struct query *q)
+{
+	const struct pent *e = &t->pe[q->p];
+	size_t x;
+
+	for (x = q->l; x < q->r; x++) {
+		const struct pent *o = &t->pe[x];
+
+		if (o->drop != 1 && o->act != e->act && o->idx > e->idx &&
+		    o->idx < q->jmin && ports_meet(o, e))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The same for many or wide queries: one segment tree per action over
+ * the positions, holding per range the smallest index put in it
+ * (UINT32_MAX: none) and the hull of the ports.  Items go in from the
+ * end of the list to the start, so when query i is asked the tree holds
+ * exactly the items after i.
  */
 struct seg {
 	uint32_t *idx;
@@ -346,112 +429,129 @@ seg_free(struct seg *s)
 	free(s->phi);
 }
 
-/* Put item idx (smaller than every index put before) at position p. */
+/* Put the item at position p (its index smaller than any put before). */
 static void
-seg_put(struct seg *s, size_t p, uint32_t idx, const struct ew_item *it)
+seg_put(struct seg *s, size_t p, const struct pent *e)
 {
 	size_t x = s->size + p;
 
 	for (; x >= 1; x /= 2) {
-		s->idx[x] = idx;
-		if (it->pmin < s->plo[x])
-			s->plo[x] = it->pmin;
-		if (it->pmax > s->phi[x])
-			s->phi[x] = it->pmax;
+		s->idx[x] = e->idx;
+		if (e->pmin < s->plo[x])
+			s->plo[x] = e->pmin;
+		if (e->pmax > s->phi[x])
+			s->phi[x] = e->pmax;
 	}
 }
 
-/* Is there an item at a position in [l, r) with an index < lim whose
- * ports meet [pmin, pmax]? */
 static int
-seg_any(const struct seg *s, size_t x, size_t xl, size_t xr, size_t l, size_t r,
-    uint32_t lim, const struct ew_item *it)
+seg_any(const struct seg *s, size_t x, size_t xl, size_t xr,
+    const struct query *q, const struct pent *e)
 {
 	size_t mid;
 
-	if (xr <= l || r <= xl || s->idx[x] >= lim || s->plo[x] > it->pmax ||
-	    s->phi[x] < it->pmin)
+	if (xr <= q->l || q->r <= xl || s->idx[x] >= q->jmin ||
+	    s->plo[x] > e->pmax || s->phi[x] < e->pmin)
 		return 0;
 	if (xr - xl == 1)
 		return 1; /* one item: its own ports */
 	mid = xl + (xr - xl) / 2;
-	return seg_any(s, 2 * x, xl, mid, l, r, lim, it) ||
-	       seg_any(s, 2 * x + 1, mid, xr, l, r, lim, it);
+	return seg_any(s, 2 * x, xl, mid, q, e) ||
+	       seg_any(s, 2 * x + 1, mid, xr, q, e);
 }
 
-/* Pass 3 for item i (not dropped by pass 2): 1 when tor deletes it.
- * Items after i dropped by pass 3 (mark 2) are still there for i. */
 static int
-judge(const struct ew_item *v, const struct tree *t, const uint8_t *drop,
-    const struct seg *sg, uint32_t i)
+by_idx_desc(const void *a, const void *b, void *arg)
 {
-	int a = act(&v[i]);
-	uint32_t jmin = UINT32_MAX, nd = t->node[i];
-	int32_t k;
-	size_t p;
+	const struct tree *t = arg;
+	uint32_t x = t->pe[((const struct query *)a)->p].idx;
+	uint32_t y = t->pe[((const struct query *)b)->p].idx;
 
-	/* the first later same-action item that covers i */
-	for (k = (int32_t)nd; k >= 0; k = t->parent[k]) {
-		for (p = first_after(t, (uint32_t)k, i);
-		     p < t->first[k + 1] && t->pos[p] < jmin; p++) {
-			const struct ew_item *o = &v[t->pos[p]];
-
-			if (drop[t->pos[p]] != 1 && act(o) == a &&
-			    ports_cover(o, &v[i])) {
-				jmin = t->pos[p];
-				break;
-			}
-		}
-	}
-	if (jmin == UINT32_MAX)
-		return 0;
-	/* an other-action item in between, at i's node or above ... */
-	for (k = (int32_t)nd; k >= 0; k = t->parent[k]) {
-		for (p = first_after(t, (uint32_t)k, i);
-		     p < t->first[k + 1] && t->pos[p] < jmin; p++) {
-			const struct ew_item *o = &v[t->pos[p]];
-
-			if (drop[t->pos[p]] != 1 && act(o) != a &&
-			    ports_meet(o, &v[i]))
-				return 0;
-		}
-	}
-	/* ... or below it */
-	if (t->end[nd] > nd + 1 &&
-	    seg_any(&sg[!a], 1, 0, sg[!a].size, t->first[nd + 1],
-		t->first[t->end[nd]], jmin, &v[i]))
-		return 0;
-	return 1;
+	return x < y ? 1 : x > y ? -1 : 0;
 }
 
 static int
-pass3(const struct ew_item *v, size_t n, const struct tree *t, uint8_t *drop)
+below_sweep(struct tree *t, size_t n, struct query *qs, size_t nq)
 {
 	struct seg sg[2];
-	uint32_t *where;
-	size_t i, p;
+	uint32_t *where = malloc(n * sizeof(*where));
+	size_t p, k, next = n;
 	int rc = -ENOMEM;
 
 	memset(sg, 0, sizeof(sg));
-	where = malloc((n ? n : 1) * sizeof(*where));
 	if (where == NULL || seg_init(&sg[0], n) < 0 || seg_init(&sg[1], n) < 0)
 		goto out;
 	for (p = 0; p < n; p++)
-		where[t->pos[p]] = (uint32_t)p;
-	for (i = n; i-- > 0;) {
-		if (drop[i])
-			continue;
-		if (judge(v, t, drop, sg, (uint32_t)i))
-			drop[i] = 2;
-		/* judged or not, i stays in the list for the items before
-		 * it (tor deletes only the item it judges) */
-		seg_put(&sg[act(&v[i])], where[i], (uint32_t)i, &v[i]);
+		where[t->pe[p].idx] = (uint32_t)p;
+	qsort_r(qs, nq, sizeof(*qs), by_idx_desc, t);
+	for (k = 0; k < nq; k++) {
+		struct pent *e = &t->pe[qs[k].p];
+
+		for (; next > (size_t)e->idx + 1; next--) {
+			const struct pent *o = &t->pe[where[next - 1]];
+
+			if (o->drop != 1)
+				seg_put(&sg[o->act], where[next - 1], o);
+		}
+		if (!seg_any(&sg[!e->act], 1, 0, sg[0].size, &qs[k], e))
+			e->drop = 2;
 	}
 	rc = 0;
 out:
 	free(where);
 	seg_free(&sg[0]);
 	seg_free(&sg[1]);
+	return rc;
+}
+
+int ew_redundancy_sweep;
+
+static int
+pass3(struct tree *t, size_t n)
+{
+	struct query *qs = NULL, *nq;
+	size_t k, p, nqs = 0, cap = 0, work = 0;
+	int rc = 0;
+
+	for (k = 0; k < t->nn; k++) {
+		for (p = t->first[k]; p < t->first[k + 1]; p++) {
+			uint32_t jmin;
+
+			if (t->pe[p].drop == 1 ||
+			    judge_above(t, (uint32_t)k, p, &jmin) ||
+			    jmin == UINT32_MAX)
+				continue;
+			if (t->end[k] == k + 1) {
+				t->pe[p].drop = 2; /* nothing below */
+				continue;
+			}
+			if (nqs == cap) {
+				cap = cap ? 2 * cap : 64;
+				nq = realloc(qs, cap * sizeof(*qs));
+				if (nq == NULL) {
+					free(qs);
+					return -ENOMEM;
+				}
+				qs = nq;
+			}
+			qs[nqs].p = (uint32_t)p;
+			qs[nqs].l = t->first[k + 1];
+			qs[nqs].r = t->first[t->end[k]];
+			qs[nqs].jmin = jmin;
+			work += qs[nqs].r - qs[nqs].l;
+			nqs++;
+		}
+	}
+	/* few or narrow queries: look; else the segment trees */
+	if (ew_redundancy_sweep < 0 ||
+	    (ew_redundancy_sweep == 0 && work <= 4 * n + 4096)) {
+		for (k = 0; k < nqs; k++)
+			if (!scan_below(t, &qs[k]))
+				t->pe[qs[k].p].drop = 2;
+	} else {
+		rc = below_sweep(t, n, qs, nqs);
+	}
+	free(qs);
 	return rc;
 }
 
@@ -471,22 +571,23 @@ ew_remove_redundancies_fast(struct ew_item *v, size_t *np)
 		return -ENOMEM;
 	if (tree_build(v, n, &t) < 0)
 		return -ENOMEM;
-	drop = calloc(n, 1);
+	/* pass 3 sees the list after pass 2 (mark 1); its own drops
+	 * (mark 2) still count for the items before them */
+	pass2(&t);
+	r = pass3(&t, n);
+	drop = r == 0 ? malloc(n) : NULL;
 	if (drop == NULL) {
 		tree_free(&t);
 		return -ENOMEM;
 	}
-	pass2(v, n, &t, drop);
-	/* pass 3 sees the list after pass 2 (mark 1); its own drops
-	 * (mark 2) still count for the items before them */
-	r = pass3(v, n, &t, drop);
-	for (i = 0, o = 0; r == 0 && i < n; i++) {
+	for (i = 0; i < n; i++)
+		drop[t.pe[i].idx] = t.pe[i].drop;
+	for (i = 0, o = 0; i < n; i++) {
 		if (!drop[i])
 			v[o++] = v[i];
 	}
-	if (r == 0)
-		*np = o;
+	*np = o;
 	tree_free(&t);
 	free(drop);
-	return r;
+	return 0;
 }

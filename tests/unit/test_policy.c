@@ -258,6 +258,8 @@ test_redundancy_fast(void)
 	int round, same = 1;
 
 	for (round = 0; round < 40000; round++) {
+		/* a third of the rounds each way of looking below a node */
+		ew_redundancy_sweep = round % 3 - 1;
 		na = 1 + rnd(40);
 		for (i = 0; i < na; i++)
 			a[i] = random_item();
@@ -274,6 +276,7 @@ test_redundancy_fast(void)
 			break;
 		}
 	}
+	ew_redundancy_sweep = 0;
 	EW_CHECK(same);
 	EW_CHECK_INT(round, 40000);
 }
