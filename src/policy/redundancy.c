@@ -110,31 +110,42 @@ keybyte(const struct rec *r, unsigned k)
 #define NKEY 18
 
 /* Stable LSD radix sort of v (n records) by key; tmp has room for n.
- * Passes whose byte is the same everywhere are skipped.  The result
- * ends up in v. */
+ * Only the bytes that differ somewhere get a pass (an IPv4 table: the
+ * mask and four address bytes).  The result ends up in v. */
 static void
 radix_sort(struct rec *v, struct rec *tmp, size_t n)
 {
-	size_t cnt[NKEY][256];
+	size_t cnt[256];
 	struct rec *src = v, *dst = tmp, *t;
+	uint64_t dhi = 0, dlo = 0;
+	unsigned dmask = 0, dfam = 0, k, b;
 	size_t i, sum;
-	unsigned k, b;
 
-	memset(cnt, 0, sizeof(cnt));
-	for (i = 0; i < n; i++)
-		for (k = 0; k < NKEY; k++)
-			cnt[k][keybyte(&v[i], k)]++;
+	for (i = 1; i < n; i++) {
+		dhi |= v[i].hi ^ v[0].hi;
+		dlo |= v[i].lo ^ v[0].lo;
+		dmask |= (unsigned)(v[i].mask ^ v[0].mask);
+		dfam |= (unsigned)(v[i].fam ^ v[0].fam);
+	}
 	for (k = 0; k < NKEY; k++) {
-		if (n == 0 || cnt[k][keybyte(&v[0], k)] == n)
-			continue;
-		for (b = 0, sum = 0; b < 256; b++) {
-			size_t c = cnt[k][b];
+		int varies = k == 0    ? dmask != 0
+			     : k <= 8  ? (dlo >> (8 * (k - 1)) & 0xff) != 0
+			     : k <= 16 ? (dhi >> (8 * (k - 9)) & 0xff) != 0
+				       : dfam != 0;
 
-			cnt[k][b] = sum;
+		if (!varies)
+			continue;
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < n; i++)
+			cnt[keybyte(&src[i], k)]++;
+		for (b = 0, sum = 0; b < 256; b++) {
+			size_t c = cnt[b];
+
+			cnt[b] = sum;
 			sum += c;
 		}
 		for (i = 0; i < n; i++)
-			dst[cnt[k][keybyte(&src[i], k)]++] = src[i];
+			dst[cnt[keybyte(&src[i], k)]++] = src[i];
 		t = src;
 		src = dst;
 		dst = t;
