@@ -494,7 +494,8 @@ below_sweep(struct tree *t, size_t n, struct query *qs, size_t nq)
 		goto out;
 	for (p = 0; p < n; p++)
 		where[t->pe[p].idx] = (uint32_t)p;
-	qsort_r(qs, nq, sizeof(*qs), by_idx_desc, t);
+	if (nq > 1)
+		qsort_r(qs, nq, sizeof(*qs), by_idx_desc, t);
 	for (k = 0; k < nq; k++) {
 		struct pent *e = &t->pe[qs[k].p];
 
