@@ -2,6 +2,8 @@
 # make bench: run every benchmark of a release build and print its figures.
 set -eu
 build=${1:-build/release}
+echo "== issue 16: a 1M-entry table end to end, every row on the same inputs (bench_big.sh)"
+sh "$(dirname "$0")/bench_big.sh" "$build"
 echo "== compiled matcher vs tor's scan (bench_match)"
 "$build/bench/bench_match" ${BENCH_ARGS:-}
 echo "== nftables table: loads and one-element updates (bench_nft.sh, netns)"

@@ -198,7 +198,9 @@ int ew_nft_table_exists(struct ew_buf *err);
  * elements of sets without timeouts, the changes from the old to the
  * new (deletions, then additions) for ew_nft_batch.  0 (n may be 0:
  * nothing changed), -EAGAIN when more than that changed (load the new
- * text instead), -EINVAL for a text we did not emit, -ENOMEM.
+ * text instead, as for any line that differs outside the elements),
+ * -EINVAL for an element line that is not one where the two texts
+ * differ, -ENOMEM.  Equal element lines are passed over unparsed.
  */
 struct ew_nft_diff {
 	struct ew_nft_op *ops;

@@ -13,129 +13,80 @@
 #include "emit/nft.h"
 #include "lib/buf.h"
 
-struct elem {
-	size_t set; /* index of the set in the text */
-	struct ew_nft_elem e;
-};
-
-struct parsed {
-	struct ew_buf skel; /* every line but the elements */
-	struct elem *v;
-	size_t n, cap;
-	char **sets; /* set names, in order */
-	int *timeout;
-	size_t nsets;
+/* A cursor over one text, a line at a time. */
+struct cur {
+	const char *t; /* the line */
+	size_t len;    /* without its newline */
 };
 
 static void
-parsed_free(struct parsed *p)
+cur_init(struct cur *c, const char *text)
 {
-	size_t i;
+	const char *eol = strchr(text, '\n');
 
-	ew_buf_free(&p->skel);
-	free(p->v);
-	for (i = 0; i < p->nsets; i++)
-		free(p->sets[i]);
-	free(p->sets);
-	free(p->timeout);
+	c->t = text;
+	c->len = eol != NULL ? (size_t)(eol - text) : strlen(text);
 }
 
 static int
-add_set(struct parsed *p, const char *name, size_t len)
+cur_end(const struct cur *c)
 {
-	char **ns = realloc(p->sets, (p->nsets + 1) * sizeof(*ns));
-	int *nt;
+	return c->t[0] == '\0';
+}
 
-	if (ns == NULL)
-		return -ENOMEM;
-	p->sets = ns;
-	nt = realloc(p->timeout, (p->nsets + 1) * sizeof(*nt));
-	if (nt == NULL)
-		return -ENOMEM;
-	p->timeout = nt;
-	p->timeout[p->nsets] = 0;
-	p->sets[p->nsets] = ew_strndup(name, len);
-	if (p->sets[p->nsets] == NULL)
-		return -ENOMEM;
-	p->nsets++;
-	return 0;
+static void
+cur_next(struct cur *c)
+{
+	const char *t = c->t + c->len;
+
+	if (*t == '\n')
+		t++;
+	cur_init(c, t);
 }
 
 static int
-add_elem(struct parsed *p, const char *s, size_t len)
+line_is(const struct cur *c, const char *s)
+{
+	size_t n = strlen(s);
+
+	return c->len == n && memcmp(c->t, s, n) == 0;
+}
+
+/* An element line "\t\t\tELEMENT[ timeout T][,]": the element's text
+ * (without the comma), and whether it carries a timeout. */
+static int
+elem_text(const struct cur *c, const char **s, size_t *n, int *timeout)
+{
+	const char *e, *b, *t;
+
+	if (c->len < 4 || memcmp(c->t, "\t\t\t", 3) != 0)
+		return -EINVAL;
+	b = c->t + 3;
+	e = c->t + c->len;
+	if (e[-1] == ',')
+		e--;
+	/* the element ends at a blank; what follows is its timeout, a
+	 * time left that differs from one apply to the next */
+	*timeout = 0;
+	if ((t = memchr(b, ' ', (size_t)(e - b))) != NULL) {
+		*timeout = 1;
+		e = t;
+	}
+	*s = b;
+	*n = (size_t)(e - b);
+	return *n > 0 ? 0 : -EINVAL;
+}
+
+static int
+elem_of(const char *s, size_t n, struct ew_nft_elem *out)
 {
 	char a[2 * EW_ADDR_STRLEN + 2];
 
-	if (p->nsets == 0 || len == 0 || len >= sizeof(a))
+	if (n >= sizeof(a))
 		return -EINVAL;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 1024;
-		struct elem *nv = realloc(p->v, cap * sizeof(*nv));
-
-		if (nv == NULL)
-			return -ENOMEM;
-		p->v = nv;
-		p->cap = cap;
-	}
-	memcpy(a, s, len);
-	a[len] = '\0';
-	p->v[p->n].set = p->nsets - 1;
-	if (ew_nft_elem_parse(a, &p->v[p->n].e) < 0)
-		return -EINVAL;
-	p->n++;
-	return 0;
-}
-
-static int
-parse(const char *t, struct parsed *p)
-{
-	int in_set = 0, in_elems = 0, rc = 0;
-
-	memset(p, 0, sizeof(*p));
-	while (*t != '\0' && rc == 0) {
-		const char *eol = strchr(t, '\n');
-		size_t len = eol != NULL ? (size_t)(eol - t) : strlen(t);
-
-		if (in_elems && len == 3 && strncmp(t, "\t\t}", 3) == 0) {
-			in_elems = 0;
-		} else if (in_elems) {
-			const char *s = t + 3, *e;
-
-			if (len < 4 || strncmp(t, "\t\t\t", 3) != 0)
-				return -EINVAL;
-			/* "ELEMENT[ timeout T][,]": only timeout-free sets
-			 * are ever diffed, so the element ends at a blank */
-			e = memchr(s, ' ', len - 3);
-			if (e == NULL)
-				e = t + len;
-			if (e > s && e[-1] == ',')
-				e--;
-			rc = add_elem(p, s, (size_t)(e - s));
-		} else if (in_set && len == 14 &&
-			   strncmp(t, "\t\telements = {", 14) == 0) {
-			in_elems = 1;
-		} else {
-			if (len > 6 && strncmp(t, "\tset ", 5) == 0 &&
-			    strncmp(t + len - 2, " {", 2) == 0) {
-				in_set = 1;
-				rc = add_set(p, t + 5, len - 7);
-			} else if (len == 2 && strncmp(t, "\t}", 2) == 0) {
-				in_set = 0;
-			} else if (in_set && p->nsets > 0 &&
-				   strstr(t, "timeout") != NULL &&
-				   (size_t)(strstr(t, "timeout") - t) < len) {
-				p->timeout[p->nsets - 1] = 1;
-			}
-			ew_buf_add(&p->skel, t, len);
-			ew_buf_putc(&p->skel, '\n');
-		}
-		t += len;
-		if (*t == '\n')
-			t++;
-	}
-	if (rc == 0 && (in_elems || p->skel.oom))
-		rc = p->skel.oom ? -ENOMEM : -EINVAL;
-	return rc;
+	memcpy(a, s, n);
+	a[n] = '\0';
+	return ew_nft_elem_parse(a, out) < 0 ? -EINVAL : 0;
 }
 
 static int
@@ -144,30 +95,6 @@ cmp_elem(const struct ew_nft_elem *a, const struct ew_nft_elem *b)
 	int c = memcmp(a->lo.b, b->lo.b, sizeof(a->lo.b));
 
 	return c != 0 ? c : memcmp(a->hi.b, b->hi.b, sizeof(a->hi.b));
-}
-
-static int
-push(struct ew_nft_diff *d, const char *set, int add,
-    const struct ew_nft_elem *e, size_t *cap)
-{
-	if (d->n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		struct ew_nft_op *nv = realloc(d->ops, nc * sizeof(*nv));
-
-		if (nv == NULL)
-			return -ENOMEM;
-		d->ops = nv;
-		*cap = nc;
-	}
-	d->ops[d->n].set = set;
-	d->ops[d->n].add = add;
-	d->ops[d->n].e = *e;
-	d->n++;
-	if (add)
-		d->added++;
-	else
-		d->deleted++;
-	return 0;
 }
 
 void
@@ -184,69 +111,168 @@ ew_nft_diff_free(struct ew_nft_diff *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/* The set name on a line "\tset NAME {" into d->sets; -EINVAL if not
+ * such a line, 1 if it is one. */
+static int
+set_line(const struct cur *c, struct ew_nft_diff *d)
+{
+	char **ns;
+
+	if (c->len <= 7 || memcmp(c->t, "\tset ", 5) != 0 ||
+	    memcmp(c->t + c->len - 2, " {", 2) != 0)
+		return 0;
+	ns = realloc(d->sets, (d->nsets + 1) * sizeof(*ns));
+	if (ns == NULL)
+		return -ENOMEM;
+	d->sets = ns;
+	d->sets[d->nsets] = ew_strndup(c->t + 5, c->len - 7);
+	if (d->sets[d->nsets] == NULL)
+		return -ENOMEM;
+	d->nsets++;
+	return 1;
+}
+
+/*
+ * The elements of one set, both cursors on their first element line:
+ * equal lines (nearly all of them) are passed over without being
+ * parsed; where they differ, both elements are read and the smaller one
+ * goes (deleted from the old, added from the new), as in a merge.
+ * Deletions and additions are collected apart: deletions go first.
+ */
+struct ops {
+	struct ew_nft_op *v;
+	size_t n, cap;
+};
+
+static int
+ops_push(struct ops *o, const char *set, int add, const struct ew_nft_elem *e)
+{
+	if (o->n == o->cap) {
+		size_t nc = o->cap ? o->cap * 2 : 64;
+		struct ew_nft_op *nv = realloc(o->v, nc * sizeof(*nv));
+
+		if (nv == NULL)
+			return -ENOMEM;
+		o->v = nv;
+		o->cap = nc;
+	}
+	o->v[o->n].set = set;
+	o->v[o->n].add = add;
+	o->v[o->n].e = *e;
+	o->n++;
+	return 0;
+}
+
+static int
+elems_merge(struct cur *a, struct cur *b, const char *set, struct ops *del,
+    struct ops *add)
+{
+	for (;;) {
+		int ea = line_is(a, "\t\t}"), eb = line_is(b, "\t\t}");
+		const char *sa = NULL, *sb = NULL;
+		size_t na = 0, nb = 0;
+		int ta = 0, tb = 0, c, rc;
+		struct ew_nft_elem xa, xb;
+
+		if (ea && eb)
+			return 0;
+		if ((!ea && (cur_end(a) || elem_text(a, &sa, &na, &ta) < 0)) ||
+		    (!eb && (cur_end(b) || elem_text(b, &sb, &nb, &tb) < 0)))
+			return -EINVAL;
+		if (!ea && !eb && na == nb && memcmp(sa, sb, na) == 0) {
+			cur_next(a);
+			cur_next(b);
+			continue;
+		}
+		if (ta || tb)
+			return -EAGAIN; /* a set with timeouts changed */
+		if (!ea && elem_of(sa, na, &xa) < 0)
+			return -EINVAL;
+		if (!eb && elem_of(sb, nb, &xb) < 0)
+			return -EINVAL;
+		c = ea ? 1 : eb ? -1 : cmp_elem(&xa, &xb);
+		if (c == 0) { /* same element, written otherwise */
+			cur_next(a);
+			cur_next(b);
+		} else if (c < 0) {
+			if ((rc = ops_push(del, set, 0, &xa)) < 0)
+				return rc;
+			cur_next(a);
+		} else {
+			if ((rc = ops_push(add, set, 1, &xb)) < 0)
+				return rc;
+			cur_next(b);
+		}
+	}
+}
+
 int
 ew_nft_diff(const char *old_text, const char *new_text, struct ew_nft_diff *d)
 {
-	struct parsed a, b;
-	size_t cap = 0, i, j, pass;
-	int rc;
+	struct cur a, b;
+	struct ops del = { NULL, 0, 0 }, add = { NULL, 0, 0 };
+	int rc = 0, in_set = 0;
 
 	memset(d, 0, sizeof(*d));
-	rc = parse(old_text, &a);
-	if (rc == 0)
-		rc = parse(new_text, &b);
-	else
-		memset(&b, 0, sizeof(b));
-	if (rc < 0)
-		goto out;
-	if (a.skel.len != b.skel.len ||
-	    memcmp(ew_buf_str(&a.skel), ew_buf_str(&b.skel), a.skel.len) != 0 ||
-	    a.nsets != b.nsets) {
-		rc = -EAGAIN; /* more than elements changed */
-		goto out;
-	}
-	/* the set names now belong to the diff */
-	d->sets = b.sets;
-	d->nsets = b.nsets;
-	b.sets = NULL;
-	b.nsets = 0;
-	/* both lists are sorted by set, then address: deletions first */
-	for (pass = 0; pass < 2 && rc == 0; pass++) {
-		for (i = j = 0; (i < a.n || j < b.n) && rc == 0;) {
-			int c;
+	cur_init(&a, old_text);
+	cur_init(&b, new_text);
+	while (rc == 0 && !(cur_end(&a) && cur_end(&b))) {
+		int ea = in_set && line_is(&a, "\t\telements = {");
+		int eb = in_set && line_is(&b, "\t\telements = {");
 
-			if (i == a.n)
-				c = 1;
-			else if (j == b.n)
-				c = -1;
-			else if (a.v[i].set != b.v[j].set)
-				c = a.v[i].set < b.v[j].set ? -1 : 1;
-			else
-				c = cmp_elem(&a.v[i].e, &b.v[j].e);
-			if (c == 0) {
-				i++;
-				j++;
-				continue;
-			}
-			if ((c < 0 ? a.timeout[a.v[i].set]
-				   : a.timeout[b.v[j].set])) {
-				rc = -EAGAIN;
-			} else if (c < 0) {
-				if (pass == 0)
-					rc = push(d, d->sets[a.v[i].set], 0,
-					    &a.v[i].e, &cap);
-				i++;
-			} else {
-				if (pass == 1)
-					rc = push(d, d->sets[b.v[j].set], 1,
-					    &b.v[j].e, &cap);
-				j++;
-			}
+		if (ea != eb) {
+			/* a set filled or emptied: the side without an
+			 * "elements" block has none */
+			struct cur none, *x = ea ? &a : &b;
+
+			cur_init(&none, "\t\t}\n");
+			cur_next(x);
+			rc = ea ? elems_merge(&a, &none, d->sets[d->nsets - 1],
+				      &del, &add)
+				: elems_merge(&none, &b, d->sets[d->nsets - 1],
+				      &del, &add);
+			if (rc == 0)
+				cur_next(x); /* its closing "\t\t}" */
+			continue;
+		}
+		if (a.len != b.len || memcmp(a.t, b.t, a.len) != 0 ||
+		    cur_end(&a) != cur_end(&b)) {
+			rc = -EAGAIN; /* more than elements changed */
+			break;
+		}
+		if (ea) {
+			cur_next(&a);
+			cur_next(&b);
+			rc = elems_merge(
+			    &a, &b, d->sets[d->nsets - 1], &del, &add);
+			if (rc < 0)
+				break;
+		} else if ((rc = set_line(&a, d)) > 0) {
+			in_set = 1;
+			rc = 0;
+		} else if (rc == 0 && line_is(&a, "\t}")) {
+			in_set = 0;
+		}
+		cur_next(&a);
+		cur_next(&b);
+	}
+	if (rc == 0 && del.n + add.n > 0) {
+		d->ops = malloc((del.n + add.n) * sizeof(*d->ops));
+		if (d->ops == NULL) {
+			rc = -ENOMEM;
+		} else {
+			if (del.n > 0)
+				memcpy(d->ops, del.v, del.n * sizeof(*d->ops));
+			if (add.n > 0)
+				memcpy(d->ops + del.n, add.v,
+				    add.n * sizeof(*d->ops));
+			d->n = del.n + add.n;
+			d->deleted = del.n;
+			d->added = add.n;
 		}
 	}
-out:
-	parsed_free(&a);
-	parsed_free(&b);
+	free(del.v);
+	free(add.v);
 	if (rc < 0)
 		ew_nft_diff_free(d);
 	return rc;

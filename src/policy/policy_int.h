@@ -197,6 +197,10 @@ void ew_remove_redundancies(struct ew_item *items, size_t *n);
 /* Pass 1 of both: drop a family's items after its catch-all. */
 void ew_cut_after_catchalls(struct ew_item *items, size_t *n);
 int ew_remove_redundancies_fast(struct ew_item *items, size_t *n);
+/* For tests: how the fast removal answers "is there an item of the
+ * other action below": 0 by the amount of work, 1 always with its
+ * segment trees, -1 always by looking at each. */
+extern int ew_redundancy_sweep;
 
 /* guard.c */
 void ew_guards_free(struct ew_guards *gs);

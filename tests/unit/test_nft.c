@@ -225,10 +225,31 @@ test_diff(void)
 	t[11] = '2';
 	EW_CHECK_INT(ew_nft_diff(diff_old, b.p, &d), -EAGAIN);
 
-	/* not our text */
+	/* not our text: another shape (load it whole), or an element
+	 * that is not one where the two differ */
 	EW_CHECK_INT(ew_nft_diff(diff_old,
 			 "\tset x {\n\t\telements = {\n\t\t\tnope\n", &d),
-	    -EINVAL);
+	    -EAGAIN);
+	ew_buf_reset(&b);
+	ew_buf_puts(&b, diff_old);
+	t = strstr(b.p, "192.0.2.8/29");
+	memcpy(t, "192.0.2.8/39", 12);
+	EW_CHECK_INT(ew_nft_diff(diff_old, b.p, &d), -EINVAL);
+
+	/* a set filled from empty, and emptied */
+	ew_buf_reset(&b);
+	ew_buf_puts(&b, diff_old);
+	t = strstr(b.p, "\t\telements = {\n\t\t\t192.0.2.1,\n"
+			"\t\t\t192.0.2.8/29\n\t\t}\n");
+	memmove(t, t + 49, strlen(t + 49) + 1);
+	EW_CHECK_INT(ew_nft_diff(diff_old, b.p, &d), 0);
+	EW_CHECK_INT(d.deleted, 2);
+	EW_CHECK_INT(d.added, 0);
+	ew_nft_diff_free(&d);
+	EW_CHECK_INT(ew_nft_diff(b.p, diff_old, &d), 0);
+	EW_CHECK_INT(d.deleted, 0);
+	EW_CHECK_INT(d.added, 2);
+	ew_nft_diff_free(&d);
 	ew_buf_free(&b);
 }
 

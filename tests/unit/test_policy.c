@@ -211,6 +211,44 @@ random_item(void)
 	    pr[p][0], pr[p][1]);
 }
 
+static int
+by_mask_desc(const void *x, const void *y)
+{
+	const struct ew_item *a = x, *b = y;
+
+	if (a->maskbits != b->maskbits)
+		return a->maskbits > b->maskbits ? -1 : 1;
+	return a->pmax - a->pmin < b->pmax - b->pmin
+		   ? -1
+		   : a->pmax - a->pmin > b->pmax - b->pmin;
+}
+
+/*
+ * Pass 3 on nested items of both actions: the host's accept goes (the
+ * /24's accept covers it, nothing in between), the host's reject stays
+ * (the accepts in between meet it).
+ */
+static void
+test_redundancy_pass3_order(void)
+{
+	struct ew_item a[5], b[5];
+	size_t na = 5, nb = 5;
+
+	a[0] = item(EW_REJECT, "1.2.3.4", 32, 1, 65535);
+	a[1] = item(EW_ACCEPT, "1.2.3.4", 32, 80, 80);
+	a[2] = item(EW_ACCEPT, "1.2.3.0", 24, 80, 80);
+	a[3] = item(EW_REJECT, "1.2.3.0", 24, 1, 65535);
+	a[4] = item(EW_ACCEPT, "0.0.0.0", 0, 1, 65535);
+	memcpy(b, a, sizeof(a));
+	ew_remove_redundancies(a, &na);
+	EW_CHECK_INT(na, 4); /* only accept 1.2.3.4:80 goes */
+	EW_CHECK_INT(a[0].maskbits, 32);
+	EW_CHECK_INT(a[0].action, EW_REJECT);
+	EW_CHECK_INT(ew_remove_redundancies_fast(b, &nb), 0);
+	EW_CHECK_INT(nb, na);
+	EW_CHECK(memcmp(a, b, na * sizeof(a[0])) == 0);
+}
+
 /* The fast redundancy removal gives tor's list, item for item. */
 static void
 test_redundancy_fast(void)
@@ -219,10 +257,16 @@ test_redundancy_fast(void)
 	size_t na, nb, i;
 	int round, same = 1;
 
-	for (round = 0; round < 20000; round++) {
+	for (round = 0; round < 40000; round++) {
+		/* a third of the rounds each way of looking below a node */
+		ew_redundancy_sweep = round % 3 - 1;
 		na = 1 + rnd(40);
 		for (i = 0; i < na; i++)
 			a[i] = random_item();
+		/* half the lists narrow first, wide last: what pass 3 is
+		 * about (an item covered by a later one) */
+		if (round % 2)
+			qsort(a, na, sizeof(a[0]), by_mask_desc);
 		memcpy(b, a, na * sizeof(a[0]));
 		nb = na;
 		ew_remove_redundancies(a, &na);
@@ -232,8 +276,9 @@ test_redundancy_fast(void)
 			break;
 		}
 	}
+	ew_redundancy_sweep = 0;
 	EW_CHECK(same);
-	EW_CHECK_INT(round, 20000);
+	EW_CHECK_INT(round, 40000);
 }
 
 /* Parse text, expand at `now`, print; errors give "ERR". */
@@ -369,6 +414,7 @@ main(void)
 {
 	EW_RUN(test_patterns);
 	EW_RUN(test_redundancy);
+	EW_RUN(test_redundancy_pass3_order);
 	EW_RUN(test_redundancy_fast);
 	EW_RUN(test_extensions);
 	EW_RUN(test_show);
