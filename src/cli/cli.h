@@ -194,6 +194,7 @@ struct ew_cli_apply {
 	struct ew_cli_tor_apply *tor;
 	struct ew_cli_nft_args nft;
 	int no_apply; /* --no-apply: write the file, apply nothing */
+	int tor_only; /* the caller changes the kernel in place itself */
 };
 int ew_cli_apply_init(struct ew_cli_apply *a);
 /* 0 when argv[*i] was an apply option (taken), -1 when it is not one,

@@ -72,6 +72,8 @@ ew_cli_apply_file(struct ew_cli_apply *a, const char *file, int *tor_ok)
 			   "was not touched");
 		return rc;
 	}
+	if (a->tor_only && !a->nft.dry_run)
+		return EW_EXIT_OK; /* the caller's in-place nft step follows */
 	rc = ew_cli_nft_apply_run(&a->nft);
 	fflush(stdout);
 	if (rc != EW_EXIT_OK) {

@@ -2,9 +2,11 @@
  * cmd_guard.c - exitwarden guard status, and the surge guard's part of
  * exitwarden run: between its inbox scans the daemon reads the kernel's
  * surge sets every EW_GUARD_POLL_MS, stores a block for each new surge
- * (desk/guard.c decides), applies the managed policy (tor verified,
- * then nftables) in the same store transaction, and expires surge
- * blocks when their time comes.
+ * (desk/guard.c decides), applies the managed policy to tor (verified)
+ * and adds the block to the kernel in place (an element of the guard's
+ * block set: no reload, so the guards' buckets and counters go on; a
+ * whole load only when that fails), in the same store transaction, and
+ * expires surge blocks when their time comes.
  */
 #include <errno.h>
 #include <signal.h>
@@ -86,6 +88,47 @@ next_surge_expiry(struct ew_store *st)
 	return t;
 }
 
+static double
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * After tor took the managed policy: the new blocks into the kernel in
+ * place; when that fails (a table without block sets), the whole table
+ * from the managed policy (a->nft.file), and *reloaded is set.
+ */
+static int
+block_in_place(struct ew_cli_guard *cg, const struct ew_policy *p,
+    struct ew_cli_apply *a, int64_t now, int *reloaded)
+{
+	struct ew_buf err = EW_BUF_INIT;
+	double t0 = mono_ms();
+	size_t n = 0;
+	int rc;
+
+	rc = ew_desk_guard_block_kernel(cg->g, p, now, &n, &err);
+	if (rc == 0) {
+		printf("guard: nft: %zu surge block%s added in place in %.1f "
+		       "ms (table not reloaded)\n",
+		    n, n == 1 ? "" : "s", mono_ms() - t0);
+		ew_buf_free(&err);
+		return EW_EXIT_OK;
+	}
+	if (err.len > 0)
+		fputs(ew_buf_str(&err), stderr);
+	ew_cli_err("guard: surge block in place failed (%s); loading the "
+		   "whole table",
+	    strerror(-rc));
+	ew_buf_free(&err);
+	*reloaded = 1;
+	return ew_cli_nft_apply_run(&a->nft);
+}
+
 /* One poll: judge the surges; apply when blocks were added. */
 static int
 guard_tick(struct ew_cli_guard *cg, const struct ew_policy *p,
@@ -95,7 +138,7 @@ guard_tick(struct ew_cli_guard *cg, const struct ew_policy *p,
 	struct ew_desk_guard_result r;
 	struct ew_buf err = EW_BUF_INIT;
 	int64_t now = ew_time_now(), exp;
-	int rc, xrc = EW_EXIT_OK, wrote = 0;
+	int rc, xrc = EW_EXIT_OK, wrote = 0, reloaded = 0;
 
 	if ((rc = ew_store_begin(st)) != 0) {
 		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
@@ -121,7 +164,11 @@ guard_tick(struct ew_cli_guard *cg, const struct ew_policy *p,
 		printf("guard: %zu new surge block%s\n", r.added,
 		    r.added == 1 ? "" : "s");
 		fflush(stdout);
+		a->tor_only = 1;
 		xrc = ew_cli_managed_sync(d, a, policy, now, &wrote);
+		a->tor_only = 0;
+		if (xrc == EW_EXIT_OK && !a->no_apply)
+			xrc = block_in_place(cg, p, a, now, &reloaded);
 	}
 	rc = ew_store_end(st, xrc == EW_EXIT_OK ? 0 : -EIO);
 	if (xrc != EW_EXIT_OK && wrote) {
@@ -129,9 +176,10 @@ guard_tick(struct ew_cli_guard *cg, const struct ew_policy *p,
 		ew_cli_err("guard: applying the surge blocks failed; "
 			   "restoring the managed policy");
 		ew_cli_managed_sync(d, a, policy, now, &wrote);
+		reloaded = 1;
 	}
-	if (r.added > 0)
-		ew_desk_guards_reset(cg->g); /* the table was reloaded */
+	if (reloaded)
+		ew_desk_guards_reset(cg->g); /* the surge sets are empty */
 	/* a surge block whose time has come */
 	exp = next_surge_expiry(st);
 	if (exp != EW_STORE_NO_TIME && exp <= now) {
