@@ -389,6 +389,12 @@ guard_tick(struct ew_desk_guards *g, const struct ew_policy *p,
 		printf("guard: %zu new surge block%s%s\n", r.added,
 		    r.added == 1 ? "" : "s",
 		    rc == 0 ? "" : "; applying them failed");
+	if (r.in_place > 0 && !r.reloaded)
+		printf("guard: nft: %zu surge block%s added in place in %.1f "
+		       "ms (table not reloaded)\n",
+		    r.in_place, r.in_place == 1 ? "" : "s", r.in_place_ms);
+	else if (r.added > 0 && r.reloaded && rc == 0)
+		printf("guard: nft: the whole table loaded\n");
 	if (rc != 0 && oc.failed == EW_DESK_STEP_STORE && r.added == 0) {
 		/* the surge sets could not be read: said once */
 		if (!*warned)

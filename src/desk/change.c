@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "desk/desk.h"
@@ -572,6 +573,77 @@ ew_desk_expire(struct ew_desk *d, const struct ew_desk_change *ch, int *drift,
 
 /* ---- the surge guard ---- */
 
+/*
+ * The steps of a surge block: tor as the caller's ops have it, then the
+ * new blocks into the kernel in place (elements of the guards' block
+ * sets: no reload, so the guards' buckets and counters go on), the
+ * caller's whole-table nft step only when that fails (an older table
+ * without block sets).
+ */
+struct inplace {
+	struct ew_desk_apply_ops ops; /* these steps, arg = this */
+	const struct ew_desk_apply_ops *orig;
+	struct ew_desk_guards *g;
+	const struct ew_policy *p;
+	struct ew_desk_guard_result *r;
+};
+
+static int
+inplace_write(void *arg, const char *path, const char *text, size_t len,
+    struct ew_diag_list *dg)
+{
+	const struct ew_desk_apply_ops *o = ((struct inplace *)arg)->orig;
+
+	return o->write != NULL ? o->write(o->arg, path, text, len, dg)
+				: ew_desk_write_file(NULL, path, text, len, dg);
+}
+
+static int
+inplace_tor(void *arg, const char *path, int64_t now)
+{
+	const struct ew_desk_apply_ops *o = ((struct inplace *)arg)->orig;
+
+	return o->tor(o->arg, path, now);
+}
+
+static int
+inplace_record(void *arg, struct ew_desk *d, const char *path, int64_t now,
+    struct ew_diag_list *dg)
+{
+	const struct ew_desk_apply_ops *o = ((struct inplace *)arg)->orig;
+
+	return o->record != NULL ? o->record(o->arg, d, path, now, dg)
+				 : ew_desk_record_file(NULL, d, path, now, dg);
+}
+
+static double
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int
+inplace_nft(void *arg, const char *path, int64_t now)
+{
+	struct inplace *ip = arg;
+	struct ew_buf err = EW_BUF_INIT;
+	double t0 = mono_ms();
+	int rc;
+
+	rc = ew_desk_guard_block_kernel(
+	    ip->g, ip->p, now, &ip->r->in_place, &err);
+	ew_buf_free(&err);
+	if (rc == 0) {
+		ip->r->in_place_ms = mono_ms() - t0;
+		return 0;
+	}
+	ip->r->reloaded = 1;
+	return ip->orig->nft(ip->orig->arg, path, now);
+}
+
 struct guard_arg {
 	struct ew_desk_guards *g;
 	const struct ew_policy *p;
@@ -625,16 +697,34 @@ ew_desk_guard_tick(struct ew_desk *d, const struct ew_desk_change *ch,
     struct ew_diag_list *dg)
 {
 	struct guard_arg a = { g, p, ch->now, r, 0 };
+	struct ew_desk_change ich = *ch;
 	struct ew_desk_outcome xo;
+	struct inplace ip;
 	int64_t exp;
 	int rc, drift;
 
 	memset(r, 0, sizeof(*r));
-	rc = run_change(d, ch, poll_surges, &a, out, dg);
+	memset(&ip, 0, sizeof(ip));
+	if (ch->ops != NULL && ch->ops->tor != NULL && ch->ops->nft != NULL) {
+		ip.orig = ch->ops;
+		ip.g = g;
+		ip.p = p;
+		ip.r = r;
+		ip.ops.write = inplace_write;
+		ip.ops.tor = inplace_tor;
+		ip.ops.nft = inplace_nft;
+		ip.ops.record = inplace_record;
+		ip.ops.arg = &ip;
+		ich.ops = &ip.ops;
+	}
+	rc = run_change(d, &ich, poll_surges, &a, out, dg);
 	if (a.rc != 0)
 		return rc;
-	if (r->added > 0)
-		ew_desk_guards_reset(g); /* the table was reloaded */
+	/* a whole load (or a restore after a failure) empties the sets */
+	if (r->added > 0 && (rc != 0 || r->reloaded || ich.ops == ch->ops)) {
+		r->reloaded = 1;
+		ew_desk_guards_reset(g);
+	}
 	/* a surge block whose time has come */
 	exp = next_surge_expiry(d->st);
 	if (exp != EW_STORE_NO_TIME && exp <= ch->now) {

@@ -206,10 +206,13 @@ struct ew_desk_surge {
 };
 
 struct ew_desk_guard_result {
-	size_t added;   /* blocks stored */
-	size_t known;   /* already blocked or already judged */
-	size_t capped;  /* over a guard's cap or "guards cap" */
-	size_t allowed; /* on the allow list */
+	size_t added;       /* blocks stored */
+	size_t known;       /* already blocked or already judged */
+	size_t capped;      /* over a guard's cap or "guards cap" */
+	size_t allowed;     /* on the allow list */
+	size_t in_place;    /* blocks added to the kernel in place */
+	double in_place_ms; /* ... taking this long */
+	int reloaded;       /* the whole table was loaded instead */
 };
 
 struct ew_desk_guards;
@@ -226,6 +229,16 @@ int ew_desk_guard_decide(struct ew_desk *d, struct ew_desk_guards *g,
 int ew_desk_guard_poll(struct ew_desk *d, struct ew_desk_guards *g,
     const struct ew_policy *p, int64_t now, struct ew_desk_guard_result *out,
     struct ew_buf *err);
+/*
+ * The kernel side of the blocks the last decide added, in place (no
+ * reload, so the guards' buckets and counters stay): each an element,
+ * with the block's time left as its timeout, of the guard's block set
+ * (nft.h, g_NAME_b4/b6).  *n says how many went in.  0, or -errno with
+ * nft's messages in err (no such set: an older table); the caller then
+ * loads the whole table.  Call after tor took the policy.
+ */
+int ew_desk_guard_block_kernel(struct ew_desk_guards *g,
+    const struct ew_policy *p, int64_t now, size_t *n, struct ew_buf *err);
 /* The block text for a surge ("reject 192.0.2.0/22:443"), into out. */
 void ew_desk_surge_rule(const struct ew_policy *p,
     const struct ew_desk_surge *s, struct ew_buf *out);

@@ -20,7 +20,9 @@ struct judged {
 	char *guard;
 	struct ew_addr addr;
 	uint16_t port;
-	int live; /* seen in the last poll */
+	int live;        /* seen in the last poll */
+	int fresh;       /* blocked by the last decide: not yet in place */
+	int64_t expires; /* the block's end, when fresh */
 };
 
 struct ew_desk_guards {
@@ -167,7 +169,7 @@ judge(struct ew_desk *d, struct ew_desk_guards *g, const struct ew_policy *p,
 	struct judged *j;
 	unsigned len;
 	int64_t id;
-	int rc = 0;
+	int rc = 0, added = 0;
 
 	ew_policy_guard_info(p, s.guard, &gi);
 	len = s.addr.family == EW_AF_INET ? gi.len4 : gi.len6;
@@ -202,10 +204,15 @@ judge(struct ew_desk *d, struct ew_desk_guards *g, const struct ew_policy *p,
 			counts[s.guard]++;
 			(*total)++;
 			out->added++;
+			added = 1;
 		}
 	}
 	if (rc == 0)
 		rc = add_judged(g, gi.name, &s);
+	if (rc == 0 && added) {
+		g->v[g->n - 1].fresh = 1;
+		g->v[g->n - 1].expires = now + gi.block;
+	}
 	ew_buf_free(&text);
 	ew_buf_free(&reason);
 	return rc;
@@ -226,7 +233,7 @@ ew_desk_guard_decide(struct ew_desk *d, struct ew_desk_guards *g,
 		return -ENOMEM;
 	rc = in_force(d, p, counts, &total, &rules, &nrules);
 	for (i = 0; i < g->n; i++)
-		g->v[i].live = 0;
+		g->v[i].live = g->v[i].fresh = 0;
 	for (i = 0; rc == 0 && i < n; i++) {
 		if (v[i].guard >= ew_policy_guard_count(p)) {
 			rc = -EINVAL;
@@ -295,5 +302,58 @@ ew_desk_guard_poll(struct ew_desk *d, struct ew_desk_guards *g,
 	if (rc == 0)
 		rc = ew_desk_guard_decide(d, g, p, all, nall, now, out);
 	free(all);
+	return rc;
+}
+
+/* The index of the guard named `name` in p, or ew_policy_guard_count. */
+static size_t
+guard_index(const struct ew_policy *p, const char *name)
+{
+	struct ew_guard_info gi;
+	size_t i, n = ew_policy_guard_count(p);
+
+	for (i = 0; i < n; i++) {
+		ew_policy_guard_info(p, i, &gi);
+		if (strcmp(gi.name, name) == 0)
+			break;
+	}
+	return i;
+}
+
+int
+ew_desk_guard_block_kernel(struct ew_desk_guards *g, const struct ew_policy *p,
+    int64_t now, size_t *n, struct ew_buf *err)
+{
+	struct ew_buf el = EW_BUF_INIT;
+	char set[80], t[EW_ADDR_STRLEN];
+	size_t i;
+	int rc = 0;
+
+	*n = 0;
+	for (i = 0; rc == 0 && i < g->n; i++) {
+		struct judged *j = &g->v[i];
+		int64_t left = j->expires - now;
+
+		if (!j->fresh)
+			continue;
+		if (guard_index(p, j->guard) >= ew_policy_guard_count(p)) {
+			rc = -EINVAL;
+			break;
+		}
+		ew_nft_guard_block_set(
+		    j->guard, j->addr.family, set, sizeof(set));
+		ew_addr_format(&j->addr, 0, t, sizeof(t));
+		ew_buf_reset(&el);
+		ew_buf_printf(&el, "%s . %u timeout %llds", t, j->port,
+		    (long long)(left < 1 ? 1 : left));
+		rc = el.oom
+			 ? -ENOMEM
+			 : ew_nft_set_elements(set, 1, ew_buf_str(&el), 0, err);
+		if (rc == 0) {
+			j->fresh = 0;
+			(*n)++;
+		}
+	}
+	ew_buf_free(&el);
 	return rc;
 }

@@ -101,6 +101,14 @@ int ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
  *	counter g_NAME_surges	surges started (elements added)
  *	counter g_NAME_overflow	connections or surges not recorded
  *				because a set was full (it fails open)
+ *	set g_NAME_b4, g_NAME_b6
+ *			surge blocks added in place by the daemon (an
+ *			element with the block's timeout), checked first
+ *			in chain "rules" (reject with tcp reset, counter
+ *			g_NAME_blocked): a new block changes one element,
+ *			not the table, so the buckets and counters stay.
+ *			Loaded empty: a full load carries the blocks in
+ *			force as the policy's own rules.
  *
  * Chain "guards" sees the relay's new connections (ct state new, the
  * first SYN, meta skuid, and the OutboundBindAddressExit source when
@@ -111,6 +119,9 @@ int ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
 #define EW_NFT_GUARD_HASH 1048576 /* 2^20 buckets of the jhash */
 /* The guard's surge-set names ("g_NAME_s4"), for the daemon. */
 void ew_nft_guard_set(const char *guard, int family, char *out, size_t cap);
+/* The guard's surge-block-set names ("g_NAME_b4"). */
+void ew_nft_guard_block_set(
+    const char *guard, int family, char *out, size_t cap);
 
 /* The text that deletes our table, and succeeds when there is none. */
 void ew_nft_flush_text(struct ew_buf *out);

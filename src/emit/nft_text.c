@@ -606,6 +606,12 @@ ew_nft_guard_set(const char *guard, int family, char *out, size_t cap)
 	snprintf(out, cap, "g_%s_s%d", guard, family == EW_AF_INET ? 4 : 6);
 }
 
+void
+ew_nft_guard_block_set(const char *guard, int family, char *out, size_t cap)
+{
+	snprintf(out, cap, "g_%s_b%d", guard, family == EW_AF_INET ? 4 : 6);
+}
+
 /* The address with the bits past `len` cleared. */
 static void
 mask_addr(struct ew_addr *a, unsigned len)
@@ -721,22 +727,24 @@ allow_fn(void *arg, const struct ew_addr *a, unsigned bits)
 	acc->n[f]++;
 }
 
-/* One guard's declarations, its surge chains, and its tracking rules
- * (to `rules`, the body of chain "guards"). */
+/* One guard's declarations, its surge chains, its tracking rules (to
+ * `rules`, the body of chain "guards") and its surge-block rules (to
+ * `top`, the head of chain "rules"). */
 static void
-emit_guard(struct ew_buf *out, struct ew_buf *rules,
+emit_guard(struct ew_buf *out, struct ew_buf *rules, struct ew_buf *top,
     const struct ew_guard_info *g, uint32_t seed)
 {
-	static const char *const what[3][2] = {
+	static const char *const what[4][2] = {
 		{ "over", "new connections over" },
 		{ "surges", "surges started, over" },
 		{ "overflow", "not recorded (a set was full), over" },
+		{ "blocked", "refused by a surge block in place, over" },
 	};
 	int64_t st = g->block < 300 ? g->block : 300;
 	uint32_t ssize = g->cap * 4 < 64 ? 64 : g->cap * 4;
 	int k, fam;
 
-	for (k = 0; k < 3; k++)
+	for (k = 0; k < 4; k++)
 		ew_buf_printf(out,
 		    "\tcounter g_%s_%s {\n\t\tcomment \"guard %s: %s %s\"\n"
 		    "\t}\n",
@@ -762,6 +770,20 @@ emit_guard(struct ew_buf *out, struct ew_buf *rules,
 		    g->name, v, ip, ssize);
 		put_timeout_line(out, st);
 		ew_buf_puts(out, "\n\t}\n");
+		/* the surge blocks the daemon adds in place, each with its
+		 * block's timeout (no reload: buckets and counters stay) */
+		ew_buf_printf(out,
+		    "\tset g_%s_b%d {\n"
+		    "\t\ttype %s_addr . inet_service\n"
+		    "\t\tsize %u\n"
+		    "\t\tflags timeout\n\t}\n",
+		    g->name, v, ip, ssize);
+		ew_buf_puts(top, "\t\t");
+		put_key(top, fam, len);
+		ew_buf_printf(top,
+		    " @g_%s_b%d counter name \"g_%s_blocked\" reject with "
+		    "tcp reset\n",
+		    g->name, v, g->name);
 		/* a destination over its threshold: a new surge, unless
 		 * already recorded; a full surge set is an overflow */
 		ew_buf_printf(out, "\tchain g_%s_v%d {\n\t\t", g->name, v);
@@ -809,7 +831,7 @@ emit_guard(struct ew_buf *out, struct ew_buf *rules,
  */
 static void
 emit_guards(const struct ew_policy *p, const struct ew_nft_opts *o,
-    struct ew_buf *out, struct ew_buf *hook)
+    struct ew_buf *out, struct ew_buf *hook, struct ew_buf *top)
 {
 	struct ew_buf rules = EW_BUF_INIT;
 	struct allow_acc acc;
@@ -837,8 +859,8 @@ emit_guards(const struct ew_policy *p, const struct ew_nft_opts *o,
 	for (i = 0; i < n; i++) {
 		ew_policy_guard_info(p, i, &g);
 		/* each guard its own salt: buckets of two guards differ */
-		emit_guard(
-		    out, &rules, &g, o->seed ^ (uint32_t)(i * 0x9e3779b9u));
+		emit_guard(out, &rules, top, &g,
+		    o->seed ^ (uint32_t)(i * 0x9e3779b9u));
 	}
 	ew_buf_printf(out, "\tchain guards {\n%s\t}\n", ew_buf_str(&rules));
 	/* the relay's new connections; its exit address when it has one */
@@ -877,7 +899,7 @@ ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
     const struct ew_nft_opts *o, struct ew_buf *out, struct ew_nft_stats *st)
 {
 	struct gen g;
-	struct ew_buf hook = EW_BUF_INIT;
+	struct ew_buf hook = EW_BUF_INIT, top = EW_BUF_INIT;
 	struct entry *v4 = NULL, *v6 = NULL;
 	size_t nrules = ew_policy_rule_count(p), i, j, n4, n6;
 	int done4 = 0, done6 = 0, rc = 0;
@@ -967,21 +989,23 @@ ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
 	}
 	ew_buf_add(out, g.sets.p != NULL ? g.sets.p : "", g.sets.len);
 	ew_buf_add(out, g.chains.p != NULL ? g.chains.p : "", g.chains.len);
-	emit_guards(p, o, out, &hook);
+	emit_guards(p, o, out, &hook, &top);
 	ew_buf_printf(out,
 	    "\tchain output {\n"
 	    "\t\ttype filter hook output priority filter; policy accept;\n"
 	    "%s"
 	    "\t\tmeta skuid %lu tcp flags & (syn | ack) == syn jump rules\n"
 	    "\t}\n"
-	    "\tchain rules {\n",
-	    ew_buf_str(&hook), (unsigned long)o->uid);
+	    "\tchain rules {\n%s",
+	    ew_buf_str(&hook), (unsigned long)o->uid, ew_buf_str(&top));
 	ew_buf_add(out, g.chain.p != NULL ? g.chain.p : "", g.chain.len);
 	ew_buf_puts(out, "\t}\n}\n");
-	if (g.sets.oom || g.chain.oom || g.chains.oom || hook.oom || out->oom)
+	if (g.sets.oom || g.chain.oom || g.chains.oom || hook.oom || top.oom ||
+	    out->oom)
 		rc = -ENOMEM;
 out:
 	ew_buf_free(&hook);
+	ew_buf_free(&top);
 	if (st != NULL)
 		*st = g.st;
 	ew_buf_free(&g.sets);

@@ -15,7 +15,11 @@ nobody) with short windows.  Load comes from processes running as nobody
      127.0.0.2:9001 at a normal rate and root's connections to
      127.0.0.1:9000 are untouched; the block carries the reason
      "surge: guard flood over ..." and tor's exit-policy/full has it;
-     `guard status --json` lists it;
+     `guard status --json` lists it; the surge block went into the
+     kernel in place: the table was not reloaded (same handle), the
+     guard's counters went on counting across it (every connection of
+     the flood over the threshold is in g_flood_over) and its in-place
+     block counter counted refusals;
   b. the block expires and traffic to 127.0.0.1:9000 flows again;
   c. scan: 60 connections to 60 hosts of 10.1.0.0/22 on port 9100 trip
      the scan guard (block 10.1.0.0/22:9100); the same 60 spread over 60
@@ -24,6 +28,8 @@ nobody) with short windows.  Load comes from processes running as nobody
      and guard storm2 (cap 50) flooding 20 destinations each never hold
      more than 3 and "guards cap" blocks; a surge of a /22 holding an
      allow-listed address is not blocked and is counted as allowed;
+     each capped surge is counted once (20 surges of guard storm: 3
+     blocked, 17 capped);
   e. no logs: nothing exitwarden wrote (store, managed policy, fragment,
      its output) nor the kernel's ruleset names a destination that did
      not surge (127.0.0.2, the spread scan's 10.2-10.5 hosts).
@@ -133,6 +139,15 @@ def gen(targets, n, rate, as_root=False):
     return json.loads(p.stdout)
 
 
+def table_handle():
+    """The handle of table inet exitwarden (a reload gives a new one)."""
+    p = subprocess.run(["nft", "-a", "list", "table", "inet", "exitwarden"],
+                       capture_output=True, text=True)
+    m = re.search(r"^table inet exitwarden \{ # handle (\d+)", p.stdout,
+                  re.M)
+    return int(m.group(1)) if m else None
+
+
 def wait_for(pred, timeout, step=0.2):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -204,6 +219,8 @@ def main():
             return p.returncode == 0
         ck.check(wait_for(table_has_guards, 30),
                  "run applied the guard chains")
+        time.sleep(1)  # run's first apply is over
+        handle = table_handle()
 
         # a. flood at ten times the threshold (2/s): 20/s for 8 s, with
         # a normal-rate destination (1/s) interleaved
@@ -239,6 +256,25 @@ def main():
         fl = [g for g in (st or {}).get("guards", []) if g["name"] == "flood"]
         ck.check(fl and fl[0]["surges"] == 1,
                  "guard status counts one flood surge: %r" % fl)
+        # the surge block changed the kernel in place: same table, and
+        # the counters kept what they counted before it (a reload would
+        # have restarted them when the block landed, ~1 s in: the ~20
+        # connections over the threshold before then would be lost and
+        # the bucket refilled)
+        ck.check(handle is not None and table_handle() == handle,
+                 "the surge block did not reload the table (handle %r -> "
+                 "%r)" % (handle, table_handle()))
+        kern = (fl[0].get("kernel") or {}) if fl else {}
+        span = f1[-1][2] - f1[0][2] if f1 else 0
+        want = len(f1) - 20 - int(2 * span + 1) - 2
+        ck.check(kern.get("over", 0) >= want,
+                 "g_flood_over counted the whole flood across the surge "
+                 "block: %r >= %d (%d connections)" %
+                 (kern.get("over"), want, len(f1)))
+        ck.check(kern.get("surges") == 1 and kern.get("blocked", 0) > 0,
+                 "kernel: one surge, refusals counted by the in-place "
+                 "block: %r" % kern)
+        print("measure: kernel counters after the flood: %r" % kern)
 
         # b. the block expires (12 s) and traffic flows again
         def flows():
@@ -291,6 +327,10 @@ def main():
         ck.check(len(st["blocks"]) <= 6 and g["storm2"]["capped"] > 0,
                  "'guards cap 6' holds: %d blocks, storm2 capped %d"
                  % (len(st["blocks"]), g["storm2"]["capped"]))
+        ck.check(g["storm"]["capped"] == 20 - by.get("storm", 0),
+                 "each capped surge of guard storm counted once: capped "
+                 "%d, blocked %d, 20 surges" % (g["storm"]["capped"],
+                                               by.get("storm", 0)))
         ck.check(not any("10.9." in b["rule"] for b in st["blocks"]) and
                  g["storm2"]["allowed"] > 0,
                  "the /22 holding an allowed address is not blocked and "
