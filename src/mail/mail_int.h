@@ -113,7 +113,7 @@ struct ew_complaint {
 	uint64_t steps; /* work done by the text reader (tests bound it) */
 	char *owned;    /* wire.c: format, category and confidence of a
 			   decoded complaint, or NULL */
-	/* the per-mail budgets (complaint.c) */
+	/* the per-mail budgets (cpl.c) */
 	uint64_t inflated, inflate_max; /* bytes decompressed, the limit */
 	int64_t t0, time_max;           /* clock at parse start, limit (ms) */
 	int64_t (*clock)(void *arg);    /* monotonic milliseconds */
@@ -122,6 +122,11 @@ struct ew_complaint {
 	int over;               /* enum ew_over, sticky */
 	char *why;              /* a reader's located refusal, or NULL */
 };
+
+/*
+ * cpl.c: the complaint object every reader fills.  It calls no other
+ * file of src/mail; the readers call it, never complaint.c.
+ */
 
 /*
  * Add a note (copies value, where and words; words is cut to about 100
