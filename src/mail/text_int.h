@@ -260,6 +260,7 @@ struct ew_text_state {
 	uint64_t steps;  /* work done settling roles (for tests) */
 };
 
+/* build.c (text.c calls it; it calls nothing of text.c). */
 int ew_text_build(struct ew_complaint *c, struct ew_text_state *st,
     int64_t date, int has_date);
 /* "part 2 line 14" and the words of a mention's line, into a note. */
