@@ -1,8 +1,8 @@
 /*
  * cpl.c - the complaint object at the bottom of src/mail: what every
  * reader calls to fill a complaint (incidents, --explain notes, the
- * relay's own addresses, a refusal) and the per-mail budgets (time,
- * bytes inflated) they check as they go.
+ * relay's own addresses, a refusal, an incident's default fields) and
+ * the per-mail budgets (time, bytes inflated) they check as they go.
  *
  * It calls no other file of src/mail, so the readers (csv.c, dmarc.c,
  * xarf.c, text.c, ...) sit on it and complaint.c, which calls them
@@ -15,6 +15,7 @@
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "mail/mail_int.h"
+#include "mail/text_int.h"
 
 int
 ew_complaint_add(struct ew_complaint *c, struct ew_incident *in)
@@ -177,4 +178,21 @@ ew_complaint_refuse(struct ew_complaint *c, const char *fmt, ...)
 	c->why = ew_buf_detach(&b);
 	ew_buf_free(&b);
 	return -1;
+}
+
+/* ---- incident fields (text_int.h) ---- */
+
+void
+ew_tx_no_time(struct ew_mtime *tm, int64_t date, int has_date)
+{
+	memset(tm, 0, sizeof(*tm));
+	tm->zs = EW_ZONE_NONE;
+	tm->to = date;
+	tm->has_to = has_date;
+}
+
+char *
+ew_tx_dup_ports(const char *p)
+{
+	return p != NULL && *p != '\0' ? ew_strndup(p, strlen(p)) : NULL;
 }

@@ -1,8 +1,8 @@
 /*
  * fields.c - "Name: value" fields and the readers built on them: ARF
- * (message/feedback-report), X-ARF 0.1/0.2 (the YAML-ish report part),
- * ticket numbers and categories, and the message dates every reader
- * counts from.
+ * (message/feedback-report) and X-ARF 0.1/0.2 (the YAML-ish report
+ * part).  Ticket numbers, categories and message dates, which other
+ * readers use too, are facts.c's, below the readers.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -16,92 +16,6 @@
 #include "lib/tm.h"
 #include "mail/mail_int.h"
 #include "mail/text_int.h"
-
-/* ---- ticket numbers ---- */
-
-char *
-ew_mail_ticket(const char *s, size_t n)
-{
-	static const char *const kw[] = { "ticket", "case", "csirt", "incident",
-		"issue", "ref" };
-	size_t i, k;
-
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < sizeof(kw) / sizeof(kw[0]); k++) {
-			size_t j = i + strlen(kw[k]), b, e;
-			int digit = 0;
-
-			if (!ew_tx_word_at(s, n, i, kw[k]))
-				continue;
-			if (j < n && (s[j] == 's' || s[j] == 'S'))
-				continue; /* "tickets", "cases" */
-			while (j < n && (s[j] == '#' || s[j] == ':' ||
-					    s[j] == ' ' || s[j] == '-'))
-				j++;
-			if (ew_tx_at(s, n, j, "id") || ew_tx_at(s, n, j, "no."))
-				j += s[j] == 'i' || s[j] == 'I' ? 2 : 3;
-			while (j < n && (s[j] == '#' || s[j] == ':' ||
-					    s[j] == ' ' || s[j] == '.'))
-				j++;
-			b = e = j;
-			while (e < n && e - b < 64 &&
-			       (isalnum((unsigned char)s[e]) || s[e] == '-' ||
-				   s[e] == '_' || s[e] == '.' || s[e] == '/'))
-				digit |= isdigit((unsigned char)s[e++]);
-			while (e > b && (s[e - 1] == '.' || s[e - 1] == '-'))
-				e--;
-			if (digit && e - b >= 3)
-				return ew_strndup(s + b, e - b);
-		}
-	}
-	return NULL;
-}
-
-/* ---- categories ---- */
-
-const char *
-ew_mail_category(const char *s, size_t n)
-{
-	static const struct {
-		const char *w, *cat;
-	} tab[] = { { "irc", "irc" }, { "k-line", "irc" }, { "kline", "irc" },
-		{ "ddos", "ddos" }, { "denial of service", "ddos" },
-		{ "denial-of-service", "ddos" }, { "flood", "ddos" },
-		{ "copyright", "copyright" }, { "dmca", "copyright" },
-		{ "infringement", "copyright" }, { "bittorrent", "copyright" },
-		{ "phishing", "phishing" }, { "brute force", "login-attack" },
-		{ "brute-force", "login-attack" },
-		{ "bruteforce", "login-attack" },
-		{ "login attack", "login-attack" },
-		{ "login-attack", "login-attack" },
-		{ "failed password", "login-attack" },
-		{ "failed login", "login-attack" },
-		{ "authentication failure", "login-attack" },
-		{ "malware", "malware" }, { "botnet", "malware" },
-		{ "infected", "malware" }, { "trojan", "malware" },
-		{ "drone", "malware" }, { "c&c", "malware" },
-		{ "port scan", "scan" }, { "portscan", "scan" },
-		{ "netscan", "scan" }, { "poortscan", "scan" },
-		{ "network scan", "scan" }, { "force brute", "login-attack" },
-		{ "password guessing", "login-attack" },
-		{ "login attempt", "login-attack" },
-		{ "w\xc3\xb6rterbuch", "login-attack" },
-		{ "anmeldeversuch", "login-attack" }, { "sweep", "scan" },
-		{ "swept", "scan" }, { "credential stuffing", "login-attack" },
-		{ "port-scan", "scan" }, { "scanning", "scan" },
-		{ "scan", "scan" }, { "spam", "spam" },
-		{ "unsolicited", "spam" }, { "sql injection", "exploit" },
-		{ "exploit", "exploit" }, { "hack", "exploit" },
-		{ "regbot", "spam" }, { "fraud", "fraud" } };
-	size_t k;
-
-	if (n > 65536)
-		n = 65536;
-	for (k = 0; k < sizeof(tab) / sizeof(tab[0]); k++)
-		if (ew_tx_has_word(s, n, tab[k].w))
-			return tab[k].cat;
-	return NULL;
-}
 
 /* ---- header-like fields ("Name: value" lines) ---- */
 
@@ -165,46 +79,6 @@ ew_tx_value_addr(const char *v, struct ew_addr *a, int *plen)
 			*plen = f.plen;
 	}
 	return ok;
-}
-
-int64_t
-ew_tx_msg_date(const struct ew_mail *m, size_t msg, int *has, int *off)
-{
-	struct ew_mtime t;
-	size_t k = msg;
-
-	for (;;) {
-		if (k < m->nmsgs && m->msgs[k].date != NULL &&
-		    ew_mail_time_parse(
-			m->msgs[k].date, strlen(m->msgs[k].date), &t) == 0) {
-			*has = 1;
-			if (off != NULL)
-				*off = t.zs == EW_ZONE_ASSUMED ? 0 : t.off;
-			return t.t;
-		}
-		if (k == 0)
-			break;
-		k = 0;
-	}
-	*has = 0;
-	if (off != NULL)
-		*off = 0;
-	return 0;
-}
-
-void
-ew_tx_no_time(struct ew_mtime *tm, int64_t date, int has_date)
-{
-	memset(tm, 0, sizeof(*tm));
-	tm->zs = EW_ZONE_NONE;
-	tm->to = date;
-	tm->has_to = has_date;
-}
-
-char *
-ew_tx_dup_ports(const char *p)
-{
-	return p != NULL && *p != '\0' ? ew_strndup(p, strlen(p)) : NULL;
 }
 
 /* ---- ARF ---- */

@@ -169,7 +169,7 @@ int ew_complaint_add(struct ew_complaint *c, struct ew_incident *in);
 
 /*
  * Helpers of the text readers (mtime.c, scan.c, ports.c, deadline.c,
- * fields.c), exported for the unit tests.
+ * facts.c), exported for the unit tests.
  *
  * ew_mail_time_parse: one date-time at s (n bytes, surrounding blanks
  * allowed): RFC 5322 ("Fri, 31 Jan 2014 07:19:02 +0100 (CET)", obsolete
@@ -227,7 +227,7 @@ int ew_extract_xarf_yaml(struct ew_complaint *c, const struct ew_mail *m);
 /* The earliest deadline stated in any text part, into c. */
 void ew_extract_deadline(struct ew_complaint *c, const struct ew_mail *m);
 /*
- * A ticket number named in s ("[Ticket#2026112210000123]", "Case
+ * facts.c: a ticket number named in s ("[Ticket#2026112210000123]", "Case
  * 12345", "CSIRT#2015092310000001", "Ticket: AB-77"), allocated; NULL if
  * none.
  */
