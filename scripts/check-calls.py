@@ -13,8 +13,11 @@
 Functions are found in KNF layout: the name at column 0 followed by '(',
 after a line holding the return type (a definition is static when that
 line starts with "static").  Calls are the names followed by '('
-outside comments and strings.  Cycles listed in ALLOWED are known and
-owned elsewhere; the list may only shrink.  Exits 1 on a violation.
+outside comments and strings, and the calls in the body of a
+function-like macro of the module's headers where a file uses it (a
+file writing ERR(...) calls what ERR expands to).  Cycles listed in
+ALLOWED are known and owned elsewhere; the list may only shrink.  Exits
+1 on a violation.  tests/lint/calls/ holds trees it must refuse.
 """
 import os
 import re
@@ -27,6 +30,8 @@ ALLOWED = []
 
 DEF = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\(")
 CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+MACRO = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_][A-Za-z0-9_]*)\("
+                   r"[^)]*\)((?:[^\n]*\\\n)*[^\n]*)", re.M)
 
 
 def strip(text):
@@ -47,8 +52,31 @@ def defs(lines):
     return out
 
 
+def header_macros(d):
+    """The function-like macros of the module's headers: name -> body."""
+    out = {}
+    for f in sorted(os.listdir(d)):
+        if not f.endswith(".h"):
+            continue
+        with open(os.path.join(d, f), encoding="utf-8") as fh:
+            for m in MACRO.finditer(strip(fh.read())):
+                out.setdefault(m.group(1), m.group(2))
+    return out
+
+
+def calls(text, macros, seen=()):
+    """The names text calls, directly or through macros: (name, how)."""
+    for m in CALL.finditer(text):
+        name = m.group(1)
+        yield name, name
+        if name in macros and name not in seen:
+            for inner, _ in calls(macros[name], macros, seen + (name,)):
+                yield inner, "%s via %s" % (inner, name)
+
+
 def module_graph(d):
     files = sorted(f for f in os.listdir(d) if f.endswith(".c"))
+    macros = header_macros(d)
     text, owner = {}, {}
     for f in files:
         with open(os.path.join(d, f), encoding="utf-8") as fh:
@@ -58,10 +86,10 @@ def module_graph(d):
             owner.setdefault(name, f)
     edges = {f: {} for f in files}
     for f in files:
-        for m in CALL.finditer(text[f]):
-            g = owner.get(m.group(1))
+        for name, how in calls(text[f], macros):
+            g = owner.get(name)
             if g is not None and g != f:
-                edges[f].setdefault(g, m.group(1))
+                edges[f].setdefault(g, how)
     return files, edges
 
 
