@@ -5,8 +5,9 @@
  * the per-mail budgets (time, bytes inflated) they check as they go.
  *
  * It calls no other file of src/mail, so the readers (csv.c, dmarc.c,
- * xarf.c, text.c, ...) sit on it and complaint.c, which calls them
- * through its table, sits on top: the module's files form layers.
+ * xarf.c, text.c, ...) sit on it and complaint.c, which calls them (the
+ * whole-mail readers through its table), sits on top: the module's files
+ * form layers.
  */
 #include <stdarg.h>
 #include <stdlib.h>
