@@ -361,27 +361,6 @@ xarf_category(const struct ew_mail_part *p)
 	return cat;
 }
 
-/* The same incident read from an earlier report part of a batch. */
-static int
-xarf_seen(
-    const struct ew_complaint *c, size_t first, const struct ew_incident *in)
-{
-	size_t k;
-
-	for (k = first; k < c->ninc; k++) {
-		const struct ew_incident *o = &c->inc[k];
-
-		if (strcmp(o->src, in->src) == 0 &&
-		    strcmp(o->dst, in->dst) == 0 && o->tm.t == in->tm.t &&
-		    o->tm.has_t == in->tm.has_t &&
-		    ((o->ports == NULL && in->ports == NULL) ||
-			(o->ports != NULL && in->ports != NULL &&
-			    strcmp(o->ports, in->ports) == 0)))
-			return 1;
-	}
-	return 0;
-}
-
 /*
  * One report part: its incident into c (0, or -1 when c is full).  The
  * victim is "Destination" (or Webiron's "Targeted-Range"), its service
@@ -389,7 +368,7 @@ xarf_seen(
  */
 static int
 xarf_report(struct ew_complaint *c, const struct ew_mail *m,
-    const struct ew_mail_part *p, const char *src, size_t first)
+    const struct ew_mail_part *p, const char *src)
 {
 	static const char *const dkeys[] = { "Destination", "Targeted-Range",
 		"Destination-IP" };
@@ -429,11 +408,7 @@ xarf_report(struct ew_complaint *c, const struct ew_mail *m,
 	if (!(ew_tx_field(p->data, p->len, "Date", v, sizeof(v)) &&
 		ew_mail_time_parse(v, strlen(v), &in.tm) == 0))
 		ew_tx_no_time(&in.tm, date, has_date);
-	if (xarf_seen(c, first, &in)) {
-		free(in.ports);
-		return 0;
-	}
-	return ew_complaint_add(c, &in);
+	return ew_complaint_add(c, &in); /* repeats: complaint.c's dedupe */
 }
 
 /*
@@ -444,7 +419,7 @@ xarf_report(struct ew_complaint *c, const struct ew_mail *m,
 int
 ew_extract_xarf_yaml(struct ew_complaint *c, const struct ew_mail *m)
 {
-	size_t k, first = c->ninc;
+	size_t k;
 	int found = 0;
 
 	for (k = 0; k < m->nparts; k++) {
@@ -467,8 +442,7 @@ ew_extract_xarf_yaml(struct ew_complaint *c, const struct ew_mail *m)
 			}
 		}
 		found = 1;
-		if (ew_complaint_over_budget(c) ||
-		    xarf_report(c, m, p, v, first) < 0)
+		if (ew_complaint_over_budget(c) || xarf_report(c, m, p, v) < 0)
 			return -1;
 	}
 	return found;
