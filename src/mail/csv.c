@@ -126,9 +126,12 @@ addr_of(const char *s, char *out, size_t cap)
 	return 1;
 }
 
+/* The report type from the file name (NULL: a part without a name). */
 static const char *
 category(const char *name)
 {
+	if (name == NULL)
+		return NULL;
 	if (strstr(name, "sinkhole") != NULL || strstr(name, "drone") != NULL ||
 	    strstr(name, "botnet") != NULL || strstr(name, "cc_") != NULL)
 		return "malware";
