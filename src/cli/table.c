@@ -76,6 +76,10 @@ static const struct ew_opt opts[] = {
 	{ EW_OPT_ONCE, "once", 0, NULL, "one round, then exit" },
 	{ EW_OPT_EXPLAIN, "explain", 0, NULL,
 	    "say, for each fact, where it was read and which rule fired" },
+	{ EW_OPT_UNDO, "undo", 0, NULL,
+	    "put back the files the last setup changed" },
+	{ EW_OPT_ROOT, "root", 0, "DIR",
+	    "work on the tree under DIR instead of / (tests, images)" },
 };
 
 #define O(x) EW_O(EW_OPT_##x)
@@ -90,6 +94,8 @@ static const struct ew_cmd cmds[] = {
 	    "POLICY",
 	    "tor apply, then (if it worked) nft apply, then the version "
 	    "recorded in the store" },
+	{ "backup", NULL, ew_cmd_backup, STORE, 0, "backup FILE",
+	    "copy the store to FILE (SQLite online backup, atomic, 0600)" },
 	{ "complaint", "add", ew_cmd_complaint_add, STORE,
 	    O(JSON) | O(NO_RESOLVE) | O(NOW) | O(ADDRESS),
 	    "complaint add [--json] [--no-resolve] [--now TIME] "
@@ -102,6 +108,12 @@ static const struct ew_cmd cmds[] = {
 	{ "complaint", "parse", ew_cmd_complaint_parse, 0, O(JSON) | O(EXPLAIN),
 	    "complaint parse [--explain] [--json] FILE|-",
 	    "read an abuse complaint and print its incidents" },
+	{ "config", "check", ew_cmd_config_check, 0, 0, "config check [FILE]",
+	    "check the configuration file (default the one in use) and "
+	    "report every error" },
+	{ "config", "show", ew_cmd_config_show, DEFAULT, 0, "config show",
+	    "print the configuration in effect (file, environment, "
+	    "defaults)" },
 	{ "expire", NULL, ew_cmd_expire, STORE, EW_OPTS_CHANGE,
 	    "expire [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS]",
 	    "remove the blocks whose time has come, and apply again" },
@@ -165,6 +177,10 @@ static const struct ew_cmd cmds[] = {
 	    "[--no-apply] [APPLY OPTIONS]",
 	    "the daemon: scan the inbox, expire blocks, re-apply, watch the "
 	    "surge guards" },
+	{ "setup", NULL, ew_cmd_setup, 0, O(DRY_RUN) | O(UNDO) | O(ROOT),
+	    "setup [-n] [--undo] [--root DIR]",
+	    "find this host's tor relays, make their torrc include "
+	    "exitwarden's fragment, verified; write the configuration" },
 	{ "stats", NULL, ew_cmd_stats, 0, O(JSON), "stats [--json]",
 	    "per-rule packet and byte counters of the nftables table" },
 	{ "template", "export", ew_cmd_template_export, 0, 0,
@@ -236,7 +252,7 @@ ew_cli_help(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: exitwarden [--help] [--version] [--db PATH] "
-		   "NOUN [VERB] [OPTIONS] [OPERANDS]\n"
+		   "[--config FILE] NOUN [VERB] [OPTIONS] [OPERANDS]\n"
 		   "       exitwarden help [NOUN [VERB]]\n\ncommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-20s %s%s\n",

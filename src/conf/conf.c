@@ -468,7 +468,8 @@ relay_debian(struct ew_conf_relay *r)
 		DEF(torrc, "/etc/tor/instances/%s/torrc", n);
 		DEF(control, "/run/tor-instances/%s/control", n);
 		DEF(user, "_tor-%s", n);
-		DEF(fragment, "/etc/tor/instances/%s/exitwarden.conf", n);
+		DEF(fragment, "/etc/tor/instances/%s/torrc.d/exitwarden.conf",
+		    n);
 		if (r->password_file == NULL)
 			DEF(cookie, "/run/tor-instances/%s/control.authcookie",
 			    n);

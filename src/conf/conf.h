@@ -104,4 +104,31 @@ int ew_conf_format(const struct ew_conf *c, struct ew_buf *out);
  * Debian's alphanumeric instances and ansible-relayor's IP_ORPort). */
 int ew_conf_relay_name_ok(const char *s);
 
+/* ---- the torrc edit of exitwarden setup (torrc.c) ---- */
+
+/* The options exitwarden takes over from the torrc (NULL-terminated):
+ * the exit policy and the switches that shape it. */
+extern const char *const ew_conf_taken_over[];
+/* What a line moved out of the torrc starts with. */
+#define EW_CONF_TORRC_MARK "#exitwarden-setup# "
+
+struct ew_conf_torrc_edit {
+	char *text; /* the new torrc */
+	size_t len;
+	char *moved;    /* the lines commented out, as they were, or NULL */
+	size_t n_moved; /* settings moved out */
+	int include_added;
+};
+
+/*
+ * The torrc text (len bytes) as exitwarden setup leaves it: every
+ * setting of a taken-over option commented out with the marker (and
+ * returned in moved), "%include include" the last setting.  Applying it
+ * to its own result changes nothing.  0 or -ENOMEM; free with
+ * ew_conf_torrc_edit_free.
+ */
+int ew_conf_torrc_edit(const char *text, size_t len, const char *include,
+    struct ew_conf_torrc_edit *out);
+void ew_conf_torrc_edit_free(struct ew_conf_torrc_edit *e);
+
 #endif
