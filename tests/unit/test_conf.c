@@ -119,9 +119,9 @@ test_full(void)
 		EW_CHECK_STR(r->user, "_tor-198.51.100.10_9000");
 		EW_CHECK_STR(
 		    r->torrc, "/etc/tor/instances/198.51.100.10_9000/torrc");
-		EW_CHECK_STR(
-		    r->fragment, "/etc/tor/instances/198.51.100.10_9000/"
-				 "torrc.d/exitwarden.conf");
+		EW_CHECK_STR(r->fragment,
+		    "/etc/tor/instances/198.51.100.10_9000/"
+		    "torrc.d/exitwarden.conf");
 		EW_CHECK_STR(
 		    r->managed, "/var/lib/exitwarden/r2/managed.policy");
 		EW_CHECK_STR(r->policy, "/etc/exitwarden/r2.policy");
