@@ -72,14 +72,21 @@ ew_cmd_config_show(struct ew_args *a)
 	e.policy = (char *)ew_cli_policy_path(NULL);
 	e.maildir = (char *)ew_cli_maildir(NULL);
 	e.templates = (char *)ew_cli_templates_dir();
-	ew_buf_printf(&b, "# the configuration in effect; from %s\n",
-	    c != NULL ? c->path : "no file (built-in defaults)");
+	if (c != NULL)
+		ew_buf_printf(&b, "# the configuration in effect: %s, under "
+				  "the command line and the environment\n",
+		    c->path);
+	else
+		ew_buf_printf(&b,
+		    "# the configuration in effect: no file at %s, the "
+		    "built-in defaults\n",
+		    ew_cli_conf_path(&explicit_));
 	if (c == NULL || c->n_relays == 0)
 		ew_buf_printf(&b,
 		    "# no relay: tor is reached through --control (default "
-		    "/run/tor/control, then 127.0.0.1:9051), authenticated as "
-		    "it offers; nft matches user debian-tor; file %s\n",
-		    ew_cli_conf_path(&explicit_));
+		    "/run/tor/control, then 127.0.0.1:9051) and authenticated "
+		    "as it offers; nft matches user debian-tor; exitwarden "
+		    "setup adds the relays\n");
 	else if (c->n_relays > 1)
 		ew_buf_printf(&b,
 		    "# commands without a relay use the first: "
