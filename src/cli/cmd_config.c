@@ -73,8 +73,9 @@ ew_cmd_config_show(struct ew_args *a)
 	e.maildir = (char *)ew_cli_maildir(NULL);
 	e.templates = (char *)ew_cli_templates_dir();
 	if (c != NULL)
-		ew_buf_printf(&b, "# the configuration in effect: %s, under "
-				  "the command line and the environment\n",
+		ew_buf_printf(&b,
+		    "# the configuration in effect: %s, under "
+		    "the command line and the environment\n",
 		    c->path);
 	else
 		ew_buf_printf(&b,

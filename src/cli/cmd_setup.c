@@ -275,15 +275,42 @@ put_file(struct setup *s, const char *path, const char *old, size_t olen,
 
 /* ---- one relay ---- */
 
-/* tor's defaults file for the relay, or /dev/null. */
+/*
+ * tor's defaults file for the relay, as its unit passes it: Debian's
+ * for the system tor; for an instance, Debian's instance template with
+ * its name filled in (what tor@.service does), written to tmp.  Else
+ * /dev/null (a tree without tor's package, as under --root in tests).
+ */
 static const char *
-defaults_torrc(const struct setup *s, const struct ew_conf_relay *r, char *buf)
+defaults_torrc(const struct setup *s, const struct ew_conf_relay *r,
+    const char *tmp, char *buf)
 {
-	if (strcmp(r->name, "default") == 0 &&
-	    is_file(
-		rooted(s, "/usr/share/tor/tor-service-defaults-torrc", buf)))
-		return buf;
-	return "/dev/null";
+	struct ew_buf b = EW_BUF_INIT;
+	char *text = NULL, *p, *at;
+	size_t n;
+
+	if (strcmp(r->name, "default") == 0)
+		return is_file(rooted(
+			   s, "/usr/share/tor/tor-service-defaults-torrc", buf))
+			   ? buf
+			   : "/dev/null";
+	rooted(s, "/usr/share/tor/tor-service-defaults-torrc-instances", buf);
+	if (ew_file_read(buf, TORRC_MAX, EW_FILE_REGULAR, &text, &n) != 0)
+		return "/dev/null";
+	for (p = text; (at = strstr(p, "@@NAME@@")) != NULL; p = at + 8) {
+		ew_buf_add(&b, p, (size_t)(at - p));
+		ew_buf_puts(&b, r->name);
+	}
+	ew_buf_puts(&b, p);
+	free(text);
+	if (b.oom ||
+	    ew_file_write_atomic(tmp, b.p, b.len, 0600, 0, NULL) != 0) {
+		ew_buf_free(&b);
+		return "/dev/null";
+	}
+	ew_buf_free(&b);
+	snprintf(buf, PATH_MAX, "%s", tmp);
+	return buf;
 }
 
 /*
@@ -296,7 +323,7 @@ verify_text(const struct setup *s, const struct ew_conf_relay *r,
     const char *torrc, const char *text, const char *inc)
 {
 	struct ew_buf t = EW_BUF_INIT, why = EW_BUF_INIT;
-	char tmp[PATH_MAX], rdir[PATH_MAX], defs[PATH_MAX];
+	char tmp[PATH_MAX], tmpd[PATH_MAX], rdir[PATH_MAX], defs[PATH_MAX];
 	const char *at;
 	int rc;
 
@@ -314,8 +341,10 @@ verify_text(const struct setup *s, const struct ew_conf_relay *r,
 		ew_cli_err("%s: %s", tmp, strerror(-rc));
 		return rc;
 	}
-	rc = tor_verify(tmp, defaults_torrc(s, r, defs), &why);
+	snprintf(tmpd, sizeof(tmpd), "%s.exitwarden-verify-defaults", torrc);
+	rc = tor_verify(tmp, defaults_torrc(s, r, tmpd, defs), &why);
 	unlink(tmp);
+	unlink(tmpd);
 	if (rc < 0)
 		ew_cli_err(
 		    "cannot run tor to verify %s: %s", torrc, strerror(-rc));
@@ -365,61 +394,143 @@ write_policy(struct setup *s, const struct ew_conf_relay *r, const char *policy,
 	ew_buf_free(&b);
 }
 
-static void
-setup_relay(struct setup *s, const struct ew_conf_relay *r, const char *policy)
-{
+/* One relay's torrc: what it is, what it becomes. */
+struct plan {
+	const struct ew_conf_relay *r;
+	char torrc[PATH_MAX];
+	char made[PATH_MAX]; /* the directory we created, or "" */
+	char *old;
+	size_t olen;
 	struct ew_conf_torrc_edit e;
-	char torrc[PATH_MAX], inc[PATH_MAX], rinc[PATH_MAX];
-	char *old = NULL;
-	size_t olen = 0;
+	int changed, written;
+};
+
+/* Read, edit, make the fragment's directory, verify: nothing of the
+ * torrc is written yet.  0, or -1 (said). */
+static int
+plan_relay(struct setup *s, const struct ew_conf_relay *r, struct plan *pl)
+{
+	char inc[PATH_MAX], rinc[PATH_MAX];
 	int rc;
 
-	rooted(s, r->torrc, torrc);
+	pl->r = r;
+	rooted(s, r->torrc, pl->torrc);
 	frag_dir(r, inc);
-	if ((rc = ew_file_read(
-		 torrc, TORRC_MAX, EW_FILE_REGULAR, &old, &olen)) != 0) {
-		ew_cli_err("%s: %s", torrc, strerror(-rc));
-		s->failed = 1;
-		return;
+	if ((rc = ew_file_read(pl->torrc, TORRC_MAX, EW_FILE_REGULAR, &pl->old,
+		 &pl->olen)) != 0) {
+		ew_cli_err("%s: %s", pl->torrc, strerror(-rc));
+		return -1;
 	}
-	if (ew_conf_torrc_edit(old, olen, inc, &e) != 0) {
+	if (ew_conf_torrc_edit(pl->old, pl->olen, inc, &pl->e) != 0) {
 		ew_cli_err("out of memory");
-		s->failed = 1;
-		free(old);
-		return;
+		return -1;
 	}
+	pl->changed =
+	    pl->olen != pl->e.len || memcmp(pl->old, pl->e.text, pl->olen) != 0;
 	printf("setup: relay %s: %s: %zu setting%s moved out, %s\n", r->name,
-	    torrc, e.n_moved, e.n_moved == 1 ? "" : "s",
-	    e.include_added ? "%include of the fragment added last"
-			    : "already includes the fragment last");
+	    pl->torrc, pl->e.n_moved, pl->e.n_moved == 1 ? "" : "s",
+	    pl->e.include_added ? "%include of the fragment added last"
+				: "already includes the fragment last");
 	rooted(s, inc, rinc);
 	if (access(rinc, F_OK) != 0) {
 		printf("setup: relay %s: %s directory %s\n", r->name,
-		    s->dry_run ? "would create the" : "created the", rinc);
+		    s->dry_run ? "would create the" : "creating the", rinc);
 		if (!s->dry_run && (rc = make_dirs(rinc)) != 0) {
 			ew_cli_err("%s: %s", rinc, strerror(-rc));
-			s->failed = 1;
-			goto out;
+			return -1;
 		}
+		if (!s->dry_run)
+			snprintf(pl->made, sizeof(pl->made), "%s", rinc);
 	}
-	if (olen == e.len && memcmp(old, e.text, olen) == 0)
-		goto out;
-	if (!s->dry_run && verify_text(s, r, torrc, e.text, inc) != 0) {
-		s->failed = 1;
-		goto out;
+	if (!pl->changed || s->dry_run)
+		return 0;
+	if (verify_text(s, r, pl->torrc, pl->e.text, inc) != 0)
+		return -1;
+	printf("setup: relay %s: tor --verify-config takes the new %s\n",
+	    r->name, pl->torrc);
+	return 0;
+}
+
+/* A torrc written put back as it was (a later one failed). */
+static void
+roll_back(struct plan *pl)
+{
+	char bk[PATH_MAX];
+	int rc;
+
+	rc = ew_file_write_atomic(
+	    pl->torrc, pl->old, pl->olen, 0644, EW_FILE_KEEP_MODE, NULL);
+	if (rc != 0) {
+		ew_cli_err("%s: cannot put it back (%s): its backup is kept",
+		    pl->torrc, strerror(-rc));
+		return;
 	}
-	if (put_file(s, torrc, old, olen, e.text, e.len, 0644) != 0) {
-		s->failed = 1;
-		goto out;
+	if (newest_backup(pl->torrc, bk) == 0)
+		unlink(bk);
+	printf("setup: put %s back as it was\n", pl->torrc);
+}
+
+static void
+plans_free(struct plan *v, size_t n, int failed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		/* a directory made for nothing goes (if still empty) */
+		if (failed && v[i].made[0] != '\0')
+			rmdir(v[i].made);
+		ew_conf_torrc_edit_free(&v[i].e);
+		free(v[i].old);
 	}
-	if (!s->dry_run)
-		printf("setup: relay %s: tor --verify-config takes the new "
-		       "%s\n",
-		    r->name, torrc);
-	write_policy(s, r, policy, r->torrc, e.moved);
-out:
-	ew_conf_torrc_edit_free(&e);
-	free(old);
+	free(v);
+}
+
+/*
+ * Every relay planned and verified first; then each torrc backed up and
+ * replaced, the ones written put back if a later one fails; then the
+ * policy files.  0, or -1 with nothing changed (as far as it could be
+ * put back, said).
+ */
+static int
+setup_relays(struct setup *s, struct ew_conf *found)
+{
+	struct plan *v = calloc(found->n_relays, sizeof(*v));
+	size_t i, j;
+	int failed = 0;
+
+	if (v == NULL) {
+		ew_cli_err("out of memory");
+		return -1;
+	}
+	for (i = 0; i < found->n_relays; i++)
+		if (plan_relay(s, &found->relays[i], &v[i]) != 0)
+			failed = 1;
+	if (failed && !s->dry_run)
+		ew_cli_err("setup: no torrc changed");
+	for (i = 0; !failed && i < found->n_relays; i++) {
+		if (!v[i].changed)
+			continue;
+		if (put_file(s, v[i].torrc, v[i].old, v[i].olen, v[i].e.text,
+			v[i].e.len, 0644) != 0) {
+			failed = 1;
+			for (j = 0; j < i; j++)
+				if (v[j].written)
+					roll_back(&v[j]);
+			break;
+		}
+		v[i].written = !s->dry_run;
+	}
+	for (i = 0; !failed && i < found->n_relays; i++) {
+		const struct ew_conf_relay *r = &found->relays[i];
+
+		if (v[i].changed)
+			write_policy(s, r,
+			    r->policy ? r->policy
+				      : "/etc/exitwarden/exit.policy",
+			    r->torrc, v[i].e.moved);
+	}
+	plans_free(v, found->n_relays, failed);
+	return failed ? -1 : 0;
 }
 
 /* ---- the configuration file ---- */
@@ -582,12 +693,11 @@ ew_cmd_setup(struct ew_args *a)
 		if (strcmp(r->name, "default") != 0 &&
 		    ew_conf_set(&r->policy, pol) != 0)
 			s.failed = 1;
-		setup_relay(&s, r,
-		    r->policy ? r->policy : "/etc/exitwarden/exit.policy");
 	}
 	if (s.undo)
 		undo_file(&s, rooted(&s, EW_CONF_PATH, p));
-	else if (!s.failed && write_conf(&s, found) != 0)
+	else if (s.failed || setup_relays(&s, found) != 0 ||
+		 write_conf(&s, found) != 0)
 		s.failed = 1;
 	ew_conf_free(found);
 	if (s.dry_run && !s.failed)

@@ -85,6 +85,11 @@ def read(path):
 
 def make_tree(root):
     write(os.path.join(root, "etc/tor/torrc"), DEBIAN_TORRC)
+    # tor's defaults as the system tor's unit passes them, when the
+    # machine has them (User debian-tor: tor checks the user exists)
+    d = "/usr/share/tor/tor-service-defaults-torrc"
+    if os.path.exists(d):
+        write(os.path.join(root, d.lstrip("/")), read(d))
     write(os.path.join(root, "etc/tor/instances/exit1/torrc"),
           "+SocksPort auto\n")
     write(os.path.join(root, "etc/tor/instances/exit2/torrc"),
@@ -203,16 +208,32 @@ def test_undo(root, orig):
 def test_refused(root):
     bad = os.path.join(root, "etc/tor/instances/exit2/torrc")
     write(bad, "+SocksPort auto\nBogusOption 1\nExitPolicy reject *:*\n")
-    before = read(bad)
+    before = snapshot(root)
     rc, out, err = ew("setup", "--root", root)
     check(rc == 1, "a torrc tor refuses: exit 1 (%d)" % rc)
     check("Unknown option 'BogusOption'" in err,
           "tor's reason said: %s" % err)
-    check("left as it was" in err, "says the torrc was left")
-    check(read(bad) == before, "the refused torrc is byte-identical")
-    left = [f for f in os.listdir(os.path.dirname(bad))
+    check("left as it was" in err and "no torrc changed" in err,
+          "says the torrc was left, and that none changed")
+    check(snapshot(root) == before,
+          "nothing changed, the other relays' torrc neither")
+    left = [f for f in snapshot(root)
             if "exitwarden-verify" in f or "exitwarden-backup" in f]
     check(left == [], "no temporary file or backup left: %s" % left)
+
+
+def test_made_dirs_removed(tmp):
+    """A failed setup removes the fragment directories it made."""
+    root = os.path.join(tmp, "root2")
+    write(os.path.join(root, "etc/tor/torrc"), "SocksPort 0\n")
+    write(os.path.join(root, "etc/tor/instances/x/torrc"), "Bogus 1\n")
+    before = snapshot(root)
+    rc, out, err = ew("setup", "--root", root)
+    check(rc == 1, "setup with a refused instance fails")
+    check(snapshot(root) == before, "no file changed")
+    check(not os.path.exists(os.path.join(root, "etc/tor/torrc.d")) and
+          not os.path.exists(os.path.join(root, "etc/tor/instances/x/torrc.d")),
+          "the directories it made are gone")
 
 
 def test_config(tmp):
@@ -296,6 +317,7 @@ def main():
         test_setup(root, orig)
         test_undo(root, orig)
         test_refused(root)
+        test_made_dirs_removed(tmp)
         test_config(tmp)
         test_backup(tmp)
     finally:
