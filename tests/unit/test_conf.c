@@ -303,6 +303,82 @@ test_load(void)
 	ew_diag_free(&d);
 }
 
+/* The torrc edit of exitwarden setup. */
+static void
+edit_is(const char *in, const char *want, size_t moved)
+{
+	struct ew_conf_torrc_edit e, e2;
+
+	EW_CHECK_INT(
+	    ew_conf_torrc_edit(in, strlen(in), "/etc/tor/torrc.d/", &e), 0);
+	EW_CHECK_STR(e.text, want);
+	EW_CHECK_INT(e.n_moved, moved);
+	EW_CHECK_INT(e.len, strlen(e.text));
+	/* its own result comes back unchanged */
+	EW_CHECK_INT(
+	    ew_conf_torrc_edit(e.text, e.len, "/etc/tor/torrc.d/", &e2), 0);
+	EW_CHECK_STR(e2.text, e.text);
+	EW_CHECK_INT(e2.n_moved, 0);
+	EW_CHECK_INT(e2.include_added, 0);
+	ew_conf_torrc_edit_free(&e2);
+	ew_conf_torrc_edit_free(&e);
+}
+
+#define INC                                                                    \
+	"\n# exitwarden: its fragment last, so that what it sets wins "        \
+	"(exitwarden setup)\n%include /etc/tor/torrc.d/\n"
+#define M EW_CONF_TORRC_MARK
+
+static void
+test_torrc_edit(void)
+{
+	struct ew_conf_torrc_edit e;
+	size_t i;
+
+	edit_is("", INC, 0);
+	edit_is("SocksPort 0", "SocksPort 0\n" INC, 0);
+	edit_is("SocksPort 0\nExitPolicy reject *:*\n# ExitRelay 1\n",
+	    "SocksPort 0\n" M "ExitPolicy reject *:*\n# ExitRelay 1\n" INC, 1);
+	/* any case, the + and / prefixes, leading blanks */
+	edit_is("  exitpolicy accept *:80\n+ExitPolicy reject *:*\n/IPv6Exit\n"
+		"EXITRELAY 1\nReducedExitPolicy 1\n"
+		"ExitPolicyRejectPrivate 0\nExitPolicyRejectLocalInterfaces 1\n"
+		"ExitPolicyX 1\nNickname e\n",
+	    M "  exitpolicy accept *:80\n" M "+ExitPolicy reject *:*\n" M
+	      "/IPv6Exit\n" M "EXITRELAY 1\n" M "ReducedExitPolicy 1\n" M
+	      "ExitPolicyRejectPrivate 0\n" M
+	      "ExitPolicyRejectLocalInterfaces 1\nExitPolicyX 1\nNickname "
+	      "e\n" INC,
+	    7);
+	/* a continued line: all of it */
+	edit_is("ExitPolicy accept *:80, \\\n  accept *:443\nORPort 9001\n",
+	    M "ExitPolicy accept *:80, \\\n" M "  accept *:443\nORPort "
+	      "9001\n" INC,
+	    1);
+	/* the include already last: nothing to do */
+	edit_is("ORPort 1\n%include /etc/tor/torrc.d/\n# end\n",
+	    "ORPort 1\n%include /etc/tor/torrc.d/\n# end\n", 0);
+	/* the include in the middle: moved last */
+	edit_is("%include /etc/tor/torrc.d/\nORPort 1\n",
+	    M "%include /etc/tor/torrc.d/\nORPort 1\n" INC, 0);
+	/* another include is the operator's */
+	edit_is("%include /etc/other/\n", "%include /etc/other/\n" INC, 0);
+	/* the moved lines, as they were, for the policy file */
+	{
+		static const char t[] =
+		    "ExitRelay 1\nSocksPort 0\nExitPolicy reject *:*";
+
+		EW_CHECK_INT(
+		    ew_conf_torrc_edit(t, sizeof(t) - 1, "/d/", &e), 0);
+	}
+	EW_CHECK_STR(e.moved, "ExitRelay 1\nExitPolicy reject *:*\n");
+	EW_CHECK(e.include_added);
+	ew_conf_torrc_edit_free(&e);
+	for (i = 0; ew_conf_taken_over[i] != NULL; i++)
+		;
+	EW_CHECK_INT(i, 6);
+}
+
 int
 main(void)
 {
@@ -311,5 +387,6 @@ main(void)
 	EW_RUN(test_errors);
 	EW_RUN(test_nul_len);
 	EW_RUN(test_load);
+	EW_RUN(test_torrc_edit);
 	return ew_test_done();
 }
