@@ -320,20 +320,22 @@ defaults_torrc(const struct setup *s, const struct ew_conf_relay *r,
  */
 static int
 verify_text(const struct setup *s, const struct ew_conf_relay *r,
-    const char *torrc, const char *text, const char *inc)
+    const char *torrc, const char *text, size_t len, const char *inc)
 {
 	struct ew_buf t = EW_BUF_INIT, why = EW_BUF_INIT;
 	char tmp[PATH_MAX], tmpd[PATH_MAX], rdir[PATH_MAX], defs[PATH_MAX];
-	const char *at;
+	const char *at, *p = text, *end = text + len;
 	int rc;
 
-	if (s->root[0] != '\0' && (at = strstr(text, inc)) != NULL) {
-		ew_buf_add(&t, text, (size_t)(at - text));
-		ew_buf_puts(&t, rooted(s, inc, rdir));
-		ew_buf_puts(&t, at + strlen(inc));
-	} else {
-		ew_buf_puts(&t, text);
+	/* every mention of the include, rooted (the bytes as they are) */
+	rooted(s, inc, rdir);
+	while (s->root[0] != '\0' &&
+	       (at = memmem(p, (size_t)(end - p), inc, strlen(inc))) != NULL) {
+		ew_buf_add(&t, p, (size_t)(at - p));
+		ew_buf_puts(&t, rdir);
+		p = at + strlen(inc);
 	}
+	ew_buf_add(&t, p, (size_t)(end - p));
 	snprintf(tmp, sizeof(tmp), "%s.exitwarden-verify", torrc);
 	rc = ew_file_write_atomic(tmp, t.p ? t.p : "", t.len, 0600, 0, NULL);
 	ew_buf_free(&t);
@@ -444,7 +446,7 @@ plan_relay(struct setup *s, const struct ew_conf_relay *r, struct plan *pl)
 	}
 	if (!pl->changed || s->dry_run)
 		return 0;
-	if (verify_text(s, r, pl->torrc, pl->e.text, inc) != 0)
+	if (verify_text(s, r, pl->torrc, pl->e.text, pl->e.len, inc) != 0)
 		return -1;
 	printf("setup: relay %s: tor --verify-config takes the new %s\n",
 	    r->name, pl->torrc);

@@ -180,8 +180,8 @@ ew_conf_torrc_edit(const char *text, size_t len, const char *include,
 		ew_buf_free(&m);
 		return -ENOMEM;
 	}
+	out->len = t.len; /* a NUL in the file stays */
 	out->text = t.p ? ew_buf_detach(&t) : strdup("");
-	out->len = strlen(out->text);
 	out->moved = m.p ? ew_buf_detach(&m) : NULL;
 	if (out->text == NULL) {
 		ew_conf_torrc_edit_free(out);

@@ -374,6 +374,18 @@ test_torrc_edit(void)
 	EW_CHECK_STR(e.moved, "ExitRelay 1\nExitPolicy reject *:*\n");
 	EW_CHECK(e.include_added);
 	ew_conf_torrc_edit_free(&e);
+	/* a NUL byte in the file: kept, and the bytes after it too */
+	{
+		static const char t[] = "A 1\0B\nExitRelay 1\n";
+
+		EW_CHECK_INT(
+		    ew_conf_torrc_edit(t, sizeof(t) - 1, "/d/", &e), 0);
+		EW_CHECK(e.len > sizeof(t) - 1);
+		EW_CHECK(memcmp(e.text, "A 1\0B\n" M "ExitRelay 1\n",
+			     6 + strlen(M) + 12) == 0);
+		EW_CHECK_INT(e.n_moved, 1);
+		ew_conf_torrc_edit_free(&e);
+	}
 	for (i = 0; ew_conf_taken_over[i] != NULL; i++)
 		;
 	EW_CHECK_INT(i, 6);
