@@ -81,7 +81,7 @@ check "the package holds the binary" sh -c \
     "dpkg-deb -c '$deb' | grep -q './usr/bin/exitwarden\$'"
 
 installed=1
-if ! DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb" \
+if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$deb" \
     >"$TMP/install.log" 2>&1; then
 	tail -20 "$TMP/install.log"
 	bad "apt-get install ./exitwarden_*.deb"
