@@ -2,6 +2,11 @@
 # Install the Debian 12 packages exitwarden needs, when they are missing.
 # Pinned by package name; the versions are Debian 12's. Safe to run again:
 # it installs nothing when everything is present.
+#   sh scripts/deps.sh          what building and running need
+#   sh scripts/deps.sh --test   that and the test-only tools (make check):
+#                               a real browser for the web face's test
+#                               (chromium, headless) and promtool
+#                               (prometheus) for the /metrics format
 set -eu
 
 PKGS="
@@ -24,7 +29,18 @@ libjansson-dev
 libarchive-dev
 libxml2-dev
 libssl-dev
+libmicrohttpd-dev
 "
+
+# Test dependencies: installed by `make check`, not by `make demo`.
+TEST_PKGS="
+chromium
+chromium-driver
+prometheus
+"
+if [ "${1:-}" = "--test" ]; then
+	PKGS="$PKGS $TEST_PKGS"
+fi
 
 missing=""
 for p in $PKGS; do
@@ -51,10 +67,18 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 # The tor package starts a system tor on install; exitwarden's tests start
 # their own and never need that one. Stop it only if we just installed it.
-case "$missing" in
-*" tor"*)
+case "$missing " in
+*" tor "*)
 	if command -v systemctl >/dev/null 2>&1; then
 		systemctl stop tor >/dev/null 2>&1 || true
+	fi
+	;;
+esac
+# The same for prometheus (only its promtool is used, by the tests).
+case "$missing " in
+*" prometheus "*)
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl stop prometheus >/dev/null 2>&1 || true
 	fi
 	;;
 esac

@@ -66,6 +66,16 @@ enum ew_opt_id {
 	EW_OPT_INTERVAL,
 	EW_OPT_ONCE,
 	EW_OPT_EXPLAIN,
+	/* serve (issue 15) */
+	EW_OPT_LISTEN,
+	EW_OPT_CONTACT,
+	EW_OPT_NOTICE_DIR,
+	EW_OPT_TOKEN_KEY,
+	EW_OPT_MAX_PREFIX4,
+	EW_OPT_MAX_PREFIX6,
+	EW_OPT_METRICS_TOKEN,
+	EW_OPT_CONFIRM,
+	EW_OPT_FINGERPRINT,
 };
 #define EW_O(id) ((uint64_t)1 << (id))
 
@@ -319,5 +329,6 @@ int ew_cmd_inbox_scan(struct ew_args *a);
 int ew_cmd_run(struct ew_args *a);
 int ew_cmd_guard_status(struct ew_args *a);
 int ew_cmd_template_export(struct ew_args *a);
+int ew_cmd_serve(struct ew_args *a);
 
 #endif
