@@ -91,6 +91,7 @@ def examples(tmp):
         "policy summary": (["--json", "--now", NOW], [POLICY]),
         "policy torrc": (["--now", NOW], [POLICY]),
         "run": (["--once", "--no-apply", "--maildir", md], []),
+        "serve": None,  # a server, until stopped: tests/web/serve.py
         "stats": (["--json"], []),  # needs the table: may fail, quietly
         "template export": ([], [tdir]),
         "ticket block": (["-n", "--no-apply", "--no-resolve", "--now",
