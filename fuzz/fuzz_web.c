@@ -45,9 +45,9 @@ check_rules(const struct ew_web_target *t)
 	EW_FUZZ_ASSERT(n == (t->nports ? t->nports : 1));
 	for (i = 0; i < n; i++) {
 		ew_diag_init(&dg);
-		EW_FUZZ_ASSERT(ew_policy_parse_string("rule", rules[i],
-				   strlen(rules[i]), EW_PARSE_NO_INCLUDE, &dg,
-				   &p) == 0);
+		EW_FUZZ_ASSERT(
+		    ew_policy_parse_string("rule", rules[i], strlen(rules[i]),
+			EW_PARSE_NO_INCLUDE, &dg, &p) == 0);
 		EW_FUZZ_ASSERT(ew_policy_rule_count(p) == 1);
 		ew_policy_free(p);
 		p = NULL;
@@ -67,8 +67,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > EW_WEB_MAX_BODY)
 		return 0;
-	if (ew_web_form_parse((const char *)data, size, f, EW_WEB_MAX_FIELDS,
-		&n) != 0)
+	if (ew_web_form_parse(
+		(const char *)data, size, f, EW_WEB_MAX_FIELDS, &n) != 0)
 		return 0;
 	EW_FUZZ_ASSERT(n <= EW_WEB_MAX_FIELDS);
 	for (i = 0; i < n; i++) {
