@@ -4,11 +4,14 @@
  * In order: the source's rate bucket, the form (bounded), the token
  * (ours, made for this source address, at most EW_WEB_TOKEN_TTL old),
  * the target (an address or prefix that contains the source and is no
- * wider than the largest prefix), the caps (self-service blocks
- * covering this source, and in all), then the token is spent (a
+ * wider than the largest prefix), the cap of self-service blocks
+ * covering this source, then the token is spent (a
  * replay is refused) and the ticket and blocks stored in one
- * transaction.  A refusal shows the form again, with a new token and
- * the reason.  Nothing about the requester is kept but the block.
+ * transaction.  Past the cap of self-service blocks in all (what the
+ * exit publishes: tor's descriptor has a budget), a request is queued
+ * for the operator (a pending block), never enforced silently.  A
+ * refusal shows the form again, with a new token and the reason.  Nothing about
+ * the requester is kept but the block.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -92,7 +95,7 @@ count_self(
 
 static void
 result(struct ew_web *w, struct ew_web_resp *r, char **rules, size_t n,
-    const int *renewed, int64_t until, int64_t ticket)
+    const int *renewed, int64_t until, int64_t ticket, int queued)
 {
 	struct ew_buf list = EW_BUF_INIT, u = EW_BUF_INIT;
 	char tk[24];
@@ -111,7 +114,11 @@ result(struct ew_web *w, struct ew_web_resp *r, char **rules, size_t n,
 	{
 		const struct ew_web_kv kv[] = {
 			{ "status",
-			    w->conf.confirm
+			    queued ? "Your request is stored. This exit "
+				     "holds as many self-service blocks as "
+				     "it publishes, so the operator decides "
+				     "on it."
+			    : w->conf.confirm
 				? "Your request is stored. The operator "
 				  "confirms it before the exit enforces it."
 				: "Your request is stored. The exit enforces "
@@ -129,10 +136,14 @@ result(struct ew_web *w, struct ew_web_resp *r, char **rules, size_t n,
 	ew_buf_free(&u);
 }
 
-/* Store the blocks; the outcome. */
+/*
+ * Store the blocks; the outcome.  `queued`: the exit holds as many
+ * self-service blocks as it publishes (cap_total), so these wait for
+ * the operator (pending) instead of going into the policy.
+ */
 static void
 store_blocks(struct ew_web *w, const struct ew_web_req *req,
-    struct ew_web_resp *r, const struct ew_web_target *t)
+    struct ew_web_resp *r, const struct ew_web_target *t, int queued)
 {
 	char *rules[EW_WEB_MAX_PORTS];
 	int renewed[EW_WEB_MAX_PORTS];
@@ -147,18 +158,20 @@ store_blocks(struct ew_web *w, const struct ew_web_req *req,
 	}
 	rc = ew_store_selfservice_add(w->st, (const char *const *)rules, n,
 	    "self-service request from the address blocked", until,
-	    w->conf.confirm,
-	    w->conf.confirm ? NULL : "self-service block stored", req->now,
-	    &ticket, renewed);
+	    w->conf.confirm || queued,
+	    w->conf.confirm || queued ? NULL : "self-service block stored",
+	    req->now, &ticket, renewed);
 	if (rc != 0) {
 		refuse(w, req, r, 503, EW_WEB_O_ERROR,
 		    "the request could not be stored; try again later");
 	} else {
 		for (i = 0; i < n; i++)
 			all += renewed[i];
-		w->outcomes[all == n ? EW_WEB_O_RENEWED : EW_WEB_O_ACCEPTED]++;
+		w->outcomes[all == n ? EW_WEB_O_RENEWED
+			    : queued ? EW_WEB_O_QUEUED
+				     : EW_WEB_O_ACCEPTED]++;
 		w->page_at = INT64_MIN; /* the notice changes */
-		result(w, r, rules, n, renewed, until, ticket);
+		result(w, r, rules, n, renewed, until, ticket, queued);
 	}
 	for (i = 0; i < n; i++)
 		free(rules[i]);
@@ -233,14 +246,10 @@ ew_web_block_post(
 		    "the request could not be checked; try again later");
 		return;
 	}
-	if (mine + t.nports + (t.nports == 0) > w->conf.cap_per ||
-	    all + t.nports + (t.nports == 0) > w->conf.cap_total) {
+	if (mine + t.nports + (t.nports == 0) > w->conf.cap_per) {
 		refuse(w, req, r, 403, EW_WEB_O_CAPPED,
-		    mine + 1 > w->conf.cap_per
-			? "your address has as many self-service blocks as "
-			  "this exit allows; write to the operator"
-			: "this exit holds as many self-service blocks as it "
-			  "allows; write to the operator");
+		    "your address has as many self-service blocks as this "
+		    "exit allows; write to the operator");
 		return;
 	}
 	rc = ew_store_token_use(
@@ -254,5 +263,6 @@ ew_web_block_post(
 				    "again later");
 		return;
 	}
-	store_blocks(w, req, r, &t);
+	store_blocks(w, req, r, &t,
+	    all + t.nports + (t.nports == 0) > w->conf.cap_total);
 }

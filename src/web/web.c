@@ -31,6 +31,7 @@ const char *const ew_web_outcome_names[EW_WEB_NOUTCOME] = {
 	"not_covered",
 	"rate_limited",
 	"capped",
+	"queued",
 	"error",
 };
 

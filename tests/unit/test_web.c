@@ -300,7 +300,8 @@ test_rate_confirm_private(void)
 	EW_CHECK_INT(get("/", "192.0.2.1", T0 + 1, &out), 200);
 	EW_CHECK(out && strstr(out, "2001:db8::") == NULL);
 	free(out);
-	/* the rate limit: 3 requests a window from one /64 */
+	/* the rate limit: 3 requests a window from one /64 (the one above
+	 * from 2001:db8::7 counts for 2001:db8::8 too) */
 	for (i = 0; i < 4; i++)
 		if (ask("2001:db8::8", T0 + 2, "2001:db8::8", "") == 429)
 			got429++;
@@ -327,6 +328,32 @@ test_rate_confirm_private(void)
 	free(out);
 	EW_CHECK_INT(ew_store_block_list(st, &v, &n), 0);
 	ew_store_blocks_free(v, n);
+	teardown();
+}
+
+/* Past the cap in all, requests are queued for the operator. */
+static void
+test_queue(void)
+{
+	struct ew_web_conf c;
+	char *out = NULL, body[512];
+	int pending;
+
+	ew_web_conf_init(&c);
+	c.cap_total = 2;
+	setup(&c);
+	EW_CHECK_INT(ask("198.51.100.1", T0, "198.51.100.1", "80,443"), 200);
+	EW_CHECK_INT(count_blocks(&pending), 2);
+	EW_CHECK_INT(pending, 0);
+	snprintf(body, sizeof(body),
+	    "token=%s&target=198.51.100.2&ports=", token("198.51.100.2", T0));
+	EW_CHECK_INT(post("198.51.100.2", T0 + 1, body, &out), 200);
+	EW_CHECK(out && strstr(out, "the operator decides") != NULL);
+	free(out);
+	EW_CHECK_INT(count_blocks(&pending), 3);
+	EW_CHECK_INT(pending, 1);
+	EW_CHECK_INT(w->outcomes[EW_WEB_O_QUEUED], 1);
+	EW_CHECK_INT(w->outcomes[EW_WEB_O_ACCEPTED], 1);
 	teardown();
 }
 
@@ -410,6 +437,7 @@ main(void)
 	EW_RUN(test_target);
 	EW_RUN(test_block_flow);
 	EW_RUN(test_rate_confirm_private);
+	EW_RUN(test_queue);
 	EW_RUN(test_metrics);
 	EW_RUN(test_templates);
 	return ew_test_done();
