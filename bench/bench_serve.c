@@ -89,7 +89,7 @@ whole(const struct conn *c, int *st)
 	body = cl ? strtoul(cl + 16, NULL, 10) : 0;
 	if (c->len < hl + body)
 		return 0;
-	*st = atoi(c->buf + 9);
+	*st = (int)strtol(c->buf + 9, NULL, 10);
 	return 1;
 }
 
