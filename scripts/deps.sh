@@ -57,7 +57,14 @@ fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "exitwarden: missing packages:$missing" >&2
 	echo "exitwarden: run as root: apt-get install$missing" >&2
-	exit 1
+	# test-only tools missing: their tests skip (77); not fatal
+	for p in $missing; do
+		case " $(echo $TEST_PKGS) " in
+		*" $p "*) ;;
+		*) exit 1 ;;
+		esac
+	done
+	exit 0
 fi
 
 echo "deps: installing$missing"
