@@ -320,6 +320,9 @@ struct ew_store_block {
 int ew_store_block_list(
     struct ew_store *st, struct ew_store_block **out, size_t *n);
 void ew_store_blocks_free(struct ew_store_block *v, size_t n);
+/* Confirm a pending block (it joins the managed policy): -ENOENT when
+ * no such block is in force, -EALREADY when it was not pending. */
+int ew_store_block_confirm(struct ew_store *st, int64_t rule_id);
 /* Mark a block private (left off the notice page) or not. */
 int ew_store_block_set_private(struct ew_store *st, int64_t rule_id, int priv);
 

@@ -110,6 +110,36 @@ ew_store_block_set_private(struct ew_store *st, int64_t rule_id, int priv)
 }
 
 int
+ew_store_block_confirm(struct ew_store *st, int64_t rule_id)
+{
+	int64_t n = 0;
+	int rc;
+
+	if ((rc = ew_store_begin(st)) != 0)
+		return rc;
+	rc = exec2(st,
+	    "UPDATE rules SET pending = NULL WHERE id = ?"
+	    " AND removed_at IS NULL AND pending IS NOT NULL",
+	    1, rule_id, 0);
+	if (rc == 0 && sqlite3_changes(st->db) == 0) {
+		sqlite3_stmt *s;
+
+		rc = ew_store_prep(st,
+		    "SELECT count(*) FROM rules WHERE id = ?"
+		    " AND removed_at IS NULL",
+		    &s);
+		if (rc == 0) {
+			sqlite3_bind_int64(s, 1, rule_id);
+			if (sqlite3_step(s) == SQLITE_ROW)
+				n = sqlite3_column_int64(s, 0);
+			sqlite3_finalize(s);
+			rc = n ? -EALREADY : -ENOENT;
+		}
+	}
+	return ew_store_end(st, rc);
+}
+
+int
 ew_store_token_use(
     struct ew_store *st, const char *id, int64_t expires_at, int64_t now)
 {

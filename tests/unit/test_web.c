@@ -300,6 +300,15 @@ test_rate_confirm_private(void)
 	EW_CHECK_INT(get("/", "192.0.2.1", T0 + 1, &out), 200);
 	EW_CHECK(out && strstr(out, "2001:db8::") == NULL);
 	free(out);
+	/* the operator confirms it: in the policy's rules, on the page */
+	EW_CHECK_INT(ew_store_block_confirm(st, 1), 0);
+	EW_CHECK_INT(ew_store_block_confirm(st, 1), -EALREADY);
+	EW_CHECK_INT(ew_store_block_confirm(st, 99), -ENOENT);
+	EW_CHECK_INT(count_blocks(&pending), 1);
+	EW_CHECK_INT(pending, 0);
+	EW_CHECK_INT(get("/", "192.0.2.1", T0 + 2, &out), 200);
+	EW_CHECK(out && strstr(out, "reject6 [2001:db8::]/48:*") != NULL);
+	free(out);
 	/* the rate limit: 3 requests a window from one /64 (the one above
 	 * from 2001:db8::7 counts for 2001:db8::8 too) */
 	for (i = 0; i < 4; i++)

@@ -391,6 +391,40 @@ def test_metrics(cl, src, nself):
             check(True, "")
 
 
+def test_templates(ew, tmp, port):
+    """--notice-dir: a translated page is served; a template naming a
+    field its page does not fill stops serve at start, located."""
+    d = os.path.join(tmp, "notice-de")
+    os.makedirs(d)
+    with open(os.path.join(d, "notice.html"), "w") as f:
+        f.write("<!DOCTYPE html><html lang=de><title>Tor-Exit</title>"
+                "<p>Dies ist ein Tor-Exit. Kontakt: {{contact}}</p>"
+                "{{blocks}}\n")
+    p, _ = start(ew, tmp, "127.0.0.1:%d" % port, ["--notice-dir", d])
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("GET", "/")
+        r = c.getresponse()
+        page = r.read().decode()
+        c.close()
+        check(r.status == 200 and "Dies ist ein Tor-Exit" in page and
+              "abuse@exit.example" in page,
+              "a translated notice.html is served: %r" % page[:200])
+    finally:
+        check(stop(p) == 0, "serve (translated) stops with 0")
+    with open(os.path.join(d, "block.html"), "w") as f:
+        f.write("<p>\n {{token}} {{nope}}</p>\n")
+    p, _ = start(ew, tmp, "127.0.0.1:%d" % port, ["--notice-dir", d])
+    rc = p.wait(10)
+    with open(os.path.join(tmp, "serve.err")) as f:
+        err = f.read()
+    check(rc == 1 and "block.html:2:12-19: error: unknown field 'nope'"
+          in err, "an unknown field stops serve, located: %d %r"
+          % (rc, err[:300]))
+    with open(os.path.join(tmp, "serve.err"), "w"):
+        pass
+
+
 def test_no_requesters(db, tmp):
     con = sqlite3.connect(db)
     dump = "\n".join(con.iterdump())
@@ -582,6 +616,8 @@ def main():
             test_bounds(cl, src, src, port)
             test_metrics(cl, src, nself)
             test_no_requesters(db, tmp)
+            stop(p)
+            test_templates(ew, tmp, free_port())
     finally:
         check(stop(p) == 0, "serve stops on SIGTERM with 0")
         shutil.rmtree(tmp, ignore_errors=True)
