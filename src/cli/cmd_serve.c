@@ -206,12 +206,17 @@ static int
 activated_socket(void)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	struct stat sb;
 	char me[24];
 
 	snprintf(me, sizeof(me), "%ld", (long)getpid());
 	if (pid == NULL || fds == NULL || strcmp(pid, me) != 0 ||
-	    strcmp(fds, "1") != 0)
+	    strcmp(fds, "1") != 0 || fstat(3, &sb) != 0 ||
+	    !S_ISSOCK(sb.st_mode))
 		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
 	return 3; /* SD_LISTEN_FDS_START */
 }
 

@@ -238,6 +238,12 @@ ew_web_bind(const char *where, struct ew_diag_list *diags)
 	if (fd < 0)
 		return -errno;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6) { /* [::] takes IPv4 too, always */
+		int zero = 0;
+
+		(void)setsockopt(
+		    fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	}
 	if (bind(fd, (struct sockaddr *)&ss, len) != 0 ||
 	    listen(fd, 512) != 0) {
 		int e = errno;
