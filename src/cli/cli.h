@@ -68,6 +68,16 @@ enum ew_opt_id {
 	EW_OPT_EXPLAIN,
 	EW_OPT_UNDO,
 	EW_OPT_ROOT,
+	/* serve (issue 15) */
+	EW_OPT_LISTEN,
+	EW_OPT_CONTACT,
+	EW_OPT_NOTICE_DIR,
+	EW_OPT_TOKEN_KEY,
+	EW_OPT_MAX_PREFIX4,
+	EW_OPT_MAX_PREFIX6,
+	EW_OPT_METRICS_TOKEN,
+	EW_OPT_CONFIRM,
+	EW_OPT_FINGERPRINT,
 };
 #define EW_O(id) ((uint64_t)1 << (id))
 
@@ -350,5 +360,6 @@ int ew_cmd_backup(struct ew_args *a);
 int ew_cmd_config_check(struct ew_args *a);
 int ew_cmd_config_show(struct ew_args *a);
 int ew_cmd_setup(struct ew_args *a);
+int ew_cmd_serve(struct ew_args *a);
 
 #endif

@@ -83,6 +83,26 @@ static const struct ew_opt opts[] = {
 	    "put back the files the last setup changed" },
 	{ EW_OPT_ROOT, "root", 0, "DIR",
 	    "work on the tree under DIR instead of / (tests, images)" },
+	{ EW_OPT_LISTEN, "listen", 0, "ADDR:PORT",
+	    "listen on ADDR:PORT or [ADDR6]:PORT (default 127.0.0.1:8080)" },
+	{ EW_OPT_CONTACT, "contact", 0, "TEXT",
+	    "the operator's contact, shown on the notice page" },
+	{ EW_OPT_NOTICE_DIR, "notice-dir", 0, "DIR",
+	    "the page templates (notice.html, block.html, result.html, "
+	    "style.css; default built in)" },
+	{ EW_OPT_TOKEN_KEY, "token-key", 0, "FILE",
+	    "the form tokens' HMAC key, 32-256 bytes, mode 0600 (default: a "
+	    "random one per start)" },
+	{ EW_OPT_MAX_PREFIX4, "max-prefix4", 0, "LEN",
+	    "the widest IPv4 prefix a request may block (8-32, default 24)" },
+	{ EW_OPT_MAX_PREFIX6, "max-prefix6", 0, "LEN",
+	    "the widest IPv6 prefix a request may block (16-128, default 48)" },
+	{ EW_OPT_METRICS_TOKEN, "metrics-token", 0, "FILE",
+	    "/metrics wants 'Authorization: Bearer' with the token in FILE" },
+	{ EW_OPT_CONFIRM, "confirm", 0, NULL,
+	    "self-service blocks wait for the operator's confirmation" },
+	{ EW_OPT_FINGERPRINT, "fingerprint", 0, "FP",
+	    "a relay's fingerprint for the notice page (repeatable)" },
 };
 
 #define O(x) EW_O(EW_OPT_##x)
@@ -180,6 +200,16 @@ static const struct ew_cmd cmds[] = {
 	    "[--no-apply] [APPLY OPTIONS]",
 	    "the daemon: scan the inbox, expire blocks, re-apply, watch the "
 	    "surge guards" },
+	{ "serve", NULL, ew_cmd_serve, STORE,
+	    O(LISTEN) | O(CONTACT) | O(NOTICE_DIR) | O(TOKEN_KEY) |
+		O(MAX_PREFIX4) | O(MAX_PREFIX6) | O(METRICS_TOKEN) |
+		O(CONFIRM) | O(FINGERPRINT) | O(EXPIRES),
+	    "serve [--listen ADDR:PORT] [--contact TEXT] [--notice-dir DIR] "
+	    "[--token-key FILE] [--max-prefix4 LEN] [--max-prefix6 LEN] "
+	    "[--metrics-token FILE] [--confirm] [--expires DUR] "
+	    "[--fingerprint FP]...",
+	    "the exit notice page, self-service block requests and "
+	    "/metrics over HTTP (unprivileged)" },
 	{ "setup", NULL, ew_cmd_setup, 0, O(DRY_RUN) | O(UNDO) | O(ROOT),
 	    "setup [-n] [--undo] [--root DIR]",
 	    "find this host's tor relays, make their torrc include "

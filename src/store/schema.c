@@ -78,6 +78,19 @@
  *                   (allowed).  No address, no time, nothing per
  *                   connection.
  *
+ * rules.pending, rules.private (schema 10): 1 for a block that waits
+ *                   for the operator's confirmation (a self-service
+ *                   request under `serve --confirm`; not in the managed
+ *                   policy until confirmed), and for one the notice page
+ *                   does not show; NULL otherwise.  rules.origin
+ *                   'self-service': a block a requester asked for from
+ *                   the address it covers (`serve`, /block).
+ *
+ * web_tokens        the form tokens of `serve` already used (schema 10):
+ *   id              the token's random part (hex), primary key
+ *   expires_at      when the token would have expired anyway (the row
+ *                   is pruned after it).  No address, nothing else.
+ *
  * Migrations only ever append: never edit one that has shipped.
  */
 #include <stddef.h>
@@ -255,6 +268,27 @@ static const char m7[] =
     "ALTER TABLE incidents DROP COLUMN verdict;"
     "ALTER TABLE incidents RENAME COLUMN judged TO verdict;";
 
+/*
+ * Schema 8 and 9 are taken by issue 13 (exitwarden.conf, block
+ * add/list/remove, several relays), developed in parallel: these two
+ * stand in for them on this branch and are replaced by theirs at the
+ * merge (a database made by this branch alone is a test database).
+ */
+static const char m8[] = "SELECT 1;";
+static const char m9[] = "SELECT 1;";
+
+/*
+ * The web face (issue 15): a block may wait for the operator (pending)
+ * or be left off the notice page (private); the form tokens `serve`
+ * has seen used, so none is accepted twice.
+ */
+static const char m10[] =
+    "ALTER TABLE rules ADD COLUMN pending INTEGER CHECK (pending = 1);"
+    "ALTER TABLE rules ADD COLUMN private INTEGER CHECK (private = 1);"
+    "CREATE TABLE web_tokens ("
+    " id TEXT PRIMARY KEY,"
+    " expires_at INTEGER NOT NULL) WITHOUT ROWID;";
+
 const struct ew_store_migration ew_store_migrations[] = {
 	{ 1, m1, 0 },
 	{ 2, m2, 0 },
@@ -263,6 +297,9 @@ const struct ew_store_migration ew_store_migrations[] = {
 	{ 5, m5, 1 },
 	{ 6, m6, 0 },
 	{ 7, m7, 0 },
+	{ 8, m8, 0 },
+	{ 9, m9, 0 },
+	{ 10, m10, 0 },
 };
 const size_t ew_store_nmigrations =
     sizeof(ew_store_migrations) / sizeof(ew_store_migrations[0]);

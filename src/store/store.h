@@ -32,7 +32,7 @@
 #define EW_STORE_NO_TIME INT64_MIN
 
 /* The schema version a fully migrated database has (PRAGMA user_version). */
-#define EW_STORE_SCHEMA_VERSION 7
+#define EW_STORE_SCHEMA_VERSION 10
 
 struct ew_store;
 
@@ -307,5 +307,70 @@ void ew_store_policy_versions_free(struct ew_store_policy_version *v, size_t n);
  * or the one in force replaced): for caches of the versions.
  */
 int ew_store_policy_signature(struct ew_store *st, char *out, size_t cap);
+
+/* --- the web face: self-service blocks, tokens, figures (web.c) --- */
+
+/* A block in force (or waiting), with where it came from. */
+struct ew_store_block {
+	int64_t id;
+	int64_t ticket_id; /* 0: none */
+	char *rule_text;
+	char *reason;       /* or NULL */
+	char *origin;       /* "ticket" (NULL in the table), "surge", ... */
+	int64_t expires_at; /* or EW_STORE_NO_TIME */
+	int64_t added_at;
+	int pending; /* waits for the operator's confirmation */
+	int priv;    /* left off the notice page */
+};
+#define EW_STORE_ORIGIN_SELF "self-service"
+
+/* The blocks not removed (pending ones too), by id. */
+int ew_store_block_list(
+    struct ew_store *st, struct ew_store_block **out, size_t *n);
+void ew_store_blocks_free(struct ew_store_block *v, size_t n);
+/* Confirm a pending block (it joins the managed policy): -ENOENT when
+ * no such block is in force, -EALREADY when it was not pending. */
+int ew_store_block_confirm(struct ew_store *st, int64_t rule_id);
+/* Mark a block private (left off the notice page) or not. */
+int ew_store_block_set_private(struct ew_store *st, int64_t rule_id, int priv);
+
+/*
+ * Use a form token: -EEXIST when the token `id` was used before
+ * (a replay); else it is recorded until `expires_at` and 0.  Tokens
+ * expired at `now` are pruned in the same transaction.
+ */
+int ew_store_token_use(
+    struct ew_store *st, const char *id, int64_t expires_at, int64_t now);
+
+/*
+ * A self-service block: a ticket (reporter and category "self-service";
+ * closed at once with `closed_reason` unless that is NULL) and n rules
+ * with origin 'self-service', each expiring at `expires_at`, pending
+ * when `pending`.  A rule text a self-service block holds in force
+ * already is renewed (its expiry moved to `expires_at` when later)
+ * instead of added again: renewed[i] says which (may be NULL).  One
+ * transaction; *ticket_id the ticket's id.
+ */
+int ew_store_selfservice_add(struct ew_store *st, const char *const *rules,
+    size_t n, const char *reason, int64_t expires_at, int pending,
+    const char *closed_reason, int64_t now, int64_t *ticket_id, int *renewed);
+
+/* Figures for /metrics, each one aggregate query. */
+struct ew_store_origin_count {
+	char *origin; /* as ew_store_block's */
+	int64_t in_force, pending;
+};
+struct ew_store_figures {
+	struct ew_store_origin_count *origins;
+	size_t norigins;
+	int64_t tickets_open, tickets_overdue;
+	int64_t versions;     /* policy versions recorded */
+	int64_t last_applied; /* the version in force's start, or NO_TIME */
+	int64_t db_bytes;     /* page_count * page_size */
+	int schema;
+};
+int ew_store_figures(
+    struct ew_store *st, int64_t now, struct ew_store_figures *out);
+void ew_store_figures_free(struct ew_store_figures *f);
 
 #endif

@@ -458,8 +458,8 @@ ew_store_rule_list(
 	*n = 0;
 	rc = ew_store_prep(st,
 	    "SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
-	    " removed_at FROM rules WHERE ?1 OR removed_at IS NULL"
-	    " ORDER BY id",
+	    " removed_at FROM rules WHERE ?1 OR (removed_at IS NULL"
+	    " AND pending IS NULL) ORDER BY id",
 	    &s);
 	if (rc != 0)
 		return rc;

@@ -95,6 +95,7 @@ def examples(tmp):
         "policy torrc": (["--now", NOW], [POLICY]),
         "run": (["--once", "--no-apply", "--maildir", md], []),
         "setup": (["-n", "--root", os.path.join(tmp, "root")], []),
+        "serve": None,  # a server, until stopped: tests/web/serve.py
         "stats": (["--json"], []),  # needs the table: may fail, quietly
         "template export": ([], [tdir]),
         "ticket block": (["-n", "--no-apply", "--no-resolve", "--now",

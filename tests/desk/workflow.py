@@ -493,8 +493,15 @@ def run(tmp):
                             "applied_to"},
         # origin/guard: a block the surge guard decided (issue 11): the
         # destination that crossed a threshold, the guard, the time
+        # pending/private (schema 10, issue 15): a block waiting for the
+        # operator, one left off the notice page; origin 'self-service':
+        # a block a requester asked for from the address it covers
         "rules": {"id", "ticket_id", "rule_text", "reason", "expires_at",
-                  "added_at", "removed_at", "origin", "guard"},
+                  "added_at", "removed_at", "origin", "guard", "pending",
+                  "private"},
+        # the form tokens `serve` saw used (schema 10): a random id and
+        # when it expires; no address, nothing about the requester
+        "web_tokens": {"id", "expires_at"},
         # per guard: aggregate counts only (no address, no time)
         "guard_counts": {"guard", "surges", "capped", "allowed"},
         "ticket_complaints": {"ticket_id", "complaint_id"},
