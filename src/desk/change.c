@@ -464,9 +464,9 @@ add_rules(struct ew_desk *d, void *arg, struct ew_diag_list *dg)
 
 	(void)dg;
 	for (k = 0; rc == 0 && k < pl->nnew; k++)
-		if ((rc = ew_store_rule_add(d->st, pl->ticket_id,
-			 pl->rules[k].rule, pl->rules[k].reason, pl->expires,
-			 a->now, &rid)) == -EEXIST)
+		if ((rc = ew_store_rule_add_relay(d->st, pl->ticket_id,
+			 d->relay, pl->rules[k].rule, pl->rules[k].reason,
+			 pl->expires, a->now, &rid)) == -EEXIST)
 			rc = 0; /* added since the plan: in force */
 	return rc;
 }

@@ -42,6 +42,16 @@ int ew_desk_new(struct ew_store *st, const struct ew_addr *ifaddrs,
     size_t n_ifaddrs, struct ew_desk **out);
 void ew_desk_free(struct ew_desk *d);
 
+/*
+ * The relay the next changes act on, when the host runs several
+ * (desk/relay.h): its managed policy holds the blocks for every relay
+ * and its own, a block added is for it alone, and what is applied is
+ * recorded in its own policy history.  NULL (the default): the host's
+ * only relay, with every block.  0 or -ENOMEM.
+ */
+int ew_desk_set_relay(struct ew_desk *d, const char *relay);
+const char *ew_desk_relay(const struct ew_desk *d);
+
 /* The verdicts, as the store keeps them (enum ew_store_verdict). */
 #define EW_JUDGED_ALLOWED EW_STORE_VERDICT_ALLOWED
 #define EW_JUDGED_BLOCKED EW_STORE_VERDICT_BLOCKED

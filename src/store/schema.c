@@ -69,6 +69,10 @@
  *                   are judged
  *                   against the version in force at their time.
  *
+ * policy_versions.relay, rules.relay (schema 9): the relay a version
+ *                   was applied to ('' the host's only relay) and the
+ *                   relay a block is for (NULL: every relay).
+ *
  * rules.origin, rules.guard (schema 6): 'surge' and the guard's name
  *                   for a block the surge guard added (NULL otherwise).
  *
@@ -255,6 +259,30 @@ static const char m7[] =
     "ALTER TABLE incidents DROP COLUMN verdict;"
     "ALTER TABLE incidents RENAME COLUMN judged TO verdict;";
 
+/*
+ * Schema 8 belongs to another branch of issue 13 (the coordinator
+ * renumbers at merge): nothing here.
+ */
+static const char m8[] = "";
+
+/*
+ * Several relays on one host (issue 13): each relay its own policy
+ * history (policy_versions.relay; '' is the host's only relay, what
+ * every version before schema 9 was), and a block for one relay only
+ * (rules.relay; NULL: every relay, what every block before was).  A
+ * rule text is in force once per ticket and relay.
+ */
+static const char m9[] =
+    "ALTER TABLE policy_versions ADD COLUMN relay TEXT NOT NULL DEFAULT ''"
+    " CHECK (length(relay) <= 64);"
+    "CREATE INDEX policy_versions_relay"
+    " ON policy_versions(relay, applied_to);"
+    "ALTER TABLE rules ADD COLUMN relay TEXT"
+    " CHECK (relay IS NULL OR length(relay) BETWEEN 1 AND 64);"
+    "DROP INDEX rules_in_force;"
+    "CREATE UNIQUE INDEX rules_in_force ON rules(coalesce(ticket_id, 0),"
+    " coalesce(relay, ''), rule_text) WHERE removed_at IS NULL;";
+
 const struct ew_store_migration ew_store_migrations[] = {
 	{ 1, m1, 0 },
 	{ 2, m2, 0 },
@@ -263,6 +291,8 @@ const struct ew_store_migration ew_store_migrations[] = {
 	{ 5, m5, 1 },
 	{ 6, m6, 0 },
 	{ 7, m7, 0 },
+	{ 8, m8, 0 },
+	{ 9, m9, 0 },
 };
 const size_t ew_store_nmigrations =
     sizeof(ew_store_migrations) / sizeof(ew_store_migrations[0]);

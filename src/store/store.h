@@ -32,7 +32,7 @@
 #define EW_STORE_NO_TIME INT64_MIN
 
 /* The schema version a fully migrated database has (PRAGMA user_version). */
-#define EW_STORE_SCHEMA_VERSION 7
+#define EW_STORE_SCHEMA_VERSION 9
 
 struct ew_store;
 
@@ -210,6 +210,7 @@ struct ew_store_rule {
 	int64_t expires_at; /* or EW_STORE_NO_TIME (never) */
 	int64_t added_at;
 	int64_t removed_at; /* or EW_STORE_NO_TIME (still in force) */
+	char *relay;        /* the relay it is for, or NULL: every relay */
 };
 
 /*
@@ -220,6 +221,10 @@ struct ew_store_rule {
 int ew_store_rule_add(struct ew_store *st, int64_t ticket_id,
     const char *rule_text, const char *reason, int64_t expires_at,
     int64_t added_at, int64_t *id);
+/* The same for one relay's policy only (relay NULL: every relay). */
+int ew_store_rule_add_relay(struct ew_store *st, int64_t ticket_id,
+    const char *relay, const char *rule_text, const char *reason,
+    int64_t expires_at, int64_t added_at, int64_t *id);
 /* Mark a rule removed at `at`; -EALREADY if it was removed before. */
 int ew_store_rule_remove(struct ew_store *st, int64_t rule_id, int64_t at);
 /* Rules by id; removed ones only when `all`. */
@@ -265,6 +270,7 @@ struct ew_store_policy_version {
 	char *text;
 	int64_t applied_from;
 	int64_t applied_to; /* or EW_STORE_NO_TIME (still in force) */
+	char *relay;        /* "" for the host's only relay (schema 9) */
 };
 
 /*
@@ -278,6 +284,14 @@ struct ew_store_policy_version {
  */
 int ew_store_policy_record(struct ew_store *st, const char *digest,
     const char *text, int64_t at, int64_t *id);
+/*
+ * The same for one relay of several on the host: each relay has its own
+ * timeline ("" is the only relay's, what ew_store_policy_record
+ * records).  ew_store_policy_during and ew_store_policy_at return the
+ * versions of every relay; an incident is judged against all of them.
+ */
+int ew_store_policy_record_relay(struct ew_store *st, const char *relay,
+    const char *digest, const char *text, int64_t at, int64_t *id);
 /*
  * The version in force at `t`: applied_from <= t < applied_to (or no
  * applied_to).  -ENOENT when none was.  Free with

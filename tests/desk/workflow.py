@@ -489,12 +489,16 @@ def run(tmp):
         # the destination ports the complainant stated, one range a row
         # (schema 7): still what they sent, nothing the relay saw
         "incident_ports": {"incident_id", "seq", "lo", "hi"},
+        # relay: which relay of the host a version was applied to
+        # (schema 9, issue 13): a name the operator gave, no traffic
         "policy_versions": {"id", "digest", "text", "applied_from",
-                            "applied_to"},
+                            "applied_to", "relay"},
         # origin/guard: a block the surge guard decided (issue 11): the
         # destination that crossed a threshold, the guard, the time
         "rules": {"id", "ticket_id", "rule_text", "reason", "expires_at",
-                  "added_at", "removed_at", "origin", "guard"},
+                  "added_at", "removed_at", "origin", "guard",
+                  # the relay a block is for (schema 9; NULL: every one)
+                  "relay"},
         # per guard: aggregate counts only (no address, no time)
         "guard_counts": {"guard", "surges", "capped", "allowed"},
         "ticket_complaints": {"ticket_id", "complaint_id"},

@@ -1010,12 +1010,12 @@ test_schema(void)
 	int64_t id = 0;
 	int v = -1;
 
-	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 7);
+	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 9);
 	if (st == NULL)
 		return;
 	EW_CHECK_INT(ew_store_version(st, &v), 0);
-	EW_CHECK_INT(v, 7);
-	EW_CHECK_INT(ew_store_migrated(st), 7);
+	EW_CHECK_INT(v, 9);
+	EW_CHECK_INT(ew_store_migrated(st), 9);
 	/* the columns of schema 3 are there */
 	complaint_init(&c, "<s@x>", "s111");
 	c.subject = "IRC abuse";
