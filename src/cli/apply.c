@@ -232,6 +232,8 @@ ew_cli_nft_build(const struct ew_cli_nft_args *a, struct ew_buf *out,
 	struct ew_nft_opts o;
 	int rc = EW_EXIT_FAIL;
 
+	if (a->multi != NULL && a->multi->nrelays > 0)
+		return ew_cli_nft_build_relays(a->multi, a->file, out, st);
 	memset(&o, 0, sizeof(o));
 	if (parse_uid(a->user, &o.uid) < 0)
 		return EW_EXIT_USAGE;
@@ -393,6 +395,8 @@ ew_cli_apply_init(struct ew_cli_apply *a)
 	a->tor_now = ew_time_now();
 	a->nft.now = a->tor_now;
 	a->nft.user = EW_TOR_USER;
+	a->nft.multi = a;
+	a->cur = -1;
 }
 
 void
@@ -439,6 +443,8 @@ ew_cli_apply_opt(struct ew_cli_apply *a, const struct ew_optval *v)
 	case EW_OPT_NO_APPLY:
 		a->no_apply = 1;
 		return 0;
+	case EW_OPT_RELAY:
+		return ew_cli_relay_opt(a, v->val);
 	default:
 		return -1;
 	}
@@ -452,9 +458,25 @@ op_tor(void *arg, const char *path, int64_t now)
 	struct ew_cli_apply *a = arg;
 	int rc;
 
+	struct ew_tor_target keep = a->conn.t;
+	const char *frag = a->frag;
+
 	(void)now; /* tor apply takes its own --now */
 	fflush(stdout);
+	if (a->cur >= 0) { /* that relay's tor */
+		const struct ew_relay *r = &a->relays[a->cur];
+
+		if (r->control != NULL)
+			a->conn.t.control = r->control;
+		if (r->cookie != NULL)
+			a->conn.t.auth.cookie_file = r->cookie;
+		if (r->fragment != NULL)
+			a->frag = r->fragment;
+		printf("relay %s:\n", r->name);
+	}
 	rc = ew_cli_tor_run(a, path);
+	a->conn.t = keep;
+	a->frag = frag;
 	fflush(stdout);
 	if (rc != EW_EXIT_OK) {
 		ew_cli_err("apply: the tor step failed; the nftables table "

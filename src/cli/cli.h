@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "desk/desk.h"
+#include "desk/relay.h"
 #include "emit/tor.h"
 
 struct ew_addr;
@@ -66,6 +67,9 @@ enum ew_opt_id {
 	EW_OPT_INTERVAL,
 	EW_OPT_ONCE,
 	EW_OPT_EXPLAIN,
+	EW_OPT_RELAY,
+	EW_OPT_ALL_RELAYS,
+	EW_OPT_REPAIR_INTERVAL,
 };
 #define EW_O(id) ((uint64_t)1 << (id))
 
@@ -242,6 +246,9 @@ struct ew_cli_nft_args {
 	const char *state; /* --state FILE: the last loaded ruleset */
 	uint32_t seed;     /* --seed N: the guards' jhash seed (tests) */
 	int seed_set;
+	/* several relays: the table of all (relays.c), `file` the
+	 * current relay's; NULL: one relay, one policy */
+	const struct ew_cli_apply *multi;
 };
 
 /*
@@ -257,6 +264,13 @@ struct ew_cli_apply {
 	struct ew_cli_nft_args nft;
 	int no_apply; /* --no-apply: write the file, apply nothing */
 	struct ew_desk_apply_ops ops;
+	/* the relays of the host (--relay NAME,uid=...; relays.c) and the
+	 * one a change acts on (-1: none, the single-relay table) */
+	struct ew_relay relays[EW_RELAYS_MAX];
+	size_t nrelays;
+	int cur;
+	const char *select[EW_RELAYS_MAX]; /* --relay NAME: selected */
+	size_t nselect;
 };
 void ew_cli_apply_init(struct ew_cli_apply *a);
 void ew_cli_apply_free(struct ew_cli_apply *a);
@@ -269,6 +283,29 @@ int ew_cli_nft_run(const struct ew_cli_nft_args *a);
 struct ew_nft_stats;
 int ew_cli_nft_build(const struct ew_cli_nft_args *a, struct ew_buf *out,
     struct ew_nft_stats *st);
+/*
+ * relays.c: --relay NAME,uid=U[,control=C][,cookie=F][,fragment=F]
+ * [,managed=F][,policy=F] defines a relay of the host; --relay NAME
+ * alone selects one defined (exitwarden.conf will define them).  0
+ * taken, or an exit code (said).
+ */
+int ew_cli_relay_opt(struct ew_cli_apply *a, const char *val);
+/* After the options: check the selection (every name defined) and fill
+ * the defaults (managed beside the database, policy, uid).  0 or an
+ * exit code. */
+int ew_cli_relays_ready(struct ew_cli_apply *a, const char *policy);
+/* Index of the relay named, or -1. */
+int ew_cli_relay_find(const struct ew_cli_apply *a, const char *name);
+/* Whether relay i is selected (every relay when none is). */
+int ew_cli_relay_selected(const struct ew_cli_apply *a, size_t i);
+/* Make relay i the one the next change acts on: ch and the desk set
+ * (its managed file, policy, history, blocks). 0 or -ENOMEM. */
+int ew_cli_relay_use(struct ew_cli_apply *a, int i, struct ew_desk *d,
+    struct ew_desk_change *ch);
+/* The table of every relay, relay `cur` from `path` (NULL: its managed
+ * file), into out (nft emit, the nft step).  An exit code. */
+int ew_cli_nft_build_relays(const struct ew_cli_apply *a, const char *path,
+    struct ew_buf *out, struct ew_nft_stats *st);
 /* Say what nftables said. */
 void ew_cli_nft_err(const struct ew_buf *err, int rc);
 /* A change's setting: the managed policy, the operator's policy, the

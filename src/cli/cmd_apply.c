@@ -14,6 +14,64 @@
 #include "lib/diag.h"
 #include "store/store.h"
 
+/*
+ * Every relay defined (--relay NAME,uid=U,...; --relay NAME selects),
+ * as --all-relays: each relay's managed policy written from the store
+ * first (its blocks and the blocks for every relay, then its policy),
+ * then each applied to its tor and recorded in its history, and the
+ * one table of all relays loaded once, with the last relay: one
+ * transaction for the kernel, all or none.
+ */
+static int
+apply_relays(struct ew_cli_apply *ap, struct ew_desk *d, const char *policy)
+{
+	struct ew_desk_change ch;
+	struct ew_desk_outcome oc;
+	struct ew_diag_list dg;
+	size_t i, last = 0, n = 0;
+	int rc = 0, pass, no_apply = ap->no_apply;
+
+	if ((rc = ew_cli_relays_ready(ap, policy)) != 0)
+		return rc;
+	if (ap->nrelays == 0) {
+		ew_cli_err("--all-relays: no relay defined (--relay "
+			   "NAME,uid=UID,...)");
+		return EW_EXIT_USAGE;
+	}
+	for (i = 0; i < ap->nrelays; i++)
+		if (ew_cli_relay_selected(ap, i))
+			last = i, n++;
+	for (pass = 0; pass < 2 && rc == 0; pass++) {
+		/* pass 0 writes every managed file, pass 1 applies */
+		ap->no_apply = pass == 0 || no_apply;
+		for (i = 0; i < ap->nrelays && rc == 0; i++) {
+			if (!ew_cli_relay_selected(ap, i))
+				continue;
+			ew_cli_change_init(&ch, ap, policy, ap->nft.now);
+			if (pass == 1 && i != last)
+				ap->ops.nft = NULL; /* the table: once */
+			if (ew_cli_relay_use(ap, (int)i, d, &ch) != 0)
+				return EW_EXIT_FAIL;
+			ew_diag_init(&dg);
+			rc = ew_desk_sync(d, &ch, &oc, &dg);
+			ew_cli_report(&dg);
+			ew_diag_free(&dg);
+			if (rc != 0)
+				ew_cli_err("relay %s: %s failed; relays after "
+					   "it not applied",
+				    ap->relays[i].name,
+				    pass == 0 ? "writing its managed policy"
+					      : "the apply");
+		}
+	}
+	ap->no_apply = no_apply;
+	if (rc == 0)
+		printf("apply: %zu relay%s %s\n", n, n == 1 ? "" : "s",
+		    no_apply ? "written (--no-apply)"
+			     : "applied: tor each, one nftables table for all");
+	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
+}
+
 int
 ew_cmd_apply(struct ew_args *a)
 {
@@ -23,13 +81,27 @@ ew_cmd_apply(struct ew_args *a)
 	struct ew_desk_change ch;
 	struct ew_desk_outcome oc;
 	struct ew_diag_list dg;
+	const char *policy = NULL;
 	size_t k;
-	int rc = 0;
+	int rc = 0, all = 0;
 
 	ew_cli_apply_init(&ap);
-	for (k = 0; rc == 0 && k < a->no; k++)
-		if ((rc = ew_cli_apply_opt(&ap, &a->o[k])) < 0)
+	for (k = 0; rc == 0 && k < a->no; k++) {
+		if (a->o[k].id == EW_OPT_ALL_RELAYS)
+			all = 1;
+		else if (a->o[k].id == EW_OPT_POLICY)
+			policy = a->o[k].val;
+		else if ((rc = ew_cli_apply_opt(&ap, &a->o[k])) < 0)
 			rc = ew_cli_unexpected(a, &a->o[k]);
+	}
+	if (rc == 0 && (all || ap.nrelays > 0)) {
+		if ((rc = ew_cli_operands(a, 0, 0)) == 0 &&
+		    (rc = ew_cli_desk_open(NULL, 0, &st, &d)) != 0)
+			rc = EW_EXIT_FAIL;
+		if (rc == 0)
+			rc = apply_relays(&ap, d, ew_cli_policy_path(policy));
+		goto out;
+	}
 	if (rc == 0)
 		rc = ew_cli_operands(a, 1, 1);
 	if (rc != 0)

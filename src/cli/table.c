@@ -76,6 +76,14 @@ static const struct ew_opt opts[] = {
 	{ EW_OPT_ONCE, "once", 0, NULL, "one round, then exit" },
 	{ EW_OPT_EXPLAIN, "explain", 0, NULL,
 	    "say, for each fact, where it was read and which rule fired" },
+	{ EW_OPT_RELAY, "relay", 0, "NAME[,uid=U,control=C,...]",
+	    "a relay of this host (with uid=: its definition; cookie=, "
+	    "fragment=, managed=, policy= also); repeat for several" },
+	{ EW_OPT_ALL_RELAYS, "all-relays", 0, NULL,
+	    "every relay defined: one table for all, all or none" },
+	{ EW_OPT_REPAIR_INTERVAL, "repair-interval", 0, "SEC",
+	    "check tor and the kernel against the store every SEC seconds "
+	    "(1-3600, default 5)" },
 };
 
 #define O(x) EW_O(EW_OPT_##x)
@@ -83,11 +91,13 @@ static const struct ew_opt opts[] = {
 #define DEFAULT EW_CMD_DEFAULT
 
 static const struct ew_cmd cmds[] = {
-	{ "apply", NULL, ew_cmd_apply, STORE, EW_OPTS_APPLY,
+	{ "apply", NULL, ew_cmd_apply, STORE,
+	    EW_OPTS_APPLY | O(RELAY) | O(ALL_RELAYS) | O(POLICY),
 	    "apply [-n] [--reevaluate] [--control HOST:PORT|PATH] "
 	    "[--cookie FILE | --password-file FILE] [--fragment FILE] "
 	    "[--timeout SEC] [--uid USER|UID] [--state FILE] [--now TIME] "
-	    "POLICY",
+	    "POLICY | apply [-n] [--relay NAME[,uid=U,...]]... [--policy "
+	    "FILE] [APPLY OPTIONS] --all-relays",
 	    "tor apply, then (if it worked) nft apply, then the version "
 	    "recorded in the store" },
 	{ "complaint", "add", ew_cmd_complaint_add, STORE,
@@ -113,15 +123,17 @@ static const struct ew_cmd cmds[] = {
 	    "inbox scan [--json] [-q] [--address ADDR]... [--parser-user "
 	    "USER] [--mail-timeout SEC] MAILDIR",
 	    "take in every new complaint of a Maildir, crash-safe" },
-	{ "nft", "apply", ew_cmd_nft_apply, 0, EW_OPTS_NFT_APPLY,
+	{ "nft", "apply", ew_cmd_nft_apply, 0, EW_OPTS_NFT_APPLY | O(RELAY),
 	    "nft apply [-n] [--now TIME] [--uid USER|UID] [--state FILE] "
-	    "FILE",
+	    "[--relay NAME,uid=U,policy=F]... FILE",
 	    "load table inet exitwarden atomically" },
 	{ "nft", "element", ew_cmd_nft_element, 0, 0,
 	    "nft element add|delete SET ADDR[/LEN]...",
 	    "change a set of the table in place (no full reload)" },
-	{ "nft", "emit", ew_cmd_nft_emit, 0, O(NOW) | O(UID) | O(SEED),
-	    "nft emit [--now TIME] [--uid USER|UID] FILE",
+	{ "nft", "emit", ew_cmd_nft_emit, 0,
+	    O(NOW) | O(UID) | O(SEED) | O(RELAY),
+	    "nft emit [--now TIME] [--uid USER|UID] "
+	    "[--relay NAME,uid=U,policy=F]... FILE",
 	    "print the nftables ruleset of table inet exitwarden" },
 	{ "nft", "flush", ew_cmd_nft_flush, 0, O(DRY_RUN), "nft flush [-n]",
 	    "delete table inet exitwarden (only it)" },
@@ -159,12 +171,12 @@ static const struct ew_cmd cmds[] = {
 	    "the torrc lines that make tor enforce the policy" },
 	{ "run", NULL, ew_cmd_run, STORE,
 	    EW_OPTS_CHANGE | O(MAILDIR) | O(INTERVAL) | O(ONCE) | O(ADDRESS) |
-		O(PARSER_USER) | O(MAIL_TIMEOUT),
+		O(PARSER_USER) | O(MAIL_TIMEOUT) | O(REPAIR_INTERVAL),
 	    "run [--maildir DIR] [--interval SEC] [--once] [--policy FILE] "
 	    "[--address ADDR]... [--parser-user USER] [--mail-timeout SEC] "
-	    "[--no-apply] [APPLY OPTIONS]",
+	    "[--no-apply] [--repair-interval SEC] [APPLY OPTIONS]",
 	    "the daemon: scan the inbox, expire blocks, re-apply, watch the "
-	    "surge guards" },
+	    "surge guards, repair drift of tor and the kernel" },
 	{ "stats", NULL, ew_cmd_stats, 0, O(JSON), "stats [--json]",
 	    "per-rule packet and byte counters of the nftables table" },
 	{ "template", "export", ew_cmd_template_export, 0, 0,
