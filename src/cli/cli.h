@@ -306,6 +306,13 @@ int ew_cli_relay_use(struct ew_cli_apply *a, int i, struct ew_desk *d,
  * file), into out (nft emit, the nft step).  An exit code. */
 int ew_cli_nft_build_relays(const struct ew_cli_apply *a, const char *path,
     struct ew_buf *out, struct ew_nft_stats *st);
+/* The change of each selected relay (chs[i], names[i]); how many (0:
+ * no relay defined: the single-relay change). */
+size_t ew_cli_relay_changes(struct ew_cli_apply *a, const char *policy,
+    int64_t now, struct ew_desk_change *chs, const char **names);
+/* ew_desk_sync, or ew_desk_sync_relays for the relays of ch's apply. */
+int ew_cli_sync(struct ew_desk *d, const struct ew_desk_change *ch,
+    struct ew_desk_outcome *oc, struct ew_diag_list *dg);
 /* Say what nftables said. */
 void ew_cli_nft_err(const struct ew_buf *err, int rc);
 /* A change's setting: the managed policy, the operator's policy, the

@@ -16,11 +16,11 @@
 
 /*
  * Every relay defined (--relay NAME,uid=U,...; --relay NAME selects),
- * as --all-relays: each relay's managed policy written from the store
- * first (its blocks and the blocks for every relay, then its policy),
- * then each applied to its tor and recorded in its history, and the
- * one table of all relays loaded once, with the last relay: one
- * transaction for the kernel, all or none.
+ * as --all-relays, in one change of the desk (ew_desk_sync_relays):
+ * each relay's managed policy written from the store (its blocks and
+ * the blocks for every relay, then its policy), applied to its tor,
+ * the one table of all relays loaded once, each recorded in its own
+ * history; a failure anywhere puts every relay back: all or none.
  */
 static int
 apply_relays(struct ew_cli_apply *ap, struct ew_desk *d, const char *policy)
@@ -28,8 +28,7 @@ apply_relays(struct ew_cli_apply *ap, struct ew_desk *d, const char *policy)
 	struct ew_desk_change ch;
 	struct ew_desk_outcome oc;
 	struct ew_diag_list dg;
-	size_t i, last = 0, n = 0;
-	int rc = 0, pass, no_apply = ap->no_apply;
+	int rc;
 
 	if ((rc = ew_cli_relays_ready(ap, policy)) != 0)
 		return rc;
@@ -38,37 +37,25 @@ apply_relays(struct ew_cli_apply *ap, struct ew_desk *d, const char *policy)
 			   "NAME,uid=UID,...)");
 		return EW_EXIT_USAGE;
 	}
-	for (i = 0; i < ap->nrelays; i++)
-		if (ew_cli_relay_selected(ap, i))
-			last = i, n++;
-	for (pass = 0; pass < 2 && rc == 0; pass++) {
-		/* pass 0 writes every managed file, pass 1 applies */
-		ap->no_apply = pass == 0 || no_apply;
-		for (i = 0; i < ap->nrelays && rc == 0; i++) {
-			if (!ew_cli_relay_selected(ap, i))
-				continue;
-			ew_cli_change_init(&ch, ap, policy, ap->nft.now);
-			if (pass == 1 && i != last)
-				ap->ops.nft = NULL; /* the table: once */
-			if (ew_cli_relay_use(ap, (int)i, d, &ch) != 0)
-				return EW_EXIT_FAIL;
-			ew_diag_init(&dg);
-			rc = ew_desk_sync(d, &ch, &oc, &dg);
-			ew_cli_report(&dg);
-			ew_diag_free(&dg);
-			if (rc != 0)
-				ew_cli_err("relay %s: %s failed; relays after "
-					   "it not applied",
-				    ap->relays[i].name,
-				    pass == 0 ? "writing its managed policy"
-					      : "the apply");
-		}
-	}
-	ap->no_apply = no_apply;
+	ew_cli_change_init(&ch, ap, policy, ap->nft.now);
+	ew_diag_init(&dg);
+	rc = ew_cli_sync(d, &ch, &oc, &dg);
+	ew_cli_report(&dg);
+	ew_diag_free(&dg);
 	if (rc == 0)
-		printf("apply: %zu relay%s %s\n", n, n == 1 ? "" : "s",
-		    no_apply ? "written (--no-apply)"
-			     : "applied: tor each, one nftables table for all");
+		printf("apply: %s relays %s\n",
+		    ap->nselect > 0 ? "the selected" : "all",
+		    oc.not_applied ? "written (--no-apply)"
+		    : oc.applied   ? "applied: tor each, one "
+				     "nftables table for all"
+				   : "checked (dry run)");
+	else
+		ew_cli_err("apply: %s; %s",
+		    oc.failed == EW_DESK_STEP_TOR   ? "a relay's tor refused"
+		    : oc.failed == EW_DESK_STEP_NFT ? "the table did not load"
+						    : "failed",
+		    oc.restored == 1 ? "every relay put back as it was"
+				     : "see above");
 	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
 }
 

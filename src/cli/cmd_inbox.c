@@ -476,6 +476,8 @@ run_args(const struct ew_args *a, struct run_args *r)
 	if (rc == 0)
 		rc = ew_cli_operands(a, 0, 0);
 	r->policy = ew_cli_policy_path(r->policy);
+	if (rc == 0)
+		rc = ew_cli_relays_ready(&r->ap, r->policy);
 	return rc;
 }
 
@@ -510,7 +512,7 @@ ew_cmd_run(struct ew_args *a)
 	 * torrc): apply the managed policy once at the start */
 	ew_cli_change_init(&ch, &r.ap, r.policy, ew_time_now());
 	ew_diag_init(&dg);
-	rc = ew_desk_sync(d, &ch, &oc, &dg);
+	rc = ew_cli_sync(d, &ch, &oc, &dg);
 	rc = ew_cli_change_done(rc, &ch, &oc, &dg);
 	while (!stop) {
 		struct counts c = { 0, 0, 0, 0 };

@@ -112,8 +112,9 @@ static const struct ew_cmd cmds[] = {
 	{ "complaint", "parse", ew_cmd_complaint_parse, 0, O(JSON) | O(EXPLAIN),
 	    "complaint parse [--explain] [--json] FILE|-",
 	    "read an abuse complaint and print its incidents" },
-	{ "expire", NULL, ew_cmd_expire, STORE, EW_OPTS_CHANGE,
-	    "expire [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS]",
+	{ "expire", NULL, ew_cmd_expire, STORE, EW_OPTS_CHANGE | O(RELAY),
+	    "expire [-n] [--no-apply] [--policy FILE] [--relay "
+	    "NAME[,uid=U,...]]... [APPLY OPTIONS]",
 	    "remove the blocks whose time has come, and apply again" },
 	{ "guard", "status", ew_cmd_guard_status, DEFAULT | STORE,
 	    O(JSON) | O(POLICY), "guard status [--json] [--policy FILE]",
@@ -171,10 +172,12 @@ static const struct ew_cmd cmds[] = {
 	    "the torrc lines that make tor enforce the policy" },
 	{ "run", NULL, ew_cmd_run, STORE,
 	    EW_OPTS_CHANGE | O(MAILDIR) | O(INTERVAL) | O(ONCE) | O(ADDRESS) |
-		O(PARSER_USER) | O(MAIL_TIMEOUT) | O(REPAIR_INTERVAL),
+		O(PARSER_USER) | O(MAIL_TIMEOUT) | O(REPAIR_INTERVAL) |
+		O(RELAY),
 	    "run [--maildir DIR] [--interval SEC] [--once] [--policy FILE] "
 	    "[--address ADDR]... [--parser-user USER] [--mail-timeout SEC] "
-	    "[--no-apply] [--repair-interval SEC] [APPLY OPTIONS]",
+	    "[--no-apply] [--repair-interval SEC] [--relay "
+	    "NAME[,uid=U,...]]... [APPLY OPTIONS]",
 	    "the daemon: scan the inbox, expire blocks, re-apply, watch the "
 	    "surge guards, repair drift of tor and the kernel" },
 	{ "stats", NULL, ew_cmd_stats, 0, O(JSON), "stats [--json]",
@@ -183,10 +186,11 @@ static const struct ew_cmd cmds[] = {
 	    "template export DIR",
 	    "write the built-in reply templates, to edit" },
 	{ "ticket", "block", ew_cmd_ticket_block, STORE,
-	    EW_OPTS_CHANGE | O(CHOICE) | O(EXPIRES) | O(REASON) | O(NO_RESOLVE),
+	    EW_OPTS_CHANGE | O(CHOICE) | O(EXPIRES) | O(REASON) |
+		O(NO_RESOLVE) | O(RELAY),
 	    "ticket block [--choice K] [--expires DUR|TIME|never] "
 	    "[--no-resolve] [--reason TEXT] [-n] [--no-apply] [--policy "
-	    "FILE] [APPLY OPTIONS] N",
+	    "FILE] [--relay NAME[,uid=U,...]]... [APPLY OPTIONS] N",
 	    "add a proposal's rules to the managed policy and apply it" },
 	{ "ticket", "close", ew_cmd_ticket_close, STORE, O(REASON),
 	    "ticket close [--reason TEXT] N", "close a ticket" },
