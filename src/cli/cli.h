@@ -330,6 +330,30 @@ int ew_cli_expire(
 int ew_cli_change_done(int rc, const struct ew_desk_change *ch,
     const struct ew_desk_outcome *o, struct ew_diag_list *dg);
 
+/* ---- self-repair of the daemon (repair.c) ---- */
+
+/* What run repaired, and when it looks next (per relay: the slot of
+ * its index, or 0 for the host's only relay). */
+struct ew_cli_repair {
+	double interval_ms, next_ms;
+	size_t tor_drift, table_missing, tor_back, tor_down;
+	int up[EW_RELAYS_MAX + 1]; /* tor reachable at the last look: 1,
+				      0, -1 not looked at yet */
+	double next_try[EW_RELAYS_MAX + 1], backoff_ms[EW_RELAYS_MAX + 1];
+	/* the start's apply failed (tor down?): the whole change is
+	 * retried, with a growing delay, until it is done */
+	int unsynced;
+	double sync_backoff_ms;
+	size_t sync_retries;
+};
+void ew_cli_repair_init(struct ew_cli_repair *r, unsigned interval_s);
+/* When due: tor of each relay and the table checked against the store,
+ * repaired where they differ (said, counted).  An exit code. */
+int ew_cli_repair_tick(struct ew_cli_repair *r, struct ew_desk *d,
+    struct ew_cli_apply *ap, const char *policy);
+/* "repaired: tor drift N, table missing N (...)". */
+void ew_cli_repair_say(const struct ew_cli_repair *r);
+
 /* ---- the handlers, one file per noun (main.c's table) ---- */
 
 int ew_cmd_policy_check(struct ew_args *a);

@@ -257,13 +257,12 @@ ew_cli_nft_build_relays(const struct ew_cli_apply *a, const char *path,
 	    getrandom(&o.seed, sizeof(o.seed), 0) != (ssize_t)sizeof(o.seed))
 		return EW_EXIT_FAIL;
 	for (i = 0; i < n && rc == EW_EXIT_OK; i++) {
-		const char *f = (int)i == a->cur && path != NULL
-				    ? path
-				    : a->relays[i].managed;
+		/* every relay's managed file (path is one of them), or
+		 * for nft emit and nft apply each relay's policy */
+		const char *f =
+		    a->cur == -2 ? a->relays[i].policy : a->relays[i].managed;
 
-		/* nft emit with definitions: each relay's own policy file */
-		if (a->cur == -2)
-			f = a->relays[i].policy;
+		(void)path;
 		rc = load_one(f, a->nft.now, &p[i], &e[i]);
 		if (rc != EW_EXIT_OK)
 			ew_cli_err("relay %s: '%s' does not load: the table "
