@@ -402,6 +402,11 @@ ew_cli_apply_init(struct ew_cli_apply *a)
 void
 ew_cli_apply_free(struct ew_cli_apply *a)
 {
+	size_t i;
+
+	for (i = 0; i < a->nowned; i++)
+		free(a->owned[i]);
+	a->nowned = 0;
 	ew_cli_conn_done(&a->conn);
 }
 

@@ -271,6 +271,8 @@ struct ew_cli_apply {
 	int cur;
 	const char *select[EW_RELAYS_MAX]; /* --relay NAME: selected */
 	size_t nselect;
+	char *owned[2 * EW_RELAYS_MAX]; /* the --relay values' copies */
+	size_t nowned;
 };
 void ew_cli_apply_init(struct ew_cli_apply *a);
 void ew_cli_apply_free(struct ew_cli_apply *a);
@@ -332,9 +334,17 @@ int ew_cli_change_done(int rc, const struct ew_desk_change *ch,
 
 /* ---- self-repair of the daemon (repair.c) ---- */
 
+/* What tor must report for a managed file, while the file is the same. */
+struct ew_cli_repair_cache {
+	int valid;
+	uint64_t dev, ino;
+	int64_t size, mtime_ns;
+	char digest[65];
+};
 /* What run repaired, and when it looks next (per relay: the slot of
  * its index, or 0 for the host's only relay). */
 struct ew_cli_repair {
+	struct ew_cli_repair_cache cache[EW_RELAYS_MAX + 1];
 	double interval_ms, next_ms;
 	size_t tor_drift, table_missing, tor_back, tor_down;
 	int up[EW_RELAYS_MAX + 1]; /* tor reachable at the last look: 1,

@@ -6,11 +6,13 @@
  * the nftables table is not touched.  Each step reports what it changed
  * (the same lines tor apply and nft apply print).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "desk/desk.h"
+#include "lib/buf.h"
 #include "lib/diag.h"
 #include "store/store.h"
 
@@ -22,6 +24,42 @@
  * the one table of all relays loaded once, each recorded in its own
  * history; a failure anywhere puts every relay back: all or none.
  */
+/* -n: each relay's managed policy as the store makes it, shown;
+ * nothing written or applied. */
+static int
+show_relays(struct ew_cli_apply *ap, struct ew_desk *d, const char *policy)
+{
+	struct ew_buf text = EW_BUF_INIT;
+	struct ew_desk_change ch;
+	struct ew_diag_list dg;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < ap->nrelays && rc == 0; i++) {
+		if (!ew_cli_relay_selected(ap, i))
+			continue;
+		ew_cli_change_init(&ch, ap, policy, ap->nft.now);
+		if (ew_cli_relay_use(ap, (int)i, d, &ch) != 0)
+			rc = -ENOMEM;
+		ew_buf_reset(&text);
+		ew_diag_init(&dg);
+		if (rc == 0)
+			rc = ew_desk_compose(d, &ch, NULL, 0, &text, NULL, &dg);
+		ew_cli_report(&dg);
+		ew_diag_free(&dg);
+		if (rc == 0)
+			printf("# relay %s (uid %lu): %s would be:\n%s",
+			    ap->relays[i].name,
+			    (unsigned long)ap->relays[i].uid,
+			    ap->relays[i].managed, ew_buf_str(&text));
+	}
+	ew_buf_free(&text);
+	ew_cli_relay_use(ap, -1, d, NULL);
+	if (rc == 0)
+		printf("# -n: nothing written or applied\n");
+	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
+}
+
 static int
 apply_relays(struct ew_cli_apply *ap, struct ew_desk *d, const char *policy)
 {
@@ -37,6 +75,8 @@ apply_relays(struct ew_cli_apply *ap, struct ew_desk *d, const char *policy)
 			   "NAME,uid=UID,...)");
 		return EW_EXIT_USAGE;
 	}
+	if (ap->tor_dry)
+		return show_relays(ap, d, policy);
 	ew_cli_change_init(&ch, ap, policy, ap->nft.now);
 	ew_diag_init(&dg);
 	rc = ew_cli_sync(d, &ch, &oc, &dg);

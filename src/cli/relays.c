@@ -100,9 +100,14 @@ ew_cli_relay_opt(struct ew_cli_apply *a, const char *val)
 	char *s, *comma, *kv, *save = NULL, ident[96];
 	int rc = 0;
 
-	/* a copy the fields point into, kept until exit */
+	/* a copy the fields point into, freed with a */
+	if (a->nowned == sizeof(a->owned) / sizeof(a->owned[0])) {
+		ew_cli_err("--relay: at most %d", EW_RELAYS_MAX);
+		return EW_EXIT_USAGE;
+	}
 	if ((s = strdup(val)) == NULL)
 		return EW_EXIT_FAIL;
+	a->owned[a->nowned++] = s;
 	comma = strchr(s, ',');
 	if (comma != NULL)
 		*comma = '\0';
@@ -110,13 +115,11 @@ ew_cli_relay_opt(struct ew_cli_apply *a, const char *val)
 		ew_cli_err("--relay '%s': a name is 1-64 letters, digits, "
 			   "'_', '.', '-' or ':'",
 		    s);
-		free(s);
 		return EW_EXIT_USAGE;
 	}
 	if (comma == NULL) { /* a selection */
 		if (a->nselect == EW_RELAYS_MAX) {
 			ew_cli_err("--relay: at most %d", EW_RELAYS_MAX);
-			free(s);
 			return EW_EXIT_USAGE;
 		}
 		a->select[a->nselect++] = s;
@@ -135,10 +138,8 @@ ew_cli_relay_opt(struct ew_cli_apply *a, const char *val)
 		ew_cli_err("--relay: at most %d relays", EW_RELAYS_MAX);
 		rc = EW_EXIT_USAGE;
 	}
-	if (rc != 0) {
-		free(s);
+	if (rc != 0)
 		return rc;
-	}
 	a->relays[a->nrelays++] = r;
 	return 0;
 }

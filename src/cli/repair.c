@@ -93,6 +93,41 @@ expected_digest(const char *file, int64_t now, char digest[65])
 	return rc;
 }
 
+/*
+ * expected_digest, kept while the managed file stays the same file
+ * (device, inode, size, mtime): a big policy is not expanded again at
+ * every check.  The daemon rewrites the file at every change, expiries
+ * included.
+ */
+static int
+expected(struct ew_cli_repair *r, size_t k, const char *managed, int64_t now,
+    char digest[65])
+{
+	struct ew_cli_repair_cache *c = &r->cache[k];
+	struct stat sb;
+
+	if (stat(managed, &sb) < 0)
+		return -1;
+	if (c->valid && c->dev == sb.st_dev && c->ino == sb.st_ino &&
+	    c->size == sb.st_size &&
+	    c->mtime_ns ==
+		(int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec) {
+		memcpy(digest, c->digest, 65);
+		return 0;
+	}
+	c->valid = 0;
+	if (expected_digest(managed, now, digest) < 0)
+		return -1;
+	c->dev = sb.st_dev;
+	c->ino = sb.st_ino;
+	c->size = sb.st_size;
+	c->mtime_ns =
+	    (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	memcpy(c->digest, digest, 65);
+	c->valid = 1;
+	return 0;
+}
+
 /* One relay's tor (k: its slot, name for messages). */
 static int
 check_tor(struct ew_cli_repair *r, size_t k, const char *name,
@@ -113,13 +148,18 @@ check_tor(struct ew_cli_repair *r, size_t k, const char *name,
 		if (ap->relays[k].cookie != NULL)
 			tt.auth.cookie_file = ap->relays[k].cookie;
 	}
-	if (expected_digest(managed, now, want) < 0)
+	if (expected(r, k, managed, now, want) < 0)
 		return 0; /* the next change says what is wrong */
 	if (tt.timeout_ms == 0 || tt.timeout_ms > 2000)
 		tt.timeout_ms = 2000; /* a hung tor must not stop the daemon */
+	if (ew_cli_conn_ready(&ap->conn) != 0)
+		return -1;
+	tt.auth.password = ap->conn.t.auth.password;
 	ew_diag_init(&d);
 	rc = ew_tor_status_get(&tt, &st, &d);
 	ew_diag_free(&d);
+	ew_cli_conn_done(&ap->conn);
+	tt.auth.password = NULL;
 	if (rc < 0) {
 		r->tor_down++;
 		if (r->up[k] != 0)
