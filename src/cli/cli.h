@@ -344,6 +344,7 @@ struct ew_cli_repair_cache {
 /* What run repaired, and when it looks next (per relay: the slot of
  * its index, or 0 for the host's only relay). */
 struct ew_cli_repair {
+	struct ew_store *st; /* counts kept in the store too (or NULL) */
 	struct ew_cli_repair_cache cache[EW_RELAYS_MAX + 1];
 	double interval_ms, next_ms;
 	size_t tor_drift, table_missing, tor_back, tor_down;

@@ -550,6 +550,7 @@ ew_cmd_run(struct ew_args *a)
 	    ew_cli_db_path(), r.policy, r.maildir ? r.maildir : "(none)",
 	    (unsigned long long)r.interval, (unsigned long long)r.repair);
 	ew_cli_repair_init(&rp, (unsigned)r.repair);
+	rp.st = st;
 	fflush(stdout);
 	/* what runs may have been lost (a reboot, a tor restarted with its
 	 * torrc): apply the managed policy once at the start */

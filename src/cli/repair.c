@@ -8,7 +8,8 @@
  * doubling, at most the interval) and its return is counted; and the
  * table inet exitwarden, which an "nft flush ruleset" (Debian's
  * nftables.conf) removes, loaded again when it is missing (one netlink
- * request a check).  What was repaired is counted, and said.
+ * request a check).  What was repaired is counted (in memory for run's
+ * output, and in the store's repair_counts for status), and said.
  *
  * Nothing here keeps or prints an address: only relay names, counts and
  * times.
@@ -27,6 +28,18 @@
 #include "lib/diag.h"
 #include "lib/tm.h"
 #include "policy/policy.h"
+#include "store/store.h"
+
+/* Count a repair in the store too, for status (a failure to count is
+ * said, never fatal). */
+static void
+count(struct ew_cli_repair *r, const char *relay, const char *what)
+{
+	if (r->st != NULL &&
+	    ew_store_repair_count(r->st, relay, what, ew_time_now()) != 0)
+		ew_cli_err("cannot count a repair in the store: %s",
+		    ew_store_errmsg(r->st));
+}
 
 static double
 mono_ms(void)
@@ -176,6 +189,7 @@ check_tor(struct ew_cli_repair *r, size_t k, const char *name,
 	}
 	if (r->up[k] == 0) {
 		r->tor_back++;
+		count(r, k < ap->nrelays ? name : NULL, EW_STORE_REPAIR_BACK);
 		printf("repair: %s: tor is back\n", name);
 	}
 	r->up[k] = 1;
@@ -192,6 +206,7 @@ check_tor(struct ew_cli_repair *r, size_t k, const char *name,
 	if (ap->ops.tor(ap->ops.arg, managed, now) < 0)
 		return -1;
 	r->tor_drift++;
+	count(r, k < ap->nrelays ? name : NULL, EW_STORE_REPAIR_TOR);
 	printf("repair: %s: tor repaired in %.1f ms\n", name, mono_ms() - t0);
 	return 1;
 }
@@ -269,6 +284,7 @@ ew_cli_repair_tick(struct ew_cli_repair *r, struct ew_desk *d,
 			fail = 1;
 		} else {
 			r->table_missing++;
+			count(r, NULL, EW_STORE_REPAIR_TABLE);
 			repaired = 1;
 			printf("repair: table repaired in %.1f ms\n",
 			    mono_ms() - t0);

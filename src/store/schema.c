@@ -73,6 +73,10 @@
  *                   was applied to ('' the host's only relay) and the
  *                   relay a block is for (NULL: every relay).
  *
+ * repair_counts     (schema 9) what the daemon repaired, per relay ('':
+ *                   the only relay, or the table of all): a count and
+ *                   the time of the last; nothing else.
+ *
  * rules.origin, rules.guard (schema 6): 'surge' and the guard's name
  *                   for a block the surge guard added (NULL otherwise).
  *
@@ -281,7 +285,14 @@ static const char m9[] =
     " CHECK (relay IS NULL OR length(relay) BETWEEN 1 AND 64);"
     "DROP INDEX rules_in_force;"
     "CREATE UNIQUE INDEX rules_in_force ON rules(coalesce(ticket_id, 0),"
-    " coalesce(relay, ''), rule_text) WHERE removed_at IS NULL;";
+    " coalesce(relay, ''), rule_text) WHERE removed_at IS NULL;"
+    "CREATE TABLE repair_counts ("
+    " relay TEXT NOT NULL CHECK (length(relay) <= 64),"
+    " what TEXT NOT NULL CHECK (what IN ('tor drift', 'table missing',"
+    "  'tor back')),"
+    " n INTEGER NOT NULL DEFAULT 0 CHECK (n >= 0),"
+    " last_at INTEGER,"
+    " PRIMARY KEY (relay, what));";
 
 const struct ew_store_migration ew_store_migrations[] = {
 	{ 1, m1, 0 },

@@ -262,6 +262,28 @@ int ew_store_guard_counts(
     struct ew_store *st, struct ew_store_guard_count **out, size_t *n);
 void ew_store_guard_counts_free(struct ew_store_guard_count *v, size_t n);
 
+/* --- the daemon's repairs (repair.c) --- */
+
+/* What exitwarden run repaired (repair_counts.what). */
+#define EW_STORE_REPAIR_TOR "tor drift"       /* tor's policy applied again */
+#define EW_STORE_REPAIR_TABLE "table missing" /* the table loaded again */
+#define EW_STORE_REPAIR_BACK "tor back"       /* tor reachable again */
+
+struct ew_store_repair_count {
+	char *relay; /* "" for the only relay, or the table of all */
+	char *what;  /* one of EW_STORE_REPAIR_* */
+	int64_t n;
+	int64_t last_at;
+};
+
+/* Count one repair of `what` for relay (NULL or "": none) at `at`. */
+int ew_store_repair_count(
+    struct ew_store *st, const char *relay, const char *what, int64_t at);
+/* Every count, by relay then what. */
+int ew_store_repair_counts(
+    struct ew_store *st, struct ew_store_repair_count **out, size_t *n);
+void ew_store_repair_counts_free(struct ew_store_repair_count *v, size_t n);
+
 /* --- policy history (history.c) --- */
 
 struct ew_store_policy_version {

@@ -499,6 +499,9 @@ def run(tmp):
                   "added_at", "removed_at", "origin", "guard",
                   # the relay a block is for (schema 9; NULL: every one)
                   "relay"},
+        # what the daemon repaired, per relay: a count and the time of
+        # the last one (schema 9, issue 13); nothing about traffic
+        "repair_counts": {"relay", "what", "n", "last_at"},
         # per guard: aggregate counts only (no address, no time)
         "guard_counts": {"guard", "surges", "capped", "allowed"},
         "ticket_complaints": {"ticket_id", "complaint_id"},

@@ -206,6 +206,7 @@ def main():
     work = tempfile.mkdtemp(prefix="ew-repair-")
     tors = {}
     daemon = None
+    db = os.path.join(work, "ew.db")
     try:
         for name in ("alpha", "beta"):
             tors[name] = Tor(tor, work, name)
@@ -216,7 +217,6 @@ def main():
             pol[name] = os.path.join(work, name + ".policy")
             with open(pol[name], "w") as f:
                 f.write("ExitRelay 1\n%s\naccept *:*\n" % rule)
-        db = os.path.join(work, "ew.db")
         env = dict(os.environ, EW_DB=db)
         env.pop("EW_NOW", None)
         subprocess.run([ew, "policy", "history"], env=env,
@@ -356,6 +356,19 @@ def main():
                   "back %d" % (drift, missing, back))
             ck.check(drift >= 2 and missing >= 1 and back >= 1,
                      "counted: two tor repairs, one table, tor back")
+        try:
+            con = sqlite3.connect(db)
+            rows = {(r, w): n for r, w, n in con.execute(
+                "SELECT relay, what, n FROM repair_counts")}
+            con.close()
+        except (sqlite3.Error, NameError):
+            rows = {}
+        print("store's repair_counts: %s" % sorted(rows.items()))
+        ck.check(rows.get(("beta", "tor drift"), 0) >= 1 and
+                 rows.get(("alpha", "tor drift"), 0) >= 1 and
+                 rows.get(("", "table missing"), 0) >= 1 and
+                 rows.get(("alpha", "tor back"), 0) >= 1,
+                 "the store counts each repair, per relay (for status)")
         if ck.failed:
             print("--- run's output ---\n" + out)
         subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
