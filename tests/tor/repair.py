@@ -347,6 +347,8 @@ def main():
                 out = f.read()
         except OSError:
             pass
+        ck.check("Sanitizer" not in out and "runtime error" not in out,
+                 "run's output has no sanitizer report")
         m = re.findall(r"repaired: tor drift (\d+), table missing (\d+) "
                        r"\(tor came back (\d+)", out)
         ck.check(bool(m), "run says what it repaired")
