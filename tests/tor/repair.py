@@ -16,7 +16,9 @@ inside a fresh network namespace (never the host's ruleset).  The daemon
   * repairs alpha's tor restarted without the fragment (its torrc's
     own policy comes back), and counts tor coming back;
   * expires alpha's block at its time in tor and in the kernel, within
-    a second of each other.
+    a second of each other;
+  * with the host's only relay (no --relay): repairs nothing while
+    nothing drifts, repairs a SETCONF and a flush.
 
 Each repair's latency (from the disturbance to tor or the table being
 equal to the store again) is measured and printed.  Only the processes
@@ -189,6 +191,60 @@ def wait_for(cond, timeout, step=0.05):
     return None
 
 
+def single(ck, tor, work, ew):
+    """The host's only relay (no --relay): no repair while nothing
+    drifts; a SETCONF and a flush repaired."""
+    t = Tor(tor, work, "solo")
+    t.start()
+    daemon = None
+    d = os.path.join(work, "solo-db")
+    os.mkdir(d)
+    pol = os.path.join(d, "exit.policy")
+    with open(pol, "w") as f:
+        f.write("ExitRelay 1\nreject 198.51.100.0/24:*\naccept *:*\n")
+    env = dict(os.environ, EW_DB=os.path.join(d, "ew.db"))
+    env.pop("EW_NOW", None)
+    log_path = os.path.join(d, "run.log")
+    try:
+        with open(log_path, "w") as log:
+            daemon = subprocess.Popen(
+                [ew, "run", "--interval", "3600", "--repair-interval",
+                 str(REPAIR), "--policy", pol, "--uid", "65504",
+                 "--control", "127.0.0.1:%d" % t.port, "--cookie",
+                 t.cookie], env=env, stdout=log, stderr=subprocess.STDOUT)
+        ok = wait_for(lambda: "198.51.100.0/24" in (t.exit_policy() or "")
+                      and nft_table() is not None, 30)
+        ck.check(ok is not None, "one relay: applied at start")
+        p0 = t.exit_policy()
+        time.sleep(REPAIR * 4 + 0.5)
+        with open(log_path) as f:
+            quiet = "repair:" not in f.read()
+        ck.check(quiet, "one relay: nothing repaired while nothing drifted"
+                 " (%d checks)" % 4)
+        t.setconf("accept *:*")
+        lat = wait_for(lambda: t.exit_policy() == p0, LIMIT)
+        ck.check(lat is not None, "one relay: SETCONF repaired")
+        if lat is not None:
+            print("one relay: SETCONF repaired in %.2f s" % lat)
+        subprocess.run(["nft", "flush", "ruleset"], check=True)
+        lat = wait_for(lambda: "meta skuid 65504" in (nft_table() or ""),
+                       LIMIT)
+        ck.check(lat is not None, "one relay: the table is back (its uid)")
+        if lat is not None:
+            print("one relay: nft flush ruleset repaired in %.2f s" % lat)
+    finally:
+        if daemon is not None:
+            daemon.send_signal(signal.SIGTERM)
+            try:
+                daemon.wait(15)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
+        t.stop()
+        subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
+                       capture_output=True)
+
+
 def main():
     tor = torharness.tor_binary(None)
     if tor is None or shutil.which("nft") is None:
@@ -341,6 +397,12 @@ def main():
                 daemon.wait()
         for t in tors.values():
             t.stop()
+        subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
+                       capture_output=True)
+        try:
+            single(ck, tor, work, ew)
+        except (RuntimeError, OSError, torharness.HarnessError) as e:
+            ck.check(False, "harness (one relay): %s" % e)
         out = ""
         try:
             with open(os.path.join(work, "run.log")) as f:
