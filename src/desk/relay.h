@@ -6,8 +6,11 @@
  *
  * Up to EW_RELAYS_MAX relays (8 may share an exit address; a host may
  * have two addresses).  Filled from --relay options today
- * (src/cli/relays.c) and from exitwarden.conf later; every field but
- * name may be NULL (its default: the global option's value).  Strings
+ * (src/cli/relays.c) and from exitwarden.conf later: whoever fills
+ * struct ew_cli_apply's relays[] (nrelays) then calls
+ * ew_cli_relays_ready, which checks uids and names and fills managed
+ * (managed-NAME.policy beside the database) and policy.  control,
+ * cookie, fragment may be NULL (the global option's value).  Strings
  * are borrowed: they live as long as whatever filled the array.
  */
 #ifndef EW_DESK_RELAY_H
@@ -20,7 +23,7 @@
 struct ew_relay {
 	const char *name;     /* "exit1", "198.51.100.10_9000" */
 	uint32_t uid;         /* meta skuid of its connections */
-	int uid_set;          /* uid given (else the global --uid) */
+	int uid_set;          /* 1: uid given (a relay without is refused) */
 	const char *user;     /* the user it was given as, or NULL */
 	const char *control;  /* "HOST:PORT" or a socket path */
 	const char *cookie;   /* its control.authcookie, or NULL */
