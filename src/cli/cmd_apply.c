@@ -4,7 +4,9 @@
  * history (what incidents are judged against), through the desk
  * (ew_desk_apply_file).  Tor first: if tor does not take the policy,
  * the nftables table is not touched.  Each step reports what it changed
- * (the same lines tor apply and nft apply print).
+ * (the same lines tor apply and nft apply print).  With relays defined
+ * (--relay, --all-relays) every relay's managed policy is applied as
+ * one change instead (apply_relays).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,14 +18,6 @@
 #include "lib/diag.h"
 #include "store/store.h"
 
-/*
- * Every relay defined (--relay NAME,uid=U,...; --relay NAME selects),
- * as --all-relays, in one change of the desk (ew_desk_sync_relays):
- * each relay's managed policy written from the store (its blocks and
- * the blocks for every relay, then its policy), applied to its tor,
- * the one table of all relays loaded once, each recorded in its own
- * history; a failure anywhere puts every relay back: all or none.
- */
 /* -n: each relay's managed policy as the store makes it, shown;
  * nothing written or applied. */
 static int
@@ -60,6 +54,14 @@ show_relays(struct ew_cli_apply *ap, struct ew_desk *d, const char *policy)
 	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
 }
 
+/*
+ * Every relay defined (--relay NAME,uid=U,...; --relay NAME selects),
+ * as --all-relays, in one change of the desk (ew_desk_sync_relays):
+ * each relay's managed policy written from the store (its blocks and
+ * the blocks for every relay, then its policy), applied to its tor,
+ * the one table of all relays loaded once, each recorded in its own
+ * history; a failure anywhere puts every relay back: all or none.
+ */
 static int
 apply_relays(struct ew_cli_apply *ap, struct ew_desk *d, const char *policy)
 {
@@ -121,7 +123,7 @@ ew_cmd_apply(struct ew_args *a)
 		else if ((rc = ew_cli_apply_opt(&ap, &a->o[k])) < 0)
 			rc = ew_cli_unexpected(a, &a->o[k]);
 	}
-	if (rc == 0 && (all || ap.nrelays > 0)) {
+	if (rc == 0 && (all || ap.nrelays > 0 || ap.nselect > 0)) {
 		if ((rc = ew_cli_operands(a, 0, 0)) == 0 &&
 		    (rc = ew_cli_desk_open(NULL, 0, &st, &d)) != 0)
 			rc = EW_EXIT_FAIL;
