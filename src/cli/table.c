@@ -103,6 +103,14 @@ static const struct ew_opt opts[] = {
 	    "self-service blocks wait for the operator's confirmation" },
 	{ EW_OPT_FINGERPRINT, "fingerprint", 0, "FP",
 	    "a relay's fingerprint for the notice page (repeatable)" },
+	{ EW_OPT_RELAY, "relay", 0, "NAME[,uid=U,control=C,...]",
+	    "a relay of this host (with uid=: its definition; cookie=, "
+	    "fragment=, managed=, policy= also); repeat for several" },
+	{ EW_OPT_ALL_RELAYS, "all-relays", 0, NULL,
+	    "every relay defined: one table for all, all or none" },
+	{ EW_OPT_REPAIR_INTERVAL, "repair-interval", 0, "SEC",
+	    "check tor and the kernel against the store every SEC seconds "
+	    "(1-3600, default 5)" },
 };
 
 #define O(x) EW_O(EW_OPT_##x)
@@ -110,11 +118,13 @@ static const struct ew_opt opts[] = {
 #define DEFAULT EW_CMD_DEFAULT
 
 static const struct ew_cmd cmds[] = {
-	{ "apply", NULL, ew_cmd_apply, STORE, EW_OPTS_APPLY,
+	{ "apply", NULL, ew_cmd_apply, STORE,
+	    EW_OPTS_APPLY | O(RELAY) | O(ALL_RELAYS) | O(POLICY),
 	    "apply [-n] [--reevaluate] [--control HOST:PORT|PATH] "
 	    "[--cookie FILE | --password-file FILE] [--fragment FILE] "
 	    "[--timeout SEC] [--uid USER|UID] [--state FILE] [--now TIME] "
-	    "POLICY",
+	    "POLICY | apply [-n] [--relay NAME[,uid=U,...]]... [--policy "
+	    "FILE] [APPLY OPTIONS] --all-relays",
 	    "tor apply, then (if it worked) nft apply, then the version "
 	    "recorded in the store" },
 	{ "backup", NULL, ew_cmd_backup, STORE, 0, "backup FILE",
@@ -137,8 +147,9 @@ static const struct ew_cmd cmds[] = {
 	{ "config", "show", ew_cmd_config_show, DEFAULT, 0, "config show",
 	    "print the configuration in effect (file, environment, "
 	    "defaults)" },
-	{ "expire", NULL, ew_cmd_expire, STORE, EW_OPTS_CHANGE,
-	    "expire [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS]",
+	{ "expire", NULL, ew_cmd_expire, STORE, EW_OPTS_CHANGE | O(RELAY),
+	    "expire [-n] [--no-apply] [--policy FILE] [--relay "
+	    "NAME[,uid=U,...]]... [APPLY OPTIONS]",
 	    "remove the blocks whose time has come, and apply again" },
 	{ "guard", "status", ew_cmd_guard_status, DEFAULT | STORE,
 	    O(JSON) | O(POLICY), "guard status [--json] [--policy FILE]",
@@ -148,15 +159,17 @@ static const struct ew_cmd cmds[] = {
 	    "inbox scan [--json] [-q] [--address ADDR]... [--parser-user "
 	    "USER] [--mail-timeout SEC] MAILDIR",
 	    "take in every new complaint of a Maildir, crash-safe" },
-	{ "nft", "apply", ew_cmd_nft_apply, 0, EW_OPTS_NFT_APPLY,
+	{ "nft", "apply", ew_cmd_nft_apply, 0, EW_OPTS_NFT_APPLY | O(RELAY),
 	    "nft apply [-n] [--now TIME] [--uid USER|UID] [--state FILE] "
-	    "FILE",
+	    "[--relay NAME,uid=U,policy=F]... FILE",
 	    "load table inet exitwarden atomically" },
 	{ "nft", "element", ew_cmd_nft_element, 0, 0,
 	    "nft element add|delete SET ADDR[/LEN]...",
 	    "change a set of the table in place (no full reload)" },
-	{ "nft", "emit", ew_cmd_nft_emit, 0, O(NOW) | O(UID) | O(SEED),
-	    "nft emit [--now TIME] [--uid USER|UID] FILE",
+	{ "nft", "emit", ew_cmd_nft_emit, 0,
+	    O(NOW) | O(UID) | O(SEED) | O(RELAY),
+	    "nft emit [--now TIME] [--uid USER|UID] "
+	    "[--relay NAME,uid=U,policy=F]... FILE",
 	    "print the nftables ruleset of table inet exitwarden" },
 	{ "nft", "flush", ew_cmd_nft_flush, 0, O(DRY_RUN), "nft flush [-n]",
 	    "delete table inet exitwarden (only it)" },
@@ -194,12 +207,14 @@ static const struct ew_cmd cmds[] = {
 	    "the torrc lines that make tor enforce the policy" },
 	{ "run", NULL, ew_cmd_run, STORE,
 	    EW_OPTS_CHANGE | O(MAILDIR) | O(INTERVAL) | O(ONCE) | O(ADDRESS) |
-		O(PARSER_USER) | O(MAIL_TIMEOUT),
+		O(PARSER_USER) | O(MAIL_TIMEOUT) | O(REPAIR_INTERVAL) |
+		O(RELAY),
 	    "run [--maildir DIR] [--interval SEC] [--once] [--policy FILE] "
 	    "[--address ADDR]... [--parser-user USER] [--mail-timeout SEC] "
-	    "[--no-apply] [APPLY OPTIONS]",
+	    "[--no-apply] [--repair-interval SEC] [--relay "
+	    "NAME[,uid=U,...]]... [APPLY OPTIONS]",
 	    "the daemon: scan the inbox, expire blocks, re-apply, watch the "
-	    "surge guards" },
+	    "surge guards, repair drift of tor and the kernel" },
 	{ "serve", NULL, ew_cmd_serve, STORE,
 	    O(LISTEN) | O(CONTACT) | O(NOTICE_DIR) | O(TOKEN_KEY) |
 		O(MAX_PREFIX4) | O(MAX_PREFIX6) | O(METRICS_TOKEN) |
@@ -220,10 +235,11 @@ static const struct ew_cmd cmds[] = {
 	    "template export DIR",
 	    "write the built-in reply templates, to edit" },
 	{ "ticket", "block", ew_cmd_ticket_block, STORE,
-	    EW_OPTS_CHANGE | O(CHOICE) | O(EXPIRES) | O(REASON) | O(NO_RESOLVE),
+	    EW_OPTS_CHANGE | O(CHOICE) | O(EXPIRES) | O(REASON) |
+		O(NO_RESOLVE) | O(RELAY),
 	    "ticket block [--choice K] [--expires DUR|TIME|never] "
 	    "[--no-resolve] [--reason TEXT] [-n] [--no-apply] [--policy "
-	    "FILE] [APPLY OPTIONS] N",
+	    "FILE] [--relay NAME[,uid=U,...]]... [APPLY OPTIONS] N",
 	    "add a proposal's rules to the managed policy and apply it" },
 	{ "ticket", "close", ew_cmd_ticket_close, STORE, O(REASON),
 	    "ticket close [--reason TEXT] N", "close a ticket" },

@@ -69,6 +69,14 @@
  *                   are judged
  *                   against the version in force at their time.
  *
+ * policy_versions.relay, rules.relay (schema 9): the relay a version
+ *                   was applied to ('' the host's only relay) and the
+ *                   relay a block is for (NULL: every relay).
+ *
+ * repair_counts     (schema 9) what the daemon repaired, per relay ('':
+ *                   the only relay, or the table of all): a count and
+ *                   the time of the last; nothing else.
+ *
  * rules.origin, rules.guard (schema 6): 'surge' and the guard's name
  *                   for a block the surge guard added (NULL otherwise).
  *
@@ -269,13 +277,36 @@ static const char m7[] =
     "ALTER TABLE incidents RENAME COLUMN judged TO verdict;";
 
 /*
- * Schema 8 and 9 are taken by issue 13 (exitwarden.conf, block
- * add/list/remove, several relays), developed in parallel: these two
- * stand in for them on this branch and are replaced by theirs at the
- * merge (a database made by this branch alone is a test database).
+ * Schema 8 is taken by block add/list/remove (issue 13), developed in
+ * parallel: this stands in for it until that branch lands (a database
+ * made without it is a test database).
  */
 static const char m8[] = "SELECT 1;";
-static const char m9[] = "SELECT 1;";
+
+/*
+ * Several relays on one host (issue 13): each relay its own policy
+ * history (policy_versions.relay; '' is the host's only relay, what
+ * every version before schema 9 was), and a block for one relay only
+ * (rules.relay; NULL: every relay, what every block before was).  A
+ * rule text is in force once per ticket and relay.
+ */
+static const char m9[] =
+    "ALTER TABLE policy_versions ADD COLUMN relay TEXT NOT NULL DEFAULT ''"
+    " CHECK (length(relay) <= 64);"
+    "CREATE INDEX policy_versions_relay"
+    " ON policy_versions(relay, applied_to);"
+    "ALTER TABLE rules ADD COLUMN relay TEXT"
+    " CHECK (relay IS NULL OR length(relay) BETWEEN 1 AND 64);"
+    "DROP INDEX rules_in_force;"
+    "CREATE UNIQUE INDEX rules_in_force ON rules(coalesce(ticket_id, 0),"
+    " coalesce(relay, ''), rule_text) WHERE removed_at IS NULL;"
+    "CREATE TABLE repair_counts ("
+    " relay TEXT NOT NULL CHECK (length(relay) <= 64),"
+    " what TEXT NOT NULL CHECK (what IN ('tor drift', 'table missing',"
+    "  'tor back')),"
+    " n INTEGER NOT NULL DEFAULT 0 CHECK (n >= 0),"
+    " last_at INTEGER,"
+    " PRIMARY KEY (relay, what));";
 
 /*
  * The web face (issue 15): a block may wait for the operator (pending)

@@ -218,6 +218,7 @@ struct ew_store_rule {
 	int64_t expires_at; /* or EW_STORE_NO_TIME (never) */
 	int64_t added_at;
 	int64_t removed_at; /* or EW_STORE_NO_TIME (still in force) */
+	char *relay;        /* the relay it is for, or NULL: every relay */
 };
 
 /*
@@ -228,6 +229,10 @@ struct ew_store_rule {
 int ew_store_rule_add(struct ew_store *st, int64_t ticket_id,
     const char *rule_text, const char *reason, int64_t expires_at,
     int64_t added_at, int64_t *id);
+/* The same for one relay's policy only (relay NULL: every relay). */
+int ew_store_rule_add_relay(struct ew_store *st, int64_t ticket_id,
+    const char *relay, const char *rule_text, const char *reason,
+    int64_t expires_at, int64_t added_at, int64_t *id);
 /* Mark a rule removed at `at`; -EALREADY if it was removed before. */
 int ew_store_rule_remove(struct ew_store *st, int64_t rule_id, int64_t at);
 /* Rules by id; removed ones only when `all`. */
@@ -265,6 +270,28 @@ int ew_store_guard_counts(
     struct ew_store *st, struct ew_store_guard_count **out, size_t *n);
 void ew_store_guard_counts_free(struct ew_store_guard_count *v, size_t n);
 
+/* --- the daemon's repairs (repair.c) --- */
+
+/* What exitwarden run repaired (repair_counts.what). */
+#define EW_STORE_REPAIR_TOR "tor drift"       /* tor's policy applied again */
+#define EW_STORE_REPAIR_TABLE "table missing" /* the table loaded again */
+#define EW_STORE_REPAIR_BACK "tor back"       /* tor reachable again */
+
+struct ew_store_repair_count {
+	char *relay; /* "" for the only relay, or the table of all */
+	char *what;  /* one of EW_STORE_REPAIR_* */
+	int64_t n;
+	int64_t last_at;
+};
+
+/* Count one repair of `what` for relay (NULL or "": none) at `at`. */
+int ew_store_repair_count(
+    struct ew_store *st, const char *relay, const char *what, int64_t at);
+/* Every count, by relay then what. */
+int ew_store_repair_counts(
+    struct ew_store *st, struct ew_store_repair_count **out, size_t *n);
+void ew_store_repair_counts_free(struct ew_store_repair_count *v, size_t n);
+
 /* --- policy history (history.c) --- */
 
 struct ew_store_policy_version {
@@ -273,6 +300,7 @@ struct ew_store_policy_version {
 	char *text;
 	int64_t applied_from;
 	int64_t applied_to; /* or EW_STORE_NO_TIME (still in force) */
+	char *relay;        /* "" for the host's only relay (schema 9) */
 };
 
 /*
@@ -286,6 +314,14 @@ struct ew_store_policy_version {
  */
 int ew_store_policy_record(struct ew_store *st, const char *digest,
     const char *text, int64_t at, int64_t *id);
+/*
+ * The same for one relay of several on the host: each relay has its own
+ * timeline ("" is the only relay's, what ew_store_policy_record
+ * records).  ew_store_policy_during and ew_store_policy_at return the
+ * versions of every relay; an incident is judged against all of them.
+ */
+int ew_store_policy_record_relay(struct ew_store *st, const char *relay,
+    const char *digest, const char *text, int64_t at, int64_t *id);
 /*
  * The version in force at `t`: applied_from <= t < applied_to (or no
  * applied_to).  -ENOENT when none was.  Free with

@@ -339,8 +339,8 @@ ew_store_ticket_complaints(
 
 /* The rule with this text in force for the ticket (0: none), or 0. */
 static int
-rule_in_force(
-    struct ew_store *st, int64_t ticket_id, const char *text, int64_t *id)
+rule_in_force(struct ew_store *st, int64_t ticket_id, const char *relay,
+    const char *text, int64_t *id)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -348,12 +348,14 @@ rule_in_force(
 	*id = 0;
 	rc = ew_store_prep(st,
 	    "SELECT id FROM rules WHERE coalesce(ticket_id, 0) = ?"
-	    " AND rule_text = ? AND removed_at IS NULL",
+	    " AND rule_text = ? AND removed_at IS NULL"
+	    " AND coalesce(relay, '') = coalesce(?, '')",
 	    &s);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, ticket_id);
 	ew_store_bind_text(s, 2, text);
+	ew_store_bind_text(s, 3, relay);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(s, 0);
@@ -366,15 +368,24 @@ int
 ew_store_rule_add(struct ew_store *st, int64_t ticket_id, const char *rule_text,
     const char *reason, int64_t expires_at, int64_t added_at, int64_t *id)
 {
+	return ew_store_rule_add_relay(
+	    st, ticket_id, NULL, rule_text, reason, expires_at, added_at, id);
+}
+
+int
+ew_store_rule_add_relay(struct ew_store *st, int64_t ticket_id,
+    const char *relay, const char *rule_text, const char *reason,
+    int64_t expires_at, int64_t added_at, int64_t *id)
+{
 	sqlite3_stmt *s;
 	int rc;
 
 	*id = 0;
-	if (rule_text == NULL)
+	if (rule_text == NULL || (relay != NULL && relay[0] == '\0'))
 		return -EINVAL;
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
-	if ((rc = rule_in_force(st, ticket_id, rule_text, id)) == 0 &&
+	if ((rc = rule_in_force(st, ticket_id, relay, rule_text, id)) == 0 &&
 	    *id != 0) {
 		ew_store_rollback(st);
 		return -EEXIST; /* in force for this ticket already */
@@ -383,7 +394,7 @@ ew_store_rule_add(struct ew_store *st, int64_t ticket_id, const char *rule_text,
 		rc = ew_store_prep(st,
 		    "INSERT INTO rules (ticket_id, rule_text, reason, "
 		    "expires_at,"
-		    " added_at) VALUES (?, ?, ?, ?, ?)",
+		    " added_at, relay) VALUES (?, ?, ?, ?, ?, ?)",
 		    &s);
 	if (rc == 0) {
 		if (ticket_id != 0)
@@ -392,6 +403,7 @@ ew_store_rule_add(struct ew_store *st, int64_t ticket_id, const char *rule_text,
 		ew_store_bind_text(s, 3, reason);
 		ew_store_bind_time(s, 4, expires_at);
 		sqlite3_bind_int64(s, 5, added_at);
+		ew_store_bind_text(s, 6, relay);
 		rc = ew_store_step_done(st, s);
 		if (rc == 0)
 			*id = sqlite3_last_insert_rowid(st->db);
@@ -422,6 +434,7 @@ ew_store_rules_free(struct ew_store_rule *v, size_t n)
 	for (i = 0; i < n; i++) {
 		free(v[i].rule_text);
 		free(v[i].reason);
+		free(v[i].relay);
 	}
 	free(v);
 }
@@ -441,6 +454,7 @@ read_rule(sqlite3_stmt *s, void *row, void *arg)
 	r->expires_at = ew_store_col_time(s, 4);
 	r->added_at = sqlite3_column_int64(s, 5);
 	r->removed_at = ew_store_col_time(s, 6);
+	rc |= ew_store_col_text(s, 7, &r->relay);
 	return rc ? -ENOMEM : 0;
 }
 
@@ -458,7 +472,7 @@ ew_store_rule_list(
 	*n = 0;
 	rc = ew_store_prep(st,
 	    "SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
-	    " removed_at FROM rules WHERE ?1 OR (removed_at IS NULL"
+	    " removed_at, relay FROM rules WHERE ?1 OR (removed_at IS NULL"
 	    " AND pending IS NULL) ORDER BY id",
 	    &s);
 	if (rc != 0)
