@@ -82,8 +82,10 @@ enum ew_opt_id {
 	EW_OPT_RELAY,
 	EW_OPT_ALL_RELAYS,
 	EW_OPT_REPAIR_INTERVAL,
+	EW_OPT_COUNT_ /* keep last: the options are bits of a uint64_t */
 };
 #define EW_O(id) ((uint64_t)1 << (id))
+_Static_assert(EW_OPT_COUNT_ <= 64, "more options than bits in EW_O");
 
 /* The option sets several commands share, declared once. */
 #define EW_OPTS_CONN                                                           \
