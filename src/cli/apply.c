@@ -518,6 +518,28 @@ ew_cli_change_done(int rc, const struct ew_desk_change *ch,
 	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
 }
 
+/* --expires: a duration, a time or "never". */
+int
+ew_cli_parse_expires(const char *expires_opt, int64_t now, int64_t *expires)
+{
+	if (strcmp(expires_opt, "never") == 0) {
+		*expires = EW_STORE_NO_TIME;
+	} else if (ew_duration_parse(
+		       expires_opt, strlen(expires_opt), expires) == 0) {
+		*expires += now;
+	} else if (ew_time_parse(expires_opt, strlen(expires_opt), expires) !=
+		   0) {
+		ew_cli_err("--expires: '%s' is not a duration (90d, 12h), a "
+			   "time or 'never'",
+		    expires_opt);
+		return EW_EXIT_USAGE;
+	} else if (*expires <= now) {
+		ew_cli_err("--expires: %s is not in the future", expires_opt);
+		return EW_EXIT_USAGE;
+	}
+	return EW_EXIT_OK;
+}
+
 /* ---- expire, for exitwarden expire and run ---- */
 
 int

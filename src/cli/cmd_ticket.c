@@ -171,28 +171,6 @@ ew_cmd_ticket_close(struct ew_args *a)
 
 /* ---- block ---- */
 
-/* --expires: a duration, a time or "never". */
-static int
-parse_expires(const char *expires_opt, int64_t now, int64_t *expires)
-{
-	if (strcmp(expires_opt, "never") == 0) {
-		*expires = EW_STORE_NO_TIME;
-	} else if (ew_duration_parse(
-		       expires_opt, strlen(expires_opt), expires) == 0) {
-		*expires += now;
-	} else if (ew_time_parse(expires_opt, strlen(expires_opt), expires) !=
-		   0) {
-		ew_cli_err("--expires: '%s' is not a duration (90d, 12h), a "
-			   "time or 'never'",
-		    expires_opt);
-		return EW_EXIT_USAGE;
-	} else if (*expires <= now) {
-		ew_cli_err("--expires: %s is not in the future", expires_opt);
-		return EW_EXIT_USAGE;
-	}
-	return EW_EXIT_OK;
-}
-
 /* The chosen proposal's rules, each with its name and whether it is in
  * force for the ticket already (then skipped). */
 static void
@@ -337,7 +315,7 @@ ew_cmd_ticket_block(struct ew_args *a)
 	memset(&c, 0, sizeof(c));
 	memset(&pl, 0, sizeof(pl));
 	if ((rc = change_args(a, &c)) != 0 || (rc = parse_id(a, &id)) != 0 ||
-	    (rc = parse_expires(c.expires, c.now, &expires)) != 0)
+	    (rc = ew_cli_parse_expires(c.expires, c.now, &expires)) != 0)
 		goto out;
 	rc = EW_EXIT_FAIL;
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
