@@ -130,9 +130,27 @@ print_plan(const struct ew_tor_plan *pl, const char *frag)
 		printf("%s%s%s\n", pl->kv[i].key,
 		    pl->kv[i].value != NULL ? "=" : "", ew_buf_str(&b));
 	}
+	for (i = 0; i < EW_SETTING_N; i++) {
+		int v;
+
+		if (ew_policy_setting(pl->p, (int)i, &v))
+			printf("# relay setting %s: the policy states %s "
+			       "(a change to tor's if it runs another)\n",
+			    ew_policy_setting_name((int)i),
+			    v < 0   ? "auto"
+			    : v > 0 ? "1"
+				    : "0");
+	}
+	for (i = 0; i < EW_SETTING_N; i++)
+		if (pl->keep & (1u << i))
+			printf("# relay setting %s: not in the policy, left "
+			       "as tor has it\n",
+			    ew_policy_setting_name((int)i));
 	printf("# then expect exit-policy/full (%zu bytes of descriptor "
-	       "policy):\n%s",
-	    pl->desc_bytes, pl->expected);
+	       "policy%s):\n%s",
+	    pl->desc_bytes,
+	    pl->keep ? "; with tor's defaults for the settings left to it" : "",
+	    pl->expected);
 	ew_buf_free(&b);
 }
 
@@ -154,6 +172,13 @@ ew_cli_tor_run(struct ew_cli_apply *a, const char *file)
 	ew_diag_init(&d);
 	rc =
 	    ew_tor_plan_build(p, e, file, a->tor_now, a->reevaluate, &plan, &d);
+	if (rc == 0) {
+		size_t nifs = 0;
+		struct ew_addr *ifs = ew_cli_interface_addrs(&nifs);
+
+		rc = ew_tor_plan_env(&plan, ifs, nifs);
+		free(ifs);
+	}
 	ew_cli_print_diags(&d, 0);
 	ew_diag_free(&d);
 	if (rc < 0) {

@@ -75,20 +75,29 @@ count_blocks(struct ew_store *st, size_t *n)
 	return rc;
 }
 
-/* No store yet, -n: nothing in force to compose; the file checked as
- * it is, nothing created. */
+/*
+ * No store yet with -n, or a store in memory (it holds no block): nothing
+ * in force to compose; the file applied (or checked) as it is, the
+ * version recorded in d when there is one, no managed policy written.
+ */
 static int
-dry_without_store(struct ew_desk_change *ch, const char *file)
+without_store(struct ew_desk *d, struct ew_desk_change *ch, const char *file)
 {
 	struct ew_desk_outcome oc;
 	struct ew_diag_list dg;
 	int rc;
 
-	printf("apply: no store at %s: no blocks to compose with %s\n",
-	    ew_cli_db_path(), file);
+	if (d != NULL)
+		printf("apply: the store is in memory (no blocks): %s "
+		       "applied as it is\n",
+		    file);
+	else
+		printf("apply: no store at %s (no blocks): %s checked as it "
+		       "is\n",
+		    ew_cli_db_path(), file);
 	fflush(stdout);
 	ew_diag_init(&dg);
-	rc = ew_desk_apply_file(NULL, ch, file, &oc, &dg);
+	rc = ew_desk_apply_file(d, ch, file, &oc, &dg);
 	ew_cli_report(&dg);
 	ew_diag_free(&dg);
 	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
@@ -123,11 +132,15 @@ ew_cmd_apply(struct ew_args *a)
 	ew_cli_change_init(&ch, &ap, policy, ap.nft.now);
 	if (ap.nft.dry_run && strcmp(ew_cli_db_path(), ":memory:") != 0 &&
 	    stat(ew_cli_db_path(), &sb) != 0) {
-		rc = dry_without_store(&ch, a->ops[0]);
+		rc = without_store(NULL, &ch, a->ops[0]);
 		goto out;
 	}
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0) {
 		rc = EW_EXIT_FAIL;
+		goto out;
+	}
+	if (strcmp(ew_cli_db_path(), ":memory:") == 0) {
+		rc = without_store(d, &ch, a->ops[0]);
 		goto out;
 	}
 	ew_diag_init(&dg);
