@@ -324,7 +324,8 @@ struct gen {
 	struct ew_buf chain;  /* rules of the policy chain */
 	struct ew_buf chains; /* the shard chains */
 	struct ew_nft_stats st;
-	unsigned char *counted; /* per source rule: counter declared */
+	unsigned char *counted;         /* per source rule: counter declared */
+	char (*names)[EW_NFT_NAME_MAX]; /* per source rule: its counter */
 	int err;
 };
 
@@ -383,12 +384,12 @@ done:
 
 /* Ports, counter, verdict and comment of a rule, and its newline. */
 static void
-put_tail(struct ew_buf *b, const struct ew_rule_info *ri, uint32_t rule,
+put_tail(struct ew_buf *b, const struct ew_rule_info *ri, const char *name,
     int action, const struct class *c)
 {
 	ew_buf_putc(b, ' ');
 	put_ports(b, c);
-	ew_buf_printf(b, " counter name \"r%u\" %s", (unsigned)rule,
+	ew_buf_printf(b, " counter name \"%s\" %s", name,
 	    action == EW_ACCEPT ? "accept" : "reject with tcp reset");
 	if (ticket_ok(ri->ticket) || ri->expires != EW_NEVER) {
 		char t[EW_TIME_STRLEN];
@@ -445,7 +446,7 @@ emit_sharded(struct gen *g, const struct ew_rule_info *ri, uint32_t rule,
 		snprintf(name, sizeof(name), "%s_s%u", base, k);
 		put_set(g, name, EW_AF_INET, piece, np, timeout);
 		ew_buf_printf(ch, "\tchain %s {\n\t\tip daddr @%s", name, name);
-		put_tail(ch, ri, rule, action, c);
+		put_tail(ch, ri, g->names[rule], action, c);
 		ew_buf_puts(ch, "\t}\n");
 		ew_buf_printf(b, "%s%u.0.0.0/4 : jump %s", used++ ? ", " : "",
 		    k << 4, name);
@@ -475,7 +476,7 @@ emit_class(struct gen *g, uint32_t rule, int action, int fam,
 	if (fam == EW_AF_INET && c->n > EW_NFT_SHARD_MIN) {
 		char name[48];
 
-		snprintf(name, sizeof(name), "r%u_v%d_%u", (unsigned)rule, fam,
+		snprintf(name, sizeof(name), "%s_v%d_%u", g->names[rule], fam,
 		    (*setno)++);
 		emit_sharded(g, &ri, rule, action, c, name, timeout);
 		return;
@@ -498,12 +499,12 @@ emit_class(struct gen *g, uint32_t rule, int action, int fam,
 	} else {
 		char name[48];
 
-		snprintf(name, sizeof(name), "r%u_v%d_%u", (unsigned)rule, fam,
+		snprintf(name, sizeof(name), "%s_v%d_%u", g->names[rule], fam,
 		    (*setno)++);
 		put_set(g, name, fam, c->iv, c->n, timeout);
 		ew_buf_printf(b, "%s daddr @%s", kw, name);
 	}
-	put_tail(b, &ri, rule, action, c);
+	put_tail(b, &ri, g->names[rule], action, c);
 	g->st.rules++;
 }
 
@@ -911,9 +912,11 @@ ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
 	ew_buf_init(&g.chain);
 	ew_buf_init(&g.chains);
 	g.counted = calloc(nrules + 1, 1);
+	if (ew_nft_rule_names(p, &g.names) < 0)
+		g.names = NULL;
 	v4 = malloc((e->n + 1) * sizeof(*v4));
 	v6 = malloc((e->n + 1) * sizeof(*v6));
-	if (g.counted == NULL || v4 == NULL || v6 == NULL) {
+	if (g.counted == NULL || g.names == NULL || v4 == NULL || v6 == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -978,7 +981,8 @@ ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
 		if (!g.counted[i])
 			continue;
 		ew_policy_rule_info(p, i, &ri);
-		ew_buf_printf(out, "\tcounter r%zu {\n\t\tcomment \"", i);
+		ew_buf_printf(
+		    out, "\tcounter %s {\n\t\tcomment \"", g.names[i]);
 		/* nft takes at most 128 bytes of comment */
 		put_comment(out, ri.text != NULL ? ri.text : "",
 		    ticket_ok(ri.ticket) ? 112 - strlen(ri.ticket) : 120);
@@ -1012,6 +1016,7 @@ out:
 	ew_buf_free(&g.chain);
 	ew_buf_free(&g.chains);
 	free(g.counted);
+	free(g.names);
 	free(v4);
 	free(v6);
 	return rc;
