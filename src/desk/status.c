@@ -64,16 +64,22 @@ blocks(struct ew_desk *d, int64_t now, struct ew_desk_relay_status *s)
 	ew_store_rules_free(r, n);
 }
 
+/* The version recorded last (it may start a second after now: the
+ * history only goes forward). */
 static void
 recorded(struct ew_desk *d, int64_t now, struct ew_desk_relay_status *s)
 {
 	struct ew_store_policy_version *v = NULL;
+	size_t n = 0;
 
-	if (ew_store_policy_at(d->st, now, &v) != 0)
+	if (ew_store_policy_during(d->st, now, EW_STORE_NO_TIME, &v, &n) != 0)
 		return;
-	snprintf(s->recorded, sizeof(s->recorded), "%s", v->digest);
-	s->recorded_from = v->applied_from;
-	ew_store_policy_version_free(v);
+	if (n > 0) {
+		snprintf(
+		    s->recorded, sizeof(s->recorded), "%s", v[n - 1].digest);
+		s->recorded_from = v[n - 1].applied_from;
+	}
+	ew_store_policy_versions_free(v, n);
 }
 
 static void
