@@ -486,8 +486,8 @@ int ew_desk_block_rule(const char *name, const char *text, struct ew_buf *canon,
 /*
  * Add the block r (origin 'manual'; r->ticket_id 0 or an open ticket)
  * as one change; *id is its id.  -EEXIST when the rule is in force
- * already (for that ticket, or without one), -ENOENT / -EINVAL for a
- * ticket that is not there or closed.
+ * already (for that ticket, or without one; *id is that block), -ENOENT /
+ * -EINVAL for a ticket that is not there or closed.
  */
 int ew_desk_block_add(struct ew_desk *d, const struct ew_desk_change *ch,
     const struct ew_desk_rule *r, int64_t *id, struct ew_desk_outcome *out,

@@ -238,7 +238,7 @@ ew_desk_block_add(struct ew_desk *d, const struct ew_desk_change *ch,
 		return rc;
 	}
 	rc = ew_desk_run(d, ch, add_one, &a, out, dg);
-	if (rc == 0)
+	if (rc == 0 || rc == -EEXIST)
 		*id = a.id;
 	return rc;
 }
