@@ -700,6 +700,24 @@ out:
 }
 
 int
+ew_tor_getconf(const struct ew_tor_target *t, const char *const *keys, size_t n,
+    struct ew_ctl_kv **out, size_t *nout, struct ew_diag_list *d)
+{
+	struct ew_ctl *c = NULL;
+	const char *method;
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	if ((rc = open_ctl(t, &c, &method, NULL, d)) < 0)
+		return rc;
+	if ((rc = ew_ctl_getconf(c, keys, n, out, nout)) < 0)
+		ew_diag_add(d, EW_SEV_ERROR, NULL, "%s", ew_ctl_error(c));
+	ew_ctl_free(c);
+	return rc;
+}
+
+int
 ew_tor_list_digest(const char *text, char out[65])
 {
 	struct ew_buf b = EW_BUF_INIT;

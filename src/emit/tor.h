@@ -140,6 +140,11 @@ int ew_tor_status_get(const struct ew_tor_target *t, struct ew_tor_status *st,
     struct ew_diag_list *d);
 void ew_tor_status_free(struct ew_tor_status *st);
 
+/* GETCONF keys from the tor at t (for -n: what tor runs now).  0 with
+ * *out (free with ew_ctl_kv_free), or a negative code with errors on d. */
+int ew_tor_getconf(const struct ew_tor_target *t, const char *const *keys,
+    size_t n, struct ew_ctl_kv **out, size_t *nout, struct ew_diag_list *d);
+
 /* SHA-256 (hex) of a list's text, trailing newlines normalised to one:
  * the same for tor's exit-policy/full and ew_expanded_format. */
 int ew_tor_list_digest(const char *text, char out[65]);

@@ -268,6 +268,18 @@ def blocks_in_tor(ck, ew, relay, conn, frag, work):
     ck.check("reject6 *:*" not in live and "accept6 *:*" in live
              and "192.0.2.77:6667" in live,
              "tor's list is the one IPv6Exit 1 makes:\n%s" % live)
+    # -n shows a relay setting the policy states as the change it is
+    op6 = os.path.join(work, "op6.policy")
+    with open(op6, "w") as f:
+        f.write(POLICY_OP + "IPv6Exit 0\n")
+    rc, out, err = run([ew, "tor", "apply", "-n"] + conn + [op6])
+    ck.check(rc == 0 and "relay setting IPv6Exit: the policy states 0, tor "
+             "runs 1: CHANGED by this apply" in out and "relay setting "
+             "ExitRelay: the policy states 1, tor runs 1: unchanged" in out
+             and "relay setting ReducedExitPolicy: not in the policy, left "
+             "as tor has it" in out, "tor apply -n names the change of a "
+             "relay setting: %d %s %s" % (rc, out, err))
+    ck.check(getconf(relay, "IPv6Exit") == ["IPv6Exit=1"], "-n: unchanged")
     relay.ctl.command("SETCONF IPv6Exit=0")
 
 
