@@ -155,13 +155,15 @@ ew_cmd_apply(struct ew_args *a)
 		rc = rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
 		goto out;
 	}
-	if (count_blocks(st, &nblocks) == 0)
-		printf("apply: %s with %zu block%s in force from the store, "
-		       "written to %s\n",
-		    policy, nblocks, nblocks == 1 ? "" : "s", managed);
+	if (count_blocks(st, &nblocks) != 0)
+		nblocks = 0;
 	fflush(stdout);
 	rc = ew_desk_sync(d, &ch, &oc, &dg);
 	rc = ew_cli_change_done(rc, &ch, &oc, &dg);
+	if (rc == EW_EXIT_OK)
+		printf("apply: %s with %zu block%s in force from the store, "
+		       "as %s: applied and recorded\n",
+		    policy, nblocks, nblocks == 1 ? "" : "s", managed);
 out:
 	ew_desk_free(d);
 	ew_store_close(st);
