@@ -158,6 +158,17 @@ def apply_keeps(db, pol, env, managed):
           "apply with tor away fails: %d %s" % (rc, err))
     check(rules(db) == before and read(managed) == mbefore,
           "...and leaves the store and managed.policy as they were")
+    # an operator's policy that does not load: located, nothing changes
+    bad = os.path.join(os.path.dirname(pol), "bad.policy")
+    with open(bad, "w") as f:
+        f.write("accept *:80\nreject 1.2.3.4:99999\n")
+    rc, out, err = ew("apply", "--uid", "0", bad, env=env)
+    check(rc == 1 and "In file included from %s:" % managed in err
+          and "%s:2:16-20: error: malformed port '99999'" % bad in err
+          and "nothing changed" in err and "applied" not in out,
+          "apply of a broken policy: located: %d %s %s" % (rc, out, err))
+    check(rules(db) == before and read(managed) == mbefore,
+          "...nothing changed")
 
 
 def by_id(blocks):
