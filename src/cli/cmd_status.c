@@ -67,10 +67,12 @@ render_json(struct ew_store *st, const struct ew_desk_relay_status *s, size_t n,
 		json_kv(b, "live", x->tor_rc == 0 ? x->live : NULL);
 		json_kv(b, "error", x->tor_rc != 0 ? x->tor_error : NULL);
 		json_drift(b, "drift", x->tor_drift);
-		ew_buf_printf(b, "}, \"nft\": {\"table\": %s}",
+		ew_buf_printf(b, "}, \"nft\": {\"table\": %s",
 		    x->nft_rc == 0         ? "true"
 		    : x->nft_rc == -ENOENT ? "false"
 					   : "null");
+		json_drift(b, "drift", x->nft_drift);
+		ew_buf_putc(b, '}');
 		ew_buf_printf(b, ", \"blocks_in_force\": %zu, \"due\": %zu",
 		    x->blocks, x->due);
 		json_kv(b, "next_expiry",
@@ -129,7 +131,12 @@ render_text(struct ew_store *st, const struct ew_desk_relay_status *s, size_t n,
 			    "  tor                not reachable (%s)\n",
 			    x->tor_error[0] ? x->tor_error : "no answer");
 		ew_buf_printf(b, "  nftables           %s\n",
-		    x->nft_rc == 0 ? "table inet exitwarden loaded"
+		    x->nft_rc == 0 && x->nft_drift == 1
+			? "table inet exitwarden of ANOTHER policy (drift: "
+			  "exitwarden apply)"
+		    : x->nft_rc == 0 && x->nft_drift == 0
+			? "table inet exitwarden: the store's policy"
+		    : x->nft_rc == 0 ? "table inet exitwarden loaded"
 		    : x->nft_rc == -ENOENT
 			? "NO table inet exitwarden (exitwarden apply loads it)"
 		    : x->nft_rc == -EPERM ? "unknown (needs CAP_NET_ADMIN)"
@@ -205,7 +212,7 @@ ew_cmd_status(struct ew_args *a)
 	rc = ew_cli_put(&b);
 	if (rc == EW_EXIT_OK &&
 	    (s.compose_rc != 0 || s.drift != 0 || s.recorded_drift != 0 ||
-		s.tor_drift == 1 || s.nft_rc == -ENOENT))
+		s.tor_drift == 1 || s.nft_rc == -ENOENT || s.nft_drift == 1))
 		rc = EW_EXIT_FAIL;
 out:
 	ew_desk_free(d);

@@ -445,6 +445,9 @@ struct ew_desk_relay_status {
 	char tor_version[64], tor_control[128], tor_error[200];
 	char live[65];
 	int nft_rc; /* 0 our table is there, -ENOENT not, else -errno */
+	/* the table's rule counters vs those the store's policy makes:
+	 * 1 another policy's table, 0 the same, -1 unknown */
+	int nft_drift;
 };
 
 /*

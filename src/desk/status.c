@@ -22,19 +22,108 @@
 #include "emit/tor.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "policy/policy.h"
 #include "store/store.h"
 
-/* The store's truth for the relay: the list its managed policy makes. */
+static int
+cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The rule counters a ruleset text declares ("\tcounter rHEX {"),
+ * sorted; *n of them (free each and the vector). */
+static char **
+text_counters(const char *text, size_t *n)
+{
+	const char *s, *e;
+	char **v = NULL, **nv;
+
+	*n = 0;
+	for (s = text; *s != '\0'; s = *e ? e + 1 : e) {
+		e = s + strcspn(s, "\n");
+		if (strncmp(s, "\tcounter r", 10) != 0 || e - s < 12 ||
+		    e[-1] != '{')
+			continue;
+		if ((nv = realloc(v, (*n + 1) * sizeof(*v))) == NULL)
+			break;
+		v = nv;
+		v[*n] = strndup(s + 9, (size_t)(e - s) - 11);
+		if (v[*n] != NULL)
+			(*n)++;
+	}
+	if (*n > 0)
+		qsort(v, *n, sizeof(*v), cmp_str);
+	return v;
+}
+
+/*
+ * Whether the kernel's rule counters are the ones the store's policy
+ * makes (their names come from the rules: ew_nft_rule_names): 0 the
+ * same, 1 not (another policy's table), -1 unknown.
+ */
+static int
+kernel_drift(const struct ew_policy *p, const struct ew_expanded *e)
+{
+	struct ew_nft_counter *kc = NULL;
+	struct ew_nft_opts o;
+	struct ew_buf rs = EW_BUF_INIT, err = EW_BUF_INIT;
+	char **want = NULL;
+	size_t nk = 0, nw = 0, i, k = 0;
+	int rc = -1;
+
+	memset(&o, 0, sizeof(o));
+	if (ew_nft_ruleset(p, e, &o, &rs, NULL) == 0 &&
+	    ew_nft_counters(&kc, &nk, &err) == 0) {
+		want = text_counters(ew_buf_str(&rs), &nw);
+		rc = 0;
+		for (i = 0; i < nk; i++) {
+			if (kc[i].name[0] != 'r' || strlen(kc[i].name) < 17)
+				continue; /* a guard's */
+			if (k >= nw || bsearch(&kc[i].name, want, nw,
+					   sizeof(*want), cmp_str) == NULL)
+				rc = 1;
+			k++;
+		}
+		if (k != nw)
+			rc = 1;
+	}
+	for (i = 0; i < nw; i++)
+		free(want[i]);
+	free(want);
+	ew_nft_counters_free(kc, nk);
+	ew_buf_free(&rs);
+	ew_buf_free(&err);
+	return rc;
+}
+
+/* The store's truth for the relay: the list its managed policy makes,
+ * and whether the kernel's table is that policy's. */
 static int
 want_digest(struct ew_desk *d, const struct ew_desk_change *ch,
     struct ew_desk_relay_status *s, struct ew_diag_list *dg)
 {
 	struct ew_buf text = EW_BUF_INIT, list = EW_BUF_INIT;
+	struct ew_policy *p = NULL;
+	struct ew_expanded *e = NULL;
+	struct ew_expand_env env;
 	int rc;
 
+	s->nft_drift = -1;
 	rc = ew_desk_compose(d, ch, NULL, 0, &text, &list, dg);
 	if (rc == 0)
 		rc = ew_tor_list_digest(ew_buf_str(&list), s->want);
+	memset(&env, 0, sizeof(env));
+	env.now = ch->now;
+	env.ifaddrs = d->ifaddrs;
+	env.n_ifaddrs = d->n_ifaddrs;
+	if (rc == 0 && s->nft_rc == 0 &&
+	    ew_policy_parse_string(
+		ch->managed, ew_buf_str(&text), text.len, 0, dg, &p) == 0 &&
+	    ew_policy_expand(p, &env, dg, &e) == 0)
+		s->nft_drift = kernel_drift(p, e);
+	ew_expanded_free(e);
+	ew_policy_free(p);
 	ew_buf_free(&text);
 	ew_buf_free(&list);
 	return rc;
@@ -104,6 +193,8 @@ one_relay(struct ew_desk *d, const struct ew_desk_relay *r, int64_t now,
 	s->managed_exists = stat(r->managed, &sb) == 0;
 	blocks(d, now, s);
 	recorded(d, now, s);
+	s->nft_rc = ew_nft_table_exists(&err);
+	ew_buf_free(&err);
 	s->compose_rc = want_digest(d, &ch, s, dg);
 	s->drift = s->compose_rc == 0 ? ew_desk_drift(d, &ch, dg) : -1;
 	s->recorded_drift = s->compose_rc != 0 ? -1
@@ -132,8 +223,6 @@ one_relay(struct ew_desk *d, const struct ew_desk_relay *r, int64_t now,
 			}
 	}
 	ew_diag_free(&tdg);
-	s->nft_rc = ew_nft_table_exists(&err);
-	ew_buf_free(&err);
 }
 
 int

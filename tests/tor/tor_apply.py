@@ -236,6 +236,7 @@ def blocks_in_tor(ck, ew, relay, conn, frag, work):
     st = json.loads(out) if out.strip() else {}
     r0 = (st.get("relays") or [{}])[0]
     ck.check(rc == 0 and r0.get("tor", {}).get("drift") is False
+             and r0.get("nft") == {"table": True, "drift": False}
              and r0.get("managed_drift") is False
              and r0.get("recorded_drift") is False
              and r0.get("blocks_in_force") == 2
@@ -255,6 +256,21 @@ def blocks_in_tor(ck, ew, relay, conn, frag, work):
     r0 = (st.get("relays") or [{}])[0]
     ck.check(rc == 1 and r0.get("tor", {}).get("drift") is True,
              "status sees tor's drift: %d %s" % (rc, out))
+    # the kernel's table of another policy, then none: status says so
+    rc, out, err = run([ew, "nft", "apply"] + uid + [os.path.join(
+        work, "a2.policy")])
+    ck.check(rc == 0, "nft apply of another policy (no store): %d %s"
+             % (rc, err))
+    rc, out, err = run([ew, "status", "--json"] + conn, env=env)
+    st = json.loads(out) if out.strip() else {}
+    r0 = (st.get("relays") or [{}])[0]
+    ck.check(rc == 1 and r0.get("nft") == {"table": True, "drift": True},
+             "status sees the kernel's table of another policy: %d %s"
+             % (rc, out))
+    rc, out, err = run([ew, "nft", "flush"])
+    rc, out, err = run([ew, "status"] + conn, env=env)
+    ck.check(rc == 1 and "NO table inet exitwarden" in out,
+             "status sees no table: %d %s" % (rc, out))
     # a setting the policy does not state: tor keeps what it runs
     status, _ = relay.ctl.command("SETCONF IPv6Exit=1")
     ck.check(status == "250", "IPv6Exit=1 set by the operator")
