@@ -17,8 +17,9 @@ allowed() {
 	emit) echo "lib policy compile emit" ;;
 	mail) echo "lib mail" ;;
 	store) echo "lib store" ;;
+	conf) echo "lib conf" ;;
 	desk) echo "lib policy compile emit mail store desk" ;;
-	cli) echo "lib policy compile emit mail store desk cli" ;;
+	cli) echo "lib policy compile emit mail store desk conf cli" ;;
 	*) echo "" ;;
 	esac
 }

@@ -24,6 +24,8 @@ libjansson-dev
 libarchive-dev
 libxml2-dev
 libssl-dev
+debhelper
+dpkg-dev
 "
 
 missing=""

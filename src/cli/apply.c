@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "conf/conf.h"
 #include "desk/desk.h"
 #include "store/store.h"
 #include "emit/ctl.h"
@@ -40,6 +41,19 @@
 
 /* ---- tor's ControlPort ---- */
 
+void
+ew_cli_conn_init(struct ew_cli_conn *o)
+{
+	const struct ew_conf_relay *r = ew_cli_conf_relay();
+
+	memset(o, 0, sizeof(*o));
+	if (r == NULL)
+		return;
+	o->t.control = r->control;
+	o->t.auth.cookie_file = r->cookie;
+	o->password_file = r->password_file;
+}
+
 int
 ew_cli_conn_opt(struct ew_cli_conn *o, const struct ew_optval *v)
 {
@@ -51,9 +65,16 @@ ew_cli_conn_opt(struct ew_cli_conn *o, const struct ew_optval *v)
 		o->t.control = v->val;
 		return 0;
 	case EW_OPT_COOKIE:
+		/* the command line's auth replaces the file's */
+		if (!o->cli_auth)
+			o->password_file = NULL;
+		o->cli_auth = 1;
 		o->t.auth.cookie_file = v->val;
 		return 0;
 	case EW_OPT_PASSWORD_FILE:
+		if (!o->cli_auth)
+			o->t.auth.cookie_file = NULL;
+		o->cli_auth = 1;
 		o->password_file = v->val;
 		return 0;
 	case EW_OPT_TIMEOUT:
@@ -454,10 +475,19 @@ done:
 void
 ew_cli_apply_init(struct ew_cli_apply *a)
 {
+	const struct ew_conf_relay *r = ew_cli_conf_relay();
+
 	memset(a, 0, sizeof(*a));
+	ew_cli_conn_init(&a->conn);
 	a->tor_now = ew_time_now();
 	a->nft.now = a->tor_now;
 	a->nft.user = EW_TOR_USER;
+	if (r != NULL) {
+		a->frag = r->fragment;
+		a->nft.user = r->user;
+	}
+	if (ew_cli_conf() != NULL)
+		a->nft.state = ew_cli_conf()->nft_state;
 }
 
 void

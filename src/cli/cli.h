@@ -66,6 +66,8 @@ enum ew_opt_id {
 	EW_OPT_INTERVAL,
 	EW_OPT_ONCE,
 	EW_OPT_EXPLAIN,
+	EW_OPT_UNDO,
+	EW_OPT_ROOT,
 	EW_OPT_TICKET,
 };
 #define EW_O(id) ((uint64_t)1 << (id))
@@ -191,6 +193,27 @@ int ew_cli_write(const char *s, size_t n);
 
 /* --db PATH, given before the noun (NULL when not given). */
 extern const char *ew_cli_db_opt;
+/* --config FILE, given before the noun (NULL when not given). */
+extern const char *ew_cli_config_opt;
+/* The configuration file's path: --config, $EXITWARDEN_CONFIG, else the
+ * default (*explicit_ 0: a missing file is no error). */
+const char *ew_cli_conf_path(int *explicit_);
+/* Read the configuration file once (a missing default file is none):
+ * 0, or EW_EXIT_FAIL with its errors printed. */
+int ew_cli_conf_open(void);
+void ew_cli_conf_close(void);
+/* The configuration read, or NULL when there is none. */
+struct ew_conf;
+struct ew_conf_relay;
+const struct ew_conf *ew_cli_conf(void);
+/* The relay whose settings are the commands' defaults (the first of
+ * the file), or NULL. */
+const struct ew_conf_relay *ew_cli_conf_relay(void);
+/* --maildir's value, else $EXITWARDEN_MAILDIR, else the file's, else
+ * NULL. */
+const char *ew_cli_maildir(const char *opt);
+/* $EW_TEMPLATES, else the file's templates, else NULL (built in). */
+const char *ew_cli_templates_dir(void);
 /* Whether desks resolve destinations named by host name. */
 extern int ew_cli_resolve;
 /* The database path: --db, $EW_DB, or the default under the state
@@ -235,7 +258,11 @@ struct ew_cli_conn {
 	struct ew_tor_target t;
 	const char *password_file;
 	char *password; /* owned; wiped and freed by ew_cli_conn_done */
+	int cli_auth;   /* --cookie or --password-file given */
 };
+/* The configuration's control endpoint and auth (ew_cli_conf_relay),
+ * else nothing (tor's defaults). */
+void ew_cli_conn_init(struct ew_cli_conn *c);
 /* 0 taken, -1 not a connection option, or an exit code. */
 int ew_cli_conn_opt(struct ew_cli_conn *c, const struct ew_optval *v);
 /* Read the password (file, else $EW_TOR_PASSWORD): 0 or an exit code. */
@@ -331,6 +358,10 @@ int ew_cmd_inbox_scan(struct ew_args *a);
 int ew_cmd_run(struct ew_args *a);
 int ew_cmd_guard_status(struct ew_args *a);
 int ew_cmd_template_export(struct ew_args *a);
+int ew_cmd_backup(struct ew_args *a);
+int ew_cmd_config_check(struct ew_args *a);
+int ew_cmd_config_show(struct ew_args *a);
+int ew_cmd_setup(struct ew_args *a);
 int ew_cmd_block_add(struct ew_args *a);
 int ew_cmd_block_list(struct ew_args *a);
 int ew_cmd_block_remove(struct ew_args *a);

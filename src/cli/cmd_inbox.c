@@ -476,6 +476,7 @@ run_args(const struct ew_args *a, struct run_args *r)
 	if (rc == 0)
 		rc = ew_cli_operands(a, 0, 0);
 	r->policy = ew_cli_policy_path(r->policy);
+	r->maildir = ew_cli_maildir(r->maildir);
 	return rc;
 }
 

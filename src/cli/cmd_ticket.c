@@ -400,7 +400,7 @@ ew_cmd_ticket_reply(struct ew_args *a)
 	struct ew_desk *d = NULL;
 	struct ew_buf out = EW_BUF_INIT;
 	struct ew_diag_list diags;
-	const char *to = "provider", *dir = getenv("EW_TEMPLATES"), *tmpl;
+	const char *to = "provider", *dir = ew_cli_templates_dir(), *tmpl;
 	char path[PATH_MAX], *data = NULL;
 	struct ticket_args ta;
 	int64_t now, id;

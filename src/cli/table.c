@@ -29,20 +29,23 @@ static const struct ew_opt opts[] = {
 	{ EW_OPT_NO_INTERFACES, "no-interfaces", 0, NULL,
 	    "assume the machine has no interface addresses" },
 	{ EW_OPT_UID, "uid", 0, "USER|UID",
-	    "the user tor runs as (default debian-tor)" },
+	    "the user tor runs as (default: the configuration's, else "
+	    "debian-tor)" },
 	{ EW_OPT_STATE, "state", 0, "FILE",
 	    "the last loaded ruleset, for in-place set updates" },
 	{ EW_OPT_SEED, "seed", 0, "N", "the guards' hash seed (tests)" },
 	{ EW_OPT_REEVALUATE, "reevaluate", 0, NULL,
 	    "let tor close open streams the new policy rejects" },
 	{ EW_OPT_CONTROL, "control", 0, "HOST:PORT|PATH",
-	    "tor's ControlPort (default 127.0.0.1:9051)" },
+	    "tor's ControlPort (default: the configuration's, else "
+	    "/run/tor/control, then 127.0.0.1:9051)" },
 	{ EW_OPT_COOKIE, "cookie", 0, "FILE",
 	    "authenticate with this cookie file" },
 	{ EW_OPT_PASSWORD_FILE, "password-file", 0, "FILE",
 	    "authenticate with the password in FILE (or $EW_TOR_PASSWORD)" },
 	{ EW_OPT_FRAGMENT, "fragment", 0, "FILE",
-	    "also write the torrc fragment, so a restart of tor keeps it" },
+	    "also write the torrc fragment, so a restart of tor keeps it "
+	    "(default: the configuration's)" },
 	{ EW_OPT_TIMEOUT, "timeout", 0, "SEC",
 	    "give tor at most SEC seconds (1-600)" },
 	{ EW_OPT_OUTPUT, "output", 'o', "FILE", "write to FILE, atomically" },
@@ -76,6 +79,10 @@ static const struct ew_opt opts[] = {
 	{ EW_OPT_ONCE, "once", 0, NULL, "one round, then exit" },
 	{ EW_OPT_EXPLAIN, "explain", 0, NULL,
 	    "say, for each fact, where it was read and which rule fired" },
+	{ EW_OPT_UNDO, "undo", 0, NULL,
+	    "put back the files the last setup changed" },
+	{ EW_OPT_ROOT, "root", 0, "DIR",
+	    "work on the tree under DIR instead of / (tests, images)" },
 	{ EW_OPT_TICKET, "ticket", 0, "N", "the ticket the blocks belong to" },
 };
 
@@ -91,6 +98,8 @@ static const struct ew_cmd cmds[] = {
 	    "POLICY",
 	    "tor apply, then (if it worked) nft apply, then the version "
 	    "recorded in the store" },
+	{ "backup", NULL, ew_cmd_backup, STORE, 0, "backup FILE",
+	    "copy the store to FILE (SQLite online backup, atomic, 0600)" },
 	{ "block", "add", ew_cmd_block_add, STORE,
 	    EW_OPTS_CHANGE | O(EXPIRES) | O(REASON) | O(TICKET),
 	    "block add [--expires DUR|TIME|never] [--reason TEXT] [--ticket "
@@ -119,6 +128,12 @@ static const struct ew_cmd cmds[] = {
 	{ "complaint", "parse", ew_cmd_complaint_parse, 0, O(JSON) | O(EXPLAIN),
 	    "complaint parse [--explain] [--json] FILE|-",
 	    "read an abuse complaint and print its incidents" },
+	{ "config", "check", ew_cmd_config_check, 0, 0, "config check [FILE]",
+	    "check the configuration file (default the one in use) and "
+	    "report every error" },
+	{ "config", "show", ew_cmd_config_show, DEFAULT, 0, "config show",
+	    "print the configuration in effect (file, environment, "
+	    "defaults)" },
 	{ "expire", NULL, ew_cmd_expire, STORE, EW_OPTS_CHANGE,
 	    "expire [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS]",
 	    "remove the blocks whose time has come, and apply again" },
@@ -182,6 +197,10 @@ static const struct ew_cmd cmds[] = {
 	    "[--no-apply] [APPLY OPTIONS]",
 	    "the daemon: scan the inbox, expire blocks, re-apply, watch the "
 	    "surge guards" },
+	{ "setup", NULL, ew_cmd_setup, 0, O(DRY_RUN) | O(UNDO) | O(ROOT),
+	    "setup [-n] [--undo] [--root DIR]",
+	    "find this host's tor relays, make their torrc include "
+	    "exitwarden's fragment, verified; write the configuration" },
 	{ "stats", NULL, ew_cmd_stats, 0, O(JSON), "stats [--json]",
 	    "per-rule packet and byte counters of the nftables table" },
 	{ "status", NULL, ew_cmd_status, STORE,
@@ -259,7 +278,7 @@ ew_cli_help(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: exitwarden [--help] [--version] [--db PATH] "
-		   "NOUN [VERB] [OPTIONS] [OPERANDS]\n"
+		   "[--config FILE] NOUN [VERB] [OPTIONS] [OPERANDS]\n"
 		   "       exitwarden help [NOUN [VERB]]\n\ncommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-20s %s%s\n",

@@ -29,6 +29,7 @@
 #include "emit/tor.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/file.h"
 #include "policy/policy.h"
 #include "store/store.h"
 
@@ -49,36 +50,14 @@ struct txn {
 static char *
 slurp(const char *path, size_t *n, int *e)
 {
-	struct ew_buf b = EW_BUF_INIT;
-	char chunk[8192];
-	ssize_t r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf;
+	int rc = ew_file_read(path, EW_MANAGED_MAX, 0, &buf, n);
 
-	*n = 0;
-	if (fd < 0) {
-		*e = errno;
+	if (rc < 0) {
+		*e = -rc;
 		return NULL;
 	}
-	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 || b.len > EW_MANAGED_MAX) {
-			*e = r < 0 ? errno : EFBIG;
-			close(fd);
-			ew_buf_free(&b);
-			return NULL;
-		}
-		ew_buf_add(&b, chunk, (size_t)r);
-	}
-	close(fd);
-	*n = b.len;
-	ew_buf_putc(&b, '\0');
-	if (b.oom) {
-		*e = ENOMEM;
-		ew_buf_free(&b);
-		return NULL;
-	}
-	return ew_buf_detach(&b);
+	return buf;
 }
 
 /* Whether the file at path holds exactly text. */

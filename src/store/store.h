@@ -51,6 +51,14 @@ unsigned ew_store_migrated(const struct ew_store *st);
 int ew_store_version(struct ew_store *st, int *version);
 /* SQLite's message for the last failure, or "" (valid until next call). */
 const char *ew_store_errmsg(const struct ew_store *st);
+/*
+ * Copy the open database to path with SQLite's online backup API: one
+ * consistent snapshot, written to a temporary file beside path (mode
+ * 0600), synced and renamed over it; path is the old file or the whole
+ * copy, never a part.  0 or -errno (-EIO: SQLite failed, errmsg says).
+ * (backup.c)
+ */
+int ew_store_backup(struct ew_store *st, const char *path);
 
 /*
  * Make several writes one transaction: ew_store_begin, the writes (each
