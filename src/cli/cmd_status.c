@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "conf/conf.h"
 #include "desk/desk.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
@@ -173,7 +174,7 @@ ew_cmd_status(struct ew_args *a)
 	int json = 0, rc = 0;
 	size_t k;
 
-	memset(&conn, 0, sizeof(conn));
+	ew_cli_conn_init(&conn); /* the configuration's relay, if any */
 	for (k = 0; rc == 0 && k < a->no; k++) {
 		const struct ew_optval *v = &a->o[k];
 
@@ -196,7 +197,9 @@ ew_cmd_status(struct ew_args *a)
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
 		goto out;
 	memset(&relay, 0, sizeof(relay));
-	relay.name = "tor";
+	relay.name = ew_cli_conf_relay() != NULL && ew_cli_conf_relay()->name
+			 ? ew_cli_conf_relay()->name
+			 : "tor";
 	relay.managed = ew_cli_managed_path();
 	relay.policy = ew_cli_policy_path(policy);
 	relay.store = ew_cli_db_path();
