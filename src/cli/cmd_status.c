@@ -212,6 +212,7 @@ ew_cmd_status(struct ew_args *a)
 		render_json(st, &s, 1, now, &b);
 	else
 		render_text(st, &s, 1, now, &b);
+	ew_desk_status_free(&s, 1);
 	rc = ew_cli_put(&b);
 	if (rc == EW_EXIT_OK &&
 	    (s.compose_rc != 0 || s.drift != 0 || s.recorded_drift != 0 ||

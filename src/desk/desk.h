@@ -435,6 +435,7 @@ struct ew_desk_relay_status {
 	int64_t next_expiry, next_id; /* EW_STORE_NO_TIME: none */
 	int compose_rc;               /* 0: the store's policy loads */
 	char want[65];                /* its expanded list's digest */
+	char *want_list;              /* that list (ew_desk_status_free) */
 	char recorded[65];            /* the version in force, or "" */
 	int64_t recorded_from;
 	/* 1 differs, 0 agrees, -1 unknown (or -errno) */
@@ -457,6 +458,7 @@ struct ew_desk_relay_status {
 int ew_desk_status(struct ew_desk *d, const struct ew_desk_relay *relays,
     size_t n, int64_t now, struct ew_desk_relay_status *out,
     struct ew_diag_list *dg);
+void ew_desk_status_free(struct ew_desk_relay_status *v, size_t n);
 
 /* ---- blocks by hand, and the operator's policy (manage.c) ---- */
 

@@ -113,6 +113,8 @@ want_digest(struct ew_desk *d, const struct ew_desk_change *ch,
 	rc = ew_desk_compose(d, ch, NULL, 0, &text, &list, dg);
 	if (rc == 0)
 		rc = ew_tor_list_digest(ew_buf_str(&list), s->want);
+	if (rc == 0)
+		s->want_list = ew_buf_detach(&list);
 	memset(&env, 0, sizeof(env));
 	env.now = ch->now;
 	env.ifaddrs = d->ifaddrs;
@@ -212,6 +214,19 @@ one_relay(struct ew_desk *d, const struct ew_desk_relay *r, int64_t now,
 		    s->tor_control, sizeof(s->tor_control), "%s", ts.control);
 		s->tor_drift =
 		    s->compose_rc == 0 ? strcmp(ts.digest, s->want) != 0 : -1;
+		if (s->tor_drift == 1 && s->want_list != NULL) {
+			/* tor's own address, which a policy without an
+			 * Address line cannot name, is not drift */
+			struct ew_buf l = EW_BUF_INIT;
+			char dg2[65];
+
+			ew_tor_live_without_own(&ts, s->want_list, &l);
+			if (!l.oom &&
+			    ew_tor_list_digest(ew_buf_str(&l), dg2) == 0 &&
+			    strcmp(dg2, s->want) == 0)
+				s->tor_drift = 0;
+			ew_buf_free(&l);
+		}
 		ew_tor_status_free(&ts);
 	} else {
 		s->tor_drift = -1;
@@ -223,6 +238,17 @@ one_relay(struct ew_desk *d, const struct ew_desk_relay *r, int64_t now,
 			}
 	}
 	ew_diag_free(&tdg);
+}
+
+void
+ew_desk_status_free(struct ew_desk_relay_status *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++) {
+		free(v[i].want_list);
+		v[i].want_list = NULL;
+	}
 }
 
 int

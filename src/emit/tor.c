@@ -858,6 +858,11 @@ ew_tor_status_get(const struct ew_tor_target *t, struct ew_tor_status *st,
 	for (i = 0; i < n; i++)
 		if (items[i].action == EW_ACCEPT)
 			st->exit = 1;
+	/* best effort: a tor without a known address answers 551 */
+	if (ew_ctl_getinfo(c, "address/v4", &st->own[0], NULL) < 0)
+		st->own[0] = NULL;
+	if (ew_ctl_getinfo(c, "address/v6", &st->own[1], NULL) < 0)
+		st->own[1] = NULL;
 	st->p = ew_policy_summarize(items, n, EW_AF_INET);
 	st->p6 = ew_policy_summarize(items, n, EW_AF_INET6);
 	if (st->p == NULL || st->p6 == NULL)
@@ -875,5 +880,38 @@ ew_tor_status_free(struct ew_tor_status *st)
 	free(st->live);
 	free(st->p);
 	free(st->p6);
+	free(st->own[0]);
+	free(st->own[1]);
 	memset(st, 0, sizeof(*st));
+}
+
+void
+ew_tor_live_without_own(
+    const struct ew_tor_status *st, const char *expected, struct ew_buf *out)
+{
+	struct ew_buf line[2] = { EW_BUF_INIT, EW_BUF_INIT };
+	const char *s;
+	size_t len;
+	int i, drop;
+
+	for (i = 0; i < 2; i++) {
+		if (st->own[i] == NULL || strchr(st->own[i], '\n') != NULL)
+			continue;
+		ew_buf_printf(&line[i],
+		    i == 0 ? "reject %s:*" : "reject6 [%s]:*", st->own[i]);
+		if (find_line(expected, ew_buf_str(&line[i])) >= 0)
+			ew_buf_reset(&line[i]); /* the policy names it */
+	}
+	for (s = st->live != NULL ? st->live : ""; *s != '\0'; s += len) {
+		len = strcspn(s, "\n");
+		drop = 0;
+		for (i = 0; i < 2; i++)
+			drop |= line[i].len > 0 && len == line[i].len &&
+				memcmp(s, line[i].p, len) == 0;
+		if (!drop)
+			ew_buf_add(out, s, len + (s[len] == '\n'));
+		len += s[len] == '\n';
+	}
+	ew_buf_free(&line[0]);
+	ew_buf_free(&line[1]);
 }

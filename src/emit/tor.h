@@ -132,6 +132,9 @@ struct ew_tor_status {
 	int exit; /* the live list accepts something */
 	char *p;  /* the IPv4 summary (microdescriptor "p") */
 	char *p6; /* the IPv6 summary */
+	/* tor's own addresses (GETINFO address/v4, address/v6), or NULL:
+	 * tor rejects them itself when the policy has no Address line */
+	char *own[2];
 };
 
 /* Read the status of the tor at t.  0, or a negative code with errors
@@ -139,6 +142,14 @@ struct ew_tor_status {
 int ew_tor_status_get(const struct ew_tor_target *t, struct ew_tor_status *st,
     struct ew_diag_list *d);
 void ew_tor_status_free(struct ew_tor_status *st);
+
+/*
+ * A live list without the lines tor adds for its own address ("reject
+ * ADDR:*", "reject6 [ADDR]:*", from st->own) that `expected` lacks, into
+ * out: what to compare with a policy that has no Address line.
+ */
+void ew_tor_live_without_own(
+    const struct ew_tor_status *st, const char *expected, struct ew_buf *out);
 
 /* GETCONF keys from the tor at t (for -n: what tor runs now).  0 with
  * *out (free with ew_ctl_kv_free), or a negative code with errors on d. */

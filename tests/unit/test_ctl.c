@@ -749,6 +749,35 @@ test_keep_settings(void)
 	ew_diag_free(&d);
 }
 
+/* status: tor's own-address lines are not drift unless the policy names
+ * them (then they stay). */
+static void
+test_live_without_own(void)
+{
+	char live[] = "reject 198.51.100.7:*\nreject6 [2001:db8::7]:*\n"
+		      "reject *:25\naccept *:*\n";
+	char v4[] = "198.51.100.7", v6[] = "2001:db8::7";
+	struct ew_tor_status st;
+	struct ew_buf b = EW_BUF_INIT;
+
+	memset(&st, 0, sizeof(st));
+	st.live = live;
+	st.own[0] = v4;
+	st.own[1] = v6;
+	ew_tor_live_without_own(&st, "reject *:25\naccept *:*\n", &b);
+	EW_CHECK_STR(ew_buf_str(&b), "reject *:25\naccept *:*\n");
+	ew_buf_reset(&b);
+	ew_tor_live_without_own(
+	    &st, "reject 198.51.100.7:*\nreject *:25\naccept *:*\n", &b);
+	EW_CHECK_STR(
+	    ew_buf_str(&b), "reject 198.51.100.7:*\nreject *:25\naccept *:*\n");
+	ew_buf_reset(&b);
+	st.own[0] = st.own[1] = NULL;
+	ew_tor_live_without_own(&st, "", &b);
+	EW_CHECK_STR(ew_buf_str(&b), live);
+	ew_buf_free(&b);
+}
+
 static void
 test_auth(void)
 {
@@ -834,6 +863,7 @@ main(void)
 	EW_RUN(test_apply);
 	EW_RUN(test_plan);
 	EW_RUN(test_keep_settings);
+	EW_RUN(test_live_without_own);
 	EW_RUN(test_auth);
 	return ew_test_done();
 }
