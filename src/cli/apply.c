@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -135,8 +136,62 @@ ew_cli_conn_done(struct ew_cli_conn *o)
 	o->password = NULL;
 }
 
+static const char *
+setting_word(int v)
+{
+	return v < 0 ? "auto" : v > 0 ? "1" : "0";
+}
+
+/* -n: the relay settings the policy states (each a change when tor
+ * runs another value: asked over the ControlPort when tor answers)
+ * and those it leaves to tor. */
 static void
-print_plan(const struct ew_tor_plan *pl, const char *frag)
+print_settings(const struct ew_tor_plan *pl, struct ew_cli_conn *conn)
+{
+	const char *keys[EW_SETTING_N];
+	struct ew_ctl_kv *kv = NULL;
+	struct ew_diag_list d;
+	size_t nk = 0, nkv = 0, i, j;
+	int v, have = 0, tv;
+
+	for (i = 0; i < EW_SETTING_N; i++)
+		if (ew_policy_setting(pl->p, (int)i, &v))
+			keys[nk++] = ew_policy_setting_name((int)i);
+	ew_diag_init(&d);
+	if (nk > 0 && conn != NULL && ew_cli_conn_ready(conn) == 0 &&
+	    ew_tor_getconf(&conn->t, keys, nk, &kv, &nkv, &d) == 0)
+		have = 1;
+	ew_diag_free(&d);
+	for (i = 0; i < EW_SETTING_N; i++) {
+		const char *name = ew_policy_setting_name((int)i);
+
+		if (!ew_policy_setting(pl->p, (int)i, &v)) {
+			if (pl->keep & (1u << i))
+				printf("# relay setting %s: not in the policy, "
+				       "left as tor has it\n",
+				    name);
+			continue;
+		}
+		for (j = 0; have && j < nkv; j++)
+			if (strcasecmp(kv[j].key, name) == 0)
+				break;
+		if (have && j < nkv && kv[j].value != NULL &&
+		    ew_policy_setting_parse((int)i, kv[j].value, &tv) == 0)
+			printf("# relay setting %s: the policy states %s, tor "
+			       "runs %s: %s\n",
+			    name, setting_word(v), setting_word(tv),
+			    tv == v ? "unchanged" : "CHANGED by this apply");
+		else
+			printf("# relay setting %s: the policy states %s (a "
+			       "change if tor runs another; tor not asked)\n",
+			    name, setting_word(v));
+	}
+	ew_ctl_kv_free(kv, nkv);
+}
+
+static void
+print_plan(
+    const struct ew_tor_plan *pl, const char *frag, struct ew_cli_conn *conn)
 {
 	struct ew_buf b = EW_BUF_INIT;
 	size_t i;
@@ -151,9 +206,12 @@ print_plan(const struct ew_tor_plan *pl, const char *frag)
 		printf("%s%s%s\n", pl->kv[i].key,
 		    pl->kv[i].value != NULL ? "=" : "", ew_buf_str(&b));
 	}
+	print_settings(pl, conn);
 	printf("# then expect exit-policy/full (%zu bytes of descriptor "
-	       "policy):\n%s",
-	    pl->desc_bytes, pl->expected);
+	       "policy%s):\n%s",
+	    pl->desc_bytes,
+	    pl->keep ? "; with tor's defaults for the settings left to it" : "",
+	    pl->expected);
 	ew_buf_free(&b);
 }
 
@@ -175,6 +233,13 @@ ew_cli_tor_run(struct ew_cli_apply *a, const char *file)
 	ew_diag_init(&d);
 	rc =
 	    ew_tor_plan_build(p, e, file, a->tor_now, a->reevaluate, &plan, &d);
+	if (rc == 0) {
+		size_t nifs = 0;
+		struct ew_addr *ifs = ew_cli_interface_addrs(&nifs);
+
+		rc = ew_tor_plan_env(&plan, ifs, nifs);
+		free(ifs);
+	}
 	ew_cli_print_diags(&d, 0);
 	ew_diag_free(&d);
 	if (rc < 0) {
@@ -187,7 +252,7 @@ ew_cli_tor_run(struct ew_cli_apply *a, const char *file)
 		return EW_EXIT_FAIL;
 	}
 	if (a->tor_dry) {
-		print_plan(&plan, frag);
+		print_plan(&plan, frag, &a->conn);
 		rc = EW_EXIT_OK;
 		goto out;
 	}
@@ -578,6 +643,28 @@ ew_cli_change_done(int rc, const struct ew_desk_change *ch,
 		       "apply %s\n",
 		    ch->managed, ch->managed);
 	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
+}
+
+/* --expires: a duration, a time or "never". */
+int
+ew_cli_parse_expires(const char *expires_opt, int64_t now, int64_t *expires)
+{
+	if (strcmp(expires_opt, "never") == 0) {
+		*expires = EW_STORE_NO_TIME;
+	} else if (ew_duration_parse(
+		       expires_opt, strlen(expires_opt), expires) == 0) {
+		*expires += now;
+	} else if (ew_time_parse(expires_opt, strlen(expires_opt), expires) !=
+		   0) {
+		ew_cli_err("--expires: '%s' is not a duration (90d, 12h), a "
+			   "time or 'never'",
+		    expires_opt);
+		return EW_EXIT_USAGE;
+	} else if (*expires <= now) {
+		ew_cli_err("--expires: %s is not in the future", expires_opt);
+		return EW_EXIT_USAGE;
+	}
+	return EW_EXIT_OK;
 }
 
 /* ---- expire, for exitwarden expire and run ---- */

@@ -82,6 +82,7 @@ enum ew_opt_id {
 	EW_OPT_RELAY,
 	EW_OPT_ALL_RELAYS,
 	EW_OPT_REPAIR_INTERVAL,
+	EW_OPT_TICKET,
 	EW_OPT_COUNT_ /* keep last: the options are bits of a uint64_t */
 };
 #define EW_O(id) ((uint64_t)1 << (id))
@@ -236,8 +237,16 @@ extern int ew_cli_resolve;
 const char *ew_cli_db_path(void);
 /* managed.policy beside the database (or $EW_MANAGED). */
 const char *ew_cli_managed_path(void);
-/* The operator's policy: --policy's value, $EW_POLICY, or the default. */
+/* The operator's policy: --policy's value, $EW_POLICY, the one the
+ * managed policy includes (exitwarden apply composed it last), or
+ * /etc/exitwarden/exit.policy. */
 const char *ew_cli_policy_path(const char *opt);
+/*
+ * tor apply / nft apply of `file` alone: 0 when it drops nothing (no
+ * store, no block in force, or file is the managed policy); else say
+ * so and return EW_EXIT_FAIL (a dry run: warn and return 0).
+ */
+int ew_cli_keeps_blocks(const char *file, int dry_run);
 /* Open the store (and a desk on it, with the machine's interface
  * addresses plus `extra`); on failure print why and return nonzero. */
 int ew_cli_store_open(struct ew_store **st);
@@ -367,6 +376,9 @@ int ew_cli_expire_due(struct ew_desk *d, int64_t now, int dry_run, size_t *n);
  * nothing happened); the exit code. */
 int ew_cli_expire(
     struct ew_desk *d, const struct ew_desk_change *ch, int quiet);
+/* --expires: a duration from now, a time or "never" (EW_STORE_NO_TIME):
+ * 0, or the usage exit code (said). */
+int ew_cli_parse_expires(const char *s, int64_t now, int64_t *expires);
 /* Report a change's outcome (dg freed); the exit code. */
 int ew_cli_change_done(int rc, const struct ew_desk_change *ch,
     const struct ew_desk_outcome *o, struct ew_diag_list *dg);
@@ -442,5 +454,9 @@ int ew_cmd_config_check(struct ew_args *a);
 int ew_cmd_config_show(struct ew_args *a);
 int ew_cmd_setup(struct ew_args *a);
 int ew_cmd_serve(struct ew_args *a);
+int ew_cmd_block_add(struct ew_args *a);
+int ew_cmd_block_list(struct ew_args *a);
+int ew_cmd_block_remove(struct ew_args *a);
+int ew_cmd_status(struct ew_args *a);
 
 #endif

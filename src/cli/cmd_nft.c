@@ -60,6 +60,8 @@ ew_cmd_nft_apply(struct ew_args *a)
 	int rc = nft_args(a, &ap);
 
 	if (rc == 0)
+		rc = ew_cli_keeps_blocks(ap.nft.file, ap.nft.dry_run);
+	if (rc == 0)
 		rc = ew_cli_nft_run(&ap.nft);
 	ew_cli_apply_free(&ap);
 	return rc;

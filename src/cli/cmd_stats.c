@@ -47,10 +47,10 @@ ew_cmd_stats(struct ew_args *a)
 		}
 		ew_buf_puts(&out, "]\n");
 	} else {
-		ew_buf_printf(&out, "%-8s %12s %14s  %s\n", "counter",
+		ew_buf_printf(&out, "%-20s %12s %14s  %s\n", "counter",
 		    "packets", "bytes", "rule");
 		for (i = 0; i < n; i++)
-			ew_buf_printf(&out, "%-8s %12llu %14llu  %s\n",
+			ew_buf_printf(&out, "%-20s %12llu %14llu  %s\n",
 			    v[i].name, (unsigned long long)v[i].packets,
 			    (unsigned long long)v[i].bytes,
 			    v[i].comment ? v[i].comment : "");

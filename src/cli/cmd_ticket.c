@@ -144,6 +144,45 @@ ew_cmd_ticket_show(struct ew_args *a)
 	return rc;
 }
 
+/* After close: the ticket's blocks stay in force; say which, and how
+ * to remove them. */
+static void
+say_staying(struct ew_store *st, int64_t id, int64_t now)
+{
+	struct ew_store_rule *r = NULL;
+	char t[EW_TIME_STRLEN];
+	size_t n = 0, i, mine = 0;
+
+	if (ew_store_rule_list(st, 0, &r, &n) != 0)
+		return;
+	for (i = 0; i < n; i++)
+		mine += r[i].ticket_id == id;
+	if (mine == 0) {
+		printf("ticket %lld: no block in force\n", (long long)id);
+		ew_store_rules_free(r, n);
+		return;
+	}
+	printf("ticket %lld: %zu block%s stay%s in force:\n", (long long)id,
+	    mine, mine == 1 ? "" : "s", mine == 1 ? "s" : "");
+	for (i = 0; i < n; i++) {
+		if (r[i].ticket_id != id)
+			continue;
+		printf("  %lld  %s  %s%s\n", (long long)r[i].id,
+		    ew_cli_esc(r[i].rule_text),
+		    r[i].expires_at == EW_STORE_NO_TIME ? "until removed"
+		    : r[i].expires_at <= now            ? "expired, until "
+							  "exitwarden expire"
+							: "until ",
+		    r[i].expires_at == EW_STORE_NO_TIME ||
+			    r[i].expires_at <= now
+			? ""
+			: ew_time_format(r[i].expires_at, t, sizeof(t)));
+	}
+	printf("remove them with: exitwarden block remove --ticket %lld\n",
+	    (long long)id);
+	ew_store_rules_free(r, n);
+}
+
 int
 ew_cmd_ticket_close(struct ew_args *a)
 {
@@ -158,9 +197,10 @@ ew_cmd_ticket_close(struct ew_args *a)
 	if (ew_cli_store_open(&st) != 0)
 		return EW_EXIT_FAIL;
 	rc = ew_store_ticket_close(st, id, ta.reason);
-	if (rc == 0)
+	if (rc == 0) {
 		printf("ticket %lld closed\n", (long long)id);
-	else
+		say_staying(st, id, ta.now);
+	} else
 		ew_cli_err("ticket %lld: %s", (long long)id,
 		    rc == -ENOENT     ? "no such ticket"
 		    : rc == -EALREADY ? "closed already"
@@ -170,28 +210,6 @@ ew_cmd_ticket_close(struct ew_args *a)
 }
 
 /* ---- block ---- */
-
-/* --expires: a duration, a time or "never". */
-static int
-parse_expires(const char *expires_opt, int64_t now, int64_t *expires)
-{
-	if (strcmp(expires_opt, "never") == 0) {
-		*expires = EW_STORE_NO_TIME;
-	} else if (ew_duration_parse(
-		       expires_opt, strlen(expires_opt), expires) == 0) {
-		*expires += now;
-	} else if (ew_time_parse(expires_opt, strlen(expires_opt), expires) !=
-		   0) {
-		ew_cli_err("--expires: '%s' is not a duration (90d, 12h), a "
-			   "time or 'never'",
-		    expires_opt);
-		return EW_EXIT_USAGE;
-	} else if (*expires <= now) {
-		ew_cli_err("--expires: %s is not in the future", expires_opt);
-		return EW_EXIT_USAGE;
-	}
-	return EW_EXIT_OK;
-}
 
 /* The chosen proposal's rules, each with its name and whether it is in
  * force for the ticket already (then skipped). */
@@ -353,7 +371,7 @@ ew_cmd_ticket_block(struct ew_args *a)
 	memset(&c, 0, sizeof(c));
 	memset(&pl, 0, sizeof(pl));
 	if ((rc = change_args(a, &c)) != 0 || (rc = parse_id(a, &id)) != 0 ||
-	    (rc = parse_expires(c.expires, c.now, &expires)) != 0)
+	    (rc = ew_cli_parse_expires(c.expires, c.now, &expires)) != 0)
 		goto out;
 	rc = EW_EXIT_FAIL;
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)

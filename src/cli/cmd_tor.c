@@ -76,6 +76,8 @@ ew_cmd_tor_apply(struct ew_args *a)
 	if (rc == 0)
 		rc = ew_cli_operands(a, 1, 1);
 	if (rc == 0)
+		rc = ew_cli_keeps_blocks(a->ops[0], ap.tor_dry);
+	if (rc == 0)
 		rc = ew_cli_tor_run(&ap, a->ops[0]);
 	ew_cli_apply_free(&ap);
 	return rc;

@@ -133,6 +133,7 @@ const char *
 ew_cli_policy_path(const char *opt)
 {
 	const char *env = getenv("EW_POLICY");
+	static char last[PATH_MAX];
 
 	if (opt != NULL)
 		return opt;
@@ -142,6 +143,10 @@ ew_cli_policy_path(const char *opt)
 		return ew_cli_conf_relay()->policy;
 	if (conf != NULL && conf->policy != NULL)
 		return conf->policy;
+	/* the one exitwarden apply composed last */
+	if (last[0] != '\0' || ew_desk_managed_source(ew_cli_managed_path(),
+				   last, sizeof(last)) == 0)
+		return last;
 	return "/etc/exitwarden/exit.policy";
 }
 
@@ -293,6 +298,36 @@ ew_cli_desk_open(const struct ew_addr *extra, size_t n_extra,
 	if (ew_cli_resolve)
 		ew_desk_set_resolver(*d, ew_desk_resolve_system, &resolver);
 	return 0;
+}
+
+int
+ew_cli_keeps_blocks(const char *file, int dry_run)
+{
+	const char *db = ew_cli_db_path(), *managed = ew_cli_managed_path();
+	struct ew_store_rule *r = NULL;
+	struct ew_store *st = NULL;
+	struct stat sa, sb;
+	size_t n = 0;
+
+	if (strcmp(db, ":memory:") == 0 || stat(db, &sa) != 0)
+		return 0; /* no store: nothing in force */
+	if (stat(file, &sa) == 0 && stat(managed, &sb) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
+		return 0; /* the managed policy carries them */
+	if (ew_store_open(db, &st) != 0 ||
+	    ew_store_rule_list(st, 0, &r, &n) != 0)
+		n = 0;
+	ew_store_rules_free(r, n);
+	ew_store_close(st);
+	if (n == 0)
+		return 0;
+	ew_cli_err("%s%s: the store %s has %zu block%s in force that %s "
+		   "does not carry: applying it alone would drop them",
+	    dry_run ? "warning: " : "", file, db, n, n == 1 ? "" : "s", file);
+	ew_cli_err("%s'exitwarden apply %s' applies it with the blocks (as "
+		   "%s); 'exitwarden block list' shows them",
+	    dry_run ? "warning: " : "", file, managed);
+	return dry_run ? 0 : EW_EXIT_FAIL;
 }
 
 /*

@@ -50,7 +50,7 @@ static const struct ew_opt opts[] = {
 	    "give tor at most SEC seconds (1-600)" },
 	{ EW_OPT_OUTPUT, "output", 'o', "FILE", "write to FILE, atomically" },
 	{ EW_OPT_AT, "at", 0, "TIME", "the time it took effect (now)" },
-	{ EW_OPT_ALL, "all", 0, NULL, "closed ones too" },
+	{ EW_OPT_ALL, "all", 0, NULL, "closed or removed ones too" },
 	{ EW_OPT_CHOICE, "choice", 0, "K",
 	    "which proposal (1 = narrowest; ticket show lists them)" },
 	{ EW_OPT_EXPIRES, "expires", 0, "DUR|TIME|never",
@@ -111,6 +111,7 @@ static const struct ew_opt opts[] = {
 	{ EW_OPT_REPAIR_INTERVAL, "repair-interval", 0, "SEC",
 	    "check tor and the kernel against the store every SEC seconds "
 	    "(1-3600, default 5)" },
+	{ EW_OPT_TICKET, "ticket", 0, "N", "the ticket the blocks belong to" },
 };
 
 #define O(x) EW_O(EW_OPT_##x)
@@ -129,6 +130,22 @@ static const struct ew_cmd cmds[] = {
 	    "recorded in the store" },
 	{ "backup", NULL, ew_cmd_backup, STORE, 0, "backup FILE",
 	    "copy the store to FILE (SQLite online backup, atomic, 0600)" },
+	{ "block", "add", ew_cmd_block_add, STORE,
+	    EW_OPTS_CHANGE | O(EXPIRES) | O(REASON) | O(TICKET),
+	    "block add [--expires DUR|TIME|never] [--reason TEXT] [--ticket "
+	    "N] [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS] RULE",
+	    "add a block (a reject rule) to the managed policy and apply it" },
+	{ "block", "list", ew_cmd_block_list, DEFAULT | STORE,
+	    O(ALL) | O(JSON) | O(NOW),
+	    "block list [--all] [--json] [--now TIME]",
+	    "the blocks in force: rule, origin, ticket, reason, added, "
+	    "expires" },
+	{ "block", "remove", ew_cmd_block_remove, STORE,
+	    EW_OPTS_CHANGE | O(TICKET),
+	    "block remove [--ticket N] [-n] [--no-apply] [--policy FILE] "
+	    "[APPLY OPTIONS] [ID...]",
+	    "remove blocks (by id, or a ticket's) and apply; kept as "
+	    "history" },
 	{ "complaint", "add", ew_cmd_complaint_add, STORE,
 	    O(JSON) | O(NO_RESOLVE) | O(NOW) | O(ADDRESS),
 	    "complaint add [--json] [--no-resolve] [--now TIME] "
@@ -231,6 +248,12 @@ static const struct ew_cmd cmds[] = {
 	    "exitwarden's fragment, verified; write the configuration" },
 	{ "stats", NULL, ew_cmd_stats, 0, O(JSON), "stats [--json]",
 	    "per-rule packet and byte counters of the nftables table" },
+	{ "status", NULL, ew_cmd_status, STORE,
+	    EW_OPTS_CONN | O(JSON) | O(NOW) | O(POLICY),
+	    "status [--json] [--now TIME] [--policy FILE] [--control "
+	    "HOST:PORT|PATH] [--cookie FILE | --password-file FILE]",
+	    "what the relay enforces: policies, tor, the kernel, blocks, "
+	    "drift" },
 	{ "template", "export", ew_cmd_template_export, 0, 0,
 	    "template export DIR",
 	    "write the built-in reply templates, to edit" },

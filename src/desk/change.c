@@ -311,16 +311,11 @@ restore(struct ew_desk *d, const struct ew_desk_change *ch, struct txn *t,
 		    ch->managed, ch->managed);
 }
 
-/*
- * A change: mutate (may be NULL) writes the store, inside the
- * transaction; it returns 0 (changed: write and apply), EW_DESK_CHECKED
- * (nothing to apply: commit what it wrote) or -errno (roll back).
- */
-typedef int (*mutate_fn)(struct ew_desk *d, void *arg, struct ew_diag_list *dg);
-
+/* A change: desk_int.h says what fn does. */
 static int
-run_change(struct ew_desk *d, const struct ew_desk_change *ch, mutate_fn fn,
-    void *arg, struct ew_desk_outcome *out, struct ew_diag_list *dg)
+run_change(struct ew_desk *d, const struct ew_desk_change *ch,
+    ew_desk_mutate_fn fn, void *arg, struct ew_desk_outcome *out,
+    struct ew_diag_list *dg)
 {
 	struct ew_store *st = d->st;
 	struct txn t;
@@ -358,6 +353,14 @@ run_change(struct ew_desk *d, const struct ew_desk_change *ch, mutate_fn fn,
 		restore(d, ch, &t, out, dg);
 	forget_previous(&t);
 	return rc;
+}
+
+int
+ew_desk_run(struct ew_desk *d, const struct ew_desk_change *ch,
+    ew_desk_mutate_fn fn, void *arg, struct ew_desk_outcome *out,
+    struct ew_diag_list *dg)
+{
+	return run_change(d, ch, fn, arg, out, dg);
 }
 
 int
@@ -485,7 +488,7 @@ write_apply_relays(struct ew_desk *d, const struct ew_desk_change *chs,
  * store's transaction, then every relay written and applied. */
 static int
 run_relays(struct ew_desk *d, const struct ew_desk_change *chs,
-    const char *const *relays, size_t n, mutate_fn fn, void *arg,
+    const char *const *relays, size_t n, ew_desk_mutate_fn fn, void *arg,
     struct ew_desk_outcome *out, struct ew_diag_list *dg)
 {
 	struct txn *t;

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "emit/tor.h"
 #include "lib/addr.h"
 #include "store/store.h"
 
@@ -448,6 +449,132 @@ int ew_desk_block_relays(struct ew_desk *d, const struct ew_desk_change *chs,
 int ew_desk_expire_relays(struct ew_desk *d, const struct ew_desk_change *chs,
     const char *const *relays, size_t n, int *drift,
     struct ew_desk_outcome *out, struct ew_diag_list *dg);
+
+/* ---- what each relay enforces (status.c) ---- */
+
+/* A relay of this host: its files and its tor. */
+struct ew_desk_relay {
+	const char *name;    /* for display: "tor" */
+	const char *managed; /* its managed policy */
+	const char *policy;  /* the operator's policy it includes */
+	const char *store;   /* the store's name, for messages */
+	struct ew_tor_target tor;
+};
+
+struct ew_desk_relay_status {
+	const struct ew_desk_relay *relay;
+	int policy_exists, managed_exists;
+	size_t blocks; /* in force in the store */
+	size_t due;    /* of them, past their expiry (expire has not run) */
+	int64_t next_expiry, next_id; /* EW_STORE_NO_TIME: none */
+	int compose_rc;               /* 0: the store's policy loads */
+	char want[65];                /* its expanded list's digest */
+	char *want_list;              /* that list (ew_desk_status_free) */
+	char recorded[65];            /* the version in force, or "" */
+	int64_t recorded_from;
+	/* 1 differs, 0 agrees, -1 unknown (or -errno) */
+	int drift;          /* the managed file vs the store */
+	int recorded_drift; /* the recorded version vs the store */
+	int tor_drift;      /* tor's exit-policy/full vs the store */
+	int tor_rc;         /* 0: tor answered */
+	char tor_version[64], tor_control[128], tor_error[200];
+	char live[65];
+	int nft_rc; /* 0 our table is there, -ENOENT not, else -errno */
+	/* the table's rule counters vs those the store's policy makes:
+	 * 1 another policy's table, 0 the same, -1 unknown */
+	int nft_drift;
+};
+
+/*
+ * Read the state of n relays into out[0..n-1]: nothing is changed.
+ * Reasons the store's policy would not load go on dg.
+ */
+int ew_desk_status(struct ew_desk *d, const struct ew_desk_relay *relays,
+    size_t n, int64_t now, struct ew_desk_relay_status *out,
+    struct ew_diag_list *dg);
+void ew_desk_status_free(struct ew_desk_relay_status *v, size_t n);
+
+/* ---- blocks by hand, and the operator's policy (manage.c) ---- */
+
+/*
+ * The operator's policy the managed policy at `managed` includes (its
+ * last include line, as ew_desk_managed writes it), into out: 0,
+ * -ENOENT (no such file), -EINVAL (no include), or another -errno.
+ */
+int ew_desk_managed_source(const char *managed, char *out, size_t cap);
+
+/*
+ * A dry run of ew_desk_sync (apply -n): the managed policy composed
+ * from the store and ch->policy, checked by ch->ops' steps (which must
+ * be dry runs) on a temporary copy removed afterwards; nothing else is
+ * written.  *nblocks: the blocks in force composed with it.
+ */
+int ew_desk_sync_check(struct ew_desk *d, const struct ew_desk_change *ch,
+    size_t *nblocks, struct ew_diag_list *dg);
+
+/*
+ * Check a block typed by the operator (`name` for the diagnostics,
+ * "<cmdline>"): exactly one reject or reject6 rule of the policy
+ * language, without annotations (reason, ticket and expiry are given
+ * apart).  0 with the rule as written into canon, or -EINVAL with
+ * located errors on dg.
+ */
+int ew_desk_block_rule(const char *name, const char *text, struct ew_buf *canon,
+    struct ew_diag_list *dg);
+
+/*
+ * Add the block r (origin 'manual'; r->ticket_id 0 or an open ticket)
+ * as one change; *id is its id.  -EEXIST when the rule is in force
+ * already (for that ticket, or without one; *id is that block), -ENOENT /
+ * -EINVAL for a ticket that is not there or closed.
+ */
+int ew_desk_block_add(struct ew_desk *d, const struct ew_desk_change *ch,
+    const struct ew_desk_rule *r, int64_t *id, struct ew_desk_outcome *out,
+    struct ew_diag_list *dg);
+
+/* The blocks a removal took away (free with ew_desk_removed_free). */
+struct ew_desk_removed {
+	struct ew_desk_expired *v;
+	size_t n;
+};
+void ew_desk_removed_free(struct ew_desk_removed *r);
+
+/*
+ * Mark the blocks `ids` and (ticket > 0) every block in force of that
+ * ticket removed at ch->now, as one change: all of them or none
+ * (-ENOENT, said on dg, when an id is unknown or removed already, or
+ * there is nothing to remove).
+ */
+int ew_desk_block_remove(struct ew_desk *d, const struct ew_desk_change *ch,
+    const int64_t *ids, size_t n, int64_t ticket,
+    struct ew_desk_removed *removed, struct ew_desk_outcome *out,
+    struct ew_diag_list *dg);
+
+/*
+ * -n: what the add or removal would change in the effective policy
+ * ("- line" / "+ line" into diff), found by making it in a store
+ * transaction that is rolled back; nothing is written anywhere.
+ */
+int ew_desk_block_add_preview(struct ew_desk *d,
+    const struct ew_desk_change *ch, const struct ew_desk_rule *r,
+    struct ew_buf *diff, struct ew_diag_list *dg);
+int ew_desk_block_remove_preview(struct ew_desk *d,
+    const struct ew_desk_change *ch, const int64_t *ids, size_t n,
+    int64_t ticket, struct ew_desk_removed *removed, struct ew_buf *diff,
+    struct ew_diag_list *dg);
+
+/* A block's origin ("ticket", "surge", "manual") and state at now
+ * ("in force", "due": expired but expire has not run, "expired",
+ * "removed"). */
+const char *ew_desk_block_origin(const struct ew_store_rule *r);
+const char *ew_desk_block_state(const struct ew_store_rule *r, int64_t now);
+/* One block as a JSON object (block list --json, status --json). */
+void ew_desk_block_json(
+    struct ew_buf *b, const struct ew_store_rule *r, int64_t now);
+/* The blocks in force (all: removed ones too), as block list prints
+ * them. */
+int ew_desk_blocks_render(
+    struct ew_store *st, int64_t now, int all, int json, struct ew_buf *out);
 
 /*
  * One poll of the surge guard as one change: read and judge the

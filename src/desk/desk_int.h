@@ -27,6 +27,20 @@ struct ew_desk {
 	char *relay;       /* the relay changes act on (NULL: the only one) */
 };
 
+/*
+ * One change (change.c): fn (may be NULL) writes the store inside the
+ * transaction and returns 0 (changed: write and apply), EW_DESK_CHECKED
+ * (nothing to apply: commit what it wrote), -EALREADY (nothing to do:
+ * roll back) or another -errno (roll back); then the managed policy is
+ * composed, written and applied through ch->ops, and the store
+ * committed, or everything put back.
+ */
+typedef int (*ew_desk_mutate_fn)(
+    struct ew_desk *d, void *arg, struct ew_diag_list *dg);
+int ew_desk_run(struct ew_desk *d, const struct ew_desk_change *ch,
+    ew_desk_mutate_fn fn, void *arg, struct ew_desk_outcome *out,
+    struct ew_diag_list *dg);
+
 /* "192.0.2.1", "192.0.2.0/24", "[2001:db8::1]", "2001:db8::/32". */
 int ew_desk_net_parse(const char *s, struct ew_addr *a, unsigned *bits);
 /* "6660-7000,8888" into ranges (free *out); "" or NULL is none. */

@@ -874,9 +874,11 @@ ew_desk_managed(struct ew_desk *d, const char *policy_path,
 		return rc;
 	ew_buf_puts(out,
 	    "# Written by exitwarden from its store: do not edit.  Blocks "
-	    "come and go\n# with \"exitwarden ticket block\" and "
-	    "\"exitwarden expire\"; they come\n# first, so they win over the "
-	    "operator's policy included below.\n");
+	    "come and go\n# with \"exitwarden ticket block\", \"exitwarden "
+	    "block add|remove\" and\n# \"exitwarden expire\"; they come "
+	    "first, so they win over the operator's\n# policy included "
+	    "below.  \"exitwarden apply POLICY\" writes this file\n# with "
+	    "POLICY included, and applies it.\n");
 	for (i = 0; i < n; i++) {
 		/* another relay's block is not this relay's */
 		if (rules[i].relay != NULL &&

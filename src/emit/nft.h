@@ -19,8 +19,11 @@
  * set (type ipv4_addr / ipv6_addr, flags interval) referenced by one
  * rule; port ranges with the same addresses share that rule.  No
  * concatenated (address . port) set is ever emitted.  Every source rule
- * has a named counter "rN" (N its index, ew_policy_rule_info), declared
- * in the table with the rule's text as its comment.  An expiring rule's
+ * has a named counter named from its identity (ew_nft_rule_names:
+ * "r" and a hash of its text, ticket and file, never its position, so
+ * it keeps its name when other rules come and go), declared in the
+ * table with the rule's text as its comment; its sets are named after
+ * it ("NAME_v4_0").  An expiring rule's
  * addresses go in a set with element timeouts as a backstop (the policy
  * stays the truth: re-apply to drop them on time; expiries over ten
  * years away get none).  Never a logging statement.
@@ -78,6 +81,15 @@ struct ew_nft_stats {
 	size_t counters; /* named counters (one per source rule) */
 	size_t skipped;  /* expanded items left to tor alone */
 };
+
+/*
+ * The name of each source rule's counter (and the stem of its sets):
+ * *out[i] for rule i, "r" and 16 hex digits of a hash of the rule's
+ * text, ticket and file name, "_2", "_3"... for the same identity again
+ * (free *out).  0 or -ENOMEM.
+ */
+#define EW_NFT_NAME_MAX 32
+int ew_nft_rule_names(const struct ew_policy *p, char (**out)[EW_NFT_NAME_MAX]);
 
 /*
  * Append the ruleset for `e` (expanded from `p`) to `out`.  `st` may be
@@ -168,7 +180,10 @@ void ew_nft_flush_text(struct ew_buf *out);
  */
 
 /* Load a ruleset text in one transaction; with dry_run, only check it
- * (parse, evaluate and let the kernel validate, commit nothing).
+ * (parse, evaluate and let the kernel validate, commit nothing).  A
+ * rule counter the table has now (ew_nft_rule_names: a rule's identity)
+ * keeps its packets and bytes: they are read first and written into
+ * the new declaration (what is counted between the two is lost).
  * 0, or -EINVAL with nft's messages in err (-ENOMEM, -ENOSYS: no
  * libnftables in this build). */
 int ew_nft_load(const char *text, int dry_run, struct ew_buf *err);

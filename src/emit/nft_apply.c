@@ -81,10 +81,86 @@ run(const char *text, int dry_run, unsigned flags, struct ew_buf *out,
 
 #endif
 
+static int
+cmp_counter(const void *x, const void *y)
+{
+	const struct ew_nft_counter *a = x, *b = y;
+
+	return strcmp(a->name, b->name);
+}
+
+/* A rule's counter name (ew_nft_rule_names), not a guard's. */
+static int
+rule_counter(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 17 || s[0] != 'r')
+		return 0;
+	for (i = 1; i < 17; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+			(s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return n == 17 || s[17] == '_';
+}
+
+/*
+ * The text with the values of the rule counters the table has now
+ * carried into their declarations ("packets N bytes M"), so that a
+ * reload (the table deleted and made again in one transaction) does
+ * not reset them.  What is counted between the read and the load is
+ * lost.  0 (out may be the text unchanged) or -ENOMEM.
+ */
+static int
+keep_counters(const char *text, struct ew_buf *out)
+{
+	struct ew_nft_counter *v = NULL, key, *hit;
+	const char *s, *e, *name;
+	size_t n = 0, len;
+	char buf[EW_NFT_NAME_MAX + 1];
+
+	if (ew_nft_counters(&v, &n, NULL) != 0 || n == 0) {
+		ew_nft_counters_free(v, n);
+		ew_buf_puts(out, text);
+		return out->oom ? -ENOMEM : 0;
+	}
+	qsort(v, n, sizeof(*v), cmp_counter);
+	for (s = text; *s != '\0'; s = e) {
+		e = s + strcspn(s, "\n");
+		e += *e == '\n';
+		ew_buf_add(out, s, (size_t)(e - s));
+		if (strncmp(s, "\tcounter ", 9) != 0)
+			continue;
+		name = s + 9;
+		len = strcspn(name, " \n");
+		if (!rule_counter(name, len) || len >= sizeof(buf) ||
+		    strncmp(name + len, " {\n", 3) != 0)
+			continue;
+		memcpy(buf, name, len);
+		buf[len] = '\0';
+		key.name = buf;
+		hit = bsearch(&key, v, n, sizeof(*v), cmp_counter);
+		if (hit != NULL && (hit->packets > 0 || hit->bytes > 0))
+			ew_buf_printf(out, "\t\tpackets %llu bytes %llu\n",
+			    (unsigned long long)hit->packets,
+			    (unsigned long long)hit->bytes);
+	}
+	ew_nft_counters_free(v, n);
+	return out->oom ? -ENOMEM : 0;
+}
+
 int
 ew_nft_load(const char *text, int dry_run, struct ew_buf *err)
 {
-	return run(text, dry_run, 0, NULL, err);
+	struct ew_buf t = EW_BUF_INIT;
+	int rc;
+
+	if (dry_run)
+		return run(text, dry_run, 0, NULL, err);
+	if ((rc = keep_counters(text, &t)) == 0)
+		rc = run(ew_buf_str(&t), 0, 0, NULL, err);
+	ew_buf_free(&t);
+	return rc;
 }
 
 int

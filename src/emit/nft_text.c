@@ -325,7 +325,8 @@ struct gen {
 	struct ew_buf chain;  /* rules of the policy chain */
 	struct ew_buf chains; /* the shard chains */
 	struct ew_nft_stats st;
-	unsigned char *counted; /* per source rule: counter declared */
+	unsigned char *counted;         /* per source rule: counter declared */
+	char (*names)[EW_NFT_NAME_MAX]; /* per source rule: its counter */
 	int err;
 };
 
@@ -385,11 +386,11 @@ done:
 /* Ports, counter, verdict and comment of a rule, and its newline. */
 static void
 put_tail(struct ew_buf *b, const char *pfx, const struct ew_rule_info *ri,
-    uint32_t rule, int action, const struct class *c)
+    const char *name, int action, const struct class *c)
 {
 	ew_buf_putc(b, ' ');
 	put_ports(b, c);
-	ew_buf_printf(b, " counter name \"%sr%u\" %s", pfx, (unsigned)rule,
+	ew_buf_printf(b, " counter name \"%s%s\" %s", pfx, name,
 	    action == EW_ACCEPT ? "accept" : "reject with tcp reset");
 	if (ticket_ok(ri->ticket) || ri->expires != EW_NEVER) {
 		char t[EW_TIME_STRLEN];
@@ -446,7 +447,7 @@ emit_sharded(struct gen *g, const struct ew_rule_info *ri, uint32_t rule,
 		snprintf(name, sizeof(name), "%s_s%u", base, k);
 		put_set(g, name, EW_AF_INET, piece, np, timeout);
 		ew_buf_printf(ch, "\tchain %s {\n\t\tip daddr @%s", name, name);
-		put_tail(ch, g->pfx, ri, rule, action, c);
+		put_tail(ch, g->pfx, ri, g->names[rule], action, c);
 		ew_buf_puts(ch, "\t}\n");
 		ew_buf_printf(b, "%s%u.0.0.0/4 : jump %s", used++ ? ", " : "",
 		    k << 4, name);
@@ -476,8 +477,8 @@ emit_class(struct gen *g, uint32_t rule, int action, int fam,
 	if (fam == EW_AF_INET && c->n > EW_NFT_SHARD_MIN) {
 		char name[128];
 
-		snprintf(name, sizeof(name), "%sr%u_v%d_%u", g->pfx,
-		    (unsigned)rule, fam, (*setno)++);
+		snprintf(name, sizeof(name), "%s%s_v%d_%u", g->pfx,
+		    g->names[rule], fam, (*setno)++);
 		emit_sharded(g, &ri, rule, action, c, name, timeout);
 		return;
 	}
@@ -499,12 +500,12 @@ emit_class(struct gen *g, uint32_t rule, int action, int fam,
 	} else {
 		char name[128];
 
-		snprintf(name, sizeof(name), "%sr%u_v%d_%u", g->pfx,
-		    (unsigned)rule, fam, (*setno)++);
+		snprintf(name, sizeof(name), "%s%s_v%d_%u", g->pfx,
+		    g->names[rule], fam, (*setno)++);
 		put_set(g, name, fam, c->iv, c->n, timeout);
 		ew_buf_printf(b, "%s daddr @%s", kw, name);
 	}
-	put_tail(b, g->pfx, &ri, rule, action, c);
+	put_tail(b, g->pfx, &ri, g->names[rule], action, c);
 	g->st.rules++;
 }
 
@@ -908,7 +909,9 @@ gen_init(struct gen *g, const struct ew_policy *p, const struct ew_nft_opts *o,
 	ew_buf_init(&g->chain);
 	ew_buf_init(&g->chains);
 	g->counted = calloc(ew_policy_rule_count(p) + 1, 1);
-	return g->counted == NULL ? -ENOMEM : 0;
+	if (ew_nft_rule_names(p, &g->names) < 0)
+		g->names = NULL;
+	return g->counted == NULL || g->names == NULL ? -ENOMEM : 0;
 }
 
 static void
@@ -919,6 +922,8 @@ gen_free(struct gen *g)
 	ew_buf_free(&g->chains);
 	free(g->counted);
 	g->counted = NULL;
+	free(g->names);
+	g->names = NULL;
 }
 
 static int
@@ -1006,8 +1011,8 @@ put_decls(struct gen *g, struct ew_buf *out)
 		if (!g->counted[i])
 			continue;
 		ew_policy_rule_info(g->p, i, &ri);
-		ew_buf_printf(
-		    out, "\tcounter %sr%zu {\n\t\tcomment \"", g->pfx, i);
+		ew_buf_printf(out, "\tcounter %s%s {\n\t\tcomment \"", g->pfx,
+		    g->names[i]);
 		/* nft takes at most 128 bytes of comment */
 		put_comment(out, ri.text != NULL ? ri.text : "",
 		    ticket_ok(ri.ticket) ? 112 - strlen(ri.ticket) : 120);

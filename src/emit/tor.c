@@ -108,21 +108,6 @@ read_file(const char *path, char **out, size_t *n, int *exists)
 	return rc == -ENOENT ? 0 : rc;
 }
 
-/*
- * The policy options and tor's defaults.  A policy that does not set one
- * of these gets the default spelled out: a bare key in SETCONF would set
- * it empty/0 rather than to the default (tor-exit-policy.md 2.5).
- */
-static const struct {
-	const char *key, *def;
-} policy_opts[] = {
-	{ "ExitRelay", "auto" },
-	{ "IPv6Exit", "0" },
-	{ "ExitPolicyRejectPrivate", "1" },
-	{ "ExitPolicyRejectLocalInterfaces", "0" },
-	{ "ReducedExitPolicy", "0" },
-};
-
 static int
 kv_add(
     struct ew_tor_plan *pl, const char *k, size_t kn, const char *v, size_t vn)
@@ -260,12 +245,16 @@ ew_tor_plan_build(const struct ew_policy *p, const struct ew_expanded *e,
 		rc = plan_from_torrc(out, ew_buf_str(&torrc));
 	if (rc == 0 && !plan_has(out, "ExitPolicy"))
 		rc = kv_add(out, "ExitPolicy", 10, NULL, 0);
-	for (i = 0; rc == 0 && i < sizeof(policy_opts) / sizeof(policy_opts[0]);
-	     i++) {
-		if (!plan_has(out, policy_opts[i].key))
-			rc = kv_add(out, policy_opts[i].key,
-			    strlen(policy_opts[i].key), policy_opts[i].def,
-			    strlen(policy_opts[i].def));
+	/* a relay setting the policy does not state stays as tor has it:
+	 * the expected list is made again with tor's values at apply */
+	out->p = p;
+	out->now = now;
+	for (i = 0; i < EW_SETTING_N; i++) {
+		int v;
+
+		if (!ew_policy_setting(p, (int)i, &v) &&
+		    !plan_has(out, ew_policy_setting_name((int)i)))
+			out->keep |= 1u << i;
 	}
 	if (rc == 0 && reevaluate)
 		rc = kv_add(out, "ReevaluateExitPolicy", 20, "1", 1);
@@ -279,9 +268,94 @@ ew_tor_plan_build(const struct ew_policy *p, const struct ew_expanded *e,
 	return rc;
 }
 
+int
+ew_tor_plan_env(struct ew_tor_plan *pl, const struct ew_addr *ifaddrs, size_t n)
+{
+	free(pl->ifaddrs);
+	pl->ifaddrs = NULL;
+	pl->n_ifaddrs = 0;
+	if (n == 0)
+		return 0;
+	if ((pl->ifaddrs = calloc(n, sizeof(*ifaddrs))) == NULL)
+		return -ENOMEM;
+	memcpy(pl->ifaddrs, ifaddrs, n * sizeof(*ifaddrs));
+	pl->n_ifaddrs = n;
+	return 0;
+}
+
+/*
+ * The settings the plan leaves to tor, as tor runs them now: when one
+ * is not tor's default, the list tor will build is made again with
+ * tor's values into *mine (the caller frees it) and the expected list
+ * is that.  0, or -errno with the reason on d.
+ */
+static int
+kept_settings(struct ew_ctl *c, const struct ew_tor_plan *pl, char **mine,
+    struct ew_diag_list *d)
+{
+	const char *keys[EW_SETTING_N];
+	struct ew_ctl_kv *v = NULL;
+	struct ew_expand_env env;
+	struct ew_expanded *e = NULL;
+	struct ew_buf b = EW_BUF_INIT;
+	size_t nk = 0, nv = 0, i;
+	int k, val, def, differs = 0, rc;
+
+	*mine = NULL;
+	if (pl->keep == 0 || pl->p == NULL)
+		return 0;
+	for (k = 0; k < EW_SETTING_N; k++)
+		if (pl->keep & (1u << k))
+			keys[nk++] = ew_policy_setting_name(k);
+	if ((rc = ew_ctl_getconf(c, keys, nk, &v, &nv)) < 0) {
+		ew_diag_add(d, EW_SEV_ERROR, NULL, "%s", ew_ctl_error(c));
+		return rc;
+	}
+	memset(&env, 0, sizeof(env));
+	env.now = pl->now;
+	env.ifaddrs = pl->ifaddrs;
+	env.n_ifaddrs = pl->n_ifaddrs;
+	env.tor_set = 1;
+	for (k = 0; k < EW_SETTING_N; k++)
+		ew_policy_setting(pl->p, k, &env.tor[k]);
+	for (i = 0; i < nv; i++) {
+		for (k = 0; k < EW_SETTING_N; k++)
+			if ((pl->keep & (1u << k)) &&
+			    strcasecmp(v[i].key, ew_policy_setting_name(k)) ==
+				0)
+				break;
+		if (k == EW_SETTING_N || v[i].value == NULL ||
+		    ew_policy_setting_parse(k, v[i].value, &val) != 0)
+			continue;
+		ew_policy_setting(pl->p, k, &def);
+		if (val != def) {
+			ew_diag_add(d, EW_SEV_NOTE, NULL,
+			    "%s %s: left as tor has it (the policy does not "
+			    "state it)",
+			    v[i].key, v[i].value);
+			differs = 1;
+		}
+		env.tor[k] = val;
+	}
+	ew_ctl_kv_free(v, nv);
+	if (!differs)
+		return 0;
+	if ((rc = ew_policy_expand(pl->p, &env, d, &e)) < 0)
+		return rc;
+	ew_expanded_format(e, &b);
+	ew_expanded_free(e);
+	if (b.oom) {
+		ew_buf_free(&b);
+		return -ENOMEM;
+	}
+	*mine = ew_buf_detach(&b);
+	return *mine == NULL ? -ENOMEM : 0;
+}
+
 void
 ew_tor_plan_free(struct ew_tor_plan *pl)
 {
+	free(pl->ifaddrs);
 	ew_ctl_kv_free(pl->kv, pl->n);
 	free(pl->fragment);
 	free(pl->expected);
@@ -550,8 +624,8 @@ ew_tor_apply(const struct ew_tor_plan *plan, const struct ew_tor_target *t,
 	struct ew_ctl *c = NULL;
 	struct ew_ctl_kv *old = NULL;
 	size_t nold = 0, nkeys = 0, oldlen = 0;
-	const char **keys = NULL, *where = NULL;
-	char *oldfrag = NULL, *live = NULL;
+	const char **keys = NULL, *where = NULL, *expected = plan->expected;
+	char *oldfrag = NULL, *live = NULL, *mine = NULL;
 	int existed = 0, rc, wrote = 0, changed = 0;
 	int64_t t0;
 
@@ -568,6 +642,10 @@ ew_tor_apply(const struct ew_tor_plan *plan, const struct ew_tor_target *t,
 		ew_diag_add(d, EW_SEV_ERROR, NULL, "%s", ew_ctl_error(c));
 		goto out;
 	}
+	if ((rc = kept_settings(c, plan, &mine, d)) < 0)
+		goto out;
+	if (mine != NULL)
+		expected = mine;
 	if (fragment_path != NULL) {
 		rc = read_file(fragment_path, &oldfrag, &oldlen, &existed);
 		if (rc < 0) {
@@ -593,16 +671,15 @@ ew_tor_apply(const struct ew_tor_plan *plan, const struct ew_tor_target *t,
 	changed = 1;
 	if ((rc = read_live(c, &live, d)) < 0)
 		goto fail;
-	if (!same_list(live, plan->expected) &&
-	    strip_own(c, plan->expected, live, d) &&
-	    same_list(live, plan->expected))
+	if (!same_list(live, expected) && strip_own(c, expected, live, d) &&
+	    same_list(live, expected))
 		ew_diag_add(d, EW_SEV_NOTE, NULL,
 		    "put an Address line in the policy to make it explicit");
-	if (!same_list(live, plan->expected)) {
+	if (!same_list(live, expected)) {
 		ew_diag_add(d, EW_SEV_ERROR, NULL,
 		    "tor's exit-policy/full differs from the policy's "
 		    "expansion");
-		first_diff(plan->expected, live, d);
+		first_diff(expected, live, d);
 		rc = EW_CTL_EPROTO;
 		goto fail;
 	}
@@ -613,10 +690,29 @@ fail:
 	restore(changed ? c : NULL, old, nold, fragment_path, oldfrag, oldlen,
 	    existed, wrote, res, d);
 out:
+	free(mine);
 	free(live);
 	free(oldfrag);
 	free(keys);
 	ew_ctl_kv_free(old, nold);
+	ew_ctl_free(c);
+	return rc;
+}
+
+int
+ew_tor_getconf(const struct ew_tor_target *t, const char *const *keys, size_t n,
+    struct ew_ctl_kv **out, size_t *nout, struct ew_diag_list *d)
+{
+	struct ew_ctl *c = NULL;
+	const char *method;
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	if ((rc = open_ctl(t, &c, &method, NULL, d)) < 0)
+		return rc;
+	if ((rc = ew_ctl_getconf(c, keys, n, out, nout)) < 0)
+		ew_diag_add(d, EW_SEV_ERROR, NULL, "%s", ew_ctl_error(c));
 	ew_ctl_free(c);
 	return rc;
 }
@@ -762,6 +858,11 @@ ew_tor_status_get(const struct ew_tor_target *t, struct ew_tor_status *st,
 	for (i = 0; i < n; i++)
 		if (items[i].action == EW_ACCEPT)
 			st->exit = 1;
+	/* best effort: a tor without a known address answers 551 */
+	if (ew_ctl_getinfo(c, "address/v4", &st->own[0], NULL) < 0)
+		st->own[0] = NULL;
+	if (ew_ctl_getinfo(c, "address/v6", &st->own[1], NULL) < 0)
+		st->own[1] = NULL;
 	st->p = ew_policy_summarize(items, n, EW_AF_INET);
 	st->p6 = ew_policy_summarize(items, n, EW_AF_INET6);
 	if (st->p == NULL || st->p6 == NULL)
@@ -779,5 +880,38 @@ ew_tor_status_free(struct ew_tor_status *st)
 	free(st->live);
 	free(st->p);
 	free(st->p6);
+	free(st->own[0]);
+	free(st->own[1]);
 	memset(st, 0, sizeof(*st));
+}
+
+void
+ew_tor_live_without_own(
+    const struct ew_tor_status *st, const char *expected, struct ew_buf *out)
+{
+	struct ew_buf line[2] = { EW_BUF_INIT, EW_BUF_INIT };
+	const char *s;
+	size_t len;
+	int i, drop;
+
+	for (i = 0; i < 2; i++) {
+		if (st->own[i] == NULL || strchr(st->own[i], '\n') != NULL)
+			continue;
+		ew_buf_printf(&line[i],
+		    i == 0 ? "reject %s:*" : "reject6 [%s]:*", st->own[i]);
+		if (find_line(expected, ew_buf_str(&line[i])) >= 0)
+			ew_buf_reset(&line[i]); /* the policy names it */
+	}
+	for (s = st->live != NULL ? st->live : ""; *s != '\0'; s += len) {
+		len = strcspn(s, "\n");
+		drop = 0;
+		for (i = 0; i < 2; i++)
+			drop |= line[i].len > 0 && len == line[i].len &&
+				memcmp(s, line[i].p, len) == 0;
+		if (!drop)
+			ew_buf_add(out, s, len + (s[len] == '\n'));
+		len += s[len] == '\n';
+	}
+	ew_buf_free(&line[0]);
+	ew_buf_free(&line[1]);
 }

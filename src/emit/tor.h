@@ -30,6 +30,8 @@
 
 #include "emit/ctl.h"
 
+struct ew_addr;
+
 struct ew_buf;
 struct ew_diag_list;
 struct ew_expanded;
@@ -60,10 +62,20 @@ int ew_tor_write_fragment(
 struct ew_tor_plan {
 	struct ew_ctl_kv *kv; /* the SETCONF pairs, in order */
 	size_t n;
-	char *fragment;    /* the fragment text */
-	char *expected;    /* what exit-policy/full must say */
+	char *fragment; /* the fragment text */
+	/* what exit-policy/full must say, with tor's defaults for the
+	 * settings kept (below); apply makes it again with tor's running
+	 * values when they differ */
+	char *expected;
 	size_t desc_bytes; /* estimated size of the policy in the
 			    * descriptor */
+	/* the relay settings (1 << enum ew_setting) the policy does not
+	 * state: not in the SETCONF, left as tor has them */
+	unsigned keep;
+	const struct ew_policy *p; /* borrowed: must outlive the plan */
+	int64_t now;
+	struct ew_addr *ifaddrs; /* ew_tor_plan_env's copy */
+	size_t n_ifaddrs;
 };
 
 /*
@@ -76,6 +88,10 @@ int ew_tor_plan_build(const struct ew_policy *p, const struct ew_expanded *e,
     const char *policy_name, int64_t now, int reevaluate,
     struct ew_tor_plan *out, struct ew_diag_list *d);
 void ew_tor_plan_free(struct ew_tor_plan *plan);
+/* The interface addresses the expansion used (copied), for making the
+ * expected list again with tor's settings.  0 or -ENOMEM. */
+int ew_tor_plan_env(
+    struct ew_tor_plan *plan, const struct ew_addr *ifaddrs, size_t n);
 
 /* With no control given: Debian's socket, else the TCP default. */
 #define EW_TOR_CONTROL_SOCKET "/run/tor/control"
@@ -116,6 +132,9 @@ struct ew_tor_status {
 	int exit; /* the live list accepts something */
 	char *p;  /* the IPv4 summary (microdescriptor "p") */
 	char *p6; /* the IPv6 summary */
+	/* tor's own addresses (GETINFO address/v4, address/v6), or NULL:
+	 * tor rejects them itself when the policy has no Address line */
+	char *own[2];
 };
 
 /* Read the status of the tor at t.  0, or a negative code with errors
@@ -123,6 +142,19 @@ struct ew_tor_status {
 int ew_tor_status_get(const struct ew_tor_target *t, struct ew_tor_status *st,
     struct ew_diag_list *d);
 void ew_tor_status_free(struct ew_tor_status *st);
+
+/*
+ * A live list without the lines tor adds for its own address ("reject
+ * ADDR:*", "reject6 [ADDR]:*", from st->own) that `expected` lacks, into
+ * out: what to compare with a policy that has no Address line.
+ */
+void ew_tor_live_without_own(
+    const struct ew_tor_status *st, const char *expected, struct ew_buf *out);
+
+/* GETCONF keys from the tor at t (for -n: what tor runs now).  0 with
+ * *out (free with ew_ctl_kv_free), or a negative code with errors on d. */
+int ew_tor_getconf(const struct ew_tor_target *t, const char *const *keys,
+    size_t n, struct ew_ctl_kv **out, size_t *nout, struct ew_diag_list *d);
 
 /* SHA-256 (hex) of a list's text, trailing newlines normalised to one:
  * the same for tor's exit-policy/full and ew_expanded_format. */

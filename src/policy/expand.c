@@ -307,14 +307,20 @@ ew_policy_expand(const struct ew_policy *p, const struct ew_expand_env *env,
 	const struct ew_opts *o = &p->opts;
 	struct ivec iv = { NULL, 0, 0, 0 }, user = { NULL, 0, 0, 0 };
 	struct ew_expanded *e;
-	int ipv6 = o->v[EW_OPT_IPV6EXIT] == 1;
-	int rejprivate = o->v[EW_OPT_REJECTPRIVATE] == 1;
-	int rejlocal = o->v[EW_OPT_REJECTLOCAL] == 1;
+	int v[EW_OPT_NBOOL], ipv6, rejprivate, rejlocal;
 	int policy_set = o->exitpolicy_lines > 0;
 	size_t i;
 	int k;
 
 	*out = NULL;
+	/* what the file does not state, tor keeps */
+	memcpy(v, o->v, sizeof(v));
+	for (k = 0; env->tor_set && k < EW_SETTING_N; k++)
+		if (!(o->set & (1u << k)))
+			v[k] = env->tor[k];
+	ipv6 = v[EW_OPT_IPV6EXIT] == 1;
+	rejprivate = v[EW_OPT_REJECTPRIVATE] == 1;
+	rejlocal = v[EW_OPT_REJECTLOCAL] == 1;
 	/*
 	 * The user's rules, in file order.  A bare rule sets tor's
 	 * ExitPolicy when it is active and yields an item; ExitPolicy lines
@@ -328,9 +334,9 @@ ew_policy_expand(const struct ew_policy *p, const struct ew_expand_env *env,
 			policy_set = 1;
 	}
 
-	if (o->v[EW_OPT_EXITRELAY] == 0 ||
-	    (!policy_set && o->v[EW_OPT_EXITRELAY] == -1 &&
-		o->v[EW_OPT_REDUCED] == 0 && !ipv6)) {
+	if (v[EW_OPT_EXITRELAY] == 0 ||
+	    (!policy_set && v[EW_OPT_EXITRELAY] == -1 &&
+		v[EW_OPT_REDUCED] == 0 && !ipv6)) {
 		push_star(&iv, EW_REJECT, EW_AF_INET, 1, 65535,
 		    EW_ORIGIN_NOTEXIT, EW_NO_RULE);
 		push_star(&iv, EW_REJECT, EW_AF_INET6, 1, 65535,
@@ -393,12 +399,12 @@ ew_policy_expand(const struct ew_policy *p, const struct ew_expand_env *env,
 	}
 	for (i = 0; i < user.n; i++)
 		push(&iv, &user.v[i]);
-	if (o->v[EW_OPT_BRIDGE] == 1) {
+	if (v[EW_OPT_BRIDGE] == 1) {
 		push_star(&iv, EW_REJECT, EW_AF_INET, 1, 65535, EW_ORIGIN_TAIL,
 		    EW_NO_RULE);
 		push_star(&iv, EW_REJECT, EW_AF_INET6, 1, 65535, EW_ORIGIN_TAIL,
 		    EW_NO_RULE);
-	} else if (o->v[EW_OPT_REDUCED] == 1) {
+	} else if (v[EW_OPT_REDUCED] == 1) {
 		push_tail(&iv, reduced_ports, NELEM(reduced_ports), EW_ACCEPT,
 		    EW_REJECT, EW_ORIGIN_REDUCED);
 	} else {
@@ -421,6 +427,42 @@ done:
 	e->reject_star = reject_star(iv.v, iv.n, EW_AF_INET) &&
 			 reject_star(iv.v, iv.n, EW_AF_INET6);
 	*out = e;
+	return 0;
+}
+
+_Static_assert((int)EW_SETTING_EXITRELAY == (int)EW_OPT_EXITRELAY &&
+		   (int)EW_SETTING_IPV6EXIT == (int)EW_OPT_IPV6EXIT &&
+		   (int)EW_SETTING_REJECTPRIVATE == (int)EW_OPT_REJECTPRIVATE &&
+		   (int)EW_SETTING_REJECTLOCAL == (int)EW_OPT_REJECTLOCAL &&
+		   (int)EW_SETTING_REDUCED == (int)EW_OPT_REDUCED,
+    "the public settings are the first options, in order");
+
+const char *ew_policy_opt_name(int opt);
+
+const char *
+ew_policy_setting_name(int k)
+{
+	return k >= 0 && k < EW_SETTING_N ? ew_policy_opt_name(k) : NULL;
+}
+
+int
+ew_policy_setting(const struct ew_policy *p, int k, int *v)
+{
+	*v = p->opts.v[k];
+	return (p->opts.set & (1u << k)) != 0;
+}
+
+int
+ew_policy_setting_parse(int k, const char *s, int *v)
+{
+	if (k == EW_SETTING_EXITRELAY && strcmp(s, "auto") == 0)
+		*v = -1;
+	else if (strcmp(s, "0") == 0)
+		*v = 0;
+	else if (strcmp(s, "1") == 0)
+		*v = 1;
+	else
+		return -EINVAL;
 	return 0;
 }
 

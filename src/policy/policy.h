@@ -82,6 +82,27 @@ struct ew_expanded {
 	int ipv6_exit;
 };
 
+/*
+ * The relay settings a policy file may state beside its rules, tor's
+ * options of the same names.  A setting the file does not state is
+ * tor's to keep: its running value, or tor's default.
+ */
+enum ew_setting {
+	EW_SETTING_EXITRELAY,
+	EW_SETTING_IPV6EXIT,
+	EW_SETTING_REJECTPRIVATE,
+	EW_SETTING_REJECTLOCAL,
+	EW_SETTING_REDUCED,
+	EW_SETTING_N,
+};
+/* The option's name ("IPv6Exit"). */
+const char *ew_policy_setting_name(int k);
+/* 1 when p states setting k, else 0; *v its value or tor's default
+ * (-1 auto, 0, 1). */
+int ew_policy_setting(const struct ew_policy *p, int k, int *v);
+/* A value as tor prints it ("auto", "0", "1") into *v: 0 or -EINVAL. */
+int ew_policy_setting_parse(int k, const char *s, int *v);
+
 /* What expansion needs from outside the file. */
 struct ew_expand_env {
 	int64_t now; /* rules expiring at or before now are inactive */
@@ -89,6 +110,10 @@ struct ew_expand_env {
 	 * ExitPolicyRejectLocalInterfaces); the caller gathers them. */
 	const struct ew_addr *ifaddrs;
 	size_t n_ifaddrs;
+	/* tor_set: tor[k] is tor's running value of each setting the file
+	 * does not state (else tor's default is assumed) */
+	int tor_set;
+	int tor[EW_SETTING_N];
 };
 
 /* Parse flags. */

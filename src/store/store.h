@@ -219,7 +219,14 @@ struct ew_store_rule {
 	int64_t added_at;
 	int64_t removed_at; /* or EW_STORE_NO_TIME (still in force) */
 	char *relay;        /* the relay it is for, or NULL: every relay */
+	/* where it came from: NULL (a ticket block, or one stored before
+	 * exitwarden block add existed), EW_STORE_ORIGIN_MANUAL or 'surge';
+	 * the surge guard's name, or NULL */
+	char *origin;
+	char *guard;
 };
+#define EW_STORE_ORIGIN_MANUAL "manual"
+#define EW_STORE_ORIGIN_SURGE "surge"
 
 /*
  * Add a rule; ticket_id 0 for none (-EINVAL if the ticket is unknown).
@@ -233,6 +240,15 @@ int ew_store_rule_add(struct ew_store *st, int64_t ticket_id,
 int ew_store_rule_add_relay(struct ew_store *st, int64_t ticket_id,
     const char *relay, const char *rule_text, const char *reason,
     int64_t expires_at, int64_t added_at, int64_t *id);
+/* The same with an origin: NULL or EW_STORE_ORIGIN_MANUAL (exitwarden
+ * block add; -EINVAL for anything else). */
+int ew_store_rule_add_origin(struct ew_store *st, const char *origin,
+    int64_t ticket_id, const char *rule_text, const char *reason,
+    int64_t expires_at, int64_t added_at, int64_t *id);
+/* Both: origin (as above) and relay (as above). */
+int ew_store_rule_add_full(struct ew_store *st, const char *origin,
+    int64_t ticket_id, const char *relay, const char *rule_text,
+    const char *reason, int64_t expires_at, int64_t added_at, int64_t *id);
 /* Mark a rule removed at `at`; -EALREADY if it was removed before. */
 int ew_store_rule_remove(struct ew_store *st, int64_t rule_id, int64_t at);
 /* Rules by id; removed ones only when `all`. */

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <sqlite3.h>
 
@@ -368,8 +369,8 @@ int
 ew_store_rule_add(struct ew_store *st, int64_t ticket_id, const char *rule_text,
     const char *reason, int64_t expires_at, int64_t added_at, int64_t *id)
 {
-	return ew_store_rule_add_relay(
-	    st, ticket_id, NULL, rule_text, reason, expires_at, added_at, id);
+	return ew_store_rule_add_full(st, NULL, ticket_id, NULL, rule_text,
+	    reason, expires_at, added_at, id);
 }
 
 int
@@ -377,11 +378,30 @@ ew_store_rule_add_relay(struct ew_store *st, int64_t ticket_id,
     const char *relay, const char *rule_text, const char *reason,
     int64_t expires_at, int64_t added_at, int64_t *id)
 {
+	return ew_store_rule_add_full(st, NULL, ticket_id, relay, rule_text,
+	    reason, expires_at, added_at, id);
+}
+
+int
+ew_store_rule_add_origin(struct ew_store *st, const char *origin,
+    int64_t ticket_id, const char *rule_text, const char *reason,
+    int64_t expires_at, int64_t added_at, int64_t *id)
+{
+	return ew_store_rule_add_full(st, origin, ticket_id, NULL, rule_text,
+	    reason, expires_at, added_at, id);
+}
+
+int
+ew_store_rule_add_full(struct ew_store *st, const char *origin,
+    int64_t ticket_id, const char *relay, const char *rule_text,
+    const char *reason, int64_t expires_at, int64_t added_at, int64_t *id)
+{
 	sqlite3_stmt *s;
 	int rc;
 
 	*id = 0;
-	if (rule_text == NULL || (relay != NULL && relay[0] == '\0'))
+	if (rule_text == NULL || (relay != NULL && relay[0] == '\0') ||
+	    (origin != NULL && strcmp(origin, EW_STORE_ORIGIN_MANUAL) != 0))
 		return -EINVAL;
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
@@ -394,7 +414,7 @@ ew_store_rule_add_relay(struct ew_store *st, int64_t ticket_id,
 		rc = ew_store_prep(st,
 		    "INSERT INTO rules (ticket_id, rule_text, reason, "
 		    "expires_at,"
-		    " added_at, relay) VALUES (?, ?, ?, ?, ?, ?)",
+		    " added_at, relay, origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
 		    &s);
 	if (rc == 0) {
 		if (ticket_id != 0)
@@ -404,6 +424,7 @@ ew_store_rule_add_relay(struct ew_store *st, int64_t ticket_id,
 		ew_store_bind_time(s, 4, expires_at);
 		sqlite3_bind_int64(s, 5, added_at);
 		ew_store_bind_text(s, 6, relay);
+		ew_store_bind_text(s, 7, origin);
 		rc = ew_store_step_done(st, s);
 		if (rc == 0)
 			*id = sqlite3_last_insert_rowid(st->db);
@@ -435,6 +456,8 @@ ew_store_rules_free(struct ew_store_rule *v, size_t n)
 		free(v[i].rule_text);
 		free(v[i].reason);
 		free(v[i].relay);
+		free(v[i].origin);
+		free(v[i].guard);
 	}
 	free(v);
 }
@@ -455,6 +478,8 @@ read_rule(sqlite3_stmt *s, void *row, void *arg)
 	r->added_at = sqlite3_column_int64(s, 5);
 	r->removed_at = ew_store_col_time(s, 6);
 	rc |= ew_store_col_text(s, 7, &r->relay);
+	rc |= ew_store_col_text(s, 8, &r->origin);
+	rc |= ew_store_col_text(s, 9, &r->guard);
 	return rc ? -ENOMEM : 0;
 }
 
@@ -472,8 +497,8 @@ ew_store_rule_list(
 	*n = 0;
 	rc = ew_store_prep(st,
 	    "SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
-	    " removed_at, relay FROM rules WHERE ?1 OR (removed_at IS NULL"
-	    " AND pending IS NULL) ORDER BY id",
+	    " removed_at, relay, origin, guard FROM rules WHERE ?1 OR"
+	    " (removed_at IS NULL AND pending IS NULL) ORDER BY id",
 	    &s);
 	if (rc != 0)
 		return rc;

@@ -71,6 +71,10 @@ def examples(tmp):
         "backup": ([], [os.path.join(tmp, "backup.db")]),
         "config check": ([], [os.path.join(tmp, "exitwarden.conf")]),
         "config show": ([], []),
+        "block add": (["--no-apply", "--reason", "conformance", "--now",
+                       NOW], ["reject 192.0.2.0/24:6667"]),
+        "block list": (["--json", "--all", "--now", NOW], []),
+        "block remove": (["-n", "--no-apply", "--now", NOW], ["1"]),
         "complaint add": (["--json", "--no-resolve", "--now", NOW],
                           [mail]),
         "complaint list": (["--json"], []),
@@ -97,6 +101,8 @@ def examples(tmp):
         "setup": (["-n", "--root", os.path.join(tmp, "root")], []),
         "serve": None,  # a server, until stopped: tests/web/serve.py
         "stats": (["--json"], []),  # needs the table: may fail, quietly
+        "status": (["--json", "--control", "127.0.0.1:9", "--timeout",
+                    "1"], []),  # no tor, no table: exit 1, still JSON
         "template export": ([], [tdir]),
         "ticket block": (["-n", "--no-apply", "--no-resolve", "--now",
                           NOW], ["1"]),
@@ -205,12 +211,15 @@ def examples_run(cmds, ex, env):
             # stderr, with nothing on stdout
             check(rc == 0 or (rc == 1 and out == "" and err),
                   "%s: %d %r %r" % (name, rc, out, err))
+        elif name == "status":
+            check(rc in (0, 1) and out != "", "status: %d %r %r"
+                  % (rc, out, err))
         elif name == "ticket close":
             check(rc == 1 and "no such ticket" in err, "ticket close 99")
         else:
             check(rc == 0, "%s %s: %d %s" % (name, " ".join(opts + ops),
                                              rc, err))
-        if "--json" in opts and rc == 0:
+        if "--json" in opts and (rc == 0 or name == "status"):
             try:
                 json.loads(out)
                 ok = True
@@ -231,12 +240,13 @@ def examples_run(cmds, ex, env):
               "%s: the example uses --json, which it takes" % name)
         # the same with the options after the operands
         if name in ("complaint add", "policy record", "template export",
-                    "run"):
+                    "run", "block add"):
             continue  # they change state; run once
         rc2, out2, err2 = ew(c + ops + opts, env)
         check(rc2 == rc, "%s OPERANDS OPTIONS: %d, not %d: %s"
               % (name, rc2, rc, err2))
-        if "--json" in opts and rc == 0 and name not in ("stats",):
+        if "--json" in opts and rc == 0 and name not in ("stats",
+                                                         "status"):
             check(norm(out2) == norm(out),
                   "%s: same JSON with options last" % name)
 

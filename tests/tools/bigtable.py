@@ -11,7 +11,7 @@ against results computed here independently:
                  it, pass 2, or when a later surviving one's does, pass 3:
                  all entries share action and ports, nothing of the other
                  action in between), host bits printed as written;
-  nft emit       the union of the set elements of rule r0 (sharded by /4)
+  nft emit       the union of the set elements of the table's rule (sharded by /4)
                  equals the merged union of the entries' networks;
   policy query   2,000 seeded destinations (inside, at the edges of and
                  outside entries) get the verdict the entries give.
@@ -119,13 +119,18 @@ def v4(s):
 
 
 def nft_union(text):
-    """Elements of the sets of rule r0, merged."""
+    """Elements of the sets of the first rule with sets (sets are named
+    after the rule's identity, "r<hash>_v4_<n>"), merged."""
     iv = []
     inset = False
     inel = False
+    first = None
     for line in text.splitlines():
         if line.startswith("\tset "):
-            inset = line.startswith("\tset r0_v4_")
+            name = line.split()[1]
+            if first is None and "_v4_" in name:
+                first = name[:name.index("_v4_") + 4]
+            inset = first is not None and name.startswith(first)
         elif inset and line == "\t\telements = {":
             inel = True
         elif inel and line == "\t\t}":

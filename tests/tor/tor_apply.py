@@ -17,18 +17,25 @@ and checks:
     changes;
   * --reevaluate and cookie discovery through PROTOCOLINFO;
   * tor killed in the middle of an apply (a proxy kills it when SETCONF
-    goes by): the previous fragment is back and the apply fails.
+    goes by): the previous fragment is back and the apply fails;
+  * issue 13, with a store: `apply` of the operator's file keeps the
+    store's ticket block in tor's list; `tor apply` of that file alone is
+    refused; `block add` / `block remove` reach tor; `status` sees no
+    drift, then the drift another controller makes; a relay setting the
+    policy does not state (IPv6Exit 1) is left as tor runs it.
 
 Every wait is bounded; only the tor started here is stopped (by PID).
 Ends with "N passed, N failed"; exit 77 when tor is not installed.
 """
 
 import argparse
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -168,6 +175,128 @@ class KillingProxy:
             c.close()
             up.close()
             self.ls.close()
+
+
+# The operator's own policy; IPv6Exit is not stated: tor keeps its own.
+POLICY_OP = """\
+ExitRelay 1
+reject *:25
+accept *:*
+"""
+
+
+def blocks_in_tor(ck, ew, relay, conn, frag, work):
+    """Issue 13 against the real tor: one source of truth."""
+    db = os.path.join(work, "blocks.db")
+    op = os.path.join(work, "op.policy")
+    with open(op, "w") as f:
+        f.write(POLICY_OP)
+    env = dict(os.environ, EW_DB=db, EW_MANAGED="")
+    env.pop("EW_POLICY", None)
+    uid = ["--uid", str(os.geteuid())]
+    rc, _, err = run([ew, "policy", "history"], env=env)
+    ck.check(rc == 0, "a store: %s" % err)
+    # a ticket's block, as ticket block stores it (the SQL works on any
+    # exitwarden since schema 5)
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO tickets (reporter, opened_at) "
+                "VALUES ('irc@example.net', 0)")
+    con.execute("INSERT INTO rules (ticket_id, rule_text, reason, added_at) "
+                "VALUES (1, 'reject 192.0.2.77:6667', 'irc complaint', 0)")
+    con.commit()
+    con.close()
+    rc, out, err = run([ew, "apply", "--fragment", frag] + conn + uid + [op],
+                       env=env)
+    ck.check(rc == 0, "apply OP with a ticket block: %d %s %s"
+             % (rc, out, err))
+    live = live_list(relay) or ""
+    ck.check("reject 192.0.2.77:6667" in live,
+             "apply of the operator's file keeps the ticket's block in "
+             "tor:\n%s" % live)
+    ck.check("reject 192.0.2.77:6667" in (read(frag) or ""),
+             "...and in the fragment tor reads at its restart")
+    ck.check(live.rstrip("\n").endswith("accept *:*")
+             and "reject *:25" in live, "...then the operator's rules")
+    # tor apply of the operator's file alone: refused, tor unchanged
+    rc, out, err = run([ew, "tor", "apply", "--fragment", frag] + conn +
+                       [op], env=env)
+    ck.check(rc == 1 and "does not carry" in err,
+             "tor apply of the operator's file alone refused: %d %s"
+             % (rc, err))
+    ck.check(live_list(relay) == live, "...tor unchanged")
+    # block add / remove reach tor
+    rc, out, err = run([ew, "block", "add", "--reason", "scan",
+                        "--fragment", frag] + conn + uid +
+                       ["reject 198.51.100.50:22"], env=env)
+    ck.check(rc == 0 and "block 2 added" in out,
+             "block add: %d %s %s" % (rc, out, err))
+    ck.check("reject 198.51.100.50:22" in (live_list(relay) or ""),
+             "block add: tor refuses 198.51.100.50:22")
+    rc, out, err = run([ew, "status", "--json"] + conn, env=env)
+    st = json.loads(out) if out.strip() else {}
+    r0 = (st.get("relays") or [{}])[0]
+    ck.check(rc == 0 and r0.get("tor", {}).get("drift") is False
+             and r0.get("nft") == {"table": True, "drift": False}
+             and r0.get("managed_drift") is False
+             and r0.get("recorded_drift") is False
+             and r0.get("blocks_in_force") == 2
+             and r0.get("policy") == op,
+             "status: no drift, 2 blocks: %d %s %s" % (rc, out, err))
+    rc, out, err = run([ew, "block", "remove", "--fragment", frag] + conn +
+                       uid + ["2"], env=env)
+    ck.check(rc == 0, "block remove 2: %d %s %s" % (rc, out, err))
+    live = live_list(relay) or ""
+    ck.check("198.51.100.50" not in live and "192.0.2.77:6667" in live,
+             "block remove: tor lets 198.51.100.50 through again, keeps "
+             "the ticket's block")
+    # another controller changes tor: status says so
+    relay.ctl.command('SETCONF ExitPolicy="accept *:*"')
+    rc, out, err = run([ew, "status", "--json"] + conn, env=env)
+    st = json.loads(out) if out.strip() else {}
+    r0 = (st.get("relays") or [{}])[0]
+    ck.check(rc == 1 and r0.get("tor", {}).get("drift") is True,
+             "status sees tor's drift: %d %s" % (rc, out))
+    # the kernel's table of another policy, then none: status says so
+    rc, out, err = run([ew, "nft", "apply"] + uid + [os.path.join(
+        work, "a2.policy")])
+    ck.check(rc == 0, "nft apply of another policy (no store): %d %s"
+             % (rc, err))
+    rc, out, err = run([ew, "status", "--json"] + conn, env=env)
+    st = json.loads(out) if out.strip() else {}
+    r0 = (st.get("relays") or [{}])[0]
+    ck.check(rc == 1 and r0.get("nft") == {"table": True, "drift": True},
+             "status sees the kernel's table of another policy: %d %s"
+             % (rc, out))
+    rc, out, err = run([ew, "nft", "flush"])
+    rc, out, err = run([ew, "status"] + conn, env=env)
+    ck.check(rc == 1 and "NO table inet exitwarden" in out,
+             "status sees no table: %d %s" % (rc, out))
+    # a setting the policy does not state: tor keeps what it runs
+    status, _ = relay.ctl.command("SETCONF IPv6Exit=1")
+    ck.check(status == "250", "IPv6Exit=1 set by the operator")
+    rc, out, err = run([ew, "apply", "--fragment", frag] + conn + uid + [op],
+                       env=env)
+    ck.check(rc == 0 and "IPv6Exit 1: left as tor has it" in err,
+             "apply with IPv6Exit 1 in tor: %d %s %s" % (rc, out, err))
+    ck.check(getconf(relay, "IPv6Exit") == ["IPv6Exit=1"],
+             "IPv6Exit left alone: %r" % getconf(relay, "IPv6Exit"))
+    live = live_list(relay) or ""
+    ck.check("reject6 *:*" not in live and "accept6 *:*" in live
+             and "192.0.2.77:6667" in live,
+             "tor's list is the one IPv6Exit 1 makes:\n%s" % live)
+    # -n shows a relay setting the policy states as the change it is
+    op6 = os.path.join(work, "op6.policy")
+    with open(op6, "w") as f:
+        f.write(POLICY_OP + "IPv6Exit 0\n")
+    rc, out, err = run([ew, "tor", "apply", "-n"] + conn + [op6])
+    ck.check(rc == 0 and "relay setting IPv6Exit: the policy states 0, tor "
+             "runs 1: CHANGED by this apply" in out and "relay setting "
+             "ExitRelay: the policy states 1, tor runs 1: unchanged" in out
+             and "relay setting ReducedExitPolicy: not in the policy, left "
+             "as tor has it" in out, "tor apply -n names the change of a "
+             "relay setting: %d %s %s" % (rc, out, err))
+    ck.check(getconf(relay, "IPv6Exit") == ["IPv6Exit=1"], "-n: unchanged")
+    relay.ctl.command("SETCONF IPv6Exit=0")
 
 
 def main():
@@ -314,6 +443,10 @@ def main():
         ck.check(live_list(relay) == expected2, "A2 enforced")
         ck.check(getconf(relay, "ReevaluateExitPolicy") ==
                  ["ReevaluateExitPolicy=1"], "ReevaluateExitPolicy set")
+        blocks_in_tor(ck, ew, relay, conn, frag, work)
+        rc, out, err = run([ew, "tor", "apply", "--fragment", frag,
+                            "--control", control, pa2])
+        ck.check(rc == 0, "A2 again: %d %s" % (rc, err))
         frag_a2 = read(frag)
 
         # tor dies in the middle of an apply

@@ -488,6 +488,153 @@ test_expire(void)
 	ew_store_close(st);
 }
 
+/*
+ * block add / remove (issue 13) through the change engine: a failed
+ * step changes nothing; a removal is kept as history; a sync of the
+ * operator's policy (what apply does) keeps the block.
+ */
+static void
+test_manual_blocks(void)
+{
+	struct ew_store *st;
+	struct ew_desk *d;
+	struct ew_desk_rule r;
+	struct ew_desk_change ch = change();
+	struct ew_desk_outcome o;
+	struct ew_desk_removed rm;
+	struct ew_diag_list dg;
+	struct ew_store_rule *v = NULL;
+	struct ew_buf diff = EW_BUF_INIT;
+	struct snap b, a;
+	int64_t tid, id = 0;
+	size_t n = 0;
+
+	d = setup(&st, &tid);
+	snap(st, &b);
+	memset(&r, 0, sizeof(r));
+	r.rule = "reject 203.0.113.5:6667";
+	r.reason = "by hand";
+	r.expires = EW_STORE_NO_TIME;
+	/* -n: made and rolled back, nothing written */
+	ew_diag_init(&dg);
+	EW_CHECK_INT(ew_desk_block_add_preview(d, &ch, &r, &diff, &dg), 0);
+	EW_CHECK_STR(ew_buf_str(&diff), "+ reject 203.0.113.5:6667\n");
+	check_as_before(st, &b, "block add preview");
+	/* tor refuses: nothing moved */
+	F.tor = 1;
+	EW_CHECK(ew_desk_block_add(d, &ch, &r, &id, &o, &dg) < 0);
+	EW_CHECK_INT(o.failed, EW_DESK_STEP_TOR);
+	check_as_before(st, &b, "block add, tor refused");
+	/* then it works */
+	memset(&F, 0, sizeof(F));
+	EW_CHECK_INT(ew_desk_block_add(d, &ch, &r, &id, &o, &dg), 0);
+	EW_CHECK(id > 0 && o.applied);
+	snap(st, &a);
+	EW_CHECK(strstr(a.file,
+		     "reject 203.0.113.5:6667 reason \"by hand\"\n") != NULL);
+	EW_CHECK_STR(a.tor, a.file);
+	EW_CHECK_STR(a.nft, a.file);
+	snap_free(&a);
+	/* the same again: -EEXIST, said */
+	EW_CHECK_INT(ew_desk_block_add(d, &ch, &r, &id, &o, &dg), -EEXIST);
+	/* apply of the operator's policy (a sync): the block stays */
+	EW_CHECK_INT(ew_desk_sync(d, &ch, &o, &dg), 0);
+	snap(st, &a);
+	EW_CHECK(strstr(a.tor, "reject 203.0.113.5:6667") != NULL);
+	EW_CHECK(strstr(a.tor, "include") != NULL);
+	/* nft fails during the removal: in force still, file and tor too */
+	memset(&F, 0, sizeof(F));
+	F.nft = 1;
+	EW_CHECK(ew_desk_block_remove(d, &ch, &id, 1, 0, &rm, &o, &dg) < 0);
+	EW_CHECK_INT(o.failed, EW_DESK_STEP_NFT);
+	EW_CHECK_INT(rm.n, 0);
+	EW_CHECK_INT(nrules(st), 1);
+	{
+		char *f = slurp(managed), *t = slurp(torstate);
+
+		EW_CHECK_STR(f, a.file);
+		EW_CHECK_STR(t, a.file);
+		free(f);
+		free(t);
+	}
+	snap_free(&a);
+	/* an unknown id with a good one: neither */
+	memset(&F, 0, sizeof(F));
+	{
+		int64_t two[2] = { id, 999 };
+
+		EW_CHECK_INT(
+		    ew_desk_block_remove(d, &ch, two, 2, 0, &rm, &o, &dg),
+		    -ENOENT);
+		EW_CHECK_INT(nrules(st), 1);
+	}
+	/* removed: gone from the file, kept in the store with its time */
+	ch.now += 60;
+	EW_CHECK_INT(ew_desk_block_remove(d, &ch, &id, 1, 0, &rm, &o, &dg), 0);
+	EW_CHECK_INT(rm.n, 1);
+	EW_CHECK(rm.n == 1 && rm.v[0].id == id);
+	ew_desk_removed_free(&rm);
+	EW_CHECK_INT(nrules(st), 0);
+	snap(st, &a);
+	EW_CHECK(strstr(a.file, "203.0.113.5") == NULL);
+	EW_CHECK_STR(a.tor, a.file);
+	snap_free(&a);
+	EW_CHECK_INT(ew_store_rule_list(st, 1, &v, &n), 0);
+	EW_CHECK(n == 1 && v[0].removed_at == ch.now && v[0].origin != NULL &&
+		 strcmp(v[0].origin, "manual") == 0);
+	EW_CHECK(n == 1 &&
+		 strcmp(ew_desk_block_state(&v[0], ch.now), "removed") == 0);
+	ew_store_rules_free(v, n);
+	snap_free(&b);
+	ew_buf_free(&diff);
+	ew_diag_free(&dg);
+	ew_desk_free(d);
+	ew_store_close(st);
+}
+
+/* A typed rule: one reject rule, located errors otherwise. */
+static void
+test_block_rule(void)
+{
+	static const struct {
+		const char *in, *out, *err;
+	} cases[] = {
+		{ "reject 192.0.2.0/24:6660-7000",
+		    "reject 192.0.2.0/24:6660-7000", NULL },
+		{ "  reject6 [2001:db8::]/32:25", "reject6 [2001:db8::]/32:25",
+		    NULL },
+		{ "accept *:80", NULL, "a block must be a reject rule" },
+		{ "reject 192.0.2.0/33:80", NULL, NULL },
+		{ "reject 1.2.3.4:80 ticket 5", NULL, "--reason, --ticket" },
+		{ "ExitRelay 1", NULL, "exactly one rule" },
+		{ "reject 1.2.3.4:80\nreject 1.2.3.5:80", NULL, "one line" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ew_buf canon = EW_BUF_INIT;
+		struct ew_diag_list dg;
+		int rc;
+
+		ew_diag_init(&dg);
+		rc = ew_desk_block_rule("<cmdline>", cases[i].in, &canon, &dg);
+		if (cases[i].out != NULL) {
+			EW_CHECK_INT(rc, 0);
+			EW_CHECK_STR(ew_buf_str(&canon), cases[i].out);
+		} else {
+			EW_CHECK_INT(rc, -EINVAL);
+			EW_CHECK(dg.nerr > 0 && dg.v[0].file != NULL &&
+				 strcmp(dg.v[0].file, "<cmdline>") == 0 &&
+				 dg.v[0].line == 1);
+			if (cases[i].err != NULL)
+				EW_CHECK(dg.n > 0 && strstr(dg.v[0].msg,
+							 cases[i].err) != NULL);
+		}
+		ew_buf_free(&canon);
+		ew_diag_free(&dg);
+	}
+}
+
 /* ---- several relays (issue 13) ---- */
 
 /* A tor per relay (its state file is the managed path + ".tor"); the
@@ -654,6 +801,8 @@ main(void)
 	EW_RUN(test_reapply);
 	EW_RUN(test_killed);
 	EW_RUN(test_expire);
+	EW_RUN(test_manual_blocks);
+	EW_RUN(test_block_rule);
 	EW_RUN(test_relays_all_or_none);
 	unlink(managed);
 	unlink(policy);

@@ -451,7 +451,9 @@ apply_scripted(const char *const *script, size_t n, const char *frag,
 	char k[] = "ExitPolicy", v1[] = "reject *:25", v2[] = "accept *:*";
 	char fr[] = "frag-new\n", ex[] = "reject *:25\naccept *:*\n";
 	struct ew_ctl_kv kv[2] = { { k, v1 }, { k, v2 } };
-	struct ew_tor_plan plan = { kv, 2, fr, ex, 0 };
+	struct ew_tor_plan plan = {
+		.kv = kv, .n = 2, .fragment = fr, .expected = ex
+	};
 	struct ew_tor_target t;
 	char path[64];
 	int rc, status;
@@ -614,13 +616,15 @@ test_plan(void)
 	for (i = 0; i < plan.n; i++)
 		ew_buf_printf(&b, "%s=%s;", plan.kv[i].key,
 		    plan.kv[i].value ? plan.kv[i].value : "(bare)");
-	/* the option set, defaults spelled out for the others, every
-	 * ExitPolicy line, ReevaluateExitPolicy when asked */
+	/* the option set, every ExitPolicy line, ReevaluateExitPolicy when
+	 * asked; the settings the policy does not state are not sent (tor
+	 * keeps what it runs: issue 13) */
 	EW_CHECK_STR(ew_buf_str(&b),
 	    "IPv6Exit=1;ExitPolicy=reject *:25;ExitPolicy=accept *:*;"
-	    "ExitRelay=auto;ExitPolicyRejectPrivate=1;"
-	    "ExitPolicyRejectLocalInterfaces=0;ReducedExitPolicy=0;"
 	    "ReevaluateExitPolicy=1;");
+	EW_CHECK_INT(plan.keep,
+	    (1u << EW_SETTING_EXITRELAY) | (1u << EW_SETTING_REJECTPRIVATE) |
+		(1u << EW_SETTING_REJECTLOCAL) | (1u << EW_SETTING_REDUCED));
 	EW_CHECK(
 	    strstr(plan.fragment, "exitwarden 0.1.0 from policy 't.policy' at "
 				  "2026-05-28T20:26:40Z.\n") != NULL);
@@ -647,6 +651,133 @@ test_plan(void)
 }
 
 /* HASHEDPASSWORD (quoted) and plain COOKIE against scripted tors. */
+/*
+ * A policy that does not mention IPv6Exit, applied to a tor running
+ * IPv6Exit 1: no IPv6Exit in the SETCONF (tor keeps it), and the list
+ * tor builds with it is the one verified.
+ */
+static void
+test_keep_settings(void)
+{
+	static const char text[] = "ExitRelay 1\nreject *:25\naccept *:*\n";
+	static char live[2048];
+	const char *script[] = {
+		PI_NULL,
+		"250 OK\r\n",
+		"250 ExitPolicy=accept *:*\r\n",
+		("250-IPv6Exit=1\r\n250-ExitPolicyRejectPrivate=1\r\n"
+		 "250-ExitPolicyRejectLocalInterfaces=0\r\n"
+		 "250 ReducedExitPolicy=0\r\n"),
+		"250 OK\r\n",
+		R552,
+		live,
+	};
+	struct ew_policy *p = NULL;
+	struct ew_expanded *e = NULL, *e6 = NULL;
+	struct ew_expand_env env;
+	struct ew_tor_plan plan;
+	struct ew_tor_target t;
+	struct ew_tor_result res;
+	struct ew_diag_list d;
+	struct ew_buf b = EW_BUF_INIT, l6 = EW_BUF_INIT;
+	char path[64], log[64];
+	const char *s, *c;
+	size_t i;
+	pid_t pid;
+	int status;
+
+	ew_diag_init(&d);
+	memset(&env, 0, sizeof(env));
+	env.now = 1780000000;
+	EW_CHECK_INT(
+	    ew_policy_parse_string("t.policy", text, strlen(text), 0, &d, &p),
+	    0);
+	EW_CHECK_INT(ew_policy_expand(p, &env, &d, &e), 0);
+	EW_CHECK_INT(
+	    ew_tor_plan_build(p, e, "t.policy", env.now, 0, &plan, &d), 0);
+	for (i = 0; i < plan.n; i++)
+		ew_buf_printf(&b, "%s;", plan.kv[i].key);
+	EW_CHECK_STR(ew_buf_str(&b), "ExitRelay;ExitPolicy;ExitPolicy;");
+	EW_CHECK(plan.keep & (1u << EW_SETTING_IPV6EXIT));
+	/* what tor builds with IPv6Exit 1 */
+	env.tor_set = 1;
+	for (i = 0; i < EW_SETTING_N; i++)
+		ew_policy_setting(p, (int)i, &env.tor[i]);
+	env.tor[EW_SETTING_IPV6EXIT] = 1;
+	EW_CHECK_INT(ew_policy_expand(p, &env, &d, &e6), 0);
+	ew_expanded_format(e6, &l6);
+	EW_CHECK(strcmp(ew_buf_str(&l6), plan.expected) != 0);
+	EW_CHECK(strstr(plan.expected, "reject6 *:*") != NULL);
+	EW_CHECK(strstr(ew_buf_str(&l6), "reject6 *:*") == NULL);
+	ew_buf_puts(&b, "");
+	snprintf(live, sizeof(live), "250+exit-policy/full=\r\n");
+	for (s = ew_buf_str(&l6); *s != '\0'; s = c + 1) {
+		c = strchr(s, '\n');
+		snprintf(live + strlen(live), sizeof(live) - strlen(live),
+		    "%.*s\r\n", (int)(c - s), s);
+	}
+	snprintf(live + strlen(live), sizeof(live) - strlen(live),
+	    ".\r\n250 OK\r\n");
+	snprintf(
+	    path, sizeof(path), "/tmp/ew-test-keep-%ld.sock", (long)getpid());
+	snprintf(log, sizeof(log), "/tmp/ew-test-keeplog-%ld", (long)getpid());
+	pid = fake_server_log(
+	    path, script, sizeof(script) / sizeof(script[0]), log);
+	EW_CHECK(pid > 0);
+	if (pid > 0) {
+		memset(&t, 0, sizeof(t));
+		t.control = path;
+		t.timeout_ms = 2000;
+		EW_CHECK_INT(ew_tor_apply(&plan, &t, NULL, &res, &d), 0);
+		EW_CHECK(diags_have(&d, "IPv6Exit 1: left as tor has it"));
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+		unlink(path);
+		s = slurp(log);
+		EW_CHECK(
+		    s != NULL && strstr(s, "SETCONF ExitRelay=\"1\" ") != NULL);
+		EW_CHECK(s != NULL && strstr(s, "GETCONF IPv6Exit ") != NULL);
+		EW_CHECK(s != NULL && strstr(s, "IPv6Exit=") == NULL);
+		unlink(log);
+	}
+	ew_tor_plan_free(&plan);
+	ew_expanded_free(e);
+	ew_expanded_free(e6);
+	ew_policy_free(p);
+	ew_buf_free(&b);
+	ew_buf_free(&l6);
+	ew_diag_free(&d);
+}
+
+/* status: tor's own-address lines are not drift unless the policy names
+ * them (then they stay). */
+static void
+test_live_without_own(void)
+{
+	char live[] = "reject 198.51.100.7:*\nreject6 [2001:db8::7]:*\n"
+		      "reject *:25\naccept *:*\n";
+	char v4[] = "198.51.100.7", v6[] = "2001:db8::7";
+	struct ew_tor_status st;
+	struct ew_buf b = EW_BUF_INIT;
+
+	memset(&st, 0, sizeof(st));
+	st.live = live;
+	st.own[0] = v4;
+	st.own[1] = v6;
+	ew_tor_live_without_own(&st, "reject *:25\naccept *:*\n", &b);
+	EW_CHECK_STR(ew_buf_str(&b), "reject *:25\naccept *:*\n");
+	ew_buf_reset(&b);
+	ew_tor_live_without_own(
+	    &st, "reject 198.51.100.7:*\nreject *:25\naccept *:*\n", &b);
+	EW_CHECK_STR(
+	    ew_buf_str(&b), "reject 198.51.100.7:*\nreject *:25\naccept *:*\n");
+	ew_buf_reset(&b);
+	st.own[0] = st.own[1] = NULL;
+	ew_tor_live_without_own(&st, "", &b);
+	EW_CHECK_STR(ew_buf_str(&b), live);
+	ew_buf_free(&b);
+}
+
 static void
 test_auth(void)
 {
@@ -731,6 +862,8 @@ main(void)
 	EW_RUN(test_client);
 	EW_RUN(test_apply);
 	EW_RUN(test_plan);
+	EW_RUN(test_keep_settings);
+	EW_RUN(test_live_without_own);
 	EW_RUN(test_auth);
 	return ew_test_done();
 }
