@@ -19,6 +19,8 @@ tor
 nftables
 libnftables-dev
 libsqlite3-dev
+libpq-dev
+postgresql
 libgmime-3.0-dev
 libjansson-dev
 libarchive-dev
@@ -55,6 +57,16 @@ case "$missing" in
 *" tor"*)
 	if command -v systemctl >/dev/null 2>&1; then
 		systemctl stop tor >/dev/null 2>&1 || true
+	fi
+	;;
+esac
+# The postgresql package makes and starts a system cluster on install;
+# the tests start throwaway clusters of their own (tests/tools/
+# pgcluster.py) and never use it.  Stop it only if we just installed it.
+case "$missing" in
+*" postgresql"*)
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl stop postgresql >/dev/null 2>&1 || true
 	fi
 	;;
 esac

@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "store/store.h"
 #include "store/store_int.h"
 
@@ -32,7 +30,7 @@ static int
 current(struct ew_store *st, struct ew_store_policy_version **cur)
 {
 	struct ew_store_policy_version *v;
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	*cur = NULL;
@@ -42,24 +40,22 @@ current(struct ew_store *st, struct ew_store_policy_version **cur)
 	    &s);
 	if (rc != 0)
 		return rc;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	rc = ew_store_step(s);
+	if (rc == EW_STORE_ROW) {
 		if ((v = calloc(1, sizeof(*v))) == NULL) {
-			sqlite3_finalize(s);
+			ew_store_finalize(s);
 			return -ENOMEM;
 		}
-		v->id = sqlite3_column_int64(s, 0);
+		v->id = ew_store_col_int64(s, 0);
 		rc = ew_store_col_text(s, 1, &v->digest);
-		v->applied_from = sqlite3_column_int64(s, 2);
+		v->applied_from = ew_store_col_int64(s, 2);
 		v->applied_to = EW_STORE_NO_TIME;
 		if (rc != 0)
 			ew_store_policy_version_free(v);
 		else
 			*cur = v;
-	} else {
-		rc = ew_store_rc(st, rc);
 	}
-	sqlite3_finalize(s);
+	ew_store_finalize(s);
 	return rc;
 }
 
@@ -67,7 +63,7 @@ static int
 record(struct ew_store *st, const struct ew_store_policy_version *cur,
     const char *digest, const char *text, int64_t at, int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	if (cur != NULL) {
@@ -76,26 +72,24 @@ record(struct ew_store *st, const struct ew_store_policy_version *cur,
 		    &s);
 		if (rc != 0)
 			return rc;
-		sqlite3_bind_int64(s, 1, at);
-		sqlite3_bind_int64(s, 2, cur->id);
+		ew_store_bind_int64(s, 1, at);
+		ew_store_bind_int64(s, 2, cur->id);
 		rc = ew_store_step_done(st, s);
-		sqlite3_finalize(s);
+		ew_store_finalize(s);
 		if (rc != 0)
 			return rc;
 	}
 	rc = ew_store_prep(st,
 	    "INSERT INTO policy_versions (digest, text, applied_from)"
-	    " VALUES (?, ?, ?)",
+	    " VALUES (?, ?, ?) RETURNING id",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_text(s, 1, digest);
 	ew_store_bind_text(s, 2, text);
-	sqlite3_bind_int64(s, 3, at);
-	rc = ew_store_step_done(st, s);
-	sqlite3_finalize(s);
-	if (rc == 0)
-		*id = sqlite3_last_insert_rowid(st->db);
+	ew_store_bind_int64(s, 3, at);
+	rc = ew_store_step_id(s, id);
+	ew_store_finalize(s);
 	return rc;
 }
 
@@ -148,17 +142,17 @@ ew_store_policy_versions_free(struct ew_store_policy_version *v, size_t n)
 }
 
 static int
-read_version(sqlite3_stmt *s, void *row, void *arg)
+read_version(struct ew_stmt *s, void *row, void *arg)
 {
 	struct ew_store_policy_version *v = row;
 	int rc;
 
 	(void)arg;
-	v->id = sqlite3_column_int64(s, 0);
+	v->id = ew_store_col_int64(s, 0);
 	rc = ew_store_col_text(s, 1, &v->digest);
 	if (rc == 0)
 		rc = ew_store_col_text(s, 2, &v->text);
-	v->applied_from = sqlite3_column_int64(s, 3);
+	v->applied_from = ew_store_col_int64(s, 3);
 	v->applied_to = ew_store_col_time(s, 4);
 	return rc;
 }
@@ -167,7 +161,7 @@ int
 ew_store_policy_during(struct ew_store *st, int64_t from, int64_t to,
     struct ew_store_policy_version **out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	void *raw;
 	int rc;
 
@@ -224,8 +218,8 @@ ew_store_policy_at(
 int
 ew_store_policy_signature(struct ew_store *st, char *out, size_t cap)
 {
-	sqlite3_stmt *s;
-	const unsigned char *dg;
+	struct ew_stmt *s;
+	const char *dg;
 	int rc;
 
 	if (cap > 0)
@@ -236,17 +230,16 @@ ew_store_policy_signature(struct ew_store *st, char *out, size_t cap)
 	    &s);
 	if (rc != 0)
 		return rc;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		dg = sqlite3_column_text(s, 2);
+	rc = ew_store_step(s);
+	if (rc == EW_STORE_ROW) {
+		dg = ew_store_col_str(s, 2);
 		snprintf(out, cap, "%lld:%lld:%s",
-		    (long long)sqlite3_column_int64(s, 0),
-		    (long long)sqlite3_column_int64(s, 1),
-		    dg ? (const char *)dg : "");
+		    (long long)ew_store_col_int64(s, 0),
+		    (long long)ew_store_col_int64(s, 1), dg ? dg : "");
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -EIO : ew_store_rc(st, rc);
+		rc = rc == 0 ? -EIO : rc;
 	}
-	sqlite3_finalize(s);
+	ew_store_finalize(s);
 	return rc;
 }

@@ -1,10 +1,14 @@
 /*
  * store.h - persistence: complaints, tickets, rules and policy history.
  *
- * The store is one SQLite database (the only module that includes
- * sqlite3.h; no SQLite type appears here).  It keeps only what
- * complainants sent and what the operator decided -- never traffic the
- * relay observed.  The tables are described in schema.c.
+ * The store is one SQLite database file (the default) or one
+ * PostgreSQL database (a fleet's shared desk), chosen by the target
+ * string given to ew_store_open.  The module is the only one that
+ * includes sqlite3.h (sqlite.c) and libpq-fe.h (pg.c); no type of
+ * either appears here.  It keeps only what complainants sent and what
+ * the operator decided -- never traffic the relay observed.  The tables
+ * are described in schema.c; both back ends have the same ones, made by
+ * the same migrations.
  *
  * Every function that writes runs in one transaction: on any error
  * nothing is written.  Results are 0 on success or a negative errno
@@ -12,7 +16,7 @@
  * change was made before), -EINVAL (bad arguments or a constraint the
  * data broke), -EBUSY (locked), -ENOMEM, -ENOTSUP (a database made by a
  * newer exitwarden), -EIO (anything else).  ew_store_errmsg() gives
- * SQLite's message for the last failure.
+ * the database's message for the last failure.
  *
  * Times are int64_t seconds since the epoch; EW_STORE_NO_TIME stands for
  * "none" (NULL in the database).  Nothing here reads the clock.
@@ -31,25 +35,44 @@
 
 #define EW_STORE_NO_TIME INT64_MIN
 
-/* The schema version a fully migrated database has (PRAGMA user_version). */
+/* The schema version a fully migrated database has (SQLite's PRAGMA
+ * user_version, PostgreSQL's ew_schema_version table). */
 #define EW_STORE_SCHEMA_VERSION 7
 
 struct ew_store;
 
 /*
- * Open (creating if needed) the database at `path` (":memory:" for a
- * private in-memory one), with foreign keys on, a busy timeout and, for
- * files, WAL journaling, then run the migrations it lacks, each in its own
- * transaction.  On failure *out is NULL.
+ * Open the store at `target`, then run the migrations it lacks, each in
+ * its own transaction.  On failure *out is NULL.
+ *
+ * A target that ew_store_is_server() recognises is a PostgreSQL
+ * connection string, handed to libpq as it is: a URI
+ * ("postgresql://user@host:5432/db?sslmode=verify-full", "postgres://",
+ * or just "postgresql://" for libpq's defaults and the PG* environment)
+ * or keyword=value pairs ("host=/run/postgresql dbname=exitwarden").
+ * Anything else is a SQLite file, created 0600 if need be (":memory:"
+ * for a private in-memory one), with foreign keys on, a busy timeout
+ * and, for files, WAL journaling.
  */
-int ew_store_open(const char *path, struct ew_store **out);
+int ew_store_open(const char *target, struct ew_store **out);
+/* The same, with the reason of a failure copied into err (cap bytes;
+ * the store is gone, so ew_store_errmsg cannot say it). */
+int ew_store_open_err(
+    const char *target, struct ew_store **out, char *err, size_t cap);
 void ew_store_close(struct ew_store *st);
+/* Whether `target` names a PostgreSQL database rather than a file. */
+int ew_store_is_server(const char *target);
+/* `target` fit to print: a password in it replaced by "***". */
+void ew_store_target_label(const char *target, char *out, size_t cap);
+/* "sqlite" or "postgresql". */
+const char *ew_store_backend(const struct ew_store *st);
 
 /* The number of migrations the open ran (0 when already up to date). */
 unsigned ew_store_migrated(const struct ew_store *st);
-/* The schema version (PRAGMA user_version) of the open database. */
+/* The schema version of the open database. */
 int ew_store_version(struct ew_store *st, int *version);
-/* SQLite's message for the last failure, or "" (valid until next call). */
+/* The database's message for the last failure, or "" (valid until the
+ * next call). */
 const char *ew_store_errmsg(const struct ew_store *st);
 
 /*
