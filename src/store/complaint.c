@@ -36,7 +36,7 @@ find_dup(struct ew_store *st, const struct ew_store_complaint *c, int64_t *id,
 	rc = ew_store_prep(st,
 	    "SELECT (SELECT id FROM complaints WHERE content_sha256 = ?1"
 	    "  OR content_key = ?2 ORDER BY id LIMIT 1),"
-	    " (SELECT id FROM complaints WHERE ?3 IS NOT NULL"
+	    " (SELECT id FROM complaints WHERE CAST(?3 AS TEXT) IS NOT NULL"
 	    "  AND message_id = ?3 ORDER BY id LIMIT 1)",
 	    &s);
 	if (rc != 0)

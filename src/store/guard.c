@@ -21,7 +21,7 @@ bump(struct ew_store *st, const char *guard, const char *col)
 
 	snprintf(sql, sizeof(sql),
 	    "INSERT INTO guard_counts (guard, %s) VALUES (?, 1)"
-	    " ON CONFLICT(guard) DO UPDATE SET %s = %s + 1",
+	    " ON CONFLICT(guard) DO UPDATE SET %s = guard_counts.%s + 1",
 	    col, col, col);
 	if ((rc = ew_store_prep(st, sql, &s)) != 0)
 		return rc;

@@ -169,8 +169,10 @@ ew_store_policy_during(struct ew_store *st, int64_t from, int64_t to,
 	*n = 0;
 	rc = ew_store_prep(st,
 	    "SELECT id, digest, text, applied_from, applied_to"
-	    " FROM policy_versions WHERE (?2 IS NULL OR applied_from <= ?2)"
-	    " AND (?1 IS NULL OR applied_to IS NULL OR ?1 < applied_to)"
+	    " FROM policy_versions WHERE (CAST(?2 AS BIGINT) IS NULL"
+	    " OR applied_from <= ?2)"
+	    " AND (CAST(?1 AS BIGINT) IS NULL OR applied_to IS NULL"
+	    " OR ?1 < applied_to)"
 	    " ORDER BY applied_from, id",
 	    &s);
 	if (rc != 0)

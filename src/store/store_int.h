@@ -113,6 +113,10 @@ extern const size_t ew_store_nmigrations;
  */
 const char *ew_store_pg_migration(int version);
 
+/* The PostgreSQL text of common-dialect `sql` (malloc'd; NULL when out
+ * of memory) and its parameter count (pg.c; no server needed). */
+char *ew_store_pg_translate(const char *sql, int *nparams);
+
 /* Set the store's message (printf-style). */
 void ew_store_set_err(struct ew_store *st, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

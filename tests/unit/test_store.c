@@ -2,15 +2,24 @@
  * test_store.c - unit tests for src/store: migrations, complaints and
  * incidents, duplicates, rollback, tickets, rules, policy history,
  * nested transactions, the lookups of schema 3.
+ *
+ * The suite runs against SQLite, or with EW_TEST_PG set to a libpq
+ * keyword string (tests/tools/pgcluster.py starts a throwaway cluster and
+ * sets it) against PostgreSQL: every store a test opens is then a fresh
+ * schema of that database (search_path), and the tests that build old
+ * SQLite files byte by byte run only on SQLite.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness/ew_test.h"
+#include "harness/ew_test_store.h"
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -19,7 +28,9 @@
 #define NT EW_STORE_NO_TIME
 
 static char tmpdir[64];
-static char dbpath[128];
+static char dbpath[1024];
+/* EW_TEST_PG: the cluster to run against, or NULL for SQLite */
+static const char *pg;
 
 static void
 tmp_setup(void)
@@ -32,17 +43,20 @@ tmp_setup(void)
 		ew_test_fail(__FILE__, __LINE__, "mkdtemp failed");
 		return;
 	}
-	snprintf(dbpath, sizeof(dbpath), "%s/ew.db", tmpdir);
+	if (pg != NULL)
+		ew_test_store_target(dbpath, sizeof(dbpath));
+	else
+		snprintf(dbpath, sizeof(dbpath), "%s/ew.db", tmpdir);
 }
 
 static void
 tmp_cleanup(void)
 {
 	static const char *suffix[] = { "", "-wal", "-shm", "-journal" };
-	char p[160];
+	char p[1100];
 	size_t i;
 
-	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+	for (i = 0; pg == NULL && i < sizeof(suffix) / sizeof(suffix[0]); i++) {
 		snprintf(p, sizeof(p), "%s%s", dbpath, suffix[i]);
 		unlink(p);
 	}
@@ -53,8 +67,13 @@ static struct ew_store *
 mem(void)
 {
 	struct ew_store *st = NULL;
+	char target[1024];
 
-	EW_CHECK_INT(ew_store_open(":memory:", &st), 0);
+	ew_test_store_target(target, sizeof(target));
+	EW_CHECK_INT(ew_store_open(target, &st), 0);
+	if (st != NULL)
+		EW_CHECK_STR(
+		    ew_store_backend(st), pg ? "postgresql" : "sqlite");
 	return st;
 }
 
@@ -108,7 +127,7 @@ test_migrations(void)
 	int v = -1;
 	FILE *f;
 	unsigned char hdr[4] = { 0, 0, 0, 99 };
-	char wal[160];
+	char wal[1100];
 
 	tmp_setup();
 	/* every migration, from an empty file */
@@ -121,7 +140,8 @@ test_migrations(void)
 	counts(st, 0, 0);
 	/* a file database is in WAL mode: the log exists while it is open */
 	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
-	EW_CHECK_INT(access(wal, F_OK), 0);
+	if (pg == NULL)
+		EW_CHECK_INT(access(wal, F_OK), 0);
 	ew_store_close(st);
 
 	/* reopening an up-to-date database does nothing */
@@ -135,8 +155,17 @@ test_migrations(void)
 
 	/* a database from a newer exitwarden (user_version is the big-endian
 	 * word at offset 60 of the header) is refused */
-	f = fopen(dbpath, "r+b");
-	EW_CHECK(f != NULL);
+	if (pg != NULL) {
+		EW_CHECK_INT(ew_store_open(dbpath, &st), 0);
+		if (st != NULL)
+			EW_CHECK_INT(ew_store_set_version(st, 99), 0);
+		ew_store_close(st);
+		st = NULL;
+		EW_CHECK_INT(ew_store_open(dbpath, &st), -ENOTSUP);
+		EW_CHECK(st == NULL);
+	}
+	f = pg != NULL ? NULL : fopen(dbpath, "r+b");
+	EW_CHECK(pg != NULL || f != NULL);
 	if (f != NULL) {
 		EW_CHECK_INT(fseek(f, 60, SEEK_SET), 0);
 		EW_CHECK_INT(fwrite(hdr, 1, 4, f), 4);
@@ -1320,12 +1349,181 @@ test_ticket_get(void)
 	ew_store_close(st);
 }
 
+/* Which targets are PostgreSQL's, and how they are printed. */
+static void
+test_targets(void)
+{
+	char l[128];
+
+	EW_CHECK(ew_store_is_server("postgresql://db.example/ew"));
+	EW_CHECK(ew_store_is_server("postgres://u@h:5433/ew?sslmode=require"));
+	EW_CHECK(ew_store_is_server("postgresql://"));
+	EW_CHECK(ew_store_is_server("host=/run/postgresql dbname=ew"));
+	EW_CHECK(ew_store_is_server(" dbname = ew"));
+	EW_CHECK(ew_store_is_server("service=exitwarden"));
+	EW_CHECK(!ew_store_is_server("/var/lib/exitwarden/exitwarden.db"));
+	EW_CHECK(!ew_store_is_server("exitwarden.db"));
+	EW_CHECK(!ew_store_is_server(":memory:"));
+	EW_CHECK(!ew_store_is_server("file:ew.db?mode=ro"));
+	EW_CHECK(!ew_store_is_server("./host=x"));
+	EW_CHECK(!ew_store_is_server("hostile.db"));
+	EW_CHECK(!ew_store_is_server(NULL));
+	ew_store_target_label(
+	    "postgresql://ew:s3cret@db.example/ew", l, sizeof(l));
+	EW_CHECK_STR(l, "postgresql://ew:***@db.example/ew");
+	ew_store_target_label("postgresql://ew@db.example/ew", l, sizeof(l));
+	EW_CHECK_STR(l, "postgresql://ew@db.example/ew");
+	ew_store_target_label(
+	    "host=h password='a b\\'c' dbname=ew password=x", l, sizeof(l));
+	EW_CHECK_STR(l, "host=h password=*** dbname=ew password=***");
+	ew_store_target_label("/var/lib/ew.db", l, sizeof(l));
+	EW_CHECK_STR(l, "/var/lib/ew.db");
+}
+
+/* The common dialect in PostgreSQL's (no server needed). */
+static const char *
+pgsql(const char *sql, int *np)
+{
+	static char out[512];
+	char *t = ew_store_pg_translate(sql, np);
+
+	snprintf(out, sizeof(out), "%s", t ? t : "(null)");
+	free(t);
+	return out;
+}
+
+static void
+test_translate(void)
+{
+	int np = -1;
+
+	EW_CHECK_STR(pgsql("SELECT a FROM t WHERE b = ? AND c = ?", &np),
+	    "SELECT a FROM t WHERE b = $1 AND c = $2");
+	EW_CHECK_INT(np, 2);
+	EW_CHECK_STR(pgsql("SELECT ?2, ?1, ?", &np), "SELECT $2, $1, $3");
+	EW_CHECK_INT(np, 3);
+	/* nothing inside quotes */
+	EW_CHECK_STR(pgsql("SELECT 'is ? INTEGER', \"x?\" IS ?1", &np),
+	    "SELECT 'is ? INTEGER', \"x?\" IS NOT DISTINCT FROM $1");
+	EW_CHECK_INT(np, 1);
+	EW_CHECK_STR(pgsql("CREATE TABLE t (id INTEGER PRIMARY KEY,"
+			   " n integer NOT NULL, b BLOB,"
+			   " PRIMARY KEY (n)) WITHOUT ROWID;",
+			 &np),
+	    "CREATE TABLE t (id BIGINT GENERATED BY DEFAULT AS IDENTITY"
+	    " PRIMARY KEY, n BIGINT NOT NULL, b BYTEA,"
+	    " PRIMARY KEY (n)) ;");
+	EW_CHECK_INT(np, 0);
+	EW_CHECK_STR(pgsql("INSERT OR IGNORE INTO t (a) VALUES (?);"
+			   "INSERT OR IGNORE INTO t (a) VALUES (1)",
+			 &np),
+	    "INSERT INTO t (a) VALUES ($1) ON CONFLICT DO NOTHING;"
+	    "INSERT INTO t (a) VALUES (1) ON CONFLICT DO NOTHING");
+	EW_CHECK_STR(
+	    pgsql("INSERT OR IGNORE INTO t VALUES (?) RETURNING id", &np),
+	    "INSERT INTO t VALUES ($1) ON CONFLICT DO NOTHING RETURNING id");
+	EW_CHECK_STR(pgsql("x IS NULL AND y IS NOT NULL AND z IS ?3", &np),
+	    "x IS NULL AND y IS NOT NULL AND z IS NOT DISTINCT FROM $3");
+	/* words that only contain the keywords stay */
+	EW_CHECK_STR(pgsql("SELECT integers, blobs, is_x FROM t", &np),
+	    "SELECT integers, blobs, is_x FROM t");
+}
+
+/*
+ * Writers are serialised from BEGIN to COMMIT (SQLite BEGIN IMMEDIATE,
+ * PostgreSQL a transaction lock): a second process adding the same
+ * complaint (another copy of it: the same content key) while the first
+ * has added it but not committed waits, then finds it: -EEXIST with the
+ * first one's id, not a second copy.  The child forks before anything
+ * is open (a SQLite connection must not cross a fork).
+ */
+static void
+writer_child(int go, int out)
+{
+	struct ew_store *other = NULL;
+	struct ew_store_complaint c;
+	int64_t dup = 0;
+	char buf[32];
+	int rc;
+
+	if (read(go, buf, 1) != 1)
+		_exit(2);
+	complaint_init(&c, "<w2@x>", "w222"); /* redelivered copy */
+	c.content_key = "wkey";
+	if ((rc = ew_store_open(dbpath, &other)) == 0)
+		rc = ew_store_complaint_add(other, &c, NULL, 0, &dup);
+	ew_store_close(other);
+	snprintf(buf, sizeof(buf), "%d %lld", rc, (long long)dup);
+	if (write(out, buf, strlen(buf)) < 0)
+		_exit(2);
+	_exit(0);
+}
+
+static void
+test_writers(void)
+{
+	struct ew_store *st = NULL;
+	struct ew_store_complaint c;
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	int64_t id = 0;
+	pid_t pid;
+	int status = -1, go[2], res[2];
+	char buf[32], want[32];
+	ssize_t got;
+
+	tmp_setup();
+	if (pipe(go) != 0 || pipe(res) != 0) {
+		ew_test_fail(__FILE__, __LINE__, "pipe");
+		return;
+	}
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		close(go[1]);
+		close(res[0]);
+		writer_child(go[0], res[1]);
+	}
+	close(go[0]);
+	close(res[1]);
+	EW_CHECK_INT(ew_store_open(dbpath, &st), 0);
+	complaint_init(&c, "<w@x>", "w111");
+	c.content_key = "wkey";
+	if (st != NULL) {
+		EW_CHECK_INT(ew_store_begin(st), 0);
+		EW_CHECK_INT(ew_store_complaint_add(st, &c, NULL, 0, &id), 0);
+	}
+	/* the other writer starts and waits for this transaction */
+	EW_CHECK_INT(write(go[1], "g", 1), 1);
+	nanosleep(&ts, NULL);
+	if (st != NULL)
+		EW_CHECK_INT(ew_store_end(st, 0), 0);
+	got = read(res[0], buf, sizeof(buf) - 1);
+	buf[got > 0 ? got : 0] = '\0';
+	close(go[1]);
+	close(res[0]);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	EW_CHECK(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	snprintf(want, sizeof(want), "%d %lld", -EEXIST, (long long)id);
+	EW_CHECK_STR(buf, want);
+	if (st != NULL)
+		counts(st, 1, 0);
+	ew_store_close(st);
+	tmp_cleanup();
+}
+
 int
 main(void)
 {
+	pg = ew_test_pg();
+	printf("store: %s\n", pg ? "PostgreSQL (EW_TEST_PG)" : "SQLite");
+	EW_RUN(test_targets);
+	EW_RUN(test_translate);
 	EW_RUN(test_migrations);
-	EW_RUN(test_migrate_v4);
-	EW_RUN(test_migrate_v6);
+	if (pg == NULL) { /* old SQLite files, made byte by byte */
+		EW_RUN(test_migrate_v4);
+		EW_RUN(test_migrate_v6);
+	}
+	EW_RUN(test_writers);
 	EW_RUN(test_complaints);
 	EW_RUN(test_rollback);
 	EW_RUN(test_tickets);
