@@ -46,7 +46,7 @@ ew_cmd_apply(struct ew_args *a)
 	ew_diag_free(&dg);
 	if (oc.failed == EW_DESK_STEP_RECORD)
 		ew_cli_err(
-		    "%s: not recorded in %s", a->ops[0], ew_cli_db_path());
+		    "%s: not recorded in %s", a->ops[0], ew_cli_db_label());
 	rc = rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
 out:
 	ew_desk_free(d);

@@ -503,7 +503,7 @@ ew_cmd_run(struct ew_args *a)
 	}
 	catch_signals();
 	printf("run: database %s, policy %s, inbox %s, every %llus\n",
-	    ew_cli_db_path(), r.policy, r.maildir ? r.maildir : "(none)",
+	    ew_cli_db_label(), r.policy, r.maildir ? r.maildir : "(none)",
 	    (unsigned long long)r.interval);
 	fflush(stdout);
 	/* what runs may have been lost (a reboot, a tor restarted with its

@@ -289,14 +289,24 @@ pg_fail(struct ew_store *st, const PGresult *res)
 	const char *state =
 	    res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorMessage(res) : NULL;
+	const char *p;
 	size_t n;
 
 	if (msg == NULL || *msg == '\0')
 		msg = PQerrorMessage(CONN(st));
 	ew_store_set_err(st, "%s", msg != NULL ? msg : "");
-	n = strlen(st->err);
-	while (n > 0 && (st->err[n - 1] == '\n' || st->err[n - 1] == ' '))
-		st->err[--n] = '\0';
+	/* one line: libpq's line breaks and tabs become single spaces */
+	for (n = 0, p = st->err; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\t') {
+			if (n > 0 && st->err[n - 1] != ' ')
+				st->err[n++] = ' ';
+		} else {
+			st->err[n++] = *p;
+		}
+	}
+	while (n > 0 && st->err[n - 1] == ' ')
+		n--;
+	st->err[n] = '\0';
 	if (state == NULL)
 		return res == NULL ? -ENOMEM : -EIO;
 	if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
@@ -621,7 +631,7 @@ pg_open(struct ew_store *st, const char *target)
 	PQsetNoticeProcessor(c, quiet, NULL);
 	if (PQstatus(c) != CONNECTION_OK) {
 		pg_fail(st, NULL); /* libpq's message */
-		return -EIO;
+		return -ECONNREFUSED;
 	}
 	if (PQsetClientEncoding(c, "UTF8") != 0)
 		return pg_fail(st, NULL);

@@ -15,8 +15,9 @@
  * value: -EEXIST (a duplicate), -ENOENT (no such row), -EALREADY (the
  * change was made before), -EINVAL (bad arguments or a constraint the
  * data broke), -EBUSY (locked), -ENOMEM, -ENOTSUP (a database made by a
- * newer exitwarden), -EIO (anything else).  ew_store_errmsg() gives
- * the database's message for the last failure.
+ * newer exitwarden), -ECONNREFUSED (a PostgreSQL server that cannot be
+ * reached or refuses the connection), -EIO (anything else).  ew_store_errmsg()
+ * gives the database's message for the last failure.
  *
  * Times are int64_t seconds since the epoch; EW_STORE_NO_TIME stands for
  * "none" (NULL in the database).  Nothing here reads the clock.
