@@ -23,6 +23,11 @@
  * duplicate? then insert) is never overtaken, with no serialisation
  * failures to retry.  Readers outside a transaction never wait.
  *
+ * Statements are prepared on the server once per connection and text
+ * (up to EW_PG_CACHE of them; more run unprepared), then executed with
+ * their parameters: an ingest of many complaints parses and plans each
+ * of its statements once.
+ *
  * The schema version lives in the one-row table ew_schema_version;
  * migrations run under a session advisory lock, so two processes opening
  * a new database do not both migrate it.
@@ -47,6 +52,15 @@
 #define EW_PG_TEXT 25
 #define EW_PG_BOOL 16
 
+/* Statements prepared on the server: their text, named "ew<i>". */
+#define EW_PG_CACHE 128
+
+struct pg_conn {
+	PGconn *c;
+	char *prepared[EW_PG_CACHE];
+	int nprepared;
+};
+
 struct pg_stmt {
 	struct ew_stmt base;
 	char *sql; /* translated */
@@ -59,7 +73,8 @@ struct pg_stmt {
 	int64_t changes;
 };
 
-#define CONN(st) ((PGconn *)(st)->conn)
+#define PC(st) ((struct pg_conn *)(st)->conn)
+#define CONN(st) (PC(st)->c)
 #define PS(x) ((struct pg_stmt *)(x))
 
 /* --- translation --- */
@@ -447,6 +462,43 @@ pg_bind_text(struct ew_stmt *s, int i, const char *v)
 	return set_param(s, i, v, EW_PG_TEXT);
 }
 
+/*
+ * Run the statement: prepared on the server the first time its text is
+ * seen on this connection (then executed by name), or, the cache full,
+ * as it is.  A text the server refuses fails here, at the prepare.
+ */
+static PGresult *
+run(struct ew_store *st, struct pg_stmt *ps)
+{
+	struct pg_conn *pc = PC(st);
+	const char *const *vals = (const char *const *)ps->vals;
+	PGresult *res;
+	char name[24];
+	int i;
+
+	for (i = 0; i < pc->nprepared; i++)
+		if (strcmp(pc->prepared[i], ps->sql) == 0)
+			break;
+	if (i == pc->nprepared) {
+		if (i == EW_PG_CACHE)
+			return PQexecParams(pc->c, ps->sql, ps->nparams,
+			    ps->types, vals, NULL, NULL, 0);
+		snprintf(name, sizeof(name), "ew%d", i);
+		res = PQprepare(pc->c, name, ps->sql, ps->nparams, ps->types);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			return res;
+		PQclear(res);
+		if ((pc->prepared[i] = strdup(ps->sql)) == NULL) {
+			/* prepared but not remembered: not again */
+			return PQexecPrepared(
+			    pc->c, name, ps->nparams, vals, NULL, NULL, 0);
+		}
+		pc->nprepared++;
+	}
+	snprintf(name, sizeof(name), "ew%d", i);
+	return PQexecPrepared(pc->c, name, ps->nparams, vals, NULL, NULL, 0);
+}
+
 static int
 pg_step(struct ew_stmt *s)
 {
@@ -459,8 +511,7 @@ pg_step(struct ew_stmt *s)
 		for (i = 0; i < ps->nparams && i < 64; i++)
 			if (!(ps->used >> i & 1) && ps->types[i] == 0)
 				ps->types[i] = EW_PG_TEXT;
-		ps->res = PQexecParams(CONN(s->st), ps->sql, ps->nparams,
-		    ps->types, (const char *const *)ps->vals, NULL, NULL, 0);
+		ps->res = run(s->st, ps);
 		t = PQresultStatus(ps->res);
 		if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
 			int rc = pg_fail(s->st, ps->res);
@@ -621,10 +672,13 @@ quiet(void *arg, const char *message)
 static int
 pg_open(struct ew_store *st, const char *target)
 {
-	PGconn *c = PQconnectdb(target);
+	struct pg_conn *pc;
+	PGconn *c;
 
-	st->conn = c;
-	if (c == NULL) {
+	if ((pc = calloc(1, sizeof(*pc))) == NULL)
+		return -ENOMEM;
+	st->conn = pc;
+	if ((c = pc->c = PQconnectdb(target)) == NULL) {
 		ew_store_set_err(st, "out of memory");
 		return -ENOMEM;
 	}
@@ -641,7 +695,13 @@ pg_open(struct ew_store *st, const char *target)
 static void
 pg_close(struct ew_store *st)
 {
-	PQfinish(CONN(st));
+	struct pg_conn *pc = PC(st);
+	int i;
+
+	PQfinish(pc->c);
+	for (i = 0; i < pc->nprepared; i++)
+		free(pc->prepared[i]);
+	free(pc);
 	st->conn = NULL;
 }
 
