@@ -28,6 +28,12 @@
  * their parameters: an ingest of many complaints parses and plans each
  * of its statements once.
  *
+ * Transaction control costs no round trip of its own: BEGIN (with the
+ * lock), SAVEPOINT and RELEASE are kept pending and sent in one libpq
+ * pipeline with the next statement (or COMMIT); a savepoint nothing ran
+ * in is never sent, and a transaction nothing ran in is never begun.
+ * A write of the store is then about one round trip per statement.
+ *
  * The schema version lives in the one-row table ew_schema_version;
  * migrations run under a session advisory lock, so two processes opening
  * a new database do not both migrate it.
@@ -55,10 +61,16 @@
 /* Statements prepared on the server: their text, named "ew<i>". */
 #define EW_PG_CACHE 128
 
+/* Transaction control waiting for the next statement: BEGIN, the lock,
+ * and a savepoint or release per nesting level. */
+#define EW_PG_PENDING 64
+
 struct pg_conn {
 	PGconn *c;
 	char *prepared[EW_PG_CACHE];
 	int nprepared;
+	char pending[EW_PG_PENDING][64];
+	int npending;
 };
 
 struct pg_stmt {
@@ -75,6 +87,9 @@ struct pg_stmt {
 
 #define PC(st) ((struct pg_conn *)(st)->conn)
 #define CONN(st) (PC(st)->c)
+
+static int flush(struct ew_store *st);
+static void defer(struct pg_conn *pc, const char *sql);
 #define PS(x) ((struct pg_stmt *)(x))
 
 /* --- translation --- */
@@ -323,7 +338,9 @@ pg_fail(struct ew_store *st, const PGresult *res)
 		n--;
 	st->err[n] = '\0';
 	if (state == NULL)
-		return res == NULL ? -ENOMEM : -EIO;
+		return res == NULL && PQstatus(CONN(st)) == CONNECTION_OK
+			   ? -ENOMEM
+			   : -EIO;
 	if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
 		return -EINVAL; /* a constraint, or a value out of range */
 	if (strncmp(state, "40", 2) == 0 || strcmp(state, "55P03") == 0)
@@ -352,12 +369,53 @@ pg_exec_raw(struct ew_store *st, const char *sql)
 	return rc;
 }
 
+/*
+ * The savepoint commands of db.c ("SAVEPOINT ewN", "RELEASE ewN",
+ * "ROLLBACK TO ewN; RELEASE ewN") wait for the next statement; one whose
+ * SAVEPOINT is still pending (nothing ran since) cancels out.  1 when
+ * taken care of.
+ */
+static int
+savepoint(struct pg_conn *pc, const char *sql)
+{
+	char sp[64];
+	unsigned k;
+	int i;
+
+	if (pc->npending >= EW_PG_PENDING)
+		return 0;
+	if (sscanf(sql, "SAVEPOINT ew%u", &k) == 1) {
+		defer(pc, sql);
+		return 1;
+	}
+	if (sscanf(sql, "RELEASE ew%u", &k) != 1 &&
+	    sscanf(sql, "ROLLBACK TO ew%u;", &k) != 1)
+		return 0;
+	snprintf(sp, sizeof(sp), "SAVEPOINT ew%u", k);
+	for (i = pc->npending - 1; i >= 0; i--)
+		if (strcmp(pc->pending[i], sp) == 0)
+			break;
+	if (i >= 0) { /* never sent: nothing to release or undo */
+		pc->npending = i;
+		return 1;
+	}
+	if (strncmp(sql, "RELEASE", 7) == 0) {
+		defer(pc, sql);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 pg_exec(struct ew_store *st, const char *sql)
 {
 	char *t;
 	int n, rc;
 
+	if (savepoint(PC(st), sql))
+		return 0;
+	if ((rc = flush(st)) != 0)
+		return rc;
 	if ((t = ew_store_pg_translate(sql, &n)) == NULL)
 		return -ENOMEM;
 	rc = pg_exec_raw(st, t);
@@ -467,6 +525,85 @@ pg_bind_text(struct ew_stmt *s, int i, const char *v)
  * seen on this connection (then executed by name), or, the cache full,
  * as it is.  A text the server refuses fails here, at the prepare.
  */
+/*
+ * Send the pending commands, then the statement (prepared `name`, else
+ * `sql` with its parameters), as one pipeline; the statement's result,
+ * or the first failed pending command's (NULL: nothing could be sent).
+ */
+static PGresult *
+pipeline(struct pg_conn *pc, const char *name, const char *sql, int n,
+    const Oid *types, const char *const *vals)
+{
+	PGresult *r, *x, *first_err = NULL, *last = NULL;
+	int i, ok = PQenterPipelineMode(pc->c);
+
+	for (i = 0; ok && i < pc->npending; i++)
+		ok = PQsendQueryParams(
+		    pc->c, pc->pending[i], 0, NULL, NULL, NULL, NULL, 0);
+	if (ok && name != NULL)
+		ok = PQsendQueryPrepared(pc->c, name, n, vals, NULL, NULL, 0);
+	else if (ok)
+		ok = PQsendQueryParams(
+		    pc->c, sql, n, types, vals, NULL, NULL, 0);
+	if (ok)
+		ok = PQpipelineSync(pc->c);
+	if (!ok) {
+		PQexitPipelineMode(pc->c);
+		pc->npending = 0;
+		return NULL;
+	}
+	for (i = 0; i <= pc->npending; i++) {
+		r = PQgetResult(pc->c);
+		while ((x = PQgetResult(pc->c)) != NULL)
+			PQclear(x);
+		if (i == pc->npending)
+			last = r;
+		else if (first_err == NULL && r != NULL &&
+			 PQresultStatus(r) != PGRES_COMMAND_OK &&
+			 PQresultStatus(r) != PGRES_TUPLES_OK)
+			first_err = r;
+		else
+			PQclear(r);
+	}
+	while ((x = PQgetResult(pc->c)) != NULL) {
+		ExecStatusType t = PQresultStatus(x);
+
+		PQclear(x);
+		if (t == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	PQexitPipelineMode(pc->c);
+	pc->npending = 0;
+	if (first_err != NULL) {
+		PQclear(last);
+		return first_err;
+	}
+	return last;
+}
+
+static int pg_exec_raw(struct ew_store *st, const char *sql);
+
+/* Send the pending commands now, on their own. */
+static int
+flush(struct ew_store *st)
+{
+	struct pg_conn *pc = PC(st);
+	int i, n = pc->npending, rc = 0;
+
+	pc->npending = 0;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = pg_exec_raw(st, pc->pending[i]);
+	return rc;
+}
+
+static void
+defer(struct pg_conn *pc, const char *sql)
+{
+	if (pc->npending < EW_PG_PENDING)
+		snprintf(pc->pending[pc->npending++], sizeof(pc->pending[0]),
+		    "%s", sql);
+}
+
 static PGresult *
 run(struct ew_store *st, struct pg_stmt *ps)
 {
@@ -481,8 +618,8 @@ run(struct ew_store *st, struct pg_stmt *ps)
 			break;
 	if (i == pc->nprepared) {
 		if (i == EW_PG_CACHE)
-			return PQexecParams(pc->c, ps->sql, ps->nparams,
-			    ps->types, vals, NULL, NULL, 0);
+			return pipeline(
+			    pc, NULL, ps->sql, ps->nparams, ps->types, vals);
 		snprintf(name, sizeof(name), "ew%d", i);
 		res = PQprepare(pc->c, name, ps->sql, ps->nparams, ps->types);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -490,13 +627,16 @@ run(struct ew_store *st, struct pg_stmt *ps)
 		PQclear(res);
 		if ((pc->prepared[i] = strdup(ps->sql)) == NULL) {
 			/* prepared but not remembered: not again */
-			return PQexecPrepared(
-			    pc->c, name, ps->nparams, vals, NULL, NULL, 0);
+			return pipeline(
+			    pc, name, NULL, ps->nparams, NULL, vals);
 		}
 		pc->nprepared++;
 	}
 	snprintf(name, sizeof(name), "ew%d", i);
-	return PQexecPrepared(pc->c, name, ps->nparams, vals, NULL, NULL, 0);
+	if (pc->npending == 0)
+		return PQexecPrepared(
+		    pc->c, name, ps->nparams, vals, NULL, NULL, 0);
+	return pipeline(pc, name, NULL, ps->nparams, NULL, vals);
 }
 
 static int
@@ -580,28 +720,56 @@ pg_changes(struct ew_stmt *s)
 static int
 pg_begin(struct ew_store *st)
 {
-	return pg_exec_raw(st,
-	    "BEGIN ISOLATION LEVEL READ COMMITTED;"
-	    " SELECT pg_advisory_xact_lock(" EW_PG_LOCK_WRITE ")");
+	struct pg_conn *pc = PC(st);
+	int rc;
+
+	if ((rc = flush(st)) != 0)
+		return rc;
+	defer(pc, "BEGIN ISOLATION LEVEL READ COMMITTED");
+	defer(pc, "SELECT pg_advisory_xact_lock(" EW_PG_LOCK_WRITE ")");
+	return 0;
+}
+
+/* Whether the transaction is only pending: BEGIN not sent yet. */
+static int
+unbegun(const struct pg_conn *pc)
+{
+	return pc->npending > 0 && strncmp(pc->pending[0], "BEGIN", 5) == 0;
 }
 
 static int
 pg_commit(struct ew_store *st)
 {
-	/* COMMIT of a transaction a failed statement aborted answers
-	 * success and rolls back: refuse it instead */
-	if (PQtransactionStatus(CONN(st)) == PQTRANS_INERROR) {
-		ew_store_set_err(st, "a statement of the transaction failed");
-		return -EIO;
+	struct pg_conn *pc = PC(st);
+	PGresult *res;
+	int rc = 0;
+
+	if (unbegun(pc)) {
+		pc->npending = 0; /* nothing ran: nothing to commit */
+		return 0;
 	}
-	return pg_exec_raw(st, "COMMIT");
+	res = pipeline(pc, NULL, "COMMIT", 0, NULL, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		rc = pg_fail(st, res);
+	} else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		/* COMMIT of a transaction a failed statement aborted
+		 * answers success and rolls back: say it failed */
+		ew_store_set_err(st, "a statement of the transaction failed");
+		rc = -EIO;
+	}
+	PQclear(res);
+	return rc;
 }
 
 static void
 pg_rollback(struct ew_store *st)
 {
-	if (PQtransactionStatus(CONN(st)) != PQTRANS_IDLE)
-		PQclear(PQexec(CONN(st), "ROLLBACK"));
+	struct pg_conn *pc = PC(st);
+	int never = unbegun(pc);
+
+	pc->npending = 0;
+	if (!never && PQtransactionStatus(pc->c) != PQTRANS_IDLE)
+		PQclear(PQexec(pc->c, "ROLLBACK"));
 }
 
 static int
@@ -611,6 +779,8 @@ pg_version_get(struct ew_store *st, int *version)
 	int rc = 0;
 
 	*version = 0;
+	if ((rc = flush(st)) != 0)
+		return rc;
 	res = PQexec(CONN(st), "SELECT version FROM ew_schema_version");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		rc = pg_fail(st, res);
@@ -627,7 +797,7 @@ pg_version_set(struct ew_store *st, int version)
 
 	snprintf(sql, sizeof(sql), "UPDATE ew_schema_version SET version = %d",
 	    version);
-	return pg_exec_raw(st, sql);
+	return pg_exec(st, sql);
 }
 
 static int

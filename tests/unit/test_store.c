@@ -1511,6 +1511,35 @@ test_writers(void)
 	tmp_cleanup();
 }
 
+/*
+ * PostgreSQL: a statement that failed inside a transaction (outside any
+ * savepoint) aborts it; its COMMIT, which the server answers with a
+ * silent ROLLBACK, is reported as a failure, and nothing of it stays.
+ * (SQLite keeps the transaction: only the statement failed.)
+ */
+static void
+test_pg_aborted(void)
+{
+	struct ew_store *st = mem();
+	struct ew_store_complaint c;
+	int64_t id = 0;
+
+	if (st == NULL)
+		return;
+	complaint_init(&c, "<ab@x>", "ab11");
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(ew_store_complaint_add(st, &c, NULL, 0, &id), 0);
+	EW_CHECK(
+	    ew_store_exec(st, "SELECT no_such_column FROM complaints") < 0);
+	EW_CHECK(ew_store_end(st, 0) < 0);
+	EW_CHECK(strstr(ew_store_errmsg(st), "failed") != NULL);
+	counts(st, 0, 0);
+	/* and the connection goes on */
+	EW_CHECK_INT(ew_store_complaint_add(st, &c, NULL, 0, &id), 0);
+	counts(st, 1, 0);
+	ew_store_close(st);
+}
+
 int
 main(void)
 {
@@ -1524,6 +1553,8 @@ main(void)
 		EW_RUN(test_migrate_v6);
 	}
 	EW_RUN(test_writers);
+	if (pg != NULL)
+		EW_RUN(test_pg_aborted);
 	EW_RUN(test_complaints);
 	EW_RUN(test_rollback);
 	EW_RUN(test_tickets);
