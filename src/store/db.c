@@ -442,6 +442,31 @@ ew_store_close(struct ew_store *st)
 	free(st);
 }
 
+int
+ew_store_listen(struct ew_store *st)
+{
+	if (st->drv->listen == NULL) {
+		ew_store_set_err(
+		    st, "no wake-ups from a %s store", st->drv->name);
+		return -ENOTSUP;
+	}
+	return st->drv->listen(st);
+}
+
+int
+ew_store_wait_fd(struct ew_store *st)
+{
+	return st->drv->wait_fd != NULL ? st->drv->wait_fd(st) : -1;
+}
+
+int
+ew_store_wakeups(struct ew_store *st)
+{
+	if (st->drv->wakeups == NULL)
+		return -ENOTSUP;
+	return st->drv->wakeups(st);
+}
+
 const char *
 ew_store_backend(const struct ew_store *st)
 {

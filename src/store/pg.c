@@ -34,6 +34,11 @@
  * in is never sent, and a transaction nothing ran in is never begun.
  * A write of the store is then about one round trip per statement.
  *
+ * Every transaction that commits a write also sends NOTIFY exitwarden
+ * (in the COMMIT's pipeline, so at no cost): a wake-up for the fleet's
+ * hosts, delivered by the server only if the transaction commits.  It
+ * carries nothing: the query that follows is the truth.
+ *
  * The schema version lives in the one-row table ew_schema_version;
  * migrations run under a session advisory lock, so two processes opening
  * a new database do not both migrate it.
@@ -52,6 +57,9 @@
 /* Advisory lock keys: "ewwr" (writers) and "ewmg" (migrations). */
 #define EW_PG_LOCK_WRITE "1702327922"
 #define EW_PG_LOCK_MIGRATE "1702325607"
+
+/* The channel a committed write wakes listeners on. */
+#define EW_PG_CHANNEL "exitwarden"
 
 /* Parameter types: int8, text, or left to the server (NULL). */
 #define EW_PG_INT8 20
@@ -363,7 +371,9 @@ pg_exec_raw(struct ew_store *st, const char *sql)
 	ExecStatusType t = PQresultStatus(res);
 	int rc = 0;
 
-	if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK)
+	/* an empty migration ("" or only comments) is no error */
+	if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK &&
+	    t != PGRES_EMPTY_QUERY)
 		rc = pg_fail(st, res);
 	PQclear(res);
 	return rc;
@@ -741,6 +751,7 @@ static int
 pg_commit(struct ew_store *st)
 {
 	struct pg_conn *pc = PC(st);
+	const char *state;
 	PGresult *res;
 	int rc = 0;
 
@@ -748,8 +759,15 @@ pg_commit(struct ew_store *st)
 		pc->npending = 0; /* nothing ran: nothing to commit */
 		return 0;
 	}
+	defer(pc, "NOTIFY " EW_PG_CHANNEL);
 	res = pipeline(pc, NULL, "COMMIT", 0, NULL, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state != NULL && strcmp(state, "25P02") == 0) {
+		/* the NOTIFY found the transaction aborted (COMMIT was
+		 * not run): the caller rolls back */
+		ew_store_set_err(st, "a statement of the transaction failed");
+		rc = -EIO;
+	} else if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		rc = pg_fail(st, res);
 	} else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		/* COMMIT of a transaction a failed statement aborted
@@ -832,6 +850,35 @@ pg_migrate_lock(struct ew_store *st, int on)
 	    " ON CONFLICT DO NOTHING");
 }
 
+static int
+pg_listen(struct ew_store *st)
+{
+	return pg_exec(st, "LISTEN " EW_PG_CHANNEL);
+}
+
+static int
+pg_wait_fd(struct ew_store *st)
+{
+	return PQsocket(CONN(st));
+}
+
+static int
+pg_wakeups(struct ew_store *st)
+{
+	PGnotify *n;
+	int k = 0;
+
+	if (!PQconsumeInput(CONN(st))) {
+		pg_fail(st, NULL);
+		return -EIO;
+	}
+	while ((n = PQnotifies(CONN(st))) != NULL) {
+		k++;
+		PQfreemem(n);
+	}
+	return k;
+}
+
 static void
 quiet(void *arg, const char *message)
 {
@@ -900,4 +947,7 @@ const struct ew_store_driver ew_store_pg_driver = {
 	.migrate = pg_migrate,
 	.migrate_fk = pg_migrate_fk,
 	.migrate_lock = pg_migrate_lock,
+	.listen = pg_listen,
+	.wait_fd = pg_wait_fd,
+	.wakeups = pg_wakeups,
 };

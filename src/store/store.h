@@ -68,6 +68,18 @@ void ew_store_target_label(const char *target, char *out, size_t cap);
 /* "sqlite" or "postgresql". */
 const char *ew_store_backend(const struct ew_store *st);
 
+/*
+ * Wake-ups (PostgreSQL; groundwork for hosts that follow a fleet's
+ * desk): after ew_store_listen, every write another connection commits
+ * makes ew_store_wait_fd() readable, and ew_store_wakeups() then counts
+ * the wake-ups that arrived since it last ran (0 when none; it does not
+ * block).  A wake-up says only "something changed": read the store to
+ * know what.  None for a write rolled back.  SQLite: -ENOTSUP, fd -1.
+ */
+int ew_store_listen(struct ew_store *st);
+int ew_store_wait_fd(struct ew_store *st);
+int ew_store_wakeups(struct ew_store *st);
+
 /* The number of migrations the open ran (0 when already up to date). */
 unsigned ew_store_migrated(const struct ew_store *st);
 /* The schema version of the open database. */

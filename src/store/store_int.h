@@ -91,6 +91,10 @@ struct ew_store_driver {
 	/* Hold (on) or release a lock that keeps two processes from
 	 * migrating at once; may be a no-op. */
 	int (*migrate_lock)(struct ew_store *st, int on);
+	/* Wake-ups (ew_store_listen); NULL where there are none. */
+	int (*listen)(struct ew_store *st);
+	int (*wait_fd)(struct ew_store *st);
+	int (*wakeups)(struct ew_store *st);
 };
 
 extern const struct ew_store_driver ew_store_sqlite_driver;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1540,6 +1541,79 @@ test_pg_aborted(void)
 	ew_store_close(st);
 }
 
+/* Whether fd becomes readable within ms milliseconds. */
+static int
+readable(int fd, int ms)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	return fd >= 0 && poll(&p, 1, ms) == 1;
+}
+
+/*
+ * Wake-ups: a listener's socket becomes readable when another connection
+ * commits a write, and not for a write rolled back or a duplicate
+ * refused.  SQLite has none.
+ */
+static void
+test_wakeups(void)
+{
+	struct ew_store *l = NULL, *w = NULL;
+	struct ew_store_complaint c;
+	int64_t id = 0;
+
+	tmp_setup();
+	EW_CHECK_INT(ew_store_open(dbpath, &l), 0);
+	if (l == NULL)
+		goto out;
+	if (pg == NULL) {
+		EW_CHECK_INT(ew_store_listen(l), -ENOTSUP);
+		EW_CHECK_INT(ew_store_wait_fd(l), -1);
+		EW_CHECK_INT(ew_store_wakeups(l), -ENOTSUP);
+		goto out;
+	}
+	EW_CHECK_INT(ew_store_listen(l), 0);
+	EW_CHECK(ew_store_wait_fd(l) >= 0);
+	EW_CHECK_INT(ew_store_wakeups(l), 0);
+	EW_CHECK_INT(ew_store_open(dbpath, &w), 0);
+	if (w == NULL)
+		goto out;
+	complaint_init(&c, "<wk@x>", "wk11");
+	EW_CHECK_INT(ew_store_complaint_add(w, &c, NULL, 0, &id), 0);
+	EW_CHECK(readable(ew_store_wait_fd(l), 5000));
+	EW_CHECK_INT(ew_store_wakeups(l), 1);
+	EW_CHECK_INT(ew_store_wakeups(l), 0);
+	/* rolled back, and a duplicate (rolled back too): no wake-up */
+	complaint_init(&c, "<wk2@x>", "wk22");
+	EW_CHECK_INT(ew_store_begin(w), 0);
+	EW_CHECK_INT(ew_store_complaint_add(w, &c, NULL, 0, &id), 0);
+	EW_CHECK_INT(ew_store_end(w, -EIO), -EIO);
+	complaint_init(&c, "<wk@x>", "wk11");
+	EW_CHECK_INT(ew_store_complaint_add(w, &c, NULL, 0, &id), -EEXIST);
+	EW_CHECK(!readable(ew_store_wait_fd(l), 300));
+	EW_CHECK_INT(ew_store_wakeups(l), 0);
+	/* a reader's transaction-free reads wake nobody either; two
+	 * writes, two wake-ups */
+	counts(w, 1, 0);
+	EW_CHECK_INT(ew_store_ticket_open(w, "r", 1, NT, &id), 0);
+	EW_CHECK_INT(ew_store_ticket_close(w, id, "done"), 0);
+	EW_CHECK(readable(ew_store_wait_fd(l), 5000));
+	{
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		int k;
+
+		nanosleep(&ts, NULL);
+		k = ew_store_wakeups(l);
+		if (k < 2 && readable(ew_store_wait_fd(l), 2000))
+			k += ew_store_wakeups(l);
+		EW_CHECK_INT(k, 2);
+	}
+out:
+	ew_store_close(w);
+	ew_store_close(l);
+	tmp_cleanup();
+}
+
 int
 main(void)
 {
@@ -1555,6 +1629,7 @@ main(void)
 	EW_RUN(test_writers);
 	if (pg != NULL)
 		EW_RUN(test_pg_aborted);
+	EW_RUN(test_wakeups);
 	EW_RUN(test_complaints);
 	EW_RUN(test_rollback);
 	EW_RUN(test_tickets);
