@@ -391,6 +391,7 @@ migrate(struct ew_store *st)
 			return rc;
 		st->migrated++;
 	}
+	st->rev_ready = 1; /* every version up to EW_STORE_REV_VERSION */
 	return 0;
 }
 
@@ -471,6 +472,26 @@ const char *
 ew_store_backend(const struct ew_store *st)
 {
 	return st->drv->name;
+}
+
+int
+ew_store_rev(struct ew_store *st, int64_t *rev)
+{
+	struct ew_stmt *s;
+	int rc;
+
+	*rev = 0;
+	if ((rc = ew_store_prep(st, "SELECT rev FROM store_rev", &s)) != 0)
+		return rc;
+	if ((rc = ew_store_step(s)) == EW_STORE_ROW) {
+		*rev = ew_store_col_int64(s, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		ew_store_set_err(st, "store_rev has no row");
+		rc = -EIO;
+	}
+	ew_store_finalize(s);
+	return rc;
 }
 
 unsigned

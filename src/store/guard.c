@@ -46,7 +46,8 @@ ew_store_surge_add(struct ew_store *st, const char *guard,
 		return rc;
 	rc = ew_store_prep(st,
 	    "INSERT INTO rules (rule_text, reason, expires_at, added_at,"
-	    " origin, guard) VALUES (?, ?, ?, ?, 'surge', ?) RETURNING id",
+	    " origin, guard, rev) VALUES (?, ?, ?, ?, 'surge', "
+	    "?, " EW_STORE_REV_NOW ") RETURNING id",
 	    &s);
 	if (rc == 0) {
 		ew_store_bind_text(s, 1, rule_text);

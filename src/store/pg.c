@@ -737,6 +737,8 @@ pg_begin(struct ew_store *st)
 		return rc;
 	defer(pc, "BEGIN ISOLATION LEVEL READ COMMITTED");
 	defer(pc, "SELECT pg_advisory_xact_lock(" EW_PG_LOCK_WRITE ")");
+	if (st->rev_ready)
+		defer(pc, EW_STORE_REV_BUMP);
 	return 0;
 }
 

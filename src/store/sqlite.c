@@ -187,7 +187,11 @@ lite_changes(struct ew_stmt *s)
 static int
 lite_begin(struct ew_store *st)
 {
-	return lite_exec(st, "BEGIN IMMEDIATE");
+	int rc = lite_exec(st, "BEGIN IMMEDIATE");
+
+	if (rc == 0 && st->rev_ready && (rc = lite_exec(st, EW_STORE_REV_BUMP)))
+		sqlite3_exec(DB(st), "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }
 
 static int

@@ -38,7 +38,7 @@
 
 /* The schema version a fully migrated database has (SQLite's PRAGMA
  * user_version, PostgreSQL's ew_schema_version table). */
-#define EW_STORE_SCHEMA_VERSION 7
+#define EW_STORE_SCHEMA_VERSION 8
 
 struct ew_store;
 
@@ -246,6 +246,7 @@ struct ew_store_rule {
 	int64_t expires_at; /* or EW_STORE_NO_TIME (never) */
 	int64_t added_at;
 	int64_t removed_at; /* or EW_STORE_NO_TIME (still in force) */
+	int64_t rev;        /* the store revision of its last change */
 };
 
 /*
@@ -262,6 +263,18 @@ int ew_store_rule_remove(struct ew_store *st, int64_t rule_id, int64_t at);
 int ew_store_rule_list(
     struct ew_store *st, int all, struct ew_store_rule **out, size_t *n);
 void ew_store_rules_free(struct ew_store_rule *v, size_t n);
+
+/*
+ * The store's revision: every writing transaction adds one (inside one,
+ * the revision it will commit as).  Revisions are in commit order, so
+ * ew_store_rules_since(cursor) returns exactly the rule changes of the
+ * revisions after `cursor`, up to *rev (the revision read with them:
+ * the caller's next cursor), removed rules included; none is skipped
+ * by a writer that committed late.
+ */
+int ew_store_rev(struct ew_store *st, int64_t *rev);
+int ew_store_rules_since(struct ew_store *st, int64_t cursor,
+    struct ew_store_rule **out, size_t *n, int64_t *rev);
 
 /* --- the surge guard (guard.c) --- */
 

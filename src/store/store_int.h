@@ -32,6 +32,7 @@ struct ew_store {
 	void *conn; /* the driver's connection */
 	unsigned migrated;
 	unsigned depth; /* open transactions: 1 = BEGIN, more = savepoints */
+	int rev_ready;  /* the schema has store_rev: writers bump it */
 	char err[256];
 };
 
@@ -99,6 +100,13 @@ struct ew_store_driver {
 
 extern const struct ew_store_driver ew_store_sqlite_driver;
 extern const struct ew_store_driver ew_store_pg_driver;
+
+/* The schema version that adds store_rev and rules.rev (schema.c). */
+#define EW_STORE_REV_VERSION 8
+/* What the outermost transaction runs after BEGIN, once rev_ready. */
+#define EW_STORE_REV_BUMP "UPDATE store_rev SET rev = rev + 1"
+/* The revision a writing transaction stamps its rows with. */
+#define EW_STORE_REV_NOW "(SELECT rev FROM store_rev)"
 
 /* One schema migration: the SQL that takes the version from n-1 to n;
  * fk_off: run with foreign keys off (a table rebuilt), then checked. */

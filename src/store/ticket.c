@@ -380,8 +380,8 @@ ew_store_rule_add(struct ew_store *st, int64_t ticket_id, const char *rule_text,
 	if (rc == 0)
 		rc = ew_store_prep(st,
 		    "INSERT INTO rules (ticket_id, rule_text, reason,"
-		    " expires_at, added_at) VALUES (?, ?, ?, ?, ?)"
-		    " RETURNING id",
+		    " expires_at, added_at, rev) VALUES (?, ?, ?, ?, "
+		    "?, " EW_STORE_REV_NOW ") RETURNING id",
 		    &s);
 	if (rc == 0) {
 		if (ticket_id != 0)
@@ -403,7 +403,7 @@ int
 ew_store_rule_remove(struct ew_store *st, int64_t rule_id, int64_t at)
 {
 	return update_once(st,
-	    "UPDATE rules SET removed_at = ?2"
+	    "UPDATE rules SET removed_at = ?2, rev = " EW_STORE_REV_NOW
 	    " WHERE id = ?1 AND removed_at IS NULL",
 	    "SELECT 1 FROM rules WHERE id = ?", rule_id, at, NULL);
 }
@@ -437,6 +437,7 @@ read_rule(struct ew_stmt *s, void *row, void *arg)
 	r->expires_at = ew_store_col_time(s, 4);
 	r->added_at = ew_store_col_int64(s, 5);
 	r->removed_at = ew_store_col_time(s, 6);
+	r->rev = ew_store_col_int64(s, 7);
 	return rc ? -ENOMEM : 0;
 }
 
@@ -454,12 +455,49 @@ ew_store_rule_list(
 	*n = 0;
 	rc = ew_store_prep(st,
 	    "SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
-	    " removed_at FROM rules WHERE ?1 <> 0 OR removed_at IS NULL"
+	    " removed_at, rev FROM rules WHERE ?1 <> 0 OR removed_at IS NULL"
 	    " ORDER BY id",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_int64(s, 1, all != 0);
+	rc = ew_store_rows(st, s, sizeof(*v), read_rule, NULL, &raw, &len);
+	v = raw;
+	if (rc != 0) {
+		ew_store_rules_free(v, len);
+		return rc;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int
+ew_store_rules_since(struct ew_store *st, int64_t cursor,
+    struct ew_store_rule **out, size_t *n, int64_t *rev)
+{
+	struct ew_store_rule *v;
+	struct ew_stmt *s;
+	size_t len = 0;
+	void *raw;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	/* the revision first: every revision up to it has committed
+	 * (writers hold the store_rev row until they commit), so the rules
+	 * read next hold each of (cursor, rev] whole */
+	if ((rc = ew_store_rev(st, rev)) != 0)
+		return rc;
+	rc = ew_store_prep(st,
+	    "SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
+	    " removed_at, rev FROM rules WHERE rev > ?1 AND rev <= ?2"
+	    " ORDER BY rev, id",
+	    &s);
+	if (rc != 0)
+		return rc;
+	ew_store_bind_int64(s, 1, cursor);
+	ew_store_bind_int64(s, 2, *rev);
 	rc = ew_store_rows(st, s, sizeof(*v), read_rule, NULL, &raw, &len);
 	v = raw;
 	if (rc != 0) {

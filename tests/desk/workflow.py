@@ -493,8 +493,12 @@ def run(tmp):
                             "applied_to"},
         # origin/guard: a block the surge guard decided (issue 11): the
         # destination that crossed a threshold, the guard, the time
+        # rev (schema 8, issue 14): the store revision of the rule's
+        # last change, a counter of the operator's own decisions
         "rules": {"id", "ticket_id", "rule_text", "reason", "expires_at",
-                  "added_at", "removed_at", "origin", "guard"},
+                  "added_at", "removed_at", "origin", "guard", "rev"},
+        # the store's revision: one number, bumped by every write
+        "store_rev": {"rev"},
         # per guard: aggregate counts only (no address, no time)
         "guard_counts": {"guard", "surges", "capped", "allowed"},
         "ticket_complaints": {"ticket_id", "complaint_id"},

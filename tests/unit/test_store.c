@@ -1040,12 +1040,12 @@ test_schema(void)
 	int64_t id = 0;
 	int v = -1;
 
-	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 7);
+	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 8);
 	if (st == NULL)
 		return;
 	EW_CHECK_INT(ew_store_version(st, &v), 0);
-	EW_CHECK_INT(v, 7);
-	EW_CHECK_INT(ew_store_migrated(st), 7);
+	EW_CHECK_INT(v, 8);
+	EW_CHECK_INT(ew_store_migrated(st), 8);
 	/* the columns of schema 3 are there */
 	complaint_init(&c, "<s@x>", "s111");
 	c.subject = "IRC abuse";
@@ -1614,6 +1614,112 @@ out:
 	tmp_cleanup();
 }
 
+/* The store's revision, or -1. */
+static int64_t
+rev(struct ew_store *st)
+{
+	int64_t r = -1;
+
+	EW_CHECK_INT(ew_store_rev(st, &r), 0);
+	return r;
+}
+
+/* The rules changed after `cursor`: "id@rev,..." ("-" for none), and
+ * the revision they were read at in *at. */
+static const char *
+since(struct ew_store *st, int64_t cursor, int64_t *at)
+{
+	static char out[128];
+	struct ew_store_rule *v = NULL;
+	size_t n = 0, i, len = 0;
+
+	*at = -1;
+	if (ew_store_rules_since(st, cursor, &v, &n, at) != 0)
+		return "error";
+	out[0] = '\0';
+	for (i = 0; i < n && len < sizeof(out) - 40; i++)
+		len += (size_t)snprintf(out + len, sizeof(out) - len,
+		    "%s%lld@%lld%s", i ? "," : "", (long long)v[i].id,
+		    (long long)v[i].rev, v[i].removed_at != NT ? "-" : "");
+	if (n == 0)
+		snprintf(out, sizeof(out), "-");
+	ew_store_rules_free(v, n);
+	return out;
+}
+
+/*
+ * The revision counter: one per writing transaction (nested writes are
+ * one), none for a write refused or rolled back; rules carry the
+ * revision of their last change, and a reader's revision never runs
+ * ahead of what it can see (an uncommitted writer's revision is not
+ * handed out, so a cursor cannot skip its rules).
+ */
+static void
+test_revisions(void)
+{
+	struct ew_store *st = NULL, *r = NULL;
+	struct ew_store_complaint c;
+	int64_t tid = 0, r1 = 0, r2 = 0, x = 0, at = 0;
+
+	tmp_setup();
+	EW_CHECK_INT(ew_store_open(dbpath, &st), 0);
+	EW_CHECK_INT(ew_store_open(dbpath, &r), 0);
+	if (st == NULL || r == NULL)
+		goto out;
+	EW_CHECK_INT(rev(st), 0);
+	complaint_init(&c, "<rv@x>", "rv11");
+	EW_CHECK_INT(ew_store_complaint_add(st, &c, NULL, 0, &x), 0);
+	EW_CHECK_INT(rev(st), 1);
+	EW_CHECK_INT(ew_store_complaint_add(st, &c, NULL, 0, &x), -EEXIST);
+	EW_CHECK_INT(ew_store_ticket_open(st, "r", 1, NT, &tid), 0);
+	EW_CHECK_INT(rev(st), 2);
+	EW_CHECK_INT(
+	    ew_store_rule_add(st, tid, "reject *:25", NULL, NT, 5, &r1), 0);
+	EW_CHECK_INT(ew_store_rule_add(st, tid, "reject *:25", NULL, NT, 6, &x),
+	    -EEXIST);
+	EW_CHECK_INT(rev(st), 3);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "%lld@3", (long long)r1);
+		EW_CHECK_STR(since(r, 0, &at), want);
+		EW_CHECK_INT(at, 3);
+		EW_CHECK_STR(since(r, 3, &at), "-");
+		EW_CHECK_INT(ew_store_rule_remove(st, r1, 9), 0);
+		snprintf(want, sizeof(want), "%lld@4-", (long long)r1);
+		EW_CHECK_STR(since(r, 3, &at), want);
+		EW_CHECK_INT(at, 4);
+	}
+	/* nested writes are one revision; a rolled back one none */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(ew_store_surge_add(
+			 st, "g", "reject 192.0.2.9:80", NULL, NT, 10, &r2),
+	    0);
+	EW_CHECK_INT(ew_store_ticket_close(st, tid, "done"), 0);
+	EW_CHECK_INT(rev(st), 5); /* its own, inside */
+	/* another connection: neither the rule nor the revision yet */
+	EW_CHECK_STR(since(r, 4, &at), "-");
+	EW_CHECK_INT(at, 4);
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "%lld@5", (long long)r2);
+		EW_CHECK_STR(since(r, 4, &at), want);
+		EW_CHECK_INT(at, 5);
+	}
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(
+	    ew_store_rule_add(st, 0, "reject *:1", NULL, NT, 11, &x), 0);
+	EW_CHECK_INT(ew_store_end(st, -EIO), -EIO);
+	EW_CHECK_INT(rev(st), 5);
+	EW_CHECK_STR(since(r, 5, &at), "-");
+out:
+	ew_store_close(r);
+	ew_store_close(st);
+	tmp_cleanup();
+}
+
 int
 main(void)
 {
@@ -1630,6 +1736,7 @@ main(void)
 	if (pg != NULL)
 		EW_RUN(test_pg_aborted);
 	EW_RUN(test_wakeups);
+	EW_RUN(test_revisions);
 	EW_RUN(test_complaints);
 	EW_RUN(test_rollback);
 	EW_RUN(test_tickets);
