@@ -6,7 +6,8 @@ sets EW_TEST_PG to its keyword connection string.  exitwarden is given
 that string as --db (and as postgresql:// with libpq's PG* environment):
 policy record / history, complaint add (judged, filed; a re-sent copy
 recognised), ticket block -n and --no-apply, ticket close, with the
-rows checked through the CLI's JSON; a connection string with a password
+rows checked through the CLI's JSON; the tables and columns are those
+of a SQLite store; a connection string with a password
 that cannot connect fails with the password masked.  Ends with
 "N passed, N failed".
 """
@@ -14,6 +15,7 @@ that cannot connect fails with the password masked.  Ends with
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -119,6 +121,32 @@ def run(tmp):
                       env=pgenv)
     h = json.loads(out or "{}").get("versions", [])
     check(rc == 0 and len(h) == 1, "postgresql:// with PG*: %s" % err)
+
+    # the same schema on both back ends: every table and column of a
+    # SQLite store made by the same binary, and nothing else (but the
+    # version table that stands for SQLite's PRAGMA user_version)
+    lite = os.path.join(tmp, "lite.db")
+    rc, _, err = ew("--db", lite, "policy", "history",
+                    env={"EW_POLICY": pol})
+    check(rc == 0, "a SQLite store: %s" % err)
+    con = sqlite3.connect(lite)
+    want = {(t, c) for (t,) in con.execute(
+        "select name from sqlite_master where type = 'table'"
+        " and name not like 'sqlite_%'")
+        for (c,) in con.execute("select name from pragma_table_info(?)",
+                                (t,))}
+    con.close()
+    p = subprocess.run(["psql", PG, "-XAtF", " ", "-c",
+                        "select table_name, column_name from"
+                        " information_schema.columns where"
+                        " table_schema = current_schema()"],
+                       capture_output=True, text=True, timeout=60)
+    got = {tuple(line.split(" ", 1)) for line in p.stdout.splitlines()}
+    got.discard(("ew_schema_version", "one"))
+    got.discard(("ew_schema_version", "version"))
+    check(p.returncode == 0 and got == want and len(want) > 40,
+          "the same tables and columns as SQLite: only in PostgreSQL %s,"
+          " only in SQLite %s" % (sorted(got - want), sorted(want - got)))
 
     # cannot connect: a clear error, the password masked
     rc, _, err = ew("--db", "postgresql://ew:s3cret@/nodb?host=%s/nowhere"
