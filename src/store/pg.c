@@ -39,6 +39,11 @@
  * hosts, delivered by the server only if the transaction commits.  It
  * carries nothing: the query that follows is the truth.
  *
+ * A connection the server dropped (a restart, a failover, a terminated
+ * backend) fails the call that finds it dropped; the next call outside
+ * a transaction connects again (with its LISTEN), so a long-running
+ * process needs no restart of its own.
+ *
  * The schema version lives in the one-row table ew_schema_version;
  * migrations run under a session advisory lock, so two processes opening
  * a new database do not both migrate it.
@@ -79,6 +84,8 @@ struct pg_conn {
 	int nprepared;
 	char pending[EW_PG_PENDING][64];
 	int npending;
+	int listening; /* LISTEN sent: again after a reconnect */
+	int revived;   /* reconnected since the last ew_store_wakeups */
 };
 
 struct pg_stmt {
@@ -97,6 +104,7 @@ struct pg_stmt {
 #define CONN(st) (PC(st)->c)
 
 static int flush(struct ew_store *st);
+static int revive(struct ew_store *st);
 static void defer(struct pg_conn *pc, const char *sql);
 #define PS(x) ((struct pg_stmt *)(x))
 
@@ -424,6 +432,8 @@ pg_exec(struct ew_store *st, const char *sql)
 
 	if (savepoint(PC(st), sql))
 		return 0;
+	if (st->depth == 0 && (rc = revive(st)) != 0)
+		return rc;
 	if ((rc = flush(st)) != 0)
 		return rc;
 	if ((t = ew_store_pg_translate(sql, &n)) == NULL)
@@ -623,6 +633,8 @@ run(struct ew_store *st, struct pg_stmt *ps)
 	char name[24];
 	int i;
 
+	if (st->depth == 0 && revive(st) != 0)
+		return NULL;
 	for (i = 0; i < pc->nprepared; i++)
 		if (strcmp(pc->prepared[i], ps->sql) == 0)
 			break;
@@ -733,7 +745,7 @@ pg_begin(struct ew_store *st)
 	struct pg_conn *pc = PC(st);
 	int rc;
 
-	if ((rc = flush(st)) != 0)
+	if ((rc = revive(st)) != 0 || (rc = flush(st)) != 0)
 		return rc;
 	defer(pc, "BEGIN ISOLATION LEVEL READ COMMITTED");
 	defer(pc, "SELECT pg_advisory_xact_lock(" EW_PG_LOCK_WRITE ")");
@@ -855,7 +867,11 @@ pg_migrate_lock(struct ew_store *st, int on)
 static int
 pg_listen(struct ew_store *st)
 {
-	return pg_exec(st, "LISTEN " EW_PG_CHANNEL);
+	int rc = pg_exec(st, "LISTEN " EW_PG_CHANNEL);
+
+	if (rc == 0)
+		PC(st)->listening = 1;
+	return rc;
 }
 
 static int
@@ -870,15 +886,55 @@ pg_wakeups(struct ew_store *st)
 	PGnotify *n;
 	int k = 0;
 
+	/* dropped: connect again, and wake the caller, who may have
+	 * missed notifications while it was down */
+	if (st->depth == 0 && PQstatus(CONN(st)) == CONNECTION_BAD &&
+	    revive(st) != 0)
+		return -ECONNREFUSED;
+	if (PC(st)->revived) {
+		PC(st)->revived = 0;
+		k++;
+	}
 	if (!PQconsumeInput(CONN(st))) {
 		pg_fail(st, NULL);
 		return -EIO;
 	}
 	while ((n = PQnotifies(CONN(st))) != NULL) {
-		k++;
+		/* our own writes are no news to us */
+		if (n->be_pid != PQbackendPID(CONN(st)))
+			k++;
 		PQfreemem(n);
 	}
 	return k;
+}
+
+/*
+ * Outside a transaction, a connection the server dropped is made again:
+ * its statements prepared again as they come, its LISTEN sent again.
+ */
+static int
+revive(struct ew_store *st)
+{
+	struct pg_conn *pc = PC(st);
+	int i;
+
+	if (PQstatus(pc->c) != CONNECTION_BAD)
+		return 0;
+	PQreset(pc->c);
+	for (i = 0; i < pc->nprepared; i++)
+		free(pc->prepared[i]);
+	pc->nprepared = 0;
+	pc->npending = 0;
+	if (PQstatus(pc->c) != CONNECTION_OK) {
+		pg_fail(st, NULL);
+		return -ECONNREFUSED;
+	}
+	pc->revived = 1;
+	if (PQsetClientEncoding(pc->c, "UTF8") != 0)
+		return pg_fail(st, NULL);
+	if (pc->listening)
+		return pg_exec_raw(st, "LISTEN " EW_PG_CHANNEL);
+	return 0;
 }
 
 static void

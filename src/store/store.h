@@ -74,7 +74,12 @@ const char *ew_store_backend(const struct ew_store *st);
  * makes ew_store_wait_fd() readable, and ew_store_wakeups() then counts
  * the wake-ups that arrived since it last ran (0 when none; it does not
  * block).  A wake-up says only "something changed": read the store to
- * know what.  None for a write rolled back.  SQLite: -ENOTSUP, fd -1.
+ * know what.  None for a write rolled back, nor for the connection's
+ * own writes.  Call ew_store_wakeups before waiting on the fd: a
+ * wake-up that came in during another call was read then, and leaves
+ * nothing on the socket.  After the server dropped the connection the
+ * next call outside a transaction connects again (LISTEN too) and
+ * counts as a wake-up.  SQLite: -ENOTSUP, fd -1.
  */
 int ew_store_listen(struct ew_store *st);
 int ew_store_wait_fd(struct ew_store *st);

@@ -1608,6 +1608,11 @@ test_wakeups(void)
 			k += ew_store_wakeups(l);
 		EW_CHECK_INT(k, 2);
 	}
+	/* the listener's own writes are no news to it */
+	complaint_init(&c, "<wk3@x>", "wk33");
+	EW_CHECK_INT(ew_store_complaint_add(l, &c, NULL, 0, &id), 0);
+	readable(ew_store_wait_fd(l), 300);
+	EW_CHECK_INT(ew_store_wakeups(l), 0);
 out:
 	ew_store_close(w);
 	ew_store_close(l);
@@ -1720,6 +1725,61 @@ out:
 	tmp_cleanup();
 }
 
+/*
+ * PostgreSQL: a connection the server dropped (here terminated by
+ * another session; a restart does the same) fails at most the one call
+ * that finds it dropped; the next connects again, LISTEN included, and
+ * the first ew_store_wakeups after it says to look (notifications may
+ * have been missed).
+ */
+static void
+test_pg_reconnect(void)
+{
+	struct ew_store *st = NULL, *other = NULL;
+	struct ew_store_complaint c;
+	struct ew_stmt *s = NULL;
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	int64_t pid = 0, a = -1, b = -1, id = 0;
+	char sql[96];
+	int fails = 0, k;
+
+	tmp_setup();
+	EW_CHECK_INT(ew_store_open(dbpath, &st), 0);
+	EW_CHECK_INT(ew_store_open(dbpath, &other), 0);
+	if (st == NULL || other == NULL)
+		goto out;
+	EW_CHECK_INT(ew_store_listen(st), 0);
+	EW_CHECK_INT(ew_store_prep(st, "SELECT pg_backend_pid()", &s), 0);
+	if (s != NULL && ew_store_step(s) == EW_STORE_ROW)
+		pid = ew_store_col_int64(s, 0);
+	ew_store_finalize(s);
+	EW_CHECK(pid > 0);
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld)",
+	    (long long)pid);
+	EW_CHECK_INT(ew_store_exec(other, sql), 0);
+	nanosleep(&ts, NULL);
+	for (k = 0; k < 3; k++) {
+		if (ew_store_count(st, &a, &b) == 0)
+			break;
+		fails++;
+	}
+	EW_CHECK(fails <= 1);
+	EW_CHECK_INT(a, 0);
+	complaint_init(&c, "<rc@x>", "rc11");
+	EW_CHECK_INT(ew_store_complaint_add(st, &c, NULL, 0, &id), 0);
+	counts(st, 1, 0);
+	/* the reconnect itself is a wake-up, then the LISTEN holds */
+	EW_CHECK_INT(ew_store_wakeups(st), 1);
+	complaint_init(&c, "<rc2@x>", "rc22");
+	EW_CHECK_INT(ew_store_complaint_add(other, &c, NULL, 0, &id), 0);
+	EW_CHECK(readable(ew_store_wait_fd(st), 5000));
+	EW_CHECK(ew_store_wakeups(st) >= 1);
+out:
+	ew_store_close(other);
+	ew_store_close(st);
+	tmp_cleanup();
+}
+
 int
 main(void)
 {
@@ -1737,6 +1797,8 @@ main(void)
 		EW_RUN(test_pg_aborted);
 	EW_RUN(test_wakeups);
 	EW_RUN(test_revisions);
+	if (pg != NULL)
+		EW_RUN(test_pg_reconnect);
 	EW_RUN(test_complaints);
 	EW_RUN(test_rollback);
 	EW_RUN(test_tickets);
