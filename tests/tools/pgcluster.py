@@ -17,6 +17,7 @@ binaries (/usr/lib/postgresql/*/bin/initdb) are not installed.
 Never the system cluster: nothing outside the temporary directory is
 used, and every program runs from an argv list, never a shell string.
 """
+import ctypes
 import glob
 import os
 import pwd
@@ -42,6 +43,21 @@ def as_user():
         return {}
     pw = pwd.getpwnam("postgres")
     return {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
+
+
+def die_with_parent():
+    """In the server's child before exec: a fast shutdown (SIGINT) when
+    pgcluster itself dies, even by SIGKILL (a ctest timeout), so no
+    server outlives its test."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def stop_on_signal(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 class Cluster:
@@ -84,7 +100,8 @@ class Cluster:
              "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
              "-c", "max_connections=50"],
             cwd=self.dir, env=self.env(), stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, **self.who)
+            stdout=log, stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent, **self.who)
         log.close()
         pidfile = os.path.join(self.data, "postmaster.pid")
         deadline = time.monotonic() + 60
@@ -141,6 +158,8 @@ def main(argv):
         print("pgcluster: no PostgreSQL server (/usr/lib/postgresql/*/bin/"
               "initdb): skipped")
         return 77
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, stop_on_signal)
     c = Cluster(b)
     try:
         try:
