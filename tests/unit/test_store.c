@@ -1780,6 +1780,36 @@ out:
 	tmp_cleanup();
 }
 
+/*
+ * Text that is not UTF-8 (a raw header byte) is stored, not refused:
+ * as it is on SQLite, with U+FFFD for each bad byte on PostgreSQL.
+ */
+static void
+test_bad_utf8(void)
+{
+	struct ew_store *st = mem();
+	struct ew_store_complaint c, *g = NULL;
+	int64_t id = 0, t = 0, x = 0;
+
+	if (st == NULL)
+		return;
+	complaint_init(&c, NULL, "u8");
+	c.reporter = "abuse\xff@x";
+	c.subject = "caf\xc3\xa9 \xff\xc3 ok";
+	EW_CHECK_INT(ew_store_complaint_add(st, &c, NULL, 0, &id), 0);
+	EW_CHECK_INT(ew_store_complaint_get(st, id, &g), 0);
+	if (g != NULL)
+		EW_CHECK_STR(
+		    g->subject, pg ? "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd ok"
+				   : "caf\xc3\xa9 \xff\xc3 ok");
+	ew_store_complaint_free(g);
+	/* the same bytes find the same ticket */
+	EW_CHECK_INT(ew_store_ticket_open(st, c.reporter, 1, NT, &t), 0);
+	EW_CHECK_INT(ew_store_ticket_find_open(st, c.reporter, &x), 0);
+	EW_CHECK_INT(x, t);
+	ew_store_close(st);
+}
+
 int
 main(void)
 {
@@ -1797,6 +1827,7 @@ main(void)
 		EW_RUN(test_pg_aborted);
 	EW_RUN(test_wakeups);
 	EW_RUN(test_revisions);
+	EW_RUN(test_bad_utf8);
 	if (pg != NULL)
 		EW_RUN(test_pg_reconnect);
 	EW_RUN(test_complaints);
