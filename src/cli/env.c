@@ -168,6 +168,16 @@ ew_cli_store_open(struct ew_store **st)
 		    ew_cli_db_label(), strerror(-rc), why[0] ? ": " : "", why);
 		return -1;
 	}
+	/* a server has no directory here: the managed policy's, made as
+	 * the database file's would have been */
+	if (ew_store_is_server(path) &&
+	    (rc = make_parent(ew_cli_managed_path())) != 0) {
+		ew_cli_err("%s: cannot make its directory: %s",
+		    ew_cli_managed_path(), strerror(-rc));
+		ew_store_close(*st);
+		*st = NULL;
+		return -1;
+	}
 	return 0;
 }
 

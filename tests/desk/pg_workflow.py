@@ -127,7 +127,7 @@ def run(tmp):
     # version table that stands for SQLite's PRAGMA user_version)
     lite = os.path.join(tmp, "lite.db")
     rc, _, err = ew("--db", lite, "policy", "history",
-                    env={"EW_POLICY": pol})
+                    env={"EW_POLICY": pol, "EW_MANAGED": managed})
     check(rc == 0, "a SQLite store: %s" % err)
     con = sqlite3.connect(lite)
     want = {(t, c) for (t,) in con.execute(
@@ -148,9 +148,24 @@ def run(tmp):
           "the same tables and columns as SQLite: only in PostgreSQL %s,"
           " only in SQLite %s" % (sorted(got - want), sorted(want - got)))
 
+    # no EW_MANAGED: the managed policy beside the default database
+    # file, its directory made private as the file's would have been
+    # (not as root: that default is /var/lib/exitwarden, the machine's)
+    if os.getuid() != 0:
+        state = os.path.join(tmp, "xdg")
+        rc, out, err = ew("ticket", "block", "--choice", "2", "--no-apply",
+                          "--now", now, "1",
+                          env={"EW_DB": PG, "EW_POLICY": pol,
+                               "XDG_STATE_HOME": state})
+        mp = os.path.join(state, "exitwarden", "managed.policy")
+        check(rc == 0 and os.path.exists(mp)
+              and os.stat(os.path.dirname(mp)).st_mode & 0o777 == 0o700,
+              "the default managed policy's directory: %s" % err)
+
     # cannot connect: a clear error, the password masked
     rc, _, err = ew("--db", "postgresql://ew:s3cret@/nodb?host=%s/nowhere"
-                    % tmp, "policy", "history", env={"EW_POLICY": pol})
+                    % tmp, "policy", "history",
+                    env={"EW_POLICY": pol, "EW_MANAGED": managed})
     check(rc == 1 and "cannot open the database" in err
           and "s3cret" not in err and "***" in err,
           "unreachable: an error without the password: %s" % err)
