@@ -391,7 +391,8 @@ migrate(struct ew_store *st)
 			return rc;
 		st->migrated++;
 	}
-	st->rev_ready = 1; /* every version up to EW_STORE_REV_VERSION */
+	/* migrated to the end: store_rev is there to bump */
+	st->rev_ready = EW_STORE_SCHEMA_VERSION >= EW_STORE_REV_VERSION;
 	return 0;
 }
 

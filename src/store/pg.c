@@ -29,7 +29,9 @@
  * BEGIN IMMEDIATE serialises them, and each statement after the lock
  * sees every earlier writer's commit: a read-then-write (is this a
  * duplicate? then insert) is never overtaken, with no serialisation
- * failures to retry.  Readers outside a transaction never wait.
+ * failures to retry.  Readers outside a transaction never wait.  Once
+ * the schema has it, the transaction also bumps the store's revision
+ * first (store_rev, schema.c), whose row lock orders writers the same.
  *
  * Statements are prepared on the server once per connection and text
  * (up to EW_PG_CACHE of them; more run unprepared), then executed with
