@@ -79,11 +79,12 @@ load(const char *dir, size_t *n)
 	for (i = 0; i < nn; i++) {
 		snprintf(path, sizeof(path), "%s/new/%s", dir, names[i]);
 		free(names[i]);
-		if (ew_file_read(path, 64 << 20, 0, &v[*n].data, &v[*n].len) != 0)
+		if (ew_file_read(path, 64 << 20, 0, &v[*n].data, &v[*n].len) !=
+		    0)
 			continue;
 		ew_diag_init(&dg);
-		if (ew_complaint_parse(path, v[*n].data, v[*n].len, &dg,
-			&v[*n].c) == 0)
+		if (ew_complaint_parse(
+			path, v[*n].data, v[*n].len, &dg, &v[*n].c) == 0)
 			(*n)++;
 		else
 			free(v[*n].data);
@@ -108,7 +109,8 @@ main(int argc, char **argv)
 	int rc;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench_store TARGET MAILDIR [ADDR...]\n");
+		fprintf(
+		    stderr, "usage: bench_store TARGET MAILDIR [ADDR...]\n");
 		return 2;
 	}
 	for (i = 3; i < (size_t)argc && na < 8; i++)
@@ -144,8 +146,7 @@ main(int argc, char **argv)
 	printf("%s: %zu added, %zu duplicates, %zu refused, %zu failed in"
 	       " %.2f s: %.0f complaints/s\n",
 	    ew_store_backend(st), added, dups, refused, failed, t1 - t0,
-	    (t1 - t0) > 0 ? (double)(added + dups + refused) / (t1 - t0)
-			  : 0.0);
+	    (t1 - t0) > 0 ? (double)(added + dups + refused) / (t1 - t0) : 0.0);
 	ew_desk_free(d);
 	ew_store_close(st);
 	for (i = 0; i < n; i++) {
