@@ -6,13 +6,17 @@
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure --no-tests=error -j$(JOBS)
 
-.PHONY: all deps build build-asan check check-dev check-asan demo bench \
+.PHONY: all deps deps-test build build-asan check check-dev check-asan demo bench \
 	fuzz fuzz-long format clean
 
 all: build
 
 deps:
 	@sh scripts/deps.sh
+
+# make check also installs the test-only tools (chromium, promtool).
+deps-test:
+	@sh scripts/deps.sh --test
 
 build: deps
 	@cmake --preset dev >/dev/null
@@ -22,10 +26,10 @@ build-asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build build/asan -j$(JOBS)
 
-check-dev: build
+check-dev: build deps-test
 	cd build/dev && ctest $(CTEST_FLAGS)
 
-check-asan: build-asan
+check-asan: build-asan deps-test
 	cd build/asan && ctest $(CTEST_FLAGS) -LE nosan
 
 check: check-dev check-asan

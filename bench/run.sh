@@ -25,3 +25,5 @@ rm -f "$big"
 sh "$(dirname "$0")/bench_ingest.sh" "$build"
 echo "== the desk on a ticket of 900k incidents (bench_desk)"
 "$build/bench/bench_desk" 900000
+echo "== exitwarden serve: page views/s (bench_serve.sh; goal 5,000/s)"
+sh "$(dirname "$0")/bench_serve.sh" "$build"

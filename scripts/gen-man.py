@@ -31,7 +31,8 @@ def main():
     w("exitwarden \\- abuse control for Tor exit relays")
     w(".SH SYNOPSIS")
     w(".B exitwarden")
-    w("[\\-\\-db \\fIPATH\\fR] \\fINOUN\\fR [\\fIVERB\\fR] "
+    w("[\\-\\-db \\fIPATH\\fR] [\\-\\-config \\fIFILE\\fR] "
+      "\\fINOUN\\fR [\\fIVERB\\fR] "
       "[\\fIOPTIONS\\fR] [\\fIOPERANDS\\fR]")
     w(".br")
     w(".B exitwarden help")
@@ -89,15 +90,26 @@ def main():
                  ("EW_MANAGED", "the managed policy (else "
                   "managed.policy beside the database)"),
                  ("EW_TEMPLATES", "the reply templates' directory"),
+                 ("EXITWARDEN_CONFIG", "the configuration file (else "
+                  "--config, else /etc/exitwarden/exitwarden.conf when it "
+                  "exists); see exitwarden.conf(5)"),
+                 ("EXITWARDEN_MAILDIR", "the Maildir run reads (else "
+                  "the configuration's maildir)"),
+                 ("EXITWARDEN_TOR", "the tor binary setup runs for "
+                  "--verify-config (else tor on the PATH)"),
                  ("EW_TOR_PASSWORD", "tor's control password")):
         w(".TP")
         w(".B %s" % k)
         w(esc(v))
     w(".SH FILES")
+    w("/etc/exitwarden/exitwarden.conf, the configuration (see "
+      "\\fBexitwarden.conf\\fR(5)).")
+    w(".PP")
     w("docs/cli/workflow.md (installed with the documentation) describes "
       "the desk's workflow and its JSON output.")
     w(".SH SEE ALSO")
-    w("\\fBexitwarden\\-policy\\fR(5), \\fBtor\\fR(1), \\fBnft\\fR(8)")
+    w("\\fBexitwarden\\-policy\\fR(5), \\fBexitwarden.conf\\fR(5), "
+      "\\fBtor\\fR(1), \\fBnft\\fR(8)")
     sys.stdout.write("\n".join(out) + "\n")
 
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "conf/conf.h"
 #include "desk/desk.h"
 #include "store/store.h"
 #include "emit/ctl.h"
@@ -39,6 +40,19 @@
 
 /* ---- tor's ControlPort ---- */
 
+void
+ew_cli_conn_init(struct ew_cli_conn *o)
+{
+	const struct ew_conf_relay *r = ew_cli_conf_relay();
+
+	memset(o, 0, sizeof(*o));
+	if (r == NULL)
+		return;
+	o->t.control = r->control;
+	o->t.auth.cookie_file = r->cookie;
+	o->password_file = r->password_file;
+}
+
 int
 ew_cli_conn_opt(struct ew_cli_conn *o, const struct ew_optval *v)
 {
@@ -50,9 +64,16 @@ ew_cli_conn_opt(struct ew_cli_conn *o, const struct ew_optval *v)
 		o->t.control = v->val;
 		return 0;
 	case EW_OPT_COOKIE:
+		/* the command line's auth replaces the file's */
+		if (!o->cli_auth)
+			o->password_file = NULL;
+		o->cli_auth = 1;
 		o->t.auth.cookie_file = v->val;
 		return 0;
 	case EW_OPT_PASSWORD_FILE:
+		if (!o->cli_auth)
+			o->t.auth.cookie_file = NULL;
+		o->cli_auth = 1;
 		o->password_file = v->val;
 		return 0;
 	case EW_OPT_TIMEOUT:
@@ -232,6 +253,8 @@ ew_cli_nft_build(const struct ew_cli_nft_args *a, struct ew_buf *out,
 	struct ew_nft_opts o;
 	int rc = EW_EXIT_FAIL;
 
+	if (a->multi != NULL && a->multi->nrelays > 0)
+		return ew_cli_nft_build_relays(a->multi, a->file, out, st);
 	memset(&o, 0, sizeof(o));
 	if (parse_uid(a->user, &o.uid) < 0)
 		return EW_EXIT_USAGE;
@@ -389,15 +412,31 @@ done:
 void
 ew_cli_apply_init(struct ew_cli_apply *a)
 {
+	const struct ew_conf_relay *r = ew_cli_conf_relay();
+
 	memset(a, 0, sizeof(*a));
+	ew_cli_conn_init(&a->conn);
 	a->tor_now = ew_time_now();
 	a->nft.now = a->tor_now;
 	a->nft.user = EW_TOR_USER;
+	if (r != NULL) {
+		a->frag = r->fragment;
+		a->nft.user = r->user;
+	}
+	if (ew_cli_conf() != NULL)
+		a->nft.state = ew_cli_conf()->nft_state;
+	a->nft.multi = a;
+	a->cur = -1;
 }
 
 void
 ew_cli_apply_free(struct ew_cli_apply *a)
 {
+	size_t i;
+
+	for (i = 0; i < a->nowned; i++)
+		free(a->owned[i]);
+	a->nowned = 0;
 	ew_cli_conn_done(&a->conn);
 }
 
@@ -439,6 +478,8 @@ ew_cli_apply_opt(struct ew_cli_apply *a, const struct ew_optval *v)
 	case EW_OPT_NO_APPLY:
 		a->no_apply = 1;
 		return 0;
+	case EW_OPT_RELAY:
+		return ew_cli_relay_opt(a, v->val);
 	default:
 		return -1;
 	}
@@ -452,9 +493,30 @@ op_tor(void *arg, const char *path, int64_t now)
 	struct ew_cli_apply *a = arg;
 	int rc;
 
+	struct ew_tor_target keep = a->conn.t;
+	const char *frag = a->frag;
+
+	size_t i;
+
 	(void)now; /* tor apply takes its own --now */
 	fflush(stdout);
+	for (i = 0; i < a->nrelays; i++) /* the relay of that file */
+		if (strcmp(a->relays[i].managed, path) == 0)
+			a->cur = (int)i;
+	if (a->cur >= 0) { /* that relay's tor */
+		const struct ew_relay *r = &a->relays[a->cur];
+
+		if (r->control != NULL)
+			a->conn.t.control = r->control;
+		if (r->cookie != NULL)
+			a->conn.t.auth.cookie_file = r->cookie;
+		if (r->fragment != NULL)
+			a->frag = r->fragment;
+		printf("relay %s:\n", r->name);
+	}
 	rc = ew_cli_tor_run(a, path);
+	a->conn.t = keep;
+	a->frag = frag;
 	fflush(stdout);
 	if (rc != EW_EXIT_OK) {
 		ew_cli_err("apply: the tor step failed; the nftables table "
@@ -544,16 +606,25 @@ ew_cli_expire_due(struct ew_desk *d, int64_t now, int dry_run, size_t *n)
 int
 ew_cli_expire(struct ew_desk *d, const struct ew_desk_change *ch, int quiet)
 {
+	struct ew_cli_apply *a = ch->ops != NULL ? ch->ops->arg : NULL;
+	struct ew_desk_change chs[EW_RELAYS_MAX];
+	const char *names[EW_RELAYS_MAX];
 	struct ew_desk_outcome oc;
 	struct ew_diag_list dg;
-	size_t n = 0;
+	size_t n = 0, nr;
 	int rc, drift = 0;
 
 	if ((rc = ew_cli_expire_due(d, ch->now, 0, &n)) != EW_EXIT_OK)
 		return rc;
+
 	fflush(stdout);
 	ew_diag_init(&dg);
-	rc = ew_desk_expire(d, ch, &drift, &oc, &dg);
+	if (a != NULL && a->nrelays > 0) {
+		nr = ew_cli_relay_changes(a, ch->policy, ch->now, chs, names);
+		rc = ew_desk_expire_relays(d, chs, names, nr, &drift, &oc, &dg);
+	} else {
+		rc = ew_desk_expire(d, ch, &drift, &oc, &dg);
+	}
 	if (drift)
 		printf("expire: %s differed from the store (a change "
 		       "interrupted?): wrote and applied the store's\n",
@@ -561,4 +632,38 @@ ew_cli_expire(struct ew_desk *d, const struct ew_desk_change *ch, int quiet)
 	else if (n == 0 && rc == 0 && !quiet)
 		printf("expire: no block has expired\n");
 	return ew_cli_change_done(rc, ch, &oc, &dg);
+}
+
+/* ---- several relays: one change for all (relays.c defines them) ---- */
+
+size_t
+ew_cli_relay_changes(struct ew_cli_apply *a, const char *policy, int64_t now,
+    struct ew_desk_change *chs, const char **names)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < a->nrelays; i++) {
+		if (!ew_cli_relay_selected(a, i))
+			continue;
+		ew_cli_change_init(&chs[n], a, policy, now);
+		chs[n].managed = a->relays[i].managed;
+		chs[n].policy = a->relays[i].policy;
+		names[n++] = a->relays[i].name;
+	}
+	return n;
+}
+
+int
+ew_cli_sync(struct ew_desk *d, const struct ew_desk_change *ch,
+    struct ew_desk_outcome *oc, struct ew_diag_list *dg)
+{
+	struct ew_cli_apply *a = ch->ops != NULL ? ch->ops->arg : NULL;
+	struct ew_desk_change chs[EW_RELAYS_MAX];
+	const char *names[EW_RELAYS_MAX];
+	size_t n;
+
+	if (a == NULL || a->nrelays == 0)
+		return ew_desk_sync(d, ch, oc, dg);
+	n = ew_cli_relay_changes(a, ch->policy, ch->now, chs, names);
+	return ew_desk_sync_relays(d, chs, names, n, oc, dg);
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "desk/desk.h"
+#include "desk/relay.h"
 #include "emit/tor.h"
 
 struct ew_addr;
@@ -66,8 +67,25 @@ enum ew_opt_id {
 	EW_OPT_INTERVAL,
 	EW_OPT_ONCE,
 	EW_OPT_EXPLAIN,
+	EW_OPT_UNDO,
+	EW_OPT_ROOT,
+	/* serve (issue 15) */
+	EW_OPT_LISTEN,
+	EW_OPT_CONTACT,
+	EW_OPT_NOTICE_DIR,
+	EW_OPT_TOKEN_KEY,
+	EW_OPT_MAX_PREFIX4,
+	EW_OPT_MAX_PREFIX6,
+	EW_OPT_METRICS_TOKEN,
+	EW_OPT_CONFIRM,
+	EW_OPT_FINGERPRINT,
+	EW_OPT_RELAY,
+	EW_OPT_ALL_RELAYS,
+	EW_OPT_REPAIR_INTERVAL,
+	EW_OPT_COUNT_ /* keep last: the options are bits of a uint64_t */
 };
 #define EW_O(id) ((uint64_t)1 << (id))
+_Static_assert(EW_OPT_COUNT_ <= 64, "more options than bits in EW_O");
 
 /* The option sets several commands share, declared once. */
 #define EW_OPTS_CONN                                                           \
@@ -190,6 +208,27 @@ int ew_cli_write(const char *s, size_t n);
 
 /* --db PATH, given before the noun (NULL when not given). */
 extern const char *ew_cli_db_opt;
+/* --config FILE, given before the noun (NULL when not given). */
+extern const char *ew_cli_config_opt;
+/* The configuration file's path: --config, $EXITWARDEN_CONFIG, else the
+ * default (*explicit_ 0: a missing file is no error). */
+const char *ew_cli_conf_path(int *explicit_);
+/* Read the configuration file once (a missing default file is none):
+ * 0, or EW_EXIT_FAIL with its errors printed. */
+int ew_cli_conf_open(void);
+void ew_cli_conf_close(void);
+/* The configuration read, or NULL when there is none. */
+struct ew_conf;
+struct ew_conf_relay;
+const struct ew_conf *ew_cli_conf(void);
+/* The relay whose settings are the commands' defaults (the first of
+ * the file), or NULL. */
+const struct ew_conf_relay *ew_cli_conf_relay(void);
+/* --maildir's value, else $EXITWARDEN_MAILDIR, else the file's, else
+ * NULL. */
+const char *ew_cli_maildir(const char *opt);
+/* $EW_TEMPLATES, else the file's templates, else NULL (built in). */
+const char *ew_cli_templates_dir(void);
 /* Whether desks resolve destinations named by host name. */
 extern int ew_cli_resolve;
 /* The database path: --db, $EW_DB, or the default under the state
@@ -228,7 +267,11 @@ struct ew_cli_conn {
 	struct ew_tor_target t;
 	const char *password_file;
 	char *password; /* owned; wiped and freed by ew_cli_conn_done */
+	int cli_auth;   /* --cookie or --password-file given */
 };
+/* The configuration's control endpoint and auth (ew_cli_conf_relay),
+ * else nothing (tor's defaults). */
+void ew_cli_conn_init(struct ew_cli_conn *c);
 /* 0 taken, -1 not a connection option, or an exit code. */
 int ew_cli_conn_opt(struct ew_cli_conn *c, const struct ew_optval *v);
 /* Read the password (file, else $EW_TOR_PASSWORD): 0 or an exit code. */
@@ -244,6 +287,9 @@ struct ew_cli_nft_args {
 	const char *state; /* --state FILE: the last loaded ruleset */
 	uint32_t seed;     /* --seed N: the guards' jhash seed (tests) */
 	int seed_set;
+	/* several relays: the table of all (relays.c), `file` the
+	 * current relay's; NULL: one relay, one policy */
+	const struct ew_cli_apply *multi;
 };
 
 /*
@@ -259,6 +305,15 @@ struct ew_cli_apply {
 	struct ew_cli_nft_args nft;
 	int no_apply; /* --no-apply: write the file, apply nothing */
 	struct ew_desk_apply_ops ops;
+	/* the relays of the host (--relay NAME,uid=...; relays.c) and the
+	 * one a change acts on (-1: none, the single-relay table) */
+	struct ew_relay relays[EW_RELAYS_MAX];
+	size_t nrelays;
+	int cur;
+	const char *select[EW_RELAYS_MAX]; /* --relay NAME: selected */
+	size_t nselect;
+	char *owned[2 * EW_RELAYS_MAX]; /* the --relay values' copies */
+	size_t nowned;
 };
 void ew_cli_apply_init(struct ew_cli_apply *a);
 void ew_cli_apply_free(struct ew_cli_apply *a);
@@ -271,6 +326,36 @@ int ew_cli_nft_run(const struct ew_cli_nft_args *a);
 struct ew_nft_stats;
 int ew_cli_nft_build(const struct ew_cli_nft_args *a, struct ew_buf *out,
     struct ew_nft_stats *st);
+/*
+ * relays.c: --relay NAME,uid=U[,control=C][,cookie=F][,fragment=F]
+ * [,managed=F][,policy=F] defines a relay of the host; --relay NAME
+ * alone selects one defined (exitwarden.conf will define them).  0
+ * taken, or an exit code (said).
+ */
+int ew_cli_relay_opt(struct ew_cli_apply *a, const char *val);
+/* After the options: check the selection (every name defined) and fill
+ * the defaults (managed beside the database, policy, uid).  0 or an
+ * exit code. */
+int ew_cli_relays_ready(struct ew_cli_apply *a, const char *policy);
+/* Index of the relay named, or -1. */
+int ew_cli_relay_find(const struct ew_cli_apply *a, const char *name);
+/* Whether relay i is selected (every relay when none is). */
+int ew_cli_relay_selected(const struct ew_cli_apply *a, size_t i);
+/* Make relay i the one the next change acts on: ch and the desk set
+ * (its managed file, policy, history, blocks). 0 or -ENOMEM. */
+int ew_cli_relay_use(struct ew_cli_apply *a, int i, struct ew_desk *d,
+    struct ew_desk_change *ch);
+/* The table of every relay, relay `cur` from `path` (NULL: its managed
+ * file), into out (nft emit, the nft step).  An exit code. */
+int ew_cli_nft_build_relays(const struct ew_cli_apply *a, const char *path,
+    struct ew_buf *out, struct ew_nft_stats *st);
+/* The change of each selected relay (chs[i], names[i]); how many (0:
+ * no relay defined: the single-relay change). */
+size_t ew_cli_relay_changes(struct ew_cli_apply *a, const char *policy,
+    int64_t now, struct ew_desk_change *chs, const char **names);
+/* ew_desk_sync, or ew_desk_sync_relays for the relays of ch's apply. */
+int ew_cli_sync(struct ew_desk *d, const struct ew_desk_change *ch,
+    struct ew_desk_outcome *oc, struct ew_diag_list *dg);
 /* Say what nftables said. */
 void ew_cli_nft_err(const struct ew_buf *err, int rc);
 /* A change's setting: the managed policy, the operator's policy, the
@@ -287,6 +372,39 @@ int ew_cli_expire(
 /* Report a change's outcome (dg freed); the exit code. */
 int ew_cli_change_done(int rc, const struct ew_desk_change *ch,
     const struct ew_desk_outcome *o, struct ew_diag_list *dg);
+
+/* ---- self-repair of the daemon (repair.c) ---- */
+
+/* What tor must report for a managed file, while the file is the same. */
+struct ew_cli_repair_cache {
+	int valid;
+	uint64_t dev, ino;
+	int64_t size, mtime_ns;
+	char digest[65];
+};
+/* What run repaired, and when it looks next (per relay: the slot of
+ * its index, or 0 for the host's only relay). */
+struct ew_cli_repair {
+	struct ew_store *st; /* counts kept in the store too (or NULL) */
+	struct ew_cli_repair_cache cache[EW_RELAYS_MAX + 1];
+	double interval_ms, next_ms;
+	size_t tor_drift, table_missing, tor_back, tor_down;
+	int up[EW_RELAYS_MAX + 1]; /* tor reachable at the last look: 1,
+				      0, -1 not looked at yet */
+	double next_try[EW_RELAYS_MAX + 1], backoff_ms[EW_RELAYS_MAX + 1];
+	/* the start's apply failed (tor down?): the whole change is
+	 * retried, with a growing delay, until it is done */
+	int unsynced;
+	double sync_backoff_ms;
+	size_t sync_retries;
+};
+void ew_cli_repair_init(struct ew_cli_repair *r, unsigned interval_s);
+/* When due: tor of each relay and the table checked against the store,
+ * repaired where they differ (said, counted).  An exit code. */
+int ew_cli_repair_tick(struct ew_cli_repair *r, struct ew_desk *d,
+    struct ew_cli_apply *ap, const char *policy);
+/* "repaired: tor drift N, table missing N (...)". */
+void ew_cli_repair_say(const struct ew_cli_repair *r);
 
 /* ---- the handlers, one file per noun (main.c's table) ---- */
 
@@ -321,5 +439,10 @@ int ew_cmd_inbox_scan(struct ew_args *a);
 int ew_cmd_run(struct ew_args *a);
 int ew_cmd_guard_status(struct ew_args *a);
 int ew_cmd_template_export(struct ew_args *a);
+int ew_cmd_backup(struct ew_args *a);
+int ew_cmd_config_check(struct ew_args *a);
+int ew_cmd_config_show(struct ew_args *a);
+int ew_cmd_setup(struct ew_args *a);
+int ew_cmd_serve(struct ew_args *a);
 
 #endif

@@ -71,6 +71,9 @@ ew_cmd_expire(struct ew_args *a)
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
 		goto done;
 	ew_cli_change_init(&ch, &ap, ew_cli_policy_path(policy), now);
+	if ((rc = ew_cli_relays_ready(&ap, ch.policy)) != 0)
+		goto done;
+	rc = EW_EXIT_FAIL;
 	if (dry_run) {
 		rc = dry(d, &ch);
 		goto done;

@@ -351,6 +351,8 @@ ew_cmd_inbox_scan(struct ew_args *a)
 /* How often run reads the surge sets (the time from a surge to tor's
  * refusal is this plus one apply). */
 #define EW_GUARD_POLL_MS 250
+/* How often the daemon wakes between rounds (expiries, repairs). */
+#define EW_WAKE_MS 50
 
 /* The operator's policy, quietly (run reports its errors elsewhere). */
 static struct ew_policy *
@@ -408,29 +410,64 @@ guard_tick(struct ew_desk_guards *g, const struct ew_policy *p,
 	return rc;
 }
 
+/* The earliest expiry of a block in force, or EW_STORE_NO_TIME. */
+static int64_t
+next_expiry(struct ew_store *st)
+{
+	struct ew_store_rule *r = NULL;
+	size_t n = 0, i;
+	int64_t t = EW_STORE_NO_TIME;
+
+	if (ew_store_rule_list(st, 0, &r, &n) != 0)
+		return t;
+	for (i = 0; i < n; i++)
+		if (r[i].expires_at != EW_STORE_NO_TIME &&
+		    (t == EW_STORE_NO_TIME || r[i].expires_at < t))
+			t = r[i].expires_at;
+	ew_store_rules_free(r, n);
+	return t;
+}
+
 /*
- * Wait `seconds`, reading the kernel's surge sets meanwhile and turning
- * new surges into applied blocks (a plain sleep when the policy has no
- * guards, or nothing is applied).
+ * Wait `seconds`, meanwhile: reading the kernel's surge sets and
+ * turning new surges into applied blocks (every EW_GUARD_POLL_MS, when
+ * the policy has guards); checking tor and the table against the store
+ * and repairing them (every --repair-interval); and expiring a block at
+ * its second, in tor and the kernel together (the kernel's element
+ * timeout ends it at that second too).
  */
 static int
-guard_wait(struct ew_desk_guards *g, struct ew_desk *d, struct ew_cli_apply *ap,
-    const char *policy, unsigned seconds, int *warned)
+guard_wait(struct ew_desk_guards *g, struct ew_desk *d, struct ew_store *st,
+    struct ew_cli_apply *ap, struct ew_cli_repair *rp, const char *policy,
+    unsigned seconds, int *warned)
 {
 	struct ew_policy *p = g != NULL ? load_policy(policy) : NULL;
-	struct timespec ts = { 0, EW_GUARD_POLL_MS * 1000000L };
-	unsigned long ms = (unsigned long)seconds * 1000, t;
-	int rc = EW_EXIT_OK;
+	struct timespec ts = { 0, EW_WAKE_MS * 1000000L };
+	struct ew_desk_change ch;
+	unsigned long ms = (unsigned long)seconds * 1000, t, since = 0;
+	int64_t exp = next_expiry(st), now;
+	int rc = EW_EXIT_OK, guards, applying;
 
-	if (p == NULL || ew_policy_guard_count(p) == 0 || ap->no_apply ||
-	    ap->nft.dry_run) {
-		ew_policy_free(p);
-		while (seconds > 0 && !stop)
-			seconds = sleep(seconds);
-		return EW_EXIT_OK;
-	}
-	for (t = 0; t < ms && !stop; t += EW_GUARD_POLL_MS) {
-		if (guard_tick(g, p, d, ap, policy, warned) != EW_EXIT_OK)
+	applying = !ap->no_apply && !ap->nft.dry_run;
+	guards = p != NULL && ew_policy_guard_count(p) > 0 && applying;
+	for (t = 0; t < ms && !stop; t += EW_WAKE_MS, since += EW_WAKE_MS) {
+		if (guards && since >= EW_GUARD_POLL_MS) {
+			since = 0;
+			if (guard_tick(g, p, d, ap, policy, warned) !=
+			    EW_EXIT_OK)
+				rc = EW_EXIT_FAIL;
+			exp = next_expiry(st);
+		}
+		now = ew_time_now();
+		if (applying && exp != EW_STORE_NO_TIME && exp <= now) {
+			ew_cli_change_init(&ch, ap, policy, now);
+			if (ew_cli_expire(d, &ch, 1) != EW_EXIT_OK)
+				rc = EW_EXIT_FAIL;
+			fflush(stdout);
+			exp = next_expiry(st);
+		}
+		if (applying &&
+		    ew_cli_repair_tick(rp, d, ap, policy) != EW_EXIT_OK)
 			rc = EW_EXIT_FAIL;
 		nanosleep(&ts, NULL);
 	}
@@ -445,7 +482,7 @@ struct run_args {
 	size_t n_extra;
 	struct ew_privsep_opts po;
 	const char *maildir, *policy;
-	uint64_t interval;
+	uint64_t interval, repair;
 	int once;
 };
 
@@ -456,6 +493,7 @@ run_args(const struct ew_args *a, struct run_args *r)
 	int rc = 0;
 
 	r->interval = 60;
+	r->repair = 5;
 	for (k = 0; rc == 0 && k < a->no; k++) {
 		const struct ew_optval *v = &a->o[k];
 
@@ -467,6 +505,8 @@ run_args(const struct ew_args *a, struct run_args *r)
 			r->once = 1;
 		else if (v->id == EW_OPT_INTERVAL)
 			rc = ew_cli_parse_num(v, 1, 86400, &r->interval);
+		else if (v->id == EW_OPT_REPAIR_INTERVAL)
+			rc = ew_cli_parse_num(v, 1, 3600, &r->repair);
 		else if ((rc = inbox_opt(v, &r->po, &r->extra, &r->n_extra)) <
 			 0)
 			rc = ew_cli_apply_opt(&r->ap, v);
@@ -476,6 +516,9 @@ run_args(const struct ew_args *a, struct run_args *r)
 	if (rc == 0)
 		rc = ew_cli_operands(a, 0, 0);
 	r->policy = ew_cli_policy_path(r->policy);
+	r->maildir = ew_cli_maildir(r->maildir);
+	if (rc == 0)
+		rc = ew_cli_relays_ready(&r->ap, r->policy);
 	return rc;
 }
 
@@ -490,6 +533,7 @@ ew_cmd_run(struct ew_args *a)
 	struct ew_desk_change ch;
 	struct ew_desk_outcome oc;
 	struct ew_diag_list dg;
+	struct ew_cli_repair rp;
 	int rc, warned = 0;
 
 	memset(&r, 0, sizeof(r));
@@ -502,15 +546,19 @@ ew_cmd_run(struct ew_args *a)
 		goto out;
 	}
 	catch_signals();
-	printf("run: database %s, policy %s, inbox %s, every %llus\n",
+	printf("run: database %s, policy %s, inbox %s, every %llus, "
+	       "repair every %llus\n",
 	    ew_cli_db_label(), r.policy, r.maildir ? r.maildir : "(none)",
-	    (unsigned long long)r.interval);
+	    (unsigned long long)r.interval, (unsigned long long)r.repair);
+	ew_cli_repair_init(&rp, (unsigned)r.repair);
+	rp.st = st;
 	fflush(stdout);
 	/* what runs may have been lost (a reboot, a tor restarted with its
 	 * torrc): apply the managed policy once at the start */
 	ew_cli_change_init(&ch, &r.ap, r.policy, ew_time_now());
 	ew_diag_init(&dg);
-	rc = ew_desk_sync(d, &ch, &oc, &dg);
+	rc = ew_cli_sync(d, &ch, &oc, &dg);
+	rp.unsynced = rc != 0; /* retried until done (tor down at start?) */
 	rc = ew_cli_change_done(rc, &ch, &oc, &dg);
 	while (!stop) {
 		struct counts c = { 0, 0, 0, 0 };
@@ -528,12 +576,14 @@ ew_cmd_run(struct ew_args *a)
 		if (r.once)
 			break;
 		/* sleep, watching the surge guards meanwhile */
-		if (guard_wait(guard, d, &r.ap, r.policy, (unsigned)r.interval,
-			&warned) != EW_EXIT_OK)
+		if (guard_wait(guard, d, st, &r.ap, &rp, r.policy,
+			(unsigned)r.interval, &warned) != EW_EXIT_OK)
 			rc = EW_EXIT_FAIL;
 	}
 	if (stop)
 		printf("run: stopped by a signal\n");
+	if (rc != EW_EXIT_USAGE && d != NULL)
+		ew_cli_repair_say(&rp);
 out:
 	ew_desk_guards_free(guard);
 	free(r.extra);

@@ -29,6 +29,11 @@ nft_args(struct ew_args *a, struct ew_cli_apply *ap)
 		rc = ew_cli_operands(a, 1, 1);
 	if (rc == 0)
 		ap->nft.file = a->ops[0];
+	/* several relays: each its policy= file, or FILE */
+	if (rc == 0 && (ap->nrelays > 0 || ap->nselect > 0)) {
+		rc = ew_cli_relays_ready(ap, a->ops[0]);
+		ap->cur = -2;
+	}
 	return rc;
 }
 

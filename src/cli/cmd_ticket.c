@@ -321,6 +321,22 @@ say_plan(const struct ew_desk_block_plan *pl)
 		    pl->nnew);
 }
 
+/* The block as one change: of the relay, or of every relay selected. */
+static int
+block(struct ew_desk *d, struct ew_cli_apply *ap,
+    const struct ew_desk_change *ch, const struct ew_desk_block_plan *pl,
+    struct ew_desk_outcome *oc, struct ew_diag_list *dg)
+{
+	struct ew_desk_change chs[EW_RELAYS_MAX];
+	const char *names[EW_RELAYS_MAX];
+	size_t n;
+
+	if (ap->nrelays == 0)
+		return ew_desk_block(d, ch, pl, oc, dg);
+	n = ew_cli_relay_changes(ap, ch->policy, ch->now, chs, names);
+	return ew_desk_block_relays(d, chs, names, n, pl, oc, dg);
+}
+
 int
 ew_cmd_ticket_block(struct ew_args *a)
 {
@@ -343,6 +359,21 @@ ew_cmd_ticket_block(struct ew_args *a)
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
 		goto out;
 	ew_cli_change_init(&ch, &c.apply, c.policy, c.now);
+	if ((rc = ew_cli_relays_ready(&c.apply, c.policy)) != 0)
+		goto out;
+	if (c.apply.nselect > 1) {
+		ew_cli_err("ticket block: one --relay NAME, or none (every "
+			   "relay)");
+		rc = EW_EXIT_USAGE;
+		goto out;
+	}
+	/* --relay NAME: a block for that relay alone */
+	if (c.apply.nselect == 1 &&
+	    ew_cli_relay_use(&c.apply,
+		ew_cli_relay_find(&c.apply, c.apply.select[0]), d, &ch) != 0) {
+		rc = EW_EXIT_FAIL;
+		goto out;
+	}
 	ew_diag_init(&dg);
 	rc = ew_desk_block_plan(
 	    d, id, (size_t)c.choice, expires, c.reason, c.now, &pl, &dg);
@@ -360,7 +391,7 @@ ew_cmd_ticket_block(struct ew_args *a)
 	} else {
 		fflush(stdout);
 		ew_diag_init(&dg);
-		rc = ew_desk_block(d, &ch, &pl, &oc, &dg);
+		rc = block(d, &c.apply, &ch, &pl, &oc, &dg);
 		rc = ew_cli_change_done(rc, &ch, &oc, &dg);
 		if (rc == EW_EXIT_OK)
 			printf("ticket %lld: blocked\n", (long long)id);
@@ -382,7 +413,7 @@ ew_cmd_ticket_reply(struct ew_args *a)
 	struct ew_desk *d = NULL;
 	struct ew_buf out = EW_BUF_INIT;
 	struct ew_diag_list diags;
-	const char *to = "provider", *dir = getenv("EW_TEMPLATES"), *tmpl;
+	const char *to = "provider", *dir = ew_cli_templates_dir(), *tmpl;
 	char path[PATH_MAX], *data = NULL;
 	struct ticket_args ta;
 	int64_t now, id;

@@ -124,7 +124,7 @@ ew_cmd_tor_status(struct ew_args *a)
 	int rc = 0, json = 0, diff = 0;
 	size_t k;
 
-	memset(&o, 0, sizeof(o));
+	ew_cli_conn_init(&o);
 	for (k = 0; rc == 0 && k < a->no; k++) {
 		const struct ew_optval *v = &a->o[k];
 

@@ -7,7 +7,11 @@
  * managed policy beside it (beside the default file for PostgreSQL),
  * the operator's policy, the store and a desk on it, the machine's
  * interface addresses, whole files and mails, a policy loaded and
- * expanded.
+ * expanded.  The configuration file (conf/conf.h: --config FILE before
+ * the noun, else $EXITWARDEN_CONFIG, else /etc/exitwarden/exitwarden.conf
+ * when it exists) fills what neither the command line nor the
+ * environment gives: command line, then environment, then the file,
+ * then the built-in defaults.
  */
 #include <errno.h>
 #include <ifaddrs.h>
@@ -21,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "conf/conf.h"
 #include "desk/desk.h"
 #include "lib/addr.h"
 #include "lib/buf.h"
@@ -31,7 +36,10 @@
 #include "store/store.h"
 
 const char *ew_cli_db_opt;
+const char *ew_cli_config_opt;
 int ew_cli_resolve = 1;
+static struct ew_conf *conf;
+static char *conf_path;
 static struct ew_desk_sysresolver resolver = { EW_DESK_RESOLVE_TIMEOUT_MS };
 
 static char db_path[PATH_MAX];
@@ -93,6 +101,8 @@ ew_cli_db_path(void)
 		env = getenv("EW_DB");
 	if (env != NULL && *env != '\0')
 		snprintf(db_path, sizeof(db_path), "%s", env);
+	else if (conf != NULL && conf->database != NULL)
+		snprintf(db_path, sizeof(db_path), "%s", conf->database);
 	else
 		default_db(db_path, sizeof(db_path));
 	return db_path;
@@ -117,6 +127,12 @@ ew_cli_managed_path(void)
 		return managed_path;
 	if (env != NULL && *env != '\0') {
 		snprintf(managed_path, sizeof(managed_path), "%s", env);
+		return managed_path;
+	}
+	if (ew_cli_conf_relay() != NULL &&
+	    ew_cli_conf_relay()->managed != NULL) {
+		snprintf(managed_path, sizeof(managed_path), "%s",
+		    ew_cli_conf_relay()->managed);
 		return managed_path;
 	}
 	db = ew_cli_db_path();
@@ -146,7 +162,102 @@ ew_cli_policy_path(const char *opt)
 		return opt;
 	if (env != NULL && *env != '\0')
 		return env;
+	if (ew_cli_conf_relay() != NULL && ew_cli_conf_relay()->policy != NULL)
+		return ew_cli_conf_relay()->policy;
+	if (conf != NULL && conf->policy != NULL)
+		return conf->policy;
 	return "/etc/exitwarden/exit.policy";
+}
+
+const char *
+ew_cli_maildir(const char *opt)
+{
+	const char *env = getenv("EXITWARDEN_MAILDIR");
+
+	if (opt != NULL)
+		return opt;
+	if (env != NULL && *env != '\0')
+		return env;
+	return conf != NULL ? conf->maildir : NULL;
+}
+
+const char *
+ew_cli_templates_dir(void)
+{
+	const char *env = getenv("EW_TEMPLATES");
+
+	if (env != NULL)
+		return env;
+	return conf != NULL ? conf->templates : NULL;
+}
+
+/* ---- the configuration file ---- */
+
+const char *
+ew_cli_conf_path(int *explicit_)
+{
+	const char *env = getenv("EXITWARDEN_CONFIG");
+
+	*explicit_ = 1;
+	if (ew_cli_config_opt != NULL)
+		return ew_cli_config_opt;
+	if (env != NULL && *env != '\0')
+		return env;
+	*explicit_ = 0;
+	return EW_CONF_PATH;
+}
+
+int
+ew_cli_conf_open(void)
+{
+	struct ew_diag_list d;
+	int explicit_, rc;
+	const char *path = ew_cli_conf_path(&explicit_);
+
+	if (conf != NULL)
+		return 0;
+	ew_diag_init(&d);
+	rc = ew_conf_load(path, &d, &conf);
+	if (rc == -ENOENT && !explicit_)
+		return 0;
+	if (rc == -ENOENT)
+		ew_cli_err("%s: no configuration file there", path);
+	ew_cli_print_diags(&d, 0);
+	ew_diag_free(&d);
+	if (rc == 0 && (conf_path = strdup(path)) == NULL)
+		rc = -ENOMEM;
+	if (rc == -ENOMEM)
+		ew_cli_err("out of memory");
+	if (rc != 0) {
+		ew_cli_err("%s: configuration not used; fix it or give "
+			   "--config FILE",
+		    path);
+		ew_conf_free(conf);
+		conf = NULL;
+		return EW_EXIT_FAIL;
+	}
+	return 0;
+}
+
+const struct ew_conf *
+ew_cli_conf(void)
+{
+	return conf;
+}
+
+const struct ew_conf_relay *
+ew_cli_conf_relay(void)
+{
+	return conf != NULL && conf->n_relays > 0 ? &conf->relays[0] : NULL;
+}
+
+void
+ew_cli_conf_close(void)
+{
+	ew_conf_free(conf);
+	conf = NULL;
+	free(conf_path);
+	conf_path = NULL;
 }
 
 int

@@ -1,13 +1,16 @@
 /*
  * main.c - exitwarden's entry point: global options and dispatch.
  *
- * Grammar: exitwarden [--db PATH] NOUN [VERB] [OPTIONS] [OPERANDS], with
+ * Grammar: exitwarden [--db PATH] [--config FILE] NOUN [VERB] [OPTIONS]
+ * [OPERANDS], with
  * the commands of table.c.  Nouns and verbs match exactly (no
  * abbreviations).  A noun without a verb runs its default verb (the
  * one flagged EW_CMD_DEFAULT, as "ip rule" and "git remote" list), or
  * is a usage error naming its verbs; an unknown verb is a usage error
  * (exit 2) naming the verbs that exist.  A noun that takes no verb
- * (apply, expire, run, stats) takes operands at once.
+ * (apply, expire, run, stats) takes operands at once.  The configuration
+ * file is read before any command but help, config and setup (which
+ * read or write it themselves).
  */
 #include <stdio.h>
 #include <string.h>
@@ -147,6 +150,15 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[0], "--db") == 0) {
 			ew_cli_err("option '--db' needs a value (PATH)");
 			return EW_EXIT_USAGE;
+		} else if (strncmp(argv[0], "--config=", 9) == 0) {
+			ew_cli_config_opt = argv[0] + 9;
+		} else if (strcmp(argv[0], "--config") == 0 && argc > 1) {
+			ew_cli_config_opt = argv[1];
+			argc--;
+			argv++;
+		} else if (strcmp(argv[0], "--config") == 0) {
+			ew_cli_err("option '--config' needs a value (FILE)");
+			return EW_EXIT_USAGE;
 		} else {
 			ew_cli_err("unknown option '%s'; try 'exitwarden help'",
 			    argv[0]);
@@ -164,6 +176,9 @@ main(int argc, char **argv)
 		return help(argc - 1, argv + 1);
 	if ((c = noun_cmds(noun, &k)) == NULL)
 		return unknown_noun(noun);
+	if (strcmp(noun, "config") != 0 && strcmp(noun, "setup") != 0 &&
+	    ew_cli_conf_open() != 0)
+		return EW_EXIT_FAIL;
 	if (c->verb == NULL) /* a noun without verbs */
 		return run_cmd(c, argc - 1, argv + 1);
 	verb = argc > 1 ? argv[1] : NULL;

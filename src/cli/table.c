@@ -29,20 +29,23 @@ static const struct ew_opt opts[] = {
 	{ EW_OPT_NO_INTERFACES, "no-interfaces", 0, NULL,
 	    "assume the machine has no interface addresses" },
 	{ EW_OPT_UID, "uid", 0, "USER|UID",
-	    "the user tor runs as (default debian-tor)" },
+	    "the user tor runs as (default: the configuration's, else "
+	    "debian-tor)" },
 	{ EW_OPT_STATE, "state", 0, "FILE",
 	    "the last loaded ruleset, for in-place set updates" },
 	{ EW_OPT_SEED, "seed", 0, "N", "the guards' hash seed (tests)" },
 	{ EW_OPT_REEVALUATE, "reevaluate", 0, NULL,
 	    "let tor close open streams the new policy rejects" },
 	{ EW_OPT_CONTROL, "control", 0, "HOST:PORT|PATH",
-	    "tor's ControlPort (default 127.0.0.1:9051)" },
+	    "tor's ControlPort (default: the configuration's, else "
+	    "/run/tor/control, then 127.0.0.1:9051)" },
 	{ EW_OPT_COOKIE, "cookie", 0, "FILE",
 	    "authenticate with this cookie file" },
 	{ EW_OPT_PASSWORD_FILE, "password-file", 0, "FILE",
 	    "authenticate with the password in FILE (or $EW_TOR_PASSWORD)" },
 	{ EW_OPT_FRAGMENT, "fragment", 0, "FILE",
-	    "also write the torrc fragment, so a restart of tor keeps it" },
+	    "also write the torrc fragment, so a restart of tor keeps it "
+	    "(default: the configuration's)" },
 	{ EW_OPT_TIMEOUT, "timeout", 0, "SEC",
 	    "give tor at most SEC seconds (1-600)" },
 	{ EW_OPT_OUTPUT, "output", 'o', "FILE", "write to FILE, atomically" },
@@ -76,6 +79,38 @@ static const struct ew_opt opts[] = {
 	{ EW_OPT_ONCE, "once", 0, NULL, "one round, then exit" },
 	{ EW_OPT_EXPLAIN, "explain", 0, NULL,
 	    "say, for each fact, where it was read and which rule fired" },
+	{ EW_OPT_UNDO, "undo", 0, NULL,
+	    "put back the files the last setup changed" },
+	{ EW_OPT_ROOT, "root", 0, "DIR",
+	    "work on the tree under DIR instead of / (tests, images)" },
+	{ EW_OPT_LISTEN, "listen", 0, "ADDR:PORT",
+	    "listen on ADDR:PORT or [ADDR6]:PORT (default 127.0.0.1:8080)" },
+	{ EW_OPT_CONTACT, "contact", 0, "TEXT",
+	    "the operator's contact, shown on the notice page" },
+	{ EW_OPT_NOTICE_DIR, "notice-dir", 0, "DIR",
+	    "the page templates (notice.html, block.html, result.html, "
+	    "style.css; default built in)" },
+	{ EW_OPT_TOKEN_KEY, "token-key", 0, "FILE",
+	    "the form tokens' HMAC key, 32-256 bytes, mode 0600 (default: a "
+	    "random one per start)" },
+	{ EW_OPT_MAX_PREFIX4, "max-prefix4", 0, "LEN",
+	    "the widest IPv4 prefix a request may block (8-32, default 24)" },
+	{ EW_OPT_MAX_PREFIX6, "max-prefix6", 0, "LEN",
+	    "the widest IPv6 prefix a request may block (16-128, default 48)" },
+	{ EW_OPT_METRICS_TOKEN, "metrics-token", 0, "FILE",
+	    "/metrics wants 'Authorization: Bearer' with the token in FILE" },
+	{ EW_OPT_CONFIRM, "confirm", 0, NULL,
+	    "self-service blocks wait for the operator's confirmation" },
+	{ EW_OPT_FINGERPRINT, "fingerprint", 0, "FP",
+	    "a relay's fingerprint for the notice page (repeatable)" },
+	{ EW_OPT_RELAY, "relay", 0, "NAME[,uid=U,control=C,...]",
+	    "a relay of this host (with uid=: its definition; cookie=, "
+	    "fragment=, managed=, policy= also); repeat for several" },
+	{ EW_OPT_ALL_RELAYS, "all-relays", 0, NULL,
+	    "every relay defined: one table for all, all or none" },
+	{ EW_OPT_REPAIR_INTERVAL, "repair-interval", 0, "SEC",
+	    "check tor and the kernel against the store every SEC seconds "
+	    "(1-3600, default 5)" },
 };
 
 #define O(x) EW_O(EW_OPT_##x)
@@ -83,13 +118,17 @@ static const struct ew_opt opts[] = {
 #define DEFAULT EW_CMD_DEFAULT
 
 static const struct ew_cmd cmds[] = {
-	{ "apply", NULL, ew_cmd_apply, STORE, EW_OPTS_APPLY,
+	{ "apply", NULL, ew_cmd_apply, STORE,
+	    EW_OPTS_APPLY | O(RELAY) | O(ALL_RELAYS) | O(POLICY),
 	    "apply [-n] [--reevaluate] [--control HOST:PORT|PATH] "
 	    "[--cookie FILE | --password-file FILE] [--fragment FILE] "
 	    "[--timeout SEC] [--uid USER|UID] [--state FILE] [--now TIME] "
-	    "POLICY",
+	    "POLICY | apply [-n] [--relay NAME[,uid=U,...]]... [--policy "
+	    "FILE] [APPLY OPTIONS] --all-relays",
 	    "tor apply, then (if it worked) nft apply, then the version "
 	    "recorded in the store" },
+	{ "backup", NULL, ew_cmd_backup, STORE, 0, "backup FILE",
+	    "copy the store to FILE (SQLite online backup, atomic, 0600)" },
 	{ "complaint", "add", ew_cmd_complaint_add, STORE,
 	    O(JSON) | O(NO_RESOLVE) | O(NOW) | O(ADDRESS),
 	    "complaint add [--json] [--no-resolve] [--now TIME] "
@@ -102,8 +141,15 @@ static const struct ew_cmd cmds[] = {
 	{ "complaint", "parse", ew_cmd_complaint_parse, 0, O(JSON) | O(EXPLAIN),
 	    "complaint parse [--explain] [--json] FILE|-",
 	    "read an abuse complaint and print its incidents" },
-	{ "expire", NULL, ew_cmd_expire, STORE, EW_OPTS_CHANGE,
-	    "expire [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS]",
+	{ "config", "check", ew_cmd_config_check, 0, 0, "config check [FILE]",
+	    "check the configuration file (default the one in use) and "
+	    "report every error" },
+	{ "config", "show", ew_cmd_config_show, DEFAULT, 0, "config show",
+	    "print the configuration in effect (file, environment, "
+	    "defaults)" },
+	{ "expire", NULL, ew_cmd_expire, STORE, EW_OPTS_CHANGE | O(RELAY),
+	    "expire [-n] [--no-apply] [--policy FILE] [--relay "
+	    "NAME[,uid=U,...]]... [APPLY OPTIONS]",
 	    "remove the blocks whose time has come, and apply again" },
 	{ "guard", "status", ew_cmd_guard_status, DEFAULT | STORE,
 	    O(JSON) | O(POLICY), "guard status [--json] [--policy FILE]",
@@ -113,15 +159,17 @@ static const struct ew_cmd cmds[] = {
 	    "inbox scan [--json] [-q] [--address ADDR]... [--parser-user "
 	    "USER] [--mail-timeout SEC] MAILDIR",
 	    "take in every new complaint of a Maildir, crash-safe" },
-	{ "nft", "apply", ew_cmd_nft_apply, 0, EW_OPTS_NFT_APPLY,
+	{ "nft", "apply", ew_cmd_nft_apply, 0, EW_OPTS_NFT_APPLY | O(RELAY),
 	    "nft apply [-n] [--now TIME] [--uid USER|UID] [--state FILE] "
-	    "FILE",
+	    "[--relay NAME,uid=U,policy=F]... FILE",
 	    "load table inet exitwarden atomically" },
 	{ "nft", "element", ew_cmd_nft_element, 0, 0,
 	    "nft element add|delete SET ADDR[/LEN]...",
 	    "change a set of the table in place (no full reload)" },
-	{ "nft", "emit", ew_cmd_nft_emit, 0, O(NOW) | O(UID) | O(SEED),
-	    "nft emit [--now TIME] [--uid USER|UID] FILE",
+	{ "nft", "emit", ew_cmd_nft_emit, 0,
+	    O(NOW) | O(UID) | O(SEED) | O(RELAY),
+	    "nft emit [--now TIME] [--uid USER|UID] "
+	    "[--relay NAME,uid=U,policy=F]... FILE",
 	    "print the nftables ruleset of table inet exitwarden" },
 	{ "nft", "flush", ew_cmd_nft_flush, 0, O(DRY_RUN), "nft flush [-n]",
 	    "delete table inet exitwarden (only it)" },
@@ -159,22 +207,39 @@ static const struct ew_cmd cmds[] = {
 	    "the torrc lines that make tor enforce the policy" },
 	{ "run", NULL, ew_cmd_run, STORE,
 	    EW_OPTS_CHANGE | O(MAILDIR) | O(INTERVAL) | O(ONCE) | O(ADDRESS) |
-		O(PARSER_USER) | O(MAIL_TIMEOUT),
+		O(PARSER_USER) | O(MAIL_TIMEOUT) | O(REPAIR_INTERVAL) |
+		O(RELAY),
 	    "run [--maildir DIR] [--interval SEC] [--once] [--policy FILE] "
 	    "[--address ADDR]... [--parser-user USER] [--mail-timeout SEC] "
-	    "[--no-apply] [APPLY OPTIONS]",
+	    "[--no-apply] [--repair-interval SEC] [--relay "
+	    "NAME[,uid=U,...]]... [APPLY OPTIONS]",
 	    "the daemon: scan the inbox, expire blocks, re-apply, watch the "
-	    "surge guards" },
+	    "surge guards, repair drift of tor and the kernel" },
+	{ "serve", NULL, ew_cmd_serve, STORE,
+	    O(LISTEN) | O(CONTACT) | O(NOTICE_DIR) | O(TOKEN_KEY) |
+		O(MAX_PREFIX4) | O(MAX_PREFIX6) | O(METRICS_TOKEN) |
+		O(CONFIRM) | O(FINGERPRINT) | O(EXPIRES),
+	    "serve [--listen ADDR:PORT] [--contact TEXT] [--notice-dir DIR] "
+	    "[--token-key FILE] [--max-prefix4 LEN] [--max-prefix6 LEN] "
+	    "[--metrics-token FILE] [--confirm] [--expires DUR] "
+	    "[--fingerprint FP]...",
+	    "the exit notice page, self-service block requests and "
+	    "/metrics over HTTP (unprivileged)" },
+	{ "setup", NULL, ew_cmd_setup, 0, O(DRY_RUN) | O(UNDO) | O(ROOT),
+	    "setup [-n] [--undo] [--root DIR]",
+	    "find this host's tor relays, make their torrc include "
+	    "exitwarden's fragment, verified; write the configuration" },
 	{ "stats", NULL, ew_cmd_stats, 0, O(JSON), "stats [--json]",
 	    "per-rule packet and byte counters of the nftables table" },
 	{ "template", "export", ew_cmd_template_export, 0, 0,
 	    "template export DIR",
 	    "write the built-in reply templates, to edit" },
 	{ "ticket", "block", ew_cmd_ticket_block, STORE,
-	    EW_OPTS_CHANGE | O(CHOICE) | O(EXPIRES) | O(REASON) | O(NO_RESOLVE),
+	    EW_OPTS_CHANGE | O(CHOICE) | O(EXPIRES) | O(REASON) |
+		O(NO_RESOLVE) | O(RELAY),
 	    "ticket block [--choice K] [--expires DUR|TIME|never] "
 	    "[--no-resolve] [--reason TEXT] [-n] [--no-apply] [--policy "
-	    "FILE] [APPLY OPTIONS] N",
+	    "FILE] [--relay NAME[,uid=U,...]]... [APPLY OPTIONS] N",
 	    "add a proposal's rules to the managed policy and apply it" },
 	{ "ticket", "close", ew_cmd_ticket_close, STORE, O(REASON),
 	    "ticket close [--reason TEXT] N", "close a ticket" },
@@ -236,7 +301,7 @@ ew_cli_help(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: exitwarden [--help] [--version] [--db PATH] "
-		   "NOUN [VERB] [OPTIONS] [OPERANDS]\n"
+		   "[--config FILE] NOUN [VERB] [OPTIONS] [OPERANDS]\n"
 		   "       exitwarden help [NOUN [VERB]]\n\ncommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-20s %s%s\n",

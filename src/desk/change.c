@@ -29,6 +29,7 @@
 #include "emit/tor.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/file.h"
 #include "policy/policy.h"
 #include "store/store.h"
 
@@ -49,36 +50,14 @@ struct txn {
 static char *
 slurp(const char *path, size_t *n, int *e)
 {
-	struct ew_buf b = EW_BUF_INIT;
-	char chunk[8192];
-	ssize_t r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf;
+	int rc = ew_file_read(path, EW_MANAGED_MAX, 0, &buf, n);
 
-	*n = 0;
-	if (fd < 0) {
-		*e = errno;
+	if (rc < 0) {
+		*e = -rc;
 		return NULL;
 	}
-	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 || b.len > EW_MANAGED_MAX) {
-			*e = r < 0 ? errno : EFBIG;
-			close(fd);
-			ew_buf_free(&b);
-			return NULL;
-		}
-		ew_buf_add(&b, chunk, (size_t)r);
-	}
-	close(fd);
-	*n = b.len;
-	ew_buf_putc(&b, '\0');
-	if (b.oom) {
-		*e = ENOMEM;
-		ew_buf_free(&b);
-		return NULL;
-	}
-	return ew_buf_detach(&b);
+	return buf;
 }
 
 /* Whether the file at path holds exactly text. */
@@ -388,6 +367,182 @@ ew_desk_sync(struct ew_desk *d, const struct ew_desk_change *ch,
 	return run_change(d, ch, NULL, NULL, out, dg);
 }
 
+/* ---- several relays: one change for all ---- */
+
+/* The relays' files put back as the store has them, and applied again
+ * where tor or the table took the new ones. */
+static void
+restore_relays(struct ew_desk *d, const struct ew_desk_change *chs,
+    const char *const *relays, struct txn *t, size_t n,
+    struct ew_desk_outcome *out, struct ew_diag_list *dg)
+{
+	const struct ew_desk_apply_ops *ops = chs[0].ops;
+	struct ew_buf text = EW_BUF_INIT;
+	size_t i;
+	int ok = 1, nft = 0;
+
+	out->restored = 1;
+	for (i = 0; i < n; i++) {
+		if (!t[i].wrote)
+			continue;
+		ew_buf_reset(&text);
+		if (ew_desk_set_relay(d, relays[i]) != 0 ||
+		    ew_desk_compose(d, &chs[i], NULL, 0, &text, NULL, dg) !=
+			0 ||
+		    put_back(&t[i], &chs[i], &text, dg) != 0) {
+			out->restored = -1;
+			err(dg,
+			    "%s: could not be restored; the store is "
+			    "unchanged",
+			    chs[i].managed);
+			continue;
+		}
+		if (t[i].tor_took &&
+		    ops->tor(ops->arg, chs[i].managed, chs[i].now) < 0)
+			ok = 0;
+		nft |= t[i].nft_took;
+	}
+	ew_buf_free(&text);
+	if (nft && ops->nft(ops->arg, chs[n - 1].managed, chs[n - 1].now) < 0)
+		ok = 0;
+	if (out->restored == 1 && ok)
+		ew_diag_add(dg, EW_SEV_NOTE, NULL,
+		    "the %zu relays' managed policies restored and applied "
+		    "again where they had been taken; the store is unchanged",
+		    n);
+	else if (!ok)
+		err(dg, "restored, but applying again failed: run exitwarden "
+			"apply --all-relays");
+}
+
+/* Compose and write every relay's file, tor each, the table once,
+ * record each.  0 or -errno, t[] saying how far it went. */
+static int
+write_apply_relays(struct ew_desk *d, const struct ew_desk_change *chs,
+    const char *const *relays, struct txn *t, size_t n,
+    struct ew_desk_outcome *out, struct ew_diag_list *dg)
+{
+	const struct ew_desk_apply_ops *ops = chs[0].ops;
+	struct ew_buf text = EW_BUF_INIT;
+	size_t i;
+	int rc = 0, nrc;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		ew_buf_reset(&text);
+		if ((rc = ew_desk_set_relay(d, relays[i])) != 0 ||
+		    (rc = ew_desk_compose(
+			 d, &chs[i], NULL, 0, &text, NULL, dg)) != 0) {
+			out->failed = EW_DESK_STEP_COMPOSE;
+			break;
+		}
+		keep_previous(&t[i], chs[i].managed);
+		rc = op_write(&chs[i], chs[i].managed, &text, dg);
+		t[i].wrote = rc == 0 || file_is(chs[i].managed,
+					    ew_buf_str(&text), text.len);
+		out->wrote |= t[i].wrote;
+		if (rc != 0) {
+			out->failed = EW_DESK_STEP_WRITE;
+			rc = rc < 0 ? rc : -EIO;
+		}
+	}
+	ew_buf_free(&text);
+	if (rc != 0)
+		return rc;
+	if (ops == NULL || ops->tor == NULL) {
+		out->not_applied = 1;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if ((rc = ops->tor(ops->arg, chs[i].managed, chs[i].now)) < 0) {
+			out->failed = EW_DESK_STEP_TOR;
+			return rc;
+		}
+		t[i].tor_took = rc == 0;
+	}
+	nrc = ops->nft != NULL
+		  ? ops->nft(ops->arg, chs[n - 1].managed, chs[n - 1].now)
+		  : EW_DESK_CHECKED;
+	if (nrc < 0) {
+		out->failed = EW_DESK_STEP_NFT;
+		return nrc;
+	}
+	for (i = 0; i < n; i++)
+		t[i].nft_took = nrc == 0;
+	for (i = 0; i < n; i++) {
+		if (!t[i].tor_took)
+			return 0; /* a dry run: nothing to record */
+		if ((rc = ew_desk_set_relay(d, relays[i])) != 0 ||
+		    (rc = op_record(d, &chs[i], chs[i].managed, dg)) != 0) {
+			out->failed = EW_DESK_STEP_RECORD;
+			return rc < 0 ? rc : -EIO;
+		}
+	}
+	out->applied = 1;
+	return 0;
+}
+
+/* run_change for several relays: mutate (may be NULL) inside the
+ * store's transaction, then every relay written and applied. */
+static int
+run_relays(struct ew_desk *d, const struct ew_desk_change *chs,
+    const char *const *relays, size_t n, mutate_fn fn, void *arg,
+    struct ew_desk_outcome *out, struct ew_diag_list *dg)
+{
+	struct txn *t;
+	char *was = NULL;
+	size_t i;
+	int rc, erc, mrc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0)
+		return -EINVAL;
+	if ((d->relay != NULL && (was = strdup(d->relay)) == NULL) ||
+	    (t = calloc(n, sizeof(*t))) == NULL) {
+		free(was);
+		return -ENOMEM;
+	}
+	if ((rc = ew_store_begin(d->st)) != 0) {
+		out->failed = EW_DESK_STEP_STORE;
+		err(dg, "%s: %s", chs[0].store, ew_store_errmsg(d->st));
+		goto done;
+	}
+	mrc = fn != NULL ? fn(d, arg, dg) : 0;
+	if (mrc < 0) {
+		if (mrc != -EALREADY)
+			out->failed = EW_DESK_STEP_STORE;
+		ew_store_end(d->st, mrc);
+		rc = mrc;
+		goto done;
+	}
+	rc = mrc == 0 ? write_apply_relays(d, chs, relays, t, n, out, dg) : 0;
+	erc = ew_store_end(d->st, rc == 0 ? 0 : -EIO);
+	if (rc == 0 && erc != 0) {
+		out->failed = EW_DESK_STEP_STORE;
+		err(dg, "%s: %s", chs[0].store, ew_store_errmsg(d->st));
+		rc = erc;
+	}
+	if (rc == 0)
+		out->changed = 1;
+	else
+		restore_relays(d, chs, relays, t, n, out, dg);
+	for (i = 0; i < n; i++)
+		forget_previous(&t[i]);
+done:
+	if (ew_desk_set_relay(d, was) != 0 && rc == 0)
+		rc = -ENOMEM;
+	free(was);
+	free(t);
+	return rc;
+}
+
+int
+ew_desk_sync_relays(struct ew_desk *d, const struct ew_desk_change *chs,
+    const char *const *relays, size_t n, struct ew_desk_outcome *out,
+    struct ew_diag_list *dg)
+{
+	return run_relays(d, chs, relays, n, NULL, NULL, out, dg);
+}
+
 int
 ew_desk_apply_file(struct ew_desk *d, const struct ew_desk_change *ch,
     const char *path, struct ew_desk_outcome *out, struct ew_diag_list *dg)
@@ -464,9 +619,9 @@ add_rules(struct ew_desk *d, void *arg, struct ew_diag_list *dg)
 
 	(void)dg;
 	for (k = 0; rc == 0 && k < pl->nnew; k++)
-		if ((rc = ew_store_rule_add(d->st, pl->ticket_id,
-			 pl->rules[k].rule, pl->rules[k].reason, pl->expires,
-			 a->now, &rid)) == -EEXIST)
+		if ((rc = ew_store_rule_add_relay(d->st, pl->ticket_id,
+			 d->relay, pl->rules[k].rule, pl->rules[k].reason,
+			 pl->expires, a->now, &rid)) == -EEXIST)
 			rc = 0; /* added since the plan: in force */
 	return rc;
 }
@@ -479,6 +634,16 @@ ew_desk_block(struct ew_desk *d, const struct ew_desk_change *ch,
 	struct block_arg a = { plan, ch->now };
 
 	return run_change(d, ch, add_rules, &a, out, dg);
+}
+
+int
+ew_desk_block_relays(struct ew_desk *d, const struct ew_desk_change *chs,
+    const char *const *relays, size_t n, const struct ew_desk_block_plan *plan,
+    struct ew_desk_outcome *out, struct ew_diag_list *dg)
+{
+	struct block_arg a = { plan, chs[0].now };
+
+	return run_relays(d, chs, relays, n, add_rules, &a, out, dg);
 }
 
 /* ---- expire ---- */
@@ -569,6 +734,36 @@ ew_desk_expire(struct ew_desk *d, const struct ew_desk_change *ch, int *drift,
 		return rc;
 	*drift = 1;
 	return ew_desk_sync(d, ch, out, dg);
+}
+
+int
+ew_desk_expire_relays(struct ew_desk *d, const struct ew_desk_change *chs,
+    const char *const *relays, size_t n, int *drift,
+    struct ew_desk_outcome *out, struct ew_diag_list *dg)
+{
+	int64_t now = chs[0].now;
+	char *was = NULL;
+	size_t i;
+	int rc;
+
+	*drift = 0;
+	rc = run_relays(d, chs, relays, n, remove_due, &now, out, dg);
+	if (rc != -EALREADY)
+		return rc;
+	out->failed = EW_DESK_STEP_NONE;
+	if (d->relay != NULL && (was = strdup(d->relay)) == NULL)
+		return -ENOMEM;
+	for (i = 0, rc = 0; i < n && rc == 0 && !*drift; i++) {
+		if ((rc = ew_desk_set_relay(d, relays[i])) == 0 &&
+		    (rc = ew_desk_drift(d, &chs[i], dg)) > 0)
+			*drift = 1;
+	}
+	if (ew_desk_set_relay(d, was) != 0 && rc >= 0)
+		rc = -ENOMEM;
+	free(was);
+	if (rc < 0 || !*drift)
+		return rc < 0 ? rc : 0;
+	return ew_desk_sync_relays(d, chs, relays, n, out, dg);
 }
 
 /* ---- the surge guard ---- */

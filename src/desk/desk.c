@@ -36,6 +36,9 @@ struct ew_desk_version {
 	/* the relay's own addresses this version names */
 	struct ew_addr own[EW_DESK_MAX_OWN];
 	size_t n_own;
+	/* OutboundBindAddressExit (IPv4, IPv6; EW_AF_NONE: not set): a
+	 * relay bound to another address did not carry the incident */
+	struct ew_addr bind[2];
 	/* the ports where an item starts or ends (pmin, pmax + 1), sorted:
 	 * the verdict on a port range changes only there */
 	uint16_t *bounds;
@@ -117,6 +120,7 @@ ew_desk_free(struct ew_desk *d)
 		version_clear(&d->versions[i]);
 	free(d->versions);
 	free(d->ifaddrs);
+	free(d->relay);
 	free(d->own);
 	free(d);
 }
@@ -203,6 +207,7 @@ version_get(struct ew_desk *d, const struct ew_store_policy_version *pv,
 	if (rc == 0)
 		rc = bounds(v);
 	if (rc == 0) {
+		ew_policy_exit_bind(p, v->bind);
 		v->n_own = ew_policy_own_addrs(p, v->own, EW_DESK_MAX_OWN);
 		if (v->n_own > EW_DESK_MAX_OWN)
 			v->n_own = EW_DESK_MAX_OWN;
@@ -216,6 +221,24 @@ version_get(struct ew_desk *d, const struct ew_store_policy_version *pv,
 	d->nversions++;
 	*out = v;
 	return 0;
+}
+
+int
+ew_desk_set_relay(struct ew_desk *d, const char *relay)
+{
+	char *c = NULL;
+
+	if (relay != NULL && (c = strdup(relay)) == NULL)
+		return -ENOMEM;
+	free(d->relay);
+	d->relay = c;
+	return 0;
+}
+
+const char *
+ew_desk_relay(const struct ew_desk *d)
+{
+	return d->relay;
 }
 
 int
@@ -425,12 +448,32 @@ could_carry(const struct ew_desk_version *v, const struct ew_addr *dst,
 }
 
 /*
+ * Whether version v's relay sends its exit traffic from an address
+ * other than the source src/bits (OutboundBindAddressExit), which is
+ * none of its own either: then it did not carry the incident, whatever
+ * its policy.
+ */
+static int
+bound_elsewhere(
+    const struct ew_desk_version *v, const struct ew_addr *src, unsigned bits)
+{
+	const struct ew_addr *b = &v->bind[src->family == EW_AF_INET ? 0 : 1];
+
+	return b->family != EW_AF_NONE && !holds(src, bits, b, 1) &&
+	       !holds(src, bits, v->own, v->n_own);
+}
+
+/*
  * Judge an incident (docs/cli/workflow.md): the versions in force at its
  * time say whose source it is and whether the exit could have carried
  * it.  "blocked" needs the whole time covered by versions that all
  * refused it; a time partly before the history ("before T" reaches back
  * to the beginning), or a version this exitwarden cannot read, leaves
- * it "unknown" unless one allowed it.
+ * it "unknown" unless one allowed it.  With several relays on the host
+ * (schema 9) the versions are every relay's: the incident is allowed if
+ * any relay that had its source address could have carried it, and
+ * blocked only if all of them refused it; a relay bound to another exit
+ * address (OutboundBindAddressExit) is left out.
  */
 int
 ew_desk_judge(struct ew_desk *d, const struct ew_store_incident *in,
@@ -440,9 +483,10 @@ ew_desk_judge(struct ew_desk *d, const struct ew_store_incident *in,
 	struct ew_desk_version *v;
 	struct ew_addr src, dst;
 	unsigned sbits = 0, dbits = 0;
-	int64_t from, to;
-	size_t npv = 0, nread = 0, i;
+	int64_t from, to, first = EW_STORE_NO_TIME;
+	size_t npv = 0, nread = 0, nrel = 0, i;
 	int rc = 0, have_src, have_dst, ours, allowed = 0;
+	unsigned char *out_of = NULL;
 
 	*verdict = EW_JUDGED_UNKNOWN;
 	from = in->time != EW_STORE_NO_TIME ? in->time : in->time_from;
@@ -476,19 +520,39 @@ ew_desk_judge(struct ew_desk *d, const struct ew_store_incident *in,
 	}
 	if (rc != 0 || nread == 0)
 		goto out; /* no time, or no history then: unknown */
+	/* the relays that had the source address: every version but
+	 * those bound to another exit address */
+	if ((out_of = calloc(npv + 1, 1)) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	nread = 0;
+	for (i = 0; i < npv; i++) {
+		v = version_find(d, &pv[i]);
+		if (v != NULL && have_src && bound_elsewhere(v, &src, sbits)) {
+			out_of[i] = 1;
+			continue;
+		}
+		nrel++;
+		nread += v != NULL;
+		if (first == EW_STORE_NO_TIME || pv[i].applied_from < first)
+			first = pv[i].applied_from;
+	}
+	if (nread == 0)
+		goto out;
 	have_dst = ew_desk_net_parse(in->dst, &dst, &dbits) == 0;
 	for (i = 0; i < npv && !allowed; i++)
-		if ((v = version_find(d, &pv[i])) != NULL)
+		if (!out_of[i] && (v = version_find(d, &pv[i])) != NULL)
 			allowed = could_carry(v, have_dst ? &dst : NULL, dbits,
 			    in->dst_ports, in->n_dst_ports);
 	if (allowed)
 		*verdict = EW_JUDGED_ALLOWED;
-	else if (from != EW_STORE_NO_TIME && pv[0].applied_from <= from &&
-		 nread == npv)
+	else if (from != EW_STORE_NO_TIME && first <= from && nread == nrel)
 		/* covered from `from` on (the timeline has no gaps, and an
 		 * open end runs to now), and refused throughout */
 		*verdict = EW_JUDGED_BLOCKED;
 out:
+	free(out_of);
 	ew_store_policy_versions_free(pv, npv);
 	return rc;
 }

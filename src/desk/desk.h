@@ -42,6 +42,16 @@ int ew_desk_new(struct ew_store *st, const struct ew_addr *ifaddrs,
     size_t n_ifaddrs, struct ew_desk **out);
 void ew_desk_free(struct ew_desk *d);
 
+/*
+ * The relay the next changes act on, when the host runs several
+ * (desk/relay.h): its managed policy holds the blocks for every relay
+ * and its own, a block added is for it alone, and what is applied is
+ * recorded in its own policy history.  NULL (the default): the host's
+ * only relay, with every block.  0 or -ENOMEM.
+ */
+int ew_desk_set_relay(struct ew_desk *d, const char *relay);
+const char *ew_desk_relay(const struct ew_desk *d);
+
 /* The verdicts, as the store keeps them (enum ew_store_verdict). */
 #define EW_JUDGED_ALLOWED EW_STORE_VERDICT_ALLOWED
 #define EW_JUDGED_BLOCKED EW_STORE_VERDICT_BLOCKED
@@ -352,6 +362,20 @@ int ew_desk_record_file(void *arg, struct ew_desk *d, const char *path,
 int ew_desk_sync(struct ew_desk *d, const struct ew_desk_change *ch,
     struct ew_desk_outcome *out, struct ew_diag_list *dg);
 /*
+ * ew_desk_sync for several relays as one change (ew_desk_set_relay):
+ * chs[i] and relays[i] are relay i's setting and name (chs[i].ops the
+ * same for all).  Every relay's managed policy composed and written,
+ * applied to each relay's tor in turn (ops->tor with its managed path:
+ * the caller knows the relay by it), the table of all relays loaded
+ * once (ops->nft with the last relay's path), each recorded in its
+ * relay's history, then the store committed.  Any failure puts every
+ * file back and applies the old ones again where tor or the table had
+ * taken the new: all relays or none.  The desk's relay is as before.
+ */
+int ew_desk_sync_relays(struct ew_desk *d, const struct ew_desk_change *chs,
+    const char *const *relays, size_t n, struct ew_desk_outcome *out,
+    struct ew_diag_list *dg);
+/*
  * Apply a policy file the operator wrote (no managed policy): tor, then
  * nftables unless tor refused, then the version recorded when tor took
  * it (what tor runs is what the exit carries, even when the nftables
@@ -414,6 +438,16 @@ void ew_desk_expired_free(struct ew_desk_expired *v, size_t n);
  */
 int ew_desk_expire(struct ew_desk *d, const struct ew_desk_change *ch,
     int *drift, struct ew_desk_outcome *out, struct ew_diag_list *dg);
+
+/* ew_desk_block and ew_desk_expire for several relays as one change,
+ * as ew_desk_sync_relays does it (the blocks added for the desk's
+ * relay: NULL, every relay). */
+int ew_desk_block_relays(struct ew_desk *d, const struct ew_desk_change *chs,
+    const char *const *relays, size_t n, const struct ew_desk_block_plan *plan,
+    struct ew_desk_outcome *out, struct ew_diag_list *dg);
+int ew_desk_expire_relays(struct ew_desk *d, const struct ew_desk_change *chs,
+    const char *const *relays, size_t n, int *drift,
+    struct ew_desk_outcome *out, struct ew_diag_list *dg);
 
 /*
  * One poll of the surge guard as one change: read and judge the

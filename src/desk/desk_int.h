@@ -24,6 +24,7 @@ struct ew_desk {
 	struct ew_addr *own; /* what the recorded policies name as ours */
 	size_t n_own;
 	char own_sig[160]; /* the history's signature when own was read */
+	char *relay;       /* the relay changes act on (NULL: the only one) */
 };
 
 /* "192.0.2.1", "192.0.2.0/24", "[2001:db8::1]", "2001:db8::/32". */

@@ -878,6 +878,10 @@ ew_desk_managed(struct ew_desk *d, const char *policy_path,
 	    "\"exitwarden expire\"; they come\n# first, so they win over the "
 	    "operator's policy included below.\n");
 	for (i = 0; i < n; i++) {
+		/* another relay's block is not this relay's */
+		if (rules[i].relay != NULL &&
+		    (d->relay == NULL || strcmp(rules[i].relay, d->relay) != 0))
+			continue;
 		r.rule = rules[i].rule_text;
 		r.reason = rules[i].reason;
 		r.ticket_id = rules[i].ticket_id;
@@ -915,8 +919,8 @@ ew_desk_record(struct ew_desk *d, const struct ew_policy *p, int64_t at,
 	if (rc == 0)
 		rc = ew_tor_list_digest(ew_buf_str(&list), digest);
 	if (rc == 0)
-		rc = ew_store_policy_record(
-		    d->st, digest, ew_buf_str(&torrc), at, &id);
+		rc = ew_store_policy_record_relay(
+		    d->st, d->relay, digest, ew_buf_str(&torrc), at, &id);
 	ew_buf_free(&torrc);
 	ew_buf_free(&list);
 	return rc;

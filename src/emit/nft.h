@@ -87,6 +87,42 @@ int ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
     const struct ew_nft_opts *o, struct ew_buf *out, struct ew_nft_stats *st);
 
 /*
+ * Several relays on one host (up to 8 may share an exit address, each
+ * tor instance with its own uid): one table, each relay's policy in its
+ * own chain "IDrules" with its own counters "IDrN" and sets "IDrN_..."
+ * (ID from ew_nft_relay_ident), and one verdict map "relays" from the
+ * socket's uid to that chain:
+ *
+ *	map relays { type uid : verdict; elements = { 105 : jump a_rules,
+ *	    106 : jump b_rules } }
+ *	chain output { ... tcp flags & (syn | ack) == syn meta skuid
+ *	    vmap @relays }
+ *
+ * The whole table is one text, so one load replaces every relay's
+ * rules in one transaction: all or none.  One relay gives exactly
+ * ew_nft_ruleset's text (uid from the relay).  Names that make the same
+ * ID, or two relays with one uid: -EEXIST; a name that cannot make an
+ * ID: -EINVAL; guards with more than one relay: -ENOTSUP (their sets
+ * are named per table, not per relay, for now).
+ */
+struct ew_nft_relay {
+	const char *name; /* the relay's name ("198.51.100.10_9000") */
+	uint32_t uid;
+	const struct ew_policy *p;
+	const struct ew_expanded *e;
+};
+int ew_nft_ruleset_relays(const struct ew_nft_relay *v, size_t n,
+    const struct ew_nft_opts *o, struct ew_buf *out, struct ew_nft_stats *st);
+/*
+ * A relay's name as the prefix of its nft names: letters, digits and
+ * '_' kept, '.', '-', ':' made '_', "relay_" before a name that does not
+ * start with a letter, '_' after it ("198.51.100.10_9000" is
+ * "relay_198_51_100_10_9000_").  0, or -EINVAL (another character, empty,
+ * over 64 bytes, or cap too small).
+ */
+int ew_nft_relay_ident(const char *name, char *out, size_t cap);
+
+/*
  * Surge guards (the policy's "guard" lines), emitted by ew_nft_ruleset
  * into the same table.  For a guard NAME:
  *

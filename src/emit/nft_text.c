@@ -320,6 +320,7 @@ put_timeout(struct ew_buf *b, int64_t t)
 struct gen {
 	const struct ew_policy *p;
 	const struct ew_nft_opts *o;
+	const char *pfx;      /* the relay's name prefix: "" for one relay */
 	struct ew_buf sets;   /* set declarations */
 	struct ew_buf chain;  /* rules of the policy chain */
 	struct ew_buf chains; /* the shard chains */
@@ -383,12 +384,12 @@ done:
 
 /* Ports, counter, verdict and comment of a rule, and its newline. */
 static void
-put_tail(struct ew_buf *b, const struct ew_rule_info *ri, uint32_t rule,
-    int action, const struct class *c)
+put_tail(struct ew_buf *b, const char *pfx, const struct ew_rule_info *ri,
+    uint32_t rule, int action, const struct class *c)
 {
 	ew_buf_putc(b, ' ');
 	put_ports(b, c);
-	ew_buf_printf(b, " counter name \"r%u\" %s", (unsigned)rule,
+	ew_buf_printf(b, " counter name \"%sr%u\" %s", pfx, (unsigned)rule,
 	    action == EW_ACCEPT ? "accept" : "reject with tcp reset");
 	if (ticket_ok(ri->ticket) || ri->expires != EW_NEVER) {
 		char t[EW_TIME_STRLEN];
@@ -428,7 +429,7 @@ emit_sharded(struct gen *g, const struct ew_rule_info *ri, uint32_t rule,
 	ew_buf_puts(b, "\t\tip daddr vmap { ");
 	for (k = 0; k < EW_NFT_SHARDS; k++) {
 		u128 lo = (u128)k << 28, hi = lo | 0x0fffffff;
-		char name[64];
+		char name[160];
 		size_t j;
 
 		for (np = 0, j = i; j < c->n && c->iv[j].lo <= hi; j++) {
@@ -445,7 +446,7 @@ emit_sharded(struct gen *g, const struct ew_rule_info *ri, uint32_t rule,
 		snprintf(name, sizeof(name), "%s_s%u", base, k);
 		put_set(g, name, EW_AF_INET, piece, np, timeout);
 		ew_buf_printf(ch, "\tchain %s {\n\t\tip daddr @%s", name, name);
-		put_tail(ch, ri, rule, action, c);
+		put_tail(ch, g->pfx, ri, rule, action, c);
 		ew_buf_puts(ch, "\t}\n");
 		ew_buf_printf(b, "%s%u.0.0.0/4 : jump %s", used++ ? ", " : "",
 		    k << 4, name);
@@ -473,10 +474,10 @@ emit_class(struct gen *g, uint32_t rule, int action, int fam,
 	    ri.expires - g->o->now <= EW_NFT_TIMEOUT_MAX)
 		timeout = ri.expires - g->o->now;
 	if (fam == EW_AF_INET && c->n > EW_NFT_SHARD_MIN) {
-		char name[48];
+		char name[128];
 
-		snprintf(name, sizeof(name), "r%u_v%d_%u", (unsigned)rule, fam,
-		    (*setno)++);
+		snprintf(name, sizeof(name), "%sr%u_v%d_%u", g->pfx,
+		    (unsigned)rule, fam, (*setno)++);
 		emit_sharded(g, &ri, rule, action, c, name, timeout);
 		return;
 	}
@@ -496,14 +497,14 @@ emit_class(struct gen *g, uint32_t rule, int action, int fam,
 		if (c->n > 1)
 			ew_buf_puts(b, " }");
 	} else {
-		char name[48];
+		char name[128];
 
-		snprintf(name, sizeof(name), "r%u_v%d_%u", (unsigned)rule, fam,
-		    (*setno)++);
+		snprintf(name, sizeof(name), "%sr%u_v%d_%u", g->pfx,
+		    (unsigned)rule, fam, (*setno)++);
 		put_set(g, name, fam, c->iv, c->n, timeout);
 		ew_buf_printf(b, "%s daddr @%s", kw, name);
 	}
-	put_tail(b, &ri, rule, action, c);
+	put_tail(b, g->pfx, &ri, rule, action, c);
 	g->st.rules++;
 }
 
@@ -894,28 +895,52 @@ emit_guards(const struct ew_policy *p, const struct ew_nft_opts *o,
 	ew_buf_free(&acc.v[1]);
 }
 
-int
-ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
-    const struct ew_nft_opts *o, struct ew_buf *out, struct ew_nft_stats *st)
+/* Start a generator for one relay's policy. */
+static int
+gen_init(struct gen *g, const struct ew_policy *p, const struct ew_nft_opts *o,
+    const char *pfx)
 {
-	struct gen g;
-	struct ew_buf hook = EW_BUF_INIT, top = EW_BUF_INIT;
+	memset(g, 0, sizeof(*g));
+	g->p = p;
+	g->o = o;
+	g->pfx = pfx;
+	ew_buf_init(&g->sets);
+	ew_buf_init(&g->chain);
+	ew_buf_init(&g->chains);
+	g->counted = calloc(ew_policy_rule_count(p) + 1, 1);
+	return g->counted == NULL ? -ENOMEM : 0;
+}
+
+static void
+gen_free(struct gen *g)
+{
+	ew_buf_free(&g->sets);
+	ew_buf_free(&g->chain);
+	ew_buf_free(&g->chains);
+	free(g->counted);
+	g->counted = NULL;
+}
+
+static int
+gen_oom(const struct gen *g)
+{
+	return g->sets.oom || g->chain.oom || g->chains.oom;
+}
+
+/* The policy's rules into g's sets, chain and shard chains. */
+static int
+gen_rules(struct gen *g, const struct ew_expanded *e)
+{
 	struct entry *v4 = NULL, *v6 = NULL;
-	size_t nrules = ew_policy_rule_count(p), i, j, n4, n6;
+	size_t nrules = ew_policy_rule_count(g->p), i, j, n4, n6;
 	int done4 = 0, done6 = 0, rc = 0;
 
-	memset(&g, 0, sizeof(g));
-	g.p = p;
-	g.o = o;
-	ew_buf_init(&g.sets);
-	ew_buf_init(&g.chain);
-	ew_buf_init(&g.chains);
-	g.counted = calloc(nrules + 1, 1);
 	v4 = malloc((e->n + 1) * sizeof(*v4));
 	v6 = malloc((e->n + 1) * sizeof(*v6));
-	if (g.counted == NULL || v4 == NULL || v6 == NULL) {
-		rc = -ENOMEM;
-		goto out;
+	if (v4 == NULL || v6 == NULL) {
+		free(v4);
+		free(v6);
+		return -ENOMEM;
 	}
 	for (i = 0; i < e->n && rc == 0; i = j) {
 		const struct ew_item *it = &e->items[i];
@@ -926,14 +951,14 @@ ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
 		    *done ||
 		    (it->addr.family != EW_AF_INET &&
 			it->addr.family != EW_AF_INET6)) {
-			g.st.skipped++;
+			g->st.skipped++;
 			continue;
 		}
 		if (is_catchall(it)) {
 			/* tor's alone; what follows it in the family is
 			 * unreachable in tor's list */
 			*done = 1;
-			g.st.skipped++;
+			g->st.skipped++;
 			continue;
 		}
 		/* the run: this rule's consecutive items with one action */
@@ -947,7 +972,7 @@ ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
 			    is_catchall(x))
 				break;
 			if (x->addr.family == EW_AF_INET ? done4 : done6) {
-				g.st.skipped++;
+				g->st.skipped++;
 				continue;
 			}
 			en.iv = item_ival(x);
@@ -958,37 +983,63 @@ ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
 			else
 				v6[n6++] = en;
 		}
-		rc = emit_family(&g, it->rule, it->action, EW_AF_INET, v4, n4);
+		rc = emit_family(g, it->rule, it->action, EW_AF_INET, v4, n4);
 		if (rc == 0)
 			rc = emit_family(
-			    &g, it->rule, it->action, EW_AF_INET6, v6, n6);
+			    g, it->rule, it->action, EW_AF_INET6, v6, n6);
 	}
-	if (rc == 0)
-		rc = g.err;
-	if (rc < 0)
-		goto out;
+	free(v4);
+	free(v6);
+	return rc != 0 ? rc : g->err;
+}
 
-	ew_buf_puts(out, "# generated by exitwarden: the kernel backstop of "
-			 "the exit policy; do not edit\n");
-	ew_nft_flush_text(out);
-	ew_buf_puts(out, "table " EW_NFT_FAMILY " " EW_NFT_TABLE " {\n");
+/* The named counters of the rules g emitted, then its sets and shard
+ * chains: the declarations of one relay. */
+static void
+put_decls(struct gen *g, struct ew_buf *out)
+{
+	size_t nrules = ew_policy_rule_count(g->p), i;
+
 	for (i = 0; i < nrules; i++) {
 		struct ew_rule_info ri;
 
-		if (!g.counted[i])
+		if (!g->counted[i])
 			continue;
-		ew_policy_rule_info(p, i, &ri);
-		ew_buf_printf(out, "\tcounter r%zu {\n\t\tcomment \"", i);
+		ew_policy_rule_info(g->p, i, &ri);
+		ew_buf_printf(
+		    out, "\tcounter %sr%zu {\n\t\tcomment \"", g->pfx, i);
 		/* nft takes at most 128 bytes of comment */
 		put_comment(out, ri.text != NULL ? ri.text : "",
 		    ticket_ok(ri.ticket) ? 112 - strlen(ri.ticket) : 120);
 		if (ticket_ok(ri.ticket))
 			ew_buf_printf(out, " ticket %s", ri.ticket);
 		ew_buf_puts(out, "\"\n\t}\n");
-		g.st.counters++;
+		g->st.counters++;
 	}
-	ew_buf_add(out, g.sets.p != NULL ? g.sets.p : "", g.sets.len);
-	ew_buf_add(out, g.chains.p != NULL ? g.chains.p : "", g.chains.len);
+	ew_buf_add(out, g->sets.p != NULL ? g->sets.p : "", g->sets.len);
+	ew_buf_add(out, g->chains.p != NULL ? g->chains.p : "", g->chains.len);
+}
+
+static const char header[] = "# generated by exitwarden: the kernel backstop "
+			     "of the exit policy; do not edit\n";
+
+int
+ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
+    const struct ew_nft_opts *o, struct ew_buf *out, struct ew_nft_stats *st)
+{
+	struct gen g;
+	struct ew_buf hook = EW_BUF_INIT, top = EW_BUF_INIT;
+	int rc;
+
+	if ((rc = gen_init(&g, p, o, "")) == 0)
+		rc = gen_rules(&g, e);
+	if (rc < 0)
+		goto out;
+
+	ew_buf_puts(out, header);
+	ew_nft_flush_text(out);
+	ew_buf_puts(out, "table " EW_NFT_FAMILY " " EW_NFT_TABLE " {\n");
+	put_decls(&g, out);
 	emit_guards(p, o, out, &hook, &top);
 	ew_buf_printf(out,
 	    "\tchain output {\n"
@@ -1000,19 +1051,147 @@ ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
 	    ew_buf_str(&hook), (unsigned long)o->uid, ew_buf_str(&top));
 	ew_buf_add(out, g.chain.p != NULL ? g.chain.p : "", g.chain.len);
 	ew_buf_puts(out, "\t}\n}\n");
-	if (g.sets.oom || g.chain.oom || g.chains.oom || hook.oom || top.oom ||
-	    out->oom)
+	if (gen_oom(&g) || hook.oom || top.oom || out->oom)
 		rc = -ENOMEM;
 out:
 	ew_buf_free(&hook);
 	ew_buf_free(&top);
 	if (st != NULL)
 		*st = g.st;
-	ew_buf_free(&g.sets);
-	ew_buf_free(&g.chain);
-	ew_buf_free(&g.chains);
-	free(g.counted);
-	free(v4);
-	free(v6);
+	gen_free(&g);
+	return rc;
+}
+
+/* ---- several relays, one table ---- */
+
+int
+ew_nft_relay_ident(const char *name, char *out, size_t cap)
+{
+	size_t i, k = 0;
+	int letter;
+
+	if (name == NULL || name[0] == '\0' || strlen(name) > 64 || cap < 2)
+		return -EINVAL;
+	letter = (name[0] >= 'a' && name[0] <= 'z') ||
+		 (name[0] >= 'A' && name[0] <= 'Z');
+	if (!letter) {
+		if (cap < sizeof("relay_") + 1)
+			return -EINVAL;
+		memcpy(out, "relay_", 6);
+		k = 6;
+	}
+	for (i = 0; name[i] != '\0'; i++) {
+		char c = name[i];
+
+		if (k + 2 >= cap)
+			return -EINVAL;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_')
+			out[k++] = c;
+		else if (c == '.' || c == '-' || c == ':')
+			out[k++] = '_';
+		else
+			return -EINVAL;
+	}
+	out[k++] = '_';
+	out[k] = '\0';
+	return 0;
+}
+
+static void
+add_stats(struct ew_nft_stats *a, const struct ew_nft_stats *b)
+{
+	a->rules += b->rules;
+	a->sets += b->sets;
+	a->elements += b->elements;
+	a->counters += b->counters;
+	a->skipped += b->skipped;
+}
+
+/* The relays' names and uids are distinct, and none has guards. */
+static int
+relays_ok(const struct ew_nft_relay *v, size_t n, char (*pfx)[80])
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		if (ew_nft_relay_ident(v[i].name, pfx[i], sizeof(pfx[i])) < 0)
+			return -EINVAL;
+		if (ew_policy_guard_count(v[i].p) > 0)
+			return -ENOTSUP;
+		for (k = 0; k < i; k++)
+			if (strcmp(pfx[k], pfx[i]) == 0 || v[k].uid == v[i].uid)
+				return -EEXIST;
+	}
+	return 0;
+}
+
+int
+ew_nft_ruleset_relays(const struct ew_nft_relay *v, size_t n,
+    const struct ew_nft_opts *o, struct ew_buf *out, struct ew_nft_stats *st)
+{
+	struct ew_nft_opts one;
+	struct gen *g;
+	char(*pfx)[80];
+	size_t i;
+	int rc = 0, oom = 0;
+
+	if (st != NULL)
+		memset(st, 0, sizeof(*st));
+	if (n == 0)
+		return -EINVAL;
+	if (n == 1) {
+		one = *o;
+		one.uid = v[0].uid;
+		return ew_nft_ruleset(v[0].p, v[0].e, &one, out, st);
+	}
+	g = calloc(n, sizeof(*g));
+	pfx = calloc(n, sizeof(*pfx));
+	if (g == NULL || pfx == NULL) {
+		free(g);
+		free(pfx);
+		return -ENOMEM;
+	}
+	rc = relays_ok(v, n, pfx);
+	for (i = 0; rc == 0 && i < n; i++)
+		if ((rc = gen_init(&g[i], v[i].p, o, pfx[i])) == 0)
+			rc = gen_rules(&g[i], v[i].e);
+	if (rc < 0)
+		goto out;
+	ew_buf_puts(out, header);
+	ew_nft_flush_text(out);
+	ew_buf_puts(out, "table " EW_NFT_FAMILY " " EW_NFT_TABLE " {\n");
+	for (i = 0; i < n; i++)
+		put_decls(&g[i], out);
+	/* the dispatch: each relay's uid to its own chain */
+	ew_buf_puts(out, "\tmap relays {\n\t\ttype uid : verdict\n"
+			 "\t\telements = { ");
+	for (i = 0; i < n; i++)
+		ew_buf_printf(out, "%s%lu : jump %srules", i > 0 ? ", " : "",
+		    (unsigned long)v[i].uid, pfx[i]);
+	ew_buf_puts(out,
+	    " }\n\t}\n"
+	    "\tchain output {\n"
+	    "\t\ttype filter hook output priority filter; policy accept;\n"
+	    "\t\ttcp flags & (syn | ack) == syn meta skuid vmap @relays\n"
+	    "\t}\n");
+	for (i = 0; i < n; i++) {
+		ew_buf_printf(out, "\tchain %srules {\n", pfx[i]);
+		ew_buf_add(out, g[i].chain.p != NULL ? g[i].chain.p : "",
+		    g[i].chain.len);
+		ew_buf_puts(out, "\t}\n");
+	}
+	ew_buf_puts(out, "}\n");
+out:
+	for (i = 0; i < n; i++) {
+		oom |= gen_oom(&g[i]);
+		if (st != NULL)
+			add_stats(st, &g[i].st);
+		gen_free(&g[i]);
+	}
+	if (rc == 0 && (oom || out->oom))
+		rc = -ENOMEM;
+	free(g);
+	free(pfx);
 	return rc;
 }

@@ -464,3 +464,40 @@ out:
 	free(used);
 	return rc;
 }
+
+/* text_int.h; here beside its only callers, so that build.c, which
+ * text.c calls, never calls back into text.c. */
+void
+ew_text_note(struct ew_complaint *c, const struct ew_text_state *st,
+    const char *fact, const char *value, const char *rule, size_t text,
+    size_t part, size_t line, size_t pos)
+{
+	char where[64];
+	const char *s;
+	size_t ls, le, n;
+
+	if (c->nnotes >= EW_MAIL_MAX_NOTES) {
+		c->notes_dropped++;
+		return;
+	}
+	if (part == (size_t)-1)
+		snprintf(where, sizeof(where), "subject");
+	else
+		snprintf(where, sizeof(where), "part %zu line %zu", part + 1,
+		    line + 1);
+	if (text >= st->ntexts) {
+		ew_complaint_note(c, fact, value, rule, where, NULL, 0);
+		return;
+	}
+	s = ew_buf_str(&st->texts[text]);
+	n = st->texts[text].len;
+	if (pos > n)
+		pos = n;
+	ls = pos;
+	while (ls > 0 && s[ls - 1] != '\n' && pos - ls < 60)
+		ls--;
+	le = pos;
+	while (le < n && s[le] != '\n' && le - pos < 60)
+		le++;
+	ew_complaint_note(c, fact, value, rule, where, s + ls, le - ls);
+}

@@ -4,10 +4,13 @@
  * Columns are found by name, because they change from report to report
  * and over time: the source is "src_ip" or "ip" (our address: the
  * scanned service or the infected host), its port "src_port" or "port",
- * the destination "dst_ip" / "dst_port" (sinkholes and honeypots), the
- * time "timestamp" (UTC by Shadowserver's documented convention, so the
- * zone is assumed but the instant is exact).  The report type comes from
- * the file name ("2019-10-15-scan_http-sample-asn.csv").
+ * the destination "dst_ip" / "dst_port" (sinkholes and honeypots; also
+ * spelt "dest_ip" / "dest_port") or, in botnet drone reports, the
+ * command-and-control server the drone talked to ("cc" or "cc_ip" with
+ * "cc_port", as Shadowserver and AbuseHub write it), the time "timestamp" (UTC
+ * by Shadowserver's documented convention, so the zone is assumed but the
+ * instant is exact).  The report type comes from the file name
+ * ("2019-10-15-scan_http-sample-asn.csv").
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -87,6 +90,17 @@ col(const struct row *h, const char *name)
 	return -1;
 }
 
+/* The first of the names that is a column of h, else -1. */
+static int
+col_any(const struct row *h, const char *const *names)
+{
+	int k = -1;
+
+	for (; *names != NULL && k < 0; names++)
+		k = col(h, *names);
+	return k;
+}
+
 static const char *
 get(const struct row *r, int k)
 {
@@ -112,9 +126,12 @@ addr_of(const char *s, char *out, size_t cap)
 	return 1;
 }
 
+/* The report type from the file name (NULL: a part without a name). */
 static const char *
 category(const char *name)
 {
+	if (name == NULL)
+		return NULL;
 	if (strstr(name, "sinkhole") != NULL || strstr(name, "drone") != NULL ||
 	    strstr(name, "botnet") != NULL || strstr(name, "cc_") != NULL)
 		return "malware";
@@ -130,6 +147,10 @@ int
 ew_extract_csv(
     struct ew_complaint *c, const char *name, const char *data, size_t len)
 {
+	static const char *const dsts[] = { "dst_ip", "dest_ip", "cc_ip", "cc",
+		NULL };
+	static const char *const dports[] = { "dst_port", "dest_port",
+		"cc_port", NULL };
 	struct row h, r;
 	size_t i = 0;
 	int csrc, csport, cdst, cdport, ctime, got, rc = 0;
@@ -144,8 +165,8 @@ ew_extract_csv(
 	csport = col(&h, "src_port");
 	if (csport < 0)
 		csport = col(&h, "port");
-	cdst = col(&h, "dst_ip");
-	cdport = col(&h, "dst_port");
+	cdst = col_any(&h, dsts);
+	cdport = col_any(&h, dports);
 	ctime = col(&h, "timestamp");
 	if (csrc < 0 || ctime < 0)
 		goto out;

@@ -1,8 +1,8 @@
 /*
  * fields.c - "Name: value" fields and the readers built on them: ARF
- * (message/feedback-report), X-ARF 0.1/0.2 (the YAML-ish report part),
- * ticket numbers and categories, and the message dates every reader
- * counts from.
+ * (message/feedback-report) and X-ARF 0.1/0.2 (the YAML-ish report
+ * part).  Ticket numbers, categories and message dates, which other
+ * readers use too, are facts.c's, below the readers.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -16,92 +16,6 @@
 #include "lib/tm.h"
 #include "mail/mail_int.h"
 #include "mail/text_int.h"
-
-/* ---- ticket numbers ---- */
-
-char *
-ew_mail_ticket(const char *s, size_t n)
-{
-	static const char *const kw[] = { "ticket", "case", "csirt", "incident",
-		"issue", "ref" };
-	size_t i, k;
-
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < sizeof(kw) / sizeof(kw[0]); k++) {
-			size_t j = i + strlen(kw[k]), b, e;
-			int digit = 0;
-
-			if (!ew_tx_word_at(s, n, i, kw[k]))
-				continue;
-			if (j < n && (s[j] == 's' || s[j] == 'S'))
-				continue; /* "tickets", "cases" */
-			while (j < n && (s[j] == '#' || s[j] == ':' ||
-					    s[j] == ' ' || s[j] == '-'))
-				j++;
-			if (ew_tx_at(s, n, j, "id") || ew_tx_at(s, n, j, "no."))
-				j += s[j] == 'i' || s[j] == 'I' ? 2 : 3;
-			while (j < n && (s[j] == '#' || s[j] == ':' ||
-					    s[j] == ' ' || s[j] == '.'))
-				j++;
-			b = e = j;
-			while (e < n && e - b < 64 &&
-			       (isalnum((unsigned char)s[e]) || s[e] == '-' ||
-				   s[e] == '_' || s[e] == '.' || s[e] == '/'))
-				digit |= isdigit((unsigned char)s[e++]);
-			while (e > b && (s[e - 1] == '.' || s[e - 1] == '-'))
-				e--;
-			if (digit && e - b >= 3)
-				return ew_strndup(s + b, e - b);
-		}
-	}
-	return NULL;
-}
-
-/* ---- categories ---- */
-
-const char *
-ew_mail_category(const char *s, size_t n)
-{
-	static const struct {
-		const char *w, *cat;
-	} tab[] = { { "irc", "irc" }, { "k-line", "irc" }, { "kline", "irc" },
-		{ "ddos", "ddos" }, { "denial of service", "ddos" },
-		{ "denial-of-service", "ddos" }, { "flood", "ddos" },
-		{ "copyright", "copyright" }, { "dmca", "copyright" },
-		{ "infringement", "copyright" }, { "bittorrent", "copyright" },
-		{ "phishing", "phishing" }, { "brute force", "login-attack" },
-		{ "brute-force", "login-attack" },
-		{ "bruteforce", "login-attack" },
-		{ "login attack", "login-attack" },
-		{ "login-attack", "login-attack" },
-		{ "failed password", "login-attack" },
-		{ "failed login", "login-attack" },
-		{ "authentication failure", "login-attack" },
-		{ "malware", "malware" }, { "botnet", "malware" },
-		{ "infected", "malware" }, { "trojan", "malware" },
-		{ "drone", "malware" }, { "c&c", "malware" },
-		{ "port scan", "scan" }, { "portscan", "scan" },
-		{ "netscan", "scan" }, { "poortscan", "scan" },
-		{ "network scan", "scan" }, { "force brute", "login-attack" },
-		{ "password guessing", "login-attack" },
-		{ "login attempt", "login-attack" },
-		{ "w\xc3\xb6rterbuch", "login-attack" },
-		{ "anmeldeversuch", "login-attack" }, { "sweep", "scan" },
-		{ "swept", "scan" }, { "credential stuffing", "login-attack" },
-		{ "port-scan", "scan" }, { "scanning", "scan" },
-		{ "scan", "scan" }, { "spam", "spam" },
-		{ "unsolicited", "spam" }, { "sql injection", "exploit" },
-		{ "exploit", "exploit" }, { "hack", "exploit" },
-		{ "regbot", "spam" }, { "fraud", "fraud" } };
-	size_t k;
-
-	if (n > 65536)
-		n = 65536;
-	for (k = 0; k < sizeof(tab) / sizeof(tab[0]); k++)
-		if (ew_tx_has_word(s, n, tab[k].w))
-			return tab[k].cat;
-	return NULL;
-}
 
 /* ---- header-like fields ("Name: value" lines) ---- */
 
@@ -165,46 +79,6 @@ ew_tx_value_addr(const char *v, struct ew_addr *a, int *plen)
 			*plen = f.plen;
 	}
 	return ok;
-}
-
-int64_t
-ew_tx_msg_date(const struct ew_mail *m, size_t msg, int *has, int *off)
-{
-	struct ew_mtime t;
-	size_t k = msg;
-
-	for (;;) {
-		if (k < m->nmsgs && m->msgs[k].date != NULL &&
-		    ew_mail_time_parse(
-			m->msgs[k].date, strlen(m->msgs[k].date), &t) == 0) {
-			*has = 1;
-			if (off != NULL)
-				*off = t.zs == EW_ZONE_ASSUMED ? 0 : t.off;
-			return t.t;
-		}
-		if (k == 0)
-			break;
-		k = 0;
-	}
-	*has = 0;
-	if (off != NULL)
-		*off = 0;
-	return 0;
-}
-
-void
-ew_tx_no_time(struct ew_mtime *tm, int64_t date, int has_date)
-{
-	memset(tm, 0, sizeof(*tm));
-	tm->zs = EW_ZONE_NONE;
-	tm->to = date;
-	tm->has_to = has_date;
-}
-
-char *
-ew_tx_dup_ports(const char *p)
-{
-	return p != NULL && *p != '\0' ? ew_strndup(p, strlen(p)) : NULL;
 }
 
 /* ---- ARF ---- */
@@ -320,74 +194,130 @@ ew_extract_arf(struct ew_complaint *c, const struct ew_mail *m)
 
 /* ---- X-ARF 0.1 / 0.2 ---- */
 
+/*
+ * Parts that may carry an X-ARF report: any text type, and attachments that
+ * senders label as bytes or YAML ("arf_report1.txt" as
+ * application/octet-stream).  The fields decide, not the label.
+ */
+static int
+xarf_part_type(const char *ctype)
+{
+	return strncmp(ctype, "text/", 5) == 0 ||
+	       strcmp(ctype, "application/octet-stream") == 0 ||
+	       strstr(ctype, "yaml") != NULL;
+}
+
+static int
+xarf_is_report(const struct ew_mail_part *p, char *src, size_t cap)
+{
+	char st[64];
+
+	return xarf_part_type(p->ctype) &&
+	       ew_tx_field(p->data, p->len, "Source", src, cap) &&
+	       (ew_tx_field(p->data, p->len, "Report-Type", st, sizeof(st)) ||
+		   ew_tx_field(
+		       p->data, p->len, "Reported-From", st, sizeof(st)) ||
+		   ew_tx_field(p->data, p->len, "Schema-URL", st, sizeof(st)));
+}
+
+static const char *
+xarf_category(const struct ew_mail_part *p)
+{
+	static const char *const keys[] = { "Report-Type", "Service",
+		"Category" };
+	const char *cat = NULL;
+	char st[64];
+	size_t k;
+
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]) && cat == NULL; k++)
+		if (ew_tx_field(p->data, p->len, keys[k], st, sizeof(st)))
+			cat = ew_mail_category(st, strlen(st));
+	return cat;
+}
+
+/*
+ * One report part: its incident into c (0, or -1 when c is full).  The
+ * victim is "Destination" (or Webiron's "Targeted-Range"), its service
+ * port "Port".
+ */
+static int
+xarf_report(struct ew_complaint *c, const struct ew_mail *m,
+    const struct ew_mail_part *p, const char *src)
+{
+	static const char *const dkeys[] = { "Destination", "Targeted-Range",
+		"Destination-IP" };
+	struct ew_incident in;
+	char v[256], st[64], port[32];
+	struct ew_addr a;
+	int has_date, plen = -1;
+	int64_t date;
+	size_t k;
+
+	if (ew_tx_field(p->data, p->len, "Source-Type", st, sizeof(st)) &&
+	    strncasecmp(st, "ip", 2) != 0)
+		return 0; /* a URI or domain: no address */
+	if (!ew_tx_value_addr(src, &a, &plen))
+		return 0;
+	memset(&in, 0, sizeof(in));
+	in.src_port = -1;
+	ew_tx_addr_text(&a, plen, in.src, sizeof(in.src));
+	for (k = 0; k < sizeof(dkeys) / sizeof(dkeys[0]); k++) {
+		plen = -1;
+		if (ew_tx_field(p->data, p->len, dkeys[k], st, sizeof(st)) &&
+		    ew_tx_value_addr(st, &a, &plen)) {
+			ew_tx_addr_text(&a, plen, in.dst, sizeof(in.dst));
+			break;
+		}
+	}
+	if (ew_tx_field(p->data, p->len, "Port", port, sizeof(port))) {
+		struct ew_buf pb = EW_BUF_INIT;
+		char line[48];
+
+		snprintf(line, sizeof(line), "port %s", port);
+		ew_mail_ports(line, strlen(line), &pb);
+		in.ports = ew_tx_dup_ports(ew_buf_str(&pb));
+		ew_buf_free(&pb);
+	}
+	date = ew_tx_msg_date(m, p->msg, &has_date, NULL);
+	if (!(ew_tx_field(p->data, p->len, "Date", v, sizeof(v)) &&
+		ew_mail_time_parse(v, strlen(v), &in.tm) == 0))
+		ew_tx_no_time(&in.tm, date, has_date);
+	return ew_complaint_add(c, &in); /* repeats: complaint.c's dedupe */
+}
+
+/*
+ * Every X-ARF report part of the mail (a batched report carries one per
+ * event): the first sets the category, "Reported-From" names the
+ * reporter (the mail's From: may be a bounce or removal alias).
+ */
 int
 ew_extract_xarf_yaml(struct ew_complaint *c, const struct ew_mail *m)
 {
 	size_t k;
+	int found = 0;
 
 	for (k = 0; k < m->nparts; k++) {
 		const struct ew_mail_part *p = &m->parts[k];
-		struct ew_incident in;
-		char v[256], st[64], port[32];
-		struct ew_addr a;
-		int has_date, plen = -1;
-		int64_t date;
+		char v[256], st[256];
 		const char *cat;
 
-		if (strncmp(p->ctype, "text/", 5) != 0 ||
-		    !ew_tx_field(p->data, p->len, "Source", v, sizeof(v)) ||
-		    !(ew_tx_field(
-			  p->data, p->len, "Report-Type", st, sizeof(st)) ||
-			ew_tx_field(
-			    p->data, p->len, "Reported-From", st, sizeof(st)) ||
-			ew_tx_field(
-			    p->data, p->len, "Schema-URL", st, sizeof(st))))
+		if (!xarf_is_report(p, v, sizeof(v)))
 			continue;
-		c->format = "x-arf";
-		c->confidence = "high";
-		cat = NULL;
-		if (ew_tx_field(p->data, p->len, "Report-Type", st, sizeof(st)))
-			cat = ew_mail_category(st, strlen(st));
-		if (cat == NULL &&
-		    ew_tx_field(p->data, p->len, "Service", st, sizeof(st)))
-			cat = ew_mail_category(st, strlen(st));
-		if (cat == NULL &&
-		    ew_tx_field(p->data, p->len, "Category", st, sizeof(st)))
-			cat = ew_mail_category(st, strlen(st));
-		c->category = cat != NULL ? cat : "other";
-		if (ew_tx_field(
-			p->data, p->len, "Reported-From", st, sizeof(st)) &&
-		    strchr(st, '@') != NULL) {
-			free(c->reporter);
-			c->reporter = ew_strndup(st, strlen(st));
+		if (!found) {
+			c->format = "x-arf";
+			c->confidence = "high";
+			cat = xarf_category(p);
+			c->category = cat != NULL ? cat : "other";
+			if (ew_tx_field(p->data, p->len, "Reported-From", st,
+				sizeof(st)) &&
+			    strchr(st, '@') != NULL) {
+				free(c->reporter);
+				c->reporter = ew_strndup(st, strlen(st));
+			}
 		}
-		if (ew_tx_field(
-			p->data, p->len, "Source-Type", st, sizeof(st)) &&
-		    strncasecmp(st, "ip", 2) != 0)
-			return 1; /* a URI or domain: no address */
-		if (!ew_tx_value_addr(v, &a, &plen))
-			return 1;
-		memset(&in, 0, sizeof(in));
-		in.src_port = -1;
-		ew_tx_addr_text(&a, plen, in.src, sizeof(in.src));
-		if (ew_tx_field(
-			p->data, p->len, "Destination", st, sizeof(st)) &&
-		    ew_tx_value_addr(st, &a, &plen))
-			ew_tx_addr_text(&a, plen, in.dst, sizeof(in.dst));
-		if (ew_tx_field(p->data, p->len, "Port", port, sizeof(port))) {
-			struct ew_buf pb = EW_BUF_INIT;
-			char line[48];
-
-			snprintf(line, sizeof(line), "port %s", port);
-			ew_mail_ports(line, strlen(line), &pb);
-			in.ports = ew_tx_dup_ports(ew_buf_str(&pb));
-			ew_buf_free(&pb);
-		}
-		date = ew_tx_msg_date(m, p->msg, &has_date, NULL);
-		if (!(ew_tx_field(p->data, p->len, "Date", v, sizeof(v)) &&
-			ew_mail_time_parse(v, strlen(v), &in.tm) == 0))
-			ew_tx_no_time(&in.tm, date, has_date);
-		return ew_complaint_add(c, &in) < 0 ? -1 : 1;
+		found = 1;
+		if (ew_complaint_over_budget(c) || xarf_report(c, m, p, v) < 0)
+			return -1;
 	}
-	return 0;
+	return found;
 }

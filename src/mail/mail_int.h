@@ -113,7 +113,7 @@ struct ew_complaint {
 	uint64_t steps; /* work done by the text reader (tests bound it) */
 	char *owned;    /* wire.c: format, category and confidence of a
 			   decoded complaint, or NULL */
-	/* the per-mail budgets (complaint.c) */
+	/* the per-mail budgets (cpl.c) */
 	uint64_t inflated, inflate_max; /* bytes decompressed, the limit */
 	int64_t t0, time_max;           /* clock at parse start, limit (ms) */
 	int64_t (*clock)(void *arg);    /* monotonic milliseconds */
@@ -122,6 +122,11 @@ struct ew_complaint {
 	int over;               /* enum ew_over, sticky */
 	char *why;              /* a reader's located refusal, or NULL */
 };
+
+/*
+ * cpl.c: the complaint object every reader fills.  It calls no other
+ * file of src/mail; the readers call it, never complaint.c.
+ */
 
 /*
  * Add a note (copies value, where and words; words is cut to about 100
@@ -164,7 +169,7 @@ int ew_complaint_add(struct ew_complaint *c, struct ew_incident *in);
 
 /*
  * Helpers of the text readers (mtime.c, scan.c, ports.c, deadline.c,
- * fields.c), exported for the unit tests.
+ * facts.c), exported for the unit tests.
  *
  * ew_mail_time_parse: one date-time at s (n bytes, surrounding blanks
  * allowed): RFC 5322 ("Fri, 31 Jan 2014 07:19:02 +0100 (CET)", obsolete
@@ -222,7 +227,7 @@ int ew_extract_xarf_yaml(struct ew_complaint *c, const struct ew_mail *m);
 /* The earliest deadline stated in any text part, into c. */
 void ew_extract_deadline(struct ew_complaint *c, const struct ew_mail *m);
 /*
- * A ticket number named in s ("[Ticket#2026112210000123]", "Case
+ * facts.c: a ticket number named in s ("[Ticket#2026112210000123]", "Case
  * 12345", "CSIRT#2015092310000001", "Ticket: AB-77"), allocated; NULL if
  * none.
  */

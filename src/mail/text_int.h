@@ -1,7 +1,7 @@
 /*
  * text_int.h - the text readers' shared insides (scan.c, ports.c,
- * deadline.c, fields.c, forward.c, roles.c, text.c, build.c), for the
- * mail module and its tests only.
+ * deadline.c, fields.c, facts.c, forward.c, roles.c, text.c, build.c,
+ * cpl.c), for the mail module and its tests only.
  *
  * The free-text reader works in three passes over the decoded text
  * parts of a mail:
@@ -72,9 +72,12 @@ int ew_tx_field(
     const char *s, size_t n, const char *name, char *out, size_t cap);
 /* The first address in a field value ("1.2.3.4 (comment)"). */
 int ew_tx_value_addr(const char *v, struct ew_addr *a, int *plen);
-/* The Date of message msg (else of the outer one): UTC seconds, *has,
- * and (off != NULL) the offset it was written in. */
+
+/* facts.c: the Date of message msg (else of the outer one): UTC
+ * seconds, *has, and (off != NULL) the offset it was written in. */
 int64_t ew_tx_msg_date(const struct ew_mail *m, size_t msg, int *has, int *off);
+/* cpl.c: an incident's time when the text gives none (until `date`),
+ * and a copy of a ports string (NULL for none or ""). */
 void ew_tx_no_time(struct ew_mtime *tm, int64_t date, int has_date);
 char *ew_tx_dup_ports(const char *p);
 
@@ -260,6 +263,7 @@ struct ew_text_state {
 	uint64_t steps;  /* work done settling roles (for tests) */
 };
 
+/* build.c (text.c calls it; it calls nothing of text.c). */
 int ew_text_build(struct ew_complaint *c, struct ew_text_state *st,
     int64_t date, int has_date);
 /* "part 2 line 14" and the words of a mention's line, into a note. */

@@ -1,7 +1,9 @@
 /*
- * parse_int.h - what the two halves of the policy reader share: parse.c
- * (lines, rules, torrc options, includes) and parse_sets.c (port sets
- * and address tables).  For src/policy only.
+ * parse_int.h - what the files of the policy reader share: parse.c
+ * (lines, rules, torrc options, includes), guard.c (guards),
+ * parse_sets.c (port sets and address tables) and parse_base.c (the
+ * primitives all three use).  They call downwards only: parse.c ->
+ * guard.c -> parse_sets.c -> parse_base.c.  For src/policy only.
  */
 #ifndef EW_POLICY_PARSE_INT_H
 #define EW_POLICY_PARSE_INT_H
@@ -89,6 +91,7 @@ void ew_ps_diag(struct pstate *ps, enum ew_sev sev, const char *b,
 	} while (0)
 #define WARN(ps, b, e, ...) ew_ps_diag(ps, EW_SEV_WARNING, b, e, __VA_ARGS__)
 
+/* parse_base.c: the reader's primitives. */
 /* Record "out of memory". */
 void ew_ps_oom(struct pstate *ps);
 /* v with room for n + 1 elements of `size` (doubling *cap), or NULL. */

@@ -189,9 +189,9 @@ int ew_pat_parse(const char *s, size_t n, int v6kw, struct ew_pat *pat,
 extern const struct ew_pat ew_private_nets[EW_NPRIVATE];
 
 /*
- * tor's exit_policy_remove_redundancies: the quadratic original, kept as
- * the reference (expand.c), and the same result computed in
- * near-linear time (redundancy.c), which expansion uses.
+ * tor's exit_policy_remove_redundancies (redundancy.c): the quadratic
+ * original, kept as the reference, and the same result computed in
+ * near-linear time, which expansion uses.
  */
 void ew_remove_redundancies(struct ew_item *items, size_t *n);
 /* Pass 1 of both: drop a family's items after its catch-all. */

@@ -5,7 +5,10 @@
  *
  * tor's three passes (shared reference, section 4.3) are quadratic, which
  * is fine for a descriptor but not for a policy with a 1,000,000-entry
- * table.  This file computes exactly the same result.
+ * table.  This file computes exactly the same result
+ * (ew_remove_redundancies_fast, which expand.c uses), and keeps tor's
+ * quadratic passes beside it as the reference the tests compare it with
+ * (ew_remove_redundancies).  Pass 1 is shared by both.
  *
  * The prefix tree.  Two items of one family intersect in address iff one
  * prefix contains the other, and a prefix containing another is an
@@ -565,6 +568,101 @@ pass3(struct tree *t, size_t n)
 	}
 	free(qs);
 	return rc;
+}
+
+/* addr_policy_covers: same family, a's prefix contains b's, a's ports
+ * contain b's. */
+static int
+covers(const struct ew_item *a, const struct ew_item *b)
+{
+	if (a->addr.family != b->addr.family || a->maskbits > b->maskbits)
+		return 0;
+	if (!ew_addr_prefix_eq(&a->addr, &b->addr, a->maskbits))
+		return 0;
+	return a->pmin <= b->pmin && a->pmax >= b->pmax;
+}
+
+/* addr_policy_intersects. */
+static int
+intersects(const struct ew_item *a, const struct ew_item *b)
+{
+	unsigned m = a->maskbits < b->maskbits ? a->maskbits : b->maskbits;
+
+	if (!ew_addr_prefix_eq(&a->addr, &b->addr, m))
+		return 0;
+	return !(a->pmax < b->pmin || b->pmax < a->pmin);
+}
+
+/*
+ * exit_policy_remove_redundancies, the three passes of section 4.3, as
+ * tor writes them: quadratic.  The reference for
+ * ew_remove_redundancies_fast below, which computes the same list fast;
+ * tests compare the two.
+ */
+void
+ew_cut_after_catchalls(struct ew_item *v, size_t *np)
+{
+	size_t n = *np, i, o;
+	int kill4 = 0, kill6 = 0;
+
+	for (i = 0, o = 0; i < n; i++) {
+		int fam = v[i].addr.family;
+
+		if ((fam == EW_AF_INET && kill4) ||
+		    (fam == EW_AF_INET6 && kill6))
+			continue;
+		if (v[i].maskbits == 0 && v[i].pmin <= 1 &&
+		    v[i].pmax >= 65535) {
+			if (fam == EW_AF_INET)
+				kill4 = 1;
+			else if (fam == EW_AF_INET6)
+				kill6 = 1;
+		}
+		v[o++] = v[i];
+	}
+	*np = o;
+}
+
+void
+ew_remove_redundancies(struct ew_item *v, size_t *np)
+{
+	size_t n, i, j, o;
+
+	/* 1: drop everything of a family after its catch-all */
+	ew_cut_after_catchalls(v, np);
+	n = *np;
+
+	/* 2: drop every item covered by an earlier one */
+	for (i = 0; i + 1 < n; i++) {
+		for (j = i + 1, o = i + 1; j < n; j++) {
+			if (!covers(&v[i], &v[j]))
+				v[o++] = v[j];
+		}
+		n = o;
+	}
+
+	/* 3: drop an item covered by a later one of the same action with
+	 * no intersecting item of the other action in between */
+	for (i = 0; i + 1 < n;) {
+		int drop = 0;
+
+		for (j = i + 1; j < n; j++) {
+			if (v[i].action != v[j].action) {
+				if (intersects(&v[i], &v[j]))
+					break;
+			} else if (covers(&v[j], &v[i])) {
+				drop = 1;
+				break;
+			}
+		}
+		if (drop) {
+			memmove(&v[i], &v[i + 1], (n - i - 1) * sizeof(*v));
+			n--;
+		} else {
+			i++;
+		}
+	}
+	*np = n;
 }
 
 int

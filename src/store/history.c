@@ -2,7 +2,8 @@
  * history.c - the policy history: every policy version applied, with the
  * time range it was in force.
  *
- * The versions form one timeline without gaps or overlaps once the first
+ * Each relay's versions (policy_versions.relay; '' the host's only
+ * relay) form one timeline without gaps or overlaps once the first
  * is recorded: recording a new version ends the one in force (applied_to
  * = the new one's applied_from), so "the version in force at T" is the
  * one row with applied_from <= T < applied_to, or applied_to NULL.
@@ -22,12 +23,14 @@ ew_store_policy_version_free(struct ew_store_policy_version *v)
 		return;
 	free(v->digest);
 	free(v->text);
+	free(v->relay);
 	free(v);
 }
 
 /* The version in force now (applied_to NULL), or *cur = NULL. */
 static int
-current(struct ew_store *st, struct ew_store_policy_version **cur)
+current(struct ew_store *st, const char *relay,
+    struct ew_store_policy_version **cur)
 {
 	struct ew_store_policy_version *v;
 	struct ew_stmt *s;
@@ -36,10 +39,12 @@ current(struct ew_store *st, struct ew_store_policy_version **cur)
 	*cur = NULL;
 	rc = ew_store_prep(st,
 	    "SELECT id, digest, applied_from FROM policy_versions"
-	    " WHERE applied_to IS NULL ORDER BY applied_from DESC LIMIT 1",
+	    " WHERE applied_to IS NULL AND relay = ?"
+	    " ORDER BY applied_from DESC LIMIT 1",
 	    &s);
 	if (rc != 0)
 		return rc;
+	ew_store_bind_text(s, 1, relay);
 	rc = ew_store_step(s);
 	if (rc == EW_STORE_ROW) {
 		if ((v = calloc(1, sizeof(*v))) == NULL) {
@@ -61,7 +66,8 @@ current(struct ew_store *st, struct ew_store_policy_version **cur)
 
 static int
 record(struct ew_store *st, const struct ew_store_policy_version *cur,
-    const char *digest, const char *text, int64_t at, int64_t *id)
+    const char *relay, const char *digest, const char *text, int64_t at,
+    int64_t *id)
 {
 	struct ew_stmt *s;
 	int rc;
@@ -80,14 +86,15 @@ record(struct ew_store *st, const struct ew_store_policy_version *cur,
 			return rc;
 	}
 	rc = ew_store_prep(st,
-	    "INSERT INTO policy_versions (digest, text, applied_from)"
-	    " VALUES (?, ?, ?) RETURNING id",
+	    "INSERT INTO policy_versions (digest, text, applied_from, relay)"
+	    " VALUES (?, ?, ?, ?) RETURNING id",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_text(s, 1, digest);
 	ew_store_bind_text(s, 2, text);
 	ew_store_bind_int64(s, 3, at);
+	ew_store_bind_text(s, 4, relay);
 	rc = ew_store_step_id(s, id);
 	ew_store_finalize(s);
 	return rc;
@@ -97,15 +104,25 @@ int
 ew_store_policy_record(struct ew_store *st, const char *digest,
     const char *text, int64_t at, int64_t *id)
 {
+	return ew_store_policy_record_relay(st, "", digest, text, at, id);
+}
+
+int
+ew_store_policy_record_relay(struct ew_store *st, const char *relay,
+    const char *digest, const char *text, int64_t at, int64_t *id)
+{
 	struct ew_store_policy_version *cur = NULL;
 	int rc;
 
 	*id = 0;
-	if (digest == NULL || text == NULL || at == EW_STORE_NO_TIME)
+	if (relay == NULL)
+		relay = "";
+	if (digest == NULL || text == NULL || at == EW_STORE_NO_TIME ||
+	    strlen(relay) > 64)
 		return -EINVAL;
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
-	rc = current(st, &cur);
+	rc = current(st, relay, &cur);
 	if (rc == 0 && cur != NULL && strcmp(cur->digest, digest) == 0) {
 		*id = cur->id; /* already in force: nothing to do */
 		ew_store_policy_version_free(cur);
@@ -119,7 +136,7 @@ ew_store_policy_record(struct ew_store *st, const char *digest,
 	if (rc == 0 && cur != NULL && at <= cur->applied_from)
 		at = cur->applied_from + 1;
 	if (rc == 0)
-		rc = record(st, cur, digest, text, at, id);
+		rc = record(st, cur, relay, digest, text, at, id);
 	ew_store_policy_version_free(cur);
 	rc = ew_store_end(st, rc);
 	if (rc != 0)
@@ -137,6 +154,7 @@ ew_store_policy_versions_free(struct ew_store_policy_version *v, size_t n)
 	for (i = 0; i < n; i++) {
 		free(v[i].digest);
 		free(v[i].text);
+		free(v[i].relay);
 	}
 	free(v);
 }
@@ -154,6 +172,8 @@ read_version(struct ew_stmt *s, void *row, void *arg)
 		rc = ew_store_col_text(s, 2, &v->text);
 	v->applied_from = ew_store_col_int64(s, 3);
 	v->applied_to = ew_store_col_time(s, 4);
+	if (rc == 0)
+		rc = ew_store_col_text(s, 5, &v->relay);
 	return rc;
 }
 
@@ -168,7 +188,7 @@ ew_store_policy_during(struct ew_store *st, int64_t from, int64_t to,
 	*out = NULL;
 	*n = 0;
 	rc = ew_store_prep(st,
-	    "SELECT id, digest, text, applied_from, applied_to"
+	    "SELECT id, digest, text, applied_from, applied_to, relay"
 	    " FROM policy_versions WHERE (CAST(?2 AS BIGINT) IS NULL"
 	    " OR applied_from <= ?2)"
 	    " AND (CAST(?1 AS BIGINT) IS NULL OR applied_to IS NULL"
@@ -207,7 +227,7 @@ ew_store_policy_at(
 		free(v);
 		return -ENOENT;
 	}
-	/* The timeline has no overlaps: one version; take the newest. */
+	/* One version per relay: with several, the one applied last. */
 	if ((*out = malloc(sizeof(**out))) == NULL) {
 		ew_store_policy_versions_free(v, n);
 		return -ENOMEM;

@@ -69,6 +69,14 @@
  *                   are judged
  *                   against the version in force at their time.
  *
+ * policy_versions.relay, rules.relay (schema 9): the relay a version
+ *                   was applied to ('' the host's only relay) and the
+ *                   relay a block is for (NULL: every relay).
+ *
+ * repair_counts     (schema 9) what the daemon repaired, per relay ('':
+ *                   the only relay, or the table of all): a count and
+ *                   the time of the last; nothing else.
+ *
  * rules.origin, rules.guard (schema 6): 'surge' and the guard's name
  *                   for a block the surge guard added (NULL otherwise).
  *
@@ -78,7 +86,20 @@
  *                   (allowed).  No address, no time, nothing per
  *                   connection.
  *
- * store_rev (schema 8) one row: the store's revision.  Every writing
+ * rules.pending, rules.private (schema 10): 1 for a block that waits
+ *                   for the operator's confirmation (a self-service
+ *                   request under `serve --confirm`; not in the managed
+ *                   policy until confirmed), and for one the notice page
+ *                   does not show; NULL otherwise.  rules.origin
+ *                   'self-service': a block a requester asked for from
+ *                   the address it covers (`serve`, /block).
+ *
+ * web_tokens        the form tokens of `serve` already used (schema 10):
+ *   id              the token's random part (hex), primary key
+ *   expires_at      when the token would have expired anyway (the row
+ *                   is pruned after it).  No address, nothing else.
+ *
+ * store_rev (schema 11) one row: the store's revision.  Every writing
  *                   transaction adds one to it first (the row lock
  *                   serialises writers, so revisions are in commit
  *                   order), and the rules it adds or removes carry it:
@@ -296,11 +317,54 @@ static const char m7[] = M7_TABLE M7_CONVERT M7_REST;
 static const char m7_pg[] = M7_TABLE M7_REST;
 
 /*
- * The revision counter (issue 14, a fleet's hosts pull what changed
- * after their revision).  Number 8 on this branch: renumber it (and
- * EW_STORE_REV_VERSION) after the migrations merged before it.
+ * Schema 8 is taken by block add/list/remove (issue 13), developed in
+ * parallel: this stands in for it until that branch lands (a database
+ * made without it is a test database).
  */
-static const char m8[] =
+static const char m8[] = "SELECT 1;";
+
+/*
+ * Several relays on one host (issue 13): each relay its own policy
+ * history (policy_versions.relay; '' is the host's only relay, what
+ * every version before schema 9 was), and a block for one relay only
+ * (rules.relay; NULL: every relay, what every block before was).  A
+ * rule text is in force once per ticket and relay.
+ */
+static const char m9[] =
+    "ALTER TABLE policy_versions ADD COLUMN relay TEXT NOT NULL DEFAULT ''"
+    " CHECK (length(relay) <= 64);"
+    "CREATE INDEX policy_versions_relay"
+    " ON policy_versions(relay, applied_to);"
+    "ALTER TABLE rules ADD COLUMN relay TEXT"
+    " CHECK (relay IS NULL OR length(relay) BETWEEN 1 AND 64);"
+    "DROP INDEX rules_in_force;"
+    "CREATE UNIQUE INDEX rules_in_force ON rules(coalesce(ticket_id, 0),"
+    " coalesce(relay, ''), rule_text) WHERE removed_at IS NULL;"
+    "CREATE TABLE repair_counts ("
+    " relay TEXT NOT NULL CHECK (length(relay) <= 64),"
+    " what TEXT NOT NULL CHECK (what IN ('tor drift', 'table missing',"
+    "  'tor back')),"
+    " n INTEGER NOT NULL DEFAULT 0 CHECK (n >= 0),"
+    " last_at INTEGER,"
+    " PRIMARY KEY (relay, what));";
+
+/*
+ * The web face (issue 15): a block may wait for the operator (pending)
+ * or be left off the notice page (private); the form tokens `serve`
+ * has seen used, so none is accepted twice.
+ */
+static const char m10[] =
+    "ALTER TABLE rules ADD COLUMN pending INTEGER CHECK (pending = 1);"
+    "ALTER TABLE rules ADD COLUMN private INTEGER CHECK (private = 1);"
+    "CREATE TABLE web_tokens ("
+    " id TEXT PRIMARY KEY,"
+    " expires_at INTEGER NOT NULL) WITHOUT ROWID;";
+
+/*
+ * The revision counter (issue 14: a fleet's hosts pull what changed
+ * after the revision they hold).
+ */
+static const char m11[] =
     "CREATE TABLE store_rev (rev INTEGER NOT NULL CHECK (rev >= 0));"
     "INSERT INTO store_rev (rev) VALUES (0);"
     "ALTER TABLE rules ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
@@ -315,6 +379,9 @@ const struct ew_store_migration ew_store_migrations[] = {
 	{ 6, m6, 0 },
 	{ 7, m7, 0 },
 	{ 8, m8, 0 },
+	{ 9, m9, 0 },
+	{ 10, m10, 0 },
+	{ 11, m11, 0 },
 };
 const size_t ew_store_nmigrations =
     sizeof(ew_store_migrations) / sizeof(ew_store_migrations[0]);

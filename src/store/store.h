@@ -38,7 +38,7 @@
 
 /* The schema version a fully migrated database has (SQLite's PRAGMA
  * user_version, PostgreSQL's ew_schema_version table). */
-#define EW_STORE_SCHEMA_VERSION 8
+#define EW_STORE_SCHEMA_VERSION 11
 
 struct ew_store;
 
@@ -92,6 +92,14 @@ int ew_store_version(struct ew_store *st, int *version);
 /* The database's message for the last failure, or "" (valid until the
  * next call). */
 const char *ew_store_errmsg(const struct ew_store *st);
+/*
+ * Copy the open database to path with SQLite's online backup API: one
+ * consistent snapshot, written to a temporary file beside path (mode
+ * 0600), synced and renamed over it; path is the old file or the whole
+ * copy, never a part.  0 or -errno (-EIO: SQLite failed, errmsg says).
+ * (backup.c)
+ */
+int ew_store_backup(struct ew_store *st, const char *path);
 
 /*
  * Make several writes one transaction: ew_store_begin, the writes (each
@@ -251,6 +259,7 @@ struct ew_store_rule {
 	int64_t expires_at; /* or EW_STORE_NO_TIME (never) */
 	int64_t added_at;
 	int64_t removed_at; /* or EW_STORE_NO_TIME (still in force) */
+	char *relay;        /* the relay it is for, or NULL: every relay */
 	int64_t rev;        /* the store revision of its last change */
 };
 
@@ -262,6 +271,10 @@ struct ew_store_rule {
 int ew_store_rule_add(struct ew_store *st, int64_t ticket_id,
     const char *rule_text, const char *reason, int64_t expires_at,
     int64_t added_at, int64_t *id);
+/* The same for one relay's policy only (relay NULL: every relay). */
+int ew_store_rule_add_relay(struct ew_store *st, int64_t ticket_id,
+    const char *relay, const char *rule_text, const char *reason,
+    int64_t expires_at, int64_t added_at, int64_t *id);
 /* Mark a rule removed at `at`; -EALREADY if it was removed before. */
 int ew_store_rule_remove(struct ew_store *st, int64_t rule_id, int64_t at);
 /* Rules by id; removed ones only when `all`. */
@@ -311,6 +324,28 @@ int ew_store_guard_counts(
     struct ew_store *st, struct ew_store_guard_count **out, size_t *n);
 void ew_store_guard_counts_free(struct ew_store_guard_count *v, size_t n);
 
+/* --- the daemon's repairs (repair.c) --- */
+
+/* What exitwarden run repaired (repair_counts.what). */
+#define EW_STORE_REPAIR_TOR "tor drift"       /* tor's policy applied again */
+#define EW_STORE_REPAIR_TABLE "table missing" /* the table loaded again */
+#define EW_STORE_REPAIR_BACK "tor back"       /* tor reachable again */
+
+struct ew_store_repair_count {
+	char *relay; /* "" for the only relay, or the table of all */
+	char *what;  /* one of EW_STORE_REPAIR_* */
+	int64_t n;
+	int64_t last_at;
+};
+
+/* Count one repair of `what` for relay (NULL or "": none) at `at`. */
+int ew_store_repair_count(
+    struct ew_store *st, const char *relay, const char *what, int64_t at);
+/* Every count, by relay then what. */
+int ew_store_repair_counts(
+    struct ew_store *st, struct ew_store_repair_count **out, size_t *n);
+void ew_store_repair_counts_free(struct ew_store_repair_count *v, size_t n);
+
 /* --- policy history (history.c) --- */
 
 struct ew_store_policy_version {
@@ -319,6 +354,7 @@ struct ew_store_policy_version {
 	char *text;
 	int64_t applied_from;
 	int64_t applied_to; /* or EW_STORE_NO_TIME (still in force) */
+	char *relay;        /* "" for the host's only relay (schema 9) */
 };
 
 /*
@@ -332,6 +368,14 @@ struct ew_store_policy_version {
  */
 int ew_store_policy_record(struct ew_store *st, const char *digest,
     const char *text, int64_t at, int64_t *id);
+/*
+ * The same for one relay of several on the host: each relay has its own
+ * timeline ("" is the only relay's, what ew_store_policy_record
+ * records).  ew_store_policy_during and ew_store_policy_at return the
+ * versions of every relay; an incident is judged against all of them.
+ */
+int ew_store_policy_record_relay(struct ew_store *st, const char *relay,
+    const char *digest, const char *text, int64_t at, int64_t *id);
 /*
  * The version in force at `t`: applied_from <= t < applied_to (or no
  * applied_to).  -ENOENT when none was.  Free with
@@ -353,5 +397,70 @@ void ew_store_policy_versions_free(struct ew_store_policy_version *v, size_t n);
  * or the one in force replaced): for caches of the versions.
  */
 int ew_store_policy_signature(struct ew_store *st, char *out, size_t cap);
+
+/* --- the web face: self-service blocks, tokens, figures (web.c) --- */
+
+/* A block in force (or waiting), with where it came from. */
+struct ew_store_block {
+	int64_t id;
+	int64_t ticket_id; /* 0: none */
+	char *rule_text;
+	char *reason;       /* or NULL */
+	char *origin;       /* "ticket" (NULL in the table), "surge", ... */
+	int64_t expires_at; /* or EW_STORE_NO_TIME */
+	int64_t added_at;
+	int pending; /* waits for the operator's confirmation */
+	int priv;    /* left off the notice page */
+};
+#define EW_STORE_ORIGIN_SELF "self-service"
+
+/* The blocks not removed (pending ones too), by id. */
+int ew_store_block_list(
+    struct ew_store *st, struct ew_store_block **out, size_t *n);
+void ew_store_blocks_free(struct ew_store_block *v, size_t n);
+/* Confirm a pending block (it joins the managed policy): -ENOENT when
+ * no such block is in force, -EALREADY when it was not pending. */
+int ew_store_block_confirm(struct ew_store *st, int64_t rule_id);
+/* Mark a block private (left off the notice page) or not. */
+int ew_store_block_set_private(struct ew_store *st, int64_t rule_id, int priv);
+
+/*
+ * Use a form token: -EEXIST when the token `id` was used before
+ * (a replay); else it is recorded until `expires_at` and 0.  Tokens
+ * expired at `now` are pruned in the same transaction.
+ */
+int ew_store_token_use(
+    struct ew_store *st, const char *id, int64_t expires_at, int64_t now);
+
+/*
+ * A self-service block: a ticket (reporter and category "self-service";
+ * closed at once with `closed_reason` unless that is NULL) and n rules
+ * with origin 'self-service', each expiring at `expires_at`, pending
+ * when `pending`.  A rule text a self-service block holds in force
+ * already is renewed (its expiry moved to `expires_at` when later)
+ * instead of added again: renewed[i] says which (may be NULL).  One
+ * transaction; *ticket_id the ticket's id.
+ */
+int ew_store_selfservice_add(struct ew_store *st, const char *const *rules,
+    size_t n, const char *reason, int64_t expires_at, int pending,
+    const char *closed_reason, int64_t now, int64_t *ticket_id, int *renewed);
+
+/* Figures for /metrics, each one aggregate query. */
+struct ew_store_origin_count {
+	char *origin; /* as ew_store_block's */
+	int64_t in_force, pending;
+};
+struct ew_store_figures {
+	struct ew_store_origin_count *origins;
+	size_t norigins;
+	int64_t tickets_open, tickets_overdue;
+	int64_t versions;     /* policy versions recorded */
+	int64_t last_applied; /* the version in force's start, or NO_TIME */
+	int64_t db_bytes;     /* page_count * page_size */
+	int schema;
+};
+int ew_store_figures(
+    struct ew_store *st, int64_t now, struct ew_store_figures *out);
+void ew_store_figures_free(struct ew_store_figures *f);
 
 #endif

@@ -102,7 +102,7 @@ extern const struct ew_store_driver ew_store_sqlite_driver;
 extern const struct ew_store_driver ew_store_pg_driver;
 
 /* The schema version that adds store_rev and rules.rev (schema.c). */
-#define EW_STORE_REV_VERSION 8
+#define EW_STORE_REV_VERSION 11
 /* What the outermost transaction runs after BEGIN, once rev_ready. */
 #define EW_STORE_REV_BUMP "UPDATE store_rev SET rev = rev + 1"
 /* The revision a writing transaction stamps its rows with. */

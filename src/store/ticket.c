@@ -336,8 +336,8 @@ ew_store_ticket_complaints(
 
 /* The rule with this text in force for the ticket (0: none), or 0. */
 static int
-rule_in_force(
-    struct ew_store *st, int64_t ticket_id, const char *text, int64_t *id)
+rule_in_force(struct ew_store *st, int64_t ticket_id, const char *relay,
+    const char *text, int64_t *id)
 {
 	struct ew_stmt *s;
 	int rc;
@@ -345,12 +345,14 @@ rule_in_force(
 	*id = 0;
 	rc = ew_store_prep(st,
 	    "SELECT id FROM rules WHERE coalesce(ticket_id, 0) = ?"
-	    " AND rule_text = ? AND removed_at IS NULL",
+	    " AND rule_text = ? AND removed_at IS NULL"
+	    " AND coalesce(relay, '') = coalesce(?, '')",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_int64(s, 1, ticket_id);
 	ew_store_bind_text(s, 2, text);
+	ew_store_bind_text(s, 3, relay);
 	rc = ew_store_step(s);
 	if (rc == EW_STORE_ROW) {
 		*id = ew_store_col_int64(s, 0);
@@ -364,15 +366,24 @@ int
 ew_store_rule_add(struct ew_store *st, int64_t ticket_id, const char *rule_text,
     const char *reason, int64_t expires_at, int64_t added_at, int64_t *id)
 {
+	return ew_store_rule_add_relay(
+	    st, ticket_id, NULL, rule_text, reason, expires_at, added_at, id);
+}
+
+int
+ew_store_rule_add_relay(struct ew_store *st, int64_t ticket_id,
+    const char *relay, const char *rule_text, const char *reason,
+    int64_t expires_at, int64_t added_at, int64_t *id)
+{
 	struct ew_stmt *s;
 	int rc;
 
 	*id = 0;
-	if (rule_text == NULL)
+	if (rule_text == NULL || (relay != NULL && relay[0] == '\0'))
 		return -EINVAL;
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
-	if ((rc = rule_in_force(st, ticket_id, rule_text, id)) == 0 &&
+	if ((rc = rule_in_force(st, ticket_id, relay, rule_text, id)) == 0 &&
 	    *id != 0) {
 		ew_store_rollback(st);
 		return -EEXIST; /* in force for this ticket already */
@@ -380,8 +391,8 @@ ew_store_rule_add(struct ew_store *st, int64_t ticket_id, const char *rule_text,
 	if (rc == 0)
 		rc = ew_store_prep(st,
 		    "INSERT INTO rules (ticket_id, rule_text, reason,"
-		    " expires_at, added_at, rev) VALUES (?, ?, ?, ?, "
-		    "?, " EW_STORE_REV_NOW ") RETURNING id",
+		    " expires_at, added_at, relay, rev) VALUES (?, ?, ?, ?,"
+		    " ?, ?, " EW_STORE_REV_NOW ") RETURNING id",
 		    &s);
 	if (rc == 0) {
 		if (ticket_id != 0)
@@ -390,6 +401,7 @@ ew_store_rule_add(struct ew_store *st, int64_t ticket_id, const char *rule_text,
 		ew_store_bind_text(s, 3, reason);
 		ew_store_bind_time(s, 4, expires_at);
 		ew_store_bind_int64(s, 5, added_at);
+		ew_store_bind_text(s, 6, relay);
 		rc = ew_store_step_id(s, id);
 		ew_store_finalize(s);
 	}
@@ -418,6 +430,7 @@ ew_store_rules_free(struct ew_store_rule *v, size_t n)
 	for (i = 0; i < n; i++) {
 		free(v[i].rule_text);
 		free(v[i].reason);
+		free(v[i].relay);
 	}
 	free(v);
 }
@@ -437,7 +450,8 @@ read_rule(struct ew_stmt *s, void *row, void *arg)
 	r->expires_at = ew_store_col_time(s, 4);
 	r->added_at = ew_store_col_int64(s, 5);
 	r->removed_at = ew_store_col_time(s, 6);
-	r->rev = ew_store_col_int64(s, 7);
+	rc |= ew_store_col_text(s, 7, &r->relay);
+	r->rev = ew_store_col_int64(s, 8);
 	return rc ? -ENOMEM : 0;
 }
 
@@ -455,8 +469,8 @@ ew_store_rule_list(
 	*n = 0;
 	rc = ew_store_prep(st,
 	    "SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
-	    " removed_at, rev FROM rules WHERE ?1 <> 0 OR removed_at IS NULL"
-	    " ORDER BY id",
+	    " removed_at, relay, rev FROM rules WHERE ?1 <> 0 OR"
+	    " (removed_at IS NULL AND pending IS NULL) ORDER BY id",
 	    &s);
 	if (rc != 0)
 		return rc;
@@ -491,7 +505,7 @@ ew_store_rules_since(struct ew_store *st, int64_t cursor,
 		return rc;
 	rc = ew_store_prep(st,
 	    "SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
-	    " removed_at, rev FROM rules WHERE rev > ?1 AND rev <= ?2"
+	    " removed_at, relay, rev FROM rules WHERE rev > ?1 AND rev <= ?2"
 	    " ORDER BY rev, id",
 	    &s);
 	if (rc != 0)

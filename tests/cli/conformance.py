@@ -68,6 +68,9 @@ def examples(tmp):
     tdir = os.path.join(tmp, "templates")
     return {
         "apply": (["-n", "--uid", "0", "--now", NOW], [POLICY]),
+        "backup": ([], [os.path.join(tmp, "backup.db")]),
+        "config check": ([], [os.path.join(tmp, "exitwarden.conf")]),
+        "config show": ([], []),
         "complaint add": (["--json", "--no-resolve", "--now", NOW],
                           [mail]),
         "complaint list": (["--json"], []),
@@ -91,6 +94,8 @@ def examples(tmp):
         "policy summary": (["--json", "--now", NOW], [POLICY]),
         "policy torrc": (["--now", NOW], [POLICY]),
         "run": (["--once", "--no-apply", "--maildir", md], []),
+        "setup": (["-n", "--root", os.path.join(tmp, "root")], []),
+        "serve": None,  # a server, until stopped: tests/web/serve.py
         "stats": (["--json"], []),  # needs the table: may fail, quietly
         "template export": ([], [tdir]),
         "ticket block": (["-n", "--no-apply", "--no-resolve", "--now",
@@ -112,13 +117,21 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ew-conf-")
     env = dict(os.environ, EW_DB=os.path.join(tmp, "ew.db"),
                EW_POLICY=POLICY, EW_MANAGED=os.path.join(tmp, "managed"),
-               EW_TEMPLATES="", HOME=tmp)
+               EW_TEMPLATES="", HOME=tmp,
+               EXITWARDEN_CONFIG=os.path.join(tmp, "exitwarden.conf"))
     env.pop("EW_TOR_PASSWORD", None)
     try:
         with open(os.path.join(tmp, "mail.eml"), "w") as f:
             f.write(MAIL)
         for sub in ("new", "cur", "tmp"):
             os.makedirs(os.path.join(tmp, "Maildir", sub))
+        # a configuration of its own (never the machine's), and a tree
+        # with a torrc for setup -n --root
+        with open(os.path.join(tmp, "exitwarden.conf"), "w") as f:
+            f.write("# conformance: no relay, the built-in defaults\n")
+        os.makedirs(os.path.join(tmp, "root", "etc", "tor"))
+        with open(os.path.join(tmp, "root", "etc", "tor", "torrc"), "w") as f:
+            f.write("SocksPort 0\nExitPolicy reject *:*\n")
         run(tmp, env)
     finally:
         shutil.rmtree(tmp)

@@ -489,16 +489,31 @@ def run(tmp):
         # the destination ports the complainant stated, one range a row
         # (schema 7): still what they sent, nothing the relay saw
         "incident_ports": {"incident_id", "seq", "lo", "hi"},
+        # relay: which relay of the host a version was applied to
+        # (schema 9, issue 13): a name the operator gave, no traffic
         "policy_versions": {"id", "digest", "text", "applied_from",
-                            "applied_to"},
+                            "applied_to", "relay"},
         # origin/guard: a block the surge guard decided (issue 11): the
         # destination that crossed a threshold, the guard, the time
-        # rev (schema 8, issue 14): the store revision of the rule's
-        # last change, a counter of the operator's own decisions
+        # pending/private (schema 10, issue 15): a block waiting for the
+        # operator, one left off the notice page; origin 'self-service':
+        # a block a requester asked for from the address it covers
         "rules": {"id", "ticket_id", "rule_text", "reason", "expires_at",
-                  "added_at", "removed_at", "origin", "guard", "rev"},
+                  "added_at", "removed_at", "origin", "guard", "pending",
+                  "private",
+                  # the relay a block is for (schema 9; NULL: every one)
+                  "relay",
+                  # the store revision of the rule's last change (schema
+                  # 11, issue 14): a counter of the operator's decisions
+                  "rev"},
         # the store's revision: one number, bumped by every write
         "store_rev": {"rev"},
+        # the form tokens `serve` saw used (schema 10): a random id and
+        # when it expires; no address, nothing about the requester
+        "web_tokens": {"id", "expires_at"},
+        # what the daemon repaired, per relay: a count and the time of
+        # the last one (schema 9, issue 13); nothing about traffic
+        "repair_counts": {"relay", "what", "n", "last_at"},
         # per guard: aggregate counts only (no address, no time)
         "guard_counts": {"guard", "surges", "capped", "allowed"},
         "ticket_complaints": {"ticket_id", "complaint_id"},

@@ -25,6 +25,8 @@
 #include "lib/tm.h"
 #include "store/store.h"
 
+#define NT EW_STORE_NO_TIME
+
 static char dir[] = "/tmp/ew-change-XXXXXX";
 static char managed[256], policy[256], torstate[256], nftstate[256],
     dbpath[256];
@@ -486,6 +488,154 @@ test_expire(void)
 	ew_store_close(st);
 }
 
+/* ---- several relays (issue 13) ---- */
+
+/* A tor per relay (its state file is the managed path + ".tor"); the
+ * one table of all (nft.state), loaded once per change. */
+static int rtor_fail_at; /* fail the call with this number (1-based) */
+static int rtor_calls, rnft_calls;
+
+static int
+rfake_tor(void *arg, const char *path, int64_t now)
+{
+	char st[300];
+
+	(void)arg;
+	(void)now;
+	if (++rtor_calls == rtor_fail_at)
+		return -EPERM;
+	snprintf(st, sizeof(st), "%s.tor", path);
+	return fake_take(st, path);
+}
+
+static int
+rfake_nft(void *arg, const char *path, int64_t now)
+{
+	(void)arg;
+	(void)now;
+	rnft_calls++;
+	return fake_take(nftstate, path);
+}
+
+static const struct ew_desk_apply_ops rops = { NULL, rfake_tor, rfake_nft, NULL,
+	NULL };
+
+static void
+test_relays_all_or_none(void)
+{
+	static const char *const names[2] = { "alpha", "beta" };
+	char m[2][256], ts[2][300], *before[2], *t;
+	struct ew_desk_change chs[2];
+	struct ew_desk_outcome o;
+	struct ew_diag_list dg;
+	struct ew_store *st = NULL;
+	struct ew_desk *d = NULL;
+	struct ew_store_policy_version *pv = NULL;
+	struct ew_store_rule *rl = NULL;
+	struct ew_desk_block_plan pl;
+	struct ew_desk_rule r;
+	size_t i, n = 0;
+
+	unlink(dbpath);
+	EW_CHECK_INT(ew_store_open(dbpath, &st), 0);
+	EW_CHECK_INT(ew_desk_new(st, NULL, 0, &d), 0);
+	if (d == NULL)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		snprintf(
+		    m[i], sizeof(m[i]), "%s/managed-%s.policy", dir, names[i]);
+		snprintf(ts[i], sizeof(ts[i]), "%s.tor", m[i]);
+		unlink(m[i]);
+		unlink(ts[i]);
+		memset(&chs[i], 0, sizeof(chs[i]));
+		chs[i].managed = m[i];
+		chs[i].policy = policy;
+		chs[i].store = dbpath;
+		chs[i].now = now0();
+		chs[i].ops = &rops;
+	}
+	/* both applied: each tor its own file, the table once */
+	ew_diag_init(&dg);
+	EW_CHECK_INT(ew_desk_sync_relays(d, chs, names, 2, &o, &dg), 0);
+	ew_diag_free(&dg);
+	EW_CHECK(o.applied && o.changed);
+	EW_CHECK_INT(rtor_calls, 2);
+	EW_CHECK_INT(rnft_calls, 1);
+	EW_CHECK_INT(ew_store_policy_during(st, NT, NT, &pv, &n), 0);
+	EW_CHECK(n == 2 && strcmp(pv[0].relay, "alpha") == 0 &&
+		 strcmp(pv[1].relay, "beta") == 0);
+	ew_store_policy_versions_free(pv, n);
+	EW_CHECK(ew_desk_relay(d) == NULL);
+	/* a block for alpha alone (the desk's relay when it is added) */
+	memset(&pl, 0, sizeof(pl));
+	r.rule = "reject 203.0.113.9:*";
+	r.reason = "test";
+	r.ticket_id = 0;
+	r.expires = NT;
+	pl.rules = &r;
+	pl.nnew = 1;
+	pl.expires = NT;
+	EW_CHECK_INT(ew_desk_set_relay(d, "alpha"), 0);
+	for (i = 0; i < 2; i++)
+		before[i] = slurp(ts[i]);
+	/* beta's tor refuses: alpha's tor gets its old file back, both
+	 * files are as before, nothing stored or recorded, the table
+	 * untouched */
+	rtor_calls = rnft_calls = 0;
+	rtor_fail_at = 2;
+	ew_diag_init(&dg);
+	EW_CHECK(ew_desk_block_relays(d, chs, names, 2, &pl, &o, &dg) < 0);
+	ew_diag_free(&dg);
+	EW_CHECK_STR(ew_desk_relay(d), "alpha");
+	EW_CHECK_INT(o.failed, EW_DESK_STEP_TOR);
+	EW_CHECK_INT(o.restored, 1);
+	EW_CHECK_INT(rtor_calls, 3); /* alpha, beta (refused), alpha again */
+	EW_CHECK_INT(rnft_calls, 0);
+	for (i = 0; i < 2; i++) {
+		t = slurp(ts[i]);
+		EW_CHECK_STR(t, before[i]);
+		free(t);
+		t = slurp(m[i]);
+		EW_CHECK_STR(t, before[i]);
+		free(t);
+	}
+	EW_CHECK_INT(ew_store_policy_during(st, NT, NT, &pv, &n), 0);
+	EW_CHECK_INT(n, 2);
+	ew_store_policy_versions_free(pv, n);
+	EW_CHECK_INT(ew_store_rule_list(st, 0, &rl, &n), 0);
+	EW_CHECK_INT(n, 0);
+	ew_store_rules_free(rl, n);
+	/* again without the fault: alpha's file has the block, beta's not */
+	rtor_fail_at = 0;
+	rtor_calls = rnft_calls = 0;
+	ew_diag_init(&dg);
+	EW_CHECK_INT(ew_desk_block_relays(d, chs, names, 2, &pl, &o, &dg), 0);
+	ew_diag_free(&dg);
+	EW_CHECK_INT(rnft_calls, 1);
+	EW_CHECK_INT(ew_store_rule_list(st, 0, &rl, &n), 0);
+	EW_CHECK(
+	    n == 1 && rl[0].relay != NULL && strcmp(rl[0].relay, "alpha") == 0);
+	ew_store_rules_free(rl, n);
+	t = slurp(ts[0]);
+	EW_CHECK(strstr(t, "203.0.113.9") != NULL);
+	free(t);
+	t = slurp(ts[1]);
+	EW_CHECK(strstr(t, "203.0.113.9") == NULL);
+	EW_CHECK_STR(t, before[1]);
+	free(t);
+	EW_CHECK_INT(ew_store_policy_during(st, NT, NT, &pv, &n), 0);
+	EW_CHECK_INT(n, 3); /* alpha's second version; beta's unchanged */
+	ew_store_policy_versions_free(pv, n);
+	for (i = 0; i < 2; i++) {
+		free(before[i]);
+		unlink(m[i]);
+		unlink(ts[i]);
+	}
+out:
+	ew_desk_free(d);
+	ew_store_close(st);
+}
+
 int
 main(void)
 {
@@ -504,6 +654,7 @@ main(void)
 	EW_RUN(test_reapply);
 	EW_RUN(test_killed);
 	EW_RUN(test_expire);
+	EW_RUN(test_relays_all_or_none);
 	unlink(managed);
 	unlink(policy);
 	unlink(torstate);

@@ -2215,6 +2215,103 @@ out:
 	desk_close(st, d);
 }
 
+/*
+ * Several relays on one host (issue 13): each relay its own history;
+ * an incident is blocked only if every relay that had the address
+ * refused it; a relay bound to another exit address is left out; a
+ * block for one relay is in its managed policy only.
+ */
+static void
+test_relays(void)
+{
+	static const char *const ifs[] = { "192.0.2.10" };
+	struct ew_store *st;
+	struct ew_desk *d = desk_open(&st, ifs, 1);
+	struct ew_store_policy_version *pv = NULL;
+	struct ew_buf b = EW_BUF_INIT;
+	size_t n = 0, i, nopen = 0;
+	int64_t t0 = tm("2026-11-01T00:00:00Z"), id = 0;
+
+	if (d == NULL)
+		goto out;
+	EW_CHECK_INT(ew_desk_set_relay(d, "a"), 0);
+	EW_CHECK_STR(ew_desk_relay(d), "a");
+	EW_CHECK_INT(record(d, "reject *:6667\naccept *:*\n", t0), 0);
+	EW_CHECK_INT(ew_desk_set_relay(d, "b"), 0);
+	EW_CHECK_INT(record(d, "accept *:*\n", t0), 0);
+	/* b's record did not end a's version: two timelines */
+	EW_CHECK_INT(ew_store_policy_during(st, NT, NT, &pv, &n), 0);
+	EW_CHECK_INT(n, 2);
+	for (i = 0; i < n; i++)
+		nopen += pv[i].applied_to == NT;
+	EW_CHECK_INT(nopen, 2);
+	EW_CHECK(n == 2 && strcmp(pv[0].relay, "a") == 0 &&
+		 strcmp(pv[1].relay, "b") == 0);
+	ew_store_policy_versions_free(pv, n);
+	/* b carries 6667: allowed; port 25 nobody refuses: allowed */
+	EW_CHECK_STR(judge(d, "192.0.2.10", "203.0.113.5", "6667",
+			 tm("2026-11-02T00:00:00Z"), NT, NT),
+	    "allowed");
+	/* b refuses 6667 from now on: both refuse: blocked */
+	EW_CHECK_INT(record(d, "reject *:6667\naccept *:*\n",
+			 tm("2026-11-03T00:00:00Z")),
+	    0);
+	EW_CHECK_STR(judge(d, "192.0.2.10", "203.0.113.5", "6667",
+			 tm("2026-11-04T00:00:00Z"), NT, NT),
+	    "blocked");
+	EW_CHECK_STR(judge(d, "192.0.2.10", "203.0.113.5", "6667",
+			 tm("2026-11-02T00:00:00Z"), NT, NT),
+	    "allowed");
+	/* c sends from 192.0.2.30 and allows all: not the relay of .10 */
+	EW_CHECK_INT(ew_desk_set_relay(d, "c"), 0);
+	EW_CHECK_INT(record(d,
+			 "OutboundBindAddressExit 192.0.2.30\n"
+			 "accept *:*\n",
+			 tm("2026-11-03T00:00:00Z")),
+	    0);
+	EW_CHECK_STR(judge(d, "192.0.2.10", "203.0.113.5", "6667",
+			 tm("2026-11-04T00:00:00Z"), NT, NT),
+	    "blocked");
+	EW_CHECK_STR(judge(d, "192.0.2.30", "203.0.113.5", "6667",
+			 tm("2026-11-04T00:00:00Z"), NT, NT),
+	    "allowed");
+	/* a block for a alone, one for every relay */
+	EW_CHECK_INT(ew_store_rule_add_relay(st, 0, "a",
+			 "reject 198.51.100.7:*", "for a", NT, t0, &id),
+	    0);
+	EW_CHECK_INT(ew_store_rule_add_relay(st, 0, "a",
+			 "reject 198.51.100.7:*", "again", NT, t0, &id),
+	    -EEXIST);
+	EW_CHECK_INT(ew_store_rule_add_relay(st, 0, "b",
+			 "reject 198.51.100.7:*", "for b too", NT, t0, &id),
+	    0);
+	EW_CHECK_INT(ew_store_rule_add(
+			 st, 0, "reject 198.51.100.9:*", "all", NT, t0, &id),
+	    0);
+	EW_CHECK_INT(ew_store_rule_add_relay(
+			 st, 0, "", "reject 1.2.3.4:*", "empty", NT, t0, &id),
+	    -EINVAL);
+	EW_CHECK_INT(ew_desk_set_relay(d, "c"), 0);
+	EW_CHECK_INT(ew_desk_managed(d, "/p.policy", NULL, 0, &b), 0);
+	EW_CHECK(strstr(ew_buf_str(&b), "198.51.100.7") == NULL);
+	EW_CHECK(strstr(ew_buf_str(&b), "198.51.100.9") != NULL);
+	ew_buf_reset(&b);
+	EW_CHECK_INT(ew_desk_set_relay(d, "a"), 0);
+	EW_CHECK_INT(ew_desk_managed(d, "/p.policy", NULL, 0, &b), 0);
+	EW_CHECK(strstr(ew_buf_str(&b), "\"for a\"") != NULL);
+	EW_CHECK(strstr(ew_buf_str(&b), "for b too") == NULL);
+	EW_CHECK(strstr(ew_buf_str(&b), "198.51.100.9") != NULL);
+	ew_buf_reset(&b);
+	/* the host's only relay (NULL) has only the blocks for every one */
+	EW_CHECK_INT(ew_desk_set_relay(d, NULL), 0);
+	EW_CHECK_INT(ew_desk_managed(d, "/p.policy", NULL, 0, &b), 0);
+	EW_CHECK(strstr(ew_buf_str(&b), "198.51.100.7") == NULL);
+	EW_CHECK(strstr(ew_buf_str(&b), "198.51.100.9") != NULL);
+	ew_buf_free(&b);
+out:
+	desk_close(st, d);
+}
+
 int
 main(void)
 {
@@ -2239,6 +2336,7 @@ main(void)
 	EW_RUN(test_proposals_work);
 	EW_RUN(test_judge_port_range_work);
 	EW_RUN(test_managed);
+	EW_RUN(test_relays);
 	EW_RUN(test_reply_builtin);
 	EW_RUN(test_reply_custom);
 	EW_RUN(test_reply_errors);

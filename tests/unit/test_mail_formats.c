@@ -581,6 +581,78 @@ test_readers_misc(void)
 	ew_buf_free(&x);
 }
 
+/* Count the occurrences of needle in s. */
+static size_t
+count_of(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
+/* One X-ARF 0.2 report of a batch, source src, as an octet-stream part. */
+static void
+xarf_part(struct ew_buf *m, const char *src, const char *name)
+{
+	struct ew_buf x = EW_BUF_INIT;
+
+	ew_buf_printf(&x,
+	    "Category: abuse\nDate: '2026-11-18 02:10:00-05:00'\n"
+	    "Port: '443'\nReport-Type: login-attack\n"
+	    "Reported-From: soc@guard.example\nSource: %s\n"
+	    "Source-Type: ip-address\nTargeted-Range: 203.0.113.0/24\n",
+	    src);
+	mail_attach(m, "application/octet-stream", name, &x);
+	ew_buf_free(&x);
+}
+
+/* X-ARF batches: reports in octet-stream parts are read, every one of
+ * them; the same event repeated by another part is one incident, also
+ * over thousands of parts. */
+static void
+test_xarf_batch(void)
+{
+	struct ew_buf m = EW_BUF_INIT, b = EW_BUF_INIT;
+	struct ew_complaint *c = NULL;
+	char err[256], nm[32];
+	const char *j;
+	int k;
+
+	mail_head(&m);
+	xarf_part(&m, "192.0.2.61", "r1.txt");
+	xarf_part(&m, "192.0.2.61", "r2.txt");
+	xarf_part(&m, "198.51.100.62", "r3.txt");
+	ew_buf_puts(&m, "--B--\n");
+	j = json_of(&m);
+	EW_CHECK(strstr(j, "\"format\":\"x-arf\"") != NULL);
+	EW_CHECK(strstr(j, "\"reporter\":\"soc@guard.example\"") != NULL);
+	EW_CHECK(count_of(j, "\"src\":\"192.0.2.61\"") == 1);
+	EW_CHECK(count_of(j, "\"src\":\"198.51.100.62\"") == 1);
+	EW_CHECK(count_of(j, "\"dst\":\"203.0.113.0/24\"") == 2);
+	EW_CHECK(count_of(j, "\"dst_ports\":[\"443\"]") == 2);
+	EW_CHECK(count_of(j, "\"time\":\"2026-11-18T07:10:00Z\"") == 2);
+
+	ew_buf_reset(&m);
+	mail_head(&m);
+	for (k = 0; k < 3000; k++) {
+		snprintf(nm, sizeof(nm), "r%d.txt", k);
+		xarf_part(&m, k % 2 ? "192.0.2.61" : "192.0.2.62", nm);
+	}
+	ew_buf_puts(&m, "--B--\n");
+	EW_CHECK(run(&m, NULL, err, sizeof(err), &c) == 0);
+	if (c != NULL) {
+		ew_complaint_json(c, &b);
+		EW_CHECK(count_of(ew_buf_str(&b), "\"src\":") == 2);
+	}
+	ew_complaint_free(c);
+	ew_buf_free(&b);
+	ew_buf_free(&m);
+}
+
 int
 main(void)
 {
@@ -588,6 +660,7 @@ main(void)
 	EW_RUN(test_fail2ban_ports);
 	EW_RUN(test_dmarc_nested);
 	EW_RUN(test_readers_misc);
+	EW_RUN(test_xarf_batch);
 	EW_RUN(test_time_budget);
 	EW_RUN(test_time_budget_inflate);
 	EW_RUN(test_bombs_small_budget);

@@ -1032,6 +1032,38 @@ test_surge(void)
 	ew_store_close(st);
 }
 
+/* What the daemon repaired (schema 9): counts per relay and kind. */
+static void
+test_repair_counts(void)
+{
+	struct ew_store *st = mem();
+	struct ew_store_repair_count *v = NULL;
+	size_t n = 0;
+
+	if (st == NULL)
+		return;
+	EW_CHECK_INT(
+	    ew_store_repair_count(st, "alpha", EW_STORE_REPAIR_TOR, 100), 0);
+	EW_CHECK_INT(
+	    ew_store_repair_count(st, "alpha", EW_STORE_REPAIR_TOR, 200), 0);
+	EW_CHECK_INT(
+	    ew_store_repair_count(st, NULL, EW_STORE_REPAIR_TABLE, 150), 0);
+	EW_CHECK_INT(
+	    ew_store_repair_count(st, "alpha", "tor crashed", 1), -EINVAL);
+	EW_CHECK_INT(ew_store_repair_counts(st, &v, &n), 0);
+	EW_CHECK_INT(n, 2);
+	if (n == 2) {
+		EW_CHECK_STR(v[0].relay, "");
+		EW_CHECK_STR(v[0].what, "table missing");
+		EW_CHECK_INT(v[0].n, 1);
+		EW_CHECK_STR(v[1].relay, "alpha");
+		EW_CHECK_INT(v[1].n, 2);
+		EW_CHECK_INT(v[1].last_at, 200);
+	}
+	ew_store_repair_counts_free(v, n);
+	ew_store_close(st);
+}
+
 static void
 test_schema(void)
 {
@@ -1040,12 +1072,12 @@ test_schema(void)
 	int64_t id = 0;
 	int v = -1;
 
-	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 8);
+	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 11);
 	if (st == NULL)
 		return;
 	EW_CHECK_INT(ew_store_version(st, &v), 0);
-	EW_CHECK_INT(v, 8);
-	EW_CHECK_INT(ew_store_migrated(st), 8);
+	EW_CHECK_INT(v, 11);
+	EW_CHECK_INT(ew_store_migrated(st), 11);
 	/* the columns of schema 3 are there */
 	complaint_init(&c, "<s@x>", "s111");
 	c.subject = "IRC abuse";
@@ -1840,6 +1872,7 @@ main(void)
 	EW_RUN(test_nested);
 	EW_RUN(test_nested_close);
 	EW_RUN(test_schema);
+	EW_RUN(test_repair_counts);
 	EW_RUN(test_surge);
 	EW_RUN(test_policy_during);
 	EW_RUN(test_complaint_get);

@@ -1,0 +1,8 @@
+/* The other command. */
+int ew_cmd_y(void);
+
+int
+ew_cmd_y(void)
+{
+	return 0;
+}

@@ -1,0 +1,108 @@
+#!/bin/sh
+# Two relays on one host in one table (issue 13), inside a network
+# namespace of its own (never the host's ruleset): each relay's policy
+# in its own chain behind a uid verdict map; a connection as relay A's
+# uid is refused where A's policy says so while relay B's uid passes,
+# and the other way round; changing A's policy leaves B's chain as it
+# was; a relay whose policy does not load changes nothing (one
+# transaction for all).  Exits 77 when that is impossible (not root, no
+# unshare, nft or setpriv).
+set -u
+ew=$1
+if [ "${EW_IN_NETNS:-}" != 1 ]; then
+	if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null 2>&1 ||
+	    ! command -v unshare >/dev/null 2>&1 ||
+	    ! command -v setpriv >/dev/null 2>&1 ||
+	    ! command -v bash >/dev/null 2>&1; then
+		echo "skipped: needs root, nft, unshare, setpriv and bash"
+		exit 77
+	fi
+	if ! unshare -n true 2>/dev/null; then
+		echo "skipped: cannot create a network namespace"
+		exit 77
+	fi
+	EW_IN_NETNS=1 exec unshare -n sh "$0" "$@"
+fi
+ip link set lo up
+tmp=$(mktemp -d)
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok: $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+check() {
+	what=$1
+	shift
+	if "$@" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi
+}
+ua=65501
+ub=65502
+printf 'ExitPolicyRejectPrivate 0\nreject 127.0.0.1:6667\naccept *:*\n' >"$tmp/a.policy"
+printf 'ExitPolicyRejectPrivate 0\nreject 127.0.0.1:6668\naccept *:*\n' >"$tmp/b.policy"
+rel="--relay alpha,uid=$ua,policy=$tmp/a.policy --relay beta,uid=$ub,policy=$tmp/b.policy"
+# shellcheck disable=SC2086
+check "apply both relays" "$ew" nft apply $rel "$tmp/a.policy"
+nft list table inet exitwarden >"$tmp/t1"
+check "a uid verdict map" grep -q "$ua : jump alpha_rules" "$tmp/t1"
+check "beta in the map" grep -q "$ub : jump beta_rules" "$tmp/t1"
+nft list chain inet exitwarden alpha_rules >"$tmp/a1"
+nft list chain inet exitwarden beta_rules >"$tmp/b1"
+check "alpha's rule in alpha's chain" grep -q "dport 6667" "$tmp/a1"
+check "alpha's rule not in beta's chain" sh -c "! grep -q 'dport 6667' '$tmp/b1'"
+
+python3 - "$tmp/ready" <<'PY' &
+import socket, sys, select
+ls = []
+for port in (6667, 6668):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(16)
+    ls.append(s)
+open(sys.argv[1], "w").close()
+while True:
+    r, _, _ = select.select(ls, [], [], 30)
+    if not r:
+        break
+    for s in r:
+        c, _ = s.accept()
+        c.close()
+PY
+srv=$!
+i=0
+while [ ! -e "$tmp/ready" ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+conn() {
+	timeout 5 setpriv --reuid="$1" --regid="$1" --clear-groups \
+		bash -c "exec 3<>/dev/tcp/127.0.0.1/$2" 2>/dev/null
+}
+if conn $ua 6667; then bad "alpha reached 6667"; else ok "alpha (uid $ua) refused at 6667"; fi
+if conn $ub 6667; then ok "beta (uid $ub) connects to 6667"; else bad "beta refused at 6667"; fi
+if conn $ub 6668; then bad "beta reached 6668"; else ok "beta (uid $ub) refused at 6668"; fi
+if conn $ua 6668; then ok "alpha (uid $ua) connects to 6668"; else bad "alpha refused at 6668"; fi
+if conn 65503 6667 && conn 65503 6668; then ok "another uid is not filtered"; else bad "another uid filtered"; fi
+
+# a block on alpha alone: beta's chain does not change
+printf 'ExitPolicyRejectPrivate 0\nreject 127.0.0.1:6668\nreject 127.0.0.1:6667\naccept *:*\n' >"$tmp/a.policy"
+# shellcheck disable=SC2086
+check "apply alpha's new policy" "$ew" nft apply $rel "$tmp/a.policy"
+nft list chain inet exitwarden beta_rules >"$tmp/b2"
+check "beta's chain unchanged" cmp "$tmp/b1" "$tmp/b2"
+if conn $ua 6668; then bad "alpha's new block not enforced"; else ok "alpha's new block enforced"; fi
+if conn $ub 6667; then ok "beta still connects to 6667"; else bad "beta refused at 6667"; fi
+
+# all or none: a relay whose policy does not load changes nothing
+nft list table inet exitwarden >"$tmp/t2"
+printf 'ExitPolicyRejectPrivate 0\nreject 127.0.0.1:6669\nthis is not a rule\n' >"$tmp/b.policy"
+# shellcheck disable=SC2086
+check "a broken relay policy is refused" sh -c "! '$ew' nft apply $rel '$tmp/a.policy'"
+nft list table inet exitwarden >"$tmp/t3"
+check "the table is as it was" cmp "$tmp/t2" "$tmp/t3"
+if conn $ub 6668; then bad "beta's block lost"; else ok "beta's block still enforced"; fi
+
+kill "$srv" 2>/dev/null
+nft delete table inet exitwarden 2>/dev/null
+rm -rf "$tmp"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
