@@ -56,7 +56,8 @@ confine() {
 }
 confine 'gmime/' 'src/mail/mime\.c'
 confine 'glib' 'src/mail/mime\.c'
-confine 'sqlite3\.h' 'src/store/'
+confine 'sqlite3\.h' 'src/store/(sqlite|backup)\.c'
+confine 'libpq-fe\.h' 'src/store/pg\.c'
 confine 'nftables/' 'src/emit/nft_apply\.c'
 confine 'linux/netfilter' 'src/emit/nft_netlink\.c'
 confine 'jansson\.h' 'src/mail/'

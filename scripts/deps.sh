@@ -6,7 +6,9 @@
 #   sh scripts/deps.sh --test   that and the test-only tools (make check):
 #                               a real browser for the web face's test
 #                               (chromium, headless) and promtool
-#                               (prometheus) for the /metrics format
+#                               (prometheus) for the /metrics format,
+#                               a PostgreSQL server for the store's
+#                               tests on it (throwaway clusters)
 set -eu
 
 PKGS="
@@ -24,6 +26,7 @@ tor
 nftables
 libnftables-dev
 libsqlite3-dev
+libpq-dev
 libgmime-3.0-dev
 libjansson-dev
 libarchive-dev
@@ -36,6 +39,7 @@ libmicrohttpd-dev
 
 # Test dependencies: installed by `make check`, not by `make demo`.
 TEST_PKGS="
+postgresql
 chromium
 chromium-driver
 prometheus
@@ -80,6 +84,16 @@ case "$missing " in
 *" tor "*)
 	if command -v systemctl >/dev/null 2>&1; then
 		systemctl stop tor >/dev/null 2>&1 || true
+	fi
+	;;
+esac
+# The postgresql package makes and starts a system cluster on install;
+# the tests start throwaway clusters of their own (tests/tools/
+# pgcluster.py) and never use it.  Stop it only if we just installed it.
+case "$missing " in
+*" postgresql "*)
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl stop postgresql >/dev/null 2>&1 || true
 	fi
 	;;
 esac

@@ -81,7 +81,10 @@ def main():
     w(".SH ENVIRONMENT")
     for k, v in (("EW_DB", "the database (else --db, else "
                   "/var/lib/exitwarden/exitwarden.db for root, "
-                  "$XDG_STATE_HOME/exitwarden/exitwarden.db otherwise)"),
+                  "$XDG_STATE_HOME/exitwarden/exitwarden.db otherwise); "
+                  "a PostgreSQL connection string (postgresql://..., "
+                  "postgres://... or host=... dbname=...) instead of a "
+                  "file uses that database, and libpq's PG* variables"),
                  ("EW_POLICY", "the operator's policy (else "
                   "/etc/exitwarden/exit.policy)"),
                  ("EW_MANAGED", "the managed policy (else "

@@ -625,7 +625,7 @@ ew_cli_change_init(struct ew_desk_change *ch, struct ew_cli_apply *a,
 	}
 	ch->managed = ew_cli_managed_path();
 	ch->policy = policy;
-	ch->store = ew_cli_db_path();
+	ch->store = ew_cli_db_label();
 	ch->now = now;
 	ch->ops = &a->ops;
 }
@@ -677,7 +677,7 @@ ew_cli_expire_due(struct ew_desk *d, int64_t now, int dry_run, size_t *n)
 	size_t i;
 
 	if (ew_desk_expire_due(d, now, &v, n) != 0) {
-		ew_cli_err("%s: cannot read the blocks", ew_cli_db_path());
+		ew_cli_err("%s: cannot read the blocks", ew_cli_db_label());
 		return EW_EXIT_FAIL;
 	}
 	for (i = 0; i < *n; i++)

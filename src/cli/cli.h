@@ -235,6 +235,8 @@ extern int ew_cli_resolve;
 /* The database path: --db, $EW_DB, or the default under the state
  * directory. */
 const char *ew_cli_db_path(void);
+/* The database as printed: a password in a connection string is "***". */
+const char *ew_cli_db_label(void);
 /* managed.policy beside the database (or $EW_MANAGED). */
 const char *ew_cli_managed_path(void);
 /* The operator's policy: --policy's value, $EW_POLICY, the one the

@@ -31,6 +31,6 @@ ew_cmd_backup(struct ew_args *a)
 		return EW_EXIT_FAIL;
 	}
 	ew_store_close(st);
-	printf("backup: %s copied to %s\n", ew_cli_db_path(), a->ops[0]);
+	printf("backup: %s copied to %s\n", ew_cli_db_label(), a->ops[0]);
 	return EW_EXIT_OK;
 }

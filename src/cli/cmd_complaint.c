@@ -182,7 +182,7 @@ ew_cmd_complaint_list(struct ew_args *a)
 		return EW_EXIT_FAIL;
 	rc = ew_desk_complaints_render(st, ew_cli_has(a, EW_OPT_JSON), &b);
 	if (rc != 0) {
-		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
+		ew_cli_err("%s: %s", ew_cli_db_label(), ew_store_errmsg(st));
 		ew_buf_free(&b);
 		ew_store_close(st);
 		return EW_EXIT_FAIL;

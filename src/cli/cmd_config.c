@@ -68,7 +68,7 @@ ew_cmd_config_show(struct ew_args *a)
 		e = *c;
 	/* what the commands use: the file's values under the command
 	 * line's and the environment's (the casts only borrow) */
-	e.database = (char *)ew_cli_db_path();
+	e.database = (char *)ew_cli_db_label();
 	e.policy = (char *)ew_cli_policy_path(NULL);
 	e.maildir = (char *)ew_cli_maildir(NULL);
 	e.templates = (char *)ew_cli_templates_dir();

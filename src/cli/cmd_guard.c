@@ -171,7 +171,7 @@ ew_cmd_guard_status(struct ew_args *a)
 		goto out;
 	if (ew_store_surge_list(st, &r, &rg, &nr) != 0 ||
 	    ew_store_guard_counts(st, &c, &nc) != 0) {
-		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
+		ew_cli_err("%s: %s", ew_cli_db_label(), ew_store_errmsg(st));
 		goto out;
 	}
 	kernel = ew_nft_counters(&k, &nk, &err) == 0;

@@ -548,7 +548,7 @@ ew_cmd_run(struct ew_args *a)
 	catch_signals();
 	printf("run: database %s, policy %s, inbox %s, every %llus, "
 	       "repair every %llus\n",
-	    ew_cli_db_path(), r.policy, r.maildir ? r.maildir : "(none)",
+	    ew_cli_db_label(), r.policy, r.maildir ? r.maildir : "(none)",
 	    (unsigned long long)r.interval, (unsigned long long)r.repair);
 	ew_cli_repair_init(&rp, (unsigned)r.repair);
 	rp.st = st;

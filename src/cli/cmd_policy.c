@@ -638,8 +638,8 @@ record(struct ew_desk *d, const char *path, int64_t at, struct ew_diag_list *dg)
 	ew_cli_report(dg);
 	ew_diag_free(dg);
 	if (rc != 0)
-		ew_cli_err("%s: not recorded in %s: %s", path, ew_cli_db_path(),
-		    strerror(-rc));
+		ew_cli_err("%s: not recorded in %s: %s", path,
+		    ew_cli_db_label(), strerror(-rc));
 	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
 }
 
@@ -721,7 +721,7 @@ ew_cmd_policy_history(struct ew_args *a)
 	rc = ew_store_policy_during(
 	    st, EW_STORE_NO_TIME, EW_STORE_NO_TIME, &v, &n);
 	if (rc != 0) {
-		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
+		ew_cli_err("%s: %s", ew_cli_db_label(), ew_store_errmsg(st));
 		ew_store_close(st);
 		return EW_EXIT_FAIL;
 	}

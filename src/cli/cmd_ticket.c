@@ -104,7 +104,7 @@ ew_cmd_ticket_list(struct ew_args *a)
 	if (ew_cli_store_open(&st) != 0)
 		return EW_EXIT_FAIL;
 	if (ew_desk_tickets_render(st, t.now, t.all, t.json, &b) != 0) {
-		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
+		ew_cli_err("%s: %s", ew_cli_db_label(), ew_store_errmsg(st));
 		ew_buf_free(&b);
 		ew_store_close(st);
 		return EW_EXIT_FAIL;

@@ -2,7 +2,9 @@
  * env.c - where things live and how they are read: the database (--db
  * PATH before the noun, else $EW_DB, else /var/lib/exitwarden/
  * exitwarden.db for root and $XDG_STATE_HOME/exitwarden/exitwarden.db
- * (~/.local/state/...) for anyone else), the managed policy beside it,
+ * (~/.local/state/...) for anyone else; or a PostgreSQL connection
+ * string, postgresql://... or host=... dbname=..., see store.h), the
+ * managed policy beside it (beside the default file for PostgreSQL),
  * the operator's policy, the store and a desk on it, the machine's
  * interface addresses, whole files and mails, a policy loaded and
  * expanded.  The configuration file (conf/conf.h: --config FILE before
@@ -41,6 +43,7 @@ static char *conf_path;
 static struct ew_desk_sysresolver resolver = { EW_DESK_RESOLVE_TIMEOUT_MS };
 
 static char db_path[PATH_MAX];
+static char db_label[PATH_MAX];
 static char managed_path[PATH_MAX];
 
 /* mkdir -p of the directory part of path, mode 0700. */
@@ -68,10 +71,27 @@ make_parent(const char *path)
 	return 0;
 }
 
+/* The default database file (for root, or in the user's state). */
+static void
+default_db(char *out, size_t cap)
+{
+	const char *env, *home;
+
+	if (geteuid() == 0) {
+		snprintf(out, cap, "/var/lib/exitwarden/exitwarden.db");
+	} else if ((env = getenv("XDG_STATE_HOME")) != NULL && *env == '/') {
+		snprintf(out, cap, "%s/exitwarden/exitwarden.db", env);
+	} else {
+		home = getenv("HOME");
+		snprintf(out, cap, "%s/.local/state/exitwarden/exitwarden.db",
+		    home != NULL && *home == '/' ? home : "/tmp");
+	}
+}
+
 const char *
 ew_cli_db_path(void)
 {
-	const char *env, *home;
+	const char *env;
 
 	if (db_path[0] != '\0')
 		return db_path;
@@ -79,23 +99,22 @@ ew_cli_db_path(void)
 		env = ew_cli_db_opt;
 	else
 		env = getenv("EW_DB");
-	if (env != NULL && *env != '\0') {
+	if (env != NULL && *env != '\0')
 		snprintf(db_path, sizeof(db_path), "%s", env);
-	} else if (conf != NULL && conf->database != NULL) {
+	else if (conf != NULL && conf->database != NULL)
 		snprintf(db_path, sizeof(db_path), "%s", conf->database);
-	} else if (geteuid() == 0) {
-		snprintf(db_path, sizeof(db_path),
-		    "/var/lib/exitwarden/exitwarden.db");
-	} else if ((env = getenv("XDG_STATE_HOME")) != NULL && *env == '/') {
-		snprintf(db_path, sizeof(db_path),
-		    "%s/exitwarden/exitwarden.db", env);
-	} else {
-		home = getenv("HOME");
-		snprintf(db_path, sizeof(db_path),
-		    "%s/.local/state/exitwarden/exitwarden.db",
-		    home != NULL && *home == '/' ? home : "/tmp");
-	}
+	else
+		default_db(db_path, sizeof(db_path));
 	return db_path;
+}
+
+const char *
+ew_cli_db_label(void)
+{
+	if (db_label[0] == '\0')
+		ew_store_target_label(
+		    ew_cli_db_path(), db_label, sizeof(db_label));
+	return db_label;
 }
 
 const char *
@@ -117,6 +136,11 @@ ew_cli_managed_path(void)
 		return managed_path;
 	}
 	db = ew_cli_db_path();
+	if (ew_store_is_server(db)) {
+		/* no directory of its own: beside the default file */
+		default_db(cwd, sizeof(cwd));
+		db = cwd;
+	}
 	if (strcmp(db, ":memory:") == 0 || (slash = strrchr(db, '/')) == NULL) {
 		if (getcwd(cwd, sizeof(cwd)) == NULL)
 			snprintf(cwd, sizeof(cwd), ".");
@@ -245,18 +269,29 @@ int
 ew_cli_store_open(struct ew_store **st)
 {
 	const char *path = ew_cli_db_path();
+	char why[256];
 	int rc;
 
 	*st = NULL;
-	if (strcmp(path, ":memory:") != 0 && (rc = make_parent(path)) != 0) {
+	if (strcmp(path, ":memory:") != 0 && !ew_store_is_server(path) &&
+	    (rc = make_parent(path)) != 0) {
 		ew_cli_err(
 		    "%s: cannot make its directory: %s", path, strerror(-rc));
 		return -1;
 	}
-	if ((rc = ew_store_open(path, st)) != 0) {
-		ew_cli_err("%s: cannot open the database: %s%s%s", path,
-		    strerror(-rc), *st ? ": " : "",
-		    *st ? ew_store_errmsg(*st) : "");
+	if ((rc = ew_store_open_err(path, st, why, sizeof(why))) != 0) {
+		ew_cli_err("%s: cannot open the database: %s%s%s",
+		    ew_cli_db_label(), strerror(-rc), why[0] ? ": " : "", why);
+		return -1;
+	}
+	/* a server has no directory here: the managed policy's, made as
+	 * the database file's would have been */
+	if (ew_store_is_server(path) &&
+	    (rc = make_parent(ew_cli_managed_path())) != 0) {
+		ew_cli_err("%s: cannot make its directory: %s",
+		    ew_cli_managed_path(), strerror(-rc));
+		ew_store_close(*st);
+		*st = NULL;
 		return -1;
 	}
 	return 0;

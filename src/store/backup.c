@@ -4,7 +4,9 @@
  * (the copy is one snapshot, WAL included), written beside the target
  * under a temporary name, synced, then renamed over it, so FILE is
  * either the old file or the whole new copy.  Mode 0600: the store
- * holds complaints and their reporters.
+ * holds complaints and their reporters.  The second file of the store
+ * that includes sqlite3.h (beside sqlite.c): a PostgreSQL store is
+ * refused with -ENOTSUP, its server has pg_dump.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,7 +58,8 @@ copy_pages(struct ew_store *st, const char *tmp)
 	rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL);
 	if (rc != SQLITE_OK)
 		goto out;
-	if ((b = sqlite3_backup_init(dst, "main", st->db, "main")) == NULL) {
+	b = sqlite3_backup_init(dst, "main", (sqlite3 *)st->conn, "main");
+	if (b == NULL) {
 		rc = sqlite3_errcode(dst);
 		goto out;
 	}
@@ -85,6 +88,13 @@ ew_store_backup(struct ew_store *st, const char *path)
 	int fd, rc;
 
 	st->err[0] = '\0';
+	if (st->drv != &ew_store_sqlite_driver) {
+		ew_store_set_err(st,
+		    "a %s store is backed up by its server"
+		    " (pg_dump), not by exitwarden",
+		    ew_store_backend(st));
+		return -ENOTSUP;
+	}
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >=
 	    (int)sizeof(tmp))
 		return -ENAMETOOLONG;

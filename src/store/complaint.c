@@ -12,8 +12,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include <sqlite3.h>
-
 #include "store/store.h"
 #include "store/store_int.h"
 
@@ -31,14 +29,14 @@ static int
 find_dup(struct ew_store *st, const struct ew_store_complaint *c, int64_t *id,
     int64_t *reused)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	*id = *reused = 0;
 	rc = ew_store_prep(st,
 	    "SELECT (SELECT id FROM complaints WHERE content_sha256 = ?1"
 	    "  OR content_key = ?2 ORDER BY id LIMIT 1),"
-	    " (SELECT id FROM complaints WHERE ?3 IS NOT NULL"
+	    " (SELECT id FROM complaints WHERE CAST(?3 AS TEXT) IS NOT NULL"
 	    "  AND message_id = ?3 ORDER BY id LIMIT 1)",
 	    &s);
 	if (rc != 0)
@@ -46,13 +44,13 @@ find_dup(struct ew_store *st, const struct ew_store_complaint *c, int64_t *id,
 	ew_store_bind_text(s, 1, c->content_sha256);
 	ew_store_bind_text(s, 2, content_key(c));
 	ew_store_bind_text(s, 3, c->message_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*reused = sqlite3_column_int64(s, 1); /* NULL reads as 0 */
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	rc = ew_store_rc(st, rc);
-	sqlite3_finalize(s);
+	rc = ew_store_step(s);
+	if (rc == EW_STORE_ROW) {
+		*reused = ew_store_col_int64(s, 1); /* NULL reads as 0 */
+		*id = ew_store_col_int64(s, 0);
+		rc = 0;
+	}
+	ew_store_finalize(s);
 	return rc;
 }
 
@@ -60,7 +58,7 @@ static int
 insert_complaint(struct ew_store *st, const struct ew_store_complaint *c,
     int64_t reused, int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	rc = ew_store_prep(st,
@@ -68,7 +66,7 @@ insert_complaint(struct ew_store *st, const struct ew_store_complaint *c,
 	    " forwarder, format, category, received_at, date, deadline,"
 	    " raw_size, subject, forwarder_ticket, content_key,"
 	    " reuses_message_id)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
 	    &s);
 	if (rc != 0)
 		return rc;
@@ -78,19 +76,17 @@ insert_complaint(struct ew_store *st, const struct ew_store_complaint *c,
 	ew_store_bind_text(s, 4, c->forwarder);
 	ew_store_bind_text(s, 5, c->format);
 	ew_store_bind_text(s, 6, c->category);
-	sqlite3_bind_int64(s, 7, c->received_at);
+	ew_store_bind_int64(s, 7, c->received_at);
 	ew_store_bind_time(s, 8, c->date);
 	ew_store_bind_time(s, 9, c->deadline);
-	sqlite3_bind_int64(s, 10, c->raw_size);
+	ew_store_bind_int64(s, 10, c->raw_size);
 	ew_store_bind_text(s, 11, c->subject);
 	ew_store_bind_text(s, 12, c->forwarder_ticket);
 	ew_store_bind_text(s, 13, content_key(c));
 	if (reused > 0)
-		sqlite3_bind_int64(s, 14, reused);
-	rc = ew_store_step_done(st, s);
-	sqlite3_finalize(s);
-	if (rc == 0)
-		*id = sqlite3_last_insert_rowid(st->db);
+		ew_store_bind_int64(s, 14, reused);
+	rc = ew_store_step_id(s, id);
+	ew_store_finalize(s);
 	return rc;
 }
 
@@ -112,17 +108,17 @@ ew_store_verdict_word(enum ew_store_verdict v)
 }
 
 static int
-bind_verdict(sqlite3_stmt *s, int i, enum ew_store_verdict v)
+bind_verdict(struct ew_stmt *s, int i, enum ew_store_verdict v)
 {
 	if (v == EW_STORE_VERDICT_NONE)
-		return sqlite3_bind_null(s, i);
-	return sqlite3_bind_int(s, i, (int)v);
+		return ew_store_bind_null(s, i);
+	return ew_store_bind_int64(s, i, (int)v);
 }
 
 /* The two statements an incident is written with, prepared once (a
  * complaint of a million incidents prepares them once). */
 struct inc_stmts {
-	sqlite3_stmt *inc, *port;
+	struct ew_stmt *inc, *port;
 };
 
 static int
@@ -131,7 +127,7 @@ prep_incident(struct ew_store *st, struct inc_stmts *s)
 	int rc = ew_store_prep(st,
 	    "INSERT INTO incidents (complaint_id, src, src_port, dst,"
 	    " time, time_from, time_to, zone_source, verdict,"
-	    " dst_host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    " dst_host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
 	    &s->inc);
 
 	if (rc == 0)
@@ -145,8 +141,8 @@ prep_incident(struct ew_store *st, struct inc_stmts *s)
 static void
 finish_incident(struct inc_stmts *s)
 {
-	sqlite3_finalize(s->inc);
-	sqlite3_finalize(s->port);
+	ew_store_finalize(s->inc);
+	ew_store_finalize(s->port);
 }
 
 /* Insert one incident and its ports with the prepared statements. */
@@ -154,19 +150,18 @@ static int
 insert_incident(struct ew_store *st, struct inc_stmts *is, int64_t complaint_id,
     const struct ew_store_incident *in, int64_t *id)
 {
-	sqlite3_stmt *s = is->inc;
+	struct ew_stmt *s = is->inc;
 	int64_t iid;
 	size_t i;
 	int rc;
 
 	if (in->n_dst_ports > 0 && in->dst_ports == NULL)
 		return -EINVAL;
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	sqlite3_bind_int64(s, 1, complaint_id);
+	ew_store_reset(s);
+	ew_store_bind_int64(s, 1, complaint_id);
 	ew_store_bind_text(s, 2, in->src);
 	if (in->src_port >= 0)
-		sqlite3_bind_int(s, 3, in->src_port);
+		ew_store_bind_int64(s, 3, in->src_port);
 	ew_store_bind_text(s, 4, in->dst);
 	ew_store_bind_time(s, 5, in->time);
 	ew_store_bind_time(s, 6, in->time_from);
@@ -174,14 +169,13 @@ insert_incident(struct ew_store *st, struct inc_stmts *is, int64_t complaint_id,
 	ew_store_bind_text(s, 8, in->zone_source);
 	bind_verdict(s, 9, in->verdict);
 	ew_store_bind_text(s, 10, in->dst_host);
-	rc = ew_store_step_done(st, s);
-	iid = sqlite3_last_insert_rowid(st->db);
+	rc = ew_store_step_id(s, &iid);
 	for (i = 0; rc == 0 && i < in->n_dst_ports; i++) {
-		sqlite3_reset(is->port);
-		sqlite3_bind_int64(is->port, 1, iid);
-		sqlite3_bind_int64(is->port, 2, (int64_t)i);
-		sqlite3_bind_int(is->port, 3, in->dst_ports[i].lo);
-		sqlite3_bind_int(is->port, 4, in->dst_ports[i].hi);
+		ew_store_reset(is->port);
+		ew_store_bind_int64(is->port, 1, iid);
+		ew_store_bind_int64(is->port, 2, (int64_t)i);
+		ew_store_bind_int64(is->port, 3, in->dst_ports[i].lo);
+		ew_store_bind_int64(is->port, 4, in->dst_ports[i].hi);
 		rc = ew_store_step_done(st, is->port);
 	}
 	if (rc == 0 && id != NULL)
@@ -242,7 +236,7 @@ int
 ew_store_incident_set_verdict(
     struct ew_store *st, int64_t incident_id, enum ew_store_verdict verdict)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	if ((unsigned)verdict > EW_STORE_VERDICT_UNKNOWN)
@@ -253,11 +247,11 @@ ew_store_incident_set_verdict(
 	    st, "UPDATE incidents SET verdict = ? WHERE id = ?", &s);
 	if (rc == 0) {
 		bind_verdict(s, 1, verdict);
-		sqlite3_bind_int64(s, 2, incident_id);
+		ew_store_bind_int64(s, 2, incident_id);
 		rc = ew_store_step_done(st, s);
-		if (rc == 0 && sqlite3_changes(st->db) == 0)
+		if (rc == 0 && ew_store_changes(s) == 0)
 			rc = -ENOENT;
-		sqlite3_finalize(s);
+		ew_store_finalize(s);
 	}
 	return ew_store_end(st, rc);
 }
@@ -280,7 +274,7 @@ ew_store_incidents_free(struct ew_store_incident *v, size_t n)
 }
 
 static int
-read_incident(sqlite3_stmt *s, void *row, void *arg)
+read_incident(struct ew_stmt *s, void *row, void *arg)
 {
 	struct ew_store_incident *in = row;
 	char *src, *dst, *zone, *host;
@@ -288,13 +282,12 @@ read_incident(sqlite3_stmt *s, void *row, void *arg)
 
 	(void)arg;
 
-	in->id = sqlite3_column_int64(s, 0);
-	in->complaint_id = sqlite3_column_int64(s, 1);
+	in->id = ew_store_col_int64(s, 0);
+	in->complaint_id = ew_store_col_int64(s, 1);
 	rc |= ew_store_col_text(s, 2, &src);
 	in->src = src;
-	in->src_port = sqlite3_column_type(s, 3) == SQLITE_NULL
-			   ? -1
-			   : sqlite3_column_int(s, 3);
+	in->src_port =
+	    ew_store_col_null(s, 3) ? -1 : (int)ew_store_col_int64(s, 3);
 	rc |= ew_store_col_text(s, 4, &dst);
 	in->dst = dst;
 	in->time = ew_store_col_time(s, 5);
@@ -302,9 +295,10 @@ read_incident(sqlite3_stmt *s, void *row, void *arg)
 	in->time_to = ew_store_col_time(s, 7);
 	rc |= ew_store_col_text(s, 8, &zone);
 	in->zone_source = zone;
-	in->verdict = sqlite3_column_type(s, 9) == SQLITE_NULL
-			  ? EW_STORE_VERDICT_NONE
-			  : (enum ew_store_verdict)sqlite3_column_int(s, 9);
+	in->verdict =
+	    ew_store_col_null(s, 9)
+		? EW_STORE_VERDICT_NONE
+		: (enum ew_store_verdict)(int)ew_store_col_int64(s, 9);
 	rc |= ew_store_col_text(s, 10, &host);
 	in->dst_host = host;
 	return rc ? -ENOMEM : 0;
@@ -317,14 +311,14 @@ struct port_row {
 };
 
 static int
-read_port_row(sqlite3_stmt *s, void *row, void *arg)
+read_port_row(struct ew_stmt *s, void *row, void *arg)
 {
 	struct port_row *p = row;
 
 	(void)arg;
-	p->incident = sqlite3_column_int64(s, 0);
-	p->r.lo = (uint16_t)sqlite3_column_int(s, 1);
-	p->r.hi = (uint16_t)sqlite3_column_int(s, 2);
+	p->incident = ew_store_col_int64(s, 0);
+	p->r.lo = (uint16_t)(int)ew_store_col_int64(s, 1);
+	p->r.hi = (uint16_t)(int)ew_store_col_int64(s, 2);
 	return 0;
 }
 
@@ -337,7 +331,7 @@ read_ports(struct ew_store *st, int64_t complaint_id,
 	struct ew_port_range *r;
 	size_t np = 0, i = 0, k = 0, j;
 	void *raw;
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	rc = ew_store_prep(st,
@@ -347,7 +341,7 @@ read_ports(struct ew_store *st, int64_t complaint_id,
 	    &s);
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, complaint_id);
+	ew_store_bind_int64(s, 1, complaint_id);
 	if ((rc = ew_store_rows(
 		 st, s, sizeof(*p), read_port_row, NULL, &raw, &np)) != 0)
 		return rc;
@@ -380,7 +374,7 @@ ew_store_incident_list(struct ew_store *st, int64_t complaint_id,
 	struct ew_store_incident *v;
 	size_t len = 0;
 	void *raw;
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	*out = NULL;
@@ -392,7 +386,7 @@ ew_store_incident_list(struct ew_store *st, int64_t complaint_id,
 	    &s);
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, complaint_id);
+	ew_store_bind_int64(s, 1, complaint_id);
 	rc = ew_store_rows(st, s, sizeof(*v), read_incident, NULL, &raw, &len);
 	v = raw;
 	if (rc != 0) {
@@ -411,7 +405,7 @@ ew_store_incident_list(struct ew_store *st, int64_t complaint_id,
 int
 ew_store_count(struct ew_store *st, int64_t *complaints, int64_t *incidents)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	rc = ew_store_prep(st,
@@ -420,15 +414,13 @@ ew_store_count(struct ew_store *st, int64_t *complaints, int64_t *incidents)
 	    &s);
 	if (rc != 0)
 		return rc;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*complaints = sqlite3_column_int64(s, 0);
-		*incidents = sqlite3_column_int64(s, 1);
+	rc = ew_store_step(s);
+	if (rc == EW_STORE_ROW) {
+		*complaints = ew_store_col_int64(s, 0);
+		*incidents = ew_store_col_int64(s, 1);
 	}
-	rc = rc == SQLITE_ROW    ? 0
-	     : rc == SQLITE_DONE ? -EIO
-				 : ew_store_rc(st, rc);
-	sqlite3_finalize(s);
+	rc = rc == EW_STORE_ROW ? 0 : rc == 0 ? -EIO : rc;
+	ew_store_finalize(s);
 	return rc;
 }
 
@@ -461,7 +453,7 @@ ew_store_complaint_free(struct ew_store_complaint *c)
 
 /* A text column into a const field (the row owns it). */
 static int
-col_text(sqlite3_stmt *s, int i, const char **out)
+col_text(struct ew_stmt *s, int i, const char **out)
 {
 	char *p;
 	int rc = ew_store_col_text(s, i, &p);
@@ -471,27 +463,27 @@ col_text(sqlite3_stmt *s, int i, const char **out)
 }
 
 static int
-read_complaint(sqlite3_stmt *s, void *row, void *arg)
+read_complaint(struct ew_stmt *s, void *row, void *arg)
 {
 	struct ew_store_complaint *c = row;
 	int rc = 0;
 
 	(void)arg;
-	c->id = sqlite3_column_int64(s, 0);
+	c->id = ew_store_col_int64(s, 0);
 	rc |= col_text(s, 1, &c->message_id);
 	rc |= col_text(s, 2, &c->content_sha256);
 	rc |= col_text(s, 3, &c->reporter);
 	rc |= col_text(s, 4, &c->forwarder);
 	rc |= col_text(s, 5, &c->format);
 	rc |= col_text(s, 6, &c->category);
-	c->received_at = sqlite3_column_int64(s, 7);
+	c->received_at = ew_store_col_int64(s, 7);
 	c->date = ew_store_col_time(s, 8);
 	c->deadline = ew_store_col_time(s, 9);
-	c->raw_size = sqlite3_column_int64(s, 10);
+	c->raw_size = ew_store_col_int64(s, 10);
 	rc |= col_text(s, 11, &c->subject);
 	rc |= col_text(s, 12, &c->forwarder_ticket);
 	rc |= col_text(s, 13, &c->content_key);
-	c->reuses_message_id = sqlite3_column_int64(s, 14); /* NULL: 0 */
+	c->reuses_message_id = ew_store_col_int64(s, 14); /* NULL: 0 */
 	return rc ? -ENOMEM : 0;
 }
 
@@ -500,7 +492,7 @@ static int
 select_complaints(
     struct ew_store *st, int64_t id, struct ew_store_complaint **out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	void *raw;
 	int rc;
 
@@ -514,7 +506,7 @@ select_complaints(
 	    &s);
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, id);
+	ew_store_bind_int64(s, 1, id);
 	rc = ew_store_rows(st, s, sizeof(struct ew_store_complaint),
 	    read_complaint, NULL, &raw, n);
 	*out = raw;
@@ -557,7 +549,7 @@ int
 ew_store_complaint_ticket(
     struct ew_store *st, int64_t complaint_id, int64_t *ticket_id)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	*ticket_id = 0;
@@ -567,11 +559,11 @@ ew_store_complaint_ticket(
 	    &s);
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, complaint_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*ticket_id = sqlite3_column_int64(s, 0);
-	rc = rc == SQLITE_DONE ? -ENOENT : ew_store_rc(st, rc);
-	sqlite3_finalize(s);
+	ew_store_bind_int64(s, 1, complaint_id);
+	rc = ew_store_step(s);
+	if (rc == EW_STORE_ROW)
+		*ticket_id = ew_store_col_int64(s, 0);
+	rc = rc == EW_STORE_ROW ? 0 : rc == 0 ? -ENOENT : rc;
+	ew_store_finalize(s);
 	return rc;
 }

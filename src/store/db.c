@@ -1,109 +1,203 @@
 /*
  * db.c - opening and closing the store, schema migrations, transactions
- * and the small SQLite helpers the other files share.
+ * and the statement helpers the other files share, over the driver of
+ * the back end the target names (sqlite.c or pg.c).
  *
  * Migrations come from the embedded list in schema.c and are keyed by
- * PRAGMA user_version: a database at version k runs migrations k+1..N,
- * each in its own transaction that also sets user_version, so a crash
- * between two leaves a consistent database at an intermediate version.
- * A database already at N is left untouched; one above N (made by a newer
- * exitwarden) is refused with -ENOTSUP.
+ * the schema version (SQLite's PRAGMA user_version, PostgreSQL's
+ * ew_schema_version table): a database at version k runs migrations
+ * k+1..N, each in its own transaction that also sets the version, so a
+ * crash between two leaves a consistent database at an intermediate
+ * version.  A database already at N is left untouched; one above N
+ * (made by a newer exitwarden) is refused with -ENOTSUP.
  */
+#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <sqlite3.h>
 
 #include "store/store.h"
 #include "store/store_int.h"
 
-/* A ticket block holds the write lock while tor and nftables take the
- * policy (seconds): writers wait for it rather than fail. */
-#define EW_STORE_BUSY_MS 60000
-
-static void
-set_err(struct ew_store *st, const char *msg)
+void
+ew_store_set_err(struct ew_store *st, const char *fmt, ...)
 {
-	snprintf(st->err, sizeof(st->err), "%s", msg ? msg : "");
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	va_end(ap);
 }
 
+/* The libpq connection keywords a keyword=value target may start with. */
+static const char *const pg_keywords[] = { "application_name",
+	"channel_binding", "client_encoding", "connect_timeout", "dbname",
+	"gssencmode", "host", "hostaddr", "keepalives", "options", "passfile",
+	"password", "port", "requirepeer", "service", "sslcert", "sslkey",
+	"sslmode", "sslrootcert", "target_session_attrs", "tcp_user_timeout",
+	"user" };
+
 int
-ew_store_rc(struct ew_store *st, int rc)
+ew_store_is_server(const char *target)
 {
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW:
+	size_t i, len;
+
+	if (target == NULL)
 		return 0;
-	default:
-		break;
+	if (strncmp(target, "postgresql://", 13) == 0 ||
+	    strncmp(target, "postgres://", 11) == 0)
+		return 1;
+	while (isspace((unsigned char)*target))
+		target++;
+	for (i = 0; i < sizeof(pg_keywords) / sizeof(pg_keywords[0]); i++) {
+		len = strlen(pg_keywords[i]);
+		if (strncmp(target, pg_keywords[i], len) != 0)
+			continue;
+		target += len;
+		while (isspace((unsigned char)*target))
+			target++;
+		return *target == '=';
 	}
-	set_err(st, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
-	/* a failed open or I/O says why in the system's errno: a read-only
-	 * file system is EROFS, not "no such file" */
-	if (st->db != NULL &&
-	    ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_IOERR)) {
-		int e = sqlite3_system_errno(st->db);
+	return 0;
+}
 
-		if (e > 0)
-			return -e;
+void
+ew_store_target_label(const char *target, char *out, size_t cap)
+{
+	const char *at, *colon, *slash, *p, *end;
+	size_t n = 0;
+
+	if (cap == 0)
+		return;
+	out[0] = '\0';
+	if (target == NULL)
+		return;
+	if (strncmp(target, "postgres", 8) == 0 &&
+	    (p = strstr(target, "://")) != NULL) {
+		/* scheme://user:secret@host/...: drop ":secret" */
+		p += 3;
+		slash = strchr(p, '/');
+		at = strchr(p, '@');
+		if (at != NULL && (slash == NULL || at < slash) &&
+		    (colon = memchr(p, ':', (size_t)(at - p))) != NULL) {
+			snprintf(out, cap, "%.*s:***%s", (int)(colon - target),
+			    target, at);
+			return;
+		}
+		snprintf(out, cap, "%s", target);
+		return;
 	}
-	switch (rc & 0xff) {
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_CONSTRAINT:
-	case SQLITE_MISMATCH:
-	case SQLITE_RANGE:
-	case SQLITE_TOOBIG:
-		return -EINVAL;
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-	case SQLITE_READONLY:
-		return -EACCES;
-	case SQLITE_CANTOPEN:
-		return -ENOENT;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	default:
-		return -EIO;
+	/* keyword=value ...: the value of password=... becomes *** */
+	for (p = target; *p != '\0' && n + 1 < cap;) {
+		if (strncmp(p, "password", 8) == 0 &&
+		    (p == target || isspace((unsigned char)p[-1]))) {
+			end = p + 8;
+			while (isspace((unsigned char)*end))
+				end++;
+			if (*end == '=') {
+				n += (size_t)snprintf(
+				    out + n, cap - n, "password=***");
+				if (n >= cap)
+					break;
+				for (end++; isspace((unsigned char)*end); end++)
+					;
+				if (*end == '\'') {
+					for (end++;
+					     *end != '\0' && *end != '\'';
+					     end++)
+						if (*end == '\\' && end[1])
+							end++;
+					if (*end == '\'')
+						end++;
+				} else {
+					while (*end != '\0' &&
+					       !isspace((unsigned char)*end))
+						end++;
+				}
+				p = end;
+				continue;
+			}
+		}
+		out[n++] = *p++;
 	}
+	out[n < cap ? n : cap - 1] = '\0';
 }
 
 int
-ew_store_prep(struct ew_store *st, const char *sql, sqlite3_stmt **out)
+ew_store_exec(struct ew_store *st, const char *sql)
+{
+	return st->drv->exec(st, sql);
+}
+
+int
+ew_store_prep(struct ew_store *st, const char *sql, struct ew_stmt **out)
 {
 	*out = NULL;
-	return ew_store_rc(st, sqlite3_prepare_v2(st->db, sql, -1, out, NULL));
+	return st->drv->prepare(st, sql, out);
 }
 
 int
-ew_store_step_done(struct ew_store *st, sqlite3_stmt *s)
+ew_store_step(struct ew_stmt *s)
 {
-	int rc = sqlite3_step(s);
-
-	if (rc == SQLITE_ROW)
-		return 0;
-	return ew_store_rc(st, rc);
+	return s->st->drv->step(s);
 }
 
-static int
-exec(struct ew_store *st, const char *sql)
+int
+ew_store_step_done(struct ew_store *st, struct ew_stmt *s)
 {
-	return ew_store_rc(st, sqlite3_exec(st->db, sql, NULL, NULL, NULL));
+	int rc = st->drv->step(s);
+
+	return rc == EW_STORE_ROW ? 0 : rc;
+}
+
+int
+ew_store_step_id(struct ew_stmt *s, int64_t *id)
+{
+	int rc = ew_store_step(s);
+
+	if (rc == EW_STORE_ROW) {
+		*id = ew_store_col_int64(s, 0);
+		return 0;
+	}
+	if (rc == 0) {
+		ew_store_set_err(s->st, "an insert returned no id");
+		return -EIO;
+	}
+	return rc;
+}
+
+void
+ew_store_finalize(struct ew_stmt *s)
+{
+	if (s != NULL)
+		s->st->drv->finalize(s);
+}
+
+void
+ew_store_reset(struct ew_stmt *s)
+{
+	s->st->drv->reset(s);
+}
+
+int
+ew_store_nparams(struct ew_stmt *s)
+{
+	return s->st->drv->nparams(s);
+}
+
+int64_t
+ew_store_changes(struct ew_stmt *s)
+{
+	return s->st->drv->changes(s);
 }
 
 /*
- * Transactions nest: the outermost is BEGIN IMMEDIATE ... COMMIT, inner
- * ones are savepoints, so a caller can make several of the functions
- * below (each its own transaction) one all-or-nothing change.
+ * Transactions nest: the outermost is the driver's BEGIN (writers
+ * serialised until COMMIT), inner ones are savepoints, so a caller can
+ * make several of the functions below (each its own transaction) one
+ * all-or-nothing change.
  */
 int
 ew_store_begin(struct ew_store *st)
@@ -112,10 +206,10 @@ ew_store_begin(struct ew_store *st)
 	int rc;
 
 	if (st->depth == 0)
-		rc = exec(st, "BEGIN IMMEDIATE");
+		rc = st->drv->begin(st);
 	else {
 		snprintf(sql, sizeof(sql), "SAVEPOINT ew%u", st->depth);
-		rc = exec(st, sql);
+		rc = ew_store_exec(st, sql);
 	}
 	if (rc == 0)
 		st->depth++;
@@ -132,13 +226,13 @@ ew_store_commit(struct ew_store *st)
 		return -EINVAL;
 	if (st->depth > 1) {
 		snprintf(sql, sizeof(sql), "RELEASE ew%u", st->depth - 1);
-		if ((rc = exec(st, sql)) != 0)
+		if ((rc = ew_store_exec(st, sql)) != 0)
 			ew_store_rollback(st);
 		else
 			st->depth--;
 		return rc;
 	}
-	if ((rc = exec(st, "COMMIT")) != 0) {
+	if ((rc = st->drv->commit(st)) != 0) {
 		ew_store_rollback(st);
 		return rc;
 	}
@@ -149,19 +243,21 @@ ew_store_commit(struct ew_store *st)
 void
 ew_store_rollback(struct ew_store *st)
 {
-	char sql[64];
+	char sql[64], keep[sizeof(st->err)];
 
 	if (st->depth == 0)
 		return;
 	st->depth--;
 	/* Keep the message of the failure that led here. */
+	memcpy(keep, st->err, sizeof(keep));
 	if (st->depth > 0) {
 		snprintf(sql, sizeof(sql), "ROLLBACK TO ew%u; RELEASE ew%u",
 		    st->depth, st->depth);
-		sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-	} else if (!sqlite3_get_autocommit(st->db)) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		ew_store_exec(st, sql);
+	} else {
+		st->drv->rollback(st);
 	}
+	memcpy(st->err, keep, sizeof(keep));
 }
 
 int
@@ -174,105 +270,101 @@ ew_store_end(struct ew_store *st, int rc)
 }
 
 int
-ew_store_bind_text(sqlite3_stmt *s, int i, const char *v)
+ew_store_bind_null(struct ew_stmt *s, int i)
+{
+	return s->st->drv->bind_null(s, i);
+}
+
+int
+ew_store_bind_int64(struct ew_stmt *s, int i, int64_t v)
+{
+	return s->st->drv->bind_int64(s, i, v);
+}
+
+int
+ew_store_bind_text(struct ew_stmt *s, int i, const char *v)
 {
 	if (v == NULL)
-		return sqlite3_bind_null(s, i);
-	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+		return s->st->drv->bind_null(s, i);
+	return s->st->drv->bind_text(s, i, v);
 }
 
 int
-ew_store_bind_time(sqlite3_stmt *s, int i, int64_t t)
+ew_store_bind_time(struct ew_stmt *s, int i, int64_t t)
 {
 	if (t == EW_STORE_NO_TIME)
-		return sqlite3_bind_null(s, i);
-	return sqlite3_bind_int64(s, i, t);
+		return s->st->drv->bind_null(s, i);
+	return s->st->drv->bind_int64(s, i, t);
 }
 
 int
-ew_store_col_text(sqlite3_stmt *s, int i, char **out)
+ew_store_col_null(struct ew_stmt *s, int i)
 {
-	const unsigned char *p;
+	return s->st->drv->col_null(s, i);
+}
+
+int64_t
+ew_store_col_int64(struct ew_stmt *s, int i)
+{
+	return s->st->drv->col_int64(s, i);
+}
+
+const char *
+ew_store_col_str(struct ew_stmt *s, int i)
+{
+	return s->st->drv->col_text(s, i);
+}
+
+int
+ew_store_col_text(struct ew_stmt *s, int i, char **out)
+{
+	const char *p;
 
 	*out = NULL;
-	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+	if (s->st->drv->col_null(s, i))
 		return 0;
-	p = sqlite3_column_text(s, i);
-	if (p == NULL || (*out = strdup((const char *)p)) == NULL)
+	p = s->st->drv->col_text(s, i);
+	if (p == NULL || (*out = strdup(p)) == NULL)
 		return -ENOMEM;
 	return 0;
 }
 
 int64_t
-ew_store_col_time(sqlite3_stmt *s, int i)
+ew_store_col_time(struct ew_stmt *s, int i)
 {
-	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+	if (s->st->drv->col_null(s, i))
 		return EW_STORE_NO_TIME;
-	return sqlite3_column_int64(s, i);
+	return s->st->drv->col_int64(s, i);
 }
 
 int
 ew_store_version(struct ew_store *st, int *version)
 {
-	sqlite3_stmt *s;
-	int rc;
-
 	*version = 0;
-	if ((rc = ew_store_prep(st, "PRAGMA user_version", &s)) != 0)
-		return rc;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*version = sqlite3_column_int(s, 0);
-		rc = 0;
-	} else {
-		rc = rc == SQLITE_DONE ? -EIO : ew_store_rc(st, rc);
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return st->drv->version_get(st, version);
 }
 
-/* After a rebuild with foreign keys off: every reference still holds. */
-static int
-fk_check(struct ew_store *st)
+int
+ew_store_set_version(struct ew_store *st, int version)
 {
-	sqlite3_stmt *s;
-	int rc;
-
-	if ((rc = ew_store_prep(st, "PRAGMA foreign_key_check", &s)) != 0)
-		return rc;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		set_err(st, "a migration broke a foreign key");
-		rc = -EIO;
-	} else {
-		rc = ew_store_rc(st, rc);
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return st->drv->version_set(st, version);
 }
 
-/* Run migration m in its own transaction, setting user_version with it. */
+/* Run migration m in its own transaction, setting the version with it. */
 static int
 migrate_one(struct ew_store *st, const struct ew_store_migration *m)
 {
-	char pragma[64];
 	int rc;
 
-	if (m->fk_off && (rc = exec(st, "PRAGMA foreign_keys = OFF")) != 0)
+	if (m->fk_off && (rc = st->drv->migrate_fk(st, 0)) != 0)
 		return rc;
-	if ((rc = ew_store_begin(st)) != 0)
-		goto out;
-	rc = exec(st, m->sql);
-	if (rc == 0 && m->fk_off)
-		rc = fk_check(st);
-	if (rc == 0) {
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
-		    m->version);
-		rc = exec(st, pragma);
+	if ((rc = ew_store_begin(st)) == 0) {
+		rc = st->drv->migrate(st, m->version, m->sql, m->fk_off);
+		if (rc == 0)
+			rc = st->drv->version_set(st, m->version);
+		rc = ew_store_end(st, rc);
 	}
-	rc = ew_store_end(st, rc);
-out:
-	if (m->fk_off && exec(st, "PRAGMA foreign_keys = ON") != 0 && rc == 0)
+	if (m->fk_off && st->drv->migrate_fk(st, 1) != 0 && rc == 0)
 		rc = -EIO;
 	return rc;
 }
@@ -286,7 +378,8 @@ migrate(struct ew_store *st)
 	if ((rc = ew_store_version(st, &version)) != 0)
 		return rc;
 	if (version > EW_STORE_SCHEMA_VERSION) {
-		set_err(st, "database schema is newer than this exitwarden");
+		ew_store_set_err(
+		    st, "database schema is newer than this exitwarden");
 		return -ENOTSUP;
 	}
 	for (i = 0; i < ew_store_nmigrations; i++) {
@@ -298,88 +391,36 @@ migrate(struct ew_store *st)
 			return rc;
 		st->migrated++;
 	}
+	/* migrated to the end: store_rev is there to bump */
+	st->rev_ready = EW_STORE_SCHEMA_VERSION >= EW_STORE_REV_VERSION;
 	return 0;
 }
 
-static int
-setup(struct ew_store *st, const char *path)
-{
-	int rc;
-
-	if ((rc = ew_store_rc(
-		 st, sqlite3_busy_timeout(st->db, EW_STORE_BUSY_MS))) != 0)
-		return rc;
-	if ((rc = exec(st, "PRAGMA foreign_keys = ON")) != 0)
-		return rc;
-	if (strcmp(path, ":memory:") != 0) {
-		if ((rc = exec(st, "PRAGMA journal_mode = WAL")) != 0)
-			return rc;
-		/* FULL: a commit is on disk before we act on it (the
-		 * inbox moves a message to cur/ only after its commit;
-		 * NORMAL could lose the last commits to a power cut) */
-		if ((rc = exec(st, "PRAGMA synchronous = FULL")) != 0)
-			return rc;
-	}
-	return migrate(st);
-}
-
-/*
- * Open (creating it mode 0600 if need be) the database file before
- * SQLite does: SQLite would create it 0644 less the umask, and gives
- * the WAL and shared-memory files the database file's mode, so this one
- * mode keeps all three private whatever the umask and the directory.
- * An existing file keeps its mode (the operator's).  Opening it here
- * also reports why it cannot be written (EROFS, EACCES) with the real
- * errno.  ":memory:" and URI names are left to SQLite.
- */
-static int
-create_private(struct ew_store *st, const char *path)
-{
-	int fd, rc = 0;
-
-	if (*path == '\0' || strcmp(path, ":memory:") == 0 ||
-	    strncmp(path, "file:", 5) == 0)
-		return 0;
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		/* exactly 0600, even under a umask such as 0377 */
-		if (fchmod(fd, 0600) < 0)
-			rc = -errno;
-	} else if (errno == EEXIST) {
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			rc = -errno;
-	} else {
-		rc = -errno;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		set_err(st, strerror(-rc));
-	return rc;
-}
-
 int
-ew_store_open(const char *path, struct ew_store **out)
+ew_store_open_err(
+    const char *target, struct ew_store **out, char *err, size_t errcap)
 {
 	struct ew_store *st;
-	int rc;
+	int rc, lrc;
 
 	*out = NULL;
+	if (err != NULL && errcap > 0)
+		err[0] = '\0';
+	if (target == NULL)
+		return -EINVAL;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return -ENOMEM;
-	if ((rc = create_private(st, path)) < 0) {
-		ew_store_close(st);
-		return rc;
+	st->drv = ew_store_is_server(target) ? &ew_store_pg_driver
+					     : &ew_store_sqlite_driver;
+	if ((rc = st->drv->open(st, target)) == 0 &&
+	    (rc = st->drv->migrate_lock(st, 1)) == 0) {
+		rc = migrate(st);
+		if ((lrc = st->drv->migrate_lock(st, 0)) != 0 && rc == 0)
+			rc = lrc;
 	}
-	rc = sqlite3_open_v2(
-	    path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-	if (rc != SQLITE_OK) {
-		rc = ew_store_rc(st, rc);
-		ew_store_close(st);
-		return rc;
-	}
-	if ((rc = setup(st, path)) != 0) {
+	if (rc != 0) {
+		if (err != NULL && errcap > 0)
+			snprintf(err, errcap, "%s", st->err);
 		ew_store_close(st);
 		return rc;
 	}
@@ -387,13 +428,71 @@ ew_store_open(const char *path, struct ew_store **out)
 	return 0;
 }
 
+int
+ew_store_open(const char *target, struct ew_store **out)
+{
+	return ew_store_open_err(target, out, NULL, 0);
+}
+
 void
 ew_store_close(struct ew_store *st)
 {
 	if (st == NULL)
 		return;
-	sqlite3_close(st->db);
+	if (st->conn != NULL)
+		st->drv->close(st);
 	free(st);
+}
+
+int
+ew_store_listen(struct ew_store *st)
+{
+	if (st->drv->listen == NULL) {
+		ew_store_set_err(
+		    st, "no wake-ups from a %s store", st->drv->name);
+		return -ENOTSUP;
+	}
+	return st->drv->listen(st);
+}
+
+int
+ew_store_wait_fd(struct ew_store *st)
+{
+	return st->drv->wait_fd != NULL ? st->drv->wait_fd(st) : -1;
+}
+
+int
+ew_store_wakeups(struct ew_store *st)
+{
+	if (st->drv->wakeups == NULL)
+		return -ENOTSUP;
+	return st->drv->wakeups(st);
+}
+
+const char *
+ew_store_backend(const struct ew_store *st)
+{
+	return st->drv->name;
+}
+
+int
+ew_store_rev(struct ew_store *st, int64_t *rev)
+{
+	struct ew_stmt *s;
+	int rc;
+
+	*rev = 0;
+	if ((rc = ew_store_prep(st, "SELECT rev FROM store_rev", &s)) != 0)
+		return rc;
+	if ((rc = ew_store_step(s)) == EW_STORE_ROW) {
+		*rev = ew_store_col_int64(s, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		ew_store_set_err(st, "store_rev has no row");
+		rc = -EIO;
+	}
+	ew_store_finalize(s);
+	return rc;
 }
 
 unsigned
@@ -409,15 +508,16 @@ ew_store_errmsg(const struct ew_store *st)
 }
 
 int
-ew_store_rows(struct ew_store *st, sqlite3_stmt *s, size_t size,
-    int (*read)(sqlite3_stmt *s, void *row, void *arg), void *arg, void **out,
+ew_store_rows(struct ew_store *st, struct ew_stmt *s, size_t size,
+    int (*read)(struct ew_stmt *s, void *row, void *arg), void *arg, void **out,
     size_t *n)
 {
 	char *v = NULL, *nv;
 	size_t len = 0, cap = 0;
 	int rc;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	(void)st;
+	while ((rc = ew_store_step(s)) == EW_STORE_ROW) {
 		if (len == cap) {
 			cap = cap ? cap * 2 : 8;
 			if ((nv = realloc(v, cap * size)) == NULL) {
@@ -430,11 +530,7 @@ ew_store_rows(struct ew_store *st, sqlite3_stmt *s, size_t size,
 		if ((rc = read(s, v + len++ * size, arg)) != 0)
 			break;
 	}
-	if (rc == SQLITE_DONE)
-		rc = 0;
-	else if (rc > 0)
-		rc = ew_store_rc(st, rc);
-	sqlite3_finalize(s);
+	ew_store_finalize(s);
 	*out = v;
 	*n = len;
 	return rc;

@@ -16,18 +16,18 @@ static int
 bump(struct ew_store *st, const char *guard, const char *col)
 {
 	char sql[200];
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	snprintf(sql, sizeof(sql),
 	    "INSERT INTO guard_counts (guard, %s) VALUES (?, 1)"
-	    " ON CONFLICT(guard) DO UPDATE SET %s = %s + 1",
+	    " ON CONFLICT(guard) DO UPDATE SET %s = guard_counts.%s + 1",
 	    col, col, col);
 	if ((rc = ew_store_prep(st, sql, &s)) != 0)
 		return rc;
 	ew_store_bind_text(s, 1, guard);
 	rc = ew_store_step_done(st, s);
-	sqlite3_finalize(s);
+	ew_store_finalize(s);
 	return rc;
 }
 
@@ -36,7 +36,7 @@ ew_store_surge_add(struct ew_store *st, const char *guard,
     const char *rule_text, const char *reason, int64_t expires_at,
     int64_t added_at, int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	*id = 0;
@@ -46,18 +46,17 @@ ew_store_surge_add(struct ew_store *st, const char *guard,
 		return rc;
 	rc = ew_store_prep(st,
 	    "INSERT INTO rules (rule_text, reason, expires_at, added_at,"
-	    " origin, guard) VALUES (?, ?, ?, ?, 'surge', ?)",
+	    " origin, guard, rev) VALUES (?, ?, ?, ?, 'surge', "
+	    "?, " EW_STORE_REV_NOW ") RETURNING id",
 	    &s);
 	if (rc == 0) {
 		ew_store_bind_text(s, 1, rule_text);
 		ew_store_bind_text(s, 2, reason);
 		ew_store_bind_time(s, 3, expires_at);
-		sqlite3_bind_int64(s, 4, added_at);
+		ew_store_bind_int64(s, 4, added_at);
 		ew_store_bind_text(s, 5, guard);
-		rc = ew_store_step_done(st, s);
-		if (rc == 0)
-			*id = sqlite3_last_insert_rowid(st->db);
-		sqlite3_finalize(s);
+		rc = ew_store_step_id(s, id);
+		ew_store_finalize(s);
 	}
 	if (rc == 0)
 		rc = bump(st, guard, "surges");
@@ -89,15 +88,15 @@ struct surge_row {
 };
 
 static int
-read_surge(sqlite3_stmt *s, void *row, void *arg)
+read_surge(struct ew_stmt *s, void *row, void *arg)
 {
 	struct surge_row *v = row;
 
 	(void)arg;
-	v->r.id = sqlite3_column_int64(s, 0);
+	v->r.id = ew_store_col_int64(s, 0);
 	v->r.ticket_id = 0;
 	v->r.expires_at = ew_store_col_time(s, 3);
-	v->r.added_at = sqlite3_column_int64(s, 4);
+	v->r.added_at = ew_store_col_int64(s, 4);
 	v->r.removed_at = EW_STORE_NO_TIME;
 	if (ew_store_col_text(s, 1, &v->r.rule_text) != 0 ||
 	    ew_store_col_text(s, 2, &v->r.reason) != 0 ||
@@ -111,7 +110,7 @@ ew_store_surge_list(
     struct ew_store *st, struct ew_store_rule **out, char ***guard, size_t *n)
 {
 	struct surge_row *v;
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	size_t len = 0, i;
 	void *raw = NULL;
 	int rc;
@@ -167,14 +166,14 @@ ew_store_surges_free(struct ew_store_rule *v, char **guard, size_t n)
 }
 
 static int
-read_count(sqlite3_stmt *s, void *row, void *arg)
+read_count(struct ew_stmt *s, void *row, void *arg)
 {
 	struct ew_store_guard_count *c = row;
 
 	(void)arg;
-	c->surges = sqlite3_column_int64(s, 1);
-	c->capped = sqlite3_column_int64(s, 2);
-	c->allowed = sqlite3_column_int64(s, 3);
+	c->surges = ew_store_col_int64(s, 1);
+	c->capped = ew_store_col_int64(s, 2);
+	c->allowed = ew_store_col_int64(s, 3);
 	return ew_store_col_text(s, 0, &c->guard);
 }
 
@@ -182,7 +181,7 @@ int
 ew_store_guard_counts(
     struct ew_store *st, struct ew_store_guard_count **out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	void *raw = NULL;
 	size_t len = 0;
 	int rc;

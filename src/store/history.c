@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "store/store.h"
 #include "store/store_int.h"
 
@@ -35,7 +33,7 @@ current(struct ew_store *st, const char *relay,
     struct ew_store_policy_version **cur)
 {
 	struct ew_store_policy_version *v;
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	*cur = NULL;
@@ -47,24 +45,22 @@ current(struct ew_store *st, const char *relay,
 	if (rc != 0)
 		return rc;
 	ew_store_bind_text(s, 1, relay);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	rc = ew_store_step(s);
+	if (rc == EW_STORE_ROW) {
 		if ((v = calloc(1, sizeof(*v))) == NULL) {
-			sqlite3_finalize(s);
+			ew_store_finalize(s);
 			return -ENOMEM;
 		}
-		v->id = sqlite3_column_int64(s, 0);
+		v->id = ew_store_col_int64(s, 0);
 		rc = ew_store_col_text(s, 1, &v->digest);
-		v->applied_from = sqlite3_column_int64(s, 2);
+		v->applied_from = ew_store_col_int64(s, 2);
 		v->applied_to = EW_STORE_NO_TIME;
 		if (rc != 0)
 			ew_store_policy_version_free(v);
 		else
 			*cur = v;
-	} else {
-		rc = ew_store_rc(st, rc);
 	}
-	sqlite3_finalize(s);
+	ew_store_finalize(s);
 	return rc;
 }
 
@@ -73,7 +69,7 @@ record(struct ew_store *st, const struct ew_store_policy_version *cur,
     const char *relay, const char *digest, const char *text, int64_t at,
     int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	if (cur != NULL) {
@@ -82,27 +78,25 @@ record(struct ew_store *st, const struct ew_store_policy_version *cur,
 		    &s);
 		if (rc != 0)
 			return rc;
-		sqlite3_bind_int64(s, 1, at);
-		sqlite3_bind_int64(s, 2, cur->id);
+		ew_store_bind_int64(s, 1, at);
+		ew_store_bind_int64(s, 2, cur->id);
 		rc = ew_store_step_done(st, s);
-		sqlite3_finalize(s);
+		ew_store_finalize(s);
 		if (rc != 0)
 			return rc;
 	}
 	rc = ew_store_prep(st,
 	    "INSERT INTO policy_versions (digest, text, applied_from, relay)"
-	    " VALUES (?, ?, ?, ?)",
+	    " VALUES (?, ?, ?, ?) RETURNING id",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_text(s, 1, digest);
 	ew_store_bind_text(s, 2, text);
-	sqlite3_bind_int64(s, 3, at);
+	ew_store_bind_int64(s, 3, at);
 	ew_store_bind_text(s, 4, relay);
-	rc = ew_store_step_done(st, s);
-	sqlite3_finalize(s);
-	if (rc == 0)
-		*id = sqlite3_last_insert_rowid(st->db);
+	rc = ew_store_step_id(s, id);
+	ew_store_finalize(s);
 	return rc;
 }
 
@@ -166,17 +160,17 @@ ew_store_policy_versions_free(struct ew_store_policy_version *v, size_t n)
 }
 
 static int
-read_version(sqlite3_stmt *s, void *row, void *arg)
+read_version(struct ew_stmt *s, void *row, void *arg)
 {
 	struct ew_store_policy_version *v = row;
 	int rc;
 
 	(void)arg;
-	v->id = sqlite3_column_int64(s, 0);
+	v->id = ew_store_col_int64(s, 0);
 	rc = ew_store_col_text(s, 1, &v->digest);
 	if (rc == 0)
 		rc = ew_store_col_text(s, 2, &v->text);
-	v->applied_from = sqlite3_column_int64(s, 3);
+	v->applied_from = ew_store_col_int64(s, 3);
 	v->applied_to = ew_store_col_time(s, 4);
 	if (rc == 0)
 		rc = ew_store_col_text(s, 5, &v->relay);
@@ -187,7 +181,7 @@ int
 ew_store_policy_during(struct ew_store *st, int64_t from, int64_t to,
     struct ew_store_policy_version **out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	void *raw;
 	int rc;
 
@@ -195,8 +189,10 @@ ew_store_policy_during(struct ew_store *st, int64_t from, int64_t to,
 	*n = 0;
 	rc = ew_store_prep(st,
 	    "SELECT id, digest, text, applied_from, applied_to, relay"
-	    " FROM policy_versions WHERE (?2 IS NULL OR applied_from <= ?2)"
-	    " AND (?1 IS NULL OR applied_to IS NULL OR ?1 < applied_to)"
+	    " FROM policy_versions WHERE (CAST(?2 AS BIGINT) IS NULL"
+	    " OR applied_from <= ?2)"
+	    " AND (CAST(?1 AS BIGINT) IS NULL OR applied_to IS NULL"
+	    " OR ?1 < applied_to)"
 	    " ORDER BY applied_from, id",
 	    &s);
 	if (rc != 0)
@@ -244,8 +240,8 @@ ew_store_policy_at(
 int
 ew_store_policy_signature(struct ew_store *st, char *out, size_t cap)
 {
-	sqlite3_stmt *s;
-	const unsigned char *dg;
+	struct ew_stmt *s;
+	const char *dg;
 	int rc;
 
 	if (cap > 0)
@@ -256,17 +252,16 @@ ew_store_policy_signature(struct ew_store *st, char *out, size_t cap)
 	    &s);
 	if (rc != 0)
 		return rc;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		dg = sqlite3_column_text(s, 2);
+	rc = ew_store_step(s);
+	if (rc == EW_STORE_ROW) {
+		dg = ew_store_col_str(s, 2);
 		snprintf(out, cap, "%lld:%lld:%s",
-		    (long long)sqlite3_column_int64(s, 0),
-		    (long long)sqlite3_column_int64(s, 1),
-		    dg ? (const char *)dg : "");
+		    (long long)ew_store_col_int64(s, 0),
+		    (long long)ew_store_col_int64(s, 1), dg ? dg : "");
 		rc = 0;
 	} else {
-		rc = rc == SQLITE_DONE ? -EIO : ew_store_rc(st, rc);
+		rc = rc == 0 ? -EIO : rc;
 	}
-	sqlite3_finalize(s);
+	ew_store_finalize(s);
 	return rc;
 }

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "store/store.h"
 #include "store/store_int.h"
 
@@ -16,7 +14,7 @@ int
 ew_store_repair_count(
     struct ew_store *st, const char *relay, const char *what, int64_t at)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	if (what == NULL || (strcmp(what, EW_STORE_REPAIR_TOR) != 0 &&
@@ -26,7 +24,7 @@ ew_store_repair_count(
 	rc = ew_store_prep(st,
 	    "INSERT INTO repair_counts (relay, what, n, last_at)"
 	    " VALUES (coalesce(?1, ''), ?2, 1, ?3)"
-	    " ON CONFLICT (relay, what) DO UPDATE SET n = n + 1,"
+	    " ON CONFLICT (relay, what) DO UPDATE SET n = repair_counts.n + 1,"
 	    " last_at = excluded.last_at",
 	    &s);
 	if (rc != 0)
@@ -35,17 +33,17 @@ ew_store_repair_count(
 	ew_store_bind_text(s, 2, what);
 	ew_store_bind_time(s, 3, at);
 	rc = ew_store_step_done(st, s);
-	sqlite3_finalize(s);
+	ew_store_finalize(s);
 	return rc;
 }
 
 static int
-read_count(sqlite3_stmt *s, void *row, void *arg)
+read_count(struct ew_stmt *s, void *row, void *arg)
 {
 	struct ew_store_repair_count *c = row;
 
 	(void)arg;
-	c->n = sqlite3_column_int64(s, 2);
+	c->n = ew_store_col_int64(s, 2);
 	c->last_at = ew_store_col_time(s, 3);
 	if (ew_store_col_text(s, 0, &c->relay) != 0 ||
 	    ew_store_col_text(s, 1, &c->what) != 0)
@@ -57,7 +55,7 @@ int
 ew_store_repair_counts(
     struct ew_store *st, struct ew_store_repair_count **out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	void *raw = NULL;
 	int rc;
 

@@ -1,18 +1,23 @@
 /*
  * store.h - persistence: complaints, tickets, rules and policy history.
  *
- * The store is one SQLite database (the only module that includes
- * sqlite3.h; no SQLite type appears here).  It keeps only what
- * complainants sent and what the operator decided -- never traffic the
- * relay observed.  The tables are described in schema.c.
+ * The store is one SQLite database file (the default) or one
+ * PostgreSQL database (a fleet's shared desk), chosen by the target
+ * string given to ew_store_open.  The module is the only one that
+ * includes sqlite3.h (sqlite.c) and libpq-fe.h (pg.c); no type of
+ * either appears here.  It keeps only what complainants sent and what
+ * the operator decided -- never traffic the relay observed.  The tables
+ * are described in schema.c; both back ends have the same ones, made by
+ * the same migrations.
  *
  * Every function that writes runs in one transaction: on any error
  * nothing is written.  Results are 0 on success or a negative errno
  * value: -EEXIST (a duplicate), -ENOENT (no such row), -EALREADY (the
  * change was made before), -EINVAL (bad arguments or a constraint the
  * data broke), -EBUSY (locked), -ENOMEM, -ENOTSUP (a database made by a
- * newer exitwarden), -EIO (anything else).  ew_store_errmsg() gives
- * SQLite's message for the last failure.
+ * newer exitwarden), -ECONNREFUSED (a PostgreSQL server that cannot be
+ * reached or refuses the connection), -EIO (anything else).  ew_store_errmsg()
+ * gives the database's message for the last failure.
  *
  * Times are int64_t seconds since the epoch; EW_STORE_NO_TIME stands for
  * "none" (NULL in the database).  Nothing here reads the clock.
@@ -31,25 +36,61 @@
 
 #define EW_STORE_NO_TIME INT64_MIN
 
-/* The schema version a fully migrated database has (PRAGMA user_version). */
-#define EW_STORE_SCHEMA_VERSION 10
+/* The schema version a fully migrated database has (SQLite's PRAGMA
+ * user_version, PostgreSQL's ew_schema_version table). */
+#define EW_STORE_SCHEMA_VERSION 11
 
 struct ew_store;
 
 /*
- * Open (creating if needed) the database at `path` (":memory:" for a
- * private in-memory one), with foreign keys on, a busy timeout and, for
- * files, WAL journaling, then run the migrations it lacks, each in its own
- * transaction.  On failure *out is NULL.
+ * Open the store at `target`, then run the migrations it lacks, each in
+ * its own transaction.  On failure *out is NULL.
+ *
+ * A target that ew_store_is_server() recognises is a PostgreSQL
+ * connection string, handed to libpq as it is: a URI
+ * ("postgresql://user@host:5432/db?sslmode=verify-full", "postgres://",
+ * or just "postgresql://" for libpq's defaults and the PG* environment)
+ * or keyword=value pairs ("host=/run/postgresql dbname=exitwarden").
+ * Anything else is a SQLite file, created 0600 if need be (":memory:"
+ * for a private in-memory one), with foreign keys on, a busy timeout
+ * and, for files, WAL journaling.
  */
-int ew_store_open(const char *path, struct ew_store **out);
+int ew_store_open(const char *target, struct ew_store **out);
+/* The same, with the reason of a failure copied into err (cap bytes;
+ * the store is gone, so ew_store_errmsg cannot say it). */
+int ew_store_open_err(
+    const char *target, struct ew_store **out, char *err, size_t cap);
 void ew_store_close(struct ew_store *st);
+/* Whether `target` names a PostgreSQL database rather than a file. */
+int ew_store_is_server(const char *target);
+/* `target` fit to print: a password in it replaced by "***". */
+void ew_store_target_label(const char *target, char *out, size_t cap);
+/* "sqlite" or "postgresql". */
+const char *ew_store_backend(const struct ew_store *st);
+
+/*
+ * Wake-ups (PostgreSQL; groundwork for hosts that follow a fleet's
+ * desk): after ew_store_listen, every write another connection commits
+ * makes ew_store_wait_fd() readable, and ew_store_wakeups() then counts
+ * the wake-ups that arrived since it last ran (0 when none; it does not
+ * block).  A wake-up says only "something changed": read the store to
+ * know what.  None for a write rolled back, nor for the connection's
+ * own writes.  Call ew_store_wakeups before waiting on the fd: a
+ * wake-up that came in during another call was read then, and leaves
+ * nothing on the socket.  After the server dropped the connection the
+ * next call outside a transaction connects again (LISTEN too) and
+ * counts as a wake-up.  SQLite: -ENOTSUP, fd -1.
+ */
+int ew_store_listen(struct ew_store *st);
+int ew_store_wait_fd(struct ew_store *st);
+int ew_store_wakeups(struct ew_store *st);
 
 /* The number of migrations the open ran (0 when already up to date). */
 unsigned ew_store_migrated(const struct ew_store *st);
-/* The schema version (PRAGMA user_version) of the open database. */
+/* The schema version of the open database. */
 int ew_store_version(struct ew_store *st, int *version);
-/* SQLite's message for the last failure, or "" (valid until next call). */
+/* The database's message for the last failure, or "" (valid until the
+ * next call). */
 const char *ew_store_errmsg(const struct ew_store *st);
 /*
  * Copy the open database to path with SQLite's online backup API: one
@@ -224,6 +265,7 @@ struct ew_store_rule {
 	 * the surge guard's name, or NULL */
 	char *origin;
 	char *guard;
+	int64_t rev; /* the store revision of its last change */
 };
 #define EW_STORE_ORIGIN_MANUAL "manual"
 #define EW_STORE_ORIGIN_SURGE "surge"
@@ -255,6 +297,18 @@ int ew_store_rule_remove(struct ew_store *st, int64_t rule_id, int64_t at);
 int ew_store_rule_list(
     struct ew_store *st, int all, struct ew_store_rule **out, size_t *n);
 void ew_store_rules_free(struct ew_store_rule *v, size_t n);
+
+/*
+ * The store's revision: every writing transaction adds one (inside one,
+ * the revision it will commit as).  Revisions are in commit order, so
+ * ew_store_rules_since(cursor) returns exactly the rule changes of the
+ * revisions after `cursor`, up to *rev (the revision read with them:
+ * the caller's next cursor), removed rules included; none is skipped
+ * by a writer that committed late.
+ */
+int ew_store_rev(struct ew_store *st, int64_t *rev);
+int ew_store_rules_since(struct ew_store *st, int64_t cursor,
+    struct ew_store_rule **out, size_t *n, int64_t *rev);
 
 /* --- the surge guard (guard.c) --- */
 

@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "store/store.h"
 #include "store/store_int.h"
 
@@ -25,22 +23,22 @@ static int
 update(struct ew_store *st, const char *sql, int64_t id, int64_t t,
     const char *text)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc, np;
 
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
 	if ((rc = ew_store_prep(st, sql, &s)) == 0) {
-		np = sqlite3_bind_parameter_count(s);
-		sqlite3_bind_int64(s, 1, id);
+		np = ew_store_nparams(s);
+		ew_store_bind_int64(s, 1, id);
 		if (np >= 2)
 			ew_store_bind_time(s, 2, t);
 		if (np >= 3)
 			ew_store_bind_text(s, 3, text);
 		rc = ew_store_step_done(st, s);
-		if (rc == 0 && sqlite3_changes(st->db) == 0)
+		if (rc == 0 && ew_store_changes(s) == 0)
 			rc = -ENOENT;
-		sqlite3_finalize(s);
+		ew_store_finalize(s);
 	}
 	return ew_store_end(st, rc);
 }
@@ -49,17 +47,18 @@ update(struct ew_store *st, const char *sql, int64_t id, int64_t t,
 static int
 exists(struct ew_store *st, const char *sql, int64_t id, int *yes)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	*yes = 0;
 	if ((rc = ew_store_prep(st, sql, &s)) != 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	*yes = rc == SQLITE_ROW;
-	rc = ew_store_rc(st, rc);
-	sqlite3_finalize(s);
+	ew_store_bind_int64(s, 1, id);
+	rc = ew_store_step(s);
+	*yes = rc == EW_STORE_ROW;
+	if (rc == EW_STORE_ROW)
+		rc = 0;
+	ew_store_finalize(s);
 	return rc;
 }
 
@@ -67,7 +66,7 @@ int
 ew_store_ticket_open_kind(struct ew_store *st, const char *reporter,
     const char *category, int64_t opened_at, int64_t due_at, int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	*id = 0;
@@ -77,17 +76,15 @@ ew_store_ticket_open_kind(struct ew_store *st, const char *reporter,
 		return rc;
 	rc = ew_store_prep(st,
 	    "INSERT INTO tickets (reporter, opened_at, due_at, category)"
-	    " VALUES (?, ?, ?, ?)",
+	    " VALUES (?, ?, ?, ?) RETURNING id",
 	    &s);
 	if (rc == 0) {
 		ew_store_bind_text(s, 1, reporter);
-		sqlite3_bind_int64(s, 2, opened_at);
+		ew_store_bind_int64(s, 2, opened_at);
 		ew_store_bind_time(s, 3, due_at);
 		ew_store_bind_text(s, 4, category);
-		rc = ew_store_step_done(st, s);
-		if (rc == 0)
-			*id = sqlite3_last_insert_rowid(st->db);
-		sqlite3_finalize(s);
+		rc = ew_store_step_id(s, id);
+		ew_store_finalize(s);
 	}
 	rc = ew_store_end(st, rc);
 	if (rc != 0)
@@ -107,7 +104,7 @@ int
 ew_store_ticket_link(
     struct ew_store *st, int64_t ticket_id, int64_t complaint_id)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	if ((rc = ew_store_begin(st)) != 0)
@@ -117,12 +114,12 @@ ew_store_ticket_link(
 	    " (ticket_id, complaint_id) VALUES (?, ?)",
 	    &s);
 	if (rc == 0) {
-		sqlite3_bind_int64(s, 1, ticket_id);
-		sqlite3_bind_int64(s, 2, complaint_id);
+		ew_store_bind_int64(s, 1, ticket_id);
+		ew_store_bind_int64(s, 2, complaint_id);
 		rc = ew_store_step_done(st, s);
-		if (rc == 0 && sqlite3_changes(st->db) == 0)
+		if (rc == 0 && ew_store_changes(s) == 0)
 			rc = -EALREADY;
-		sqlite3_finalize(s);
+		ew_store_finalize(s);
 	}
 	return ew_store_end(st, rc);
 }
@@ -179,19 +176,19 @@ ew_store_tickets_free(struct ew_store_ticket *v, size_t n)
 }
 
 static int
-read_ticket(sqlite3_stmt *s, void *row, void *arg)
+read_ticket(struct ew_stmt *s, void *row, void *arg)
 {
 	struct ew_store_ticket *t = row;
 	int64_t now = *(const int64_t *)arg;
 	int rc = 0;
 
-	t->id = sqlite3_column_int64(s, 0);
+	t->id = ew_store_col_int64(s, 0);
 	rc |= ew_store_col_text(s, 1, &t->reporter);
-	t->opened_at = sqlite3_column_int64(s, 2);
+	t->opened_at = ew_store_col_int64(s, 2);
 	t->due_at = ew_store_col_time(s, 3);
-	t->closed = sqlite3_column_int(s, 4);
+	t->closed = (int)ew_store_col_int64(s, 4);
 	rc |= ew_store_col_text(s, 5, &t->reason);
-	t->ncomplaints = (size_t)sqlite3_column_int64(s, 6);
+	t->ncomplaints = (size_t)ew_store_col_int64(s, 6);
 	rc |= ew_store_col_text(s, 7, &t->category);
 	t->overdue =
 	    !t->closed && t->due_at != EW_STORE_NO_TIME && t->due_at <= now;
@@ -206,24 +203,24 @@ select_tickets(struct ew_store *st, int64_t now, int all, int64_t id,
 	struct ew_store_ticket *v;
 	size_t len = 0;
 	void *raw;
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
 	rc = ew_store_prep(st,
 	    "SELECT t.id, t.reporter, t.opened_at, t.due_at,"
-	    " t.status = 'closed', t.reason,"
+	    " CASE WHEN t.status = 'closed' THEN 1 ELSE 0 END, t.reason,"
 	    " (SELECT count(*) FROM ticket_complaints c"
 	    "  WHERE c.ticket_id = t.id), t.category"
-	    " FROM tickets t WHERE (?1 OR t.status = 'open')"
+	    " FROM tickets t WHERE (?1 <> 0 OR t.status = 'open')"
 	    " AND (?2 = 0 OR t.id = ?2)"
 	    " ORDER BY t.due_at IS NULL, t.due_at, t.id",
 	    &s);
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_int(s, 1, all != 0);
-	sqlite3_bind_int64(s, 2, id);
+	ew_store_bind_int64(s, 1, all != 0);
+	ew_store_bind_int64(s, 2, id);
 	rc = ew_store_rows(st, s, sizeof(*v), read_ticket, &now, &raw, &len);
 	v = raw;
 	if (rc != 0) {
@@ -268,24 +265,24 @@ static int
 find_open(struct ew_store *st, const char *reporter, int any_kind,
     const char *category, int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	*id = 0;
 	rc = ew_store_prep(st,
 	    "SELECT id FROM tickets WHERE reporter = ?1 AND status = 'open'"
-	    " AND (?2 OR category IS ?3) ORDER BY id DESC LIMIT 1",
+	    " AND (?2 <> 0 OR category IS ?3) ORDER BY id DESC LIMIT 1",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_text(s, 1, reporter);
-	sqlite3_bind_int(s, 2, any_kind != 0);
+	ew_store_bind_int64(s, 2, any_kind != 0);
 	ew_store_bind_text(s, 3, category);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	rc = rc == SQLITE_DONE ? -ENOENT : ew_store_rc(st, rc);
-	sqlite3_finalize(s);
+	rc = ew_store_step(s);
+	if (rc == EW_STORE_ROW)
+		*id = ew_store_col_int64(s, 0);
+	rc = rc == EW_STORE_ROW ? 0 : rc == 0 ? -ENOENT : rc;
+	ew_store_finalize(s);
 	return rc;
 }
 
@@ -304,10 +301,10 @@ ew_store_ticket_find_kind(struct ew_store *st, const char *reporter,
 }
 
 static int
-read_id(sqlite3_stmt *s, void *row, void *arg)
+read_id(struct ew_stmt *s, void *row, void *arg)
 {
 	(void)arg;
-	*(int64_t *)row = sqlite3_column_int64(s, 0);
+	*(int64_t *)row = ew_store_col_int64(s, 0);
 	return 0;
 }
 
@@ -315,7 +312,7 @@ int
 ew_store_ticket_complaints(
     struct ew_store *st, int64_t ticket_id, int64_t **ids, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	void *raw;
 	int rc;
 
@@ -327,7 +324,7 @@ ew_store_ticket_complaints(
 	    &s);
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, ticket_id);
+	ew_store_bind_int64(s, 1, ticket_id);
 	rc = ew_store_rows(st, s, sizeof(int64_t), read_id, NULL, &raw, n);
 	*ids = raw;
 	if (rc != 0) {
@@ -343,7 +340,7 @@ static int
 rule_in_force(struct ew_store *st, int64_t ticket_id, const char *relay,
     const char *text, int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	*id = 0;
@@ -354,14 +351,15 @@ rule_in_force(struct ew_store *st, int64_t ticket_id, const char *relay,
 	    &s);
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, ticket_id);
+	ew_store_bind_int64(s, 1, ticket_id);
 	ew_store_bind_text(s, 2, text);
 	ew_store_bind_text(s, 3, relay);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	rc = ew_store_rc(st, rc);
-	sqlite3_finalize(s);
+	rc = ew_store_step(s);
+	if (rc == EW_STORE_ROW) {
+		*id = ew_store_col_int64(s, 0);
+		rc = 0;
+	}
+	ew_store_finalize(s);
 	return rc;
 }
 
@@ -396,7 +394,7 @@ ew_store_rule_add_full(struct ew_store *st, const char *origin,
     int64_t ticket_id, const char *relay, const char *rule_text,
     const char *reason, int64_t expires_at, int64_t added_at, int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	*id = 0;
@@ -412,23 +410,21 @@ ew_store_rule_add_full(struct ew_store *st, const char *origin,
 	}
 	if (rc == 0)
 		rc = ew_store_prep(st,
-		    "INSERT INTO rules (ticket_id, rule_text, reason, "
-		    "expires_at,"
-		    " added_at, relay, origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		    "INSERT INTO rules (ticket_id, rule_text, reason,"
+		    " expires_at, added_at, relay, origin, rev) VALUES (?, ?,"
+		    " ?, ?, ?, ?, ?, " EW_STORE_REV_NOW ") RETURNING id",
 		    &s);
 	if (rc == 0) {
 		if (ticket_id != 0)
-			sqlite3_bind_int64(s, 1, ticket_id);
+			ew_store_bind_int64(s, 1, ticket_id);
 		ew_store_bind_text(s, 2, rule_text);
 		ew_store_bind_text(s, 3, reason);
 		ew_store_bind_time(s, 4, expires_at);
-		sqlite3_bind_int64(s, 5, added_at);
+		ew_store_bind_int64(s, 5, added_at);
 		ew_store_bind_text(s, 6, relay);
 		ew_store_bind_text(s, 7, origin);
-		rc = ew_store_step_done(st, s);
-		if (rc == 0)
-			*id = sqlite3_last_insert_rowid(st->db);
-		sqlite3_finalize(s);
+		rc = ew_store_step_id(s, id);
+		ew_store_finalize(s);
 	}
 	rc = ew_store_end(st, rc);
 	if (rc != 0)
@@ -440,7 +436,7 @@ int
 ew_store_rule_remove(struct ew_store *st, int64_t rule_id, int64_t at)
 {
 	return update_once(st,
-	    "UPDATE rules SET removed_at = ?2"
+	    "UPDATE rules SET removed_at = ?2, rev = " EW_STORE_REV_NOW
 	    " WHERE id = ?1 AND removed_at IS NULL",
 	    "SELECT 1 FROM rules WHERE id = ?", rule_id, at, NULL);
 }
@@ -463,23 +459,24 @@ ew_store_rules_free(struct ew_store_rule *v, size_t n)
 }
 
 static int
-read_rule(sqlite3_stmt *s, void *row, void *arg)
+read_rule(struct ew_stmt *s, void *row, void *arg)
 {
 	struct ew_store_rule *r = row;
 	int rc = 0;
 
 	(void)arg;
 
-	r->id = sqlite3_column_int64(s, 0);
-	r->ticket_id = sqlite3_column_int64(s, 1); /* NULL reads as 0 */
+	r->id = ew_store_col_int64(s, 0);
+	r->ticket_id = ew_store_col_int64(s, 1); /* NULL reads as 0 */
 	rc |= ew_store_col_text(s, 2, &r->rule_text);
 	rc |= ew_store_col_text(s, 3, &r->reason);
 	r->expires_at = ew_store_col_time(s, 4);
-	r->added_at = sqlite3_column_int64(s, 5);
+	r->added_at = ew_store_col_int64(s, 5);
 	r->removed_at = ew_store_col_time(s, 6);
 	rc |= ew_store_col_text(s, 7, &r->relay);
 	rc |= ew_store_col_text(s, 8, &r->origin);
 	rc |= ew_store_col_text(s, 9, &r->guard);
+	r->rev = ew_store_col_int64(s, 10);
 	return rc ? -ENOMEM : 0;
 }
 
@@ -490,19 +487,58 @@ ew_store_rule_list(
 	struct ew_store_rule *v;
 	size_t len = 0;
 	void *raw;
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
 	rc = ew_store_prep(st,
 	    "SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
-	    " removed_at, relay, origin, guard FROM rules WHERE ?1 OR"
+	    " removed_at, relay, origin, guard, rev FROM rules WHERE ?1 <> 0"
+	    " OR"
 	    " (removed_at IS NULL AND pending IS NULL) ORDER BY id",
 	    &s);
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_int(s, 1, all != 0);
+	ew_store_bind_int64(s, 1, all != 0);
+	rc = ew_store_rows(st, s, sizeof(*v), read_rule, NULL, &raw, &len);
+	v = raw;
+	if (rc != 0) {
+		ew_store_rules_free(v, len);
+		return rc;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int
+ew_store_rules_since(struct ew_store *st, int64_t cursor,
+    struct ew_store_rule **out, size_t *n, int64_t *rev)
+{
+	struct ew_store_rule *v;
+	struct ew_stmt *s;
+	size_t len = 0;
+	void *raw;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	/* the revision first: every revision up to it has committed
+	 * (writers hold the store_rev row until they commit), so the rules
+	 * read next hold each of (cursor, rev] whole */
+	if ((rc = ew_store_rev(st, rev)) != 0)
+		return rc;
+	rc = ew_store_prep(st,
+	    "SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
+	    " removed_at, relay, origin, guard, rev FROM rules WHERE rev > ?1 "
+	    "AND rev <= ?2"
+	    " ORDER BY rev, id",
+	    &s);
+	if (rc != 0)
+		return rc;
+	ew_store_bind_int64(s, 1, cursor);
+	ew_store_bind_int64(s, 2, *rev);
 	rc = ew_store_rows(st, s, sizeof(*v), read_rule, NULL, &raw, &len);
 	v = raw;
 	if (rc != 0) {

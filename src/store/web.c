@@ -13,28 +13,28 @@
 #include "store/store_int.h"
 
 static int
-read_block(sqlite3_stmt *s, void *row, void *arg)
+read_block(struct ew_stmt *s, void *row, void *arg)
 {
 	struct ew_store_block *b = row;
 	int rc = 0;
 
 	(void)arg;
-	b->id = sqlite3_column_int64(s, 0);
-	b->ticket_id = sqlite3_column_int64(s, 1);
+	b->id = ew_store_col_int64(s, 0);
+	b->ticket_id = ew_store_col_int64(s, 1);
 	rc |= ew_store_col_text(s, 2, &b->rule_text);
 	rc |= ew_store_col_text(s, 3, &b->reason);
 	rc |= ew_store_col_text(s, 4, &b->origin);
 	b->expires_at = ew_store_col_time(s, 5);
-	b->added_at = sqlite3_column_int64(s, 6);
-	b->pending = sqlite3_column_int(s, 7) != 0;
-	b->priv = sqlite3_column_int(s, 8) != 0;
+	b->added_at = ew_store_col_int64(s, 6);
+	b->pending = (int)ew_store_col_int64(s, 7) != 0;
+	b->priv = (int)ew_store_col_int64(s, 8) != 0;
 	return rc ? -ENOMEM : 0;
 }
 
 int
 ew_store_block_list(struct ew_store *st, struct ew_store_block **out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	void *raw = NULL;
 	size_t len = 0;
 	int rc;
@@ -77,34 +77,40 @@ ew_store_blocks_free(struct ew_store_block *v, size_t n)
 
 /* Run one statement with up to two integer parameters. */
 static int
-exec2(struct ew_store *st, const char *sql, int np, int64_t a, int64_t b)
+exec2(struct ew_store *st, const char *sql, int np, int64_t a, int64_t b,
+    int64_t *changes)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	if ((rc = ew_store_prep(st, sql, &s)) != 0)
 		return rc;
 	if (np > 0)
-		sqlite3_bind_int64(s, 1, a);
+		ew_store_bind_int64(s, 1, a);
 	if (np > 1)
-		sqlite3_bind_int64(s, 2, b);
+		ew_store_bind_int64(s, 2, b);
 	rc = ew_store_step_done(st, s);
-	sqlite3_finalize(s);
+	if (changes != NULL)
+		*changes = ew_store_changes(s);
+	ew_store_finalize(s);
 	return rc;
 }
 
 int
 ew_store_block_set_private(struct ew_store *st, int64_t rule_id, int priv)
 {
+	int64_t changed = 0;
 	int rc;
 
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
 	rc = exec2(st,
-	    priv ? "UPDATE rules SET private = 1 WHERE id = ?"
-		 : "UPDATE rules SET private = NULL WHERE id = ?",
-	    1, rule_id, 0);
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
+	    priv ? "UPDATE rules SET private = 1, rev = " EW_STORE_REV_NOW
+		   " WHERE id = ?"
+		 : "UPDATE rules SET private = NULL, rev = " EW_STORE_REV_NOW
+		   " WHERE id = ?",
+	    1, rule_id, 0, &changed);
+	if (rc == 0 && changed == 0)
 		rc = -ENOENT;
 	return ew_store_end(st, rc);
 }
@@ -112,27 +118,27 @@ ew_store_block_set_private(struct ew_store *st, int64_t rule_id, int priv)
 int
 ew_store_block_confirm(struct ew_store *st, int64_t rule_id)
 {
-	int64_t n = 0;
+	int64_t n = 0, changed = 0;
 	int rc;
 
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
 	rc = exec2(st,
-	    "UPDATE rules SET pending = NULL WHERE id = ?"
-	    " AND removed_at IS NULL AND pending IS NOT NULL",
-	    1, rule_id, 0);
-	if (rc == 0 && sqlite3_changes(st->db) == 0) {
-		sqlite3_stmt *s;
+	    "UPDATE rules SET pending = NULL, rev = " EW_STORE_REV_NOW
+	    " WHERE id = ? AND removed_at IS NULL AND pending IS NOT NULL",
+	    1, rule_id, 0, &changed);
+	if (rc == 0 && changed == 0) {
+		struct ew_stmt *s;
 
 		rc = ew_store_prep(st,
 		    "SELECT count(*) FROM rules WHERE id = ?"
 		    " AND removed_at IS NULL",
 		    &s);
 		if (rc == 0) {
-			sqlite3_bind_int64(s, 1, rule_id);
-			if (sqlite3_step(s) == SQLITE_ROW)
-				n = sqlite3_column_int64(s, 0);
-			sqlite3_finalize(s);
+			ew_store_bind_int64(s, 1, rule_id);
+			if (ew_store_step(s) == EW_STORE_ROW)
+				n = ew_store_col_int64(s, 0);
+			ew_store_finalize(s);
 			rc = n ? -EALREADY : -ENOENT;
 		}
 	}
@@ -143,25 +149,26 @@ int
 ew_store_token_use(
     struct ew_store *st, const char *id, int64_t expires_at, int64_t now)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	if (id == NULL || *id == '\0')
 		return -EINVAL;
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
-	rc = exec2(
-	    st, "DELETE FROM web_tokens WHERE expires_at <= ?", 1, now, 0);
+	rc = exec2(st, "DELETE FROM web_tokens WHERE expires_at <= ?", 1, now,
+	    0, NULL);
 	if (rc == 0)
 		rc = ew_store_prep(st,
 		    "INSERT INTO web_tokens (id, expires_at) VALUES (?, ?)",
 		    &s);
 	if (rc == 0) {
 		ew_store_bind_text(s, 1, id);
-		sqlite3_bind_int64(s, 2, expires_at);
-		rc = sqlite3_step(s);
-		rc = rc == SQLITE_CONSTRAINT ? -EEXIST : ew_store_rc(st, rc);
-		sqlite3_finalize(s);
+		ew_store_bind_int64(s, 2, expires_at);
+		/* the one constraint a token can break: used before */
+		if ((rc = ew_store_step_done(st, s)) == -EINVAL)
+			rc = -EEXIST;
+		ew_store_finalize(s);
 	}
 	return ew_store_end(st, rc);
 }
@@ -170,7 +177,7 @@ ew_store_token_use(
 static int
 self_in_force(struct ew_store *st, const char *text, int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	*id = 0;
@@ -181,11 +188,12 @@ self_in_force(struct ew_store *st, const char *text, int64_t *id)
 	if (rc != 0)
 		return rc;
 	ew_store_bind_text(s, 1, text);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	rc = ew_store_rc(st, rc);
-	sqlite3_finalize(s);
+	rc = ew_store_step(s);
+	if (rc == EW_STORE_ROW) {
+		*id = ew_store_col_int64(s, 0);
+		rc = 0;
+	}
+	ew_store_finalize(s);
 	return rc;
 }
 
@@ -193,25 +201,25 @@ static int
 self_insert(struct ew_store *st, int64_t ticket, const char *text,
     const char *reason, int64_t expires_at, int pending, int64_t now)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	rc = ew_store_prep(st,
 	    "INSERT INTO rules (ticket_id, rule_text, reason, expires_at,"
-	    " added_at, origin, pending) VALUES (?, ?, ?, ?, ?,"
-	    " 'self-service', ?)",
+	    " added_at, origin, pending, rev) VALUES (?, ?, ?, ?, ?,"
+	    " 'self-service', ?, " EW_STORE_REV_NOW ")",
 	    &s);
 	if (rc != 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, ticket);
+	ew_store_bind_int64(s, 1, ticket);
 	ew_store_bind_text(s, 2, text);
 	ew_store_bind_text(s, 3, reason);
 	ew_store_bind_time(s, 4, expires_at);
-	sqlite3_bind_int64(s, 5, now);
+	ew_store_bind_int64(s, 5, now);
 	if (pending)
-		sqlite3_bind_int(s, 6, 1);
+		ew_store_bind_int64(s, 6, 1);
 	rc = ew_store_step_done(st, s);
-	sqlite3_finalize(s);
+	ew_store_finalize(s);
 	return rc;
 }
 
@@ -238,9 +246,10 @@ ew_store_selfservice_add(struct ew_store *st, const char *const *rules,
 			break;
 		if (have != 0) {
 			rc = exec2(st,
-			    "UPDATE rules SET expires_at = ?2 WHERE id = ?1"
+			    "UPDATE rules SET expires_at = ?2,"
+			    " rev = " EW_STORE_REV_NOW " WHERE id = ?1"
 			    " AND expires_at IS NOT NULL AND expires_at < ?2",
-			    2, have, expires_at);
+			    2, have, expires_at, NULL);
 			if (renewed != NULL)
 				renewed[i] = 1;
 			continue;
@@ -257,13 +266,13 @@ ew_store_selfservice_add(struct ew_store *st, const char *const *rules,
 }
 
 static int
-read_origin(sqlite3_stmt *s, void *row, void *arg)
+read_origin(struct ew_stmt *s, void *row, void *arg)
 {
 	struct ew_store_origin_count *o = row;
 
 	(void)arg;
-	o->in_force = sqlite3_column_int64(s, 1);
-	o->pending = sqlite3_column_int64(s, 2);
+	o->in_force = ew_store_col_int64(s, 1);
+	o->pending = ew_store_col_int64(s, 2);
 	return ew_store_col_text(s, 0, &o->origin) ? -ENOMEM : 0;
 }
 
@@ -271,30 +280,28 @@ read_origin(sqlite3_stmt *s, void *row, void *arg)
 static int
 scalar(struct ew_store *st, const char *sql, int np, int64_t a, int64_t *out)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	int rc;
 
 	*out = 0;
 	if ((rc = ew_store_prep(st, sql, &s)) != 0)
 		return rc;
 	if (np > 0)
-		sqlite3_bind_int64(s, 1, a);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_type(s, 0) == SQLITE_NULL
-			   ? EW_STORE_NO_TIME
-			   : sqlite3_column_int64(s, 0);
-		rc = SQLITE_DONE;
+		ew_store_bind_int64(s, 1, a);
+	rc = ew_store_step(s);
+	if (rc == EW_STORE_ROW) {
+		*out = ew_store_col_null(s, 0) ? EW_STORE_NO_TIME
+					       : ew_store_col_int64(s, 0);
+		rc = 0;
 	}
-	rc = ew_store_rc(st, rc);
-	sqlite3_finalize(s);
+	ew_store_finalize(s);
 	return rc;
 }
 
 int
 ew_store_figures(struct ew_store *st, int64_t now, struct ew_store_figures *out)
 {
-	sqlite3_stmt *s;
+	struct ew_stmt *s;
 	void *raw = NULL;
 	int64_t pc = 0, ps = 0;
 	int rc;
@@ -302,7 +309,8 @@ ew_store_figures(struct ew_store *st, int64_t now, struct ew_store_figures *out)
 	memset(out, 0, sizeof(*out));
 	rc = ew_store_prep(st,
 	    "SELECT coalesce(origin, 'ticket'),"
-	    " sum(pending IS NULL), sum(pending IS NOT NULL)"
+	    " sum(CASE WHEN pending IS NULL THEN 1 ELSE 0 END),"
+	    " sum(CASE WHEN pending IS NULL THEN 0 ELSE 1 END)"
 	    " FROM rules WHERE removed_at IS NULL"
 	    " GROUP BY coalesce(origin, 'ticket') ORDER BY 1",
 	    &s);
@@ -328,10 +336,15 @@ ew_store_figures(struct ew_store *st, int64_t now, struct ew_store_figures *out)
 		    "SELECT max(applied_from) FROM policy_versions"
 		    " WHERE applied_to IS NULL",
 		    0, 0, &out->last_applied);
-	if (rc == 0)
+	if (rc == 0 && strcmp(ew_store_backend(st), "sqlite") == 0) {
 		rc = scalar(st, "PRAGMA page_count", 0, 0, &pc);
-	if (rc == 0)
-		rc = scalar(st, "PRAGMA page_size", 0, 0, &ps);
+		if (rc == 0)
+			rc = scalar(st, "PRAGMA page_size", 0, 0, &ps);
+	} else if (rc == 0) {
+		ps = 1;
+		rc = scalar(st, "SELECT pg_database_size(current_database())",
+		    0, 0, &pc);
+	}
 	out->db_bytes = pc * ps;
 	if (rc == 0)
 		rc = ew_store_version(st, &out->schema);

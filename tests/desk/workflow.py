@@ -502,7 +502,12 @@ def run(tmp):
                   "added_at", "removed_at", "origin", "guard", "pending",
                   "private",
                   # the relay a block is for (schema 9; NULL: every one)
-                  "relay"},
+                  "relay",
+                  # the store revision of the rule's last change (schema
+                  # 11, issue 14): a counter of the operator's decisions
+                  "rev"},
+        # the store's revision: one number, bumped by every write
+        "store_rev": {"rev"},
         # the form tokens `serve` saw used (schema 10): a random id and
         # when it expires; no address, nothing about the requester
         "web_tokens": {"id", "expires_at"},

@@ -3,7 +3,8 @@
  * policy history, taking complaints in (tickets, due times, duplicates),
  * the block proposals, the managed policy and the reply templates.
  *
- * Everything runs on a ":memory:" store; the policy versions are
+ * Everything runs on a ":memory:" store (or, with EW_TEST_PG set, a
+ * fresh schema of that PostgreSQL database); the policy versions are
  * recorded with ew_desk_record, the complaints are small RFC 5322 mails
  * built here (what they extract was checked with `exitwarden complaint
  * parse`).
@@ -18,6 +19,7 @@
 #include "desk/desk.h"
 #include "desk/desk_int.h"
 #include "harness/ew_test.h"
+#include "harness/ew_test_store.h"
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
@@ -45,12 +47,14 @@ desk_open(struct ew_store **st, const char *const *ifs, size_t n)
 {
 	struct ew_addr a[4];
 	struct ew_desk *d = NULL;
+	char target[1024];
 	size_t i;
 
 	*st = NULL;
 	for (i = 0; i < n && i < 4; i++)
 		EW_CHECK(ew_addr_parse(ifs[i], &a[i]));
-	EW_CHECK_INT(ew_store_open(":memory:", st), 0);
+	ew_test_store_target(target, sizeof(target));
+	EW_CHECK_INT(ew_store_open(target, st), 0);
 	if (*st == NULL)
 		return NULL;
 	EW_CHECK_INT(ew_desk_new(*st, a, n, &d), 0);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "harness/ew_test.h"
+#include "harness/ew_test_store.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
 #include "store/store.h"
@@ -26,9 +27,12 @@ static void
 setup(struct ew_web_conf *c)
 {
 	struct ew_diag_list dg;
+	char target[1024];
 
 	ew_diag_init(&dg);
-	EW_CHECK_INT(ew_store_open(":memory:", &st), 0);
+	/* ":memory:", or a fresh PostgreSQL schema (EW_TEST_PG) */
+	ew_test_store_target(target, sizeof(target));
+	EW_CHECK_INT(ew_store_open(target, &st), 0);
 	memset(c->key, 'k', 32);
 	c->keylen = 32;
 	EW_CHECK_INT(ew_web_new(c, st, &dg, &w), 0);
