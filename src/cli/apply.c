@@ -634,11 +634,16 @@ int
 ew_cli_change_done(int rc, const struct ew_desk_change *ch,
     const struct ew_desk_outcome *o, struct ew_diag_list *dg)
 {
+	const struct ew_cli_apply *a = ch->ops != NULL ? ch->ops->arg : NULL;
+
 	ew_cli_report(dg);
 	ew_diag_free(dg);
 	if (o->failed == EW_DESK_STEP_RECORD)
 		ew_cli_err("%s: not recorded in %s", ch->managed, ch->store);
-	if (rc == 0 && o->not_applied)
+	if (rc == 0 && o->not_applied && a != NULL && a->nrelays > 0)
+		printf("wrote the relays' managed policies; not applied "
+		       "(--no-apply): run exitwarden apply\n");
+	else if (rc == 0 && o->not_applied)
 		printf("wrote %s; not applied (--no-apply): run exitwarden "
 		       "apply %s\n",
 		    ch->managed, ch->managed);

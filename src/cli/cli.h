@@ -323,6 +323,7 @@ struct ew_cli_apply {
 	size_t nselect;
 	char *owned[2 * EW_RELAYS_MAX]; /* the --relay values' copies */
 	size_t nowned;
+	int conf_done; /* ew_cli_relays_conf has run */
 };
 void ew_cli_apply_init(struct ew_cli_apply *a);
 void ew_cli_apply_free(struct ew_cli_apply *a);
@@ -342,6 +343,15 @@ int ew_cli_nft_build(const struct ew_cli_nft_args *a, struct ew_buf *out,
  * taken, or an exit code (said).
  */
 int ew_cli_relay_opt(struct ew_cli_apply *a, const char *val);
+/*
+ * The relays of exitwarden.conf, when it names several and the command
+ * line defines none (--relay NAME,uid=... replaces them): relays[]
+ * filled, each uid its user's (getpwnam).  A configuration of one relay
+ * leaves relays[] empty (the host's only relay, as without relays) and
+ * --relay NAME may select it.  Runs once; ew_cli_relays_ready calls it.
+ * 0 or an exit code (said).
+ */
+int ew_cli_relays_conf(struct ew_cli_apply *a);
 /* After the options: check the selection (every name defined) and fill
  * the defaults (managed beside the database, policy, uid).  0 or an
  * exit code. */

@@ -19,8 +19,11 @@
  * -n composes the same file as a temporary copy, checks it with tor's
  * and nft's dry runs, and removes it; nothing else is written.
  *
- * With relays defined (--relay, --all-relays) every relay's managed
- * policy is applied as one change instead (apply_relays).
+ * With relays defined (exitwarden.conf naming several, --relay,
+ * --all-relays) every relay's managed policy is applied as one change
+ * instead (apply_relays), each with its policy from the configuration
+ * (or POLICY for every relay selected).  Without POLICY the operator's
+ * policy is the configuration's (or the one applied last).
  */
 #include <errno.h>
 #include <limits.h>
@@ -202,7 +205,7 @@ ew_cmd_apply(struct ew_args *a)
 	struct stat sb;
 	char policy[PATH_MAX];
 	const char *managed = ew_cli_managed_path();
-	const char *relay_policy = NULL;
+	const char *relay_policy = NULL, *file = NULL;
 	size_t k, nblocks = 0;
 	int rc = 0, all = 0;
 
@@ -215,26 +218,33 @@ ew_cmd_apply(struct ew_args *a)
 		else if ((rc = ew_cli_apply_opt(&ap, &a->o[k])) < 0)
 			rc = ew_cli_unexpected(a, &a->o[k]);
 	}
+	/* the relays of exitwarden.conf, when it names several */
+	if (rc == 0)
+		rc = ew_cli_relays_conf(&ap);
+	if (rc == 0)
+		rc = ew_cli_operands(a, 0, 1);
 	if (rc == 0 && (all || ap.nrelays > 0 || ap.nselect > 0)) {
-		if ((rc = ew_cli_operands(a, 0, 0)) == 0 &&
-		    (rc = ew_cli_desk_open(NULL, 0, &st, &d)) != 0)
+		/* POLICY: the operator's policy of every relay selected */
+		for (k = 0; a->nops == 1 && k < ap.nrelays; k++)
+			if (ew_cli_relay_selected(&ap, k))
+				ap.relays[k].policy = a->ops[0];
+		if ((rc = ew_cli_desk_open(NULL, 0, &st, &d)) != 0)
 			rc = EW_EXIT_FAIL;
 		if (rc == 0)
 			rc = apply_relays(
 			    &ap, d, ew_cli_policy_path(relay_policy));
 		goto out;
 	}
+	/* no POLICY: the configuration's, or the one applied last */
+	file = a->nops == 1 ? a->ops[0] : ew_cli_policy_path(relay_policy);
 	if (rc == 0)
-		rc = ew_cli_operands(a, 1, 1);
-	if (rc == 0)
-		rc =
-		    operator_policy(a->ops[0], managed, policy, sizeof(policy));
+		rc = operator_policy(file, managed, policy, sizeof(policy));
 	if (rc != 0)
 		goto out;
 	ew_cli_change_init(&ch, &ap, policy, ap.nft.now);
 	if (ap.nft.dry_run && strcmp(ew_cli_db_path(), ":memory:") != 0 &&
 	    stat(ew_cli_db_path(), &sb) != 0) {
-		rc = without_store(NULL, &ch, a->ops[0]);
+		rc = without_store(NULL, &ch, file);
 		goto out;
 	}
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0) {
@@ -242,7 +252,7 @@ ew_cmd_apply(struct ew_args *a)
 		goto out;
 	}
 	if (strcmp(ew_cli_db_path(), ":memory:") == 0) {
-		rc = without_store(d, &ch, a->ops[0]);
+		rc = without_store(d, &ch, file);
 		goto out;
 	}
 	ew_diag_init(&dg);

@@ -8,6 +8,10 @@
  * change in a store transaction rolled back and shows what the
  * effective policy would gain or lose; nothing is written.  A removed
  * block stays in the store, marked removed (block list --all).
+ *
+ * With several relays (exitwarden.conf, --relay) a block is for every
+ * relay, or with --relay NAME for that relay alone, and the change is
+ * applied to the relays it concerns (every relay, or NAME's) as one.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -117,6 +121,49 @@ show_preview(int rc, struct ew_buf *diff, struct ew_diag_list *dg)
 	return rc;
 }
 
+/*
+ * The relays of the host (exitwarden.conf, --relay): ch set for the
+ * relay --relay NAME selects (the desk's relay too when `own`: a block
+ * for it alone), else for the first relay (the preview's).  *multi 0:
+ * the host's only relay, ch as it was.  0 or an exit code.
+ */
+static int
+block_relays(struct block_args *b, struct ew_desk *d, struct ew_desk_change *ch,
+    int own, int *multi)
+{
+	struct ew_cli_apply *ap = &b->apply;
+	int rc;
+
+	*multi = 0;
+	if ((rc = ew_cli_relays_ready(ap, b->policy)) != 0)
+		return rc;
+	if (ap->nrelays == 0)
+		return 0;
+	*multi = 1;
+	if (ap->nselect > 1) {
+		ew_cli_err("one --relay NAME, or none (every relay)");
+		return EW_EXIT_USAGE;
+	}
+	if (ap->nselect == 1) {
+		if (ew_cli_relay_use(ap, ew_cli_relay_find(ap, ap->select[0]),
+			own ? d : NULL, ch) != 0)
+			return EW_EXIT_FAIL;
+		return 0;
+	}
+	ch->managed = ap->relays[0].managed;
+	ch->policy = ap->relays[0].policy;
+	return 0;
+}
+
+/* The change of each relay selected: ew_desk_block_{add,remove}_relays'
+ * arguments.  How many. */
+static size_t
+relay_changes(
+    struct block_args *b, struct ew_desk_change *chs, const char **names)
+{
+	return ew_cli_relay_changes(&b->apply, b->policy, b->now, chs, names);
+}
+
 int
 ew_cmd_block_add(struct ew_args *a)
 {
@@ -128,9 +175,12 @@ ew_cmd_block_add(struct ew_args *a)
 	struct ew_desk_rule r;
 	struct ew_diag_list dg;
 	struct ew_buf canon = EW_BUF_INIT, diff = EW_BUF_INIT;
+	struct ew_desk_change chs[EW_RELAYS_MAX];
+	const char *names[EW_RELAYS_MAX];
 	char tm[EW_TIME_STRLEN];
 	int64_t expires = 0, id = 0;
-	int rc;
+	size_t n;
+	int rc, multi = 0;
 
 	if ((rc = block_args(a, &b)) != 0 ||
 	    (rc = ew_cli_operands(a, 1, 1)) != 0 ||
@@ -149,6 +199,9 @@ ew_cmd_block_add(struct ew_args *a)
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
 		goto out;
 	ew_cli_change_init(&ch, &b.apply, b.policy, b.now);
+	if ((rc = block_relays(&b, d, &ch, 1, &multi)) != 0)
+		goto out;
+	rc = EW_EXIT_FAIL;
 	memset(&r, 0, sizeof(r));
 	r.rule = ew_buf_str(&canon);
 	r.reason = b.reason;
@@ -157,6 +210,9 @@ ew_cmd_block_add(struct ew_args *a)
 	printf("block %s", ew_cli_esc(r.rule));
 	if (b.ticket > 0)
 		printf(" for ticket %lld", (long long)b.ticket);
+	if (multi)
+		printf(" on %s",
+		    b.apply.nselect == 1 ? b.apply.select[0] : "every relay");
 	printf(", %s%s\n",
 	    expires == EW_STORE_NO_TIME ? "until removed" : "until ",
 	    expires == EW_STORE_NO_TIME
@@ -169,7 +225,13 @@ ew_cmd_block_add(struct ew_args *a)
 		goto out;
 	}
 	fflush(stdout);
-	rc = ew_desk_block_add(d, &ch, &r, &id, &oc, &dg);
+	if (multi) {
+		n = relay_changes(&b, chs, names);
+		rc = ew_desk_block_add_relays(
+		    d, chs, names, n, &r, &id, &oc, &dg);
+	} else {
+		rc = ew_desk_block_add(d, &ch, &r, &id, &oc, &dg);
+	}
 	rc = ew_cli_change_done(rc, &ch, &oc, &dg);
 	if (rc == EW_EXIT_OK)
 		printf("block %lld added\n", (long long)id);
@@ -232,9 +294,11 @@ ew_cmd_block_remove(struct ew_args *a)
 	struct ew_desk_removed rm;
 	struct ew_diag_list dg;
 	struct ew_buf diff = EW_BUF_INIT;
+	struct ew_desk_change chs[EW_RELAYS_MAX];
+	const char *names[EW_RELAYS_MAX];
 	int64_t *ids = NULL;
-	size_t i;
-	int rc;
+	size_t i, n;
+	int rc, multi = 0;
 
 	memset(&rm, 0, sizeof(rm));
 	if ((rc = block_args(a, &b)) != 0)
@@ -256,6 +320,8 @@ ew_cmd_block_remove(struct ew_args *a)
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
 		goto out;
 	ew_cli_change_init(&ch, &b.apply, b.policy, b.now);
+	if ((rc = block_relays(&b, d, &ch, 0, &multi)) != 0)
+		goto out;
 	ew_diag_init(&dg);
 	if (b.dry_run) {
 		rc = ew_desk_block_remove_preview(
@@ -266,8 +332,14 @@ ew_cmd_block_remove(struct ew_args *a)
 		goto out;
 	}
 	fflush(stdout);
-	rc =
-	    ew_desk_block_remove(d, &ch, ids, a->nops, b.ticket, &rm, &oc, &dg);
+	if (multi) {
+		n = relay_changes(&b, chs, names);
+		rc = ew_desk_block_remove_relays(
+		    d, chs, names, n, ids, a->nops, b.ticket, &rm, &oc, &dg);
+	} else {
+		rc = ew_desk_block_remove(
+		    d, &ch, ids, a->nops, b.ticket, &rm, &oc, &dg);
+	}
 	rc = ew_cli_change_done(rc, &ch, &oc, &dg);
 	say_removed(&rm, "removed");
 	if (rc == EW_EXIT_OK)

@@ -16,6 +16,7 @@
 #include <sys/random.h>
 
 #include "cli/cli.h"
+#include "conf/conf.h"
 #include "desk/desk.h"
 #include "desk/relay.h"
 #include "emit/nft.h"
@@ -144,15 +145,99 @@ ew_cli_relay_opt(struct ew_cli_apply *a, const char *val)
 	return 0;
 }
 
+/* One relay of exitwarden.conf as a relay of the commands: its uid
+ * from its user (getpwnam), the rest borrowed from the configuration
+ * (which lives as long as the process). */
+static int
+relay_from_conf(struct ew_relay *r, const struct ew_conf_relay *c)
+{
+	struct passwd *pw;
+
+	memset(r, 0, sizeof(*r));
+	r->name = c->name;
+	if (c->user == NULL || (pw = getpwnam(c->user)) == NULL) {
+		ew_cli_err("%s: relay %s: no user '%s' (its tor's user)",
+		    ew_cli_conf()->path ? ew_cli_conf()->path : "configuration",
+		    c->name, c->user ? c->user : "");
+		return EW_EXIT_FAIL;
+	}
+	if (c->password_file != NULL) {
+		ew_cli_err("relay %s: password-file with several relays is not "
+			   "supported yet (give it cookie)",
+		    c->name);
+		return EW_EXIT_FAIL;
+	}
+	r->uid = (uint32_t)pw->pw_uid;
+	r->uid_set = 1;
+	r->user = c->user;
+	r->control = c->control;
+	r->cookie = c->cookie;
+	r->fragment = c->fragment;
+	r->managed = c->managed;
+	r->policy = c->policy;
+	return 0;
+}
+
+int
+ew_cli_relays_conf(struct ew_cli_apply *a)
+{
+	const struct ew_conf *c = ew_cli_conf();
+	size_t i, k;
+	int rc;
+
+	if (a->conf_done)
+		return 0;
+	a->conf_done = 1;
+	/* --relay NAME,uid=... on the command line replaces the file's */
+	if (a->nrelays > 0 || c == NULL || c->n_relays == 0)
+		return 0;
+	if (c->n_relays == 1) {
+		/* the host's only relay: as without relays; --relay NAME
+		 * may name it */
+		for (k = 0; k < a->nselect; k++)
+			if (strcmp(a->select[k], c->relays[0].name) != 0) {
+				ew_cli_err("--relay %s: no such relay (%s "
+					   "names only '%s')",
+				    a->select[k],
+				    c->path ? c->path
+					    : "the "
+					      "configuration",
+				    c->relays[0].name);
+				return EW_EXIT_USAGE;
+			}
+		a->nselect = 0;
+		return 0;
+	}
+	if (c->n_relays > EW_RELAYS_MAX) {
+		ew_cli_err("%s: %zu relays; at most %d on one host",
+		    c->path ? c->path : "configuration", c->n_relays,
+		    EW_RELAYS_MAX);
+		return EW_EXIT_FAIL;
+	}
+	for (i = 0; i < c->n_relays; i++) {
+		if ((rc = relay_from_conf(&a->relays[i], &c->relays[i])) != 0) {
+			a->nrelays = 0;
+			return rc;
+		}
+		a->nrelays = i + 1;
+	}
+	return 0;
+}
+
 int
 ew_cli_relays_ready(struct ew_cli_apply *a, const char *policy)
 {
 	const char *m = ew_cli_managed_path(), *dot;
 	size_t i, k;
+	int rc;
+
+	if ((rc = ew_cli_relays_conf(a)) != 0)
+		return rc;
 
 	for (i = 0; i < a->nselect; i++)
 		if (ew_cli_relay_find(a, a->select[i]) < 0) {
-			ew_cli_err("--relay %s: no such relay (define it with "
+			ew_cli_err("--relay %s: no such relay (name it in "
+				   "exitwarden.conf, or define it with "
 				   "--relay %s,uid=UID,...)",
 			    a->select[i], a->select[i]);
 			return EW_EXIT_USAGE;

@@ -124,16 +124,17 @@ static const struct ew_cmd cmds[] = {
 	    "apply [-n] [--reevaluate] [--control HOST:PORT|PATH] "
 	    "[--cookie FILE | --password-file FILE] [--fragment FILE] "
 	    "[--timeout SEC] [--uid USER|UID] [--state FILE] [--now TIME] "
-	    "POLICY | apply [-n] [--relay NAME[,uid=U,...]]... [--policy "
-	    "FILE] [APPLY OPTIONS] --all-relays",
+	    "[POLICY] | apply [-n] [--relay NAME[,uid=U,...]]... [--policy "
+	    "FILE] [APPLY OPTIONS] [--all-relays] [POLICY]",
 	    "tor apply, then (if it worked) nft apply, then the version "
 	    "recorded in the store" },
 	{ "backup", NULL, ew_cmd_backup, STORE, 0, "backup FILE",
 	    "copy the store to FILE (SQLite online backup, atomic, 0600)" },
 	{ "block", "add", ew_cmd_block_add, STORE,
-	    EW_OPTS_CHANGE | O(EXPIRES) | O(REASON) | O(TICKET),
+	    EW_OPTS_CHANGE | O(EXPIRES) | O(REASON) | O(TICKET) | O(RELAY),
 	    "block add [--expires DUR|TIME|never] [--reason TEXT] [--ticket "
-	    "N] [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS] RULE",
+	    "N] [-n] [--no-apply] [--policy FILE] [--relay NAME] [APPLY "
+	    "OPTIONS] RULE",
 	    "add a block (a reject rule) to the managed policy and apply it" },
 	{ "block", "list", ew_cmd_block_list, DEFAULT | STORE,
 	    O(ALL) | O(JSON) | O(NOW),
@@ -141,9 +142,9 @@ static const struct ew_cmd cmds[] = {
 	    "the blocks in force: rule, origin, ticket, reason, added, "
 	    "expires" },
 	{ "block", "remove", ew_cmd_block_remove, STORE,
-	    EW_OPTS_CHANGE | O(TICKET),
+	    EW_OPTS_CHANGE | O(TICKET) | O(RELAY),
 	    "block remove [--ticket N] [-n] [--no-apply] [--policy FILE] "
-	    "[APPLY OPTIONS] [ID...]",
+	    "[--relay NAME] [APPLY OPTIONS] [ID...]",
 	    "remove blocks (by id, or a ticket's) and apply; kept as "
 	    "history" },
 	{ "complaint", "add", ew_cmd_complaint_add, STORE,
@@ -249,11 +250,12 @@ static const struct ew_cmd cmds[] = {
 	{ "stats", NULL, ew_cmd_stats, 0, O(JSON), "stats [--json]",
 	    "per-rule packet and byte counters of the nftables table" },
 	{ "status", NULL, ew_cmd_status, STORE,
-	    EW_OPTS_CONN | O(JSON) | O(NOW) | O(POLICY),
-	    "status [--json] [--now TIME] [--policy FILE] [--control "
-	    "HOST:PORT|PATH] [--cookie FILE | --password-file FILE]",
-	    "what the relay enforces: policies, tor, the kernel, blocks, "
-	    "drift" },
+	    EW_OPTS_CONN | O(JSON) | O(NOW) | O(POLICY) | O(RELAY),
+	    "status [--json] [--now TIME] [--policy FILE] [--relay "
+	    "NAME[,uid=U,...]]... [--control HOST:PORT|PATH] [--cookie FILE "
+	    "| --password-file FILE]",
+	    "what each relay enforces: policies, tor, the kernel, blocks, "
+	    "drift, the daemon's repairs" },
 	{ "template", "export", ew_cmd_template_export, 0, 0,
 	    "template export DIR",
 	    "write the built-in reply templates, to edit" },

@@ -539,6 +539,14 @@ done:
 }
 
 int
+ew_desk_run_relays(struct ew_desk *d, const struct ew_desk_change *chs,
+    const char *const *relays, size_t n, ew_desk_mutate_fn fn, void *arg,
+    struct ew_desk_outcome *out, struct ew_diag_list *dg)
+{
+	return run_relays(d, chs, relays, n, fn, arg, out, dg);
+}
+
+int
 ew_desk_sync_relays(struct ew_desk *d, const struct ew_desk_change *chs,
     const char *const *relays, size_t n, struct ew_desk_outcome *out,
     struct ew_diag_list *dg)

@@ -549,6 +549,20 @@ int ew_desk_block_remove(struct ew_desk *d, const struct ew_desk_change *ch,
     const int64_t *ids, size_t n, int64_t ticket,
     struct ew_desk_removed *removed, struct ew_desk_outcome *out,
     struct ew_diag_list *dg);
+/*
+ * Both for several relays as one change (ew_desk_sync_relays): chs[i]
+ * and relays[i] each relay's setting and name.  An added block is for
+ * the desk's relay (ew_desk_set_relay; NULL: every relay).
+ */
+int ew_desk_block_add_relays(struct ew_desk *d,
+    const struct ew_desk_change *chs, const char *const *relays, size_t n,
+    const struct ew_desk_rule *r, int64_t *id, struct ew_desk_outcome *out,
+    struct ew_diag_list *dg);
+int ew_desk_block_remove_relays(struct ew_desk *d,
+    const struct ew_desk_change *chs, const char *const *relays, size_t n,
+    const int64_t *ids, size_t nids, int64_t ticket,
+    struct ew_desk_removed *removed, struct ew_desk_outcome *out,
+    struct ew_diag_list *dg);
 
 /*
  * -n: what the add or removal would change in the effective policy

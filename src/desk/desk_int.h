@@ -40,6 +40,12 @@ typedef int (*ew_desk_mutate_fn)(
 int ew_desk_run(struct ew_desk *d, const struct ew_desk_change *ch,
     ew_desk_mutate_fn fn, void *arg, struct ew_desk_outcome *out,
     struct ew_diag_list *dg);
+/* ew_desk_run for several relays (ew_desk_sync_relays' change): fn in
+ * the store's transaction with the desk's relay as the caller set it,
+ * then every relay of chs/relays written and applied, all or none. */
+int ew_desk_run_relays(struct ew_desk *d, const struct ew_desk_change *chs,
+    const char *const *relays, size_t n, ew_desk_mutate_fn fn, void *arg,
+    struct ew_desk_outcome *out, struct ew_diag_list *dg);
 
 /* "192.0.2.1", "192.0.2.0/24", "[2001:db8::1]", "2001:db8::/32". */
 int ew_desk_net_parse(const char *s, struct ew_addr *a, unsigned *bits);

@@ -190,8 +190,9 @@ add_one(struct ew_desk *d, void *arg, struct ew_diag_list *dg)
 	const struct ew_desk_rule *r = a->r;
 	int rc;
 
-	rc = ew_store_rule_add_origin(d->st, EW_STORE_ORIGIN_MANUAL,
-	    r->ticket_id, r->rule, r->reason, r->expires, a->now, &a->id);
+	/* for the desk's relay (ew_desk_set_relay), NULL: every relay */
+	rc = ew_store_rule_add_full(d->st, EW_STORE_ORIGIN_MANUAL, r->ticket_id,
+	    d->relay, r->rule, r->reason, r->expires, a->now, &a->id);
 	if (rc == -EEXIST) {
 		err(dg,
 		    "'%s' is in force already (block %lld): nothing changed",
@@ -238,6 +239,26 @@ ew_desk_block_add(struct ew_desk *d, const struct ew_desk_change *ch,
 		return rc;
 	}
 	rc = ew_desk_run(d, ch, add_one, &a, out, dg);
+	if (rc == 0 || rc == -EEXIST)
+		*id = a.id;
+	return rc;
+}
+
+int
+ew_desk_block_add_relays(struct ew_desk *d, const struct ew_desk_change *chs,
+    const char *const *relays, size_t n, const struct ew_desk_rule *r,
+    int64_t *id, struct ew_desk_outcome *out, struct ew_diag_list *dg)
+{
+	struct add_arg a = { r, chs[0].now, 0 };
+	int rc;
+
+	*id = 0;
+	memset(out, 0, sizeof(*out));
+	if ((rc = ticket_ok(d, r->ticket_id, chs[0].now, dg)) != 0) {
+		out->failed = EW_DESK_STEP_STORE;
+		return rc;
+	}
+	rc = ew_desk_run_relays(d, chs, relays, n, add_one, &a, out, dg);
 	if (rc == 0 || rc == -EEXIST)
 		*id = a.id;
 	return rc;
@@ -348,6 +369,22 @@ ew_desk_block_remove(struct ew_desk *d, const struct ew_desk_change *ch,
 
 	memset(removed, 0, sizeof(*removed));
 	rc = ew_desk_run(d, ch, remove_some, &a, out, dg);
+	if (rc != 0)
+		ew_desk_removed_free(removed);
+	return rc;
+}
+
+int
+ew_desk_block_remove_relays(struct ew_desk *d, const struct ew_desk_change *chs,
+    const char *const *relays, size_t n, const int64_t *ids, size_t nids,
+    int64_t ticket, struct ew_desk_removed *removed,
+    struct ew_desk_outcome *out, struct ew_diag_list *dg)
+{
+	struct remove_arg a = { ids, nids, ticket, chs[0].now, removed };
+	int rc;
+
+	memset(removed, 0, sizeof(*removed));
+	rc = ew_desk_run_relays(d, chs, relays, n, remove_some, &a, out, dg);
 	if (rc != 0)
 		ew_desk_removed_free(removed);
 	return rc;
@@ -479,6 +516,11 @@ ew_desk_block_json(struct ew_buf *b, const struct ew_store_rule *r, int64_t now)
 		ew_buf_printf(b, ", \"ticket\": %lld", (long long)r->ticket_id);
 	else
 		ew_buf_puts(b, ", \"ticket\": null");
+	ew_buf_puts(b, ", \"relay\": ");
+	if (r->relay != NULL && r->relay[0] != '\0')
+		ew_json_str(b, r->relay);
+	else
+		ew_buf_puts(b, "null");
 	ew_buf_puts(b, ", \"guard\": ");
 	if (r->guard != NULL)
 		ew_json_str(b, r->guard);
@@ -532,6 +574,10 @@ ew_desk_blocks_render(
 		ew_buf_printf(out, "%lld  ", (long long)r->id);
 		put_flat(out, r->rule_text);
 		ew_buf_printf(out, "\n    %s", ew_desk_block_origin(r));
+		if (r->relay != NULL && r->relay[0] != '\0') {
+			ew_buf_puts(out, ", relay ");
+			put_flat(out, r->relay);
+		}
 		if (r->ticket_id > 0)
 			ew_buf_printf(
 			    out, ", ticket %lld", (long long)r->ticket_id);

@@ -60,11 +60,17 @@ text_counters(const char *text, size_t *n)
 /*
  * Whether the kernel's rule counters are the ones the store's policy
  * makes (their names come from the rules: ew_nft_rule_names): 0 the
- * same, 1 not (another policy's table), -1 unknown.
+ * same, 1 not (another policy's table), -1 unknown.  With several
+ * relays (relay not NULL) the relay's counters are those named with its
+ * prefix (ew_nft_relay_ident) in the table of all.
  */
 static int
-kernel_drift(const struct ew_policy *p, const struct ew_expanded *e)
+kernel_drift(
+    const struct ew_policy *p, const struct ew_expanded *e, const char *relay)
 {
+	char ident[96];
+	size_t il = 0;
+	const char *name;
 	struct ew_nft_counter *kc = NULL;
 	struct ew_nft_opts o;
 	struct ew_buf rs = EW_BUF_INIT, err = EW_BUF_INIT;
@@ -77,15 +83,24 @@ kernel_drift(const struct ew_policy *p, const struct ew_expanded *e)
 	    ew_nft_counters(&kc, &nk, &err) == 0) {
 		want = text_counters(ew_buf_str(&rs), &nw);
 		rc = 0;
-		for (i = 0; i < nk; i++) {
-			if (kc[i].name[0] != 'r' || strlen(kc[i].name) < 17)
+		if (relay != NULL &&
+		    ew_nft_relay_ident(relay, ident, sizeof(ident)) == 0)
+			il = strlen(ident);
+		else if (relay != NULL)
+			rc = -1;
+		for (i = 0; rc == 0 && i < nk; i++) {
+			name = kc[i].name;
+			if (il > 0 && strncmp(name, ident, il) != 0)
+				continue; /* another relay's */
+			name += il;
+			if (name[0] != 'r' || strlen(name) < 17)
 				continue; /* a guard's */
-			if (k >= nw || bsearch(&kc[i].name, want, nw,
-					   sizeof(*want), cmp_str) == NULL)
+			if (k >= nw || bsearch(&name, want, nw, sizeof(*want),
+					   cmp_str) == NULL)
 				rc = 1;
 			k++;
 		}
-		if (k != nw)
+		if (rc == 0 && k != nw)
 			rc = 1;
 	}
 	for (i = 0; i < nw; i++)
@@ -123,7 +138,7 @@ want_digest(struct ew_desk *d, const struct ew_desk_change *ch,
 	    ew_policy_parse_string(
 		ch->managed, ew_buf_str(&text), text.len, 0, dg, &p) == 0 &&
 	    ew_policy_expand(p, &env, dg, &e) == 0)
-		s->nft_drift = kernel_drift(p, e);
+		s->nft_drift = kernel_drift(p, e, d->relay);
 	ew_expanded_free(e);
 	ew_policy_free(p);
 	ew_buf_free(&text);
@@ -141,6 +156,11 @@ blocks(struct ew_desk *d, int64_t now, struct ew_desk_relay_status *s)
 	if (ew_store_rule_list(d->st, 0, &r, &n) != 0)
 		return;
 	for (i = 0; i < n; i++) {
+		/* with several relays: those for every relay and its own */
+		if (d->relay != NULL && r[i].relay != NULL &&
+		    r[i].relay[0] != '\0' && strcmp(r[i].relay, d->relay) != 0)
+			continue;
+		s->blocks++;
 		if (r[i].expires_at == EW_STORE_NO_TIME)
 			continue;
 		if (r[i].expires_at <= now)
@@ -151,7 +171,6 @@ blocks(struct ew_desk *d, int64_t now, struct ew_desk_relay_status *s)
 			s->next_id = r[i].id;
 		}
 	}
-	s->blocks = n;
 	ew_store_rules_free(r, n);
 }
 

@@ -201,7 +201,7 @@ def round_trip(db, pol, env, managed):
           "reject 203.0.113.5:6667" and b[1]["state"] == "in force",
           "the ticket's block: %s" % b.get(1))
     want2 = {"id": 2, "rule": "reject 192.0.2.0/24:6660-7000",
-             "origin": "manual", "ticket": 1, "guard": None,
+             "origin": "manual", "ticket": 1, "relay": None, "guard": None,
              "reason": 'scan "ring"', "added": NOW,
              "expires": "2026-12-20T12:05:00Z", "removed": None,
              "state": "in force"}
