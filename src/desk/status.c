@@ -180,14 +180,20 @@ static void
 recorded(struct ew_desk *d, int64_t now, struct ew_desk_relay_status *s)
 {
 	struct ew_store_policy_version *v = NULL;
-	size_t n = 0;
+	const char *mine = d->relay != NULL ? d->relay : "";
+	size_t n = 0, i;
 
 	if (ew_store_policy_during(d->st, now, EW_STORE_NO_TIME, &v, &n) != 0)
 		return;
-	if (n > 0) {
+	/* the desk's relay's timeline (every relay's come back) */
+	for (i = n; i > 0; i--) {
+		if (strcmp(v[i - 1].relay != NULL ? v[i - 1].relay : "",
+			mine) != 0)
+			continue;
 		snprintf(
-		    s->recorded, sizeof(s->recorded), "%s", v[n - 1].digest);
-		s->recorded_from = v[n - 1].applied_from;
+		    s->recorded, sizeof(s->recorded), "%s", v[i - 1].digest);
+		s->recorded_from = v[i - 1].applied_from;
+		break;
 	}
 	ew_store_policy_versions_free(v, n);
 }
