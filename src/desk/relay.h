@@ -5,8 +5,8 @@
  * torrc fragment, its managed policy file and the operator's policy.
  *
  * Up to EW_RELAYS_MAX relays (8 may share an exit address; a host may
- * have two addresses).  Filled from --relay options today
- * (src/cli/relays.c) and from exitwarden.conf later: whoever fills
+ * have two addresses).  Filled from exitwarden.conf's relays
+ * (ew_cli_relays_conf) or --relay options (src/cli/relays.c): whoever fills
  * struct ew_cli_apply's relays[] (nrelays) then calls
  * ew_cli_relays_ready, which checks uids and names and fills managed
  * (managed-NAME.policy beside the database) and policy.  control,

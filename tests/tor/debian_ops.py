@@ -512,6 +512,10 @@ def main():
                  "run's output has no sanitizer report")
         if ck.failed:
             print("--- run's output ---\n" + out)
+        else:
+            print("--- what run repaired ---\n" + "".join(
+                ln + "\n" for ln in out.splitlines()
+                if ln.startswith(("repair", "expire"))))
         subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
                        capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
