@@ -155,6 +155,41 @@ block_relays(struct block_args *b, struct ew_desk *d, struct ew_desk_change *ch,
 	return 0;
 }
 
+/*
+ * block remove ID... without --relay, several relays: when every block
+ * named is for one relay, that relay alone is applied (the others'
+ * tor and chains are left alone); else every relay.
+ */
+static void
+remove_scope(
+    struct block_args *b, struct ew_store *st, const int64_t *ids, size_t n)
+{
+	struct ew_cli_apply *ap = &b->apply;
+	struct ew_store_rule *v = NULL;
+	const char *one = NULL;
+	size_t nv = 0, i, k;
+	int ok = n > 0 && b->ticket == 0;
+
+	if (ap->nrelays == 0 || ap->nselect > 0 || !ok ||
+	    ew_store_rule_list(st, 0, &v, &nv) != 0)
+		return;
+	for (i = 0; i < n && ok; i++) {
+		for (k = 0; k < nv && v[k].id != ids[i]; k++)
+			;
+		if (k == nv || v[k].relay == NULL || v[k].relay[0] == '\0' ||
+		    (one != NULL && strcmp(one, v[k].relay) != 0))
+			ok = 0;
+		else
+			one = v[k].relay;
+	}
+	if (ok && one != NULL &&
+	    (k = (size_t)ew_cli_relay_find(ap, one)) < ap->nrelays) {
+		ap->select[0] = ap->relays[k].name;
+		ap->nselect = 1;
+	}
+	ew_store_rules_free(v, nv);
+}
+
 /* The change of each relay selected: ew_desk_block_{add,remove}_relays'
  * arguments.  How many. */
 static size_t
@@ -320,6 +355,9 @@ ew_cmd_block_remove(struct ew_args *a)
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
 		goto out;
 	ew_cli_change_init(&ch, &b.apply, b.policy, b.now);
+	if ((rc = ew_cli_relays_ready(&b.apply, b.policy)) != 0)
+		goto out;
+	remove_scope(&b, st, ids, a->nops);
 	if ((rc = block_relays(&b, d, &ch, 0, &multi)) != 0)
 		goto out;
 	ew_diag_init(&dg);

@@ -409,6 +409,8 @@ def main():
         ck.check(tors["beta"].policy() == b_before and
                  chain(nft_table(), "beta") == bc_before,
                  "beta untouched by the removal")
+        ck.check("relay alpha:" in out and "relay beta:" not in out,
+                 "block remove of alpha's block applies alpha alone")
 
         # --- the daemon: repairs and an expiry, from the configuration
         rc, out, err = ew_run("block", "add", "--relay", "alpha",
