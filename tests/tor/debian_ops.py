@@ -262,6 +262,49 @@ def rooted_conf(root, text, us):
     return 'database "%s/var/lib/exitwarden/exitwarden.db"\n' % root + text
 
 
+def one_relay(ck, ew, root, us, env):
+    """A configuration of one relay works as the host's only relay
+    (managed.policy, --relay NAME may name it, another name is a usage
+    error); a relay whose user does not exist is refused, said."""
+    d = os.path.join(root, "one")
+    os.makedirs(d)
+    pol = os.path.join(d, "exit.policy")
+    with open(pol, "w") as f:
+        f.write("ExitRelay 1\naccept *:*\n")
+    conf = os.path.join(d, "one.conf")
+    with open(conf, "w") as f:
+        f.write('database "%s/ew.db"\npolicy "%s"\nrelay solo {\n'
+                '\tcontrol "127.0.0.1:1"\n\tuser "%s"\n}\n'
+                % (d, pol, us[0][0]))
+    e = dict(env, EXITWARDEN_CONFIG=conf)
+
+    def run(*args):
+        p = subprocess.run([ew] + list(args), env=e, capture_output=True,
+                           text=True, timeout=60)
+        return p.returncode, p.stdout + p.stderr
+
+    rc, out = run("block", "add", "--relay", "solo", "--no-apply",
+                  "reject 192.0.2.1:25")
+    ck.check(rc == 0 and os.path.exists(os.path.join(d, "managed.policy"))
+             and not os.path.exists(os.path.join(d, "managed-solo.policy")),
+             "one relay in the file: the host's only relay (%s)"
+             % out.strip().splitlines()[-1:])
+    rc, out = run("block", "add", "--relay", "other", "--no-apply",
+                  "reject 192.0.2.2:25")
+    ck.check(rc == 2 and "no such relay" in out,
+             "one relay: --relay of another name is refused: %s"
+             % out.strip())
+    with open(conf, "a") as f:
+        f.write('relay two {\n\tcontrol "127.0.0.1:2"\n'
+                '\tuser "ew-no-such-user"\n}\n')
+    rc, out = run("block", "add", "--no-apply", "reject 192.0.2.3:25")
+    ck.check(rc == 1 and "relay two: no user 'ew-no-such-user'" in out,
+             "a relay whose user does not exist: said, nothing done: %s"
+             % out.strip())
+    rc, out = run("block", "list")
+    ck.check("192.0.2.3" not in out, "and no block stored")
+
+
 def main():
     tor = torharness.tor_binary(None)
     if tor is None or shutil.which("nft") is None:
@@ -331,6 +374,7 @@ def main():
         rc, out, err = ew_run("config", "check")
         ck.check(rc == 0 and "2 relays: alpha, beta" in out,
                  "config check: %s" % out.strip())
+        one_relay(ck, ew, root, us, env)
         # the operator's policies setup wrote, made different per relay
         pol = {}
         for name, net in (("alpha", "198.51.100.0/24"),
