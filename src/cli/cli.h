@@ -418,6 +418,32 @@ int ew_cli_repair_tick(struct ew_cli_repair *r, struct ew_desk *d,
 /* "repaired: tor drift N, table missing N (...)". */
 void ew_cli_repair_say(const struct ew_cli_repair *r);
 
+/* ---- the daemon follows the store (watch.c) ---- */
+
+/* How often run reads the store's revision. */
+#define EW_WATCH_POLL_MS 200
+struct ew_cli_watch {
+	struct ew_store *st;
+	int64_t cursor; /* the revision whose changes are applied */
+	int have;       /* cursor read */
+	int fd;         /* PostgreSQL's wake-up socket, or -1 */
+	int woken;      /* a NOTIFY came: look now */
+	double next_poll_ms, next_ms, backoff_ms;
+	size_t applied, checks, failed;
+};
+/* The revision now, and LISTEN where the store can (PostgreSQL). */
+void ew_cli_watch_init(struct ew_cli_watch *w, struct ew_store *st);
+/* The socket a wake-up makes readable, or -1 (SQLite). */
+int ew_cli_watch_fd(const struct ew_cli_watch *w);
+/* Sleep ms, or less when a wake-up comes (PostgreSQL). */
+void ew_cli_watch_sleep(struct ew_cli_watch *w, unsigned ms);
+/* When the store's revision moved: the store's managed policy applied
+ * if it differs from the file (said, counted).  An exit code. */
+int ew_cli_watch_tick(struct ew_cli_watch *w, struct ew_desk *d,
+    struct ew_cli_apply *ap, const char *policy);
+/* "followed the store: N changes applied, ...". */
+void ew_cli_watch_say(const struct ew_cli_watch *w);
+
 /* ---- the handlers, one file per noun (main.c's table) ---- */
 
 int ew_cmd_policy_check(struct ew_args *a);
