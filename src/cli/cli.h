@@ -83,6 +83,7 @@ enum ew_opt_id {
 	EW_OPT_ALL_RELAYS,
 	EW_OPT_REPAIR_INTERVAL,
 	EW_OPT_TICKET,
+	EW_OPT_PENDING,
 	EW_OPT_COUNT_ /* keep last: the options are bits of a uint64_t */
 };
 #define EW_O(id) ((uint64_t)1 << (id))
@@ -485,6 +486,7 @@ int ew_cmd_serve(struct ew_args *a);
 int ew_cmd_block_add(struct ew_args *a);
 int ew_cmd_block_list(struct ew_args *a);
 int ew_cmd_block_remove(struct ew_args *a);
+int ew_cmd_block_confirm(struct ew_args *a);
 int ew_cmd_status(struct ew_args *a);
 
 #endif
