@@ -137,17 +137,17 @@ static const struct ew_cmd cmds[] = {
 	    "block add [--expires DUR|TIME|never] [--reason TEXT] [--ticket "
 	    "N] [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS] RULE",
 	    "add a block (a reject rule) to the managed policy and apply it" },
-	{ "block", "list", ew_cmd_block_list, DEFAULT | STORE,
-	    O(ALL) | O(JSON) | O(NOW) | O(PENDING),
-	    "block list [--all | --pending] [--json] [--now TIME]",
-	    "the blocks in force: rule, origin, ticket, reason, added, "
-	    "expires" },
 	{ "block", "confirm", ew_cmd_block_confirm, STORE, EW_OPTS_CHANGE,
 	    "block confirm [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS] "
 	    "ID...",
 	    "confirm pending self-service blocks (block list --pending): "
 	    "they join the managed policy, applied; block remove rejects "
 	    "one" },
+	{ "block", "list", ew_cmd_block_list, DEFAULT | STORE,
+	    O(ALL) | O(JSON) | O(NOW) | O(PENDING),
+	    "block list [--all | --pending] [--json] [--now TIME]",
+	    "the blocks in force: rule, origin, ticket, reason, added, "
+	    "expires" },
 	{ "block", "remove", ew_cmd_block_remove, STORE,
 	    EW_OPTS_CHANGE | O(TICKET),
 	    "block remove [--ticket N] [-n] [--no-apply] [--policy FILE] "
