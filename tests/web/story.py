@@ -24,8 +24,9 @@ of the store's revision can apply the block promptly.
      the first token replayed -> 403; nothing else was added;
   f. with serve --confirm: a request from 198.51.100.8 for itself is
      stored pending, and the daemon does not apply it (tor still
-     accepts streams to it 3 s later); `block confirm ID` applies it
-     (tor refuses it).
+     accepts streams to it 3 s later); `block list --pending` lists it;
+     `block confirm` of it and an unknown id confirms nothing (exit 1);
+     `block confirm ID` applies it (tor refuses it, the kernel has it).
 
 Ends with "N passed, N failed"; exit 1 on any failure, 77 when tor,
 tor-gencert, root, network namespaces, the debian-tor user or nftables
@@ -259,18 +260,32 @@ def _scenario(st, net, work, ew, watchers, procs):
     st.check(p.returncode == 0 and OTHER[0] in p.stdout and
              TARGET[0] not in p.stdout,
              "f: block list --pending lists it alone: %r" % p.stdout)
+    p = subprocess.run([ew, "block", "confirm", "--policy", POLICY,
+                        "--no-apply", str(rs[0][0] if rs else 1),
+                        str(rs[0][0] + 1 if rs else 2)], cwd=work, env=env,
+                       capture_output=True, text=True, timeout=30)
+    st.check(p.returncode == 1 and "no such block" in p.stderr and
+             [r for r in rules(work) if OTHER[0] in r[1]] == rs,
+             "f: block confirm of a pending and an unknown id: exit 1, "
+             "nothing confirmed: %r" % p.stderr)
     if rs:
-        p = subprocess.run([ew, "block", "confirm", "--no-apply",
-                            str(rs[0][0])], cwd=work, env=env,
-                           capture_output=True, text=True, timeout=30)
+        p = subprocess.run(
+            [ew, "block", "confirm", "--policy", POLICY,
+             "--control", "%s:%d" % (ip(3), port(3, 2)),
+             "--cookie", "exit1/control_auth_cookie",
+             "--fragment", FRAGMENT, "--uid", EXIT_USER, str(rs[0][0])],
+            cwd=work, env=env, capture_output=True, text=True, timeout=30)
         st.check(p.returncode == 0, "f: block confirm %d: %r" %
                  (rs[0][0], p.stdout + p.stderr))
         t_c = time.monotonic()
         hit = story.wait_refused(watch, OTHER, t_c, 15)
         st.check(hit is not None, "f: once confirmed the exit refuses "
                  "%s:%d (EXITPOLICY)" % OTHER)
+        st.check(OTHER[0] in nft_table(), "f: and the kernel's table "
+                 "holds %s" % OTHER[0])
         if hit is not None:
-            print("measure: block confirm -> tor refuses: %.2f s" %
+            print("measure: block confirm returned (it applies) -> tor "
+                  "refuses: %.2f s" %
                   (hit[0] - t_c), flush=True)
 
 
