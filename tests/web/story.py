@@ -28,6 +28,10 @@ of the store's revision can apply the block promptly.
      `block confirm` of it and an unknown id confirms nothing (exit 1);
      `block confirm ID` applies it (tor refuses it, the kernel has it).
 
+--pg: the same with the store on PostgreSQL ($EW_TEST_PG, set by
+tests/tools/pgcluster.py); the daemon LISTENs and a NOTIFY wakes it
+(run says "woken").
+
 Ends with "N passed, N failed"; exit 1 on any failure, 77 when tor,
 tor-gencert, root, network namespaces, the debian-tor user or nftables
 are missing.
@@ -69,6 +73,7 @@ ExitPolicyRejectPrivate 0
 ExitPolicy accept *:*
 """
 FP = "0123456789ABCDEF0123456789ABCDEF01234567"
+PG = None  # --pg: the PostgreSQL store's connection string
 
 
 def run_out(work):
@@ -79,6 +84,12 @@ def run_out(work):
         return ""
 
 
+def db_target(work):
+    """The store: EW_TEST_PG (run through tests/tools/pgcluster.py with
+    --pg) or a SQLite file in work."""
+    return PG or os.path.join(work, DB)
+
+
 def start_serve(ew, work, extra=()):
     key = os.path.join(work, "token.key")
     if not os.path.exists(key):
@@ -87,7 +98,7 @@ def start_serve(ew, work, extra=()):
         os.chmod(key, 0o600)
     out = open(os.path.join(work, "serve.out"), "a")
     p = subprocess.Popen(
-        [ew, "--db", os.path.join(work, DB), "serve", "--listen",
+        [ew, "--db", db_target(work), "serve", "--listen",
          "[::]:%d" % WEB_PORT, "--contact", "abuse@exit.example",
          "--fingerprint", FP, "--token-key", key] + list(extra),
         stdout=out, stderr=subprocess.STDOUT)
@@ -107,10 +118,24 @@ def tcp_ok(host, p):
 
 
 def rules(work):
+    q = ("SELECT id, rule_text, origin, pending, removed_at FROM rules"
+         " ORDER BY id")
+    if PG:
+        out = subprocess.run(["psql", "-X", "-A", "-t", "-F", "|", "-d", PG,
+                              "-c", q], capture_output=True, text=True,
+                             timeout=30, check=True).stdout
+        rows = []
+        for line in out.splitlines():
+            f = line.split("|")
+            if len(f) != 5:
+                continue
+            rows.append((int(f[0]), f[1], f[2] or None,
+                         int(f[3]) if f[3] else None,
+                         int(f[4]) if f[4] else None))
+        return rows
     c = sqlite3.connect(os.path.join(work, DB))
     try:
-        return c.execute("SELECT id, rule_text, origin, pending, removed_at"
-                         " FROM rules ORDER BY id").fetchall()
+        return c.execute(q).fetchall()
     finally:
         c.close()
 
@@ -149,7 +174,7 @@ def _scenario(st, net, work, ew, watchers, procs):
     watch = watchers[1]
     with open(os.path.join(work, POLICY), "w") as f:
         f.write(EXIT_POLICY)
-    env = dict(os.environ, EW_DB=os.path.join(work, DB))
+    env = dict(os.environ, EW_DB=db_target(work))
     env.pop("EW_NOW", None)
     out = open(os.path.join(work, RUN_OUT), "w")
     procs.append(subprocess.Popen(
@@ -222,6 +247,10 @@ def _scenario(st, net, work, ew, watchers, procs):
     st.check(re.search(r"watch: the store changed \(revision \d+[^)]*\): "
                        r"applied in", run_out(work)) is not None,
              "c: run applied it as a store change it did not make")
+    if PG:
+        st.check(re.search(r"watch: the store changed \(revision \d+, "
+                           r"woken\)", run_out(work)) is not None,
+                 "c: PostgreSQL: a NOTIFY woke the daemon for it")
 
     st.step("d. the notice page")
     code, _, notice = cl.req(TARGET[0], "GET", "/")
@@ -294,7 +323,24 @@ def main():
     ap.add_argument("--exitwarden", required=True)
     ap.add_argument("--tor", default=None)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--pg", action="store_true",
+                    help="the store on PostgreSQL: $EW_TEST_PG (run "
+                    "through tests/tools/pgcluster.py)")
     args = ap.parse_args()
+    global PG
+    if args.pg:
+        PG = os.environ.get("EW_TEST_PG")
+        if not PG:
+            story.skip("EW_TEST_PG is not set (run me through "
+                       "pgcluster.py)")
+        if shutil.which("psql") is None:
+            story.skip("psql is not installed")
+        # serve gives up root (a user of its own) and must still reach
+        # the throwaway cluster's socket directory, as it reaches
+        # /run/postgresql on a host
+        m = re.search(r"host=(/\S+)", PG)
+        if m:
+            os.chmod(m.group(1), 0o711)
     tor = torharness.tor_binary(args.tor)
     gencert = shutil.which("tor-gencert")
     if tor is None:
