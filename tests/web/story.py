@@ -165,6 +165,17 @@ def scenario(st, net, work, ew):
                     p.wait(5)
         for w in reversed(watchers):
             w.close()
+    if procs:
+        # the daemon: stopped by SIGTERM, it says what it followed and
+        # exits 0 (a sanitizer's report would make it fail)
+        st.check(procs[0].returncode == 0 and re.search(
+            r"followed the store: [1-9]\d* changes? applied",
+            run_out(work)) is not None,
+            "run stopped with 0 (%r) and counted the store changes it "
+            "applied" % procs[0].returncode)
+        st.check(all(p.returncode == 0 for p in procs[1:]),
+                 "serve stopped with 0 each time: %r" %
+                 [p.returncode for p in procs[1:]])
 
 
 def _scenario(st, net, work, ew, watchers, procs):
