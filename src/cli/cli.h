@@ -429,13 +429,15 @@ struct ew_cli_watch {
 	int have;       /* cursor read */
 	int fd;         /* PostgreSQL's wake-up socket, or -1 */
 	int woken;      /* a NOTIFY came: look now */
-	double next_poll_ms, next_ms, backoff_ms;
+	int follow;     /* 0: run applies nothing (-n, --no-apply) */
+	double next_poll_ms, next_ms, backoff_ms, last_ms;
 	size_t applied, checks, failed;
 };
-/* The revision now, and LISTEN where the store can (PostgreSQL). */
-void ew_cli_watch_init(struct ew_cli_watch *w, struct ew_store *st);
-/* The socket a wake-up makes readable, or -1 (SQLite). */
-int ew_cli_watch_fd(const struct ew_cli_watch *w);
+/* CLOCK_MONOTONIC in milliseconds. */
+double ew_cli_mono_ms(void);
+/* The revision now, and LISTEN where the store can (PostgreSQL); when
+ * not `follow`, nothing (the ticks do nothing, a sleep is a sleep). */
+void ew_cli_watch_init(struct ew_cli_watch *w, struct ew_store *st, int follow);
 /* Sleep ms, or less when a wake-up comes (PostgreSQL). */
 void ew_cli_watch_sleep(struct ew_cli_watch *w, unsigned ms);
 /* When the store's revision moved: the store's managed policy applied

@@ -443,15 +443,16 @@ guard_wait(struct ew_desk_guards *g, struct ew_desk *d, struct ew_store *st,
 {
 	struct ew_policy *p = g != NULL ? load_policy(policy) : NULL;
 	struct ew_desk_change ch;
-	unsigned long ms = (unsigned long)seconds * 1000, t, since = 0;
+	/* by the clock: a wake-up ends a sleep early, the round does not */
+	double end = ew_cli_mono_ms() + (double)seconds * 1000, next_guard = 0;
 	int64_t exp = next_expiry(st), now;
 	int rc = EW_EXIT_OK, guards, applying;
 
 	applying = !ap->no_apply && !ap->nft.dry_run;
 	guards = p != NULL && ew_policy_guard_count(p) > 0 && applying;
-	for (t = 0; t < ms && !stop; t += EW_WAKE_MS, since += EW_WAKE_MS) {
-		if (guards && since >= EW_GUARD_POLL_MS) {
-			since = 0;
+	while (!stop && ew_cli_mono_ms() < end) {
+		if (guards && ew_cli_mono_ms() >= next_guard) {
+			next_guard = ew_cli_mono_ms() + EW_GUARD_POLL_MS;
 			if (guard_tick(g, p, d, ap, policy, warned) !=
 			    EW_EXIT_OK)
 				rc = EW_EXIT_FAIL;
@@ -563,7 +564,9 @@ ew_cmd_run(struct ew_args *a)
 	fflush(stdout);
 	/* what runs may have been lost (a reboot, a tor restarted with its
 	 * torrc): apply the managed policy once at the start */
-	ew_cli_watch_init(&w, st); /* what the start applies is no news */
+	/* what the start applies is no news */
+	ew_cli_watch_init(
+	    &w, st, !r.ap.no_apply && !r.ap.tor_dry && !r.ap.nft.dry_run);
 	ew_cli_change_init(&ch, &r.ap, r.policy, ew_time_now());
 	ew_diag_init(&dg);
 	rc = ew_cli_sync(d, &ch, &oc, &dg);
