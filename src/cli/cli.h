@@ -83,6 +83,7 @@ enum ew_opt_id {
 	EW_OPT_ALL_RELAYS,
 	EW_OPT_REPAIR_INTERVAL,
 	EW_OPT_TICKET,
+	EW_OPT_PENDING,
 	EW_OPT_COUNT_ /* keep last: the options are bits of a uint64_t */
 };
 #define EW_O(id) ((uint64_t)1 << (id))
@@ -428,6 +429,34 @@ int ew_cli_repair_tick(struct ew_cli_repair *r, struct ew_desk *d,
 /* "repaired: tor drift N, table missing N (...)". */
 void ew_cli_repair_say(const struct ew_cli_repair *r);
 
+/* ---- the daemon follows the store (watch.c) ---- */
+
+/* How often run reads the store's revision. */
+#define EW_WATCH_POLL_MS 200
+struct ew_cli_watch {
+	struct ew_store *st;
+	int64_t cursor; /* the revision whose changes are applied */
+	int have;       /* cursor read */
+	int fd;         /* PostgreSQL's wake-up socket, or -1 */
+	int woken;      /* a NOTIFY came: look now */
+	int follow;     /* 0: run applies nothing (-n, --no-apply) */
+	double next_poll_ms, next_ms, backoff_ms, last_ms;
+	size_t applied, checks, failed;
+};
+/* CLOCK_MONOTONIC in milliseconds. */
+double ew_cli_mono_ms(void);
+/* The revision now, and LISTEN where the store can (PostgreSQL); when
+ * not `follow`, nothing (the ticks do nothing, a sleep is a sleep). */
+void ew_cli_watch_init(struct ew_cli_watch *w, struct ew_store *st, int follow);
+/* Sleep ms, or less when a wake-up comes (PostgreSQL). */
+void ew_cli_watch_sleep(struct ew_cli_watch *w, unsigned ms);
+/* When the store's revision moved: the store's managed policy applied
+ * if it differs from the file (said, counted).  An exit code. */
+int ew_cli_watch_tick(struct ew_cli_watch *w, struct ew_desk *d,
+    struct ew_cli_apply *ap, const char *policy);
+/* "followed the store: N changes applied, ...". */
+void ew_cli_watch_say(const struct ew_cli_watch *w);
+
 /* ---- the handlers, one file per noun (main.c's table) ---- */
 
 int ew_cmd_policy_check(struct ew_args *a);
@@ -469,6 +498,7 @@ int ew_cmd_serve(struct ew_args *a);
 int ew_cmd_block_add(struct ew_args *a);
 int ew_cmd_block_list(struct ew_args *a);
 int ew_cmd_block_remove(struct ew_args *a);
+int ew_cmd_block_confirm(struct ew_args *a);
 int ew_cmd_status(struct ew_args *a);
 
 #endif

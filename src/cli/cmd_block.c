@@ -1,6 +1,6 @@
 /*
- * cmd_block.c - exitwarden block add | list | remove: the blocks in the
- * store by hand (fail2ban's banip/unbanip, CrowdSec's decisions).
+ * cmd_block.c - exitwarden block add | list | confirm | remove: the blocks in
+ * the store by hand (fail2ban's banip/unbanip, CrowdSec's decisions).
  *
  * add and remove are each one change of the desk (ew_desk_block_add,
  * ew_desk_block_remove): the store, managed.policy, tor, nftables and
@@ -23,6 +23,7 @@
 #include "desk/desk.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/json.h"
 #include "lib/num.h"
 #include "lib/tm.h"
 #include "store/store.h"
@@ -35,7 +36,7 @@ struct block_args {
 	struct ew_cli_apply apply;
 	const char *policy, *expires, *reason;
 	int64_t ticket, now;
-	int dry_run, json, all;
+	int dry_run, json, all, pending;
 };
 
 static int
@@ -83,6 +84,9 @@ block_args(const struct ew_args *a, struct block_args *b)
 			continue;
 		case EW_OPT_ALL:
 			b->all = 1;
+			continue;
+		case EW_OPT_PENDING:
+			b->pending = 1;
 			continue;
 		case EW_OPT_DRY_RUN:
 			b->dry_run = 1;
@@ -278,6 +282,69 @@ out:
 	return rc;
 }
 
+/* --pending: the self-service blocks waiting for the operator. */
+static int
+render_pending(struct ew_store *st, int json, struct ew_buf *out)
+{
+	struct ew_store_block *v = NULL;
+	char t1[EW_TIME_STRLEN], t2[EW_TIME_STRLEN];
+	size_t n = 0, i, k = 0;
+
+	if (ew_store_block_list(st, &v, &n) != 0)
+		return -1;
+	if (json)
+		ew_buf_puts(out, "[");
+	for (i = 0; i < n; i++) {
+		if (!v[i].pending)
+			continue;
+		ew_time_format(v[i].added_at, t1, sizeof(t1));
+		if (v[i].expires_at == EW_STORE_NO_TIME)
+			snprintf(t2, sizeof(t2), "never");
+		else
+			ew_time_format(v[i].expires_at, t2, sizeof(t2));
+		if (json) {
+			ew_buf_printf(out,
+			    "%s\n  {\"id\": %lld, \"rule\": ", k > 0 ? "," : "",
+			    (long long)v[i].id);
+			ew_json_str(out, v[i].rule_text);
+			ew_buf_puts(out, ", \"origin\": ");
+			ew_json_str(
+			    out, v[i].origin != NULL ? v[i].origin : "ticket");
+			ew_buf_printf(out, ", \"ticket\": %lld, \"added\": ",
+			    (long long)v[i].ticket_id);
+			ew_json_str(out, t1);
+			ew_buf_puts(out, ", \"expires\": ");
+			ew_json_str(out, t2);
+			ew_buf_puts(out, ", \"reason\": ");
+			if (v[i].reason != NULL)
+				ew_json_str(out, v[i].reason);
+			else
+				ew_buf_puts(out, "null");
+			ew_buf_puts(out, "}");
+		} else {
+			ew_buf_printf(out,
+			    "%lld  %s  %s, ticket %lld, added %s, "
+			    "expires %s\n",
+			    (long long)v[i].id, ew_cli_esc(v[i].rule_text),
+			    v[i].origin != NULL ? ew_cli_esc(v[i].origin)
+						: "ticket",
+			    (long long)v[i].ticket_id, t1, t2);
+		}
+		k++;
+	}
+	if (json)
+		ew_buf_puts(out, k > 0 ? "\n]\n" : "]\n");
+	else if (k == 0)
+		ew_buf_puts(out, "no block waits for confirmation\n");
+	else
+		ew_buf_printf(out,
+		    "%zu pending: exitwarden block confirm ID... applies, "
+		    "block remove ID... rejects\n",
+		    k);
+	ew_store_blocks_free(v, n);
+	return 0;
+}
+
 int
 ew_cmd_block_list(struct ew_args *a)
 {
@@ -294,7 +361,14 @@ ew_cmd_block_list(struct ew_args *a)
 	ew_cli_apply_free(&b.apply);
 	if (ew_cli_store_open(&st) != 0)
 		return EW_EXIT_FAIL;
-	if (ew_desk_blocks_render(st, b.now, b.all, b.json, &out) != 0) {
+	if (b.pending && b.all) {
+		ew_cli_err("--all and --pending exclude each other");
+		ew_store_close(st);
+		return EW_EXIT_USAGE;
+	}
+	if ((b.pending ? render_pending(st, b.json, &out)
+		       : ew_desk_blocks_render(
+			     st, b.now, b.all, b.json, &out)) != 0) {
 		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
 		ew_buf_free(&out);
 		ew_store_close(st);
@@ -386,6 +460,62 @@ ew_cmd_block_remove(struct ew_args *a)
 		    rm.n, rm.n == 1 ? "" : "s");
 out:
 	ew_desk_removed_free(&rm);
+	free(ids);
+	ew_desk_free(d);
+	ew_store_close(st);
+	ew_cli_apply_free(&b.apply);
+	return rc;
+}
+
+int
+ew_cmd_block_confirm(struct ew_args *a)
+{
+	struct block_args b;
+	struct ew_store *st = NULL;
+	struct ew_desk *d = NULL;
+	struct ew_desk_change ch;
+	struct ew_desk_outcome oc;
+	struct ew_diag_list dg;
+	struct ew_buf diff = EW_BUF_INIT;
+	int64_t *ids = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = block_args(a, &b)) != 0)
+		goto out;
+	if (a->nops == 0) {
+		ew_cli_err("name the blocks to confirm: IDs (block list "
+			   "--pending)");
+		rc = ew_cli_usage("block", "confirm");
+		goto out;
+	}
+	if ((ids = calloc(a->nops, sizeof(*ids))) == NULL) {
+		rc = EW_EXIT_FAIL;
+		goto out;
+	}
+	for (i = 0; i < a->nops; i++)
+		if ((rc = parse_id("block", a->ops[i], &ids[i])) != 0)
+			goto out;
+	rc = EW_EXIT_FAIL;
+	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
+		goto out;
+	ew_cli_change_init(&ch, &b.apply, b.policy, b.now);
+	ew_diag_init(&dg);
+	if (b.dry_run) {
+		rc = ew_desk_block_confirm_preview(
+		    d, &ch, ids, a->nops, &diff, &dg);
+		rc = show_preview(rc, &diff, &dg);
+		goto out;
+	}
+	fflush(stdout);
+	rc = ew_desk_block_confirm(d, &ch, ids, a->nops, &oc, &dg);
+	rc = ew_cli_change_done(rc, &ch, &oc, &dg);
+	if (rc == EW_EXIT_OK)
+		printf("%zu block%s confirmed\n", a->nops,
+		    a->nops == 1 ? "" : "s");
+	else
+		ew_cli_err("nothing confirmed");
+out:
 	free(ids);
 	ew_desk_free(d);
 	ew_store_close(st);

@@ -438,21 +438,21 @@ next_expiry(struct ew_store *st)
  */
 static int
 guard_wait(struct ew_desk_guards *g, struct ew_desk *d, struct ew_store *st,
-    struct ew_cli_apply *ap, struct ew_cli_repair *rp, const char *policy,
-    unsigned seconds, int *warned)
+    struct ew_cli_apply *ap, struct ew_cli_repair *rp, struct ew_cli_watch *w,
+    const char *policy, unsigned seconds, int *warned)
 {
 	struct ew_policy *p = g != NULL ? load_policy(policy) : NULL;
-	struct timespec ts = { 0, EW_WAKE_MS * 1000000L };
 	struct ew_desk_change ch;
-	unsigned long ms = (unsigned long)seconds * 1000, t, since = 0;
+	/* by the clock: a wake-up ends a sleep early, the round does not */
+	double end = ew_cli_mono_ms() + (double)seconds * 1000, next_guard = 0;
 	int64_t exp = next_expiry(st), now;
 	int rc = EW_EXIT_OK, guards, applying;
 
 	applying = !ap->no_apply && !ap->nft.dry_run;
 	guards = p != NULL && ew_policy_guard_count(p) > 0 && applying;
-	for (t = 0; t < ms && !stop; t += EW_WAKE_MS, since += EW_WAKE_MS) {
-		if (guards && since >= EW_GUARD_POLL_MS) {
-			since = 0;
+	while (!stop && ew_cli_mono_ms() < end) {
+		if (guards && ew_cli_mono_ms() >= next_guard) {
+			next_guard = ew_cli_mono_ms() + EW_GUARD_POLL_MS;
 			if (guard_tick(g, p, d, ap, policy, warned) !=
 			    EW_EXIT_OK)
 				rc = EW_EXIT_FAIL;
@@ -466,10 +466,18 @@ guard_wait(struct ew_desk_guards *g, struct ew_desk *d, struct ew_store *st,
 			fflush(stdout);
 			exp = next_expiry(st);
 		}
+		if (applying) {
+			size_t was = w->applied;
+
+			if (ew_cli_watch_tick(w, d, ap, policy) != EW_EXIT_OK)
+				rc = EW_EXIT_FAIL;
+			if (w->applied != was)
+				exp = next_expiry(st);
+		}
 		if (applying &&
 		    ew_cli_repair_tick(rp, d, ap, policy) != EW_EXIT_OK)
 			rc = EW_EXIT_FAIL;
-		nanosleep(&ts, NULL);
+		ew_cli_watch_sleep(w, EW_WAKE_MS);
 	}
 	ew_policy_free(p);
 	return rc;
@@ -534,6 +542,7 @@ ew_cmd_run(struct ew_args *a)
 	struct ew_desk_outcome oc;
 	struct ew_diag_list dg;
 	struct ew_cli_repair rp;
+	struct ew_cli_watch w;
 	int rc, warned = 0;
 
 	memset(&r, 0, sizeof(r));
@@ -555,6 +564,9 @@ ew_cmd_run(struct ew_args *a)
 	fflush(stdout);
 	/* what runs may have been lost (a reboot, a tor restarted with its
 	 * torrc): apply the managed policy once at the start */
+	/* what the start applies is no news */
+	ew_cli_watch_init(
+	    &w, st, !r.ap.no_apply && !r.ap.tor_dry && !r.ap.nft.dry_run);
 	ew_cli_change_init(&ch, &r.ap, r.policy, ew_time_now());
 	ew_diag_init(&dg);
 	rc = ew_cli_sync(d, &ch, &oc, &dg);
@@ -576,14 +588,16 @@ ew_cmd_run(struct ew_args *a)
 		if (r.once)
 			break;
 		/* sleep, watching the surge guards meanwhile */
-		if (guard_wait(guard, d, st, &r.ap, &rp, r.policy,
+		if (guard_wait(guard, d, st, &r.ap, &rp, &w, r.policy,
 			(unsigned)r.interval, &warned) != EW_EXIT_OK)
 			rc = EW_EXIT_FAIL;
 	}
 	if (stop)
 		printf("run: stopped by a signal\n");
-	if (rc != EW_EXIT_USAGE && d != NULL)
+	if (rc != EW_EXIT_USAGE && d != NULL) {
 		ew_cli_repair_say(&rp);
+		ew_cli_watch_say(&w);
+	}
 out:
 	ew_desk_guards_free(guard);
 	free(r.extra);

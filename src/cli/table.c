@@ -51,6 +51,8 @@ static const struct ew_opt opts[] = {
 	{ EW_OPT_OUTPUT, "output", 'o', "FILE", "write to FILE, atomically" },
 	{ EW_OPT_AT, "at", 0, "TIME", "the time it took effect (now)" },
 	{ EW_OPT_ALL, "all", 0, NULL, "closed or removed ones too" },
+	{ EW_OPT_PENDING, "pending", 0, NULL,
+	    "only the blocks waiting for the operator's confirmation" },
 	{ EW_OPT_CHOICE, "choice", 0, "K",
 	    "which proposal (1 = narrowest; ticket show lists them)" },
 	{ EW_OPT_EXPIRES, "expires", 0, "DUR|TIME|never",
@@ -136,9 +138,15 @@ static const struct ew_cmd cmds[] = {
 	    "N] [-n] [--no-apply] [--policy FILE] [--relay NAME] [APPLY "
 	    "OPTIONS] RULE",
 	    "add a block (a reject rule) to the managed policy and apply it" },
+	{ "block", "confirm", ew_cmd_block_confirm, STORE, EW_OPTS_CHANGE,
+	    "block confirm [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS] "
+	    "ID...",
+	    "confirm pending self-service blocks (block list --pending): "
+	    "they join the managed policy, applied; block remove rejects "
+	    "one" },
 	{ "block", "list", ew_cmd_block_list, DEFAULT | STORE,
-	    O(ALL) | O(JSON) | O(NOW),
-	    "block list [--all] [--json] [--now TIME]",
+	    O(ALL) | O(JSON) | O(NOW) | O(PENDING),
+	    "block list [--all | --pending] [--json] [--now TIME]",
 	    "the blocks in force: rule, origin, ticket, reason, added, "
 	    "expires" },
 	{ "block", "remove", ew_cmd_block_remove, STORE,

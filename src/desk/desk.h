@@ -565,6 +565,19 @@ int ew_desk_block_remove_relays(struct ew_desk *d,
     struct ew_diag_list *dg);
 
 /*
+ * Confirm the pending self-service blocks `ids` (block list --pending):
+ * they join the managed policy, written and applied, as one change; all
+ * of them or none (-ENOENT, said on dg, when an id is not a block in
+ * force or not pending).  Rejecting one is ew_desk_block_remove.
+ */
+int ew_desk_block_confirm(struct ew_desk *d, const struct ew_desk_change *ch,
+    const int64_t *ids, size_t n, struct ew_desk_outcome *out,
+    struct ew_diag_list *dg);
+int ew_desk_block_confirm_preview(struct ew_desk *d,
+    const struct ew_desk_change *ch, const int64_t *ids, size_t n,
+    struct ew_buf *diff, struct ew_diag_list *dg);
+
+/*
  * -n: what the add or removal would change in the effective policy
  * ("- line" / "+ line" into diff), found by making it in a store
  * transaction that is rolled back; nothing is written anywhere.

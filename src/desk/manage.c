@@ -397,6 +397,54 @@ ew_desk_removed_free(struct ew_desk_removed *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* ---- confirm (a pending self-service block joins the policy) ---- */
+
+struct confirm_arg {
+	const int64_t *ids;
+	size_t n;
+};
+
+static int
+confirm_some(struct ew_desk *d, void *arg, struct ew_diag_list *dg)
+{
+	const struct confirm_arg *a = arg;
+	size_t i, bad = 0;
+	int rc;
+
+	for (i = 0; i < a->n; i++) {
+		rc = ew_store_block_confirm(d->st, a->ids[i]);
+		if (rc == -ENOENT) {
+			err(dg, "block %lld: no such block in force",
+			    (long long)a->ids[i]);
+			bad++;
+		} else if (rc == -EALREADY) {
+			/* named twice, or never pending */
+			size_t k;
+
+			for (k = 0; k < i && a->ids[k] != a->ids[i]; k++)
+				;
+			if (k == i) {
+				err(dg, "block %lld: not pending",
+				    (long long)a->ids[i]);
+				bad++;
+			}
+		} else if (rc < 0) {
+			return rc;
+		}
+	}
+	return bad > 0 ? -ENOENT : 0;
+}
+
+int
+ew_desk_block_confirm(struct ew_desk *d, const struct ew_desk_change *ch,
+    const int64_t *ids, size_t n, struct ew_desk_outcome *out,
+    struct ew_diag_list *dg)
+{
+	struct confirm_arg a = { ids, n };
+
+	return ew_desk_run(d, ch, confirm_some, &a, out, dg);
+}
+
 /* ---- -n: the change made and rolled back ---- */
 
 /* Compose the effective list after fn's change, inside a transaction
@@ -466,6 +514,16 @@ ew_desk_block_remove_preview(struct ew_desk *d, const struct ew_desk_change *ch,
 	if (rc != 0)
 		ew_desk_removed_free(removed);
 	return rc;
+}
+
+int
+ew_desk_block_confirm_preview(struct ew_desk *d,
+    const struct ew_desk_change *ch, const int64_t *ids, size_t n,
+    struct ew_buf *diff, struct ew_diag_list *dg)
+{
+	struct confirm_arg a = { ids, n };
+
+	return preview(d, ch, confirm_some, &a, diff, dg);
 }
 
 /* ---- list ---- */

@@ -466,9 +466,18 @@ struct ew_store_origin_count {
 	char *origin; /* as ew_store_block's */
 	int64_t in_force, pending;
 };
+/* A relay's policy in force: when it was applied ("" the host's only
+ * relay). */
+struct ew_store_relay_apply {
+	char *relay;
+	int64_t applied_at;
+};
 struct ew_store_figures {
 	struct ew_store_origin_count *origins;
 	size_t norigins;
+	struct ew_store_relay_apply *relays; /* by relay */
+	size_t nrelays;
+	int64_t rev; /* the store's revision */
 	int64_t tickets_open, tickets_overdue;
 	int64_t versions;     /* policy versions recorded */
 	int64_t last_applied; /* the version in force's start, or NO_TIME */

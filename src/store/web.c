@@ -276,6 +276,16 @@ read_origin(struct ew_stmt *s, void *row, void *arg)
 	return ew_store_col_text(s, 0, &o->origin) ? -ENOMEM : 0;
 }
 
+static int
+read_relay(struct ew_stmt *s, void *row, void *arg)
+{
+	struct ew_store_relay_apply *r = row;
+
+	(void)arg;
+	r->applied_at = ew_store_col_int64(s, 1);
+	return ew_store_col_text(s, 0, &r->relay) ? -ENOMEM : 0;
+}
+
 /* One integer from a one-row query with up to one parameter. */
 static int
 scalar(struct ew_store *st, const char *sql, int np, int64_t a, int64_t *out)
@@ -336,6 +346,19 @@ ew_store_figures(struct ew_store *st, int64_t now, struct ew_store_figures *out)
 		    "SELECT max(applied_from) FROM policy_versions"
 		    " WHERE applied_to IS NULL",
 		    0, 0, &out->last_applied);
+	if (rc == 0)
+		rc = ew_store_prep(st,
+		    "SELECT relay, max(applied_from) FROM policy_versions"
+		    " WHERE applied_to IS NULL GROUP BY relay ORDER BY relay",
+		    &s);
+	if (rc == 0) {
+		raw = NULL;
+		rc = ew_store_rows(st, s, sizeof(struct ew_store_relay_apply),
+		    read_relay, NULL, &raw, &out->nrelays);
+		out->relays = raw;
+	}
+	if (rc == 0)
+		rc = ew_store_rev(st, &out->rev);
 	if (rc == 0 && strcmp(ew_store_backend(st), "sqlite") == 0) {
 		rc = scalar(st, "PRAGMA page_count", 0, 0, &pc);
 		if (rc == 0)
@@ -365,4 +388,9 @@ ew_store_figures_free(struct ew_store_figures *f)
 	free(f->origins);
 	f->origins = NULL;
 	f->norigins = 0;
+	for (i = 0; f->relays != NULL && i < f->nrelays; i++)
+		free(f->relays[i].relay);
+	free(f->relays);
+	f->relays = NULL;
+	f->nrelays = 0;
 }

@@ -3,11 +3,11 @@
  *
  * Aggregates only, never a destination: blocks by origin (in force and
  * waiting for the operator), tickets open and overdue, the policy
- * version in force (when it was applied), the store's health, the
- * surge guards' counts, and this server's own counters (requests by
- * page, block requests by outcome).  Per-rule packet counters live in
- * the kernel's table and need CAP_NET_ADMIN to read, which serve never
- * holds: `exitwarden stats` shows them.
+ * version in force (when it was applied, by relay), the store's health
+ * and revision, the surge guards' counts, the daemon's repairs, and this
+ * server's own counters (requests by page, block requests by outcome). Per-rule
+ * packet counters live in the kernel's table and need CAP_NET_ADMIN to read,
+ * which serve never holds: `exitwarden stats` shows them.
  *
  * With a metrics token set, the request must carry
  * "Authorization: Bearer TOKEN" (compared in constant time).
@@ -110,14 +110,70 @@ store_part(const struct ew_store_figures *f, int ok, struct ew_buf *b)
 	    "policy versions recorded");
 	ew_buf_printf(
 	    b, "exitwarden_policy_versions %" PRId64 "\n", f->versions);
+	head(b, "exitwarden_store_revision", "gauge",
+	    "the store's revision: every writing transaction adds one");
+	ew_buf_printf(b, "exitwarden_store_revision %" PRId64 "\n", f->rev);
 	if (f->last_applied != EW_STORE_NO_TIME) {
 		head(b, "exitwarden_policy_last_apply_timestamp_seconds",
-		    "gauge", "when the policy in force was applied, by relay");
+		    "gauge",
+		    "when the policy in force was applied, by relay (\"all\": "
+		    "the latest of them; \"tor\": the host's only relay)");
 		ew_buf_printf(b,
 		    "exitwarden_policy_last_apply_timestamp_seconds"
 		    "{relay=\"all\"} %" PRId64 "\n",
 		    f->last_applied);
+		for (i = 0; i < f->nrelays; i++) {
+			ew_buf_puts(b,
+			    "exitwarden_policy_last_apply_timestamp_seconds"
+			    "{relay=\"");
+			label(b, f->relays[i].relay[0] != '\0'
+				     ? f->relays[i].relay
+				     : "tor");
+			ew_buf_printf(
+			    b, "\"} %" PRId64 "\n", f->relays[i].applied_at);
+		}
 	}
+}
+
+/* What exitwarden run repaired (tor drift, the table missing, tor
+ * back), by relay: counts and the time of the last. */
+static void
+repair_part(struct ew_web *w, struct ew_buf *b)
+{
+	struct ew_store_repair_count *v = NULL;
+	size_t n = 0, i, k;
+
+	if (ew_store_repair_counts(w->st, &v, &n) != 0 || n == 0) {
+		ew_store_repair_counts_free(v, n);
+		return;
+	}
+	for (k = 0; k < 2; k++) {
+		const char *name =
+		    k ? "exitwarden_repair_last_timestamp_seconds"
+		      : "exitwarden_repairs_total";
+
+		if (k == 0)
+			head(b, name, "counter",
+			    "what exitwarden run repaired, by relay and what");
+		else
+			head(b, name, "gauge",
+			    "when exitwarden run last repaired it, by relay "
+			    "and what");
+		for (i = 0; i < n; i++) {
+			if (k == 1 && v[i].last_at == EW_STORE_NO_TIME)
+				continue;
+			ew_buf_printf(b, "%s{relay=\"", name);
+			label(b, v[i].relay[0] != '\0' ? v[i].relay
+				 : strcmp(v[i].what, EW_STORE_REPAIR_TABLE) == 0
+				     ? "all"
+				     : "tor");
+			ew_buf_puts(b, "\",what=\"");
+			label(b, v[i].what);
+			ew_buf_printf(
+			    b, "\"} %" PRId64 "\n", k ? v[i].last_at : v[i].n);
+		}
+	}
+	ew_store_repair_counts_free(v, n);
 }
 
 static void
@@ -173,6 +229,7 @@ ew_web_metrics(
 	if (ok)
 		ew_store_figures_free(&f);
 	guard_part(w, b);
+	repair_part(w, b);
 	head(b, "exitwarden_web_requests_total", "counter",
 	    "requests this server answered, by page");
 	for (i = 0; i < EW_WEB_NPATH; i++)

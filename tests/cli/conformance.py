@@ -73,6 +73,7 @@ def examples(tmp):
         "config show": ([], []),
         "block add": (["--no-apply", "--reason", "conformance", "--now",
                        NOW], ["reject 192.0.2.0/24:6667"]),
+        "block confirm": (["-n", "--no-apply", "--now", NOW], ["1"]),
         "block list": (["--json", "--all", "--now", NOW], []),
         "block remove": (["-n", "--no-apply", "--now", NOW], ["1"]),
         "complaint add": (["--json", "--no-resolve", "--now", NOW],
@@ -214,6 +215,10 @@ def examples_run(cmds, ex, env):
         elif name == "status":
             check(rc in (0, 1) and out != "", "status: %d %r %r"
                   % (rc, out, err))
+        elif name == "block confirm":
+            # block 1 (block add's) is in force, not pending
+            check(rc == 1 and "block 1: not pending" in err,
+                  "block confirm 1: %d %r" % (rc, err))
         elif name == "ticket close":
             check(rc == 1 and "no such ticket" in err, "ticket close 99")
         else:

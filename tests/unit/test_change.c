@@ -592,6 +592,97 @@ test_manual_blocks(void)
 	ew_store_close(st);
 }
 
+/*
+ * A pending self-service block stays out of the managed policy (a sync
+ * and an expiry leave it out) until ew_desk_block_confirm, which is
+ * one change: all the ids or none; an id not pending, or unknown, is
+ * refused; tor refusing leaves it pending.
+ */
+static void
+test_confirm(void)
+{
+	struct ew_store *st;
+	struct ew_desk *d;
+	struct ew_desk_change ch = change();
+	struct ew_desk_outcome o;
+	struct ew_diag_list dg;
+	struct ew_store_block *v = NULL;
+	struct ew_buf diff = EW_BUF_INIT;
+	const char *rules[] = { "reject 198.51.100.7:*" };
+	struct snap b, a;
+	int64_t tid, sid = 0, id;
+	size_t n = 0;
+	int drift = 0;
+
+	d = setup(&st, &tid);
+	EW_CHECK_INT(ew_store_selfservice_add(st, rules, 1, "asked",
+			 ch.now + 86400, 1, NULL, ch.now, &sid, NULL),
+	    0);
+	EW_CHECK_INT(ew_store_block_list(st, &v, &n), 0);
+	EW_CHECK(n == 1 && v[0].pending);
+	id = n == 1 ? v[0].id : 0;
+	ew_store_blocks_free(v, n);
+	ew_diag_init(&dg);
+	/* pending: no drift, a sync leaves it out */
+	EW_CHECK_INT(ew_desk_expire(d, &ch, &drift, &o, &dg), 0);
+	EW_CHECK_INT(drift, 0);
+	EW_CHECK_INT(ew_desk_sync(d, &ch, &o, &dg), 0);
+	snap(st, &b);
+	EW_CHECK(strstr(b.file, "198.51.100.7") == NULL);
+	EW_CHECK(strstr(b.tor, "198.51.100.7") == NULL);
+	/* -n shows it, changes nothing */
+	EW_CHECK_INT(
+	    ew_desk_block_confirm_preview(d, &ch, &id, 1, &diff, &dg), 0);
+	EW_CHECK_STR(ew_buf_str(&diff), "+ reject 198.51.100.7:*\n");
+	/* with an unknown id: neither */
+	{
+		int64_t two[2] = { id, 999 };
+
+		EW_CHECK_INT(
+		    ew_desk_block_confirm(d, &ch, two, 2, &o, &dg), -ENOENT);
+	}
+	/* tor refuses: still pending, nothing moved */
+	memset(&F, 0, sizeof(F));
+	F.tor = 1;
+	EW_CHECK(ew_desk_block_confirm(d, &ch, &id, 1, &o, &dg) < 0);
+	EW_CHECK_INT(o.failed, EW_DESK_STEP_TOR);
+	snap(st, &a);
+	EW_CHECK_STR(a.file, b.file);
+	EW_CHECK_STR(a.tor, b.tor);
+	snap_free(&a);
+	EW_CHECK_INT(ew_store_block_list(st, &v, &n), 0);
+	EW_CHECK(n == 1 && v[0].pending);
+	ew_store_blocks_free(v, n);
+	/* confirmed (named twice): in the file, tor and the table */
+	memset(&F, 0, sizeof(F));
+	{
+		int64_t twice[2] = { id, id };
+
+		EW_CHECK_INT(
+		    ew_desk_block_confirm(d, &ch, twice, 2, &o, &dg), 0);
+	}
+	EW_CHECK(o.applied);
+	snap(st, &a);
+	EW_CHECK(strstr(a.file, "reject 198.51.100.7:*") != NULL);
+	EW_CHECK_STR(a.tor, a.file);
+	EW_CHECK_STR(a.nft, a.file);
+	snap_free(&a);
+	/* again: not pending any more */
+	EW_CHECK_INT(ew_desk_block_confirm(d, &ch, &id, 1, &o, &dg), -ENOENT);
+	{
+		size_t k, said = 0;
+
+		for (k = 0; k < dg.n; k++)
+			said += strstr(dg.v[k].msg, "not pending") != NULL;
+		EW_CHECK_INT(said, 1);
+	}
+	snap_free(&b);
+	ew_buf_free(&diff);
+	ew_diag_free(&dg);
+	ew_desk_free(d);
+	ew_store_close(st);
+}
+
 /* A typed rule: one reject rule, located errors otherwise. */
 static void
 test_block_rule(void)
@@ -802,6 +893,7 @@ main(void)
 	EW_RUN(test_killed);
 	EW_RUN(test_expire);
 	EW_RUN(test_manual_blocks);
+	EW_RUN(test_confirm);
 	EW_RUN(test_block_rule);
 	EW_RUN(test_relays_all_or_none);
 	unlink(managed);

@@ -376,6 +376,8 @@ test_metrics(void)
 	struct ew_web_conf c;
 	struct ew_web_req q;
 	struct ew_web_resp r;
+	char want[160];
+	int64_t id;
 
 	ew_web_conf_init(&c);
 	c.metrics_token = "0123456789abcdef";
@@ -392,12 +394,52 @@ test_metrics(void)
 	ew_web_handle(w, &q, &r);
 	EW_CHECK_INT(r.status, 401);
 	ew_web_resp_free(&r);
+	/* the last apply of each relay, the daemon's repairs */
+	EW_CHECK_INT(ew_store_policy_record_relay(st, "exit2", "d2",
+			 "ExitPolicy reject *:*\n", T0 - 100, &id),
+	    0);
+	EW_CHECK_INT(ew_store_policy_record(
+			 st, "d1", "ExitPolicy reject *:*\n", T0 - 50, &id),
+	    0);
+	EW_CHECK_INT(
+	    ew_store_repair_count(st, "exit2", EW_STORE_REPAIR_TOR, T0 - 20),
+	    0);
+	EW_CHECK_INT(
+	    ew_store_repair_count(st, "exit2", EW_STORE_REPAIR_TOR, T0 - 10),
+	    0);
+	EW_CHECK_INT(
+	    ew_store_repair_count(st, NULL, EW_STORE_REPAIR_TABLE, T0 - 5), 0);
 	q.authorization = "Bearer 0123456789abcdef";
 	ew_web_handle(w, &q, &r);
 	EW_CHECK_INT(r.status, 200);
 	EW_CHECK(r.body.p && strstr(r.body.p,
 				 "exitwarden_blocks_in_force{origin=\"ticket\"}"
 				 " 0\n") != NULL);
+	snprintf(want, sizeof(want),
+	    "exitwarden_policy_last_apply_timestamp_seconds{relay=\"exit2\"} "
+	    "%d\n",
+	    T0 - 100);
+	EW_CHECK(r.body.p && strstr(r.body.p, want) != NULL);
+	snprintf(want, sizeof(want),
+	    "exitwarden_policy_last_apply_timestamp_seconds{relay=\"tor\"} "
+	    "%d\n",
+	    T0 - 50);
+	EW_CHECK(r.body.p && strstr(r.body.p, want) != NULL);
+	EW_CHECK(r.body.p &&
+		 strstr(r.body.p,
+		     "exitwarden_repairs_total{relay=\"exit2\",what=\"tor "
+		     "drift\"} 2\n") != NULL);
+	EW_CHECK(r.body.p &&
+		 strstr(r.body.p,
+		     "exitwarden_repairs_total{relay=\"all\",what=\"table "
+		     "missing\"} 1\n") != NULL);
+	snprintf(want, sizeof(want),
+	    "exitwarden_repair_last_timestamp_seconds{relay=\"exit2\","
+	    "what=\"tor drift\"} %d\n",
+	    T0 - 10);
+	EW_CHECK(r.body.p && strstr(r.body.p, want) != NULL);
+	EW_CHECK(r.body.p &&
+		 strstr(r.body.p, "\nexitwarden_store_revision ") != NULL);
 	ew_web_resp_free(&r);
 	EW_CHECK_INT(get("/nothing", "192.0.2.1", T0, NULL), 404);
 	q.method = "DELETE";

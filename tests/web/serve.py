@@ -371,6 +371,12 @@ def test_metrics(cl, src, nself):
                  '{outcome="replay"}')) == 1, "one replay counted")
     check(("exitwarden_policy_last_apply_timestamp_seconds",
            '{relay="all"}') in m, "last apply time")
+    check(m.get(("exitwarden_policy_last_apply_timestamp_seconds",
+                 '{relay="tor"}')) == m.get((
+                     "exitwarden_policy_last_apply_timestamp_seconds",
+                     '{relay="all"}')), "last apply time of the only relay")
+    check((m.get(("exitwarden_store_revision", "")) or 0) > 0,
+          "the store's revision")
     promtool = shutil.which("promtool")
     if promtool:
         r = subprocess.run([promtool, "check", "metrics"], input=text,
