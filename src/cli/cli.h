@@ -83,6 +83,7 @@ enum ew_opt_id {
 	EW_OPT_ALL_RELAYS,
 	EW_OPT_REPAIR_INTERVAL,
 	EW_OPT_TICKET,
+	EW_OPT_HOST,
 	EW_OPT_COUNT_ /* keep last: the options are bits of a uint64_t */
 };
 #define EW_O(id) ((uint64_t)1 << (id))
@@ -450,6 +451,10 @@ int ew_cmd_tor_status(struct ew_args *a);
 int ew_cmd_inbox_scan(struct ew_args *a);
 int ew_cmd_run(struct ew_args *a);
 int ew_cmd_guard_status(struct ew_args *a);
+int ew_cmd_fleet_init(struct ew_args *a);
+int ew_cmd_fleet_add_host(struct ew_args *a);
+int ew_cmd_fleet_add_relay(struct ew_args *a);
+int ew_cmd_fleet_status(struct ew_args *a);
 int ew_cmd_template_export(struct ew_args *a);
 int ew_cmd_backup(struct ew_args *a);
 int ew_cmd_config_check(struct ew_args *a);

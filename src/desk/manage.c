@@ -190,8 +190,9 @@ add_one(struct ew_desk *d, void *arg, struct ew_diag_list *dg)
 	const struct ew_desk_rule *r = a->r;
 	int rc;
 
-	rc = ew_store_rule_add_origin(d->st, EW_STORE_ORIGIN_MANUAL,
-	    r->ticket_id, r->rule, r->reason, r->expires, a->now, &a->id);
+	rc = ew_store_rule_add_scope(d->st, EW_STORE_ORIGIN_MANUAL,
+	    r->ticket_id, r->host, r->relay, r->rule, r->reason, r->expires,
+	    a->now, &a->id);
 	if (rc == -EEXIST) {
 		err(dg,
 		    "'%s' is in force already (block %lld): nothing changed",

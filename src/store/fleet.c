@@ -10,6 +10,7 @@
  * to anything but applies.  Nothing here is about traffic.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,15 @@ exists(struct ew_store *st, const char *sql, const char *arg)
 	rc = ew_store_step(s);
 	ew_store_finalize(s);
 	return rc == EW_STORE_ROW ? 1 : rc;
+}
+
+int
+ew_store_set_scope(struct ew_store *st, const char *host)
+{
+	if (host != NULL && !ew_store_host_name_ok(host))
+		return -EINVAL;
+	snprintf(st->scope, sizeof(st->scope), "%s", host ? host : "");
+	return 0;
 }
 
 int
@@ -300,4 +310,96 @@ ew_store_fleet_free(struct ew_store_fleet_row *v, size_t n)
 		free(v[i].last_digest);
 	}
 	free(v);
+}
+
+/* The host names of the role running the query (a subquery for the
+ * policies: RLS on hosts keeps it to the role's own row). */
+#define MY_HOSTS "(SELECT h.name FROM hosts h WHERE h.role = current_user)"
+
+static const char policy_sql[] =
+    "ALTER TABLE rules ENABLE ROW LEVEL SECURITY;\n"
+    "ALTER TABLE hosts ENABLE ROW LEVEL SECURITY;\n"
+    "ALTER TABLE relays ENABLE ROW LEVEL SECURITY;\n"
+    "ALTER TABLE relay_addrs ENABLE ROW LEVEL SECURITY;\n"
+    "ALTER TABLE applies ENABLE ROW LEVEL SECURITY;\n"
+    "DROP POLICY IF EXISTS ew_host_own ON hosts;\n"
+    "CREATE POLICY ew_host_own ON hosts FOR SELECT\n"
+    "    USING (role = current_user);\n"
+    "DROP POLICY IF EXISTS ew_host_rules ON rules;\n"
+    "CREATE POLICY ew_host_rules ON rules FOR SELECT\n"
+    "    USING (pending IS NULL AND (host IS NULL OR host IN " MY_HOSTS "));\n"
+    "DROP POLICY IF EXISTS ew_host_relays ON relays;\n"
+    "CREATE POLICY ew_host_relays ON relays FOR SELECT\n"
+    "    USING (host IN " MY_HOSTS ");\n"
+    "DROP POLICY IF EXISTS ew_host_relay_addrs ON relay_addrs;\n"
+    "CREATE POLICY ew_host_relay_addrs ON relay_addrs FOR SELECT\n"
+    "    USING (fp IN (SELECT r.fp FROM relays r));\n"
+    "DROP POLICY IF EXISTS ew_host_applies_read ON applies;\n"
+    "CREATE POLICY ew_host_applies_read ON applies FOR SELECT\n"
+    "    USING (host IN " MY_HOSTS ");\n"
+    "DROP POLICY IF EXISTS ew_host_applies_add ON applies;\n"
+    "CREATE POLICY ew_host_applies_add ON applies FOR INSERT\n"
+    "    WITH CHECK (host IN " MY_HOSTS ");\n";
+
+const char *
+ew_store_fleet_policy_sql(void)
+{
+	return policy_sql;
+}
+
+int
+ew_store_fleet_init(struct ew_store *st)
+{
+	int ready = st->rev_ready, rc;
+
+	if (strcmp(ew_store_backend(st), "postgresql") != 0) {
+		ew_store_set_err(st, "a fleet needs a PostgreSQL store (--db "
+				     "postgresql://...)");
+		return -ENOTSUP;
+	}
+	/* policies are no decision of the desk: no new revision */
+	if (st->depth == 0)
+		st->rev_ready = 0;
+	rc = ew_store_begin(st);
+	st->rev_ready = ready;
+	if (rc != 0)
+		return rc;
+	rc = ew_store_exec(st, policy_sql);
+	return ew_store_end(st, rc);
+}
+
+/* Whether s is 1 to 63 of [a-z0-9_] (a role name or a hex password
+ * that needs no quoting). */
+static int
+plain_word(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= 63 || !((s[i] >= 'a' && s[i] <= 'z') ||
+				   (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return i > 0;
+}
+
+char *
+ew_store_fleet_role_sql(const char *role, const char *password)
+{
+	static const char fmt[] =
+	    "CREATE ROLE %s LOGIN%s%s%s;\n"
+	    "GRANT SELECT ON ew_schema_version, store_rev, rules, hosts,"
+	    " relays, relay_addrs TO %s;\n"
+	    "GRANT SELECT, INSERT ON applies TO %s;\n";
+	char *out;
+	int len;
+
+	if (!plain_word(role) || (password != NULL && !plain_word(password)))
+		return NULL;
+	len = snprintf(NULL, 0, fmt, role, password ? " PASSWORD '" : "",
+	    password ? password : "", password ? "'" : "", role, role);
+	if (len < 0 || (out = malloc((size_t)len + 1)) == NULL)
+		return NULL;
+	snprintf(out, (size_t)len + 1, fmt, role, password ? " PASSWORD '" : "",
+	    password ? password : "", password ? "'" : "", role, role);
+	return out;
 }

@@ -333,6 +333,14 @@ int ew_store_rule_add_scope(struct ew_store *st, const char *origin,
 int ew_store_host_name_ok(const char *name);
 #define EW_STORE_HOST_ROLE "ew_host_"
 
+/*
+ * Whose rules ew_store_rule_list and ew_store_rules_since return: host
+ * NULL (the default, the desk and a single host) the unscoped ones
+ * (rules.host NULL) only; a host name those and the ones for that host.
+ * -EINVAL for a bad name.
+ */
+int ew_store_set_scope(struct ew_store *st, const char *host);
+
 /* Add a host with its role; -EEXIST if the name or role is taken,
  * -EINVAL for a bad name. */
 int ew_store_host_add(
@@ -376,6 +384,34 @@ struct ew_store_fleet_row {
 int ew_store_fleet_list(struct ew_store *st, int relays,
     struct ew_store_fleet_row **out, size_t *n);
 void ew_store_fleet_free(struct ew_store_fleet_row *v, size_t n);
+
+/*
+ * Least privilege for hosts (PostgreSQL only).  The desk's role owns
+ * the tables and sees everything; a host's role (EW_STORE_HOST_ROLE +
+ * name) reads the schema version, the revision, the rules of its scope
+ * (the fleet's and its own host's: row-level security on rules.host),
+ * its own hosts and relays rows and applies, and inserts applies for
+ * itself only; it has no privilege at all on complaints, incidents,
+ * tickets or anything else.
+ *
+ * ew_store_fleet_policy_sql: the SQL that turns row-level security on
+ * and (re)creates the policies, idempotent; ew_store_fleet_init runs it
+ * as one transaction (-ENOTSUP on SQLite, which has no roles).
+ * ew_store_fleet_role_sql: the SQL that makes a host's role, for a
+ * superuser or CREATEROLE role to run (malloc'd, NULL when out of
+ * memory or when role or password is not 1 to 63 of [a-z0-9_];
+ * password NULL: none, for certificate authentication).
+ */
+const char *ew_store_fleet_policy_sql(void);
+int ew_store_fleet_init(struct ew_store *st);
+char *ew_store_fleet_role_sql(const char *role, const char *password);
+/*
+ * The connection string `target` (a URI or keywords) as keywords with
+ * its user and password replaced by `user` and `password` (NULL: none):
+ * the host's own.  0, or -EINVAL with libpq's reason in err.
+ */
+int ew_store_conninfo_as(const char *target, const char *user,
+    const char *password, char **out, char *err, size_t cap);
 
 /* --- the surge guard (guard.c) --- */
 

@@ -512,14 +512,14 @@ ew_store_rule_list(
 	*n = 0;
 	rc = ew_store_prep(st,
 	    "SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
-	    " removed_at, relay, origin, guard, rev, host FROM rules WHERE ?1 "
-	    "<> 0"
-	    " OR"
-	    " (removed_at IS NULL AND pending IS NULL) ORDER BY id",
+	    " removed_at, relay, origin, guard, rev, host FROM rules WHERE (?1"
+	    " <> 0 OR (removed_at IS NULL AND pending IS NULL))"
+	    " AND coalesce(host, '') IN ('', ?2) ORDER BY id",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_int64(s, 1, all != 0);
+	ew_store_bind_text(s, 2, st->scope);
 	rc = ew_store_rows(st, s, sizeof(*v), read_rule, NULL, &raw, &len);
 	v = raw;
 	if (rc != 0) {
@@ -552,13 +552,14 @@ ew_store_rules_since(struct ew_store *st, int64_t cursor,
 	    "SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
 	    " removed_at, relay, origin, guard, rev, host FROM rules WHERE rev "
 	    "> ?1 "
-	    "AND rev <= ?2"
+	    "AND rev <= ?2 AND coalesce(host, '') IN ('', ?3)"
 	    " ORDER BY rev, id",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_int64(s, 1, cursor);
 	ew_store_bind_int64(s, 2, *rev);
+	ew_store_bind_text(s, 3, st->scope);
 	rc = ew_store_rows(st, s, sizeof(*v), read_rule, NULL, &raw, &len);
 	v = raw;
 	if (rc != 0) {

@@ -1711,6 +1711,22 @@ test_fleet(void)
 	EW_CHECK_INT(ew_store_rule_add_scope(st, NULL, 0, "Bad!", NULL,
 			 "reject 198.51.100.1:*", NULL, NT, 50, &id2),
 	    -EINVAL);
+	/* the desk composes the unscoped ones; a host its own scope too */
+	EW_CHECK_INT(ew_store_rule_list(st, 0, &r, &n), 0);
+	EW_CHECK_INT(n, 1);
+	ew_store_rules_free(r, n);
+	EW_CHECK_INT(ew_store_set_scope(st, "exit2"), 0);
+	EW_CHECK_INT(ew_store_rule_list(st, 1, &r, &n), 0);
+	EW_CHECK_INT(n, 1);
+	ew_store_rules_free(r, n);
+	EW_CHECK_INT(ew_store_rules_since(st, 0, &r, &n, &at), 0);
+	EW_CHECK_INT(n, 1);
+	ew_store_rules_free(r, n);
+	EW_CHECK_INT(ew_store_set_scope(st, "Bad!"), -EINVAL);
+	EW_CHECK_INT(ew_store_set_scope(st, "exit1"), 0);
+	EW_CHECK_INT(ew_store_rules_since(st, 0, &r, &n, &at), 0);
+	EW_CHECK_INT(n, 3);
+	ew_store_rules_free(r, n);
 	EW_CHECK_INT(ew_store_rule_list(st, 0, &r, &n), 0);
 	EW_CHECK_INT(n, 3);
 	if (n == 3) {
@@ -1721,6 +1737,7 @@ test_fleet(void)
 		EW_CHECK_STR(r[2].relay, "a");
 	}
 	ew_store_rules_free(r, n);
+	EW_CHECK_INT(ew_store_set_scope(st, NULL), 0);
 
 	/* a report does not move the revision */
 	EW_CHECK_INT(ew_store_rev(st, &before), 0);
