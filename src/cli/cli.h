@@ -315,6 +315,10 @@ struct ew_cli_apply {
 	struct ew_cli_nft_args nft;
 	int no_apply; /* --no-apply: write the file, apply nothing */
 	struct ew_desk_apply_ops ops;
+	/* ops.record for every change (NULL: the store's policy history;
+	 * a fleet host records nothing there) */
+	int (*record)(void *arg, struct ew_desk *d, const char *path,
+	    int64_t now, struct ew_diag_list *dg);
 	/* the relays of the host (--relay NAME,uid=...; relays.c) and the
 	 * one a change acts on (-1: none, the single-relay table) */
 	struct ew_relay relays[EW_RELAYS_MAX];
@@ -364,6 +368,15 @@ int ew_cli_nft_build_relays(const struct ew_cli_apply *a, const char *path,
 size_t ew_cli_relay_changes(struct ew_cli_apply *a, const char *policy,
     int64_t now, struct ew_desk_change *chs, const char **names);
 /* ew_desk_sync, or ew_desk_sync_relays for the relays of ch's apply. */
+/*
+ * fleet_host.c: run --host NAME, a fleet host following the desk: pull
+ * the rule changes of its scope after its cursor, apply, report; woken
+ * by NOTIFY and every `interval` seconds; until *stop (or once).
+ * EW_EXIT_OK, or EW_EXIT_FAIL when the last round failed.
+ */
+int ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
+    struct ew_cli_apply *ap, const char *policy, const char *host,
+    unsigned interval, int once, volatile sig_atomic_t *stop);
 int ew_cli_sync(struct ew_desk *d, const struct ew_desk_change *ch,
     struct ew_desk_outcome *oc, struct ew_diag_list *dg);
 /* Say what nftables said. */

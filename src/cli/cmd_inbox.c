@@ -482,6 +482,7 @@ struct run_args {
 	size_t n_extra;
 	struct ew_privsep_opts po;
 	const char *maildir, *policy;
+	char host[64]; /* --host NAME: a fleet host, or "" */
 	uint64_t interval, repair;
 	int once;
 };
@@ -503,7 +504,14 @@ run_args(const struct ew_args *a, struct run_args *r)
 			r->policy = v->val;
 		else if (v->id == EW_OPT_ONCE)
 			r->once = 1;
-		else if (v->id == EW_OPT_INTERVAL)
+		else if (v->id == EW_OPT_HOST) {
+			if (!ew_store_host_name_ok(v->val)) {
+				ew_cli_err(
+				    "--host: bad host name '%s'", v->val);
+				rc = EW_EXIT_USAGE;
+			}
+			snprintf(r->host, sizeof(r->host), "%s", v->val);
+		} else if (v->id == EW_OPT_INTERVAL)
 			rc = ew_cli_parse_num(v, 1, 86400, &r->interval);
 		else if (v->id == EW_OPT_REPAIR_INTERVAL)
 			rc = ew_cli_parse_num(v, 1, 3600, &r->repair);
@@ -546,6 +554,20 @@ ew_cmd_run(struct ew_args *a)
 		goto out;
 	}
 	catch_signals();
+	if (r.host[0] != '\0') {
+		if (!ew_store_is_server(ew_cli_db_path()) ||
+		    ew_store_set_scope(st, r.host) != 0) {
+			ew_cli_err(
+			    "run --host: the fleet's store is PostgreSQL: "
+			    "give --db with the host's connection "
+			    "string");
+			rc = EW_EXIT_FAIL;
+			goto out;
+		}
+		rc = ew_cli_fleet_follow(d, st, &r.ap, r.policy, r.host,
+		    (unsigned)r.interval, r.once, &stop);
+		goto out;
+	}
 	printf("run: database %s, policy %s, inbox %s, every %llus, "
 	       "repair every %llus\n",
 	    ew_cli_db_label(), r.policy, r.maildir ? r.maildir : "(none)",

@@ -113,7 +113,8 @@ static const struct ew_opt opts[] = {
 	    "(1-3600, default 5)" },
 	{ EW_OPT_TICKET, "ticket", 0, "N", "the ticket the blocks belong to" },
 	{ EW_OPT_HOST, "host", 0, "NAME[:RELAY]",
-	    "a fleet host: the block is for it (or one relay of it) only" },
+	    "a fleet host: the block is for it (or one relay of it) only; "
+	    "run: follow the desk as this host" },
 };
 
 #define O(x) EW_O(EW_OPT_##x)
@@ -245,8 +246,9 @@ static const struct ew_cmd cmds[] = {
 	{ "run", NULL, ew_cmd_run, STORE,
 	    EW_OPTS_CHANGE | O(MAILDIR) | O(INTERVAL) | O(ONCE) | O(ADDRESS) |
 		O(PARSER_USER) | O(MAIL_TIMEOUT) | O(REPAIR_INTERVAL) |
-		O(RELAY),
-	    "run [--maildir DIR] [--interval SEC] [--once] [--policy FILE] "
+		O(RELAY) | O(HOST),
+	    "run [--host NAME] [--maildir DIR] [--interval SEC] [--once] "
+	    "[--policy FILE] "
 	    "[--address ADDR]... [--parser-user USER] [--mail-timeout SEC] "
 	    "[--no-apply] [--repair-interval SEC] [--relay "
 	    "NAME[,uid=U,...]]... [APPLY OPTIONS]",

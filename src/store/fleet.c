@@ -69,6 +69,10 @@ ew_store_set_scope(struct ew_store *st, const char *host)
 	if (host != NULL && !ew_store_host_name_ok(host))
 		return -EINVAL;
 	snprintf(st->scope, sizeof(st->scope), "%s", host ? host : "");
+	/* a host decides nothing: its writes (apply reports) are no new
+	 * revision, and its role may not move store_rev */
+	if (host != NULL)
+		st->rev_ready = 0;
 	return 0;
 }
 
@@ -267,16 +271,18 @@ ew_store_fleet_list(
 		rc = ew_store_prep(st,
 		    "SELECT h.name, h.role, NULL, NULL, NULL,"
 		    " (SELECT count(*) FROM relays r WHERE r.host = "
-		    "h.name), " LAST_APPLY("a.rev", HOST_WHERE) ", " LAST_APPLY(
-			"a.applied_at", HOST_WHERE) ", " LAST_APPLY("a.ok",
+		    "h.name), " LAST_APPLY("a.rev", HOST_WHERE
+			" AND a.ok = 1") ", " LAST_APPLY("a.applied_at",
+			HOST_WHERE) ", " LAST_APPLY("a.ok",
 			HOST_WHERE) ", " LAST_APPLY("a.digest",
 			HOST_WHERE) " FROM hosts h ORDER BY h.name",
 		    &s);
 	else
 		rc = ew_store_prep(st,
 		    "SELECT r.host, NULL, r.fp, r.nickname, r.instance, "
-		    "0, " LAST_APPLY("a.rev", RELAY_WHERE) ", " LAST_APPLY(
-			"a.applied_at", RELAY_WHERE) ", " LAST_APPLY("a.ok",
+		    "0, " LAST_APPLY("a.rev", RELAY_WHERE
+			" AND a.ok = 1") ", " LAST_APPLY("a.applied_at",
+			RELAY_WHERE) ", " LAST_APPLY("a.ok",
 			RELAY_WHERE) ", " LAST_APPLY("a.digest",
 			RELAY_WHERE) " FROM relays r ORDER BY r.host, "
 				     "r.instance",

@@ -373,7 +373,7 @@ struct ew_store_fleet_row {
 	char *nickname;    /* relays only, or NULL */
 	char *instance;    /* relays only */
 	int64_t relays;    /* hosts only: how many */
-	int64_t last_rev;  /* -1: never reported */
+	int64_t last_rev;  /* of the last apply that worked; -1: none */
 	int64_t last_at;   /* EW_STORE_NO_TIME: never */
 	int last_ok;       /* of the last report */
 	char *last_digest; /* or NULL */
