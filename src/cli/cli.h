@@ -374,6 +374,10 @@ size_t ew_cli_relay_changes(struct ew_cli_apply *a, const char *policy,
  * by NOTIFY and every `interval` seconds; until *stop (or once).
  * EW_EXIT_OK, or EW_EXIT_FAIL when the last round failed.
  */
+/* PostgreSQL unreachable at the start of run --host: apply the managed
+ * policy the last run left (the host's cache of its desired state)
+ * again, store-less.  0 or -errno (said). */
+int ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy);
 int ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
     struct ew_cli_apply *ap, const char *policy, const char *host,
     unsigned interval, int once, volatile sig_atomic_t *stop);

@@ -530,6 +530,34 @@ run_args(const struct ew_args *a, struct run_args *r)
 	return rc;
 }
 
+/*
+ * run --host: open the fleet's store; while it is unreachable, enforce
+ * what the last run applied (once) and try again every 2 s.
+ */
+static int
+host_open(struct run_args *r, struct ew_store **st, struct ew_desk **d)
+{
+	struct timespec ts = { 2, 0 };
+	int cached = 0;
+
+	if (!ew_store_is_server(ew_cli_db_path())) {
+		ew_cli_err("run --host: the fleet's store is PostgreSQL: give "
+			   "--db with the host's connection string");
+		return EW_EXIT_FAIL;
+	}
+	catch_signals();
+	while (!stop) {
+		if (ew_cli_desk_open(r->extra, r->n_extra, st, d) == 0)
+			return 0;
+		if (!cached) {
+			cached = 1;
+			ew_cli_fleet_cached(&r->ap, r->policy);
+		}
+		nanosleep(&ts, NULL);
+	}
+	return EW_EXIT_FAIL;
+}
+
 int
 ew_cmd_run(struct ew_args *a)
 {
@@ -548,19 +576,16 @@ ew_cmd_run(struct ew_args *a)
 	ew_cli_apply_init(&r.ap);
 	if ((rc = run_args(a, &r)) != 0)
 		goto out;
+	if (r.host[0] != '\0' && (rc = host_open(&r, &st, &d)) != 0)
+		goto out;
 	if (ew_privsep_new(&r.po, &stop, &ps) != 0 ||
-	    ew_cli_desk_open(r.extra, r.n_extra, &st, &d) != 0) {
+	    (d == NULL && ew_cli_desk_open(r.extra, r.n_extra, &st, &d) != 0)) {
 		rc = EW_EXIT_FAIL;
 		goto out;
 	}
 	catch_signals();
 	if (r.host[0] != '\0') {
-		if (!ew_store_is_server(ew_cli_db_path()) ||
-		    ew_store_set_scope(st, r.host) != 0) {
-			ew_cli_err(
-			    "run --host: the fleet's store is PostgreSQL: "
-			    "give --db with the host's connection "
-			    "string");
+		if (ew_store_set_scope(st, r.host) != 0) {
 			rc = EW_EXIT_FAIL;
 			goto out;
 		}

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "desk/desk.h"
@@ -132,6 +133,36 @@ follow_apply(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *ap,
 		ew_cli_err("%s: apply report not stored: %s", ew_cli_db_label(),
 		    ew_store_errmsg(st));
 	return rc;
+}
+
+int
+ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy)
+{
+	struct ew_desk_change ch;
+	const char *path = ew_cli_managed_path();
+	int64_t rev, at;
+
+	if (ap->nrelays > 0) {
+		ew_cli_err("run --host: the cached state of several relays is "
+			   "applied once the store is back");
+		return -ENOTSUP;
+	}
+	if (access(path, R_OK) != 0) {
+		ew_cli_err("run --host: no cached state (%s) to apply", path);
+		return -ENOENT;
+	}
+	cursor_load(&rev, &at);
+	printf("fleet: store unreachable at the start: applying the cached "
+	       "revision %lld (synced %llds ago)\n",
+	    (long long)rev, (long long)(ew_time_now() - at));
+	ew_cli_change_init(&ch, ap, policy, ew_time_now());
+	if (ap->ops.tor == NULL)
+		return 0;
+	if (ap->ops.tor(ap, path, ch.now) < 0 ||
+	    (ap->ops.nft != NULL && ap->ops.nft(ap, path, ch.now) < 0))
+		return -EIO;
+	fflush(stdout);
+	return 0;
 }
 
 int

@@ -18,8 +18,9 @@ row-level security).
   * a block for host h2 (and one for its relay r2) reaches h2 only;
   * PostgreSQL stopped: every host keeps enforcing (tor and the table
     unchanged) and says it is behind; a block added while it is down
-    cannot be added (the desk says so); started again: a new block
-    reaches all three, the hosts converge;
+    cannot be added (the desk says so); h1's daemon restarted with its
+    table gone while the server is down applies its cached state again;
+    started again: a new block reaches all three, the hosts converge;
   * fleet status: every host at the store's revision, lag 0.
 
 The figures are printed.  Only processes started here are stopped, by
@@ -144,12 +145,17 @@ class Host:
         time.sleep(0.3)
         self.env = {"EW_DB": conn, "EW_MANAGED": p("managed.policy"),
                     "EW_POLICY": pol}
-        self.log = open(p("run.log"), "w")
+        self.pol = pol
+        self.log = open(p("run.log"), "a")
+        self.start_daemon()
+
+    def start_daemon(self):
+        p = lambda n: os.path.join(self.dir, n)  # noqa: E731
         self.daemon = start(
-            ["nsenter", "--net=" + self.ns, "--", EW, "run", "--host", name,
-             "--interval", "30", "--policy", pol, "--uid", "65501",
-             "--control", "127.0.0.1:9051", "--cookie", self.cookie,
-             "--fragment", p("fragment.conf")], self.log,
+            ["nsenter", "--net=" + self.ns, "--", EW, "run", "--host",
+             self.name, "--interval", "30", "--policy", self.pol, "--uid",
+             "65501", "--control", "127.0.0.1:9051", "--cookie",
+             self.cookie, "--fragment", p("fragment.conf")], self.log,
             env=dict({k: v for k, v in os.environ.items()
                       if not k.startswith("EW_")}, **self.env))
 
@@ -281,6 +287,24 @@ def run(work, cluster, tor):
     for h in hosts:
         check(h.has("192.0.2.77"), "%s still enforces it 3 s into the "
               "outage" % h.name)
+    # h1 "rebooted" while the server is down: its daemon stopped, its
+    # table gone, tor back to its torrc's own policy; started again, it
+    # applies its cached state without the store
+    h1 = hosts[0]
+    stop(h1.daemon)
+    subprocess.run(["nsenter", "--net=" + h1.ns, "--", "nft", "delete",
+                    "table", "inet", "exitwarden"], check=True)
+    check("192.0.2.77" not in h1.table(), "h1's table is gone")
+    t0 = time.monotonic()
+    h1.start_daemon()
+    lat = wait_for(lambda: h1.has("192.0.2.77"), 20, 0.1)
+    check(lat is not None, "h1 restarted during the outage enforces its "
+          "cached state again (tor and table)")
+    if lat is not None:
+        print("fleet: a host restarted during the outage enforced its "
+              "cache %.2f s after its start" % (time.monotonic() - t0))
+    check("applying the cached revision" in h1.logtext(),
+          "h1 says it applies its cache: %s" % h1.logtext()[-300:])
     down_for = time.monotonic() - t_down
     cluster.launch()
     print("fleet: PostgreSQL down for %.1f s" % down_for)
@@ -297,8 +321,8 @@ def run(work, cluster, tor):
     for h in hosts:
         check(h.has("192.0.2.66") and h.has("192.0.2.77"),
               "%s enforces the old and the new block" % h.name)
-    check(all("store back" in h.logtext() for h in hosts),
-          "every host said the store is back")
+    check(all("store back" in h.logtext() for h in hosts[1:]),
+          "h2 and h3 said the store is back")
 
     rc, out, err = ew("fleet", "status", "--json", env=desk)
     st = json.loads(out or "{}")
