@@ -485,6 +485,15 @@ ew_desk_block_json(struct ew_buf *b, const struct ew_store_rule *r, int64_t now)
 		ew_json_str(b, r->guard);
 	else
 		ew_buf_puts(b, "null");
+	if (r->host != NULL) { /* a fleet host's (schema 12) */
+		ew_buf_puts(b, ", \"host\": ");
+		ew_json_str(b, r->host);
+		ew_buf_puts(b, ", \"relay\": ");
+		if (r->relay != NULL)
+			ew_json_str(b, r->relay);
+		else
+			ew_buf_puts(b, "null");
+	}
 	ew_buf_puts(b, ", \"reason\": ");
 	if (r->reason != NULL)
 		ew_json_str(b, r->reason);
@@ -516,7 +525,7 @@ ew_desk_blocks_render(
 	size_t n = 0, i;
 	int rc;
 
-	if ((rc = ew_store_rule_list(st, all, &v, &n)) != 0)
+	if ((rc = ew_store_rule_list_every(st, all, 1, &v, &n)) != 0)
 		return rc;
 	if (json)
 		ew_buf_putc(out, '[');

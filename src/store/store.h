@@ -340,6 +340,10 @@ int ew_store_host_name_ok(const char *name);
  * -EINVAL for a bad name.
  */
 int ew_store_set_scope(struct ew_store *st, const char *host);
+/* ew_store_rule_list, with every != 0: the rules of every scope (the
+ * desk's block list and expiry: a host's blocks are the desk's too). */
+int ew_store_rule_list_every(struct ew_store *st, int all, int every,
+    struct ew_store_rule **out, size_t *n);
 
 /* Add a host with its role; -EEXIST if the name or role is taken,
  * -EINVAL for a bad name. */

@@ -502,6 +502,13 @@ int
 ew_store_rule_list(
     struct ew_store *st, int all, struct ew_store_rule **out, size_t *n)
 {
+	return ew_store_rule_list_every(st, all, 0, out, n);
+}
+
+int
+ew_store_rule_list_every(struct ew_store *st, int all, int every,
+    struct ew_store_rule **out, size_t *n)
+{
 	struct ew_store_rule *v;
 	size_t len = 0;
 	void *raw;
@@ -514,12 +521,13 @@ ew_store_rule_list(
 	    "SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
 	    " removed_at, relay, origin, guard, rev, host FROM rules WHERE (?1"
 	    " <> 0 OR (removed_at IS NULL AND pending IS NULL))"
-	    " AND coalesce(host, '') IN ('', ?2) ORDER BY id",
+	    " AND (?3 <> 0 OR coalesce(host, '') IN ('', ?2)) ORDER BY id",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_int64(s, 1, all != 0);
 	ew_store_bind_text(s, 2, st->scope);
+	ew_store_bind_int64(s, 3, every != 0);
 	rc = ew_store_rows(st, s, sizeof(*v), read_rule, NULL, &raw, &len);
 	v = raw;
 	if (rc != 0) {

@@ -83,6 +83,28 @@ def run(tmp):
                         "--host", host, rule, env=env)
         check(rc == 0, "block add --host %s: %s" % (host, err))
 
+    # the desk lists every scope's blocks, and expires a host's too
+    rc, _, err = ew("block", "add", "--no-apply", "--now", now, "--host",
+                    "exit2:b", "--expires", "1h", "reject 192.0.2.44:*",
+                    env=env)
+    check(rc == 0, "block add --host exit2:b --expires 1h: %s" % err)
+    rc, out, err = ew("block", "list", "--json", "--now", now, env=env)
+    bl = json.loads(out or "[]")
+    scopes = sorted((b.get("host"), b.get("relay") or "") for b in bl
+                    if "host" in b)
+    check(rc == 0 and len(bl) == 4 and scopes == [
+        ("exit1", ""), ("exit2", ""), ("exit2", "b")],
+          "block list at the desk: every scope, hosts named: %s %s"
+          % (out, err))
+    rc, out, err = ew("expire", "--no-apply", "--now",
+                      "2026-11-20T14:00:00Z", env=env)
+    check(rc == 0, "expire at the desk: %s" % err)
+    rc, out, err = ew("block", "list", "--json", "--all", "--now",
+                      "2026-11-20T14:00:00Z", env=env)
+    bl = json.loads(out or "[]")
+    check([b.get("state") for b in bl if b.get("relay") == "b"]
+          == ["expired"], "the host's block expired at the desk: %s" % out)
+
     rc, out, err = ew("fleet", "init", "-n", env=env)
     check(rc == 0 and "CREATE POLICY ew_host_rules ON rules" in out,
           "fleet init -n prints the policies: %s" % err)

@@ -1715,6 +1715,9 @@ test_fleet(void)
 	EW_CHECK_INT(ew_store_rule_list(st, 0, &r, &n), 0);
 	EW_CHECK_INT(n, 1);
 	ew_store_rules_free(r, n);
+	EW_CHECK_INT(ew_store_rule_list_every(st, 0, 1, &r, &n), 0);
+	EW_CHECK_INT(n, 3); /* the desk's list and expiry: every scope */
+	ew_store_rules_free(r, n);
 	EW_CHECK_INT(ew_store_set_scope(st, "exit2"), 0);
 	EW_CHECK_INT(ew_store_rule_list(st, 1, &r, &n), 0);
 	EW_CHECK_INT(n, 1);
