@@ -619,6 +619,7 @@ ew_cli_change_init(struct ew_desk_change *ch, struct ew_cli_apply *a,
 	memset(ch, 0, sizeof(*ch));
 	memset(&a->ops, 0, sizeof(a->ops));
 	a->ops.arg = a;
+	a->ops.record = a->record;
 	if (!a->no_apply) {
 		a->ops.tor = op_tor;
 		a->ops.nft = op_nft;

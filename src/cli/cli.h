@@ -84,6 +84,7 @@ enum ew_opt_id {
 	EW_OPT_REPAIR_INTERVAL,
 	EW_OPT_TICKET,
 	EW_OPT_PENDING,
+	EW_OPT_HOST,
 	EW_OPT_COUNT_ /* keep last: the options are bits of a uint64_t */
 };
 #define EW_O(id) ((uint64_t)1 << (id))
@@ -315,6 +316,10 @@ struct ew_cli_apply {
 	struct ew_cli_nft_args nft;
 	int no_apply; /* --no-apply: write the file, apply nothing */
 	struct ew_desk_apply_ops ops;
+	/* ops.record for every change (NULL: the store's policy history;
+	 * a fleet host records nothing there) */
+	int (*record)(void *arg, struct ew_desk *d, const char *path,
+	    int64_t now, struct ew_diag_list *dg);
 	/* the relays of the host (--relay NAME,uid=...; relays.c) and the
 	 * one a change acts on (-1: none, the single-relay table) */
 	struct ew_relay relays[EW_RELAYS_MAX];
@@ -374,6 +379,19 @@ int ew_cli_nft_build_relays(const struct ew_cli_apply *a, const char *path,
 size_t ew_cli_relay_changes(struct ew_cli_apply *a, const char *policy,
     int64_t now, struct ew_desk_change *chs, const char **names);
 /* ew_desk_sync, or ew_desk_sync_relays for the relays of ch's apply. */
+/*
+ * fleet_host.c: run --host NAME, a fleet host following the desk: pull
+ * the rule changes of its scope after its cursor, apply, report; woken
+ * by NOTIFY and every `interval` seconds; until *stop (or once).
+ * EW_EXIT_OK, or EW_EXIT_FAIL when the last round failed.
+ */
+/* PostgreSQL unreachable at the start of run --host: apply the managed
+ * policy the last run left (the host's cache of its desired state)
+ * again, store-less.  0 or -errno (said). */
+int ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy);
+int ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
+    struct ew_cli_apply *ap, const char *policy, const char *host,
+    unsigned interval, int once, volatile sig_atomic_t *stop);
 int ew_cli_sync(struct ew_desk *d, const struct ew_desk_change *ch,
     struct ew_desk_outcome *oc, struct ew_diag_list *dg);
 /* Say what nftables said. */
@@ -489,6 +507,10 @@ int ew_cmd_tor_status(struct ew_args *a);
 int ew_cmd_inbox_scan(struct ew_args *a);
 int ew_cmd_run(struct ew_args *a);
 int ew_cmd_guard_status(struct ew_args *a);
+int ew_cmd_fleet_init(struct ew_args *a);
+int ew_cmd_fleet_add_host(struct ew_args *a);
+int ew_cmd_fleet_add_relay(struct ew_args *a);
+int ew_cmd_fleet_status(struct ew_args *a);
 int ew_cmd_template_export(struct ew_args *a);
 int ew_cmd_backup(struct ew_args *a);
 int ew_cmd_config_check(struct ew_args *a);

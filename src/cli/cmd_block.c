@@ -35,6 +35,8 @@
 struct block_args {
 	struct ew_cli_apply apply;
 	const char *policy, *expires, *reason;
+	char host[64];     /* --host NAME[:RELAY]: the NAME, or "" */
+	const char *relay; /* the RELAY, or NULL */
 	int64_t ticket, now;
 	int dry_run, json, all, pending;
 };
@@ -49,6 +51,27 @@ parse_id(const char *what, const char *s, int64_t *id)
 		return EW_EXIT_USAGE;
 	}
 	*id = (int64_t)v;
+	return 0;
+}
+
+/* --host NAME[:RELAY]: a fleet host, and one of its relays. */
+static int
+parse_host(const char *val, struct block_args *b)
+{
+	size_t n = strcspn(val, ":");
+
+	if (n >= sizeof(b->host) ||
+	    (snprintf(b->host, sizeof(b->host), "%.*s", (int)n, val),
+		!ew_store_host_name_ok(b->host)) ||
+	    (val[n] == ':' &&
+		(val[n + 1] == '\0' || strlen(val + n + 1) > 64))) {
+		ew_cli_err("--host: bad host '%s' (NAME or NAME:RELAY; a name "
+			   "is 1 to 40 of a-z, 0-9 and _, starting with a "
+			   "letter)",
+		    val);
+		return EW_EXIT_USAGE;
+	}
+	b->relay = val[n] == ':' ? val + n + 1 : NULL;
 	return 0;
 }
 
@@ -77,6 +100,10 @@ block_args(const struct ew_args *a, struct block_args *b)
 			continue;
 		case EW_OPT_TICKET:
 			if ((rc = parse_id("ticket", v->val, &b->ticket)) != 0)
+				return rc;
+			continue;
+		case EW_OPT_HOST:
+			if ((rc = parse_host(v->val, b)) != 0)
 				return rc;
 			continue;
 		case EW_OPT_JSON:
@@ -246,7 +273,12 @@ ew_cmd_block_add(struct ew_args *a)
 	r.reason = b.reason;
 	r.ticket_id = b.ticket;
 	r.expires = expires;
+	r.host = b.host[0] ? b.host : NULL;
+	r.relay = b.relay;
 	printf("block %s", ew_cli_esc(r.rule));
+	if (r.host != NULL)
+		printf(" for host %s%s%s", r.host, r.relay ? " relay " : "",
+		    r.relay ? ew_cli_esc(r.relay) : "");
 	if (b.ticket > 0)
 		printf(" for ticket %lld", (long long)b.ticket);
 	if (multi)

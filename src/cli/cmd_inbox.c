@@ -490,6 +490,7 @@ struct run_args {
 	size_t n_extra;
 	struct ew_privsep_opts po;
 	const char *maildir, *policy;
+	char host[64]; /* --host NAME: a fleet host, or "" */
 	uint64_t interval, repair;
 	int once;
 };
@@ -511,7 +512,14 @@ run_args(const struct ew_args *a, struct run_args *r)
 			r->policy = v->val;
 		else if (v->id == EW_OPT_ONCE)
 			r->once = 1;
-		else if (v->id == EW_OPT_INTERVAL)
+		else if (v->id == EW_OPT_HOST) {
+			if (!ew_store_host_name_ok(v->val)) {
+				ew_cli_err(
+				    "--host: bad host name '%s'", v->val);
+				rc = EW_EXIT_USAGE;
+			}
+			snprintf(r->host, sizeof(r->host), "%s", v->val);
+		} else if (v->id == EW_OPT_INTERVAL)
 			rc = ew_cli_parse_num(v, 1, 86400, &r->interval);
 		else if (v->id == EW_OPT_REPAIR_INTERVAL)
 			rc = ew_cli_parse_num(v, 1, 3600, &r->repair);
@@ -528,6 +536,34 @@ run_args(const struct ew_args *a, struct run_args *r)
 	if (rc == 0)
 		rc = ew_cli_relays_ready(&r->ap, r->policy);
 	return rc;
+}
+
+/*
+ * run --host: open the fleet's store; while it is unreachable, enforce
+ * what the last run applied (once) and try again every 2 s.
+ */
+static int
+host_open(struct run_args *r, struct ew_store **st, struct ew_desk **d)
+{
+	struct timespec ts = { 2, 0 };
+	int cached = 0;
+
+	if (!ew_store_is_server(ew_cli_db_path())) {
+		ew_cli_err("run --host: the fleet's store is PostgreSQL: give "
+			   "--db with the host's connection string");
+		return EW_EXIT_FAIL;
+	}
+	catch_signals();
+	while (!stop) {
+		if (ew_cli_desk_open(r->extra, r->n_extra, st, d) == 0)
+			return 0;
+		if (!cached) {
+			cached = 1;
+			ew_cli_fleet_cached(&r->ap, r->policy);
+		}
+		nanosleep(&ts, NULL);
+	}
+	return EW_EXIT_FAIL;
 }
 
 int
@@ -549,12 +585,23 @@ ew_cmd_run(struct ew_args *a)
 	ew_cli_apply_init(&r.ap);
 	if ((rc = run_args(a, &r)) != 0)
 		goto out;
+	if (r.host[0] != '\0' && (rc = host_open(&r, &st, &d)) != 0)
+		goto out;
 	if (ew_privsep_new(&r.po, &stop, &ps) != 0 ||
-	    ew_cli_desk_open(r.extra, r.n_extra, &st, &d) != 0) {
+	    (d == NULL && ew_cli_desk_open(r.extra, r.n_extra, &st, &d) != 0)) {
 		rc = EW_EXIT_FAIL;
 		goto out;
 	}
 	catch_signals();
+	if (r.host[0] != '\0') {
+		if (ew_store_set_scope(st, r.host) != 0) {
+			rc = EW_EXIT_FAIL;
+			goto out;
+		}
+		rc = ew_cli_fleet_follow(d, st, &r.ap, r.policy, r.host,
+		    (unsigned)r.interval, r.once, &stop);
+		goto out;
+	}
 	printf("run: database %s, policy %s, inbox %s, every %llus, "
 	       "repair every %llus\n",
 	    ew_cli_db_label(), r.policy, r.maildir ? r.maildir : "(none)",

@@ -114,6 +114,9 @@ static const struct ew_opt opts[] = {
 	    "check tor and the kernel against the store every SEC seconds "
 	    "(1-3600, default 5)" },
 	{ EW_OPT_TICKET, "ticket", 0, "N", "the ticket the blocks belong to" },
+	{ EW_OPT_HOST, "host", 0, "NAME[:RELAY]",
+	    "a fleet host: the block is for it (or one relay of it) only; "
+	    "run: follow the desk as this host" },
 };
 
 #define O(x) EW_O(EW_OPT_##x)
@@ -133,10 +136,11 @@ static const struct ew_cmd cmds[] = {
 	{ "backup", NULL, ew_cmd_backup, STORE, 0, "backup FILE",
 	    "copy the store to FILE (SQLite online backup, atomic, 0600)" },
 	{ "block", "add", ew_cmd_block_add, STORE,
-	    EW_OPTS_CHANGE | O(EXPIRES) | O(REASON) | O(TICKET) | O(RELAY),
+	    EW_OPTS_CHANGE | O(EXPIRES) | O(REASON) | O(TICKET) | O(RELAY) |
+		O(HOST),
 	    "block add [--expires DUR|TIME|never] [--reason TEXT] [--ticket "
-	    "N] [-n] [--no-apply] [--policy FILE] [--relay NAME] [APPLY "
-	    "OPTIONS] RULE",
+	    "N] [-n] [--no-apply] [--policy FILE] [--relay NAME] [--host "
+	    "NAME[:RELAY]] [APPLY OPTIONS] RULE",
 	    "add a block (a reject rule) to the managed policy and apply it" },
 	{ "block", "confirm", ew_cmd_block_confirm, STORE, EW_OPTS_CHANGE,
 	    "block confirm [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS] "
@@ -177,6 +181,23 @@ static const struct ew_cmd cmds[] = {
 	    "expire [-n] [--no-apply] [--policy FILE] [--relay "
 	    "NAME[,uid=U,...]]... [APPLY OPTIONS]",
 	    "remove the blocks whose time has come, and apply again" },
+	{ "fleet", "add-host", ew_cmd_fleet_add_host, STORE,
+	    O(DRY_RUN) | O(NOW), "fleet add-host [-n] [--now TIME] NAME",
+	    "record a host; print the SQL for its own database role and "
+	    "its connection string" },
+	{ "fleet", "add-relay", ew_cmd_fleet_add_relay, STORE,
+	    O(ADDRESS) | O(NOW),
+	    "fleet add-relay [--address ADDR]... [--now TIME] HOST INSTANCE "
+	    "FINGERPRINT [NICKNAME]",
+	    "record a relay of a host and its exit addresses" },
+	{ "fleet", "init", ew_cmd_fleet_init, STORE, O(DRY_RUN),
+	    "fleet init [-n]",
+	    "turn on row-level security: each host reads only its own "
+	    "scope (PostgreSQL)" },
+	{ "fleet", "status", ew_cmd_fleet_status, DEFAULT | STORE, O(JSON),
+	    "fleet status [--json]",
+	    "every host and relay: the revision it applied, lag, last "
+	    "apply" },
 	{ "guard", "status", ew_cmd_guard_status, DEFAULT | STORE,
 	    O(JSON) | O(POLICY), "guard status [--json] [--policy FILE]",
 	    "the surge guards: surge blocks in force, counters" },
@@ -234,8 +255,9 @@ static const struct ew_cmd cmds[] = {
 	{ "run", NULL, ew_cmd_run, STORE,
 	    EW_OPTS_CHANGE | O(MAILDIR) | O(INTERVAL) | O(ONCE) | O(ADDRESS) |
 		O(PARSER_USER) | O(MAIL_TIMEOUT) | O(REPAIR_INTERVAL) |
-		O(RELAY),
-	    "run [--maildir DIR] [--interval SEC] [--once] [--policy FILE] "
+		O(RELAY) | O(HOST),
+	    "run [--host NAME] [--maildir DIR] [--interval SEC] [--once] "
+	    "[--policy FILE] "
 	    "[--address ADDR]... [--parser-user USER] [--mail-timeout SEC] "
 	    "[--no-apply] [--repair-interval SEC] [--relay "
 	    "NAME[,uid=U,...]]... [APPLY OPTIONS]",

@@ -670,7 +670,8 @@ ew_desk_expire_due(
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = ew_store_rule_list(d->st, 0, &r, &nr)) != 0)
+	/* every scope: a fleet host's blocks expire at the desk too */
+	if ((rc = ew_store_rule_list_every(d->st, 0, 1, &r, &nr)) != 0)
 		return rc;
 	if ((v = calloc(nr + 1, sizeof(*v))) == NULL) {
 		ew_store_rules_free(r, nr);

@@ -186,6 +186,9 @@ struct ew_desk_rule {
 	const char *reason;
 	int64_t ticket_id; /* 0: none */
 	int64_t expires;   /* EW_STORE_NO_TIME: never */
+	/* block add --host: a fleet host and one of its relays, or NULL
+	 * (ew_store_rule_add_scope) */
+	const char *host, *relay;
 };
 int ew_desk_managed(struct ew_desk *d, const char *policy_path,
     const struct ew_desk_rule *extra, size_t n_extra, struct ew_buf *out);

@@ -190,9 +190,12 @@ add_one(struct ew_desk *d, void *arg, struct ew_diag_list *dg)
 	const struct ew_desk_rule *r = a->r;
 	int rc;
 
-	/* for the desk's relay (ew_desk_set_relay), NULL: every relay */
-	rc = ew_store_rule_add_full(d->st, EW_STORE_ORIGIN_MANUAL, r->ticket_id,
-	    d->relay, r->rule, r->reason, r->expires, a->now, &a->id);
+	/* a fleet scope (--host NAME[:RELAY]), else the desk's relay
+	 * (ew_desk_set_relay; NULL: every relay) */
+	rc = ew_store_rule_add_scope(d->st, EW_STORE_ORIGIN_MANUAL,
+	    r->ticket_id, r->host,
+	    r->host != NULL || r->relay != NULL ? r->relay : d->relay, r->rule,
+	    r->reason, r->expires, a->now, &a->id);
 	if (rc == -EEXIST) {
 		err(dg,
 		    "'%s' is in force already (block %lld): nothing changed",
@@ -584,6 +587,15 @@ ew_desk_block_json(struct ew_buf *b, const struct ew_store_rule *r, int64_t now)
 		ew_json_str(b, r->guard);
 	else
 		ew_buf_puts(b, "null");
+	if (r->host != NULL) { /* a fleet host's (schema 12) */
+		ew_buf_puts(b, ", \"host\": ");
+		ew_json_str(b, r->host);
+		ew_buf_puts(b, ", \"relay\": ");
+		if (r->relay != NULL)
+			ew_json_str(b, r->relay);
+		else
+			ew_buf_puts(b, "null");
+	}
 	ew_buf_puts(b, ", \"reason\": ");
 	if (r->reason != NULL)
 		ew_json_str(b, r->reason);
@@ -615,7 +627,7 @@ ew_desk_blocks_render(
 	size_t n = 0, i;
 	int rc;
 
-	if ((rc = ew_store_rule_list(st, all, &v, &n)) != 0)
+	if ((rc = ew_store_rule_list_every(st, all, 1, &v, &n)) != 0)
 		return rc;
 	if (json)
 		ew_buf_putc(out, '[');

@@ -906,13 +906,82 @@ pg_migrate_lock(struct ew_store *st, int on)
 	if (!on)
 		return pg_exec_raw(
 		    st, "SELECT pg_advisory_unlock(" EW_PG_LOCK_MIGRATE ")");
+	/* only when missing: a fleet host's role may read the table but
+	 * create and insert nothing (fleet add-host) */
 	return pg_exec_raw(st,
 	    "SELECT pg_advisory_lock(" EW_PG_LOCK_MIGRATE ");"
-	    "CREATE TABLE IF NOT EXISTS ew_schema_version ("
+	    "DO $ew$ BEGIN IF to_regclass('ew_schema_version') IS NULL THEN"
+	    " CREATE TABLE ew_schema_version ("
 	    " one boolean PRIMARY KEY DEFAULT true CHECK (one),"
 	    " version integer NOT NULL);"
-	    "INSERT INTO ew_schema_version (version) VALUES (0)"
-	    " ON CONFLICT DO NOTHING");
+	    " INSERT INTO ew_schema_version (version) VALUES (0);"
+	    " END IF; END $ew$");
+}
+
+/* Append ` key='value'` (libpq's quoting: \\ and \' escaped). */
+static int
+kv_append(char **out, size_t *len, const char *key, const char *val)
+{
+	size_t need = strlen(key) + 4 + 2 * strlen(val) + 1, i;
+	char *p, *n;
+
+	if ((n = realloc(*out, *len + need + 1)) == NULL)
+		return -ENOMEM;
+	*out = n;
+	p = n + *len;
+	if (*len)
+		*p++ = ' ';
+	memcpy(p, key, strlen(key));
+	p += strlen(key);
+	*p++ = '=';
+	*p++ = '\'';
+	for (i = 0; val[i] != '\0'; i++) {
+		if (val[i] == '\\' || val[i] == '\'')
+			*p++ = '\\';
+		*p++ = val[i];
+	}
+	*p++ = '\'';
+	*p = '\0';
+	*len = (size_t)(p - n);
+	return 0;
+}
+
+int
+ew_store_conninfo_as(const char *target, const char *user, const char *password,
+    char **out, char *err, size_t cap)
+{
+	PQconninfoOption *o, *opts;
+	char *msg = NULL, *s = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	*out = NULL;
+	if ((opts = PQconninfoParse(target, &msg)) == NULL) {
+		snprintf(err, cap, "%s",
+		    msg != NULL ? msg : "cannot parse the connection string");
+		PQfreemem(msg);
+		return -EINVAL;
+	}
+	for (o = opts; rc == 0 && o->keyword != NULL; o++) {
+		if (o->val == NULL || o->val[0] == '\0' ||
+		    strcmp(o->keyword, "user") == 0 ||
+		    strcmp(o->keyword, "password") == 0 ||
+		    strcmp(o->keyword, "passfile") == 0)
+			continue;
+		rc = kv_append(&s, &len, o->keyword, o->val);
+	}
+	if (rc == 0)
+		rc = kv_append(&s, &len, "user", user);
+	if (rc == 0 && password != NULL)
+		rc = kv_append(&s, &len, "password", password);
+	PQconninfoFree(opts);
+	if (rc != 0) {
+		free(s);
+		snprintf(err, cap, "out of memory");
+		return rc;
+	}
+	*out = s;
+	return 0;
 }
 
 static int

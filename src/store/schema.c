@@ -107,6 +107,26 @@
  *                   that holds revision R reads what changed after R
  *                   (ew_store_rules_since) and can miss no late commit.
  *
+ * The fleet (schema 12, issue 14): one desk, many hosts, one store.
+ * hosts             an exit host: name (primary key), role (the
+ *                   PostgreSQL role it connects as, unique), added_at.
+ * relays            a relay on a host: fp (fingerprint, primary key),
+ *                   nickname, host (-> hosts.name), instance (its name
+ *                   on the host, as rules.relay and --relay name it;
+ *                   unique per host), added_at.
+ * relay_addrs       a relay's exit addresses over time: fp, addr,
+ *                   valid_from, valid_to (NULL: still).
+ * rules.host        a block's scope: NULL and relay NULL the whole
+ *                   fleet; host set and relay NULL every relay of that
+ *                   host; both set one relay of that host.  (host NULL,
+ *                   relay set: that relay name wherever it runs, what a
+ *                   single host's store has always meant.)
+ * applies           what a host's relay applied: host, relay ('' the
+ *                   table of all), digest of what it applied, rev (the
+ *                   store revision it had pulled up to), applied_at, ok
+ *                   (1, or 0 with error).  Reports, not decisions: they
+ *                   do not move the revision.
+ *
  * Migrations only ever append: never edit one that has shipped.  Both
  * back ends run the same list: write new ones in the SQL that SQLite and
  * PostgreSQL share (pg.c translates ? placeholders, INTEGER, INTEGER
@@ -370,6 +390,47 @@ static const char m11[] =
     "ALTER TABLE rules ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX rules_rev ON rules(rev);";
 
+/*
+ * The fleet (issue 14): hosts, their relays and exit addresses, a host
+ * scope for blocks, and what each relay applied.
+ */
+static const char m12[] =
+    "CREATE TABLE hosts ("
+    " name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 63),"
+    " role TEXT NOT NULL UNIQUE CHECK (length(role) BETWEEN 1 AND 63),"
+    " added_at INTEGER NOT NULL);"
+    "CREATE TABLE relays ("
+    " fp TEXT PRIMARY KEY CHECK (length(fp) = 40),"
+    " nickname TEXT CHECK (nickname IS NULL OR length(nickname) <= 19),"
+    " host TEXT NOT NULL REFERENCES hosts(name),"
+    " instance TEXT NOT NULL CHECK (length(instance) BETWEEN 1 AND 64),"
+    " added_at INTEGER NOT NULL,"
+    " UNIQUE (host, instance));"
+    "CREATE TABLE relay_addrs ("
+    " fp TEXT NOT NULL REFERENCES relays(fp),"
+    " addr TEXT NOT NULL CHECK (length(addr) BETWEEN 2 AND 45),"
+    " valid_from INTEGER NOT NULL,"
+    " valid_to INTEGER CHECK (valid_to IS NULL OR valid_to >= valid_from),"
+    " PRIMARY KEY (fp, addr, valid_from));"
+    "CREATE INDEX relay_addrs_addr ON relay_addrs(addr, valid_from);"
+    "ALTER TABLE rules ADD COLUMN host TEXT"
+    " CHECK (host IS NULL OR length(host) BETWEEN 1 AND 63);"
+    "CREATE INDEX rules_host ON rules(host, rev);"
+    "DROP INDEX rules_in_force;"
+    "CREATE UNIQUE INDEX rules_in_force ON rules(coalesce(ticket_id, 0),"
+    " coalesce(host, ''), coalesce(relay, ''), rule_text)"
+    " WHERE removed_at IS NULL;"
+    "CREATE TABLE applies ("
+    " id INTEGER PRIMARY KEY,"
+    " host TEXT NOT NULL REFERENCES hosts(name),"
+    " relay TEXT NOT NULL DEFAULT '' CHECK (length(relay) <= 64),"
+    " digest TEXT NOT NULL CHECK (length(digest) BETWEEN 1 AND 128),"
+    " rev INTEGER NOT NULL CHECK (rev >= 0),"
+    " applied_at INTEGER NOT NULL,"
+    " ok INTEGER NOT NULL CHECK (ok IN (0, 1)),"
+    " error TEXT CHECK (error IS NULL OR length(error) <= 200));"
+    "CREATE INDEX applies_host ON applies(host, relay, applied_at);";
+
 const struct ew_store_migration ew_store_migrations[] = {
 	{ 1, m1, 0 },
 	{ 2, m2, 0 },
@@ -382,6 +443,7 @@ const struct ew_store_migration ew_store_migrations[] = {
 	{ 9, m9, 0 },
 	{ 10, m10, 0 },
 	{ 11, m11, 0 },
+	{ 12, m12, 0 },
 };
 const size_t ew_store_nmigrations =
     sizeof(ew_store_migrations) / sizeof(ew_store_migrations[0]);

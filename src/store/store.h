@@ -38,7 +38,7 @@
 
 /* The schema version a fully migrated database has (SQLite's PRAGMA
  * user_version, PostgreSQL's ew_schema_version table). */
-#define EW_STORE_SCHEMA_VERSION 11
+#define EW_STORE_SCHEMA_VERSION 12
 
 struct ew_store;
 
@@ -266,6 +266,7 @@ struct ew_store_rule {
 	char *origin;
 	char *guard;
 	int64_t rev; /* the store revision of its last change */
+	char *host;  /* the host it is for (schema 12), or NULL: every host */
 };
 #define EW_STORE_ORIGIN_MANUAL "manual"
 #define EW_STORE_ORIGIN_SURGE "surge"
@@ -309,6 +310,112 @@ void ew_store_rules_free(struct ew_store_rule *v, size_t n);
 int ew_store_rev(struct ew_store *st, int64_t *rev);
 int ew_store_rules_since(struct ew_store *st, int64_t cursor,
     struct ew_store_rule **out, size_t *n, int64_t *rev);
+
+/*
+ * A rule with a scope (schema 12): host NULL and relay NULL the whole
+ * fleet; host set, relay NULL every relay of that host; both set that
+ * relay of that host (host NULL, relay set: that relay name on every
+ * host, as ew_store_rule_add_full).  Otherwise as ew_store_rule_add_full;
+ * a rule text is in force once per ticket, host and relay.
+ */
+int ew_store_rule_add_scope(struct ew_store *st, const char *origin,
+    int64_t ticket_id, const char *host, const char *relay,
+    const char *rule_text, const char *reason, int64_t expires_at,
+    int64_t added_at, int64_t *id);
+
+/* --- the fleet (fleet.c, schema 12) --- */
+
+/*
+ * Whether `name` may name a host: 1 to 40 of [a-z0-9_], starting with a
+ * letter (it becomes part of the host's role name, EW_STORE_HOST_ROLE
+ * followed by the name, a PostgreSQL identifier that needs no quoting).
+ */
+int ew_store_host_name_ok(const char *name);
+#define EW_STORE_HOST_ROLE "ew_host_"
+
+/*
+ * Whose rules ew_store_rule_list and ew_store_rules_since return: host
+ * NULL (the default, the desk and a single host) the unscoped ones
+ * (rules.host NULL) only; a host name those and the ones for that host.
+ * -EINVAL for a bad name.
+ */
+int ew_store_set_scope(struct ew_store *st, const char *host);
+/* ew_store_rule_list, with every != 0: the rules of every scope (the
+ * desk's block list and expiry: a host's blocks are the desk's too). */
+int ew_store_rule_list_every(struct ew_store *st, int all, int every,
+    struct ew_store_rule **out, size_t *n);
+
+/* Add a host with its role; -EEXIST if the name or role is taken,
+ * -EINVAL for a bad name. */
+int ew_store_host_add(
+    struct ew_store *st, const char *name, const char *role, int64_t at);
+/* Add a relay (40 hex digits of fingerprint) on a known host as
+ * `instance` (its name there); -EEXIST, -ENOENT (no such host),
+ * -EINVAL. */
+int ew_store_relay_add(struct ew_store *st, const char *fp,
+    const char *nickname, const char *host, const char *instance, int64_t at);
+/* A relay's exit address from `from` on; the one it had before (if
+ * another) ends at `from`.  -ENOENT for an unknown relay. */
+int ew_store_relay_addr(
+    struct ew_store *st, const char *fp, const char *addr, int64_t from);
+
+/*
+ * Record what a host applied for one relay ('' or NULL: the host's
+ * table of all relays): the digest, the revision it had pulled up to,
+ * when, and whether it worked (error: why not, or NULL).  A report,
+ * not a decision: it does not move the store's revision, so a host
+ * role needs no write access to store_rev.
+ */
+int ew_store_apply_add(struct ew_store *st, const char *host, const char *relay,
+    const char *digest, int64_t rev, int64_t at, int ok, const char *error);
+
+/* A host or relay of the fleet, with its last apply report. */
+struct ew_store_fleet_row {
+	char *host;
+	char *role;        /* hosts only */
+	char *fp;          /* relays only */
+	char *nickname;    /* relays only, or NULL */
+	char *instance;    /* relays only */
+	int64_t relays;    /* hosts only: how many */
+	int64_t last_rev;  /* of the last apply that worked; -1: none */
+	int64_t last_at;   /* EW_STORE_NO_TIME: never */
+	int last_ok;       /* of the last report */
+	char *last_digest; /* or NULL */
+};
+/* Every host by name (relays: 0) or every relay by host and instance
+ * (relays: 1), with its last report (for a relay: its own, or else the
+ * host's report for its table of all relays). */
+int ew_store_fleet_list(struct ew_store *st, int relays,
+    struct ew_store_fleet_row **out, size_t *n);
+void ew_store_fleet_free(struct ew_store_fleet_row *v, size_t n);
+
+/*
+ * Least privilege for hosts (PostgreSQL only).  The desk's role owns
+ * the tables and sees everything; a host's role (EW_STORE_HOST_ROLE +
+ * name) reads the schema version, the revision, the rules of its scope
+ * (the fleet's and its own host's: row-level security on rules.host),
+ * its own hosts and relays rows and applies, and inserts applies for
+ * itself only; it has no privilege at all on complaints, incidents,
+ * tickets or anything else.
+ *
+ * ew_store_fleet_policy_sql: the SQL that turns row-level security on
+ * and (re)creates the policies, idempotent; ew_store_fleet_init runs it
+ * as one transaction (-ENOTSUP on SQLite, which has no roles).
+ * ew_store_fleet_role_sql: the SQL that makes a host's role, for a
+ * superuser or CREATEROLE role to run (malloc'd, NULL when out of
+ * memory or when role or password is not 1 to 63 of [a-z0-9_];
+ * password NULL: none, for certificate authentication).
+ */
+const char *ew_store_fleet_policy_sql(void);
+int ew_store_fleet_init(struct ew_store *st);
+char *ew_store_fleet_role_sql(const char *role, const char *password);
+/*
+ * The connection string `target` (a URI or keywords) as keywords with
+ * its user and password replaced by `user` and `password` (NULL: none):
+ * the host's own.  0, or -EINVAL with libpq's reason in err.
+ */
+int ew_store_conninfo_as(const char *target, const char *user,
+    const char *password, char **out, char *err, size_t cap);
 
 /* --- the surge guard (guard.c) --- */
 

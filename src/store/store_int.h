@@ -33,6 +33,7 @@ struct ew_store {
 	unsigned migrated;
 	unsigned depth; /* open transactions: 1 = BEGIN, more = savepoints */
 	int rev_ready;  /* the schema has store_rev: writers bump it */
+	char scope[64]; /* ew_store_set_scope: the host ('' the desk) */
 	char err[256];
 };
 

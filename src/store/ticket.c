@@ -337,8 +337,8 @@ ew_store_ticket_complaints(
 
 /* The rule with this text in force for the ticket (0: none), or 0. */
 static int
-rule_in_force(struct ew_store *st, int64_t ticket_id, const char *relay,
-    const char *text, int64_t *id)
+rule_in_force(struct ew_store *st, int64_t ticket_id, const char *host,
+    const char *relay, const char *text, int64_t *id)
 {
 	struct ew_stmt *s;
 	int rc;
@@ -347,13 +347,15 @@ rule_in_force(struct ew_store *st, int64_t ticket_id, const char *relay,
 	rc = ew_store_prep(st,
 	    "SELECT id FROM rules WHERE coalesce(ticket_id, 0) = ?"
 	    " AND rule_text = ? AND removed_at IS NULL"
-	    " AND coalesce(relay, '') = coalesce(?, '')",
+	    " AND coalesce(relay, '') = coalesce(?, '')"
+	    " AND coalesce(host, '') = coalesce(?, '')",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_int64(s, 1, ticket_id);
 	ew_store_bind_text(s, 2, text);
 	ew_store_bind_text(s, 3, relay);
+	ew_store_bind_text(s, 4, host);
 	rc = ew_store_step(s);
 	if (rc == EW_STORE_ROW) {
 		*id = ew_store_col_int64(s, 0);
@@ -394,16 +396,28 @@ ew_store_rule_add_full(struct ew_store *st, const char *origin,
     int64_t ticket_id, const char *relay, const char *rule_text,
     const char *reason, int64_t expires_at, int64_t added_at, int64_t *id)
 {
+	return ew_store_rule_add_scope(st, origin, ticket_id, NULL, relay,
+	    rule_text, reason, expires_at, added_at, id);
+}
+
+int
+ew_store_rule_add_scope(struct ew_store *st, const char *origin,
+    int64_t ticket_id, const char *host, const char *relay,
+    const char *rule_text, const char *reason, int64_t expires_at,
+    int64_t added_at, int64_t *id)
+{
 	struct ew_stmt *s;
 	int rc;
 
 	*id = 0;
 	if (rule_text == NULL || (relay != NULL && relay[0] == '\0') ||
+	    (host != NULL && !ew_store_host_name_ok(host)) ||
 	    (origin != NULL && strcmp(origin, EW_STORE_ORIGIN_MANUAL) != 0))
 		return -EINVAL;
 	if ((rc = ew_store_begin(st)) != 0)
 		return rc;
-	if ((rc = rule_in_force(st, ticket_id, relay, rule_text, id)) == 0 &&
+	if ((rc = rule_in_force(st, ticket_id, host, relay, rule_text, id)) ==
+		0 &&
 	    *id != 0) {
 		ew_store_rollback(st);
 		return -EEXIST; /* in force for this ticket already */
@@ -411,8 +425,9 @@ ew_store_rule_add_full(struct ew_store *st, const char *origin,
 	if (rc == 0)
 		rc = ew_store_prep(st,
 		    "INSERT INTO rules (ticket_id, rule_text, reason,"
-		    " expires_at, added_at, relay, origin, rev) VALUES (?, ?,"
-		    " ?, ?, ?, ?, ?, " EW_STORE_REV_NOW ") RETURNING id",
+		    " expires_at, added_at, relay, origin, host, rev) VALUES "
+		    "(?,"
+		    " ?, ?, ?, ?, ?, ?, ?, " EW_STORE_REV_NOW ") RETURNING id",
 		    &s);
 	if (rc == 0) {
 		if (ticket_id != 0)
@@ -423,6 +438,7 @@ ew_store_rule_add_full(struct ew_store *st, const char *origin,
 		ew_store_bind_int64(s, 5, added_at);
 		ew_store_bind_text(s, 6, relay);
 		ew_store_bind_text(s, 7, origin);
+		ew_store_bind_text(s, 8, host);
 		rc = ew_store_step_id(s, id);
 		ew_store_finalize(s);
 	}
@@ -454,6 +470,7 @@ ew_store_rules_free(struct ew_store_rule *v, size_t n)
 		free(v[i].relay);
 		free(v[i].origin);
 		free(v[i].guard);
+		free(v[i].host);
 	}
 	free(v);
 }
@@ -477,12 +494,20 @@ read_rule(struct ew_stmt *s, void *row, void *arg)
 	rc |= ew_store_col_text(s, 8, &r->origin);
 	rc |= ew_store_col_text(s, 9, &r->guard);
 	r->rev = ew_store_col_int64(s, 10);
+	rc |= ew_store_col_text(s, 11, &r->host);
 	return rc ? -ENOMEM : 0;
 }
 
 int
 ew_store_rule_list(
     struct ew_store *st, int all, struct ew_store_rule **out, size_t *n)
+{
+	return ew_store_rule_list_every(st, all, 0, out, n);
+}
+
+int
+ew_store_rule_list_every(struct ew_store *st, int all, int every,
+    struct ew_store_rule **out, size_t *n)
 {
 	struct ew_store_rule *v;
 	size_t len = 0;
@@ -494,13 +519,15 @@ ew_store_rule_list(
 	*n = 0;
 	rc = ew_store_prep(st,
 	    "SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
-	    " removed_at, relay, origin, guard, rev FROM rules WHERE ?1 <> 0"
-	    " OR"
-	    " (removed_at IS NULL AND pending IS NULL) ORDER BY id",
+	    " removed_at, relay, origin, guard, rev, host FROM rules WHERE (?1"
+	    " <> 0 OR (removed_at IS NULL AND pending IS NULL))"
+	    " AND (?3 <> 0 OR coalesce(host, '') IN ('', ?2)) ORDER BY id",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_int64(s, 1, all != 0);
+	ew_store_bind_text(s, 2, st->scope);
+	ew_store_bind_int64(s, 3, every != 0);
 	rc = ew_store_rows(st, s, sizeof(*v), read_rule, NULL, &raw, &len);
 	v = raw;
 	if (rc != 0) {
@@ -531,14 +558,16 @@ ew_store_rules_since(struct ew_store *st, int64_t cursor,
 		return rc;
 	rc = ew_store_prep(st,
 	    "SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
-	    " removed_at, relay, origin, guard, rev FROM rules WHERE rev > ?1 "
-	    "AND rev <= ?2"
+	    " removed_at, relay, origin, guard, rev, host FROM rules WHERE rev "
+	    "> ?1 "
+	    "AND rev <= ?2 AND coalesce(host, '') IN ('', ?3)"
 	    " ORDER BY rev, id",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_int64(s, 1, cursor);
 	ew_store_bind_int64(s, 2, *rev);
+	ew_store_bind_text(s, 3, st->scope);
 	rc = ew_store_rows(st, s, sizeof(*v), read_rule, NULL, &raw, &len);
 	v = raw;
 	if (rc != 0) {

@@ -81,6 +81,10 @@ def examples(tmp):
         "complaint list": (["--json"], []),
         "complaint parse": (["--json"], [mail]),
         "expire": (["-n", "--no-apply", "--now", NOW], []),
+        "fleet add-host": None,  # PostgreSQL: tests/fleet/pg_rls.py
+        "fleet add-relay": None,  # a host first: tests/fleet/pg_rls.py
+        "fleet init": (["-n"], []),
+        "fleet status": (["--json"], []),
         "guard status": (["--json", "--policy", POLICY], []),
         "inbox scan": (["--json"], [md]),
         "nft apply": None,  # root and a namespace: tests/nft/apply.sh

@@ -505,7 +505,18 @@ def run(tmp):
                   "relay",
                   # the store revision of the rule's last change (schema
                   # 11, issue 14): a counter of the operator's decisions
-                  "rev"},
+                  "rev",
+                  # the host a block is for (schema 12; NULL: every one)
+                  "host"},
+        # the fleet (schema 12, issue 14): hosts and their database
+        # roles, relays by fingerprint, their exit addresses over time
+        # (our own addresses, nothing the relays carried), and what each
+        # applied (a digest, the revision, the time, whether it worked)
+        "hosts": {"name", "role", "added_at"},
+        "relays": {"fp", "nickname", "host", "instance", "added_at"},
+        "relay_addrs": {"fp", "addr", "valid_from", "valid_to"},
+        "applies": {"id", "host", "relay", "digest", "rev", "applied_at",
+                    "ok", "error"},
         # the store's revision: one number, bumped by every write
         "store_rev": {"rev"},
         # the form tokens `serve` saw used (schema 10): a random id and

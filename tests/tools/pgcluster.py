@@ -92,7 +92,13 @@ class Cluster:
         self.run([os.path.join(self.bin, "initdb"), "-D", self.data,
                   "-U", "postgres", "-A", "trust", "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-sync"])
-        log = open(self.log, "wb")
+        return self.launch(t0)
+
+    def launch(self, t0=None):
+        """Start the server on the cluster made by start() (again after
+        a stop(): tests of an outage); seconds until it is ready."""
+        t0 = time.monotonic() if t0 is None else t0
+        log = open(self.log, "ab")
         self.proc = subprocess.Popen(
             [os.path.join(self.bin, "postgres"), "-D", self.data,
              "-k", self.dir, "-p", str(self.port),

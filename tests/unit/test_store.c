@@ -1072,12 +1072,12 @@ test_schema(void)
 	int64_t id = 0;
 	int v = -1;
 
-	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 11);
+	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 12);
 	if (st == NULL)
 		return;
 	EW_CHECK_INT(ew_store_version(st, &v), 0);
-	EW_CHECK_INT(v, 11);
-	EW_CHECK_INT(ew_store_migrated(st), 11);
+	EW_CHECK_INT(v, 12);
+	EW_CHECK_INT(ew_store_migrated(st), 12);
 	/* the columns of schema 3 are there */
 	complaint_init(&c, "<s@x>", "s111");
 	c.subject = "IRC abuse";
@@ -1651,6 +1651,143 @@ out:
 	tmp_cleanup();
 }
 
+#define FP_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+#define FP_B "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+
+/* The fleet (schema 12): hosts, relays, addresses, scoped rules and
+ * apply reports; a report does not move the revision. */
+static void
+test_fleet(void)
+{
+	struct ew_store *st = mem();
+	struct ew_store_fleet_row *v = NULL;
+	struct ew_store_rule *r = NULL;
+	int64_t id = 0, id2 = 0, before = 0, at = 0;
+	size_t n = 0;
+
+	if (st == NULL)
+		return;
+	EW_CHECK(ew_store_host_name_ok("exit1"));
+	EW_CHECK(!ew_store_host_name_ok("Exit1"));
+	EW_CHECK(!ew_store_host_name_ok("1exit"));
+	EW_CHECK(!ew_store_host_name_ok("ex-it"));
+	EW_CHECK(!ew_store_host_name_ok(""));
+	EW_CHECK_INT(ew_store_host_add(st, "exit1", "ew_host_exit1", 10), 0);
+	EW_CHECK_INT(ew_store_host_add(st, "exit2", "ew_host_exit2", 11), 0);
+	EW_CHECK_INT(ew_store_host_add(st, "exit1", "other", 12), -EEXIST);
+	EW_CHECK_INT(
+	    ew_store_host_add(st, "exit3", "ew_host_exit2", 12), -EEXIST);
+	EW_CHECK_INT(ew_store_host_add(st, "Bad", "r", 12), -EINVAL);
+	EW_CHECK_INT(
+	    ew_store_relay_add(st, FP_A, "alpha", "exit1", "a", 20), 0);
+	EW_CHECK_INT(ew_store_relay_add(st, FP_B, NULL, "exit1", "b", 20), 0);
+	EW_CHECK_INT(
+	    ew_store_relay_add(st, FP_A, "x", "exit2", "c", 20), -EEXIST);
+	EW_CHECK_INT(
+	    ew_store_relay_add(st, "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC",
+		NULL, "nohost", "c", 20),
+	    -ENOENT);
+	EW_CHECK_INT(
+	    ew_store_relay_add(st, "short", NULL, "exit1", "c", 20), -EINVAL);
+	EW_CHECK_INT(ew_store_relay_addr(st, FP_A, "192.0.2.1", 30), 0);
+	EW_CHECK_INT(ew_store_relay_addr(st, FP_A, "192.0.2.1", 31), 0);
+	EW_CHECK_INT(ew_store_relay_addr(st, FP_A, "192.0.2.9", 40), 0);
+	EW_CHECK_INT(ew_store_relay_addr(st, "nope", "192.0.2.9", 40), -ENOENT);
+
+	/* scopes: the same text for the fleet, a host and a relay */
+	EW_CHECK_INT(ew_store_rule_add_scope(st, NULL, 0, NULL, NULL,
+			 "reject 198.51.100.1:*", NULL, NT, 50, &id),
+	    0);
+	EW_CHECK_INT(ew_store_rule_add_scope(st, NULL, 0, "exit1", NULL,
+			 "reject 198.51.100.1:*", NULL, NT, 50, &id2),
+	    0);
+	EW_CHECK(id2 != id);
+	EW_CHECK_INT(ew_store_rule_add_scope(st, NULL, 0, "exit1", "a",
+			 "reject 198.51.100.1:*", NULL, NT, 50, &id2),
+	    0);
+	EW_CHECK_INT(ew_store_rule_add_scope(st, NULL, 0, "exit1", "a",
+			 "reject 198.51.100.1:*", NULL, NT, 50, &id2),
+	    -EEXIST);
+	EW_CHECK_INT(ew_store_rule_add_scope(st, NULL, 0, "Bad!", NULL,
+			 "reject 198.51.100.1:*", NULL, NT, 50, &id2),
+	    -EINVAL);
+	/* the desk composes the unscoped ones; a host its own scope too */
+	EW_CHECK_INT(ew_store_rule_list(st, 0, &r, &n), 0);
+	EW_CHECK_INT(n, 1);
+	ew_store_rules_free(r, n);
+	EW_CHECK_INT(ew_store_rule_list_every(st, 0, 1, &r, &n), 0);
+	EW_CHECK_INT(n, 3); /* the desk's list and expiry: every scope */
+	ew_store_rules_free(r, n);
+	EW_CHECK_INT(ew_store_set_scope(st, "exit2"), 0);
+	EW_CHECK_INT(ew_store_rule_list(st, 1, &r, &n), 0);
+	EW_CHECK_INT(n, 1);
+	ew_store_rules_free(r, n);
+	EW_CHECK_INT(ew_store_rules_since(st, 0, &r, &n, &at), 0);
+	EW_CHECK_INT(n, 1);
+	ew_store_rules_free(r, n);
+	EW_CHECK_INT(ew_store_set_scope(st, "Bad!"), -EINVAL);
+	EW_CHECK_INT(ew_store_set_scope(st, "exit1"), 0);
+	EW_CHECK_INT(ew_store_rules_since(st, 0, &r, &n, &at), 0);
+	EW_CHECK_INT(n, 3);
+	ew_store_rules_free(r, n);
+	EW_CHECK_INT(ew_store_rule_list(st, 0, &r, &n), 0);
+	EW_CHECK_INT(n, 3);
+	if (n == 3) {
+		EW_CHECK(r[0].host == NULL && r[0].relay == NULL);
+		EW_CHECK_STR(r[1].host, "exit1");
+		EW_CHECK(r[1].relay == NULL);
+		EW_CHECK_STR(r[2].host, "exit1");
+		EW_CHECK_STR(r[2].relay, "a");
+	}
+	ew_store_rules_free(r, n);
+	EW_CHECK_INT(ew_store_set_scope(st, NULL), 0);
+
+	/* a report does not move the revision */
+	EW_CHECK_INT(ew_store_rev(st, &before), 0);
+	EW_CHECK_INT(
+	    ew_store_apply_add(st, "exit1", NULL, "d1", before, 60, 1, NULL),
+	    0);
+	EW_CHECK_INT(ew_store_apply_add(
+			 st, "exit1", "b", "d2", before, 61, 0, "tor said no"),
+	    0);
+	EW_CHECK_INT(
+	    ew_store_apply_add(st, "nohost", NULL, "d", 0, 61, 1, NULL) < 0, 1);
+	EW_CHECK_INT(
+	    ew_store_apply_add(st, "exit1", NULL, "", 0, 61, 1, NULL), -EINVAL);
+	EW_CHECK_INT(ew_store_rev(st, &at), 0);
+	EW_CHECK_INT(at, before);
+
+	EW_CHECK_INT(ew_store_fleet_list(st, 0, &v, &n), 0);
+	EW_CHECK_INT(n, 2);
+	if (n == 2) {
+		EW_CHECK_STR(v[0].host, "exit1");
+		EW_CHECK_STR(v[0].role, "ew_host_exit1");
+		EW_CHECK_INT(v[0].relays, 2);
+		EW_CHECK_INT(v[0].last_rev, before);
+		EW_CHECK_INT(v[0].last_at, 61);
+		EW_CHECK_INT(v[0].last_ok, 0);
+		EW_CHECK_STR(v[1].host, "exit2");
+		EW_CHECK_INT(v[1].relays, 0);
+		EW_CHECK_INT(v[1].last_rev, -1);
+		EW_CHECK_INT(v[1].last_at, NT);
+	}
+	ew_store_fleet_free(v, n);
+	EW_CHECK_INT(ew_store_fleet_list(st, 1, &v, &n), 0);
+	EW_CHECK_INT(n, 2);
+	if (n == 2) {
+		EW_CHECK_STR(v[0].fp, FP_A);
+		EW_CHECK_STR(v[0].nickname, "alpha");
+		EW_CHECK_STR(v[0].instance, "a");
+		EW_CHECK_STR(v[0].last_digest, "d1"); /* the host's table */
+		EW_CHECK_INT(v[0].last_ok, 1);
+		EW_CHECK_STR(v[1].instance, "b");
+		EW_CHECK_STR(v[1].last_digest, "d2"); /* its own */
+		EW_CHECK(v[1].nickname == NULL);
+	}
+	ew_store_fleet_free(v, n);
+	ew_store_close(st);
+}
+
 /* The store's revision, or -1. */
 static int64_t
 rev(struct ew_store *st)
@@ -1872,6 +2009,7 @@ main(void)
 	EW_RUN(test_nested);
 	EW_RUN(test_nested_close);
 	EW_RUN(test_schema);
+	EW_RUN(test_fleet);
 	EW_RUN(test_repair_counts);
 	EW_RUN(test_surge);
 	EW_RUN(test_policy_during);

@@ -365,8 +365,8 @@ def test_metrics(cl, src, nself):
     check(v == nself, "blocks_in_force self-service = %r (store %d)"
           % (v, nself))
     check(m.get(("exitwarden_store_up", "")) == 1, "store_up 1")
-    check(m.get(("exitwarden_store_schema_version", "")) == 11,
-          "schema 11")
+    check(m.get(("exitwarden_store_schema_version", "")) == 12,
+          "schema 12")
     check(m.get(("exitwarden_web_block_requests_total",
                  '{outcome="replay"}')) == 1, "one replay counted")
     check(("exitwarden_policy_last_apply_timestamp_seconds",

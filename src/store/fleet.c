@@ -1,0 +1,411 @@
+/*
+ * fleet.c - the fleet's hosts, relays, exit addresses and apply reports
+ * (schema 12, issue 14).
+ *
+ * One store (PostgreSQL) serves the desk and every host.  The desk
+ * registers hosts and relays and decides blocks (rules, with a host
+ * scope); each host pulls the rules for its scope and reports what it
+ * applied here (applies).  Reports are not decisions: writing one does
+ * not bump the store's revision, so a host's role needs no write access
+ * to anything but applies.  Nothing here is about traffic.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "store/store_int.h"
+
+int
+ew_store_host_name_ok(const char *name)
+{
+	size_t i;
+
+	if (name == NULL || !(name[0] >= 'a' && name[0] <= 'z'))
+		return 0;
+	for (i = 0; name[i] != '\0'; i++) {
+		char c = name[i];
+
+		if (i >= 40 || !((c >= 'a' && c <= 'z') ||
+				   (c >= '0' && c <= '9') || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+fp_ok(const char *fp)
+{
+	size_t i;
+
+	if (fp == NULL || strlen(fp) != 40)
+		return 0;
+	for (i = 0; i < 40; i++)
+		if (!((fp[i] >= '0' && fp[i] <= '9') ||
+			(fp[i] >= 'A' && fp[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+/* Whether a row answers `sql` with one text parameter: 1, 0, or -errno. */
+static int
+exists(struct ew_store *st, const char *sql, const char *arg)
+{
+	struct ew_stmt *s;
+	int rc;
+
+	if ((rc = ew_store_prep(st, sql, &s)) != 0)
+		return rc;
+	ew_store_bind_text(s, 1, arg);
+	rc = ew_store_step(s);
+	ew_store_finalize(s);
+	return rc == EW_STORE_ROW ? 1 : rc;
+}
+
+int
+ew_store_set_scope(struct ew_store *st, const char *host)
+{
+	if (host != NULL && !ew_store_host_name_ok(host))
+		return -EINVAL;
+	snprintf(st->scope, sizeof(st->scope), "%s", host ? host : "");
+	/* a host decides nothing: its writes (apply reports) are no new
+	 * revision, and its role may not move store_rev */
+	if (host != NULL)
+		st->rev_ready = 0;
+	return 0;
+}
+
+int
+ew_store_host_add(
+    struct ew_store *st, const char *name, const char *role, int64_t at)
+{
+	struct ew_stmt *s;
+	int rc;
+
+	if (!ew_store_host_name_ok(name) || role == NULL || role[0] == '\0')
+		return -EINVAL;
+	if ((rc = ew_store_begin(st)) != 0)
+		return rc;
+	rc = exists(st, "SELECT 1 FROM hosts WHERE name = ?", name);
+	if (rc == 0)
+		rc = exists(st, "SELECT 1 FROM hosts WHERE role = ?", role);
+	if (rc == 1) {
+		ew_store_set_err(st, "host or role already known");
+		rc = -EEXIST;
+	}
+	if (rc == 0)
+		rc = ew_store_prep(st,
+		    "INSERT INTO hosts (name, role, added_at) VALUES (?, ?, ?)",
+		    &s);
+	if (rc == 0) {
+		ew_store_bind_text(s, 1, name);
+		ew_store_bind_text(s, 2, role);
+		ew_store_bind_int64(s, 3, at);
+		rc = ew_store_step_done(st, s);
+		ew_store_finalize(s);
+	}
+	return ew_store_end(st, rc);
+}
+
+int
+ew_store_relay_add(struct ew_store *st, const char *fp, const char *nickname,
+    const char *host, const char *instance, int64_t at)
+{
+	struct ew_stmt *s;
+	int rc;
+
+	if (!fp_ok(fp) || host == NULL || instance == NULL ||
+	    instance[0] == '\0' || strlen(instance) > 64 ||
+	    (nickname != NULL && strlen(nickname) > 19))
+		return -EINVAL;
+	if ((rc = ew_store_begin(st)) != 0)
+		return rc;
+	rc = exists(st, "SELECT 1 FROM hosts WHERE name = ?", host);
+	if (rc == 0) {
+		ew_store_set_err(st, "no host '%s'", host);
+		rc = -ENOENT;
+	} else if (rc == 1)
+		rc = ew_store_prep(st,
+		    "INSERT OR IGNORE INTO relays (fp, nickname, host, "
+		    "instance,"
+		    " added_at) VALUES (?, ?, ?, ?, ?)",
+		    &s);
+	if (rc == 0) {
+		ew_store_bind_text(s, 1, fp);
+		ew_store_bind_text(s, 2, nickname);
+		ew_store_bind_text(s, 3, host);
+		ew_store_bind_text(s, 4, instance);
+		ew_store_bind_int64(s, 5, at);
+		if ((rc = ew_store_step_done(st, s)) == 0 &&
+		    ew_store_changes(s) == 0) {
+			ew_store_set_err(st, "relay or instance already known");
+			rc = -EEXIST;
+		}
+		ew_store_finalize(s);
+	}
+	return ew_store_end(st, rc);
+}
+
+int
+ew_store_relay_addr(
+    struct ew_store *st, const char *fp, const char *addr, int64_t from)
+{
+	struct ew_stmt *s;
+	int rc;
+
+	if (addr == NULL || strlen(addr) < 2 || strlen(addr) > 45)
+		return -EINVAL;
+	if ((rc = ew_store_begin(st)) != 0)
+		return rc;
+	rc = exists(st, "SELECT 1 FROM relays WHERE fp = ?", fp);
+	if (rc == 0) {
+		ew_store_set_err(st, "no relay '%s'", fp != NULL ? fp : "");
+		rc = -ENOENT;
+	} else if (rc == 1)
+		rc = ew_store_prep(st,
+		    "UPDATE relay_addrs SET valid_to = ?3 WHERE fp = ?1"
+		    " AND valid_to IS NULL AND addr <> ?2 AND valid_from <= ?3",
+		    &s);
+	if (rc == 0) {
+		ew_store_bind_text(s, 1, fp);
+		ew_store_bind_text(s, 2, addr);
+		ew_store_bind_int64(s, 3, from);
+		rc = ew_store_step_done(st, s);
+		ew_store_finalize(s);
+	}
+	if (rc == 0)
+		rc = ew_store_prep(st,
+		    "INSERT INTO relay_addrs (fp, addr, valid_from)"
+		    " SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM"
+		    " relay_addrs WHERE fp = ?1 AND addr = ?2 AND valid_to IS "
+		    "NULL)",
+		    &s);
+	if (rc == 0) {
+		ew_store_bind_text(s, 1, fp);
+		ew_store_bind_text(s, 2, addr);
+		ew_store_bind_int64(s, 3, from);
+		rc = ew_store_step_done(st, s);
+		ew_store_finalize(s);
+	}
+	return ew_store_end(st, rc);
+}
+
+int
+ew_store_apply_add(struct ew_store *st, const char *host, const char *relay,
+    const char *digest, int64_t rev, int64_t at, int ok, const char *error)
+{
+	struct ew_stmt *s;
+	int ready = st->rev_ready, rc;
+
+	if (host == NULL || digest == NULL || digest[0] == '\0' ||
+	    strlen(digest) > 128 || rev < 0 ||
+	    (relay != NULL && strlen(relay) > 64))
+		return -EINVAL;
+	/* a report: the outermost transaction does not bump store_rev */
+	if (st->depth == 0)
+		st->rev_ready = 0;
+	rc = ew_store_begin(st);
+	st->rev_ready = ready;
+	if (rc != 0)
+		return rc;
+	rc = ew_store_prep(st,
+	    "INSERT INTO applies (host, relay, digest, rev, applied_at, ok,"
+	    " error) VALUES (?, coalesce(?, ''), ?, ?, ?, ?, ?)",
+	    &s);
+	if (rc == 0) {
+		ew_store_bind_text(s, 1, host);
+		ew_store_bind_text(s, 2, relay);
+		ew_store_bind_text(s, 3, digest);
+		ew_store_bind_int64(s, 4, rev);
+		ew_store_bind_int64(s, 5, at);
+		ew_store_bind_int64(s, 6, ok ? 1 : 0);
+		if (error != NULL && strlen(error) > 200)
+			error = "(error message too long)";
+		ew_store_bind_text(s, 7, ok ? NULL : error);
+		rc = ew_store_step_done(st, s);
+		ew_store_finalize(s);
+	}
+	return ew_store_end(st, rc);
+}
+
+static int
+read_fleet_row(struct ew_stmt *s, void *row, void *arg)
+{
+	struct ew_store_fleet_row *r = row;
+	int rc = 0;
+
+	(void)arg;
+	rc |= ew_store_col_text(s, 0, &r->host);
+	rc |= ew_store_col_text(s, 1, &r->role);
+	rc |= ew_store_col_text(s, 2, &r->fp);
+	rc |= ew_store_col_text(s, 3, &r->nickname);
+	rc |= ew_store_col_text(s, 4, &r->instance);
+	r->relays = ew_store_col_int64(s, 5);
+	r->last_rev = ew_store_col_null(s, 6) ? -1 : ew_store_col_int64(s, 6);
+	r->last_at = ew_store_col_time(s, 7);
+	r->last_ok = (int)ew_store_col_int64(s, 8);
+	rc |= ew_store_col_text(s, 9, &r->last_digest);
+	return rc ? -ENOMEM : 0;
+}
+
+/* The last report of a host (?relay '' for its table of all). */
+#define LAST_APPLY(col, where)                                                 \
+	"(SELECT " col " FROM applies a WHERE " where                          \
+	" ORDER BY a.applied_at DESC, a.id DESC LIMIT 1)"
+#define HOST_WHERE "a.host = h.name"
+#define RELAY_WHERE "a.host = r.host AND a.relay IN (r.instance, '')"
+
+int
+ew_store_fleet_list(
+    struct ew_store *st, int relays, struct ew_store_fleet_row **out, size_t *n)
+{
+	struct ew_stmt *s;
+	void *raw = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!relays)
+		rc = ew_store_prep(st,
+		    "SELECT h.name, h.role, NULL, NULL, NULL,"
+		    " (SELECT count(*) FROM relays r WHERE r.host = "
+		    "h.name), " LAST_APPLY("a.rev", HOST_WHERE
+			" AND a.ok = 1") ", " LAST_APPLY("a.applied_at",
+			HOST_WHERE) ", " LAST_APPLY("a.ok",
+			HOST_WHERE) ", " LAST_APPLY("a.digest",
+			HOST_WHERE) " FROM hosts h ORDER BY h.name",
+		    &s);
+	else
+		rc = ew_store_prep(st,
+		    "SELECT r.host, NULL, r.fp, r.nickname, r.instance, "
+		    "0, " LAST_APPLY("a.rev", RELAY_WHERE
+			" AND a.ok = 1") ", " LAST_APPLY("a.applied_at",
+			RELAY_WHERE) ", " LAST_APPLY("a.ok",
+			RELAY_WHERE) ", " LAST_APPLY("a.digest",
+			RELAY_WHERE) " FROM relays r ORDER BY r.host, "
+				     "r.instance",
+		    &s);
+	if (rc != 0)
+		return rc;
+	rc = ew_store_rows(
+	    st, s, sizeof(**out), read_fleet_row, NULL, &raw, &len);
+	if (rc != 0) {
+		ew_store_fleet_free(raw, len);
+		return rc;
+	}
+	*out = raw;
+	*n = len;
+	return 0;
+}
+
+void
+ew_store_fleet_free(struct ew_store_fleet_row *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].host);
+		free(v[i].role);
+		free(v[i].fp);
+		free(v[i].nickname);
+		free(v[i].instance);
+		free(v[i].last_digest);
+	}
+	free(v);
+}
+
+/* The host names of the role running the query (a subquery for the
+ * policies: RLS on hosts keeps it to the role's own row). */
+#define MY_HOSTS "(SELECT h.name FROM hosts h WHERE h.role = current_user)"
+
+static const char policy_sql[] =
+    "ALTER TABLE rules ENABLE ROW LEVEL SECURITY;\n"
+    "ALTER TABLE hosts ENABLE ROW LEVEL SECURITY;\n"
+    "ALTER TABLE relays ENABLE ROW LEVEL SECURITY;\n"
+    "ALTER TABLE relay_addrs ENABLE ROW LEVEL SECURITY;\n"
+    "ALTER TABLE applies ENABLE ROW LEVEL SECURITY;\n"
+    "DROP POLICY IF EXISTS ew_host_own ON hosts;\n"
+    "CREATE POLICY ew_host_own ON hosts FOR SELECT\n"
+    "    USING (role = current_user);\n"
+    "DROP POLICY IF EXISTS ew_host_rules ON rules;\n"
+    "CREATE POLICY ew_host_rules ON rules FOR SELECT\n"
+    "    USING (pending IS NULL AND (host IS NULL OR host IN " MY_HOSTS "));\n"
+    "DROP POLICY IF EXISTS ew_host_relays ON relays;\n"
+    "CREATE POLICY ew_host_relays ON relays FOR SELECT\n"
+    "    USING (host IN " MY_HOSTS ");\n"
+    "DROP POLICY IF EXISTS ew_host_relay_addrs ON relay_addrs;\n"
+    "CREATE POLICY ew_host_relay_addrs ON relay_addrs FOR SELECT\n"
+    "    USING (fp IN (SELECT r.fp FROM relays r));\n"
+    "DROP POLICY IF EXISTS ew_host_applies_read ON applies;\n"
+    "CREATE POLICY ew_host_applies_read ON applies FOR SELECT\n"
+    "    USING (host IN " MY_HOSTS ");\n"
+    "DROP POLICY IF EXISTS ew_host_applies_add ON applies;\n"
+    "CREATE POLICY ew_host_applies_add ON applies FOR INSERT\n"
+    "    WITH CHECK (host IN " MY_HOSTS ");\n";
+
+const char *
+ew_store_fleet_policy_sql(void)
+{
+	return policy_sql;
+}
+
+int
+ew_store_fleet_init(struct ew_store *st)
+{
+	int ready = st->rev_ready, rc;
+
+	if (strcmp(ew_store_backend(st), "postgresql") != 0) {
+		ew_store_set_err(st, "a fleet needs a PostgreSQL store (--db "
+				     "postgresql://...)");
+		return -ENOTSUP;
+	}
+	/* policies are no decision of the desk: no new revision */
+	if (st->depth == 0)
+		st->rev_ready = 0;
+	rc = ew_store_begin(st);
+	st->rev_ready = ready;
+	if (rc != 0)
+		return rc;
+	rc = ew_store_exec(st, policy_sql);
+	return ew_store_end(st, rc);
+}
+
+/* Whether s is 1 to 63 of [a-z0-9_] (a role name or a hex password
+ * that needs no quoting). */
+static int
+plain_word(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= 63 || !((s[i] >= 'a' && s[i] <= 'z') ||
+				   (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return i > 0;
+}
+
+char *
+ew_store_fleet_role_sql(const char *role, const char *password)
+{
+	static const char fmt[] =
+	    "CREATE ROLE %s LOGIN%s%s%s;\n"
+	    "GRANT SELECT ON ew_schema_version, store_rev, rules, hosts,"
+	    " relays, relay_addrs TO %s;\n"
+	    "GRANT SELECT, INSERT ON applies TO %s;\n";
+	char *out;
+	int len;
+
+	if (!plain_word(role) || (password != NULL && !plain_word(password)))
+		return NULL;
+	len = snprintf(NULL, 0, fmt, role, password ? " PASSWORD '" : "",
+	    password ? password : "", password ? "'" : "", role, role);
+	if (len < 0 || (out = malloc((size_t)len + 1)) == NULL)
+		return NULL;
+	snprintf(out, (size_t)len + 1, fmt, role, password ? " PASSWORD '" : "",
+	    password ? password : "", password ? "'" : "", role, role);
+	return out;
+}
