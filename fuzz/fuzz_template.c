@@ -10,6 +10,7 @@
  * on a line of the template; a success says nothing, renders the same
  * twice, holds no NUL, and gives text without a tag back unchanged.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,18 @@ plain(const char *t, size_t n)
 	return 1;
 }
 
+/* Whether the text begins with a header field, "Name:" (letters, digits
+ * and '-'), as the reply's header block does (desk/reply.c). */
+static int
+header_first(const char *t, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (isalnum((unsigned char)t[i]) || t[i] == '-'))
+		i++;
+	return i > 0 && i < n && t[i] == ':';
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -148,18 +161,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		EW_FUZZ_ASSERT(d.n == 0 && !out.oom);
 		EW_FUZZ_ASSERT(strlen(ew_buf_str(&out)) == out.len);
-		/* no placeholder, plain text: it comes out as it went in,
-		 * except that a header block cut short ("Subject: hello" alone)
-		 * gains the end of its line and the blank line that ends a
-		 * header */
-		if (memmem(t, size, "{{", 2) == NULL && plain(t, size)) {
-			EW_FUZZ_ASSERT(out.len >= size && out.len <= size + 2 &&
+		/* no placeholder, plain text, no header block: it comes out
+		 * as it went in (a header block is written again, field by
+		 * field, by the header sink: "Name: value", its own line
+		 * ends, the blank line after it) */
+		if (memmem(t, size, "{{", 2) == NULL && plain(t, size) &&
+		    !header_first(t, size))
+			EW_FUZZ_ASSERT(out.len == size &&
 				       memcmp(ew_buf_str(&out), t, size) == 0);
-			EW_FUZZ_ASSERT(out.len == size ||
-				       (size > 0 && t[size - 1] != '\n' &&
-					   strspn(ew_buf_str(&out) + size,
-					       "\n") == out.len - size));
-		}
 		EW_FUZZ_ASSERT(ew_desk_reply(desk, ticket, "fuzz", t, size, NOW,
 				   &again, &d) == 0);
 		EW_FUZZ_ASSERT(
