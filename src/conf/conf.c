@@ -531,6 +531,7 @@ relay_block(struct cstate *cs, struct tok *t)
 	struct ew_conf_relay *r = NULL;
 	unsigned rline = t->line, rfirst = t->first, rlast = t->last;
 	size_t idx;
+	int had_user;
 
 	lex(cs, &name);
 	if (name.kind != T_WORD && name.kind != T_STRING) {
@@ -628,8 +629,17 @@ relay_block(struct cstate *cs, struct tok *t)
 			diag(cs, EW_SEV_ERROR, w[3].line, w[3].first, w[3].last,
 			    "'cookie' and 'password-file' exclude each other");
 		}
-		if (relay_debian(r) != 0)
+		had_user = r->user != NULL;
+		if (relay_debian(r) != 0) {
 			cs->oom = 1;
+		} else if (!had_user && !user_ok(r->user)) {
+			idx = (size_t)(r - cs->c->relays);
+			diag(cs, EW_SEV_ERROR, cs->relname[idx].line,
+			    cs->relname[idx].first, cs->relname[idx].last,
+			    "relay name '%s' makes no valid instance user "
+			    "'%s' (at most 64 characters): give 'user'",
+			    r->name, r->user);
+		}
 	}
 }
 

@@ -162,7 +162,7 @@ int ew_nft_relay_ident(const char *name, char *out, size_t cap);
  * first SYN, meta skuid, and the OutboundBindAddressExit source when
  * set) before the policy's rules, and only counts and records: no
  * verdict, except with "damp" (reject with icmpx admin-prohibited for a
- * destination in the surge set).  Never a log statement.
+ * destination in the surge set).  Never a logging statement.
  */
 #define EW_NFT_GUARD_HASH 1048576 /* 2^20 buckets of the jhash */
 /* The guard's surge-set names ("g_NAME_s4"), for the daemon. */

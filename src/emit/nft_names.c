@@ -6,7 +6,7 @@
  * A rule keeps its name when rules before it come or go (ticket blocks
  * added, expired), so stats reads the same counter after a reload.  The
  * same identity twice in one policy (the same rule written twice in a
- * file) gets "_2", "_3"... in policy order.  n log n in the rules.
+ * file) gets "_2", "_3"... in policy order.  n log(n) in the rules.
  */
 #include <errno.h>
 #include <stdint.h>

@@ -214,6 +214,31 @@ test_errors(void)
 	    "t.conf:1:7-9: error: malformed relay name 'a/b' (letters, "
 	    "digits, '.', '_', '-'; at most 64)",
 	    1);
+	/* a name that makes no valid _tor-NAME user needs 'user' (fuzz) */
+	parse_err("relay "
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  " {\n}\n",
+	    "t.conf:1:7-66: error: relay name "
+	    "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' "
+	    "makes no valid "
+	    "instance user "
+	    "'_tor-"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' (at "
+	    "most 64 characters): give 'user'",
+	    1);
+	{
+		struct ew_conf *c = NULL;
+		struct ew_diag_list d;
+		const char *ok = "relay "
+				 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				 "aaaaaaaaaaaaaaa {\n user _tor-x\n}\n";
+
+		ew_diag_init(&d);
+		EW_CHECK_INT(
+		    ew_conf_parse("t.conf", ok, strlen(ok), &d, &c), 0);
+		ew_conf_free(c);
+		ew_diag_free(&d);
+	}
 	parse_err("relay r1\n",
 	    "t.conf:1:9: error: unexpected end of line; expected '{' after "
 	    "the relay's name",
