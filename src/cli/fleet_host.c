@@ -25,13 +25,26 @@
  * file is the host's cache of its desired state), and the loop says
  * which revision it enforces and how long ago it synced, then retries
  * (the driver reconnects, LISTEN included).
+ *
+ * The outbox: every apply report (the cached state applied at a start
+ * without the store included) is first appended to a file beside the
+ * managed policy (mode 0600, fsync'd, one record a line with a random
+ * unique id), then the whole file is sent (ew_store_apply_replay: a
+ * uid stored already is ignored) and emptied once all of it is stored.
+ * So a report made while PostgreSQL is down, or by a run killed between
+ * its apply and its report, reaches the desk when the store is back,
+ * once: a record sent twice (killed before the file was emptied) is
+ * stored once.  Each report carries how many the host still had queued.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -96,6 +109,100 @@ cursor_save(int64_t rev, int64_t at)
 		rename(tmp, path);
 }
 
+/* The outbox: "A UID REV AT OK DIGEST\n" records, beside the managed
+ * policy. */
+static void
+outbox_path(char *out, size_t cap)
+{
+	snprintf(out, cap, "%s.fleet-outbox", ew_cli_managed_path());
+}
+
+/* Append one report to the outbox, on disk before it returns: 0 or
+ * -errno. */
+static int
+outbox_add(int64_t rev, int64_t at, int ok, const char *digest)
+{
+	char path[4096], line[256], uid[33];
+	unsigned char r[16];
+	size_t i;
+	int fd, len, rc = 0;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -EIO;
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(uid + 2 * i, 3, "%02x", r[i]);
+	len = snprintf(line, sizeof(line), "A %s %lld %lld %d %s\n", uid,
+	    (long long)rev, (long long)at, ok ? 1 : 0, digest);
+	if (len < 0 || (size_t)len >= sizeof(line))
+		return -EINVAL;
+	outbox_path(path, sizeof(path));
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0600) != 0 ||
+	    write(fd, line, (size_t)len) != (ssize_t)len || fsync(fd) != 0)
+		rc = errno != 0 ? -errno : -EIO;
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+/* How many records the outbox holds (0 when there is none). */
+static size_t
+outbox_count(void)
+{
+	char path[4096];
+	size_t n = 0;
+	FILE *f;
+	int c;
+
+	outbox_path(path, sizeof(path));
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while ((c = getc(f)) != EOF)
+		if (c == '\n')
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Send every record of the outbox to the store, then empty it: the
+ * number sent, or -errno (the store's error; the outbox is kept whole,
+ * and a later flush sends it all again, stored once).  A record that
+ * cannot be read (a torn last line of a crash) is dropped.
+ */
+static int
+outbox_flush(struct ew_store *st, const char *host)
+{
+	char path[4096], uid[65], digest[129];
+	long long rev, at;
+	size_t n = outbox_count(), i = 0;
+	int ok, rc = 0, fd;
+	FILE *f;
+
+	outbox_path(path, sizeof(path));
+	if (n == 0 || (f = fopen(path, "r")) == NULL)
+		return 0;
+	while (rc == 0 && fscanf(f, " A %64s %lld %lld %d %128s", uid, &rev,
+			      &at, &ok, digest) == 5) {
+		i++;
+		rc = ew_store_apply_replay(st, uid, (int64_t)(n - i), host,
+		    digest, rev, at, ok,
+		    ok ? NULL : "the apply failed (see the host's log)");
+	}
+	fclose(f);
+	if (rc != 0)
+		return rc;
+	/* all stored: empty it (killed before this, it is sent again) */
+	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	return rc < 0 ? rc : (int)i;
+}
+
 /* The managed file's digest (hex), or "-" when it cannot be read. */
 static void
 managed_digest(char out[EW_SHA256_HEXLEN])
@@ -128,16 +235,19 @@ follow_apply(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *ap,
 	ok = rc == 0;
 	rc = ew_cli_change_done(rc, &ch, &oc, &dg);
 	managed_digest(digest);
-	if (ew_store_apply_add(st, host, NULL, digest, rev, now, ok,
-		ok ? NULL : "the apply failed (see the host's log)") != 0)
-		ew_cli_err("%s: apply report not stored: %s", ew_cli_db_label(),
-		    ew_store_errmsg(st));
+	if (outbox_add(rev, now, ok, digest) != 0)
+		ew_cli_err("run --host: apply report not queued in the outbox");
+	if (outbox_flush(st, host) < 0)
+		ew_cli_err("%s: apply report not stored (kept in the outbox): "
+			   "%s",
+		    ew_cli_db_label(), ew_store_errmsg(st));
 	return rc;
 }
 
 int
 ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy)
 {
+	char digest[EW_SHA256_HEXLEN];
 	struct ew_desk_change ch;
 	const char *path = ew_cli_managed_path();
 	int64_t rev, at;
@@ -161,6 +271,13 @@ ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy)
 	if (ap->ops.tor(ap, path, ch.now) < 0 ||
 	    (ap->ops.nft != NULL && ap->ops.nft(ap, path, ch.now) < 0))
 		return -EIO;
+	/* reported when the store is back */
+	managed_digest(digest);
+	if (outbox_add(rev < 0 ? 0 : rev, ch.now, 1, digest) != 0)
+		ew_cli_err("run --host: apply report not queued in the outbox");
+	else
+		printf("fleet: apply report queued (outbox: %zu)\n",
+		    outbox_count());
 	fflush(stdout);
 	return 0;
 }
@@ -173,7 +290,7 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 	struct ew_store_rule *r = NULL;
 	int64_t cursor, synced_at, rev = 0;
 	size_t n = 0;
-	int rc = EW_EXIT_OK, down = 0, fd;
+	int rc = EW_EXIT_OK, down = 0, fd, queued;
 	struct pollfd pfd;
 
 	cursor_load(&cursor, &synced_at);
@@ -197,6 +314,9 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 				printf("fleet: store back after %llds\n",
 				    (long long)(ew_time_now() - synced_at));
 			down = 0;
+			if ((queued = outbox_flush(st, host)) > 0)
+				printf("fleet: outbox: %d reports replayed\n",
+				    queued);
 			if (cursor < 0 || n > 0) {
 				rc = follow_apply(d, st, ap, policy, host, rev);
 				if (rc == EW_EXIT_OK) {
