@@ -53,6 +53,7 @@
 #include "lib/digest.h"
 #include "lib/file.h"
 #include "lib/tm.h"
+#include "policy/policy.h"
 #include "store/store.h"
 
 /* Policy versions are the desk's: a host records nothing there. */
@@ -244,27 +245,18 @@ follow_apply(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *ap,
 	return rc;
 }
 
-int
-ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy)
+/*
+ * Apply the managed file as it stands at the current time (expired
+ * rules left out) to tor and the kernel, without the store, and queue
+ * the report (revision rev) in the outbox: 0 or -errno.
+ */
+static int
+cached_apply(struct ew_cli_apply *ap, const char *policy, int64_t rev)
 {
 	char digest[EW_SHA256_HEXLEN];
 	struct ew_desk_change ch;
 	const char *path = ew_cli_managed_path();
-	int64_t rev, at;
 
-	if (ap->nrelays > 0) {
-		ew_cli_err("run --host: the cached state of several relays is "
-			   "applied once the store is back");
-		return -ENOTSUP;
-	}
-	if (access(path, R_OK) != 0) {
-		ew_cli_err("run --host: no cached state (%s) to apply", path);
-		return -ENOENT;
-	}
-	cursor_load(&rev, &at);
-	printf("fleet: store unreachable at the start: applying the cached "
-	       "revision %lld (synced %llds ago)\n",
-	    (long long)rev, (long long)(ew_time_now() - at));
 	ew_cli_change_init(&ch, ap, policy, ew_time_now());
 	if (ap->ops.tor == NULL)
 		return 0;
@@ -282,15 +274,69 @@ ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy)
 	return 0;
 }
 
+/* The earliest expiry in the managed file after now, or EW_NEVER. */
+static int64_t
+next_expiry(void)
+{
+	struct ew_diag_list dg;
+	struct ew_policy *p = NULL;
+	int64_t t = EW_NEVER;
+
+	ew_diag_init(&dg);
+	if (ew_policy_parse_file(ew_cli_managed_path(), 0, &dg, &p) == 0)
+		t = ew_policy_next_expiry(p, ew_time_now());
+	ew_policy_free(p);
+	ew_diag_free(&dg);
+	return t;
+}
+
+int
+ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy, int64_t *exp)
+{
+	const char *path = ew_cli_managed_path();
+	int64_t rev, at;
+	int rc;
+
+	if (*exp != 0) {
+		/* applied already: again when a block's time comes */
+		if (*exp == EW_NEVER || ew_time_now() < *exp)
+			return 0;
+		cursor_load(&rev, &at);
+		if ((rc = cached_apply(ap, policy, rev)) == 0)
+			printf("fleet: a block expired: revision %lld applied "
+			       "again without the store\n",
+			    (long long)rev);
+		*exp = next_expiry();
+		return rc;
+	}
+	*exp = EW_NEVER;
+	if (ap->nrelays > 0) {
+		ew_cli_err("run --host: the cached state of several relays is "
+			   "applied once the store is back");
+		return -ENOTSUP;
+	}
+	if (access(path, R_OK) != 0) {
+		ew_cli_err("run --host: no cached state (%s) to apply", path);
+		return -ENOENT;
+	}
+	cursor_load(&rev, &at);
+	printf("fleet: store unreachable at the start: applying the cached "
+	       "revision %lld (synced %llds ago)\n",
+	    (long long)rev, (long long)(ew_time_now() - at));
+	rc = cached_apply(ap, policy, rev);
+	*exp = next_expiry();
+	return rc;
+}
+
 int
 ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
     struct ew_cli_apply *ap, const char *policy, const char *host,
     unsigned interval, int once, volatile sig_atomic_t *stop)
 {
 	struct ew_store_rule *r = NULL;
-	int64_t cursor, synced_at, rev = 0;
+	int64_t cursor, synced_at, rev = 0, exp = next_expiry(), now;
 	size_t n = 0;
-	int rc = EW_EXIT_OK, down = 0, fd, queued;
+	int rc = EW_EXIT_OK, down = 0, fd, queued, due, wait;
 	struct pollfd pfd;
 
 	cursor_load(&cursor, &synced_at);
@@ -298,6 +344,9 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 	    host, (long long)cursor);
 	fflush(stdout);
 	while (!*stop) {
+		/* a block of the cached state whose time came: applied again
+		 * without it, with or without the store */
+		due = exp != EW_NEVER && ew_time_now() >= exp;
 		if (ew_store_listen(st) != 0 ||
 		    ew_store_rules_since(
 			st, cursor < 0 ? 0 : cursor, &r, &n, &rev) != 0) {
@@ -309,6 +358,11 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 				    (long long)(ew_time_now() - synced_at));
 			down = 1;
 			rc = EW_EXIT_FAIL;
+			if (due && ap->nrelays == 0 &&
+			    cached_apply(ap, policy, cursor) == 0)
+				printf("fleet: a block expired: revision %lld "
+				       "applied again without the store\n",
+				    (long long)cursor);
 		} else {
 			if (down)
 				printf("fleet: store back after %llds\n",
@@ -317,7 +371,8 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 			if ((queued = outbox_flush(st, host)) > 0)
 				printf("fleet: outbox: %d reports replayed\n",
 				    queued);
-			if (cursor < 0 || n > 0) {
+			if (cursor < 0 || n > 0 || due) {
+				due = 1; /* a new managed file: its expiries */
 				rc = follow_apply(d, st, ap, policy, host, rev);
 				if (rc == EW_EXIT_OK) {
 					printf("fleet: applied revision %lld "
@@ -333,6 +388,8 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 		ew_store_rules_free(r, n);
 		r = NULL;
 		n = 0;
+		if (due)
+			exp = next_expiry();
 		fflush(stdout);
 		if (once)
 			break;
@@ -345,8 +402,11 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		poll(&pfd, fd >= 0 ? 1 : 0,
-		    down ? 1000 : (int)(interval * 1000));
+		wait = down ? 1000 : (int)(interval * 1000);
+		now = ew_time_now();
+		if (exp != EW_NEVER && exp - now < wait / 1000)
+			wait = exp <= now ? 0 : (int)(exp - now) * 1000;
+		poll(&pfd, fd >= 0 ? 1 : 0, wait);
 		/* taken: the next round's query reads what they announce */
 		if (!down)
 			ew_store_wakeups(st);
