@@ -298,7 +298,13 @@ def run(work, cluster, tor):
     check(lat is not None and all(h.has("192.0.2.44") for h in hosts),
           "every host enforces the expiring block")
 
-    # --- PostgreSQL stopped: enforcement stays, the hosts say so
+    # --- PostgreSQL stopped mid-sync: a block added, the server stopped
+    # at once, while the hosts pull and report it (each either has it
+    # and reports it once, or gets it after the restart)
+    rc, _, err = ew("block", "add", "--no-apply", "reject 192.0.2.22:*",
+                    env=desk)
+    check(rc == 0, "block add just before the stop: %s" % err)
+    rev_mid = store_rev(pg)
     cluster.stop()
     t_down = time.monotonic()
     rc, _, err = ew("block", "add", "--no-apply", "reject 192.0.2.55:*",
@@ -380,8 +386,11 @@ def run(work, cluster, tor):
         print("fleet: after the restart, block add to the last host "
               "applied: %.2f s" % (time.monotonic() - t0))
     for h in hosts:
-        check(h.has("192.0.2.66") and h.has("192.0.2.77"),
-              "%s enforces the old and the new block" % h.name)
+        check(h.has("192.0.2.66") and h.has("192.0.2.77") and
+              h.has("192.0.2.22"), "%s enforces the old blocks, the one "
+              "added mid-sync and the new one" % h.name)
+    check(applied(pg, rev_mid), "every host reported the revision added "
+          "mid-sync (%d)" % rev_mid)
     check(all("store back" in h.logtext() for h in hosts[1:]),
           "h2 and h3 said the store is back")
 
