@@ -337,6 +337,7 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 	int64_t cursor, synced_at, rev = 0, exp = next_expiry(), now;
 	size_t n = 0;
 	int rc = EW_EXIT_OK, down = 0, fd, queued, due, wait;
+	unsigned failed = 0; /* failed applies in a row: retried sooner */
 	struct pollfd pfd;
 
 	cursor_load(&cursor, &synced_at);
@@ -379,6 +380,13 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 					       "(%zu changes)\n",
 					    (long long)rev, n);
 					cursor = rev;
+					failed = 0;
+				} else {
+					failed += failed < 5;
+					printf("fleet: revision %lld not "
+					       "applied (reported; tried "
+					       "again within %us)\n",
+					    (long long)rev, 1u << failed);
 				}
 			} else
 				cursor = rev;
@@ -403,6 +411,8 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		wait = down ? 1000 : (int)(interval * 1000);
+		if (!down && failed > 0 && (1u << failed) < interval)
+			wait = (int)(1000u << failed);
 		now = ew_time_now();
 		if (exp != EW_NEVER && exp - now < wait / 1000)
 			wait = exp <= now ? 0 : (int)(exp - now) * 1000;

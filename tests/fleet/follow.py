@@ -30,6 +30,7 @@ unshare or nsenter, or when not root.
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -460,9 +461,17 @@ def run(work, cluster, tor):
     for h in hosts:
         log = h.logtext()
         n = log.count("fleet: applied revision") + \
-            log.count("fleet: apply report queued")
-        check(count_rows(pg, h.name) == n, "%s: %d applies rows for its "
-              "%d applies" % (h.name, count_rows(pg, h.name), n))
+            log.count("fleet: apply report queued") + \
+            len(re.findall(r"fleet: revision \d+ not applied", log))
+        ok = count_rows(pg, h.name) == n
+        check(ok, "%s: %d applies rows for its %d applies"
+              % (h.name, count_rows(pg, h.name), n))
+        if not ok:
+            print(psql(pg, "SELECT id, rev, applied_at, ok, uid, outbox "
+                       "FROM applies WHERE host = '%s' ORDER BY id;"
+                       % h.name)[1])
+            print("\n".join(ln for ln in log.splitlines()
+                            if ln.startswith("fleet:")))
     rc, out, _ = ew("fleet", "status", env=desk)
     print(out, end="")
     if failed:
