@@ -387,8 +387,12 @@ size_t ew_cli_relay_changes(struct ew_cli_apply *a, const char *policy,
  */
 /* PostgreSQL unreachable at the start of run --host: apply the managed
  * policy the last run left (the host's cache of its desired state)
- * again, store-less.  0 or -errno (said). */
-int ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy);
+ * again, store-less, and queue the report in the outbox.  *exp: 0 at
+ * the first call; later calls apply it again only when a block of it
+ * has expired (*exp, kept here, is the next expiry).  0 or -errno
+ * (said). */
+int ew_cli_fleet_cached(
+    struct ew_cli_apply *ap, const char *policy, int64_t *exp);
 int ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
     struct ew_cli_apply *ap, const char *policy, const char *host,
     unsigned interval, int once, volatile sig_atomic_t *stop);

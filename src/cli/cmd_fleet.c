@@ -206,8 +206,10 @@ status_row(struct ew_buf *b, const struct ew_store_fleet_row *r, int relay,
 		else
 			ew_buf_printf(b, "host %-20s relays %-3lld", r->host,
 			    (long long)r->relays);
-		ew_buf_printf(b, " rev %-6lld lag %-6lld last %s%s\n",
-		    (long long)r->last_rev, (long long)lag, t,
+		ew_buf_printf(b,
+		    " rev %-6lld lag %-6lld outbox %-4lld last %s%s\n",
+		    (long long)r->last_rev, (long long)lag,
+		    (long long)r->outbox, t,
 		    r->last_rev < 0 ? ""
 		    : r->last_ok    ? " ok"
 				    : " FAILED");
@@ -233,12 +235,15 @@ status_row(struct ew_buf *b, const struct ew_store_fleet_row *r, int relay,
 	}
 	if (r->last_rev < 0) {
 		ew_buf_printf(b,
-		    ",\"rev\":null,\"lag\":%lld,\"last_apply\":null}",
+		    ",\"rev\":null,\"lag\":%lld,\"outbox\":0,"
+		    "\"last_apply\":null}",
 		    (long long)lag);
 		return;
 	}
-	ew_buf_printf(b, ",\"rev\":%lld,\"lag\":%lld,\"last_apply\":{\"at\":",
-	    (long long)r->last_rev, (long long)lag);
+	ew_buf_printf(b,
+	    ",\"rev\":%lld,\"lag\":%lld,\"outbox\":%lld,"
+	    "\"last_apply\":{\"at\":",
+	    (long long)r->last_rev, (long long)lag, (long long)r->outbox);
 	ew_json_str(b, t);
 	ew_buf_printf(
 	    b, ",\"ok\":%s,\"digest\":", r->last_ok ? "true" : "false");

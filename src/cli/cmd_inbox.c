@@ -540,13 +540,14 @@ run_args(const struct ew_args *a, struct run_args *r)
 
 /*
  * run --host: open the fleet's store; while it is unreachable, enforce
- * what the last run applied (once) and try again every 2 s.
+ * what the last run applied (and again as its blocks expire) and try
+ * again every second.
  */
 static int
 host_open(struct run_args *r, struct ew_store **st, struct ew_desk **d)
 {
-	struct timespec ts = { 2, 0 };
-	int cached = 0;
+	struct timespec ts = { 1, 0 };
+	int64_t exp = 0;
 
 	if (!ew_store_is_server(ew_cli_db_path())) {
 		ew_cli_err("run --host: the fleet's store is PostgreSQL: give "
@@ -557,10 +558,8 @@ host_open(struct run_args *r, struct ew_store **st, struct ew_desk **d)
 	while (!stop) {
 		if (ew_cli_desk_open(r->extra, r->n_extra, st, d) == 0)
 			return 0;
-		if (!cached) {
-			cached = 1;
-			ew_cli_fleet_cached(&r->ap, r->policy);
-		}
+		/* the cache once, then again as its blocks expire */
+		ew_cli_fleet_cached(&r->ap, r->policy, &exp);
 		nanosleep(&ts, NULL);
 	}
 	return EW_EXIT_FAIL;

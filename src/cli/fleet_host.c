@@ -25,13 +25,26 @@
  * file is the host's cache of its desired state), and the loop says
  * which revision it enforces and how long ago it synced, then retries
  * (the driver reconnects, LISTEN included).
+ *
+ * The outbox: every apply report (the cached state applied at a start
+ * without the store included) is first appended to a file beside the
+ * managed policy (mode 0600, fsync'd, one record a line with a random
+ * unique id), then the whole file is sent (ew_store_apply_replay: a
+ * uid stored already is ignored) and emptied once all of it is stored.
+ * So a report made while PostgreSQL is down, or by a run killed between
+ * its apply and its report, reaches the desk when the store is back,
+ * once: a record sent twice (killed before the file was emptied) is
+ * stored once.  Each report carries how many the host still had queued.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -40,6 +53,7 @@
 #include "lib/digest.h"
 #include "lib/file.h"
 #include "lib/tm.h"
+#include "policy/policy.h"
 #include "store/store.h"
 
 /* Policy versions are the desk's: a host records nothing there. */
@@ -96,6 +110,100 @@ cursor_save(int64_t rev, int64_t at)
 		rename(tmp, path);
 }
 
+/* The outbox: "A UID REV AT OK DIGEST\n" records, beside the managed
+ * policy. */
+static void
+outbox_path(char *out, size_t cap)
+{
+	snprintf(out, cap, "%s.fleet-outbox", ew_cli_managed_path());
+}
+
+/* Append one report to the outbox, on disk before it returns: 0 or
+ * -errno. */
+static int
+outbox_add(int64_t rev, int64_t at, int ok, const char *digest)
+{
+	char path[4096], line[256], uid[33];
+	unsigned char r[16];
+	size_t i;
+	int fd, len, rc = 0;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -EIO;
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(uid + 2 * i, 3, "%02x", r[i]);
+	len = snprintf(line, sizeof(line), "A %s %lld %lld %d %s\n", uid,
+	    (long long)rev, (long long)at, ok ? 1 : 0, digest);
+	if (len < 0 || (size_t)len >= sizeof(line))
+		return -EINVAL;
+	outbox_path(path, sizeof(path));
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0600) != 0 ||
+	    write(fd, line, (size_t)len) != (ssize_t)len || fsync(fd) != 0)
+		rc = errno != 0 ? -errno : -EIO;
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+/* How many records the outbox holds (0 when there is none). */
+static size_t
+outbox_count(void)
+{
+	char path[4096];
+	size_t n = 0;
+	FILE *f;
+	int c;
+
+	outbox_path(path, sizeof(path));
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while ((c = getc(f)) != EOF)
+		if (c == '\n')
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Send every record of the outbox to the store, then empty it: the
+ * number sent, or -errno (the store's error; the outbox is kept whole,
+ * and a later flush sends it all again, stored once).  A record that
+ * cannot be read (a torn last line of a crash) is dropped.
+ */
+static int
+outbox_flush(struct ew_store *st, const char *host)
+{
+	char path[4096], uid[65], digest[129];
+	long long rev, at;
+	size_t n = outbox_count(), i = 0;
+	int ok, rc = 0, fd;
+	FILE *f;
+
+	outbox_path(path, sizeof(path));
+	if (n == 0 || (f = fopen(path, "r")) == NULL)
+		return 0;
+	while (rc == 0 && fscanf(f, " A %64s %lld %lld %d %128s", uid, &rev,
+			      &at, &ok, digest) == 5) {
+		i++;
+		rc = ew_store_apply_replay(st, uid, (int64_t)(n - i), host,
+		    digest, rev, at, ok,
+		    ok ? NULL : "the apply failed (see the host's log)");
+	}
+	fclose(f);
+	if (rc != 0)
+		return rc;
+	/* all stored: empty it (killed before this, it is sent again) */
+	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	return rc < 0 ? rc : (int)i;
+}
+
 /* The managed file's digest (hex), or "-" when it cannot be read. */
 static void
 managed_digest(char out[EW_SHA256_HEXLEN])
@@ -128,20 +236,80 @@ follow_apply(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *ap,
 	ok = rc == 0;
 	rc = ew_cli_change_done(rc, &ch, &oc, &dg);
 	managed_digest(digest);
-	if (ew_store_apply_add(st, host, NULL, digest, rev, now, ok,
-		ok ? NULL : "the apply failed (see the host's log)") != 0)
-		ew_cli_err("%s: apply report not stored: %s", ew_cli_db_label(),
-		    ew_store_errmsg(st));
+	if (outbox_add(rev, now, ok, digest) != 0)
+		ew_cli_err("run --host: apply report not queued in the outbox");
+	if (outbox_flush(st, host) < 0)
+		ew_cli_err("%s: apply report not stored (kept in the outbox): "
+			   "%s",
+		    ew_cli_db_label(), ew_store_errmsg(st));
 	return rc;
 }
 
-int
-ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy)
+/*
+ * Apply the managed file as it stands at the current time (expired
+ * rules left out) to tor and the kernel, without the store, and queue
+ * the report (revision rev) in the outbox: 0 or -errno.
+ */
+static int
+cached_apply(struct ew_cli_apply *ap, const char *policy, int64_t rev)
 {
+	char digest[EW_SHA256_HEXLEN];
 	struct ew_desk_change ch;
 	const char *path = ew_cli_managed_path();
-	int64_t rev, at;
 
+	ew_cli_change_init(&ch, ap, policy, ew_time_now());
+	if (ap->ops.tor == NULL)
+		return 0;
+	if (ap->ops.tor(ap, path, ch.now) < 0 ||
+	    (ap->ops.nft != NULL && ap->ops.nft(ap, path, ch.now) < 0))
+		return -EIO;
+	/* reported when the store is back */
+	managed_digest(digest);
+	if (outbox_add(rev < 0 ? 0 : rev, ch.now, 1, digest) != 0)
+		ew_cli_err("run --host: apply report not queued in the outbox");
+	else
+		printf("fleet: apply report queued (outbox: %zu)\n",
+		    outbox_count());
+	fflush(stdout);
+	return 0;
+}
+
+/* The earliest expiry in the managed file after now, or EW_NEVER. */
+static int64_t
+next_expiry(void)
+{
+	struct ew_diag_list dg;
+	struct ew_policy *p = NULL;
+	int64_t t = EW_NEVER;
+
+	ew_diag_init(&dg);
+	if (ew_policy_parse_file(ew_cli_managed_path(), 0, &dg, &p) == 0)
+		t = ew_policy_next_expiry(p, ew_time_now());
+	ew_policy_free(p);
+	ew_diag_free(&dg);
+	return t;
+}
+
+int
+ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy, int64_t *exp)
+{
+	const char *path = ew_cli_managed_path();
+	int64_t rev, at;
+	int rc;
+
+	if (*exp != 0) {
+		/* applied already: again when a block's time comes */
+		if (*exp == EW_NEVER || ew_time_now() < *exp)
+			return 0;
+		cursor_load(&rev, &at);
+		if ((rc = cached_apply(ap, policy, rev)) == 0)
+			printf("fleet: a block expired: revision %lld applied "
+			       "again without the store\n",
+			    (long long)rev);
+		*exp = next_expiry();
+		return rc;
+	}
+	*exp = EW_NEVER;
 	if (ap->nrelays > 0) {
 		ew_cli_err("run --host: the cached state of several relays is "
 			   "applied once the store is back");
@@ -155,14 +323,9 @@ ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy)
 	printf("fleet: store unreachable at the start: applying the cached "
 	       "revision %lld (synced %llds ago)\n",
 	    (long long)rev, (long long)(ew_time_now() - at));
-	ew_cli_change_init(&ch, ap, policy, ew_time_now());
-	if (ap->ops.tor == NULL)
-		return 0;
-	if (ap->ops.tor(ap, path, ch.now) < 0 ||
-	    (ap->ops.nft != NULL && ap->ops.nft(ap, path, ch.now) < 0))
-		return -EIO;
-	fflush(stdout);
-	return 0;
+	rc = cached_apply(ap, policy, rev);
+	*exp = next_expiry();
+	return rc;
 }
 
 int
@@ -171,9 +334,10 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
     unsigned interval, int once, volatile sig_atomic_t *stop)
 {
 	struct ew_store_rule *r = NULL;
-	int64_t cursor, synced_at, rev = 0;
+	int64_t cursor, synced_at, rev = 0, exp = next_expiry(), now;
 	size_t n = 0;
-	int rc = EW_EXIT_OK, down = 0, fd;
+	int rc = EW_EXIT_OK, down = 0, fd, queued, due, wait;
+	unsigned failed = 0; /* failed applies in a row: retried sooner */
 	struct pollfd pfd;
 
 	cursor_load(&cursor, &synced_at);
@@ -181,6 +345,9 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 	    host, (long long)cursor);
 	fflush(stdout);
 	while (!*stop) {
+		/* a block of the cached state whose time came: applied again
+		 * without it, with or without the store */
+		due = exp != EW_NEVER && ew_time_now() >= exp;
 		if (ew_store_listen(st) != 0 ||
 		    ew_store_rules_since(
 			st, cursor < 0 ? 0 : cursor, &r, &n, &rev) != 0) {
@@ -192,18 +359,34 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 				    (long long)(ew_time_now() - synced_at));
 			down = 1;
 			rc = EW_EXIT_FAIL;
+			if (due && ap->nrelays == 0 &&
+			    cached_apply(ap, policy, cursor) == 0)
+				printf("fleet: a block expired: revision %lld "
+				       "applied again without the store\n",
+				    (long long)cursor);
 		} else {
 			if (down)
 				printf("fleet: store back after %llds\n",
 				    (long long)(ew_time_now() - synced_at));
 			down = 0;
-			if (cursor < 0 || n > 0) {
+			if ((queued = outbox_flush(st, host)) > 0)
+				printf("fleet: outbox: %d reports replayed\n",
+				    queued);
+			if (cursor < 0 || n > 0 || due) {
+				due = 1; /* a new managed file: its expiries */
 				rc = follow_apply(d, st, ap, policy, host, rev);
 				if (rc == EW_EXIT_OK) {
 					printf("fleet: applied revision %lld "
 					       "(%zu changes)\n",
 					    (long long)rev, n);
 					cursor = rev;
+					failed = 0;
+				} else {
+					failed += failed < 5;
+					printf("fleet: revision %lld not "
+					       "applied (reported; tried "
+					       "again within %us)\n",
+					    (long long)rev, 1u << failed);
 				}
 			} else
 				cursor = rev;
@@ -213,6 +396,8 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 		ew_store_rules_free(r, n);
 		r = NULL;
 		n = 0;
+		if (due)
+			exp = next_expiry();
 		fflush(stdout);
 		if (once)
 			break;
@@ -225,8 +410,13 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		poll(&pfd, fd >= 0 ? 1 : 0,
-		    down ? 1000 : (int)(interval * 1000));
+		wait = down ? 1000 : (int)(interval * 1000);
+		if (!down && failed > 0 && (1u << failed) < interval)
+			wait = (int)(1000u << failed);
+		now = ew_time_now();
+		if (exp != EW_NEVER && exp - now < wait / 1000)
+			wait = exp <= now ? 0 : (int)(exp - now) * 1000;
+		poll(&pfd, fd >= 0 ? 1 : 0, wait);
 		/* taken: the next round's query reads what they announce */
 		if (!down)
 			ew_store_wakeups(st);

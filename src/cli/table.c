@@ -196,7 +196,7 @@ static const struct ew_cmd cmds[] = {
 	    "scope (PostgreSQL)" },
 	{ "fleet", "status", ew_cmd_fleet_status, DEFAULT | STORE, O(JSON),
 	    "fleet status [--json]",
-	    "every host and relay: the revision it applied, lag, last "
+	    "every host and relay: the revision it applied, lag, outbox, last "
 	    "apply" },
 	{ "guard", "status", ew_cmd_guard_status, DEFAULT | STORE,
 	    O(JSON) | O(POLICY), "guard status [--json] [--policy FILE]",

@@ -191,15 +191,31 @@ ew_store_relay_addr(
 	return ew_store_end(st, rc);
 }
 
-int
-ew_store_apply_add(struct ew_store *st, const char *host, const char *relay,
-    const char *digest, int64_t rev, int64_t at, int ok, const char *error)
+/* [0-9a-z-], 1 to 64: an outbox record's id. */
+static int
+uid_ok(const char *uid)
+{
+	size_t i;
+
+	for (i = 0; uid[i] != '\0'; i++)
+		if (i >= 64 ||
+		    !((uid[i] >= 'a' && uid[i] <= 'z') ||
+			(uid[i] >= '0' && uid[i] <= '9') || uid[i] == '-'))
+			return 0;
+	return i > 0;
+}
+
+static int
+apply_insert(struct ew_store *st, const char *uid, int64_t outbox,
+    const char *host, const char *relay, const char *digest, int64_t rev,
+    int64_t at, int ok, const char *error)
 {
 	struct ew_stmt *s;
 	int ready = st->rev_ready, rc;
 
 	if (host == NULL || digest == NULL || digest[0] == '\0' ||
-	    strlen(digest) > 128 || rev < 0 ||
+	    strlen(digest) > 128 || rev < 0 || outbox < 0 ||
+	    (uid != NULL && !uid_ok(uid)) ||
 	    (relay != NULL && strlen(relay) > 64))
 		return -EINVAL;
 	/* a report: the outermost transaction does not bump store_rev */
@@ -209,9 +225,11 @@ ew_store_apply_add(struct ew_store *st, const char *host, const char *relay,
 	st->rev_ready = ready;
 	if (rc != 0)
 		return rc;
+	/* OR IGNORE: a uid stored already (a replay) is no second row */
 	rc = ew_store_prep(st,
-	    "INSERT INTO applies (host, relay, digest, rev, applied_at, ok,"
-	    " error) VALUES (?, coalesce(?, ''), ?, ?, ?, ?, ?)",
+	    "INSERT OR IGNORE INTO applies (host, relay, digest, rev,"
+	    " applied_at, ok, error, uid, outbox) VALUES (?, coalesce(?, ''),"
+	    " ?, ?, ?, ?, ?, ?, ?)",
 	    &s);
 	if (rc == 0) {
 		ew_store_bind_text(s, 1, host);
@@ -223,10 +241,31 @@ ew_store_apply_add(struct ew_store *st, const char *host, const char *relay,
 		if (error != NULL && strlen(error) > 200)
 			error = "(error message too long)";
 		ew_store_bind_text(s, 7, ok ? NULL : error);
+		ew_store_bind_text(s, 8, uid);
+		ew_store_bind_int64(s, 9, outbox);
 		rc = ew_store_step_done(st, s);
 		ew_store_finalize(s);
 	}
 	return ew_store_end(st, rc);
+}
+
+int
+ew_store_apply_add(struct ew_store *st, const char *host, const char *relay,
+    const char *digest, int64_t rev, int64_t at, int ok, const char *error)
+{
+	return apply_insert(
+	    st, NULL, 0, host, relay, digest, rev, at, ok, error);
+}
+
+int
+ew_store_apply_replay(struct ew_store *st, const char *uid, int64_t outbox,
+    const char *host, const char *digest, int64_t rev, int64_t at, int ok,
+    const char *error)
+{
+	if (uid == NULL)
+		return -EINVAL;
+	return apply_insert(
+	    st, uid, outbox, host, NULL, digest, rev, at, ok, error);
 }
 
 static int
@@ -246,6 +285,7 @@ read_fleet_row(struct ew_stmt *s, void *row, void *arg)
 	r->last_at = ew_store_col_time(s, 7);
 	r->last_ok = (int)ew_store_col_int64(s, 8);
 	rc |= ew_store_col_text(s, 9, &r->last_digest);
+	r->outbox = ew_store_col_null(s, 10) ? 0 : ew_store_col_int64(s, 10);
 	return rc ? -ENOMEM : 0;
 }
 
@@ -275,6 +315,7 @@ ew_store_fleet_list(
 			" AND a.ok = 1") ", " LAST_APPLY("a.applied_at",
 			HOST_WHERE) ", " LAST_APPLY("a.ok",
 			HOST_WHERE) ", " LAST_APPLY("a.digest",
+			HOST_WHERE) ", " LAST_APPLY("a.outbox",
 			HOST_WHERE) " FROM hosts h ORDER BY h.name",
 		    &s);
 	else
@@ -284,6 +325,7 @@ ew_store_fleet_list(
 			" AND a.ok = 1") ", " LAST_APPLY("a.applied_at",
 			RELAY_WHERE) ", " LAST_APPLY("a.ok",
 			RELAY_WHERE) ", " LAST_APPLY("a.digest",
+			RELAY_WHERE) ", " LAST_APPLY("a.outbox",
 			RELAY_WHERE) " FROM relays r ORDER BY r.host, "
 				     "r.instance",
 		    &s);

@@ -126,6 +126,11 @@
  *                   store revision it had pulled up to), applied_at, ok
  *                   (1, or 0 with error).  Reports, not decisions: they
  *                   do not move the revision.
+ *   applies.uid     (schema 13) the report's unique id, or NULL: a host
+ *                   queues reports in its outbox while the store is
+ *                   unreachable and replays them; a replay twice stores
+ *                   once (INSERT OR IGNORE on the unique uid).
+ *   applies.outbox  how many reports the host still had queued then.
  *
  * Migrations only ever append: never edit one that has shipped.  Both
  * back ends run the same list: write new ones in the SQL that SQLite and
@@ -431,6 +436,19 @@ static const char m12[] =
     " error TEXT CHECK (error IS NULL OR length(error) <= 200));"
     "CREATE INDEX applies_host ON applies(host, relay, applied_at);";
 
+/*
+ * The hosts' outbox (issue 14): a report a host queued while the store
+ * was unreachable carries a unique id (uid) so that replaying it twice
+ * stores it once, and each report says how many more the host still
+ * had queued when it was sent (outbox).
+ */
+static const char m13[] =
+    "ALTER TABLE applies ADD COLUMN uid TEXT"
+    " CHECK (uid IS NULL OR length(uid) BETWEEN 1 AND 64);"
+    "ALTER TABLE applies ADD COLUMN outbox INTEGER NOT NULL DEFAULT 0"
+    " CHECK (outbox >= 0);"
+    "CREATE UNIQUE INDEX applies_uid ON applies(uid);";
+
 const struct ew_store_migration ew_store_migrations[] = {
 	{ 1, m1, 0 },
 	{ 2, m2, 0 },
@@ -444,6 +462,7 @@ const struct ew_store_migration ew_store_migrations[] = {
 	{ 10, m10, 0 },
 	{ 11, m11, 0 },
 	{ 12, m12, 0 },
+	{ 13, m13, 0 },
 };
 const size_t ew_store_nmigrations =
     sizeof(ew_store_migrations) / sizeof(ew_store_migrations[0]);

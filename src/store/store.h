@@ -38,7 +38,7 @@
 
 /* The schema version a fully migrated database has (SQLite's PRAGMA
  * user_version, PostgreSQL's ew_schema_version table). */
-#define EW_STORE_SCHEMA_VERSION 12
+#define EW_STORE_SCHEMA_VERSION 13
 
 struct ew_store;
 
@@ -368,6 +368,15 @@ int ew_store_relay_addr(
  */
 int ew_store_apply_add(struct ew_store *st, const char *host, const char *relay,
     const char *digest, int64_t rev, int64_t at, int ok, const char *error);
+/*
+ * The same report with a unique id (1 to 64 of [0-9a-z-]) and the
+ * number of reports the host still has queued (outbox >= 0), for a
+ * host's outbox: a report whose uid is stored already is ignored (0),
+ * so a replay twice stores once.
+ */
+int ew_store_apply_replay(struct ew_store *st, const char *uid, int64_t outbox,
+    const char *host, const char *digest, int64_t rev, int64_t at, int ok,
+    const char *error);
 
 /* A host or relay of the fleet, with its last apply report. */
 struct ew_store_fleet_row {
@@ -381,6 +390,7 @@ struct ew_store_fleet_row {
 	int64_t last_at;   /* EW_STORE_NO_TIME: never */
 	int last_ok;       /* of the last report */
 	char *last_digest; /* or NULL */
+	int64_t outbox;    /* hosts: queued reports, as last reported */
 };
 /* Every host by name (relays: 0) or every relay by host and instance
  * (relays: 1), with its last report (for a relay: its own, or else the

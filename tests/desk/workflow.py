@@ -516,7 +516,10 @@ def run(tmp):
         "relays": {"fp", "nickname", "host", "instance", "added_at"},
         "relay_addrs": {"fp", "addr", "valid_from", "valid_to"},
         "applies": {"id", "host", "relay", "digest", "rev", "applied_at",
-                    "ok", "error"},
+                    "ok", "error",
+                    # (schema 13) an outbox record's random id, and how
+                    # many reports the host still had queued
+                    "uid", "outbox"},
         # the store's revision: one number, bumped by every write
         "store_rev": {"rev"},
         # the form tokens `serve` saw used (schema 10): a random id and

@@ -30,6 +30,7 @@ unshare or nsenter, or when not root.
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -193,6 +194,29 @@ def store_rev(pg):
     return int(out.strip()) if rc == 0 and out.strip() else -1
 
 
+def outbox_len(h):
+    path = os.path.join(h.dir, "managed.policy.fleet-outbox")
+    if not os.path.exists(path):
+        return 0
+    with open(path) as f:
+        return len(f.read().splitlines())
+
+
+def count_uids(pg, uids):
+    """How many applies rows carry one of these uids (hex only)."""
+    if not uids or not all(u.replace("-", "").isalnum() for u in uids):
+        return -1
+    rc, out, _ = psql(pg, "SELECT count(*) FROM applies WHERE uid IN (%s);"
+                      % ",".join("'%s'" % u for u in uids))
+    return int(out.strip()) if rc == 0 else -1
+
+
+def count_rows(pg, host):
+    rc, out, _ = psql(pg, "SELECT count(*) FROM applies WHERE host = '%s';"
+                      % host)
+    return int(out.strip()) if rc == 0 else -1
+
+
 def run(work, cluster, tor):
     pg = cluster.conninfo()
     pol = os.path.join(work, "exit.policy")
@@ -264,7 +288,24 @@ def run(work, cluster, tor):
                       "rule_text LIKE '%192.0.2.99%';")
     check(rc == 0 and out.strip() == "1", "h2's role reads it: %r" % out)
 
-    # --- PostgreSQL stopped: enforcement stays, the hosts say so
+    # --- a block that expires while the server is down (issue 14: the
+    # hosts expire it locally, from its absolute time)
+    rc, _, err = ew("block", "add", "--no-apply", "--expires", "12s",
+                    "reject 192.0.2.44:*", env=desk)
+    check(rc == 0, "block add --expires 12s: %s" % err)
+    t_exp = time.monotonic() + 12
+    rev = store_rev(pg)
+    lat = wait_for(lambda: applied(pg, rev), 30)
+    check(lat is not None and all(h.has("192.0.2.44") for h in hosts),
+          "every host enforces the expiring block")
+
+    # --- PostgreSQL stopped mid-sync: a block added, the server stopped
+    # at once, while the hosts pull and report it (each either has it
+    # and reports it once, or gets it after the restart)
+    rc, _, err = ew("block", "add", "--no-apply", "reject 192.0.2.22:*",
+                    env=desk)
+    check(rc == 0, "block add just before the stop: %s" % err)
+    rev_mid = store_rev(pg)
     cluster.stop()
     t_down = time.monotonic()
     rc, _, err = ew("block", "add", "--no-apply", "reject 192.0.2.55:*",
@@ -305,6 +346,33 @@ def run(work, cluster, tor):
               "cache %.2f s after its start" % (time.monotonic() - t0))
     check("applying the cached revision" in h1.logtext(),
           "h1 says it applies its cache: %s" % h1.logtext()[-300:])
+    # the expiring block goes on every host, the server still down
+    gone = wait_for(lambda: not any(h.has("192.0.2.44") for h in hosts),
+                    max(1.0, t_exp - time.monotonic()) + 10, 0.2)
+    check(gone is not None, "the expiring block expired on every host "
+          "while PostgreSQL is down")
+    if gone is not None:
+        print("fleet: a block expired on the last host %+.2f s from its "
+              "time (whole seconds), PostgreSQL down"
+              % (time.monotonic() - t_exp))
+    for h in hosts:
+        check(h.has("192.0.2.77"), "%s still enforces the fleet block "
+              "after the local expiry" % h.name)
+    # the reports of the applies without the store wait in the outboxes
+    boxes = {}
+    for h in hosts:
+        path = os.path.join(h.dir, "managed.policy.fleet-outbox")
+        lines = []
+        if os.path.exists(path):
+            check(os.stat(path).st_mode & 0o777 == 0o600,
+                  "%s's outbox is mode 0600" % h.name)
+            with open(path) as f:
+                lines = f.read().splitlines()
+        boxes[h.name] = lines
+        check(len(lines) >= 1, "%s queued its report(s) in its outbox: %d"
+              % (h.name, len(lines)))
+        print("fleet: %s's outbox holds %d report(s) during the outage"
+              % (h.name, len(lines)))
     down_for = time.monotonic() - t_down
     cluster.launch()
     print("fleet: PostgreSQL down for %.1f s" % down_for)
@@ -319,10 +387,24 @@ def run(work, cluster, tor):
         print("fleet: after the restart, block add to the last host "
               "applied: %.2f s" % (time.monotonic() - t0))
     for h in hosts:
-        check(h.has("192.0.2.66") and h.has("192.0.2.77"),
-              "%s enforces the old and the new block" % h.name)
+        check(h.has("192.0.2.66") and h.has("192.0.2.77") and
+              h.has("192.0.2.22"), "%s enforces the old blocks, the one "
+              "added mid-sync and the new one" % h.name)
+    check(applied(pg, rev_mid), "every host reported the revision added "
+          "mid-sync (%d)" % rev_mid)
     check(all("store back" in h.logtext() for h in hosts[1:]),
           "h2 and h3 said the store is back")
+
+    check(not any(h.has("192.0.2.44") for h in hosts),
+          "the expired block stays out after the restart")
+    # every queued report stored exactly once, the outboxes empty
+    flushed = wait_for(lambda: all(outbox_len(h) == 0 for h in hosts), 20)
+    check(flushed is not None, "every outbox replayed and emptied")
+    for name, lines in boxes.items():
+        uids = [ln.split()[1] for ln in lines if ln.startswith("A ")]
+        n = count_uids(pg, uids)
+        check(n == len(uids), "%s: its %d queued reports stored once "
+              "each (%d rows)" % (name, len(uids), n))
 
     rc, out, err = ew("fleet", "status", "--json", env=desk)
     st = json.loads(out or "{}")
@@ -330,6 +412,66 @@ def run(work, cluster, tor):
     check(rc == 0 and lags == {"h1": 0, "h2": 0, "h3": 0},
           "fleet status: every host at the store's revision: %s %s"
           % (lags, err))
+    boxn = {h["host"]: h.get("outbox") for h in st.get("hosts", [])}
+    check(boxn == {"h1": 0, "h2": 0, "h3": 0},
+          "fleet status: every outbox empty as last reported: %s" % boxn)
+
+    # --- a replay twice stores once: h1's old outbox put back
+    h1 = hosts[0]
+    stop(h1.daemon)
+    before = count_rows(pg, "h1")
+    with open(os.path.join(h1.dir, "managed.policy.fleet-outbox"),
+              "w") as f:
+        f.write("".join(ln + "\n" for ln in boxes["h1"]))
+    replays = h1.logtext().count("reports replayed")
+    h1.start_daemon()
+    ok = wait_for(lambda: h1.logtext().count("reports replayed") > replays
+                  and outbox_len(h1) == 0, 20)
+    check(ok is not None, "h1 replayed its old outbox again")
+    check(count_rows(pg, "h1") == before,
+          "the second replay stored nothing (%d rows, %d before)"
+          % (count_rows(pg, "h1"), before))
+
+    # --- a host SIGKILLed, a block added meanwhile, restarted: applied
+    # and reported exactly once
+    h1.daemon.kill()
+    h1.daemon.wait()
+    rc, _, err = ew("block", "add", "--no-apply", "reject 192.0.2.33:*",
+                    env=desk)
+    check(rc == 0, "block add while h1 is killed: %s" % err)
+    rev = store_rev(pg)
+    time.sleep(0.5)
+    check(not h1.has("192.0.2.33"), "h1 (killed) has not got it")
+    t0 = time.monotonic()
+    h1.start_daemon()
+    lat = wait_for(lambda: applied(pg, rev, ("h1",)) and
+                   h1.has("192.0.2.33"), 30)
+    check(lat is not None, "h1 restarted after SIGKILL applied the block")
+    if lat is not None:
+        print("fleet: a host SIGKILLed and restarted converged %.2f s "
+              "after its start" % (time.monotonic() - t0))
+    time.sleep(1.0)
+    rc, out, _ = psql(pg, "SELECT count(*) FROM applies WHERE host = 'h1'"
+                      " AND rev >= %d;" % rev)
+    check(rc == 0 and out.strip() == "1",
+          "h1 reported revision %d exactly once: %r" % (rev, out))
+
+    # nothing lost or doubled: each host's applies rows are its applies
+    # (one report per apply it logged, with or without the store)
+    for h in hosts:
+        log = h.logtext()
+        n = log.count("fleet: applied revision") + \
+            log.count("fleet: apply report queued") + \
+            len(re.findall(r"fleet: revision \d+ not applied", log))
+        ok = count_rows(pg, h.name) == n
+        check(ok, "%s: %d applies rows for its %d applies"
+              % (h.name, count_rows(pg, h.name), n))
+        if not ok:
+            print(psql(pg, "SELECT id, rev, applied_at, ok, uid, outbox "
+                       "FROM applies WHERE host = '%s' ORDER BY id;"
+                       % h.name)[1])
+            print("\n".join(ln for ln in log.splitlines()
+                            if ln.startswith("fleet:")))
     rc, out, _ = ew("fleet", "status", env=desk)
     print(out, end="")
     if failed:

@@ -1072,12 +1072,12 @@ test_schema(void)
 	int64_t id = 0;
 	int v = -1;
 
-	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 12);
+	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 13);
 	if (st == NULL)
 		return;
 	EW_CHECK_INT(ew_store_version(st, &v), 0);
-	EW_CHECK_INT(v, 12);
-	EW_CHECK_INT(ew_store_migrated(st), 12);
+	EW_CHECK_INT(v, 13);
+	EW_CHECK_INT(ew_store_migrated(st), 13);
 	/* the columns of schema 3 are there */
 	complaint_init(&c, "<s@x>", "s111");
 	c.subject = "IRC abuse";
@@ -1783,6 +1783,34 @@ test_fleet(void)
 		EW_CHECK_STR(v[1].instance, "b");
 		EW_CHECK_STR(v[1].last_digest, "d2"); /* its own */
 		EW_CHECK(v[1].nickname == NULL);
+	}
+	ew_store_fleet_free(v, n);
+
+	/* an outbox record replayed twice is stored once (schema 13) */
+	EW_CHECK_INT(ew_store_apply_replay(
+			 st, "0f-a1", 2, "exit1", "d3", before, 70, 1, NULL),
+	    0);
+	EW_CHECK_INT(ew_store_apply_replay(
+			 st, "0f-a1", 5, "exit1", "d4", before, 80, 1, NULL),
+	    0);
+	EW_CHECK_INT(ew_store_apply_replay(
+			 st, "Bad uid", 0, "exit1", "d", before, 81, 1, NULL),
+	    -EINVAL);
+	EW_CHECK_INT(ew_store_apply_replay(
+			 st, NULL, 0, "exit1", "d", before, 81, 1, NULL),
+	    -EINVAL);
+	EW_CHECK_INT(ew_store_apply_replay(
+			 st, "0f-a2", -1, "exit1", "d", before, 81, 1, NULL),
+	    -EINVAL);
+	EW_CHECK_INT(ew_store_rev(st, &at), 0);
+	EW_CHECK_INT(at, before);
+	EW_CHECK_INT(ew_store_fleet_list(st, 0, &v, &n), 0);
+	EW_CHECK_INT(n, 2);
+	if (n == 2) {
+		EW_CHECK_INT(v[0].last_at, 70); /* the second one ignored */
+		EW_CHECK_STR(v[0].last_digest, "d3");
+		EW_CHECK_INT(v[0].outbox, 2);
+		EW_CHECK_INT(v[1].outbox, 0);
 	}
 	ew_store_fleet_free(v, n);
 	ew_store_close(st);
