@@ -344,7 +344,7 @@ def test_bounds(cl, src, host, port):
     s.close()
 
 
-def test_metrics(cl, src, nself):
+def test_metrics(cl, src, nself, db):
     st, h, _ = cl.req(src, "GET", "/metrics")
     check(st == 401 and "Bearer" in h.get("WWW-Authenticate", ""),
           "/metrics without a token -> 401 (%d)" % st)
@@ -365,8 +365,12 @@ def test_metrics(cl, src, nself):
     check(v == nself, "blocks_in_force self-service = %r (store %d)"
           % (v, nself))
     check(m.get(("exitwarden_store_up", "")) == 1, "store_up 1")
-    check(m.get(("exitwarden_store_schema_version", "")) == 12,
-          "schema 12")
+    con = sqlite3.connect(db)
+    want = con.execute("PRAGMA user_version").fetchone()[0]
+    con.close()
+    check(want > 0 and
+          m.get(("exitwarden_store_schema_version", "")) == want,
+          "schema_version is the store's (%d)" % want)
     check(m.get(("exitwarden_web_block_requests_total",
                  '{outcome="replay"}')) == 1, "one replay counted")
     check(("exitwarden_policy_last_apply_timestamp_seconds",
@@ -620,7 +624,7 @@ def main():
                       "127.0.0.1 is not for blocking")
                 nself = 0
             test_bounds(cl, src, src, port)
-            test_metrics(cl, src, nself)
+            test_metrics(cl, src, nself, db)
             test_no_requesters(db, tmp)
             stop(p)
             test_templates(ew, tmp, free_port())
