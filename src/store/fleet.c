@@ -147,11 +147,28 @@ ew_store_relay_add(struct ew_store *st, const char *fp, const char *nickname,
 	return ew_store_end(st, rc);
 }
 
+/* Run sql with ?1 fp, ?2 addr, ?3 from (the statements of relay_addr). */
+static int
+exec_addr(struct ew_store *st, const char *sql, const char *fp,
+    const char *addr, int64_t from)
+{
+	struct ew_stmt *s;
+	int rc;
+
+	if ((rc = ew_store_prep(st, sql, &s)) != 0)
+		return rc;
+	ew_store_bind_text(s, 1, fp);
+	ew_store_bind_text(s, 2, addr);
+	ew_store_bind_int64(s, 3, from);
+	rc = ew_store_step_done(st, s);
+	ew_store_finalize(s);
+	return rc;
+}
+
 int
 ew_store_relay_addr(
     struct ew_store *st, const char *fp, const char *addr, int64_t from)
 {
-	struct ew_stmt *s;
 	int rc;
 
 	if (addr == NULL || strlen(addr) < 2 || strlen(addr) > 45)
@@ -162,32 +179,19 @@ ew_store_relay_addr(
 	if (rc == 0) {
 		ew_store_set_err(st, "no relay '%s'", fp != NULL ? fp : "");
 		rc = -ENOENT;
-	} else if (rc == 1)
-		rc = ew_store_prep(st,
+	} else if (rc == 1) {
+		rc = exec_addr(st,
 		    "UPDATE relay_addrs SET valid_to = ?3 WHERE fp = ?1"
 		    " AND valid_to IS NULL AND addr <> ?2 AND valid_from <= ?3",
-		    &s);
-	if (rc == 0) {
-		ew_store_bind_text(s, 1, fp);
-		ew_store_bind_text(s, 2, addr);
-		ew_store_bind_int64(s, 3, from);
-		rc = ew_store_step_done(st, s);
-		ew_store_finalize(s);
+		    fp, addr, from);
 	}
 	if (rc == 0)
-		rc = ew_store_prep(st,
+		rc = exec_addr(st,
 		    "INSERT INTO relay_addrs (fp, addr, valid_from)"
 		    " SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM"
 		    " relay_addrs WHERE fp = ?1 AND addr = ?2 AND valid_to IS "
 		    "NULL)",
-		    &s);
-	if (rc == 0) {
-		ew_store_bind_text(s, 1, fp);
-		ew_store_bind_text(s, 2, addr);
-		ew_store_bind_int64(s, 3, from);
-		rc = ew_store_step_done(st, s);
-		ew_store_finalize(s);
-	}
+		    fp, addr, from);
 	return ew_store_end(st, rc);
 }
 
