@@ -181,6 +181,15 @@ def nft_table():
     return p.stdout if p.returncode == 0 else None
 
 
+def nft_handle():
+    """The kernel's handle of our table, or None: a table loaded again
+    after a flush has a new one."""
+    p = subprocess.run(["nft", "-a", "list", "table", "inet", "exitwarden"],
+                       capture_output=True, text=True)
+    m = re.search(r"table inet exitwarden \{ # handle (\d+)", p.stdout)
+    return int(m.group(1)) if m else None
+
+
 def wait_for(cond, timeout, step=0.05):
     """Seconds until cond() is true, or None after timeout."""
     t0 = time.monotonic()
@@ -339,8 +348,13 @@ def main():
                   "%.2f s (interval %d s)" % (lat, REPAIR))
 
         # --- nft flush ruleset, inside this namespace
+        h0 = nft_handle()
         subprocess.run(["nft", "flush", "ruleset"], check=True)
-        ck.check(nft_table() is None, "the table is gone")
+        # The repair may already have loaded it again (interval 1 s): gone,
+        # or a new table, never the old one.
+        h1 = nft_handle()
+        ck.check(h0 is not None and h1 != h0,
+                 "the table is gone (handle %s, then %s)" % (h0, h1))
         lat = wait_for(lambda: nft_table() is not None, LIMIT)
         ck.check(lat is not None, "the table is back")
         if lat is not None:
