@@ -223,6 +223,13 @@ ew_cmd_apply(struct ew_args *a)
 		rc = ew_cli_relays_conf(&ap);
 	if (rc == 0)
 		rc = ew_cli_operands(a, 0, 1);
+	if (rc == 0 && relay_policy != NULL && a->nops == 1) {
+		/* two policies: which one the operator meant is a guess */
+		ew_cli_err("apply: --policy '%s' and the operand '%s' both "
+			   "name the policy: give one",
+		    relay_policy, a->ops[0]);
+		rc = EW_EXIT_USAGE;
+	}
 	if (rc == 0 && (all || ap.nrelays > 0 || ap.nselect > 0)) {
 		/* POLICY: the operator's policy of every relay selected */
 		for (k = 0; a->nops == 1 && k < ap.nrelays; k++)

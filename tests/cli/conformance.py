@@ -317,6 +317,10 @@ def grammar(env, tmp):
           "a noun alone runs its default verb, options included")
     rc, out, err = ew(["policy"], env)
     check(rc == 2 and "policy check" in err, "policy alone: usage")
+    rc, out, err = ew(["apply", "-n", "--policy", POLICY, POLICY], env)
+    check(rc == 2 and "give one" in err and out == "",
+          "apply --policy FILE beside a POLICY operand: a usage error, "
+          "not one of them ignored: %d %r" % (rc, err))
     man = os.path.join(SRC, "docs", "exitwarden.1")
     with open(man) as f:
         page = f.read()
