@@ -34,13 +34,13 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import standin  # noqa: E402
 import torharness  # noqa: E402
 
 REPAIR = 1  # --repair-interval, seconds
@@ -48,28 +48,9 @@ LIMIT = REPAIR + 3.0  # a repair within its interval (+ the apply)
 BLOCK = "192.0.2.77"
 
 
-class Checks:
-    def __init__(self):
-        self.passed = self.failed = 0
-
-    def check(self, cond, what):
-        if cond:
-            self.passed += 1
-            print("ok: " + what)
-        else:
-            self.failed += 1
-            print("FAIL: " + what)
-
-
-class UnixControl(torharness.ControlConnection):
-    """The harness's control client on a ControlSocket (Debian's)."""
-
-    def __init__(self, path, timeout):  # noqa: super not called on purpose
-        self.timeout = timeout
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(path)
-        self.buf = b""
+Checks = standin.Checks
+wait_for = standin.wait_for
+nft_table = standin.nft_table
 
 
 DEFAULTS = """# stand-in for tor-service-defaults-torrc-instances
@@ -92,12 +73,12 @@ Log notice file {root}/var/log/tor-@@NAME@@.log
 """
 
 
-class Tor:
+class Tor(standin.StandinTor):
     """One Debian instance: tor --defaults-torrc (its instance defaults)
     -f /etc/tor/instances/NAME/torrc, as tor@NAME runs it."""
 
     def __init__(self, tor, root, name, orport):
-        self.tor, self.root, self.name = tor, root, name
+        self.root, self.name = root, name
         self.run = os.path.join(root, "run/tor-instances", name)
         self.control = os.path.join(self.run, "control")
         self.cookie = os.path.join(self.run, "control.authcookie")
@@ -114,9 +95,10 @@ class Tor:
                     "__OwningControllerProcess %d\n" % os.getpid())
         os.makedirs(os.path.join(root, "var/lib/tor-instances", name),
                     0o700)
-        self.proc = None
+        self.argv = [tor, "--defaults-torrc", self.defaults, "-f",
+                     self.torrc]
 
-    def start(self):
+    def before_start(self):
         os.makedirs(self.run, 0o700, exist_ok=True)
         os.chmod(self.run, 0o700)
         for p in (self.cookie, self.control):
@@ -124,98 +106,9 @@ class Tor:
                 os.unlink(p)
             except FileNotFoundError:
                 pass
-        self.proc = subprocess.Popen(
-            [self.tor, "--defaults-torrc", self.defaults, "-f", self.torrc],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("tor %s exited" % self.name)
-            try:
-                if os.path.getsize(self.cookie) == 32:
-                    self.ctl().close()
-                    return
-            except (OSError, RuntimeError, torharness.HarnessError):
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("tor %s did not start" % self.name)
 
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def ctl(self):
-        with open(self.cookie, "rb") as f:
-            cookie = f.read().hex()
-        c = UnixControl(self.control, 10)
-        status, entries = c.command("AUTHENTICATE " + cookie)
-        if status != "250":
-            c.close()
-            raise RuntimeError("AUTHENTICATE: %s" % entries)
-        return c
-
-    def policy(self):
-        """GETINFO exit-policy/full, one string, or None."""
-        try:
-            c = self.ctl()
-        except (OSError, RuntimeError, torharness.HarnessError):
-            return None
-        try:
-            status, entries = c.command("GETINFO exit-policy/full")
-            if status != "250":
-                return None  # "descriptor still rebuilding" after a start
-            lines = []
-            for _, t, data in entries:
-                lines += [t] + list(data or [])
-            return " | ".join(lines)
-        except (OSError, torharness.HarnessError):
-            return None
-        finally:
-            c.close()
-
-    def wait_policy(self, timeout=10):
-        """exit-policy/full once tor can say it."""
-        p = None
-        deadline = time.monotonic() + timeout
-        while p is None and time.monotonic() < deadline:
-            p = self.policy()
-            if p is None:
-                time.sleep(0.1)
-        return p
-
-    def getconf(self):
-        """GETCONF ExitPolicy: what tor was configured with, at once."""
-        try:
-            c = self.ctl()
-        except (OSError, RuntimeError, torharness.HarnessError):
-            return None
-        try:
-            status, entries = c.command("GETCONF ExitPolicy")
-            return " | ".join(t for _, t, _ in entries)
-        except (OSError, torharness.HarnessError):
-            return None
-        finally:
-            c.close()
-
-    def setconf(self, value):
-        c = self.ctl()
-        try:
-            return c.command('SETCONF ExitPolicy="%s"' % value)[0]
-        finally:
-            c.close()
-
-
-def nft_table():
-    p = subprocess.run(["nft", "list", "table", "inet", "exitwarden"],
-                       capture_output=True, text=True)
-    return p.stdout if p.returncode == 0 else None
+    def connect(self, timeout):
+        return standin.UnixControl(self.control, timeout)
 
 
 def chain(table, name):
@@ -228,15 +121,6 @@ def chain(table, name):
         return None
     return re.sub(r"packets \d+ bytes \d+", "",
                   "\n".join("%s{%s}" % p for p in parts))
-
-
-def wait_for(cond, timeout, step=0.05):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if cond():
-            return time.monotonic() - t0
-        time.sleep(step)
-    return None
 
 
 def users():

@@ -30,7 +30,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -38,39 +37,24 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import standin  # noqa: E402
 import torharness  # noqa: E402
 
 REPAIR = 1  # --repair-interval, seconds
 LIMIT = REPAIR + 3.0  # a repair must come within its interval (+ apply)
 
 
-class Checks:
-    def __init__(self):
-        self.passed = self.failed = 0
-
-    def check(self, cond, what):
-        if cond:
-            self.passed += 1
-            print("ok: " + what)
-        else:
-            self.failed += 1
-            print("FAIL: " + what)
+Checks = standin.Checks
+free_port = standin.free_port
+wait_for = standin.wait_for
+nft_table = standin.nft_table
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Tor:
+class Tor(standin.StandinTor):
     """One stand-in relay: a tor whose ControlPort and cookie file stay
     the same across a restart."""
 
     def __init__(self, tor, work, name):
-        self.tor = tor
         self.name = name
         self.dir = os.path.join(work, "tor-" + name)
         os.mkdir(self.dir)
@@ -109,76 +93,14 @@ class Tor:
                 "ExitPolicy accept *:*",
                 "__OwningControllerProcess %d" % os.getpid(),
             ]) + "\n")
-        self.proc = None
+        self.argv = [tor, "--defaults-torrc", p("empty"), "-f", self.torrc]
 
-    def start(self):
-        try:
-            os.unlink(self.cookie)
-        except FileNotFoundError:
-            pass
-        self.proc = subprocess.Popen(
-            [self.tor, "--defaults-torrc", os.path.join(self.dir, "empty"),
-             "-f", self.torrc], stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("tor %s exited" % self.name)
-            try:
-                if os.path.getsize(self.cookie) == 32:
-                    socket.create_connection(
-                        ("127.0.0.1", self.port), timeout=1).close()
-                    return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("tor %s did not start" % self.name)
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def ctl(self):
-        with open(self.cookie, "rb") as f:
-            cookie = f.read().hex()
-        c = torharness.ControlConnection(self.port, 10)
-        status, entries = c.command("AUTHENTICATE " + cookie)
-        if status != "250":
-            raise RuntimeError("AUTHENTICATE: %s" % entries)
-        return c
+    def connect(self, timeout):
+        return torharness.ControlConnection(self.port, timeout)
 
     def exit_policy(self):
         """GETCONF ExitPolicy: tor's configured policy, one string."""
-        try:
-            c = self.ctl()
-        except (OSError, RuntimeError, torharness.HarnessError):
-            return None
-        try:
-            status, entries = c.command("GETCONF ExitPolicy")
-            return " | ".join(t for _, t, _ in entries)
-        except torharness.HarnessError:
-            return None
-        finally:
-            c.close()
-
-    def setconf(self, value):
-        c = self.ctl()
-        try:
-            return c.command('SETCONF ExitPolicy="%s"' % value)[0]
-        finally:
-            c.close()
-
-
-def nft_table():
-    p = subprocess.run(["nft", "list", "table", "inet", "exitwarden"],
-                       capture_output=True, text=True)
-    return p.stdout if p.returncode == 0 else None
+        return self.getconf()
 
 
 def nft_handle():
@@ -189,15 +111,6 @@ def nft_handle():
     m = re.search(r"table inet exitwarden \{ # handle (\d+)", p.stdout)
     return int(m.group(1)) if m else None
 
-
-def wait_for(cond, timeout, step=0.05):
-    """Seconds until cond() is true, or None after timeout."""
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if cond():
-            return time.monotonic() - t0
-        time.sleep(step)
-    return None
 
 
 def single(ck, tor, work, ew):

@@ -1,0 +1,170 @@
+"""Stand-in relays and small helpers shared by the tests that run
+exitwarden against real tor processes without a network (repair.py,
+debian_ops.py).
+
+A stand-in is a throw-away tor with DisableNetwork 1, its own data
+directory and control cookie, started and stopped by PID.  Subclasses
+say how it is configured (a torrc of its own, or Debian's instance
+layout) and where its control endpoint is (`connect()`).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import torharness
+
+
+class Checks:
+    """ok:/FAIL: lines and the counts for "N passed, N failed"."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, cond, what):
+        if cond:
+            self.passed += 1
+            print("ok: " + what)
+        else:
+            self.failed += 1
+            print("FAIL: " + what)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(cond, timeout, step=0.05):
+    """Seconds until cond() is true, or None after timeout."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if cond():
+            return time.monotonic() - t0
+        time.sleep(step)
+    return None
+
+
+def nft_table():
+    """table inet exitwarden as nft lists it, or None."""
+    p = subprocess.run(["nft", "list", "table", "inet", "exitwarden"],
+                       capture_output=True, text=True)
+    return p.stdout if p.returncode == 0 else None
+
+
+class UnixControl(torharness.ControlConnection):
+    """The harness's control client on a ControlSocket (Debian's)."""
+
+    def __init__(self, path, timeout):  # noqa: super not called on purpose
+        self.timeout = timeout
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b""
+
+
+class StandinTor:
+    """One tor started here.  A subclass sets self.name, self.cookie and
+    self.argv (the command line) and defines connect(timeout)."""
+
+    proc = None
+
+    def before_start(self):
+        """Remove what a previous run left (its cookie, its socket)."""
+        try:
+            os.unlink(self.cookie)
+        except FileNotFoundError:
+            pass
+
+    def start(self):
+        self.before_start()
+        self.proc = subprocess.Popen(
+            self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("tor %s exited" % self.name)
+            try:
+                if os.path.getsize(self.cookie) == 32:
+                    self.ctl().close()
+                    return
+            except (OSError, RuntimeError, torharness.HarnessError):
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("tor %s did not start" % self.name)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def ctl(self):
+        """An authenticated control connection (the cookie's bytes)."""
+        with open(self.cookie, "rb") as f:
+            cookie = f.read().hex()
+        c = self.connect(10)
+        status, entries = c.command("AUTHENTICATE " + cookie)
+        if status != "250":
+            c.close()
+            raise RuntimeError("AUTHENTICATE: %s" % entries)
+        return c
+
+    def _ask(self, command, reply):
+        try:
+            c = self.ctl()
+        except (OSError, RuntimeError, torharness.HarnessError):
+            return None
+        try:
+            status, entries = c.command(command)
+            return reply(status, entries)
+        except (OSError, torharness.HarnessError):
+            return None
+        finally:
+            c.close()
+
+    def getconf(self):
+        """GETCONF ExitPolicy: what tor was configured with, one string,
+        or None."""
+        return self._ask("GETCONF ExitPolicy", lambda s, e: " | ".join(
+            t for _, t, _ in e))
+
+    def policy(self):
+        """GETINFO exit-policy/full, one string, or None (also while tor
+        says its descriptor is still being rebuilt after a start)."""
+        def full(status, entries):
+            if status != "250":
+                return None
+            lines = []
+            for _, t, data in entries:
+                lines += [t] + list(data or [])
+            return " | ".join(lines)
+        return self._ask("GETINFO exit-policy/full", full)
+
+    def wait_policy(self, timeout=10):
+        """exit-policy/full once tor can say it."""
+        p = None
+        deadline = time.monotonic() + timeout
+        while p is None and time.monotonic() < deadline:
+            p = self.policy()
+            if p is None:
+                time.sleep(0.1)
+        return p
+
+    def setconf(self, value):
+        """SETCONF ExitPolicy, as another controller would: the status."""
+        c = self.ctl()
+        try:
+            return c.command('SETCONF ExitPolicy="%s"' % value)[0]
+        finally:
+            c.close()
