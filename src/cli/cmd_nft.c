@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "conf/conf.h"
 #include "emit/nft.h"
 #include "lib/buf.h"
 #include "lib/tm.h"
@@ -57,8 +58,19 @@ int
 ew_cmd_nft_apply(struct ew_args *a)
 {
 	struct ew_cli_apply ap;
+	const struct ew_conf *c = ew_cli_conf();
 	int rc = nft_args(a, &ap);
 
+	/* One table serves every relay of the host: loading one policy
+	 * without the relays would drop the others' chains. */
+	if (rc == 0 && ap.nrelays == 0 && ap.nselect == 0 && c != NULL &&
+	    c->n_relays > 1) {
+		ew_cli_err("nft apply: %s names %zu relays and their one table "
+			   "needs them all: use 'exitwarden apply "
+			   "--all-relays' (or --relay NAME for each)",
+		    c->path ? c->path : "the configuration", c->n_relays);
+		rc = EW_EXIT_USAGE;
+	}
 	if (rc == 0)
 		rc = ew_cli_keeps_blocks(ap.nft.file, ap.nft.dry_run);
 	if (rc == 0)

@@ -287,6 +287,12 @@ def main():
         ck.check("%d : jump alpha_rules" % us[0][1] in table and
                  "%d : jump beta_rules" % us[1][1] in table,
                  "one table, each relay's uid to its chain")
+        # nft apply of one policy would drop the other relay's chain
+        rc, out, err = ew_run("nft", "apply", pol["alpha"])
+        t2 = nft_table() or ""
+        ck.check(rc == 2 and "--all-relays" in err and t2 == table,
+                 "nft apply of one policy with two relays configured: "
+                 "refused, the table as it was: %d %r" % (rc, err))
 
         # --- a tor restart: the fragment keeps the policy
         g0 = tors["alpha"].getconf()
