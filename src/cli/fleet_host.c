@@ -217,10 +217,12 @@ managed_digest(char out[EW_SHA256_HEXLEN])
 	free(text);
 }
 
-/* Compose and apply, then report: 0 or EW_EXIT_FAIL. */
+/* Compose and apply, then report: 0 or EW_EXIT_FAIL; *lost when the
+ * report could not be stored (the store went away during the apply),
+ * *wrote when the new managed policy stayed in place anyway. */
 static int
 follow_apply(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *ap,
-    const char *policy, const char *host, int64_t rev)
+    const char *policy, const char *host, int64_t rev, int *lost, int *wrote)
 {
 	char digest[EW_SHA256_HEXLEN];
 	struct ew_desk_change ch;
@@ -238,7 +240,9 @@ follow_apply(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *ap,
 	managed_digest(digest);
 	if (outbox_add(rev, now, ok, digest) != 0)
 		ew_cli_err("run --host: apply report not queued in the outbox");
-	if (outbox_flush(st, host) < 0)
+	*lost = outbox_flush(st, host) < 0;
+	*wrote = oc.wrote && oc.restored != 1;
+	if (*lost)
 		ew_cli_err("%s: apply report not stored (kept in the outbox): "
 			   "%s",
 		    ew_cli_db_label(), ew_store_errmsg(st));
@@ -336,7 +340,7 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 	struct ew_store_rule *r = NULL;
 	int64_t cursor, synced_at, rev = 0, exp = next_expiry(), now;
 	size_t n = 0;
-	int rc = EW_EXIT_OK, down = 0, fd, queued, due, wait;
+	int rc = EW_EXIT_OK, down = 0, fd, queued, due, wait, lost, wrote;
 	unsigned failed = 0; /* failed applies in a row: retried sooner */
 	struct pollfd pfd;
 
@@ -374,13 +378,27 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 				    queued);
 			if (cursor < 0 || n > 0 || due) {
 				due = 1; /* a new managed file: its expiries */
-				rc = follow_apply(d, st, ap, policy, host, rev);
+				rc = follow_apply(d, st, ap, policy, host, rev,
+				    &lost, &wrote);
 				if (rc == EW_EXIT_OK) {
 					printf("fleet: applied revision %lld "
 					       "(%zu changes)\n",
 					    (long long)rev, n);
 					cursor = rev;
 					failed = 0;
+				} else if (lost) {
+					/* what stays in force: the file as
+					 * it is, applied at the start */
+					failed += failed < 5;
+					printf(
+					    "fleet: revision %lld not "
+					    "applied: the connection to the "
+					    "store was lost during the apply; "
+					    "still enforcing revision %lld "
+					    "(tried again within %us)\n",
+					    (long long)rev,
+					    (long long)(wrote ? rev : cursor),
+					    1u << failed);
 				} else {
 					failed += failed < 5;
 					printf("fleet: revision %lld not "

@@ -97,6 +97,7 @@ struct pg_conn {
 	int npending;
 	int listening; /* LISTEN sent: again after a reconnect */
 	int revived;   /* reconnected since the last ew_store_wakeups */
+	int dialing;   /* connecting (again): a failure is no loss */
 };
 
 struct pg_stmt {
@@ -364,6 +365,16 @@ pg_fail(struct ew_store *st, const PGresult *res)
 	while (n > 0 && st->err[n - 1] == ' ')
 		n--;
 	st->err[n] = '\0';
+	/* libpq's words ("server closed the connection unexpectedly", or
+	 * the server's "terminating connection ...") name no loss */
+	if (PQstatus(CONN(st)) == CONNECTION_BAD && !PC(st)->dialing) {
+		char said[sizeof(st->err)];
+
+		memcpy(said, st->err, sizeof(said));
+		ew_store_set_err(st,
+		    "the connection to the server was lost%s%s",
+		    said[0] != '\0' ? ": " : "", said);
+	}
 	if (state == NULL)
 		return res == NULL && PQstatus(CONN(st)) == CONNECTION_OK
 			   ? -ENOMEM
@@ -1040,6 +1051,7 @@ revive(struct ew_store *st)
 
 	if (PQstatus(pc->c) != CONNECTION_BAD)
 		return 0;
+	pc->dialing = 1;
 	PQreset(pc->c);
 	for (i = 0; i < pc->nprepared; i++)
 		free(pc->prepared[i]);
@@ -1047,8 +1059,10 @@ revive(struct ew_store *st)
 	pc->npending = 0;
 	if (PQstatus(pc->c) != CONNECTION_OK) {
 		pg_fail(st, NULL);
+		pc->dialing = 0;
 		return -ECONNREFUSED;
 	}
+	pc->dialing = 0;
 	pc->revived = 1;
 	if (PQsetClientEncoding(pc->c, "UTF8") != 0)
 		return pg_fail(st, NULL);
@@ -1073,6 +1087,7 @@ pg_open(struct ew_store *st, const char *target)
 	if ((pc = calloc(1, sizeof(*pc))) == NULL)
 		return -ENOMEM;
 	st->conn = pc;
+	pc->dialing = 1;
 	if ((c = pc->c = PQconnectdb(target)) == NULL) {
 		ew_store_set_err(st, "out of memory");
 		return -ENOMEM;
@@ -1084,6 +1099,7 @@ pg_open(struct ew_store *st, const char *target)
 	}
 	if (PQsetClientEncoding(c, "UTF8") != 0)
 		return pg_fail(st, NULL);
+	pc->dialing = 0;
 	return 0;
 }
 
