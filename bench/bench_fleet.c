@@ -39,10 +39,13 @@
  * database given and its files under DIR.
  *
  * bench_fleet TARGET DIR POSTMASTER_PID [-n HOSTS] [-t THREADS]
- *     [-r RULES] [-f FAST_S] [-i INTERVAL_S] [-p PACED_S] [-a APPLY_MS]
+ *     [-r RULES] [-f FAST_S] [-i INTERVAL_S] [-p PACED_S] [-a APPLY_MS] [-e]
  *
  * APPLY_MS: the time tor and nftables take on a host (slept in the tor
  * stub, inside the apply's store transaction as on a real host; 0).
+ * -e: the set-up, then the poll's and the compose's queries EXPLAIN
+ * ANALYZEd on one host's connection (row-level security in force), and
+ * nothing else.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -86,6 +89,7 @@ struct bench {
 	size_t n, nthreads, nrules;
 	double fast_s, interval, paced_s;
 	unsigned apply_ms;
+	int explain; /* -e: the queries' plans only */
 	struct sess *s;
 	pthread_barrier_t bar;
 	atomic_int go; /* burst: the block is in */
@@ -685,12 +689,64 @@ burst(struct bench *b, struct worker *w, struct ew_store *desk)
 	fflush(stdout);
 }
 
+/* The poll's and the compose's queries (the texts of ticket.c's
+ * ew_store_rules_since and ew_store_rule_list_every), EXPLAIN ANALYZEd
+ * on one host's connection: the profile. */
+static const char *const explained[] = {
+	"SELECT rev FROM store_rev",
+	"SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
+	" removed_at, relay, origin, guard, rev, host FROM rules WHERE rev > ?1"
+	" AND rev <= ?2 AND coalesce(host, '') IN ('', ?3) ORDER BY rev, id",
+	"SELECT id, ticket_id, rule_text, reason, expires_at, added_at,"
+	" removed_at, relay, origin, guard, rev, host FROM rules WHERE (?1"
+	" <> 0 OR (removed_at IS NULL AND pending IS NULL))"
+	" AND (?3 <> 0 OR coalesce(host, '') IN ('', ?2)) ORDER BY id",
+};
+
+static void
+explain(struct bench *b, struct worker *w)
+{
+	struct ew_stmt *st;
+	struct ew_store *h;
+	char sql[1024];
+	char *line;
+	int64_t rev;
+	size_t i;
+
+	host_open(w, &b->s[0], 0);
+	h = b->s[0].st;
+	check(ew_store_rev(h, &rev), h, "rev");
+	for (i = 0; i < sizeof(explained) / sizeof(explained[0]); i++) {
+		snprintf(sql, sizeof(sql), "EXPLAIN (ANALYZE, BUFFERS) %s",
+		    explained[i]);
+		check(ew_store_prep(h, sql, &st), h, "explain");
+		if (i == 1) {
+			ew_store_bind_int64(st, 1, rev);
+			ew_store_bind_int64(st, 2, rev);
+			ew_store_bind_text(st, 3, b->s[0].name);
+		} else if (i == 2) {
+			ew_store_bind_int64(st, 1, 0);
+			ew_store_bind_text(st, 2, b->s[0].name);
+			ew_store_bind_int64(st, 3, 0);
+		}
+		printf("-- as %s: %s\n", b->s[0].name, explained[i]);
+		while (ew_store_step(st) == EW_STORE_ROW)
+			if (ew_store_col_text(st, 0, &line) == 0 &&
+			    line != NULL) {
+				printf("   %s\n", line);
+				free(line);
+			}
+		ew_store_finalize(st);
+	}
+	fflush(stdout);
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench_fleet TARGET DIR POSTMASTER_PID [-n "
 			"HOSTS] [-t THREADS] [-r RULES] [-f FAST_S] [-i "
-			"INTERVAL_S] [-p PACED_S] [-a APPLY_MS]\n");
+			"INTERVAL_S] [-p PACED_S] [-a APPLY_MS] [-e]\n");
 	exit(2);
 }
 
@@ -711,7 +767,7 @@ args(struct bench *b, int argc, char **argv)
 	b->interval = 30;
 	b->paced_s = 60;
 	optind = 4;
-	while ((c = getopt(argc, argv, "n:t:r:f:i:p:a:")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:r:f:i:p:a:e")) != -1) {
 		switch (c) {
 		case 'n':
 			b->n = strtoul(optarg, NULL, 10);
@@ -733,6 +789,9 @@ args(struct bench *b, int argc, char **argv)
 			break;
 		case 'a':
 			b->apply_ms = (unsigned)atoi(optarg);
+			break;
+		case 'e':
+			b->explain = 1;
 			break;
 		default:
 			usage();
@@ -782,6 +841,10 @@ main(int argc, char **argv)
 	if (pthread_barrier_init(&b.bar, NULL, (unsigned)b.nthreads + 1) != 0)
 		die("barrier", strerror(errno));
 
+	if (b.explain) {
+		explain(&b, w);
+		goto out;
+	}
 	phase(&b, w, PH_START, 0, &f);
 	server_cpu(b.pm_pid, &nproc);
 	printf("start: %zu hosts connected (own roles) and applied their "
@@ -800,7 +863,7 @@ main(int argc, char **argv)
 	print_phase("paced", &b, &f);
 
 	burst(&b, w, desk);
-
+out:
 	for (i = 0; i < b.n; i++) {
 		ew_desk_free(b.s[i].d);
 		ew_store_close(b.s[i].st);
