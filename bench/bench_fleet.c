@@ -133,7 +133,7 @@ die(const char *what, const char *why)
 static uint64_t
 proc_ticks(const char *pid, int ppid, int *is_child)
 {
-	char path[64], buf[1024], *p;
+	char path[320], buf[1024], *p;
 	unsigned long long ut = 0, st = 0;
 	int pp = 0;
 	FILE *f;
@@ -158,30 +158,55 @@ proc_ticks(const char *pid, int ppid, int *is_child)
 	return ut + st;
 }
 
-/* The server's CPU seconds so far (its live processes), and in *nproc
- * how many children it has. */
+/* Whether process pid is a backend of a host's role (its title,
+ * "postgres: ew_host_NAME ..."). */
+static int
+host_backend(const char *pid)
+{
+	char path[320], buf[64];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strncmp(buf, "postgres: " EW_STORE_HOST_ROLE,
+		   strlen("postgres: " EW_STORE_HOST_ROLE)) == 0;
+}
+
+/* The server's CPU seconds so far (its live processes), in *hosts the
+ * hosts' backends' share, and in *nproc how many children it has. */
 static double
-server_cpu(int pm, size_t *nproc)
+server_cpu(int pm, size_t *nproc, double *hosts)
 {
 	struct dirent *e;
-	uint64_t t = 0;
+	uint64_t t = 0, th = 0, x;
 	size_t k = 0;
 	int child;
 	DIR *d;
 
 	if (nproc != NULL)
 		*nproc = 0;
+	if (hosts != NULL)
+		*hosts = 0;
 	if ((d = opendir("/proc")) == NULL)
 		return 0;
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
-		t += proc_ticks(e->d_name, pm, &child);
+		t += x = proc_ticks(e->d_name, pm, &child);
 		k += child;
+		if (child && x > 0 && host_backend(e->d_name))
+			th += x;
 	}
 	closedir(d);
 	if (nproc != NULL)
 		*nproc = k;
+	if (hosts != NULL)
+		*hosts = (double)th / (double)sysconf(_SC_CLK_TCK);
 	return (double)t / (double)sysconf(_SC_CLK_TCK);
 }
 
@@ -510,7 +535,7 @@ by_value(const void *a, const void *b)
 }
 
 struct figures {
-	double wall, srv, cli;
+	double wall, srv, srvh, cli;
 	uint64_t polls, rounds, applies, fails;
 	double p50, p99, max;
 };
@@ -519,11 +544,11 @@ struct figures {
 static void
 phase(struct bench *b, struct worker *w, int ph, double secs, struct figures *f)
 {
-	double t0, s0, c0, *all;
+	double t0, s0, h0, h1, c0, *all;
 	size_t i, n = 0, k;
 
 	memset(f, 0, sizeof(*f));
-	s0 = server_cpu(b->pm_pid, NULL);
+	s0 = server_cpu(b->pm_pid, NULL, &h0);
 	c0 = client_cpu();
 	t0 = now_s();
 	for (i = 0; i < b->nthreads; i++) {
@@ -540,7 +565,8 @@ phase(struct bench *b, struct worker *w, int ph, double secs, struct figures *f)
 	for (i = 0; i < b->nthreads; i++)
 		pthread_join(w[i].th, NULL);
 	f->wall = now_s() - t0;
-	f->srv = server_cpu(b->pm_pid, NULL) - s0;
+	f->srv = server_cpu(b->pm_pid, NULL, &h1) - s0;
+	f->srvh = h1 - h0;
 	f->cli = client_cpu() - c0;
 	for (i = 0; i < b->nthreads; i++) {
 		f->polls += w[i].polls;
@@ -571,10 +597,11 @@ print_phase(const char *what, const struct bench *b, const struct figures *f)
 	       " (%" PRIu64 " applies, %" PRIu64 " failures)\n",
 	    what, f->polls, f->wall, (double)f->polls / f->wall, f->applies,
 	    f->fails);
-	printf("  server CPU %.2f s (%.0f%% of one core): %.3f s per 1,000 "
-	       "polls; client CPU %.2f s (%.3f s per 1,000)\n",
-	    f->srv, 100.0 * f->srv / f->wall, f->srv * per, f->cli,
-	    f->cli * per);
+	printf("  server CPU %.2f s (%.0f%% of one core; the hosts' backends "
+	       "%.2f s): %.3f s per 1,000 polls (backends %.3f s); client "
+	       "CPU %.2f s (%.3f s per 1,000)\n",
+	    f->srv, 100.0 * f->srv / f->wall, f->srvh, f->srv * per,
+	    f->srvh * per, f->cli, f->cli * per);
 	if (f->p50 > 0)
 		printf("  poll latency (LISTEN + rules_since, %zu threads): "
 		       "p50 %.2f ms, p99 %.2f ms, max %.1f ms\n",
@@ -641,12 +668,12 @@ static void
 burst(struct bench *b, struct worker *w, struct ew_store *desk)
 {
 	struct figures f;
-	double s0, c0, last_read = 0, last_done = 0, *v;
+	double s0, h0, h1, c0, last_read = 0, last_done = 0, *v;
 	size_t i, nr = 0;
 	int64_t id;
 	uint64_t rounds = 0, polls = 0;
 
-	s0 = server_cpu(b->pm_pid, NULL);
+	s0 = server_cpu(b->pm_pid, NULL, &h0);
 	c0 = client_cpu();
 	phase(b, w, PH_BURST, 120, &f);
 	pthread_barrier_wait(&b->bar);
@@ -679,11 +706,11 @@ burst(struct bench *b, struct worker *w, struct ew_store *desk)
 	       "%zu applied and reported it; the last read it at %.2f s, "
 	       "reported it at %.2f s (median %.2f s)\n",
 	    b->n, nr, last_read, last_done, nr ? v[nr / 2] : 0.0);
-	printf("  %" PRIu64 " rounds (%.1f per host: the reports' commits "
-	       "wake the others too), server CPU %.2f s, client CPU "
-	       "%.2f s\n",
-	    rounds, (double)rounds / (double)b->n,
-	    server_cpu(b->pm_pid, NULL) - s0, client_cpu() - c0);
+	s0 = server_cpu(b->pm_pid, NULL, &h1) - s0;
+	printf("  %" PRIu64 " rounds (%.1f per host), server CPU %.2f s (the "
+	       "hosts' backends %.2f s), client CPU %.2f s\n",
+	    rounds, (double)rounds / (double)b->n, s0, h1 - h0,
+	    client_cpu() - c0);
 	(void)polls;
 	free(v);
 	fflush(stdout);
@@ -846,7 +873,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	phase(&b, w, PH_START, 0, &f);
-	server_cpu(b.pm_pid, &nproc);
+	server_cpu(b.pm_pid, &nproc, NULL);
 	printf("start: %zu hosts connected (own roles) and applied their "
 	       "first round in %.1f s; server: %zu processes, %.0f MB "
 	       "(Pss)\n",
