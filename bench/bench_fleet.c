@@ -129,7 +129,8 @@ die(const char *what, const char *why)
 
 /* --- the server's CPU: the postmaster and its children --- */
 
-/* utime + stime of pid (ticks) when its parent is ppid (or it is ppid). */
+/* The CPU time of pid (ns: /proc/PID/schedstat's time on a CPU, else
+ * utime + stime) when its parent is ppid (or it is ppid). */
 static uint64_t
 proc_ticks(const char *pid, int ppid, int *is_child)
 {
@@ -155,7 +156,14 @@ proc_ticks(const char *pid, int ppid, int *is_child)
 	if (pp != ppid && atoi(pid) != ppid)
 		return 0;
 	*is_child = pp == ppid;
-	return ut + st;
+	snprintf(path, sizeof(path), "/proc/%s/schedstat", pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		n = fscanf(f, "%llu", &ut) == 1;
+		fclose(f);
+		if (n)
+			return ut;
+	}
+	return (ut + st) * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
 }
 
 /* Whether process pid is a backend of a host's role (its title,
@@ -206,8 +214,8 @@ server_cpu(int pm, size_t *nproc, double *hosts)
 	if (nproc != NULL)
 		*nproc = k;
 	if (hosts != NULL)
-		*hosts = (double)th / (double)sysconf(_SC_CLK_TCK);
-	return (double)t / (double)sysconf(_SC_CLK_TCK);
+		*hosts = (double)th / 1e9;
+	return (double)t / 1e9;
 }
 
 /* The server's memory: the sum of its processes' Pss (MB). */
