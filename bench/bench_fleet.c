@@ -12,8 +12,9 @@
  *   ew_store_apply_replay (the outbox's report, with its unique id)
  *   ew_store_wakeups                                 before waiting
  *
- * The phases, each with the server's CPU (utime + stime of the
- * postmaster and all its children, /proc/PID/stat), this process's CPU
+ * The phases, each with the server's CPU (the postmaster's and all its
+ * children's time on a CPU, /proc/PID/schedstat, and the share of the
+ * hosts' backends, by their process titles), this process's CPU
  * (getrusage) and the poll latencies (the LISTEN and rules_since pair,
  * p50/p99):
  *
@@ -30,13 +31,15 @@
  *   burst    every host waits on its socket; the desk adds one block;
  *            NOTIFY wakes all N, and the time until the last host read
  *            the change and until the last one reported it is printed,
- *            with the rounds the wake-ups cost (a host's own commits
- *            wake the others too).
+ *            with the rounds the wake-ups cost (1 a host: a host's own
+ *            commits wake nobody).
  *
  * The N connections are served by THREADS threads (blocking libpq: the
  * store's API), each with N/THREADS hosts: a thread polls one host at a
- * time, so at most THREADS polls are in flight.  Changes nothing but the
- * database given and its files under DIR.
+ * time, so at most THREADS polls are in flight; the hosts' own work
+ * (composing and parsing their managed policies) runs on this machine
+ * beside the server.  Changes nothing but the database given and its
+ * files under DIR.
  *
  * bench_fleet TARGET DIR POSTMASTER_PID [-n HOSTS] [-t THREADS]
  *     [-r RULES] [-f FAST_S] [-i INTERVAL_S] [-p PACED_S] [-a APPLY_MS] [-e]
@@ -153,7 +156,7 @@ proc_ticks(const char *pid, int ppid, int *is_child)
 		"%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &pp,
 		&ut, &st) != 3)
 		return 0;
-	if (pp != ppid && atoi(pid) != ppid)
+	if (pp != ppid && (int)strtol(pid, NULL, 10) != ppid)
 		return 0;
 	*is_child = pp == ppid;
 	snprintf(path, sizeof(path), "/proc/%s/schedstat", pid);
@@ -235,7 +238,7 @@ server_pss(int pm)
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
 		proc_ticks(e->d_name, pm, &child);
-		if (!child && atoi(e->d_name) != pm)
+		if (!child && (int)strtol(e->d_name, NULL, 10) != pm)
 			continue;
 		snprintf(
 		    path, sizeof(path), "/proc/%s/smaps_rollup", e->d_name);
@@ -794,7 +797,7 @@ args(struct bench *b, int argc, char **argv)
 		usage();
 	b->target = argv[1];
 	b->dir = argv[2];
-	b->pm_pid = atoi(argv[3]);
+	b->pm_pid = (int)strtol(argv[3], NULL, 10);
 	b->n = 1000;
 	b->nthreads = 16;
 	b->nrules = 2000;
@@ -823,7 +826,7 @@ args(struct bench *b, int argc, char **argv)
 			b->paced_s = strtod(optarg, NULL);
 			break;
 		case 'a':
-			b->apply_ms = (unsigned)atoi(optarg);
+			b->apply_ms = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		case 'e':
 			b->explain = 1;
