@@ -103,7 +103,7 @@ struct pg_conn {
 	int listening; /* LISTEN sent: again after a reconnect */
 	int revived;   /* reconnected since the last ew_store_wakeups */
 	int notify;    /* the open transaction makes a revision: NOTIFY */
-	int dialing;   /* connecting (again): a failure is no loss */
+	int dialing;   /* connecting (again), not yet back: no loss */
 };
 
 struct pg_stmt {
@@ -373,13 +373,16 @@ pg_fail(struct ew_store *st, const PGresult *res)
 	st->err[n] = '\0';
 	/* libpq's words ("server closed the connection unexpectedly", or
 	 * the server's "terminating connection ...") name no loss */
-	if (PQstatus(CONN(st)) == CONNECTION_BAD && !PC(st)->dialing) {
+	if (PQstatus(CONN(st)) == CONNECTION_BAD && PC(st)->dialing)
+		return -ECONNREFUSED; /* not back: libpq's words say it */
+	if (PQstatus(CONN(st)) == CONNECTION_BAD) {
 		char said[sizeof(st->err)];
 
 		memcpy(said, st->err, sizeof(said));
 		ew_store_set_err(st,
 		    "the connection to the server was lost%s%s",
 		    said[0] != '\0' ? ": " : "", said);
+		return -ECONNRESET;
 	}
 	if (state == NULL)
 		return res == NULL && PQstatus(CONN(st)) == CONNECTION_OK
@@ -1079,8 +1082,7 @@ revive(struct ew_store *st)
 	pc->nprepared = 0;
 	pc->npending = 0;
 	if (PQstatus(pc->c) != CONNECTION_OK) {
-		pg_fail(st, NULL);
-		pc->dialing = 0;
+		pg_fail(st, NULL); /* dialing until it is back */
 		return -ECONNREFUSED;
 	}
 	pc->dialing = 0;
