@@ -11,9 +11,8 @@ fsync=off; the port number is random and only names the socket.  COMMAND
 runs with NAME (default EW_TEST_PG) set to a libpq keyword string for
 the cluster ("host=DIR port=N user=postgres dbname=postgres").  --set
 passes a server setting (-c NAME=VALUE after the defaults: a benchmark's
-max_connections).  Then the
-server is stopped by its own PID and the directory removed, whatever
-COMMAND did.  The exit status is COMMAND's; 77 (skip) when the server
+max_connections).  Then the server is stopped by its own PID and the
+directory removed, whatever COMMAND did.  The exit status is COMMAND's; 77 (skip) when the server
 binaries (/usr/lib/postgresql/*/bin/initdb) are not installed.
 
 Never the system cluster: nothing outside the temporary directory is
