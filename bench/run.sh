@@ -27,3 +27,5 @@ echo "== the desk on a ticket of 900k incidents (bench_desk)"
 "$build/bench/bench_desk" 900000
 echo "== exitwarden serve: page views/s (bench_serve.sh; goal 5,000/s)"
 sh "$(dirname "$0")/bench_serve.sh" "$build"
+echo "== fleet: PostgreSQL's load with 1,000 hosts polling, and a NOTIFY burst (bench_fleet.sh; issue 14)"
+sh "$(dirname "$0")/bench_fleet.sh" "$build"

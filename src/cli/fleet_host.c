@@ -217,10 +217,14 @@ managed_digest(char out[EW_SHA256_HEXLEN])
 	free(text);
 }
 
-/* Compose and apply, then report: 0 or EW_EXIT_FAIL. */
+/* Compose and apply, then report: 0 or EW_EXIT_FAIL; *lost when the
+ * apply failed for the store's connection (lost, or not back), *wrote
+ * when its managed policy stayed in place anyway, *kept when the report
+ * waits in the outbox. */
 static int
 follow_apply(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *ap,
-    const char *policy, const char *host, int64_t rev)
+    const char *policy, const char *host, int64_t rev, int *lost, int *wrote,
+    int *kept)
 {
 	char digest[EW_SHA256_HEXLEN];
 	struct ew_desk_change ch;
@@ -234,11 +238,14 @@ follow_apply(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *ap,
 	ew_diag_init(&dg);
 	rc = ew_cli_sync(d, &ch, &oc, &dg);
 	ok = rc == 0;
+	*lost = rc == -ECONNRESET || rc == -ECONNREFUSED;
+	*wrote = oc.wrote && oc.restored != 1;
 	rc = ew_cli_change_done(rc, &ch, &oc, &dg);
 	managed_digest(digest);
 	if (outbox_add(rev, now, ok, digest) != 0)
 		ew_cli_err("run --host: apply report not queued in the outbox");
-	if (outbox_flush(st, host) < 0)
+	*kept = outbox_flush(st, host) < 0;
+	if (*kept)
 		ew_cli_err("%s: apply report not stored (kept in the outbox): "
 			   "%s",
 		    ew_cli_db_label(), ew_store_errmsg(st));
@@ -328,6 +335,27 @@ ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy, int64_t *exp)
 	return rc;
 }
 
+/* An apply the store's connection cut short: what stays in force. */
+static void
+say_lost(int64_t rev, int64_t cursor, int wrote, int kept, unsigned retry)
+{
+	const char *report =
+	    kept ? "the report kept in the outbox" : "reported";
+
+	if (!wrote)
+		printf("fleet: revision %lld not applied: the connection to "
+		       "the store was lost during the apply; still enforcing "
+		       "revision %lld (%s; tried again within %us)\n",
+		    (long long)rev, (long long)cursor, report, retry);
+	else
+		printf("fleet: revision %lld: the connection to the store "
+		       "was lost during the apply, after its managed policy "
+		       "was written: in force as the apply left it, applied "
+		       "again once the store is back (%s; tried again within "
+		       "%us)\n",
+		    (long long)rev, report, retry);
+}
+
 int
 ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
     struct ew_cli_apply *ap, const char *policy, const char *host,
@@ -336,7 +364,7 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 	struct ew_store_rule *r = NULL;
 	int64_t cursor, synced_at, rev = 0, exp = next_expiry(), now;
 	size_t n = 0;
-	int rc = EW_EXIT_OK, down = 0, fd, queued, due, wait;
+	int rc = EW_EXIT_OK, down = 0, fd, queued, due, wait, lost, wrote, kept;
 	unsigned failed = 0; /* failed applies in a row: retried sooner */
 	struct pollfd pfd;
 
@@ -374,13 +402,18 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 				    queued);
 			if (cursor < 0 || n > 0 || due) {
 				due = 1; /* a new managed file: its expiries */
-				rc = follow_apply(d, st, ap, policy, host, rev);
+				rc = follow_apply(d, st, ap, policy, host, rev,
+				    &lost, &wrote, &kept);
 				if (rc == EW_EXIT_OK) {
 					printf("fleet: applied revision %lld "
 					       "(%zu changes)\n",
 					    (long long)rev, n);
 					cursor = rev;
 					failed = 0;
+				} else if (lost) {
+					failed += failed < 5;
+					say_lost(rev, cursor, wrote, kept,
+					    1u << failed);
 				} else {
 					failed += failed < 5;
 					printf("fleet: revision %lld not "

@@ -134,10 +134,19 @@ ew_desk_compose(struct ew_desk *d, const struct ew_desk_change *ch,
 		    ch->policy, strerror(errno));
 		return -ENOENT;
 	}
-	if (ew_desk_managed(d, abs, extra, n_extra, text) != 0) {
+	if (abs[0] != '/' || strpbrk(abs, "\"\\\n\r") != NULL) {
 		err(dg, "%s: cannot be included from the managed policy%s", abs,
 		    " (a quote or backslash in its path?)");
 		return -EINVAL;
+	}
+	/* the store's blocks (its error: a connection lost mid-change is
+	 * no fault of the operator's policy) */
+	if ((rc = ew_desk_managed(d, abs, extra, n_extra, text)) != 0) {
+		err(dg, "%s: %s", ch->store,
+		    rc == -ENOMEM || *ew_store_errmsg(d->st) == '\0'
+			? strerror(-rc)
+			: ew_store_errmsg(d->st));
+		return rc;
 	}
 	rc = ew_policy_parse_string(
 	    ch->managed, ew_buf_str(text), text->len, 0, dg, &p);

@@ -44,10 +44,15 @@
  * in is never sent, and a transaction nothing ran in is never begun.
  * A write of the store is then about one round trip per statement.
  *
- * Every transaction that commits a write also sends NOTIFY exitwarden
- * (in the COMMIT's pipeline, so at no cost): a wake-up for the fleet's
- * hosts, delivered by the server only if the transaction commits.  It
- * carries nothing: the query that follows is the truth.
+ * Every transaction that commits a new revision also sends NOTIFY
+ * exitwarden (in the COMMIT's pipeline, so at no cost): a wake-up for
+ * the fleet's hosts, delivered by the server only if the transaction
+ * commits.  It carries nothing: the query that follows is the truth.
+ * A fleet host's transactions make no revision (its apply, its report):
+ * they neither NOTIFY (each would wake all N hosts, and the server
+ * signals every listening backend per NOTIFY) nor take the writers'
+ * lock (a host's apply would hold it while its tor and nftables take
+ * the change, and the hosts of a burst would apply one at a time).
  *
  * A connection the server dropped (a restart, a failover, a terminated
  * backend) fails the call that finds it dropped; the next call outside
@@ -97,6 +102,8 @@ struct pg_conn {
 	int npending;
 	int listening; /* LISTEN sent: again after a reconnect */
 	int revived;   /* reconnected since the last ew_store_wakeups */
+	int notify;    /* the open transaction makes a revision: NOTIFY */
+	int dialing;   /* connecting (again), not yet back: no loss */
 };
 
 struct pg_stmt {
@@ -364,6 +371,19 @@ pg_fail(struct ew_store *st, const PGresult *res)
 	while (n > 0 && st->err[n - 1] == ' ')
 		n--;
 	st->err[n] = '\0';
+	/* libpq's words ("server closed the connection unexpectedly", or
+	 * the server's "terminating connection ...") name no loss */
+	if (PQstatus(CONN(st)) == CONNECTION_BAD && PC(st)->dialing)
+		return -ECONNREFUSED; /* not back: libpq's words say it */
+	if (PQstatus(CONN(st)) == CONNECTION_BAD) {
+		char said[sizeof(st->err)];
+
+		memcpy(said, st->err, sizeof(said));
+		ew_store_set_err(st,
+		    "the connection to the server was lost%s%s",
+		    said[0] != '\0' ? ": " : "", said);
+		return -ECONNRESET;
+	}
 	if (state == NULL)
 		return res == NULL && PQstatus(CONN(st)) == CONNECTION_OK
 			   ? -ENOMEM
@@ -799,9 +819,15 @@ pg_begin(struct ew_store *st)
 	if ((rc = revive(st)) != 0 || (rc = flush(st)) != 0)
 		return rc;
 	defer(pc, "BEGIN ISOLATION LEVEL READ COMMITTED");
-	defer(pc, "SELECT pg_advisory_xact_lock(" EW_PG_LOCK_WRITE ")");
+	/* a fleet host's transaction that makes no revision (its apply,
+	 * its report) is ordered with no other writer: without the lock,
+	 * a thousand hosts apply side by side, not one after another
+	 * while each one's tor and nftables take the change */
+	if (st->rev_ready || st->scope[0] == '\0')
+		defer(pc, "SELECT pg_advisory_xact_lock(" EW_PG_LOCK_WRITE ")");
 	if (st->rev_ready)
 		defer(pc, EW_STORE_REV_BUMP);
+	pc->notify = st->rev_ready;
 	return 0;
 }
 
@@ -824,7 +850,10 @@ pg_commit(struct ew_store *st)
 		pc->npending = 0; /* nothing ran: nothing to commit */
 		return 0;
 	}
-	defer(pc, "NOTIFY " EW_PG_CHANNEL);
+	/* only a new revision is news: a host's report woke every other
+	 * host (a round each, N squared in a burst) */
+	if (pc->notify)
+		defer(pc, "NOTIFY " EW_PG_CHANNEL);
 	res = pipeline(pc, NULL, "COMMIT", 0, NULL, NULL);
 	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	if (state != NULL && strcmp(state, "25P02") == 0) {
@@ -987,7 +1016,13 @@ ew_store_conninfo_as(const char *target, const char *user, const char *password,
 static int
 pg_listen(struct ew_store *st)
 {
-	int rc = pg_exec(st, "LISTEN " EW_PG_CHANNEL);
+	int rc;
+
+	/* listening already (a reconnect sends it again): no round trip,
+	 * a fleet host calls this every round */
+	if (PC(st)->listening && PQstatus(CONN(st)) == CONNECTION_OK)
+		return 0;
+	rc = pg_exec(st, "LISTEN " EW_PG_CHANNEL);
 
 	if (rc == 0)
 		PC(st)->listening = 1;
@@ -1040,15 +1075,17 @@ revive(struct ew_store *st)
 
 	if (PQstatus(pc->c) != CONNECTION_BAD)
 		return 0;
+	pc->dialing = 1;
 	PQreset(pc->c);
 	for (i = 0; i < pc->nprepared; i++)
 		free(pc->prepared[i]);
 	pc->nprepared = 0;
 	pc->npending = 0;
 	if (PQstatus(pc->c) != CONNECTION_OK) {
-		pg_fail(st, NULL);
+		pg_fail(st, NULL); /* dialing until it is back */
 		return -ECONNREFUSED;
 	}
+	pc->dialing = 0;
 	pc->revived = 1;
 	if (PQsetClientEncoding(pc->c, "UTF8") != 0)
 		return pg_fail(st, NULL);
@@ -1073,6 +1110,7 @@ pg_open(struct ew_store *st, const char *target)
 	if ((pc = calloc(1, sizeof(*pc))) == NULL)
 		return -ENOMEM;
 	st->conn = pc;
+	pc->dialing = 1;
 	if ((c = pc->c = PQconnectdb(target)) == NULL) {
 		ew_store_set_err(st, "out of memory");
 		return -ENOMEM;
@@ -1084,6 +1122,7 @@ pg_open(struct ew_store *st, const char *target)
 	}
 	if (PQsetClientEncoding(c, "UTF8") != 0)
 		return pg_fail(st, NULL);
+	pc->dialing = 0;
 	return 0;
 }
 

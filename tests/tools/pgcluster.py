@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """pgcluster.py - run a command against a throwaway PostgreSQL cluster.
 
-    pgcluster.py [--var NAME] -- COMMAND [ARG...]
+    pgcluster.py [--var NAME] [--set NAME=VALUE]... -- COMMAND [ARG...]
 
 initdb makes a new cluster in a temporary directory, owned by an
 unprivileged user (the `postgres` system user when run as root: initdb
@@ -9,9 +9,10 @@ and postgres refuse to run as root), and the server is started on a Unix
 socket in that directory only (listen_addresses='', no TCP), with
 fsync=off; the port number is random and only names the socket.  COMMAND
 runs with NAME (default EW_TEST_PG) set to a libpq keyword string for
-the cluster ("host=DIR port=N user=postgres dbname=postgres").  Then the
-server is stopped by its own PID and the directory removed, whatever
-COMMAND did.  The exit status is COMMAND's; 77 (skip) when the server
+the cluster ("host=DIR port=N user=postgres dbname=postgres").  --set
+passes a server setting (-c NAME=VALUE after the defaults: a benchmark's
+max_connections).  Then the server is stopped by its own PID and the
+directory removed, whatever COMMAND did.  The exit status is COMMAND's; 77 (skip) when the server
 binaries (/usr/lib/postgresql/*/bin/initdb) are not installed.
 
 Never the system cluster: nothing outside the temporary directory is
@@ -61,8 +62,9 @@ def stop_on_signal(signum, frame):
 
 
 class Cluster:
-    def __init__(self, bin_dir):
+    def __init__(self, bin_dir, settings=()):
         self.bin = bin_dir
+        self.settings = list(settings)
         self.dir = tempfile.mkdtemp(prefix="ew-pg-")
         self.data = os.path.join(self.dir, "data")
         self.log = os.path.join(self.dir, "log")
@@ -104,7 +106,8 @@ class Cluster:
              "-k", self.dir, "-p", str(self.port),
              "-c", "listen_addresses=", "-c", "fsync=off",
              "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-             "-c", "max_connections=50"],
+             "-c", "max_connections=50"] +
+            [a for kv in self.settings for a in ("-c", kv)],
             cwd=self.dir, env=self.env(), stdin=subprocess.DEVNULL,
             stdout=log, stderr=subprocess.STDOUT,
             preexec_fn=die_with_parent, **self.who)
@@ -152,9 +155,13 @@ class Cluster:
 
 def main(argv):
     var = "EW_TEST_PG"
-    if len(argv) > 2 and argv[1] == "--var":
-        var = argv[2]
-        argv = argv[2:]
+    settings = []
+    while len(argv) > 2 and argv[1] in ("--var", "--set"):
+        if argv[1] == "--var":
+            var = argv[2]
+        elif "=" in argv[2]:
+            settings.append(argv[2])
+        argv = argv[:1] + argv[3:]
     if len(argv) < 3 or argv[1] != "--":
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
@@ -166,7 +173,7 @@ def main(argv):
         return 77
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, stop_on_signal)
-    c = Cluster(b)
+    c = Cluster(b, settings)
     try:
         try:
             took = c.start()

@@ -26,6 +26,7 @@
 #include "lib/tm.h"
 #include "policy/policy.h"
 #include "store/store.h"
+#include "store/store_int.h"
 
 #define NT EW_STORE_NO_TIME
 
@@ -2312,6 +2313,121 @@ out:
 	desk_close(st, d);
 }
 
+/* The text of every record of dg, one a line (malloc'd). */
+static char *
+diag_text(const struct ew_diag_list *dg)
+{
+	struct ew_buf b = EW_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < dg->n; i++)
+		ew_buf_printf(&b, "%s\n", dg->v[i].msg);
+	return ew_buf_detach(&b);
+}
+
+/*
+ * PostgreSQL only: the store's connection lost in the middle of a
+ * change (the server gone between a host's poll and its apply; here its
+ * backend terminated from a second connection) fails the change with
+ * what happened: the connection lost, named, not the operator's policy
+ * "cannot be included" (what it said).  Nothing is written; the next
+ * change connects again and goes through.
+ */
+static void
+test_store_lost(void)
+{
+	struct ew_store *st = NULL, *desk = NULL;
+	struct ew_desk *d = NULL;
+	struct ew_stmt *s;
+	struct ew_desk_change ch;
+	struct ew_desk_outcome oc;
+	struct ew_diag_list dg;
+	char target[1024], dir[64], pol[128], man[128], *text;
+	int64_t pid = 0, id = 0;
+	int i, gone = 0, rc;
+	FILE *f;
+
+	if (ew_test_pg() == NULL)
+		return; /* SQLite: no connection to lose */
+	snprintf(dir, sizeof(dir), "/tmp/ew-desk-XXXXXX");
+	ew_test_store_target(target, sizeof(target));
+	EW_CHECK_INT(ew_store_open(target, &st), 0);
+	EW_CHECK_INT(ew_store_open(target, &desk), 0);
+	if (st == NULL || desk == NULL || mkdtemp(dir) == NULL) {
+		ew_test_fail(__FILE__, __LINE__, "setup failed");
+		goto out;
+	}
+	EW_CHECK_INT(ew_desk_new(st, NULL, 0, &d), 0);
+	snprintf(pol, sizeof(pol), "%s/exit.policy", dir);
+	snprintf(man, sizeof(man), "%s/managed.policy", dir);
+	if ((f = fopen(pol, "w")) != NULL) {
+		fputs("accept *:*\n", f);
+		fclose(f);
+	}
+	EW_CHECK_INT(ew_store_rule_add(desk, 0, "reject 192.0.2.9:*", NULL, NT,
+			 tm("2026-11-21T00:00:00Z"), &id),
+	    0);
+	/* the connection's backend, ended from the other one */
+	EW_CHECK_INT(ew_store_prep(st, "SELECT pg_backend_pid()", &s), 0);
+	EW_CHECK_INT(ew_store_step(s), EW_STORE_ROW);
+	pid = ew_store_col_int64(s, 0);
+	ew_store_finalize(s);
+	EW_CHECK_INT(ew_store_prep(desk,
+			 "SELECT pg_terminate_backend(CAST(? AS int))", &s),
+	    0);
+	ew_store_bind_int64(s, 1, pid);
+	if ((rc = ew_store_step(s)) != EW_STORE_ROW)
+		fprintf(stderr, "terminate: %s\n", ew_store_errmsg(desk));
+	EW_CHECK_INT(rc, EW_STORE_ROW);
+	ew_store_finalize(s);
+	for (i = 0; i < 500 && !gone; i++) {
+		if (ew_store_prep(desk,
+			"SELECT 1 FROM pg_stat_activity WHERE pid = CAST(? AS "
+			"int)",
+			&s) != 0)
+			break;
+		ew_store_bind_int64(s, 1, pid);
+		gone = ew_store_step(s) == 0;
+		ew_store_finalize(s);
+		if (!gone)
+			usleep(10000);
+	}
+	EW_CHECK(gone);
+
+	memset(&ch, 0, sizeof(ch));
+	ch.managed = man;
+	ch.policy = pol;
+	ch.store = "the test store";
+	ch.now = tm("2026-11-22T00:00:00Z");
+	ew_diag_init(&dg);
+	rc = ew_desk_sync(d, &ch, &oc, &dg);
+	text = diag_text(&dg);
+	EW_CHECK_INT(rc, -ECONNRESET); /* run --host tells it by this */
+	EW_CHECK_INT(oc.failed, EW_DESK_STEP_COMPOSE);
+	EW_CHECK(text != NULL && strstr(text, "cannot be included") == NULL);
+	EW_CHECK(text != NULL &&
+		 strstr(text, "the test store: the connection to the server "
+			      "was lost") != NULL);
+	if (text != NULL && strstr(text, "was lost") == NULL)
+		fprintf(stderr, "said: %s", text);
+	free(text);
+	ew_diag_free(&dg);
+	EW_CHECK(access(man, F_OK) != 0); /* nothing written */
+
+	/* the next change connects again */
+	ew_diag_init(&dg);
+	EW_CHECK_INT(ew_desk_sync(d, &ch, &oc, &dg), 0);
+	ew_diag_free(&dg);
+	EW_CHECK(access(man, F_OK) == 0);
+out:
+	unlink(man);
+	unlink(pol);
+	rmdir(dir);
+	ew_desk_free(d);
+	ew_store_close(st);
+	ew_store_close(desk);
+}
+
 int
 main(void)
 {
@@ -2340,5 +2456,6 @@ main(void)
 	EW_RUN(test_reply_builtin);
 	EW_RUN(test_reply_custom);
 	EW_RUN(test_reply_errors);
+	EW_RUN(test_store_lost);
 	return ew_test_done();
 }

@@ -1651,6 +1651,65 @@ out:
 	tmp_cleanup();
 }
 
+/*
+ * PostgreSQL: a fleet host's transactions make no revision and are no
+ * news.  Its apply (a read inside a transaction) and its report wake no
+ * listener (each woke all N hosts: a round each, N squared in a burst,
+ * and the server signals every listening backend per NOTIFY) and do
+ * not wait for the writers' lock (a host's apply held it while its tor
+ * and nftables took the change: the hosts of a burst applied one at a
+ * time); the desk's new revision wakes it.
+ */
+static void
+test_host_quiet(void)
+{
+	struct ew_store *l = NULL, *desk = NULL, *h = NULL;
+	struct ew_store_rule *r = NULL;
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	size_t n = 0;
+	int64_t id = 0;
+
+	if (pg == NULL)
+		return; /* SQLite: no wake-ups, no roles */
+	tmp_setup();
+	EW_CHECK_INT(ew_store_open(dbpath, &l), 0);
+	EW_CHECK_INT(ew_store_open(dbpath, &desk), 0);
+	EW_CHECK_INT(ew_store_open(dbpath, &h), 0);
+	if (l == NULL || desk == NULL || h == NULL)
+		goto out;
+	EW_CHECK_INT(ew_store_host_add(desk, "exit1", "ew_host_exit1", 10), 0);
+	EW_CHECK_INT(ew_store_set_scope(h, "exit1"), 0);
+	/* the writers' lock wait of a host, if it had one, fails at once */
+	EW_CHECK_INT(ew_store_exec(h, "SET lock_timeout = '1s'"), 0);
+	EW_CHECK_INT(ew_store_listen(l), 0);
+	readable(ew_store_wait_fd(l), 300);
+	ew_store_wakeups(l); /* the host's addition */
+
+	/* the desk decides, its transaction open (the lock held) */
+	EW_CHECK_INT(ew_store_begin(desk), 0);
+	EW_CHECK_INT(
+	    ew_store_rule_add(desk, 0, "reject 192.0.2.1:*", NULL, NT, 20, &id),
+	    0);
+	/* meanwhile the host applies and reports: neither waits */
+	EW_CHECK_INT(ew_store_begin(h), 0);
+	EW_CHECK_INT(ew_store_rule_list(h, 0, &r, &n), 0);
+	ew_store_rules_free(r, n);
+	EW_CHECK_INT(ew_store_end(h, 0), 0);
+	EW_CHECK_INT(
+	    ew_store_apply_add(h, "exit1", NULL, "d1", 1, 21, 1, NULL), 0);
+	nanosleep(&ts, NULL);
+	EW_CHECK_INT(ew_store_wakeups(l), 0); /* the host's: no news */
+	EW_CHECK_INT(ew_store_end(desk, 0), 0);
+	EW_CHECK(readable(ew_store_wait_fd(l), 5000));
+	nanosleep(&ts, NULL);
+	EW_CHECK_INT(ew_store_wakeups(l), 1); /* the desk's revision */
+out:
+	ew_store_close(h);
+	ew_store_close(desk);
+	ew_store_close(l);
+	tmp_cleanup();
+}
+
 #define FP_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 #define FP_B "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
 
@@ -2023,6 +2082,7 @@ main(void)
 	if (pg != NULL)
 		EW_RUN(test_pg_aborted);
 	EW_RUN(test_wakeups);
+	EW_RUN(test_host_quiet);
 	EW_RUN(test_revisions);
 	EW_RUN(test_bad_utf8);
 	if (pg != NULL)
