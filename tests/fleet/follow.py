@@ -469,7 +469,9 @@ def run(work, cluster, tor):
         log = h.logtext()
         n = log.count("fleet: applied revision") + \
             log.count("fleet: apply report queued") + \
-            len(re.findall(r"fleet: revision \d+ not applied", log))
+            len(re.findall(r"fleet: revision \d+ not applied", log)) + \
+            len(re.findall(r"fleet: revision \d+: the connection to the "
+                           r"store was lost", log))
         ok = count_rows(pg, h.name) == n
         check(ok, "%s: %d applies rows for its %d applies"
               % (h.name, count_rows(pg, h.name), n))
