@@ -253,11 +253,109 @@ test_diff(void)
 	ew_buf_free(&b);
 }
 
+/* ew_nft_split: an emitted text taken apart for a first load. */
+static const char split_text[] =
+    "# generated\n"
+    "table inet exitwarden {}\n"
+    "delete table inet exitwarden\n"
+    "table inet exitwarden {\n"
+    "\tcounter r0 {\n\t\tcomment \"x\"\n\t}\n"
+    "\tset r0_v4_0 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+    "\t\telements = {\n\t\t\t10.0.0.0/8,\n"
+    "\t\t\t192.0.2.1-192.0.2.2,\n\t\t\t192.0.2.9,\n"
+    "\t\t\t240.0.0.0/4\n\t\t}\n\t}\n"
+    "\tset r0_v6_0 {\n\t\ttype ipv6_addr\n\t\tflags interval\n"
+    "\t\telements = {\n\t\t\t2001:db8::/32\n\t\t}\n\t}\n"
+    "\tset r1_v4_0 {\n\t\ttype ipv4_addr\n"
+    "\t\tflags interval, timeout\n"
+    "\t\telements = {\n\t\t\t198.51.100.1 timeout 1d\n\t\t}\n\t}\n"
+    "\tchain output {\n"
+    "\t\ttype filter hook output priority filter; policy accept;\n"
+    "\t\tmeta skuid 102 tcp flags & (syn | ack) == syn jump rules\n"
+    "\t}\n"
+    "\tchain rules {\n\t\tip daddr @r0_v4_0 accept\n\t}\n}\n";
+
+static void
+test_split(void)
+{
+	struct ew_nft_split sp;
+	struct ew_buf b = EW_BUF_INIT;
+	const char *k;
+	char *t;
+
+	EW_CHECK_INT(ew_nft_split(split_text, &sp), 0);
+	EW_CHECK_INT(sp.nsets, 2);
+	EW_CHECK_INT(sp.elements, 5);
+	EW_CHECK_INT(sp.nchains, 1);
+	if (sp.nsets == 2) {
+		EW_CHECK_STR(sp.sets[0].name, "r0_v4_0");
+		EW_CHECK_INT(sp.sets[0].family, EW_AF_INET);
+		EW_CHECK_INT(sp.sets[0].n, 4);
+		k = (const char *)sp.sets[0].keys;
+		/* 10.0.0.0/8: 10.0.0.0 to 10.255.255.255 */
+		EW_CHECK(memcmp(k, "\x0a\x00\x00\x00\x0a\xff\xff\xff", 8) == 0);
+		EW_CHECK(
+		    memcmp(k + 8, "\xc0\x00\x02\x01\xc0\x00\x02\x02", 8) == 0);
+		EW_CHECK(
+		    memcmp(k + 16, "\xc0\x00\x02\x09\xc0\x00\x02\x09", 8) == 0);
+		EW_CHECK(
+		    memcmp(k + 24, "\xf0\x00\x00\x00\xff\xff\xff\xff", 8) == 0);
+		EW_CHECK_STR(sp.sets[1].name, "r0_v6_0");
+		EW_CHECK_INT(sp.sets[1].n, 1);
+		EW_CHECK_INT(sp.sets[1].keys[2], 0x0d);
+		EW_CHECK_INT(sp.sets[1].keys[15], 0x00);
+		EW_CHECK_INT(sp.sets[1].keys[18], 0x0d);
+		EW_CHECK_INT(sp.sets[1].keys[31], 0xff);
+	}
+	if (sp.nchains == 1) {
+		EW_CHECK_STR(sp.chains[0].name, "output");
+		EW_CHECK_STR(sp.chains[0].stage, "ew_stage_output");
+		EW_CHECK_STR(sp.chains[0].type, "filter");
+		EW_CHECK_INT(sp.chains[0].hook, EW_NFT_HOOK_OUTPUT);
+		EW_CHECK_INT(sp.chains[0].accept, 1);
+		EW_CHECK_INT(sp.chains[0].prio, 0);
+	}
+	t = sp.skel.p;
+	/* the skeleton: created, not replaced; sets empty; nothing hooked */
+	EW_CHECK(t != NULL && strstr(t, "create table inet exitwarden\n"));
+	EW_CHECK(t != NULL && !strstr(t, "delete table"));
+	EW_CHECK(t != NULL && !strstr(t, "10.0.0.0/8"));
+	EW_CHECK(t != NULL && !strstr(t, "2001:db8"));
+	EW_CHECK(t != NULL && strstr(t, "\tset r0_v4_0 {\n\t\ttype ipv4_addr\n"
+					"\t\tflags interval\n\t}\n"));
+	EW_CHECK(t != NULL && strstr(t, "198.51.100.1 timeout 1d"));
+	EW_CHECK(t != NULL && !strstr(t, "hook"));
+	EW_CHECK(t != NULL && strstr(t, "\tchain ew_stage_output {\n"
+					"\t\tmeta skuid 102 "));
+	EW_CHECK(t != NULL && strstr(t, "\tchain rules {\n"));
+	ew_nft_split_free(&sp);
+
+	/* shapes it does not know: loaded as they are */
+	ew_buf_puts(&b, split_text);
+	t = strstr(b.p, "priority filter");
+	memcpy(t, "priority raw   ", 15);
+	EW_CHECK_INT(ew_nft_split(b.p, &sp), -EAGAIN);
+	ew_buf_reset(&b);
+	ew_buf_puts(&b, split_text);
+	t = strstr(b.p, "192.0.2.9");
+	memcpy(t, "192.0.2.x", 9);
+	EW_CHECK_INT(ew_nft_split(b.p, &sp), -EAGAIN);
+	ew_buf_reset(&b);
+	ew_buf_puts(&b, split_text);
+	t = strstr(b.p, "jump rules");
+	memcpy(t, "jump {ule}", 10); /* an anonymous set in a base chain */
+	EW_CHECK_INT(ew_nft_split(b.p, &sp), -EAGAIN);
+	EW_CHECK_INT(
+	    ew_nft_split("table inet exitwarden {\n}\n", &sp), -EAGAIN);
+	ew_buf_free(&b);
+}
+
 int
 main(void)
 {
 	EW_RUN(test_elem_parse);
 	EW_RUN(test_merge_random);
 	EW_RUN(test_diff);
+	EW_RUN(test_split);
 	return ew_test_done();
 }
