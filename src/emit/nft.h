@@ -321,7 +321,10 @@ struct ew_nft_split {
 };
 int ew_nft_split(const char *text, struct ew_nft_split *sp);
 void ew_nft_split_free(struct ew_nft_split *sp);
-/* Transaction 2 (nft_netlink.c): 0, or the kernel's error in err. */
+/* Transaction 2 (nft_netlink.c): 0; -EAGAIN when the skeleton is not
+ * in the kernel any more (another load replaced it: load the text); or
+ * the kernel's error in err, the skeleton's table (by its handle, not
+ * one put in its place) deleted again. */
 int ew_nft_golive(const struct ew_nft_split *sp, struct ew_buf *err);
 
 /*

@@ -202,11 +202,10 @@ load_direct(const char *text, struct ew_nft_load_info *li, struct ew_buf *err)
 	}
 	t1 = now_ms();
 	rc = ew_nft_golive(&sp, err);
-	if (rc != 0) {
-		ew_buf_puts(err, "the elements and hooks did not load; "
-				 "the table is deleted again\n");
-		(void)ew_nft_flush(0, NULL);
-	} else if (li != NULL) {
+	if (rc == -EAGAIN) {
+		/* the skeleton was replaced meanwhile: load the text */
+		rc = 1;
+	} else if (rc == 0 && li != NULL) {
 		li->split = 1;
 		li->direct = sp.elements;
 		li->skeleton_ms = t1 - t0;

@@ -960,19 +960,103 @@ out:
 	return rc;
 }
 
+/* Our table's kernel handle, from a NEWTABLE reply. */
+static int
+handle_keep(const struct nlmsghdr *nh, void *arg)
+{
+	const unsigned char *p = NLMSG_DATA(nh);
+	size_t len = nh->nlmsg_len - NLMSG_LENGTH(0);
+	const struct nlattr *a;
+	uint64_t v = 0;
+	int i;
+
+	if (nh->nlmsg_type !=
+		((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE) ||
+	    len < NLMSG_ALIGN(sizeof(struct nfgenmsg)))
+		return 0;
+	p += NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	len -= NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	a = attr_find(p, len, NFTA_TABLE_HANDLE);
+	if (a == NULL || attr_len(a) != 8)
+		return 0;
+	for (i = 0; i < 8; i++)
+		v = v << 8 | attr_data(a)[i];
+	*(uint64_t *)arg = v;
+	return 0;
+}
+
+static int
+table_handle(uint64_t *h, struct ew_buf *err)
+{
+	struct nlbuf b;
+	uint32_t seq = (uint32_t)getpid() << 8 | 0x7b;
+	size_t off;
+	int rc;
+
+	*h = 0;
+	memset(&b, 0, sizeof(b));
+	off = msg_begin(&b, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE,
+	    NLM_F_ACK, seq, NFPROTO_INET, 0);
+	attr_put(&b, NFTA_TABLE_NAME, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
+	msg_end(&b, off);
+	rc = b.oom ? -ENOMEM : nl_dump(&b, seq, handle_keep, h, err);
+	free(b.p);
+	return rc == 0 && *h == 0 ? -EIO : rc;
+}
+
+/* Delete the table with this handle: the one the skeleton made, and
+ * not one another load may have put in its place since. */
+static int
+table_delete(uint64_t h, struct ew_buf *err)
+{
+	struct nlbuf b;
+	uint32_t seq = (uint32_t)getpid() << 8 | 0x7c, first;
+	uint64_t be = 0;
+	size_t off;
+	int i, rc;
+
+	for (i = 0; i < 8; i++)
+		((uint8_t *)&be)[i] = (uint8_t)(h >> (56 - 8 * i));
+	memset(&b, 0, sizeof(b));
+	off = msg_begin(&b, NFNL_MSG_BATCH_BEGIN, 0, seq++, AF_UNSPEC,
+	    NFNL_SUBSYS_NFTABLES);
+	msg_end(&b, off);
+	first = seq;
+	off = msg_begin(&b, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE,
+	    NLM_F_ACK, seq++, NFPROTO_INET, 0);
+	attr_put(&b, NFTA_TABLE_HANDLE, &be, sizeof(be));
+	msg_end(&b, off);
+	off = msg_begin(
+	    &b, NFNL_MSG_BATCH_END, 0, seq, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+	msg_end(&b, off);
+	rc = b.oom ? -ENOMEM : nl_talk(&b, first, 1, err);
+	free(b.p);
+	return rc;
+}
+
 int
 ew_nft_golive(const struct ew_nft_split *sp, struct ew_buf *err)
 {
 	struct batch t;
 	struct nlbuf *rules;
+	uint64_t handle;
 	size_t i, off;
 	int rc = 0, bad = bad_element_hook();
 
 	rules = calloc(sp->nchains + 1, sizeof(*rules));
 	if (rules == NULL)
 		return -ENOMEM;
+	if ((rc = table_handle(&handle, err)) != 0) {
+		free(rules);
+		return rc == -ENOENT ? -EAGAIN : rc;
+	}
 	for (i = 0; rc == 0 && i < sp->nchains; i++)
 		rc = dump_rules(sp->chains[i].stage, &rules[i], err);
+	if (rc == -ENOENT) {
+		/* no staging chain: not our skeleton any more */
+		rc = -EAGAIN;
+		goto free;
+	}
 	if (rc != 0)
 		goto out;
 	memset(&t, 0, sizeof(t));
@@ -992,6 +1076,16 @@ ew_nft_golive(const struct ew_nft_split *sp, struct ew_buf *err)
 	free(t.b.p);
 	free(t.what);
 out:
+	if (rc != 0) {
+		struct ew_buf e2 = EW_BUF_INIT;
+
+		ew_buf_puts(err, table_delete(handle, &e2) == 0
+				     ? "the elements and hooks did not load; "
+				       "the table is deleted again\n"
+				     : "the elements and hooks did not load\n");
+		ew_buf_free(&e2);
+	}
+free:
 	for (i = 0; i < sp->nchains; i++)
 		free(rules[i].p);
 	free(rules);

@@ -236,7 +236,8 @@ def main():
         # the second transaction refused: no table, the kernel's error
         p = apply_(ew, big, tmp, {"EW_TEST_NFT_BAD_ELEMENT": "1"})
         check("a refused second transaction fails",
-              p.returncode == 1 and "nf_tables: " in p.stderr and
+              p.returncode == 1 and "nf_tables: Invalid argument" in
+              p.stderr and "deleted again" in p.stderr and
               "not loaded" in p.stderr, "rc %d: %s" % (p.returncode,
                                                       p.stderr))
         tables = sh("nft", "list", "tables").stdout
