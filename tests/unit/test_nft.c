@@ -253,6 +253,56 @@ test_diff(void)
 	ew_buf_free(&b);
 }
 
+/* A long block: equal runs skipped whole, the changes still found. */
+static void
+test_diff_long(void)
+{
+	struct ew_buf a = EW_BUF_INIT, b = EW_BUF_INIT;
+	struct ew_nft_diff d;
+	unsigned i;
+
+	ew_buf_puts(&a, "table inet exitwarden {\n\tset s {\n"
+			"\t\ttype ipv4_addr\n\t\tflags interval\n"
+			"\t\telements = {\n");
+	ew_buf_puts(&b, a.p);
+	for (i = 0; i < 3000; i++) {
+		const char *sep = i + 1 < 3000 ? ",\n" : "\n";
+
+		/* b: 10.0.7.77 added, 10.0.11.183 (i 2999) gone, and
+		 * 10.0.0.5 written as a range of one */
+		if (i == 1998)
+			ew_buf_puts(&b, "\t\t\t10.0.7.77,\n");
+		ew_buf_printf(&a, "\t\t\t10.0.%u.%u%s", i / 256, i % 256, sep);
+		if (i == 5)
+			ew_buf_puts(&b, "\t\t\t10.0.0.5-10.0.0.5,\n");
+		else if (i < 2998)
+			ew_buf_printf(
+			    &b, "\t\t\t10.0.%u.%u%s", i / 256, i % 256, sep);
+		else if (i == 2998)
+			ew_buf_printf(
+			    &b, "\t\t\t10.0.%u.%u\n", i / 256, i % 256);
+	}
+	ew_buf_puts(&a, "\t\t}\n\t}\n}\n");
+	ew_buf_puts(&b, "\t\t}\n\t}\n}\n");
+	EW_CHECK_INT(ew_nft_diff(a.p, b.p, &d), 0);
+	EW_CHECK_INT(d.deleted, 1);
+	EW_CHECK_INT(d.added, 1);
+	if (d.n == 2) {
+		EW_CHECK_INT(ew_addr_get4(&d.ops[0].e.lo), 0x0a000bb7);
+		EW_CHECK_INT(ew_addr_get4(&d.ops[1].e.lo), 0x0a00074d);
+	}
+	ew_nft_diff_free(&d);
+	EW_CHECK_INT(ew_nft_diff(b.p, a.p, &d), 0);
+	EW_CHECK_INT(d.deleted, 1);
+	EW_CHECK_INT(d.added, 1);
+	ew_nft_diff_free(&d);
+	EW_CHECK_INT(ew_nft_diff(a.p, a.p, &d), 0);
+	EW_CHECK_INT(d.n, 0);
+	ew_nft_diff_free(&d);
+	ew_buf_free(&a);
+	ew_buf_free(&b);
+}
+
 /* ew_nft_split: an emitted text taken apart for a first load. */
 static const char split_text[] =
     "# generated\n"
@@ -356,6 +406,7 @@ main(void)
 	EW_RUN(test_elem_parse);
 	EW_RUN(test_merge_random);
 	EW_RUN(test_diff);
+	EW_RUN(test_diff_long);
 	EW_RUN(test_split);
 	return ew_test_done();
 }
