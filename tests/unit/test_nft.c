@@ -77,7 +77,7 @@ test_merge_random(void)
 	unsigned round;
 
 	srand(4);
-	for (round = 0; round < 50; round++) {
+	for (round = 0; round < 60; round++) {
 		struct ew_buf pol = EW_BUF_INIT, out = EW_BUF_INIT;
 		struct ew_diag_list d;
 		struct ew_policy *p = NULL;
@@ -87,13 +87,16 @@ test_merge_random(void)
 		struct ew_nft_stats st;
 		const char *l;
 		long prev_hi = -2;
-		int i, n = 5 + rand() % 60, bad = 0;
+		/* the last rounds big enough for the radix sorts */
+		int i, n = round < 50 ? 5 + rand() % 60 : 100 + rand() % 3000;
+		int bad = 0;
 
 		memset(want, 0, sizeof(want));
 		memset(got, 0, sizeof(got));
 		ew_buf_puts(&pol, "ExitPolicyRejectPrivate 0\ntable <t> {");
 		for (i = 0; i < n; i++) {
-			unsigned len = 17 + (unsigned)rand() % 16;
+			unsigned len = round < 50 ? 17 + (unsigned)rand() % 16
+						  : 26 + (unsigned)rand() % 7;
 			uint32_t a = (uint32_t)rand() & 0xffff, j;
 
 			a &= ~((1u << (32 - len)) - 1) & 0xffff;
