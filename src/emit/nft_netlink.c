@@ -1024,7 +1024,11 @@ table_delete(uint64_t h, struct ew_buf *err)
 	first = seq;
 	off = msg_begin(&b, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE,
 	    NLM_F_ACK, seq++, NFPROTO_INET, 0);
-	attr_put(&b, NFTA_TABLE_HANDLE, &be, sizeof(be));
+	if (h != 0)
+		attr_put(&b, NFTA_TABLE_HANDLE, &be, sizeof(be));
+	else /* the handle could not be read: by name */
+		attr_put(
+		    &b, NFTA_TABLE_NAME, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
 	msg_end(&b, off);
 	off = msg_begin(
 	    &b, NFNL_MSG_BATCH_END, 0, seq, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
@@ -1043,13 +1047,13 @@ ew_nft_golive(const struct ew_nft_split *sp, struct ew_buf *err)
 	size_t i, off;
 	int rc = 0, bad = bad_element_hook();
 
+	if ((rc = table_handle(&handle, err)) == -ENOENT)
+		return -EAGAIN; /* gone: not ours to load into */
 	rules = calloc(sp->nchains + 1, sizeof(*rules));
-	if (rules == NULL)
-		return -ENOMEM;
-	if ((rc = table_handle(&handle, err)) != 0) {
-		free(rules);
-		return rc == -ENOENT ? -EAGAIN : rc;
-	}
+	if (rules == NULL && rc == 0)
+		rc = -ENOMEM;
+	if (rc != 0)
+		goto out;
 	for (i = 0; rc == 0 && i < sp->nchains; i++)
 		rc = dump_rules(sp->chains[i].stage, &rules[i], err);
 	if (rc == -ENOENT) {
@@ -1086,7 +1090,7 @@ out:
 		ew_buf_free(&e2);
 	}
 free:
-	for (i = 0; i < sp->nchains; i++)
+	for (i = 0; rules != NULL && i < sp->nchains; i++)
 		free(rules[i].p);
 	free(rules);
 	return rc;
