@@ -435,6 +435,7 @@ ew_cli_nft_run(const struct ew_cli_nft_args *ap)
 	struct ew_cli_nft_args a = *ap;
 	struct ew_buf out = EW_BUF_INIT, err = EW_BUF_INIT;
 	struct ew_nft_stats st;
+	struct ew_nft_load_info li;
 	double t0, t1, t2;
 	int rc;
 
@@ -447,7 +448,7 @@ ew_cli_nft_run(const struct ew_cli_nft_args *ap)
 		goto done;
 	}
 	t1 = mono_ms();
-	rc = ew_nft_load(ew_buf_str(&out), a.dry_run, &err);
+	rc = ew_nft_load_ex(ew_buf_str(&out), a.dry_run, &li, &err);
 	t2 = mono_ms();
 	if (rc < 0) {
 		ew_cli_nft_err(&err, rc);
@@ -459,10 +460,15 @@ ew_cli_nft_run(const struct ew_cli_nft_args *ap)
 	}
 	printf("nft: %s table " EW_NFT_FAMILY " " EW_NFT_TABLE ": %zu rules, "
 	       "%zu sets (%zu elements), %zu counters; %zu items left to "
-	       "tor; built in %.0f ms, %s in %.0f ms\n",
+	       "tor; built in %.0f ms, %s in %.0f ms",
 	    a.dry_run ? "checked (dry run)" : "loaded", st.rules, st.sets,
 	    st.elements, st.counters, st.skipped, t1 - t0,
 	    a.dry_run ? "checked" : "loaded", t2 - t1);
+	if (li.split)
+		printf(" (two transactions, %zu elements over netlink: "
+		       "skeleton %.0f ms, elements and hooks %.0f ms)",
+		    li.direct, li.skeleton_ms, li.netlink_ms);
+	putchar('\n');
 	rc = EW_EXIT_OK;
 	if (a.state != NULL && !a.dry_run && write_state(a.state, &out) < 0)
 		rc = EW_EXIT_FAIL;

@@ -45,9 +45,8 @@
 #include <stdint.h>
 
 #include "lib/addr.h"
+#include "lib/buf.h"
 #include "policy/policy.h"
-
-struct ew_buf;
 
 #define EW_NFT_FAMILY "inet"
 #define EW_NFT_TABLE "exitwarden"
@@ -187,6 +186,20 @@ void ew_nft_flush_text(struct ew_buf *out);
  * 0, or -EINVAL with nft's messages in err (-ENOMEM, -ENOSYS: no
  * libnftables in this build). */
 int ew_nft_load(const char *text, int dry_run, struct ew_buf *err);
+/*
+ * The same, saying how: a first load of a table with at least
+ * EW_NFT_DIRECT_MIN set elements goes in two transactions, the
+ * elements over netlink (ew_nft_split below).
+ */
+#define EW_NFT_DIRECT_MIN 4096
+struct ew_nft_load_info {
+	int split;          /* loaded in two transactions */
+	size_t direct;      /* elements sent over netlink */
+	double skeleton_ms; /* transaction 1 (libnftables) */
+	double netlink_ms;  /* transaction 2 */
+};
+int ew_nft_load_ex(const char *text, int dry_run, struct ew_nft_load_info *li,
+    struct ew_buf *err);
 
 /* Delete our table (no error when it does not exist). */
 int ew_nft_flush(int dry_run, struct ew_buf *err);
@@ -254,6 +267,65 @@ int ew_nft_surges(const char *set, int family, struct ew_nft_surge **v,
 
 /* 0 when our table exists, -ENOENT when not (one netlink request). */
 int ew_nft_table_exists(struct ew_buf *err);
+
+/*
+ * A first load of a big table (no table of ours yet) in two
+ * transactions that keep it all or nothing: libnftables parses and
+ * evaluates a million elements of text slowly (half of a first load),
+ * while the kernel takes them in a netlink batch in a fraction of that.
+ *
+ *  1. libnftables loads the skeleton: "create table" (it fails if a
+ *     table of ours appeared meanwhile), every declaration and rule,
+ *     the interval sets without timeouts declared empty, and each base
+ *     chain's rules in a regular chain "ew_stage_NAME" that nothing
+ *     reaches: nothing is hooked, the table does nothing.
+ *  2. ew_nft_golive sends one batch: the sets' elements (as nft sends
+ *     them: a start key, an end key hi + 1 flagged interval-end, a
+ *     leading end key 0), each base chain made with its hook and the
+ *     staged rules (their expressions read back from the kernel, so
+ *     they are the ones libnftables made), the staging chains deleted.
+ *     At its commit the table goes live whole.  When it fails, the
+ *     caller deletes the table: nothing was there before.
+ *
+ * ew_nft_split takes an emitted text apart: 0, -EAGAIN when the text
+ * is not of the shape it knows (load it as it is), -ENOMEM.  The table
+ * listed afterwards equals the one the text loads (tests/nft/apply.sh).
+ */
+struct ew_nft_bigset {
+	char *name;
+	int family;    /* EW_AF_INET or EW_AF_INET6 */
+	uint8_t *keys; /* n intervals: lo then hi (inclusive), 4 or 16 B each */
+	size_t n;
+};
+enum ew_nft_hook {
+	EW_NFT_HOOK_PREROUTING,
+	EW_NFT_HOOK_INPUT,
+	EW_NFT_HOOK_FORWARD,
+	EW_NFT_HOOK_OUTPUT,
+	EW_NFT_HOOK_POSTROUTING
+};
+struct ew_nft_basechain {
+	char *name;  /* "output" */
+	char *stage; /* "ew_stage_output": its rules in the skeleton */
+	char *type;  /* "filter" */
+	enum ew_nft_hook hook;
+	int accept; /* policy accept (1) or drop (0) */
+	int32_t prio;
+};
+struct ew_nft_split {
+	struct ew_buf skel; /* the text of transaction 1 */
+	struct ew_nft_bigset *sets;
+	size_t nsets, elements;
+	struct ew_nft_basechain *chains;
+	size_t nchains;
+};
+int ew_nft_split(const char *text, struct ew_nft_split *sp);
+void ew_nft_split_free(struct ew_nft_split *sp);
+/* Transaction 2 (nft_netlink.c): 0; -EAGAIN when the skeleton is not
+ * in the kernel any more (another load replaced it: load the text); or
+ * the kernel's error in err, the skeleton's table (by its handle, not
+ * one put in its place) deleted again. */
+int ew_nft_golive(const struct ew_nft_split *sp, struct ew_buf *err);
 
 /*
  * nft_diff.c: when two rulesets of ew_nft_ruleset differ only in the

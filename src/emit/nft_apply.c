@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "emit/nft.h"
 #include "lib/buf.h"
@@ -149,18 +150,94 @@ keep_counters(const char *text, struct ew_buf *out)
 	return out->oom ? -ENOMEM : 0;
 }
 
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Elements from which a first load goes in two transactions; test
+ * builds take another from EW_TEST_NFT_DIRECT_MIN. */
+static size_t
+direct_min(void)
+{
+#ifdef EW_TEST_HOOKS
+	const char *e = getenv("EW_TEST_NFT_DIRECT_MIN");
+
+	if (e != NULL && *e >= '0' && *e <= '9')
+		return (size_t)strtoul(e, NULL, 10);
+#endif
+	return EW_NFT_DIRECT_MIN;
+}
+
+/*
+ * A first load in two transactions (nft.h, ew_nft_split): 1 when it
+ * does not apply (a table of ours exists, the text is small or not of
+ * the shape ew_nft_split knows, or the skeleton did not load), and the
+ * text is to be loaded as it is; 0 when loaded; <0 when the second
+ * transaction failed (the table is deleted again: nothing changed).
+ */
+static int
+load_direct(const char *text, struct ew_nft_load_info *li, struct ew_buf *err)
+{
+	struct ew_nft_split sp;
+	struct ew_buf e1 = EW_BUF_INIT;
+	double t0 = now_ms(), t1;
+	int rc;
+
+	if (ew_nft_table_exists(&e1) != -ENOENT) {
+		ew_buf_free(&e1);
+		return 1;
+	}
+	ew_buf_free(&e1);
+	if ((rc = ew_nft_split(text, &sp)) < 0)
+		return rc == -ENOMEM ? rc : 1;
+	if (sp.elements < direct_min() ||
+	    run(ew_buf_str(&sp.skel), 0, 0, NULL, NULL) != 0) {
+		ew_nft_split_free(&sp);
+		return 1;
+	}
+	t1 = now_ms();
+	rc = ew_nft_golive(&sp, err);
+	if (rc == -EAGAIN) {
+		/* the skeleton was replaced meanwhile: load the text */
+		rc = 1;
+	} else if (rc == 0 && li != NULL) {
+		li->split = 1;
+		li->direct = sp.elements;
+		li->skeleton_ms = t1 - t0;
+		li->netlink_ms = now_ms() - t1;
+	}
+	ew_nft_split_free(&sp);
+	return rc;
+}
+
 int
-ew_nft_load(const char *text, int dry_run, struct ew_buf *err)
+ew_nft_load_ex(const char *text, int dry_run, struct ew_nft_load_info *li,
+    struct ew_buf *err)
 {
 	struct ew_buf t = EW_BUF_INIT;
 	int rc;
 
+	if (li != NULL)
+		memset(li, 0, sizeof(*li));
 	if (dry_run)
 		return run(text, dry_run, 0, NULL, err);
+	if ((rc = load_direct(text, li, err)) <= 0)
+		return rc;
 	if ((rc = keep_counters(text, &t)) == 0)
 		rc = run(ew_buf_str(&t), 0, 0, NULL, err);
 	ew_buf_free(&t);
 	return rc;
+}
+
+int
+ew_nft_load(const char *text, int dry_run, struct ew_buf *err)
+{
+	return ew_nft_load_ex(text, dry_run, NULL, err);
 }
 
 int

@@ -589,3 +589,509 @@ ew_nft_surges(const char *set, int family, struct ew_nft_surge **v, size_t *n,
 	}
 	return rc;
 }
+
+/* ---- a first load's second transaction (nft.h, ew_nft_golive) -------- */
+
+/* Intervals per NEWSETELEM message of a load: each is at most 40 bytes,
+ * and a message's element list must stay under 64 KiB (nla_len). */
+#define EW_NL_LOAD_CHUNK 1024
+
+/* What one dump reply message is handed to; nonzero stops the dump. */
+typedef int (*dump_fn)(const struct nlmsghdr *nh, void *arg);
+
+/* Send one dump request (b) and hand each reply to fn. */
+static int
+nl_dump(const struct nlbuf *b, uint32_t seq, dump_fn fn, void *arg,
+    struct ew_buf *err)
+{
+	struct sockaddr_nl sa;
+	unsigned char rbuf[32768];
+	int fd, rc = 0, done = 0;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd < 0) {
+		rc = -errno;
+		ew_buf_printf(err, "netlink socket: %s\n", strerror(errno));
+		return rc;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	if (sendto(fd, b->p, b->len, 0, (struct sockaddr *)&sa, sizeof(sa)) !=
+	    (ssize_t)b->len) {
+		rc = -errno;
+		ew_buf_printf(err, "netlink send: %s\n", strerror(errno));
+	}
+	while (rc == 0 && !done) {
+		ssize_t r = recv(fd, rbuf, sizeof(rbuf), 0);
+		struct nlmsghdr *nh;
+		size_t left;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = r < 0 ? -errno : -EIO;
+			ew_buf_printf(err, "netlink receive: %s\n",
+			    r < 0 ? strerror(errno) : "end of stream");
+			break;
+		}
+		left = (size_t)r;
+		for (nh = (struct nlmsghdr *)(void *)rbuf;
+		     rc == 0 && !done && NLMSG_OK(nh, left);
+		     nh = NLMSG_NEXT(nh, left)) {
+			if (nh->nlmsg_seq != seq)
+				continue;
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				done = 1;
+			} else if (nh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+				rc = e->error;
+				done = 1;
+				if (rc != 0)
+					ew_buf_printf(err, "nf_tables: %s\n",
+					    strerror(-rc));
+			} else {
+				rc = fn(nh, arg);
+			}
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+/*
+ * One rule of a dump, kept as it came: its expressions and its user
+ * data (a comment), attributes ready to be put in a NEWRULE message.
+ * In out: a 4-byte length, then that many bytes of attributes.
+ */
+static int
+rule_keep(const struct nlmsghdr *nh, void *arg)
+{
+	struct nlbuf *out = arg;
+	const unsigned char *p = NLMSG_DATA(nh);
+	size_t len = nh->nlmsg_len - NLMSG_LENGTH(0), i;
+	static const uint16_t keep[] = { NFTA_RULE_EXPRESSIONS,
+		NFTA_RULE_USERDATA };
+	uint32_t *total;
+	size_t start;
+
+	if (nh->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE) ||
+	    len < NLMSG_ALIGN(sizeof(struct nfgenmsg)))
+		return 0;
+	p += NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	len -= NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	if ((total = nl_put(out, sizeof(*total))) == NULL)
+		return -ENOMEM;
+	start = out->len;
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		const struct nlattr *a = attr_find(p, len, keep[i]);
+		void *d;
+
+		if (a == NULL)
+			continue;
+		if ((d = nl_put(out, a->nla_len)) == NULL)
+			return -ENOMEM;
+		memcpy(d, a, a->nla_len);
+	}
+	total = (uint32_t *)(void *)(out->p + start - sizeof(*total));
+	*total = (uint32_t)(out->len - start);
+	return 0;
+}
+
+/* The rules of our chain `chain`, in order, into out (rule_keep). */
+static int
+dump_rules(const char *chain, struct nlbuf *out, struct ew_buf *err)
+{
+	struct nlbuf b;
+	uint32_t seq = (uint32_t)getpid() << 8 | 0x7a;
+	size_t off;
+	int rc;
+
+	memset(&b, 0, sizeof(b));
+	off = msg_begin(&b, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE,
+	    NLM_F_DUMP, seq, NFPROTO_INET, 0);
+	attr_put(&b, NFTA_RULE_TABLE, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
+	attr_put(&b, NFTA_RULE_CHAIN, chain, strlen(chain) + 1);
+	msg_end(&b, off);
+	rc = b.oom ? -ENOMEM : nl_dump(&b, seq, rule_keep, out, err);
+	free(b.p);
+	return rc;
+}
+
+static void
+attr_u32(struct nlbuf *b, uint16_t type, uint32_t v)
+{
+	v = htonl(v);
+	attr_put(b, type, &v, sizeof(v));
+}
+
+/* The batch's messages: their first sequence number and what each is
+ * (for the kernel's errors), and which of them ask for an ack. */
+struct batch {
+	struct nlbuf b;
+	uint32_t seq0, seq;
+	const char **what; /* what[seq - seq0] */
+	size_t nwhat, capwhat;
+	uint32_t acks;
+	int oom;
+};
+
+static size_t
+batch_msg(struct batch *t, uint16_t type, uint16_t flags, const char *what)
+{
+	if (t->nwhat == t->capwhat) {
+		size_t nc = t->capwhat ? t->capwhat * 2 : 64;
+		const char **nv = realloc(t->what, nc * sizeof(*nv));
+
+		if (nv == NULL) {
+			t->oom = 1;
+			nc = t->capwhat;
+		} else {
+			t->what = nv;
+			t->capwhat = nc;
+		}
+	}
+	if (t->nwhat < t->capwhat)
+		t->what[t->nwhat++] = what;
+	if (flags & NLM_F_ACK)
+		t->acks++;
+	return msg_begin(&t->b, (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | type),
+	    flags, t->seq++, NFPROTO_INET, 0);
+}
+
+/* Test builds: EW_TEST_NFT_BAD_ELEMENT=1 sends one element of the
+ * first set with a key a byte short, which the kernel refuses. */
+static int
+bad_element_hook(void)
+{
+#ifdef EW_TEST_HOOKS
+	const char *e = getenv("EW_TEST_NFT_BAD_ELEMENT");
+
+	return e != NULL && strcmp(e, "1") == 0;
+#else
+	return 0;
+#endif
+}
+
+/* One set's elements, as nft sends a set's first elements. */
+static void
+batch_set(struct batch *t, const struct ew_nft_bigset *s, int bad)
+{
+	size_t klen = s->family == EW_AF_INET ? 4 : 16, i, off = 0, list = 0;
+	uint8_t zero[16], end[16];
+
+	memset(zero, 0, sizeof(zero));
+	for (i = 0; i < s->n; i++) {
+		const uint8_t *lo = s->keys + 2 * klen * i;
+
+		if (i % EW_NL_LOAD_CHUNK == 0) {
+			if (i > 0) {
+				nest_end(&t->b, list);
+				msg_end(&t->b, off);
+			}
+			off = batch_msg(
+			    t, NFT_MSG_NEWSETELEM, NLM_F_CREATE, s->name);
+			attr_put(&t->b, NFTA_SET_ELEM_LIST_TABLE, EW_NFT_TABLE,
+			    sizeof(EW_NFT_TABLE));
+			attr_put(&t->b, NFTA_SET_ELEM_LIST_SET, s->name,
+			    strlen(s->name) + 1);
+			list = nest_begin(&t->b, NFTA_SET_ELEM_LIST_ELEMENTS);
+		}
+		/* nothing below the first interval: an end at 0 */
+		if (i == 0 && memcmp(lo, zero, klen) != 0)
+			put_elem(&t->b, zero, klen, 1);
+		put_elem(&t->b, lo, bad && i == s->n / 2 ? klen - 1 : klen, 0);
+		memcpy(end, lo + klen, klen);
+		/* no end after an interval reaching the last address */
+		if (!key_inc(end, klen))
+			put_elem(&t->b, end, klen, 1);
+	}
+	if (s->n > 0) {
+		nest_end(&t->b, list);
+		msg_end(&t->b, off);
+	}
+}
+
+static const uint32_t hooknum[] = {
+	[EW_NFT_HOOK_PREROUTING] = NF_INET_PRE_ROUTING,
+	[EW_NFT_HOOK_INPUT] = NF_INET_LOCAL_IN,
+	[EW_NFT_HOOK_FORWARD] = NF_INET_FORWARD,
+	[EW_NFT_HOOK_OUTPUT] = NF_INET_LOCAL_OUT,
+	[EW_NFT_HOOK_POSTROUTING] = NF_INET_POST_ROUTING,
+};
+
+/* A base chain with its hook, the staged rules (rules: rule_keep's),
+ * and its staging chain deleted. */
+static void
+batch_chain(struct batch *t, const struct ew_nft_basechain *c,
+    const struct nlbuf *rules)
+{
+	size_t off, h, i;
+	uint32_t n;
+
+	off = batch_msg(t, NFT_MSG_NEWCHAIN,
+	    NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, c->name);
+	attr_put(&t->b, NFTA_CHAIN_TABLE, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
+	attr_put(&t->b, NFTA_CHAIN_NAME, c->name, strlen(c->name) + 1);
+	attr_put(&t->b, NFTA_CHAIN_TYPE, c->type, strlen(c->type) + 1);
+	attr_u32(&t->b, NFTA_CHAIN_POLICY, c->accept ? NF_ACCEPT : NF_DROP);
+	h = nest_begin(&t->b, NFTA_CHAIN_HOOK);
+	attr_u32(&t->b, NFTA_HOOK_HOOKNUM, hooknum[c->hook]);
+	attr_u32(&t->b, NFTA_HOOK_PRIORITY, (uint32_t)c->prio);
+	nest_end(&t->b, h);
+	msg_end(&t->b, off);
+	for (i = 0; i + sizeof(n) <= rules->len; i += NLMSG_ALIGN(n)) {
+		void *d;
+
+		memcpy(&n, rules->p + i, sizeof(n));
+		i += NLMSG_ALIGN(sizeof(n));
+		off = batch_msg(t, NFT_MSG_NEWRULE,
+		    NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND, c->name);
+		attr_put(
+		    &t->b, NFTA_RULE_TABLE, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
+		attr_put(&t->b, NFTA_RULE_CHAIN, c->name, strlen(c->name) + 1);
+		if ((d = nl_put(&t->b, n)) != NULL)
+			memcpy(d, rules->p + i, n);
+		msg_end(&t->b, off);
+	}
+	/* the staging chain: its rules, then itself */
+	off = batch_msg(t, NFT_MSG_DELRULE, NLM_F_ACK, c->stage);
+	attr_put(&t->b, NFTA_RULE_TABLE, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
+	attr_put(&t->b, NFTA_RULE_CHAIN, c->stage, strlen(c->stage) + 1);
+	msg_end(&t->b, off);
+	off = batch_msg(t, NFT_MSG_DELCHAIN, NLM_F_ACK, c->stage);
+	attr_put(&t->b, NFTA_CHAIN_TABLE, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
+	attr_put(&t->b, NFTA_CHAIN_NAME, c->stage, strlen(c->stage) + 1);
+	msg_end(&t->b, off);
+}
+
+static int
+set_bufsize(int fd, int force, int plain, size_t n)
+{
+	int v = n > (size_t)0x7fffffff - 65536 ? 0x7fffffff : (int)n + 65536;
+
+	if (setsockopt(fd, SOL_SOCKET, force, &v, sizeof(v)) == 0)
+		return 0;
+	return setsockopt(fd, SOL_SOCKET, plain, &v, sizeof(v));
+}
+
+/*
+ * Send a batch in one sendmsg and read what the kernel answers: the
+ * acks of the messages that asked for one, and an error for any
+ * message that failed (or for the batch's first message when the
+ * commit failed).  nf_tables answers while it handles the batch, in
+ * the sender's sendmsg, so every answer is queued when it returns.
+ */
+static int
+batch_talk(const struct batch *t, struct ew_buf *err)
+{
+	struct sockaddr_nl sa;
+	struct timeval tv = { 60, 0 };
+	unsigned char rbuf[16384];
+	int fd, rc = 0, one = 1;
+	uint32_t got = 0;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd < 0) {
+		rc = -errno;
+		ew_buf_printf(err, "netlink socket: %s\n", strerror(errno));
+		return rc;
+	}
+	/* the whole batch in one message; errors without their request */
+	(void)set_bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF, t->b.len);
+	(void)set_bufsize(fd, SO_RCVBUFFORCE, SO_RCVBUF, 1u << 20);
+	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	if (sendto(fd, t->b.p, t->b.len, 0, (struct sockaddr *)&sa,
+		sizeof(sa)) != (ssize_t)t->b.len) {
+		rc = -errno;
+		ew_buf_printf(err, "netlink send (%zu bytes): %s\n", t->b.len,
+		    strerror(errno));
+		goto out;
+	}
+	while (got < t->acks) {
+		/* after an error, only what is queued already */
+		ssize_t n = recv(fd, rbuf, sizeof(rbuf), rc ? MSG_DONTWAIT : 0);
+		struct nlmsghdr *nh;
+		size_t left;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && rc != 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			if (rc == 0) {
+				rc = n < 0 ? -errno : -EIO;
+				ew_buf_printf(err, "netlink receive: %s\n",
+				    n < 0 ? strerror(errno) : "end of stream");
+			}
+			break;
+		}
+		left = (size_t)n;
+		for (nh = (struct nlmsghdr *)(void *)rbuf; NLMSG_OK(nh, left);
+		     nh = NLMSG_NEXT(nh, left)) {
+			const struct nlmsgerr *e = NLMSG_DATA(nh);
+			uint32_t k = nh->nlmsg_seq - t->seq0;
+
+			if (nh->nlmsg_type != NLMSG_ERROR ||
+			    nh->nlmsg_seq < t->seq0 - 1 ||
+			    nh->nlmsg_seq >= t->seq)
+				continue;
+			if (e->error == 0) {
+				got++;
+				continue;
+			}
+			if (rc == 0)
+				rc = e->error;
+			if (nh->nlmsg_seq == t->seq0 - 1)
+				ew_buf_printf(err, "nf_tables: %s (commit)\n",
+				    strerror(-e->error));
+			else
+				ew_buf_printf(err, "nf_tables: %s (%s)\n",
+				    strerror(-e->error),
+				    k < t->nwhat ? t->what[k] : "?");
+		}
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+/* Our table's kernel handle, from a NEWTABLE reply. */
+static int
+handle_keep(const struct nlmsghdr *nh, void *arg)
+{
+	const unsigned char *p = NLMSG_DATA(nh);
+	size_t len = nh->nlmsg_len - NLMSG_LENGTH(0);
+	const struct nlattr *a;
+	uint64_t v = 0;
+	int i;
+
+	if (nh->nlmsg_type !=
+		((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE) ||
+	    len < NLMSG_ALIGN(sizeof(struct nfgenmsg)))
+		return 0;
+	p += NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	len -= NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	a = attr_find(p, len, NFTA_TABLE_HANDLE);
+	if (a == NULL || attr_len(a) != 8)
+		return 0;
+	for (i = 0; i < 8; i++)
+		v = v << 8 | attr_data(a)[i];
+	*(uint64_t *)arg = v;
+	return 0;
+}
+
+static int
+table_handle(uint64_t *h, struct ew_buf *err)
+{
+	struct nlbuf b;
+	uint32_t seq = (uint32_t)getpid() << 8 | 0x7b;
+	size_t off;
+	int rc;
+
+	*h = 0;
+	memset(&b, 0, sizeof(b));
+	off = msg_begin(&b, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE,
+	    NLM_F_ACK, seq, NFPROTO_INET, 0);
+	attr_put(&b, NFTA_TABLE_NAME, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
+	msg_end(&b, off);
+	rc = b.oom ? -ENOMEM : nl_dump(&b, seq, handle_keep, h, err);
+	free(b.p);
+	return rc == 0 && *h == 0 ? -EIO : rc;
+}
+
+/* Delete the table with this handle: the one the skeleton made, and
+ * not one another load may have put in its place since. */
+static int
+table_delete(uint64_t h, struct ew_buf *err)
+{
+	struct nlbuf b;
+	uint32_t seq = (uint32_t)getpid() << 8 | 0x7c, first;
+	uint64_t be = 0;
+	size_t off;
+	int i, rc;
+
+	for (i = 0; i < 8; i++)
+		((uint8_t *)&be)[i] = (uint8_t)(h >> (56 - 8 * i));
+	memset(&b, 0, sizeof(b));
+	off = msg_begin(&b, NFNL_MSG_BATCH_BEGIN, 0, seq++, AF_UNSPEC,
+	    NFNL_SUBSYS_NFTABLES);
+	msg_end(&b, off);
+	first = seq;
+	off = msg_begin(&b, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE,
+	    NLM_F_ACK, seq++, NFPROTO_INET, 0);
+	if (h != 0)
+		attr_put(&b, NFTA_TABLE_HANDLE, &be, sizeof(be));
+	else /* the handle could not be read: by name */
+		attr_put(
+		    &b, NFTA_TABLE_NAME, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
+	msg_end(&b, off);
+	off = msg_begin(
+	    &b, NFNL_MSG_BATCH_END, 0, seq, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+	msg_end(&b, off);
+	rc = b.oom ? -ENOMEM : nl_talk(&b, first, 1, err);
+	free(b.p);
+	return rc;
+}
+
+int
+ew_nft_golive(const struct ew_nft_split *sp, struct ew_buf *err)
+{
+	struct batch t;
+	struct nlbuf *rules;
+	uint64_t handle;
+	size_t i, off;
+	int rc = 0, bad = bad_element_hook();
+
+	if ((rc = table_handle(&handle, err)) == -ENOENT)
+		return -EAGAIN; /* gone: not ours to load into */
+	rules = calloc(sp->nchains + 1, sizeof(*rules));
+	if (rules == NULL && rc == 0)
+		rc = -ENOMEM;
+	if (rc != 0)
+		goto out;
+	for (i = 0; rc == 0 && i < sp->nchains; i++)
+		rc = dump_rules(sp->chains[i].stage, &rules[i], err);
+	if (rc == -ENOENT) {
+		/* no staging chain: not our skeleton any more */
+		rc = -EAGAIN;
+		goto free;
+	}
+	if (rc != 0)
+		goto out;
+	memset(&t, 0, sizeof(t));
+	t.seq = (uint32_t)getpid() << 8;
+	off = msg_begin(&t.b, NFNL_MSG_BATCH_BEGIN, 0, t.seq++, AF_UNSPEC,
+	    NFNL_SUBSYS_NFTABLES);
+	msg_end(&t.b, off);
+	t.seq0 = t.seq;
+	for (i = 0; i < sp->nsets; i++)
+		batch_set(&t, &sp->sets[i], bad && i == 0);
+	for (i = 0; i < sp->nchains; i++)
+		batch_chain(&t, &sp->chains[i], &rules[i]);
+	off = msg_begin(&t.b, NFNL_MSG_BATCH_END, 0, t.seq, AF_UNSPEC,
+	    NFNL_SUBSYS_NFTABLES);
+	msg_end(&t.b, off);
+	rc = t.b.oom || t.oom ? -ENOMEM : batch_talk(&t, err);
+	free(t.b.p);
+	free(t.what);
+out:
+	if (rc != 0) {
+		struct ew_buf e2 = EW_BUF_INIT;
+
+		ew_buf_puts(err, table_delete(handle, &e2) == 0
+				     ? "the elements and hooks did not load; "
+				       "the table is deleted again\n"
+				     : "the elements and hooks did not load\n");
+		ew_buf_free(&e2);
+	}
+free:
+	for (i = 0; rules != NULL && i < sp->nchains; i++)
+		free(rules[i].p);
+	free(rules);
+	return rc;
+}

@@ -163,6 +163,65 @@ sort_entries4(struct entry *v, size_t n)
 	return 0;
 }
 
+/*
+ * sort_entries4 for the common case, every entry with the same ports
+ * (a table's items in one rule): (lo, hi) packed in 8 bytes and sorted
+ * by lo, 11 bits a pass (three passes over 8-byte records, where the
+ * general sort makes four over 16-byte ones).  1 when the ports are not
+ * all the same (nothing done), -1 on ENOMEM, 0 when sorted.
+ */
+static int
+sort_lohi4(struct entry *v, size_t n)
+{
+	uint64_t *a = malloc(n * sizeof(*a)), *b, *src, *dst, *t;
+	size_t cnt[3][2048], i, sum;
+	unsigned k, x;
+
+	if (a == NULL)
+		return -1;
+	memset(cnt, 0, sizeof(cnt));
+	for (i = 0; i < n; i++) {
+		if (v[i].pmin != v[0].pmin || v[i].pmax != v[0].pmax) {
+			free(a);
+			return 1;
+		}
+		a[i] =
+		    (uint64_t)(uint32_t)v[i].iv.lo << 32 | (uint32_t)v[i].iv.hi;
+		for (k = 0; k < 3; k++)
+			cnt[k][(a[i] >> (32 + 11 * k)) & 0x7ff]++;
+	}
+	if ((b = malloc(n * sizeof(*b))) == NULL) {
+		free(a);
+		return -1;
+	}
+	src = a;
+	dst = b;
+	for (k = 0; k < 3; k++) {
+		unsigned sh = 32 + 11 * k;
+
+		if (cnt[k][(a[0] >> sh) & 0x7ff] == n)
+			continue; /* the same digit everywhere */
+		for (x = 0, sum = 0; x < 2048; x++) {
+			size_t c = cnt[k][x];
+
+			cnt[k][x] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[cnt[k][(src[i] >> sh) & 0x7ff]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	for (i = 0; i < n; i++) {
+		v[i].iv.lo = (uint32_t)(src[i] >> 32);
+		v[i].iv.hi = (uint32_t)src[i];
+	}
+	free(a);
+	free(b);
+	return 0;
+}
+
 /* Merge sorted intervals in place (overlapping or adjacent ones). */
 static size_t
 merge(struct ival *v, size_t n, u128 max)
@@ -354,12 +413,14 @@ put_ports(struct ew_buf *b, const struct class *c)
 		ew_buf_puts(b, " }");
 }
 
-/* A named interval set of our table. */
+/* A named interval set of our table: the intervals iv[0..n) cut to
+ * [lo, hi] (the first and last may reach out of a /4 shard). */
 static void
-put_set(struct gen *g, const char *name, int fam, const struct ival *iv,
-    size_t n, int64_t timeout)
+put_set_clip(struct gen *g, const char *name, int fam, const struct ival *iv,
+    size_t n, int64_t timeout, u128 lo, u128 hi)
 {
 	struct ew_buf *s = &g->sets;
+	struct ival x;
 	size_t i;
 
 	ew_buf_printf(s, "\tset %s {\n\t\ttype %s_addr\n", name,
@@ -371,8 +432,10 @@ put_set(struct gen *g, const char *name, int fam, const struct ival *iv,
 	}
 	ew_buf_puts(s, "\t\telements = {\n");
 	for (i = 0; i < n; i++) {
+		x.lo = iv[i].lo > lo ? iv[i].lo : lo;
+		x.hi = iv[i].hi < hi ? iv[i].hi : hi;
 		ew_buf_puts(s, "\t\t\t");
-		put_ival(s, fam, &iv[i]);
+		put_ival(s, fam, &x);
 		if (timeout)
 			put_timeout(s, timeout);
 		ew_buf_puts(s, i + 1 < n ? ",\n" : "\n");
@@ -381,6 +444,13 @@ put_set(struct gen *g, const char *name, int fam, const struct ival *iv,
 done:
 	g->st.sets++;
 	g->st.elements += n;
+}
+
+static void
+put_set(struct gen *g, const char *name, int fam, const struct ival *iv,
+    size_t n, int64_t timeout)
+{
+	put_set_clip(g, name, fam, iv, n, timeout, 0, fam_max(fam));
 }
 
 /* Ports, counter, verdict and comment of a rule, and its newline. */
@@ -418,34 +488,25 @@ static void
 emit_sharded(struct gen *g, const struct ew_rule_info *ri, uint32_t rule,
     int action, const struct class *c, const char *base, int64_t timeout)
 {
-	struct ival *piece = malloc((c->n + 16) * sizeof(*piece));
 	struct ew_buf *b = &g->chain, *ch = &g->chains;
-	size_t i = 0, np;
+	size_t i = 0, j;
 	unsigned k, used = 0;
 
-	if (piece == NULL) {
-		g->err = -ENOMEM;
-		return;
-	}
 	ew_buf_puts(b, "\t\tip daddr vmap { ");
 	for (k = 0; k < EW_NFT_SHARDS; k++) {
 		u128 lo = (u128)k << 28, hi = lo | 0x0fffffff;
 		char name[160];
-		size_t j;
 
-		for (np = 0, j = i; j < c->n && c->iv[j].lo <= hi; j++) {
-			if (c->iv[j].hi < lo)
-				continue;
-			piece[np].lo = c->iv[j].lo > lo ? c->iv[j].lo : lo;
-			piece[np].hi = c->iv[j].hi < hi ? c->iv[j].hi : hi;
-			np++;
-			if (c->iv[j].hi > hi)
-				break; /* it goes on in the next shard */
-			i = j + 1;
-		}
+		/* c->iv[i..j): the intervals meeting this /4 (sorted and
+		 * disjoint: the last one may go on in the next) */
+		while (i < c->n && c->iv[i].hi < lo)
+			i++;
+		for (j = i; j < c->n && c->iv[j].lo <= hi; j++)
+			;
 		/* empty shards too: one-element updates may need them */
 		snprintf(name, sizeof(name), "%s_s%u", base, k);
-		put_set(g, name, EW_AF_INET, piece, np, timeout);
+		put_set_clip(
+		    g, name, EW_AF_INET, c->iv + i, j - i, timeout, lo, hi);
 		ew_buf_printf(ch, "\tchain %s {\n\t\tip daddr @%s", name, name);
 		put_tail(ch, g->pfx, ri, g->names[rule], action, c);
 		ew_buf_puts(ch, "\t}\n");
@@ -454,7 +515,6 @@ emit_sharded(struct gen *g, const struct ew_rule_info *ri, uint32_t rule,
 	}
 	ew_buf_puts(b, " }\n");
 	g->st.rules++;
-	free(piece);
 }
 
 /* One nft rule for one class of a run. */
@@ -543,8 +603,11 @@ emit_family(struct gen *g, uint32_t rule, int action, int fam, struct entry *v,
 
 	if (n == 0)
 		return 0;
-	if (fam != EW_AF_INET || n < 64 || sort_entries4(v, n) < 0)
+	if (fam != EW_AF_INET || n < 64 ||
+	    ((rc = sort_lohi4(v, n)) != 0 &&
+		(rc < 0 || sort_entries4(v, n) < 0)))
 		qsort(v, n, sizeof(*v), cmp_entry);
+	rc = 0;
 	iv = malloc(n * sizeof(*iv));
 	cls = calloc(n, sizeof(*cls));
 	if (iv == NULL || cls == NULL) {

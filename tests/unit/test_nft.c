@@ -77,7 +77,7 @@ test_merge_random(void)
 	unsigned round;
 
 	srand(4);
-	for (round = 0; round < 50; round++) {
+	for (round = 0; round < 60; round++) {
 		struct ew_buf pol = EW_BUF_INIT, out = EW_BUF_INIT;
 		struct ew_diag_list d;
 		struct ew_policy *p = NULL;
@@ -87,13 +87,16 @@ test_merge_random(void)
 		struct ew_nft_stats st;
 		const char *l;
 		long prev_hi = -2;
-		int i, n = 5 + rand() % 60, bad = 0;
+		/* the last rounds big enough for the radix sorts */
+		int i, n = round < 50 ? 5 + rand() % 60 : 100 + rand() % 3000;
+		int bad = 0;
 
 		memset(want, 0, sizeof(want));
 		memset(got, 0, sizeof(got));
 		ew_buf_puts(&pol, "ExitPolicyRejectPrivate 0\ntable <t> {");
 		for (i = 0; i < n; i++) {
-			unsigned len = 17 + (unsigned)rand() % 16;
+			unsigned len = round < 50 ? 17 + (unsigned)rand() % 16
+						  : 26 + (unsigned)rand() % 7;
 			uint32_t a = (uint32_t)rand() & 0xffff, j;
 
 			a &= ~((1u << (32 - len)) - 1) & 0xffff;
@@ -253,11 +256,160 @@ test_diff(void)
 	ew_buf_free(&b);
 }
 
+/* A long block: equal runs skipped whole, the changes still found. */
+static void
+test_diff_long(void)
+{
+	struct ew_buf a = EW_BUF_INIT, b = EW_BUF_INIT;
+	struct ew_nft_diff d;
+	unsigned i;
+
+	ew_buf_puts(&a, "table inet exitwarden {\n\tset s {\n"
+			"\t\ttype ipv4_addr\n\t\tflags interval\n"
+			"\t\telements = {\n");
+	ew_buf_puts(&b, a.p);
+	for (i = 0; i < 3000; i++) {
+		const char *sep = i + 1 < 3000 ? ",\n" : "\n";
+
+		/* b: 10.0.7.77 added, 10.0.11.183 (i 2999) gone, and
+		 * 10.0.0.5 written as a range of one */
+		if (i == 1998)
+			ew_buf_puts(&b, "\t\t\t10.0.7.77,\n");
+		ew_buf_printf(&a, "\t\t\t10.0.%u.%u%s", i / 256, i % 256, sep);
+		if (i == 5)
+			ew_buf_puts(&b, "\t\t\t10.0.0.5-10.0.0.5,\n");
+		else if (i < 2998)
+			ew_buf_printf(
+			    &b, "\t\t\t10.0.%u.%u%s", i / 256, i % 256, sep);
+		else if (i == 2998)
+			ew_buf_printf(
+			    &b, "\t\t\t10.0.%u.%u\n", i / 256, i % 256);
+	}
+	ew_buf_puts(&a, "\t\t}\n\t}\n}\n");
+	ew_buf_puts(&b, "\t\t}\n\t}\n}\n");
+	EW_CHECK_INT(ew_nft_diff(a.p, b.p, &d), 0);
+	EW_CHECK_INT(d.deleted, 1);
+	EW_CHECK_INT(d.added, 1);
+	if (d.n == 2) {
+		EW_CHECK_INT(ew_addr_get4(&d.ops[0].e.lo), 0x0a000bb7);
+		EW_CHECK_INT(ew_addr_get4(&d.ops[1].e.lo), 0x0a00074d);
+	}
+	ew_nft_diff_free(&d);
+	EW_CHECK_INT(ew_nft_diff(b.p, a.p, &d), 0);
+	EW_CHECK_INT(d.deleted, 1);
+	EW_CHECK_INT(d.added, 1);
+	ew_nft_diff_free(&d);
+	EW_CHECK_INT(ew_nft_diff(a.p, a.p, &d), 0);
+	EW_CHECK_INT(d.n, 0);
+	ew_nft_diff_free(&d);
+	ew_buf_free(&a);
+	ew_buf_free(&b);
+}
+
+/* ew_nft_split: an emitted text taken apart for a first load. */
+static const char split_text[] =
+    "# generated\n"
+    "table inet exitwarden {}\n"
+    "delete table inet exitwarden\n"
+    "table inet exitwarden {\n"
+    "\tcounter r0 {\n\t\tcomment \"x\"\n\t}\n"
+    "\tset r0_v4_0 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+    "\t\telements = {\n\t\t\t10.0.0.0/8,\n"
+    "\t\t\t192.0.2.1-192.0.2.2,\n\t\t\t192.0.2.9,\n"
+    "\t\t\t240.0.0.0/4\n\t\t}\n\t}\n"
+    "\tset r0_v6_0 {\n\t\ttype ipv6_addr\n\t\tflags interval\n"
+    "\t\telements = {\n\t\t\t2001:db8::/32\n\t\t}\n\t}\n"
+    "\tset r1_v4_0 {\n\t\ttype ipv4_addr\n"
+    "\t\tflags interval, timeout\n"
+    "\t\telements = {\n\t\t\t198.51.100.1 timeout 1d\n\t\t}\n\t}\n"
+    "\tchain output {\n"
+    "\t\ttype filter hook output priority filter; policy accept;\n"
+    "\t\tmeta skuid 102 tcp flags & (syn | ack) == syn jump rules\n"
+    "\t}\n"
+    "\tchain rules {\n\t\tip daddr @r0_v4_0 accept\n\t}\n}\n";
+
+static void
+test_split(void)
+{
+	struct ew_nft_split sp;
+	struct ew_buf b = EW_BUF_INIT;
+	const char *k;
+	char *t;
+
+	EW_CHECK_INT(ew_nft_split(split_text, &sp), 0);
+	EW_CHECK_INT(sp.nsets, 2);
+	EW_CHECK_INT(sp.elements, 5);
+	EW_CHECK_INT(sp.nchains, 1);
+	if (sp.nsets == 2) {
+		EW_CHECK_STR(sp.sets[0].name, "r0_v4_0");
+		EW_CHECK_INT(sp.sets[0].family, EW_AF_INET);
+		EW_CHECK_INT(sp.sets[0].n, 4);
+		k = (const char *)sp.sets[0].keys;
+		/* 10.0.0.0/8: 10.0.0.0 to 10.255.255.255 */
+		EW_CHECK(memcmp(k, "\x0a\x00\x00\x00\x0a\xff\xff\xff", 8) == 0);
+		EW_CHECK(
+		    memcmp(k + 8, "\xc0\x00\x02\x01\xc0\x00\x02\x02", 8) == 0);
+		EW_CHECK(
+		    memcmp(k + 16, "\xc0\x00\x02\x09\xc0\x00\x02\x09", 8) == 0);
+		EW_CHECK(
+		    memcmp(k + 24, "\xf0\x00\x00\x00\xff\xff\xff\xff", 8) == 0);
+		EW_CHECK_STR(sp.sets[1].name, "r0_v6_0");
+		EW_CHECK_INT(sp.sets[1].n, 1);
+		EW_CHECK_INT(sp.sets[1].keys[2], 0x0d);
+		EW_CHECK_INT(sp.sets[1].keys[15], 0x00);
+		EW_CHECK_INT(sp.sets[1].keys[18], 0x0d);
+		EW_CHECK_INT(sp.sets[1].keys[31], 0xff);
+	}
+	if (sp.nchains == 1) {
+		EW_CHECK_STR(sp.chains[0].name, "output");
+		EW_CHECK_STR(sp.chains[0].stage, "ew_stage_output");
+		EW_CHECK_STR(sp.chains[0].type, "filter");
+		EW_CHECK_INT(sp.chains[0].hook, EW_NFT_HOOK_OUTPUT);
+		EW_CHECK_INT(sp.chains[0].accept, 1);
+		EW_CHECK_INT(sp.chains[0].prio, 0);
+	}
+	t = sp.skel.p;
+	/* the skeleton: created, not replaced; sets empty; nothing hooked */
+	EW_CHECK(t != NULL && strstr(t, "create table inet exitwarden\n"));
+	EW_CHECK(t != NULL && !strstr(t, "delete table"));
+	EW_CHECK(t != NULL && !strstr(t, "10.0.0.0/8"));
+	EW_CHECK(t != NULL && !strstr(t, "2001:db8"));
+	EW_CHECK(t != NULL && strstr(t, "\tset r0_v4_0 {\n\t\ttype ipv4_addr\n"
+					"\t\tflags interval\n\t}\n"));
+	EW_CHECK(t != NULL && strstr(t, "198.51.100.1 timeout 1d"));
+	EW_CHECK(t != NULL && !strstr(t, "hook"));
+	EW_CHECK(t != NULL && strstr(t, "\tchain ew_stage_output {\n"
+					"\t\tmeta skuid 102 "));
+	EW_CHECK(t != NULL && strstr(t, "\tchain rules {\n"));
+	ew_nft_split_free(&sp);
+
+	/* shapes it does not know: loaded as they are */
+	ew_buf_puts(&b, split_text);
+	t = strstr(b.p, "priority filter");
+	memcpy(t, "priority raw   ", 15);
+	EW_CHECK_INT(ew_nft_split(b.p, &sp), -EAGAIN);
+	ew_buf_reset(&b);
+	ew_buf_puts(&b, split_text);
+	t = strstr(b.p, "192.0.2.9");
+	memcpy(t, "192.0.2.x", 9);
+	EW_CHECK_INT(ew_nft_split(b.p, &sp), -EAGAIN);
+	ew_buf_reset(&b);
+	ew_buf_puts(&b, split_text);
+	t = strstr(b.p, "jump rules");
+	memcpy(t, "jump {ule}", 10); /* an anonymous set in a base chain */
+	EW_CHECK_INT(ew_nft_split(b.p, &sp), -EAGAIN);
+	EW_CHECK_INT(
+	    ew_nft_split("table inet exitwarden {\n}\n", &sp), -EAGAIN);
+	ew_buf_free(&b);
+}
+
 int
 main(void)
 {
 	EW_RUN(test_elem_parse);
 	EW_RUN(test_merge_random);
 	EW_RUN(test_diff);
+	EW_RUN(test_diff_long);
+	EW_RUN(test_split);
 	return ew_test_done();
 }
