@@ -198,39 +198,14 @@ dsu_find(uint32_t *next, uint32_t p)
 	return p;
 }
 
-static int
-u32_cmp(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-/* The index of the port interval starting at port p (bnd[] sorted). */
-static uint32_t
-pint(const uint32_t *bnd, uint32_t k, uint32_t p)
-{
-	uint32_t lo = 0, hi = k;
-
-	while (hi - lo > 1) {
-		uint32_t m = (lo + hi) / 2;
-
-		if (bnd[m] <= p)
-			lo = m;
-		else
-			hi = m;
-	}
-	return lo;
-}
-
 /*
  * For every port interval, the first item (list order) of the selected
  * kind whose ports hold it: each interval is assigned once, so the whole
- * list costs O(items log + intervals).  kind 0: mask-0 items (any
+ * list costs O(items + intervals).  kind 0: mask-0 items (any
  * action); 1: other accepts; 2: other rejects.
  */
 static void
-first_cover(const struct ew_compiled *c, int kind, const uint32_t *bnd,
+first_cover(const struct ew_compiled *c, int kind, const uint32_t *pidx,
     uint32_t k, uint32_t *next, uint32_t *out)
 {
 	size_t i;
@@ -249,8 +224,8 @@ first_cover(const struct ew_compiled *c, int kind, const uint32_t *bnd,
 
 		if (kk != kind)
 			continue;
-		a = pint(bnd, k, it->pmin);
-		z = pint(bnd, k, it->pmax);
+		a = pidx[it->pmin];
+		z = pidx[it->pmax];
 		for (p = dsu_find(next, a); p <= z; p = dsu_find(next, p)) {
 			out[p] = (uint32_t)i;
 			next[p] = p + 1;
@@ -267,34 +242,44 @@ first_cover(const struct ew_compiled *c, int kind, const uint32_t *bnd,
 int
 ew_compile_unknown(struct ew_compiled *c, int keep_deciders)
 {
-	uint32_t *bnd, *next = NULL, *dec = NULL, *acc = NULL, *rej = NULL;
+	uint32_t *bnd, *pidx, *next = NULL, *dec = NULL, *acc = NULL,
+			      *rej = NULL;
+	uint8_t *starts;
 	uint32_t k = 0, p, i;
 	size_t j;
 	int r = -1;
 
-	bnd = malloc((2 * c->nitems + 2) * sizeof(*bnd));
-	if (bnd == NULL)
+	/* the ports where an item's range starts or ends: a mark per port
+	 * (and 65536), then in order, and each port's interval */
+	bnd = malloc(65537 * sizeof(*bnd));
+	pidx = malloc(65536 * sizeof(*pidx));
+	starts = calloc(65537, 1);
+	if (bnd == NULL || pidx == NULL || starts == NULL) {
+		free(bnd);
+		free(pidx);
+		free(starts);
 		return -1;
-	bnd[k++] = 1;
-	for (j = 0; j < c->nitems; j++) {
-		bnd[k++] = c->items[j].pmin;
-		if (c->items[j].pmax < 65535)
-			bnd[k++] = (uint32_t)c->items[j].pmax + 1;
 	}
-	qsort(bnd, k, sizeof(*bnd), u32_cmp);
-	for (i = 1, p = 1; i < k; i++)
-		if (bnd[i] != bnd[p - 1])
-			bnd[p++] = bnd[i];
-	k = p;
+	starts[1] = 1;
+	for (j = 0; j < c->nitems; j++) {
+		starts[c->items[j].pmin] = 1;
+		starts[(uint32_t)c->items[j].pmax + 1] = 1;
+	}
+	for (p = 0; p < 65536; p++) {
+		if (starts[p])
+			bnd[k++] = p;
+		pidx[p] = k - (k != 0);
+	}
+	free(starts);
 	next = malloc((k + 1) * sizeof(*next));
 	dec = malloc(k * sizeof(*dec));
 	acc = malloc(k * sizeof(*acc));
 	rej = malloc(k * sizeof(*rej));
 	if (next == NULL || dec == NULL || acc == NULL || rej == NULL)
 		goto out;
-	first_cover(c, 0, bnd, k, next, dec);
-	first_cover(c, 1, bnd, k, next, acc);
-	first_cover(c, 2, bnd, k, next, rej);
+	first_cover(c, 0, pidx, k, next, dec);
+	first_cover(c, 1, pidx, k, next, acc);
+	first_cover(c, 2, pidx, k, next, rej);
 	if (keep_deciders) {
 		c->unknown_dec = malloc(65536 * sizeof(*c->unknown_dec));
 		if (c->unknown_dec == NULL)
@@ -318,6 +303,7 @@ ew_compile_unknown(struct ew_compiled *c, int keep_deciders)
 	r = 0;
 out:
 	free(bnd);
+	free(pidx);
 	free(next);
 	free(dec);
 	free(acc);
