@@ -108,19 +108,20 @@ bits_next(const struct bits *b, size_t i)
 
 /* ---- classes ---------------------------------------------------------- */
 
+/*
+ * Classes are hash-consed on their keys during the sweep; how each one
+ * is laid out for lookups is decided afterwards, when their number is
+ * known (pack.c, ew_compile_classes).
+ */
 struct builder {
 	struct ew_compiled *c;
-	size_t capclasses, capleaves, capleafids;
-	size_t nmaps; /* classes with a 256-leaf port map */
-	size_t caprlo, capracc;
+	size_t capclasses;
 	/* class hash: slots hold class ids; keys kept in a pool */
 	uint32_t *cslot;
 	size_t ccap;
 	uint32_t *koff; /* per class: offset of its key in kpool */
 	uint32_t *kpool;
 	size_t kn, kcap;
-	uint32_t *lslot;
-	size_t lcap;
 	uint32_t *key;
 	size_t capkey;
 	int oom;
@@ -142,105 +143,45 @@ grow(void *p, size_t *cap, size_t need, size_t size)
 	return np;
 }
 
-static uint32_t
-leaf_get(struct builder *b, const uint64_t w[4])
-{
-	struct ew_compiled *c = b->c;
-	size_t i, k;
-
-	if ((c->nleaves + 1) * 2 > b->lcap) {
-		size_t ncap = b->lcap ? b->lcap * 2 : 256;
-		uint32_t *ns = malloc(ncap * sizeof(*ns));
-
-		if (ns == NULL) {
-			b->oom = 1;
-			return 0;
-		}
-		memset(ns, 0xff, ncap * sizeof(*ns));
-		for (k = 0; k < c->nleaves; k++) {
-			const uint64_t *x = &c->leaves[k * 4];
-
-			i = ew_mix(ew_mix(ew_mix(ew_mix(7, x[0]), x[1]), x[2]),
-				x[3]) &
-			    (ncap - 1);
-			while (ns[i] != UINT32_MAX)
-				i = (i + 1) & (ncap - 1);
-			ns[i] = (uint32_t)k;
-		}
-		free(b->lslot);
-		b->lslot = ns;
-		b->lcap = ncap;
-	}
-	i = ew_mix(ew_mix(ew_mix(ew_mix(7, w[0]), w[1]), w[2]), w[3]) &
-	    (b->lcap - 1);
-	while (b->lslot[i] != UINT32_MAX) {
-		if (memcmp(&c->leaves[b->lslot[i] * 4], w, 32) == 0)
-			return b->lslot[i];
-		i = (i + 1) & (b->lcap - 1);
-	}
-	{
-		uint64_t *nl = grow(c->leaves, &b->capleaves,
-		    (c->nleaves + 1) * 4, sizeof(uint64_t));
-
-		if (nl == NULL) {
-			b->oom = 1;
-			return 0;
-		}
-		c->leaves = nl;
-	}
-	memcpy(&c->leaves[c->nleaves * 4], w, 32);
-	b->lslot[i] = (uint32_t)c->nleaves;
-	return (uint32_t)c->nleaves++;
-}
-
+/* Four independent lanes: the multiplications overlap. */
 static uint64_t
 key_hash(const uint32_t *key, size_t n)
 {
-	uint64_t h = 11;
+	uint64_t h[4] = { 11, 13, 17, 19 };
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		h = ew_mix(h, key[i]);
-	return h;
+	for (i = 0; i + 8 <= n; i += 8) {
+		h[0] = ew_mix(h[0], (uint64_t)key[i] << 32 | key[i + 1]);
+		h[1] = ew_mix(h[1], (uint64_t)key[i + 2] << 32 | key[i + 3]);
+		h[2] = ew_mix(h[2], (uint64_t)key[i + 4] << 32 | key[i + 5]);
+		h[3] = ew_mix(h[3], (uint64_t)key[i + 6] << 32 | key[i + 7]);
+	}
+	for (; i < n; i++)
+		h[0] = ew_mix(h[0], key[i]);
+	return ew_mix(ew_mix(h[0], h[1]), ew_mix(h[2], h[3] + n));
 }
 
-/* The port map of a new class: 256 leaf ids. */
-static void
-class_map(struct builder *b, size_t k, const uint32_t *key, size_t n)
+/* Room for class k's key in the pool and its entry in the table. */
+static int
+class_room(struct builder *b, size_t k, size_t n)
 {
 	struct ew_compiled *c = b->c;
-	uint64_t bm[1024];
-	uint16_t *ni;
-	size_t r, leaf;
+	struct ew_class *nc =
+	    grow(c->classes, &b->capclasses, k + 1, sizeof(*nc));
+	uint32_t *no, *np;
 
-	ni =
-	    grow(c->leafids, &b->capleafids, (b->nmaps + 1) * 256, sizeof(*ni));
-	if (ni == NULL) {
-		b->oom = 1;
-		return;
-	}
-	c->leafids = ni;
-	c->classes[k].map = (uint32_t)(b->nmaps++ * 256);
-	/* the accepted ports as one 65,536-bit map, filled run by run */
-	memset(bm, 0, sizeof(bm));
-	for (r = 0; r < n; r++) {
-		uint32_t lo = key[r] >> 1;
-		uint32_t hi = r + 1 < n ? (key[r + 1] >> 1) : 65536;
-
-		if (!(key[r] & 1))
-			continue;
-		while (lo < hi && lo % 64 != 0)
-			bm[lo / 64] |= 1ull << (lo % 64), lo++;
-		while (lo + 64 <= hi)
-			bm[lo / 64] = ~0ull, lo += 64;
-		while (lo < hi)
-			bm[lo / 64] |= 1ull << (lo % 64), lo++;
-	}
-	for (leaf = 0; leaf < 256; leaf++)
-		c->leafids[c->classes[k].map + leaf] =
-		    (uint16_t)leaf_get(b, &bm[leaf * 4]);
-	if (c->nleaves > 65536)
-		b->oom = 1; /* leaf ids are 16 bits */
+	if (nc == NULL)
+		return -1;
+	c->classes = nc;
+	no = realloc(b->koff, b->capclasses * sizeof(*no));
+	if (no == NULL)
+		return -1;
+	b->koff = no;
+	np = grow(b->kpool, &b->kcap, b->kn + n + 1, sizeof(*np));
+	if (np == NULL)
+		return -1;
+	b->kpool = np;
+	return 0;
 }
 
 /*
@@ -289,83 +230,17 @@ class_get(struct builder *b, const uint32_t *key, size_t n)
 		i = (i + 1) & (b->ccap - 1);
 	}
 	k = c->nclasses;
-	{
-		struct ew_class *nc =
-		    grow(c->classes, &b->capclasses, k + 1, sizeof(*nc));
-		uint32_t *no, *np;
-		size_t capo = b->capclasses;
-
-		if (nc == NULL) {
-			b->oom = 1;
-			return 0;
-		}
-		c->classes = nc;
-		no = realloc(b->koff, capo * sizeof(*no));
-		if (no == NULL) {
-			b->oom = 1;
-			return 0;
-		}
-		b->koff = no;
-		np = grow(b->kpool, &b->kcap, b->kn + n + 1, sizeof(*np));
-		if (np == NULL) {
-			b->oom = 1;
-			return 0;
-		}
-		b->kpool = np;
+	if (k >= UINT32_MAX / 2 || b->kn + n + 1 >= UINT32_MAX ||
+	    class_room(b, k, n) < 0) {
+		b->oom = 1;
+		return 0;
 	}
 	b->koff[k] = (uint32_t)b->kn;
 	b->kpool[b->kn] = (uint32_t)n;
 	memcpy(&b->kpool[b->kn + 1], key, n * sizeof(*key));
 	b->kn += n + 1;
+	memset(&c->classes[k], 0, sizeof(c->classes[k]));
 	c->classes[k].noport = (uint8_t)key[0];
-	c->classes[k].map = 0;
-	c->classes[k].nruns = 0;
-	c->classes[k].accbits = 0;
-	memset(c->classes[k].lo, 0, sizeof(c->classes[k].lo));
-	if (n == 2) {
-		c->classes[k].uniform = (key[1] & 1) ? 2 : 1;
-	} else if (n - 1 <= EW_CLASS_RUNS) {
-		size_t r;
-
-		c->classes[k].uniform = 3;
-		c->classes[k].nruns = (uint8_t)(n - 1);
-		for (r = 0; r + 1 < n; r++) {
-			c->classes[k].lo[r] = (uint16_t)(key[r + 1] >> 1);
-			if (key[r + 1] & 1)
-				c->classes[k].accbits |= (uint8_t)(1u << r);
-		}
-	} else if (b->nmaps >= EW_MAX_LEAF_MAPS && n - 1 <= 65535) {
-		/* a longer list of runs, in the shared pool: slower to
-		 * search than a leaf map, but a few bytes a run instead of
-		 * 512 bytes a class */
-		uint16_t *np =
-		    grow(c->rlo, &b->caprlo, c->nrpool + n, sizeof(*np));
-		uint8_t *na;
-		size_t r;
-
-		if (np == NULL) {
-			b->oom = 1;
-			return 0;
-		}
-		c->rlo = np;
-		na = grow(c->racc, &b->capracc, c->nrpool + n, 1);
-		if (na == NULL) {
-			b->oom = 1;
-			return 0;
-		}
-		c->racc = na;
-		c->classes[k].uniform = 4;
-		c->classes[k].map = (uint32_t)c->nrpool;
-		c->classes[k].lo[0] = (uint16_t)(n - 1);
-		for (r = 0; r + 1 < n; r++) {
-			c->rlo[c->nrpool + r] = (uint16_t)(key[r + 1] >> 1);
-			c->racc[c->nrpool + r] = (uint8_t)(key[r + 1] & 1);
-		}
-		c->nrpool += n - 1;
-	} else {
-		c->classes[k].uniform = 0;
-		class_map(b, k, key + 1, n - 1);
-	}
 	b->cslot[i] = (uint32_t)k;
 	c->nclasses++;
 	return (uint32_t)k;
@@ -1132,7 +1007,6 @@ ew_compiled_free(struct ew_compiled *c)
 	free(c->leafids);
 	free(c->leaves);
 	free(c->rlo);
-	free(c->racc);
 	free(c->unknown_dec);
 	free(c->dn);
 	free(c->dlist);
@@ -1163,11 +1037,11 @@ ew_compile(
 	if (c->classes == NULL || b.koff == NULL)
 		goto out;
 	c->classes[EW_CLASS_REJECT].noport = EW_REJECTED;
-	c->classes[EW_CLASS_REJECT].uniform = 1;
 	c->classes[EW_CLASS_ACCEPT].noport = EW_ACCEPTED;
-	c->classes[EW_CLASS_ACCEPT].uniform = 2;
 	c->nclasses = 2;
 	if (sweep(&b, 0, &v4) < 0 || sweep(&b, 1, &v6) < 0 || b.oom)
+		goto out;
+	if (ew_compile_classes(c, b.kpool, b.koff) < 0)
 		goto out;
 	if (ew_compile_pack(c, &c->f4, &v4, 0) < 0 ||
 	    ew_compile_pack(c, &c->f6, &v6, 1) < 0)
@@ -1176,15 +1050,12 @@ ew_compile(
 		goto out;
 	if ((flags & EW_COMPILE_EXPLAIN) && ew_compile_explain_index(c) < 0)
 		goto out;
-	c->bytes += c->nclasses * sizeof(*c->classes) +
-		    (b.nmaps * 256) * sizeof(uint16_t) + c->nleaves * 32 +
-		    c->nrpool * 3 + sizeof(c->unknown);
+	c->bytes += sizeof(c->unknown);
 	r = 0;
 out:
 	free(b.cslot);
 	free(b.koff);
 	free(b.kpool);
-	free(b.lslot);
 	free(b.key);
 	ivs_free(&v4);
 	ivs_free(&v6);

@@ -47,20 +47,36 @@
 #define EW_CLASS_REJECT 0
 #define EW_CLASS_ACCEPT 1
 
-/* Port maps of at most this many runs are kept in the class itself. */
-#define EW_CLASS_RUNS 8
-/* Classes after this many leaf maps keep their runs in a shared pool. */
-#define EW_MAX_LEAF_MAPS 1024
+/*
+ * How a class's port map is kept.  With at most EW_FLAT_CLASSES classes
+ * every class has a leaf map (the lookup has no branch on the kind);
+ * beyond, each class takes the smallest form that fits: a port map
+ * is a list of runs whose answers alternate (accept, reject, ...), so a
+ * run is its start alone.  A class that differs from one of the first
+ * long classes (its reference, which has a leaf map) only within a
+ * window of ports keeps just its runs inside the window.
+ */
+#define EW_FLAT_CLASSES 1024
+#define EW_CLASS_RUNS 4 /* runs kept in the class itself */
+#define EW_MAX_REFS 8   /* reference classes */
+
+enum {
+	EW_KIND_LEAF,   /* map: first of 256 leaf ids */
+	EW_KIND_REJECT, /* every port rejected */
+	EW_KIND_ACCEPT, /* every port accepted */
+	EW_KIND_RUNS,   /* nruns runs in lo[] (lo[0] is 0) */
+	EW_KIND_POOL,   /* lo[0] | lo[1] << 16 runs in rlo[] from map */
+	EW_KIND_DIFF,   /* ports lo[0]..lo[1]: lo[2] runs in rlo[] from map
+			   (the first starts at lo[0]); others: class lo[3] */
+};
 
 struct ew_class {
-	uint8_t noport;  /* enum ew_verdict for port 0 */
-	uint8_t uniform; /* 0: use the port map; 1: reject all; 2: accept all;
-			    3: the runs below; 4: lo[0] runs in the pool
-			    from map on */
-	uint8_t nruns;   /* with uniform 3: runs in lo[] */
-	uint8_t accbits; /* with uniform 3: bit k set: run k accepts */
-	uint16_t lo[EW_CLASS_RUNS]; /* with uniform 3: run starts, lo[0] 0 */
-	uint32_t map;               /* with uniform 0: first of 256 leaf ids */
+	uint8_t noport; /* enum ew_verdict for port 0 */
+	uint8_t kind;   /* EW_KIND_* */
+	uint8_t nruns;  /* with EW_KIND_RUNS */
+	uint8_t acc0;   /* whether the first run accepts */
+	uint16_t lo[EW_CLASS_RUNS];
+	uint32_t map;
 };
 
 struct ew_fam {
@@ -95,10 +111,10 @@ struct ew_compiled {
 	struct ew_fam f4, f6;
 	struct ew_class *classes;
 	size_t nclasses;
-	uint16_t *leafids; /* 256 per non-uniform class */
+	int flat;          /* every class has a leaf map, at k * 256 */
+	uint16_t *leafids; /* 256 per class with a leaf map */
 	uint64_t *leaves;  /* 4 words (256 bits) per leaf; bit set: accept */
-	uint16_t *rlo;     /* the run pool: run starts ... */
-	uint8_t *racc;     /* ... and whether each run accepts */
+	uint16_t *rlo;     /* the run pool: run starts */
 	size_t nrpool;
 	size_t nleaves;
 	uint8_t unknown[65536]; /* verdict per port for an unknown address */
@@ -135,6 +151,11 @@ ew_sub6_key(uint64_t hi, unsigned s)
 	return (uint32_t)(((hi << 16) >> 1) >> (63 - s));
 }
 
+/* pack.c: the classes' port maps from their keys (kpool[koff[k]]: the
+ * key's length, the port-0 answer, the runs as start << 1 | accept); also
+ * counts their bytes.  0, or -1 out of memory. */
+int ew_compile_classes(
+    struct ew_compiled *c, const uint32_t *kpool, const uint32_t *koff);
 /* pack.c: lay v out as family f of c; 0, or -1 out of memory. */
 int ew_compile_pack(
     struct ew_compiled *c, struct ew_fam *f, const struct ew_ivs *v, int v6);

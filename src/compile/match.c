@@ -192,40 +192,67 @@ find6(const struct ew_fam *f, uint64_t hi, uint64_t lo)
 	return search6(f, hi, lo, b, n);
 }
 
+/* Of runs lo[0..n) whose answers alternate from acc0, the answer of the
+ * last one starting at or below port (lo[0] is). */
+static inline unsigned
+runs_acc(const uint16_t *lo, uint32_t n, unsigned acc0, uint16_t port)
+{
+	const uint16_t *b = lo;
+
+	while (n > 1) {
+		uint32_t half = n / 2;
+
+		b = b[half] <= port ? b + half : b;
+		n -= half;
+	}
+	return (acc0 ^ (unsigned)(b - lo)) & 1;
+}
+
+static inline unsigned
+leaf_acc(const struct ew_compiled *c, uint32_t map, uint16_t port)
+{
+	const uint64_t *leaf =
+	    &c->leaves[(size_t)c->leafids[map + (port >> 8)] * 4];
+
+	return (leaf[(port & 255) >> 6] >> (port & 63)) & 1;
+}
+
+/* Whether class cl accepts port (not 0), for every kind. */
+static unsigned
+ports_acc(const struct ew_compiled *c, const struct ew_class *cl, uint16_t port)
+{
+	if (cl->kind == EW_KIND_DIFF) {
+		if (port >= cl->lo[0] && port <= cl->lo[1])
+			return runs_acc(
+			    &c->rlo[cl->map], cl->lo[2], cl->acc0, port);
+		cl = &c->classes[cl->lo[3]];
+	}
+	switch (cl->kind) {
+	case EW_KIND_LEAF:
+		return leaf_acc(c, cl->map, port);
+	case EW_KIND_RUNS:
+		return runs_acc(cl->lo, cl->nruns, cl->acc0, port);
+	case EW_KIND_POOL:
+		return runs_acc(&c->rlo[cl->map],
+		    (uint32_t)cl->lo[0] | (uint32_t)cl->lo[1] << 16, cl->acc0,
+		    port);
+	default:
+		return cl->kind == EW_KIND_ACCEPT;
+	}
+}
+
 static inline enum ew_verdict
 by_class(const struct ew_compiled *c, uint32_t k, uint16_t port)
 {
-	const struct ew_class *cl = &c->classes[k];
-	const uint64_t *leaf;
+	unsigned acc;
 
 	if (port == 0)
-		return (enum ew_verdict)cl->noport;
-	if (cl->uniform == 3) {
-		unsigned r = 1;
-
-		while (r < cl->nruns && cl->lo[r] <= port)
-			r++;
-		return (cl->accbits >> (r - 1)) & 1 ? EW_ACCEPTED : EW_REJECTED;
-	}
-	if (cl->uniform == 4) {
-		/* the last run starting at or below the port */
-		uint32_t lo = cl->map, hi = cl->map + cl->lo[0];
-
-		while (hi - lo > 1) {
-			uint32_t m = (lo + hi) >> 1;
-
-			if (c->rlo[m] <= port)
-				lo = m;
-			else
-				hi = m;
-		}
-		return c->racc[lo] ? EW_ACCEPTED : EW_REJECTED;
-	}
-	if (cl->uniform)
-		return cl->uniform == 2 ? EW_ACCEPTED : EW_REJECTED;
-	leaf = &c->leaves[(size_t)c->leafids[cl->map + (port >> 8)] * 4];
-	return (leaf[(port & 255) >> 6] >> (port & 63)) & 1 ? EW_ACCEPTED
-							    : EW_REJECTED;
+		return (enum ew_verdict)c->classes[k].noport;
+	if (__builtin_expect(c->flat, 1))
+		acc = leaf_acc(c, k * 256, port);
+	else
+		acc = ports_acc(c, &c->classes[k], port);
+	return acc ? EW_ACCEPTED : EW_REJECTED;
 }
 
 enum ew_verdict

@@ -1,7 +1,8 @@
 /*
  * pack.c - the swept intervals laid out for lookups (the /16 directory,
- * IPv6 sub-directories, 4- or 8-byte entries), and the answers for
- * addresses tor does not know (port 0 and the unknown-address walk).
+ * IPv6 sub-directories, 4- or 8-byte entries), the classes' port maps,
+ * and the answers for addresses tor does not know (port 0 and the
+ * unknown-address walk).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -182,6 +183,314 @@ ew_compile_pack(
 		     : f->e6 != NULL ? v->n * 16
 				     : v->n * (f->c16 != NULL ? 2 : 4) +
 					   v->n * (v6 ? 16 : 2));
+	return 0;
+}
+
+/* ---- the classes' port maps ------------------------------------------- */
+
+struct leafb {
+	uint32_t *slot;
+	size_t cap, capleaves;
+};
+
+static uint64_t
+leaf_hash(const uint64_t *x)
+{
+	return ew_mix(ew_mix(ew_mix(ew_mix(7, x[0]), x[1]), x[2]), x[3]);
+}
+
+/* The id of leaf w (256 bits), hash-consed; UINT32_MAX when out of
+ * memory or past 65,536 leaves (ids are 16 bits). */
+static uint32_t
+leaf_get(struct ew_compiled *c, struct leafb *lb, const uint64_t w[4])
+{
+	size_t i, k;
+
+	if ((c->nleaves + 1) * 2 > lb->cap) {
+		size_t ncap = lb->cap ? lb->cap * 2 : 256;
+		uint32_t *ns = malloc(ncap * sizeof(*ns));
+
+		if (ns == NULL)
+			return UINT32_MAX;
+		memset(ns, 0xff, ncap * sizeof(*ns));
+		for (k = 0; k < c->nleaves; k++) {
+			i = leaf_hash(&c->leaves[k * 4]) & (ncap - 1);
+			while (ns[i] != UINT32_MAX)
+				i = (i + 1) & (ncap - 1);
+			ns[i] = (uint32_t)k;
+		}
+		free(lb->slot);
+		lb->slot = ns;
+		lb->cap = ncap;
+	}
+	i = leaf_hash(w) & (lb->cap - 1);
+	while (lb->slot[i] != UINT32_MAX) {
+		if (memcmp(&c->leaves[lb->slot[i] * 4], w, 32) == 0)
+			return lb->slot[i];
+		i = (i + 1) & (lb->cap - 1);
+	}
+	if (c->nleaves >= 65536)
+		return UINT32_MAX;
+	if ((c->nleaves + 1) * 4 > lb->capleaves) {
+		size_t ncap = lb->capleaves ? lb->capleaves * 2 : 64;
+		uint64_t *nl = realloc(c->leaves, ncap * sizeof(*nl));
+
+		if (nl == NULL)
+			return UINT32_MAX;
+		c->leaves = nl;
+		lb->capleaves = ncap;
+	}
+	memcpy(&c->leaves[c->nleaves * 4], w, 32);
+	lb->slot[i] = (uint32_t)c->nleaves;
+	return (uint32_t)c->nleaves++;
+}
+
+/* Leaf map of runs r[0..n) (start << 1 | accept) at leafids[at]. */
+static int
+leaf_map(struct ew_compiled *c, struct leafb *lb, size_t at, const uint32_t *r,
+    size_t n)
+{
+	uint64_t bm[1024];
+	size_t k, leaf;
+
+	memset(bm, 0, sizeof(bm));
+	for (k = 0; k < n; k++) {
+		uint32_t lo = r[k] >> 1;
+		uint32_t hi = k + 1 < n ? (r[k + 1] >> 1) : 65536;
+
+		if (!(r[k] & 1))
+			continue;
+		while (lo < hi && lo % 64 != 0)
+			bm[lo / 64] |= 1ull << (lo % 64), lo++;
+		while (lo + 64 <= hi)
+			bm[lo / 64] = ~0ull, lo += 64;
+		while (lo < hi)
+			bm[lo / 64] |= 1ull << (lo % 64), lo++;
+	}
+	for (leaf = 0; leaf < 256; leaf++) {
+		uint32_t id = leaf_get(c, lb, &bm[leaf * 4]);
+
+		if (id == UINT32_MAX)
+			return -1;
+		c->leafids[at + leaf] = (uint16_t)id;
+	}
+	return 0;
+}
+
+/* The runs of class k (the two fixed ones have no key). */
+static const uint32_t *
+class_runs(const uint32_t *kpool, const uint32_t *koff, size_t k, size_t *n)
+{
+	static const uint32_t rej = 0, acc = 1;
+
+	if (k == EW_CLASS_REJECT || k == EW_CLASS_ACCEPT) {
+		*n = 1;
+		return k == EW_CLASS_REJECT ? &rej : &acc;
+	}
+	*n = kpool[koff[k]] - 1;
+	return &kpool[koff[k] + 2];
+}
+
+/* Every class with a leaf map; -1 when the leaves do not fit. */
+static int
+classes_flat(struct ew_compiled *c, const uint32_t *kpool, const uint32_t *koff)
+{
+	struct leafb lb;
+	size_t k, n;
+	int r = 0;
+
+	memset(&lb, 0, sizeof(lb));
+	c->leafids = malloc(c->nclasses * 256 * sizeof(*c->leafids));
+	if (c->leafids == NULL)
+		return -1;
+	for (k = 0; k < c->nclasses && r == 0; k++) {
+		const uint32_t *runs = class_runs(kpool, koff, k, &n);
+
+		c->classes[k].kind = EW_KIND_LEAF;
+		c->classes[k].map = (uint32_t)(k * 256);
+		r = leaf_map(c, &lb, k * 256, runs, n);
+	}
+	free(lb.slot);
+	if (r == 0) {
+		c->flat = 1;
+		c->bytes += c->nclasses * 256 * sizeof(*c->leafids);
+	}
+	return r;
+}
+
+/* The ports where runs a and b differ: [*lo, *hi]; 0 when nowhere. */
+static int
+runs_diff(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+    uint32_t *lo, uint32_t *hi)
+{
+	size_t i = 0, j = 0;
+	uint32_t p = 0;
+	int found = 0;
+
+	while (p < 65536) {
+		uint32_t ea = i + 1 < na ? a[i + 1] >> 1 : 65536;
+		uint32_t eb = j + 1 < nb ? b[j + 1] >> 1 : 65536;
+		uint32_t e = ea < eb ? ea : eb;
+
+		if ((a[i] ^ b[j]) & 1) {
+			if (!found)
+				*lo = p;
+			found = 1;
+			*hi = e - 1;
+		}
+		p = e;
+		i += ea == e;
+		j += eb == e;
+	}
+	return found;
+}
+
+static int
+pool_add(struct ew_compiled *c, size_t *cap, uint32_t start)
+{
+	if (c->nrpool == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 1024;
+		uint16_t *np = realloc(c->rlo, ncap * sizeof(*np));
+
+		if (np == NULL)
+			return -1;
+		c->rlo = np;
+		*cap = ncap;
+	}
+	c->rlo[c->nrpool++] = (uint16_t)start;
+	return 0;
+}
+
+/*
+ * Class k (runs r[0..n), more than EW_CLASS_RUNS) as a window over one
+ * of the references, when that is less than half its runs: 1 done, 0
+ * not worth it, -1 out of memory.
+ */
+static int
+class_diff(struct ew_compiled *c, const uint32_t *kpool, const uint32_t *koff,
+    const uint32_t *refs, size_t nrefs, size_t k, const uint32_t *r, size_t n,
+    size_t *poolcap)
+{
+	struct ew_class *cl = &c->classes[k];
+	size_t best = SIZE_MAX, bref = 0, q, m, own, a = 0;
+	uint32_t lo = 0, hi = 0, blo = 0, bhi = 0;
+
+	for (q = 0; q < nrefs; q++) {
+		const uint32_t *rr = class_runs(kpool, koff, refs[q], &m);
+
+		if (!runs_diff(r, n, rr, m, &lo, &hi)) {
+			lo = 1; /* the same ports: an empty window */
+			hi = 0;
+			own = 0;
+		} else {
+			/* the run holding lo, and those starting up to hi */
+			for (own = 1, a = 0; a < n; a++)
+				own += (r[a] >> 1) > lo && (r[a] >> 1) <= hi;
+		}
+		if (own < best) {
+			best = own;
+			bref = refs[q];
+			blo = lo;
+			bhi = hi;
+		}
+	}
+	if (best == SIZE_MAX || best * 2 >= n)
+		return 0;
+	cl->kind = EW_KIND_DIFF;
+	cl->lo[0] = (uint16_t)blo;
+	cl->lo[1] = (uint16_t)bhi;
+	cl->lo[2] = (uint16_t)best;
+	cl->lo[3] = (uint16_t)bref;
+	cl->map = (uint32_t)c->nrpool;
+	if (best == 0)
+		return 1;
+	for (a = 0; a + 1 < n && (r[a + 1] >> 1) <= blo; a++)
+		;
+	cl->acc0 = (uint8_t)(r[a] & 1);
+	if (pool_add(c, poolcap, blo) < 0)
+		return -1;
+	for (a++; a < n && (r[a] >> 1) <= bhi; a++)
+		if (pool_add(c, poolcap, r[a] >> 1) < 0)
+			return -1;
+	return 1;
+}
+
+/* Each class in its smallest form (EW_KIND_*). */
+static int
+classes_compact(
+    struct ew_compiled *c, const uint32_t *kpool, const uint32_t *koff)
+{
+	uint32_t refs[EW_MAX_REFS];
+	size_t nrefs = 0, k, n, a, poolcap = 0;
+	struct leafb lb;
+	int r = -1, d;
+
+	memset(&lb, 0, sizeof(lb));
+	c->leafids = malloc(EW_MAX_REFS * 256 * sizeof(*c->leafids));
+	if (c->leafids == NULL)
+		return -1;
+	for (k = 0; k < c->nclasses; k++) {
+		const uint32_t *runs = class_runs(kpool, koff, k, &n);
+		struct ew_class *cl = &c->classes[k];
+
+		cl->acc0 = (uint8_t)(runs[0] & 1);
+		if (n == 1) {
+			cl->kind = cl->acc0 ? EW_KIND_ACCEPT : EW_KIND_REJECT;
+			continue;
+		}
+		if (n <= EW_CLASS_RUNS) {
+			cl->kind = EW_KIND_RUNS;
+			cl->nruns = (uint8_t)n;
+			for (a = 0; a < n; a++)
+				cl->lo[a] = (uint16_t)(runs[a] >> 1);
+			continue;
+		}
+		d = class_diff(
+		    c, kpool, koff, refs, nrefs, k, runs, n, &poolcap);
+		if (d < 0)
+			goto out;
+		if (d > 0)
+			continue;
+		if (nrefs < EW_MAX_REFS && k < 65536) {
+			/* a reference: the first long classes, leaf maps */
+			cl->kind = EW_KIND_LEAF;
+			cl->map = (uint32_t)(nrefs * 256);
+			if (leaf_map(c, &lb, nrefs * 256, runs, n) < 0)
+				goto out;
+			refs[nrefs++] = (uint32_t)k;
+			continue;
+		}
+		cl->kind = EW_KIND_POOL;
+		cl->map = (uint32_t)c->nrpool;
+		cl->lo[0] = (uint16_t)n;
+		cl->lo[1] = (uint16_t)(n >> 16);
+		for (a = 0; a < n; a++)
+			if (pool_add(c, &poolcap, runs[a] >> 1) < 0)
+				goto out;
+	}
+	c->bytes +=
+	    nrefs * 256 * sizeof(*c->leafids) + c->nrpool * sizeof(*c->rlo);
+	r = 0;
+out:
+	free(lb.slot);
+	return r;
+}
+
+int
+ew_compile_classes(
+    struct ew_compiled *c, const uint32_t *kpool, const uint32_t *koff)
+{
+	if (c->nclasses > EW_FLAT_CLASSES || classes_flat(c, kpool, koff) < 0) {
+		/* too many for a map each (or their leaves past 65,536) */
+		free(c->leafids);
+		free(c->leaves);
+		c->leafids = NULL;
+		c->leaves = NULL;
+		c->nleaves = 0;
+		if (classes_compact(c, kpool, koff) < 0)
+			return -1;
+	}
+	c->bytes += c->nclasses * sizeof(*c->classes) + c->nleaves * 32;
 	return 0;
 }
 

@@ -349,6 +349,180 @@ out:
 	free(o);
 }
 
+/* Queries near v's items (a flipped low bit, ports at and beside the
+ * items' port ranges) through ew_match, ew_match_rule and the batch,
+ * against the scan; the number of wrong answers. */
+static size_t
+near_queries(
+    const struct ew_compiled *c, const struct ew_item *v, size_t n, size_t nq)
+{
+	struct ew_addr *qa = calloc(nq, sizeof(*qa));
+	uint16_t *qp = calloc(nq, sizeof(*qp));
+	uint8_t *o = calloc(nq, 1);
+	size_t i, bad = 0, d1, d2;
+
+	if (qa == NULL || qp == NULL || o == NULL) {
+		bad = nq;
+		goto out;
+	}
+	for (i = 0; i < nq; i++) {
+		const struct ew_item *it = &v[trnd() % n];
+		unsigned r = (unsigned)(trnd() % 6);
+		int v6 = it->addr.family == EW_AF_INET6;
+
+		qa[i] = it->addr;
+		if (trnd() % 3)
+			qa[i].b[v6 ? 15 - trnd() % 10 : 3 - trnd() % 2] ^=
+			    (uint8_t)(1u << (trnd() % 8));
+		qp[i] = (uint16_t)(r == 0   ? (unsigned)it->pmin
+				   : r == 1 ? (unsigned)it->pmin - 1
+				   : r == 2 ? (unsigned)it->pmax
+				   : r == 3 ? (unsigned)it->pmax + 1
+					    : (unsigned)(trnd() % 65536));
+	}
+	ew_match_batch(c, nq, qa, qp, o);
+	for (i = 0; i < nq; i++) {
+		enum ew_verdict w = ew_oracle_match(v, n, &qa[i], qp[i], &d1);
+
+		bad += ew_match(c, &qa[i], qp[i]) != w;
+		bad += ew_match_rule(c, &qa[i], qp[i], &d2) != w || d1 != d2;
+		bad += o[i] != w;
+		if (qa[i].family == EW_AF_INET)
+			bad += ew_match4(c, ew_addr_get4(&qa[i]), qp[i]) != w;
+	}
+out:
+	free(qa);
+	free(qp);
+	free(o);
+	return bad;
+}
+
+/*
+ * More classes than get a leaf map each (EW_FLAT_CLASSES): IPv4 items
+ * between port rules (mask 0) with full, narrow and wide port ranges,
+ * so that classes are kept as windows over a reference, as pooled runs
+ * and as a few runs; IPv6 items without port rules.
+ */
+static void
+test_many_classes(void)
+{
+	enum { N4 = 3000, N6 = 3000 };
+	struct ew_item *v = calloc(N4 + N6 + 64, sizeof(*v));
+	struct ew_expanded e;
+	struct ew_compiled *c = NULL;
+	size_t i, n = 0, k;
+
+	EW_CHECK(v != NULL);
+	if (v == NULL)
+		return;
+	for (k = 0; k < 10; k++) {
+		unsigned lo = 1 + (unsigned)(trnd() % 65000);
+
+		v[n] = item(trnd() % 2 ? EW_ACCEPT : EW_REJECT, "0.0.0.0", 0,
+		    lo, lo + (unsigned)(trnd() % 30));
+		n++;
+	}
+	for (i = 0; i < N4 + N6; i++) {
+		uint64_t r = trnd(), r2 = trnd();
+		unsigned w = (unsigned)(r % 3);
+		struct ew_item *it = &v[n++];
+
+		memset(it, 0, sizeof(*it));
+		it->action = r % 2 ? EW_ACCEPT : EW_REJECT;
+		it->pmin = 1;
+		it->pmax = 65535;
+		if (w > 0) {
+			unsigned span = w == 1 ? 200 : 60000;
+
+			it->pmin = (uint16_t)(1 + r2 % (65535 - span));
+			it->pmax = (uint16_t)(it->pmin + (r2 >> 20) % span);
+		}
+		if (i < N4) {
+			ew_addr_set4(
+			    &it->addr, 0x0a000000u | (uint32_t)(r2 >> 40));
+			it->maskbits = (uint8_t)(16 + (r >> 8) % 17);
+		} else {
+			it->addr.family = EW_AF_INET6;
+			memcpy(it->addr.b, &r2, 8);
+			memcpy(it->addr.b + 8, &r, 8);
+			it->addr.b[0] = 0x20;
+			it->addr.b[1] = 0x01;
+			it->maskbits = (uint8_t)(32 + (r >> 8) % 97);
+		}
+	}
+	for (k = 0; k < 20; k++) {
+		unsigned p = 20 + 997 * (unsigned)k;
+
+		v[n++] = item(EW_ACCEPT, "0.0.0.0", 0, p, p + k % 3);
+	}
+	v[n++] = item(EW_REJECT, "0.0.0.0", 0, 1, 65535);
+	memset(&e, 0, sizeof(e));
+	e.items = v;
+	e.n = n;
+	e.ipv6_exit = 1;
+	EW_CHECK(ew_compile(&e, EW_COMPILE_EXPLAIN, &c) == 0);
+	if (c != NULL) {
+		EW_CHECK(ew_compiled_classes(c) > 1024);
+		EW_CHECK_INT(near_queries(c, v, n, 60000), 0);
+	}
+	ew_compiled_free(c);
+	free(v);
+}
+
+/*
+ * Few classes, but each with its own pattern in every 256-port block
+ * (two ranges, from a different number for each class and block): more
+ * distinct 256-port leaves than 16-bit leaf ids can name if every class
+ * had a leaf map.  It compiles (the classes take other forms) and
+ * answers as the scan.
+ */
+static void
+test_many_leaves(void)
+{
+	enum { H = 300, P = 256 };
+	struct ew_item *v = calloc(2 * H * P + 1, sizeof(*v));
+	struct ew_expanded e;
+	struct ew_compiled *c = NULL;
+	size_t h, k, n = 0, j;
+
+	EW_CHECK(v != NULL);
+	if (v == NULL)
+		return;
+	for (h = 0; h < H; h++) {
+		for (k = 0; k < P; k++) {
+			unsigned u = (unsigned)(h * P + k);
+			unsigned lo[2], hi[2];
+
+			lo[0] = u % 100 + 1;
+			hi[0] = lo[0] + 1 + u / 100 % 20;
+			lo[1] = 128 + u / 2000 % 100;
+			hi[1] = lo[1] + 1 + u / 200000;
+			for (j = 0; j < 2; j++) {
+				struct ew_item *it = &v[n++];
+
+				memset(it, 0, sizeof(*it));
+				ew_addr_set4(
+				    &it->addr, 0xc6336400u + (uint32_t)h);
+				it->maskbits = 32;
+				it->action = EW_ACCEPT;
+				it->pmin = (uint16_t)(k * 256 + lo[j]);
+				it->pmax = (uint16_t)(k * 256 + hi[j]);
+			}
+		}
+	}
+	v[n++] = item(EW_REJECT, "0.0.0.0", 0, 1, 65535);
+	memset(&e, 0, sizeof(e));
+	e.items = v;
+	e.n = n;
+	EW_CHECK(ew_compile(&e, EW_COMPILE_EXPLAIN, &c) == 0);
+	if (c != NULL) {
+		EW_CHECK(ew_compiled_classes(c) <= 1024);
+		EW_CHECK_INT(near_queries(c, v, n, 1000), 0);
+	}
+	ew_compiled_free(c);
+	free(v);
+}
+
 int
 main(void)
 {
@@ -357,5 +531,7 @@ main(void)
 	EW_RUN(test_summary_units);
 	EW_RUN(test_big_lists);
 	EW_RUN(test_v6_shared_high);
+	EW_RUN(test_many_classes);
+	EW_RUN(test_many_leaves);
 	return ew_test_done();
 }
