@@ -999,6 +999,8 @@ ew_compiled_free(struct ew_compiled *c)
 		free(f[k]->e6);
 		free(f[k]->l6);
 		free(f[k]->sub);
+		free(f[k]->sub6);
+		free(f[k]->sdir);
 		free(f[k]->suboff);
 		free(f[k]->c16);
 		free(f[k]->c32);
@@ -1006,6 +1008,7 @@ ew_compiled_free(struct ew_compiled *c)
 	free(c->classes);
 	free(c->leafids);
 	free(c->leaves);
+	free(c->pbits);
 	free(c->rlo);
 	free(c->unknown_dec);
 	free(c->dn);

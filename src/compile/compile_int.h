@@ -43,6 +43,9 @@
 #define EW_SUB_EMPTY 31
 /* IPv6 windows of up to this many entries are counted, not searched. */
 #define EW_LIN6 4
+/* The low 16 bits of an IPv6 search key: above every class (e6 entries
+ * are kept only with fewer than 65,535 classes), below the pads. */
+#define EW_KEY6 0xfffe
 
 #define EW_CLASS_REJECT 0
 #define EW_CLASS_ACCEPT 1
@@ -57,6 +60,8 @@
  * window of ports keeps just its runs inside the window.
  */
 #define EW_FLAT_CLASSES 1024
+/* Up to this many classes, each also has its 65,536 answers as bits. */
+#define EW_DIRECT_CLASSES 64
 #define EW_CLASS_RUNS 4 /* runs kept in the class itself */
 #define EW_MAX_REFS 8   /* reference classes */
 
@@ -90,13 +95,23 @@ struct ew_fam {
 	uint32_t *s4;   /* IPv4, small: full starts (no directory) */
 	uint64_t *s6;   /* IPv6, >= 65536 classes: starts, (high, low) */
 	uint64_t *e6;   /* IPv6, < 65536 classes: the low 48 bits of the start's
-			   high half << 16 | class (the /16 is the directory's) */
+			   high half << 16 | class (the /16 is the directory's),
+			   per /16 with a head and pads (pack.c, pack_e6) */
 	uint64_t *l6;   /* IPv6 with e6: the low half of each start */
+	size_t ne6;     /* entries in e6 and l6 */
 	uint32_t *suboff; /* IPv6: per /16, its sub-directory: offset in
 			     sub[] << 5 | bits; for a /16 without intervals
-			     dir[h] << 5 | EW_SUB_EMPTY.  With these, dir is
+			     dir[h] << 5 | EW_SUB_EMPTY, or with e6 its
+			     class << 5 | EW_SUB_EMPTY.  With these, dir is
 			     NULL */
 	uint32_t *sub;
+	size_t nsub;
+	uint64_t *sdir; /* IPv6 with e6 (instead of suboff): per /16,
+			   (slot0 - (h << bits)) mod 2^32 << 32 | 48 - bits,
+			   so that sub6[(sdir >> 32) + (hi >> (sdir & 63))]
+			   (mod 2^32) is the slot of hi */
+	uint32_t *sub6; /* IPv6 with e6: the sub-directories, in e6
+			   positions (pack.c, pack_e6) */
 	uint64_t *s6hi; /* IPv6, small: each start, high and low halves */
 	uint64_t *s6lo;
 	uint16_t *c16; /* class of each interval, when < 65536 classes */
@@ -112,6 +127,8 @@ struct ew_compiled {
 	struct ew_class *classes;
 	size_t nclasses;
 	int flat;          /* every class has a leaf map, at k * 256 */
+	uint64_t *pbits;   /* with flat and few classes: 1,024 words per
+			      class, bit set: accept */
 	uint16_t *leafids; /* 256 per class with a leaf map */
 	uint64_t *leaves;  /* 4 words (256 bits) per leaf; bit set: accept */
 	uint16_t *rlo;     /* the run pool: run starts */

@@ -148,39 +148,63 @@ tie6(const struct ew_fam *f, uint64_t hi, uint64_t lo, uint32_t b, uint32_t x)
 	return b - 1;
 }
 
-/*
- * With e6: the class of the interval holding (hi, lo), searching the n
- * entries from b.  Branch-free on the high halves (the window lies in
- * one /16, so 48 bits decide); the low halves only on a tie.
- */
-static inline uint32_t
-cls6(const struct ew_fam *f, uint64_t hi, uint64_t lo, uint32_t b, uint32_t n)
+/* With e6: the last of the n entries from b at or below key, or b - 1. */
+static uint32_t
+cls6_search(const struct ew_fam *f, uint64_t key, uint32_t b, uint32_t n)
 {
-	uint64_t key = hi << 16 | 0xffff;
 	uint32_t x = b - 1;
 
-	if (n <= EW_LIN6) {
-		/* a few: count them, no chain of dependent loads, and no
-		 * line beyond the window (e6[f->n] is there to be read) */
-		uint32_t k, lastk = n - (n != 0);
-
-		for (k = 0; k < EW_LIN6; k++) {
-			uint32_t at = b + (k < lastk ? k : lastk);
-
-			x += (k < n) & (f->e6[at] <= key);
-		}
-		n = 0;
-	}
 	while (n > 0) {
 		uint32_t half = (n + 1) / 2;
 
 		x = f->e6[x + half] <= key ? x + half : x;
 		n -= half;
 	}
-	/* x is a valid entry even when b - 1: interval 0 starts at 0 */
-	if (__builtin_expect((x != b - 1) & ((f->e6[x] | 0xffff) == key), 0))
+	return x;
+}
+
+/*
+ * With e6: the class of the interval holding (hi, lo), searching the n
+ * entries from b (one slot of a /16's sub-directory).  Up to EW_LIN6
+ * entries are counted, branch-free and without bounds: the entries past
+ * the slot start above the address or are the /16's pads, and b - 1 is
+ * the slot before's last entry or the /16's head.  The low halves are
+ * looked at only on a tie of the high halves.
+ */
+static inline uint32_t
+cls6(const struct ew_fam *f, uint64_t hi, uint64_t lo, uint32_t b, uint32_t n)
+{
+	uint64_t key = hi << 16 | EW_KEY6;
+	const uint64_t *p = &f->e6[b];
+	uint32_t x;
+
+	if (__builtin_expect(n <= EW_LIN6, 1))
+		x = b - 1 + (p[0] <= key) + (p[1] <= key) + (p[2] <= key) +
+		    (p[3] <= key);
+	else
+		x = cls6_search(f, key, b, n);
+	if (__builtin_expect((f->e6[x] ^ key) >> 16 == 0, 0))
 		x = tie6(f, hi, lo, b, x);
 	return (uint32_t)(f->e6[x] & 0xffff);
+}
+
+/* With e6: the sub-directory slot of hi (sub6[slot], sub6[slot + 1] are
+ * its window). */
+static inline const uint32_t *
+slot6(const struct ew_fam *f, uint64_t hi)
+{
+	uint64_t sd = f->sdir[hi >> 48];
+
+	return &f->sub6[(uint32_t)((sd >> 32) + (hi >> (sd & 63)))];
+}
+
+/* With e6: the class of the interval holding (hi, lo). */
+static inline uint32_t
+class6(const struct ew_fam *f, uint64_t hi, uint64_t lo)
+{
+	const uint32_t *s = slot6(f, hi);
+
+	return cls6(f, hi, lo, s[0], s[1] - s[0]);
 }
 
 static inline size_t
@@ -248,7 +272,11 @@ by_class(const struct ew_compiled *c, uint32_t k, uint16_t port)
 
 	if (port == 0)
 		return (enum ew_verdict)c->classes[k].noport;
-	if (__builtin_expect(c->flat, 1))
+	if (c->pbits != NULL)
+		acc =
+		    (c->pbits[(size_t)k * 1024 + (port >> 6)] >> (port & 63)) &
+		    1;
+	else if (__builtin_expect(c->flat, 1))
 		acc = leaf_acc(c, k * 256, port);
 	else
 		acc = ports_acc(c, &c->classes[k], port);
@@ -287,12 +315,8 @@ ew_match(const struct ew_compiled *c, const struct ew_addr *a, uint16_t port)
 	if (c->f6.n <= EW_SMALL_INTERVALS)
 		return by_class(
 		    c, c->f6.c32[find6_small(&c->f6, hi, lo)], port);
-	if (c->f6.e6 != NULL) {
-		uint32_t b, n;
-
-		window6(&c->f6, hi, &b, &n);
-		return by_class(c, cls6(&c->f6, hi, lo, b, n), port);
-	}
+	if (c->f6.e6 != NULL)
+		return by_class(c, class6(&c->f6, hi, lo), port);
 	return by_class(c, cls_at(&c->f6, find6(&c->f6, hi, lo)), port);
 }
 
@@ -356,17 +380,15 @@ ew_match4_batch(const struct ew_compiled *c, size_t n, const uint32_t *addrs,
 
 struct q6 {
 	uint64_t hi, lo;
-	const uint32_t *sub; /* the sub-directory entry, or NULL */
+	const uint32_t *sub; /* the sub-directory slot */
 	uint32_t b, n;
 	uint8_t v6;
 };
 
-/* First stage: decode query t, find its window or sub-directory entry. */
+/* First stage (e6): decode query t, find its sub-directory slot. */
 static inline void
 q6_start(const struct ew_fam *f, const struct ew_addr *a, struct q6 *q)
 {
-	uint32_t h;
-
 	q->v6 = 0;
 	if (a->family != EW_AF_INET6)
 		return;
@@ -377,19 +399,8 @@ q6_start(const struct ew_fam *f, const struct ew_addr *a, struct q6 *q)
 	q->hi = __builtin_bswap64(q->hi);
 	q->lo = __builtin_bswap64(q->lo);
 	q->v6 = 1;
-	h = (uint32_t)(q->hi >> 48);
-	q->sub = NULL;
-	if (f->suboff == NULL) {
-		q->b = f->dir[h];
-		q->n = f->dir[h + 1] - q->b;
-	} else if ((f->suboff[h] & 31) == EW_SUB_EMPTY) {
-		q->b = f->suboff[h] >> 5;
-		q->n = 0;
-	} else {
-		q->sub = &f->sub[(f->suboff[h] >> 5) +
-				 ew_sub6_key(q->hi, f->suboff[h] & 31)];
-		__builtin_prefetch(q->sub);
-	}
+	q->sub = slot6(f, q->hi);
+	__builtin_prefetch(q->sub);
 }
 
 /* Second stage: the window from the sub-directory; fetch its entries. */
@@ -398,13 +409,11 @@ q6_window(const struct ew_fam *f, struct q6 *q)
 {
 	if (!q->v6)
 		return;
-	if (q->sub != NULL) {
-		q->b = q->sub[0];
-		q->n = q->sub[1] - q->b;
-	}
-	/* cls6 reads entries b - 1 to b + n - 1: mostly one line */
-	__builtin_prefetch(&f->e6[q->b - (q->b != 0)]);
-	__builtin_prefetch(&f->e6[q->b + q->n - (q->n != 0)]);
+	q->b = q->sub[0];
+	q->n = q->sub[1] - q->b;
+	/* cls6 reads entries b - 1 to b + 3: mostly one line */
+	__builtin_prefetch(&f->e6[q->b - 1]);
+	__builtin_prefetch(&f->e6[q->b + 3]);
 }
 
 static void
@@ -439,6 +448,66 @@ match6_batch(const struct ew_compiled *c, size_t n, const struct ew_addr *addrs,
 	}
 }
 
+/*
+ * ew_match_batch with e6 in cache and a leaf map for every class: the
+ * whole lookup in one loop body, nothing reloaded per query but the
+ * chain itself (sub-directory, window, entry, leaf).  Queries that are
+ * not plain IPv6 ones (another family, the unknown address, port 0)
+ * take ew_match.
+ */
+static inline __attribute__((always_inline)) void
+match6_flat(const struct ew_compiled *c, size_t n, const struct ew_addr *addrs,
+    const uint16_t *ports, uint8_t *out, int direct)
+{
+	const struct ew_fam *f = &c->f6;
+	const uint32_t *sub6 = f->sub6;
+	const uint64_t *sdir = f->sdir, *e6 = f->e6, *leaves = c->leaves,
+		       *pbits = c->pbits;
+	const uint16_t *leafids = c->leafids;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct ew_addr *a = &addrs[i];
+		uint16_t port = ports[i];
+		uint64_t hi, lo, word, sd, key;
+		uint32_t k, b, w, x;
+		const uint32_t *s;
+		const uint64_t *p;
+
+		memcpy(&hi, a->b, 8);
+		memcpy(&lo, a->b + 8, 8);
+		if (__builtin_expect(
+			a->family != EW_AF_INET6 || (hi | lo) == 0 || port == 0,
+			0)) {
+			out[i] = (uint8_t)ew_match(c, a, port);
+			continue;
+		}
+		hi = __builtin_bswap64(hi);
+		sd = sdir[hi >> 48];
+		s = &sub6[(uint32_t)((sd >> 32) + (hi >> (sd & 63)))];
+		b = s[0];
+		w = s[1] - b;
+		p = &e6[b];
+		key = hi << 16 | EW_KEY6;
+		if (__builtin_expect(w <= EW_LIN6, 1))
+			x = b - 1 + (p[0] <= key) + (p[1] <= key) +
+			    (p[2] <= key) + (p[3] <= key);
+		else
+			x = cls6_search(f, key, b, w);
+		if (__builtin_expect((e6[x] ^ key) >> 16 == 0, 0))
+			x = tie6(f, hi, __builtin_bswap64(lo), b, x);
+		k = (uint32_t)(e6[x] & 0xffff);
+		if (direct)
+			word = pbits[(size_t)k * 1024 + (port >> 6)];
+		else
+			word =
+			    leaves[(size_t)leafids[k * 256 + (port >> 8)] * 4 +
+				   ((port & 255) >> 6)];
+		/* EW_ACCEPTED is 0, EW_REJECTED 1 */
+		out[i] = (uint8_t)(((word >> (port & 63)) & 1) ^ 1);
+	}
+}
+
 void
 ew_match_batch(const struct ew_compiled *c, size_t n,
     const struct ew_addr *addrs, const uint16_t *ports, uint8_t *out)
@@ -453,6 +522,14 @@ ew_match_batch(const struct ew_compiled *c, size_t n,
 	}
 	if (f->e6 != NULL && f->n >= EW_BATCH6_MIN) {
 		match6_batch(c, n, addrs, ports, out);
+		return;
+	}
+	if (f->e6 != NULL && c->pbits != NULL) {
+		match6_flat(c, n, addrs, ports, out, 1);
+		return;
+	}
+	if (f->e6 != NULL && c->flat) {
+		match6_flat(c, n, addrs, ports, out, 0);
 		return;
 	}
 	if (f->e6 != NULL) {

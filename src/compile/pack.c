@@ -45,6 +45,7 @@ pack_subdirs(struct ew_compiled *c, struct ew_fam *f)
 	if (f->suboff == NULL || f->sub == NULL)
 		return -1;
 	c->bytes += 65536 * sizeof(*f->suboff) + nsub * sizeof(*f->sub);
+	f->nsub = nsub;
 	nsub = 0;
 	for (h = 0; h < 65536; h++) {
 		uint32_t b = f->dir[h], e = f->dir[h + 1];
@@ -70,6 +71,77 @@ pack_subdirs(struct ew_compiled *c, struct ew_fam *f)
 		}
 		sub[k] = e;
 	}
+	return 0;
+}
+
+/*
+ * IPv6 entries of 8 bytes (the start's high half less its /16, and the
+ * class), the low halves apart, laid out /16 by populated /16: a head
+ * entry (start 0, the class of the interval holding the /16's first
+ * address), the /16's entries, then EW_LIN6 pads above every key, so
+ * that a window of up to EW_LIN6 entries is counted without bounds or
+ * clamping.  The sub-directories are copied to these positions, each
+ * followed by one more end entry: a /16 without entries uses its
+ * populated predecessor's last two (an empty window just past its last
+ * entry, which holds the /16).  sdir[h] lets a lookup find its slot
+ * with one shift and one add.  Not done (e6 stays NULL) when the
+ * positions would not fit in 32 bits.
+ */
+static int
+pack_e6(struct ew_compiled *c, struct ew_fam *f)
+{
+	size_t h, np = 0, ns = 0, i, k, last = 0;
+
+	for (h = 0; h < 65536; h++) {
+		if (f->dir[h + 1] > f->dir[h]) {
+			np += f->dir[h + 1] - f->dir[h] + 1 + EW_LIN6;
+			ns += ((size_t)1 << (f->suboff[h] & 31)) + 2;
+		}
+	}
+	if (np >= (size_t)1 << 31 || ns >= (size_t)1 << 31)
+		return 0;
+	f->e6 = malloc(np * sizeof(*f->e6));
+	f->l6 = malloc(np * sizeof(*f->l6));
+	f->sdir = malloc(65536 * sizeof(*f->sdir));
+	f->sub6 = malloc(ns * sizeof(*f->sub6));
+	if (f->e6 == NULL || f->l6 == NULL || f->sdir == NULL ||
+	    f->sub6 == NULL)
+		return -1;
+	np = ns = 0;
+	for (h = 0; h < 65536; h++) {
+		uint32_t b = f->dir[h], e = f->dir[h + 1], so = f->suboff[h];
+		unsigned bits = so & 31;
+		const uint32_t *sub = &f->sub[so >> 5];
+
+		if (e == b) {
+			f->sdir[h] = (uint64_t)(uint32_t)(last - h) << 32 | 48;
+			continue;
+		}
+		f->e6[np] = f->c16[b == 0 ? 0 : b - 1];
+		f->l6[np++] = 0;
+		f->sdir[h] =
+		    (uint64_t)(uint32_t)(ns - (h << bits)) << 32 | (48 - bits);
+		for (k = 0; k <= (size_t)1 << bits; k++)
+			f->sub6[ns++] = (uint32_t)(np + (sub[k] - b));
+		last = ns - 1;
+		f->sub6[ns++] = f->sub6[last];
+		for (i = b; i < e; i++, np++) {
+			f->e6[np] = f->s6[2 * i] << 16 | f->c16[i];
+			f->l6[np] = f->s6[2 * i + 1];
+		}
+		for (k = 0; k < EW_LIN6; k++, np++)
+			f->e6[np] = f->l6[np] = UINT64_MAX;
+	}
+	f->ne6 = np;
+	c->bytes += 65536 * sizeof(*f->sdir) + ns * sizeof(*f->sub6);
+	free(f->s6);
+	free(f->c16);
+	free(f->suboff);
+	free(f->sub);
+	f->s6 = NULL;
+	f->c16 = NULL;
+	f->suboff = NULL;
+	f->sub = NULL;
 	return 0;
 }
 
@@ -144,21 +216,15 @@ ew_compile_pack(
 		f->dir[h++] = (uint32_t)v->n;
 	if (v6 && pack_subdirs(c, f) < 0)
 		return -1;
-	if (v6 && f->c16 != NULL) {
-		/* start and class in 8 bytes; the low halves set apart */
-		f->e6 = malloc((v->n + 1) * sizeof(*f->e6));
-		f->l6 = malloc(v->n * sizeof(*f->l6));
-		if (f->e6 == NULL || f->l6 == NULL)
+	if (v6 && f->c16 != NULL && f->suboff != NULL && c->nclasses < 65536) {
+		size_t before = c->bytes;
+
+		if (pack_e6(c, f) < 0)
 			return -1;
-		for (i = 0; i < v->n; i++) {
-			f->e6[i] = f->s6[2 * i] << 16 | f->c16[i];
-			f->l6[i] = f->s6[2 * i + 1];
-		}
-		f->e6[v->n] = UINT64_MAX; /* read by cls6, never counted */
-		free(f->s6);
-		free(f->c16);
-		f->s6 = NULL;
-		f->c16 = NULL;
+		if (f->e6 != NULL) /* suboff and sub are gone */
+			c->bytes = before - 65536 * sizeof(uint32_t) -
+				   f->nsub * sizeof(uint32_t) +
+				   (c->bytes - before);
 	}
 	if (!v6 && f->c16 != NULL) {
 		/* start and class in one word: one cache line per lookup */
@@ -172,7 +238,7 @@ ew_compile_pack(
 		f->lo16 = NULL;
 		f->c16 = NULL;
 	}
-	if (v6 && f->suboff != NULL) {
+	if (v6 && (f->suboff != NULL || f->sdir != NULL)) {
 		/* the sub-directories have it all */
 		free(f->dir);
 		f->dir = NULL;
@@ -180,7 +246,7 @@ ew_compile_pack(
 		c->bytes += 65537 * sizeof(*f->dir);
 	}
 	c->bytes += (f->e4 != NULL   ? v->n * 4
-		     : f->e6 != NULL ? v->n * 16
+		     : f->e6 != NULL ? f->ne6 * 16
 				     : v->n * (f->c16 != NULL ? 2 : 4) +
 					   v->n * (v6 ? 16 : 2));
 	return 0;
@@ -314,6 +380,17 @@ classes_flat(struct ew_compiled *c, const uint32_t *kpool, const uint32_t *koff)
 	if (r == 0) {
 		c->flat = 1;
 		c->bytes += c->nclasses * 256 * sizeof(*c->leafids);
+	}
+	if (r == 0 && c->nclasses <= EW_DIRECT_CLASSES) {
+		/* few: each class's answers as a plain bit map too, one load
+		 * fewer per lookup */
+		c->pbits = malloc(c->nclasses * 1024 * sizeof(*c->pbits));
+		if (c->pbits == NULL)
+			return -1;
+		for (k = 0; k < c->nclasses * 256; k++)
+			memcpy(&c->pbits[k * 4],
+			    &c->leaves[(size_t)c->leafids[k] * 4], 32);
+		c->bytes += c->nclasses * 1024 * sizeof(*c->pbits);
 	}
 	return r;
 }
@@ -484,9 +561,13 @@ ew_compile_classes(
 		/* too many for a map each (or their leaves past 65,536) */
 		free(c->leafids);
 		free(c->leaves);
+		free(c->pbits);
 		c->leafids = NULL;
 		c->leaves = NULL;
+		c->pbits = NULL;
 		c->nleaves = 0;
+		c->flat = 0;
+		c->bytes = 0; /* the families are packed after */
 		if (classes_compact(c, kpool, koff) < 0)
 			return -1;
 	}

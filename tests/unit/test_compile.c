@@ -523,6 +523,91 @@ test_many_leaves(void)
 	free(v);
 }
 
+/*
+ * IPv6 with few classes (each with its answers as plain bits) and a few
+ * thousand intervals: the batched lookup's one-loop path, against the
+ * scan, near the items (ties of the high halves included: many /128s
+ * in one /64), in /16s without items, at the top of the address space
+ * (ffff:ffff:ffff:ffff:...), and with port 0, IPv4 and unknown queries.
+ */
+static void
+test_v6_few_classes(void)
+{
+	enum { N = 3000, B = 20000 };
+	struct ew_item *v = calloc(N + 4, sizeof(*v));
+	struct ew_addr *qa = calloc(B, sizeof(*qa));
+	uint16_t *qp = calloc(B, sizeof(*qp));
+	uint8_t *o = calloc(B, 1);
+	struct ew_expanded e;
+	struct ew_compiled *c = NULL;
+	size_t i, n = 0, bad = 0, d;
+
+	EW_CHECK(v && qa && qp && o);
+	if (!(v && qa && qp && o))
+		goto out;
+	for (i = 0; i < N; i++) {
+		uint64_t r = trnd(), r2 = trnd();
+		struct ew_item *it = &v[n++];
+
+		memset(it, 0, sizeof(*it));
+		it->addr.family = EW_AF_INET6;
+		memcpy(it->addr.b, &r, 8);
+		memcpy(it->addr.b + 8, &r2, 8);
+		it->addr.b[0] = (uint8_t)(r % 5 == 0 ? 0xff : 0x20);
+		it->addr.b[1] = (uint8_t)(r % 5 == 0 ? 0xff : r % 8);
+		if (r % 4 == 0) /* one /64, full of /128s */
+			memset(it->addr.b + 2, r % 5 == 0 ? 0xff : 0x11, 6);
+		it->maskbits = (uint8_t)(r % 3 == 0   ? 48
+					 : r % 3 == 1 ? 128
+						      : 100);
+		it->action = (r >> 8) % 3 == 0 ? EW_ACCEPT : EW_REJECT;
+		it->pmin = 1;
+		it->pmax = (uint16_t)((r >> 12) % 4 == 0 ? 443 : 65535);
+	}
+	v[n++] = item(EW_ACCEPT, "::", 0, 80, 80);
+	v[n++] = item(EW_REJECT, "::", 0, 1, 65535);
+	memset(&e, 0, sizeof(e));
+	e.items = v;
+	e.n = n;
+	e.ipv6_exit = 1;
+	EW_CHECK(ew_compile(&e, EW_COMPILE_EXPLAIN, &c) == 0);
+	if (c == NULL)
+		goto out;
+	EW_CHECK(ew_compiled_classes(c) <= 64);
+	bad += near_queries(c, v, n, 20000);
+	for (i = 0; i < B; i++) {
+		uint64_t r = trnd(), r2 = trnd();
+
+		memset(&qa[i], 0, sizeof(qa[i]));
+		qa[i].family = EW_AF_INET6;
+		memcpy(qa[i].b, &r, 8);
+		memcpy(qa[i].b + 8, &r2, 8);
+		if (i % 3 == 0) /* a populated /16 */
+			qa[i] = v[trnd() % N].addr, qa[i].b[9] ^= (uint8_t)r;
+		if (i % 7 == 0) /* the very top */
+			memset(qa[i].b, 0xff, 16 - i % 5);
+		if (i % 101 == 0)
+			memset(qa[i].b, 0, 16); /* unknown */
+		if (i % 103 == 0)
+			ew_addr_set4(&qa[i], (uint32_t)r);
+		qp[i] = (uint16_t)(i % 11 == 0 ? 0 : trnd() % 3 ? 80 : r2);
+	}
+	ew_match_batch(c, B, qa, qp, o);
+	for (i = 0; i < B; i++) {
+		enum ew_verdict w = ew_oracle_match(v, n, &qa[i], qp[i], &d);
+
+		bad += ew_match(c, &qa[i], qp[i]) != w;
+		bad += o[i] != w;
+	}
+	EW_CHECK_INT(bad, 0);
+out:
+	ew_compiled_free(c);
+	free(v);
+	free(qa);
+	free(qp);
+	free(o);
+}
+
 int
 main(void)
 {
@@ -533,5 +618,6 @@ main(void)
 	EW_RUN(test_v6_shared_high);
 	EW_RUN(test_many_classes);
 	EW_RUN(test_many_leaves);
+	EW_RUN(test_v6_few_classes);
 	return ew_test_done();
 }
