@@ -40,6 +40,8 @@
 #define EW_SMALL_INTERVALS 16
 /* An IPv6 /16's sub-directory is on at most this many further bits. */
 #define EW_SUBDIR_MAXBITS 20
+/* Below this many IPv6 intervals the sub-directories are finer. */
+#define EW_FINE_INTERVALS 32768
 #define EW_SUB_EMPTY 31
 /* IPv6 windows of up to this many entries are counted, not searched. */
 #define EW_LIN6 4

@@ -278,6 +278,8 @@ by_class(const struct ew_compiled *c, uint32_t k, uint16_t port)
 		    1;
 	else if (__builtin_expect(c->flat, 1))
 		acc = leaf_acc(c, k * 256, port);
+	else if (c->classes[k].kind == EW_KIND_LEAF)
+		acc = leaf_acc(c, c->classes[k].map, port); /* references */
 	else
 		acc = ports_acc(c, &c->classes[k], port);
 	return acc ? EW_ACCEPTED : EW_REJECTED;
@@ -508,6 +510,21 @@ match6_flat(const struct ew_compiled *c, size_t n, const struct ew_addr *addrs,
 	}
 }
 
+/* Apart, so that the loop has the registers to itself. */
+static __attribute__((noinline)) void
+match6_direct(const struct ew_compiled *c, size_t n,
+    const struct ew_addr *addrs, const uint16_t *ports, uint8_t *out)
+{
+	match6_flat(c, n, addrs, ports, out, 1);
+}
+
+static __attribute__((noinline)) void
+match6_leaf(const struct ew_compiled *c, size_t n, const struct ew_addr *addrs,
+    const uint16_t *ports, uint8_t *out)
+{
+	match6_flat(c, n, addrs, ports, out, 0);
+}
+
 void
 ew_match_batch(const struct ew_compiled *c, size_t n,
     const struct ew_addr *addrs, const uint16_t *ports, uint8_t *out)
@@ -525,11 +542,11 @@ ew_match_batch(const struct ew_compiled *c, size_t n,
 		return;
 	}
 	if (f->e6 != NULL && c->pbits != NULL) {
-		match6_flat(c, n, addrs, ports, out, 1);
+		match6_direct(c, n, addrs, ports, out);
 		return;
 	}
 	if (f->e6 != NULL && c->flat) {
-		match6_flat(c, n, addrs, ports, out, 0);
+		match6_leaf(c, n, addrs, ports, out);
 		return;
 	}
 	if (f->e6 != NULL) {
