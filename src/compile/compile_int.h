@@ -6,10 +6,12 @@
  * boundaries of every item's prefix), adjacent intervals with the same
  * answers merged.  Each interval carries a class id; a class is what
  * tor would answer for an address in the interval: a verdict for every
- * port (two-level: 256 leaf ids of 256-bit leaves, both hash-consed) and
- * the answer for port 0.  Classes 0 and 1 are "reject every port" and
- * "accept every port" with a plain port-0 answer, so most lookups never
- * touch a port map.
+ * port and the answer for port 0.  Classes are hash-consed during the
+ * sweep; their port maps are laid out afterwards (see EW_KIND_*): with
+ * few classes a leaf map each (256 leaf ids of 256-bit leaves, both
+ * hash-consed; up to EW_DIRECT_CLASSES also plain 65,536-bit maps), with
+ * many the smallest of a few runs, pooled runs, or a window of runs over
+ * a reference class.
  *
  * IPv4 intervals are found through a directory of 65,536 entries (one
  * per /16: the index of the interval holding the /16's first address),
@@ -19,10 +21,13 @@
  * fewer than 65,536 classes, else 8 bytes.  IPv6 uses the same directory
  * on the top 16 bits, then a sub-directory per populated /16 on as many
  * further bits as make windows of about two intervals; while there
- * are fewer than 65,536 classes an entry is 8 bytes: the low 48 bits of
+ * are fewer than 65,535 classes an entry is 8 bytes: the low 48 bits of
  * the start's high half and the class, so a lookup reads one line of entries
  * and finds the class there.  Only when the address's high 64 bits equal an
- * entry's does the search look at the low halves, kept apart.
+ * entry's does the search look at the low halves, kept apart.  These
+ * entries are laid out per /16 with a head and pads (pack.c, pack_e6) so
+ * that a window is counted without bounds, and a per-/16 word (sdir)
+ * takes an address to its slot with one shift and one add.
  *
  * Deciding items (explain) are found separately: items are filed by
  * (family, mask, prefix) in a hash table, and the decider is the first
@@ -40,8 +45,6 @@
 #define EW_SMALL_INTERVALS 16
 /* An IPv6 /16's sub-directory is on at most this many further bits. */
 #define EW_SUBDIR_MAXBITS 20
-/* Below this many IPv6 intervals the sub-directories are finer. */
-#define EW_FINE_INTERVALS 32768
 #define EW_SUB_EMPTY 31
 /* IPv6 windows of up to this many entries are counted, not searched. */
 #define EW_LIN6 4

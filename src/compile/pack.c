@@ -17,11 +17,10 @@
  * ones) one way to the window for every address in a populated /16.
  */
 static unsigned
-subdir_bits(uint32_t m, size_t n)
+subdir_bits(uint32_t m)
 {
 	unsigned s = 0;
 
-	(void)n;
 	while (s < EW_SUBDIR_MAXBITS && (2ull << s) < m)
 		s++;
 	return s;
@@ -36,7 +35,7 @@ pack_subdirs(struct ew_compiled *c, struct ew_fam *f)
 		uint32_t m = f->dir[h + 1] - f->dir[h];
 
 		if (m > 0)
-			nsub += ((size_t)1 << subdir_bits(m, f->n)) + 1;
+			nsub += ((size_t)1 << subdir_bits(m)) + 1;
 	}
 	/* offsets share a word with the bits; too many: no sub-directories */
 	if (nsub == 0 || nsub >= (size_t)1 << 27 || f->n >= (size_t)1 << 27)
@@ -58,7 +57,7 @@ pack_subdirs(struct ew_compiled *c, struct ew_fam *f)
 			f->suboff[h] = b << 5 | EW_SUB_EMPTY;
 			continue;
 		}
-		bits = subdir_bits(e - b, f->n);
+		bits = subdir_bits(e - b);
 		f->suboff[h] = (uint32_t)(nsub << 5 | bits);
 		sub = &f->sub[nsub];
 		nsub += ((size_t)1 << bits) + 1;
