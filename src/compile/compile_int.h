@@ -51,6 +51,8 @@
 /* The low 16 bits of an IPv6 search key: above every class (e6 entries
  * are kept only with fewer than 65,535 classes), below the pads. */
 #define EW_KEY6 0xfffe
+/* In sub6: the window is longer than EW_LIN6 (the rest: a position). */
+#define EW_BIG6 0x80000000u
 
 #define EW_CLASS_REJECT 0
 #define EW_CLASS_ACCEPT 1

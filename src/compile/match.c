@@ -203,8 +203,9 @@ static inline uint32_t
 class6(const struct ew_fam *f, uint64_t hi, uint64_t lo)
 {
 	const uint32_t *s = slot6(f, hi);
+	uint32_t b = (s[0] & ~EW_BIG6) + 1;
 
-	return cls6(f, hi, lo, s[0], s[1] - s[0]);
+	return cls6(f, hi, lo, b, (s[1] & ~EW_BIG6) + 1 - b);
 }
 
 static inline size_t
@@ -411,8 +412,8 @@ q6_window(const struct ew_fam *f, struct q6 *q)
 {
 	if (!q->v6)
 		return;
-	q->b = q->sub[0];
-	q->n = q->sub[1] - q->b;
+	q->b = (q->sub[0] & ~EW_BIG6) + 1;
+	q->n = (q->sub[1] & ~EW_BIG6) + 1 - q->b;
 	/* cls6 reads entries b - 1 to b + 3: mostly one line */
 	__builtin_prefetch(&f->e6[q->b - 1]);
 	__builtin_prefetch(&f->e6[q->b + 3]);
@@ -472,7 +473,7 @@ match6_flat(const struct ew_compiled *c, size_t n, const struct ew_addr *addrs,
 		const struct ew_addr *a = &addrs[i];
 		uint16_t port = ports[i];
 		uint64_t hi, lo, word, sd, key;
-		uint32_t k, b, w, x;
+		uint32_t k, x;
 		const uint32_t *s;
 		const uint64_t *p;
 
@@ -487,17 +488,19 @@ match6_flat(const struct ew_compiled *c, size_t n, const struct ew_addr *addrs,
 		hi = __builtin_bswap64(hi);
 		sd = sdir[hi >> 48];
 		s = &sub6[(uint32_t)((sd >> 32) + (hi >> (sd & 63)))];
-		b = s[0];
-		w = s[1] - b;
-		p = &e6[b];
+		x = s[0]; /* the entry before the window */
+		p = &e6[x];
 		key = hi << 16 | EW_KEY6;
-		if (__builtin_expect(w <= EW_LIN6, 1))
-			x = b - 1 + (p[0] <= key) + (p[1] <= key) +
-			    (p[2] <= key) + (p[3] <= key);
-		else
-			x = cls6_search(f, key, b, w);
+		if (__builtin_expect(!(x & EW_BIG6), 1)) {
+			x += (p[1] <= key) + (p[2] <= key) + (p[3] <= key) +
+			     (p[4] <= key);
+		} else {
+			x &= ~EW_BIG6;
+			x = cls6_search(f, key, x + 1, (s[1] & ~EW_BIG6) - x);
+		}
 		if (__builtin_expect((e6[x] ^ key) >> 16 == 0, 0))
-			x = tie6(f, hi, __builtin_bswap64(lo), b, x);
+			x = tie6(f, hi, __builtin_bswap64(lo),
+			    (s[0] & ~EW_BIG6) + 1, x);
 		k = (uint32_t)(e6[x] & 0xffff);
 		if (direct)
 			word = pbits[(size_t)k * 1024 + (port >> 6)];

@@ -80,7 +80,9 @@ pack_subdirs(struct ew_compiled *c, struct ew_fam *f)
  * entry (start 0, the class of the interval holding the /16's first
  * address), the /16's entries, then EW_LIN6 pads above every key, so
  * that a window of up to EW_LIN6 entries is counted without bounds or
- * clamping.  The sub-directories are copied to these positions, each
+ * clamping.  The sub-directories are copied to these positions (the
+ * entry before each window, EW_BIG6 set when the window is longer than
+ * EW_LIN6), each
  * followed by one more end entry: a /16 without entries uses its
  * populated predecessor's last two (an empty window just past its last
  * entry, which holds the /16).  sdir[h] lets a lookup find its slot
@@ -98,7 +100,7 @@ pack_e6(struct ew_compiled *c, struct ew_fam *f)
 			ns += ((size_t)1 << (f->suboff[h] & 31)) + 2;
 		}
 	}
-	if (np >= (size_t)1 << 31 || ns >= (size_t)1 << 31)
+	if (np >= EW_BIG6 || ns >= (size_t)1 << 31)
 		return 0;
 	f->e6 = malloc(np * sizeof(*f->e6));
 	f->l6 = malloc(np * sizeof(*f->l6));
@@ -121,8 +123,15 @@ pack_e6(struct ew_compiled *c, struct ew_fam *f)
 		f->l6[np++] = 0;
 		f->sdir[h] =
 		    (uint64_t)(uint32_t)(ns - (h << bits)) << 32 | (48 - bits);
+		/* slot k: the entry before its window, flagged when the
+		 * window is too long to count */
 		for (k = 0; k <= (size_t)1 << bits; k++)
-			f->sub6[ns++] = (uint32_t)(np + (sub[k] - b));
+			f->sub6[ns++] =
+			    (uint32_t)(np - 1 + (sub[k] - b)) |
+			    (k < (size_t)1 << bits &&
+					sub[k + 1] - sub[k] > EW_LIN6
+				    ? EW_BIG6
+				    : 0);
 		last = ns - 1;
 		f->sub6[ns++] = f->sub6[last];
 		for (i = b; i < e; i++, np++) {
