@@ -453,11 +453,16 @@ match6_batch(const struct ew_compiled *c, size_t n, const struct ew_addr *addrs,
 
 /*
  * ew_match_batch with e6 in cache and a leaf map for every class: the
- * whole lookup in one loop body, nothing reloaded per query but the
- * chain itself (sub-directory, window, entry, leaf).  Queries that are
- * not plain IPv6 ones (another family, the unknown address, port 0)
- * take ew_match.
+ * whole lookup in one loop body with no call in it, so that nothing is
+ * reloaded per query but the chain itself (slot, window, entry, port
+ * map).  What the loop does not finish (not a plain IPv6 query: another
+ * family, the unknown address, port 0; a long window; a tie of the high
+ * halves) it marks EW_LATER, and ew_match answers those after each
+ * block (found with memchr).
  */
+#define EW_LATER 0xff
+#define EW_BLOCK6 4096
+
 static inline __attribute__((always_inline)) void
 match6_flat(const struct ew_compiled *c, size_t n, const struct ew_addr *addrs,
     const uint16_t *ports, uint8_t *out, int direct)
@@ -467,49 +472,62 @@ match6_flat(const struct ew_compiled *c, size_t n, const struct ew_addr *addrs,
 	const uint64_t *sdir = f->sdir, *e6 = f->e6, *leaves = c->leaves,
 		       *pbits = c->pbits;
 	const uint16_t *leafids = c->leafids;
-	size_t i;
+	size_t i, j, m;
 
-	for (i = 0; i < n; i++) {
-		const struct ew_addr *a = &addrs[i];
-		uint16_t port = ports[i];
-		uint64_t hi, lo, word, sd, key;
-		uint32_t k, x;
-		const uint32_t *s;
-		const uint64_t *p;
+	for (j = 0; j < n; j += EW_BLOCK6) {
+		m = n - j < EW_BLOCK6 ? n - j : EW_BLOCK6;
+		for (i = j; i < j + m; i++) {
+			const struct ew_addr *a = &addrs[i];
+			uint16_t port = ports[i];
+			uint64_t hi, lo, word, sd, key;
+			uint32_t k, x;
+			const uint64_t *p;
 
-		memcpy(&hi, a->b, 8);
-		memcpy(&lo, a->b + 8, 8);
-		if (__builtin_expect(
-			a->family != EW_AF_INET6 || (hi | lo) == 0 || port == 0,
-			0)) {
-			out[i] = (uint8_t)ew_match(c, a, port);
-			continue;
-		}
-		hi = __builtin_bswap64(hi);
-		sd = sdir[hi >> 48];
-		s = &sub6[(uint32_t)((sd >> 32) + (hi >> (sd & 63)))];
-		x = s[0]; /* the entry before the window */
-		p = &e6[x];
-		key = hi << 16 | EW_KEY6;
-		if (__builtin_expect(!(x & EW_BIG6), 1)) {
+			/* the queries stream in: fetch a few lines ahead */
+			__builtin_prefetch(&addrs[i + 64 < n ? i + 64 : i]);
+			memcpy(&hi, a->b, 8);
+			memcpy(&lo, a->b + 8, 8);
+			if (__builtin_expect(a->family != EW_AF_INET6 ||
+						 (hi | lo) == 0 || port == 0,
+				0)) {
+				out[i] = EW_LATER;
+				continue;
+			}
+			hi = __builtin_bswap64(hi);
+			sd = sdir[hi >> 48];
+			/* the entry before the window */
+			x = sub6[(uint32_t)((sd >> 32) + (hi >> (sd & 63)))];
+			if (__builtin_expect(x & EW_BIG6, 0)) {
+				out[i] = EW_LATER;
+				continue;
+			}
+			p = &e6[x];
+			key = hi << 16 | EW_KEY6;
 			x += (p[1] <= key) + (p[2] <= key) + (p[3] <= key) +
 			     (p[4] <= key);
-		} else {
-			x &= ~EW_BIG6;
-			x = cls6_search(f, key, x + 1, (s[1] & ~EW_BIG6) - x);
+			if (__builtin_expect((e6[x] ^ key) >> 16 == 0, 0)) {
+				out[i] = EW_LATER;
+				continue;
+			}
+			k = (uint32_t)(e6[x] & 0xffff);
+			if (direct)
+				word = pbits[(size_t)k * 1024 + (port >> 6)];
+			else
+				word = leaves[(size_t)leafids[k * 256 +
+							      (port >> 8)] *
+						  4 +
+					      ((port & 255) >> 6)];
+			/* EW_ACCEPTED is 0, EW_REJECTED 1 */
+			out[i] = (uint8_t)(((word >> (port & 63)) & 1) ^ 1);
 		}
-		if (__builtin_expect((e6[x] ^ key) >> 16 == 0, 0))
-			x = tie6(f, hi, __builtin_bswap64(lo),
-			    (s[0] & ~EW_BIG6) + 1, x);
-		k = (uint32_t)(e6[x] & 0xffff);
-		if (direct)
-			word = pbits[(size_t)k * 1024 + (port >> 6)];
-		else
-			word =
-			    leaves[(size_t)leafids[k * 256 + (port >> 8)] * 4 +
-				   ((port & 255) >> 6)];
-		/* EW_ACCEPTED is 0, EW_REJECTED 1 */
-		out[i] = (uint8_t)(((word >> (port & 63)) & 1) ^ 1);
+		for (i = j;; i++) {
+			const uint8_t *l = memchr(&out[i], EW_LATER, j + m - i);
+
+			if (l == NULL)
+				break;
+			i = (size_t)(l - out);
+			out[i] = (uint8_t)ew_match(c, &addrs[i], ports[i]);
+		}
 	}
 }
 
