@@ -554,8 +554,8 @@ classes_compact(
 			if (pool_add(c, &poolcap, runs[a] >> 1) < 0)
 				goto out;
 	}
-	c->bytes +=
-	    nrefs * 256 * sizeof(*c->leafids) + c->nrpool * sizeof(*c->rlo);
+	c->bytes += EW_MAX_REFS * 256 * sizeof(*c->leafids) +
+		    c->nrpool * sizeof(*c->rlo);
 	r = 0;
 out:
 	free(lb.slot);
