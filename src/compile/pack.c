@@ -562,6 +562,29 @@ out:
 	return r;
 }
 
+/* The arrays grown by doubling give back what they do not use. */
+static void
+classes_shrink(struct ew_compiled *c)
+{
+	struct ew_class *nc;
+	uint16_t *nr;
+	uint64_t *nl;
+
+	nc = realloc(c->classes, c->nclasses * sizeof(*c->classes));
+	if (nc != NULL)
+		c->classes = nc;
+	if (c->nrpool > 0) {
+		nr = realloc(c->rlo, c->nrpool * sizeof(*c->rlo));
+		if (nr != NULL)
+			c->rlo = nr;
+	}
+	if (c->nleaves > 0) {
+		nl = realloc(c->leaves, c->nleaves * 4 * sizeof(*c->leaves));
+		if (nl != NULL)
+			c->leaves = nl;
+	}
+}
+
 int
 ew_compile_classes(
     struct ew_compiled *c, const uint32_t *kpool, const uint32_t *koff)
@@ -580,6 +603,7 @@ ew_compile_classes(
 		if (classes_compact(c, kpool, koff) < 0)
 			return -1;
 	}
+	classes_shrink(c);
 	c->bytes += c->nclasses * sizeof(*c->classes) + c->nleaves * 32;
 	return 0;
 }
