@@ -622,13 +622,33 @@ dsu_find(uint32_t *next, uint32_t p)
 }
 
 /*
+ * The ports where an item's range starts or ends (and port 1), as bits,
+ * with the number of them before each word: the port intervals, and the
+ * interval of a port in O(1), in 12 KiB whatever the policy's size.
+ */
+struct pstarts {
+	uint64_t bits[1025]; /* ports 0 to 65536 */
+	uint32_t rank[1025];
+};
+
+/* The index of the port interval holding port p (a start is at or
+ * below p: port 1 is one, and so is every item's pmin). */
+static uint32_t
+pint(const struct pstarts *ps, uint32_t p)
+{
+	uint64_t below = ps->bits[p >> 6] & ((2ull << (p & 63)) - 1);
+
+	return ps->rank[p >> 6] + (uint32_t)__builtin_popcountll(below) - 1;
+}
+
+/*
  * For every port interval, the first item (list order) of the selected
  * kind whose ports hold it: each interval is assigned once, so the whole
  * list costs O(items + intervals).  kind 0: mask-0 items (any
  * action); 1: other accepts; 2: other rejects.
  */
 static void
-first_cover(const struct ew_compiled *c, int kind, const uint32_t *pidx,
+first_cover(const struct ew_compiled *c, int kind, const struct pstarts *ps,
     uint32_t k, uint32_t *next, uint32_t *out)
 {
 	size_t i;
@@ -647,8 +667,8 @@ first_cover(const struct ew_compiled *c, int kind, const uint32_t *pidx,
 
 		if (kk != kind)
 			continue;
-		a = pidx[it->pmin];
-		z = pidx[it->pmax];
+		a = pint(ps, it->pmin);
+		z = pint(ps, it->pmax);
 		for (p = dsu_find(next, a); p <= z; p = dsu_find(next, p)) {
 			out[p] = (uint32_t)i;
 			next[p] = p + 1;
@@ -665,44 +685,48 @@ first_cover(const struct ew_compiled *c, int kind, const uint32_t *pidx,
 int
 ew_compile_unknown(struct ew_compiled *c, int keep_deciders)
 {
-	uint32_t *bnd, *pidx, *next = NULL, *dec = NULL, *acc = NULL,
-			      *rej = NULL;
-	uint8_t *starts;
+	uint32_t *bnd = NULL, *next = NULL, *dec = NULL, *acc = NULL,
+		 *rej = NULL;
+	struct pstarts *ps = calloc(1, sizeof(*ps));
 	uint32_t k = 0, p, i;
 	size_t j;
 	int r = -1;
 
-	/* the ports where an item's range starts or ends: a mark per port
-	 * (and 65536), then in order, and each port's interval */
-	bnd = malloc(65537 * sizeof(*bnd));
-	pidx = malloc(65536 * sizeof(*pidx));
-	starts = calloc(65537, 1);
-	if (bnd == NULL || pidx == NULL || starts == NULL) {
-		free(bnd);
-		free(pidx);
-		free(starts);
+	if (ps == NULL)
 		return -1;
-	}
-	starts[1] = 1;
+	ps->bits[0] = 2; /* port 1 */
 	for (j = 0; j < c->nitems; j++) {
-		starts[c->items[j].pmin] = 1;
-		starts[(uint32_t)c->items[j].pmax + 1] = 1;
+		uint32_t a = c->items[j].pmin, z = c->items[j].pmax + 1u;
+
+		ps->bits[a >> 6] |= 1ull << (a & 63);
+		if (z < 65536)
+			ps->bits[z >> 6] |= 1ull << (z & 63);
 	}
-	for (p = 0; p < 65536; p++) {
-		if (starts[p])
-			bnd[k++] = p;
-		pidx[p] = k - (k != 0);
+	for (j = 0; j < 1025; j++) {
+		ps->rank[j] = k;
+		k += (uint32_t)__builtin_popcountll(ps->bits[j]);
 	}
-	free(starts);
+	bnd = malloc(k * sizeof(*bnd));
+	if (bnd == NULL)
+		goto out;
+	for (j = 0, k = 0; j < 1024; j++) {
+		uint64_t w = ps->bits[j];
+
+		while (w != 0) {
+			bnd[k++] =
+			    (uint32_t)(j * 64) + (uint32_t)__builtin_ctzll(w);
+			w &= w - 1;
+		}
+	}
 	next = malloc((k + 1) * sizeof(*next));
 	dec = malloc(k * sizeof(*dec));
 	acc = malloc(k * sizeof(*acc));
 	rej = malloc(k * sizeof(*rej));
 	if (next == NULL || dec == NULL || acc == NULL || rej == NULL)
 		goto out;
-	first_cover(c, 0, pidx, k, next, dec);
-	first_cover(c, 1, pidx, k, next, acc);
-	first_cover(c, 2, pidx, k, next, rej);
+	first_cover(c, 0, ps, k, next, dec);
+	first_cover(c, 1, ps, k, next, acc);
+	first_cover(c, 2, ps, k, next, rej);
 	if (keep_deciders) {
 		c->unknown_dec = malloc(65536 * sizeof(*c->unknown_dec));
 		if (c->unknown_dec == NULL)
@@ -725,8 +749,8 @@ ew_compile_unknown(struct ew_compiled *c, int keep_deciders)
 	c->unknown[0] = EW_REJECTED;
 	r = 0;
 out:
+	free(ps);
 	free(bnd);
-	free(pidx);
 	free(next);
 	free(dec);
 	free(acc);
