@@ -108,19 +108,20 @@ bits_next(const struct bits *b, size_t i)
 
 /* ---- classes ---------------------------------------------------------- */
 
+/*
+ * Classes are hash-consed on their keys during the sweep; how each one
+ * is laid out for lookups is decided afterwards, when their number is
+ * known (pack.c, ew_compile_classes).
+ */
 struct builder {
 	struct ew_compiled *c;
-	size_t capclasses, capleaves, capleafids;
-	size_t nmaps; /* classes with a 256-leaf port map */
-	size_t caprlo, capracc;
+	size_t capclasses;
 	/* class hash: slots hold class ids; keys kept in a pool */
 	uint32_t *cslot;
 	size_t ccap;
 	uint32_t *koff; /* per class: offset of its key in kpool */
 	uint32_t *kpool;
 	size_t kn, kcap;
-	uint32_t *lslot;
-	size_t lcap;
 	uint32_t *key;
 	size_t capkey;
 	int oom;
@@ -142,105 +143,45 @@ grow(void *p, size_t *cap, size_t need, size_t size)
 	return np;
 }
 
-static uint32_t
-leaf_get(struct builder *b, const uint64_t w[4])
-{
-	struct ew_compiled *c = b->c;
-	size_t i, k;
-
-	if ((c->nleaves + 1) * 2 > b->lcap) {
-		size_t ncap = b->lcap ? b->lcap * 2 : 256;
-		uint32_t *ns = malloc(ncap * sizeof(*ns));
-
-		if (ns == NULL) {
-			b->oom = 1;
-			return 0;
-		}
-		memset(ns, 0xff, ncap * sizeof(*ns));
-		for (k = 0; k < c->nleaves; k++) {
-			const uint64_t *x = &c->leaves[k * 4];
-
-			i = ew_mix(ew_mix(ew_mix(ew_mix(7, x[0]), x[1]), x[2]),
-				x[3]) &
-			    (ncap - 1);
-			while (ns[i] != UINT32_MAX)
-				i = (i + 1) & (ncap - 1);
-			ns[i] = (uint32_t)k;
-		}
-		free(b->lslot);
-		b->lslot = ns;
-		b->lcap = ncap;
-	}
-	i = ew_mix(ew_mix(ew_mix(ew_mix(7, w[0]), w[1]), w[2]), w[3]) &
-	    (b->lcap - 1);
-	while (b->lslot[i] != UINT32_MAX) {
-		if (memcmp(&c->leaves[b->lslot[i] * 4], w, 32) == 0)
-			return b->lslot[i];
-		i = (i + 1) & (b->lcap - 1);
-	}
-	{
-		uint64_t *nl = grow(c->leaves, &b->capleaves,
-		    (c->nleaves + 1) * 4, sizeof(uint64_t));
-
-		if (nl == NULL) {
-			b->oom = 1;
-			return 0;
-		}
-		c->leaves = nl;
-	}
-	memcpy(&c->leaves[c->nleaves * 4], w, 32);
-	b->lslot[i] = (uint32_t)c->nleaves;
-	return (uint32_t)c->nleaves++;
-}
-
+/* Four independent lanes: the multiplications overlap. */
 static uint64_t
 key_hash(const uint32_t *key, size_t n)
 {
-	uint64_t h = 11;
+	uint64_t h[4] = { 11, 13, 17, 19 };
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		h = ew_mix(h, key[i]);
-	return h;
+	for (i = 0; i + 8 <= n; i += 8) {
+		h[0] = ew_mix(h[0], (uint64_t)key[i] << 32 | key[i + 1]);
+		h[1] = ew_mix(h[1], (uint64_t)key[i + 2] << 32 | key[i + 3]);
+		h[2] = ew_mix(h[2], (uint64_t)key[i + 4] << 32 | key[i + 5]);
+		h[3] = ew_mix(h[3], (uint64_t)key[i + 6] << 32 | key[i + 7]);
+	}
+	for (; i < n; i++)
+		h[0] = ew_mix(h[0], key[i]);
+	return ew_mix(ew_mix(h[0], h[1]), ew_mix(h[2], h[3] + n));
 }
 
-/* The port map of a new class: 256 leaf ids. */
-static void
-class_map(struct builder *b, size_t k, const uint32_t *key, size_t n)
+/* Room for class k's key in the pool and its entry in the table. */
+static int
+class_room(struct builder *b, size_t k, size_t n)
 {
 	struct ew_compiled *c = b->c;
-	uint64_t bm[1024];
-	uint16_t *ni;
-	size_t r, leaf;
+	struct ew_class *nc =
+	    grow(c->classes, &b->capclasses, k + 1, sizeof(*nc));
+	uint32_t *no, *np;
 
-	ni =
-	    grow(c->leafids, &b->capleafids, (b->nmaps + 1) * 256, sizeof(*ni));
-	if (ni == NULL) {
-		b->oom = 1;
-		return;
-	}
-	c->leafids = ni;
-	c->classes[k].map = (uint32_t)(b->nmaps++ * 256);
-	/* the accepted ports as one 65,536-bit map, filled run by run */
-	memset(bm, 0, sizeof(bm));
-	for (r = 0; r < n; r++) {
-		uint32_t lo = key[r] >> 1;
-		uint32_t hi = r + 1 < n ? (key[r + 1] >> 1) : 65536;
-
-		if (!(key[r] & 1))
-			continue;
-		while (lo < hi && lo % 64 != 0)
-			bm[lo / 64] |= 1ull << (lo % 64), lo++;
-		while (lo + 64 <= hi)
-			bm[lo / 64] = ~0ull, lo += 64;
-		while (lo < hi)
-			bm[lo / 64] |= 1ull << (lo % 64), lo++;
-	}
-	for (leaf = 0; leaf < 256; leaf++)
-		c->leafids[c->classes[k].map + leaf] =
-		    (uint16_t)leaf_get(b, &bm[leaf * 4]);
-	if (c->nleaves > 65536)
-		b->oom = 1; /* leaf ids are 16 bits */
+	if (nc == NULL)
+		return -1;
+	c->classes = nc;
+	no = realloc(b->koff, b->capclasses * sizeof(*no));
+	if (no == NULL)
+		return -1;
+	b->koff = no;
+	np = grow(b->kpool, &b->kcap, b->kn + n + 1, sizeof(*np));
+	if (np == NULL)
+		return -1;
+	b->kpool = np;
+	return 0;
 }
 
 /*
@@ -289,92 +230,41 @@ class_get(struct builder *b, const uint32_t *key, size_t n)
 		i = (i + 1) & (b->ccap - 1);
 	}
 	k = c->nclasses;
-	{
-		struct ew_class *nc =
-		    grow(c->classes, &b->capclasses, k + 1, sizeof(*nc));
-		uint32_t *no, *np;
-		size_t capo = b->capclasses;
-
-		if (nc == NULL) {
-			b->oom = 1;
-			return 0;
-		}
-		c->classes = nc;
-		no = realloc(b->koff, capo * sizeof(*no));
-		if (no == NULL) {
-			b->oom = 1;
-			return 0;
-		}
-		b->koff = no;
-		np = grow(b->kpool, &b->kcap, b->kn + n + 1, sizeof(*np));
-		if (np == NULL) {
-			b->oom = 1;
-			return 0;
-		}
-		b->kpool = np;
+	if (k >= UINT32_MAX / 2 || b->kn + n + 1 >= UINT32_MAX ||
+	    class_room(b, k, n) < 0) {
+		b->oom = 1;
+		return 0;
 	}
 	b->koff[k] = (uint32_t)b->kn;
 	b->kpool[b->kn] = (uint32_t)n;
 	memcpy(&b->kpool[b->kn + 1], key, n * sizeof(*key));
 	b->kn += n + 1;
+	memset(&c->classes[k], 0, sizeof(c->classes[k]));
 	c->classes[k].noport = (uint8_t)key[0];
-	c->classes[k].map = 0;
-	c->classes[k].nruns = 0;
-	c->classes[k].accbits = 0;
-	memset(c->classes[k].lo, 0, sizeof(c->classes[k].lo));
-	if (n == 2) {
-		c->classes[k].uniform = (key[1] & 1) ? 2 : 1;
-	} else if (n - 1 <= EW_CLASS_RUNS) {
-		size_t r;
-
-		c->classes[k].uniform = 3;
-		c->classes[k].nruns = (uint8_t)(n - 1);
-		for (r = 0; r + 1 < n; r++) {
-			c->classes[k].lo[r] = (uint16_t)(key[r + 1] >> 1);
-			if (key[r + 1] & 1)
-				c->classes[k].accbits |= (uint8_t)(1u << r);
-		}
-	} else if (b->nmaps >= EW_MAX_LEAF_MAPS && n - 1 <= 65535) {
-		/* a longer list of runs, in the shared pool: slower to
-		 * search than a leaf map, but a few bytes a run instead of
-		 * 512 bytes a class */
-		uint16_t *np =
-		    grow(c->rlo, &b->caprlo, c->nrpool + n, sizeof(*np));
-		uint8_t *na;
-		size_t r;
-
-		if (np == NULL) {
-			b->oom = 1;
-			return 0;
-		}
-		c->rlo = np;
-		na = grow(c->racc, &b->capracc, c->nrpool + n, 1);
-		if (na == NULL) {
-			b->oom = 1;
-			return 0;
-		}
-		c->racc = na;
-		c->classes[k].uniform = 4;
-		c->classes[k].map = (uint32_t)c->nrpool;
-		c->classes[k].lo[0] = (uint16_t)(n - 1);
-		for (r = 0; r + 1 < n; r++) {
-			c->rlo[c->nrpool + r] = (uint16_t)(key[r + 1] >> 1);
-			c->racc[c->nrpool + r] = (uint8_t)(key[r + 1] & 1);
-		}
-		c->nrpool += n - 1;
-	} else {
-		c->classes[k].uniform = 0;
-		class_map(b, k, key + 1, n - 1);
-	}
 	b->cslot[i] = (uint32_t)k;
 	c->nclasses++;
 	return (uint32_t)k;
 }
 
+/*
+ * What the sweep needs of an item, by family-local list position, in 8
+ * bytes: the sweep visits positions in address order, so in no order at
+ * all in the list, and one line per visit is what the whole item would
+ * cost.
+ */
+struct meta {
+	uint32_t zb; /* Z items before it (M_ZB), M_ACCEPT, M_Z */
+	uint16_t pmin, pmax;
+};
+
+#define M_ACCEPT 0x80000000u
+#define M_Z 0x40000000u /* a mask-0 item, active everywhere */
+#define M_ZB 0x3fffffffu
+
 static int
-full_ports(const struct ew_item *it)
+full_ports(const struct meta *m)
 {
-	return it->pmin <= 1 && it->pmax >= 65535;
+	return m->pmin <= 1 && m->pmax >= 65535;
 }
 
 /*
@@ -392,12 +282,32 @@ struct wstate {
 };
 
 static int
+ws_reserve(struct wstate *w, size_t need)
+{
+	size_t cap = w->cap ? w->cap : 16;
+	uint16_t *nl;
+	uint8_t *ns;
+
+	if (need <= w->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	nl = realloc(w->lo, cap * sizeof(*nl));
+	if (nl == NULL)
+		return -1;
+	w->lo = nl;
+	ns = realloc(w->st, cap);
+	if (ns == NULL)
+		return -1;
+	w->st = ns;
+	w->cap = cap;
+	return 0;
+}
+
+static int
 ws_init(struct wstate *w)
 {
-	w->cap = 16;
-	w->lo = malloc(w->cap * sizeof(*w->lo));
-	w->st = malloc(w->cap);
-	if (w->lo == NULL || w->st == NULL)
+	if (ws_reserve(w, 16) < 0)
 		return -1;
 	w->n = 1;
 	w->lo[0] = 1;
@@ -415,24 +325,14 @@ ws_free(struct wstate *w)
 	free(w->st);
 	w->lo = NULL;
 	w->st = NULL;
+	w->cap = 0;
 }
 
 static int
 ws_copy(struct wstate *d, const struct wstate *s)
 {
-	if (d->cap < s->n) {
-		uint16_t *nl = realloc(d->lo, s->cap * sizeof(*nl));
-		uint8_t *ns;
-
-		if (nl == NULL)
-			return -1;
-		d->lo = nl;
-		ns = realloc(d->st, s->cap);
-		if (ns == NULL)
-			return -1;
-		d->st = ns;
-		d->cap = s->cap;
-	}
+	if (ws_reserve(d, s->n) < 0)
+		return -1;
 	memcpy(d->lo, s->lo, s->n * sizeof(*s->lo));
 	memcpy(d->st, s->st, s->n);
 	d->n = s->n;
@@ -459,20 +359,8 @@ ws_split(struct wstate *w, uint32_t port)
 	}
 	if (w->lo[a] == port)
 		return (ptrdiff_t)a;
-	if (w->n == w->cap) {
-		size_t cap = w->cap * 2;
-		uint16_t *nl = realloc(w->lo, cap * sizeof(*nl));
-		uint8_t *ns;
-
-		if (nl == NULL)
-			return -1;
-		w->lo = nl;
-		ns = realloc(w->st, cap);
-		if (ns == NULL)
-			return -1;
-		w->st = ns;
-		w->cap = cap;
-	}
+	if (ws_reserve(w, w->n + 1) < 0)
+		return -1;
 	memmove(&w->lo[a + 2], &w->lo[a + 1], (w->n - a - 1) * sizeof(*w->lo));
 	memmove(&w->st[a + 2], &w->st[a + 1], w->n - a - 1);
 	w->lo[a + 1] = (uint16_t)port;
@@ -483,20 +371,25 @@ ws_split(struct wstate *w, uint32_t port)
 	return (ptrdiff_t)a + 1;
 }
 
+/* The port-0 answer of an item of action acc at a walk's flags. */
+static int
+noport_at(int acc, int maybe_acc, int maybe_rej)
+{
+	return acc ? (maybe_rej ? EW_PROBABLY_ACCEPTED : EW_ACCEPTED)
+		   : (maybe_acc ? EW_PROBABLY_REJECTED : EW_REJECTED);
+}
+
 /* One step of tor's walk: the item matches the address. */
 static int
-ws_apply(struct wstate *w, const struct ew_item *it)
+ws_apply(struct wstate *w, const struct meta *it)
 {
-	int acc = it->action == EW_ACCEPT;
+	int acc = (it->zb & M_ACCEPT) != 0;
 	ptrdiff_t f;
 	size_t k;
 
 	if (w->noport < 0) {
 		if (full_ports(it))
-			w->noport = acc ? (w->maybe_rej ? EW_PROBABLY_ACCEPTED
-							: EW_ACCEPTED)
-					: (w->maybe_acc ? EW_PROBABLY_REJECTED
-							: EW_REJECTED);
+			w->noport = noport_at(acc, w->maybe_acc, w->maybe_rej);
 		else if (acc)
 			w->maybe_acc = 1;
 		else
@@ -549,22 +442,26 @@ ws_class(struct builder *b, const struct wstate *w)
  * state after the first j of them, built as needed.  An interval whose
  * first other active item is s starts its walk from the state after the
  * Z items before s; when s covers every port the answer depends only on
- * that state and s's action, so it is remembered.
+ * that state and s's action, so it is remembered.  Once the walk is past
+ * the last other active item only Z items remain, and their effect is
+ * known in advance: finish_z.
  */
 struct zinfo {
-	uint32_t *zbefore; /* per position: Z items before it */
 	size_t nz;
 	const uint32_t *zpos; /* positions of the Z items */
-	struct wstate *snap;  /* snap[j]: after the first j Z items */
-	size_t built;         /* snapshots built so far */
-	uint32_t *memo;       /* [j*3 + 0] all Z, [+1] then reject,
-				 [+2] then accept; UINT32_MAX unknown */
-	struct wstate work;
+	const struct meta *meta;
+	struct wstate *snap; /* snap[j]: after the first j Z items */
+	size_t built;        /* snapshots built so far */
+	uint32_t *memo;      /* [j*3 + 0] all Z, [+1] then reject,
+				[+2] then accept; UINT32_MAX unknown */
+	uint8_t *zno;        /* [j*4 + flags]: the port-0 answer of a walk
+				with these flags (1 maybe accept, 2 maybe
+				reject) through the Z items from the j-th */
+	struct wstate work, fin;
 };
 
 static const struct wstate *
-snapshot(struct builder *b, struct zinfo *z, const struct ew_item *items,
-    const uint32_t *gidx, size_t j)
+snapshot(struct builder *b, struct zinfo *z, size_t j)
 {
 	while (z->built <= j) {
 		size_t k = z->built;
@@ -577,8 +474,7 @@ snapshot(struct builder *b, struct zinfo *z, const struct ew_item *items,
 			z->snap[k].st = NULL;
 			z->snap[k].cap = 0;
 			if (ws_copy(&z->snap[k], &z->snap[k - 1]) < 0 ||
-			    ws_apply(
-				&z->snap[k], &items[gidx[z->zpos[k - 1]]]) < 0)
+			    ws_apply(&z->snap[k], &z->meta[z->zpos[k - 1]]) < 0)
 				goto oom;
 		}
 		z->built++;
@@ -589,12 +485,94 @@ oom:
 	return NULL;
 }
 
-static uint32_t
-walk_class(struct builder *b, struct zinfo *z, const struct ew_item *items,
-    const uint32_t *gidx, const struct bits *act, size_t s1)
+/* The port-0 answer of a walk with these flags after the j-th Z item
+ * onwards (the table is filled backwards on first use). */
+static int
+z_noport(struct zinfo *z, size_t j, int maybe_acc, int maybe_rej)
 {
+	size_t k;
+	int f;
+
+	if (z->zno[z->nz * 4] == 0xff) {
+		for (f = 0; f < 4; f++)
+			z->zno[z->nz * 4 + f] =
+			    (uint8_t)(f & 2 ? EW_PROBABLY_ACCEPTED
+					    : EW_ACCEPTED);
+		for (k = z->nz; k-- > 0;) {
+			const struct meta *m = &z->meta[z->zpos[k]];
+			int acc = (m->zb & M_ACCEPT) != 0;
+
+			for (f = 0; f < 4; f++)
+				z->zno[k * 4 + f] =
+				    full_ports(m)
+					? (uint8_t)noport_at(acc, f & 1, f & 2)
+					: z->zno[(k + 1) * 4 +
+						 (f | (acc ? 1 : 2))];
+		}
+	}
+	return z->zno[j * 4 + (maybe_acc ? 1 : 0) + (maybe_rej ? 2 : 0)];
+}
+
+static int
+ws_push(struct wstate *w, uint32_t lo, uint8_t st)
+{
+	if (ws_reserve(w, w->n + 1) < 0)
+		return -1;
+	w->lo[w->n] = (uint16_t)lo;
+	w->st[w->n++] = st;
+	return 0;
+}
+
+/*
+ * The class of walk state w taken on through the Z items from the j-th:
+ * those are all that is left, so a port w left open is decided as the Z
+ * items alone decide it (the state after all of them), and the port-0
+ * answer comes from z_noport.  One merge instead of a step per Z item.
+ */
+static uint32_t
+finish_z(struct builder *b, struct zinfo *z, const struct wstate *w, size_t j)
+{
+	const struct wstate *f = snapshot(b, z, z->nz);
+	struct wstate *o = &z->fin;
+	size_t k, q = 0;
+
+	if (f == NULL)
+		return 0;
+	o->n = 0;
+	for (k = 0; k < w->n; k++) {
+		uint32_t lo = w->lo[k];
+		uint32_t hi = k + 1 < w->n ? w->lo[k + 1] : 65536;
+
+		if (w->st[k] != 0) {
+			if (ws_push(o, lo, w->st[k]) < 0)
+				goto oom;
+			continue;
+		}
+		while (q + 1 < f->n && f->lo[q + 1] <= lo)
+			q++;
+		if (ws_push(o, lo, f->st[q]) < 0)
+			goto oom;
+		while (q + 1 < f->n && f->lo[q + 1] < hi) {
+			q++;
+			if (ws_push(o, f->lo[q], f->st[q]) < 0)
+				goto oom;
+		}
+	}
+	o->noport = w->noport >= 0 ? w->noport
+				   : z_noport(z, j, w->maybe_acc, w->maybe_rej);
+	return ws_class(b, o);
+oom:
+	b->oom = 1;
+	return 0;
+}
+
+static uint32_t
+walk_class(struct builder *b, struct zinfo *z, const struct bits *act,
+    const struct bits *spec)
+{
+	const struct meta *meta = z->meta;
 	const struct wstate *sn;
-	size_t j, pos;
+	size_t j, pos, s1 = bits_next(spec, 0);
 	uint32_t *m;
 
 	if (s1 == SIZE_MAX) {
@@ -602,15 +580,15 @@ walk_class(struct builder *b, struct zinfo *z, const struct ew_item *items,
 		j = z->nz;
 		m = &z->memo[j * 3];
 		if (*m == UINT32_MAX) {
-			sn = snapshot(b, z, items, gidx, j);
+			sn = snapshot(b, z, j);
 			if (sn == NULL)
 				return 0;
 			*m = ws_class(b, sn);
 		}
 		return *m;
 	}
-	j = z->zbefore[s1];
-	sn = snapshot(b, z, items, gidx, j);
+	j = meta[s1].zb & M_ZB;
+	sn = snapshot(b, z, j);
 	if (sn == NULL)
 		return 0;
 	if (sn->open == 0 && sn->noport >= 0) {
@@ -619,13 +597,13 @@ walk_class(struct builder *b, struct zinfo *z, const struct ew_item *items,
 			*m = ws_class(b, sn);
 		return *m;
 	}
-	if (full_ports(&items[gidx[s1]])) {
-		int acc = items[gidx[s1]].action == EW_ACCEPT;
+	if (full_ports(&meta[s1])) {
+		int acc = (meta[s1].zb & M_ACCEPT) != 0;
 
 		m = &z->memo[j * 3 + 1 + acc];
 		if (*m == UINT32_MAX) {
 			if (ws_copy(&z->work, sn) < 0 ||
-			    ws_apply(&z->work, &items[gidx[s1]]) < 0) {
+			    ws_apply(&z->work, &meta[s1]) < 0) {
 				b->oom = 1;
 				return 0;
 			}
@@ -639,20 +617,24 @@ walk_class(struct builder *b, struct zinfo *z, const struct ew_item *items,
 		return 0;
 	}
 	for (pos = s1; pos != SIZE_MAX; pos = bits_next(act, pos + 1)) {
-		if (ws_apply(&z->work, &items[gidx[pos]]) < 0) {
+		if (ws_apply(&z->work, &meta[pos]) < 0) {
 			b->oom = 1;
 			return 0;
 		}
 		if (z->work.open == 0 && z->work.noport >= 0)
 			break;
+		if (!(meta[pos].zb & M_Z) &&
+		    bits_next(spec, pos + 1) == SIZE_MAX)
+			return finish_z(b, z, &z->work, meta[pos].zb & M_ZB);
 	}
 	return ws_class(b, &z->work);
 }
 
 /* ---- the sweep -------------------------------------------------------- */
 
+/* IPv6 events; IPv4 ones are address << 32 | pos in one word. */
 struct ev {
-	uint64_t hi, lo; /* the boundary address; IPv4 in lo */
+	uint64_t hi, lo; /* the boundary address */
 	uint32_t pos;    /* list position of the item; top bit: removal */
 };
 
@@ -668,6 +650,58 @@ ev_cmp(const void *x, const void *y)
 	if (a->lo != b->lo)
 		return a->lo < b->lo ? -1 : 1;
 	return 0;
+}
+
+/*
+ * IPv4 events sorted by their high 32 bits (the address): an LSD radix
+ * sort in three passes of 11 bits.  Returns the sorted array (a or the
+ * scratch one; the other is freed), or NULL out of memory (a freed).
+ */
+static uint64_t *
+sort_ev4(uint64_t *a, size_t n)
+{
+	uint32_t(*cnt)[2048] = calloc(3, sizeof(*cnt));
+	uint64_t *t = malloc((n + 1) * sizeof(*t)), *x;
+	size_t i;
+	int p;
+
+	if (cnt == NULL || t == NULL) {
+		free(cnt);
+		free(t);
+		free(a);
+		return NULL;
+	}
+	if (n == 0) {
+		free(cnt);
+		free(t);
+		return a;
+	}
+	for (i = 0; i < n; i++) {
+		cnt[0][(a[i] >> 32) & 2047]++;
+		cnt[1][(a[i] >> 43) & 2047]++;
+		cnt[2][(a[i] >> 54) & 1023]++;
+	}
+	for (p = 0; p < 3; p++) {
+		unsigned sh = 32 + 11 * (unsigned)p;
+		uint32_t sum = 0, c;
+		size_t k;
+
+		if (cnt[p][(a[0] >> sh) & 2047] == n)
+			continue; /* one bucket: the pass keeps the order */
+		for (k = 0; k < 2048; k++) {
+			c = cnt[p][k];
+			cnt[p][k] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			t[cnt[p][(a[i] >> sh) & 2047]++] = a[i];
+		x = a;
+		a = t;
+		t = x;
+	}
+	free(t);
+	free(cnt);
+	return a;
 }
 
 static void
@@ -767,16 +801,86 @@ ivs_free(struct ew_ivs *v)
 	free(v->cls);
 }
 
+/* The events of one family, sorted: IPv4 in e4, IPv6 in e6. */
+struct evs {
+	uint64_t *e4;
+	struct ev *e6;
+	size_t n;
+};
+
+static inline void
+ev_at(const struct evs *e, size_t i, uint64_t *hi, uint64_t *lo, uint32_t *pos)
+{
+	if (e->e4 != NULL) {
+		*hi = 0;
+		*lo = e->e4[i] >> 32;
+		*pos = (uint32_t)e->e4[i];
+	} else {
+		*hi = e->e6[i].hi;
+		*lo = e->e6[i].lo;
+		*pos = e->e6[i].pos;
+	}
+}
+
+/* The items of one family as events and metadata; 0 or -1. */
+static int
+sweep_events(const struct ew_compiled *c, int v6, struct meta *meta,
+    uint32_t *zpos, size_t *nz, struct evs *evs)
+{
+	int fam = v6 ? EW_AF_INET6 : EW_AF_INET;
+	size_t n = 0, i, ne = 0;
+
+	for (i = 0; i < c->nitems; i++) {
+		const struct ew_item *it = &c->items[i];
+		struct ev s, e;
+		int wraps;
+
+		if (it->addr.family != fam)
+			continue;
+		meta[n].zb =
+		    (uint32_t)*nz | (it->action == EW_ACCEPT ? M_ACCEPT : 0);
+		meta[n].pmin = it->pmin;
+		meta[n].pmax = it->pmax;
+		if (it->maskbits == 0) {
+			/* active everywhere */
+			meta[n].zb |= M_Z;
+			zpos[(*nz)++] = (uint32_t)n++;
+			continue;
+		}
+		item_span(it, v6, &s, &e, &wraps);
+		if (v6) {
+			s.pos = (uint32_t)n;
+			evs->e6[ne++] = s;
+			if (!wraps) {
+				e.pos = (uint32_t)n | EV_REMOVE;
+				evs->e6[ne++] = e;
+			}
+		} else {
+			evs->e4[ne++] = s.lo << 32 | n;
+			if (!wraps)
+				evs->e4[ne++] = e.lo << 32 | n | EV_REMOVE;
+		}
+		n++;
+	}
+	evs->n = ne;
+	if (v6) {
+		qsort(evs->e6, ne, sizeof(*evs->e6), ev_cmp);
+		return 0;
+	}
+	evs->e4 = sort_ev4(evs->e4, ne);
+	return evs->e4 == NULL ? -1 : 0;
+}
+
 /* Sweep one family into merged intervals (starts and classes). */
 static int
 sweep(struct builder *b, int v6, struct ew_ivs *out)
 {
 	const struct ew_compiled *c = b->c;
-	const struct ew_item *items = c->items;
 	int fam = v6 ? EW_AF_INET6 : EW_AF_INET;
-	uint32_t *gidx = NULL, *zpos = NULL;
-	struct ev *ev = NULL;
-	size_t n = 0, i, ne = 0, k;
+	uint32_t *zpos = NULL;
+	struct meta *meta = NULL;
+	struct evs evs;
+	size_t n = 0, i, k;
 	struct bits act, spec;
 	struct zinfo z;
 	int r = -1;
@@ -784,76 +888,73 @@ sweep(struct builder *b, int v6, struct ew_ivs *out)
 	memset(&act, 0, sizeof(act));
 	memset(&spec, 0, sizeof(spec));
 	memset(&z, 0, sizeof(z));
+	memset(&evs, 0, sizeof(evs));
 	for (i = 0; i < c->nitems; i++)
-		n += items[i].addr.family == fam;
-	gidx = malloc((n + 1) * sizeof(*gidx));
+		n += c->items[i].addr.family == fam;
+	if (n >= M_ZB)
+		return -1;
 	zpos = malloc((n + 1) * sizeof(*zpos));
-	z.zbefore = malloc((n + 1) * sizeof(*z.zbefore));
-	ev = malloc((2 * n + 1) * sizeof(*ev));
-	if (gidx == NULL || zpos == NULL || z.zbefore == NULL || ev == NULL ||
-	    bits_init(&act, n) < 0 || bits_init(&spec, n) < 0 ||
-	    ws_init(&z.work) < 0)
+	meta = malloc((n + 1) * sizeof(*meta));
+	if (v6)
+		evs.e6 = malloc((2 * n + 1) * sizeof(*evs.e6));
+	else
+		evs.e4 = malloc((2 * n + 1) * sizeof(*evs.e4));
+	if (zpos == NULL || meta == NULL ||
+	    (evs.e6 == NULL && evs.e4 == NULL) || bits_init(&act, n) < 0 ||
+	    bits_init(&spec, n) < 0 || ws_init(&z.work) < 0 ||
+	    ws_init(&z.fin) < 0 ||
+	    sweep_events(c, v6, meta, zpos, &z.nz, &evs) < 0)
 		goto out;
-	n = 0;
-	for (i = 0; i < c->nitems; i++) {
-		struct ev s, e;
-		int wraps;
-
-		if (items[i].addr.family != fam)
-			continue;
-		gidx[n] = (uint32_t)i;
-		z.zbefore[n] = (uint32_t)z.nz;
-		if (items[i].maskbits == 0) {
-			/* active everywhere */
-			zpos[z.nz++] = (uint32_t)n;
-			bits_set(&act, n);
-			n++;
-			continue;
-		}
-		item_span(&items[i], v6, &s, &e, &wraps);
-		s.pos = (uint32_t)n;
-		ev[ne++] = s;
-		if (!wraps) {
-			e.pos = (uint32_t)n | EV_REMOVE;
-			ev[ne++] = e;
-		}
-		n++;
-	}
+	for (k = 0; k < z.nz; k++)
+		bits_set(&act, zpos[k]);
 	z.zpos = zpos;
+	z.meta = meta;
 	z.snap = calloc(z.nz + 1, sizeof(*z.snap));
 	z.memo = malloc((z.nz + 1) * 3 * sizeof(*z.memo));
-	if (z.snap == NULL || z.memo == NULL)
+	z.zno = malloc((z.nz + 1) * 4);
+	if (z.snap == NULL || z.memo == NULL || z.zno == NULL)
 		goto out;
 	memset(z.memo, 0xff, (z.nz + 1) * 3 * sizeof(*z.memo));
-	qsort(ev, ne, sizeof(*ev), ev_cmp);
+	memset(z.zno, 0xff, (z.nz + 1) * 4);
 	/* interval 0 starts at address 0 */
 	i = 0;
 	{
-		uint64_t ch = 0, cl = 0;
+		uint64_t ch = 0, cl = 0, h = 0, l = 0;
+		uint32_t pos;
 
 		for (;;) {
 			uint32_t cls;
 
-			while (i < ne && ev[i].hi == ch && ev[i].lo == cl) {
-				size_t p = ev[i].pos & ~EV_REMOVE;
+			while (i < evs.n) {
+				ev_at(&evs, i, &h, &l, &pos);
+				if (h != ch || l != cl)
+					break;
+				if (i + 16 < evs.n) {
+					/* the walk reads the meta of the
+					 * items it meets, in no order */
+					uint64_t h2, l2;
+					uint32_t p2;
 
-				if (ev[i].pos & EV_REMOVE) {
-					bits_clear(&act, p);
-					bits_clear(&spec, p);
+					ev_at(&evs, i + 16, &h2, &l2, &p2);
+					__builtin_prefetch(
+					    &meta[p2 & ~EV_REMOVE]);
+				}
+				if (pos & EV_REMOVE) {
+					bits_clear(&act, pos & ~EV_REMOVE);
+					bits_clear(&spec, pos & ~EV_REMOVE);
 				} else {
-					bits_set(&act, p);
-					bits_set(&spec, p);
+					bits_set(&act, pos);
+					bits_set(&spec, pos);
 				}
 				i++;
 			}
-			cls = walk_class(
-			    b, &z, items, gidx, &act, bits_next(&spec, 0));
+			cls = walk_class(b, &z, &act, &spec);
 			if (b->oom || ivs_push(out, ch, cl, cls) < 0)
 				goto out;
-			if (i >= ne)
+			if (i >= evs.n)
 				break;
-			ch = ev[i].hi;
-			cl = ev[i].lo;
+			ch = h;
+			cl = l;
 		}
 	}
 	r = 0;
@@ -863,13 +964,15 @@ out:
 			ws_free(&z.snap[k]);
 	free(z.snap);
 	free(z.memo);
-	free(z.zbefore);
+	free(z.zno);
 	ws_free(&z.work);
+	ws_free(&z.fin);
 	bits_free(&act);
 	bits_free(&spec);
-	free(gidx);
 	free(zpos);
-	free(ev);
+	free(meta);
+	free(evs.e4);
+	free(evs.e6);
 	return r;
 }
 
@@ -896,6 +999,8 @@ ew_compiled_free(struct ew_compiled *c)
 		free(f[k]->e6);
 		free(f[k]->l6);
 		free(f[k]->sub);
+		free(f[k]->sub6);
+		free(f[k]->sdir);
 		free(f[k]->suboff);
 		free(f[k]->c16);
 		free(f[k]->c32);
@@ -903,8 +1008,8 @@ ew_compiled_free(struct ew_compiled *c)
 	free(c->classes);
 	free(c->leafids);
 	free(c->leaves);
+	free(c->pbits);
 	free(c->rlo);
-	free(c->racc);
 	free(c->unknown_dec);
 	free(c->dn);
 	free(c->dlist);
@@ -935,11 +1040,11 @@ ew_compile(
 	if (c->classes == NULL || b.koff == NULL)
 		goto out;
 	c->classes[EW_CLASS_REJECT].noport = EW_REJECTED;
-	c->classes[EW_CLASS_REJECT].uniform = 1;
 	c->classes[EW_CLASS_ACCEPT].noport = EW_ACCEPTED;
-	c->classes[EW_CLASS_ACCEPT].uniform = 2;
 	c->nclasses = 2;
 	if (sweep(&b, 0, &v4) < 0 || sweep(&b, 1, &v6) < 0 || b.oom)
+		goto out;
+	if (ew_compile_classes(c, b.kpool, b.koff) < 0)
 		goto out;
 	if (ew_compile_pack(c, &c->f4, &v4, 0) < 0 ||
 	    ew_compile_pack(c, &c->f6, &v6, 1) < 0)
@@ -948,15 +1053,12 @@ ew_compile(
 		goto out;
 	if ((flags & EW_COMPILE_EXPLAIN) && ew_compile_explain_index(c) < 0)
 		goto out;
-	c->bytes += c->nclasses * sizeof(*c->classes) +
-		    (b.nmaps * 256) * sizeof(uint16_t) + c->nleaves * 32 +
-		    c->nrpool * 3 + sizeof(c->unknown);
+	c->bytes += sizeof(c->unknown);
 	r = 0;
 out:
 	free(b.cslot);
 	free(b.koff);
 	free(b.kpool);
-	free(b.lslot);
 	free(b.key);
 	ivs_free(&v4);
 	ivs_free(&v6);

@@ -148,39 +148,64 @@ tie6(const struct ew_fam *f, uint64_t hi, uint64_t lo, uint32_t b, uint32_t x)
 	return b - 1;
 }
 
-/*
- * With e6: the class of the interval holding (hi, lo), searching the n
- * entries from b.  Branch-free on the high halves (the window lies in
- * one /16, so 48 bits decide); the low halves only on a tie.
- */
-static inline uint32_t
-cls6(const struct ew_fam *f, uint64_t hi, uint64_t lo, uint32_t b, uint32_t n)
+/* With e6: the last of the n entries from b at or below key, or b - 1. */
+static uint32_t
+cls6_search(const struct ew_fam *f, uint64_t key, uint32_t b, uint32_t n)
 {
-	uint64_t key = hi << 16 | 0xffff;
 	uint32_t x = b - 1;
 
-	if (n <= EW_LIN6) {
-		/* a few: count them, no chain of dependent loads, and no
-		 * line beyond the window (e6[f->n] is there to be read) */
-		uint32_t k, lastk = n - (n != 0);
-
-		for (k = 0; k < EW_LIN6; k++) {
-			uint32_t at = b + (k < lastk ? k : lastk);
-
-			x += (k < n) & (f->e6[at] <= key);
-		}
-		n = 0;
-	}
 	while (n > 0) {
 		uint32_t half = (n + 1) / 2;
 
 		x = f->e6[x + half] <= key ? x + half : x;
 		n -= half;
 	}
-	/* x is a valid entry even when b - 1: interval 0 starts at 0 */
-	if (__builtin_expect((x != b - 1) & ((f->e6[x] | 0xffff) == key), 0))
+	return x;
+}
+
+/*
+ * With e6: the class of the interval holding (hi, lo), searching the n
+ * entries from b (one slot of a /16's sub-directory).  Up to EW_LIN6
+ * entries are counted, branch-free and without bounds: the entries past
+ * the slot start above the address or are the /16's pads, and b - 1 is
+ * the slot before's last entry or the /16's head.  The low halves are
+ * looked at only on a tie of the high halves.
+ */
+static inline uint32_t
+cls6(const struct ew_fam *f, uint64_t hi, uint64_t lo, uint32_t b, uint32_t n)
+{
+	uint64_t key = hi << 16 | EW_KEY6;
+	const uint64_t *p = &f->e6[b];
+	uint32_t x;
+
+	if (__builtin_expect(n <= EW_LIN6, 1))
+		x = b - 1 + (p[0] <= key) + (p[1] <= key) + (p[2] <= key) +
+		    (p[3] <= key);
+	else
+		x = cls6_search(f, key, b, n);
+	if (__builtin_expect((f->e6[x] ^ key) >> 16 == 0, 0))
 		x = tie6(f, hi, lo, b, x);
 	return (uint32_t)(f->e6[x] & 0xffff);
+}
+
+/* With e6: the sub-directory slot of hi (sub6[slot], sub6[slot + 1] are
+ * its window). */
+static inline const uint32_t *
+slot6(const struct ew_fam *f, uint64_t hi)
+{
+	uint64_t sd = f->sdir[hi >> 48];
+
+	return &f->sub6[(uint32_t)((sd >> 32) + (hi >> (sd & 63)))];
+}
+
+/* With e6: the class of the interval holding (hi, lo). */
+static inline uint32_t
+class6(const struct ew_fam *f, uint64_t hi, uint64_t lo)
+{
+	const uint32_t *s = slot6(f, hi);
+	uint32_t b = (s[0] & ~EW_BIG6) + 1;
+
+	return cls6(f, hi, lo, b, (s[1] & ~EW_BIG6) + 1 - b);
 }
 
 static inline size_t
@@ -192,40 +217,73 @@ find6(const struct ew_fam *f, uint64_t hi, uint64_t lo)
 	return search6(f, hi, lo, b, n);
 }
 
+/* Of runs lo[0..n) whose answers alternate from acc0, the answer of the
+ * last one starting at or below port (lo[0] is). */
+static inline unsigned
+runs_acc(const uint16_t *lo, uint32_t n, unsigned acc0, uint16_t port)
+{
+	const uint16_t *b = lo;
+
+	while (n > 1) {
+		uint32_t half = n / 2;
+
+		b = b[half] <= port ? b + half : b;
+		n -= half;
+	}
+	return (acc0 ^ (unsigned)(b - lo)) & 1;
+}
+
+static inline unsigned
+leaf_acc(const struct ew_compiled *c, uint32_t map, uint16_t port)
+{
+	const uint64_t *leaf =
+	    &c->leaves[(size_t)c->leafids[map + (port >> 8)] * 4];
+
+	return (leaf[(port & 255) >> 6] >> (port & 63)) & 1;
+}
+
+/* Whether class cl accepts port (not 0), for every kind. */
+static unsigned
+ports_acc(const struct ew_compiled *c, const struct ew_class *cl, uint16_t port)
+{
+	if (cl->kind == EW_KIND_DIFF) {
+		if (port >= cl->lo[0] && port <= cl->lo[1])
+			return runs_acc(
+			    &c->rlo[cl->map], cl->lo[2], cl->acc0, port);
+		cl = &c->classes[cl->lo[3]];
+	}
+	switch (cl->kind) {
+	case EW_KIND_LEAF:
+		return leaf_acc(c, cl->map, port);
+	case EW_KIND_RUNS:
+		return runs_acc(cl->lo, cl->nruns, cl->acc0, port);
+	case EW_KIND_POOL:
+		return runs_acc(&c->rlo[cl->map],
+		    (uint32_t)cl->lo[0] | (uint32_t)cl->lo[1] << 16, cl->acc0,
+		    port);
+	default:
+		return cl->kind == EW_KIND_ACCEPT;
+	}
+}
+
 static inline enum ew_verdict
 by_class(const struct ew_compiled *c, uint32_t k, uint16_t port)
 {
-	const struct ew_class *cl = &c->classes[k];
-	const uint64_t *leaf;
+	unsigned acc;
 
 	if (port == 0)
-		return (enum ew_verdict)cl->noport;
-	if (cl->uniform == 3) {
-		unsigned r = 1;
-
-		while (r < cl->nruns && cl->lo[r] <= port)
-			r++;
-		return (cl->accbits >> (r - 1)) & 1 ? EW_ACCEPTED : EW_REJECTED;
-	}
-	if (cl->uniform == 4) {
-		/* the last run starting at or below the port */
-		uint32_t lo = cl->map, hi = cl->map + cl->lo[0];
-
-		while (hi - lo > 1) {
-			uint32_t m = (lo + hi) >> 1;
-
-			if (c->rlo[m] <= port)
-				lo = m;
-			else
-				hi = m;
-		}
-		return c->racc[lo] ? EW_ACCEPTED : EW_REJECTED;
-	}
-	if (cl->uniform)
-		return cl->uniform == 2 ? EW_ACCEPTED : EW_REJECTED;
-	leaf = &c->leaves[(size_t)c->leafids[cl->map + (port >> 8)] * 4];
-	return (leaf[(port & 255) >> 6] >> (port & 63)) & 1 ? EW_ACCEPTED
-							    : EW_REJECTED;
+		return (enum ew_verdict)c->classes[k].noport;
+	if (c->pbits != NULL)
+		acc =
+		    (c->pbits[(size_t)k * 1024 + (port >> 6)] >> (port & 63)) &
+		    1;
+	else if (__builtin_expect(c->flat, 1))
+		acc = leaf_acc(c, k * 256, port);
+	else if (c->classes[k].kind == EW_KIND_LEAF)
+		acc = leaf_acc(c, c->classes[k].map, port); /* references */
+	else
+		acc = ports_acc(c, &c->classes[k], port);
+	return acc ? EW_ACCEPTED : EW_REJECTED;
 }
 
 enum ew_verdict
@@ -260,12 +318,8 @@ ew_match(const struct ew_compiled *c, const struct ew_addr *a, uint16_t port)
 	if (c->f6.n <= EW_SMALL_INTERVALS)
 		return by_class(
 		    c, c->f6.c32[find6_small(&c->f6, hi, lo)], port);
-	if (c->f6.e6 != NULL) {
-		uint32_t b, n;
-
-		window6(&c->f6, hi, &b, &n);
-		return by_class(c, cls6(&c->f6, hi, lo, b, n), port);
-	}
+	if (c->f6.e6 != NULL)
+		return by_class(c, class6(&c->f6, hi, lo), port);
 	return by_class(c, cls_at(&c->f6, find6(&c->f6, hi, lo)), port);
 }
 
@@ -329,17 +383,15 @@ ew_match4_batch(const struct ew_compiled *c, size_t n, const uint32_t *addrs,
 
 struct q6 {
 	uint64_t hi, lo;
-	const uint32_t *sub; /* the sub-directory entry, or NULL */
+	const uint32_t *sub; /* the sub-directory slot */
 	uint32_t b, n;
 	uint8_t v6;
 };
 
-/* First stage: decode query t, find its window or sub-directory entry. */
+/* First stage (e6): decode query t, find its sub-directory slot. */
 static inline void
 q6_start(const struct ew_fam *f, const struct ew_addr *a, struct q6 *q)
 {
-	uint32_t h;
-
 	q->v6 = 0;
 	if (a->family != EW_AF_INET6)
 		return;
@@ -350,19 +402,8 @@ q6_start(const struct ew_fam *f, const struct ew_addr *a, struct q6 *q)
 	q->hi = __builtin_bswap64(q->hi);
 	q->lo = __builtin_bswap64(q->lo);
 	q->v6 = 1;
-	h = (uint32_t)(q->hi >> 48);
-	q->sub = NULL;
-	if (f->suboff == NULL) {
-		q->b = f->dir[h];
-		q->n = f->dir[h + 1] - q->b;
-	} else if ((f->suboff[h] & 31) == EW_SUB_EMPTY) {
-		q->b = f->suboff[h] >> 5;
-		q->n = 0;
-	} else {
-		q->sub = &f->sub[(f->suboff[h] >> 5) +
-				 ew_sub6_key(q->hi, f->suboff[h] & 31)];
-		__builtin_prefetch(q->sub);
-	}
+	q->sub = slot6(f, q->hi);
+	__builtin_prefetch(q->sub);
 }
 
 /* Second stage: the window from the sub-directory; fetch its entries. */
@@ -371,13 +412,11 @@ q6_window(const struct ew_fam *f, struct q6 *q)
 {
 	if (!q->v6)
 		return;
-	if (q->sub != NULL) {
-		q->b = q->sub[0];
-		q->n = q->sub[1] - q->b;
-	}
-	/* cls6 reads entries b - 1 to b + n - 1: mostly one line */
-	__builtin_prefetch(&f->e6[q->b - (q->b != 0)]);
-	__builtin_prefetch(&f->e6[q->b + q->n - (q->n != 0)]);
+	q->b = (q->sub[0] & ~EW_BIG6) + 1;
+	q->n = (q->sub[1] & ~EW_BIG6) + 1 - q->b;
+	/* cls6 reads entries b - 1 to b + 3: mostly one line */
+	__builtin_prefetch(&f->e6[q->b - 1]);
+	__builtin_prefetch(&f->e6[q->b + 3]);
 }
 
 static void
@@ -412,6 +451,101 @@ match6_batch(const struct ew_compiled *c, size_t n, const struct ew_addr *addrs,
 	}
 }
 
+/*
+ * ew_match_batch with e6 in cache and a leaf map for every class: the
+ * whole lookup in one loop body with no call in it, so that nothing is
+ * reloaded per query but the chain itself (slot, window, entry, port
+ * map).  What the loop does not finish (not a plain IPv6 query: another
+ * family, the unknown address, port 0; a long window; a tie of the high
+ * halves) it marks EW_LATER, and ew_match answers those after each
+ * block (found with memchr).
+ */
+#define EW_LATER 0xff
+#define EW_BLOCK6 4096
+
+static inline __attribute__((always_inline)) void
+match6_flat(const struct ew_compiled *c, size_t n, const struct ew_addr *addrs,
+    const uint16_t *ports, uint8_t *out, int direct)
+{
+	const struct ew_fam *f = &c->f6;
+	const uint32_t *sub6 = f->sub6;
+	const uint64_t *sdir = f->sdir, *e6 = f->e6, *leaves = c->leaves,
+		       *pbits = c->pbits;
+	const uint16_t *leafids = c->leafids;
+	size_t i, j, m;
+
+	for (j = 0; j < n; j += EW_BLOCK6) {
+		m = n - j < EW_BLOCK6 ? n - j : EW_BLOCK6;
+		for (i = j; i < j + m; i++) {
+			const struct ew_addr *a = &addrs[i];
+			uint16_t port = ports[i];
+			uint64_t hi, lo, word, sd, key;
+			uint32_t k, x;
+			const uint64_t *p;
+
+			/* the queries stream in: fetch a few lines ahead */
+			__builtin_prefetch(&addrs[i + 64 < n ? i + 64 : i]);
+			memcpy(&hi, a->b, 8);
+			memcpy(&lo, a->b + 8, 8);
+			if (__builtin_expect(a->family != EW_AF_INET6 ||
+						 (hi | lo) == 0 || port == 0,
+				0)) {
+				out[i] = EW_LATER;
+				continue;
+			}
+			hi = __builtin_bswap64(hi);
+			sd = sdir[hi >> 48];
+			/* the entry before the window */
+			x = sub6[(uint32_t)((sd >> 32) + (hi >> (sd & 63)))];
+			if (__builtin_expect(x & EW_BIG6, 0)) {
+				out[i] = EW_LATER;
+				continue;
+			}
+			p = &e6[x];
+			key = hi << 16 | EW_KEY6;
+			x += (p[1] <= key) + (p[2] <= key) + (p[3] <= key) +
+			     (p[4] <= key);
+			if (__builtin_expect((e6[x] ^ key) >> 16 == 0, 0)) {
+				out[i] = EW_LATER;
+				continue;
+			}
+			k = (uint32_t)(e6[x] & 0xffff);
+			if (direct)
+				word = pbits[(size_t)k * 1024 + (port >> 6)];
+			else
+				word = leaves[(size_t)leafids[k * 256 +
+							      (port >> 8)] *
+						  4 +
+					      ((port & 255) >> 6)];
+			/* EW_ACCEPTED is 0, EW_REJECTED 1 */
+			out[i] = (uint8_t)(((word >> (port & 63)) & 1) ^ 1);
+		}
+		for (i = j;; i++) {
+			const uint8_t *l = memchr(&out[i], EW_LATER, j + m - i);
+
+			if (l == NULL)
+				break;
+			i = (size_t)(l - out);
+			out[i] = (uint8_t)ew_match(c, &addrs[i], ports[i]);
+		}
+	}
+}
+
+/* Apart, so that the loop has the registers to itself. */
+static __attribute__((noinline)) void
+match6_direct(const struct ew_compiled *c, size_t n,
+    const struct ew_addr *addrs, const uint16_t *ports, uint8_t *out)
+{
+	match6_flat(c, n, addrs, ports, out, 1);
+}
+
+static __attribute__((noinline)) void
+match6_leaf(const struct ew_compiled *c, size_t n, const struct ew_addr *addrs,
+    const uint16_t *ports, uint8_t *out)
+{
+	match6_flat(c, n, addrs, ports, out, 0);
+}
+
 void
 ew_match_batch(const struct ew_compiled *c, size_t n,
     const struct ew_addr *addrs, const uint16_t *ports, uint8_t *out)
@@ -426,6 +560,14 @@ ew_match_batch(const struct ew_compiled *c, size_t n,
 	}
 	if (f->e6 != NULL && f->n >= EW_BATCH6_MIN) {
 		match6_batch(c, n, addrs, ports, out);
+		return;
+	}
+	if (f->e6 != NULL && c->pbits != NULL) {
+		match6_direct(c, n, addrs, ports, out);
+		return;
+	}
+	if (f->e6 != NULL && c->flat) {
+		match6_leaf(c, n, addrs, ports, out);
 		return;
 	}
 	if (f->e6 != NULL) {

@@ -349,6 +349,265 @@ out:
 	free(o);
 }
 
+/* Queries near v's items (a flipped low bit, ports at and beside the
+ * items' port ranges) through ew_match, ew_match_rule and the batch,
+ * against the scan; the number of wrong answers. */
+static size_t
+near_queries(
+    const struct ew_compiled *c, const struct ew_item *v, size_t n, size_t nq)
+{
+	struct ew_addr *qa = calloc(nq, sizeof(*qa));
+	uint16_t *qp = calloc(nq, sizeof(*qp));
+	uint8_t *o = calloc(nq, 1);
+	size_t i, bad = 0, d1, d2;
+
+	if (qa == NULL || qp == NULL || o == NULL) {
+		bad = nq;
+		goto out;
+	}
+	for (i = 0; i < nq; i++) {
+		const struct ew_item *it = &v[trnd() % n];
+		unsigned r = (unsigned)(trnd() % 6);
+		int v6 = it->addr.family == EW_AF_INET6;
+
+		qa[i] = it->addr;
+		if (trnd() % 3)
+			qa[i].b[v6 ? 15 - trnd() % 10 : 3 - trnd() % 2] ^=
+			    (uint8_t)(1u << (trnd() % 8));
+		qp[i] = (uint16_t)(r == 0   ? (unsigned)it->pmin
+				   : r == 1 ? (unsigned)it->pmin - 1
+				   : r == 2 ? (unsigned)it->pmax
+				   : r == 3 ? (unsigned)it->pmax + 1
+					    : (unsigned)(trnd() % 65536));
+	}
+	ew_match_batch(c, nq, qa, qp, o);
+	for (i = 0; i < nq; i++) {
+		enum ew_verdict w = ew_oracle_match(v, n, &qa[i], qp[i], &d1);
+
+		bad += ew_match(c, &qa[i], qp[i]) != w;
+		bad += ew_match_rule(c, &qa[i], qp[i], &d2) != w || d1 != d2;
+		bad += o[i] != w;
+		if (qa[i].family == EW_AF_INET)
+			bad += ew_match4(c, ew_addr_get4(&qa[i]), qp[i]) != w;
+	}
+out:
+	free(qa);
+	free(qp);
+	free(o);
+	return bad;
+}
+
+/*
+ * More classes than get a leaf map each (EW_FLAT_CLASSES): IPv4 items
+ * between port rules (mask 0) with full, narrow and wide port ranges,
+ * so that classes are kept as windows over a reference, as pooled runs
+ * and as a few runs; IPv6 items without port rules.
+ */
+static void
+test_many_classes(void)
+{
+	enum { N4 = 3000, N6 = 3000 };
+	struct ew_item *v = calloc(N4 + N6 + 64, sizeof(*v));
+	struct ew_expanded e;
+	struct ew_compiled *c = NULL;
+	size_t i, n = 0, k;
+
+	EW_CHECK(v != NULL);
+	if (v == NULL)
+		return;
+	for (k = 0; k < 10; k++) {
+		unsigned lo = 1 + (unsigned)(trnd() % 65000);
+
+		v[n] = item(trnd() % 2 ? EW_ACCEPT : EW_REJECT, "0.0.0.0", 0,
+		    lo, lo + (unsigned)(trnd() % 30));
+		n++;
+	}
+	for (i = 0; i < N4 + N6; i++) {
+		uint64_t r = trnd(), r2 = trnd();
+		unsigned w = (unsigned)(r % 3);
+		struct ew_item *it = &v[n++];
+
+		memset(it, 0, sizeof(*it));
+		it->action = r % 2 ? EW_ACCEPT : EW_REJECT;
+		it->pmin = 1;
+		it->pmax = 65535;
+		if (w > 0) {
+			unsigned span = w == 1 ? 200 : 60000;
+
+			it->pmin = (uint16_t)(1 + r2 % (65535 - span));
+			it->pmax = (uint16_t)(it->pmin + (r2 >> 20) % span);
+		}
+		if (i < N4) {
+			ew_addr_set4(
+			    &it->addr, 0x0a000000u | (uint32_t)(r2 >> 40));
+			it->maskbits = (uint8_t)(16 + (r >> 8) % 17);
+		} else {
+			it->addr.family = EW_AF_INET6;
+			memcpy(it->addr.b, &r2, 8);
+			memcpy(it->addr.b + 8, &r, 8);
+			it->addr.b[0] = 0x20;
+			it->addr.b[1] = 0x01;
+			it->maskbits = (uint8_t)(32 + (r >> 8) % 97);
+		}
+	}
+	for (k = 0; k < 20; k++) {
+		unsigned p = 20 + 997 * (unsigned)k;
+
+		v[n++] = item(EW_ACCEPT, "0.0.0.0", 0, p, p + k % 3);
+	}
+	v[n++] = item(EW_REJECT, "0.0.0.0", 0, 1, 65535);
+	memset(&e, 0, sizeof(e));
+	e.items = v;
+	e.n = n;
+	e.ipv6_exit = 1;
+	EW_CHECK(ew_compile(&e, EW_COMPILE_EXPLAIN, &c) == 0);
+	if (c != NULL) {
+		EW_CHECK(ew_compiled_classes(c) > 1024);
+		EW_CHECK_INT(near_queries(c, v, n, 60000), 0);
+	}
+	ew_compiled_free(c);
+	free(v);
+}
+
+/*
+ * Few classes, but each with its own pattern in every 256-port block
+ * (two ranges, from a different number for each class and block): more
+ * distinct 256-port leaves than 16-bit leaf ids can name if every class
+ * had a leaf map.  It compiles (the classes take other forms) and
+ * answers as the scan.
+ */
+static void
+test_many_leaves(void)
+{
+	enum { H = 300, P = 256 };
+	struct ew_item *v = calloc(2 * H * P + 1, sizeof(*v));
+	struct ew_expanded e;
+	struct ew_compiled *c = NULL;
+	size_t h, k, n = 0, j;
+
+	EW_CHECK(v != NULL);
+	if (v == NULL)
+		return;
+	for (h = 0; h < H; h++) {
+		for (k = 0; k < P; k++) {
+			unsigned u = (unsigned)(h * P + k);
+			unsigned lo[2], hi[2];
+
+			lo[0] = u % 100 + 1;
+			hi[0] = lo[0] + 1 + u / 100 % 20;
+			lo[1] = 128 + u / 2000 % 100;
+			hi[1] = lo[1] + 1 + u / 200000;
+			for (j = 0; j < 2; j++) {
+				struct ew_item *it = &v[n++];
+
+				memset(it, 0, sizeof(*it));
+				ew_addr_set4(
+				    &it->addr, 0xc6336400u + (uint32_t)h);
+				it->maskbits = 32;
+				it->action = EW_ACCEPT;
+				it->pmin = (uint16_t)(k * 256 + lo[j]);
+				it->pmax = (uint16_t)(k * 256 + hi[j]);
+			}
+		}
+	}
+	v[n++] = item(EW_REJECT, "0.0.0.0", 0, 1, 65535);
+	memset(&e, 0, sizeof(e));
+	e.items = v;
+	e.n = n;
+	EW_CHECK(ew_compile(&e, EW_COMPILE_EXPLAIN, &c) == 0);
+	if (c != NULL) {
+		EW_CHECK(ew_compiled_classes(c) <= 1024);
+		EW_CHECK_INT(near_queries(c, v, n, 1000), 0);
+	}
+	ew_compiled_free(c);
+	free(v);
+}
+
+/*
+ * IPv6 with few classes (each with its answers as plain bits) and a few
+ * thousand intervals: the batched lookup's one-loop path, against the
+ * scan, near the items (ties of the high halves included: many /128s
+ * in one /64), in /16s without items, at the top of the address space
+ * (ffff:ffff:ffff:ffff:...), and with port 0, IPv4 and unknown queries.
+ */
+static void
+test_v6_few_classes(void)
+{
+	enum { N = 3000, B = 20000 };
+	struct ew_item *v = calloc(N + 4, sizeof(*v));
+	struct ew_addr *qa = calloc(B, sizeof(*qa));
+	uint16_t *qp = calloc(B, sizeof(*qp));
+	uint8_t *o = calloc(B, 1);
+	struct ew_expanded e;
+	struct ew_compiled *c = NULL;
+	size_t i, n = 0, bad = 0, d;
+
+	EW_CHECK(v && qa && qp && o);
+	if (!(v && qa && qp && o))
+		goto out;
+	for (i = 0; i < N; i++) {
+		uint64_t r = trnd(), r2 = trnd();
+		struct ew_item *it = &v[n++];
+
+		memset(it, 0, sizeof(*it));
+		it->addr.family = EW_AF_INET6;
+		memcpy(it->addr.b, &r, 8);
+		memcpy(it->addr.b + 8, &r2, 8);
+		it->addr.b[0] = (uint8_t)(r % 5 == 0 ? 0xff : 0x20);
+		it->addr.b[1] = (uint8_t)(r % 5 == 0 ? 0xff : r % 8);
+		if (r % 4 == 0) /* one /64, full of /128s */
+			memset(it->addr.b + 2, r % 5 == 0 ? 0xff : 0x11, 6);
+		it->maskbits = (uint8_t)(r % 3 == 0   ? 48
+					 : r % 3 == 1 ? 128
+						      : 100);
+		it->action = (r >> 8) % 3 == 0 ? EW_ACCEPT : EW_REJECT;
+		it->pmin = 1;
+		it->pmax = (uint16_t)((r >> 12) % 4 == 0 ? 443 : 65535);
+	}
+	v[n++] = item(EW_ACCEPT, "::", 0, 80, 80);
+	v[n++] = item(EW_REJECT, "::", 0, 1, 65535);
+	memset(&e, 0, sizeof(e));
+	e.items = v;
+	e.n = n;
+	e.ipv6_exit = 1;
+	EW_CHECK(ew_compile(&e, EW_COMPILE_EXPLAIN, &c) == 0);
+	if (c == NULL)
+		goto out;
+	EW_CHECK(ew_compiled_classes(c) <= 64);
+	bad += near_queries(c, v, n, 20000);
+	for (i = 0; i < B; i++) {
+		uint64_t r = trnd(), r2 = trnd();
+
+		memset(&qa[i], 0, sizeof(qa[i]));
+		qa[i].family = EW_AF_INET6;
+		memcpy(qa[i].b, &r, 8);
+		memcpy(qa[i].b + 8, &r2, 8);
+		if (i % 3 == 0) /* a populated /16 */
+			qa[i] = v[trnd() % N].addr, qa[i].b[9] ^= (uint8_t)r;
+		if (i % 7 == 0) /* the very top */
+			memset(qa[i].b, 0xff, 16 - i % 5);
+		if (i % 101 == 0)
+			memset(qa[i].b, 0, 16); /* unknown */
+		if (i % 103 == 0)
+			ew_addr_set4(&qa[i], (uint32_t)r);
+		qp[i] = (uint16_t)(i % 11 == 0 ? 0 : trnd() % 3 ? 80 : r2);
+	}
+	ew_match_batch(c, B, qa, qp, o);
+	for (i = 0; i < B; i++) {
+		enum ew_verdict w = ew_oracle_match(v, n, &qa[i], qp[i], &d);
+
+		bad += ew_match(c, &qa[i], qp[i]) != w;
+		bad += o[i] != w;
+	}
+	EW_CHECK_INT(bad, 0);
+out:
+	ew_compiled_free(c);
+	free(v);
+	free(qa);
+	free(qp);
+	free(o);
+}
+
 int
 main(void)
 {
@@ -357,5 +616,8 @@ main(void)
 	EW_RUN(test_summary_units);
 	EW_RUN(test_big_lists);
 	EW_RUN(test_v6_shared_high);
+	EW_RUN(test_many_classes);
+	EW_RUN(test_many_leaves);
+	EW_RUN(test_v6_few_classes);
 	return ew_test_done();
 }
