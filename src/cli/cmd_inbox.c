@@ -598,7 +598,7 @@ ew_cmd_run(struct ew_args *a)
 			goto out;
 		}
 		rc = ew_cli_fleet_follow(d, st, &r.ap, r.policy, r.host,
-		    (unsigned)r.interval, r.once, &stop);
+		    (unsigned)r.interval, (unsigned)r.repair, r.once, &stop);
 		goto out;
 	}
 	printf("run: database %s, policy %s, inbox %s, every %llus, "

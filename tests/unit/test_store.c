@@ -1072,12 +1072,12 @@ test_schema(void)
 	int64_t id = 0;
 	int v = -1;
 
-	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 13);
+	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 14);
 	if (st == NULL)
 		return;
 	EW_CHECK_INT(ew_store_version(st, &v), 0);
-	EW_CHECK_INT(v, 13);
-	EW_CHECK_INT(ew_store_migrated(st), 13);
+	EW_CHECK_INT(v, 14);
+	EW_CHECK_INT(ew_store_migrated(st), 14);
 	/* the columns of schema 3 are there */
 	complaint_init(&c, "<s@x>", "s111");
 	c.subject = "IRC abuse";
