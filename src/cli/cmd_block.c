@@ -464,14 +464,27 @@ host_block_put(struct ew_buf *out, const struct ew_store_host_block *h,
  */
 static int
 render_host_blocks(
-    struct ew_store *st, int64_t now, int json, struct ew_buf *out)
+    struct ew_store *st, int64_t now, int all, int json, struct ew_buf *out)
 {
 	struct ew_store_host_block *v = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, k;
 	int empty;
 
 	if (ew_store_host_block_list(st, -1, &v, &n) != 0)
 		return -1;
+	/* the expired ones with --all only (the host dropped them) */
+	for (i = k = 0; i < n; i++) {
+		if (!all && v[i].expires_at != EW_STORE_NO_TIME &&
+		    v[i].expires_at <= now) {
+			free(v[i].uid);
+			free(v[i].host);
+			free(v[i].rule_text);
+			free(v[i].reason);
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	n = k;
 	if (n > 0 && json && out->len >= 2) {
 		/* "...]\n": the array continued */
 		empty = out->len == 3 && out->p[0] == '[';
@@ -523,7 +536,8 @@ ew_cmd_block_list(struct ew_args *a)
 	if ((b.pending ? render_pending(st, b.json, &out)
 		       : ew_desk_blocks_render(
 			     st, b.now, b.all, b.json, &out)) != 0 ||
-	    (!b.pending && render_host_blocks(st, b.now, b.json, &out) != 0)) {
+	    (!b.pending &&
+		render_host_blocks(st, b.now, b.all, b.json, &out) != 0)) {
 		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
 		ew_buf_free(&out);
 		ew_store_close(st);

@@ -270,13 +270,18 @@ status_row(struct ew_buf *b, const struct ew_store_fleet_row *r, int relay,
 
 /* The hosts' emergency blocks in force (block adopt / remove hID). */
 static void
-status_blocks(
-    struct ew_buf *b, const struct ew_store_host_block *v, size_t n, int json)
+status_blocks(struct ew_buf *b, const struct ew_store_host_block *v, size_t n,
+    int64_t now, int json)
 {
 	char t[EW_TIME_STRLEN];
 	size_t i;
 
+	size_t k = 0;
+
 	for (i = 0; i < n; i++) {
+		if (v[i].expires_at != EW_STORE_NO_TIME &&
+		    v[i].expires_at <= now)
+			continue; /* expired: gone from the host */
 		if (v[i].expires_at != EW_STORE_NO_TIME)
 			ew_time_format(v[i].expires_at, t, sizeof(t));
 		else
@@ -289,7 +294,7 @@ status_blocks(
 			    ew_cli_esc(v[i].rule_text), v[i].uid, t);
 			continue;
 		}
-		ew_buf_printf(b, "%s{\"id\":%lld,\"host\":", i ? "," : "",
+		ew_buf_printf(b, "%s{\"id\":%lld,\"host\":", k++ ? "," : "",
 		    (long long)v[i].id);
 		ew_json_str(b, v[i].host);
 		ew_buf_puts(b, ",\"uid\":");
@@ -351,7 +356,7 @@ ew_cmd_fleet_status(struct ew_args *a)
 		ew_buf_puts(&b, "],\"host_blocks\":[");
 	else if (nh == 0)
 		ew_buf_puts(&b, "no hosts yet (exitwarden fleet add-host)\n");
-	status_blocks(&b, hb, nb, json);
+	status_blocks(&b, hb, nb, now, json);
 	if (json)
 		ew_buf_puts(&b, "]}\n");
 	ew_store_host_blocks_free(hb, nb);

@@ -289,8 +289,11 @@ ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy, int64_t *exp)
 
 	if (*exp != 0) {
 		/* applied already: again when a block's time comes (a
-		 * block add on the host may have added one) */
-		*exp = ew_cli_fleet_next_expiry(ap);
+		 * block add on the host may have added an earlier one) */
+		int64_t e = ew_cli_fleet_next_expiry(ap);
+
+		if (e < *exp)
+			*exp = e;
 		if (*exp == EW_NEVER || ew_time_now() < *exp)
 			return 0;
 		cursor_load(&rev, &at);
@@ -453,6 +456,9 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 				printf("fleet: outbox: %d reports replayed "
 				       "(%zu emergency blocks)\n",
 				    queued, nb);
+			/* blocks the desk now knows: applied and reported
+			 * again, so its drift compares the same set */
+			changed |= queued > 0 && nb > 0;
 			/* after the rules: a removal committed before the
 			 * revision read is seen now, a later one next */
 			changed |= desk_removals(&f, cursor) > 0;

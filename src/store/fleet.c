@@ -364,38 +364,38 @@ ew_store_fleet_list(
 			HOST_WHERE) ", " LAST_APPLY("a.ok",
 			HOST_WHERE) ", " LAST_APPLY("a.digest",
 			HOST_WHERE) ", " LAST_APPLY("a.outbox",
-			HOST_WHERE) ", " LAST_APPLY("a.blocks", HOST_WHERE " AN"
-									   "D "
-									   "a."
-									   "ok "
-									   "= "
-									   "1 "
-									   "AND"
-									   " a."
-									   "blo"
-									   "cks"
-									   " IS"
-									   " NO"
-									   "T "
-									   "NUL"
-									   "L") ", " LAST_APPLY("a.repairs",
+			HOST_WHERE) ", " LAST_APPLY("a.blocks",
+			HOST_WHERE " AN"
+				   "D "
+				   "a."
+				   "ok "
+				   "= "
+				   "1 "
+				   "AND"
+				   " a."
+				   "blo"
+				   "cks"
+				   " IS"
+				   " NO"
+				   "T "
+				   "NUL"
+				   "L") ", " LAST_APPLY("a.repairs",
 			HOST_WHERE) " FROM hosts h ORDER BY h.name",
 		    &s);
 	else
-		rc =
-		    ew_store_prep(st,
-			"SELECT r.host, NULL, r.fp, r.nickname, r.instance, "
-			"0, " LAST_APPLY("a.rev", RELAY_WHERE
-			    " AND a.ok = 1") ", " LAST_APPLY("a.applied_at",
-			    RELAY_WHERE) ", " LAST_APPLY("a.ok",
-			    RELAY_WHERE) ", " LAST_APPLY("a.digest",
-			    RELAY_WHERE) ", " LAST_APPLY("a.outbox",
-			    RELAY_WHERE) ", " LAST_APPLY("a.blocks",
-			    RELAY_WHERE " AND a.ok = 1 AND a.blocks IS NOT "
-					"NULL") ", " LAST_APPLY("a.repairs",
-			    RELAY_WHERE) " FROM relays r ORDER BY r.host, "
-					 "r.instance",
-			&s);
+		rc = ew_store_prep(st,
+		    "SELECT r.host, NULL, r.fp, r.nickname, r.instance, "
+		    "0, " LAST_APPLY("a.rev", RELAY_WHERE
+			" AND a.ok = 1") ", " LAST_APPLY("a.applied_at",
+			RELAY_WHERE) ", " LAST_APPLY("a.ok",
+			RELAY_WHERE) ", " LAST_APPLY("a.digest",
+			RELAY_WHERE) ", " LAST_APPLY("a.outbox",
+			RELAY_WHERE) ", " LAST_APPLY("a.blocks",
+			RELAY_WHERE " AND a.ok = 1 AND a.blocks IS NOT "
+				    "NULL") ", " LAST_APPLY("a.repairs",
+			RELAY_WHERE) " FROM relays r ORDER BY r.host, "
+				     "r.instance",
+		    &s);
 	if (rc != 0)
 		return rc;
 	rc = ew_store_rows(
