@@ -43,7 +43,7 @@ from follow import (applied, check, ew, psql, stop,  # noqa: E402
                     wait_for)
 
 EW = follow.EW
-HOSTS = ("h1", "h2")
+HOSTS = ("h1", "h2", "h3")
 
 
 class Host(follow.Host):
@@ -74,6 +74,58 @@ class Host(follow.Host):
             return []
         with open(path) as f:
             return f.read().splitlines()
+
+
+class TwoRelays(Host):
+    """A host with two relays: a (tor on 9051) and b (a second tor on
+    9052), each with its own managed policy; one table for both."""
+
+    def start_daemon(self):
+        if not hasattr(self, "tor_b"):
+            self.start_tor_b()
+        Host.start_daemon(self)
+
+    def start_tor_b(self):
+        p = lambda n: os.path.join(self.dir, n)  # noqa: E731
+        os.makedirs(p("data-b"), 0o700, exist_ok=True)
+        self.cookie_b = p("cookie-b")
+        with open(p("torrc")) as f:
+            conf = f.read()
+        conf = (conf.replace(p("data"), p("data-b"))
+                .replace("9051", "9052").replace("9001", "9002")
+                .replace(self.cookie, self.cookie_b)
+                .replace("Nickname ew" + self.name,
+                         "Nickname ew" + self.name + "b")
+                .replace(p("notice.log"), p("notice-b.log")))
+        with open(p("torrc-b"), "w") as f:
+            f.write(conf)
+        if os.path.exists(self.cookie_b):
+            os.unlink(self.cookie_b)
+        self.tor_b = follow.start(["nsenter", "--net=" + self.ns, "--",
+                                   self.torbin, "--defaults-torrc",
+                                   p("empty"), "-f", p("torrc-b")],
+                                  subprocess.DEVNULL)
+        wait_for(lambda: os.path.exists(self.cookie_b) and
+                 os.path.getsize(self.cookie_b) == 32, 30)
+        time.sleep(0.3)
+
+    def apply_opts(self):
+        p = lambda n: os.path.join(self.dir, n)  # noqa: E731
+        return ["--relay", "a,uid=65501,control=127.0.0.1:9051,cookie=%s,"
+                "fragment=%s" % (self.cookie, p("frag-a.conf")),
+                "--relay", "b,uid=65502,control=127.0.0.1:9052,cookie=%s,"
+                "fragment=%s" % (self.cookie_b, p("frag-b.conf"))]
+
+    def tor_b_policy(self):
+        p = subprocess.run(["nsenter", "--net=" + self.ns, "--",
+                            sys.executable, os.path.join(HERE, "torctl.py"),
+                            "9052", self.cookie_b], capture_output=True,
+                           text=True, timeout=30)
+        return p.stdout if p.returncode == 0 else ""
+
+    def has(self, addr):
+        return (addr in self.tor_policy() and addr in self.tor_b_policy()
+                and addr in self.table())
 
 
 def uid_of(out):
@@ -111,10 +163,13 @@ def run(work, cluster, tor):
         conns[h] = out.splitlines()[-1][3:]
         rc, _, err = psql(pg, out)
         check(rc == 0, "its role made: %s" % err)
-    hosts = [Host(h, work, tor, conns[h], pol) for h in HOSTS]
-    h1, h2 = hosts
+    Host.torbin = tor
+    hosts = [Host("h1", work, tor, conns["h1"], pol),
+             Host("h2", work, tor, conns["h2"], pol),
+             TwoRelays("h3", work, tor, conns["h3"], pol)]
+    h1, h2, h3 = hosts
     ok = wait_for(lambda: applied(pg, 0, HOSTS), 60)
-    check(ok is not None, "both hosts applied at their start")
+    check(ok is not None, "every host applied at its start")
     rc, _, err = ew("block", "add", "--no-apply", "reject 192.0.2.77:*",
                     env=desk)
     check(rc == 0, "a fleet block at the desk: %s" % err)
@@ -122,6 +177,8 @@ def run(work, cluster, tor):
     check(wait_for(lambda: applied(pg, rev, HOSTS), 30) is not None
           and h1.has("192.0.2.77") and h2.has("192.0.2.77"),
           "both hosts enforce the fleet block")
+    check(h3.has("192.0.2.77"), "h3 enforces it on both its relays' tors "
+          "and its table")
 
     # --- the host's role: no block of its own in the store for another
     # host, no rule of the desk changed
@@ -186,6 +243,42 @@ def run(work, cluster, tor):
               "(whole seconds)" % (time.monotonic() - t_exp))
     check(h1.has("203.0.113.5"), "the 2 h one stays")
 
+    # h3 (two relays) rebooted during the outage: both tors back with
+    # their torrc's own policy, its table gone; its daemon applies each
+    # relay's cached managed policy and the table at once
+    stop(h3.daemon)
+    stop(h3.tor)
+    stop(h3.tor_b)
+    for c in (h3.cookie, h3.cookie_b):
+        if os.path.exists(c):
+            os.unlink(c)
+    subprocess.run(["nsenter", "--net=" + h3.ns, "--", "nft", "delete",
+                    "table", "inet", "exitwarden"], check=True)
+    q = lambda n: os.path.join(h3.dir, n)  # noqa: E731
+    h3.tor = follow.start(["nsenter", "--net=" + h3.ns, "--", tor,
+                           "--defaults-torrc", q("empty"), "-f",
+                           q("torrc")], subprocess.DEVNULL)
+    h3.start_tor_b()
+    wait_for(lambda: os.path.exists(h3.cookie) and
+             os.path.getsize(h3.cookie) == 32, 30)
+    time.sleep(0.3)
+    check("192.0.2.77" not in h3.tor_policy() + h3.tor_b_policy()
+          + h3.table(), "h3 rebooted: neither tor nor the kernel has it")
+    t0 = time.monotonic()
+    h3.start_daemon()
+    lat = wait_for(lambda: h3.has("192.0.2.77"), 20, 0.05)
+    check(lat is not None, "h3 (two relays) restarted during the outage "
+          "applies both relays' cached policies and the table")
+    if lat is not None:
+        print("emergency: a host of two relays restarted during the "
+              "outage enforced its cache %.2f s after its start"
+              % (time.monotonic() - t0))
+    rc, out, err = h3.block("reject 203.0.113.8:*")
+    check(rc == 0 and wait_for(lambda: h3.has("203.0.113.8"), 10, 0.05)
+          is not None, "an emergency block on h3 reaches both its relays "
+          "and its table: %s%s" % (out[-300:], err))
+    uid8 = uid_of(out)
+
     # a tor restarted on h2 (host mode): its policy applied again
     stop(h2.tor)
     p = lambda n: os.path.join(h2.dir, n)  # noqa: E731
@@ -222,6 +315,8 @@ def run(work, cluster, tor):
     check(h1.has("203.0.113.5"), "h1 still enforces it")
     check(host_blocks(pg, uid6) == 1, "the expired one is stored too "
           "(its history)")
+    check(wait_for(lambda: host_blocks(pg, uid8) == 1, 20) is not None,
+          "h3's emergency block reached the store")
     # the old outbox put back: a second replay stores nothing more
     stop(h1.daemon)
     with open(os.path.join(h1.dir, "managed.policy.fleet-outbox"),
@@ -245,12 +340,13 @@ def run(work, cluster, tor):
     rc, out, err = ew("block", "list", "--json", env=desk)
     bl = json.loads(out or "[]")
     check(rc == 0 and [(b.get("host"), b.get("uid")) for b in bl
-                       if "host_block" in b] == [("h1", uid)],
+                       if "host_block" in b] == [("h1", uid), ("h3", uid8)],
           "block list --json: %s %s" % (out, err))
     rc, out, err = ew("fleet", "status", "--json", env=desk)
     st = json.loads(out or "{}")
     check(rc == 0 and [(b["host"], b["uid"], str(b["id"])) for b in
-                       st.get("host_blocks", [])] == [("h1", uid, hid)],
+                       st.get("host_blocks", [])]
+          == [("h1", uid, hid), ("h3", uid8, hb_id(pg, uid8))],
           "fleet status lists it: %s %s" % (out, err))
     rc, out, err = ew("fleet", "status", env=desk)
     check(rc == 0 and ("emergency block h%s of host h1" % hid) in out,
@@ -303,14 +399,16 @@ def run(work, cluster, tor):
         return {h["host"]: h.get("drift") for h in
                 json.loads(out or "{}").get("hosts", [])}
     d0 = drift()
-    check(d0 == {"h1": False, "h2": False}, "no drift: %s" % d0)
+    check(d0 == {"h1": False, "h2": False, "h3": False},
+          "no drift: %s" % d0)
     stop(h2.daemon)
     rc, _, err = ew("block", "add", "--no-apply", "reject 192.0.2.88:*",
                     env=desk)
     rev = follow.store_rev(pg)
-    wait_for(lambda: applied(pg, rev, ("h1",)), 30)
+    wait_for(lambda: applied(pg, rev, ("h1", "h3")), 30)
     d1 = drift()
-    check(d1 == {"h1": False, "h2": True}, "h2 behind drifts: %s" % d1)
+    check(d1 == {"h1": False, "h2": True, "h3": False},
+          "h2 behind drifts: %s" % d1)
     rc, out, _ = ew("fleet", "status", env=desk)
     print(out, end="")
     if follow.failed:
