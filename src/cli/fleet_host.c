@@ -26,15 +26,27 @@
  * which revision it enforces and how long ago it synced, then retries
  * (the driver reconnects, LISTEN included).
  *
- * The outbox: every apply report (the cached state applied at a start
- * without the store included) is first appended to a file beside the
+ * The outbox (fleet_local.c): every apply report (the cached state
+ * applied at a start without the store included) and every emergency
+ * block the host's operator adds is first appended to a file beside the
  * managed policy (mode 0600, fsync'd, one record a line with a random
- * unique id), then the whole file is sent (ew_store_apply_replay: a
- * uid stored already is ignored) and emptied once all of it is stored.
- * So a report made while PostgreSQL is down, or by a run killed between
- * its apply and its report, reaches the desk when the store is back,
- * once: a record sent twice (killed before the file was emptied) is
- * stored once.  Each report carries how many the host still had queued.
+ * unique id), then the whole file is sent (a uid stored already is
+ * ignored) and emptied once all of it is stored.  So a report made
+ * while PostgreSQL is down, or by a run killed between its apply and
+ * its report, reaches the desk when the store is back, once: a record
+ * sent twice (killed before the file was emptied) is stored once.  Each
+ * report carries how many the host still had queued, the digest of the
+ * block set it enforces and its self-repairs (fleet status' drift).
+ *
+ * The host's emergency blocks (`exitwarden block add` against the
+ * host's connection, or with the store unreachable on a machine that
+ * follows the desk: ew_cli_fleet_block) are composed into every managed
+ * policy after the desk's rules; the block add applies at once from the
+ * cache, and the loop notices the change between its waits.  The desk
+ * removes or adopts one with a revision: the round reads those after
+ * its cursor and drops them.  Between the waits the self-repair of
+ * repair.c runs (a tor restarted, the table flushed), with or without
+ * the store.
  */
 #include <errno.h>
 #include <fcntl.h>
