@@ -410,6 +410,7 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 	int64_t cursor, synced_at, rev = 0, exp, now;
 	size_t n = 0, nb = 0;
 	int rc = EW_EXIT_OK, down = 0, fd, queued, due, wait, changed;
+	int lk, removed;
 	unsigned failed = 0; /* failed applies in a row: retried sooner */
 
 	memset(&f, 0, sizeof(f));
@@ -463,7 +464,12 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 				printf("fleet: store back after %llds\n",
 				    (long long)(ew_time_now() - synced_at));
 			down = 0;
+			/* under the lock: a block add on the host appends
+			 * to the outbox and rewrites the local file too */
+			lk = ew_cli_fleet_lock();
 			queued = ew_cli_outbox_flush(st, host, &nb);
+			removed = desk_removals(&f, cursor);
+			ew_cli_fleet_unlock(lk);
 			if (queued > 0)
 				printf("fleet: outbox: %d reports replayed "
 				       "(%zu emergency blocks)\n",
@@ -473,7 +479,7 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 			changed |= queued > 0 && nb > 0;
 			/* after the rules: a removal committed before the
 			 * revision read is seen now, a later one next */
-			changed |= desk_removals(&f, cursor) > 0;
+			changed |= removed > 0;
 			if (cursor < 0 || n > 0 || due || changed ||
 			    failed > 0) {
 				due = 1; /* a new managed file: its expiries */
@@ -513,6 +519,10 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 		wait = down ? 1000 : (int)(interval * 1000);
 		if (!down && failed > 0 && (1u << failed) < interval)
 			wait = (int)(1000u << failed);
+		/* the connection lost during the round (a failed apply):
+		 * the next round says so at once, or connects again */
+		if (!down && fd < 0)
+			wait = 0;
 		now = ew_time_now();
 		if (exp != EW_NEVER && exp - now < wait / 1000)
 			wait = exp <= now ? 0 : (int)(exp - now) * 1000;
