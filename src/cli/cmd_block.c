@@ -237,14 +237,12 @@ relay_changes(
  * code, or -1 when this is no host (the desk's block add goes on).
  */
 static int
-host_block(struct block_args *b, const struct ew_args *a, const char *rule,
-    int64_t expires)
+host_block(struct block_args *b, const char *rule, int64_t expires)
 {
 	struct ew_store *st = NULL;
 	char host[64];
 	int rc;
 
-	(void)a;
 	if ((rc = ew_cli_fleet_host_mode(&st, host, sizeof(host))) == 0)
 		return -1;
 	if (rc != 1)
@@ -294,7 +292,7 @@ ew_cmd_block_add(struct ew_args *a)
 		rc = EW_EXIT_FAIL;
 		goto out;
 	}
-	if ((rc = host_block(&b, a, ew_buf_str(&canon), expires)) >= 0)
+	if ((rc = host_block(&b, ew_buf_str(&canon), expires)) >= 0)
 		goto out;
 	rc = EW_EXIT_FAIL;
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
@@ -492,7 +490,7 @@ render_host_blocks(
 		out->p[out->len] = '\0';
 		for (i = 0; i < n; i++) {
 			ew_buf_puts(out, empty && i == 0 ? "" : ",\n ");
-			host_block_put(out, &v[i], now, 0 + 1);
+			host_block_put(out, &v[i], now, 1);
 		}
 		ew_buf_puts(out, "]\n");
 	} else if (n > 0) {
