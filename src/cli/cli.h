@@ -389,10 +389,11 @@ size_t ew_cli_relay_changes(struct ew_cli_apply *a, const char *policy,
  * policy the last run left (the host's cache of its desired state)
  * again, store-less, and queue the report in the outbox.  *exp: 0 at
  * the first call; later calls apply it again only when a block of it
- * has expired (*exp, kept here, is the next expiry).  0 or -errno
+ * has expired (*exp, kept here, is the next expiry); the later calls
+ * also run the self-repair (every `repair` seconds).  0 or -errno
  * (said). */
 int ew_cli_fleet_cached(
-    struct ew_cli_apply *ap, const char *policy, int64_t *exp);
+    struct ew_cli_apply *ap, const char *policy, unsigned repair, int64_t *exp);
 int ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
     struct ew_cli_apply *ap, const char *policy, const char *host,
     unsigned interval, unsigned repair, int once, volatile sig_atomic_t *stop);

@@ -61,6 +61,7 @@
 
 #include "cli/cli.h"
 #include "desk/desk.h"
+#include "lib/buf.h"
 #include "lib/diag.h"
 #include "lib/digest.h"
 #include "lib/file.h"
@@ -142,17 +143,29 @@ cursor_save(int64_t rev, int64_t at, const char *host)
 		rename(tmp, path);
 }
 
-/* The managed file's digest (hex), or "-" when it cannot be read. */
+/* The managed file's digest (hex; several relays: of their files one
+ * after the other), or "-" when one cannot be read. */
 static void
-managed_digest(char out[EW_SHA256_HEXLEN])
+managed_digest(const struct ew_cli_apply *ap, char out[EW_SHA256_HEXLEN])
 {
-	size_t n = 0;
+	struct ew_buf all = EW_BUF_INIT;
+	size_t n = 0, i, k = ap->nrelays > 0 ? ap->nrelays : 1;
 	char *text = NULL;
+	int rc = 0;
 
-	if (ew_file_read(ew_cli_managed_path(), 16 << 20, 0, &text, &n) != 0 ||
-	    ew_sha256_hex(text, n, out) != 0)
+	for (i = 0; rc == 0 && i < k; i++) {
+		rc = ew_file_read(ap->nrelays > 0 ? ap->relays[i].managed
+						  : ew_cli_managed_path(),
+		    16 << 20, 0, &text, &n);
+		if (rc == 0)
+			ew_buf_add(&all, text, n);
+		free(text);
+		text = NULL;
+	}
+	if (rc != 0 || all.oom ||
+	    ew_sha256_hex(ew_buf_str(&all), all.len, out) != 0)
 		snprintf(out, EW_SHA256_HEXLEN, "-");
-	free(text);
+	ew_buf_free(&all);
 }
 
 /* The digest of the block set a host enforces: the rules of its scope
@@ -232,7 +245,7 @@ follow_apply(struct follow *f, int64_t rev)
 	ok = rc == 0;
 	rc = ew_cli_change_done(rc, &ch, &oc, &dg);
 	ew_desk_set_local(f->d, NULL, 0);
-	managed_digest(digest);
+	managed_digest(f->ap, digest);
 	memset(&rec, 0, sizeof(rec));
 	rec.rev = rev;
 	rec.at = now;
@@ -277,7 +290,7 @@ cached_apply(struct ew_cli_apply *ap, const char *policy, int64_t rev,
 	}
 	if (rc == 0) {
 		/* reported when the store is back */
-		managed_digest(digest);
+		managed_digest(ap, digest);
 		memset(&rec, 0, sizeof(rec));
 		rec.rev = rev < 0 ? 0 : rev;
 		rec.at = now;
@@ -294,11 +307,19 @@ cached_apply(struct ew_cli_apply *ap, const char *policy, int64_t rev,
 }
 
 int
-ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy, int64_t *exp)
+ew_cli_fleet_cached(
+    struct ew_cli_apply *ap, const char *policy, unsigned repair, int64_t *exp)
 {
+	/* the self-repair while no store was ever reached (a tor
+	 * restarted, the table flushed): its own, from the first call */
+	static struct ew_cli_repair rp;
 	int64_t rev, at;
 	int rc;
 
+	if (*exp == 0)
+		ew_cli_repair_init(&rp, repair);
+	else
+		ew_cli_repair_tick(&rp, NULL, ap, policy);
 	if (*exp != 0) {
 		/* applied already: again when a block's time comes (a
 		 * block add on the host may have added an earlier one) */

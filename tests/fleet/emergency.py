@@ -278,6 +278,18 @@ def run(work, cluster, tor):
           is not None, "an emergency block on h3 reaches both its relays "
           "and its table: %s%s" % (out[-300:], err))
     uid8 = uid_of(out)
+    # h3's daemon has not reached the store since its start: relay b's
+    # tor restarted now gets its policy again all the same
+    stop(h3.tor_b)
+    h3.start_tor_b()
+    t0 = time.monotonic()
+    lat = wait_for(lambda: "203.0.113.8" in h3.tor_b_policy(), 30, 0.2)
+    check(lat is not None, "h3's relay b tor restarted gets its policy "
+          "again (self-repair before the store was ever reached)")
+    if lat is not None:
+        print("emergency: a relay's tor restarted on a host that never "
+              "reached the store had its policy again %.2f s after its "
+              "start" % (time.monotonic() - t0))
 
     # a tor restarted on h2 (host mode): its policy applied again
     stop(h2.tor)
@@ -339,13 +351,14 @@ def run(work, cluster, tor):
           and "SYN flood" in out, "block list at the desk: %s" % out)
     rc, out, err = ew("block", "list", "--json", env=desk)
     bl = json.loads(out or "[]")
-    check(rc == 0 and [(b.get("host"), b.get("uid")) for b in bl
-                       if "host_block" in b] == [("h1", uid), ("h3", uid8)],
+    check(rc == 0 and sorted((b.get("host"), b.get("uid")) for b in bl
+                             if "host_block" in b)
+          == [("h1", uid), ("h3", uid8)],
           "block list --json: %s %s" % (out, err))
     rc, out, err = ew("fleet", "status", "--json", env=desk)
     st = json.loads(out or "{}")
-    check(rc == 0 and [(b["host"], b["uid"], str(b["id"])) for b in
-                       st.get("host_blocks", [])]
+    check(rc == 0 and sorted((b["host"], b["uid"], str(b["id"])) for b in
+                             st.get("host_blocks", []))
           == [("h1", uid, hid), ("h3", uid8, hb_id(pg, uid8))],
           "fleet status lists it: %s %s" % (out, err))
     rc, out, err = ew("fleet", "status", env=desk)
@@ -399,6 +412,12 @@ def run(work, cluster, tor):
         return {h["host"]: h.get("drift") for h in
                 json.loads(out or "{}").get("hosts", [])}
     d0 = drift()
+    rc, out, _ = ew("fleet", "status", "--json", env=desk)
+    dig = {h["host"]: (h.get("last_apply") or {}).get("digest", "")
+           for h in json.loads(out or "{}").get("hosts", [])}
+    check(len(dig.get("h3", "")) == 64,
+          "h3 (two relays) reports the digest of its managed files: %s"
+          % dig)
     check(d0 == {"h1": False, "h2": False, "h3": False},
           "no drift: %s" % d0)
     stop(h2.daemon)
