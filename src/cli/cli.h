@@ -389,13 +389,70 @@ size_t ew_cli_relay_changes(struct ew_cli_apply *a, const char *policy,
  * policy the last run left (the host's cache of its desired state)
  * again, store-less, and queue the report in the outbox.  *exp: 0 at
  * the first call; later calls apply it again only when a block of it
- * has expired (*exp, kept here, is the next expiry).  0 or -errno
+ * has expired (*exp, kept here, is the next expiry); the later calls
+ * also run the self-repair (every `repair` seconds).  0 or -errno
  * (said). */
 int ew_cli_fleet_cached(
-    struct ew_cli_apply *ap, const char *policy, int64_t *exp);
+    struct ew_cli_apply *ap, const char *policy, unsigned repair, int64_t *exp);
 int ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
     struct ew_cli_apply *ap, const char *policy, const char *host,
-    unsigned interval, int once, volatile sig_atomic_t *stop);
+    unsigned interval, unsigned repair, int once, volatile sig_atomic_t *stop);
+/*
+ * fleet_local.c: a fleet host's outbox, its emergency blocks and its
+ * cached state applied without the store (the file's comment says
+ * how).  The lock (flock on managed.policy.fleet-lock): an fd, or -1.
+ */
+struct ew_store_apply_rec;
+struct ew_store_host_block;
+int ew_cli_fleet_lock(void);
+void ew_cli_fleet_unlock(int fd);
+/* 32 random hex digits. */
+int ew_cli_fleet_uid(char out[33]);
+/* Queue a record in the outbox, on disk when it returns: 0 or -errno. */
+int ew_cli_outbox_add_apply(const struct ew_store_apply_rec *r);
+int ew_cli_outbox_add_block(const struct ew_store_host_block *h);
+size_t ew_cli_outbox_count(void);
+/* Send the outbox as `host`, then empty it: how many records were sent
+ * (*nblocks of them emergency blocks), or the store's -errno (the
+ * outbox kept whole). */
+int ew_cli_outbox_flush(struct ew_store *st, const char *host, size_t *nblocks);
+/* The host's emergency blocks in force at now (local file and outbox). */
+struct ew_cli_local {
+	struct ew_store_host_block *b; /* borrowed from lines */
+	struct ew_desk_rule *v;        /* the same, as rules to compose */
+	char **lines;
+	size_t n;
+};
+int ew_cli_local_load(struct ew_cli_local *l, int64_t now);
+void ew_cli_local_free(struct ew_cli_local *l);
+/* A digest of l's uids (what changed is what differs). */
+void ew_cli_local_sig(const struct ew_cli_local *l, char out[65]);
+/* The desk removed or adopted these: out of the local file.  How many
+ * were there, or -errno. */
+int ew_cli_local_drop(char **uids, size_t n, int64_t now);
+/* The earliest expiry in the host's managed file(s), or EW_NEVER. */
+int64_t ew_cli_fleet_next_expiry(const struct ew_cli_apply *ap);
+/* Compose every managed file of the host from what it holds with l's
+ * emergency blocks, and apply them (tor of each relay, the table once)
+ * when one changed or when `force`: 0 or -errno (the files as they
+ * were). */
+int ew_cli_fleet_local_apply(struct ew_cli_apply *ap, const char *policy,
+    const struct ew_cli_local *l, int force);
+/* The host this machine follows as (the cursor file), into out: 0 or
+ * -ENOENT. */
+int ew_cli_fleet_host_name(char *out, size_t cap);
+/*
+ * block add on a fleet host (cmd_block.c): whether the store names this
+ * connection a host, or is unreachable on a machine that follows the
+ * desk as a host: 1 (host[] set, *st open or NULL), 0 (not a host; *st
+ * NULL), or an exit code (said).
+ */
+int ew_cli_fleet_host_mode(struct ew_store **st, char *host, size_t cap);
+/* The emergency block on this host: applied here at once, queued,
+ * sent when st is not NULL.  An exit code. */
+int ew_cli_fleet_block(struct ew_cli_apply *ap, const char *policy,
+    struct ew_store *st, const char *host, const char *rule, const char *reason,
+    int64_t expires, int64_t now, int dry_run);
 int ew_cli_sync(struct ew_desk *d, const struct ew_desk_change *ch,
     struct ew_desk_outcome *oc, struct ew_diag_list *dg);
 /* Say what nftables said. */
@@ -525,6 +582,7 @@ int ew_cmd_block_add(struct ew_args *a);
 int ew_cmd_block_list(struct ew_args *a);
 int ew_cmd_block_remove(struct ew_args *a);
 int ew_cmd_block_confirm(struct ew_args *a);
+int ew_cmd_block_adopt(struct ew_args *a);
 int ew_cmd_status(struct ew_args *a);
 
 #endif

@@ -230,6 +230,37 @@ relay_changes(
 	return ew_cli_relay_changes(&b->apply, b->policy, b->now, chs, names);
 }
 
+/*
+ * block add on a fleet host (the host's connection, or the store
+ * unreachable on a machine that follows the desk): the host's own
+ * emergency block, applied here, queued, sent to the desk.  An exit
+ * code, or -1 when this is no host (the desk's block add goes on).
+ */
+static int
+host_block(struct block_args *b, const char *rule, int64_t expires)
+{
+	struct ew_store *st = NULL;
+	char host[64];
+	int rc;
+
+	if ((rc = ew_cli_fleet_host_mode(&st, host, sizeof(host))) == 0)
+		return -1;
+	if (rc != 1)
+		return rc;
+	if (b->host[0] != '\0' || b->ticket > 0 || b->apply.nselect > 0) {
+		ew_cli_err("on fleet host %s a block is the host's own "
+			   "emergency block: no --host, --ticket or --relay",
+		    host);
+		ew_store_close(st);
+		return EW_EXIT_USAGE;
+	}
+	if ((rc = ew_cli_relays_ready(&b->apply, b->policy)) == 0)
+		rc = ew_cli_fleet_block(&b->apply, b->policy, st, host, rule,
+		    b->reason, expires, b->now, b->dry_run);
+	ew_store_close(st);
+	return rc;
+}
+
 int
 ew_cmd_block_add(struct ew_args *a)
 {
@@ -261,6 +292,8 @@ ew_cmd_block_add(struct ew_args *a)
 		rc = EW_EXIT_FAIL;
 		goto out;
 	}
+	if ((rc = host_block(&b, ew_buf_str(&canon), expires)) >= 0)
+		goto out;
 	rc = EW_EXIT_FAIL;
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
 		goto out;
@@ -377,6 +410,106 @@ render_pending(struct ew_store *st, int json, struct ew_buf *out)
 	return 0;
 }
 
+/* One host's emergency block: JSON object or two text lines. */
+static void
+host_block_put(struct ew_buf *out, const struct ew_store_host_block *h,
+    int64_t now, int json)
+{
+	char t1[EW_TIME_STRLEN], t2[EW_TIME_STRLEN] = "never";
+	const char *state =
+	    h->expires_at != EW_STORE_NO_TIME && h->expires_at <= now
+		? "expired"
+		: "in force on the host";
+
+	ew_time_format(h->added_at, t1, sizeof(t1));
+	if (h->expires_at != EW_STORE_NO_TIME)
+		ew_time_format(h->expires_at, t2, sizeof(t2));
+	if (json) {
+		ew_buf_printf(
+		    out, "{\"host_block\": %lld, \"uid\": ", (long long)h->id);
+		ew_json_str(out, h->uid);
+		ew_buf_puts(out, ", \"host\": ");
+		ew_json_str(out, h->host);
+		ew_buf_puts(out, ", \"rule\": ");
+		ew_json_str(out, h->rule_text);
+		ew_buf_puts(out, ", \"origin\": \"host\", \"reason\": ");
+		if (h->reason != NULL)
+			ew_json_str(out, h->reason);
+		else
+			ew_buf_puts(out, "null");
+		ew_buf_puts(out, ", \"added\": ");
+		ew_json_str(out, t1);
+		ew_buf_puts(out, ", \"expires\": ");
+		ew_json_str(out, t2);
+		ew_buf_puts(out, ", \"state\": ");
+		ew_json_str(out, state);
+		ew_buf_putc(out, '}');
+		return;
+	}
+	ew_buf_printf(out,
+	    "h%lld  %s\n    emergency block of host %s (id %s), "
+	    "added %s, expires %s: %s\n",
+	    (long long)h->id, ew_cli_esc(h->rule_text), h->host,
+	    ew_cli_esc(h->uid), t1, t2, state);
+	if (h->reason != NULL)
+		ew_buf_printf(out, "    reason: %s\n", ew_cli_esc(h->reason));
+}
+
+/*
+ * The fleet hosts' own emergency blocks, after the rules (block list):
+ * hID, for block adopt and block remove.  JSON: more objects of the
+ * same array, each with "host_block" (its id) instead of "id".
+ */
+static int
+render_host_blocks(
+    struct ew_store *st, int64_t now, int all, int json, struct ew_buf *out)
+{
+	struct ew_store_host_block *v = NULL;
+	size_t n = 0, i, k;
+	int empty;
+
+	if (ew_store_host_block_list(st, -1, &v, &n) != 0)
+		return -1;
+	/* the expired ones with --all only (the host dropped them) */
+	for (i = k = 0; i < n; i++) {
+		if (!all && v[i].expires_at != EW_STORE_NO_TIME &&
+		    v[i].expires_at <= now) {
+			free(v[i].uid);
+			free(v[i].host);
+			free(v[i].rule_text);
+			free(v[i].reason);
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	n = k;
+	if (n > 0 && json && out->len >= 2) {
+		/* "...]\n": the array continued */
+		empty = out->len == 3 && out->p[0] == '[';
+		out->len -= 2;
+		out->p[out->len] = '\0';
+		for (i = 0; i < n; i++) {
+			ew_buf_puts(out, empty && i == 0 ? "" : ",\n ");
+			host_block_put(out, &v[i], now, 1);
+		}
+		ew_buf_puts(out, "]\n");
+	} else if (n > 0) {
+		if (out->len > 0 && strncmp(out->p, "no block", 8) == 0) {
+			out->len = 0;
+			out->p[0] = '\0';
+		}
+		ew_buf_printf(out,
+		    "%zu emergency block%s of fleet hosts "
+		    "(exitwarden block adopt hID | block "
+		    "remove hID):\n",
+		    n, n == 1 ? "" : "s");
+		for (i = 0; i < n; i++)
+			host_block_put(out, &v[i], now, 0);
+	}
+	ew_store_host_blocks_free(v, n);
+	return out->oom ? -1 : 0;
+}
+
 int
 ew_cmd_block_list(struct ew_args *a)
 {
@@ -400,7 +533,9 @@ ew_cmd_block_list(struct ew_args *a)
 	}
 	if ((b.pending ? render_pending(st, b.json, &out)
 		       : ew_desk_blocks_render(
-			     st, b.now, b.all, b.json, &out)) != 0) {
+			     st, b.now, b.all, b.json, &out)) != 0 ||
+	    (!b.pending &&
+		render_host_blocks(st, b.now, b.all, b.json, &out) != 0)) {
 		ew_cli_err("%s: %s", ew_cli_db_path(), ew_store_errmsg(st));
 		ew_buf_free(&out);
 		ew_store_close(st);
@@ -424,6 +559,44 @@ say_removed(const struct ew_desk_removed *r, const char *how)
 	}
 }
 
+/* block remove hID...: the desk removes hosts' emergency blocks (a
+ * store change only: the hosts drop them at their next round).  All or
+ * nothing; an exit code. */
+static int
+remove_host_blocks(
+    struct ew_store *st, const struct ew_args *a, int64_t now, int dry_run)
+{
+	int64_t id;
+	size_t i;
+	int rc;
+
+	if ((rc = ew_store_begin(st)) != 0) {
+		ew_cli_err("%s: %s", ew_cli_db_label(), ew_store_errmsg(st));
+		return EW_EXIT_FAIL;
+	}
+	for (i = 0; rc == 0 && i < a->nops; i++) {
+		if (a->ops[i][0] != 'h')
+			continue;
+		parse_id("host block", a->ops[i] + 1, &id);
+		if ((rc = ew_store_host_block_close(st, id, now, 0)) != 0)
+			ew_cli_err("host block %s: %s", a->ops[i],
+			    rc == -ENOENT     ? "no such host block"
+			    : rc == -EALREADY ? "removed or adopted before"
+					      : ew_store_errmsg(st));
+		else
+			printf("%s host block %s\n",
+			    dry_run ? "would remove" : "removed", a->ops[i]);
+	}
+	if (rc == 0 && dry_run)
+		rc = -ECANCELED;
+	rc = ew_store_end(st, rc);
+	if (rc == -ECANCELED)
+		printf("-n: nothing changed\n");
+	else if (rc != 0)
+		ew_cli_err("no host block removed: nothing changed");
+	return rc == 0 || rc == -ECANCELED ? 0 : EW_EXIT_FAIL;
+}
+
 int
 ew_cmd_block_remove(struct ew_args *a)
 {
@@ -438,7 +611,7 @@ ew_cmd_block_remove(struct ew_args *a)
 	struct ew_desk_change chs[EW_RELAYS_MAX];
 	const char *names[EW_RELAYS_MAX];
 	int64_t *ids = NULL;
-	size_t i, n;
+	size_t i, n, nh, k = 0;
 	int rc, multi = 0;
 
 	memset(&rm, 0, sizeof(rm));
@@ -454,22 +627,37 @@ ew_cmd_block_remove(struct ew_args *a)
 		rc = EW_EXIT_FAIL;
 		goto out;
 	}
-	for (i = 0; i < a->nops; i++)
-		if ((rc = parse_id("block", a->ops[i], &ids[i])) != 0)
+	/* hID: a host's emergency block, the others the desk's rules */
+	for (i = nh = 0; i < a->nops; i++)
+		if (a->ops[i][0] == 'h' &&
+		    (rc = parse_id("host block", a->ops[i] + 1, &ids[i])) != 0)
+			goto out;
+		else
+			nh += a->ops[i][0] == 'h';
+	for (i = k = 0; i < a->nops; i++)
+		if (a->ops[i][0] != 'h' &&
+		    (rc = parse_id("block", a->ops[i], &ids[k++])) != 0)
 			goto out;
 	rc = EW_EXIT_FAIL;
 	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
 		goto out;
+	if (nh > 0 && (rc = remove_host_blocks(st, a, b.now, b.dry_run)) != 0)
+		goto out;
+	if (k == 0 && b.ticket == 0) {
+		rc = EW_EXIT_OK;
+		goto out;
+	}
+	rc = EW_EXIT_FAIL;
 	ew_cli_change_init(&ch, &b.apply, b.policy, b.now);
 	if ((rc = ew_cli_relays_ready(&b.apply, b.policy)) != 0)
 		goto out;
-	remove_scope(&b, st, ids, a->nops);
+	remove_scope(&b, st, ids, k);
 	if ((rc = block_relays(&b, d, &ch, 0, &multi)) != 0)
 		goto out;
 	ew_diag_init(&dg);
 	if (b.dry_run) {
 		rc = ew_desk_block_remove_preview(
-		    d, &ch, ids, a->nops, b.ticket, &rm, &diff, &dg);
+		    d, &ch, ids, k, b.ticket, &rm, &diff, &dg);
 		if (rc == 0)
 			say_removed(&rm, "would remove");
 		rc = show_preview(rc, &diff, &dg);
@@ -479,10 +667,10 @@ ew_cmd_block_remove(struct ew_args *a)
 	if (multi) {
 		n = relay_changes(&b, chs, names);
 		rc = ew_desk_block_remove_relays(
-		    d, chs, names, n, ids, a->nops, b.ticket, &rm, &oc, &dg);
+		    d, chs, names, n, ids, k, b.ticket, &rm, &oc, &dg);
 	} else {
 		rc = ew_desk_block_remove(
-		    d, &ch, ids, a->nops, b.ticket, &rm, &oc, &dg);
+		    d, &ch, ids, k, b.ticket, &rm, &oc, &dg);
 	}
 	rc = ew_cli_change_done(rc, &ch, &oc, &dg);
 	say_removed(&rm, "removed");
@@ -549,6 +737,84 @@ ew_cmd_block_confirm(struct ew_args *a)
 		ew_cli_err("nothing confirmed");
 out:
 	free(ids);
+	ew_desk_free(d);
+	ew_store_close(st);
+	ew_cli_apply_free(&b.apply);
+	return rc;
+}
+
+int
+ew_cmd_block_adopt(struct ew_args *a)
+{
+	struct block_args b;
+	struct ew_store *st = NULL;
+	struct ew_desk *d = NULL;
+	struct ew_desk_change ch;
+	struct ew_desk_outcome oc;
+	struct ew_desk_rule r;
+	struct ew_diag_list dg;
+	struct ew_store_host_block *v = NULL, *h = NULL;
+	struct ew_buf reason = EW_BUF_INIT;
+	int64_t hb = 0, expires = 0, id = 0;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = block_args(a, &b)) != 0 ||
+	    (rc = ew_cli_operands(a, 1, 1)) != 0)
+		goto out;
+	if ((rc = parse_id(
+		 "host block", a->ops[0] + (a->ops[0][0] == 'h'), &hb)) != 0)
+		goto out;
+	rc = EW_EXIT_FAIL;
+	if (ew_cli_desk_open(NULL, 0, &st, &d) != 0)
+		goto out;
+	if (ew_store_host_block_list(st, -1, &v, &n) != 0) {
+		ew_cli_err("%s: %s", ew_cli_db_label(), ew_store_errmsg(st));
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (v[i].id == hb)
+			h = &v[i];
+	if (h == NULL) {
+		ew_cli_err("no emergency block h%lld in force (block list)",
+		    (long long)hb);
+		goto out;
+	}
+	expires = h->expires_at;
+	if (ew_cli_has(a, EW_OPT_EXPIRES) &&
+	    (rc = ew_cli_parse_expires(b.expires, b.now, &expires)) != 0)
+		goto out;
+	if (b.reason != NULL)
+		ew_buf_puts(&reason, b.reason);
+	else
+		ew_buf_printf(&reason, "host %s: %s", h->host,
+		    h->reason != NULL ? h->reason : "emergency block");
+	memset(&r, 0, sizeof(r));
+	r.rule = h->rule_text;
+	r.reason = ew_buf_str(&reason);
+	r.expires = expires;
+	r.host = b.host[0] ? b.host : NULL;
+	r.relay = b.relay;
+	printf("adopt host %s's emergency block h%lld: %s, for %s\n", h->host,
+	    (long long)hb, ew_cli_esc(r.rule),
+	    r.host != NULL ? r.host : "the whole fleet");
+	ew_cli_change_init(&ch, &b.apply, b.policy, b.now);
+	ew_diag_init(&dg);
+	if (b.dry_run) {
+		ew_diag_free(&dg);
+		printf("-n: nothing changed\n");
+		rc = EW_EXIT_OK;
+		goto out;
+	}
+	fflush(stdout);
+	rc = ew_desk_block_adopt(d, &ch, hb, &r, &id, &oc, &dg);
+	rc = ew_cli_change_done(rc, &ch, &oc, &dg);
+	if (rc == EW_EXIT_OK)
+		printf("block %lld added (host block h%lld adopted)\n",
+		    (long long)id, (long long)hb);
+out:
+	ew_buf_free(&reason);
+	ew_store_host_blocks_free(v, n);
 	ew_desk_free(d);
 	ew_store_close(st);
 	ew_cli_apply_free(&b.apply);

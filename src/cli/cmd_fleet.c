@@ -196,6 +196,11 @@ status_row(struct ew_buf *b, const struct ew_store_fleet_row *r, int relay,
 {
 	char t[EW_TIME_STRLEN] = "never";
 	int64_t lag = r->last_rev < 0 ? rev : rev - r->last_rev;
+	/* drift: the block set of the host's last good apply is not the
+	 * one the desk wants for it now (-1: no report says yet) */
+	int drift = r->last_blocks == NULL
+			? -1
+			: strcmp(r->last_blocks, r->want_blocks) != 0;
 
 	if (r->last_at != EW_STORE_NO_TIME)
 		ew_time_format(r->last_at, t, sizeof(t));
@@ -207,12 +212,19 @@ status_row(struct ew_buf *b, const struct ew_store_fleet_row *r, int relay,
 			ew_buf_printf(b, "host %-20s relays %-3lld", r->host,
 			    (long long)r->relays);
 		ew_buf_printf(b,
-		    " rev %-6lld lag %-6lld outbox %-4lld last %s%s\n",
+		    " rev %-6lld lag %-6lld outbox %-4lld last %s%s",
 		    (long long)r->last_rev, (long long)lag,
 		    (long long)r->outbox, t,
 		    r->last_rev < 0 ? ""
 		    : r->last_ok    ? " ok"
 				    : " FAILED");
+		if (!relay)
+			ew_buf_printf(b, " drift %s repairs %lld",
+			    drift < 0 ? "?"
+			    : drift   ? "YES"
+				      : "no",
+			    (long long)r->repairs);
+		ew_buf_putc(b, '\n');
 		return;
 	}
 	ew_buf_puts(b, first ? "{" : ",{");
@@ -240,15 +252,59 @@ status_row(struct ew_buf *b, const struct ew_store_fleet_row *r, int relay,
 		    (long long)lag);
 		return;
 	}
-	ew_buf_printf(b,
-	    ",\"rev\":%lld,\"lag\":%lld,\"outbox\":%lld,"
-	    "\"last_apply\":{\"at\":",
+	ew_buf_printf(b, ",\"rev\":%lld,\"lag\":%lld,\"outbox\":%lld,",
 	    (long long)r->last_rev, (long long)lag, (long long)r->outbox);
+	if (!relay)
+		ew_buf_printf(b, "\"drift\":%s,\"repairs\":%lld,",
+		    drift < 0 ? "null"
+		    : drift   ? "true"
+			      : "false",
+		    (long long)r->repairs);
+	ew_buf_puts(b, "\"last_apply\":{\"at\":");
 	ew_json_str(b, t);
 	ew_buf_printf(
 	    b, ",\"ok\":%s,\"digest\":", r->last_ok ? "true" : "false");
 	ew_json_str(b, r->last_digest != NULL ? r->last_digest : "");
 	ew_buf_puts(b, "}}");
+}
+
+/* The hosts' emergency blocks in force (block adopt / remove hID). */
+static void
+status_blocks(struct ew_buf *b, const struct ew_store_host_block *v, size_t n,
+    int64_t now, int json)
+{
+	char t[EW_TIME_STRLEN];
+	size_t i;
+
+	size_t k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].expires_at != EW_STORE_NO_TIME &&
+		    v[i].expires_at <= now)
+			continue; /* expired: gone from the host */
+		if (v[i].expires_at != EW_STORE_NO_TIME)
+			ew_time_format(v[i].expires_at, t, sizeof(t));
+		else
+			snprintf(t, sizeof(t), "never");
+		if (!json) {
+			ew_buf_printf(b,
+			    "emergency block h%lld of host %s: %s (id %s, "
+			    "expires %s)\n",
+			    (long long)v[i].id, v[i].host,
+			    ew_cli_esc(v[i].rule_text), v[i].uid, t);
+			continue;
+		}
+		ew_buf_printf(b, "%s{\"id\":%lld,\"host\":", k++ ? "," : "",
+		    (long long)v[i].id);
+		ew_json_str(b, v[i].host);
+		ew_buf_puts(b, ",\"uid\":");
+		ew_json_str(b, v[i].uid);
+		ew_buf_puts(b, ",\"rule\":");
+		ew_json_str(b, v[i].rule_text);
+		ew_buf_puts(b, ",\"expires\":");
+		ew_json_str(b, t);
+		ew_buf_putc(b, '}');
+	}
 }
 
 int
@@ -258,18 +314,24 @@ ew_cmd_fleet_status(struct ew_args *a)
 	struct ew_store *st = NULL;
 	struct ew_buf b = EW_BUF_INIT;
 	size_t nh = 0, nr = 0, i, j;
-	int64_t rev = 0;
+	struct ew_store_host_block *hb = NULL;
+	size_t nb = 0;
+	int64_t rev = 0, now;
 	int json = ew_cli_has(a, EW_OPT_JSON), rc;
 
-	if ((rc = ew_cli_operands(a, 0, 0)) != 0)
+	if ((rc = ew_cli_operands(a, 0, 0)) != 0 ||
+	    (rc = fleet_now(a, &now)) != 0)
 		return rc;
 	if (ew_cli_store_open(&st) != 0)
 		return EW_EXIT_FAIL;
 	if ((rc = ew_store_rev(st, &rev)) != 0 ||
 	    (rc = ew_store_fleet_list(st, 0, &h, &nh)) != 0 ||
-	    (rc = ew_store_fleet_list(st, 1, &r, &nr)) != 0) {
+	    (rc = ew_store_fleet_want(st, h, nh, now)) != 0 ||
+	    (rc = ew_store_fleet_list(st, 1, &r, &nr)) != 0 ||
+	    (rc = ew_store_host_block_list(st, -1, &hb, &nb)) != 0) {
 		ew_cli_err("%s: %s", ew_cli_db_label(), ew_store_errmsg(st));
 		ew_store_fleet_free(h, nh);
+		ew_store_fleet_free(r, nr);
 		ew_store_close(st);
 		return EW_EXIT_FAIL;
 	}
@@ -291,9 +353,13 @@ ew_cmd_fleet_status(struct ew_args *a)
 				if (strcmp(r[j].host, h[i].host) == 0)
 					status_row(&b, &r[j], 1, rev, 0, 0);
 	if (json)
-		ew_buf_puts(&b, "]}\n");
+		ew_buf_puts(&b, "],\"host_blocks\":[");
 	else if (nh == 0)
 		ew_buf_puts(&b, "no hosts yet (exitwarden fleet add-host)\n");
+	status_blocks(&b, hb, nb, now, json);
+	if (json)
+		ew_buf_puts(&b, "]}\n");
+	ew_store_host_blocks_free(hb, nb);
 	ew_store_fleet_free(h, nh);
 	ew_store_fleet_free(r, nr);
 	return ew_cli_put(&b);

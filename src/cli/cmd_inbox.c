@@ -559,7 +559,8 @@ host_open(struct run_args *r, struct ew_store **st, struct ew_desk **d)
 		if (ew_cli_desk_open(r->extra, r->n_extra, st, d) == 0)
 			return 0;
 		/* the cache once, then again as its blocks expire */
-		ew_cli_fleet_cached(&r->ap, r->policy, &exp);
+		ew_cli_fleet_cached(
+		    &r->ap, r->policy, (unsigned)r->repair, &exp);
 		nanosleep(&ts, NULL);
 	}
 	return EW_EXIT_FAIL;
@@ -598,7 +599,7 @@ ew_cmd_run(struct ew_args *a)
 			goto out;
 		}
 		rc = ew_cli_fleet_follow(d, st, &r.ap, r.policy, r.host,
-		    (unsigned)r.interval, r.once, &stop);
+		    (unsigned)r.interval, (unsigned)r.repair, r.once, &stop);
 		goto out;
 	}
 	printf("run: database %s, policy %s, inbox %s, every %llus, "

@@ -26,15 +26,27 @@
  * which revision it enforces and how long ago it synced, then retries
  * (the driver reconnects, LISTEN included).
  *
- * The outbox: every apply report (the cached state applied at a start
- * without the store included) is first appended to a file beside the
+ * The outbox (fleet_local.c): every apply report (the cached state
+ * applied at a start without the store included) and every emergency
+ * block the host's operator adds is first appended to a file beside the
  * managed policy (mode 0600, fsync'd, one record a line with a random
- * unique id), then the whole file is sent (ew_store_apply_replay: a
- * uid stored already is ignored) and emptied once all of it is stored.
- * So a report made while PostgreSQL is down, or by a run killed between
- * its apply and its report, reaches the desk when the store is back,
- * once: a record sent twice (killed before the file was emptied) is
- * stored once.  Each report carries how many the host still had queued.
+ * unique id), then the whole file is sent (a uid stored already is
+ * ignored) and emptied once all of it is stored.  So a report made
+ * while PostgreSQL is down, or by a run killed between its apply and
+ * its report, reaches the desk when the store is back, once: a record
+ * sent twice (killed before the file was emptied) is stored once.  Each
+ * report carries how many the host still had queued, the digest of the
+ * block set it enforces and its self-repairs (fleet status' drift).
+ *
+ * The host's emergency blocks (`exitwarden block add` against the
+ * host's connection, or with the store unreachable on a machine that
+ * follows the desk: ew_cli_fleet_block) are composed into every managed
+ * policy after the desk's rules; the block add applies at once from the
+ * cache, and the loop notices the change between its waits.  The desk
+ * removes or adopts one with a revision: the round reads those after
+ * its cursor and drops them.  Between the waits the self-repair of
+ * repair.c runs (a tor restarted, the table flushed), with or without
+ * the store.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +61,7 @@
 
 #include "cli/cli.h"
 #include "desk/desk.h"
+#include "lib/buf.h"
 #include "lib/diag.h"
 #include "lib/digest.h"
 #include "lib/file.h"
@@ -95,8 +108,28 @@ cursor_load(int64_t *rev, int64_t *at)
 	fclose(f);
 }
 
+int
+ew_cli_fleet_host_name(char *out, size_t cap)
+{
+	char path[4096], name[64];
+	long long r, t;
+	FILE *f;
+	int n;
+
+	cursor_path(path, sizeof(path));
+	if ((f = fopen(path, "r")) == NULL)
+		return -ENOENT;
+	n = fscanf(f, "%lld %lld %63s", &r, &t, name);
+	fclose(f);
+	if (n != 3 || !ew_store_host_name_ok(name))
+		return -ENOENT;
+	snprintf(out, cap, "%s", name);
+	return 0;
+}
+
+/* "REV SYNCED_AT HOST\n" */
 static void
-cursor_save(int64_t rev, int64_t at)
+cursor_save(int64_t rev, int64_t at, const char *host)
 {
 	char path[4096], tmp[4200];
 	FILE *f;
@@ -105,233 +138,218 @@ cursor_save(int64_t rev, int64_t at)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if ((f = fopen(tmp, "w")) == NULL)
 		return;
-	fprintf(f, "%lld %lld\n", (long long)rev, (long long)at);
+	fprintf(f, "%lld %lld %s\n", (long long)rev, (long long)at, host);
 	if (fclose(f) == 0)
 		rename(tmp, path);
 }
 
-/* The outbox: "A UID REV AT OK DIGEST\n" records, beside the managed
- * policy. */
+/* The managed file's digest (hex; several relays: of their files one
+ * after the other), or "-" when one cannot be read. */
 static void
-outbox_path(char *out, size_t cap)
+managed_digest(const struct ew_cli_apply *ap, char out[EW_SHA256_HEXLEN])
 {
-	snprintf(out, cap, "%s.fleet-outbox", ew_cli_managed_path());
+	struct ew_buf all = EW_BUF_INIT;
+	size_t n = 0, i, k = ap->nrelays > 0 ? ap->nrelays : 1;
+	char *text = NULL;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < k; i++) {
+		rc = ew_file_read(ap->nrelays > 0 ? ap->relays[i].managed
+						  : ew_cli_managed_path(),
+		    16 << 20, 0, &text, &n);
+		if (rc == 0)
+			ew_buf_add(&all, text, n);
+		free(text);
+		text = NULL;
+	}
+	if (rc != 0 || all.oom ||
+	    ew_sha256_hex(ew_buf_str(&all), all.len, out) != 0)
+		snprintf(out, EW_SHA256_HEXLEN, "-");
+	ew_buf_free(&all);
 }
 
-/* Append one report to the outbox, on disk before it returns: 0 or
- * -errno. */
+/* The digest of the block set a host enforces: the rules of its scope
+ * and its emergency blocks (fleet status compares it with the desk's). */
 static int
-outbox_add(int64_t rev, int64_t at, int ok, const char *digest)
+blocks_digest(struct ew_store *st, const struct ew_cli_local *l, char out[65])
 {
-	char path[4096], line[256], uid[33];
-	unsigned char r[16];
-	size_t i;
-	int fd, len, rc = 0;
+	struct ew_store_rule *r = NULL;
+	size_t n = 0, i;
+	int64_t *ids;
+	char **uids;
+	int rc;
 
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		return -EIO;
-	for (i = 0; i < sizeof(r); i++)
-		snprintf(uid + 2 * i, 3, "%02x", r[i]);
-	len = snprintf(line, sizeof(line), "A %s %lld %lld %d %s\n", uid,
-	    (long long)rev, (long long)at, ok ? 1 : 0, digest);
-	if (len < 0 || (size_t)len >= sizeof(line))
-		return -EINVAL;
-	outbox_path(path, sizeof(path));
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, 0600) != 0 ||
-	    write(fd, line, (size_t)len) != (ssize_t)len || fsync(fd) != 0)
-		rc = errno != 0 ? -errno : -EIO;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
+	if ((rc = ew_store_rule_list(st, 0, &r, &n)) != 0)
+		return rc;
+	ids = calloc(n + 1, sizeof(*ids));
+	uids = calloc(l->n + 1, sizeof(*uids));
+	for (i = 0; ids != NULL && i < n; i++)
+		ids[i] = r[i].id;
+	for (i = 0; uids != NULL && i < l->n; i++)
+		uids[i] = l->b[i].uid;
+	rc = ids == NULL || uids == NULL
+		 ? -ENOMEM
+		 : ew_store_blocks_digest(ids, n, uids, l->n, out);
+	free(ids);
+	free(uids);
+	ew_store_rules_free(r, n);
 	return rc;
 }
 
-/* How many records the outbox holds (0 when there is none). */
-static size_t
-outbox_count(void)
-{
-	char path[4096];
-	size_t n = 0;
-	FILE *f;
-	int c;
-
-	outbox_path(path, sizeof(path));
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	while ((c = getc(f)) != EOF)
-		if (c == '\n')
-			n++;
-	fclose(f);
-	return n;
-}
-
-/*
- * Send every record of the outbox to the store, then empty it: the
- * number sent, or -errno (the store's error; the outbox is kept whole,
- * and a later flush sends it all again, stored once).  A record that
- * cannot be read (a torn last line of a crash) is dropped.
- */
-static int
-outbox_flush(struct ew_store *st, const char *host)
-{
-	char path[4096], uid[65], digest[129];
-	long long rev, at;
-	size_t n = outbox_count(), i = 0;
-	int ok, rc = 0, fd;
-	FILE *f;
-
-	outbox_path(path, sizeof(path));
-	if (n == 0 || (f = fopen(path, "r")) == NULL)
-		return 0;
-	while (rc == 0 && fscanf(f, " A %64s %lld %lld %d %128s", uid, &rev,
-			      &at, &ok, digest) == 5) {
-		i++;
-		rc = ew_store_apply_replay(st, uid, (int64_t)(n - i), host,
-		    digest, rev, at, ok,
-		    ok ? NULL : "the apply failed (see the host's log)");
-	}
-	fclose(f);
-	if (rc != 0)
-		return rc;
-	/* all stored: empty it (killed before this, it is sent again) */
-	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0)
-		return -errno;
-	if (fsync(fd) != 0)
-		rc = -errno;
-	close(fd);
-	return rc < 0 ? rc : (int)i;
-}
-
-/* The managed file's digest (hex), or "-" when it cannot be read. */
+/* Queue a report (said when it cannot be), and say how many wait. */
 static void
-managed_digest(char out[EW_SHA256_HEXLEN])
+queue_report(struct ew_store_apply_rec *rec)
 {
-	size_t n = 0;
-	char *text = NULL;
-
-	if (ew_file_read(ew_cli_managed_path(), 16 << 20, 0, &text, &n) != 0 ||
-	    ew_sha256_hex(text, n, out) != 0)
-		snprintf(out, EW_SHA256_HEXLEN, "-");
-	free(text);
+	if (ew_cli_outbox_add_apply(rec) != 0)
+		ew_cli_err("run --host: apply report not queued in the outbox");
 }
 
-/* Compose and apply, then report: 0 or EW_EXIT_FAIL; *lost when the
- * apply failed for the store's connection (lost, or not back), *wrote
- * when its managed policy stayed in place anyway, *kept when the report
- * waits in the outbox. */
-static int
-follow_apply(struct ew_desk *d, struct ew_store *st, struct ew_cli_apply *ap,
-    const char *policy, const char *host, int64_t rev, int *lost, int *wrote,
-    int *kept)
+/* The host's follower: what the loop keeps between rounds. */
+struct follow {
+	struct ew_desk *d;
+	struct ew_store *st;
+	struct ew_cli_apply *ap;
+	const char *policy, *host;
+	struct ew_cli_repair rp;
+	char sig[65]; /* the emergency blocks last composed */
+};
+
+static size_t
+repairs(const struct follow *f)
 {
-	char digest[EW_SHA256_HEXLEN];
+	return f->rp.tor_drift + f->rp.table_missing + f->rp.tor_back;
+}
+
+/* Compose (the store's rules and the host's emergency blocks) and
+ * apply, then report: 0 or EW_EXIT_FAIL; *lost when the apply failed
+ * for the store's connection (lost, or not back), *wrote when its
+ * managed policy stayed in place anyway, *kept when the report waits in
+ * the outbox. */
+static int
+follow_apply(struct follow *f, int64_t rev, int *lost, int *wrote, int *kept)
+{
+	char digest[EW_SHA256_HEXLEN], blocks[65];
+	struct ew_store_apply_rec rec;
 	struct ew_desk_change ch;
 	struct ew_desk_outcome oc;
 	struct ew_diag_list dg;
+	struct ew_cli_local l;
 	int64_t now = ew_time_now();
-	int rc, ok;
+	int rc, ok, lk = ew_cli_fleet_lock();
 
-	ap->record = no_record;
-	ew_cli_change_init(&ch, ap, policy, now);
+	if (ew_cli_local_load(&l, now) != 0)
+		ew_cli_err("run --host: the emergency blocks do not read");
+	ew_cli_local_sig(&l, f->sig);
+	ew_desk_set_local(f->d, l.v, l.n);
+	f->ap->record = no_record;
+	ew_cli_change_init(&ch, f->ap, f->policy, now);
 	ew_diag_init(&dg);
-	rc = ew_cli_sync(d, &ch, &oc, &dg);
+	rc = ew_cli_sync(f->d, &ch, &oc, &dg);
 	ok = rc == 0;
 	*lost = rc == -ECONNRESET || rc == -ECONNREFUSED;
 	*wrote = oc.wrote && oc.restored != 1;
 	rc = ew_cli_change_done(rc, &ch, &oc, &dg);
-	managed_digest(digest);
-	if (outbox_add(rev, now, ok, digest) != 0)
-		ew_cli_err("run --host: apply report not queued in the outbox");
-	*kept = outbox_flush(st, host) < 0;
+	ew_desk_set_local(f->d, NULL, 0);
+	managed_digest(f->ap, digest);
+	memset(&rec, 0, sizeof(rec));
+	rec.rev = rev;
+	rec.at = now;
+	rec.ok = ok;
+	rec.digest = digest;
+	rec.blocks = blocks_digest(f->st, &l, blocks) == 0 ? blocks : NULL;
+	rec.repairs = (int64_t)repairs(f);
+	queue_report(&rec);
+	ew_cli_local_free(&l);
+	*kept = ew_cli_outbox_flush(f->st, f->host, NULL) < 0;
 	if (*kept)
 		ew_cli_err("%s: apply report not stored (kept in the outbox): "
 			   "%s",
-		    ew_cli_db_label(), ew_store_errmsg(st));
+		    ew_cli_db_label(), ew_store_errmsg(f->st));
+	ew_cli_fleet_unlock(lk);
 	return rc;
 }
 
 /*
- * Apply the managed file as it stands at the current time (expired
- * rules left out) to tor and the kernel, without the store, and queue
- * the report (revision rev) in the outbox: 0 or -errno.
+ * Apply the managed file(s) as they stand at the current time (expired
+ * rules left out), with the host's emergency blocks, to tor and the
+ * kernel, without the store, and queue the report (revision rev):
+ * 0 or -errno.
  */
 static int
-cached_apply(struct ew_cli_apply *ap, const char *policy, int64_t rev)
+cached_apply(struct ew_cli_apply *ap, const char *policy, int64_t rev,
+    int64_t reps, char sig[65])
 {
 	char digest[EW_SHA256_HEXLEN];
-	struct ew_desk_change ch;
-	const char *path = ew_cli_managed_path();
+	struct ew_store_apply_rec rec;
+	struct ew_cli_local l;
+	int64_t now = ew_time_now();
+	int rc, lk;
 
-	ew_cli_change_init(&ch, ap, policy, ew_time_now());
-	if (ap->ops.tor == NULL)
+	if (ap->no_apply)
 		return 0;
-	if (ap->ops.tor(ap, path, ch.now) < 0 ||
-	    (ap->ops.nft != NULL && ap->ops.nft(ap, path, ch.now) < 0))
-		return -EIO;
-	/* reported when the store is back */
-	managed_digest(digest);
-	if (outbox_add(rev < 0 ? 0 : rev, ch.now, 1, digest) != 0)
-		ew_cli_err("run --host: apply report not queued in the outbox");
-	else
+	lk = ew_cli_fleet_lock();
+	if ((rc = ew_cli_local_load(&l, now)) == 0) {
+		if (sig != NULL)
+			ew_cli_local_sig(&l, sig);
+		rc = ew_cli_fleet_local_apply(ap, policy, &l, 1);
+		ew_cli_local_free(&l);
+	}
+	if (rc == 0) {
+		/* reported when the store is back */
+		managed_digest(ap, digest);
+		memset(&rec, 0, sizeof(rec));
+		rec.rev = rev < 0 ? 0 : rev;
+		rec.at = now;
+		rec.ok = 1;
+		rec.digest = digest;
+		rec.repairs = reps;
+		queue_report(&rec);
 		printf("fleet: apply report queued (outbox: %zu)\n",
-		    outbox_count());
+		    ew_cli_outbox_count());
+	}
+	ew_cli_fleet_unlock(lk);
 	fflush(stdout);
-	return 0;
-}
-
-/* The earliest expiry in the managed file after now, or EW_NEVER. */
-static int64_t
-next_expiry(void)
-{
-	struct ew_diag_list dg;
-	struct ew_policy *p = NULL;
-	int64_t t = EW_NEVER;
-
-	ew_diag_init(&dg);
-	if (ew_policy_parse_file(ew_cli_managed_path(), 0, &dg, &p) == 0)
-		t = ew_policy_next_expiry(p, ew_time_now());
-	ew_policy_free(p);
-	ew_diag_free(&dg);
-	return t;
+	return rc;
 }
 
 int
-ew_cli_fleet_cached(struct ew_cli_apply *ap, const char *policy, int64_t *exp)
+ew_cli_fleet_cached(
+    struct ew_cli_apply *ap, const char *policy, unsigned repair, int64_t *exp)
 {
-	const char *path = ew_cli_managed_path();
+	/* the self-repair while no store was ever reached (a tor
+	 * restarted, the table flushed): its own, from the first call */
+	static struct ew_cli_repair rp;
 	int64_t rev, at;
 	int rc;
 
+	if (*exp == 0)
+		ew_cli_repair_init(&rp, repair);
+	else
+		ew_cli_repair_tick(&rp, NULL, ap, policy);
 	if (*exp != 0) {
-		/* applied already: again when a block's time comes */
+		/* applied already: again when a block's time comes (a
+		 * block add on the host may have added an earlier one) */
+		int64_t e = ew_cli_fleet_next_expiry(ap);
+
+		if (e < *exp)
+			*exp = e;
 		if (*exp == EW_NEVER || ew_time_now() < *exp)
 			return 0;
 		cursor_load(&rev, &at);
-		if ((rc = cached_apply(ap, policy, rev)) == 0)
+		if ((rc = cached_apply(ap, policy, rev, 0, NULL)) == 0)
 			printf("fleet: a block expired: revision %lld applied "
 			       "again without the store\n",
 			    (long long)rev);
-		*exp = next_expiry();
+		*exp = ew_cli_fleet_next_expiry(ap);
 		return rc;
 	}
 	*exp = EW_NEVER;
-	if (ap->nrelays > 0) {
-		ew_cli_err("run --host: the cached state of several relays is "
-			   "applied once the store is back");
-		return -ENOTSUP;
-	}
-	if (access(path, R_OK) != 0) {
-		ew_cli_err("run --host: no cached state (%s) to apply", path);
-		return -ENOENT;
-	}
 	cursor_load(&rev, &at);
 	printf("fleet: store unreachable at the start: applying the cached "
 	       "revision %lld (synced %llds ago)\n",
 	    (long long)rev, (long long)(ew_time_now() - at));
-	rc = cached_apply(ap, policy, rev);
-	*exp = next_expiry();
+	rc = cached_apply(ap, policy, rev, 0, NULL);
+	*exp = ew_cli_fleet_next_expiry(ap);
 	return rc;
 }
 
@@ -356,18 +374,111 @@ say_lost(int64_t rev, int64_t cursor, int wrote, int kept, unsigned retry)
 		    (long long)rev, report, retry);
 }
 
+/* The desk removed or adopted some of the host's emergency blocks after
+ * the cursor: out of the local file.  How many were in force here. */
+static int
+desk_removals(struct follow *f, int64_t cursor)
+{
+	struct ew_store_host_block *v = NULL;
+	char **uids;
+	size_t n = 0, i;
+	int rc;
+
+	if (ew_store_host_block_list(f->st, cursor < 0 ? 0 : cursor, &v, &n) !=
+		0 ||
+	    n == 0) {
+		ew_store_host_blocks_free(v, n);
+		return 0;
+	}
+	rc = -ENOMEM;
+	if ((uids = calloc(n, sizeof(*uids))) != NULL) {
+		for (i = 0; i < n; i++)
+			uids[i] = v[i].uid;
+		rc = ew_cli_local_drop(uids, n, ew_time_now());
+	}
+	free(uids);
+	ew_store_host_blocks_free(v, n);
+	if (rc > 0)
+		printf("fleet: the desk removed or adopted %d emergency "
+		       "block%s of this host\n",
+		    rc, rc == 1 ? "" : "s");
+	return rc > 0 ? rc : 0;
+}
+
+/* Whether the host's emergency blocks differ from those last composed
+ * (a block add on the host, an outbox replayed). */
+static int
+local_changed(const struct follow *f)
+{
+	struct ew_cli_local l;
+	char sig[65];
+
+	if (ew_cli_local_load(&l, ew_time_now()) != 0)
+		return 0;
+	ew_cli_local_sig(&l, sig);
+	ew_cli_local_free(&l);
+	return strcmp(sig, f->sig) != 0;
+}
+
+/*
+ * Wait for a NOTIFY, at most `ms`, in slices of a second: the host's
+ * self-repair runs between them (tor restarted, the table flushed), and
+ * a change of its emergency blocks ends the wait.
+ */
+static void
+follow_wait(struct follow *f, int fd, int ms)
+{
+	struct pollfd pfd;
+	double end = ew_cli_mono_ms() + ms, left;
+
+	for (;;) {
+		left = end - ew_cli_mono_ms();
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, fd >= 0 ? 1 : 0,
+			left <= 0     ? 0
+			: left > 1000 ? 1000
+				      : (int)left) > 0)
+			return;
+		ew_cli_repair_tick(&f->rp, f->d, f->ap, f->policy);
+		fflush(stdout);
+		if (left <= 1000 || local_changed(f))
+			return;
+	}
+}
+
 int
 ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
     struct ew_cli_apply *ap, const char *policy, const char *host,
-    unsigned interval, int once, volatile sig_atomic_t *stop)
+    unsigned interval, unsigned repair, int once, volatile sig_atomic_t *stop)
 {
 	struct ew_store_rule *r = NULL;
-	int64_t cursor, synced_at, rev = 0, exp = next_expiry(), now;
-	size_t n = 0;
-	int rc = EW_EXIT_OK, down = 0, fd, queued, due, wait, lost, wrote, kept;
+	struct follow f;
+	int64_t cursor, synced_at, rev = 0, exp, now;
+	size_t n = 0, nb = 0;
+	int rc = EW_EXIT_OK, down = 0, fd, queued, due, wait, changed;
+	int lk, removed, lost = 0, wrote = 0, kept = 0;
 	unsigned failed = 0; /* failed applies in a row: retried sooner */
-	struct pollfd pfd;
 
+	memset(&f, 0, sizeof(f));
+	f.d = d;
+	f.st = st;
+	f.ap = ap;
+	f.policy = policy;
+	f.host = host;
+	{
+		struct ew_cli_local l;
+
+		/* what the last run composed: a start is no change */
+		snprintf(f.sig, sizeof(f.sig), "-");
+		if (ew_cli_local_load(&l, ew_time_now()) == 0) {
+			ew_cli_local_sig(&l, f.sig);
+			ew_cli_local_free(&l);
+		}
+	}
+	ew_cli_repair_init(&f.rp, repair);
+	exp = ew_cli_fleet_next_expiry(ap);
 	cursor_load(&cursor, &synced_at);
 	printf("fleet: host %s, enforcing revision %lld from the last run\n",
 	    host, (long long)cursor);
@@ -376,6 +487,7 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 		/* a block of the cached state whose time came: applied again
 		 * without it, with or without the store */
 		due = exp != EW_NEVER && ew_time_now() >= exp;
+		changed = local_changed(&f);
 		if (ew_store_listen(st) != 0 ||
 		    ew_store_rules_since(
 			st, cursor < 0 ? 0 : cursor, &r, &n, &rev) != 0) {
@@ -387,23 +499,40 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 				    (long long)(ew_time_now() - synced_at));
 			down = 1;
 			rc = EW_EXIT_FAIL;
-			if (due && ap->nrelays == 0 &&
-			    cached_apply(ap, policy, cursor) == 0)
+			if ((due || changed) &&
+			    cached_apply(ap, policy, cursor,
+				(int64_t)repairs(&f), f.sig) == 0 &&
+			    due)
 				printf("fleet: a block expired: revision %lld "
 				       "applied again without the store\n",
 				    (long long)cursor);
+			due = due || changed;
 		} else {
 			if (down)
 				printf("fleet: store back after %llds\n",
 				    (long long)(ew_time_now() - synced_at));
 			down = 0;
-			if ((queued = outbox_flush(st, host)) > 0)
-				printf("fleet: outbox: %d reports replayed\n",
-				    queued);
-			if (cursor < 0 || n > 0 || due) {
+			/* under the lock: a block add on the host appends
+			 * to the outbox and rewrites the local file too */
+			lk = ew_cli_fleet_lock();
+			queued = ew_cli_outbox_flush(st, host, &nb);
+			removed = desk_removals(&f, cursor);
+			ew_cli_fleet_unlock(lk);
+			if (queued > 0)
+				printf("fleet: outbox: %d reports replayed "
+				       "(%zu emergency blocks)\n",
+				    queued, nb);
+			/* blocks the desk now knows: applied and reported
+			 * again, so its drift compares the same set */
+			changed |= queued > 0 && nb > 0;
+			/* after the rules: a removal committed before the
+			 * revision read is seen now, a later one next */
+			changed |= removed > 0;
+			if (cursor < 0 || n > 0 || due || changed ||
+			    failed > 0) {
 				due = 1; /* a new managed file: its expiries */
-				rc = follow_apply(d, st, ap, policy, host, rev,
-				    &lost, &wrote, &kept);
+				rc =
+				    follow_apply(&f, rev, &lost, &wrote, &kept);
 				if (rc == EW_EXIT_OK) {
 					printf("fleet: applied revision %lld "
 					       "(%zu changes)\n",
@@ -424,13 +553,13 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 			} else
 				cursor = rev;
 			synced_at = ew_time_now();
-			cursor_save(cursor, synced_at);
+			cursor_save(cursor, synced_at, host);
 		}
 		ew_store_rules_free(r, n);
 		r = NULL;
 		n = 0;
 		if (due)
-			exp = next_expiry();
+			exp = ew_cli_fleet_next_expiry(ap);
 		fflush(stdout);
 		if (once)
 			break;
@@ -440,19 +569,108 @@ ew_cli_fleet_follow(struct ew_desk *d, struct ew_store *st,
 			continue;
 		/* woken by a NOTIFY, or after the interval */
 		fd = ew_store_wait_fd(st);
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
 		wait = down ? 1000 : (int)(interval * 1000);
 		if (!down && failed > 0 && (1u << failed) < interval)
 			wait = (int)(1000u << failed);
+		/* the connection lost during the round (a failed apply):
+		 * the next round says so at once, or connects again */
+		if (!down && fd < 0)
+			wait = 0;
 		now = ew_time_now();
 		if (exp != EW_NEVER && exp - now < wait / 1000)
 			wait = exp <= now ? 0 : (int)(exp - now) * 1000;
-		poll(&pfd, fd >= 0 ? 1 : 0, wait);
+		follow_wait(&f, down ? -1 : fd, wait);
 		/* taken: the next round's query reads what they announce */
 		if (!down)
 			ew_store_wakeups(st);
 	}
 	return rc;
+}
+
+int
+ew_cli_fleet_host_mode(struct ew_store **st, char *host, size_t cap)
+{
+	const char *path = ew_cli_db_path();
+	char why[256];
+	int rc;
+
+	*st = NULL;
+	if (!ew_store_is_server(path))
+		return 0;
+	if (ew_store_open_err(path, st, why, sizeof(why)) != 0) {
+		*st = NULL;
+		/* unreachable: a machine that follows the desk as a host
+		 * blocks on its own */
+		if (ew_cli_fleet_host_name(host, cap) == 0)
+			return 1;
+		return 0; /* the caller's open says why */
+	}
+	rc = ew_store_host_self(*st, host, cap);
+	if (rc == 0)
+		return 1;
+	ew_store_close(*st);
+	*st = NULL;
+	if (rc != -ENOENT) {
+		ew_cli_err("%s: %s", ew_cli_db_label(), strerror(-rc));
+		return EW_EXIT_FAIL;
+	}
+	return 0;
+}
+
+int
+ew_cli_fleet_block(struct ew_cli_apply *ap, const char *policy,
+    struct ew_store *st, const char *host, const char *rule, const char *reason,
+    int64_t expires, int64_t now, int dry_run)
+{
+	struct ew_store_host_block h;
+	struct ew_cli_local l;
+	char uid[33];
+	int rc, lk, sent;
+
+	memset(&h, 0, sizeof(h));
+	if (ew_cli_fleet_uid(uid) != 0) {
+		ew_cli_err("no random bytes for the block's id");
+		return EW_EXIT_FAIL;
+	}
+	h.uid = uid;
+	h.host = (char *)host;
+	h.rule_text = (char *)rule;
+	h.reason = (char *)reason;
+	h.expires_at = expires;
+	h.added_at = now;
+	printf("emergency block on host %s: %s (id %s)\n", host,
+	    ew_cli_esc(rule), uid);
+	if (dry_run) {
+		printf("-n: nothing changed\n");
+		return EW_EXIT_OK;
+	}
+	lk = ew_cli_fleet_lock();
+	/* queued first: the outbox is the log a crash replays */
+	if ((rc = ew_cli_outbox_add_block(&h)) != 0) {
+		ew_cli_fleet_unlock(lk);
+		ew_cli_err("the block could not be queued: %s: nothing "
+			   "changed",
+		    strerror(-rc));
+		return EW_EXIT_FAIL;
+	}
+	fflush(stdout);
+	if ((rc = ew_cli_local_load(&l, ew_time_now())) == 0) {
+		rc = ew_cli_fleet_local_apply(ap, policy, &l, 0);
+		ew_cli_local_free(&l);
+	}
+	if (rc != 0)
+		ew_cli_err("the block is queued but not applied here yet: "
+			   "the host's daemon applies it at its next round");
+	else
+		printf("applied on this host at once\n");
+	sent = st != NULL ? ew_cli_outbox_flush(st, host, NULL) : -1;
+	ew_cli_fleet_unlock(lk);
+	if (sent >= 0)
+		printf("sent to the desk (the outbox replayed: %d records)\n",
+		    sent);
+	else
+		printf("queued in the outbox (%zu records): sent when the "
+		       "store is reachable\n",
+		    ew_cli_outbox_count());
+	return rc == 0 ? EW_EXIT_OK : EW_EXIT_FAIL;
 }

@@ -142,6 +142,13 @@ static const struct ew_cmd cmds[] = {
 	    "N] [-n] [--no-apply] [--policy FILE] [--relay NAME] [--host "
 	    "NAME[:RELAY]] [APPLY OPTIONS] RULE",
 	    "add a block (a reject rule) to the managed policy and apply it" },
+	{ "block", "adopt", ew_cmd_block_adopt, STORE,
+	    EW_OPTS_CHANGE | O(EXPIRES) | O(REASON) | O(HOST),
+	    "block adopt [--host NAME[:RELAY]] [--expires DUR|TIME|never] "
+	    "[--reason TEXT] [-n] [--no-apply] [--policy FILE] [APPLY "
+	    "OPTIONS] hID",
+	    "make a fleet host's emergency block (block list: hID) a block "
+	    "of the fleet (or of --host); the host drops its own copy" },
 	{ "block", "confirm", ew_cmd_block_confirm, STORE, EW_OPTS_CHANGE,
 	    "block confirm [-n] [--no-apply] [--policy FILE] [APPLY OPTIONS] "
 	    "ID...",
@@ -156,7 +163,7 @@ static const struct ew_cmd cmds[] = {
 	{ "block", "remove", ew_cmd_block_remove, STORE,
 	    EW_OPTS_CHANGE | O(TICKET) | O(RELAY),
 	    "block remove [--ticket N] [-n] [--no-apply] [--policy FILE] "
-	    "[--relay NAME] [APPLY OPTIONS] [ID...]",
+	    "[--relay NAME] [APPLY OPTIONS] [ID... | hID...]",
 	    "remove blocks (by id, or a ticket's) and apply; kept as "
 	    "history" },
 	{ "complaint", "add", ew_cmd_complaint_add, STORE,
@@ -194,10 +201,10 @@ static const struct ew_cmd cmds[] = {
 	    "fleet init [-n]",
 	    "turn on row-level security: each host reads only its own "
 	    "scope (PostgreSQL)" },
-	{ "fleet", "status", ew_cmd_fleet_status, DEFAULT | STORE, O(JSON),
-	    "fleet status [--json]",
+	{ "fleet", "status", ew_cmd_fleet_status, DEFAULT | STORE,
+	    O(JSON) | O(NOW), "fleet status [--json] [--now TIME]",
 	    "every host and relay: the revision it applied, lag, outbox, last "
-	    "apply" },
+	    "apply, drift; the hosts' emergency blocks" },
 	{ "guard", "status", ew_cmd_guard_status, DEFAULT | STORE,
 	    O(JSON) | O(POLICY), "guard status [--json] [--policy FILE]",
 	    "the surge guards: surge blocks in force, counters" },

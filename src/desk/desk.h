@@ -192,6 +192,23 @@ struct ew_desk_rule {
 };
 int ew_desk_managed(struct ew_desk *d, const char *policy_path,
     const struct ew_desk_rule *extra, size_t n_extra, struct ew_buf *out);
+/*
+ * A fleet host's own emergency blocks (issue 14), composed into every
+ * managed policy after the store's rules, under the line
+ * EW_DESK_LOCAL_MARK; v is borrowed until the next call (NULL, 0: none).
+ */
+#define EW_DESK_LOCAL_MARK                                                     \
+	"# Emergency blocks of this fleet host (exitwarden block add on it):"
+void ew_desk_set_local(
+    struct ew_desk *d, const struct ew_desk_rule *v, size_t n);
+/*
+ * The managed policy `text` (as ew_desk_managed wrote it) with its
+ * emergency blocks replaced by v (the store's rules and the include
+ * kept as they are): a host without its store composes from its cache.
+ * -EINVAL when text has no include line.
+ */
+int ew_desk_managed_local(const char *text, const struct ew_desk_rule *v,
+    size_t n, struct ew_buf *out);
 
 /*
  * Record the policy p, applied at `at`, as the version in force: its
@@ -525,6 +542,16 @@ int ew_desk_sync_check(struct ew_desk *d, const struct ew_desk_change *ch,
 int ew_desk_block_rule(const char *name, const char *text, struct ew_buf *canon,
     struct ew_diag_list *dg);
 
+/*
+ * Adopt a host's emergency block (host_blocks.id hb) as the rule r (a
+ * scope of the fleet; ticket 0) in one change: the rule added and the
+ * host block closed with it (the host drops its own copy when it reads
+ * the rule).  As ew_desk_block_add; -ENOENT no such host block,
+ * -EALREADY removed or adopted before.
+ */
+int ew_desk_block_adopt(struct ew_desk *d, const struct ew_desk_change *ch,
+    int64_t hb, const struct ew_desk_rule *r, int64_t *id,
+    struct ew_desk_outcome *out, struct ew_diag_list *dg);
 /*
  * Add the block r (origin 'manual'; r->ticket_id 0 or an open ticket)
  * as one change; *id is its id.  -EEXIST when the rule is in force

@@ -25,6 +25,10 @@ struct ew_desk {
 	size_t n_own;
 	char own_sig[160]; /* the history's signature when own was read */
 	char *relay;       /* the relay changes act on (NULL: the only one) */
+	/* a fleet host's own emergency blocks (ew_desk_set_local;
+	 * borrowed) */
+	const struct ew_desk_rule *local;
+	size_t nlocal;
 };
 
 /*

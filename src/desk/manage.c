@@ -181,6 +181,7 @@ ew_desk_block_rule(const char *name, const char *text, struct ew_buf *canon,
 struct add_arg {
 	const struct ew_desk_rule *r;
 	int64_t now, id;
+	int64_t adopt; /* a host's emergency block it replaces, or 0 */
 };
 
 static int
@@ -202,6 +203,13 @@ add_one(struct ew_desk *d, void *arg, struct ew_diag_list *dg)
 		    r->rule, (long long)a->id);
 		return -EEXIST;
 	}
+	if (rc == 0 && a->adopt > 0 &&
+	    (rc = ew_store_host_block_close(d->st, a->adopt, a->now, a->id)) !=
+		0)
+		err(dg, "host block %lld: %s", (long long)a->adopt,
+		    rc == -ENOENT     ? "no such host block"
+		    : rc == -EALREADY ? "removed or adopted before"
+				      : ew_store_errmsg(d->st));
 	return rc;
 }
 
@@ -232,7 +240,7 @@ ew_desk_block_add(struct ew_desk *d, const struct ew_desk_change *ch,
     const struct ew_desk_rule *r, int64_t *id, struct ew_desk_outcome *out,
     struct ew_diag_list *dg)
 {
-	struct add_arg a = { r, ch->now, 0 };
+	struct add_arg a = { r, ch->now, 0, 0 };
 	int rc;
 
 	*id = 0;
@@ -252,7 +260,7 @@ ew_desk_block_add_relays(struct ew_desk *d, const struct ew_desk_change *chs,
     const char *const *relays, size_t n, const struct ew_desk_rule *r,
     int64_t *id, struct ew_desk_outcome *out, struct ew_diag_list *dg)
 {
-	struct add_arg a = { r, chs[0].now, 0 };
+	struct add_arg a = { r, chs[0].now, 0, 0 };
 	int rc;
 
 	*id = 0;
@@ -263,6 +271,22 @@ ew_desk_block_add_relays(struct ew_desk *d, const struct ew_desk_change *chs,
 	}
 	rc = ew_desk_run_relays(d, chs, relays, n, add_one, &a, out, dg);
 	if (rc == 0 || rc == -EEXIST)
+		*id = a.id;
+	return rc;
+}
+
+int
+ew_desk_block_adopt(struct ew_desk *d, const struct ew_desk_change *ch,
+    int64_t hb, const struct ew_desk_rule *r, int64_t *id,
+    struct ew_desk_outcome *out, struct ew_diag_list *dg)
+{
+	struct add_arg a = { r, ch->now, 0, hb };
+	int rc;
+
+	*id = 0;
+	memset(out, 0, sizeof(*out));
+	rc = ew_desk_run(d, ch, add_one, &a, out, dg);
+	if (rc == 0)
 		*id = a.id;
 	return rc;
 }
@@ -495,7 +519,7 @@ int
 ew_desk_block_add_preview(struct ew_desk *d, const struct ew_desk_change *ch,
     const struct ew_desk_rule *r, struct ew_buf *diff, struct ew_diag_list *dg)
 {
-	struct add_arg a = { r, ch->now, 0 };
+	struct add_arg a = { r, ch->now, 0, 0 };
 	int rc;
 
 	if ((rc = ticket_ok(d, r->ticket_id, ch->now, dg)) != 0)

@@ -892,8 +892,47 @@ ew_desk_managed(struct ew_desk *d, const char *policy_path,
 	}
 	for (i = 0; i < n_extra; i++)
 		put_rule(out, &extra[i]);
+	if (d->nlocal > 0)
+		ew_buf_puts(out, EW_DESK_LOCAL_MARK "\n");
+	for (i = 0; i < d->nlocal; i++)
+		put_rule(out, &d->local[i]);
 	ew_buf_printf(out, "include \"%s\"\n", policy_path);
 	ew_store_rules_free(rules, n);
+	return out->oom ? -ENOMEM : 0;
+}
+
+void
+ew_desk_set_local(struct ew_desk *d, const struct ew_desk_rule *v, size_t n)
+{
+	d->local = n > 0 ? v : NULL;
+	d->nlocal = n > 0 ? n : 0;
+}
+
+int
+ew_desk_managed_local(const char *text, const struct ew_desk_rule *v, size_t n,
+    struct ew_buf *out)
+{
+	const char *s, *inc = NULL, *mark = NULL;
+	size_t len, i, ml = strlen(EW_DESK_LOCAL_MARK);
+
+	for (s = text; *s != '\0'; s += len + (s[len] == '\n')) {
+		len = strcspn(s, "\n");
+		if (len > 9 && strncmp(s, "include \"", 9) == 0)
+			inc = s;
+		else if (mark == NULL && len == ml &&
+			 strncmp(s, EW_DESK_LOCAL_MARK, ml) == 0)
+			mark = s;
+	}
+	if (inc == NULL)
+		return -EINVAL;
+	if (mark == NULL || mark > inc)
+		mark = inc;
+	ew_buf_add(out, text, (size_t)(mark - text));
+	if (n > 0)
+		ew_buf_puts(out, EW_DESK_LOCAL_MARK "\n");
+	for (i = 0; i < n; i++)
+		put_rule(out, &v[i]);
+	ew_buf_puts(out, inc);
 	return out->oom ? -ENOMEM : 0;
 }
 

@@ -209,18 +209,19 @@ uid_ok(const char *uid)
 	return i > 0;
 }
 
-static int
-apply_insert(struct ew_store *st, const char *uid, int64_t outbox,
-    const char *host, const char *relay, const char *digest, int64_t rev,
-    int64_t at, int ok, const char *error)
+int
+ew_store_apply_report(struct ew_store *st, const struct ew_store_apply_rec *r)
 {
 	struct ew_stmt *s;
+	const char *error = r->error;
 	int ready = st->rev_ready, rc;
 
-	if (host == NULL || digest == NULL || digest[0] == '\0' ||
-	    strlen(digest) > 128 || rev < 0 || outbox < 0 ||
-	    (uid != NULL && !uid_ok(uid)) ||
-	    (relay != NULL && strlen(relay) > 64))
+	if (r->host == NULL || r->digest == NULL || r->digest[0] == '\0' ||
+	    strlen(r->digest) > 128 || r->rev < 0 || r->outbox < 0 ||
+	    r->repairs < 0 || (r->uid != NULL && !uid_ok(r->uid)) ||
+	    (r->relay != NULL && strlen(r->relay) > 64) ||
+	    (r->blocks != NULL &&
+		(r->blocks[0] == '\0' || strlen(r->blocks) > 128)))
 		return -EINVAL;
 	/* a report: the outermost transaction does not bump store_rev */
 	if (st->depth == 0)
@@ -232,21 +233,23 @@ apply_insert(struct ew_store *st, const char *uid, int64_t outbox,
 	/* OR IGNORE: a uid stored already (a replay) is no second row */
 	rc = ew_store_prep(st,
 	    "INSERT OR IGNORE INTO applies (host, relay, digest, rev,"
-	    " applied_at, ok, error, uid, outbox) VALUES (?, coalesce(?, ''),"
-	    " ?, ?, ?, ?, ?, ?, ?)",
+	    " applied_at, ok, error, uid, outbox, blocks, repairs) VALUES (?,"
+	    " coalesce(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	    &s);
 	if (rc == 0) {
-		ew_store_bind_text(s, 1, host);
-		ew_store_bind_text(s, 2, relay);
-		ew_store_bind_text(s, 3, digest);
-		ew_store_bind_int64(s, 4, rev);
-		ew_store_bind_int64(s, 5, at);
-		ew_store_bind_int64(s, 6, ok ? 1 : 0);
+		ew_store_bind_text(s, 1, r->host);
+		ew_store_bind_text(s, 2, r->relay);
+		ew_store_bind_text(s, 3, r->digest);
+		ew_store_bind_int64(s, 4, r->rev);
+		ew_store_bind_int64(s, 5, r->at);
+		ew_store_bind_int64(s, 6, r->ok ? 1 : 0);
 		if (error != NULL && strlen(error) > 200)
 			error = "(error message too long)";
-		ew_store_bind_text(s, 7, ok ? NULL : error);
-		ew_store_bind_text(s, 8, uid);
-		ew_store_bind_int64(s, 9, outbox);
+		ew_store_bind_text(s, 7, r->ok ? NULL : error);
+		ew_store_bind_text(s, 8, r->uid);
+		ew_store_bind_int64(s, 9, r->outbox);
+		ew_store_bind_text(s, 10, r->blocks);
+		ew_store_bind_int64(s, 11, r->repairs);
 		rc = ew_store_step_done(st, s);
 		ew_store_finalize(s);
 	}
@@ -257,8 +260,17 @@ int
 ew_store_apply_add(struct ew_store *st, const char *host, const char *relay,
     const char *digest, int64_t rev, int64_t at, int ok, const char *error)
 {
-	return apply_insert(
-	    st, NULL, 0, host, relay, digest, rev, at, ok, error);
+	struct ew_store_apply_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.host = host;
+	r.relay = relay;
+	r.digest = digest;
+	r.rev = rev;
+	r.at = at;
+	r.ok = ok;
+	r.error = error;
+	return ew_store_apply_report(st, &r);
 }
 
 int
@@ -266,10 +278,40 @@ ew_store_apply_replay(struct ew_store *st, const char *uid, int64_t outbox,
     const char *host, const char *digest, int64_t rev, int64_t at, int ok,
     const char *error)
 {
+	struct ew_store_apply_rec r;
+
 	if (uid == NULL)
 		return -EINVAL;
-	return apply_insert(
-	    st, uid, outbox, host, NULL, digest, rev, at, ok, error);
+	memset(&r, 0, sizeof(r));
+	r.uid = uid;
+	r.outbox = outbox;
+	r.host = host;
+	r.digest = digest;
+	r.rev = rev;
+	r.at = at;
+	r.ok = ok;
+	r.error = error;
+	return ew_store_apply_report(st, &r);
+}
+
+int
+ew_store_host_self(struct ew_store *st, char *out, size_t cap)
+{
+	struct ew_stmt *s;
+	int rc;
+
+	if (strcmp(ew_store_backend(st), "postgresql") != 0)
+		return -ENOENT;
+	if ((rc = ew_store_prep(st,
+		 "SELECT name FROM hosts WHERE role = current_user", &s)) != 0)
+		return rc;
+	if ((rc = ew_store_step(s)) == EW_STORE_ROW) {
+		snprintf(out, cap, "%s", ew_store_col_str(s, 0));
+		rc = 0;
+	} else if (rc == 0)
+		rc = -ENOENT;
+	ew_store_finalize(s);
+	return rc;
 }
 
 static int
@@ -290,6 +332,8 @@ read_fleet_row(struct ew_stmt *s, void *row, void *arg)
 	r->last_ok = (int)ew_store_col_int64(s, 8);
 	rc |= ew_store_col_text(s, 9, &r->last_digest);
 	r->outbox = ew_store_col_null(s, 10) ? 0 : ew_store_col_int64(s, 10);
+	rc |= ew_store_col_text(s, 11, &r->last_blocks);
+	r->repairs = ew_store_col_null(s, 12) ? 0 : ew_store_col_int64(s, 12);
 	return rc ? -ENOMEM : 0;
 }
 
@@ -320,6 +364,22 @@ ew_store_fleet_list(
 			HOST_WHERE) ", " LAST_APPLY("a.ok",
 			HOST_WHERE) ", " LAST_APPLY("a.digest",
 			HOST_WHERE) ", " LAST_APPLY("a.outbox",
+			HOST_WHERE) ", " LAST_APPLY("a.blocks",
+			HOST_WHERE " AN"
+				   "D "
+				   "a."
+				   "ok "
+				   "= "
+				   "1 "
+				   "AND"
+				   " a."
+				   "blo"
+				   "cks"
+				   " IS"
+				   " NO"
+				   "T "
+				   "NUL"
+				   "L") ", " LAST_APPLY("a.repairs",
 			HOST_WHERE) " FROM hosts h ORDER BY h.name",
 		    &s);
 	else
@@ -330,6 +390,9 @@ ew_store_fleet_list(
 			RELAY_WHERE) ", " LAST_APPLY("a.ok",
 			RELAY_WHERE) ", " LAST_APPLY("a.digest",
 			RELAY_WHERE) ", " LAST_APPLY("a.outbox",
+			RELAY_WHERE) ", " LAST_APPLY("a.blocks",
+			RELAY_WHERE " AND a.ok = 1 AND a.blocks IS NOT "
+				    "NULL") ", " LAST_APPLY("a.repairs",
 			RELAY_WHERE) " FROM relays r ORDER BY r.host, "
 				     "r.instance",
 		    &s);
@@ -360,6 +423,7 @@ ew_store_fleet_free(struct ew_store_fleet_row *v, size_t n)
 		free(v[i].nickname);
 		free(v[i].instance);
 		free(v[i].last_digest);
+		free(v[i].last_blocks);
 	}
 	free(v);
 }
@@ -374,6 +438,7 @@ static const char policy_sql[] =
     "ALTER TABLE relays ENABLE ROW LEVEL SECURITY;\n"
     "ALTER TABLE relay_addrs ENABLE ROW LEVEL SECURITY;\n"
     "ALTER TABLE applies ENABLE ROW LEVEL SECURITY;\n"
+    "ALTER TABLE host_blocks ENABLE ROW LEVEL SECURITY;\n"
     "DROP POLICY IF EXISTS ew_host_own ON hosts;\n"
     "CREATE POLICY ew_host_own ON hosts FOR SELECT\n"
     "    USING (role = current_user);\n"
@@ -391,12 +456,66 @@ static const char policy_sql[] =
     "    USING (host IN " MY_HOSTS ");\n"
     "DROP POLICY IF EXISTS ew_host_applies_add ON applies;\n"
     "CREATE POLICY ew_host_applies_add ON applies FOR INSERT\n"
-    "    WITH CHECK (host IN " MY_HOSTS ");\n";
+    "    WITH CHECK (host IN " MY_HOSTS ");\n"
+    "DROP POLICY IF EXISTS ew_host_blocks_read ON host_blocks;\n"
+    "CREATE POLICY ew_host_blocks_read ON host_blocks FOR SELECT\n"
+    "    USING (host IN " MY_HOSTS ");\n"
+    "DROP POLICY IF EXISTS ew_host_blocks_add ON host_blocks;\n"
+    "CREATE POLICY ew_host_blocks_add ON host_blocks FOR INSERT\n"
+    "    WITH CHECK (host IN " MY_HOSTS " AND removed_at IS NULL\n"
+    "    AND rule_id IS NULL AND rev = 0);\n";
 
 const char *
 ew_store_fleet_policy_sql(void)
 {
 	return policy_sql;
+}
+
+static int plain_word(const char *s);
+
+/*
+ * The hosts' roles made before schema 14 were granted nothing on
+ * host_blocks: grant it to every host role that exists (a role not
+ * made yet gets it from the SQL add-host printed).  0 or -errno.
+ */
+static int
+grant_new(struct ew_store *st)
+{
+	struct ew_stmt *s;
+	char sql[160];
+	char **roles = NULL, **more;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = ew_store_prep(st,
+		 "SELECT role FROM hosts WHERE role IN"
+		 " (SELECT rolname FROM pg_roles) ORDER BY role",
+		 &s)) != 0)
+		return rc;
+	while ((rc = ew_store_step(s)) == EW_STORE_ROW) {
+		const char *r = ew_store_col_str(s, 0);
+
+		if (r == NULL || !plain_word(r))
+			continue;
+		if ((more = realloc(roles, (n + 1) * sizeof(*roles))) == NULL ||
+		    (more[n] = strdup(r)) == NULL) {
+			roles = more != NULL ? more : roles;
+			rc = -ENOMEM;
+			break;
+		}
+		roles = more;
+		n++;
+	}
+	ew_store_finalize(s);
+	for (i = 0; rc == 0 && i < n; i++) {
+		snprintf(sql, sizeof(sql),
+		    "GRANT SELECT, INSERT ON host_blocks TO %s", roles[i]);
+		rc = ew_store_exec(st, sql);
+	}
+	for (i = 0; i < n; i++)
+		free(roles[i]);
+	free(roles);
+	return rc;
 }
 
 int
@@ -417,6 +536,8 @@ ew_store_fleet_init(struct ew_store *st)
 	if (rc != 0)
 		return rc;
 	rc = ew_store_exec(st, policy_sql);
+	if (rc == 0)
+		rc = grant_new(st);
 	return ew_store_end(st, rc);
 }
 
@@ -441,7 +562,7 @@ ew_store_fleet_role_sql(const char *role, const char *password)
 	    "CREATE ROLE %s LOGIN%s%s%s;\n"
 	    "GRANT SELECT ON ew_schema_version, store_rev, rules, hosts,"
 	    " relays, relay_addrs TO %s;\n"
-	    "GRANT SELECT, INSERT ON applies TO %s;\n";
+	    "GRANT SELECT, INSERT ON applies, host_blocks TO %s;\n";
 	char *out;
 	int len;
 

@@ -131,6 +131,17 @@
  *                   unreachable and replays them; a replay twice stores
  *                   once (INSERT OR IGNORE on the unique uid).
  *   applies.outbox  how many reports the host still had queued then.
+ * host_blocks       (schema 14) a host's own emergency block: uid (the
+ *                   random id it was queued under, unique), host,
+ *                   rule_text, reason, expires_at (NULL: never),
+ *                   added_at (on the host), removed_at (the desk removed
+ *                   or adopted it; NULL: in force), rule_id (-> rules.id:
+ *                   the fleet block it was adopted as), rev (the desk's
+ *                   revision of that change; 0 as the host stored it).
+ *   applies.blocks  (schema 14) digest of the block set the host
+ *                   enforced (its rules' ids and its emergency blocks'
+ *                   uids), or NULL; applies.repairs its self-repairs
+ *                   since its daemon started.
  *
  * Migrations only ever append: never edit one that has shipped.  Both
  * back ends run the same list: write new ones in the SQL that SQLite and
@@ -449,6 +460,36 @@ static const char m13[] =
     " CHECK (outbox >= 0);"
     "CREATE UNIQUE INDEX applies_uid ON applies(uid);";
 
+/*
+ * A host's emergency blocks and drift (issue 14): a block an operator
+ * added on a host (exitwarden block add against the host's connection,
+ * or with the store unreachable) takes effect there at once and is
+ * queued in the host's outbox with a random unique id; replayed here
+ * (INSERT OR IGNORE on uid: twice stores once) so the desk sees it,
+ * adopts it as a fleet block (rule_id) or removes it (removed_at; rev
+ * the desk's revision of that change, which the host reads after its
+ * cursor).  A host's apply report carries the digest of the block set
+ * it enforced (blocks) and how many self-repairs it made since its
+ * start (repairs), for fleet status' drift.
+ */
+static const char m14[] =
+    "CREATE TABLE host_blocks ("
+    " id INTEGER PRIMARY KEY,"
+    " uid TEXT NOT NULL UNIQUE CHECK (length(uid) BETWEEN 1 AND 64),"
+    " host TEXT NOT NULL REFERENCES hosts(name),"
+    " rule_text TEXT NOT NULL CHECK (length(rule_text) BETWEEN 1 AND 1000),"
+    " reason TEXT CHECK (reason IS NULL OR length(reason) <= 1000),"
+    " expires_at INTEGER,"
+    " added_at INTEGER NOT NULL,"
+    " removed_at INTEGER,"
+    " rule_id INTEGER REFERENCES rules(id),"
+    " rev INTEGER NOT NULL DEFAULT 0 CHECK (rev >= 0));"
+    "CREATE INDEX host_blocks_host ON host_blocks(host, rev);"
+    "ALTER TABLE applies ADD COLUMN blocks TEXT"
+    " CHECK (blocks IS NULL OR length(blocks) BETWEEN 1 AND 128);"
+    "ALTER TABLE applies ADD COLUMN repairs INTEGER NOT NULL DEFAULT 0"
+    " CHECK (repairs >= 0);";
+
 const struct ew_store_migration ew_store_migrations[] = {
 	{ 1, m1, 0 },
 	{ 2, m2, 0 },
@@ -463,6 +504,7 @@ const struct ew_store_migration ew_store_migrations[] = {
 	{ 11, m11, 0 },
 	{ 12, m12, 0 },
 	{ 13, m13, 0 },
+	{ 14, m14, 0 },
 };
 const size_t ew_store_nmigrations =
     sizeof(ew_store_migrations) / sizeof(ew_store_migrations[0]);

@@ -38,7 +38,7 @@
 
 /* The schema version a fully migrated database has (SQLite's PRAGMA
  * user_version, PostgreSQL's ew_schema_version table). */
-#define EW_STORE_SCHEMA_VERSION 13
+#define EW_STORE_SCHEMA_VERSION 14
 
 struct ew_store;
 
@@ -378,6 +378,66 @@ int ew_store_apply_replay(struct ew_store *st, const char *uid, int64_t outbox,
     const char *host, const char *digest, int64_t rev, int64_t at, int ok,
     const char *error);
 
+/*
+ * The full report (the two above are this with blocks NULL and repairs
+ * 0): blocks is the digest of the block set the host enforced (its
+ * rules' ids and its emergency blocks' uids, ew_store_blocks_digest),
+ * repairs how many self-repairs its daemon made since it started.
+ */
+struct ew_store_apply_rec {
+	const char *uid; /* or NULL */
+	int64_t outbox;
+	const char *host, *relay, *digest;
+	int64_t rev, at;
+	int ok;
+	const char *error;
+	const char *blocks; /* or NULL */
+	int64_t repairs;
+};
+int ew_store_apply_report(
+    struct ew_store *st, const struct ew_store_apply_rec *r);
+
+/*
+ * The digest (hex SHA-256, out[65]) of a block set as fleet status
+ * compares it: "r<id>\n" for each rule id, ascending, then "l<uid>\n"
+ * for each emergency block uid, in byte order (both arrays are sorted
+ * here).  0 or -ENOMEM.
+ */
+int ew_store_blocks_digest(
+    int64_t *ids, size_t nids, char **uids, size_t nuids, char out[65]);
+
+/*
+ * A host's emergency block (schema 14, hostblock.c): added on the host,
+ * queued in its outbox, replayed into host_blocks.
+ */
+struct ew_store_host_block {
+	int64_t id;
+	char *uid, *host, *rule_text, *reason;
+	int64_t expires_at; /* EW_STORE_NO_TIME: never */
+	int64_t added_at;
+	int64_t removed_at; /* EW_STORE_NO_TIME: in force */
+	int64_t rule_id;    /* adopted as this rule, or 0 */
+	int64_t rev;        /* the desk's revision of its removal, or 0 */
+};
+/* Store a block a host queued (uid, host, rule_text, reason, expires_at,
+ * added_at are read): a uid stored already is ignored (0), so a replay
+ * twice stores once.  No new revision.  -EINVAL for a bad field. */
+int ew_store_host_block_replay(
+    struct ew_store *st, const struct ew_store_host_block *b);
+/* since < 0: the emergency blocks in force; else those the desk removed
+ * or adopted after revision `since`.  By id. */
+int ew_store_host_block_list(struct ew_store *st, int64_t since,
+    struct ew_store_host_block **out, size_t *n);
+/* The desk removes one (rule_id 0) or adopts it as rule rule_id, at
+ * `at`, with the store's revision: -ENOENT none, -EALREADY done. */
+int ew_store_host_block_close(
+    struct ew_store *st, int64_t id, int64_t at, int64_t rule_id);
+void ew_store_host_blocks_free(struct ew_store_host_block *v, size_t n);
+/* The name of the host whose role this connection is (PostgreSQL:
+ * hosts.role = current_user) into out: 0, -ENOENT (the desk, or
+ * SQLite), or -errno. */
+int ew_store_host_self(struct ew_store *st, char *out, size_t cap);
+
 /* A host or relay of the fleet, with its last apply report. */
 struct ew_store_fleet_row {
 	char *host;
@@ -391,12 +451,22 @@ struct ew_store_fleet_row {
 	int last_ok;       /* of the last report */
 	char *last_digest; /* or NULL */
 	int64_t outbox;    /* hosts: queued reports, as last reported */
+	char *last_blocks; /* the block set digest of the last ok apply */
+	int64_t repairs;   /* self-repairs, as last reported */
+	/* hosts: the digest of the block set the desk wants for it now
+	 * (ew_store_fleet_want fills it), to compare with last_blocks */
+	char want_blocks[65];
 };
 /* Every host by name (relays: 0) or every relay by host and instance
  * (relays: 1), with its last report (for a relay: its own, or else the
  * host's report for its table of all relays). */
 int ew_store_fleet_list(struct ew_store *st, int relays,
     struct ew_store_fleet_row **out, size_t *n);
+/* Each host's want_blocks: the digest of the block set the desk wants
+ * it to enforce at now (its scope's rules in force and its emergency
+ * blocks in force, unexpired). */
+int ew_store_fleet_want(
+    struct ew_store *st, struct ew_store_fleet_row *h, size_t nh, int64_t now);
 void ew_store_fleet_free(struct ew_store_fleet_row *v, size_t n);
 
 /*

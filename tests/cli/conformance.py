@@ -73,6 +73,7 @@ def examples(tmp):
         "config show": ([], []),
         "block add": (["--no-apply", "--reason", "conformance", "--now",
                        NOW], ["reject 192.0.2.0/24:6667"]),
+        "block adopt": (["-n", "--no-apply", "--now", NOW], ["h1"]),
         "block confirm": (["-n", "--no-apply", "--now", NOW], ["1"]),
         "block list": (["--json", "--all", "--now", NOW], []),
         "block remove": (["-n", "--no-apply", "--now", NOW], ["1"]),
@@ -223,6 +224,10 @@ def examples_run(cmds, ex, env):
             # block 1 (block add's) is in force, not pending
             check(rc == 1 and "block 1: not pending" in err,
                   "block confirm 1: %d %r" % (rc, err))
+        elif name == "block adopt":
+            # no fleet host proposed one here (tests/fleet/emergency.py)
+            check(rc == 1 and "no emergency block h1" in err,
+                  "block adopt h1: %d %r" % (rc, err))
         elif name == "ticket close":
             check(rc == 1 and "no such ticket" in err, "ticket close 99")
         else:

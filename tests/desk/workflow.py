@@ -519,7 +519,17 @@ def run(tmp):
                     "ok", "error",
                     # (schema 13) an outbox record's random id, and how
                     # many reports the host still had queued
-                    "uid", "outbox"},
+                    "uid", "outbox",
+                    # (schema 14) the digest of the block set applied
+                    # (rule ids, emergency block ids) and how many
+                    # self-repairs the host made: no address
+                    "blocks", "repairs"},
+        # (schema 14) a host's own emergency blocks, as its operator
+        # typed them on the host: the rule, a reason, times, the desk's
+        # removal or adoption; nothing the relays carried
+        "host_blocks": {"id", "uid", "host", "rule_text", "reason",
+                        "expires_at", "added_at", "removed_at", "rule_id",
+                        "rev"},
         # the store's revision: one number, bumped by every write
         "store_rev": {"rev"},
         # the form tokens `serve` saw used (schema 10): a random id and

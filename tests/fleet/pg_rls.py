@@ -167,6 +167,44 @@ def run(tmp):
                           "applied_at, ok) VALUES ('exit1', 'x', 1, 1, 1);")
     check(rc == 0, "reports for itself: %s" % err)
 
+    # a host's own emergency blocks (schema 14): it stores its own, not
+    # another host's, not one already "removed" or "adopted", and
+    # cannot change or delete one (the desk's decision)
+    hb = ("INSERT INTO host_blocks (uid, host, rule_text, added_at%s) "
+          "VALUES ('%s', '%s', 'reject 203.0.113.5:*', 1%s);")
+    ok, err = denied(h1, hb % ("", "u2", "exit2", ""))
+    check(ok, "cannot store an emergency block for another host: %s" % err)
+    ok, err = denied(h1, hb % (", removed_at", "u3", "exit1", ", 2"))
+    check(ok, "cannot store one removed already: %s" % err)
+    ok, err = denied(h1, hb % (", rev", "u4", "exit1", ", 9"))
+    check(ok, "cannot store one with a revision: %s" % err)
+    rc, _, err = psql(h1, hb % ("", "u1", "exit1", ""))
+    check(rc == 0, "stores its own: %s" % err)
+    ok, err = denied(h1, "UPDATE host_blocks SET removed_at = 5;")
+    check(ok, "cannot remove one: %s" % err)
+    ok, err = denied(h1, "DELETE FROM host_blocks;")
+    check(ok, "cannot delete one: %s" % err)
+    rc, _, err = psql(conns["exit2"], hb % ("", "u5", "exit2", ""))
+    check(rc == 0, "exit2 stores its own: %s" % err)
+    rc, out, err = psql(h1, "SELECT uid FROM host_blocks ORDER BY uid;")
+    check(rc == 0 and out.split() == ["u1"],
+          "a host reads its own emergency blocks only: %r %s" % (out, err))
+    # a role made before schema 14 had no grant on host_blocks: fleet
+    # init grants it to every host role that exists
+    rc, _, err = psql(PG, "REVOKE ALL ON host_blocks FROM ew_host_exit2;")
+    check(rc == 0, "revoked (a role of an older add-host): %s" % err)
+    ok, err = denied(conns["exit2"], "SELECT count(*) FROM host_blocks;")
+    check(ok, "without the grant it cannot: %s" % err)
+    rc, _, err = ew("fleet", "init", env=env)
+    check(rc == 0, "fleet init again: %s" % err)
+    rc, out, err = psql(conns["exit2"], "SELECT uid FROM host_blocks;")
+    check(rc == 0 and out.split() == ["u5"],
+          "fleet init granted it again: %r %s" % (out, err))
+    rc, out, err = ew("block", "list", env=env)
+    check(rc == 0 and "emergency blocks of fleet hosts" in out
+          and "host exit1 (id u1)" in out and "host exit2 (id u5)" in out,
+          "the desk lists both hosts' emergency blocks: %s%s" % (out, err))
+
     # exitwarden opens the store as the host's role (no migration to
     # run, nothing to create) and reads its own part
     rc, out, err = ew("fleet", "status", "--json", env={"EW_DB": h1})

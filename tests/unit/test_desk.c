@@ -2428,6 +2428,44 @@ out:
 	ew_store_close(desk);
 }
 
+/* A fleet host's emergency blocks in its cached managed policy: the
+ * section replaced, the desk's rules and the include kept. */
+static void
+test_managed_local(void)
+{
+	static const char cached[] = "# header\n"
+				     "reject 192.0.2.1:* reason \"desk\"\n"
+				     "include \"/etc/exit.policy\"\n";
+	struct ew_buf a = EW_BUF_INIT, b = EW_BUF_INIT, c = EW_BUF_INIT;
+	struct ew_desk_rule r[2];
+
+	memset(r, 0, sizeof(r));
+	r[0].rule = "reject 203.0.113.5:*";
+	r[0].reason = "flood";
+	r[0].expires = EW_STORE_NO_TIME;
+	r[1].rule = "reject 203.0.113.6:*";
+	r[1].expires = 0; /* 1970: composed as given */
+	EW_CHECK_INT(ew_desk_managed_local(cached, r, 1, &a), 0);
+	EW_CHECK_STR(ew_buf_str(&a),
+	    "# header\nreject 192.0.2.1:* reason \"desk\"\n" EW_DESK_LOCAL_MARK
+	    "\nreject 203.0.113.5:* reason \"flood\"\n"
+	    "include \"/etc/exit.policy\"\n");
+	/* again, with another set: the section replaced, not added to */
+	EW_CHECK_INT(ew_desk_managed_local(ew_buf_str(&a), &r[1], 1, &b), 0);
+	EW_CHECK_STR(ew_buf_str(&b),
+	    "# header\nreject 192.0.2.1:* reason \"desk\"\n" EW_DESK_LOCAL_MARK
+	    "\nreject 203.0.113.6:* expires 1970-01-01T00:00:00Z\n"
+	    "include \"/etc/exit.policy\"\n");
+	/* none left: as the desk wrote it */
+	EW_CHECK_INT(ew_desk_managed_local(ew_buf_str(&b), NULL, 0, &c), 0);
+	EW_CHECK_STR(ew_buf_str(&c), cached);
+	ew_buf_free(&c);
+	EW_CHECK_INT(ew_desk_managed_local("reject *:*\n", r, 1, &c), -EINVAL);
+	ew_buf_free(&a);
+	ew_buf_free(&b);
+	ew_buf_free(&c);
+}
+
 int
 main(void)
 {
@@ -2457,5 +2495,6 @@ main(void)
 	EW_RUN(test_reply_custom);
 	EW_RUN(test_reply_errors);
 	EW_RUN(test_store_lost);
+	EW_RUN(test_managed_local);
 	return ew_test_done();
 }

@@ -1072,12 +1072,12 @@ test_schema(void)
 	int64_t id = 0;
 	int v = -1;
 
-	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 13);
+	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 14);
 	if (st == NULL)
 		return;
 	EW_CHECK_INT(ew_store_version(st, &v), 0);
-	EW_CHECK_INT(v, 13);
-	EW_CHECK_INT(ew_store_migrated(st), 13);
+	EW_CHECK_INT(v, 14);
+	EW_CHECK_INT(ew_store_migrated(st), 14);
 	/* the columns of schema 3 are there */
 	complaint_init(&c, "<s@x>", "s111");
 	c.subject = "IRC abuse";
@@ -1875,6 +1875,126 @@ test_fleet(void)
 	ew_store_close(st);
 }
 
+/* A host's emergency blocks (schema 14): replayed once, no revision,
+ * closed by the desk with a revision; drift's digests. */
+static void
+test_host_blocks(void)
+{
+	struct ew_store *st = mem();
+	struct ew_store_host_block b, *v = NULL;
+	struct ew_store_fleet_row *h = NULL;
+	struct ew_store_apply_rec rec;
+	int64_t before = 0, at = 0, rid = 0, ids[2] = { 7, 3 };
+	char d1[65], d2[65], host[64],
+	    u1[] = "0a1b", u2[] = "Bad uid", u3[] = "0a1c", ex1[] = "exit1",
+	    nh[] = "nohost", r5[] = "reject 203.0.113.5:*",
+	    r6[] = "reject 203.0.113.6:*", fl[] = "flood", aa[] = "aa",
+	    bb[] = "bb";
+	char *uids[2] = { bb, aa }, *one[1] = { u1 };
+	size_t n = 0;
+
+	if (st == NULL)
+		return;
+	EW_CHECK_INT(ew_store_host_add(st, "exit1", "ew_host_exit1", 10), 0);
+	EW_CHECK_INT(ew_store_host_add(st, "exit2", "ew_host_exit2", 10), 0);
+	memset(&b, 0, sizeof(b));
+	b.uid = u1;
+	b.host = ex1;
+	b.rule_text = r5;
+	b.reason = fl;
+	b.expires_at = 500;
+	b.added_at = 100;
+	EW_CHECK_INT(ew_store_rev(st, &before), 0);
+	EW_CHECK_INT(ew_store_host_block_replay(st, &b), 0);
+	b.rule_text = r6; /* the same uid: ignored */
+	EW_CHECK_INT(ew_store_host_block_replay(st, &b), 0);
+	b.uid = u2;
+	EW_CHECK_INT(ew_store_host_block_replay(st, &b), -EINVAL);
+	b.uid = u3;
+	b.host = nh;
+	EW_CHECK(ew_store_host_block_replay(st, &b) < 0);
+	EW_CHECK_INT(ew_store_rev(st, &at), 0);
+	EW_CHECK_INT(at, before); /* a report, no decision */
+	EW_CHECK_INT(ew_store_host_block_list(st, -1, &v, &n), 0);
+	EW_CHECK_INT(n, 1);
+	if (n == 1) {
+		EW_CHECK_STR(v[0].uid, "0a1b");
+		EW_CHECK_STR(v[0].host, "exit1");
+		EW_CHECK_STR(v[0].rule_text, "reject 203.0.113.5:*");
+		EW_CHECK_STR(v[0].reason, "flood");
+		EW_CHECK_INT(v[0].expires_at, 500);
+		EW_CHECK_INT(v[0].added_at, 100);
+		EW_CHECK_INT(v[0].removed_at, NT);
+		EW_CHECK_INT(v[0].rev, 0);
+	}
+	rid = n == 1 ? v[0].id : 0;
+	ew_store_host_blocks_free(v, n);
+	/* the desk wants exit1 to enforce it: drift's digest */
+	EW_CHECK_INT(ew_store_fleet_list(st, 0, &h, &n), 0);
+	EW_CHECK_INT(ew_store_fleet_want(st, h, n, 200), 0);
+	EW_CHECK_INT(ew_store_blocks_digest(NULL, 0, one, 1, d1), 0);
+	EW_CHECK_INT(n, 2);
+	if (n == 2) {
+		EW_CHECK_STR(h[0].want_blocks, d1);
+		EW_CHECK(strcmp(h[1].want_blocks, d1) != 0);
+		EW_CHECK(h[0].last_blocks == NULL);
+	}
+	ew_store_fleet_free(h, n);
+	/* expired: no longer wanted */
+	EW_CHECK_INT(ew_store_fleet_list(st, 0, &h, &n), 0);
+	EW_CHECK_INT(ew_store_fleet_want(st, h, n, 500), 0);
+	EW_CHECK(n == 2 && strcmp(h[0].want_blocks, h[1].want_blocks) == 0);
+	ew_store_fleet_free(h, n);
+	/* a report with its block set and repairs */
+	memset(&rec, 0, sizeof(rec));
+	rec.host = "exit1";
+	rec.digest = "d";
+	rec.rev = before;
+	rec.at = 300;
+	rec.ok = 1;
+	rec.blocks = d1;
+	rec.repairs = 3;
+	EW_CHECK_INT(ew_store_apply_report(st, &rec), 0);
+	rec.repairs = -1;
+	EW_CHECK_INT(ew_store_apply_report(st, &rec), -EINVAL);
+	EW_CHECK_INT(ew_store_fleet_list(st, 0, &h, &n), 0);
+	if (n == 2) {
+		EW_CHECK_STR(h[0].last_blocks, d1);
+		EW_CHECK_INT(h[0].repairs, 3);
+	}
+	ew_store_fleet_free(h, n);
+	/* the digest sorts what it is given */
+	EW_CHECK_INT(ew_store_blocks_digest(ids, 2, uids, 2, d1), 0);
+	ids[0] = 3;
+	ids[1] = 7;
+	uids[0] = aa;
+	uids[1] = bb;
+	EW_CHECK_INT(ew_store_blocks_digest(ids, 2, uids, 2, d2), 0);
+	EW_CHECK_STR(d1, d2);
+	/* the desk removes it, with a revision; twice: -EALREADY */
+	EW_CHECK_INT(ew_store_host_block_close(st, rid, 600, 0), 0);
+	EW_CHECK_INT(ew_store_host_block_close(st, rid, 601, 0), -EALREADY);
+	EW_CHECK_INT(ew_store_host_block_close(st, 999, 601, 0), -ENOENT);
+	EW_CHECK_INT(ew_store_rev(st, &at), 0);
+	EW_CHECK_INT(at, before + 1);
+	EW_CHECK_INT(ew_store_host_block_list(st, -1, &v, &n), 0);
+	EW_CHECK_INT(n, 0);
+	ew_store_host_blocks_free(v, n);
+	EW_CHECK_INT(ew_store_host_block_list(st, before, &v, &n), 0);
+	EW_CHECK_INT(n, 1);
+	if (n == 1) {
+		EW_CHECK_INT(v[0].removed_at, 600);
+		EW_CHECK_INT(v[0].rev, before + 1);
+	}
+	ew_store_host_blocks_free(v, n);
+	EW_CHECK_INT(ew_store_host_block_list(st, before + 1, &v, &n), 0);
+	EW_CHECK_INT(n, 0);
+	ew_store_host_blocks_free(v, n);
+	/* the desk's connection is no host's (SQLite has no roles) */
+	EW_CHECK_INT(ew_store_host_self(st, host, sizeof(host)), -ENOENT);
+	ew_store_close(st);
+}
+
 /* The store's revision, or -1. */
 static int64_t
 rev(struct ew_store *st)
@@ -2098,6 +2218,7 @@ main(void)
 	EW_RUN(test_nested_close);
 	EW_RUN(test_schema);
 	EW_RUN(test_fleet);
+	EW_RUN(test_host_blocks);
 	EW_RUN(test_repair_counts);
 	EW_RUN(test_surge);
 	EW_RUN(test_policy_during);
