@@ -577,8 +577,10 @@ remove_host_blocks(
 	for (i = 0; rc == 0 && i < a->nops; i++) {
 		if (a->ops[i][0] != 'h')
 			continue;
-		parse_id("host block", a->ops[i] + 1, &id);
-		if ((rc = ew_store_host_block_close(st, id, now, 0)) != 0)
+		/* checked by the caller already: a bad one changes nothing */
+		if (parse_id("host block", a->ops[i] + 1, &id) != 0)
+			rc = -EINVAL;
+		else if ((rc = ew_store_host_block_close(st, id, now, 0)) != 0)
 			ew_cli_err("host block %s: %s", a->ops[i],
 			    rc == -ENOENT     ? "no such host block"
 			    : rc == -EALREADY ? "removed or adopted before"

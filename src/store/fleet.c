@@ -17,6 +17,12 @@
 #include "store/store.h"
 #include "store/store_int.h"
 
+/* The role running the query, as text in the column's collation:
+ * current_user is a `name` (collation "C"), which compared with the
+ * text column as it is scans every host (0.1 ms a query at 1,000
+ * hosts) instead of using hosts_role_key (0.01 ms; bench_fleet -e). */
+#define CURRENT_ROLE "current_user::text COLLATE \"default\""
+
 int
 ew_store_host_name_ok(const char *name)
 {
@@ -303,7 +309,7 @@ ew_store_host_self(struct ew_store *st, char *out, size_t cap)
 	if (strcmp(ew_store_backend(st), "postgresql") != 0)
 		return -ENOENT;
 	if ((rc = ew_store_prep(st,
-		 "SELECT name FROM hosts WHERE role = current_user", &s)) != 0)
+		 "SELECT name FROM hosts WHERE role = " CURRENT_ROLE, &s)) != 0)
 		return rc;
 	if ((rc = ew_store_step(s)) == EW_STORE_ROW) {
 		snprintf(out, cap, "%s", ew_store_col_str(s, 0));
@@ -430,7 +436,7 @@ ew_store_fleet_free(struct ew_store_fleet_row *v, size_t n)
 
 /* The host names of the role running the query (a subquery for the
  * policies: RLS on hosts keeps it to the role's own row). */
-#define MY_HOSTS "(SELECT h.name FROM hosts h WHERE h.role = current_user)"
+#define MY_HOSTS "(SELECT h.name FROM hosts h WHERE h.role = " CURRENT_ROLE ")"
 
 static const char policy_sql[] =
     "ALTER TABLE rules ENABLE ROW LEVEL SECURITY;\n"
@@ -441,7 +447,7 @@ static const char policy_sql[] =
     "ALTER TABLE host_blocks ENABLE ROW LEVEL SECURITY;\n"
     "DROP POLICY IF EXISTS ew_host_own ON hosts;\n"
     "CREATE POLICY ew_host_own ON hosts FOR SELECT\n"
-    "    USING (role = current_user);\n"
+    "    USING (role = " CURRENT_ROLE ");\n"
     "DROP POLICY IF EXISTS ew_host_rules ON rules;\n"
     "CREATE POLICY ew_host_rules ON rules FOR SELECT\n"
     "    USING (pending IS NULL AND (host IS NULL OR host IN " MY_HOSTS "));\n"
