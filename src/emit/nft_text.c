@@ -260,12 +260,12 @@ fmt4(char *s, uint32_t v)
 	return s;
 }
 
-/* put_ival for IPv4, without the general formatter (a million of these
- * make a big table's text). */
-static void
-put_ival4(struct ew_buf *out, const struct ival *iv)
+/* An IPv4 interval as put_ival writes it into s (room for 32 bytes);
+ * returns the end. */
+static char *
+fmt_ival4(char *s, const struct ival *iv)
 {
-	char s[48], *e;
+	char *e;
 	uint32_t lo = (uint32_t)iv->lo, span = (uint32_t)(iv->hi - iv->lo);
 	unsigned len;
 
@@ -286,7 +286,17 @@ put_ival4(struct ew_buf *out, const struct ival *iv)
 		*e++ = '-';
 		e = fmt4(e, (uint32_t)iv->hi);
 	}
-	ew_buf_add(out, s, (size_t)(e - s));
+	return e;
+}
+
+/* put_ival for IPv4, without the general formatter (a million of these
+ * make a big table's text). */
+static void
+put_ival4(struct ew_buf *out, const struct ival *iv)
+{
+	char s[48];
+
+	ew_buf_add(out, s, (size_t)(fmt_ival4(s, iv) - s));
 }
 
 /* "a.b.c.d", "a.b.c.d/len" or "lo-hi". */
@@ -413,6 +423,32 @@ put_ports(struct ew_buf *b, const struct class *c)
 		ew_buf_puts(b, " }");
 }
 
+/* The element lines of an IPv4 set without timeouts, as the general
+ * loop of put_set_clip writes them: room for all of them at once, one
+ * copy a line. */
+static void
+put_elems4(struct ew_buf *s, const struct ival *iv, size_t n, u128 lo, u128 hi)
+{
+	char line[64], *e;
+	struct ival x;
+	size_t i;
+
+	if (n > ((size_t)-1 / 2) / 40 || ew_buf_grow(s, n * 40) < 0)
+		return; /* s->oom set */
+	memcpy(line, "\t\t\t", 3);
+	for (i = 0; i < n; i++) {
+		x.lo = iv[i].lo > lo ? iv[i].lo : lo;
+		x.hi = iv[i].hi < hi ? iv[i].hi : hi;
+		e = fmt_ival4(line + 3, &x);
+		if (i + 1 < n)
+			*e++ = ',';
+		*e++ = '\n';
+		memcpy(s->p + s->len, line, (size_t)(e - line));
+		s->len += (size_t)(e - line);
+	}
+	s->p[s->len] = '\0';
+}
+
 /* A named interval set of our table: the intervals iv[0..n) cut to
  * [lo, hi] (the first and last may reach out of a /4 shard). */
 static void
@@ -431,6 +467,10 @@ put_set_clip(struct gen *g, const char *name, int fam, const struct ival *iv,
 		goto done;
 	}
 	ew_buf_puts(s, "\t\telements = {\n");
+	if (fam == EW_AF_INET && !timeout) {
+		put_elems4(s, iv, n, lo, hi);
+		goto close;
+	}
 	for (i = 0; i < n; i++) {
 		x.lo = iv[i].lo > lo ? iv[i].lo : lo;
 		x.hi = iv[i].hi < hi ? iv[i].hi : hi;
@@ -440,6 +480,7 @@ put_set_clip(struct gen *g, const char *name, int fam, const struct ival *iv,
 			put_timeout(s, timeout);
 		ew_buf_puts(s, i + 1 < n ? ",\n" : "\n");
 	}
+close:
 	ew_buf_puts(s, "\t\t}\n\t}\n");
 done:
 	g->st.sets++;
@@ -1005,6 +1046,11 @@ gen_rules(struct gen *g, const struct ew_expanded *e)
 
 	v4 = malloc((e->n + 1) * sizeof(*v4));
 	v6 = malloc((e->n + 1) * sizeof(*v6));
+	/* room for the sets' text of a big table at once: growing it by
+	 * doubling copies it again and again (pages not written to cost
+	 * nothing) */
+	if (e->n > 4096 && e->n < ((size_t)-1 / 2) / 40)
+		ew_buf_grow(&g->sets, e->n * 40);
 	if (v4 == NULL || v6 == NULL) {
 		free(v4);
 		free(v6);
@@ -1104,6 +1150,8 @@ ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
 	if (rc < 0)
 		goto out;
 
+	/* the sets, chains and rules copied once, not regrown */
+	ew_buf_grow(out, g.sets.len + g.chains.len + 2 * g.chain.len + 65536);
 	ew_buf_puts(out, header);
 	ew_nft_flush_text(out);
 	ew_buf_puts(out, "table " EW_NFT_FAMILY " " EW_NFT_TABLE " {\n");
