@@ -10,6 +10,7 @@
 #include "emit/nft.h"
 #include "lib/addr.h"
 #include "lib/buf.h"
+#include "lib/mem.h"
 #include "lib/tm.h"
 #include "policy/policy.h"
 
@@ -173,7 +174,7 @@ sort_entries4(struct entry *v, size_t n)
 static int
 sort_lohi4(struct entry *v, size_t n)
 {
-	uint64_t *a = malloc(n * sizeof(*a)), *b, *src, *dst, *t;
+	uint64_t *a = ew_mem_big(n * sizeof(*a)), *b, *src, *dst, *t;
 	size_t cnt[3][2048], i, sum;
 	unsigned k, x;
 
@@ -190,7 +191,7 @@ sort_lohi4(struct entry *v, size_t n)
 		for (k = 0; k < 3; k++)
 			cnt[k][(a[i] >> (32 + 11 * k)) & 0x7ff]++;
 	}
-	if ((b = malloc(n * sizeof(*b))) == NULL) {
+	if ((b = ew_mem_big(n * sizeof(*b))) == NULL) {
 		free(a);
 		return -1;
 	}
@@ -649,7 +650,7 @@ emit_family(struct gen *g, uint32_t rule, int action, int fam, struct entry *v,
 		(rc < 0 || sort_entries4(v, n) < 0)))
 		qsort(v, n, sizeof(*v), cmp_entry);
 	rc = 0;
-	iv = malloc(n * sizeof(*iv));
+	iv = ew_mem_big(n * sizeof(*iv));
 	cls = calloc(n, sizeof(*cls));
 	if (iv == NULL || cls == NULL) {
 		rc = -ENOMEM;
@@ -1044,8 +1045,8 @@ gen_rules(struct gen *g, const struct ew_expanded *e)
 	size_t nrules = ew_policy_rule_count(g->p), i, j, n4, n6;
 	int done4 = 0, done6 = 0, rc = 0;
 
-	v4 = malloc((e->n + 1) * sizeof(*v4));
-	v6 = malloc((e->n + 1) * sizeof(*v6));
+	v4 = ew_mem_big((e->n + 1) * sizeof(*v4));
+	v6 = ew_mem_big((e->n + 1) * sizeof(*v6));
 	/* room for the sets' text of a big table at once: growing it by
 	 * doubling copies it again and again (pages not written to cost
 	 * nothing) */

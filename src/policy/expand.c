@@ -18,6 +18,7 @@
 
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/mem.h"
 #include "policy/policy_int.h"
 
 struct ivec {
@@ -41,6 +42,7 @@ push(struct ivec *iv, const struct ew_item *it)
 		}
 		iv->v = nv;
 		iv->cap = cap;
+		ew_mem_hint(nv, cap * sizeof(*nv));
 	}
 	iv->v[iv->n++] = *it;
 }
@@ -69,6 +71,7 @@ reserve(struct ivec *iv, size_t n)
 	}
 	iv->v = nv;
 	iv->cap = cap;
+	ew_mem_hint(nv, cap * sizeof(*nv));
 }
 
 static void

@@ -11,6 +11,7 @@
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/mem.h"
 #include "lib/port.h"
 #include "policy/parse_int.h"
 #include "policy/policy_int.h"
@@ -379,7 +380,7 @@ ew_ps_table_text(struct pstate *sub, struct ew_table *t)
 		for (w0 = s; (w0 = memchr(w0, '\n', (size_t)(e - w0))) != NULL;
 		     w0++)
 			lines++;
-		if ((t->e = malloc(lines * sizeof(*t->e))) == NULL) {
+		if ((t->e = ew_mem_big(lines * sizeof(*t->e))) == NULL) {
 			ew_ps_oom(sub);
 			return -1;
 		}

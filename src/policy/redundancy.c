@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/mem.h"
 #include "policy/policy_int.h"
 
 /* A sort record: the item's prefix and its index. */
@@ -300,14 +301,14 @@ tree_free(struct tree *t)
 static int
 tree_build(const struct ew_item *v, size_t n, struct tree *t)
 {
-	struct rec *r = malloc(n * sizeof(*r));
-	struct rec *tmp = malloc(n * sizeof(*tmp));
+	struct rec *r = ew_mem_big(n * sizeof(*r));
+	struct rec *tmp = ew_mem_big(n * sizeof(*tmp));
 	uint32_t *stack = NULL;
 	size_t i, sp = 0;
 
 	memset(t, 0, sizeof(*t));
-	t->pe = malloc(n * sizeof(*t->pe));
-	t->first = malloc((n + 1) * sizeof(*t->first));
+	t->pe = ew_mem_big(n * sizeof(*t->pe));
+	t->first = ew_mem_big((n + 1) * sizeof(*t->first));
 	if (r == NULL || tmp == NULL || t->pe == NULL || t->first == NULL)
 		goto oom;
 	for (i = 0; i < n; i++)
@@ -331,9 +332,9 @@ tree_build(const struct ew_item *v, size_t n, struct tree *t)
 	t->first[t->nn] = (uint32_t)n;
 	free(r);
 	r = NULL;
-	t->parent = malloc(t->nn * sizeof(*t->parent));
-	t->end = malloc(t->nn * sizeof(*t->end));
-	stack = malloc(t->nn * sizeof(*stack));
+	t->parent = ew_mem_big(t->nn * sizeof(*t->parent));
+	t->end = ew_mem_big(t->nn * sizeof(*t->end));
+	stack = ew_mem_big(t->nn * sizeof(*stack));
 	if (t->parent == NULL || t->end == NULL || stack == NULL)
 		goto oom;
 	for (i = 0; i < t->nn; i++) {
@@ -504,9 +505,9 @@ seg_init(struct seg *s, size_t n)
 	s->size = 1;
 	while (s->size < n)
 		s->size *= 2;
-	s->idx = malloc(2 * s->size * sizeof(*s->idx));
-	s->plo = malloc(2 * s->size * sizeof(*s->plo));
-	s->phi = malloc(2 * s->size * sizeof(*s->phi));
+	s->idx = ew_mem_big(2 * s->size * sizeof(*s->idx));
+	s->plo = ew_mem_big(2 * s->size * sizeof(*s->plo));
+	s->phi = ew_mem_big(2 * s->size * sizeof(*s->phi));
 	if (s->idx == NULL || s->plo == NULL || s->phi == NULL)
 		return -ENOMEM;
 	for (i = 0; i < 2 * s->size; i++) {
@@ -570,7 +571,7 @@ static int
 below_sweep(struct tree *t, size_t n, struct query *qs, size_t nq)
 {
 	struct seg sg[2];
-	uint32_t *where = malloc(n * sizeof(*where));
+	uint32_t *where = ew_mem_big(n * sizeof(*where));
 	size_t p, k, next = n;
 	int rc = -ENOMEM;
 
