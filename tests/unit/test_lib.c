@@ -926,7 +926,7 @@ static void
 test_mem_hint(void)
 {
 	size_t n = (size_t)16 << 20, i;
-	char *p = ew_mem_big(n), flags[256];
+	char *p = ew_mem_big(n), flags[512];
 	struct ew_buf b = EW_BUF_INIT;
 	uintptr_t mid;
 
