@@ -149,7 +149,7 @@ get_set(const char **sp, const char *e, struct ew_nft_packed *k)
 	if (s == name || s >= e || *s != ' ' ||
 	    (s = get_dec(s + 1, e, ' ', &n)) == NULL ||
 	    (s = get_dec(s, e, '\n', &len)) == NULL || len > (size_t)(e - s) ||
-	    len == 0 || s[len - 1] != '\n' || n > len)
+	    len == 0 || s[len - 1] != '\n' || n > (len - 1) / 2)
 		return -EINVAL;
 	end = s + len - 1;
 	if ((k->name = ew_strndup(name, (size_t)(name_end - name))) == NULL)

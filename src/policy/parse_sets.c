@@ -440,8 +440,7 @@ load_table_file(struct pstate *ps, const char *path, struct ew_table *t,
 	}
 	if (ew_ps_read(ps, "table file ", path, ab, ae, &f) < 0)
 		return -1;
-	src = ew_ps_add_src(ps, path, f.text, f.len);
-	free(f.text);
+	src = ew_ps_adopt_src(ps, path, f.text, f.len);
 	if (src == NULL) {
 		ew_ps_oom(ps);
 		return -1;
