@@ -306,10 +306,11 @@ parse_uid(const char *s, uint32_t *uid)
 	return 0;
 }
 
-/* Parse, expand and render the policy as our table's ruleset. */
-int
-ew_cli_nft_build(const struct ew_cli_nft_args *a, struct ew_buf *out,
-    struct ew_nft_stats *st)
+/* Parse, expand and render the policy as our table's ruleset: the text
+ * into out, or (pack not NULL, one relay) the compact form into pack. */
+static int
+nft_build(const struct ew_cli_nft_args *a, struct ew_buf *out,
+    struct ew_nft_compact *pack, struct ew_nft_stats *st)
 {
 	struct ew_diag_list d;
 	struct ew_policy *p = NULL;
@@ -337,7 +338,8 @@ ew_cli_nft_build(const struct ew_cli_nft_args *a, struct ew_buf *out,
 	ew_diag_init(&d);
 	if (ew_policy_parse_file(a->file, 0, &d, &p) == 0 &&
 	    ew_policy_expand(p, &env, &d, &e) == 0) {
-		if (ew_nft_ruleset(p, e, &o, out, st) == 0)
+		if ((pack != NULL ? ew_nft_ruleset_compact(p, e, &o, pack, st)
+				  : ew_nft_ruleset(p, e, &o, out, st)) == 0)
 			rc = EW_EXIT_OK;
 		else
 			ew_cli_err("out of memory");
@@ -347,6 +349,13 @@ ew_cli_nft_build(const struct ew_cli_nft_args *a, struct ew_buf *out,
 	ew_policy_free(p);
 	ew_diag_free(&d);
 	return rc;
+}
+
+int
+ew_cli_nft_build(const struct ew_cli_nft_args *a, struct ew_buf *out,
+    struct ew_nft_stats *st)
+{
+	return nft_build(a, out, NULL, st);
 }
 
 static double
@@ -369,14 +378,14 @@ ew_cli_nft_err(const struct ew_buf *err, int rc)
 		ew_cli_err("this build has no libnftables");
 }
 
-/* The whole file, NUL-terminated; NULL when it cannot be read. */
+/* The whole file, NUL-terminated (*n its length); NULL when it cannot be
+ * read. */
 static char *
-slurp(const char *path)
+slurp(const char *path, size_t *n)
 {
 	char *buf;
-	size_t n;
 
-	return ew_file_read(path, 256u << 20, 0, &buf, &n) < 0 ? NULL : buf;
+	return ew_file_read(path, 256u << 20, 0, &buf, n) < 0 ? NULL : buf;
 }
 
 /* The state file whole or untouched (0600: it names what is blocked). */
@@ -391,28 +400,20 @@ write_state(const char *path, const struct ew_buf *text)
 }
 
 /*
- * With --state: when only set elements changed since the ruleset in the
- * state file, change just those elements in one transaction.  1 when
- * done, 0 when the whole table must be loaded.
+ * With --state: the element changes d since the ruleset in the state
+ * file, in one transaction.  1 when done, 0 when the whole table must
+ * be loaded.
  */
 static int
-apply_in_place(const struct ew_cli_nft_args *a, const struct ew_buf *text)
+apply_in_place(const struct ew_nft_diff *d)
 {
 	struct ew_buf err = EW_BUF_INIT;
-	struct ew_nft_diff d;
-	char *old = slurp(a->state);
 	double t0, t1;
 	int rc;
 
-	if (old == NULL)
-		return 0;
-	rc = ew_nft_diff(old, ew_buf_str(text), &d);
-	free(old);
-	if (rc < 0)
-		return 0;
 	t0 = mono_ms();
-	rc = d.n == 0 ? ew_nft_table_exists(&err)
-		      : ew_nft_batch(d.ops, d.n, &err);
+	rc = d->n == 0 ? ew_nft_table_exists(&err)
+		       : ew_nft_batch(d->ops, d->n, &err);
 	t1 = mono_ms();
 	if (rc < 0) {
 		ew_cli_err("in-place update failed (%s); loading the whole "
@@ -422,59 +423,175 @@ apply_in_place(const struct ew_cli_nft_args *a, const struct ew_buf *text)
 		printf("nft: updated table " EW_NFT_FAMILY " " EW_NFT_TABLE
 		       " in place: %zu elements added, %zu deleted in %.1f "
 		       "ms\n",
-		    d.added, d.deleted, t1 - t0);
+		    d->added, d->deleted, t1 - t0);
 	}
-	ew_nft_diff_free(&d);
 	ew_buf_free(&err);
 	return rc == 0;
+}
+
+/* The text path (several relays): the state file holds the text. */
+static int
+in_place_text(const struct ew_cli_nft_args *a, const struct ew_buf *text)
+{
+	struct ew_nft_diff d;
+	size_t n;
+	char *old = slurp(a->state, &n);
+	int rc;
+
+	if (old == NULL)
+		return 0;
+	rc = ew_nft_diff(old, ew_buf_str(text), &d);
+	free(old);
+	if (rc < 0)
+		return 0;
+	rc = apply_in_place(&d);
+	ew_nft_diff_free(&d);
+	return rc;
+}
+
+/*
+ * The compact path (one relay): the state file holds a compact ruleset
+ * (nft.h), or the text of an older version, diffed as text (the text is
+ * then made into *text).  1 when done in place, 0 when not.
+ */
+static int
+in_place_compact(const char *old, size_t n, const struct ew_nft_compact *c,
+    struct ew_buf *text)
+{
+	struct ew_nft_compact oc;
+	struct ew_nft_diff d;
+	int rc;
+
+	if (ew_nft_state_read(old, n, &oc) == 0) {
+		rc = ew_nft_compact_diff(&oc, c, &d);
+	} else {
+		if (text->len == 0 && ew_nft_compact_text(c, text) < 0)
+			return 0;
+		rc = ew_nft_diff(old, ew_buf_str(text), &d);
+		memset(&oc, 0, sizeof(oc));
+	}
+	if (rc == 0) {
+		rc = apply_in_place(&d);
+		ew_nft_diff_free(&d);
+	} else {
+		rc = 0;
+	}
+	ew_nft_compact_free(&oc);
+	return rc;
+}
+
+/* Load the text whole, and say so. */
+static int
+load_whole(const struct ew_cli_nft_args *a, const struct ew_buf *out,
+    const struct ew_nft_stats *st, double t0)
+{
+	struct ew_buf err = EW_BUF_INIT;
+	struct ew_nft_load_info li;
+	double t1, t2;
+	int rc;
+
+	t1 = mono_ms();
+	rc = ew_nft_load_ex(ew_buf_str(out), a->dry_run, &li, &err);
+	t2 = mono_ms();
+	if (rc < 0) {
+		ew_cli_nft_err(&err, rc);
+		ew_cli_err("table " EW_NFT_FAMILY " " EW_NFT_TABLE
+			   " not %s; the previous one, if any, is unchanged",
+		    a->dry_run ? "valid" : "loaded");
+		ew_buf_free(&err);
+		return EW_EXIT_FAIL;
+	}
+	ew_buf_free(&err);
+	printf("nft: %s table " EW_NFT_FAMILY " " EW_NFT_TABLE ": %zu rules, "
+	       "%zu sets (%zu elements), %zu counters; %zu items left to "
+	       "tor; built in %.0f ms, %s in %.0f ms",
+	    a->dry_run ? "checked (dry run)" : "loaded", st->rules, st->sets,
+	    st->elements, st->counters, st->skipped, t1 - t0,
+	    a->dry_run ? "checked" : "loaded", t2 - t1);
+	if (li.split)
+		printf(" (two transactions, %zu elements over netlink: "
+		       "skeleton %.0f ms, elements and hooks %.0f ms)",
+		    li.direct, li.skeleton_ms, li.netlink_ms);
+	putchar('\n');
+	return EW_EXIT_OK;
+}
+
+/*
+ * nft apply --state with one relay: the ruleset built compact, diffed
+ * against the state's without being formatted, and formatted only when
+ * it is loaded whole.  The state is written after the kernel took the
+ * change (not when it is the same already), never before.
+ */
+static int
+run_compact(const struct ew_cli_nft_args *a)
+{
+	struct ew_nft_compact c;
+	struct ew_buf text = EW_BUF_INIT, state = EW_BUF_INIT;
+	struct ew_nft_stats st;
+	char *old;
+	size_t n = 0;
+	double t0 = mono_ms();
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if ((rc = nft_build(a, NULL, &c, &st)) != EW_EXIT_OK)
+		return rc;
+	if (ew_nft_state_write(&c, &state) < 0) {
+		ew_cli_err("out of memory");
+		rc = EW_EXIT_FAIL;
+		goto done;
+	}
+	old = slurp(a->state, &n);
+	if (old != NULL && in_place_compact(old, n, &c, &text)) {
+		rc = EW_EXIT_OK;
+		if ((n != state.len || memcmp(old, state.p, n) != 0) &&
+		    write_state(a->state, &state) < 0)
+			rc = EW_EXIT_FAIL;
+		free(old);
+		goto done;
+	}
+	free(old);
+	if (text.len == 0 && ew_nft_compact_text(&c, &text) < 0) {
+		ew_cli_err("out of memory");
+		rc = EW_EXIT_FAIL;
+		goto done;
+	}
+	rc = load_whole(a, &text, &st, t0);
+	if (rc == EW_EXIT_OK && write_state(a->state, &state) < 0)
+		rc = EW_EXIT_FAIL;
+done:
+	ew_nft_compact_free(&c);
+	ew_buf_free(&text);
+	ew_buf_free(&state);
+	return rc;
 }
 
 int
 ew_cli_nft_run(const struct ew_cli_nft_args *ap)
 {
 	struct ew_cli_nft_args a = *ap;
-	struct ew_buf out = EW_BUF_INIT, err = EW_BUF_INIT;
+	struct ew_buf out = EW_BUF_INIT;
 	struct ew_nft_stats st;
-	struct ew_nft_load_info li;
-	double t0, t1, t2;
+	double t0;
 	int rc;
 
+	if (a.state != NULL && !a.dry_run &&
+	    (a.multi == NULL || a.multi->nrelays == 0))
+		return run_compact(&a);
 	t0 = mono_ms();
 	rc = ew_cli_nft_build(&a, &out, &st);
 	if (rc != EW_EXIT_OK)
 		goto done;
-	if (a.state != NULL && !a.dry_run && apply_in_place(&a, &out)) {
+	if (a.state != NULL && !a.dry_run && in_place_text(&a, &out)) {
 		rc = write_state(a.state, &out) < 0 ? EW_EXIT_FAIL : EW_EXIT_OK;
 		goto done;
 	}
-	t1 = mono_ms();
-	rc = ew_nft_load_ex(ew_buf_str(&out), a.dry_run, &li, &err);
-	t2 = mono_ms();
-	if (rc < 0) {
-		ew_cli_nft_err(&err, rc);
-		ew_cli_err("table " EW_NFT_FAMILY " " EW_NFT_TABLE
-			   " not %s; the previous one, if any, is unchanged",
-		    a.dry_run ? "valid" : "loaded");
-		rc = EW_EXIT_FAIL;
-		goto done;
-	}
-	printf("nft: %s table " EW_NFT_FAMILY " " EW_NFT_TABLE ": %zu rules, "
-	       "%zu sets (%zu elements), %zu counters; %zu items left to "
-	       "tor; built in %.0f ms, %s in %.0f ms",
-	    a.dry_run ? "checked (dry run)" : "loaded", st.rules, st.sets,
-	    st.elements, st.counters, st.skipped, t1 - t0,
-	    a.dry_run ? "checked" : "loaded", t2 - t1);
-	if (li.split)
-		printf(" (two transactions, %zu elements over netlink: "
-		       "skeleton %.0f ms, elements and hooks %.0f ms)",
-		    li.direct, li.skeleton_ms, li.netlink_ms);
-	putchar('\n');
-	rc = EW_EXIT_OK;
-	if (a.state != NULL && !a.dry_run && write_state(a.state, &out) < 0)
+	rc = load_whole(&a, &out, &st, t0);
+	if (rc == EW_EXIT_OK && a.state != NULL && !a.dry_run &&
+	    write_state(a.state, &out) < 0)
 		rc = EW_EXIT_FAIL;
 done:
 	ew_buf_free(&out);
-	ew_buf_free(&err);
 	return rc;
 }
 

@@ -98,6 +98,48 @@ int ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
     const struct ew_nft_opts *o, struct ew_buf *out, struct ew_nft_stats *st);
 
 /*
+ * The same ruleset kept for --state (nft_state.c): each IPv4 interval
+ * set without timeouts holds its elements as an array of (lo, hi)
+ * pairs, and the text a line "\t\t#elements K" (K: the array) where the
+ * set's "elements = { ... }" block goes (or nothing, for none).  A
+ * million-element table is then diffed as arrays and stored in a few
+ * bytes an element, never formatted unless it is loaded whole:
+ * ew_nft_compact_text gives exactly ew_nft_ruleset's text.
+ */
+struct ew_nft_packed {
+	char *name;   /* the set */
+	uint32_t *iv; /* n pairs: lo, hi (host order, inclusive) */
+	size_t n;
+};
+struct ew_nft_compact {
+	struct ew_buf text;
+	struct ew_nft_packed *sets;
+	size_t nsets;
+};
+int ew_nft_ruleset_compact(const struct ew_policy *p,
+    const struct ew_expanded *e, const struct ew_nft_opts *o,
+    struct ew_nft_compact *c, struct ew_nft_stats *st);
+int ew_nft_compact_text(const struct ew_nft_compact *c, struct ew_buf *out);
+void ew_nft_compact_free(struct ew_nft_compact *c);
+/*
+ * The state file (nft_state.c): a first line "# exitwarden nft state
+ * 2", the text, and each array in a few printable bytes an element
+ * (deltas, 5 bits a character).  ew_nft_state_read: 0, -EINVAL for
+ * anything else (an older state holds the ruleset text: the caller
+ * diffs that as text), -ENOMEM.
+ */
+int ew_nft_state_write(const struct ew_nft_compact *c, struct ew_buf *out);
+int ew_nft_state_read(const char *s, size_t n, struct ew_nft_compact *c);
+/*
+ * ew_nft_diff for two compact rulesets: the texts through ew_nft_diff,
+ * the arrays merged; the same changes as ew_nft_diff of their texts
+ * (deletions, then additions).
+ */
+struct ew_nft_diff;
+int ew_nft_compact_diff(const struct ew_nft_compact *old,
+    const struct ew_nft_compact *cur, struct ew_nft_diff *d);
+
+/*
  * Several relays on one host (up to 8 may share an exit address, each
  * tor instance with its own uid): one table, each relay's policy in its
  * own chain "IDrules" with its own counters "IDrN" and sets "IDrN_..."

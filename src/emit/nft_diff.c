@@ -319,3 +319,109 @@ ew_nft_diff(const char *old_text, const char *new_text, struct ew_nft_diff *d)
 		ew_nft_diff_free(d);
 	return rc;
 }
+
+/* An IPv4 interval of a packed set as an element. */
+static void
+elem4(uint32_t lo, uint32_t hi, struct ew_nft_elem *x)
+{
+	int i;
+
+	memset(x, 0, sizeof(*x));
+	x->lo.family = x->hi.family = EW_AF_INET;
+	for (i = 0; i < 4; i++) {
+		x->lo.b[i] = (uint8_t)(lo >> (24 - 8 * i));
+		x->hi.b[i] = (uint8_t)(hi >> (24 - 8 * i));
+	}
+}
+
+/* The arrays of one packed set, merged as elems_merge merges lines. */
+static int
+packed_merge(const struct ew_nft_packed *a, const struct ew_nft_packed *b,
+    struct ops *del, struct ops *add)
+{
+	size_t i = 0, j = 0;
+	struct ew_nft_elem x;
+	int rc;
+
+	while (i < a->n || j < b->n) {
+		const uint32_t *p = a->iv + 2 * i, *q = b->iv + 2 * j;
+		int c;
+
+		if (i < a->n && j < b->n && p[0] == q[0] && p[1] == q[1]) {
+			i++;
+			j++;
+			continue;
+		}
+		c = i == a->n      ? 1
+		    : j == b->n    ? -1
+		    : p[0] != q[0] ? (p[0] < q[0] ? -1 : 1)
+				   : (p[1] < q[1] ? -1 : 1);
+		if (c < 0) {
+			elem4(p[0], p[1], &x);
+			rc = ops_push(del, a->name, 0, &x);
+			i++;
+		} else {
+			elem4(q[0], q[1], &x);
+			rc = ops_push(add, b->name, 1, &x);
+			j++;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static size_t
+put_ops(struct ew_nft_op *v, size_t n, const struct ew_nft_op *w, size_t k)
+{
+	if (k > 0)
+		memcpy(v + n, w, k * sizeof(*v));
+	return n + k;
+}
+
+int
+ew_nft_compact_diff(const struct ew_nft_compact *old,
+    const struct ew_nft_compact *cur, struct ew_nft_diff *d)
+{
+	struct ops del = { NULL, 0, 0 }, add = { NULL, 0, 0 };
+	size_t k;
+	int rc;
+
+	if ((rc = ew_nft_diff(
+		 ew_buf_str(&old->text), ew_buf_str(&cur->text), d)) < 0)
+		return rc;
+	if (old->nsets != cur->nsets)
+		rc = -EAGAIN;
+	for (k = 0; rc == 0 && k < cur->nsets; k++) {
+		if (strcmp(old->sets[k].name, cur->sets[k].name) != 0)
+			rc = -EAGAIN;
+		else
+			rc = packed_merge(
+			    &old->sets[k], &cur->sets[k], &del, &add);
+	}
+	if (rc == 0 && del.n + add.n > 0) {
+		/* the text's deletions, the arrays', then the additions */
+		struct ew_nft_op *v =
+		    malloc((d->n + del.n + add.n) * sizeof(*v));
+		size_t n = 0;
+
+		if (v == NULL) {
+			rc = -ENOMEM;
+		} else {
+			n = put_ops(v, n, d->ops, d->deleted);
+			n = put_ops(v, n, del.v, del.n);
+			n = put_ops(v, n, d->ops + d->deleted, d->added);
+			n = put_ops(v, n, add.v, add.n);
+			free(d->ops);
+			d->ops = v;
+			d->n = n;
+			d->deleted += del.n;
+			d->added += add.n;
+		}
+	}
+	free(del.v);
+	free(add.v);
+	if (rc < 0)
+		ew_nft_diff_free(d);
+	return rc;
+}

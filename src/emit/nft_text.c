@@ -10,6 +10,7 @@
 #include "emit/nft.h"
 #include "lib/addr.h"
 #include "lib/buf.h"
+#include "lib/mem.h"
 #include "lib/tm.h"
 #include "policy/policy.h"
 
@@ -173,7 +174,7 @@ sort_entries4(struct entry *v, size_t n)
 static int
 sort_lohi4(struct entry *v, size_t n)
 {
-	uint64_t *a = malloc(n * sizeof(*a)), *b, *src, *dst, *t;
+	uint64_t *a = ew_mem_big(n * sizeof(*a)), *b, *src, *dst, *t;
 	size_t cnt[3][2048], i, sum;
 	unsigned k, x;
 
@@ -190,7 +191,7 @@ sort_lohi4(struct entry *v, size_t n)
 		for (k = 0; k < 3; k++)
 			cnt[k][(a[i] >> (32 + 11 * k)) & 0x7ff]++;
 	}
-	if ((b = malloc(n * sizeof(*b))) == NULL) {
+	if ((b = ew_mem_big(n * sizeof(*b))) == NULL) {
 		free(a);
 		return -1;
 	}
@@ -260,12 +261,12 @@ fmt4(char *s, uint32_t v)
 	return s;
 }
 
-/* put_ival for IPv4, without the general formatter (a million of these
- * make a big table's text). */
-static void
-put_ival4(struct ew_buf *out, const struct ival *iv)
+/* An IPv4 interval as put_ival writes it into s (room for 32 bytes);
+ * returns the end. */
+static char *
+fmt_ival4(char *s, const struct ival *iv)
 {
-	char s[48], *e;
+	char *e;
 	uint32_t lo = (uint32_t)iv->lo, span = (uint32_t)(iv->hi - iv->lo);
 	unsigned len;
 
@@ -286,7 +287,17 @@ put_ival4(struct ew_buf *out, const struct ival *iv)
 		*e++ = '-';
 		e = fmt4(e, (uint32_t)iv->hi);
 	}
-	ew_buf_add(out, s, (size_t)(e - s));
+	return e;
+}
+
+/* put_ival for IPv4, without the general formatter (a million of these
+ * make a big table's text). */
+static void
+put_ival4(struct ew_buf *out, const struct ival *iv)
+{
+	char s[48];
+
+	ew_buf_add(out, s, (size_t)(fmt_ival4(s, iv) - s));
 }
 
 /* "a.b.c.d", "a.b.c.d/len" or "lo-hi". */
@@ -386,8 +397,41 @@ struct gen {
 	struct ew_nft_stats st;
 	unsigned char *counted;         /* per source rule: counter declared */
 	char (*names)[EW_NFT_NAME_MAX]; /* per source rule: its counter */
+	struct ew_nft_compact *pack;    /* or NULL: IPv4 elements as text */
 	int err;
 };
+
+/* An IPv4 set's elements into g->pack: its array, and the marker line
+ * in the text.  0 or -ENOMEM. */
+static int
+pack_elems4(struct gen *g, const char *name, const struct ival *iv, size_t n,
+    u128 lo, u128 hi)
+{
+	struct ew_nft_compact *c = g->pack;
+	struct ew_nft_packed *nv, *k;
+	size_t i;
+
+	nv = realloc(c->sets, (c->nsets + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return -ENOMEM;
+	c->sets = nv;
+	k = &c->sets[c->nsets];
+	memset(k, 0, sizeof(*k));
+	k->name = strdup(name);
+	k->iv = n > 0 ? ew_mem_big(2 * n * sizeof(*k->iv)) : NULL;
+	if (k->name == NULL || (n > 0 && k->iv == NULL)) {
+		free(k->name);
+		free(k->iv);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		k->iv[2 * i] = (uint32_t)(iv[i].lo > lo ? iv[i].lo : lo);
+		k->iv[2 * i + 1] = (uint32_t)(iv[i].hi < hi ? iv[i].hi : hi);
+	}
+	k->n = n;
+	ew_buf_printf(&g->sets, "\t\t#elements %zu\n", c->nsets++);
+	return 0;
+}
 
 static void
 put_ports(struct ew_buf *b, const struct class *c)
@@ -413,6 +457,32 @@ put_ports(struct ew_buf *b, const struct class *c)
 		ew_buf_puts(b, " }");
 }
 
+/* The element lines of an IPv4 set without timeouts, as the general
+ * loop of put_set_clip writes them: room for all of them at once, one
+ * copy a line. */
+static void
+put_elems4(struct ew_buf *s, const struct ival *iv, size_t n, u128 lo, u128 hi)
+{
+	char line[64], *e;
+	struct ival x;
+	size_t i;
+
+	if (n > ((size_t)-1 / 2) / 40 || ew_buf_grow(s, n * 40) < 0)
+		return; /* s->oom set */
+	memcpy(line, "\t\t\t", 3);
+	for (i = 0; i < n; i++) {
+		x.lo = iv[i].lo > lo ? iv[i].lo : lo;
+		x.hi = iv[i].hi < hi ? iv[i].hi : hi;
+		e = fmt_ival4(line + 3, &x);
+		if (i + 1 < n)
+			*e++ = ',';
+		*e++ = '\n';
+		memcpy(s->p + s->len, line, (size_t)(e - line));
+		s->len += (size_t)(e - line);
+	}
+	s->p[s->len] = '\0';
+}
+
 /* A named interval set of our table: the intervals iv[0..n) cut to
  * [lo, hi] (the first and last may reach out of a /4 shard). */
 static void
@@ -426,11 +496,21 @@ put_set_clip(struct gen *g, const char *name, int fam, const struct ival *iv,
 	ew_buf_printf(s, "\tset %s {\n\t\ttype %s_addr\n", name,
 	    fam == EW_AF_INET ? "ipv4" : "ipv6");
 	ew_buf_printf(s, "\t\tflags interval%s\n", timeout ? ", timeout" : "");
+	if (g->pack != NULL && fam == EW_AF_INET && !timeout) {
+		if (pack_elems4(g, name, iv, n, lo, hi) < 0)
+			g->err = -ENOMEM;
+		ew_buf_puts(s, "\t}\n");
+		goto done;
+	}
 	if (n == 0) {
 		ew_buf_puts(s, "\t}\n");
 		goto done;
 	}
 	ew_buf_puts(s, "\t\telements = {\n");
+	if (fam == EW_AF_INET && !timeout) {
+		put_elems4(s, iv, n, lo, hi);
+		goto close;
+	}
 	for (i = 0; i < n; i++) {
 		x.lo = iv[i].lo > lo ? iv[i].lo : lo;
 		x.hi = iv[i].hi < hi ? iv[i].hi : hi;
@@ -440,6 +520,7 @@ put_set_clip(struct gen *g, const char *name, int fam, const struct ival *iv,
 			put_timeout(s, timeout);
 		ew_buf_puts(s, i + 1 < n ? ",\n" : "\n");
 	}
+close:
 	ew_buf_puts(s, "\t\t}\n\t}\n");
 done:
 	g->st.sets++;
@@ -608,7 +689,7 @@ emit_family(struct gen *g, uint32_t rule, int action, int fam, struct entry *v,
 		(rc < 0 || sort_entries4(v, n) < 0)))
 		qsort(v, n, sizeof(*v), cmp_entry);
 	rc = 0;
-	iv = malloc(n * sizeof(*iv));
+	iv = ew_mem_big(n * sizeof(*iv));
 	cls = calloc(n, sizeof(*cls));
 	if (iv == NULL || cls == NULL) {
 		rc = -ENOMEM;
@@ -1003,8 +1084,13 @@ gen_rules(struct gen *g, const struct ew_expanded *e)
 	size_t nrules = ew_policy_rule_count(g->p), i, j, n4, n6;
 	int done4 = 0, done6 = 0, rc = 0;
 
-	v4 = malloc((e->n + 1) * sizeof(*v4));
-	v6 = malloc((e->n + 1) * sizeof(*v6));
+	v4 = ew_mem_big((e->n + 1) * sizeof(*v4));
+	v6 = ew_mem_big((e->n + 1) * sizeof(*v6));
+	/* room for the sets' text of a big table at once: growing it by
+	 * doubling copies it again and again (pages not written to cost
+	 * nothing) */
+	if (e->n > 4096 && e->n < ((size_t)-1 / 2) / 40)
+		ew_buf_grow(&g->sets, e->n * 40);
 	if (v4 == NULL || v6 == NULL) {
 		free(v4);
 		free(v6);
@@ -1091,19 +1177,24 @@ put_decls(struct gen *g, struct ew_buf *out)
 static const char header[] = "# generated by exitwarden: the kernel backstop "
 			     "of the exit policy; do not edit\n";
 
-int
-ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
-    const struct ew_nft_opts *o, struct ew_buf *out, struct ew_nft_stats *st)
+static int
+ruleset(const struct ew_policy *p, const struct ew_expanded *e,
+    const struct ew_nft_opts *o, struct ew_buf *out, struct ew_nft_stats *st,
+    struct ew_nft_compact *pack)
 {
 	struct gen g;
 	struct ew_buf hook = EW_BUF_INIT, top = EW_BUF_INIT;
 	int rc;
 
-	if ((rc = gen_init(&g, p, o, "")) == 0)
+	if ((rc = gen_init(&g, p, o, "")) == 0) {
+		g.pack = pack;
 		rc = gen_rules(&g, e);
+	}
 	if (rc < 0)
 		goto out;
 
+	/* the sets, chains and rules copied once, not regrown */
+	ew_buf_grow(out, g.sets.len + g.chains.len + 2 * g.chain.len + 65536);
 	ew_buf_puts(out, header);
 	ew_nft_flush_text(out);
 	ew_buf_puts(out, "table " EW_NFT_FAMILY " " EW_NFT_TABLE " {\n");
@@ -1128,6 +1219,109 @@ out:
 		*st = g.st;
 	gen_free(&g);
 	return rc;
+}
+
+int
+ew_nft_ruleset(const struct ew_policy *p, const struct ew_expanded *e,
+    const struct ew_nft_opts *o, struct ew_buf *out, struct ew_nft_stats *st)
+{
+	return ruleset(p, e, o, out, st, NULL);
+}
+
+void
+ew_nft_compact_free(struct ew_nft_compact *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	ew_buf_free(&c->text);
+	for (i = 0; i < c->nsets; i++) {
+		free(c->sets[i].name);
+		free(c->sets[i].iv);
+	}
+	free(c->sets);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+ew_nft_ruleset_compact(const struct ew_policy *p, const struct ew_expanded *e,
+    const struct ew_nft_opts *o, struct ew_nft_compact *c,
+    struct ew_nft_stats *st)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = ruleset(p, e, o, &c->text, st, c)) < 0)
+		ew_nft_compact_free(c);
+	return rc;
+}
+
+/* A marker line "\t\t#elements K\n" at s: K, or -1. */
+static long
+marker(const char *s, const char **end)
+{
+	char *e;
+	long k;
+
+	static const char m[] = "\t\t#elements ";
+	const size_t ml = sizeof(m) - 1;
+
+	if (strncmp(s, m, ml) != 0 || s[ml] < '0' || s[ml] > '9')
+		return -1;
+	k = strtol(s + ml, &e, 10);
+	if (*e != '\n')
+		return -1;
+	*end = e + 1;
+	return k;
+}
+
+int
+ew_nft_compact_text(const struct ew_nft_compact *c, struct ew_buf *out)
+{
+	const char *s = ew_buf_str(&c->text), *e, *m;
+	size_t total = 0, i, j;
+	long k;
+
+	for (i = 0; i < c->nsets; i++)
+		total += c->sets[i].n;
+	if (total < ((size_t)-1 / 2) / 40)
+		ew_buf_grow(out, c->text.len + total * 40);
+	while (*s != '\0') {
+		/* the text up to the next marker, whole */
+		for (m = s; (m = strstr(m, "\t\t#elements ")) != NULL; m++)
+			if (m == s || m[-1] == '\n')
+				break;
+		if (m == NULL) {
+			ew_buf_puts(out, s);
+			break;
+		}
+		ew_buf_add(out, s, (size_t)(m - s));
+		if ((k = marker(m, &e)) < 0 || (size_t)k >= c->nsets)
+			return -EINVAL;
+		s = e;
+		if (c->sets[k].n == 0)
+			continue;
+		ew_buf_puts(out, "\t\telements = {\n");
+		if (ew_buf_grow(out, c->sets[k].n * 40) < 0)
+			break;
+		for (j = 0; j < c->sets[k].n; j++) {
+			struct ival x;
+			char *p = out->p + out->len, *q;
+
+			x.lo = c->sets[k].iv[2 * j];
+			x.hi = c->sets[k].iv[2 * j + 1];
+			memcpy(p, "\t\t\t", 3);
+			q = fmt_ival4(p + 3, &x);
+			if (j + 1 < c->sets[k].n)
+				*q++ = ',';
+			*q++ = '\n';
+			out->len += (size_t)(q - p);
+		}
+		out->p[out->len] = '\0';
+		ew_buf_puts(out, "\t\t}\n");
+	}
+	return out->oom ? -ENOMEM : 0;
 }
 
 /* ---- several relays, one table ---- */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/mem.h"
 
 void
 ew_buf_init(struct ew_buf *b)
@@ -58,6 +59,7 @@ ew_buf_grow(struct ew_buf *b, size_t n)
 	}
 	b->p = np;
 	b->cap = cap;
+	ew_mem_hint(np, cap);
 	return 0;
 }
 
@@ -148,6 +150,7 @@ ew_strndup(const char *s, size_t n)
 
 	if (p == NULL)
 		return NULL;
+	ew_mem_hint(p, n + 1);
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;

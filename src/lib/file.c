@@ -20,13 +20,16 @@
 
 #include "lib/buf.h"
 #include "lib/file.h"
+#include "lib/mem.h"
 
 static int
 read_all(int fd, size_t max, int flags, size_t hint, char **out, size_t *n)
 {
 	/* read one byte past the cap to tell "exactly max" from "more" */
 	size_t limit = (flags & EW_FILE_PREFIX) ? max : max + 1;
-	size_t cap = hint < limit ? hint : limit, got = 0;
+	/* a byte more than the size hint: the read that finds the end
+	 * then needs no bigger buffer */
+	size_t cap = hint == 0 ? 0 : hint < limit ? hint + 1 : limit, got = 0;
 	char *buf = NULL, *nb;
 	ssize_t r;
 
@@ -44,6 +47,7 @@ read_all(int fd, size_t max, int flags, size_t hint, char **out, size_t *n)
 				return -ENOMEM;
 			}
 			buf = nb;
+			ew_mem_hint(buf, cap + 1);
 		}
 		r = read(fd, buf + got, cap - got);
 		if (r < 0 && errno == EINTR)

@@ -18,6 +18,7 @@
 
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/mem.h"
 #include "policy/policy_int.h"
 
 struct ivec {
@@ -41,8 +42,36 @@ push(struct ivec *iv, const struct ew_item *it)
 		}
 		iv->v = nv;
 		iv->cap = cap;
+		ew_mem_hint(nv, cap * sizeof(*nv));
 	}
 	iv->v[iv->n++] = *it;
+}
+
+/* Room for n more items at once (a big table's items are many). */
+static void
+reserve(struct ivec *iv, size_t n)
+{
+	struct ew_item *nv;
+	size_t cap;
+
+	if (iv->oom || n <= iv->cap - iv->n)
+		return;
+	if (n > SIZE_MAX / 2 / sizeof(*nv) - iv->n - 1024) {
+		iv->oom = 1;
+		return;
+	}
+	/* some slack for what follows (tor's tail), and never less than
+	 * push's doubling */
+	cap = iv->n + n + 1024;
+	if (cap < iv->cap * 2)
+		cap = iv->cap * 2;
+	if ((nv = realloc(iv->v, cap * sizeof(*nv))) == NULL) {
+		iv->oom = 1;
+		return;
+	}
+	iv->v = nv;
+	iv->cap = cap;
+	ew_mem_hint(nv, cap * sizeof(*nv));
 }
 
 static void
@@ -133,6 +162,8 @@ push_rule(struct ivec *iv, const struct ew_policy *p, uint32_t ri)
 			    ranges[j].hi, EW_ORIGIN_RULE, ri);
 		return nranges;
 	}
+	if (nranges > 0 && p->tables[r->table].n <= SIZE_MAX / 2 / nranges)
+		reserve(iv, p->tables[r->table].n * nranges);
 	for (i = 0; i < p->tables[r->table].n; i++) {
 		const struct ew_tentry *te = &p->tables[r->table].e[i];
 
@@ -397,8 +428,11 @@ ew_policy_expand(const struct ew_policy *p, const struct ew_expand_env *env,
 		free(user.v);
 		return -EINVAL;
 	}
-	for (i = 0; i < user.n; i++)
-		push(&iv, &user.v[i]);
+	reserve(&iv, user.n);
+	if (!iv.oom && user.n > 0) {
+		memcpy(iv.v + iv.n, user.v, user.n * sizeof(*user.v));
+		iv.n += user.n;
+	}
 	if (v[EW_OPT_BRIDGE] == 1) {
 		push_star(&iv, EW_REJECT, EW_AF_INET, 1, 65535, EW_ORIGIN_TAIL,
 		    EW_NO_RULE);

@@ -81,6 +81,20 @@ ew_ps_add_src(struct pstate *ps, const char *name, const char *text, size_t len)
 	return s;
 }
 
+struct ew_src *
+ew_ps_adopt_src(struct pstate *ps, const char *name, char *text, size_t len)
+{
+	struct ew_src *s = ew_ps_add_src(ps, name, NULL, 0);
+
+	if (s == NULL) {
+		free(text);
+		return NULL;
+	}
+	s->text = text;
+	s->len = len;
+	return s;
+}
+
 int
 ew_ps_read(struct pstate *ps, const char *what, const char *path, const char *b,
     const char *e, struct ew_file *f)

@@ -99,6 +99,10 @@ void *ew_ps_grow(void *v, size_t *cap, size_t n, size_t size);
 /* A source text kept by the policy (for locations); NULL on OOM. */
 struct ew_src *ew_ps_add_src(
     struct pstate *ps, const char *name, const char *text, size_t len);
+/* The same for a text of malloc (NUL-terminated at len) the policy then
+ * owns, not copied (a table file of millions of lines); freed on OOM. */
+struct ew_src *ew_ps_adopt_src(
+    struct pstate *ps, const char *name, char *text, size_t len);
 /*
  * Read the include or table file `path`, named at [b, e) of the current
  * line (`what` is "" or "table file "), within the parse's limits: 0

@@ -11,6 +11,7 @@
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/diag.h"
+#include "lib/mem.h"
 #include "lib/port.h"
 #include "policy/parse_int.h"
 #include "policy/policy_int.h"
@@ -245,12 +246,63 @@ ew_ps_setdef(struct pstate *ps, const char *s, const char *eq, const char *e)
  * own address and mask rules (so an entry means in a table what it would
  * mean in a rule), but no wildcard and no ports (ew_pat_net).
  */
+/*
+ * The common entry of a big list, "a.b.c.d" or "a.b.c.d/len", in its
+ * plain form (octets 0-255 without leading zeros, len 0-32 in one or
+ * two digits without a leading zero): what ew_pat_net makes of it,
+ * without its copies and general parsers.  0 when it is not of that
+ * form (ew_pat_net then decides).
+ */
+static int
+fast_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+fast_entry4(const char *s, size_t n, struct ew_tentry *out)
+{
+	const char *e = s + n;
+	unsigned v[4], m = 32, i, k;
+
+	for (i = 0; i < 4; i++) {
+		if (i > 0) {
+			if (s >= e || *s != '.')
+				return 0;
+			s++;
+		}
+		for (k = 0, v[i] = 0; k < 3 && s < e && fast_digit(*s);
+		     k++, s++)
+			v[i] = v[i] * 10 + (unsigned)(*s - '0');
+		if (k == 0 || v[i] > 255 || (k > 1 && s[-(int)k] == '0'))
+			return 0;
+	}
+	if (s < e) {
+		if (*s++ != '/' || s >= e || e - s > 2 || !fast_digit(s[0]) ||
+		    (e - s == 2 && (s[0] == '0' || !fast_digit(s[1]))))
+			return 0;
+		m = (unsigned)(s[0] - '0');
+		if (e - s == 2)
+			m = m * 10 + (unsigned)(s[1] - '0');
+		if (m > 32)
+			return 0;
+	}
+	memset(&out->addr, 0, sizeof(out->addr));
+	out->addr.family = EW_AF_INET;
+	for (i = 0; i < 4; i++)
+		out->addr.b[i] = (uint8_t)v[i];
+	out->maskbits = (uint8_t)m;
+	return 1;
+}
+
 static int
 parse_entry(
     const char *s, size_t n, struct ew_tentry *out, struct ew_pat_err *err)
 {
 	struct ew_pat pat;
 
+	if (fast_entry4(s, n, out))
+		return 0;
 	if (ew_pat_net(s, n, &pat, err) < 0)
 		return -1;
 	out->addr = pat.addr;
@@ -309,7 +361,7 @@ parse_inline_entries(struct pstate *ps, const char *s, const char *e,
 int
 ew_ps_table_text(struct pstate *sub, struct ew_table *t)
 {
-	const char *s = sub->src->text, *e = s + sub->src->len, *eol;
+	const char *s = sub->src->text, *e = s + sub->src->len, *eol, *w0;
 	size_t cap = 0;
 	int bad = 0;
 
@@ -321,6 +373,19 @@ ew_ps_table_text(struct pstate *sub, struct ew_table *t)
 		return -1;
 	}
 	sub->lineno = 0;
+	if (t->e == NULL && sub->src->len > 65536) {
+		/* room for one entry a line at once, not by doubling */
+		size_t lines = 1;
+
+		for (w0 = s; (w0 = memchr(w0, '\n', (size_t)(e - w0))) != NULL;
+		     w0++)
+			lines++;
+		if ((t->e = ew_mem_big(lines * sizeof(*t->e))) == NULL) {
+			ew_ps_oom(sub);
+			return -1;
+		}
+		cap = lines;
+	}
 	while (s < e) {
 		const char *w, *we;
 		struct ew_tentry te;
@@ -375,8 +440,7 @@ load_table_file(struct pstate *ps, const char *path, struct ew_table *t,
 	}
 	if (ew_ps_read(ps, "table file ", path, ab, ae, &f) < 0)
 		return -1;
-	src = ew_ps_add_src(ps, path, f.text, f.len);
-	free(f.text);
+	src = ew_ps_adopt_src(ps, path, f.text, f.len);
 	if (src == NULL) {
 		ew_ps_oom(ps);
 		return -1;

@@ -201,6 +201,9 @@ int ew_remove_redundancies_fast(struct ew_item *items, size_t *n);
  * other action below": 0 by the amount of work, 1 always with its
  * segment trees, -1 always by looking at each. */
 extern int ew_redundancy_sweep;
+/* IPv4 items from which the prefix sort packs them in 8 bytes (1024;
+ * tests lower it to compare both sorts on small lists). */
+extern size_t ew_redundancy_pack_min;
 
 /* guard.c */
 void ew_guards_free(struct ew_guards *gs);

@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/mem.h"
 #include "policy/policy_int.h"
 
 /* A sort record: the item's prefix and its index. */
@@ -157,6 +158,87 @@ radix_sort(struct rec *v, struct rec *tmp, size_t n)
 		memcpy(v, src, n * sizeof(*v));
 }
 
+/*
+ * radix_sort's order, faster for a big IPv4 list: each IPv4 record
+ * packed in 8 bytes (network, mask, index: the index breaks ties as the
+ * stable sort does) and sorted by its top 40 bits, 10 a pass, where
+ * radix_sort moves 24 bytes five times; the other records (a few IPv6
+ * ones) go through radix_sort and take their places by family, the
+ * most significant key.  Lists of 2^24 items or more, or with fewer
+ * IPv4 ones than ew_redundancy_pack_min (tests lower it), take
+ * radix_sort.  0, or -1 on ENOMEM.
+ */
+size_t ew_redundancy_pack_min = 1024;
+
+static int
+sort_recs(struct rec *v, struct rec *tmp, size_t n)
+{
+	uint64_t *a = (uint64_t *)(void *)tmp, *b, *src, *dst, *t, d = 0;
+	size_t cnt[1024], n4 = 0, no = 0, nlo = 0, i, sum;
+	unsigned k, x;
+	struct rec *ot;
+
+	for (i = 0; i < n; i++)
+		n4 += v[i].fam == EW_AF_INET;
+	if (n4 == 0 || n4 < ew_redundancy_pack_min || n >= ((size_t)1 << 24)) {
+		radix_sort(v, tmp, n);
+		return 0;
+	}
+	b = a + n4;
+	/* the IPv4 keys into a, the others to the front of v */
+	for (i = 0, k = 0; i < n; i++) {
+		if (v[i].fam == EW_AF_INET)
+			a[k++] = (v[i].hi >> 32) << 32 |
+				 (uint64_t)v[i].mask << 24 | v[i].idx;
+		else
+			v[no++] = v[i];
+	}
+	if (no > 1) {
+		if ((ot = malloc(no * sizeof(*ot))) == NULL)
+			return -1;
+		radix_sort(v, ot, no);
+		free(ot);
+	}
+	for (i = 1; i < n4; i++)
+		d |= a[i] ^ a[0];
+	src = a;
+	dst = b;
+	for (k = 0; k < 4; k++) {
+		unsigned sh = 24 + 10 * k;
+
+		if (((d >> sh) & 0x3ff) == 0)
+			continue; /* the same digit everywhere */
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < n4; i++)
+			cnt[(src[i] >> sh) & 0x3ff]++;
+		for (x = 0, sum = 0; x < 1024; x++) {
+			size_t c = cnt[x];
+
+			cnt[x] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n4; i++)
+			dst[cnt[(src[i] >> sh) & 0x3ff]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	/* families below IPv4 first, then IPv4, then the rest */
+	while (nlo < no && v[nlo].fam < EW_AF_INET)
+		nlo++;
+	memmove(v + n - (no - nlo), v + nlo, (no - nlo) * sizeof(*v));
+	for (i = 0; i < n4; i++) {
+		struct rec *r = &v[nlo + i];
+
+		r->hi = (src[i] >> 32) << 32;
+		r->lo = 0;
+		r->mask = (uint8_t)(src[i] >> 24);
+		r->fam = EW_AF_INET;
+		r->idx = (uint32_t)(src[i] & 0xffffff);
+	}
+	return 0;
+}
+
 static int
 same_prefix(const struct rec *a, const struct rec *b)
 {
@@ -219,19 +301,20 @@ tree_free(struct tree *t)
 static int
 tree_build(const struct ew_item *v, size_t n, struct tree *t)
 {
-	struct rec *r = malloc(n * sizeof(*r));
-	struct rec *tmp = malloc(n * sizeof(*tmp));
+	struct rec *r = ew_mem_big(n * sizeof(*r));
+	struct rec *tmp = ew_mem_big(n * sizeof(*tmp));
 	uint32_t *stack = NULL;
 	size_t i, sp = 0;
 
 	memset(t, 0, sizeof(*t));
-	t->pe = malloc(n * sizeof(*t->pe));
-	t->first = malloc((n + 1) * sizeof(*t->first));
+	t->pe = ew_mem_big(n * sizeof(*t->pe));
+	t->first = ew_mem_big((n + 1) * sizeof(*t->first));
 	if (r == NULL || tmp == NULL || t->pe == NULL || t->first == NULL)
 		goto oom;
 	for (i = 0; i < n; i++)
 		mkrec(&r[i], &v[i], (uint32_t)i);
-	radix_sort(r, tmp, n);
+	if (sort_recs(r, tmp, n) < 0)
+		goto oom;
 	/* nodes; tmp[k] keeps node k's prefix */
 	for (i = 0; i < n; i++) {
 		const struct ew_item *it = &v[r[i].idx];
@@ -249,9 +332,9 @@ tree_build(const struct ew_item *v, size_t n, struct tree *t)
 	t->first[t->nn] = (uint32_t)n;
 	free(r);
 	r = NULL;
-	t->parent = malloc(t->nn * sizeof(*t->parent));
-	t->end = malloc(t->nn * sizeof(*t->end));
-	stack = malloc(t->nn * sizeof(*stack));
+	t->parent = ew_mem_big(t->nn * sizeof(*t->parent));
+	t->end = ew_mem_big(t->nn * sizeof(*t->end));
+	stack = ew_mem_big(t->nn * sizeof(*stack));
 	if (t->parent == NULL || t->end == NULL || stack == NULL)
 		goto oom;
 	for (i = 0; i < t->nn; i++) {
@@ -422,9 +505,9 @@ seg_init(struct seg *s, size_t n)
 	s->size = 1;
 	while (s->size < n)
 		s->size *= 2;
-	s->idx = malloc(2 * s->size * sizeof(*s->idx));
-	s->plo = malloc(2 * s->size * sizeof(*s->plo));
-	s->phi = malloc(2 * s->size * sizeof(*s->phi));
+	s->idx = ew_mem_big(2 * s->size * sizeof(*s->idx));
+	s->plo = ew_mem_big(2 * s->size * sizeof(*s->plo));
+	s->phi = ew_mem_big(2 * s->size * sizeof(*s->phi));
 	if (s->idx == NULL || s->plo == NULL || s->phi == NULL)
 		return -ENOMEM;
 	for (i = 0; i < 2 * s->size; i++) {
@@ -488,7 +571,7 @@ static int
 below_sweep(struct tree *t, size_t n, struct query *qs, size_t nq)
 {
 	struct seg sg[2];
-	uint32_t *where = malloc(n * sizeof(*where));
+	uint32_t *where = ew_mem_big(n * sizeof(*where));
 	size_t p, k, next = n;
 	int rc = -ENOMEM;
 

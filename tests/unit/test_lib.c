@@ -21,6 +21,7 @@
 #include "lib/esc.h"
 #include "lib/file.h"
 #include "lib/json.h"
+#include "lib/mem.h"
 #include "lib/num.h"
 #include "lib/port.h"
 #include "lib/tm.h"
@@ -891,6 +892,73 @@ test_clock_hook(void)
 	EW_CHECK(t >= t0 && t <= t0 + 60);
 }
 
+/* The VmFlags of the mapping holding address a (/proc/self/smaps), or
+ * "" when none is found. */
+static void
+vm_flags(uintptr_t a, char *out, size_t cap)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int in = 0;
+
+	out[0] = '\0';
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long lo, hi;
+
+		/* a mapping's first line: "lo-hi perms ..." */
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			in = a >= lo && a < hi;
+			continue;
+		}
+		if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			snprintf(out, cap, "%s", line + 8);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* Big arrays carry the huge-page hint ("hg" in their mapping's flags),
+ * small ones and NULL are left alone. */
+static void
+test_mem_hint(void)
+{
+	size_t n = (size_t)16 << 20, i;
+	char *p = ew_mem_big(n), flags[512];
+	struct ew_buf b = EW_BUF_INIT;
+	uintptr_t mid;
+
+	EW_CHECK(p != NULL);
+	if (p == NULL)
+		return;
+	memset(p, 7, n);
+	mid = ((uintptr_t)p + n / 2) & ~(uintptr_t)0xfff;
+	vm_flags(mid, flags, sizeof(flags));
+	EW_CHECK(strstr(flags, " hg") != NULL);
+	for (i = 0; i < n && p[i] == 7; i++)
+		;
+	EW_CHECK(i == n);
+	free(p);
+	ew_mem_hint(NULL, n);
+	p = ew_mem_big(100);
+	EW_CHECK(p != NULL);
+	free(p);
+
+	/* a growing buffer gets it once it is big */
+	for (i = 0; i < (size_t)(8 << 20) / 64; i++)
+		ew_buf_add(&b,
+		    "0123456789abcdef0123456789abcdef0123456789abcdef"
+		    "0123456789abcdef",
+		    64);
+	EW_CHECK(!b.oom && b.len == (size_t)8 << 20);
+	vm_flags(((uintptr_t)b.p + b.len / 2) & ~(uintptr_t)0xfff, flags,
+	    sizeof(flags));
+	EW_CHECK(strstr(flags, " hg") != NULL);
+	ew_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -911,5 +979,6 @@ main(void)
 	EW_RUN(test_prefix);
 	EW_RUN(test_ports);
 	EW_RUN(test_clock_hook);
+	EW_RUN(test_mem_hint);
 	return ew_test_done();
 }

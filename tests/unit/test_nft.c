@@ -403,6 +403,204 @@ test_split(void)
 	ew_buf_free(&b);
 }
 
+/* A policy's ruleset both ways: its text and its compact form. */
+static int
+build2(const char *pol, struct ew_buf *text, struct ew_nft_compact *c)
+{
+	struct ew_diag_list d;
+	struct ew_policy *p = NULL;
+	struct ew_expanded *e = NULL;
+	struct ew_expand_env env;
+	struct ew_nft_opts o;
+	struct ew_nft_stats s1, s2;
+	int rc = -1;
+
+	ew_diag_init(&d);
+	memset(&env, 0, sizeof(env));
+	env.now = 1780000000; /* 2026-05-28 */
+	memset(&o, 0, sizeof(o));
+	o.uid = 102;
+	o.now = env.now;
+	memset(c, 0, sizeof(*c));
+	if (ew_policy_parse_string("t", pol, strlen(pol), 0, &d, &p) == 0 &&
+	    ew_policy_expand(p, &env, &d, &e) == 0 &&
+	    ew_nft_ruleset(p, e, &o, text, &s1) == 0 &&
+	    ew_nft_ruleset_compact(p, e, &o, c, &s2) == 0 &&
+	    memcmp(&s1, &s2, sizeof(s1)) == 0)
+		rc = 0;
+	ew_expanded_free(e);
+	ew_policy_free(p);
+	ew_diag_free(&d);
+	return rc;
+}
+
+/* A policy with a table of n random entries (seeded), IPv4 over the
+ * whole space and a few IPv6 ones, a small inline group, ports, an
+ * expiring rule; drop: leave out every entry i with i % drop == 1. */
+static void
+bigpol(struct ew_buf *b, unsigned seed, int n, int drop, const char *extra)
+{
+	int i;
+
+	srand(seed);
+	ew_buf_puts(b, "ExitPolicyRejectPrivate 0\nIPv6Exit 1\ntable <t> {");
+	for (i = 0; i < n; i++) {
+		unsigned a = (unsigned)rand(), len = 32 - (unsigned)rand() % 3;
+
+		if (drop > 0 && i % drop == 1)
+			continue;
+		if (i % 97 == 5)
+			ew_buf_printf(b, " 2001:db8:%x::/48", a & 0xffff);
+		else
+			ew_buf_printf(b, " %u.%u.%u.%u/%u", 1 + (a >> 24) % 222,
+			    (a >> 16) & 255, (a >> 8) & 255, a & 255, len);
+	}
+	ew_buf_printf(b,
+	    " %s }\nreject <t>:* ticket T-1\n"
+	    "reject 198.51.100.0/24:80-88\nreject 198.51.100.0/24:443\n"
+	    "reject 203.0.113.1:* expires 2026-12-31\n"
+	    "reject 203.0.113.9:25\naccept *:*\n",
+	    extra);
+}
+
+/* The ops of a diff in one order, to compare two diffs as sets. */
+static int
+cmp_op(const void *x, const void *y)
+{
+	const struct ew_nft_op *a = x, *b = y;
+	int c = strcmp(a->set, b->set);
+
+	if (c != 0)
+		return c;
+	if (a->add != b->add)
+		return a->add - b->add;
+	c = memcmp(a->e.lo.b, b->e.lo.b, 16);
+	return c != 0 ? c : memcmp(a->e.hi.b, b->e.hi.b, 16);
+}
+
+static int
+same_ops(struct ew_nft_diff *a, struct ew_nft_diff *b)
+{
+	size_t i;
+
+	if (a->n != b->n || a->added != b->added || a->deleted != b->deleted)
+		return 0;
+	for (i = 0; i < a->n; i++) /* deletions first, in both */
+		if (a->ops[i].add != (i >= a->deleted) ||
+		    b->ops[i].add != (i >= b->deleted))
+			return 0;
+	qsort(a->ops, a->n, sizeof(*a->ops), cmp_op);
+	qsort(b->ops, b->n, sizeof(*b->ops), cmp_op);
+	for (i = 0; i < a->n; i++)
+		if (cmp_op(&a->ops[i], &b->ops[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * The compact ruleset (--state): its text is ew_nft_ruleset's byte for
+ * byte, through the state file and back too; its diff is the text's.
+ */
+static void
+test_compact(void)
+{
+	static const int sizes[] = { 0, 3, 40, 3000, 40000 };
+	size_t k;
+
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		struct ew_buf pol = EW_BUF_INIT, pol2 = EW_BUF_INIT;
+		struct ew_buf t1 = EW_BUF_INIT, t2 = EW_BUF_INIT;
+		struct ew_buf x = EW_BUF_INIT, st = EW_BUF_INIT;
+		struct ew_nft_compact c1, c2, r;
+		struct ew_nft_diff da, db;
+		int n = sizes[k], rc;
+
+		bigpol(&pol, 7 + (unsigned)k, n, 0, "");
+		/* some entries gone, two new ones (one /20 over old ones) */
+		bigpol(&pol2, 7 + (unsigned)k, n, 5,
+		    "100.64.1.1, 100.64.16.0/20, 2001:db8:ffff::/48");
+		EW_CHECK_INT(build2(pol.p, &t1, &c1), 0);
+		EW_CHECK_INT(build2(pol2.p, &t2, &c2), 0);
+		EW_CHECK_INT(ew_nft_compact_text(&c1, &x), 0);
+		EW_CHECK(x.len == t1.len && strcmp(x.p, t1.p) == 0);
+		EW_CHECK(n < 40000 || strstr(t1.p, "_s15 {") != NULL);
+		/* through the state file */
+		EW_CHECK_INT(ew_nft_state_write(&c1, &st), 0);
+		EW_CHECK(st.len < t1.len / 2 + 8192);
+		EW_CHECK(strlen(st.p) == st.len); /* printable, no NUL */
+		EW_CHECK_INT(ew_nft_state_read(st.p, st.len, &r), 0);
+		ew_buf_reset(&x);
+		EW_CHECK_INT(ew_nft_compact_text(&r, &x), 0);
+		EW_CHECK(x.len == t1.len && strcmp(x.p, t1.p) == 0);
+		/* the diff: the text's (small tables change shape: sets
+		 * made or gone, which both refuse as -EAGAIN) */
+		rc = ew_nft_diff(t1.p, t2.p, &da);
+		EW_CHECK_INT(ew_nft_compact_diff(&r, &c2, &db), rc);
+		EW_CHECK(rc == (n >= 3000 ? 0 : -EAGAIN));
+		EW_CHECK(rc < 0 || (da.n >= 3 && same_ops(&da, &db)));
+		ew_nft_diff_free(&da);
+		ew_nft_diff_free(&db);
+		rc = ew_nft_compact_diff(&c2, &r, &db);
+		EW_CHECK_INT(ew_nft_diff(t2.p, t1.p, &da), rc);
+		EW_CHECK(rc < 0 || same_ops(&da, &db));
+		ew_nft_diff_free(&da);
+		ew_nft_diff_free(&db);
+		EW_CHECK_INT(ew_nft_compact_diff(&c1, &r, &db), 0);
+		EW_CHECK_INT(db.n, 0);
+		ew_nft_diff_free(&db);
+		ew_nft_compact_free(&r);
+		ew_nft_compact_free(&c1);
+		ew_nft_compact_free(&c2);
+		ew_buf_free(&pol);
+		ew_buf_free(&pol2);
+		ew_buf_free(&t1);
+		ew_buf_free(&t2);
+		ew_buf_free(&x);
+		ew_buf_free(&st);
+	}
+}
+
+/* A state file of another version or damaged is not read as one. */
+static void
+test_state_bad(void)
+{
+	struct ew_buf pol = EW_BUF_INIT, t = EW_BUF_INIT, st = EW_BUF_INIT;
+	struct ew_nft_compact c, r;
+	char *v;
+	size_t cut, i;
+	int bad = 0;
+
+	bigpol(&pol, 3, 200, 0, "");
+	EW_CHECK_INT(build2(pol.p, &t, &c), 0);
+	EW_CHECK_INT(ew_nft_state_write(&c, &st), 0);
+	/* the text of an older version */
+	EW_CHECK_INT(ew_nft_state_read(t.p, t.len, &r), -EINVAL);
+	EW_CHECK_INT(ew_nft_state_read("", 0, &r), -EINVAL);
+	/* cut anywhere: refused */
+	for (cut = 0; cut < st.len; cut += 1 + cut / 7)
+		if (ew_nft_state_read(st.p, cut, &r) == 0) {
+			ew_nft_compact_free(&r);
+			bad++;
+		}
+	EW_CHECK_INT(bad, 0);
+	/* a character of the intervals out of the alphabet */
+	v = strdup(st.p);
+	EW_CHECK(v != NULL);
+	if (v != NULL) {
+		i = (size_t)(strstr(v, "\nset ") - v);
+		i += strcspn(v + i + 1, "\n") + 3;
+		v[i] = '~';
+		EW_CHECK_INT(ew_nft_state_read(v, st.len, &r), -EINVAL);
+		free(v);
+	}
+	EW_CHECK_INT(ew_nft_state_read(st.p, st.len, &r), 0);
+	ew_nft_compact_free(&r);
+	ew_nft_compact_free(&c);
+	ew_buf_free(&pol);
+	ew_buf_free(&t);
+	ew_buf_free(&st);
+}
+
 int
 main(void)
 {
@@ -411,5 +609,7 @@ main(void)
 	EW_RUN(test_diff);
 	EW_RUN(test_diff_long);
 	EW_RUN(test_split);
+	EW_RUN(test_compact);
+	EW_RUN(test_state_bad);
 	return ew_test_done();
 }

@@ -258,8 +258,10 @@ test_redundancy_fast(void)
 	int round, same = 1;
 
 	for (round = 0; round < 40000; round++) {
-		/* a third of the rounds each way of looking below a node */
+		/* a third of the rounds each way of looking below a node;
+		 * half of them with the packed IPv4 sort */
 		ew_redundancy_sweep = round % 3 - 1;
+		ew_redundancy_pack_min = round % 4 < 2 ? 1 : 1024;
 		na = 1 + rnd(40);
 		for (i = 0; i < na; i++)
 			a[i] = random_item();
@@ -277,8 +279,41 @@ test_redundancy_fast(void)
 		}
 	}
 	ew_redundancy_sweep = 0;
+	ew_redundancy_pack_min = 1024;
 	EW_CHECK(same);
 	EW_CHECK_INT(round, 40000);
+}
+
+/* A list long enough for the packed IPv4 sort at its own threshold,
+ * IPv6 items among the IPv4 ones: tor's list, item for item. */
+static void
+test_redundancy_fast_big(void)
+{
+	enum { N = 3000 };
+	static struct ew_item a[N], b[N];
+	size_t na = N, nb = N, i;
+	char s[32];
+
+	for (i = 0; i < N; i++) {
+		if (i % 7 == 3) {
+			do /* IPv6, no catch-all */
+				a[i] = random_item();
+			while (a[i].addr.family != EW_AF_INET6 ||
+			       a[i].maskbits == 0);
+			continue;
+		}
+		snprintf(
+		    s, sizeof(s), "10.%u.%u.%u", rnd(4), rnd(64), rnd(256));
+		a[i] = item(rnd(3) ? EW_REJECT : EW_ACCEPT, s,
+		    i % 5 == 0 ? 22 + rnd(11) : 32, 1 + rnd(2) * 79,
+		    rnd(2) ? 65535 : 443);
+	}
+	memcpy(b, a, sizeof(a));
+	ew_remove_redundancies(a, &na);
+	EW_CHECK_INT(ew_remove_redundancies_fast(b, &nb), 0);
+	EW_CHECK(na > 100 && na < N);
+	EW_CHECK_INT(nb, na);
+	EW_CHECK(memcmp(a, b, na * sizeof(a[0])) == 0);
 }
 
 /* Parse text, expand at `now`, print; errors give "ERR". */
@@ -304,6 +339,46 @@ expand(const char *text, int64_t now)
 	ew_policy_free(p);
 	ew_diag_free(&d);
 	return ew_buf_detach(&b);
+}
+
+/*
+ * Table entries in and out of the plain IPv4 form (the form a parser
+ * shortcut reads) mean what the same pattern means in a rule: the same
+ * items, or an error both ways.
+ */
+static void
+test_table_entry_forms(void)
+{
+	static const char *const v[] = { "1.2.3.4", "1.2.3.4/32", "1.2.3.4/0",
+		"1.2.3.4/7", "1.2.3.4/24", "0.0.0.0/8", "255.255.255.255",
+		"10.0.0.0/31", "1.2.3.4/33", "1.2.3.4/08", "1.2.3.4/00",
+		"1.2.3.4/", "01.2.3.4", "1.2.3.04", "1.2.3.0/024", "256.1.1.1",
+		"1.2.3.256", "1.2.3", "1.2.3.4.5", "1.2.3.4/255.0.0.0",
+		"1.2.3.4/255.0.255.0", "1.2.3.4/-1", "1.2.3.4/+8", "1.2.3.4567",
+		"1..3.4", "[::ffff:1.2.3.4]", "[::1]", "2001:db8::/32",
+		"1.2.3.4/1x" };
+	char text[256], *a, *b;
+	size_t i;
+	int same = 1;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		snprintf(text, sizeof(text),
+		    "ExitPolicyRejectPrivate 0\ntable <t> { %s }\n"
+		    "reject <t>:*\naccept *:*\n",
+		    v[i]);
+		a = expand(text, 0);
+		snprintf(text, sizeof(text),
+		    "ExitPolicyRejectPrivate 0\nreject %s:*\naccept *:*\n",
+		    v[i]);
+		b = expand(text, 0);
+		if (strcmp(a, b) != 0) {
+			printf("# %s: table '%s', rule '%s'\n", v[i], a, b);
+			same = 0;
+		}
+		free(a);
+		free(b);
+	}
+	EW_CHECK(same);
 }
 
 static void
@@ -416,6 +491,8 @@ main(void)
 	EW_RUN(test_redundancy);
 	EW_RUN(test_redundancy_pass3_order);
 	EW_RUN(test_redundancy_fast);
+	EW_RUN(test_redundancy_fast_big);
+	EW_RUN(test_table_entry_forms);
 	EW_RUN(test_extensions);
 	EW_RUN(test_show);
 	return ew_test_done();
