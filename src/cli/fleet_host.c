@@ -13,9 +13,11 @@
  *      window between the catch-up and the listening;
  *   2. when any came (or at the start), compose the managed policy and
  *      apply it through the change engine (managed file, tor, kernel),
- *      with no policy_versions record (a host's role may not write it:
- *      its record is the apply report), then report an applies row and
- *      keep the cursor in a file beside the managed policy;
+ *      recording each relay's policy version in the shared history
+ *      under the host's name (the store's scope; its role writes its
+ *      own versions only), which the desk judges incidents by, then
+ *      report an applies row and keep the cursor in a file beside the
+ *      managed policy;
  *   3. wait on the wake-up socket, at most --interval seconds (a lost
  *      NOTIFY costs one interval, never a change: the query is the
  *      truth).
@@ -68,19 +70,6 @@
 #include "lib/tm.h"
 #include "policy/policy.h"
 #include "store/store.h"
-
-/* Policy versions are the desk's: a host records nothing there. */
-static int
-no_record(void *arg, struct ew_desk *d, const char *path, int64_t now,
-    struct ew_diag_list *dg)
-{
-	(void)arg;
-	(void)d;
-	(void)path;
-	(void)now;
-	(void)dg;
-	return 0;
-}
 
 /* The cursor file: "REV SYNCED_AT\n" beside the managed policy. */
 static void
@@ -241,7 +230,7 @@ follow_apply(struct follow *f, int64_t rev, int *lost, int *wrote, int *kept)
 		ew_cli_err("run --host: the emergency blocks do not read");
 	ew_cli_local_sig(&l, f->sig);
 	ew_desk_set_local(f->d, l.v, l.n);
-	f->ap->record = no_record;
+	f->ap->record = NULL; /* each relay's version, under the host */
 	ew_cli_change_init(&ch, f->ap, f->policy, now);
 	ew_diag_init(&dg);
 	rc = ew_cli_sync(f->d, &ch, &oc, &dg);
