@@ -71,6 +71,26 @@
 #include "policy/policy.h"
 #include "store/store.h"
 
+/* Each relay's policy version into the shared history under the host's
+ * name (the store's scope).  A role made before schema 15 may not write
+ * it until `fleet init` at the desk grants it: said once, and the apply
+ * goes on (its own savepoint rolled back). */
+static int
+host_record(void *arg, struct ew_desk *d, const char *path, int64_t now,
+    struct ew_diag_list *dg)
+{
+	static int said;
+	int rc = ew_desk_record_file(arg, d, path, now, dg);
+
+	if (rc != -EACCES)
+		return rc;
+	if (!said++)
+		ew_cli_err("run --host: this host's role may not record its "
+			   "policy versions (run exitwarden fleet init at the "
+			   "desk): applied, not recorded");
+	return 0;
+}
+
 /* The cursor file: "REV SYNCED_AT\n" beside the managed policy. */
 static void
 cursor_path(char *out, size_t cap)
@@ -230,7 +250,7 @@ follow_apply(struct follow *f, int64_t rev, int *lost, int *wrote, int *kept)
 		ew_cli_err("run --host: the emergency blocks do not read");
 	ew_cli_local_sig(&l, f->sig);
 	ew_desk_set_local(f->d, l.v, l.n);
-	f->ap->record = NULL; /* each relay's version, under the host */
+	f->ap->record = host_record;
 	ew_cli_change_init(&ch, f->ap, f->policy, now);
 	ew_diag_init(&dg);
 	rc = ew_cli_sync(f->d, &ch, &oc, &dg);

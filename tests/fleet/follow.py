@@ -251,6 +251,10 @@ def run(work, cluster, tor):
                     "A" * 40, env=desk)
     check(rc == 0, "add-relay h1 --address: %s" % err)
 
+    # h3's role as one made before schema 15: no grant on the policy
+    # history; it applies all the same (and says fleet init grants it)
+    rc, _, err = psql(pg, "REVOKE ALL ON policy_versions FROM ew_host_h3;")
+    check(rc == 0, "h3's role without policy_versions: %s" % err)
     hosts = [Host(h, work, tor, conns[h], pol) for h in HOSTS]
     ok = wait_for(lambda: applied(pg, 0), 60)
     check(ok is not None, "every host applied at its start")
@@ -292,6 +296,8 @@ def run(work, cluster, tor):
     check(verdicts == [["blocked"], ["allowed"]],
           "complaints about h1's address judged by what h1 applied: "
           "%s %s" % (verdicts, err))
+    check("may not record its policy versions" in hosts[2].logtext(),
+          "h3 (an older role) applied, and says it cannot record")
 
     # --- a block for h2, and one for its relay r2, reach h2 only
     rc, _, err = ew("block", "add", "--no-apply", "--host", "h2",
