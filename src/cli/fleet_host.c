@@ -13,9 +13,11 @@
  *      window between the catch-up and the listening;
  *   2. when any came (or at the start), compose the managed policy and
  *      apply it through the change engine (managed file, tor, kernel),
- *      with no policy_versions record (a host's role may not write it:
- *      its record is the apply report), then report an applies row and
- *      keep the cursor in a file beside the managed policy;
+ *      recording each relay's policy version in the shared history
+ *      under the host's name (the store's scope; its role writes its
+ *      own versions only), which the desk judges incidents by, then
+ *      report an applies row and keep the cursor in a file beside the
+ *      managed policy;
  *   3. wait on the wake-up socket, at most --interval seconds (a lost
  *      NOTIFY costs one interval, never a change: the query is the
  *      truth).
@@ -69,16 +71,23 @@
 #include "policy/policy.h"
 #include "store/store.h"
 
-/* Policy versions are the desk's: a host records nothing there. */
+/* Each relay's policy version into the shared history under the host's
+ * name (the store's scope).  A role made before schema 15 may not write
+ * it until `fleet init` at the desk grants it: said once, and the apply
+ * goes on (its own savepoint rolled back). */
 static int
-no_record(void *arg, struct ew_desk *d, const char *path, int64_t now,
+host_record(void *arg, struct ew_desk *d, const char *path, int64_t now,
     struct ew_diag_list *dg)
 {
-	(void)arg;
-	(void)d;
-	(void)path;
-	(void)now;
-	(void)dg;
+	static int said;
+	int rc = ew_desk_record_file(arg, d, path, now, dg);
+
+	if (rc != -EACCES)
+		return rc;
+	if (!said++)
+		ew_cli_err("run --host: this host's role may not record its "
+			   "policy versions (run exitwarden fleet init at the "
+			   "desk): applied, not recorded");
 	return 0;
 }
 
@@ -241,7 +250,7 @@ follow_apply(struct follow *f, int64_t rev, int *lost, int *wrote, int *kept)
 		ew_cli_err("run --host: the emergency blocks do not read");
 	ew_cli_local_sig(&l, f->sig);
 	ew_desk_set_local(f->d, l.v, l.n);
-	f->ap->record = no_record;
+	f->ap->record = host_record;
 	ew_cli_change_init(&ch, f->ap, f->policy, now);
 	ew_diag_init(&dg);
 	rc = ew_cli_sync(f->d, &ch, &oc, &dg);

@@ -463,6 +463,87 @@ bound_elsewhere(
 	       !holds(src, bits, v->own, v->n_own);
 }
 
+/* Whether version v was applied by the relay whose address row is a:
+ * its host, and its instance there or the host's table of all (''). */
+static int
+fleet_relay_of(const struct ew_store_relay_addr *a,
+    const struct ew_store_policy_version *v)
+{
+	return v->host != NULL && a->host != NULL &&
+	       strcmp(v->host, a->host) == 0 && v->relay != NULL &&
+	       (v->relay[0] == '\0' || strcmp(v->relay, a->instance) == 0);
+}
+
+/* Whether [f1, t1) and [f2, t2) meet (EW_STORE_NO_TIME ends: open). */
+static int
+spans_meet(int64_t f1, int64_t t1, int64_t f2, int64_t t2)
+{
+	return (t2 == EW_STORE_NO_TIME || f1 < t2) &&
+	       (t1 == EW_STORE_NO_TIME || f2 < t1);
+}
+
+/*
+ * The fleet (schema 12, 15): *fleet 1 when a fleet relay's exit address
+ * (relay_addrs, valid at some instant of [from, to]) holds the source;
+ * then, when `versions`, *pv the versions its host recorded for it
+ * (what it actually applied) in force while it had the address.
+ * *fleet 0: no fleet relay had it, the store's own history judges.
+ */
+static int
+fleet_versions(struct ew_desk *d, const struct ew_addr *src, unsigned sbits,
+    int64_t from, int64_t to, int versions, struct ew_store_policy_version **pv,
+    size_t *npv, int *fleet)
+{
+	struct ew_store_relay_addr *ra = NULL;
+	struct ew_store_policy_version *v = NULL;
+	struct ew_addr a;
+	unsigned bits;
+	unsigned char *hit = NULL;
+	size_t nra = 0, nv = 0, i, k, m = 0;
+	int rc, keep;
+
+	*pv = NULL;
+	*npv = 0;
+	*fleet = 0;
+	if ((rc = ew_store_fleet_addrs_during(d->st, from, to, &ra, &nra)) !=
+		0 ||
+	    nra == 0)
+		goto out;
+	if ((hit = calloc(nra, 1)) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nra; i++)
+		if (ew_desk_net_parse(ra[i].addr, &a, &bits) == 0 &&
+		    holds(src, sbits, &a, 1))
+			*fleet = hit[i] = 1;
+	if (!*fleet || !versions)
+		goto out;
+	if ((rc = ew_store_fleet_versions_during(d->st, from, to, &v, &nv)) !=
+	    0)
+		goto out;
+	for (i = 0; i < nv; i++) {
+		for (k = 0, keep = 0; k < nra && !keep; k++)
+			keep = hit[k] && fleet_relay_of(&ra[k], &v[i]) &&
+			       spans_meet(v[i].applied_from, v[i].applied_to,
+				   ra[k].valid_from, ra[k].valid_to);
+		if (keep) {
+			v[m++] = v[i];
+			continue;
+		}
+		free(v[i].digest);
+		free(v[i].text);
+		free(v[i].relay);
+		free(v[i].host);
+	}
+	*pv = v;
+	*npv = m;
+out:
+	free(hit);
+	ew_store_relay_addrs_free(ra, nra);
+	return rc;
+}
+
 /*
  * Judge an incident (docs/cli/workflow.md): the versions in force at its
  * time say whose source it is and whether the exit could have carried
@@ -473,7 +554,11 @@ bound_elsewhere(
  * (schema 9) the versions are every relay's: the incident is allowed if
  * any relay that had its source address could have carried it, and
  * blocked only if all of them refused it; a relay bound to another exit
- * address (OutboundBindAddressExit) is left out.
+ * address (OutboundBindAddressExit) is left out.  In a fleet (schema
+ * 15) the versions are those the relays whose exit address held the
+ * source at the time (relay_addrs) actually applied, as their hosts
+ * recorded them, not what the desk wanted; with no such relay, the
+ * store's own history as above.
  */
 int
 ew_desk_judge(struct ew_desk *d, const struct ew_store_incident *in,
@@ -485,13 +570,18 @@ ew_desk_judge(struct ew_desk *d, const struct ew_store_incident *in,
 	unsigned sbits = 0, dbits = 0;
 	int64_t from, to, first = EW_STORE_NO_TIME;
 	size_t npv = 0, nread = 0, nrel = 0, i;
-	int rc = 0, have_src, have_dst, ours, allowed = 0;
+	int rc = 0, have_src, have_dst, ours, allowed = 0, fleet = 0, timed;
 	unsigned char *out_of = NULL;
 
 	*verdict = EW_JUDGED_UNKNOWN;
 	from = in->time != EW_STORE_NO_TIME ? in->time : in->time_from;
 	to = in->time != EW_STORE_NO_TIME ? in->time : in->time_to;
-	if ((from != EW_STORE_NO_TIME || to != EW_STORE_NO_TIME) &&
+	timed = from != EW_STORE_NO_TIME || to != EW_STORE_NO_TIME;
+	have_src = ew_desk_net_parse(in->src, &src, &sbits) == 0;
+	if (have_src && (rc = fleet_versions(d, &src, sbits, from, to, timed,
+			     &pv, &npv, &fleet)) != 0)
+		return rc;
+	if (!fleet && timed &&
 	    (rc = ew_store_policy_during(d->st, from, to, &pv, &npv)) != 0)
 		return rc;
 	/* build every version first: building moves the cache */
@@ -502,9 +592,9 @@ ew_desk_judge(struct ew_desk *d, const struct ew_store_incident *in,
 		else if (rc == 0)
 			nread++;
 	}
-	have_src = ew_desk_net_parse(in->src, &src, &sbits) == 0;
 	if (rc == 0 && have_src) {
-		ours = holds(&src, sbits, d->ifaddrs, d->n_ifaddrs);
+		/* a fleet relay's exit address is ours */
+		ours = fleet || holds(&src, sbits, d->ifaddrs, d->n_ifaddrs);
 		for (i = 0; i < npv && !ours; i++)
 			if ((v = version_find(d, &pv[i])) != NULL)
 				ours = holds(&src, sbits, v->own, v->n_own);

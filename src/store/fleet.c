@@ -201,6 +201,73 @@ ew_store_relay_addr(
 	return ew_store_end(st, rc);
 }
 
+void
+ew_store_relay_addrs_free(struct ew_store_relay_addr *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].fp);
+		free(v[i].host);
+		free(v[i].instance);
+		free(v[i].addr);
+	}
+	free(v);
+}
+
+static int
+read_addr(struct ew_stmt *s, void *row, void *arg)
+{
+	struct ew_store_relay_addr *a = row;
+	int rc;
+
+	(void)arg;
+	rc = ew_store_col_text(s, 0, &a->fp);
+	if (rc == 0)
+		rc = ew_store_col_text(s, 1, &a->host);
+	if (rc == 0)
+		rc = ew_store_col_text(s, 2, &a->instance);
+	if (rc == 0)
+		rc = ew_store_col_text(s, 3, &a->addr);
+	a->valid_from = ew_store_col_int64(s, 4);
+	a->valid_to = ew_store_col_time(s, 5);
+	return rc;
+}
+
+int
+ew_store_fleet_addrs_during(struct ew_store *st, int64_t from, int64_t to,
+    struct ew_store_relay_addr **out, size_t *n)
+{
+	struct ew_stmt *s;
+	void *raw = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = ew_store_prep(st,
+	    "SELECT a.fp, r.host, r.instance, a.addr, a.valid_from,"
+	    " a.valid_to FROM relay_addrs a JOIN relays r ON r.fp = a.fp"
+	    " WHERE (CAST(?2 AS BIGINT) IS NULL OR a.valid_from <= ?2)"
+	    " AND (CAST(?1 AS BIGINT) IS NULL OR a.valid_to IS NULL"
+	    " OR ?1 < a.valid_to) ORDER BY a.valid_from, a.fp, a.addr",
+	    &s);
+	if (rc != 0)
+		return rc;
+	ew_store_bind_time(s, 1, from);
+	ew_store_bind_time(s, 2, to);
+	rc = ew_store_rows(st, s, sizeof(struct ew_store_relay_addr), read_addr,
+	    NULL, &raw, n);
+	*out = raw;
+	if (rc != 0) {
+		ew_store_relay_addrs_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
 /* [0-9a-z-], 1 to 64: an outbox record's id. */
 static int
 uid_ok(const char *uid)
@@ -445,6 +512,7 @@ static const char policy_sql[] =
     "ALTER TABLE relay_addrs ENABLE ROW LEVEL SECURITY;\n"
     "ALTER TABLE applies ENABLE ROW LEVEL SECURITY;\n"
     "ALTER TABLE host_blocks ENABLE ROW LEVEL SECURITY;\n"
+    "ALTER TABLE policy_versions ENABLE ROW LEVEL SECURITY;\n"
     "DROP POLICY IF EXISTS ew_host_own ON hosts;\n"
     "CREATE POLICY ew_host_own ON hosts FOR SELECT\n"
     "    USING (role = " CURRENT_ROLE ");\n"
@@ -469,7 +537,20 @@ static const char policy_sql[] =
     "DROP POLICY IF EXISTS ew_host_blocks_add ON host_blocks;\n"
     "CREATE POLICY ew_host_blocks_add ON host_blocks FOR INSERT\n"
     "    WITH CHECK (host IN " MY_HOSTS " AND removed_at IS NULL\n"
-    "    AND rule_id IS NULL AND rev = 0);\n";
+    "    AND rule_id IS NULL AND rev = 0);\n"
+    /* what its relays applied (schema 15): its own history only, the
+     * desk's (host NULL) and other hosts' neither read nor written;
+     * the role SQL grants UPDATE of applied_to alone */
+    "DROP POLICY IF EXISTS ew_host_versions_read ON policy_versions;\n"
+    "CREATE POLICY ew_host_versions_read ON policy_versions FOR SELECT\n"
+    "    USING (host IN " MY_HOSTS ");\n"
+    "DROP POLICY IF EXISTS ew_host_versions_add ON policy_versions;\n"
+    "CREATE POLICY ew_host_versions_add ON policy_versions FOR INSERT\n"
+    "    WITH CHECK (host IN " MY_HOSTS ");\n"
+    "DROP POLICY IF EXISTS ew_host_versions_end ON policy_versions;\n"
+    "CREATE POLICY ew_host_versions_end ON policy_versions FOR UPDATE\n"
+    "    USING (host IN " MY_HOSTS ")\n"
+    "    WITH CHECK (host IN " MY_HOSTS ");\n";
 
 const char *
 ew_store_fleet_policy_sql(void)
@@ -481,14 +562,15 @@ static int plain_word(const char *s);
 
 /*
  * The hosts' roles made before schema 14 were granted nothing on
- * host_blocks: grant it to every host role that exists (a role not
- * made yet gets it from the SQL add-host printed).  0 or -errno.
+ * host_blocks, before schema 15 nothing on policy_versions: grant them
+ * to every host role that exists (a role not made yet gets them from
+ * the SQL add-host printed).  0 or -errno.
  */
 static int
 grant_new(struct ew_store *st)
 {
 	struct ew_stmt *s;
-	char sql[160];
+	char sql[200];
 	char **roles = NULL, **more;
 	size_t n = 0, i;
 	int rc;
@@ -517,6 +599,12 @@ grant_new(struct ew_store *st)
 		snprintf(sql, sizeof(sql),
 		    "GRANT SELECT, INSERT ON host_blocks TO %s", roles[i]);
 		rc = ew_store_exec(st, sql);
+		snprintf(sql, sizeof(sql),
+		    "GRANT SELECT, INSERT, UPDATE (applied_to) ON"
+		    " policy_versions TO %s",
+		    roles[i]);
+		if (rc == 0)
+			rc = ew_store_exec(st, sql);
 	}
 	for (i = 0; i < n; i++)
 		free(roles[i]);
@@ -568,17 +656,19 @@ ew_store_fleet_role_sql(const char *role, const char *password)
 	    "CREATE ROLE %s LOGIN%s%s%s;\n"
 	    "GRANT SELECT ON ew_schema_version, store_rev, rules, hosts,"
 	    " relays, relay_addrs TO %s;\n"
-	    "GRANT SELECT, INSERT ON applies, host_blocks TO %s;\n";
+	    "GRANT SELECT, INSERT ON applies, host_blocks TO %s;\n"
+	    "GRANT SELECT, INSERT, UPDATE (applied_to) ON policy_versions"
+	    " TO %s;\n";
 	char *out;
 	int len;
 
 	if (!plain_word(role) || (password != NULL && !plain_word(password)))
 		return NULL;
 	len = snprintf(NULL, 0, fmt, role, password ? " PASSWORD '" : "",
-	    password ? password : "", password ? "'" : "", role, role);
+	    password ? password : "", password ? "'" : "", role, role, role);
 	if (len < 0 || (out = malloc((size_t)len + 1)) == NULL)
 		return NULL;
 	snprintf(out, (size_t)len + 1, fmt, role, password ? " PASSWORD '" : "",
-	    password ? password : "", password ? "'" : "", role, role);
+	    password ? password : "", password ? "'" : "", role, role, role);
 	return out;
 }

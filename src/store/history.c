@@ -7,6 +7,12 @@
  * is recorded: recording a new version ends the one in force (applied_to
  * = the new one's applied_from), so "the version in force at T" is the
  * one row with applied_from <= T < applied_to, or applied_to NULL.
+ *
+ * A fleet host (a handle with ew_store_set_scope) records its relays'
+ * versions under its name (policy_versions.host, schema 15): one
+ * timeline per host and relay, and its reads see its own.  The store's
+ * own host (the desk, a single host) has host NULL; its reads leave the
+ * fleet's out, and ew_store_fleet_versions_during returns those.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,7 +30,15 @@ ew_store_policy_version_free(struct ew_store_policy_version *v)
 	free(v->digest);
 	free(v->text);
 	free(v->relay);
+	free(v->host);
 	free(v);
+}
+
+/* The host whose history this handle keeps: its scope, or NULL. */
+static const char *
+own_host(const struct ew_store *st)
+{
+	return st->scope[0] != '\0' ? st->scope : NULL;
 }
 
 /* The version in force now (applied_to NULL), or *cur = NULL. */
@@ -39,12 +53,13 @@ current(struct ew_store *st, const char *relay,
 	*cur = NULL;
 	rc = ew_store_prep(st,
 	    "SELECT id, digest, applied_from FROM policy_versions"
-	    " WHERE applied_to IS NULL AND relay = ?"
+	    " WHERE applied_to IS NULL AND relay = ? AND host IS ?"
 	    " ORDER BY applied_from DESC LIMIT 1",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_text(s, 1, relay);
+	ew_store_bind_text(s, 2, own_host(st));
 	rc = ew_store_step(s);
 	if (rc == EW_STORE_ROW) {
 		if ((v = calloc(1, sizeof(*v))) == NULL) {
@@ -86,8 +101,8 @@ record(struct ew_store *st, const struct ew_store_policy_version *cur,
 			return rc;
 	}
 	rc = ew_store_prep(st,
-	    "INSERT INTO policy_versions (digest, text, applied_from, relay)"
-	    " VALUES (?, ?, ?, ?) RETURNING id",
+	    "INSERT INTO policy_versions (digest, text, applied_from, relay,"
+	    " host) VALUES (?, ?, ?, ?, ?) RETURNING id",
 	    &s);
 	if (rc != 0)
 		return rc;
@@ -95,6 +110,7 @@ record(struct ew_store *st, const struct ew_store_policy_version *cur,
 	ew_store_bind_text(s, 2, text);
 	ew_store_bind_int64(s, 3, at);
 	ew_store_bind_text(s, 4, relay);
+	ew_store_bind_text(s, 5, own_host(st));
 	rc = ew_store_step_id(s, id);
 	ew_store_finalize(s);
 	return rc;
@@ -155,6 +171,7 @@ ew_store_policy_versions_free(struct ew_store_policy_version *v, size_t n)
 		free(v[i].digest);
 		free(v[i].text);
 		free(v[i].relay);
+		free(v[i].host);
 	}
 	free(v);
 }
@@ -174,11 +191,15 @@ read_version(struct ew_stmt *s, void *row, void *arg)
 	v->applied_to = ew_store_col_time(s, 4);
 	if (rc == 0)
 		rc = ew_store_col_text(s, 5, &v->relay);
+	if (rc == 0)
+		rc = ew_store_col_text(s, 6, &v->host);
 	return rc;
 }
 
-int
-ew_store_policy_during(struct ew_store *st, int64_t from, int64_t to,
+/* The versions of [from, to]: the handle's own host's (fleet 0), or
+ * every fleet host's (fleet 1). */
+static int
+during(struct ew_store *st, int fleet, int64_t from, int64_t to,
     struct ew_store_policy_version **out, size_t *n)
 {
 	struct ew_stmt *s;
@@ -188,17 +209,25 @@ ew_store_policy_during(struct ew_store *st, int64_t from, int64_t to,
 	*out = NULL;
 	*n = 0;
 	rc = ew_store_prep(st,
-	    "SELECT id, digest, text, applied_from, applied_to, relay"
-	    " FROM policy_versions WHERE (CAST(?2 AS BIGINT) IS NULL"
-	    " OR applied_from <= ?2)"
-	    " AND (CAST(?1 AS BIGINT) IS NULL OR applied_to IS NULL"
-	    " OR ?1 < applied_to)"
-	    " ORDER BY applied_from, id",
+	    fleet ? "SELECT id, digest, text, applied_from, applied_to, relay,"
+		    " host FROM policy_versions WHERE (CAST(?2 AS BIGINT) IS"
+		    " NULL OR applied_from <= ?2)"
+		    " AND (CAST(?1 AS BIGINT) IS NULL OR applied_to IS NULL"
+		    " OR ?1 < applied_to) AND host IS NOT NULL"
+		    " ORDER BY applied_from, id"
+		  : "SELECT id, digest, text, applied_from, applied_to, relay,"
+		    " host FROM policy_versions WHERE (CAST(?2 AS BIGINT) IS"
+		    " NULL OR applied_from <= ?2)"
+		    " AND (CAST(?1 AS BIGINT) IS NULL OR applied_to IS NULL"
+		    " OR ?1 < applied_to) AND host IS ?3"
+		    " ORDER BY applied_from, id",
 	    &s);
 	if (rc != 0)
 		return rc;
 	ew_store_bind_time(s, 1, from);
 	ew_store_bind_time(s, 2, to);
+	if (!fleet)
+		ew_store_bind_text(s, 3, own_host(st));
 	rc = ew_store_rows(st, s, sizeof(struct ew_store_policy_version),
 	    read_version, NULL, &raw, n);
 	*out = raw;
@@ -208,6 +237,20 @@ ew_store_policy_during(struct ew_store *st, int64_t from, int64_t to,
 		*n = 0;
 	}
 	return rc;
+}
+
+int
+ew_store_policy_during(struct ew_store *st, int64_t from, int64_t to,
+    struct ew_store_policy_version **out, size_t *n)
+{
+	return during(st, 0, from, to, out, n);
+}
+
+int
+ew_store_fleet_versions_during(struct ew_store *st, int64_t from, int64_t to,
+    struct ew_store_policy_version **out, size_t *n)
+{
+	return during(st, 1, from, to, out, n);
 }
 
 int

@@ -142,6 +142,10 @@
  *                   enforced (its rules' ids and its emergency blocks'
  *                   uids), or NULL; applies.repairs its self-repairs
  *                   since its daemon started.
+ * policy_versions.host (schema 15) the fleet host that applied the
+ *                   version (relay: its instance there, '' its table
+ *                   of all), or NULL: the store's own host (the desk,
+ *                   a single host).  Each (host, relay) is a timeline.
  *
  * Migrations only ever append: never edit one that has shipped.  Both
  * back ends run the same list: write new ones in the SQL that SQLite and
@@ -490,6 +494,18 @@ static const char m14[] =
     "ALTER TABLE applies ADD COLUMN repairs INTEGER NOT NULL DEFAULT 0"
     " CHECK (repairs >= 0);";
 
+/*
+ * What the fleet's relays actually applied (issue 14): a host records
+ * each of its relays' policy versions in the shared history, under its
+ * name, so the desk judges an incident against what the relay at the
+ * reported address ran, not against what the desk wanted.
+ */
+static const char m15[] =
+    "ALTER TABLE policy_versions ADD COLUMN host TEXT"
+    " CHECK (host IS NULL OR length(host) BETWEEN 1 AND 63);"
+    "CREATE INDEX policy_versions_host"
+    " ON policy_versions(host, relay, applied_to);";
+
 const struct ew_store_migration ew_store_migrations[] = {
 	{ 1, m1, 0 },
 	{ 2, m2, 0 },
@@ -505,6 +521,7 @@ const struct ew_store_migration ew_store_migrations[] = {
 	{ 12, m12, 0 },
 	{ 13, m13, 0 },
 	{ 14, m14, 0 },
+	{ 15, m15, 0 },
 };
 const size_t ew_store_nmigrations =
     sizeof(ew_store_migrations) / sizeof(ew_store_migrations[0]);

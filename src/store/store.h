@@ -38,7 +38,7 @@
 
 /* The schema version a fully migrated database has (SQLite's PRAGMA
  * user_version, PostgreSQL's ew_schema_version table). */
-#define EW_STORE_SCHEMA_VERSION 14
+#define EW_STORE_SCHEMA_VERSION 15
 
 struct ew_store;
 
@@ -359,6 +359,22 @@ int ew_store_relay_add(struct ew_store *st, const char *fp,
 int ew_store_relay_addr(
     struct ew_store *st, const char *fp, const char *addr, int64_t from);
 
+/* A relay's exit address for a time, with the host and instance that
+ * name the relay's policy versions (schema 15). */
+struct ew_store_relay_addr {
+	char *fp, *host, *instance, *addr;
+	int64_t valid_from;
+	int64_t valid_to; /* EW_STORE_NO_TIME: still */
+};
+/*
+ * The fleet relays' exit addresses held at some instant of [from, to]
+ * (valid_from <= to and from < valid_to; either end EW_STORE_NO_TIME:
+ * unbounded), oldest first.  None when the store knows no fleet.
+ */
+int ew_store_fleet_addrs_during(struct ew_store *st, int64_t from, int64_t to,
+    struct ew_store_relay_addr **out, size_t *n);
+void ew_store_relay_addrs_free(struct ew_store_relay_addr *v, size_t n);
+
 /*
  * Record what a host applied for one relay ('' or NULL: the host's
  * table of all relays): the digest, the revision it had pulled up to,
@@ -558,6 +574,7 @@ struct ew_store_policy_version {
 	int64_t applied_from;
 	int64_t applied_to; /* or EW_STORE_NO_TIME (still in force) */
 	char *relay;        /* "" for the host's only relay (schema 9) */
+	char *host; /* the fleet host that applied it, or NULL (schema 15) */
 };
 
 /*
@@ -576,6 +593,9 @@ int ew_store_policy_record(struct ew_store *st, const char *digest,
  * timeline ("" is the only relay's, what ew_store_policy_record
  * records).  ew_store_policy_during and ew_store_policy_at return the
  * versions of every relay; an incident is judged against all of them.
+ * On a fleet host's handle (ew_store_set_scope) both record under the
+ * host's name (schema 15) and the reads return the host's own versions;
+ * on the desk's, the desk's own (host NULL).
  */
 int ew_store_policy_record_relay(struct ew_store *st, const char *relay,
     const char *digest, const char *text, int64_t at, int64_t *id);
@@ -595,6 +615,13 @@ void ew_store_policy_version_free(struct ew_store_policy_version *v);
 int ew_store_policy_during(struct ew_store *st, int64_t from, int64_t to,
     struct ew_store_policy_version **out, size_t *n);
 void ew_store_policy_versions_free(struct ew_store_policy_version *v, size_t n);
+/*
+ * The fleet hosts' versions (host set: what their relays actually
+ * applied) in force at some instant of [from, to], as
+ * ew_store_policy_during; host and relay say whose.
+ */
+int ew_store_fleet_versions_during(struct ew_store *st, int64_t from,
+    int64_t to, struct ew_store_policy_version **out, size_t *n);
 /*
  * A short text that changes whenever the history does (a version added,
  * or the one in force replaced): for caches of the versions.

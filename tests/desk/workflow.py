@@ -492,7 +492,9 @@ def run(tmp):
         # relay: which relay of the host a version was applied to
         # (schema 9, issue 13): a name the operator gave, no traffic
         "policy_versions": {"id", "digest", "text", "applied_from",
-                            "applied_to", "relay"},
+                            "applied_to", "relay",
+                            # (schema 15) the fleet host that applied it
+                            "host"},
         # origin/guard: a block the surge guard decided (issue 11): the
         # destination that crossed a threshold, the guard, the time
         # pending/private (schema 10, issue 15): a block waiting for the

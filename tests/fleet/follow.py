@@ -21,13 +21,17 @@ row-level security).
     cannot be added (the desk says so); h1's daemon restarted with its
     table gone while the server is down applies its cached state again;
     started again: a new block reaches all three, the hosts converge;
-  * fleet status: every host at the store's revision, lag 0.
+  * fleet status: every host at the store's revision, lag 0;
+  * a complaint at the desk about h1's exit address after h1 applied
+    the fleet block is judged by what h1 applied: blocked (another
+    destination: allowed).
 
 The figures are printed.  Only processes started here are stopped, by
 PID.  Ends with "N passed, N failed"; exit 77 without initdb, tor, nft,
 unshare or nsenter, or when not root.
 """
 
+import email.utils
 import json
 import os
 import re
@@ -67,7 +71,7 @@ def wait_for(cond, timeout, step=0.02):
     return None
 
 
-def ew(*args, env=None, ns=None):
+def ew(*args, env=None, ns=None, stdin=None):
     e = {k: v for k, v in os.environ.items()
          if not k.startswith("PG") and not k.startswith("EW_")}
     e.update(env or {})
@@ -75,7 +79,7 @@ def ew(*args, env=None, ns=None):
     if ns is not None:
         argv = ["nsenter", "--net=" + ns, "--"] + argv
     p = subprocess.run(argv, capture_output=True, text=True, env=e,
-                       timeout=60)
+                       input=stdin, timeout=60)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -181,6 +185,14 @@ class Host:
             return f.read()
 
 
+H1_ADDR = "198.51.100.11"
+COMPLAINT = ("From: IRC Opers <opers@irc.example.net>\n"
+             "To: abuse@relay.example\nSubject: Abuse\nDate: %s\n"
+             "Message-ID: <fleet%d@irc.example.net>\n\n"
+             "Hello,\n\non %s UTC we saw connections from %s\n"
+             "to our server %s on port 80.\n")
+
+
 def applied(pg, rev, hosts=HOSTS):
     """Whether every host reported an ok apply at revision >= rev."""
     rc, out, _ = psql(pg, "SELECT count(DISTINCT host) FROM applies WHERE "
@@ -235,7 +247,14 @@ def run(work, cluster, tor):
         check(rc == 0, "its role made: %s" % err)
     rc, _, err = ew("fleet", "add-relay", "h2", "r2", "B" * 40, env=desk)
     check(rc == 0, "add-relay: %s" % err)
+    rc, _, err = ew("fleet", "add-relay", "--address", H1_ADDR, "h1", "r1",
+                    "A" * 40, env=desk)
+    check(rc == 0, "add-relay h1 --address: %s" % err)
 
+    # h3's role as one made before schema 15: no grant on the policy
+    # history; it applies all the same (and says fleet init grants it)
+    rc, _, err = psql(pg, "REVOKE ALL ON policy_versions FROM ew_host_h3;")
+    check(rc == 0, "h3's role without policy_versions: %s" % err)
     hosts = [Host(h, work, tor, conns[h], pol) for h in HOSTS]
     ok = wait_for(lambda: applied(pg, 0), 60)
     check(ok is not None, "every host applied at its start")
@@ -261,6 +280,24 @@ def run(work, cluster, tor):
     for h in hosts:
         check(h.has("192.0.2.77"),
               "%s enforces the fleet block (tor and table)" % h.name)
+
+    # --- a complaint at the desk about h1's exit address, after h1
+    # applied the block: judged by what h1 actually applied (the desk
+    # itself applied nothing); to another destination: allowed
+    time.sleep(1.1)
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    verdicts = []
+    for i, dst in enumerate(("192.0.2.77", "192.0.2.78")):
+        rc, out, err = ew("complaint", "add", "--json", "-", env=desk,
+                          stdin=COMPLAINT % (email.utils.formatdate(
+                              usegmt=True), i, when, H1_ADDR, dst))
+        r = json.loads(out or "{}") if rc == 0 else {}
+        verdicts.append([x.get("verdict") for x in r.get("incidents", [])])
+    check(verdicts == [["blocked"], ["allowed"]],
+          "complaints about h1's address judged by what h1 applied: "
+          "%s %s" % (verdicts, err))
+    check("may not record its policy versions" in hosts[2].logtext(),
+          "h3 (an older role) applied, and says it cannot record")
 
     # --- a block for h2, and one for its relay r2, reach h2 only
     rc, _, err = ew("block", "add", "--no-apply", "--host", "h2",

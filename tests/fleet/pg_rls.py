@@ -141,7 +141,7 @@ def run(tmp):
 
     h1 = conns["exit1"]
     for table in ("complaints", "incidents", "tickets",
-                  "ticket_complaints", "policy_versions", "web_tokens"):
+                  "ticket_complaints", "web_tokens"):
         ok, err = denied(h1, "SELECT count(*) FROM %s;" % table)
         check(ok, "the host cannot read %s: %s" % (table, err))
     rc, out, err = psql(h1, "SELECT rule_text FROM rules ORDER BY id;")
@@ -189,9 +189,41 @@ def run(tmp):
     rc, out, err = psql(h1, "SELECT uid FROM host_blocks ORDER BY uid;")
     check(rc == 0 and out.split() == ["u1"],
           "a host reads its own emergency blocks only: %r %s" % (out, err))
-    # a role made before schema 14 had no grant on host_blocks: fleet
-    # init grants it to every host role that exists
-    rc, _, err = psql(PG, "REVOKE ALL ON host_blocks FROM ew_host_exit2;")
+    # what its relays applied (schema 15): a host records its own
+    # relays' versions, reads and ends only its own, never the desk's
+    # (host NULL) or another host's
+    rc, _, err = psql(PG, "INSERT INTO policy_versions (digest, text, "
+                          "applied_from) VALUES ('desk', 'accept *:*', 1);")
+    check(rc == 0, "the desk's own version: %s" % err)
+    pv = ("INSERT INTO policy_versions (digest, text, applied_from, relay, "
+          "host) VALUES ('%s', 'reject *:25', 1, '%s', %s);")
+    rc, _, err = psql(h1, pv % ("v1", "a", "'exit1'"))
+    check(rc == 0, "records its own relay's version: %s" % err)
+    rc, _, err = psql(conns["exit2"], pv % ("v2", "b", "'exit2'"))
+    check(rc == 0, "exit2 records its own: %s" % err)
+    ok, err = denied(h1, pv % ("v3", "b", "'exit2'"))
+    check(ok, "cannot record a version for another host: %s" % err)
+    ok, err = denied(h1, pv % ("v4", "", "NULL"))
+    check(ok, "cannot record one as the desk's: %s" % err)
+    rc, out, err = psql(h1, "SELECT digest FROM policy_versions;")
+    check(rc == 0 and out.split() == ["v1"],
+          "reads its own versions only: %r %s" % (out, err))
+    rc, _, err = psql(h1, "UPDATE policy_versions SET applied_to = 5;")
+    rc2, out, err2 = psql(PG, "SELECT digest FROM policy_versions WHERE "
+                              "applied_to IS NOT NULL ORDER BY digest;")
+    check(rc == 0 and rc2 == 0 and out.split() == ["v1"],
+          "ends its own version, no other host's nor the desk's: %r %s%s"
+          % (out, err, err2))
+    ok, err = denied(h1, "UPDATE policy_versions SET text = 'accept *:*';")
+    check(ok, "cannot rewrite a version's text: %s" % err)
+    ok, err = denied(h1, "DELETE FROM policy_versions;")
+    check(ok, "cannot delete a version: %s" % err)
+
+    # a role made before schema 14 had no grant on host_blocks, before
+    # schema 15 none on policy_versions: fleet init grants them to
+    # every host role that exists
+    rc, _, err = psql(PG, "REVOKE ALL ON host_blocks FROM ew_host_exit2;"
+                          "REVOKE ALL ON policy_versions FROM ew_host_exit2;")
     check(rc == 0, "revoked (a role of an older add-host): %s" % err)
     ok, err = denied(conns["exit2"], "SELECT count(*) FROM host_blocks;")
     check(ok, "without the grant it cannot: %s" % err)
@@ -200,6 +232,9 @@ def run(tmp):
     rc, out, err = psql(conns["exit2"], "SELECT uid FROM host_blocks;")
     check(rc == 0 and out.split() == ["u5"],
           "fleet init granted it again: %r %s" % (out, err))
+    rc, out, err = psql(conns["exit2"], "SELECT digest FROM policy_versions;")
+    check(rc == 0 and out.split() == ["v2"],
+          "...and policy_versions: %r %s" % (out, err))
     rc, out, err = ew("block", "list", env=env)
     check(rc == 0 and "emergency blocks of fleet hosts" in out
           and "host exit1 (id u1)" in out and "host exit2 (id u5)" in out,

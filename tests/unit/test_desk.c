@@ -2313,6 +2313,124 @@ out:
 	desk_close(st, d);
 }
 
+/* Record `text` as the fleet host `host` does for its relay `relay`
+ * (run --host: the store's scope is the host), then the desk again. */
+static int
+record_host(struct ew_store *st, struct ew_desk *d, const char *host,
+    const char *relay, const char *text, int64_t at)
+{
+	int ready = st->rev_ready, rc;
+
+	if ((rc = ew_store_set_scope(st, host)) != 0)
+		return rc;
+	if ((rc = ew_desk_set_relay(d, relay)) == 0)
+		rc = record(d, text, at);
+	ew_store_set_scope(st, NULL);
+	st->rev_ready = ready;
+	if (ew_desk_set_relay(d, NULL) != 0 && rc == 0)
+		rc = -ENOMEM;
+	return rc;
+}
+
+/*
+ * A fleet (issue 14, schema 15): two hosts' relays at different exit
+ * addresses applied different policies; an incident is judged by what
+ * the relay at its source address actually applied at its time, never
+ * by another relay's version nor by the desk's own; the addresses move
+ * over time (relay_addrs) and the right relay is picked; a source no
+ * fleet relay had is judged as before.
+ */
+static void
+test_fleet_judge(void)
+{
+	static const char *const ifs[] = { "198.51.100.7" };
+	static const char fa[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+	static const char fb[] = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+	static const char refuse[] = "reject *:6667\naccept *:*\n";
+	static const char carry[] = "accept *:*\n";
+	struct ew_store *st;
+	struct ew_desk *d = desk_open(&st, ifs, 1);
+	struct ew_store_policy_version *pv = NULL;
+	int64_t t0 = tm("2026-11-01T00:00:00Z"),
+		t1 = tm("2026-11-10T00:00:00Z");
+	int64_t t3 = tm("2026-11-20T00:00:00Z");
+	size_t n = 0;
+
+	if (d == NULL)
+		goto out;
+	EW_CHECK_INT(ew_store_host_add(st, "h1", "ew_host_h1", t0), 0);
+	EW_CHECK_INT(ew_store_host_add(st, "h2", "ew_host_h2", t0), 0);
+	EW_CHECK_INT(ew_store_relay_add(st, fa, "alpha", "h1", "a", t0), 0);
+	EW_CHECK_INT(ew_store_relay_add(st, fb, "beta", "h2", "b", t0), 0);
+	/* A at .10, B at .20; from t1 A at .30 and B at .10 */
+	EW_CHECK_INT(ew_store_relay_addr(st, fa, "192.0.2.10", t0), 0);
+	EW_CHECK_INT(ew_store_relay_addr(st, fb, "192.0.2.20", t0), 0);
+	EW_CHECK_INT(ew_store_relay_addr(st, fa, "192.0.2.30", t1), 0);
+	EW_CHECK_INT(ew_store_relay_addr(st, fb, "192.0.2.10", t1), 0);
+	/* what the desk itself runs (it wanted everything carried) */
+	EW_CHECK_INT(record(d, carry, t0), 0);
+	/* A refuses 6667 (its host composed a local block); B carries it;
+	 * from t3 A carries it too */
+	EW_CHECK_INT(record_host(st, d, "h1", "a", refuse, t0), 0);
+	EW_CHECK_INT(record_host(st, d, "h2", "b", carry, t0), 0);
+	EW_CHECK_INT(record_host(st, d, "h1", "a", carry, t3), 0);
+	/* the hosts' versions are theirs: the desk's own history is one */
+	EW_CHECK_INT(nversions(st), 1);
+	EW_CHECK_INT(ew_store_fleet_versions_during(st, NT, NT, &pv, &n), 0);
+	EW_CHECK(n == 3 && pv[0].host != NULL && pv[1].host != NULL &&
+		 pv[2].host != NULL);
+	ew_store_policy_versions_free(pv, n);
+	/* from A's address before t1: A's version only */
+	EW_CHECK_STR(judge(d, "192.0.2.10", "203.0.113.5", "6667",
+			 tm("2026-11-05T00:00:00Z"), NT, NT),
+	    "blocked");
+	EW_CHECK_STR(judge(d, "192.0.2.10", "203.0.113.5", "443",
+			 tm("2026-11-05T00:00:00Z"), NT, NT),
+	    "allowed");
+	/* from B's address: B's */
+	EW_CHECK_STR(judge(d, "192.0.2.20", "203.0.113.5", "6667",
+			 tm("2026-11-05T00:00:00Z"), NT, NT),
+	    "allowed");
+	/* after t1 .10 is B's: allowed; A's new address .30 refuses */
+	EW_CHECK_STR(judge(d, "192.0.2.10", "203.0.113.5", "6667",
+			 tm("2026-11-15T00:00:00Z"), NT, NT),
+	    "allowed");
+	EW_CHECK_STR(judge(d, "192.0.2.30", "203.0.113.5", "6667",
+			 tm("2026-11-15T00:00:00Z"), NT, NT),
+	    "blocked");
+	/* the very second A moved: the new holder */
+	EW_CHECK_STR(judge(d, "192.0.2.30", "203.0.113.5", "6667", t1, NT, NT),
+	    "blocked");
+	EW_CHECK_STR(judge(d, "192.0.2.10", "203.0.113.5", "6667", t1, NT, NT),
+	    "allowed");
+	/* A applied a carrying version at t3: from then allowed */
+	EW_CHECK_STR(judge(d, "192.0.2.30", "203.0.113.5", "6667",
+			 tm("2026-11-25T00:00:00Z"), NT, NT),
+	    "allowed");
+	/* a span over A's change: one version carried it */
+	EW_CHECK_STR(
+	    judge(d, "192.0.2.30", "203.0.113.5", "6667", NT,
+		tm("2026-11-15T00:00:00Z"), tm("2026-11-25T00:00:00Z")),
+	    "allowed");
+	/* .30 before t1 was no fleet relay's: judged as before */
+	EW_CHECK_STR(judge(d, "192.0.2.30", "203.0.113.5", "6667",
+			 tm("2026-11-05T00:00:00Z"), NT, NT),
+	    "not ours");
+	/* a fleet relay's address with no time: ours, unknown */
+	EW_CHECK_STR(judge(d, "192.0.2.20", "203.0.113.5", "6667", NT, NT, NT),
+	    "unknown");
+	/* the desk's own address: its own history (carries) */
+	EW_CHECK_STR(judge(d, "198.51.100.7", "203.0.113.5", "6667",
+			 tm("2026-11-05T00:00:00Z"), NT, NT),
+	    "allowed");
+	/* a netblock holding A's address before t1 */
+	EW_CHECK_STR(judge(d, "192.0.2.8/29", "203.0.113.5", "6667",
+			 tm("2026-11-05T00:00:00Z"), NT, NT),
+	    "blocked");
+out:
+	desk_close(st, d);
+}
+
 /* The text of every record of dg, one a line (malloc'd). */
 static char *
 diag_text(const struct ew_diag_list *dg)
@@ -2491,6 +2609,7 @@ main(void)
 	EW_RUN(test_judge_port_range_work);
 	EW_RUN(test_managed);
 	EW_RUN(test_relays);
+	EW_RUN(test_fleet_judge);
 	EW_RUN(test_reply_builtin);
 	EW_RUN(test_reply_custom);
 	EW_RUN(test_reply_errors);

@@ -1072,12 +1072,12 @@ test_schema(void)
 	int64_t id = 0;
 	int v = -1;
 
-	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 14);
+	EW_CHECK_INT(EW_STORE_SCHEMA_VERSION, 15);
 	if (st == NULL)
 		return;
 	EW_CHECK_INT(ew_store_version(st, &v), 0);
-	EW_CHECK_INT(v, 14);
-	EW_CHECK_INT(ew_store_migrated(st), 14);
+	EW_CHECK_INT(v, 15);
+	EW_CHECK_INT(ew_store_migrated(st), 15);
 	/* the columns of schema 3 are there */
 	complaint_init(&c, "<s@x>", "s111");
 	c.subject = "IRC abuse";
@@ -2186,6 +2186,78 @@ test_bad_utf8(void)
 	ew_store_close(st);
 }
 
+/*
+ * A fleet host's policy versions (schema 15): recorded under its name
+ * (the handle's scope), one timeline per host and relay, apart from the
+ * store's own history; the relays' exit addresses over time.
+ */
+static void
+test_fleet_versions(void)
+{
+	static const char fa[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+	struct ew_store *st = mem();
+	struct ew_store_policy_version *v = NULL;
+	struct ew_store_relay_addr *a = NULL;
+	size_t n = 0;
+	int64_t id = 0, id2 = 0, rev0 = -1, rev1 = -2;
+	int ready;
+
+	if (st == NULL)
+		return;
+	EW_CHECK_INT(ew_store_fleet_addrs_during(st, NT, NT, &a, &n), 0);
+	EW_CHECK_INT(n, 0);
+	ew_store_relay_addrs_free(a, n);
+	EW_CHECK_INT(ew_store_host_add(st, "h1", "ew_host_h1", 10), 0);
+	EW_CHECK_INT(ew_store_relay_add(st, fa, NULL, "h1", "a", 10), 0);
+	EW_CHECK_INT(ew_store_relay_addr(st, fa, "192.0.2.10", 100), 0);
+	EW_CHECK_INT(ew_store_relay_addr(st, fa, "192.0.2.30", 200), 0);
+	EW_CHECK_INT(
+	    ew_store_policy_record(st, "d0", "accept *:*\n", 100, &id), 0);
+	EW_CHECK_INT(ew_store_rev(st, &rev0), 0);
+	ready = st->rev_ready;
+	EW_CHECK_INT(ew_store_set_scope(st, "h1"), 0);
+	/* the host's relay a: its own timeline, the desk's not ended */
+	EW_CHECK_INT(ew_store_policy_record_relay(
+			 st, "a", "h0", "reject *:25\n", 100, &id2),
+	    0);
+	EW_CHECK(id2 != id && id2 > 0);
+	EW_CHECK_INT(ew_store_policy_record_relay(
+			 st, "a", "h1", "accept *:*\n", 150, &id2),
+	    0);
+	EW_CHECK_INT(ew_store_policy_during(st, NT, NT, &v, &n), 0);
+	EW_CHECK(n == 2 && strcmp(v[0].host, "h1") == 0 &&
+		 strcmp(v[0].relay, "a") == 0 && v[0].applied_to == 150 &&
+		 v[1].applied_to == NT);
+	ew_store_policy_versions_free(v, n);
+	ew_store_set_scope(st, NULL);
+	st->rev_ready = ready;
+	/* a host's record is no decision: no new revision */
+	EW_CHECK_INT(ew_store_rev(st, &rev1), 0);
+	EW_CHECK_INT(rev1, rev0);
+	/* the desk's own history is one version, still in force */
+	EW_CHECK_INT(ew_store_policy_during(st, NT, NT, &v, &n), 0);
+	EW_CHECK(n == 1 && v[0].host == NULL && v[0].applied_to == NT);
+	ew_store_policy_versions_free(v, n);
+	EW_CHECK_INT(ew_store_fleet_versions_during(st, 120, 120, &v, &n), 0);
+	EW_CHECK(n == 1 && strcmp(v[0].digest, "h0") == 0 &&
+		 strcmp(v[0].host, "h1") == 0);
+	ew_store_policy_versions_free(v, n);
+	/* the address at 150 and at 200 (the second it moved) */
+	EW_CHECK_INT(ew_store_fleet_addrs_during(st, 150, 150, &a, &n), 0);
+	EW_CHECK(n == 1 && strcmp(a[0].addr, "192.0.2.10") == 0 &&
+		 strcmp(a[0].host, "h1") == 0 &&
+		 strcmp(a[0].instance, "a") == 0 && a[0].valid_to == 200);
+	ew_store_relay_addrs_free(a, n);
+	EW_CHECK_INT(ew_store_fleet_addrs_during(st, 200, 200, &a, &n), 0);
+	EW_CHECK(n == 1 && strcmp(a[0].addr, "192.0.2.30") == 0 &&
+		 a[0].valid_to == NT);
+	ew_store_relay_addrs_free(a, n);
+	EW_CHECK_INT(ew_store_fleet_addrs_during(st, 50, 250, &a, &n), 0);
+	EW_CHECK_INT(n, 2);
+	ew_store_relay_addrs_free(a, n);
+	ew_store_close(st);
+}
+
 int
 main(void)
 {
@@ -2218,6 +2290,7 @@ main(void)
 	EW_RUN(test_nested_close);
 	EW_RUN(test_schema);
 	EW_RUN(test_fleet);
+	EW_RUN(test_fleet_versions);
 	EW_RUN(test_host_blocks);
 	EW_RUN(test_repair_counts);
 	EW_RUN(test_surge);
