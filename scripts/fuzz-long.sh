@@ -12,6 +12,9 @@
 #   FUZZ_RSS_MB=M      memory limit of the fuzzer (default 2048)
 #   FUZZ_SECONDS=S     also stop a target after S seconds (default: no
 #                      limit); the summary says how many runs were done
+#   FUZZ_FORK=N        N fuzzing processes for each target (libFuzzer
+#                      -fork=N: one corpus, the executions of all N
+#                      counted together; bound it with FUZZ_SECONDS)
 #   FUZZ_KEEP_GOING=1  go on past a finding (libFuzzer -fork=1 with
 #                      -ignore_crashes, timeouts and ooms): every finding
 #                      of the run is kept, not just the first
@@ -91,8 +94,10 @@ for t in $FUZZ_TARGETS; do
 	[ -n "${FUZZ_SECONDS:-}" ] && set -- "$@" \
 		-max_total_time="$FUZZ_SECONDS"
 	if [ "${FUZZ_KEEP_GOING:-0}" = 1 ]; then
-		set -- "$@" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 \
-			-ignore_ooms=1
+		set -- "$@" -fork="${FUZZ_FORK:-1}" -ignore_crashes=1 \
+			-ignore_timeouts=1 -ignore_ooms=1
+	elif [ "${FUZZ_FORK:-1}" -gt 1 ]; then
+		set -- "$@" -fork="$FUZZ_FORK"
 	fi
 	echo "fuzz-long: $t: $runs runs, log $d/log" >&2
 	start=$(date +%s)

@@ -410,7 +410,10 @@ ew_nft_compact_diff(const struct ew_nft_compact *old,
 		} else {
 			n = put_ops(v, n, d->ops, d->deleted);
 			n = put_ops(v, n, del.v, del.n);
-			n = put_ops(v, n, d->ops + d->deleted, d->added);
+			/* no text ops at all: d->ops is NULL (no offset) */
+			if (d->added > 0)
+				n = put_ops(
+				    v, n, d->ops + d->deleted, d->added);
 			n = put_ops(v, n, add.v, add.n);
 			free(d->ops);
 			d->ops = v;
