@@ -508,100 +508,13 @@ surge_msg(const struct nlmsghdr *nh, int family, struct ew_nft_surge **v,
 	return 0;
 }
 
-int
-ew_nft_surges(const char *set, int family, struct ew_nft_surge **v, size_t *n,
-    struct ew_buf *err)
-{
-	struct nlbuf b;
-	struct sockaddr_nl sa;
-	unsigned char rbuf[32768];
-	uint32_t seq = (uint32_t)getpid() << 8 | 0x5e;
-	size_t off, cap = 0;
-	int fd, rc = 0, done = 0;
-
-	*v = NULL;
-	*n = 0;
-	if (strlen(set) >= NFT_SET_MAXNAMELEN)
-		return -EINVAL;
-	memset(&b, 0, sizeof(b));
-	off = msg_begin(&b, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM,
-	    NLM_F_DUMP, seq, NFPROTO_INET, 0);
-	attr_put(
-	    &b, NFTA_SET_ELEM_LIST_TABLE, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
-	attr_put(&b, NFTA_SET_ELEM_LIST_SET, set, strlen(set) + 1);
-	msg_end(&b, off);
-	if (b.oom)
-		return -ENOMEM;
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-	if (fd < 0) {
-		rc = -errno;
-		ew_buf_printf(err, "netlink socket: %s\n", strerror(errno));
-		free(b.p);
-		return rc;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.nl_family = AF_NETLINK;
-	if (sendto(fd, b.p, b.len, 0, (struct sockaddr *)&sa, sizeof(sa)) !=
-	    (ssize_t)b.len) {
-		rc = -errno;
-		ew_buf_printf(err, "netlink send: %s\n", strerror(errno));
-	}
-	while (rc == 0 && !done) {
-		ssize_t r = recv(fd, rbuf, sizeof(rbuf), 0);
-		struct nlmsghdr *nh;
-		size_t left;
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			rc = r < 0 ? -errno : -EIO;
-			ew_buf_printf(err, "netlink receive: %s\n",
-			    r < 0 ? strerror(errno) : "end of stream");
-			break;
-		}
-		left = (size_t)r;
-		for (nh = (struct nlmsghdr *)(void *)rbuf;
-		     rc == 0 && !done && NLMSG_OK(nh, left);
-		     nh = NLMSG_NEXT(nh, left)) {
-			if (nh->nlmsg_seq != seq)
-				continue;
-			if (nh->nlmsg_type == NLMSG_DONE) {
-				done = 1;
-			} else if (nh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(nh);
-
-				rc = e->error;
-				done = 1;
-				if (rc != 0 && rc != -ENOENT)
-					ew_buf_printf(err, "nf_tables: %s\n",
-					    strerror(-rc));
-			} else {
-				rc = surge_msg(nh, family, v, n, &cap);
-			}
-		}
-	}
-	close(fd);
-	free(b.p);
-	if (rc != 0) {
-		free(*v);
-		*v = NULL;
-		*n = 0;
-	}
-	return rc;
-}
-
-/* ---- a first load's second transaction (nft.h, ew_nft_golive) -------- */
-
-/* Intervals per NEWSETELEM message of a load: each is at most 40 bytes,
- * and a message's element list must stay under 64 KiB (nla_len). */
-#define EW_NL_LOAD_CHUNK 1024
-
 /* What one dump reply message is handed to; nonzero stops the dump. */
 typedef int (*dump_fn)(const struct nlmsghdr *nh, void *arg);
 
-/* Send one dump request (b) and hand each reply to fn. */
+/* Send one dump request (b) and hand each reply to fn; an -ENOENT from
+ * the kernel (no such set or chain) is said in err unless `quiet`. */
 static int
-nl_dump(const struct nlbuf *b, uint32_t seq, dump_fn fn, void *arg,
+nl_dump(const struct nlbuf *b, uint32_t seq, dump_fn fn, void *arg, int quiet,
     struct ew_buf *err)
 {
 	struct sockaddr_nl sa;
@@ -647,7 +560,7 @@ nl_dump(const struct nlbuf *b, uint32_t seq, dump_fn fn, void *arg,
 
 				rc = e->error;
 				done = 1;
-				if (rc != 0)
+				if (rc != 0 && !(quiet && rc == -ENOENT))
 					ew_buf_printf(err, "nf_tables: %s\n",
 					    strerror(-rc));
 			} else {
@@ -658,6 +571,58 @@ nl_dump(const struct nlbuf *b, uint32_t seq, dump_fn fn, void *arg,
 	close(fd);
 	return rc;
 }
+
+/* ew_nft_surges' dump: where the elements go. */
+struct surge_dump {
+	int family;
+	struct ew_nft_surge **v;
+	size_t *n, cap;
+};
+
+static int
+surge_one(const struct nlmsghdr *nh, void *arg)
+{
+	struct surge_dump *sd = arg;
+
+	return surge_msg(nh, sd->family, sd->v, sd->n, &sd->cap);
+}
+
+int
+ew_nft_surges(const char *set, int family, struct ew_nft_surge **v, size_t *n,
+    struct ew_buf *err)
+{
+	struct nlbuf b;
+	struct surge_dump sd = { family, v, n, 0 };
+	uint32_t seq = (uint32_t)getpid() << 8 | 0x5e;
+	size_t off;
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	if (strlen(set) >= NFT_SET_MAXNAMELEN)
+		return -EINVAL;
+	memset(&b, 0, sizeof(b));
+	off = msg_begin(&b, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM,
+	    NLM_F_DUMP, seq, NFPROTO_INET, 0);
+	attr_put(
+	    &b, NFTA_SET_ELEM_LIST_TABLE, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
+	attr_put(&b, NFTA_SET_ELEM_LIST_SET, set, strlen(set) + 1);
+	msg_end(&b, off);
+	rc = b.oom ? -ENOMEM : nl_dump(&b, seq, surge_one, &sd, 1, err);
+	free(b.p);
+	if (rc != 0) {
+		free(*v);
+		*v = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+/* ---- a first load's second transaction (nft.h, ew_nft_golive) -------- */
+
+/* Intervals per NEWSETELEM message of a load: each is at most 40 bytes,
+ * and a message's element list must stay under 64 KiB (nla_len). */
+#define EW_NL_LOAD_CHUNK 1024
 
 /*
  * One rule of a dump, kept as it came: its expressions and its user
@@ -713,7 +678,7 @@ dump_rules(const char *chain, struct nlbuf *out, struct ew_buf *err)
 	attr_put(&b, NFTA_RULE_TABLE, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
 	attr_put(&b, NFTA_RULE_CHAIN, chain, strlen(chain) + 1);
 	msg_end(&b, off);
-	rc = b.oom ? -ENOMEM : nl_dump(&b, seq, rule_keep, out, err);
+	rc = b.oom ? -ENOMEM : nl_dump(&b, seq, rule_keep, out, 0, err);
 	free(b.p);
 	return rc;
 }
@@ -999,7 +964,7 @@ table_handle(uint64_t *h, struct ew_buf *err)
 	    NLM_F_ACK, seq, NFPROTO_INET, 0);
 	attr_put(&b, NFTA_TABLE_NAME, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
 	msg_end(&b, off);
-	rc = b.oom ? -ENOMEM : nl_dump(&b, seq, handle_keep, h, err);
+	rc = b.oom ? -ENOMEM : nl_dump(&b, seq, handle_keep, h, 0, err);
 	free(b.p);
 	return rc == 0 && *h == 0 ? -EIO : rc;
 }
