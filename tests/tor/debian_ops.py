@@ -190,16 +190,8 @@ def one_relay(ck, ew, root, us, env):
 
 
 def main():
-    tor = torharness.tor_binary(None)
-    if tor is None or shutil.which("nft") is None:
-        print("skipped: needs tor and nft")
-        return 77
-    if os.geteuid() != 0:
-        print("skipped: needs root (nftables in a network namespace)")
-        return 77
-    torharness.enter_netns(os.path.abspath(__file__), sys.argv[1:])
-    if os.environ.get("EW_IN_NETNS") != "1":
-        print("skipped: no network namespace")
+    tor = standin.enter_or_skip(__file__, sys.argv[1:])
+    if tor is None:
         return 77
     us = users()
     if len(us) < 2:

@@ -9,12 +9,31 @@ layout) and where its control endpoint is (`connect()`).
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
 
 import torharness
+
+
+def enter_or_skip(script, argv):
+    """What a stand-in test needs: tor, nft, root and a network namespace
+    of its own (the script runs again inside one).  The tor binary, or
+    None after saying why the test is skipped (exit 77)."""
+    tor = torharness.tor_binary(None)
+    if tor is None or shutil.which("nft") is None:
+        print("skipped: needs tor and nft")
+        return None
+    if os.geteuid() != 0:
+        print("skipped: needs root (nftables in a network namespace)")
+        return None
+    torharness.enter_netns(os.path.abspath(script), argv)
+    if os.environ.get("EW_IN_NETNS") != "1":
+        print("skipped: no network namespace")
+        return None
+    return tor
 
 
 class Checks:
