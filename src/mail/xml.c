@@ -9,7 +9,12 @@
  * element hook counts elements and depth and stops the parse past
  * EW_XML_MAX_NODES or EW_XML_MAX_DEPTH, before the tree can grow; the
  * structured-error hook keeps the first error (with its line) instead
- * of letting libxml2 print it.  XML_PARSE_NONET forbids any fetch.
+ * of letting libxml2 print it.  Errors libxml2 raises with no parser
+ * context (a byte sequence its iconv converter refuses: "encoding error",
+ * "I/O error") go to its global generic channel, stderr by default; that
+ * channel points at a handler that drops them for the length of the
+ * parse, and back at the caller's afterwards.  XML_PARSE_NONET forbids
+ * any fetch.
  *
  * The finished libxml2 tree is copied into our own (struct ew_xml,
  * elements only) in one arena and freed at once, so the readers above
@@ -268,6 +273,14 @@ copy(struct ew_xml_doc *d, xmlNode *n, const struct ew_xml *parent)
 	return e;
 }
 
+/* libxml2's context-less errors: the parse's own error says enough. */
+static void
+drop_generic(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
 static int
 fail(struct ew_xml_error *err, int rc, const struct pstate *st)
 {
@@ -288,12 +301,17 @@ ew_xml_parse(const char *s, size_t n, struct ew_complaint *c,
 	struct pstate st;
 	struct ew_xml_doc *d;
 	xmlDoc *doc;
+	xmlGenericErrorFunc gen;
+	void *genctx;
 	size_t off, first = n < 4 ? n : 4;
 	int wf, rc = 0;
 
 	*out = NULL;
 	if (n > EW_XML_MAX_LEN)
 		return fail(err, EW_XML_LIMIT, NULL);
+	gen = xmlGenericError;
+	genctx = xmlGenericErrorContext;
+	xmlSetGenericErrorFunc(NULL, drop_generic);
 	memset(&st, 0, sizeof(st));
 	memset(&sax, 0, sizeof(sax));
 	xmlSAXVersion(&sax, 2);
@@ -305,8 +323,10 @@ ew_xml_parse(const char *s, size_t n, struct ew_complaint *c,
 	sax.error = NULL;
 	sax.warning = NULL;
 	p = xmlCreatePushParserCtxt(&sax, NULL, s, (int)first, "mail.xml");
-	if (p == NULL)
+	if (p == NULL) {
+		xmlSetGenericErrorFunc(genctx, gen);
 		return fail(err, EW_XML_NOMEM, NULL);
+	}
 	p->_private = &st;
 	xmlCtxtUseOptions(p, XML_PARSE_NONET | XML_PARSE_NOERROR |
 				 XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
@@ -329,6 +349,7 @@ ew_xml_parse(const char *s, size_t n, struct ew_complaint *c,
 	doc = p->myDoc;
 	p->myDoc = NULL;
 	xmlFreeParserCtxt(p);
+	xmlSetGenericErrorFunc(genctx, gen);
 	if (rc == 0 && st.doctype)
 		rc = EW_XML_DOCTYPE;
 	else if (rc == 0 && st.limit)

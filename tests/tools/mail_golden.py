@@ -7,7 +7,10 @@ For every DIR/X.eml, runs 'exitwarden complaint parse --json X.eml' and
 compares the JSON object with DIR/X.json (as data, so key order and
 spacing do not matter).  A DIR/X.fail file instead means the parse must
 be refused: exit 1, nothing on stdout, and the .fail text found in
-stderr.  --regen rewrites the .json files for review.  The last line
+stderr.  A parse that succeeds must print nothing on stderr (the
+libraries below the parser, libxml2 above all, may not write there:
+in the daemon that would be an attacker writing into its journal).
+--regen rewrites the .json files for review.  The last line
 printed is "N passed, N failed"; the exit status is 1 when anything
 failed.
 """
@@ -40,6 +43,10 @@ def main():
             continue
         if p.returncode != 0:
             print("FAIL %s: exit %d: %s" % (name, p.returncode, p.stderr))
+            failed += 1
+            continue
+        if p.stderr != "":
+            print("FAIL %s: printed on stderr: %r" % (name, p.stderr[:300]))
             failed += 1
             continue
         got = json.loads(p.stdout)
