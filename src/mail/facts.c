@@ -25,6 +25,9 @@ ew_mail_ticket(const char *s, size_t n)
 	size_t i, k;
 
 	for (i = 0; i < n; i++) {
+		if (!isalpha((unsigned char)s[i]) ||
+		    (i > 0 && isalnum((unsigned char)s[i - 1])))
+			continue;
 		for (k = 0; k < sizeof(kw) / sizeof(kw[0]); k++) {
 			size_t j = i + strlen(kw[k]), b, e;
 			int digit = 0;
@@ -91,14 +94,36 @@ ew_mail_category(const char *s, size_t n)
 		{ "unsolicited", "spam" }, { "sql injection", "exploit" },
 		{ "exploit", "exploit" }, { "hack", "exploit" },
 		{ "regbot", "spam" }, { "fraud", "fraud" } };
-	size_t k;
+	enum { NTAB = sizeof(tab) / sizeof(tab[0]) };
+	unsigned char head[26], next[NTAB];
 
+	_Static_assert(NTAB < 255, "a bucket index fits a byte");
+	size_t i, k, best = NTAB;
+
+	/* One pass: the words are bucketed by their first letter (every
+	 * one starts with an ASCII letter), and each word start of the
+	 * text tries only its letter's bucket.  The first word of the
+	 * table found anywhere wins, as a scan per word would find it. */
+	memset(head, 0xff, sizeof(head));
+	for (k = NTAB; k-- > 0;) {
+		int c = tolower((unsigned char)tab[k].w[0]) - 'a';
+
+		next[k] = head[c];
+		head[c] = (unsigned char)k;
+	}
 	if (n > 65536)
 		n = 65536;
-	for (k = 0; k < sizeof(tab) / sizeof(tab[0]); k++)
-		if (ew_tx_has_word(s, n, tab[k].w))
-			return tab[k].cat;
-	return NULL;
+	for (i = 0; i < n && best > 0; i++) {
+		int c = tolower((unsigned char)s[i]);
+
+		if (c < 'a' || c > 'z' ||
+		    (i > 0 && isalnum((unsigned char)s[i - 1])))
+			continue;
+		for (k = head[c - 'a']; k < best; k = next[k])
+			if (ew_tx_at(s, n, i, tab[k].w))
+				best = k;
+	}
+	return best < NTAB ? tab[best].cat : NULL;
 }
 
 /* ---- message dates ---- */

@@ -193,6 +193,17 @@ test_categories(void)
 	EW_CHECK_STR(ew_mail_category(s, strlen(s)), "phishing");
 	s = "circuit"; /* "irc" only as a word */
 	EW_CHECK(ew_mail_category(s, strlen(s)) == NULL);
+	/* the word earliest in the table wins, wherever it stands */
+	s = "spam and a port scan from a host on our IRC network";
+	EW_CHECK_STR(ew_mail_category(s, strlen(s)), "irc");
+	s = "Flooding, then scanning";
+	EW_CHECK_STR(ew_mail_category(s, strlen(s)), "ddos");
+	s = "scanners scan; c&c"; /* malware's words come before scan's */
+	EW_CHECK_STR(ew_mail_category(s, strlen(s)), "malware");
+	s = "1irc x-ddos"; /* after a digit: no word; after '-': a word */
+	EW_CHECK_STR(ew_mail_category(s, strlen(s)), "ddos");
+	s = "a spam"; /* only the n bytes given are read */
+	EW_CHECK(ew_mail_category(s, 4) == NULL);
 }
 
 #define HDRS                                                                   \
