@@ -76,6 +76,46 @@ def nft_table():
     return p.stdout if p.returncode == 0 else None
 
 
+def stop_proc(p, grace):
+    """SIGTERM to a process started here, SIGKILL after grace seconds."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(grace)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def stop_all(daemon, tors):
+    """The end of a stand-in run: exitwarden's daemon (or None), then the
+    stand-in tors, then our table."""
+    if daemon is not None:
+        stop_proc(daemon, 15)
+    for t in tors:
+        t.stop()
+    subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
+                   capture_output=True)
+
+
+def read_text(path):
+    """The file's text, or "" when it cannot be read."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def run_output(ck, path):
+    """What the daemon wrote to path ("" when there is no such file),
+    checked for a sanitizer's report."""
+    out = read_text(path)
+    ck.check("Sanitizer" not in out and "runtime error" not in out,
+             "run's output has no sanitizer report")
+    return out
+
+
 class UnixControl(torharness.ControlConnection):
     """The harness's control client on a ControlSocket (Debian's)."""
 
@@ -119,13 +159,8 @@ class StandinTor:
         raise RuntimeError("tor %s did not start" % self.name)
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop_proc(self.proc, 10)
         self.proc = None
 
     def ctl(self):
@@ -187,3 +222,4 @@ class StandinTor:
             return c.command('SETCONF ExitPolicy="%s"' % value)[0]
         finally:
             c.close()
+
