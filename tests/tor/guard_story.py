@@ -364,8 +364,8 @@ def main():
     os.chmod(work, 0o711)  # debian-tor reaches its data directory
     st = story.Story(False, ew_path, work)
     net = e2e.Net(work, tor, gencert, pw)
-    servers = []
-    try:
+
+    def body(servers):
         with open(os.path.join(work, "probe.policy"), "w") as f:
             f.write("accept *:*\n")
         rc, _, err = st.ew("nft", "apply", "-n", "probe.policy", show=False)
@@ -374,12 +374,8 @@ def main():
         servers.append(TimedEcho(FLOOD))
         servers.append(e2e.EchoServer(OTHER))
         scenario(st, net, servers, work, ew_path)
-    except (OSError, RuntimeError, subprocess.SubprocessError) as e:
-        st.check(False, "harness: %r" % e)
-    finally:
-        standin.private_net_end(st, net, servers, work,
-                                lambda: run_out(work), args.keep)
-    return standin.private_net_tally(st, t_all)
+    return standin.private_net_run(st, net, work, t_all, body,
+                                   lambda: run_out(work), args.keep)
 
 
 if __name__ == "__main__":

@@ -269,28 +269,33 @@ def private_net_enter(script, argv, parent_env, skip):
     return True
 
 
-def private_net_end(st, net, servers, work, run_out, keep):
-    """The teardown: the tors (by PID, each checked to have ended), the
-    echo servers, run's output (run_out()) shown after a failure, our
-    table, the work directory (unless keep)."""
-    net.stop()
-    if net.procs:
-        st.check(all(p.poll() is not None for p in net.procs.values()),
-                 "every tor process started here has ended")
-    for s in servers:
-        s.close()
-    if st.failed:
-        print("--- exitwarden run output ---\n" + run_out()[-3000:])
-    subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
-                   capture_output=True)
-    if keep:
-        print("work directory kept: " + work)
-    else:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def private_net_tally(st, t_all):
-    """The closing lines; the exit status."""
+def private_net_run(st, net, work, t_all, scenario, run_out, keep):
+    """scenario(servers), a harness error in it a failed check; then the
+    teardown: the tors (by PID, each checked to have ended), the echo
+    servers it put in servers, run's output (run_out()) shown after a
+    failure, our table, the work directory (unless keep).  The closing
+    lines; the exit status."""
+    servers = []
+    try:
+        scenario(servers)
+    except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+        st.check(False, "harness: %r" % e)
+    finally:
+        net.stop()
+        if net.procs:
+            st.check(all(p.poll() is not None
+                         for p in net.procs.values()),
+                     "every tor process started here has ended")
+        for s in servers:
+            s.close()
+        if st.failed:
+            print("--- exitwarden run output ---\n" + run_out()[-3000:])
+        subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
+                       capture_output=True)
+        if keep:
+            print("work directory kept: " + work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     print("total %.1f s" % (time.monotonic() - t_all))
     print("%d passed, %d failed" % (st.passed, st.failed))
     return 1 if st.failed else 0
