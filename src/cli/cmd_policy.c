@@ -514,29 +514,47 @@ put:
 	return rc;
 }
 
-int
-ew_cmd_policy_show(struct ew_args *a)
+/* The policy file at path, its diagnostics printed; NULL when it has
+ * errors. */
+static struct ew_policy *
+parse_printed(const char *path)
 {
 	struct ew_diag_list d;
 	struct ew_policy *p = NULL;
-	struct ew_buf out = EW_BUF_INIT;
+
+	ew_diag_init(&d);
+	ew_policy_parse_file(path, 0, &d, &p);
+	ew_cli_print_diags(&d, 0);
+	ew_diag_free(&d);
+	return p;
+}
+
+/* out (what p rendered) to stdout; both freed. */
+static int
+put_rendered(struct ew_policy *p, struct ew_buf *out)
+{
 	int rc = EW_EXIT_FAIL;
+
+	if (!out->oom && ew_cli_write(ew_buf_str(out), out->len) == 0)
+		rc = EW_EXIT_OK;
+	ew_buf_free(out);
+	ew_policy_free(p);
+	return rc;
+}
+
+int
+ew_cmd_policy_show(struct ew_args *a)
+{
+	struct ew_policy *p;
+	struct ew_buf out = EW_BUF_INIT;
+	int rc;
 
 	if ((rc = ew_cli_operands(a, 1, 1)) != 0)
 		return rc;
-	rc = EW_EXIT_FAIL;
-	ew_diag_init(&d);
-	ew_policy_parse_file(a->ops[0], 0, &d, &p);
-	ew_cli_print_diags(&d, 0);
-	ew_diag_free(&d);
-	if (p == NULL)
+	if ((p = parse_printed(a->ops[0])) == NULL)
 		return EW_EXIT_FAIL;
 	ew_policy_show(p, &out);
-	if (!out.oom && ew_cli_write(ew_buf_str(&out), out.len) == 0)
-		rc = EW_EXIT_OK;
-	ew_buf_free(&out);
-	ew_policy_free(p);
-	return rc;
+	return put_rendered(p, &out);
 }
 
 /*
@@ -598,8 +616,7 @@ ew_cmd_policy_summary(struct ew_args *a)
 int
 ew_cmd_policy_torrc(struct ew_args *a)
 {
-	struct ew_diag_list d;
-	struct ew_policy *p = NULL;
+	struct ew_policy *p;
 	struct ew_buf out = EW_BUF_INIT;
 	int64_t now = ew_time_now();
 	size_t k;
@@ -610,19 +627,10 @@ ew_cmd_policy_torrc(struct ew_args *a)
 			return rc;
 	if ((rc = ew_cli_operands(a, 1, 1)) != 0)
 		return rc;
-	rc = EW_EXIT_FAIL;
-	ew_diag_init(&d);
-	ew_policy_parse_file(a->ops[0], 0, &d, &p);
-	ew_cli_print_diags(&d, 0);
-	ew_diag_free(&d);
-	if (p == NULL)
+	if ((p = parse_printed(a->ops[0])) == NULL)
 		return EW_EXIT_FAIL;
 	ew_policy_torrc(p, now, &out);
-	if (!out.oom && ew_cli_write(ew_buf_str(&out), out.len) == 0)
-		rc = EW_EXIT_OK;
-	ew_buf_free(&out);
-	ew_policy_free(p);
-	return rc;
+	return put_rendered(p, &out);
 }
 
 /* ---- policy record | history ---- */

@@ -385,20 +385,36 @@ remove_some(struct ew_desk *d, void *arg, struct ew_diag_list *dg)
 	return rc;
 }
 
+/* Before a run of remove_some: removed empty, to gather what it removes. */
+static void
+remove_begin(struct remove_arg *a, const int64_t *ids, size_t n, int64_t ticket,
+    int64_t now, struct ew_desk_removed *removed)
+{
+	*a = (struct remove_arg){ ids, n, ticket, now, removed };
+	memset(removed, 0, sizeof(*removed));
+}
+
+/* After it (rc): removed holds what it removed, or nothing when it
+ * failed. */
+static int
+remove_end(int rc, struct ew_desk_removed *removed)
+{
+	if (rc != 0)
+		ew_desk_removed_free(removed);
+	return rc;
+}
+
 int
 ew_desk_block_remove(struct ew_desk *d, const struct ew_desk_change *ch,
     const int64_t *ids, size_t n, int64_t ticket,
     struct ew_desk_removed *removed, struct ew_desk_outcome *out,
     struct ew_diag_list *dg)
 {
-	struct remove_arg a = { ids, n, ticket, ch->now, removed };
-	int rc;
+	struct remove_arg a;
 
-	memset(removed, 0, sizeof(*removed));
-	rc = ew_desk_run(d, ch, remove_some, &a, out, dg);
-	if (rc != 0)
-		ew_desk_removed_free(removed);
-	return rc;
+	remove_begin(&a, ids, n, ticket, ch->now, removed);
+	return remove_end(
+	    ew_desk_run(d, ch, remove_some, &a, out, dg), removed);
 }
 
 int
@@ -407,14 +423,12 @@ ew_desk_block_remove_relays(struct ew_desk *d, const struct ew_desk_change *chs,
     int64_t ticket, struct ew_desk_removed *removed,
     struct ew_desk_outcome *out, struct ew_diag_list *dg)
 {
-	struct remove_arg a = { ids, nids, ticket, chs[0].now, removed };
-	int rc;
+	struct remove_arg a;
 
-	memset(removed, 0, sizeof(*removed));
-	rc = ew_desk_run_relays(d, chs, relays, n, remove_some, &a, out, dg);
-	if (rc != 0)
-		ew_desk_removed_free(removed);
-	return rc;
+	remove_begin(&a, ids, nids, ticket, chs[0].now, removed);
+	return remove_end(
+	    ew_desk_run_relays(d, chs, relays, n, remove_some, &a, out, dg),
+	    removed);
 }
 
 void
@@ -533,14 +547,10 @@ ew_desk_block_remove_preview(struct ew_desk *d, const struct ew_desk_change *ch,
     struct ew_desk_removed *removed, struct ew_buf *diff,
     struct ew_diag_list *dg)
 {
-	struct remove_arg a = { ids, n, ticket, ch->now, removed };
-	int rc;
+	struct remove_arg a;
 
-	memset(removed, 0, sizeof(*removed));
-	rc = preview(d, ch, remove_some, &a, diff, dg);
-	if (rc != 0)
-		ew_desk_removed_free(removed);
-	return rc;
+	remove_begin(&a, ids, n, ticket, ch->now, removed);
+	return remove_end(preview(d, ch, remove_some, &a, diff, dg), removed);
 }
 
 int

@@ -195,39 +195,102 @@ ew_nft_elem_parse(const char *s, struct ew_nft_elem *out)
 	return 0;
 }
 
+/* A message with no payload but its header: a batch's begin or end. */
+static void
+batch_mark(struct nlbuf *b, uint16_t type, uint32_t seq)
+{
+	msg_end(b, msg_begin(b, type, 0, seq, AF_UNSPEC, NFNL_SUBSYS_NFTABLES));
+}
+
+/* Into an empty b: a GETTABLE of our table (its acked answer says
+ * whether it is there, and its handle). */
+static void
+table_get(struct nlbuf *b, uint32_t seq)
+{
+	size_t off;
+
+	memset(b, 0, sizeof(*b));
+	off = msg_begin(b, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE,
+	    NLM_F_ACK, seq, NFPROTO_INET, 0);
+	attr_put(b, NFTA_TABLE_NAME, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
+	msg_end(b, off);
+}
+
+/* A netlink socket to nf_tables: its descriptor, or -errno (said in
+ * err). */
+static int
+nl_socket(struct ew_buf *err)
+{
+	int fd, rc;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd < 0) {
+		rc = -errno;
+		ew_buf_printf(err, "netlink socket: %s\n", strerror(-rc));
+		return rc;
+	}
+	return fd;
+}
+
+/* b to the kernel in one message: 0, or -errno (said in err, with the
+ * size when say_len). */
+static int
+nl_send(int fd, const struct nlbuf *b, int say_len, struct ew_buf *err)
+{
+	struct sockaddr_nl sa;
+	int rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	if (sendto(fd, b->p, b->len, 0, (struct sockaddr *)&sa, sizeof(sa)) ==
+	    (ssize_t)b->len)
+		return 0;
+	rc = -errno;
+	if (say_len)
+		ew_buf_printf(err, "netlink send (%zu bytes): %s\n", b->len,
+		    strerror(-rc));
+	else
+		ew_buf_printf(err, "netlink send: %s\n", strerror(-rc));
+	return rc;
+}
+
+/* One reply datagram into buf (past EINTR): its length, or -errno
+ * (-EIO at the end of the stream), said in err. */
+static ssize_t
+nl_recv(int fd, void *buf, size_t len, struct ew_buf *err)
+{
+	ssize_t n;
+	int rc;
+
+	while ((n = recv(fd, buf, len, 0)) < 0 && errno == EINTR)
+		;
+	if (n > 0)
+		return n;
+	rc = n < 0 ? -errno : -EIO;
+	ew_buf_printf(err, "netlink receive: %s\n",
+	    n < 0 ? strerror(-rc) : "end of stream");
+	return rc;
+}
+
 static int
 nl_talk(const struct nlbuf *b, uint32_t first_seq, uint32_t nacks,
     struct ew_buf *err)
 {
-	struct sockaddr_nl sa;
 	unsigned char rbuf[8192];
 	int fd, rc = 0;
 	uint32_t got = 0;
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-	if (fd < 0) {
-		ew_buf_printf(err, "netlink socket: %s\n", strerror(errno));
-		return -errno;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.nl_family = AF_NETLINK;
-	if (sendto(fd, b->p, b->len, 0, (struct sockaddr *)&sa, sizeof(sa)) !=
-	    (ssize_t)b->len) {
-		rc = -errno;
-		ew_buf_printf(err, "netlink send: %s\n", strerror(errno));
+	if ((fd = nl_socket(err)) < 0)
+		return fd;
+	if ((rc = nl_send(fd, b, 0, err)) != 0)
 		goto out;
-	}
 	while (got < nacks) {
-		ssize_t n = recv(fd, rbuf, sizeof(rbuf), 0);
+		ssize_t n = nl_recv(fd, rbuf, sizeof(rbuf), err);
 		struct nlmsghdr *nh;
 		size_t left;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			ew_buf_printf(err, "netlink receive: %s\n",
-			    n < 0 ? strerror(errno) : "end of stream");
+		if (n < 0) {
+			rc = (int)n;
 			goto out;
 		}
 		left = (size_t)n;
@@ -265,9 +328,7 @@ ew_nft_batch(const struct ew_nft_op *ops, size_t n, struct ew_buf *err)
 	if (n == 0)
 		return 0;
 	memset(&b, 0, sizeof(b));
-	off = msg_begin(&b, NFNL_MSG_BATCH_BEGIN, 0, seq++, AF_UNSPEC,
-	    NFNL_SUBSYS_NFTABLES);
-	msg_end(&b, off);
+	batch_mark(&b, NFNL_MSG_BATCH_BEGIN, seq++);
 	first = seq;
 	for (i = 0; i < n; i++) {
 		const struct ew_nft_elem *e = &ops[i].e;
@@ -318,9 +379,7 @@ ew_nft_batch(const struct ew_nft_op *ops, size_t n, struct ew_buf *err)
 	}
 	nest_end(&b, list);
 	msg_end(&b, off);
-	off = msg_begin(
-	    &b, NFNL_MSG_BATCH_END, 0, seq++, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
-	msg_end(&b, off);
+	batch_mark(&b, NFNL_MSG_BATCH_END, seq++);
 	if (b.oom) {
 		rc = -ENOMEM;
 		goto out;
@@ -395,14 +454,9 @@ ew_nft_table_exists(struct ew_buf *err)
 {
 	struct nlbuf b;
 	uint32_t seq = (uint32_t)getpid() << 8;
-	size_t off;
 	int rc;
 
-	memset(&b, 0, sizeof(b));
-	off = msg_begin(&b, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE,
-	    NLM_F_ACK, seq, NFPROTO_INET, 0);
-	attr_put(&b, NFTA_TABLE_NAME, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
-	msg_end(&b, off);
+	table_get(&b, seq);
 	rc = b.oom ? -ENOMEM : nl_talk(&b, seq, 1, err);
 	free(b.p);
 	return rc;
@@ -517,34 +571,19 @@ static int
 nl_dump(const struct nlbuf *b, uint32_t seq, dump_fn fn, void *arg, int quiet,
     struct ew_buf *err)
 {
-	struct sockaddr_nl sa;
 	unsigned char rbuf[32768];
 	int fd, rc = 0, done = 0;
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-	if (fd < 0) {
-		rc = -errno;
-		ew_buf_printf(err, "netlink socket: %s\n", strerror(errno));
-		return rc;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.nl_family = AF_NETLINK;
-	if (sendto(fd, b->p, b->len, 0, (struct sockaddr *)&sa, sizeof(sa)) !=
-	    (ssize_t)b->len) {
-		rc = -errno;
-		ew_buf_printf(err, "netlink send: %s\n", strerror(errno));
-	}
+	if ((fd = nl_socket(err)) < 0)
+		return fd;
+	rc = nl_send(fd, b, 0, err);
 	while (rc == 0 && !done) {
-		ssize_t r = recv(fd, rbuf, sizeof(rbuf), 0);
+		ssize_t r = nl_recv(fd, rbuf, sizeof(rbuf), err);
 		struct nlmsghdr *nh;
 		size_t left;
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			rc = r < 0 ? -errno : -EIO;
-			ew_buf_printf(err, "netlink receive: %s\n",
-			    r < 0 ? strerror(errno) : "end of stream");
+		if (r < 0) {
+			rc = (int)r;
 			break;
 		}
 		left = (size_t)r;
@@ -850,32 +889,20 @@ set_bufsize(int fd, int force, int plain, size_t n)
 static int
 batch_talk(const struct batch *t, struct ew_buf *err)
 {
-	struct sockaddr_nl sa;
 	struct timeval tv = { 60, 0 };
 	unsigned char rbuf[16384];
 	int fd, rc = 0, one = 1;
 	uint32_t got = 0;
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-	if (fd < 0) {
-		rc = -errno;
-		ew_buf_printf(err, "netlink socket: %s\n", strerror(errno));
-		return rc;
-	}
+	if ((fd = nl_socket(err)) < 0)
+		return fd;
 	/* the whole batch in one message; errors without their request */
 	(void)set_bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF, t->b.len);
 	(void)set_bufsize(fd, SO_RCVBUFFORCE, SO_RCVBUF, 1u << 20);
 	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(&sa, 0, sizeof(sa));
-	sa.nl_family = AF_NETLINK;
-	if (sendto(fd, t->b.p, t->b.len, 0, (struct sockaddr *)&sa,
-		sizeof(sa)) != (ssize_t)t->b.len) {
-		rc = -errno;
-		ew_buf_printf(err, "netlink send (%zu bytes): %s\n", t->b.len,
-		    strerror(errno));
+	if ((rc = nl_send(fd, &t->b, 1, err)) != 0)
 		goto out;
-	}
 	while (got < t->acks) {
 		/* after an error, only what is queued already */
 		ssize_t n = recv(fd, rbuf, sizeof(rbuf), rc ? MSG_DONTWAIT : 0);
@@ -955,15 +982,10 @@ table_handle(uint64_t *h, struct ew_buf *err)
 {
 	struct nlbuf b;
 	uint32_t seq = (uint32_t)getpid() << 8 | 0x7b;
-	size_t off;
 	int rc;
 
 	*h = 0;
-	memset(&b, 0, sizeof(b));
-	off = msg_begin(&b, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE,
-	    NLM_F_ACK, seq, NFPROTO_INET, 0);
-	attr_put(&b, NFTA_TABLE_NAME, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
-	msg_end(&b, off);
+	table_get(&b, seq);
 	rc = b.oom ? -ENOMEM : nl_dump(&b, seq, handle_keep, h, 0, err);
 	free(b.p);
 	return rc == 0 && *h == 0 ? -EIO : rc;
@@ -983,9 +1005,7 @@ table_delete(uint64_t h, struct ew_buf *err)
 	for (i = 0; i < 8; i++)
 		((uint8_t *)&be)[i] = (uint8_t)(h >> (56 - 8 * i));
 	memset(&b, 0, sizeof(b));
-	off = msg_begin(&b, NFNL_MSG_BATCH_BEGIN, 0, seq++, AF_UNSPEC,
-	    NFNL_SUBSYS_NFTABLES);
-	msg_end(&b, off);
+	batch_mark(&b, NFNL_MSG_BATCH_BEGIN, seq++);
 	first = seq;
 	off = msg_begin(&b, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE,
 	    NLM_F_ACK, seq++, NFPROTO_INET, 0);
@@ -995,9 +1015,7 @@ table_delete(uint64_t h, struct ew_buf *err)
 		attr_put(
 		    &b, NFTA_TABLE_NAME, EW_NFT_TABLE, sizeof(EW_NFT_TABLE));
 	msg_end(&b, off);
-	off = msg_begin(
-	    &b, NFNL_MSG_BATCH_END, 0, seq, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
-	msg_end(&b, off);
+	batch_mark(&b, NFNL_MSG_BATCH_END, seq);
 	rc = b.oom ? -ENOMEM : nl_talk(&b, first, 1, err);
 	free(b.p);
 	return rc;
@@ -1009,7 +1027,7 @@ ew_nft_golive(const struct ew_nft_split *sp, struct ew_buf *err)
 	struct batch t;
 	struct nlbuf *rules;
 	uint64_t handle;
-	size_t i, off;
+	size_t i;
 	int rc = 0, bad = bad_element_hook();
 
 	if ((rc = table_handle(&handle, err)) == -ENOENT)
@@ -1030,17 +1048,13 @@ ew_nft_golive(const struct ew_nft_split *sp, struct ew_buf *err)
 		goto out;
 	memset(&t, 0, sizeof(t));
 	t.seq = (uint32_t)getpid() << 8;
-	off = msg_begin(&t.b, NFNL_MSG_BATCH_BEGIN, 0, t.seq++, AF_UNSPEC,
-	    NFNL_SUBSYS_NFTABLES);
-	msg_end(&t.b, off);
+	batch_mark(&t.b, NFNL_MSG_BATCH_BEGIN, t.seq++);
 	t.seq0 = t.seq;
 	for (i = 0; i < sp->nsets; i++)
 		batch_set(&t, &sp->sets[i], bad && i == 0);
 	for (i = 0; i < sp->nchains; i++)
 		batch_chain(&t, &sp->chains[i], &rules[i]);
-	off = msg_begin(&t.b, NFNL_MSG_BATCH_END, 0, t.seq, AF_UNSPEC,
-	    NFNL_SUBSYS_NFTABLES);
-	msg_end(&t.b, off);
+	batch_mark(&t.b, NFNL_MSG_BATCH_END, t.seq);
 	rc = t.b.oom || t.oom ? -ENOMEM : batch_talk(&t, err);
 	free(t.b.p);
 	free(t.what);

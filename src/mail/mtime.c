@@ -142,6 +142,31 @@ alpha_len(const struct cur *c)
 	return k - c->i;
 }
 
+/* A month's name at c, passed over: 0 to 11, or -1 (c unmoved). */
+static int
+month_word(struct cur *c)
+{
+	int mo = word_is(c, months, 12);
+
+	if (mo >= 0)
+		c->i += alpha_len(c);
+	return mo;
+}
+
+/* A month's name, a '.' after it (as in "Nov."), and the blanks after. */
+static int
+month_dotted(struct cur *c)
+{
+	int mo = month_word(c);
+
+	if (mo < 0)
+		return -1;
+	if (peek(c) == '.')
+		c->i++;
+	blanks(c);
+	return mo;
+}
+
 static const struct zone *
 zone_named(const char *s, size_t n)
 {
@@ -388,22 +413,12 @@ rfc(struct cur *c, const int64_t *yref, struct ew_mtime *out)
 	if (isdigit(peek(c))) {
 		d = digits(c, 1, 2);
 		blanks(c);
-		mo = word_is(c, months, 12);
-		if (mo < 0)
+		if ((mo = month_dotted(c)) < 0)
 			return -1;
-		c->i += alpha_len(c);
-		if (peek(c) == '.')
-			c->i++;
-		blanks(c);
 		y = digits(c, 4, 4);
 	} else {
-		mo = word_is(c, months, 12);
-		if (mo < 0)
+		if ((mo = month_dotted(c)) < 0)
 			return -1;
-		c->i += alpha_len(c);
-		if (peek(c) == '.')
-			c->i++;
-		blanks(c);
 		d = digits(c, 1, 2);
 		if (peek(c) == ',')
 			c->i++;
@@ -550,10 +565,8 @@ clf(struct cur *c, struct ew_mtime *out)
 	if (d < 0 || peek(c) != '/')
 		return -1;
 	c->i++;
-	mo = word_is(c, months, 12);
-	if (mo < 0)
+	if ((mo = month_word(c)) < 0)
 		return -1;
-	c->i += alpha_len(c);
 	if (peek(c) != '/')
 		return -1;
 	c->i++;

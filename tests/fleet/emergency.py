@@ -3,7 +3,8 @@
 
 Two hosts on a throwaway PostgreSQL cluster, each in its own network
 namespace with a stand-in tor and its own table (tests/fleet/follow.py's
-Host, cluster and helpers).  With PostgreSQL stopped:
+Host; the cluster and helpers of fleetharness.py).  With PostgreSQL
+stopped:
 
   * `exitwarden block add` on h1 (its own connection string, its apply
     options) takes effect on h1 at once (its tor and its table), not on
@@ -27,22 +28,19 @@ nsenter, or when not root.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+import fleetharness  # noqa: E402
 import follow  # noqa: E402
-import pgcluster  # noqa: E402
 
-from follow import (applied, check, ew, psql, stop,  # noqa: E402
-                    wait_for)
+from fleetharness import (EW, check, ew, psql, start, stop,  # noqa: E402
+                          wait_for)
+from follow import applied  # noqa: E402
 
-EW = follow.EW
 HOSTS = ("h1", "h2", "h3")
 
 
@@ -51,7 +49,7 @@ class Host(follow.Host):
 
     def start_daemon(self):
         p = lambda n: os.path.join(self.dir, n)  # noqa: E731
-        self.daemon = follow.start(
+        self.daemon = start(
             ["nsenter", "--net=" + self.ns, "--", EW, "run", "--host",
              self.name, "--interval", "30", "--repair-interval", "1",
              "--policy", self.pol] + self.apply_opts(), self.log,
@@ -101,10 +99,10 @@ class TwoRelays(Host):
             f.write(conf)
         if os.path.exists(self.cookie_b):
             os.unlink(self.cookie_b)
-        self.tor_b = follow.start(["nsenter", "--net=" + self.ns, "--",
-                                   self.torbin, "--defaults-torrc",
-                                   p("empty"), "-f", p("torrc-b")],
-                                  subprocess.DEVNULL)
+        self.tor_b = start(["nsenter", "--net=" + self.ns, "--",
+                            self.torbin, "--defaults-torrc",
+                            p("empty"), "-f", p("torrc-b")],
+                           subprocess.DEVNULL)
         wait_for(lambda: os.path.exists(self.cookie_b) and
                  os.path.getsize(self.cookie_b) == 32, 30)
         time.sleep(0.3)
@@ -149,20 +147,7 @@ def hb_id(pg, uid):
 
 def run(work, cluster, tor):
     pg = cluster.conninfo()
-    pol = os.path.join(work, "exit.policy")
-    with open(pol, "w") as f:
-        f.write("ExitRelay 1\naccept *:*\n")
-    desk = {"EW_DB": pg, "EW_POLICY": pol,
-            "EW_MANAGED": os.path.join(work, "desk-managed.policy")}
-    rc, _, err = ew("fleet", "init", env=desk)
-    check(rc == 0, "fleet init: %s" % err)
-    conns = {}
-    for h in HOSTS:
-        rc, out, err = ew("fleet", "add-host", h, env=desk)
-        check(rc == 0, "fleet add-host %s: %s" % (h, err))
-        conns[h] = out.splitlines()[-1][3:]
-        rc, _, err = psql(pg, out)
-        check(rc == 0, "its role made: %s" % err)
+    pol, desk, conns = fleetharness.fleet_init(work, pg, HOSTS)
     Host.torbin = tor
     hosts = [Host("h1", work, tor, conns["h1"], pol),
              Host("h2", work, tor, conns["h2"], pol),
@@ -255,9 +240,9 @@ def run(work, cluster, tor):
     subprocess.run(["nsenter", "--net=" + h3.ns, "--", "nft", "delete",
                     "table", "inet", "exitwarden"], check=True)
     q = lambda n: os.path.join(h3.dir, n)  # noqa: E731
-    h3.tor = follow.start(["nsenter", "--net=" + h3.ns, "--", tor,
-                           "--defaults-torrc", q("empty"), "-f",
-                           q("torrc")], subprocess.DEVNULL)
+    h3.tor = start(["nsenter", "--net=" + h3.ns, "--", tor,
+                    "--defaults-torrc", q("empty"), "-f",
+                    q("torrc")], subprocess.DEVNULL)
     h3.start_tor_b()
     wait_for(lambda: os.path.exists(h3.cookie) and
              os.path.getsize(h3.cookie) == 32, 30)
@@ -296,9 +281,9 @@ def run(work, cluster, tor):
     p = lambda n: os.path.join(h2.dir, n)  # noqa: E731
     if os.path.exists(h2.cookie):
         os.unlink(h2.cookie)
-    h2.tor = follow.start(["nsenter", "--net=" + h2.ns, "--", tor,
-                           "--defaults-torrc", p("empty"), "-f",
-                           p("torrc")], subprocess.DEVNULL)
+    h2.tor = start(["nsenter", "--net=" + h2.ns, "--", tor,
+                    "--defaults-torrc", p("empty"), "-f",
+                    p("torrc")], subprocess.DEVNULL)
     t0 = time.monotonic()
     lat = wait_for(lambda: "192.0.2.77" in h2.tor_policy(), 30, 0.2)
     check(lat is not None, "h2's tor restarted gets its policy again "
@@ -430,39 +415,10 @@ def run(work, cluster, tor):
           "h2 behind drifts: %s" % d1)
     rc, out, _ = ew("fleet", "status", env=desk)
     print(out, end="")
-    if follow.failed:
+    if fleetharness.failed:
         print("--- h1's log:\n" + h1.logtext())
         print("--- h2's log:\n" + h2.logtext())
 
 
-def main():
-    if os.geteuid() != 0 or not EW:
-        print("not root: skipped")
-        return 77
-    tor = shutil.which("tor")
-    b = pgcluster.bindir()
-    for need in ("nft", "unshare", "nsenter", "psql", "ip"):
-        if shutil.which(need) is None:
-            print("no %s: skipped" % need)
-            return 77
-    if tor is None or b is None:
-        print("no tor or no initdb: skipped")
-        return 77
-    cluster = pgcluster.Cluster(b)
-    work = tempfile.mkdtemp(prefix="ew-emerg-")
-    os.chmod(work, 0o755)
-    try:
-        cluster.start()
-        run(work, cluster, tor)
-    finally:
-        for p in reversed(follow.procs):
-            stop(p)
-        cluster.stop()
-        cluster.remove()
-        shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (follow.passed, follow.failed))
-    return 1 if follow.failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fleetharness.main(run, "ew-emerg-"))

@@ -35,76 +35,17 @@ import email.utils
 import json
 import os
 import re
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-import pgcluster  # noqa: E402
+sys.path.insert(0, HERE)
+import fleetharness  # noqa: E402
+from fleetharness import (EW, check, ew, psql, start, stop,  # noqa: E402
+                          wait_for)
 
-EW = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else ""
 HOSTS = ("h1", "h2", "h3")
-passed = failed = 0
-procs = []
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok: " + what)
-    else:
-        failed += 1
-        print("FAIL: " + what)
-
-
-def wait_for(cond, timeout, step=0.02):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if cond():
-            return time.monotonic() - t0
-        time.sleep(step)
-    return None
-
-
-def ew(*args, env=None, ns=None, stdin=None):
-    e = {k: v for k, v in os.environ.items()
-         if not k.startswith("PG") and not k.startswith("EW_")}
-    e.update(env or {})
-    argv = [EW] + list(args)
-    if ns is not None:
-        argv = ["nsenter", "--net=" + ns, "--"] + argv
-    p = subprocess.run(argv, capture_output=True, text=True, env=e,
-                       input=stdin, timeout=60)
-    return p.returncode, p.stdout, p.stderr
-
-
-def psql(conn, sql):
-    p = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1",
-                        "-d", conn], input=sql, capture_output=True,
-                       text=True, timeout=30)
-    return p.returncode, p.stdout, p.stderr
-
-
-def start(argv, log, env=None):
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                         stderr=subprocess.STDOUT, env=env)
-    procs.append(p)
-    return p
-
-
-def stop(p):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
 
 class Host:
@@ -231,20 +172,7 @@ def count_rows(pg, host):
 
 def run(work, cluster, tor):
     pg = cluster.conninfo()
-    pol = os.path.join(work, "exit.policy")
-    with open(pol, "w") as f:
-        f.write("ExitRelay 1\naccept *:*\n")
-    desk = {"EW_DB": pg, "EW_POLICY": pol,
-            "EW_MANAGED": os.path.join(work, "desk-managed.policy")}
-    rc, _, err = ew("fleet", "init", env=desk)
-    check(rc == 0, "fleet init: %s" % err)
-    conns = {}
-    for h in HOSTS:
-        rc, out, err = ew("fleet", "add-host", h, env=desk)
-        check(rc == 0, "fleet add-host %s: %s" % (h, err))
-        conns[h] = out.splitlines()[-1][3:]
-        rc, _, err = psql(pg, out)
-        check(rc == 0, "its role made: %s" % err)
+    pol, desk, conns = fleetharness.fleet_init(work, pg, HOSTS)
     rc, _, err = ew("fleet", "add-relay", "h2", "r2", "B" * 40, env=desk)
     check(rc == 0, "add-relay: %s" % err)
     rc, _, err = ew("fleet", "add-relay", "--address", H1_ADDR, "h1", "r1",
@@ -520,39 +448,10 @@ def run(work, cluster, tor):
                             if ln.startswith("fleet:")))
     rc, out, _ = ew("fleet", "status", env=desk)
     print(out, end="")
-    if failed:
+    if fleetharness.failed:
         print("--- h2's log:\n" + hosts[1].logtext())
     return hosts
 
 
-def main():
-    if os.geteuid() != 0 or not EW:
-        print("not root: skipped")
-        return 77
-    tor = shutil.which("tor")
-    b = pgcluster.bindir()
-    for need in ("nft", "unshare", "nsenter", "psql", "ip"):
-        if shutil.which(need) is None:
-            print("no %s: skipped" % need)
-            return 77
-    if tor is None or b is None:
-        print("no tor or no initdb: skipped")
-        return 77
-    cluster = pgcluster.Cluster(b)
-    work = tempfile.mkdtemp(prefix="ew-fleet-")
-    os.chmod(work, 0o755)
-    try:
-        cluster.start()
-        run(work, cluster, tor)
-    finally:
-        for p in reversed(procs):
-            stop(p)
-        cluster.stop()
-        cluster.remove()
-        shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fleetharness.main(run, "ew-fleet-"))

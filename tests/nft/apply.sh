@@ -34,21 +34,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-pass=0
-fail=0
-ok() {
-	pass=$((pass + 1))
-	echo "ok: $1"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $1"
-}
-check() {
-	msg=$1
-	shift
-	if "$@" >/dev/null 2>&1; then ok "$msg"; else bad "$msg"; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 ip link set lo up
 
@@ -140,35 +126,7 @@ check "previous table intact after failures" cmp "$tmp/t2" "$tmp/t3"
 
 # Traffic: the uid's connection to a rejected destination is reset,
 # root's is not, and the counter sees it.
-python3 - "$tmp/ready" <<'EOF' &
-import socket, sys, select
-ls = []
-for port in (6667, 6668):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", port))
-    s.listen(16)
-    ls.append(s)
-open(sys.argv[1], "w").close()
-while True:
-    r, _, _ = select.select(ls, [], [], 30)
-    if not r:
-        break
-    for s in r:
-        c, _ = s.accept()
-        c.close()
-EOF
-srv=$!
-i=0
-while [ ! -e "$tmp/ready" ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-conn() {
-	# conn UID PORT: 0 when a TCP connection to 127.0.0.1:PORT succeeds
-	timeout 5 setpriv --reuid="$1" --regid="$1" --clear-groups \
-		bash -c "exec 3<>/dev/tcp/127.0.0.1/$2" 2>/dev/null
-}
+listen_both "$tmp"
 if conn $uid 6668; then bad "uid $uid reached a rejected destination"; else ok "uid $uid refused at 127.0.0.1:6668"; fi
 if conn 0 6668; then ok "root still connects to 127.0.0.1:6668"; else bad "root refused"; fi
 if conn $uid 6667; then ok "uid $uid connects to 127.0.0.1:6667 (not rejected)"; else bad "uid $uid refused at 6667"; fi

@@ -25,15 +25,7 @@ if [ "${EW_IN_NETNS:-}" != 1 ]; then
 fi
 ip link set lo up
 tmp=$(mktemp -d)
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
-check() {
-	what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi
-}
+. "$(dirname "$0")/lib.sh"
 ua=65501
 ub=65502
 printf 'ExitPolicyRejectPrivate 0\nreject 127.0.0.1:6667\naccept *:*\n' >"$tmp/a.policy"
@@ -49,34 +41,7 @@ nft list chain inet exitwarden beta_rules >"$tmp/b1"
 check "alpha's rule in alpha's chain" grep -q "dport 6667" "$tmp/a1"
 check "alpha's rule not in beta's chain" sh -c "! grep -q 'dport 6667' '$tmp/b1'"
 
-python3 - "$tmp/ready" <<'PY' &
-import socket, sys, select
-ls = []
-for port in (6667, 6668):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", port))
-    s.listen(16)
-    ls.append(s)
-open(sys.argv[1], "w").close()
-while True:
-    r, _, _ = select.select(ls, [], [], 30)
-    if not r:
-        break
-    for s in r:
-        c, _ = s.accept()
-        c.close()
-PY
-srv=$!
-i=0
-while [ ! -e "$tmp/ready" ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-conn() {
-	timeout 5 setpriv --reuid="$1" --regid="$1" --clear-groups \
-		bash -c "exec 3<>/dev/tcp/127.0.0.1/$2" 2>/dev/null
-}
+listen_both "$tmp"
 if conn $ua 6667; then bad "alpha reached 6667"; else ok "alpha (uid $ua) refused at 6667"; fi
 if conn $ub 6667; then ok "beta (uid $ub) connects to 6667"; else bad "beta refused at 6667"; fi
 if conn $ub 6668; then bad "beta reached 6668"; else ok "beta (uid $ub) refused at 6668"; fi

@@ -33,7 +33,6 @@ import os
 import pwd
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -422,30 +421,14 @@ def main():
             subprocess.TimeoutExpired) as e:
         ck.check(False, "harness: %s" % e)
     finally:
-        if daemon is not None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(15)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
-        for t in tors.values():
-            t.stop()
-        out = ""
-        try:
-            out = open(os.path.join(root, "run.log")).read()
-        except OSError:
-            pass
-        ck.check("Sanitizer" not in out and "runtime error" not in out,
-                 "run's output has no sanitizer report")
+        standin.stop_all(daemon, tors.values())
+        out = standin.run_output(ck, os.path.join(root, "run.log"))
         if ck.failed:
             print("--- run's output ---\n" + out)
         else:
             print("--- what run repaired ---\n" + "".join(
                 ln + "\n" for ln in out.splitlines()
                 if ln.startswith(("repair", "expire"))))
-        subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
-                       capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
     print("%d passed, %d failed" % (ck.passed, ck.failed))
     return 1 if ck.failed else 0

@@ -769,6 +769,35 @@ def scenario(ck, net, ew, work):
         cctl.close()
 
 
+def work_dirs(prefix):
+    """A work directory the tors' users reach, and ew-out in it for
+    exitwarden's output: (work, outdir)."""
+    work = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(work, 0o711)
+    outdir = os.path.join(work, "ew-out")
+    os.mkdir(outdir)
+    return work, outdir
+
+
+def end_run(net, echo, work):
+    """The teardown: the tors (by PID), the echo server (or None), our
+    table, the work directory."""
+    net.stop()
+    if echo is not None:
+        echo.close()
+    subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=30)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def tally(ck, t_all):
+    """The closing lines; the exit status."""
+    print("total %.1f s" % (time.monotonic() - t_all))
+    print("%d passed, %d failed" % (ck.passed, ck.failed))
+    return 1 if ck.failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--exitwarden", required=True)
@@ -790,10 +819,7 @@ def main():
     t_all = time.monotonic()
     ew_path = os.path.abspath(args.exitwarden)
     ck = Checks()
-    work = tempfile.mkdtemp(prefix="ew-e2e-")
-    os.chmod(work, 0o711)
-    outdir = os.path.join(work, "ew-out")
-    os.mkdir(outdir)
+    work, outdir = work_dirs("ew-e2e-")
     ew = Ew(ew_path, outdir)
     net = Net(work, tor, gencert, pw)
     echo = None
@@ -824,16 +850,8 @@ def main():
     except (OSError, RuntimeError, subprocess.SubprocessError) as e:
         ck.check(False, "harness: %r" % e)
     finally:
-        net.stop()
-        if echo is not None:
-            echo.close()
-        subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=30)
-        shutil.rmtree(work, ignore_errors=True)
-    print("total %.1f s" % (time.monotonic() - t_all))
-    print("%d passed, %d failed" % (ck.passed, ck.failed))
-    return 1 if ck.failed else 0
+        end_run(net, echo, work)
+    return tally(ck, t_all)
 
 
 if __name__ == "__main__":

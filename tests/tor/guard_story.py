@@ -42,9 +42,7 @@ are missing.
 import argparse
 import json
 import os
-import pwd
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,7 +52,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
-import torharness  # noqa: E402
+import standin  # noqa: E402
 import e2e  # noqa: E402
 import story  # noqa: E402
 from e2e import NODES, ip, port, socks_open, echo_ok, ev_is  # noqa: E402
@@ -167,11 +165,7 @@ class RuleWatch:
 
 
 def run_out(work):
-    try:
-        with open(os.path.join(work, RUN_OUT)) as f:
-            return f.read()
-    except OSError:
-        return ""
+    return standin.read_text(os.path.join(work, RUN_OUT))
 
 
 def scenario(st, net, servers, work, ew_path):
@@ -356,44 +350,22 @@ def main():
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory (its path is printed)")
     args = ap.parse_args()
-    tor = torharness.tor_binary(args.tor)
-    gencert = shutil.which("tor-gencert")
-    if tor is None:
-        story.skip("tor is not installed")
-    if gencert is None:
-        story.skip("tor-gencert is not installed")
-    if os.geteuid() != 0:
-        story.skip("needs root (a network namespace, nftables, the exit's "
-                   "uid)")
-    if shutil.which("nft") is None:
-        story.skip("nft is not installed")
-    try:
-        pw = pwd.getpwnam(EXIT_USER)
-    except KeyError:
-        story.skip("no user %s for the exit" % EXIT_USER)
+    tor, gencert, pw = standin.private_net_needs(args.tor, EXIT_USER,
+                                                 story.skip)
     ew_path = os.path.abspath(args.exitwarden)
     if not os.access(ew_path, os.X_OK):
         print("FAIL: no exitwarden at %s" % ew_path)
         return 1
-    if os.environ.get(torharness._NETNS_ENV) != "1":
-        if shutil.which("unshare") is None or subprocess.run(
-                ["unshare", "-n", "true"], stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL).returncode != 0:
-            story.skip("cannot create a network namespace (unshare -n)")
-    os.environ.setdefault("EW_GUARD_PARENT_NS",
-                          os.readlink("/proc/self/ns/net"))
-    if not torharness.enter_netns(os.path.abspath(__file__), sys.argv[1:]):
-        story.skip("cannot create a network namespace")
-    if os.readlink("/proc/self/ns/net") == os.environ["EW_GUARD_PARENT_NS"]:
-        print("FAIL: not in a new network namespace")
+    if not standin.private_net_enter(__file__, sys.argv[1:],
+                                     "EW_GUARD_PARENT_NS", story.skip):
         return 1
     t_all = time.monotonic()
     work = tempfile.mkdtemp(prefix="ew-guard-tor-")
     os.chmod(work, 0o711)  # debian-tor reaches its data directory
     st = story.Story(False, ew_path, work)
     net = e2e.Net(work, tor, gencert, pw)
-    servers = []
-    try:
+
+    def body(servers):
         with open(os.path.join(work, "probe.policy"), "w") as f:
             f.write("accept *:*\n")
         rc, _, err = st.ew("nft", "apply", "-n", "probe.policy", show=False)
@@ -402,26 +374,8 @@ def main():
         servers.append(TimedEcho(FLOOD))
         servers.append(e2e.EchoServer(OTHER))
         scenario(st, net, servers, work, ew_path)
-    except (OSError, RuntimeError, subprocess.SubprocessError) as e:
-        st.check(False, "harness: %r" % e)
-    finally:
-        net.stop()
-        if net.procs:
-            st.check(all(p.poll() is not None for p in net.procs.values()),
-                     "every tor process started here has ended")
-        for s in servers:
-            s.close()
-        if st.failed:
-            print("--- exitwarden run output ---\n" + run_out(work)[-3000:])
-        subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
-                       capture_output=True)
-        if args.keep:
-            print("work directory kept: " + work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    print("total %.1f s" % (time.monotonic() - t_all))
-    print("%d passed, %d failed" % (st.passed, st.failed))
-    return 1 if st.failed else 0
+    return standin.private_net_run(st, net, work, t_all, body,
+                                   lambda: run_out(work), args.keep)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ import sqlite3
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -357,10 +356,7 @@ def main():
     e2e.enter_netns(sys.argv[1:])
     t_all = time.monotonic()
     ck = Checks()
-    work = tempfile.mkdtemp(prefix="ew-relays-")
-    os.chmod(work, 0o711)
-    outdir = os.path.join(work, "ew-out")
-    os.mkdir(outdir)
+    work, outdir = e2e.work_dirs("ew-relays-")
     ew = Ew(ew_path, outdir)
     net = Net2(work, tor, gencert)
     echo = None
@@ -371,16 +367,8 @@ def main():
     except (OSError, RuntimeError, subprocess.SubprocessError) as e:
         ck.check(False, "harness: %r" % e)
     finally:
-        net.stop()
-        if echo is not None:
-            echo.close()
-        subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=30)
-        shutil.rmtree(work, ignore_errors=True)
-    print("total %.1f s" % (time.monotonic() - t_all))
-    print("%d passed, %d failed" % (ck.passed, ck.failed))
-    return 1 if ck.failed else 0
+        e2e.end_run(net, echo, work)
+    return e2e.tally(ck, t_all)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ started here are stopped, by PID.  Ends with "N passed, N failed"; exit
 import os
 import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -155,16 +154,7 @@ def single(ck, tor, work, ew):
         if lat is not None:
             print("one relay: nft flush ruleset repaired in %.2f s" % lat)
     finally:
-        if daemon is not None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(15)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
-        t.stop()
-        subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
-                       capture_output=True)
+        standin.stop_all(daemon, [t])
 
 
 def main():
@@ -307,29 +297,12 @@ def main():
     except (RuntimeError, OSError, torharness.HarnessError) as e:
         ck.check(False, "harness: %s" % e)
     finally:
-        if daemon is not None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(15)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
-        for t in tors.values():
-            t.stop()
-        subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
-                       capture_output=True)
+        standin.stop_all(daemon, tors.values())
         try:
             single(ck, tor, work, ew)
         except (RuntimeError, OSError, torharness.HarnessError) as e:
             ck.check(False, "harness (one relay): %s" % e)
-        out = ""
-        try:
-            with open(os.path.join(work, "run.log")) as f:
-                out = f.read()
-        except OSError:
-            pass
-        ck.check("Sanitizer" not in out and "runtime error" not in out,
-                 "run's output has no sanitizer report")
+        out = standin.run_output(ck, os.path.join(work, "run.log"))
         m = re.findall(r"repaired: tor drift (\d+), table missing (\d+) "
                        r"\(tor came back (\d+)", out)
         ck.check(bool(m), "run says what it repaired")

@@ -1,6 +1,7 @@
 """Stand-in relays and small helpers shared by the tests that run
 exitwarden against real tor processes without a network (repair.py,
-debian_ops.py).
+debian_ops.py); at the end, the prerequisites and the teardown of the
+tests on e2e.py's private tor network (guard_story.py, web/story.py).
 
 A stand-in is a throw-away tor with DisableNetwork 1, its own data
 directory and control cookie, started and stopped by PID.  Subclasses
@@ -9,6 +10,7 @@ layout) and where its control endpoint is (`connect()`).
 """
 
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -76,6 +78,46 @@ def nft_table():
     return p.stdout if p.returncode == 0 else None
 
 
+def stop_proc(p, grace):
+    """SIGTERM to a process started here, SIGKILL after grace seconds."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(grace)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def stop_all(daemon, tors):
+    """The end of a stand-in run: exitwarden's daemon (or None), then the
+    stand-in tors, then our table."""
+    if daemon is not None:
+        stop_proc(daemon, 15)
+    for t in tors:
+        t.stop()
+    subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
+                   capture_output=True)
+
+
+def read_text(path):
+    """The file's text, or "" when it cannot be read."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def run_output(ck, path):
+    """What the daemon wrote to path ("" when there is no such file),
+    checked for a sanitizer's report."""
+    out = read_text(path)
+    ck.check("Sanitizer" not in out and "runtime error" not in out,
+             "run's output has no sanitizer report")
+    return out
+
+
 class UnixControl(torharness.ControlConnection):
     """The harness's control client on a ControlSocket (Debian's)."""
 
@@ -119,13 +161,8 @@ class StandinTor:
         raise RuntimeError("tor %s did not start" % self.name)
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop_proc(self.proc, 10)
         self.proc = None
 
     def ctl(self):
@@ -187,3 +224,78 @@ class StandinTor:
             return c.command('SETCONF ExitPolicy="%s"' % value)[0]
         finally:
             c.close()
+
+
+# ---- the tests on the private tor network of e2e.py (e2e.Net): the
+# guard's story (guard_story.py) and the self-service one (web/story.py)
+
+def private_net_needs(tor_arg, exit_user, skip):
+    """tor, tor-gencert, root, nft and the exit's user: (tor, gencert,
+    the user's pwd entry), or skip(why) (which exits)."""
+    tor = torharness.tor_binary(tor_arg)
+    gencert = shutil.which("tor-gencert")
+    if tor is None:
+        skip("tor is not installed")
+    if gencert is None:
+        skip("tor-gencert is not installed")
+    if os.geteuid() != 0:
+        skip("needs root (a network namespace, nftables, the exit's "
+             "uid)")
+    if shutil.which("nft") is None:
+        skip("nft is not installed")
+    try:
+        pw = pwd.getpwnam(exit_user)
+    except KeyError:
+        skip("no user %s for the exit" % exit_user)
+    return tor, gencert, pw
+
+
+def private_net_enter(script, argv, parent_env, skip):
+    """The script runs again inside a network namespace of its own (the
+    parent's in the environment variable parent_env); skip(why) when
+    none can be made.  False, after saying FAIL, when the namespace is
+    not a new one."""
+    if os.environ.get(torharness._NETNS_ENV) != "1":
+        if shutil.which("unshare") is None or subprocess.run(
+                ["unshare", "-n", "true"], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL).returncode != 0:
+            skip("cannot create a network namespace (unshare -n)")
+    os.environ.setdefault(parent_env, os.readlink("/proc/self/ns/net"))
+    if not torharness.enter_netns(os.path.abspath(script), argv):
+        skip("cannot create a network namespace")
+    if os.readlink("/proc/self/ns/net") == os.environ[parent_env]:
+        print("FAIL: not in a new network namespace")
+        return False
+    return True
+
+
+def private_net_run(st, net, work, t_all, scenario, run_out, keep):
+    """scenario(servers), a harness error in it a failed check; then the
+    teardown: the tors (by PID, each checked to have ended), the echo
+    servers it put in servers, run's output (run_out()) shown after a
+    failure, our table, the work directory (unless keep).  The closing
+    lines; the exit status."""
+    servers = []
+    try:
+        scenario(servers)
+    except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+        st.check(False, "harness: %r" % e)
+    finally:
+        net.stop()
+        if net.procs:
+            st.check(all(p.poll() is not None
+                         for p in net.procs.values()),
+                     "every tor process started here has ended")
+        for s in servers:
+            s.close()
+        if st.failed:
+            print("--- exitwarden run output ---\n" + run_out()[-3000:])
+        subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
+                       capture_output=True)
+        if keep:
+            print("work directory kept: " + work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print("total %.1f s" % (time.monotonic() - t_all))
+    print("%d passed, %d failed" % (st.passed, st.failed))
+    return 1 if st.failed else 0

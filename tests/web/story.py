@@ -39,7 +39,6 @@ are missing.
 
 import argparse
 import os
-import pwd
 import re
 import shutil
 import sqlite3
@@ -52,7 +51,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(HERE, "..", "tor"))
 sys.path.insert(0, HERE)
-import torharness  # noqa: E402
+import standin  # noqa: E402
 import e2e  # noqa: E402
 import story  # noqa: E402
 import serve as web  # noqa: E402
@@ -77,11 +76,7 @@ PG = None  # --pg: the PostgreSQL store's connection string
 
 
 def run_out(work):
-    try:
-        with open(os.path.join(work, RUN_OUT)) as f:
-            return f.read()
-    except OSError:
-        return ""
+    return standin.read_text(os.path.join(work, RUN_OUT))
 
 
 def db_target(work):
@@ -352,33 +347,11 @@ def main():
         m = re.search(r"host=(/\S+)", PG)
         if m:
             os.chmod(m.group(1), 0o711)
-    tor = torharness.tor_binary(args.tor)
-    gencert = shutil.which("tor-gencert")
-    if tor is None:
-        story.skip("tor is not installed")
-    if gencert is None:
-        story.skip("tor-gencert is not installed")
-    if os.geteuid() != 0:
-        story.skip("needs root (a network namespace, nftables, the exit's "
-                   "uid)")
-    if shutil.which("nft") is None:
-        story.skip("nft is not installed")
-    try:
-        pw = pwd.getpwnam(EXIT_USER)
-    except KeyError:
-        story.skip("no user %s for the exit" % EXIT_USER)
+    tor, gencert, pw = standin.private_net_needs(args.tor, EXIT_USER,
+                                                 story.skip)
     ew = os.path.abspath(args.exitwarden)
-    if os.environ.get(torharness._NETNS_ENV) != "1":
-        if shutil.which("unshare") is None or subprocess.run(
-                ["unshare", "-n", "true"], stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL).returncode != 0:
-            story.skip("cannot create a network namespace (unshare -n)")
-    os.environ.setdefault("EW_WEB_PARENT_NS",
-                          os.readlink("/proc/self/ns/net"))
-    if not torharness.enter_netns(os.path.abspath(__file__), sys.argv[1:]):
-        story.skip("cannot create a network namespace")
-    if os.readlink("/proc/self/ns/net") == os.environ["EW_WEB_PARENT_NS"]:
-        print("FAIL: not in a new network namespace")
+    if not standin.private_net_enter(__file__, sys.argv[1:],
+                                     "EW_WEB_PARENT_NS", story.skip):
         return 1
     for a in (TARGET[0], OTHER[0]):
         subprocess.run(["ip", "addr", "add", a + "/32", "dev", "lo"],
@@ -388,31 +361,13 @@ def main():
     os.chmod(work, 0o711)  # debian-tor reaches its data directory
     st = story.Story(False, ew, work)
     net = e2e.Net(work, tor, gencert, pw)
-    servers = []
-    try:
+
+    def body(servers):
         servers.append(e2e.EchoServer(TARGET))
         servers.append(e2e.EchoServer(OTHER))
         scenario(st, net, work, ew)
-    except (OSError, RuntimeError, subprocess.SubprocessError) as e:
-        st.check(False, "harness: %r" % e)
-    finally:
-        net.stop()
-        if net.procs:
-            st.check(all(p.poll() is not None for p in net.procs.values()),
-                     "every tor process started here has ended")
-        for s in servers:
-            s.close()
-        if st.failed:
-            print("--- exitwarden run output ---\n" + run_out(work)[-3000:])
-        subprocess.run(["nft", "delete", "table", "inet", "exitwarden"],
-                       capture_output=True)
-        if args.keep:
-            print("work directory kept: " + work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    print("total %.1f s" % (time.monotonic() - t_all))
-    print("%d passed, %d failed" % (st.passed, st.failed))
-    return 1 if st.failed else 0
+    return standin.private_net_run(st, net, work, t_all, body,
+                                   lambda: run_out(work), args.keep)
 
 
 if __name__ == "__main__":
