@@ -24,6 +24,13 @@ content_key(const struct ew_store_complaint *c)
 /*
  * The id of a complaint with the same content (either digest), or 0;
  * *reused: the first one with this Message-ID, or 0.
+ *
+ * min(id + 0), not ORDER BY id LIMIT 1 (or min(id)): that lets
+ * PostgreSQL's plan for a prepared statement (generic, made once) walk
+ * the primary key in order, testing every row until one matches -- all
+ * of them for a new complaint, so each check cost more than the last
+ * (1.2 ms at 3,000 complaints).  `id + 0` is no index's key: the
+ * digests' and the Message-ID's own indexes find the few rows.
  */
 static int
 find_dup(struct ew_store *st, const struct ew_store_complaint *c, int64_t *id,
@@ -34,10 +41,9 @@ find_dup(struct ew_store *st, const struct ew_store_complaint *c, int64_t *id,
 
 	*id = *reused = 0;
 	rc = ew_store_prep(st,
-	    "SELECT (SELECT id FROM complaints WHERE content_sha256 = ?1"
-	    "  OR content_key = ?2 ORDER BY id LIMIT 1),"
-	    " (SELECT id FROM complaints WHERE CAST(?3 AS TEXT) IS NOT NULL"
-	    "  AND message_id = ?3 ORDER BY id LIMIT 1)",
+	    "SELECT (SELECT min(id + 0) FROM complaints"
+	    "  WHERE content_sha256 = ?1 OR content_key = ?2),"
+	    " (SELECT min(id + 0) FROM complaints WHERE message_id = ?3)",
 	    &s);
 	if (rc != 0)
 		return rc;
