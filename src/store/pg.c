@@ -42,7 +42,12 @@
  * lock), SAVEPOINT and RELEASE are kept pending and sent in one libpq
  * pipeline with the next statement (or COMMIT); a savepoint nothing ran
  * in is never sent, and a transaction nothing ran in is never begun.
- * A write of the store is then about one round trip per statement.
+ * So are the statements a caller runs with ew_store_step_later (a
+ * complaint's incidents, its ticket link: nothing read back), with
+ * their parameters, up to EW_PG_DEFER_MAX at a time; the first error
+ * of a pipeline is the result of the statement it went with.  A write
+ * of the store is then one round trip per statement whose result the
+ * caller reads, and one for the commit.
  *
  * Every transaction that commits a new revision also sends NOTIFY
  * exitwarden (in the COMMIT's pipeline, so at no cost): a wake-up for
