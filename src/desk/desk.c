@@ -483,16 +483,162 @@ spans_meet(int64_t f1, int64_t t1, int64_t f2, int64_t t2)
 }
 
 /*
+ * What the incidents of one complaint are judged against, read from the
+ * store once for all of them (a round trip per list, not per incident):
+ * the fleet's exit addresses, the versions its hosts recorded, and the
+ * store's own history, each over the union of the incidents' times
+ * (from, to; EW_STORE_NO_TIME open), read when first needed.  Each
+ * incident then takes the rows its own time meets, by the same test the
+ * store's queries make, in their order: the rows are those the queries
+ * of its time alone return.  The rows are borrowed by what is taken.
+ */
+struct judge_src {
+	struct span {
+		int64_t from, to;
+		int set;
+	} addrs, fleet, own; /* incidents with a source; and timed; timed */
+	int have_ra, have_fv, have_pv;
+	struct ew_store_relay_addr *ra;
+	struct ew_store_policy_version *fv, *pv;
+	size_t nra, nfv, npv;
+};
+
+/* The earlier of two starts, the later of two ends (open wins). */
+static void
+span_add(struct span *sp, int64_t from, int64_t to)
+{
+	if (!sp->set) {
+		sp->from = from;
+		sp->to = to;
+		sp->set = 1;
+		return;
+	}
+	if (sp->from != EW_STORE_NO_TIME &&
+	    (from == EW_STORE_NO_TIME || from < sp->from))
+		sp->from = from;
+	if (sp->to != EW_STORE_NO_TIME &&
+	    (to == EW_STORE_NO_TIME || to > sp->to))
+		sp->to = to;
+}
+
+/* The incident's time as the judgement reads it, and whether it has
+ * one; whether it names a source. */
+static int
+inc_span(const struct ew_store_incident *in, int64_t *from, int64_t *to)
+{
+	*from = in->time != EW_STORE_NO_TIME ? in->time : in->time_from;
+	*to = in->time != EW_STORE_NO_TIME ? in->time : in->time_to;
+	return *from != EW_STORE_NO_TIME || *to != EW_STORE_NO_TIME;
+}
+
+static void
+judge_src_init(
+    struct judge_src *js, const struct ew_store_incident *inc, size_t n)
+{
+	struct ew_addr a;
+	unsigned bits;
+	int64_t from, to;
+	size_t i;
+	int timed;
+
+	memset(js, 0, sizeof(*js));
+	for (i = 0; i < n; i++) {
+		timed = inc_span(&inc[i], &from, &to);
+		if (timed)
+			span_add(&js->own, from, to);
+		if (ew_desk_net_parse(inc[i].src, &a, &bits) != 0)
+			continue;
+		span_add(&js->addrs, from, to);
+		if (timed)
+			span_add(&js->fleet, from, to);
+	}
+}
+
+static void
+judge_src_free(struct judge_src *js)
+{
+	ew_store_relay_addrs_free(js->ra, js->nra);
+	ew_store_policy_versions_free(js->fv, js->nfv);
+	ew_store_policy_versions_free(js->pv, js->npv);
+}
+
+/* Whether a row in force over [rf, rt) meets [from, to] (the test of
+ * the store's *_during queries). */
+static int
+meets(int64_t from, int64_t to, int64_t rf, int64_t rt)
+{
+	return (to == EW_STORE_NO_TIME || rf <= to) &&
+	       (from == EW_STORE_NO_TIME || rt == EW_STORE_NO_TIME ||
+		   from < rt);
+}
+
+/* The fleet's exit addresses during [from, to] (borrowed rows). */
+static int
+src_addrs(struct ew_desk *d, struct judge_src *js, int64_t from, int64_t to,
+    struct ew_store_relay_addr **out, size_t *n)
+{
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!js->have_ra) {
+		rc = ew_store_fleet_addrs_during(
+		    d->st, js->addrs.from, js->addrs.to, &js->ra, &js->nra);
+		if (rc != 0)
+			return rc;
+		js->have_ra = 1;
+	}
+	if (js->nra > 0 && (*out = malloc(js->nra * sizeof(**out))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < js->nra; i++)
+		if (meets(from, to, js->ra[i].valid_from, js->ra[i].valid_to))
+			(*out)[(*n)++] = js->ra[i];
+	return 0;
+}
+
+/* The fleet's (fleet) or the store's own versions in force during
+ * [from, to] (borrowed rows). */
+static int
+src_versions(struct ew_desk *d, struct judge_src *js, int fleet, int64_t from,
+    int64_t to, struct ew_store_policy_version **out, size_t *n)
+{
+	struct ew_store_policy_version **v = fleet ? &js->fv : &js->pv;
+	size_t *nv = fleet ? &js->nfv : &js->npv, i;
+	int *have = fleet ? &js->have_fv : &js->have_pv, rc;
+	const struct span *sp = fleet ? &js->fleet : &js->own;
+
+	*out = NULL;
+	*n = 0;
+	if (!*have) {
+		rc = fleet ? ew_store_fleet_versions_during(
+				 d->st, sp->from, sp->to, v, nv)
+			   : ew_store_policy_during(
+				 d->st, sp->from, sp->to, v, nv);
+		if (rc != 0)
+			return rc;
+		*have = 1;
+	}
+	if (*nv > 0 && (*out = malloc(*nv * sizeof(**out))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < *nv; i++)
+		if (meets(from, to, (*v)[i].applied_from, (*v)[i].applied_to))
+			(*out)[(*n)++] = (*v)[i];
+	return 0;
+}
+
+/*
  * The fleet (schema 12, 15): *fleet 1 when a fleet relay's exit address
  * (relay_addrs, valid at some instant of [from, to]) holds the source;
  * then, when `versions`, *pv the versions its host recorded for it
- * (what it actually applied) in force while it had the address.
- * *fleet 0: no fleet relay had it, the store's own history judges.
+ * (what it actually applied) in force while it had the address
+ * (borrowed rows of js).  *fleet 0: no fleet relay had it, the store's
+ * own history judges.
  */
 static int
-fleet_versions(struct ew_desk *d, const struct ew_addr *src, unsigned sbits,
-    int64_t from, int64_t to, int versions, struct ew_store_policy_version **pv,
-    size_t *npv, int *fleet)
+fleet_versions(struct ew_desk *d, struct judge_src *js,
+    const struct ew_addr *src, unsigned sbits, int64_t from, int64_t to,
+    int versions, struct ew_store_policy_version **pv, size_t *npv, int *fleet)
 {
 	struct ew_store_relay_addr *ra = NULL;
 	struct ew_store_policy_version *v = NULL;
@@ -505,9 +651,7 @@ fleet_versions(struct ew_desk *d, const struct ew_addr *src, unsigned sbits,
 	*pv = NULL;
 	*npv = 0;
 	*fleet = 0;
-	if ((rc = ew_store_fleet_addrs_during(d->st, from, to, &ra, &nra)) !=
-		0 ||
-	    nra == 0)
+	if ((rc = src_addrs(d, js, from, to, &ra, &nra)) != 0 || nra == 0)
 		goto out;
 	if ((hit = calloc(nra, 1)) == NULL) {
 		rc = -ENOMEM;
@@ -519,28 +663,21 @@ fleet_versions(struct ew_desk *d, const struct ew_addr *src, unsigned sbits,
 			*fleet = hit[i] = 1;
 	if (!*fleet || !versions)
 		goto out;
-	if ((rc = ew_store_fleet_versions_during(d->st, from, to, &v, &nv)) !=
-	    0)
+	if ((rc = src_versions(d, js, 1, from, to, &v, &nv)) != 0)
 		goto out;
 	for (i = 0; i < nv; i++) {
 		for (k = 0, keep = 0; k < nra && !keep; k++)
 			keep = hit[k] && fleet_relay_of(&ra[k], &v[i]) &&
 			       spans_meet(v[i].applied_from, v[i].applied_to,
 				   ra[k].valid_from, ra[k].valid_to);
-		if (keep) {
+		if (keep)
 			v[m++] = v[i];
-			continue;
-		}
-		free(v[i].digest);
-		free(v[i].text);
-		free(v[i].relay);
-		free(v[i].host);
 	}
 	*pv = v;
 	*npv = m;
 out:
 	free(hit);
-	ew_store_relay_addrs_free(ra, nra);
+	free(ra);
 	return rc;
 }
 
@@ -560,9 +697,9 @@ out:
  * recorded them, not what the desk wanted; with no such relay, the
  * store's own history as above.
  */
-int
-ew_desk_judge(struct ew_desk *d, const struct ew_store_incident *in,
-    enum ew_store_verdict *verdict)
+static int
+judge(struct ew_desk *d, struct judge_src *js,
+    const struct ew_store_incident *in, enum ew_store_verdict *verdict)
 {
 	struct ew_store_policy_version *pv = NULL;
 	struct ew_desk_version *v;
@@ -574,15 +711,13 @@ ew_desk_judge(struct ew_desk *d, const struct ew_store_incident *in,
 	unsigned char *out_of = NULL;
 
 	*verdict = EW_JUDGED_UNKNOWN;
-	from = in->time != EW_STORE_NO_TIME ? in->time : in->time_from;
-	to = in->time != EW_STORE_NO_TIME ? in->time : in->time_to;
-	timed = from != EW_STORE_NO_TIME || to != EW_STORE_NO_TIME;
+	timed = inc_span(in, &from, &to);
 	have_src = ew_desk_net_parse(in->src, &src, &sbits) == 0;
-	if (have_src && (rc = fleet_versions(d, &src, sbits, from, to, timed,
-			     &pv, &npv, &fleet)) != 0)
+	if (have_src && (rc = fleet_versions(d, js, &src, sbits, from, to,
+			     timed, &pv, &npv, &fleet)) != 0)
 		return rc;
 	if (!fleet && timed &&
-	    (rc = ew_store_policy_during(d->st, from, to, &pv, &npv)) != 0)
+	    (rc = src_versions(d, js, 0, from, to, &pv, &npv)) != 0)
 		return rc;
 	/* build every version first: building moves the cache */
 	for (i = 0; i < npv && rc == 0; i++) {
@@ -643,7 +778,20 @@ ew_desk_judge(struct ew_desk *d, const struct ew_store_incident *in,
 		*verdict = EW_JUDGED_BLOCKED;
 out:
 	free(out_of);
-	ew_store_policy_versions_free(pv, npv);
+	free(pv); /* the rows are js's */
+	return rc;
+}
+
+int
+ew_desk_judge(struct ew_desk *d, const struct ew_store_incident *in,
+    enum ew_store_verdict *verdict)
+{
+	struct judge_src js;
+	int rc;
+
+	judge_src_init(&js, in, 1);
+	rc = judge(d, &js, in, verdict);
+	judge_src_free(&js);
 	return rc;
 }
 
@@ -749,32 +897,33 @@ nonempty(const char *s)
 
 /* File the stored complaint under the reporter's open ticket about the
  * same kind of abuse (its incident group), or a new one; the ticket is
- * due at the earliest deadline. */
+ * due at the earliest deadline.  What the ticket is due at is known
+ * from its row as found (under the transaction's writer lock) and what
+ * is written here: nothing is read back, and the link goes with the
+ * commit. */
 static int
 file_under_ticket(struct ew_desk *d, const char *reporter, const char *category,
     int64_t cid, int64_t deadline, int64_t now, struct ew_desk_added *out)
 {
-	struct ew_store_ticket *t = NULL;
-	int64_t tid;
+	int64_t tid, due;
 	int rc;
 
-	rc = ew_store_ticket_find_kind(d->st, reporter, category, &tid);
+	rc = ew_store_ticket_find_due(d->st, reporter, category, &tid, &due);
 	if (rc == -ENOENT) {
 		rc = ew_store_ticket_open_kind(
 		    d->st, reporter, category, now, deadline, &tid);
+		due = deadline;
 		out->new_ticket = 1;
-	} else if (rc == 0 && deadline != EW_STORE_NO_TIME) {
-		if ((rc = ew_store_ticket_get(d->st, tid, now, &t)) == 0 &&
-		    (t->due_at == EW_STORE_NO_TIME || deadline < t->due_at))
-			rc = ew_store_ticket_set_due(d->st, tid, deadline);
-		ew_store_tickets_free(t, t ? 1 : 0);
+	} else if (rc == 0 && deadline != EW_STORE_NO_TIME &&
+		   (due == EW_STORE_NO_TIME || deadline < due)) {
+		rc = ew_store_ticket_set_due(d->st, tid, deadline);
+		due = deadline;
 	}
 	if (rc == 0)
-		rc = ew_store_ticket_link(d->st, tid, cid);
-	if (rc == 0 && (rc = ew_store_ticket_get(d->st, tid, now, &t)) == 0) {
+		rc = ew_store_ticket_link_new(d->st, tid, cid);
+	if (rc == 0) {
 		out->ticket_id = tid;
-		out->due = t->due_at;
-		ew_store_tickets_free(t, 1);
+		out->due = due;
 	}
 	return rc;
 }
@@ -798,11 +947,11 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c,
 	struct ew_complaint_incident ci_in;
 	struct ew_store_complaint sc;
 	struct ew_store_incident *inc = NULL;
-	struct ew_store_complaint *back = NULL;
+	struct judge_src js;
 	size_t n = ew_complaint_incident_count(c), i, npr = 0;
 	struct ew_port_range *pr = NULL;
 	char key[65], sha256[65];
-	int64_t cid = 0;
+	int64_t cid = 0, reused = 0;
 	int rc = 0;
 
 	ew_complaint_info(c, &ci);
@@ -856,10 +1005,15 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c,
 		    ci_in.has_from ? ci_in.from : EW_STORE_NO_TIME;
 		inc[i].time_to = ci_in.has_to ? ci_in.to : EW_STORE_NO_TIME;
 		inc[i].zone_source = ew_zone_source_word(ci_in.zone);
-		rc = ew_desk_judge(d, &inc[i], &inc[i].verdict);
 	}
+	/* every incident judged against one reading of the history */
+	judge_src_init(&js, inc, rc == 0 ? n : 0);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = judge(d, &js, &inc[i], &inc[i].verdict);
+	judge_src_free(&js);
 	if (rc == 0 && (rc = ew_store_begin(d->st)) == 0) {
-		rc = ew_store_complaint_add(d->st, &sc, inc, n, &cid);
+		rc = ew_store_complaint_add_later(
+		    d->st, &sc, inc, n, &cid, &reused);
 		if (rc == -EEXIST) {
 			out->duplicate = 1;
 			out->complaint_id = cid;
@@ -882,10 +1036,8 @@ store_complaint(struct ew_desk *d, const struct ew_complaint *c,
 			rc = file_under_ticket(d, sc.reporter, sc.category, cid,
 			    sc.deadline, now, out);
 		}
-		if (rc == 0 && sc.message_id != NULL &&
-		    (rc = ew_store_complaint_get(d->st, cid, &back)) == 0)
-			out->reuses_message_id = back->reuses_message_id;
-		ew_store_complaint_free(back);
+		if (rc == 0)
+			out->reuses_message_id = reused;
 		rc = ew_store_end(d->st, rc);
 	}
 	incs_free(inc, n);

@@ -153,6 +153,14 @@ ew_store_step_done(struct ew_store *st, struct ew_stmt *s)
 }
 
 int
+ew_store_step_later(struct ew_stmt *s)
+{
+	if (s->st->depth > 0 && s->st->drv->step_later != NULL)
+		return s->st->drv->step_later(s);
+	return ew_store_step_done(s->st, s);
+}
+
+int
 ew_store_step_id(struct ew_stmt *s, int64_t *id)
 {
 	int rc = ew_store_step(s);

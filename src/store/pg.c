@@ -42,7 +42,12 @@
  * lock), SAVEPOINT and RELEASE are kept pending and sent in one libpq
  * pipeline with the next statement (or COMMIT); a savepoint nothing ran
  * in is never sent, and a transaction nothing ran in is never begun.
- * A write of the store is then about one round trip per statement.
+ * So are the statements a caller runs with ew_store_step_later (a
+ * complaint's incidents, its ticket link: nothing read back), with
+ * their parameters, up to EW_PG_DEFER_MAX at a time; the first error
+ * of a pipeline is the result of the statement it went with.  A write
+ * of the store is then one round trip per statement whose result the
+ * caller reads, and one for the commit.
  *
  * Every transaction that commits a new revision also sends NOTIFY
  * exitwarden (in the COMMIT's pipeline, so at no cost): a wake-up for
@@ -90,16 +95,31 @@
 /* Statements prepared on the server: their text, named "ew<i>". */
 #define EW_PG_CACHE 128
 
-/* Transaction control waiting for the next statement: BEGIN, the lock,
- * and a savepoint or release per nesting level. */
-#define EW_PG_PENDING 64
+/* Statements deferred (ew_store_step_later) before they are sent on
+ * their own: a bound on the results a pipeline leaves unread. */
+#define EW_PG_DEFER_MAX 256
+
+/*
+ * A command waiting for the next statement: transaction control (BEGIN,
+ * the lock, a savepoint or release per nesting level) as text, or a
+ * statement deferred by ew_store_step_later, with its parameters.
+ */
+struct pg_cmd {
+	char text[64]; /* transaction control; "" for a statement */
+	int idx;       /* the statement prepared as "ew<idx>", or -1 */
+	char *sql;     /* its text when not prepared (the cache full) */
+	int n;
+	char **vals;
+	Oid *types;
+};
 
 struct pg_conn {
 	PGconn *c;
 	char *prepared[EW_PG_CACHE];
 	int nprepared;
-	char pending[EW_PG_PENDING][64];
-	int npending;
+	struct pg_cmd *pending;
+	int npending, cappending;
+	int ndeferred; /* statements among the pending */
 	int listening; /* LISTEN sent: again after a reconnect */
 	int revived;   /* reconnected since the last ew_store_wakeups */
 	int notify;    /* the open transaction makes a revision: NOTIFY */
@@ -123,7 +143,8 @@ struct pg_stmt {
 
 static int flush(struct ew_store *st);
 static int revive(struct ew_store *st);
-static void defer(struct pg_conn *pc, const char *sql);
+static int defer(struct pg_conn *pc, const char *sql);
+static void drop_pending(struct pg_conn *pc, int from);
 #define PS(x) ((struct pg_stmt *)(x))
 
 /* --- translation --- */
@@ -420,9 +441,13 @@ pg_exec_raw(struct ew_store *st, const char *sql)
 
 /*
  * The savepoint commands of db.c ("SAVEPOINT ewN", "RELEASE ewN",
- * "ROLLBACK TO ewN; RELEASE ewN") wait for the next statement; one whose
- * SAVEPOINT is still pending (nothing ran since) cancels out.  1 when
- * taken care of.
+ * "ROLLBACK TO ewN; RELEASE ewN") wait for the next statement.  One
+ * whose SAVEPOINT is still pending was never sent: its RELEASE drops
+ * the SAVEPOINT (what was deferred after it runs in the enclosing
+ * transaction), its ROLLBACK TO drops it and all that was deferred
+ * after it.  A savepoint that was sent is rolled back on the server,
+ * and all that is pending came after it: dropped.  1 when taken care
+ * of (0: send sql).
  */
 static int
 savepoint(struct pg_conn *pc, const char *sql)
@@ -431,27 +456,28 @@ savepoint(struct pg_conn *pc, const char *sql)
 	unsigned k;
 	int i;
 
-	if (pc->npending >= EW_PG_PENDING)
-		return 0;
-	if (sscanf(sql, "SAVEPOINT ew%u", &k) == 1) {
-		defer(pc, sql);
-		return 1;
-	}
+	if (sscanf(sql, "SAVEPOINT ew%u", &k) == 1)
+		return defer(pc, sql) == 0;
 	if (sscanf(sql, "RELEASE ew%u", &k) != 1 &&
 	    sscanf(sql, "ROLLBACK TO ew%u;", &k) != 1)
 		return 0;
 	snprintf(sp, sizeof(sp), "SAVEPOINT ew%u", k);
 	for (i = pc->npending - 1; i >= 0; i--)
-		if (strcmp(pc->pending[i], sp) == 0)
+		if (strcmp(pc->pending[i].text, sp) == 0)
 			break;
-	if (i >= 0) { /* never sent: nothing to release or undo */
-		pc->npending = i;
+	if (i >= 0 && strncmp(sql, "RELEASE", 7) == 0) {
+		memmove(&pc->pending[i], &pc->pending[i + 1],
+		    (size_t)(pc->npending - i - 1) * sizeof(pc->pending[0]));
+		pc->npending--;
 		return 1;
 	}
-	if (strncmp(sql, "RELEASE", 7) == 0) {
-		defer(pc, sql);
+	if (i >= 0) { /* never sent: nothing to undo */
+		drop_pending(pc, i);
 		return 1;
 	}
+	if (strncmp(sql, "RELEASE", 7) == 0)
+		return defer(pc, sql) == 0;
+	drop_pending(pc, 0); /* undone with the savepoint */
 	return 0;
 }
 
@@ -611,44 +637,108 @@ pg_bind_text(struct ew_stmt *s, int i, const char *v)
 	return rc;
 }
 
+/* Forget pending commands from index `from` on. */
+static void
+drop_pending(struct pg_conn *pc, int from)
+{
+	struct pg_cmd *c;
+	int i, k;
+
+	for (i = from; i < pc->npending; i++) {
+		c = &pc->pending[i];
+		if (c->text[0] != '\0')
+			continue;
+		for (k = 0; k < c->n; k++)
+			free(c->vals[k]);
+		free(c->vals);
+		free(c->types);
+		free(c->sql);
+		pc->ndeferred--;
+	}
+	if (from < pc->npending)
+		pc->npending = from;
+}
+
+/* A new pending command, zeroed (NULL: out of memory). */
+static struct pg_cmd *
+pending_add(struct pg_conn *pc)
+{
+	struct pg_cmd *c;
+	int cap;
+
+	if (pc->npending == pc->cappending) {
+		cap = pc->cappending ? pc->cappending * 2 : 16;
+		c = realloc(pc->pending, (size_t)cap * sizeof(*c));
+		if (c == NULL)
+			return NULL;
+		pc->pending = c;
+		pc->cappending = cap;
+	}
+	c = &pc->pending[pc->npending++];
+	memset(c, 0, sizeof(*c));
+	c->idx = -1;
+	return c;
+}
+
+static int
+defer(struct pg_conn *pc, const char *sql)
+{
+	struct pg_cmd *c = pending_add(pc);
+
+	if (c == NULL)
+		return -ENOMEM;
+	snprintf(c->text, sizeof(c->text), "%s", sql);
+	return 0;
+}
+
+/* Send one pending command into the pipeline. */
+static int
+send_cmd(struct pg_conn *pc, const struct pg_cmd *c)
+{
+	char name[24];
+	const char *const *vals = (const char *const *)c->vals;
+
+	if (c->text[0] != '\0')
+		return PQsendQueryParams(
+		    pc->c, c->text, 0, NULL, NULL, NULL, NULL, 0);
+	if (c->idx < 0)
+		return PQsendQueryParams(
+		    pc->c, c->sql, c->n, c->types, vals, NULL, NULL, 0);
+	snprintf(name, sizeof(name), "ew%d", c->idx);
+	return PQsendQueryPrepared(pc->c, name, c->n, vals, NULL, NULL, 0);
+}
+
 /*
- * Run the statement: prepared on the server the first time its text is
- * seen on this connection (then executed by name), or, the cache full,
- * as it is.  A text the server refuses fails here, at the prepare.
- */
-/*
- * Send the pending commands, then the statement (prepared `name`, else
- * `sql` with its parameters), as one pipeline; the statement's result,
- * or the first failed pending command's (NULL: nothing could be sent).
+ * Send the pending commands, then the statement `last` (NULL: none), as
+ * one pipeline; the statement's result, or the first failed pending
+ * command's (NULL: nothing could be sent, or nothing failed and there
+ * was no statement).  *sent: whether the pipeline went out.
  */
 static PGresult *
-pipeline(struct pg_conn *pc, const char *name, const char *sql, int n,
-    const Oid *types, const char *const *vals)
+pipeline(struct pg_conn *pc, const struct pg_cmd *last, int *sent)
 {
-	PGresult *r, *x, *first_err = NULL, *last = NULL;
-	int i, ok = PQenterPipelineMode(pc->c);
+	PGresult *r, *x, *first_err = NULL, *res = NULL;
+	int i, n = pc->npending, ok = PQenterPipelineMode(pc->c);
 
-	for (i = 0; ok && i < pc->npending; i++)
-		ok = PQsendQueryParams(
-		    pc->c, pc->pending[i], 0, NULL, NULL, NULL, NULL, 0);
-	if (ok && name != NULL)
-		ok = PQsendQueryPrepared(pc->c, name, n, vals, NULL, NULL, 0);
-	else if (ok)
-		ok = PQsendQueryParams(
-		    pc->c, sql, n, types, vals, NULL, NULL, 0);
+	*sent = 0;
+	for (i = 0; ok && i < n; i++)
+		ok = send_cmd(pc, &pc->pending[i]);
+	if (ok && last != NULL)
+		ok = send_cmd(pc, last);
 	if (ok)
 		ok = PQpipelineSync(pc->c);
+	drop_pending(pc, 0);
 	if (!ok) {
 		PQexitPipelineMode(pc->c);
-		pc->npending = 0;
 		return NULL;
 	}
-	for (i = 0; i <= pc->npending; i++) {
+	*sent = 1;
+	for (i = 0; i < n + (last != NULL); i++) {
 		r = PQgetResult(pc->c);
 		while ((x = PQgetResult(pc->c)) != NULL)
 			PQclear(x);
-		if (i == pc->npending)
-			last = r;
+		if (i == n)
+			res = r;
 		else if (first_err == NULL && r != NULL &&
 			 PQresultStatus(r) != PGRES_COMMAND_OK &&
 			 PQresultStatus(r) != PGRES_TUPLES_OK)
@@ -664,72 +754,147 @@ pipeline(struct pg_conn *pc, const char *name, const char *sql, int n,
 			break;
 	}
 	PQexitPipelineMode(pc->c);
-	pc->npending = 0;
 	if (first_err != NULL) {
-		PQclear(last);
+		PQclear(res);
 		return first_err;
 	}
-	return last;
+	return res;
 }
 
-static int pg_exec_raw(struct ew_store *st, const char *sql);
-
-/* Send the pending commands now, on their own. */
+/* Send the pending commands now, in one pipeline of their own. */
 static int
 flush(struct ew_store *st)
 {
 	struct pg_conn *pc = PC(st);
-	int i, n = pc->npending, rc = 0;
+	PGresult *res;
+	int sent, rc = 0;
 
-	pc->npending = 0;
-	for (i = 0; i < n && rc == 0; i++)
-		rc = pg_exec_raw(st, pc->pending[i]);
+	if (pc->npending == 0)
+		return 0;
+	res = pipeline(pc, NULL, &sent);
+	if (!sent || res != NULL)
+		rc = pg_fail(st, res);
+	PQclear(res);
 	return rc;
 }
 
-static void
-defer(struct pg_conn *pc, const char *sql)
+/*
+ * The index of the statement's name on the server ("ew<i>"): prepared
+ * the first time its text is seen on this connection, or -1 when the
+ * cache is full (it runs unprepared).  *res holds the server's refusal
+ * of a text (the error is the prepare's).
+ */
+static int
+prepared(struct pg_conn *pc, struct pg_stmt *ps, PGresult **res)
 {
-	if (pc->npending < EW_PG_PENDING)
-		snprintf(pc->pending[pc->npending++], sizeof(pc->pending[0]),
-		    "%s", sql);
+	char name[24];
+	int i;
+
+	*res = NULL;
+	for (i = 0; i < pc->nprepared; i++)
+		if (strcmp(pc->prepared[i], ps->sql) == 0)
+			return i;
+	if (i == EW_PG_CACHE)
+		return -1;
+	snprintf(name, sizeof(name), "ew%d", i);
+	*res = PQprepare(pc->c, name, ps->sql, ps->nparams, ps->types);
+	if (PQresultStatus(*res) != PGRES_COMMAND_OK)
+		return -2;
+	PQclear(*res);
+	*res = NULL;
+	if ((pc->prepared[i] = strdup(ps->sql)) == NULL) {
+		/* prepared but not remembered: gone again */
+		snprintf(name, sizeof(name), "DEALLOCATE ew%d", i);
+		PQclear(PQexec(pc->c, name));
+		return -1;
+	}
+	pc->nprepared++;
+	return i;
 }
 
+/* The statement as a command of the pipeline: its parameters borrowed
+ * (cmd_own copies them). */
+static void
+cmd_of(struct pg_cmd *c, struct pg_stmt *ps, int idx)
+{
+	memset(c, 0, sizeof(*c));
+	c->idx = idx;
+	c->sql = ps->sql;
+	c->n = ps->nparams;
+	c->vals = ps->vals;
+	c->types = ps->types;
+}
+
+/* Run the statement, with whatever is pending sent before it. */
 static PGresult *
 run(struct ew_store *st, struct pg_stmt *ps)
 {
 	struct pg_conn *pc = PC(st);
 	const char *const *vals = (const char *const *)ps->vals;
+	struct pg_cmd c;
 	PGresult *res;
 	char name[24];
-	int i;
+	int i, sent;
 
 	if (st->depth == 0 && revive(st) != 0)
 		return NULL;
-	for (i = 0; i < pc->nprepared; i++)
-		if (strcmp(pc->prepared[i], ps->sql) == 0)
-			break;
-	if (i == pc->nprepared) {
-		if (i == EW_PG_CACHE)
-			return pipeline(
-			    pc, NULL, ps->sql, ps->nparams, ps->types, vals);
+	if ((i = prepared(pc, ps, &res)) == -2)
+		return res;
+	if (pc->npending == 0 && i >= 0) {
 		snprintf(name, sizeof(name), "ew%d", i);
-		res = PQprepare(pc->c, name, ps->sql, ps->nparams, ps->types);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			return res;
-		PQclear(res);
-		if ((pc->prepared[i] = strdup(ps->sql)) == NULL) {
-			/* prepared but not remembered: not again */
-			return pipeline(
-			    pc, name, NULL, ps->nparams, NULL, vals);
-		}
-		pc->nprepared++;
-	}
-	snprintf(name, sizeof(name), "ew%d", i);
-	if (pc->npending == 0)
 		return PQexecPrepared(
 		    pc->c, name, ps->nparams, vals, NULL, NULL, 0);
-	return pipeline(pc, name, NULL, ps->nparams, NULL, vals);
+	}
+	cmd_of(&c, ps, i);
+	return pipeline(pc, &c, &sent);
+}
+
+/*
+ * Defer the statement: copied into the pending commands, sent with the
+ * next statement or the commit.  Outside a transaction it runs now.
+ */
+static int
+pg_step_later(struct ew_stmt *s)
+{
+	struct pg_stmt *ps = PS(s);
+	struct ew_store *st = s->st;
+	struct pg_conn *pc = PC(st);
+	struct pg_cmd *c;
+	PGresult *res;
+	int i, k, rc;
+
+	for (k = 0; k < ps->nparams && k < 64; k++)
+		if (!(ps->used >> k & 1) && ps->types[k] == 0)
+			ps->types[k] = EW_PG_TEXT;
+	if ((i = prepared(pc, ps, &res)) == -2) {
+		rc = pg_fail(st, res);
+		PQclear(res);
+		return rc;
+	}
+	if ((c = pending_add(pc)) == NULL)
+		return -ENOMEM;
+	pc->ndeferred++;
+	c->idx = i;
+	if ((i < 0 && (c->sql = strdup(ps->sql)) == NULL) ||
+	    (ps->nparams > 0 && ((c->vals = calloc((size_t)ps->nparams,
+				      sizeof(char *))) == NULL ||
+				    (c->types = calloc((size_t)ps->nparams,
+					 sizeof(Oid))) == NULL))) {
+		drop_pending(pc, pc->npending - 1);
+		return -ENOMEM;
+	}
+	for (k = 0; k < ps->nparams; k++) {
+		c->n++;
+		c->types[k] = ps->types[k];
+		if (ps->vals[k] != NULL &&
+		    (c->vals[k] = strdup(ps->vals[k])) == NULL) {
+			drop_pending(pc, pc->npending - 1);
+			return -ENOMEM;
+		}
+	}
+	if (pc->ndeferred >= EW_PG_DEFER_MAX)
+		return flush(st);
+	return 0;
 }
 
 static int
@@ -818,43 +983,49 @@ pg_begin(struct ew_store *st)
 
 	if ((rc = revive(st)) != 0 || (rc = flush(st)) != 0)
 		return rc;
-	defer(pc, "BEGIN ISOLATION LEVEL READ COMMITTED");
+	rc = defer(pc, "BEGIN ISOLATION LEVEL READ COMMITTED");
 	/* a fleet host's transaction that makes no revision (its apply,
 	 * its report) is ordered with no other writer: without the lock,
 	 * a thousand hosts apply side by side, not one after another
 	 * while each one's tor and nftables take the change */
-	if (st->rev_ready || st->scope[0] == '\0')
-		defer(pc, "SELECT pg_advisory_xact_lock(" EW_PG_LOCK_WRITE ")");
-	if (st->rev_ready)
-		defer(pc, EW_STORE_REV_BUMP);
+	if (rc == 0 && (st->rev_ready || st->scope[0] == '\0'))
+		rc = defer(
+		    pc, "SELECT pg_advisory_xact_lock(" EW_PG_LOCK_WRITE ")");
+	if (rc == 0 && st->rev_ready)
+		rc = defer(pc, EW_STORE_REV_BUMP);
+	if (rc != 0)
+		drop_pending(pc, 0);
 	pc->notify = st->rev_ready;
-	return 0;
+	return rc;
 }
 
-/* Whether the transaction is only pending: BEGIN not sent yet. */
+/* Whether the transaction is only pending: BEGIN not sent yet, and no
+ * statement to send with it. */
 static int
 unbegun(const struct pg_conn *pc)
 {
-	return pc->npending > 0 && strncmp(pc->pending[0], "BEGIN", 5) == 0;
+	return pc->npending > 0 && pc->ndeferred == 0 &&
+	       strncmp(pc->pending[0].text, "BEGIN", 5) == 0;
 }
 
 static int
 pg_commit(struct ew_store *st)
 {
 	struct pg_conn *pc = PC(st);
+	struct pg_cmd commit = { "COMMIT", -1, NULL, 0, NULL, NULL };
 	const char *state;
 	PGresult *res;
-	int rc = 0;
+	int rc = 0, sent;
 
 	if (unbegun(pc)) {
-		pc->npending = 0; /* nothing ran: nothing to commit */
+		drop_pending(pc, 0); /* nothing ran: nothing to commit */
 		return 0;
 	}
 	/* only a new revision is news: a host's report woke every other
 	 * host (a round each, N squared in a burst) */
-	if (pc->notify)
-		defer(pc, "NOTIFY " EW_PG_CHANNEL);
-	res = pipeline(pc, NULL, "COMMIT", 0, NULL, NULL);
+	if (pc->notify && (rc = defer(pc, "NOTIFY " EW_PG_CHANNEL)) != 0)
+		return rc;
+	res = pipeline(pc, &commit, &sent);
 	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	if (state != NULL && strcmp(state, "25P02") == 0) {
 		/* the NOTIFY found the transaction aborted (COMMIT was
@@ -879,7 +1050,7 @@ pg_rollback(struct ew_store *st)
 	struct pg_conn *pc = PC(st);
 	int never = unbegun(pc);
 
-	pc->npending = 0;
+	drop_pending(pc, 0);
 	if (!never && PQtransactionStatus(pc->c) != PQTRANS_IDLE)
 		PQclear(PQexec(pc->c, "ROLLBACK"));
 }
@@ -1080,7 +1251,7 @@ revive(struct ew_store *st)
 	for (i = 0; i < pc->nprepared; i++)
 		free(pc->prepared[i]);
 	pc->nprepared = 0;
-	pc->npending = 0;
+	drop_pending(pc, 0);
 	if (PQstatus(pc->c) != CONNECTION_OK) {
 		pg_fail(st, NULL); /* dialing until it is back */
 		return -ECONNREFUSED;
@@ -1135,6 +1306,8 @@ pg_close(struct ew_store *st)
 	PQfinish(pc->c);
 	for (i = 0; i < pc->nprepared; i++)
 		free(pc->prepared[i]);
+	drop_pending(pc, 0);
+	free(pc->pending);
 	free(pc);
 	st->conn = NULL;
 }
@@ -1152,6 +1325,7 @@ const struct ew_store_driver ew_store_pg_driver = {
 	.bind_int64 = pg_bind_int64,
 	.bind_text = pg_bind_text,
 	.step = pg_step,
+	.step_later = pg_step_later,
 	.col_null = pg_col_null,
 	.col_int64 = pg_col_int64,
 	.col_text = pg_col_text,

@@ -176,6 +176,16 @@ struct ew_store_incident {
 int ew_store_complaint_add(struct ew_store *st,
     const struct ew_store_complaint *c, const struct ew_store_incident *inc,
     size_t n, int64_t *id);
+/*
+ * The same for a caller whose transaction fails whole on any error (the
+ * desk's intake), with *reused the reuses_message_id stored (0: none):
+ * the incidents are sent with the transaction's next statement or its
+ * commit (PostgreSQL: one round trip), so one the store refuses fails
+ * that statement or the commit, not this call.
+ */
+int ew_store_complaint_add_later(struct ew_store *st,
+    const struct ew_store_complaint *c, const struct ew_store_incident *inc,
+    size_t n, int64_t *id, int64_t *reused);
 /* One complaint by id (-ENOENT); free with ew_store_complaint_free. */
 int ew_store_complaint_get(
     struct ew_store *st, int64_t id, struct ew_store_complaint **out);
@@ -224,6 +234,11 @@ int ew_store_ticket_open_kind(struct ew_store *st, const char *reporter,
 /* Link a complaint to a ticket; -EALREADY if linked already. */
 int ew_store_ticket_link(
     struct ew_store *st, int64_t ticket_id, int64_t complaint_id);
+/* Link a complaint added in the open transaction to a ticket, reading
+ * nothing back: sent with the transaction's next statement or commit,
+ * whose failure a failure of the link is. */
+int ew_store_ticket_link_new(
+    struct ew_store *st, int64_t ticket_id, int64_t complaint_id);
 int ew_store_ticket_set_due(
     struct ew_store *st, int64_t ticket_id, int64_t due_at);
 /* Close an open ticket; -EALREADY if it is closed. */
@@ -247,6 +262,9 @@ int ew_store_ticket_find_open(
  * only tickets without one), or -ENOENT. */
 int ew_store_ticket_find_kind(struct ew_store *st, const char *reporter,
     const char *category, int64_t *id);
+/* The same, and *due its due time (EW_STORE_NO_TIME: none). */
+int ew_store_ticket_find_due(struct ew_store *st, const char *reporter,
+    const char *category, int64_t *id, int64_t *due);
 /* The ids of the complaints linked to a ticket, ascending; free(). */
 int ew_store_ticket_complaints(
     struct ew_store *st, int64_t ticket_id, int64_t **ids, size_t *n);

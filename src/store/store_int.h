@@ -68,6 +68,9 @@ struct ew_store_driver {
 	int (*bind_text)(struct ew_stmt *s, int i, const char *v);
 	/* EW_STORE_ROW, 0 when done, or an error. */
 	int (*step)(struct ew_stmt *s);
+	/* Inside a transaction: run s for its effect, now or with the
+	 * next statement or the commit (its values copied); NULL: step. */
+	int (*step_later)(struct ew_stmt *s);
 	int (*col_null)(struct ew_stmt *s, int i);
 	int64_t (*col_int64)(struct ew_stmt *s, int i);
 	/* Borrowed until the next step; NULL for SQL NULL. */
@@ -141,6 +144,15 @@ int ew_store_prep(struct ew_store *st, const char *sql, struct ew_stmt **out);
 int ew_store_step(struct ew_stmt *s);
 /* Step a statement run for its effect (a row or done -> 0). */
 int ew_store_step_done(struct ew_store *st, struct ew_stmt *s);
+/*
+ * Step a statement run for its effect whose outcome the caller reads
+ * nothing of (no row, not the changes): inside a transaction the back
+ * end may send it later, with the next statement or the commit, in
+ * one round trip (PostgreSQL's pipeline; SQLite runs it now).  Its
+ * error then fails that statement or the commit, and with it the
+ * transaction.  s may be reset or finalized at once.  0 or -errno.
+ */
+int ew_store_step_later(struct ew_stmt *s);
 /* Step an INSERT ... RETURNING id: *id is the new row's id. */
 int ew_store_step_id(struct ew_stmt *s, int64_t *id);
 void ew_store_finalize(struct ew_stmt *s);

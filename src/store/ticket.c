@@ -125,6 +125,28 @@ ew_store_ticket_link(
 }
 
 int
+ew_store_ticket_link_new(
+    struct ew_store *st, int64_t ticket_id, int64_t complaint_id)
+{
+	struct ew_stmt *s;
+	int rc;
+
+	if ((rc = ew_store_begin(st)) != 0)
+		return rc;
+	rc = ew_store_prep(st,
+	    "INSERT OR IGNORE INTO ticket_complaints"
+	    " (ticket_id, complaint_id) VALUES (?, ?)",
+	    &s);
+	if (rc == 0) {
+		ew_store_bind_int64(s, 1, ticket_id);
+		ew_store_bind_int64(s, 2, complaint_id);
+		rc = ew_store_step_later(s);
+		ew_store_finalize(s);
+	}
+	return ew_store_end(st, rc);
+}
+
+int
 ew_store_ticket_set_due(struct ew_store *st, int64_t ticket_id, int64_t due_at)
 {
 	return update(st, "UPDATE tickets SET due_at = ?2 WHERE id = ?1",
@@ -259,19 +281,21 @@ ew_store_ticket_get(
 	return 0;
 }
 
-/* The newest open ticket of a reporter; with `any_kind` whatever its
- * category, else only one whose category IS `category`. */
+/* The newest open ticket of a reporter (and when `due`, its due time);
+ * with `any_kind` whatever its category, else only one whose category
+ * IS `category`. */
 static int
 find_open(struct ew_store *st, const char *reporter, int any_kind,
-    const char *category, int64_t *id)
+    const char *category, int64_t *id, int64_t *due)
 {
 	struct ew_stmt *s;
 	int rc;
 
 	*id = 0;
 	rc = ew_store_prep(st,
-	    "SELECT id FROM tickets WHERE reporter = ?1 AND status = 'open'"
-	    " AND (?2 <> 0 OR category IS ?3) ORDER BY id DESC LIMIT 1",
+	    "SELECT id, due_at FROM tickets WHERE reporter = ?1"
+	    " AND status = 'open' AND (?2 <> 0 OR category IS ?3)"
+	    " ORDER BY id DESC LIMIT 1",
 	    &s);
 	if (rc != 0)
 		return rc;
@@ -279,8 +303,11 @@ find_open(struct ew_store *st, const char *reporter, int any_kind,
 	ew_store_bind_int64(s, 2, any_kind != 0);
 	ew_store_bind_text(s, 3, category);
 	rc = ew_store_step(s);
-	if (rc == EW_STORE_ROW)
+	if (rc == EW_STORE_ROW) {
 		*id = ew_store_col_int64(s, 0);
+		if (due != NULL)
+			*due = ew_store_col_time(s, 1);
+	}
 	rc = rc == EW_STORE_ROW ? 0 : rc == 0 ? -ENOENT : rc;
 	ew_store_finalize(s);
 	return rc;
@@ -290,14 +317,22 @@ int
 ew_store_ticket_find_open(
     struct ew_store *st, const char *reporter, int64_t *id)
 {
-	return find_open(st, reporter, 1, NULL, id);
+	return find_open(st, reporter, 1, NULL, id, NULL);
 }
 
 int
 ew_store_ticket_find_kind(struct ew_store *st, const char *reporter,
     const char *category, int64_t *id)
 {
-	return find_open(st, reporter, 0, category, id);
+	return find_open(st, reporter, 0, category, id, NULL);
+}
+
+int
+ew_store_ticket_find_due(struct ew_store *st, const char *reporter,
+    const char *category, int64_t *id, int64_t *due)
+{
+	*due = EW_STORE_NO_TIME;
+	return find_open(st, reporter, 0, category, id, due);
 }
 
 static int

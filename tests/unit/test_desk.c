@@ -2332,32 +2332,18 @@ record_host(struct ew_store *st, struct ew_desk *d, const char *host,
 	return rc;
 }
 
-/*
- * A fleet (issue 14, schema 15): two hosts' relays at different exit
- * addresses applied different policies; an incident is judged by what
- * the relay at its source address actually applied at its time, never
- * by another relay's version nor by the desk's own; the addresses move
- * over time (relay_addrs) and the right relay is picked; a source no
- * fleet relay had is judged as before.
- */
+/* The fleet of test_fleet_judge: hosts h1 and h2, relays A and B. */
 static void
-test_fleet_judge(void)
+fleet_setup(struct ew_store *st, struct ew_desk *d)
 {
-	static const char *const ifs[] = { "198.51.100.7" };
 	static const char fa[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 	static const char fb[] = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
 	static const char refuse[] = "reject *:6667\naccept *:*\n";
 	static const char carry[] = "accept *:*\n";
-	struct ew_store *st;
-	struct ew_desk *d = desk_open(&st, ifs, 1);
-	struct ew_store_policy_version *pv = NULL;
 	int64_t t0 = tm("2026-11-01T00:00:00Z"),
 		t1 = tm("2026-11-10T00:00:00Z");
 	int64_t t3 = tm("2026-11-20T00:00:00Z");
-	size_t n = 0;
 
-	if (d == NULL)
-		goto out;
 	EW_CHECK_INT(ew_store_host_add(st, "h1", "ew_host_h1", t0), 0);
 	EW_CHECK_INT(ew_store_host_add(st, "h2", "ew_host_h2", t0), 0);
 	EW_CHECK_INT(ew_store_relay_add(st, fa, "alpha", "h1", "a", t0), 0);
@@ -2374,6 +2360,29 @@ test_fleet_judge(void)
 	EW_CHECK_INT(record_host(st, d, "h1", "a", refuse, t0), 0);
 	EW_CHECK_INT(record_host(st, d, "h2", "b", carry, t0), 0);
 	EW_CHECK_INT(record_host(st, d, "h1", "a", carry, t3), 0);
+}
+
+/*
+ * A fleet (issue 14, schema 15): two hosts' relays at different exit
+ * addresses applied different policies; an incident is judged by what
+ * the relay at its source address actually applied at its time, never
+ * by another relay's version nor by the desk's own; the addresses move
+ * over time (relay_addrs) and the right relay is picked; a source no
+ * fleet relay had is judged as before.
+ */
+static void
+test_fleet_judge(void)
+{
+	static const char *const ifs[] = { "198.51.100.7" };
+	struct ew_store *st;
+	struct ew_desk *d = desk_open(&st, ifs, 1);
+	struct ew_store_policy_version *pv = NULL;
+	int64_t t1 = tm("2026-11-10T00:00:00Z");
+	size_t n = 0;
+
+	if (d == NULL)
+		goto out;
+	fleet_setup(st, d);
 	/* the hosts' versions are theirs: the desk's own history is one */
 	EW_CHECK_INT(nversions(st), 1);
 	EW_CHECK_INT(ew_store_fleet_versions_during(st, NT, NT, &pv, &n), 0);
@@ -2427,6 +2436,73 @@ test_fleet_judge(void)
 	EW_CHECK_STR(judge(d, "192.0.2.8/29", "203.0.113.5", "6667",
 			 tm("2026-11-05T00:00:00Z"), NT, NT),
 	    "blocked");
+out:
+	desk_close(st, d);
+}
+
+/*
+ * The incidents of one complaint are judged against one reading of the
+ * fleet's addresses and versions and the desk's own history, over all
+ * their times: each stored verdict is what judging that incident alone
+ * says, across relays, address moves and versions.
+ */
+static void
+test_fleet_add_many(void)
+{
+	static const char *const ifs[] = { "198.51.100.7" };
+	static const struct {
+		const char *src, *at, *want;
+	} seen[] = {
+		{ "192.0.2.10", "2026-11-05 00:00:00", "blocked" },
+		{ "192.0.2.20", "2026-11-05 00:00:00", "allowed" },
+		{ "192.0.2.10", "2026-11-15 00:00:00", "allowed" },
+		{ "192.0.2.30", "2026-11-15 00:00:00", "blocked" },
+		{ "192.0.2.30", "2026-11-25 00:00:00", "allowed" },
+		{ "192.0.2.30", "2026-11-05 00:00:00", "not ours" },
+		{ "198.51.100.7", "2026-11-05 00:00:00", "allowed" },
+		{ "192.0.2.10", "2026-10-05 00:00:00", "not ours" },
+	};
+	struct ew_store *st;
+	struct ew_desk *d = desk_open(&st, ifs, 1);
+	struct ew_store_incident *v = NULL;
+	struct ew_desk_added r;
+	enum ew_store_verdict alone;
+	char body[4096], iso[32];
+	size_t i, j, n = 0, k = 0, found = 0;
+
+	if (d == NULL)
+		goto out;
+	fleet_setup(st, d);
+	for (i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
+		k += (size_t)snprintf(body + k, sizeof(body) - k,
+		    "we saw connections from %s to 203.0.113.5 port 6667"
+		    " at %s UTC.\n",
+		    seen[i].src, seen[i].at);
+	EW_CHECK_INT(add(d,
+			 mail(IRC, "many@irc.example",
+			     "Fri, 27 Nov 2026 12:00:00 +0000", body),
+			 tm("2026-11-27T12:00:00Z"), &r),
+	    0);
+	EW_CHECK_INT(ew_store_incident_list(st, r.complaint_id, &v, &n), 0);
+	EW_CHECK_INT(n, sizeof(seen) / sizeof(seen[0]));
+	/* in the reader's order: each found by its source and time */
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < sizeof(seen) / sizeof(seen[0]); j++) {
+			snprintf(iso, sizeof(iso), "%.10sT%sZ", seen[j].at,
+			    seen[j].at + 11);
+			if (strcmp(v[i].src, seen[j].src) == 0 &&
+			    v[i].time == tm(iso))
+				break;
+		}
+		if (j == sizeof(seen) / sizeof(seen[0]))
+			continue;
+		found++;
+		EW_CHECK_STR(ew_store_verdict_word(v[i].verdict), seen[j].want);
+		EW_CHECK_INT(ew_desk_judge(d, &v[i], &alone), 0);
+		EW_CHECK_INT(alone, v[i].verdict);
+	}
+	EW_CHECK_INT(found, sizeof(seen) / sizeof(seen[0]));
+	ew_store_incidents_free(v, n);
 out:
 	desk_close(st, d);
 }
@@ -2610,6 +2686,7 @@ main(void)
 	EW_RUN(test_managed);
 	EW_RUN(test_relays);
 	EW_RUN(test_fleet_judge);
+	EW_RUN(test_fleet_add_many);
 	EW_RUN(test_reply_builtin);
 	EW_RUN(test_reply_custom);
 	EW_RUN(test_reply_errors);

@@ -1,0 +1,373 @@
+/*
+ * test_intake.c - unit tests for what the store does for the desk's
+ * intake, one complaint a transaction in few round trips:
+ * ew_store_step_later (statements sent with the next one, PostgreSQL's
+ * pipeline), ew_store_complaint_add_later, and on PostgreSQL the
+ * duplicate check's plan, which must read the few rows it looks for.
+ *
+ * Like test_store, against SQLite, or with EW_TEST_PG set (store/
+ * pg-intake: tests/tools/pgcluster.py) against PostgreSQL, each store a
+ * fresh schema of its database.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/ew_test.h"
+#include "harness/ew_test_store.h"
+
+#include "store/store.h"
+#include "store/store_int.h"
+
+/* EW_TEST_PG: the cluster to run against, or NULL for SQLite */
+static const char *pg;
+
+static struct ew_store *
+mem(void)
+{
+	struct ew_store *st = NULL;
+	char target[1024];
+
+	ew_test_store_target(target, sizeof(target));
+	EW_CHECK_INT(ew_store_open(target, &st), 0);
+	if (st != NULL)
+		EW_CHECK_STR(
+		    ew_store_backend(st), pg ? "postgresql" : "sqlite");
+	return st;
+}
+
+static void
+complaint_init(struct ew_store_complaint *c, const char *mid, const char *sha)
+{
+	memset(c, 0, sizeof(*c));
+	c->message_id = mid;
+	c->content_sha256 = sha;
+	c->reporter = "abuse@irc.example";
+	c->forwarder = "abuse@hoster.example";
+	c->format = "text";
+	c->category = "irc";
+	c->received_at = 1700000000;
+	c->date = 1699999000;
+	c->deadline = EW_STORE_NO_TIME;
+	c->raw_size = 1234;
+}
+
+static const struct ew_port_range irc_ports[] = { { 6667, 6667 },
+	{ 6697, 6697 } };
+
+static void
+incident_init(struct ew_store_incident *in, const char *src)
+{
+	memset(in, 0, sizeof(*in));
+	in->src = src;
+	in->src_port = -1;
+	in->dst = "198.51.100.7";
+	in->dst_ports = irc_ports;
+	in->n_dst_ports = 2;
+	in->time = 1699990000;
+	in->time_from = EW_STORE_NO_TIME;
+	in->time_to = EW_STORE_NO_TIME;
+}
+
+static void
+counts(struct ew_store *st, int64_t ec, int64_t ei)
+{
+	int64_t c = -1, i = -1;
+
+	EW_CHECK_INT(ew_store_count(st, &c, &i), 0);
+	EW_CHECK_INT(c, ec);
+	EW_CHECK_INT(i, ei);
+}
+
+/* The rows of the scratch table t_later (-1: cannot read). */
+static int64_t
+later_rows(struct ew_store *st)
+{
+	struct ew_stmt *s;
+	int64_t n = -1;
+
+	if (ew_store_prep(st, "SELECT count(*) FROM t_later", &s) != 0)
+		return -1;
+	if (ew_store_step(s) == EW_STORE_ROW)
+		n = ew_store_col_int64(s, 0);
+	ew_store_finalize(s);
+	return n;
+}
+
+/* Insert x into t_later with ew_store_step_later; its result. */
+static int
+later_insert(struct ew_store *st, int64_t x, int null)
+{
+	struct ew_stmt *s;
+	int rc;
+
+	if ((rc = ew_store_prep(
+		 st, "INSERT INTO t_later (x) VALUES (?)", &s)) != 0)
+		return rc;
+	if (null)
+		ew_store_bind_null(s, 1);
+	else
+		ew_store_bind_int64(s, 1, x);
+	rc = ew_store_step_later(s);
+	ew_store_finalize(s);
+	return rc;
+}
+
+/*
+ * ew_store_step_later: a statement deferred to the transaction's next
+ * statement or commit (PostgreSQL's pipeline; SQLite runs it at once)
+ * is seen by the next statement, committed with the transaction, and
+ * undone with it; its failure fails the transaction, never a commit of
+ * part of it; a savepoint released or rolled back keeps or drops what
+ * was deferred inside it, whether or not the savepoint was sent; more
+ * than a pipeline's bound go out in several.
+ */
+static void
+test_step_later(void)
+{
+	struct ew_store *st = mem();
+	int64_t i;
+	int rc;
+
+	if (st == NULL)
+		return;
+	EW_CHECK_INT(
+	    ew_store_exec(st, "CREATE TABLE t_later (x INTEGER NOT NULL)"), 0);
+	/* outside a transaction: at once */
+	EW_CHECK_INT(later_insert(st, 1, 0), 0);
+	EW_CHECK_INT(later_rows(st), 1);
+	/* seen by the next statement, committed */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_insert(st, 2, 0), 0);
+	EW_CHECK_INT(later_rows(st), 2);
+	EW_CHECK_INT(later_insert(st, 3, 0), 0);
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	EW_CHECK_INT(later_rows(st), 3);
+	/* undone with a rollback (never sent) */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_insert(st, 4, 0), 0);
+	EW_CHECK_INT(ew_store_end(st, -EIO), -EIO);
+	EW_CHECK_INT(later_rows(st), 3);
+	/* a failure fails the transaction: the good row before it too */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_insert(st, 5, 0), 0);
+	rc = later_insert(st, 0, 1); /* NOT NULL */
+	if (rc == 0)
+		rc = ew_store_end(st, 0);
+	else
+		ew_store_end(st, rc);
+	EW_CHECK(rc < 0);
+	EW_CHECK_INT(later_rows(st), 3);
+	/* the store is usable afterwards */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_insert(st, 6, 0), 0);
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	EW_CHECK_INT(later_rows(st), 4);
+	/* savepoints never sent: released keeps, rolled back drops */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_insert(st, 7, 0), 0);
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_insert(st, 8, 0), 0);
+	EW_CHECK_INT(ew_store_end(st, -EINVAL), -EINVAL);
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	EW_CHECK_INT(later_rows(st), 5);
+	/* a savepoint sent (a statement ran in it), then rolled back:
+	 * what was deferred after it is dropped, the outer goes on; a
+	 * failing deferred statement rolled back with it fails nothing */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_insert(st, 9, 0), 0);
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_rows(st), 6);
+	EW_CHECK_INT(later_insert(st, 10, 0), 0);
+	rc = later_insert(st, 0, 1);
+	EW_CHECK_INT(ew_store_end(st, rc ? rc : -EINVAL), rc ? rc : -EINVAL);
+	EW_CHECK_INT(later_rows(st), 6);
+	EW_CHECK_INT(later_insert(st, 11, 0), 0);
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	EW_CHECK_INT(later_rows(st), 7);
+	/* a savepoint sent, then released: its deferred rows commit */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_rows(st), 7);
+	EW_CHECK_INT(later_insert(st, 12, 0), 0);
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	EW_CHECK_INT(later_rows(st), 8);
+	/* more than one pipeline's worth (EW_PG_DEFER_MAX is 256) */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	for (i = 0; i < 600; i++)
+		if (later_insert(st, 100 + i, 0) != 0)
+			break;
+	EW_CHECK_INT(i, 600);
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	EW_CHECK_INT(later_rows(st), 608);
+	ew_store_close(st);
+}
+
+/*
+ * ew_store_complaint_add_later (the desk's intake) stores what
+ * ew_store_complaint_add stores -- the complaint, its incidents and
+ * their ports in order, the Message-ID reuse (said, and stored) -- and a
+ * refused incident fails the caller's transaction: nothing is kept.
+ */
+static void
+test_complaint_add_later(void)
+{
+	struct ew_store *st = mem();
+	struct ew_store_complaint c, *back = NULL;
+	struct ew_store_incident in[3], *v = NULL;
+	int64_t cid = 0, cid2 = 0, reused = -1, dup = 0;
+	size_t n = 0;
+	int rc;
+
+	if (st == NULL)
+		return;
+	incident_init(&in[0], "203.0.113.5");
+	incident_init(&in[1], "203.0.113.6");
+	in[1].n_dst_ports = 1;
+	in[1].time = EW_STORE_NO_TIME;
+	in[1].time_from = 1699980000;
+	in[1].time_to = 1699990000;
+	incident_init(&in[2], "203.0.113.7");
+	in[2].dst_ports = NULL;
+	in[2].n_dst_ports = 0;
+	complaint_init(&c, "<l1@x>", "l111");
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(
+	    ew_store_complaint_add_later(st, &c, in, 3, &cid, &reused), 0);
+	EW_CHECK_INT(reused, 0);
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	EW_CHECK(cid > 0);
+	EW_CHECK_INT(ew_store_incident_list(st, cid, &v, &n), 0);
+	EW_CHECK_INT(n, 3);
+	if (n == 3) {
+		EW_CHECK_STR(v[0].src, "203.0.113.5");
+		EW_CHECK_INT(v[0].n_dst_ports, 2);
+		EW_CHECK(v[0].dst_ports != NULL &&
+			 v[0].dst_ports[0].lo == 6667 &&
+			 v[0].dst_ports[1].lo == 6697);
+		EW_CHECK_INT(v[1].n_dst_ports, 1);
+		EW_CHECK_INT(v[1].time_from, 1699980000);
+		EW_CHECK_INT(v[2].n_dst_ports, 0);
+		EW_CHECK_INT(v[0].complaint_id, cid);
+	}
+	ew_store_incidents_free(v, n);
+	/* the same Message-ID with other content: said and stored */
+	complaint_init(&c, "<l1@x>", "l222");
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(
+	    ew_store_complaint_add_later(st, &c, in, 1, &cid2, &reused), 0);
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	EW_CHECK_INT(reused, cid);
+	EW_CHECK_INT(ew_store_complaint_get(st, cid2, &back), 0);
+	EW_CHECK(back != NULL && back->reuses_message_id == cid);
+	ew_store_complaint_free(back);
+	/* a duplicate: -EEXIST, the stored id */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(ew_store_complaint_add_later(st, &c, in, 1, &dup, &reused),
+	    -EEXIST);
+	EW_CHECK_INT(dup, cid2);
+	EW_CHECK_INT(reused, 0);
+	ew_store_end(st, -EEXIST);
+	counts(st, 2, 4);
+	/* an incident the store refuses fails the transaction */
+	incident_init(&in[1], NULL);
+	complaint_init(&c, "<l3@x>", "l333");
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	rc = ew_store_complaint_add_later(st, &c, in, 2, &cid, &reused);
+	if (rc == 0)
+		rc = ew_store_end(st, 0);
+	else
+		ew_store_end(st, rc);
+	EW_CHECK(rc < 0);
+	counts(st, 2, 4);
+	ew_store_close(st);
+}
+
+/* PostgreSQL: the rows of complaints read (sequential and index scans)
+ * by this connection since its counts last went to the server's: read
+ * twice in one transaction, whose work is the difference. */
+static int64_t
+complaint_rows_read(struct ew_store *st)
+{
+	struct ew_stmt *s;
+	int64_t n = -1;
+
+	if (ew_store_prep(st,
+		"SELECT seq_tup_read + coalesce(idx_tup_fetch, 0)"
+		" FROM pg_stat_xact_user_tables"
+		" WHERE relid = 'complaints'::regclass",
+		&s) != 0)
+		return -1;
+	if (ew_store_step(s) == EW_STORE_ROW)
+		n = ew_store_col_int64(s, 0);
+	ew_store_finalize(s);
+	return n;
+}
+
+/*
+ * PostgreSQL: the duplicate check of a complaint reads the few rows
+ * with its digests or Message-ID, not the table.  Its statement is
+ * prepared once per connection and its plan made at the sixth run --
+ * here on a store of five complaints, as on a new store -- and kept;
+ * the check then must not walk the table the plan was made for (the
+ * primary key in order, or a sequential scan: 300 rows at 300
+ * complaints, one more each time).
+ */
+static void
+test_pg_dup_plan(void)
+{
+	struct ew_store *st = mem();
+	struct ew_store_complaint c;
+	struct ew_store_incident in;
+	char sha[32], mid[32];
+	int64_t id = 0, read = -1, before;
+	int i;
+
+	if (st == NULL)
+		return;
+	incident_init(&in, "203.0.113.5");
+	for (i = 0; i < 300; i++) {
+		snprintf(sha, sizeof(sha), "p%d", i);
+		snprintf(mid, sizeof(mid), "<p%d@x>", i);
+		complaint_init(&c, mid, sha);
+		if (ew_store_complaint_add(st, &c, &in, 1, &id) != 0)
+			break;
+	}
+	EW_CHECK_INT(i, 300);
+	complaint_init(&c, "<p-new@x>", "p-new");
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	before = complaint_rows_read(st);
+	EW_CHECK_INT(ew_store_complaint_add(st, &c, &in, 1, &id), 0);
+	read = complaint_rows_read(st) - before; /* 1: its incident's key */
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	EW_CHECK(read >= 0 && read < 10);
+	if (read >= 10)
+		printf("# %lld rows of complaints read for one new one\n",
+		    (long long)read);
+	/* a duplicate is found, reading its own row */
+	complaint_init(&c, "<p7@x>", "p7");
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	before = complaint_rows_read(st);
+	EW_CHECK_INT(ew_store_complaint_add(st, &c, &in, 1, &id), -EEXIST);
+	read = complaint_rows_read(st) - before;
+	ew_store_end(st, -EEXIST);
+	EW_CHECK(read >= 1 && read < 10);
+	ew_store_close(st);
+}
+
+int
+main(void)
+{
+	pg = ew_test_pg();
+	printf("intake: %s\n", pg ? "PostgreSQL (EW_TEST_PG)" : "SQLite");
+	EW_RUN(test_step_later);
+	EW_RUN(test_complaint_add_later);
+	if (pg != NULL)
+		EW_RUN(test_pg_dup_plan);
+	return ew_test_done();
+}
