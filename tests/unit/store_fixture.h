@@ -1,8 +1,8 @@
 /*
  * store_fixture.h - what the store's unit tests (test_store,
- * test_store_fleet) share: a scratch directory and database path, a
- * fresh store on the back end under test, a complaint and an incident
- * to fill in, the store's counts, the policy version in force.
+ * test_store_fleet, test_intake) share: a scratch directory and database path,
+ * a fresh store on the back end under test, a complaint and an incident to fill
+ * in, the store's counts, the policy version in force.
  *
  * The programs run against SQLite, or with EW_TEST_PG set (see
  * harness/ew_test_store.h) against PostgreSQL; main sets pg first.
