@@ -7,7 +7,8 @@
  *
  * Like test_store, against SQLite, or with EW_TEST_PG set (store/
  * pg-intake: tests/tools/pgcluster.py) against PostgreSQL, each store a
- * fresh schema of its database.
+ * fresh schema of its database; the set-up shared with test_store is in
+ * store_fixture.c.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -20,66 +21,7 @@
 
 #include "store/store.h"
 #include "store/store_int.h"
-
-/* EW_TEST_PG: the cluster to run against, or NULL for SQLite */
-static const char *pg;
-
-static struct ew_store *
-mem(void)
-{
-	struct ew_store *st = NULL;
-	char target[1024];
-
-	ew_test_store_target(target, sizeof(target));
-	EW_CHECK_INT(ew_store_open(target, &st), 0);
-	if (st != NULL)
-		EW_CHECK_STR(
-		    ew_store_backend(st), pg ? "postgresql" : "sqlite");
-	return st;
-}
-
-static void
-complaint_init(struct ew_store_complaint *c, const char *mid, const char *sha)
-{
-	memset(c, 0, sizeof(*c));
-	c->message_id = mid;
-	c->content_sha256 = sha;
-	c->reporter = "abuse@irc.example";
-	c->forwarder = "abuse@hoster.example";
-	c->format = "text";
-	c->category = "irc";
-	c->received_at = 1700000000;
-	c->date = 1699999000;
-	c->deadline = EW_STORE_NO_TIME;
-	c->raw_size = 1234;
-}
-
-static const struct ew_port_range irc_ports[] = { { 6667, 6667 },
-	{ 6697, 6697 } };
-
-static void
-incident_init(struct ew_store_incident *in, const char *src)
-{
-	memset(in, 0, sizeof(*in));
-	in->src = src;
-	in->src_port = -1;
-	in->dst = "198.51.100.7";
-	in->dst_ports = irc_ports;
-	in->n_dst_ports = 2;
-	in->time = 1699990000;
-	in->time_from = EW_STORE_NO_TIME;
-	in->time_to = EW_STORE_NO_TIME;
-}
-
-static void
-counts(struct ew_store *st, int64_t ec, int64_t ei)
-{
-	int64_t c = -1, i = -1;
-
-	EW_CHECK_INT(ew_store_count(st, &c, &i), 0);
-	EW_CHECK_INT(c, ec);
-	EW_CHECK_INT(i, ei);
-}
+#include "unit/store_fixture.h"
 
 /* The rows of the scratch table t_later (-1: cannot read). */
 static int64_t
