@@ -779,10 +779,30 @@ flush(struct ew_store *st)
 }
 
 /*
+ * A text's prepare failed (*res), its own round trip, before what was
+ * deferred went out: send that now, whose first failure, if any, is
+ * the one to report (it came first; SQLite would have said it then).
+ */
+static void
+prepare_failed(struct pg_conn *pc, PGresult **res)
+{
+	PGresult *first;
+	int sent;
+
+	if (pc->ndeferred == 0)
+		return;
+	first = pipeline(pc, NULL, &sent);
+	if (sent && first == NULL)
+		return; /* all went well: the prepare's failure it is */
+	PQclear(*res);
+	*res = first; /* NULL: not sent, the connection's message */
+}
+
+/*
  * The index of the statement's name on the server ("ew<i>"): prepared
  * the first time its text is seen on this connection, or -1 when the
  * cache is full (it runs unprepared).  *res holds the server's refusal
- * of a text (the error is the prepare's).
+ * of a text (the error is the prepare's, or a deferred statement's).
  */
 static int
 prepared(struct pg_conn *pc, struct pg_stmt *ps, PGresult **res)
@@ -798,8 +818,10 @@ prepared(struct pg_conn *pc, struct pg_stmt *ps, PGresult **res)
 		return -1;
 	snprintf(name, sizeof(name), "ew%d", i);
 	*res = PQprepare(pc->c, name, ps->sql, ps->nparams, ps->types);
-	if (PQresultStatus(*res) != PGRES_COMMAND_OK)
+	if (PQresultStatus(*res) != PGRES_COMMAND_OK) {
+		prepare_failed(pc, res);
 		return -2;
+	}
 	PQclear(*res);
 	*res = NULL;
 	if ((pc->prepared[i] = strdup(ps->sql)) == NULL) {

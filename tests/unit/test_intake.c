@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness/ew_test.h"
 #include "harness/ew_test_store.h"
@@ -208,6 +209,175 @@ test_step_later(void)
 	ew_store_close(st);
 }
 
+/* Whether the store's message names `word` (any case). */
+static int
+said(struct ew_store *st, const char *word)
+{
+	const char *m = ew_store_errmsg(st);
+	size_t i, k, n = strlen(word);
+
+	for (i = 0; m != NULL && m[i] != '\0'; i++) {
+		for (k = 0; k < n && m[i + k] != '\0'; k++)
+			if ((m[i + k] | 0x20) != (word[k] | 0x20))
+				break;
+		if (k == n)
+			return 1;
+	}
+	printf("# message: %s\n", m != NULL ? m : "(none)");
+	return 0;
+}
+
+/*
+ * A deferred statement's failure is reported with its own message,
+ * whichever later call finds it (the next statement, one whose own text
+ * the server refuses, the commit), and after the rollback; nothing of
+ * the transaction is kept, and the store goes on.
+ */
+static void
+test_later_error_message(void)
+{
+	struct ew_store *st = mem();
+	struct ew_stmt *s = NULL;
+	int rc;
+
+	if (st == NULL)
+		return;
+	EW_CHECK_INT(
+	    ew_store_exec(st, "CREATE TABLE t_later (x INTEGER NOT NULL)"), 0);
+	/* found by the next statement */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_insert(st, 1, 0), 0);
+	rc = later_insert(st, 0, 1);
+	if (rc == 0)
+		rc = later_rows(st) < 0 ? -EIO : 0;
+	EW_CHECK(rc < 0);
+	EW_CHECK(said(st, "null"));
+	ew_store_end(st, rc ? rc : -EIO);
+	EW_CHECK(said(st, "null"));
+	EW_CHECK_INT(later_rows(st), 0);
+	/* found by the commit */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_insert(st, 2, 0), 0);
+	rc = later_insert(st, 0, 1);
+	if (rc == 0)
+		rc = ew_store_end(st, 0);
+	else
+		ew_store_end(st, rc);
+	EW_CHECK(rc < 0);
+	EW_CHECK(said(st, "null"));
+	EW_CHECK_INT(later_rows(st), 0);
+	/* found by a release of a savepoint and the commit after it */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_rows(st), 0);
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_rows(st), 0); /* the savepoint sent */
+	rc = later_insert(st, 0, 1);
+	if (rc == 0 && (rc = ew_store_end(st, 0)) == 0)
+		rc = ew_store_end(st, 0);
+	else
+		ew_store_end(st, rc);
+	EW_CHECK(rc < 0);
+	EW_CHECK(said(st, "null"));
+	EW_CHECK_INT(later_rows(st), 0);
+	/* a statement after it whose text the server refuses: the
+	 * deferred one failed first */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	rc = later_insert(st, 0, 1);
+	if (rc == 0 &&
+	    (rc = ew_store_prep(st, "SELECT nosuch FROM t_later", &s)) == 0) {
+		rc = ew_store_step(s);
+		EW_CHECK(rc < 0);
+		EW_CHECK(said(st, "null"));
+	}
+	ew_store_finalize(s);
+	ew_store_end(st, rc < 0 ? rc : -EIO);
+	/* the store goes on */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_insert(st, 3, 0), 0);
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	EW_CHECK_INT(later_rows(st), 1);
+	ew_store_close(st);
+}
+
+/* PostgreSQL: terminate st's backend from another session; 0 done. */
+static int
+cut(struct ew_store *st)
+{
+	struct ew_store *other = NULL;
+	struct ew_stmt *s = NULL;
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	char sql[96];
+	int64_t pid = 0;
+	int rc;
+
+	if ((rc = ew_store_open(pg, &other)) != 0)
+		return rc;
+	if ((rc = ew_store_prep(st, "SELECT pg_backend_pid()", &s)) == 0 &&
+	    ew_store_step(s) == EW_STORE_ROW)
+		pid = ew_store_col_int64(s, 0);
+	ew_store_finalize(s);
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld)",
+	    (long long)pid);
+	if (rc == 0)
+		rc = pid > 0 ? ew_store_exec(other, sql) : -EIO;
+	ew_store_close(other);
+	nanosleep(&ts, NULL);
+	return rc;
+}
+
+/*
+ * PostgreSQL: the server gone while statements are deferred.  The call
+ * that sends them (the next statement, the commit) fails with the
+ * connection lost; nothing of the transaction is kept; the next call
+ * outside a transaction connects again, and the store goes on.
+ */
+static void
+test_pg_later_lost(void)
+{
+	struct ew_store *st = mem();
+	int rc;
+
+	if (st == NULL)
+		return;
+	EW_CHECK_INT(
+	    ew_store_exec(st, "CREATE TABLE t_later (x INTEGER NOT NULL)"), 0);
+	EW_CHECK_INT(later_rows(st), 0);
+	/* lost before the commit */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_insert(st, 1, 0), 0);
+	EW_CHECK_INT(later_insert(st, 2, 0), 0);
+	EW_CHECK_INT(cut(st), 0);
+	rc = ew_store_end(st, 0);
+	EW_CHECK_INT(rc, -ECONNRESET);
+	EW_CHECK(said(st, "lost"));
+	EW_CHECK_INT(later_rows(st), 0);
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_insert(st, 3, 0), 0);
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	EW_CHECK_INT(later_rows(st), 1);
+	/* lost before the next statement, in a transaction begun */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_rows(st), 1);
+	EW_CHECK_INT(later_insert(st, 4, 0), 0);
+	EW_CHECK_INT(cut(st), 0);
+	EW_CHECK_INT(later_rows(st), -1);
+	EW_CHECK(said(st, "lost"));
+	ew_store_end(st, -ECONNRESET);
+	EW_CHECK_INT(later_rows(st), 1);
+	/* lost with a statement deferred whose text is new */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_insert(st, 5, 0), 0);
+	EW_CHECK_INT(cut(st), 0);
+	EW_CHECK(ew_store_exec(st, "UPDATE t_later SET x = x + 1") < 0);
+	ew_store_end(st, -ECONNRESET);
+	EW_CHECK_INT(later_rows(st), 1);
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_insert(st, 6, 0), 0);
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	EW_CHECK_INT(later_rows(st), 2);
+	ew_store_close(st);
+}
+
 /*
  * ew_store_complaint_add_later (the desk's intake) stores what
  * ew_store_complaint_add stores -- the complaint, its incidents and
@@ -367,7 +537,10 @@ main(void)
 	printf("intake: %s\n", pg ? "PostgreSQL (EW_TEST_PG)" : "SQLite");
 	EW_RUN(test_step_later);
 	EW_RUN(test_complaint_add_later);
-	if (pg != NULL)
+	EW_RUN(test_later_error_message);
+	if (pg != NULL) {
 		EW_RUN(test_pg_dup_plan);
+		EW_RUN(test_pg_later_lost);
+	}
 	return ew_test_done();
 }
