@@ -124,6 +124,10 @@ struct pg_conn {
 	int revived;   /* reconnected since the last ew_store_wakeups */
 	int notify;    /* the open transaction makes a revision: NOTIFY */
 	int dialing;   /* connecting (again), not yet back: no loss */
+	/* the open transaction's first failure (since the savepoint last
+	 * rolled back to): what its commit says when the server refuses it
+	 * (an aborted transaction's COMMIT), whichever statement found it */
+	char failed[256];
 };
 
 struct pg_stmt {
@@ -369,7 +373,7 @@ translate(const char *sql, int *nparams, uint64_t *used)
 
 /* Map a failed result's SQLSTATE to -errno, keeping the message. */
 static int
-pg_fail(struct ew_store *st, const PGresult *res)
+fail_say(struct ew_store *st, const PGresult *res)
 {
 	const char *state =
 	    res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -420,6 +424,18 @@ pg_fail(struct ew_store *st, const PGresult *res)
 	if (strcmp(state, "42501") == 0 || strncmp(state, "28", 2) == 0)
 		return -EACCES;
 	return -EIO;
+}
+
+/* fail_say, the failure kept as the transaction's first. */
+static int
+pg_fail(struct ew_store *st, const PGresult *res)
+{
+	struct pg_conn *pc = PC(st);
+	int rc = fail_say(st, res);
+
+	if (st->depth > 0 && pc->failed[0] == '\0')
+		memcpy(pc->failed, st->err, sizeof(pc->failed));
+	return rc;
 }
 
 /* --- the driver --- */
@@ -497,6 +513,8 @@ pg_exec(struct ew_store *st, const char *sql)
 		return -ENOMEM;
 	rc = pg_exec_raw(st, t);
 	free(t);
+	if (rc == 0 && strncmp(sql, "ROLLBACK TO", 11) == 0)
+		PC(st)->failed[0] = '\0'; /* undone: the transaction is well */
 	return rc;
 }
 
@@ -1005,6 +1023,7 @@ pg_begin(struct ew_store *st)
 
 	if ((rc = revive(st)) != 0 || (rc = flush(st)) != 0)
 		return rc;
+	pc->failed[0] = '\0';
 	rc = defer(pc, "BEGIN ISOLATION LEVEL READ COMMITTED");
 	/* a fleet host's transaction that makes no revision (its apply,
 	 * its report) is ordered with no other writer: without the lock,
@@ -1030,6 +1049,18 @@ unbegun(const struct pg_conn *pc)
 	       strncmp(pc->pending[0].text, "BEGIN", 5) == 0;
 }
 
+/* The transaction was aborted on the server: say by what, when known
+ * (the caller may have gone on past a savepoint rolled back to, which
+ * could not undo a failure from before it). */
+static void
+aborted(struct ew_store *st)
+{
+	const char *why = PC(st)->failed;
+
+	ew_store_set_err(st, "a statement of the transaction failed%s%.200s",
+	    why[0] != '\0' ? ": " : "", why);
+}
+
 static int
 pg_commit(struct ew_store *st)
 {
@@ -1052,14 +1083,14 @@ pg_commit(struct ew_store *st)
 	if (state != NULL && strcmp(state, "25P02") == 0) {
 		/* the NOTIFY found the transaction aborted (COMMIT was
 		 * not run): the caller rolls back */
-		ew_store_set_err(st, "a statement of the transaction failed");
+		aborted(st);
 		rc = -EIO;
 	} else if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		rc = pg_fail(st, res);
 	} else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		/* COMMIT of a transaction a failed statement aborted
 		 * answers success and rolls back: say it failed */
-		ew_store_set_err(st, "a statement of the transaction failed");
+		aborted(st);
 		rc = -EIO;
 	}
 	PQclear(res);

@@ -279,6 +279,40 @@ test_later_error_message(void)
 	EW_CHECK(rc < 0);
 	EW_CHECK(said(st, "null"));
 	EW_CHECK_INT(later_rows(st), 0);
+	/* found in a savepoint begun after it, which the caller rolls
+	 * back to go on: the transaction still fails, saying why */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	rc = later_insert(st, 0, 1);
+	if (rc == 0) {
+		EW_CHECK_INT(ew_store_begin(st), 0);
+		rc = later_rows(st) < 0 ? -EIO : 0;
+		EW_CHECK(rc < 0);
+		EW_CHECK(said(st, "null"));
+		ew_store_end(st, rc ? rc : -EIO); /* the savepoint only */
+		EW_CHECK_INT(later_insert(st, 4, 0), 0);
+		rc = ew_store_end(st, 0);
+	} else {
+		ew_store_end(st, rc);
+	}
+	EW_CHECK(rc < 0);
+	EW_CHECK(said(st, "null"));
+	EW_CHECK_INT(later_rows(st), 0);
+	/* ... and not by a failure rolled back with a savepoint before it */
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_rows(st), 0);
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK(ew_store_exec(st, "UPDATE t_later SET nosuch = 1") < 0);
+	ew_store_end(st, -EIO);
+	EW_CHECK_INT(later_rows(st), 0); /* the outer goes on */
+	rc = later_insert(st, 0, 1);
+	if (rc == 0) {
+		EW_CHECK(later_rows(st) < 0);
+		rc = ew_store_end(st, 0);
+	} else {
+		ew_store_end(st, rc);
+	}
+	EW_CHECK(rc < 0);
+	EW_CHECK(said(st, "null"));
 	/* a statement after it whose text the server refuses: the
 	 * deferred one failed first */
 	EW_CHECK_INT(ew_store_begin(st), 0);
