@@ -369,7 +369,8 @@ static void
 test_pg_later_lost(void)
 {
 	struct ew_store *st = mem();
-	int rc;
+	struct ew_stmt *s = NULL;
+	int k, rc;
 
 	if (st == NULL)
 		return;
@@ -409,6 +410,34 @@ test_pg_later_lost(void)
 	EW_CHECK_INT(later_insert(st, 6, 0), 0);
 	EW_CHECK_INT(ew_store_end(st, 0), 0);
 	EW_CHECK_INT(later_rows(st), 2);
+	/* lost in the middle of the pipeline: the backend ends itself
+	 * between two deferred rows, found by the next statement, then
+	 * by the commit */
+	for (k = 0; k < 2; k++) {
+		EW_CHECK_INT(ew_store_begin(st), 0);
+		EW_CHECK_INT(later_insert(st, 7, 0), 0);
+		EW_CHECK_INT(
+		    ew_store_prep(st,
+			"SELECT pg_terminate_backend(pg_backend_pid())", &s),
+		    0);
+		EW_CHECK_INT(s != NULL ? ew_store_step_later(s) : -EIO, 0);
+		ew_store_finalize(s);
+		EW_CHECK_INT(later_insert(st, 8, 0), 0);
+		if (k == 0) {
+			EW_CHECK_INT(later_rows(st), -1);
+			rc = -ECONNRESET;
+			ew_store_end(st, rc);
+		} else {
+			rc = ew_store_end(st, 0);
+		}
+		EW_CHECK_INT(rc, -ECONNRESET);
+		EW_CHECK(said(st, "lost"));
+		EW_CHECK_INT(later_rows(st), 2);
+	}
+	EW_CHECK_INT(ew_store_begin(st), 0);
+	EW_CHECK_INT(later_insert(st, 9, 0), 0);
+	EW_CHECK_INT(ew_store_end(st, 0), 0);
+	EW_CHECK_INT(later_rows(st), 3);
 	ew_store_close(st);
 }
 
