@@ -15,6 +15,8 @@
  *   BLOB                  BYTEA
  *   INSERT OR IGNORE      INSERT ... ON CONFLICT DO NOTHING
  *   x IS ?N               x IS NOT DISTINCT FROM $N
+ *   last_insert_rowid()   lastval() (the id a sequence, an identity
+ *                         column's, last gave this session)
  *   WITHOUT ROWID         (dropped)
  * Quoted strings and identifiers are copied untouched.
  *
@@ -265,6 +267,10 @@ word(struct sbuf *b, const char *p, size_t n, int *ignore)
 	}
 	if (word_is(p, n, "BLOB")) {
 		puts_(b, "BYTEA");
+		return p + n;
+	}
+	if (word_is(p, n, "last_insert_rowid")) {
+		puts_(b, "lastval");
 		return p + n;
 	}
 	if (word_is(p, n, "WITHOUT")) {
