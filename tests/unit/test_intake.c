@@ -4,6 +4,10 @@
  * ew_store_step_later (statements sent with the next one, PostgreSQL's
  * pipeline), ew_store_complaint_add_later, and on PostgreSQL the
  * duplicate check's plan, which must read the few rows it looks for.
+ * A deferred statement's failure said as its own wherever it is found;
+ * on PostgreSQL the server gone with statements deferred or in the
+ * middle of a pipeline, and a complaint of many incidents with ports
+ * written in work linear in them.
  *
  * Like test_store, against SQLite, or with EW_TEST_PG set (store/
  * pg-intake: tests/tools/pgcluster.py) against PostgreSQL, each store a
