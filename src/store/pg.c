@@ -803,36 +803,20 @@ flush(struct ew_store *st)
 }
 
 /*
- * A text's prepare failed (*res), its own round trip, before what was
- * deferred went out: send that now, whose first failure, if any, is
- * the one to report (it came first; SQLite would have said it then).
- */
-static void
-prepare_failed(struct pg_conn *pc, PGresult **res)
-{
-	PGresult *first;
-	int sent;
-
-	if (pc->ndeferred == 0)
-		return;
-	first = pipeline(pc, NULL, &sent);
-	if (sent && first == NULL)
-		return; /* all went well: the prepare's failure it is */
-	PQclear(*res);
-	*res = first; /* NULL: not sent, the connection's message */
-}
-
-/*
  * The index of the statement's name on the server ("ew<i>"): prepared
  * the first time its text is seen on this connection, or -1 when the
- * cache is full (it runs unprepared).  *res holds the server's refusal
- * of a text (the error is the prepare's, or a deferred statement's).
+ * cache is full (it runs unprepared).  -2: *res holds the server's
+ * refusal of a text, or the failure of a statement deferred before it
+ * (NULL: the connection's).  The prepare is a round trip of its own:
+ * the statements deferred go first (once per text and connection), so
+ * that one of theirs that fails is what is said, and the prepare, which
+ * a refused text makes abort the transaction, cannot hide it.
  */
 static int
 prepared(struct pg_conn *pc, struct pg_stmt *ps, PGresult **res)
 {
 	char name[24];
-	int i;
+	int i, sent;
 
 	*res = NULL;
 	for (i = 0; i < pc->nprepared; i++)
@@ -840,12 +824,13 @@ prepared(struct pg_conn *pc, struct pg_stmt *ps, PGresult **res)
 			return i;
 	if (i == EW_PG_CACHE)
 		return -1;
+	if (pc->ndeferred > 0 &&
+	    ((*res = pipeline(pc, NULL, &sent)) != NULL || !sent))
+		return -2;
 	snprintf(name, sizeof(name), "ew%d", i);
 	*res = PQprepare(pc->c, name, ps->sql, ps->nparams, ps->types);
-	if (PQresultStatus(*res) != PGRES_COMMAND_OK) {
-		prepare_failed(pc, res);
+	if (PQresultStatus(*res) != PGRES_COMMAND_OK)
 		return -2;
-	}
 	PQclear(*res);
 	*res = NULL;
 	if ((pc->prepared[i] = strdup(ps->sql)) == NULL) {

@@ -242,7 +242,7 @@ test_later_error_message(void)
 {
 	struct ew_store *st = mem();
 	struct ew_stmt *s = NULL;
-	int rc;
+	int k, rc;
 
 	if (st == NULL)
 		return;
@@ -318,17 +318,25 @@ test_later_error_message(void)
 	EW_CHECK(rc < 0);
 	EW_CHECK(said(st, "null"));
 	/* a statement after it whose text the server refuses: the
-	 * deferred one failed first */
-	EW_CHECK_INT(ew_store_begin(st), 0);
-	rc = later_insert(st, 0, 1);
-	if (rc == 0 &&
-	    (rc = ew_store_prep(st, "SELECT nosuch FROM t_later", &s)) == 0) {
-		rc = ew_store_step(s);
-		EW_CHECK(rc < 0);
-		EW_CHECK(said(st, "null"));
+	 * deferred one failed first (in a transaction begun on the
+	 * server, or still to begin) */
+	for (k = 0; k < 2; k++) {
+		EW_CHECK_INT(ew_store_begin(st), 0);
+		if (k == 1)
+			EW_CHECK_INT(later_rows(st), 0);
+		s = NULL;
+		rc = later_insert(st, 0, 1);
+		if (rc == 0 && (rc = ew_store_prep(st,
+				    k ? "SELECT nosuch2 FROM t_later"
+				      : "SELECT nosuch FROM t_later",
+				    &s)) == 0) {
+			rc = ew_store_step(s);
+			EW_CHECK(rc < 0);
+			EW_CHECK(said(st, "null"));
+		}
+		ew_store_finalize(s);
+		ew_store_end(st, rc < 0 ? rc : -EIO);
 	}
-	ew_store_finalize(s);
-	ew_store_end(st, rc < 0 ? rc : -EIO);
 	/* the store goes on */
 	EW_CHECK_INT(ew_store_begin(st), 0);
 	EW_CHECK_INT(later_insert(st, 3, 0), 0);
