@@ -152,8 +152,13 @@ bind_verdict(struct ew_stmt *s, int i, enum ew_store_verdict v)
  * caller wants no id back, and both are run with ew_store_step_later
  * (a complaint's incidents go with its next statement, in one round
  * trip): the incident without RETURNING, its ports naming it as the
- * newest incident of the complaint -- the one just inserted, ids only
- * growing and the complaint's incidents written by this transaction.
+ * row the connection inserted last -- the incident, run just before
+ * them (SQLite's last_insert_rowid(), which an insert into the WITHOUT
+ * ROWID incident_ports leaves as it is; PostgreSQL's lastval(), the
+ * incidents' identity, incident_ports having none).  Not the newest of
+ * the complaint's incidents by max(id): read through the complaint's
+ * index, that is every incident written before it, quadratic in a
+ * complaint of many.
  */
 struct inc_stmts {
 	struct ew_stmt *inc, *port;
@@ -178,8 +183,7 @@ prep_incident(struct ew_store *st, struct inc_stmts *s)
 		rc = ew_store_prep(st,
 		    s->later ? "INSERT INTO incident_ports (incident_id, seq, "
 			       "lo, hi)"
-			       " SELECT max(id), ?2, ?3, ?4 FROM incidents"
-			       " WHERE complaint_id = ?1"
+			       " VALUES (last_insert_rowid(), ?, ?, ?)"
 			     : "INSERT INTO incident_ports (incident_id, seq, "
 			       "lo, hi)"
 			       " VALUES (?, ?, ?, ?)",
@@ -200,9 +204,9 @@ insert_incident(struct ew_store *st, struct inc_stmts *is, int64_t complaint_id,
     const struct ew_store_incident *in, int64_t *id)
 {
 	struct ew_stmt *s = is->inc;
-	int64_t iid;
+	int64_t iid = 0;
 	size_t i;
-	int rc;
+	int k, rc;
 
 	if (in->n_dst_ports > 0 && in->dst_ports == NULL)
 		return -EINVAL;
@@ -218,18 +222,18 @@ insert_incident(struct ew_store *st, struct inc_stmts *is, int64_t complaint_id,
 	ew_store_bind_text(s, 8, in->zone_source);
 	bind_verdict(s, 9, in->verdict);
 	ew_store_bind_text(s, 10, in->dst_host);
-	if (is->later) {
-		rc = ew_store_step_later(s);
-		iid = complaint_id; /* the ports find the incident by it */
-	} else {
+	if (is->later)
+		rc = ew_store_step_later(s); /* the ports find it as last */
+	else
 		rc = ew_store_step_id(s, &iid);
-	}
 	for (i = 0; rc == 0 && i < in->n_dst_ports; i++) {
+		k = 1;
 		ew_store_reset(is->port);
-		ew_store_bind_int64(is->port, 1, iid);
-		ew_store_bind_int64(is->port, 2, (int64_t)i);
-		ew_store_bind_int64(is->port, 3, in->dst_ports[i].lo);
-		ew_store_bind_int64(is->port, 4, in->dst_ports[i].hi);
+		if (!is->later)
+			ew_store_bind_int64(is->port, k++, iid);
+		ew_store_bind_int64(is->port, k++, (int64_t)i);
+		ew_store_bind_int64(is->port, k++, in->dst_ports[i].lo);
+		ew_store_bind_int64(is->port, k, in->dst_ports[i].hi);
 		rc = is->later ? ew_store_step_later(is->port)
 			       : ew_store_step_done(st, is->port);
 	}

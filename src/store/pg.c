@@ -15,6 +15,8 @@
  *   BLOB                  BYTEA
  *   INSERT OR IGNORE      INSERT ... ON CONFLICT DO NOTHING
  *   x IS ?N               x IS NOT DISTINCT FROM $N
+ *   last_insert_rowid()   lastval() (the id a sequence, an identity
+ *                         column's, last gave this session)
  *   WITHOUT ROWID         (dropped)
  * Quoted strings and identifiers are copied untouched.
  *
@@ -124,6 +126,10 @@ struct pg_conn {
 	int revived;   /* reconnected since the last ew_store_wakeups */
 	int notify;    /* the open transaction makes a revision: NOTIFY */
 	int dialing;   /* connecting (again), not yet back: no loss */
+	/* the open transaction's first failure (since the savepoint last
+	 * rolled back to): what its commit says when the server refuses it
+	 * (an aborted transaction's COMMIT), whichever statement found it */
+	char failed[256];
 };
 
 struct pg_stmt {
@@ -263,6 +269,10 @@ word(struct sbuf *b, const char *p, size_t n, int *ignore)
 		puts_(b, "BYTEA");
 		return p + n;
 	}
+	if (word_is(p, n, "last_insert_rowid")) {
+		puts_(b, "lastval");
+		return p + n;
+	}
 	if (word_is(p, n, "WITHOUT")) {
 		w = next_word(p + n, &wn);
 		if (word_is(w, wn, "ROWID"))
@@ -369,7 +379,7 @@ translate(const char *sql, int *nparams, uint64_t *used)
 
 /* Map a failed result's SQLSTATE to -errno, keeping the message. */
 static int
-pg_fail(struct ew_store *st, const PGresult *res)
+fail_say(struct ew_store *st, const PGresult *res)
 {
 	const char *state =
 	    res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -420,6 +430,18 @@ pg_fail(struct ew_store *st, const PGresult *res)
 	if (strcmp(state, "42501") == 0 || strncmp(state, "28", 2) == 0)
 		return -EACCES;
 	return -EIO;
+}
+
+/* fail_say, the failure kept as the transaction's first. */
+static int
+pg_fail(struct ew_store *st, const PGresult *res)
+{
+	struct pg_conn *pc = PC(st);
+	int rc = fail_say(st, res);
+
+	if (st->depth > 0 && pc->failed[0] == '\0')
+		memcpy(pc->failed, st->err, sizeof(pc->failed));
+	return rc;
 }
 
 /* --- the driver --- */
@@ -497,6 +519,8 @@ pg_exec(struct ew_store *st, const char *sql)
 		return -ENOMEM;
 	rc = pg_exec_raw(st, t);
 	free(t);
+	if (rc == 0 && strncmp(sql, "ROLLBACK TO", 11) == 0)
+		PC(st)->failed[0] = '\0'; /* undone: the transaction is well */
 	return rc;
 }
 
@@ -781,14 +805,18 @@ flush(struct ew_store *st)
 /*
  * The index of the statement's name on the server ("ew<i>"): prepared
  * the first time its text is seen on this connection, or -1 when the
- * cache is full (it runs unprepared).  *res holds the server's refusal
- * of a text (the error is the prepare's).
+ * cache is full (it runs unprepared).  -2: *res holds the server's
+ * refusal of a text, or the failure of a statement deferred before it
+ * (NULL: the connection's).  The prepare is a round trip of its own:
+ * the statements deferred go first (once per text and connection), so
+ * that one of theirs that fails is what is said, and the prepare, which
+ * a refused text makes abort the transaction, cannot hide it.
  */
 static int
 prepared(struct pg_conn *pc, struct pg_stmt *ps, PGresult **res)
 {
 	char name[24];
-	int i;
+	int i, sent;
 
 	*res = NULL;
 	for (i = 0; i < pc->nprepared; i++)
@@ -796,6 +824,9 @@ prepared(struct pg_conn *pc, struct pg_stmt *ps, PGresult **res)
 			return i;
 	if (i == EW_PG_CACHE)
 		return -1;
+	if (pc->ndeferred > 0 &&
+	    ((*res = pipeline(pc, NULL, &sent)) != NULL || !sent))
+		return -2;
 	snprintf(name, sizeof(name), "ew%d", i);
 	*res = PQprepare(pc->c, name, ps->sql, ps->nparams, ps->types);
 	if (PQresultStatus(*res) != PGRES_COMMAND_OK)
@@ -983,6 +1014,7 @@ pg_begin(struct ew_store *st)
 
 	if ((rc = revive(st)) != 0 || (rc = flush(st)) != 0)
 		return rc;
+	pc->failed[0] = '\0';
 	rc = defer(pc, "BEGIN ISOLATION LEVEL READ COMMITTED");
 	/* a fleet host's transaction that makes no revision (its apply,
 	 * its report) is ordered with no other writer: without the lock,
@@ -1008,6 +1040,18 @@ unbegun(const struct pg_conn *pc)
 	       strncmp(pc->pending[0].text, "BEGIN", 5) == 0;
 }
 
+/* The transaction was aborted on the server: say by what, when known
+ * (the caller may have gone on past a savepoint rolled back to, which
+ * could not undo a failure from before it). */
+static void
+aborted(struct ew_store *st)
+{
+	const char *why = PC(st)->failed;
+
+	ew_store_set_err(st, "a statement of the transaction failed%s%.200s",
+	    why[0] != '\0' ? ": " : "", why);
+}
+
 static int
 pg_commit(struct ew_store *st)
 {
@@ -1030,14 +1074,14 @@ pg_commit(struct ew_store *st)
 	if (state != NULL && strcmp(state, "25P02") == 0) {
 		/* the NOTIFY found the transaction aborted (COMMIT was
 		 * not run): the caller rolls back */
-		ew_store_set_err(st, "a statement of the transaction failed");
+		aborted(st);
 		rc = -EIO;
 	} else if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		rc = pg_fail(st, res);
 	} else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		/* COMMIT of a transaction a failed statement aborted
 		 * answers success and rolls back: say it failed */
-		ew_store_set_err(st, "a statement of the transaction failed");
+		aborted(st);
 		rc = -EIO;
 	}
 	PQclear(res);
