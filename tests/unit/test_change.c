@@ -782,7 +782,7 @@ test_relays_all_or_none(void)
 	for (i = 0; i < 2; i++) {
 		snprintf(
 		    m[i], sizeof(m[i]), "%s/managed-%s.policy", dir, names[i]);
-		snprintf(ts[i], sizeof(ts[i]), "%s.tor", m[i]);
+		snprintf(ts[i], sizeof(ts[i]), "%.256s.tor", m[i]);
 		unlink(m[i]);
 		unlink(ts[i]);
 		memset(&chs[i], 0, sizeof(chs[i]));
