@@ -100,9 +100,11 @@ ew_store_ticket_open(struct ew_store *st, const char *reporter,
 	    st, reporter, NULL, opened_at, due_at, id);
 }
 
-int
-ew_store_ticket_link(
-    struct ew_store *st, int64_t ticket_id, int64_t complaint_id)
+/* Link a complaint to a ticket, at once (-EALREADY when linked) or
+ * deferred (ew_store_step_later: no answer to wait for). */
+static int
+ticket_link(
+    struct ew_store *st, int64_t ticket_id, int64_t complaint_id, int later)
 {
 	struct ew_stmt *s;
 	int rc;
@@ -116,8 +118,10 @@ ew_store_ticket_link(
 	if (rc == 0) {
 		ew_store_bind_int64(s, 1, ticket_id);
 		ew_store_bind_int64(s, 2, complaint_id);
-		rc = ew_store_step_done(st, s);
-		if (rc == 0 && ew_store_changes(s) == 0)
+		if (later)
+			rc = ew_store_step_later(s);
+		else if ((rc = ew_store_step_done(st, s)) == 0 &&
+			 ew_store_changes(s) == 0)
 			rc = -EALREADY;
 		ew_store_finalize(s);
 	}
@@ -125,25 +129,17 @@ ew_store_ticket_link(
 }
 
 int
+ew_store_ticket_link(
+    struct ew_store *st, int64_t ticket_id, int64_t complaint_id)
+{
+	return ticket_link(st, ticket_id, complaint_id, 0);
+}
+
+int
 ew_store_ticket_link_new(
     struct ew_store *st, int64_t ticket_id, int64_t complaint_id)
 {
-	struct ew_stmt *s;
-	int rc;
-
-	if ((rc = ew_store_begin(st)) != 0)
-		return rc;
-	rc = ew_store_prep(st,
-	    "INSERT OR IGNORE INTO ticket_complaints"
-	    " (ticket_id, complaint_id) VALUES (?, ?)",
-	    &s);
-	if (rc == 0) {
-		ew_store_bind_int64(s, 1, ticket_id);
-		ew_store_bind_int64(s, 2, complaint_id);
-		rc = ew_store_step_later(s);
-		ew_store_finalize(s);
-	}
-	return ew_store_end(st, rc);
+	return ticket_link(st, ticket_id, complaint_id, 1);
 }
 
 int
