@@ -201,6 +201,25 @@ void ew_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 #define EW_CLI_ESC_RING 8
 const char *ew_cli_esc(const char *s);
+/*
+ * "Did you mean" (suggest.c): offer each known word with
+ * ew_cli_similar_add; ew_cli_similar_say writes the ones a slip of the
+ * fingers makes `typo` (one or two edits, a swap of neighbours one; or
+ * its first three letters or more), each after `pfx` and quoted, "'a'
+ * or 'b'", into buf and returns it; NULL if there is none.
+ */
+#define EW_SIMILAR_MAX 4
+struct ew_similar {
+	const char *typo;
+	const char
+	    *best[EW_SIMILAR_MAX]; /* equally near, first offered first */
+	size_t nbest;
+	unsigned dist;
+};
+void ew_cli_similar_init(struct ew_similar *s, const char *typo);
+void ew_cli_similar_add(struct ew_similar *s, const char *word);
+const char *ew_cli_similar_say(
+    const struct ew_similar *s, const char *pfx, char *buf, size_t size);
 /* Write the buffer's text to stdout and free it: EW_EXIT_OK, or
  * EW_EXIT_FAIL (said) when it ran out of memory or the write failed. */
 int ew_cli_put(struct ew_buf *b);

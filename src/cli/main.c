@@ -2,15 +2,16 @@
  * main.c - exitwarden's entry point: global options and dispatch.
  *
  * Grammar: exitwarden [--db PATH] [--config FILE] NOUN [VERB] [OPTIONS]
- * [OPERANDS], with
- * the commands of table.c.  Nouns and verbs match exactly (no
- * abbreviations).  A noun without a verb runs its default verb (the
- * one flagged EW_CMD_DEFAULT, as "ip rule" and "git remote" list), or
- * is a usage error naming its verbs; an unknown verb is a usage error
- * (exit 2) naming the verbs that exist.  A noun that takes no verb
- * (apply, expire, run, stats) takes operands at once.  The configuration
- * file is read before any command but help, config and setup (which
- * read or write it themselves).
+ * [OPERANDS], with the commands of table.c.  Nouns and verbs match
+ * exactly (no abbreviations).  A noun without a verb runs its default
+ * verb (the one flagged EW_CMD_DEFAULT, as "ip rule" and "git remote"
+ * list), or is a usage error naming its verbs; an unknown verb is a
+ * usage error (exit 2) naming the verbs that exist.  A mistyped
+ * command, verb or option is never guessed at, but the error names the
+ * word it likely was ("did you mean 'policy'?", suggest.c), as git
+ * does.  A noun that takes no verb (apply, expire, run, stats) takes
+ * operands at once.  The configuration file is read before any command
+ * but help, config and setup (which read or write it themselves).
  */
 #include <stdio.h>
 #include <string.h>
@@ -52,25 +53,80 @@ noun_cmds(const char *noun, size_t *count)
 	return first;
 }
 
+/* "unknown command 'polcy'; did you mean 'policy'?" */
 static int
 unknown_noun(const char *noun)
 {
-	ew_cli_err("unknown command '%s'; try 'exitwarden help'", noun);
+	struct ew_similar sim;
+	const struct ew_cmd *c;
+	size_t n, i;
+	char buf[256];
+	const char *best;
+
+	ew_cli_similar_init(&sim, noun);
+	c = ew_cli_cmds(&n);
+	for (i = 0; i < n; i++)
+		ew_cli_similar_add(&sim, c[i].noun);
+	ew_cli_similar_add(&sim, "help");
+	if ((best = ew_cli_similar_say(&sim, "", buf, sizeof(buf))) != NULL)
+		ew_cli_err("unknown command '%s'; did you mean %s?",
+		    ew_cli_esc(noun), best);
+	else
+		ew_cli_err("unknown command '%s'; try 'exitwarden help'",
+		    ew_cli_esc(noun));
 	return EW_EXIT_USAGE;
 }
 
-/* "unknown verb 'typo' for 'tor' (apply, emit, status)" */
+/* "unknown verb 'typo' for 'tor' (apply, emit, status)", and the one
+ * it was likely meant to be */
 static int
 unknown_verb(
     const struct ew_cmd *c, size_t k, const char *noun, const char *verb)
 {
+	struct ew_similar sim;
 	size_t i;
+	char buf[256];
+	const char *best;
 
+	ew_cli_similar_init(&sim, verb);
 	fprintf(stderr, "exitwarden: unknown verb '%s' for '%s' (",
 	    ew_cli_esc(verb), noun);
-	for (i = 0; i < k; i++)
+	for (i = 0; i < k; i++) {
 		fprintf(stderr, "%s%s", i ? ", " : "", c[i].verb);
-	fprintf(stderr, "); try 'exitwarden help %s'\n", noun);
+		ew_cli_similar_add(&sim, c[i].verb);
+	}
+	if ((best = ew_cli_similar_say(&sim, "", buf, sizeof(buf))) != NULL)
+		fprintf(stderr, "); did you mean %s?\n", best);
+	else
+		fprintf(stderr, "); try 'exitwarden help %s'\n", noun);
+	return EW_EXIT_USAGE;
+}
+
+/* An unknown option before the noun. */
+static int
+unknown_global(const char *arg)
+{
+	static const char *const opts[] = { "--db", "--config", "--help",
+		"--version" };
+	struct ew_similar sim;
+	size_t i, n = strcspn(arg, "=");
+	char name[64], buf[256];
+	const char *best;
+
+	/* "--bd=PATH": the name before the value */
+	if (n >= sizeof(name))
+		n = 0;
+	memcpy(name, arg, n);
+	name[n] = '\0';
+	ew_cli_similar_init(&sim, name);
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		ew_cli_similar_add(&sim, opts[i]);
+	if ((best = ew_cli_similar_say(&sim, "", buf, sizeof(buf))) != NULL)
+		ew_cli_err("unknown option '%s'; did you mean %s?",
+		    ew_cli_esc(arg), best);
+	else
+		ew_cli_err("unknown option '%s'; try 'exitwarden help'",
+		    ew_cli_esc(arg));
 	return EW_EXIT_USAGE;
 }
 
@@ -160,9 +216,7 @@ main(int argc, char **argv)
 			ew_cli_err("option '--config' needs a value (FILE)");
 			return EW_EXIT_USAGE;
 		} else {
-			ew_cli_err("unknown option '%s'; try 'exitwarden help'",
-			    argv[0]);
-			return EW_EXIT_USAGE;
+			return unknown_global(argv[0]);
 		}
 		argc--;
 		argv++;

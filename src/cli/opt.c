@@ -58,6 +58,32 @@ usage_err(const struct ew_cmd *c, const char *what, const char *name,
 	return ew_cli_usage(c->noun, c->verb);
 }
 
+/* "exitwarden: unknown option '--stirct'; did you mean '--strict'?",
+ * then the usage. */
+static int
+unknown_long(const struct ew_cmd *c, uint64_t set, const char *arg)
+{
+	struct ew_similar sim;
+	size_t i, nopts, n = strcspn(arg + 2, "=");
+	const struct ew_opt *opts = ew_cli_opts(&nopts);
+	char name[64], buf[256];
+	const char *best;
+
+	if (n >= sizeof(name))
+		n = 0;
+	memcpy(name, arg + 2, n);
+	name[n] = '\0';
+	ew_cli_similar_init(&sim, name);
+	for (i = 0; i < nopts; i++)
+		if (set & EW_O(opts[i].id))
+			ew_cli_similar_add(&sim, opts[i].name);
+	if ((best = ew_cli_similar_say(&sim, "--", buf, sizeof(buf))) == NULL)
+		return usage_err(c, "unknown option", arg, "");
+	fprintf(stderr, "exitwarden: unknown option '%s'; did you mean %s?\n",
+	    ew_cli_esc(arg), best);
+	return ew_cli_usage(c->noun, c->verb);
+}
+
 static int
 add_opt(struct ew_args *a, const struct ew_opt *o, const char *val)
 {
@@ -105,7 +131,7 @@ ew_cli_parse(const struct ew_cmd *c, int argc, char **argv, struct ew_args *a)
 			o = find_long(set, arg + 2,
 			    eq ? (size_t)(eq - arg - 2) : strlen(arg + 2));
 			if (o == NULL)
-				return usage_err(c, "unknown option", arg, "");
+				return unknown_long(c, set, arg);
 			if (eq != NULL && o->arg == NULL)
 				return usage_err(
 				    c, "option", arg, " takes no value");

@@ -193,6 +193,60 @@ def run(tmp, env):
                               for v in verbs), "help %s" % noun)
     examples_run(cmds, ex, env)
     grammar(env, tmp)
+    suggestions(cmds, nouns, env)
+
+
+def slip(word):
+    """word with two neighbouring letters swapped, near its middle."""
+    for i in list(range(len(word) // 2, len(word) - 1)) + \
+            list(range(len(word) // 2)):
+        if word[i] != word[i + 1]:
+            return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    return None
+
+
+def meant(err, word):
+    """Does err suggest word ('did you mean 'a' or 'b'?')"""
+    return "did you mean " in err and \
+        ("'%s'" % word) in err.split("did you mean ", 1)[1]
+
+
+def suggestions(cmds, nouns, env):
+    """A slip of the fingers in a command, a verb or an option gets
+    'did you mean' naming the word meant; a word far from all gets none."""
+    for noun, verbs in sorted(nouns.items()):
+        t = slip(noun)
+        check(t is not None, "%s: a slip to try" % noun)
+        rc, out, err = ew([t], env)
+        check(rc == 2 and out == "" and meant(err, noun),
+              "%s typed %s: %d %r" % (noun, t, rc, err))
+        for v in verbs:
+            if v is None:
+                continue
+            t = slip(v)
+            rc, out, err = ew([noun, t], env)
+            check(rc == 2 and out == "" and meant(err, v),
+                  "%s %s typed %s: %d %r" % (noun, v, t, rc, err))
+    for c in cmds:
+        if not takes_json(c, env):
+            continue
+        rc, out, err = ew(c + ["--jsno"], env)
+        check(rc == 2 and out == "" and meant(err, "--json"),
+              "%s --jsno: %d %r" % (" ".join(c), rc, err))
+    for args in (["no-such-noun"], ["policy", "no-such-verb"],
+                 ["policy", "check", "--no-such-option", POLICY],
+                 ["--no-such-option", "policy"]):
+        rc, out, err = ew(args, env)
+        check(rc == 2 and "did you mean" not in err and "unknown" in err,
+              "%s: no guess: %d %r" % (" ".join(args), rc, err))
+    rc, out, err = ew(["--bd", "x", "policy"], env)
+    check(rc == 2 and meant(err, "--db"), "--bd: %r" % err)
+    rc, out, err = ew(["help", "polciy"], env)
+    check(rc == 2 and meant(err, "policy"), "help polciy: %r" % err)
+    # equally near: both named
+    rc, out, err = ew(["stauts"], env)
+    check(rc == 2 and meant(err, "stats") and meant(err, "status"),
+          "stauts: %r" % err)
 
 
 def takes_json(c, env):
