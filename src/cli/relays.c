@@ -361,9 +361,14 @@ ew_cli_nft_build_relays(const struct ew_cli_apply *a, const char *path,
 	}
 	if (rc == EW_EXIT_OK &&
 	    (erc = ew_nft_ruleset_relays(v, n, &o, out, st)) < 0) {
-		if (erc == -ENOTSUP)
-			ew_cli_err("guards need a table of one relay (not "
-				   "yet per relay)");
+		size_t ga = 0, gb = 0;
+
+		if (erc == -ENOTSUP &&
+		    ew_nft_relays_guards_differ(v, n, &o, &ga, &gb) > 0)
+			ew_cli_err("relays %s and %s declare different surge "
+				   "guards; guards are the host's: give every "
+				   "relay the same guard lines",
+			    v[ga].name, v[gb].name);
 		else if (erc == -EEXIST)
 			ew_cli_err("two relays make the same nft name");
 		else

@@ -155,8 +155,19 @@ int ew_nft_compact_diff(const struct ew_nft_compact *old,
  * rules in one transaction: all or none.  One relay gives exactly
  * ew_nft_ruleset's text (uid from the relay).  Names that make the same
  * ID, or two relays with one uid: -EEXIST; a name that cannot make an
- * ID: -EINVAL; guards with more than one relay: -ENOTSUP (their sets
- * are named per table, not per relay, for now).
+ * ID: -EINVAL.
+ *
+ * Surge guards are the host's (a complaint names the host's address,
+ * whichever relay made the flood): their counters, sets and chains
+ * (named as for one relay, "g_NAME_...", chain "guards") are declared
+ * once; every relay whose policy has guard lines gets its own jumps to
+ * "guards" in chain output (its uid, and its OutboundBindAddressExit
+ * when set) and the surge-block checks at the head of its own rules
+ * chain, so one guard counts the new connections of all of them.  A
+ * relay without guard lines gets neither.  Relays that declare guards
+ * must declare the same ones (the same guard and "guards allow" lines,
+ * so the same declarations and checks byte for byte): else -ENOTSUP,
+ * and ew_nft_relays_guards_differ names two that differ.
  */
 struct ew_nft_relay {
 	const char *name; /* the relay's name ("198.51.100.10_9000") */
@@ -166,6 +177,13 @@ struct ew_nft_relay {
 };
 int ew_nft_ruleset_relays(const struct ew_nft_relay *v, size_t n,
     const struct ew_nft_opts *o, struct ew_buf *out, struct ew_nft_stats *st);
+/*
+ * 1 when two of the relays v[0..n) that declare guards declare different
+ * ones (*a and *b set to the first such pair, *a < *b), 0 when they
+ * agree (or fewer than two declare any), -ENOMEM.
+ */
+int ew_nft_relays_guards_differ(const struct ew_nft_relay *v, size_t n,
+    const struct ew_nft_opts *o, size_t *a, size_t *b);
 /*
  * A relay's name as the prefix of its nft names: letters, digits and
  * '_' kept, '.', '-', ':' made '_', "relay_" before a name that does not

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "emit/nft.h"
+#include "emit/nft_guard.h"
 #include "lib/addr.h"
 #include "lib/buf.h"
 #include "lib/mem.h"
@@ -744,302 +745,6 @@ ew_nft_flush_text(struct ew_buf *out)
 			 "delete table " EW_NFT_FAMILY " " EW_NFT_TABLE "\n");
 }
 
-/* ---- surge guards (nft.h) -------------------------------------------- */
-
-void
-ew_nft_guard_set(const char *guard, int family, char *out, size_t cap)
-{
-	snprintf(out, cap, "g_%s_s%d", guard, family == EW_AF_INET ? 4 : 6);
-}
-
-void
-ew_nft_guard_block_set(const char *guard, int family, char *out, size_t cap)
-{
-	snprintf(out, cap, "g_%s_b%d", guard, family == EW_AF_INET ? 4 : 6);
-}
-
-/* The address with the bits past `len` cleared. */
-static void
-mask_addr(struct ew_addr *a, unsigned len)
-{
-	unsigned i, bits = ew_addr_bits(a);
-
-	for (i = len; i < bits; i++)
-		a->b[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
-}
-
-/* "ip daddr & 255.255.252.0 . tcp dport" (no mask at full length). */
-static void
-put_key(struct ew_buf *b, int fam, unsigned len)
-{
-	struct ew_addr m;
-	char t[EW_ADDR_STRLEN];
-	unsigned i;
-
-	ew_buf_puts(b, fam == EW_AF_INET ? "ip daddr" : "ip6 daddr");
-	memset(&m, 0, sizeof(m));
-	m.family = (uint8_t)fam;
-	if (len < ew_addr_bits(&m)) {
-		for (i = 0; i < len; i++)
-			m.b[i / 8] |= (uint8_t)(0x80u >> (i % 8));
-		ew_addr_format(&m, 0, t, sizeof(t));
-		ew_buf_printf(b, " & %s", t);
-	}
-	ew_buf_puts(b, " . tcp dport");
-}
-
-/*
- * "limit rate over X/UNIT burst N packets": N new connections refill
- * over the guard's period.  nft counts per second, minute, hour or day:
- * the first unit in which the rate is a whole number, else the daily
- * rate rounded up.
- */
-static void
-put_limit(struct ew_buf *b, const struct ew_guard_info *g)
-{
-	static const struct {
-		const char *w;
-		uint64_t secs;
-	} u[] = { { "second", 1 }, { "minute", 60 }, { "hour", 3600 },
-		{ "day", 86400 } };
-	uint64_t x = 0;
-	size_t i;
-
-	for (i = 0; i < 4; i++) {
-		if ((uint64_t)g->count * u[i].secs % g->period == 0) {
-			x = (uint64_t)g->count * u[i].secs / g->period;
-			break;
-		}
-	}
-	if (i == 4) {
-		i = 3;
-		x = ((uint64_t)g->count * 86400 + g->period - 1) / g->period;
-	}
-	ew_buf_printf(b, "limit rate over %llu/%s burst %u packets",
-	    (unsigned long long)x, u[i].w, g->count);
-}
-
-static void
-put_gports(struct ew_buf *b, const struct ew_guard_info *g)
-{
-	size_t i;
-
-	if (g->nports == 0)
-		return;
-	ew_buf_puts(b, "tcp dport ");
-	if (g->nports > 1)
-		ew_buf_puts(b, "{ ");
-	for (i = 0; i < g->nports; i++) {
-		if (i > 0)
-			ew_buf_puts(b, ", ");
-		if (g->ports[i].lo == g->ports[i].hi)
-			ew_buf_printf(b, "%u", g->ports[i].lo);
-		else
-			ew_buf_printf(
-			    b, "%u-%u", g->ports[i].lo, g->ports[i].hi);
-	}
-	ew_buf_puts(b, g->nports > 1 ? " } " : " ");
-}
-
-/* "timeout 5m" (put_timeout without its leading blank). */
-static void
-put_timeout_line(struct ew_buf *b, int64_t t)
-{
-	struct ew_buf tmp = EW_BUF_INIT;
-
-	put_timeout(&tmp, t);
-	ew_buf_puts(b, ew_buf_str(&tmp) + 1);
-	if (tmp.oom)
-		b->oom = 1;
-	ew_buf_free(&tmp);
-}
-
-struct allow_acc {
-	struct ew_buf v[2]; /* elements, IPv4 and IPv6 */
-	size_t n[2];
-};
-
-static void
-allow_fn(void *arg, const struct ew_addr *a, unsigned bits)
-{
-	struct allow_acc *acc = arg;
-	struct ew_addr m = *a;
-	char t[EW_ADDR_STRLEN];
-	int f = a->family == EW_AF_INET ? 0 : 1;
-
-	mask_addr(&m, bits);
-	ew_addr_format(&m, 0, t, sizeof(t));
-	ew_buf_printf(&acc->v[f], "%s%s/%u", acc->n[f] ? ", " : "", t, bits);
-	acc->n[f]++;
-}
-
-/* One guard's declarations, its surge chains, its tracking rules (to
- * `rules`, the body of chain "guards") and its surge-block rules (to
- * `top`, the head of chain "rules"). */
-static void
-emit_guard(struct ew_buf *out, struct ew_buf *rules, struct ew_buf *top,
-    const struct ew_guard_info *g, uint32_t seed)
-{
-	static const char *const what[4][2] = {
-		{ "over", "new connections over" },
-		{ "surges", "surges started, over" },
-		{ "overflow", "not recorded (a set was full), over" },
-		{ "blocked", "refused by a surge block in place, over" },
-	};
-	int64_t st = g->block < 300 ? g->block : 300;
-	uint32_t ssize = g->cap * 4 < 64 ? 64 : g->cap * 4;
-	int k, fam;
-
-	for (k = 0; k < 4; k++)
-		ew_buf_printf(out,
-		    "\tcounter g_%s_%s {\n\t\tcomment \"guard %s: %s %s\"\n"
-		    "\t}\n",
-		    g->name, what[k][0], g->name, what[k][1], g->rate);
-	ew_buf_printf(out,
-	    "\tset g_%s_rate {\n"
-	    "\t\ttypeof numgen random mod %u\n"
-	    "\t\tsize %u\n"
-	    "\t\tflags dynamic, timeout\n\t\t",
-	    g->name, EW_NFT_GUARD_HASH, g->buckets);
-	put_timeout_line(out, g->period);
-	ew_buf_puts(out, "\n\t}\n");
-	for (fam = EW_AF_INET; fam <= EW_AF_INET6; fam += 2) {
-		const char *ip = fam == EW_AF_INET ? "ipv4" : "ipv6";
-		unsigned len = fam == EW_AF_INET ? g->len4 : g->len6;
-		int v = fam == EW_AF_INET ? 4 : 6;
-
-		ew_buf_printf(out,
-		    "\tset g_%s_s%d {\n"
-		    "\t\ttype %s_addr . inet_service\n"
-		    "\t\tsize %u\n"
-		    "\t\tflags dynamic, timeout\n\t\t",
-		    g->name, v, ip, ssize);
-		put_timeout_line(out, st);
-		ew_buf_puts(out, "\n\t}\n");
-		/* the surge blocks the daemon adds in place, each with its
-		 * block's timeout (no reload: buckets and counters stay) */
-		ew_buf_printf(out,
-		    "\tset g_%s_b%d {\n"
-		    "\t\ttype %s_addr . inet_service\n"
-		    "\t\tsize %u\n"
-		    "\t\tflags timeout\n\t}\n",
-		    g->name, v, ip, ssize);
-		ew_buf_puts(top, "\t\t");
-		put_key(top, fam, len);
-		ew_buf_printf(top,
-		    " @g_%s_b%d counter name \"g_%s_blocked\" reject with "
-		    "tcp reset\n",
-		    g->name, v, g->name);
-		/* a destination over its threshold: a new surge, unless
-		 * already recorded; a full surge set is an overflow */
-		ew_buf_printf(out, "\tchain g_%s_v%d {\n\t\t", g->name, v);
-		put_key(out, fam, len);
-		ew_buf_printf(out, " @g_%s_s%d return\n\t\tadd @g_%s_s%d { ",
-		    g->name, v, g->name, v);
-		put_key(out, fam, len);
-		ew_buf_printf(out,
-		    " } counter name \"g_%s_surges\" return\n"
-		    "\t\tcounter name \"g_%s_overflow\"\n\t}\n",
-		    g->name, g->name);
-		if (g->damp) {
-			ew_buf_puts(rules, "\t\t");
-			put_key(rules, fam, len);
-			ew_buf_printf(rules,
-			    " @g_%s_s%d reject with icmpx admin-prohibited\n",
-			    g->name, v);
-		}
-		/* track: the bucket's limit is over: count, then record */
-		ew_buf_printf(rules, "\t\tmeta nfproto %s ", ip);
-		put_gports(rules, g);
-		ew_buf_printf(rules, "update @g_%s_rate { jhash ", g->name);
-		put_key(rules, fam, len);
-		ew_buf_printf(
-		    rules, " mod %u seed 0x%08x ", EW_NFT_GUARD_HASH, seed);
-		put_limit(rules, g);
-		ew_buf_printf(rules,
-		    " } counter name \"g_%s_over\" jump g_%s_v%d\n", g->name,
-		    g->name, v);
-		/* not in the tracking set after the update: it was full */
-		ew_buf_printf(rules, "\t\tmeta nfproto %s ", ip);
-		put_gports(rules, g);
-		ew_buf_puts(rules, "jhash ");
-		put_key(rules, fam, len);
-		ew_buf_printf(rules,
-		    " mod %u seed 0x%08x != @g_%s_rate counter name "
-		    "\"g_%s_overflow\"\n",
-		    EW_NFT_GUARD_HASH, seed, g->name, g->name);
-	}
-}
-
-/*
- * The guards' part of the table (declarations and chains, to out) and
- * the output chain's jump to them (to hook).  Nothing without guards.
- */
-static void
-emit_guards(const struct ew_policy *p, const struct ew_nft_opts *o,
-    struct ew_buf *out, struct ew_buf *hook, struct ew_buf *top)
-{
-	struct ew_buf rules = EW_BUF_INIT;
-	struct allow_acc acc;
-	struct ew_guard_info g;
-	struct ew_addr bind[2];
-	char t[EW_ADDR_STRLEN];
-	size_t i, n = ew_policy_guard_count(p);
-	int f;
-
-	if (n == 0)
-		return;
-	memset(&acc, 0, sizeof(acc));
-	ew_policy_guard_allow_each(p, allow_fn, &acc);
-	for (f = 0; f < 2; f++) {
-		if (acc.n[f] == 0)
-			continue;
-		ew_buf_printf(out,
-		    "\tset g_allow%d {\n\t\ttype %s_addr\n"
-		    "\t\tflags interval\n\t\tauto-merge\n"
-		    "\t\telements = { %s }\n\t}\n",
-		    f ? 6 : 4, f ? "ipv6" : "ipv4", ew_buf_str(&acc.v[f]));
-		ew_buf_printf(&rules, "\t\t%s daddr @g_allow%d return\n",
-		    f ? "ip6" : "ip", f ? 6 : 4);
-	}
-	for (i = 0; i < n; i++) {
-		ew_policy_guard_info(p, i, &g);
-		/* each guard its own salt: buckets of two guards differ */
-		emit_guard(out, &rules, top, &g,
-		    o->seed ^ (uint32_t)(i * 0x9e3779b9u));
-	}
-	ew_buf_printf(out, "\tchain guards {\n%s\t}\n", ew_buf_str(&rules));
-	/* the relay's new connections; its exit address when it has one */
-	ew_policy_exit_bind(p, bind);
-	if (bind[0].family == EW_AF_NONE && bind[1].family == EW_AF_NONE) {
-		ew_buf_printf(hook,
-		    "\t\tmeta skuid %lu ct state new tcp flags & (syn | ack) "
-		    "== syn jump guards\n",
-		    (unsigned long)o->uid);
-	} else {
-		for (f = 0; f < 2; f++) {
-			ew_buf_printf(
-			    hook, "\t\tmeta skuid %lu ", (unsigned long)o->uid);
-			if (bind[f].family != EW_AF_NONE) {
-				ew_addr_format(&bind[f], 0, t, sizeof(t));
-				ew_buf_printf(
-				    hook, "%s saddr %s ", f ? "ip6" : "ip", t);
-			} else {
-				ew_buf_printf(hook, "meta nfproto %s ",
-				    f ? "ipv6" : "ipv4");
-			}
-			ew_buf_puts(hook,
-			    "ct state new tcp flags & (syn | ack) "
-			    "== syn jump guards\n");
-		}
-	}
-	if (rules.oom || acc.v[0].oom || acc.v[1].oom)
-		out->oom = 1;
-	ew_buf_free(&rules);
-	ew_buf_free(&acc.v[0]);
-	ew_buf_free(&acc.v[1]);
-}
-
 /* Start a generator for one relay's policy. */
 static int
 gen_init(struct gen *g, const struct ew_policy *p, const struct ew_nft_opts *o,
@@ -1199,7 +904,7 @@ ruleset(const struct ew_policy *p, const struct ew_expanded *e,
 	ew_nft_flush_text(out);
 	ew_buf_puts(out, "table " EW_NFT_FAMILY " " EW_NFT_TABLE " {\n");
 	put_decls(&g, out);
-	emit_guards(p, o, out, &hook, &top);
+	ew_nft_emit_guards(p, o, out, &hook, &top);
 	ew_buf_printf(out,
 	    "\tchain output {\n"
 	    "\t\ttype filter hook output priority filter; policy accept;\n"
@@ -1370,22 +1075,54 @@ add_stats(struct ew_nft_stats *a, const struct ew_nft_stats *b)
 	a->skipped += b->skipped;
 }
 
-/* The relays' names and uids are distinct, and none has guards. */
+/* The relays' names and uids are distinct, and those with guards
+ * declare the same ones. */
 static int
-relays_ok(const struct ew_nft_relay *v, size_t n, char (*pfx)[80])
+relays_ok(const struct ew_nft_relay *v, size_t n, const struct ew_nft_opts *o,
+    char (*pfx)[80])
 {
 	size_t i, k;
+	int rc;
 
 	for (i = 0; i < n; i++) {
 		if (ew_nft_relay_ident(v[i].name, pfx[i], sizeof(pfx[i])) < 0)
 			return -EINVAL;
-		if (ew_policy_guard_count(v[i].p) > 0)
-			return -ENOTSUP;
 		for (k = 0; k < i; k++)
 			if (strcmp(pfx[k], pfx[i]) == 0 || v[k].uid == v[i].uid)
 				return -EEXIST;
 	}
-	return 0;
+	rc = ew_nft_relays_guards_differ(v, n, o, NULL, NULL);
+	return rc < 0 ? rc : rc > 0 ? -ENOTSUP : 0;
+}
+
+/*
+ * The host's guards, declared once (to gd), each guarded relay's jumps
+ * to them (to hook) and its surge-block checks (to top[i]).  The
+ * relays agree on their guards (relays_ok).
+ */
+static void
+relays_guards(const struct ew_nft_relay *v, size_t n,
+    const struct ew_nft_opts *o, struct ew_buf *gd, struct ew_buf *hook,
+    struct ew_buf *top)
+{
+	struct ew_buf tmp = EW_BUF_INIT;
+	struct ew_nft_opts one;
+	size_t i;
+	int done = 0;
+
+	for (i = 0; i < n; i++) {
+		if (ew_policy_guard_count(v[i].p) == 0)
+			continue;
+		one = *o;
+		one.uid = v[i].uid;
+		ew_buf_reset(&tmp);
+		ew_nft_emit_guards(
+		    v[i].p, &one, done ? &tmp : gd, hook, &top[i]);
+		done = 1;
+	}
+	if (tmp.oom)
+		gd->oom = 1;
+	ew_buf_free(&tmp);
 }
 
 int
@@ -1393,6 +1130,7 @@ ew_nft_ruleset_relays(const struct ew_nft_relay *v, size_t n,
     const struct ew_nft_opts *o, struct ew_buf *out, struct ew_nft_stats *st)
 {
 	struct ew_nft_opts one;
+	struct ew_buf gd = EW_BUF_INIT, hook = EW_BUF_INIT, *top;
 	struct gen *g;
 	char(*pfx)[80];
 	size_t i;
@@ -1409,12 +1147,14 @@ ew_nft_ruleset_relays(const struct ew_nft_relay *v, size_t n,
 	}
 	g = calloc(n, sizeof(*g));
 	pfx = calloc(n, sizeof(*pfx));
-	if (g == NULL || pfx == NULL) {
+	top = calloc(n, sizeof(*top));
+	if (g == NULL || pfx == NULL || top == NULL) {
 		free(g);
 		free(pfx);
+		free(top);
 		return -ENOMEM;
 	}
-	rc = relays_ok(v, n, pfx);
+	rc = relays_ok(v, n, o, pfx);
 	for (i = 0; rc == 0 && i < n; i++)
 		if ((rc = gen_init(&g[i], v[i].p, o, pfx[i])) == 0)
 			rc = gen_rules(&g[i], v[i].e);
@@ -1425,20 +1165,27 @@ ew_nft_ruleset_relays(const struct ew_nft_relay *v, size_t n,
 	ew_buf_puts(out, "table " EW_NFT_FAMILY " " EW_NFT_TABLE " {\n");
 	for (i = 0; i < n; i++)
 		put_decls(&g[i], out);
+	relays_guards(v, n, o, &gd, &hook, top);
+	ew_buf_add(out, gd.p != NULL ? gd.p : "", gd.len);
 	/* the dispatch: each relay's uid to its own chain */
 	ew_buf_puts(out, "\tmap relays {\n\t\ttype uid : verdict\n"
 			 "\t\telements = { ");
 	for (i = 0; i < n; i++)
 		ew_buf_printf(out, "%s%lu : jump %srules", i > 0 ? ", " : "",
 		    (unsigned long)v[i].uid, pfx[i]);
-	ew_buf_puts(out,
+	/* the guarded relays' jumps to the host's guards, then the
+	 * dispatch */
+	ew_buf_printf(out,
 	    " }\n\t}\n"
 	    "\tchain output {\n"
 	    "\t\ttype filter hook output priority filter; policy accept;\n"
+	    "%s"
 	    "\t\ttcp flags & (syn | ack) == syn meta skuid vmap @relays\n"
-	    "\t}\n");
+	    "\t}\n",
+	    ew_buf_str(&hook));
 	for (i = 0; i < n; i++) {
-		ew_buf_printf(out, "\tchain %srules {\n", pfx[i]);
+		ew_buf_printf(
+		    out, "\tchain %srules {\n%s", pfx[i], ew_buf_str(&top[i]));
 		ew_buf_add(out, g[i].chain.p != NULL ? g[i].chain.p : "",
 		    g[i].chain.len);
 		ew_buf_puts(out, "\t}\n");
@@ -1446,14 +1193,18 @@ ew_nft_ruleset_relays(const struct ew_nft_relay *v, size_t n,
 	ew_buf_puts(out, "}\n");
 out:
 	for (i = 0; i < n; i++) {
-		oom |= gen_oom(&g[i]);
+		oom |= gen_oom(&g[i]) || top[i].oom;
 		if (st != NULL)
 			add_stats(st, &g[i].st);
 		gen_free(&g[i]);
+		ew_buf_free(&top[i]);
 	}
-	if (rc == 0 && (oom || out->oom))
+	if (rc == 0 && (oom || gd.oom || hook.oom || out->oom))
 		rc = -ENOMEM;
+	ew_buf_free(&gd);
+	ew_buf_free(&hook);
 	free(g);
 	free(pfx);
+	free(top);
 	return rc;
 }
