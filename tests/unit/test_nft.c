@@ -601,6 +601,243 @@ test_state_bad(void)
 	ew_buf_free(&st);
 }
 
+/* ---- several relays: the host's guards ---- */
+
+static size_t
+count(const char *s, const char *needle)
+{
+	size_t k = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		k++;
+		s += strlen(needle);
+	}
+	return k;
+}
+
+struct relays {
+	struct ew_policy *p[4];
+	struct ew_expanded *e[4];
+	struct ew_nft_relay v[4];
+	struct ew_nft_opts o;
+	size_t n;
+};
+
+/* Relays "a", "b", ... with uids 201, 202, ... and the policies pol. */
+static int
+relays_load(struct relays *r, const char *const *pol, size_t n)
+{
+	static const char *const names[] = { "a", "b", "c", "d" };
+	struct ew_expand_env env;
+	struct ew_diag_list d;
+	size_t i;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	memset(&env, 0, sizeof(env));
+	r->o.seed = 0x1234;
+	r->n = n;
+	for (i = 0; i < n; i++) {
+		ew_diag_init(&d);
+		if (ew_policy_parse_string(names[i], pol[i], strlen(pol[i]), 0,
+			&d, &r->p[i]) != 0 ||
+		    ew_policy_expand(r->p[i], &env, &d, &r->e[i]) != 0)
+			rc = -1;
+		ew_diag_free(&d);
+		r->v[i].name = names[i];
+		r->v[i].uid = 201 + (uint32_t)i;
+		r->v[i].p = r->p[i];
+		r->v[i].e = r->e[i];
+	}
+	return rc;
+}
+
+static void
+relays_free(struct relays *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		ew_expanded_free(r->e[i]);
+		ew_policy_free(r->p[i]);
+	}
+}
+
+#define GUARDS                                                                 \
+	"guards allow 192.0.2.53\n"                                            \
+	"guard flood rate 600/minute per destination block 30m\n"              \
+	"guard scan ports * rate 150/4minutes per destination/22 block 1h\n"
+
+/*
+ * Two relays with the same guards: the guards declared once, as a
+ * one-relay table declares them; each relay's uid (and alpha's exit
+ * address) hooked to chain "guards"; the surge-block checks at the head
+ * of both relays' chains.
+ */
+static void
+test_relays_guards_same(void)
+{
+	static const char *const pol[] = {
+		"OutboundBindAddressExit 192.0.2.7\n" GUARDS
+		"reject 198.51.100.0/24:*\naccept *:*\n",
+		GUARDS "reject 203.0.113.0/24:*\naccept *:*\n",
+	};
+	struct relays r;
+	struct ew_buf out = EW_BUF_INIT, one = EW_BUF_INIT;
+	const char *s, *g0, *g1;
+	size_t a = 9, b = 9;
+
+	EW_CHECK_INT(relays_load(&r, pol, 2), 0);
+	EW_CHECK_INT(ew_nft_ruleset_relays(r.v, 2, &r.o, &out, NULL), 0);
+	EW_CHECK_INT(ew_nft_relays_guards_differ(r.v, 2, &r.o, &a, &b), 0);
+	s = ew_buf_str(&out);
+	EW_CHECK_INT(count(s, "\tset g_flood_s4 {"), 1);
+	EW_CHECK_INT(count(s, "\tset g_flood_b6 {"), 1);
+	EW_CHECK_INT(count(s, "\tset g_scan_rate {"), 1);
+	EW_CHECK_INT(count(s, "\tset g_allow4 {"), 1);
+	EW_CHECK_INT(count(s, "\tcounter g_flood_over {"), 1);
+	EW_CHECK_INT(count(s, "\tcounter g_scan_blocked {"), 1);
+	EW_CHECK_INT(count(s, "\tchain guards {"), 1);
+	EW_CHECK_INT(count(s, "\tchain g_flood_v4 {"), 1);
+	/* the hooks: alpha's by uid and exit address, beta's by uid */
+	EW_CHECK_INT(count(s, "jump guards\n"), 3);
+	EW_CHECK_INT(count(s, "\t\tmeta skuid 201 ip saddr 192.0.2.7 ct state "
+			      "new tcp flags & (syn | ack) == syn jump "
+			      "guards\n"),
+	    1);
+	EW_CHECK_INT(count(s, "\t\tmeta skuid 201 meta nfproto ipv6 ct state "
+			      "new tcp flags & (syn | ack) == syn jump "
+			      "guards\n"),
+	    1);
+	EW_CHECK_INT(count(s, "\t\tmeta skuid 202 ct state new tcp flags & "
+			      "(syn | ack) == syn jump guards\n"),
+	    1);
+	/* ... before the dispatch */
+	EW_CHECK(strstr(s, "jump guards\n\t\ttcp flags & (syn | ack) == syn "
+			   "meta skuid vmap @relays\n") != NULL);
+	/* the surge-block checks head both chains */
+	EW_CHECK(
+	    strstr(s, "\tchain a_rules {\n\t\tip daddr . tcp dport "
+		      "@g_flood_b4 counter name \"g_flood_blocked\"") != NULL);
+	EW_CHECK(
+	    strstr(s, "\tchain b_rules {\n\t\tip daddr . tcp dport "
+		      "@g_flood_b4 counter name \"g_flood_blocked\"") != NULL);
+	EW_CHECK_INT(count(s, "@g_flood_b4 counter"), 2);
+	EW_CHECK_INT(count(s, "@g_scan_b6 counter"), 2);
+	/* the declarations are one relay's, byte for byte */
+	r.o.uid = 202;
+	EW_CHECK_INT(ew_nft_ruleset(r.p[1], r.e[1], &r.o, &one, NULL), 0);
+	g0 = strstr(ew_buf_str(&one), "\tset g_allow4 {");
+	g1 = strstr(ew_buf_str(&one), "\tchain output {");
+	EW_CHECK(g0 != NULL && g1 != NULL && g0 < g1);
+	if (g0 != NULL && g1 != NULL && g0 < g1) {
+		char *x = ew_strndup(g0, (size_t)(g1 - g0));
+
+		EW_CHECK(x != NULL && strstr(s, x) != NULL);
+		free(x);
+	}
+	ew_buf_free(&one);
+	ew_buf_free(&out);
+	relays_free(&r);
+}
+
+/* A relay without guards gets no hook and no surge-block checks; a
+ * table of relays none of which has guards, nothing of them. */
+static void
+test_relays_guards_some(void)
+{
+	static const char *const pol[] = {
+		"reject 192.0.2.1:25\naccept *:*\n",
+		GUARDS "reject 203.0.113.0/24:*\naccept *:*\n",
+		"reject 192.0.2.3:25\naccept *:*\n",
+	};
+	static const char *const none[] = {
+		"reject 192.0.2.1:25\naccept *:*\n",
+		"reject 192.0.2.3:25\naccept *:*\n",
+	};
+	struct relays r;
+	struct ew_buf out = EW_BUF_INIT;
+	const char *s;
+
+	EW_CHECK_INT(relays_load(&r, pol, 3), 0);
+	EW_CHECK_INT(ew_nft_ruleset_relays(r.v, 3, &r.o, &out, NULL), 0);
+	s = ew_buf_str(&out);
+	EW_CHECK_INT(count(s, "\tchain guards {"), 1);
+	EW_CHECK_INT(count(s, "jump guards\n"), 1);
+	EW_CHECK_INT(count(s, "\t\tmeta skuid 202 ct state new tcp flags & "
+			      "(syn | ack) == syn jump guards\n"),
+	    1);
+	EW_CHECK(
+	    strstr(s, "\tchain a_rules {\n\t\tip daddr 192.0.2.1 ") != NULL);
+	EW_CHECK(strstr(s, "\tchain b_rules {\n\t\tip daddr . tcp dport "
+			   "@g_flood_b4 ") != NULL);
+	EW_CHECK(
+	    strstr(s, "\tchain c_rules {\n\t\tip daddr 192.0.2.3 ") != NULL);
+	EW_CHECK_INT(count(s, "@g_flood_b4 counter"), 1);
+	relays_free(&r);
+
+	ew_buf_reset(&out);
+	EW_CHECK_INT(relays_load(&r, none, 2), 0);
+	EW_CHECK_INT(ew_nft_ruleset_relays(r.v, 2, &r.o, &out, NULL), 0);
+	s = ew_buf_str(&out);
+	EW_CHECK(strstr(s, "g_") == NULL && strstr(s, "guards") == NULL);
+	EW_CHECK(
+	    strstr(s, "\tchain output {\n\t\ttype filter hook output "
+		      "priority filter; policy accept;\n\t\ttcp flags & "
+		      "(syn | ack) == syn meta skuid vmap @relays\n\t}\n"
+		      "\tchain a_rules {\n\t\tip daddr 192.0.2.1 ") != NULL);
+	relays_free(&r);
+	ew_buf_free(&out);
+}
+
+/* Relays that declare different guards (a rate, a guard more, the
+ * allow list, the order) are refused, and the first pair named. */
+static void
+test_relays_guards_differ(void)
+{
+	static const char *const other[] = {
+		"guards allow 192.0.2.53\n"
+		"guard flood rate 500/minute per destination block 30m\n"
+		"guard scan ports * rate 150/4minutes per destination/22 "
+		"block 1h\n",
+		"guards allow 192.0.2.53\n"
+		"guard flood rate 600/minute per destination block 30m\n",
+		"guards allow 192.0.2.54\n"
+		"guard flood rate 600/minute per destination block 30m\n"
+		"guard scan ports * rate 150/4minutes per destination/22 "
+		"block 1h\n",
+		"guards allow 192.0.2.53\n"
+		"guard scan ports * rate 150/4minutes per destination/22 "
+		"block 1h\n"
+		"guard flood rate 600/minute per destination block 30m\n",
+		"guards allow 192.0.2.53\n"
+		"guard flood rate 600/minute per destination block 30m damp\n"
+		"guard scan ports * rate 150/4minutes per destination/22 "
+		"block 1h\n",
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(other) / sizeof(other[0]); k++) {
+		const char *pol[3];
+		struct relays r;
+		struct ew_buf out = EW_BUF_INIT;
+		size_t a = 9, b = 9;
+
+		pol[0] = GUARDS "accept *:*\n";
+		pol[1] = "reject 192.0.2.1:25\naccept *:*\n";
+		pol[2] = other[k];
+		EW_CHECK_INT(relays_load(&r, pol, 3), 0);
+		EW_CHECK_INT(
+		    ew_nft_ruleset_relays(r.v, 3, &r.o, &out, NULL), -ENOTSUP);
+		EW_CHECK_INT(
+		    ew_nft_relays_guards_differ(r.v, 3, &r.o, &a, &b), 1);
+		EW_CHECK_INT(a, 0);
+		EW_CHECK_INT(b, 2);
+		relays_free(&r);
+		ew_buf_free(&out);
+	}
+}
+
 int
 main(void)
 {
@@ -611,5 +848,8 @@ main(void)
 	EW_RUN(test_split);
 	EW_RUN(test_compact);
 	EW_RUN(test_state_bad);
+	EW_RUN(test_relays_guards_same);
+	EW_RUN(test_relays_guards_some);
+	EW_RUN(test_relays_guards_differ);
 	return ew_test_done();
 }
