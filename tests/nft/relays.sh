@@ -5,7 +5,9 @@
 # uid is refused where A's policy says so while relay B's uid passes,
 # and the other way round; changing A's policy leaves B's chain as it
 # was; a relay whose policy does not load changes nothing (one
-# transaction for all).  Exits 77 when that is impossible (not root, no
+# transaction for all); surge guards are the host's: relays that declare
+# different ones are refused, and one guard declared on both counts the
+# new connections of both uids to a destination together.  Exits 77 when that is impossible (not root, no
 # unshare, nft or setpriv).
 set -u
 ew=$1
@@ -65,6 +67,57 @@ check "a broken relay policy is refused" sh -c "! '$ew' nft apply $rel '$tmp/a.p
 nft list table inet exitwarden >"$tmp/t3"
 check "the table is as it was" cmp "$tmp/t2" "$tmp/t3"
 if conn $ub 6668; then bad "beta's block lost"; else ok "beta's block still enforced"; fi
+
+# surge guards are the host's: relays that declare different ones are
+# refused, named, and the table stays as it was
+g='guard flood ports 6668 rate 10/minute per destination block 30m'
+printf 'ExitPolicyRejectPrivate 0\n%s\naccept *:*\n' "$g" >"$tmp/ga.policy"
+printf 'ExitPolicyRejectPrivate 0\n%s damp\naccept *:*\n' "$g" >"$tmp/gb.policy"
+grel="--relay alpha,uid=$ua,policy=$tmp/ga.policy --relay beta,uid=$ub,policy=$tmp/gb.policy"
+nft list table inet exitwarden >"$tmp/t3"
+# shellcheck disable=SC2086
+if "$ew" nft apply $grel "$tmp/ga.policy" >"$tmp/gerr" 2>&1; then
+	bad "different guards applied"
+else
+	ok "different guards are refused"
+fi
+check "the refusal names both relays" grep -q 'relays alpha and beta declare different surge guards' "$tmp/gerr"
+nft list table inet exitwarden >"$tmp/t4"
+check "the table is as it was" cmp "$tmp/t3" "$tmp/t4"
+# the same guard on both: one guard counts both relays' connections
+printf 'ExitPolicyRejectPrivate 0\n%s\naccept *:*\n' "$g" >"$tmp/gb.policy"
+# shellcheck disable=SC2086
+check "apply both relays with one guard" "$ew" nft apply $grel "$tmp/ga.policy"
+nft list table inet exitwarden >"$tmp/t5"
+check "the guard declared once" test "$(grep -c 'set g_flood_s4 {' "$tmp/t5")" = 1
+check "alpha hooked to the guards" grep -q "meta skuid $ua ct state new .*jump guards" "$tmp/t5"
+check "beta hooked to the guards" grep -q "meta skuid $ub ct state new .*jump guards" "$tmp/t5"
+over() {
+	nft list counter inet exitwarden g_flood_over |
+		sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+surged() {
+	nft list set inet exitwarden g_flood_s4 | grep -q '127.0.0.1 . 6668'
+}
+# burst 10: another uid's 12 connections, then alpha's 8, stay under
+i=0
+while [ $i -lt 12 ]; do conn 65503 6668; i=$((i + 1)); done
+check "another uid is not counted" test "$(over)" = 0
+i=0; n=0
+while [ $i -lt 8 ]; do conn $ua 6668 && n=$((n + 1)); i=$((i + 1)); done
+check "alpha's 8 connections pass" test $n = 8
+check "alpha's 8 alone: under the guard" test "$(over)" = 0
+if surged; then bad "a surge from alpha's 8 alone"; else ok "no surge from alpha's 8 alone"; fi
+# beta's 8 more: over the burst on the sum of both relays
+i=0
+while [ $i -lt 8 ]; do conn $ub 6668; i=$((i + 1)); done
+o=$(over)
+if [ "${o:-0}" -ge 4 ] && [ "${o:-0}" -le 6 ]; then
+	ok "the sum is over: $o of beta's connections over the guard"
+else
+	bad "over the guard after 16 connections: '${o:-}' (want 4..6)"
+fi
+if surged; then ok "the surge recorded (alpha's and beta's together)"; else bad "no surge at 16 connections"; fi
 
 kill "$srv" 2>/dev/null
 nft delete table inet exitwarden 2>/dev/null
