@@ -58,6 +58,57 @@ ew_tx_has_word(const char *s, size_t n, const char *w)
 }
 
 void
+ew_tx_first_init(struct ew_tx_first *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+void
+ew_tx_first_add(struct ew_tx_first *f, size_t k, const char *w)
+{
+	uint32_t bit = (uint32_t)1 << k;
+	unsigned char c = (unsigned char)w[0];
+	size_t b;
+
+	if (c == '\0') { /* (not expected: an empty word is everywhere) */
+		for (b = 0; b < 256; b++)
+			f->m[b] |= bit;
+		return;
+	}
+	/* the bytes that tolower() makes the word's first */
+	f->m[c] |= bit;
+	f->m[(unsigned char)tolower(c)] |= bit;
+	f->m[(unsigned char)toupper(c)] |= bit;
+}
+
+void
+ew_tx_first_words(struct ew_tx_first *f, const char *const *w, size_t nw)
+{
+	size_t k;
+
+	ew_tx_first_init(f);
+	for (k = 0; k < nw && k < EW_TX_FIRST_MAX; k++)
+		ew_tx_first_add(f, k, w[k]);
+}
+
+int
+ew_tx_has_any_word(const char *s, size_t n, const char *const *w, size_t nw)
+{
+	struct ew_tx_first f;
+	size_t i;
+
+	ew_tx_first_words(&f, w, nw);
+	for (i = 0; i < n; i++) {
+		uint32_t set = ew_tx_first_at(&f, s, n, i);
+
+		while (set != 0)
+			if (ew_tx_word_at(s, n, i, w[ew_tx_first_next(&set)]))
+				return 1;
+	}
+	return 0;
+}
+
+void
 ew_mail_refang(const char *s, size_t n, struct ew_buf *out)
 {
 	static const struct {
