@@ -79,16 +79,15 @@ time_priority(const char *s, size_t n)
 		"infringement", "occurred", "detected" };
 	static const char *const rep[] = { "notice date", "report date",
 		"reported on", "sent", "generated" };
-	size_t k;
+	_Static_assert(EW_TX_NWORDS(ev) <= EW_TX_FIRST_MAX, "ev");
+	_Static_assert(EW_TX_NWORDS(rep) <= EW_TX_FIRST_MAX, "rep");
 
 	if (n > 200)
 		n = 200;
-	for (k = 0; k < sizeof(rep) / sizeof(rep[0]); k++)
-		if (ew_tx_has_word(s, n, rep[k]))
-			return 0;
-	for (k = 0; k < sizeof(ev) / sizeof(ev[0]); k++)
-		if (ew_tx_has_word(s, n, ev[k]))
-			return 2;
+	if (ew_tx_has_any_word(s, n, rep, EW_TX_NWORDS(rep)))
+		return 0;
+	if (ew_tx_has_any_word(s, n, ev, EW_TX_NWORDS(ev)))
+		return 2;
 	return 1;
 }
 
