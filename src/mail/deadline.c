@@ -255,8 +255,10 @@ action_before(const char *s, size_t i)
 		"afsluiten" };
 	_Static_assert(EW_TX_NWORDS(w) <= EW_TX_FIRST_MAX, "action words");
 	size_t b = i > 100 ? i - 100 : 0;
+	struct ew_tx_first f;
 
-	return ew_tx_has_any_word(s + b, i - b, w, EW_TX_NWORDS(w));
+	ew_tx_first_words(&f, w, EW_TX_NWORDS(w));
+	return ew_tx_has_any_word(s + b, i - b, w, &f);
 }
 
 int

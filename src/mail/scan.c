@@ -92,14 +92,13 @@ ew_tx_first_words(struct ew_tx_first *f, const char *const *w, size_t nw)
 }
 
 int
-ew_tx_has_any_word(const char *s, size_t n, const char *const *w, size_t nw)
+ew_tx_has_any_word(
+    const char *s, size_t n, const char *const *w, const struct ew_tx_first *f)
 {
-	struct ew_tx_first f;
 	size_t i;
 
-	ew_tx_first_words(&f, w, nw);
 	for (i = 0; i < n; i++) {
-		uint32_t set = ew_tx_first_at(&f, s, n, i);
+		uint32_t set = ew_tx_first_at(f, s, n, i);
 
 		while (set != 0)
 			if (ew_tx_word_at(s, n, i, w[ew_tx_first_next(&set)]))
@@ -117,14 +116,16 @@ ew_mail_refang(const char *s, size_t n, struct ew_buf *out)
 	} tab[] = { { "[.]", '.' }, { "(.)", '.' }, { "{.}", '.' },
 		{ "[dot]", '.' }, { "(dot)", '.' }, { "[:]", ':' },
 		{ "[@]", '@' }, { "[at]", '@' } };
+	/* the bytes where a defanged form can start */
+	static const unsigned char special[256] = {
+		['['] = 1, ['('] = 1, ['{'] = 1, ['h'] = 1, ['H'] = 1
+	};
 	size_t i, k, run;
 
 	for (i = 0; i < n;) {
 		int done = 0;
 
-		for (run = i; run < n && s[run] != '[' && s[run] != '(' &&
-			      s[run] != '{' && s[run] != 'h' && s[run] != 'H';
-		     run++)
+		for (run = i; run < n && !special[(unsigned char)s[run]]; run++)
 			;
 		if (run > i) {
 			ew_buf_add(out, s + i, run - i);

@@ -79,9 +79,10 @@ ew_tx_first_next(uint32_t *set)
 	*set &= *set - 1;
 	return k;
 }
-/* Is there a word starting with one of w[0..nw) anywhere in s[0..n)? */
+/* Is there a word starting with one of the words w (f: their
+ * ew_tx_first_words) anywhere in s[0..n)? */
 int ew_tx_has_any_word(
-    const char *s, size_t n, const char *const *w, size_t nw);
+    const char *s, size_t n, const char *const *w, const struct ew_tx_first *f);
 int ew_tx_addr_char(int c);
 void ew_tx_unmap(struct ew_addr *a);
 void ew_tx_skip_sp(const char *s, size_t n, size_t *j);
