@@ -491,14 +491,10 @@ deadline_part(struct ew_complaint *c, const struct ew_mail *m, size_t k,
 		unsigned depth;
 		size_t q, nx, nle;
 
-		le = ls;
-		while (le < n && s[le] != '\n')
-			le++;
+		le = ew_tx_line_end(s, n, ls);
 		q = ew_fwd_quote(s + ls, le - ls, &depth);
 		nx = le < n ? le + 1 : n;
-		nle = nx;
-		while (nle < n && s[nle] != '\n')
-			nle++;
+		nle = ew_tx_line_end(s, n, nx);
 		(void)ew_fwd_line(
 		    &f, s + ls + q, le - ls - q, depth, s + nx, nle - nx, 0);
 		if (f.oom)

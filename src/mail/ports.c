@@ -382,6 +382,16 @@ service_ports(
 	}
 }
 
+/* The end of the positions i with i + k < n and i < lim (one test per
+ * position in the loops below instead of two). */
+static size_t
+starts_end(size_t n, size_t k, size_t lim)
+{
+	size_t e = n > k ? n - k : 0;
+
+	return e < lim ? e : lim;
+}
+
 size_t
 ew_tx_ports_in(const char *s, size_t n, size_t lim, struct ew_buf *out)
 {
@@ -391,9 +401,9 @@ ew_tx_ports_in(const char *s, size_t n, size_t lim, struct ew_buf *out)
 		"ranges " };
 	static const char *const proto_slash[] = { "tcp/", "udp/" };
 	struct ew_tx_first fp;
-	size_t i, j, k, added = 0;
+	size_t i, j, k, e, added = 0;
 
-	for (i = 0; i + 4 < n && i < lim; i++) {
+	for (i = 0, e = starts_end(n, 4, lim); i < e; i++) {
 		if ((s[i] != 'p' && s[i] != 'P') ||
 		    !ew_tx_word_at(s, n, i, "port"))
 			continue;
@@ -426,7 +436,7 @@ ew_tx_ports_in(const char *s, size_t n, size_t lim, struct ew_buf *out)
 		added += port_list(s, n, j, out);
 	}
 	/* "they connect on 6660-7000, 8888 and 8080" */
-	for (i = 0; i + 7 < n && i < lim; i++) {
+	for (i = 0, e = starts_end(n, 7, lim); i < e; i++) {
 		if ((s[i] != 'c' && s[i] != 'C') ||
 		    !ew_tx_word_at(s, n, i, "connect"))
 			continue;
@@ -443,7 +453,7 @@ ew_tx_ports_in(const char *s, size_t n, size_t lim, struct ew_buf *out)
 	}
 	/* "udp/5060", "tcp/5061" */
 	ew_tx_first_words(&fp, proto_slash, EW_TX_NWORDS(proto_slash));
-	for (i = 0; i + 4 < n && i < lim; i++) {
+	for (i = 0, e = starts_end(n, 4, lim); i < e; i++) {
 		uint32_t set = ew_tx_first_at(&fp, s, n, i);
 		long p;
 

@@ -361,6 +361,17 @@ ew_tx_num_at(const char *s, size_t n, size_t *j)
 	return (long)v;
 }
 
+size_t
+ew_tx_line_end(const char *s, size_t n, size_t i)
+{
+	const char *nl;
+
+	if (i >= n)
+		return i;
+	nl = memchr(s + i, '\n', n - i);
+	return nl != NULL ? (size_t)(nl - s) : n;
+}
+
 void
 ew_tx_skip_sp(const char *s, size_t n, size_t *j)
 {

@@ -241,14 +241,10 @@ prescan_zones(struct reader *r, size_t k, const char *s, size_t n)
 		size_t q, nx, nle, rel;
 		struct pzone z;
 
-		le = ls;
-		while (le < n && s[le] != '\n')
-			le++;
+		le = ew_tx_line_end(s, n, ls);
 		q = ew_fwd_quote(s + ls, le - ls, &depth);
 		nx = le < n ? le + 1 : n;
-		nle = nx;
-		while (nle < n && s[nle] != '\n')
-			nle++;
+		nle = ew_tx_line_end(s, n, nx);
 		if (ew_fwd_line(&f, s + ls + q, le - ls - q, depth, s + nx,
 			nle - nx, 0) != EW_FWD_BODY ||
 		    !zone_statement(r, s + ls, le - ls, &z))
@@ -510,9 +506,7 @@ received(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
 		if (d != r->fwd.depth || e + 1 + q >= n ||
 		    (s[e + 1 + q] != ' ' && s[e + 1 + q] != '\t'))
 			break;
-		e++;
-		while (e < n && s[e] != '\n')
-			e++;
+		e = ew_tx_line_end(s, n, e + 1);
 	}
 	r->skip_to = e;
 	for (k = i; k < e; k++)
@@ -1038,14 +1032,10 @@ read_part(struct reader *r, size_t k, const char *s, size_t n)
 		size_t q, nx, nle;
 		enum ew_fwd_kind kind;
 
-		le = ls;
-		while (le < n && s[le] != '\n')
-			le++;
+		le = ew_tx_line_end(s, n, ls);
 		q = ew_fwd_quote(s + ls, le - ls, &depth);
 		nx = le < n ? le + 1 : n;
-		nle = nx;
-		while (nle < n && s[nle] != '\n')
-			nle++;
+		nle = ew_tx_line_end(s, n, nx);
 		kind = ew_fwd_line(&r->fwd, s + ls + q, le - ls - q, depth,
 		    s + nx, nle - nx, r->pline);
 		if (r->sig && r->fwd.cur != r->sig_seg)

@@ -86,6 +86,9 @@ int ew_tx_has_any_word(
 int ew_tx_addr_char(int c);
 void ew_tx_unmap(struct ew_addr *a);
 void ew_tx_skip_sp(const char *s, size_t n, size_t *j);
+/* The end of the line at s[i]: the next '\n' from i on, or n (i when i
+ * is past n). */
+size_t ew_tx_line_end(const char *s, size_t n, size_t i);
 /* Blanks and one line break (with the next line's quote marks), not a
  * blank line: a sentence that wraps. */
 void ew_tx_skip_ws(const char *s, size_t n, size_t *j);
