@@ -161,11 +161,31 @@ struct ew_found_unused {
 	size_t start, end;
 };
 
-int
-ew_tx_addr_char(int c)
-{
-	return isxdigit(c) || c == '.' || c == ':';
-}
+/* isxdigit() (the same in every locale), '.' and ':'. */
+const unsigned char ew_tx_addr_chars[256] = { ['0'] = 1,
+	['1'] = 1,
+	['2'] = 1,
+	['3'] = 1,
+	['4'] = 1,
+	['5'] = 1,
+	['6'] = 1,
+	['7'] = 1,
+	['8'] = 1,
+	['9'] = 1,
+	['a'] = 1,
+	['b'] = 1,
+	['c'] = 1,
+	['d'] = 1,
+	['e'] = 1,
+	['f'] = 1,
+	['A'] = 1,
+	['B'] = 1,
+	['C'] = 1,
+	['D'] = 1,
+	['E'] = 1,
+	['F'] = 1,
+	['.'] = 1,
+	[':'] = 1 };
 
 /* IPv4-mapped IPv6 stands for the IPv4 address. */
 void

@@ -83,7 +83,14 @@ ew_tx_first_next(uint32_t *set)
  * ew_tx_first_words) anywhere in s[0..n)? */
 int ew_tx_has_any_word(
     const char *s, size_t n, const char *const *w, const struct ew_tx_first *f);
-int ew_tx_addr_char(int c);
+/* A byte of an address's text: a hex digit, '.' or ':' (c an unsigned
+ * char or EOF). */
+extern const unsigned char ew_tx_addr_chars[256];
+static inline int
+ew_tx_addr_char(int c)
+{
+	return c >= 0 && c < 256 && ew_tx_addr_chars[c];
+}
 void ew_tx_unmap(struct ew_addr *a);
 void ew_tx_skip_sp(const char *s, size_t n, size_t *j);
 /* The end of the line at s[i]: the next '\n' from i on, or n (i when i
