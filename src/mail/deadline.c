@@ -38,11 +38,13 @@ static const char *const dl_words[] = { "disconnect", "suspend", "terminat",
 	"null", "block", "shut", "deadline", "respond", "response", "reply",
 	"resolve", "action", "otherwise", "lock", "disable", "cancel", "remove",
 	"stop", "fix", "take", "answer", "cease", "acknowledg" };
+_Static_assert(EW_TX_NWORDS(dl_words) <= EW_TX_FIRST_MAX, "dl_words");
 
 static int
 near_deadline_word(const char *s, size_t n, size_t i)
 {
 	size_t b = i > 200 ? i - 200 : 0, e = i + 120 < n ? i + 120 : n, k, j;
+	struct ew_tx_first f;
 
 	/* the sentence around s[i], within that window */
 	for (j = i; j > b; j--)
@@ -57,11 +59,17 @@ near_deadline_word(const char *s, size_t n, size_t i)
 			e = j;
 			break;
 		}
-	for (k = 0; k < sizeof(dl_words) / sizeof(dl_words[0]); k++)
-		for (j = b; j < e; j++)
+	ew_tx_first_words(&f, dl_words, EW_TX_NWORDS(dl_words));
+	for (j = b; j < e; j++) {
+		uint32_t set = ew_tx_first_at(&f, s, e, j);
+
+		while (set != 0) {
+			k = ew_tx_first_next(&set);
 			if (ew_tx_word_at(s + b, e - b, j - b, dl_words[k]) &&
 			    !(k == 4 && ew_tx_at(s, e, j, "blocklist")))
 				return 1;
+		}
+	}
 	return 0;
 }
 
@@ -182,38 +190,59 @@ word_sp(const char *s, size_t n, size_t i, const char *w)
 	       isspace((unsigned char)s[i + l]);
 }
 
-/* "within" and its kin: the length of the word, 0 if none. */
-static size_t
-within_at(const char *s, size_t n, size_t i)
-{
-	static const char *const w[] = { "within", "innerhalb", "binnen",
-		"sous", "dans", "d'ici", "dentro de", "en un plazo de" };
-	size_t k;
+/* "within" and its kin. */
+static const char *const within_words[] = { "within", "innerhalb", "binnen",
+	"sous", "dans", "d'ici", "dentro de", "en un plazo de" };
+_Static_assert(EW_TX_NWORDS(within_words) <= EW_TX_FIRST_MAX, "within");
 
-	for (k = 0; k < sizeof(w) / sizeof(w[0]); k++)
+/* The words before a span next to a word of action: "disconnected in
+ * 12 hours", "the next 2 days". */
+static const char *const span_words[] = { "in", "next" };
+_Static_assert(EW_TX_NWORDS(span_words) <= EW_TX_FIRST_MAX, "span_words");
+
+/* Checked boxes. */
+static const char *const boxes[] = { "[x]", "[X]", "(x)", "(X)", "[*]", "[ x ]",
+	"[ X ]", "\xe2\x98\x92", "\xe2\x98\x91", "[\xe2\x9c\x93]",
+	"[\xe2\x9c\x94]", "\xe2\x9c\x85" };
+_Static_assert(EW_TX_NWORDS(boxes) <= EW_TX_FIRST_MAX, "boxes");
+
+/* Of the words `set` of w, the first word_sp at s[i]: its length, 0 if
+ * none. */
+static size_t
+word_sp_of(
+    const char *s, size_t n, size_t i, const char *const *w, uint32_t set)
+{
+	while (set != 0) {
+		size_t k = ew_tx_first_next(&set);
+
 		if (word_sp(s, n, i, w[k]))
 			return strlen(w[k]);
+	}
 	return 0;
 }
 
-/* A checked box at s[i]: its length, 0 if none. */
+/* Of the boxes `set`, a checked box at s[i]: its length, 0 if none. */
 static size_t
-checked_box(const char *s, size_t n, size_t i)
+checked_box(const char *s, size_t n, size_t i, uint32_t set)
 {
-	static const char *const boxes[] = { "[x]", "[X]", "(x)", "(X)", "[*]",
-		"[ x ]", "[ X ]", "\xe2\x98\x92", "\xe2\x98\x91",
-		"[\xe2\x9c\x93]", "[\xe2\x9c\x94]", "\xe2\x9c\x85" };
-	size_t k;
+	while (set != 0) {
+		size_t k = ew_tx_first_next(&set);
 
-	for (k = 0; k < sizeof(boxes) / sizeof(boxes[0]); k++)
 		if (ew_tx_at(s, n, i, boxes[k]))
 			return strlen(boxes[k]);
+	}
 	return 0;
 }
 
 static const char *const abs_words[] = { "deadline", "by ", "before ", "until ",
 	"no later than ", "after ", "bis zum ", "bis ", "avant le ", "vor dem ",
 	"uiterlijk ", "antes del ", "on ", "am " };
+_Static_assert(EW_TX_NWORDS(abs_words) <= EW_TX_FIRST_MAX, "abs_words");
+
+/* The lists ew_tx_deadline tries at each position, by first byte. */
+struct dl_first {
+	struct ew_tx_first box, within, span, abs;
+};
 
 /* Words of action just before s[i] (the same sentence, 100 bytes):
  * "disconnect the server on DATE". */
@@ -224,12 +253,12 @@ action_before(const char *s, size_t i)
 		"null", "terminat", "shut", "sperr", "lock", "disable",
 		"cancel", "deactivat", "suspendre", "bloquer", "blokker",
 		"afsluiten" };
-	size_t b = i > 100 ? i - 100 : 0, k;
+	_Static_assert(EW_TX_NWORDS(w) <= EW_TX_FIRST_MAX, "action words");
+	size_t b = i > 100 ? i - 100 : 0;
+	struct ew_tx_first f;
 
-	for (k = 0; k < sizeof(w) / sizeof(w[0]); k++)
-		if (ew_tx_has_word(s + b, i - b, w[k]))
-			return 1;
-	return 0;
+	ew_tx_first_words(&f, w, EW_TX_NWORDS(w));
+	return ew_tx_has_any_word(s + b, i - b, w, &f);
 }
 
 int
@@ -262,13 +291,16 @@ ew_tx_deadline_time(const char *s, size_t i)
 /* An absolute deadline introduced by a word at s[i]. */
 static int
 absolute_at(const char *s, size_t n, size_t i, size_t *checks,
-    struct ew_deadline_hit *h)
+    struct ew_deadline_hit *h, uint32_t set)
 {
 	size_t k, j;
 	struct ew_mtime m;
 
-	for (k = 0; k < sizeof(abs_words) / sizeof(abs_words[0]); k++) {
-		size_t l = strlen(abs_words[k]);
+	while (set != 0) {
+		size_t l;
+
+		k = ew_tx_first_next(&set);
+		l = strlen(abs_words[k]);
 
 		if (abs_words[k][l - 1] == ' ')
 			l--; /* any blank after it, a line break too */
@@ -312,26 +344,42 @@ ew_tx_deadline(const char *s, size_t n, int64_t base, int has_base,
 {
 	size_t i, checks = 0;
 	int found = 0;
+	struct dl_first f;
 
+	ew_tx_first_words(&f.box, boxes, EW_TX_NWORDS(boxes));
+	ew_tx_first_words(&f.within, within_words, EW_TX_NWORDS(within_words));
+	ew_tx_first_words(&f.span, span_words, EW_TX_NWORDS(span_words));
+	ew_tx_first_words(&f.abs, abs_words, EW_TX_NWORDS(abs_words));
 	for (i = 0; i < n; i++) {
 		struct ew_deadline_hit h;
 		int64_t span = -1;
 		size_t box, wl;
+		uint32_t bset = has_base ? ew_tx_first_at(&f.box, s, n, i) : 0;
+		uint32_t aset = ew_tx_first_at(&f.abs, s, n, i);
+		uint32_t wset = 0, sset = 0;
 
+		if (has_base) {
+			wset = ew_tx_first_at(&f.within, s, n, i);
+			sset = ew_tx_first_at(&f.span, s, n, i);
+		}
+		/* nothing of any list can start here */
+		if ((bset | aset | wset | sset) == 0)
+			continue;
 		memset(&h, 0, sizeof(h));
-		if (has_base && (box = checked_box(s, n, i)) > 0) {
+		if (bset != 0 && (box = checked_box(s, n, i, bset)) > 0) {
 			span = span_at(s, n, i + box);
 			h.rule = "the checked box of a form";
 			h.len = box + 12;
 		} else if (!isalpha((unsigned char)s[i]) ||
 			   (i > 0 && isalnum((unsigned char)s[i - 1]))) {
 			continue;
-		} else if (has_base && (wl = within_at(s, n, i)) > 0) {
+		} else if (wset != 0 &&
+			   (wl = word_sp_of(s, n, i, within_words, wset)) > 0) {
 			span = span_at(s, n, i + wl);
 			h.rule = "'within' a span of time";
 			h.len = 24;
-		} else if (has_base && (word_sp(s, n, i, "in") ||
-					   word_sp(s, n, i, "next"))) {
+		} else if (sset != 0 &&
+			   word_sp_of(s, n, i, span_words, sset) > 0) {
 			span = span_at(
 			    s, n, i + (s[i] == 'n' || s[i] == 'N' ? 0 : 2));
 			/* bounded work on hostile text: deadlines are stated
@@ -346,7 +394,7 @@ ew_tx_deadline(const char *s, size_t n, int64_t base, int has_base,
 			h.t = base + span;
 			h.relative = 1;
 			h.pos = i;
-		} else if (!absolute_at(s, n, i, &checks, &h)) {
+		} else if (!absolute_at(s, n, i, &checks, &h, aset)) {
 			continue;
 		}
 		if (h.pos + h.len > n)
@@ -443,14 +491,10 @@ deadline_part(struct ew_complaint *c, const struct ew_mail *m, size_t k,
 		unsigned depth;
 		size_t q, nx, nle;
 
-		le = ls;
-		while (le < n && s[le] != '\n')
-			le++;
+		le = ew_tx_line_end(s, n, ls);
 		q = ew_fwd_quote(s + ls, le - ls, &depth);
 		nx = le < n ? le + 1 : n;
-		nle = nx;
-		while (nle < n && s[nle] != '\n')
-			nle++;
+		nle = ew_tx_line_end(s, n, nx);
 		(void)ew_fwd_line(
 		    &f, s + ls + q, le - ls - q, depth, s + nx, nle - nx, 0);
 		if (f.oom)

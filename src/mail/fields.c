@@ -28,11 +28,11 @@ ew_tx_field(const char *s, size_t n, const char *name, char *out, size_t cap)
 {
 	size_t i, k = strlen(name);
 
-	for (i = 0; i + k < n; i++) {
+	/* each line start: 0, and after each '\n' */
+	for (i = 0; i + k < n; i = ew_tx_line_end(s, n, i) + 1) {
 		size_t b, e;
 
-		if ((i != 0 && s[i - 1] != '\n') || !ew_tx_at(s, n, i, name) ||
-		    s[i + k] != ':')
+		if (!ew_tx_at(s, n, i, name) || s[i + k] != ':')
 			continue;
 		b = i + k + 1;
 		while (b < n && (s[b] == ' ' || s[b] == '\t'))

@@ -210,17 +210,38 @@ static const struct {
 	{ "telnet", 23 },
 	{ "vnc", 5900 },
 };
+_Static_assert(EW_TX_NWORDS(services) <= EW_TX_FIRST_MAX, "services");
+
+/* The services by first byte. */
+static void
+services_first(struct ew_tx_first *f)
+{
+	size_t k;
+
+	ew_tx_first_init(f);
+	for (k = 0; k < EW_TX_NWORDS(services); k++)
+		ew_tx_first_add(f, k, services[k].name);
+}
+
+/* Of the services `set`, the one named s[0..n): its port, or -1. */
+static long
+service_port_of(const char *s, size_t n, uint32_t set)
+{
+	while (set != 0) {
+		size_t k = ew_tx_first_next(&set);
+
+		if (strlen(services[k].name) == n &&
+		    strncasecmp(services[k].name, s, n) == 0)
+			return services[k].port;
+	}
+	return -1;
+}
 
 long
 ew_tx_service_port(const char *s, size_t n)
 {
-	size_t k;
-
-	for (k = 0; k < sizeof(services) / sizeof(services[0]); k++)
-		if (strlen(services[k].name) == n &&
-		    strncasecmp(services[k].name, s, n) == 0)
-			return services[k].port;
-	return -1;
+	return service_port_of(
+	    s, n, (uint32_t)((1ull << EW_TX_NWORDS(services)) - 1));
 }
 
 /* Is the word just before s[i] (blanks and a line break between) w? */
@@ -256,12 +277,17 @@ service_context(const char *s, size_t n, size_t j)
 	return 0;
 }
 
-/* A service name at s[i] (a whole word): its port and end, or -1. */
+/* A service name at s[i] (a whole word): its port and end, or -1.  fs:
+ * services_first. */
 static long
-service_at(const char *s, size_t n, size_t i, size_t *end)
+service_at(const char *s, size_t n, size_t i, size_t *end,
+    const struct ew_tx_first *fs)
 {
 	size_t e;
+	uint32_t set = ew_tx_first_at(fs, s, n, i);
 
+	if (set == 0)
+		return -1; /* no service starts so */
 	if (i >= n || !isalpha((unsigned char)s[i]) ||
 	    (i > 0 &&
 		(isalnum((unsigned char)s[i - 1]) || s[i - 1] == '.' ||
@@ -276,7 +302,7 @@ service_at(const char *s, size_t n, size_t i, size_t *end)
 	    (e + 1 < n && (s[e] == '.' || s[e] == '@' || s[e] == ':') &&
 		isalnum((unsigned char)s[e + 1])))
 		return -1;
-	return ew_tx_service_port(s + i, e - i);
+	return service_port_of(s + i, e - i, set);
 }
 
 /* The next item of a list after s[e]: ", ", " and ", " or ", "/". */
@@ -302,12 +328,14 @@ service_ports(
 {
 	size_t i, e, k, e2;
 	int listed = 0; /* the item before was a service of a list */
+	struct ew_tx_first fs;
 
+	services_first(&fs);
 	for (i = 0; i < lim; i++) {
 		long p;
 		int ctx;
 
-		if ((p = service_at(s, n, i, &e)) < 0) {
+		if ((p = service_at(s, n, i, &e, &fs)) < 0) {
 			if (i < n && isalpha((unsigned char)s[i]))
 				while (i + 1 < n &&
 				       isalnum((unsigned char)s[i + 1]))
@@ -341,8 +369,8 @@ service_ports(
 		/* a list of two services or more */
 		listed = 0;
 		if ((k = list_next(s, n, e)) > 0 &&
-		    service_at(s, n, k, &e2) > 0 &&
-		    service_at(s, n, k, &e2) != 6667) {
+		    service_at(s, n, k, &e2, &fs) > 0 &&
+		    service_at(s, n, k, &e2, &fs) != 6667) {
 			ctx = 1;
 			listed = 1;
 		}
@@ -354,6 +382,16 @@ service_ports(
 	}
 }
 
+/* The end of the positions i with i + k < n and i < lim (one test per
+ * position in the loops below instead of two). */
+static size_t
+starts_end(size_t n, size_t k, size_t lim)
+{
+	size_t e = n > k ? n - k : 0;
+
+	return e < lim ? e : lim;
+}
+
 size_t
 ew_tx_ports_in(const char *s, size_t n, size_t lim, struct ew_buf *out)
 {
@@ -361,9 +399,11 @@ ew_tx_ports_in(const char *s, size_t n, size_t lim, struct ew_buf *out)
 		"including ", "are ", "were ", "is ", "was ", "of ", "like ",
 		"such as ", "used ", "used: ", "number ", "numbers ", "range ",
 		"ranges " };
-	size_t i, j, k, added = 0;
+	static const char *const proto_slash[] = { "tcp/", "udp/" };
+	struct ew_tx_first fp;
+	size_t i, j, k, e, added = 0;
 
-	for (i = 0; i + 4 < n && i < lim; i++) {
+	for (i = 0, e = starts_end(n, 4, lim); i < e; i++) {
 		if ((s[i] != 'p' && s[i] != 'P') ||
 		    !ew_tx_word_at(s, n, i, "port"))
 			continue;
@@ -396,7 +436,7 @@ ew_tx_ports_in(const char *s, size_t n, size_t lim, struct ew_buf *out)
 		added += port_list(s, n, j, out);
 	}
 	/* "they connect on 6660-7000, 8888 and 8080" */
-	for (i = 0; i + 7 < n && i < lim; i++) {
+	for (i = 0, e = starts_end(n, 7, lim); i < e; i++) {
 		if ((s[i] != 'c' && s[i] != 'C') ||
 		    !ew_tx_word_at(s, n, i, "connect"))
 			continue;
@@ -412,11 +452,14 @@ ew_tx_ports_in(const char *s, size_t n, size_t lim, struct ew_buf *out)
 			added += port_list(s, n, j, out);
 	}
 	/* "udp/5060", "tcp/5061" */
-	for (i = 0; i + 4 < n && i < lim; i++) {
+	ew_tx_first_words(&fp, proto_slash, EW_TX_NWORDS(proto_slash));
+	for (i = 0, e = starts_end(n, 4, lim); i < e; i++) {
+		uint32_t set = ew_tx_first_at(&fp, s, n, i);
 		long p;
 
-		if (!(ew_tx_word_at(s, n, i, "tcp/") ||
-			ew_tx_word_at(s, n, i, "udp/")) ||
+		if (set == 0 ||
+		    !(ew_tx_word_at(s, n, i, proto_slash[0]) ||
+			ew_tx_word_at(s, n, i, proto_slash[1])) ||
 		    !isdigit((unsigned char)s[i + 4]))
 			continue;
 		j = i + 4;

@@ -179,8 +179,13 @@ ew_role_table_header(const char *s, size_t n, struct ew_table *t)
 		return 0;
 	while (next_tok(s, n, &i, &b, &e)) {
 		int known;
-		enum ew_col col = col_of(s + b, e - b, &known);
+		enum ew_col col;
 
+		/* more than 24 tokens, or 8 unknown (then 27 tokens at
+		 * least for 70 % known): no header, whatever follows */
+		if (ntok >= 24 || ntok - nknown >= 8)
+			return 0;
+		col = col_of(s + b, e - b, &known);
 		ntok++;
 		/* two-word names: "source ip", "destination port" */
 		if (known && (col == EW_COL_SRC || col == EW_COL_DST)) {

@@ -58,6 +58,56 @@ ew_tx_has_word(const char *s, size_t n, const char *w)
 }
 
 void
+ew_tx_first_init(struct ew_tx_first *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+void
+ew_tx_first_add(struct ew_tx_first *f, size_t k, const char *w)
+{
+	uint32_t bit = (uint32_t)1 << k;
+	unsigned char c = (unsigned char)w[0];
+	size_t b;
+
+	if (c == '\0') { /* (not expected: an empty word is everywhere) */
+		for (b = 0; b < 256; b++)
+			f->m[b] |= bit;
+		return;
+	}
+	/* the bytes that tolower() makes the word's first */
+	f->m[c] |= bit;
+	f->m[(unsigned char)tolower(c)] |= bit;
+	f->m[(unsigned char)toupper(c)] |= bit;
+}
+
+void
+ew_tx_first_words(struct ew_tx_first *f, const char *const *w, size_t nw)
+{
+	size_t k;
+
+	ew_tx_first_init(f);
+	for (k = 0; k < nw && k < EW_TX_FIRST_MAX; k++)
+		ew_tx_first_add(f, k, w[k]);
+}
+
+int
+ew_tx_has_any_word(
+    const char *s, size_t n, const char *const *w, const struct ew_tx_first *f)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t set = ew_tx_first_at(f, s, n, i);
+
+		while (set != 0)
+			if (ew_tx_word_at(s, n, i, w[ew_tx_first_next(&set)]))
+				return 1;
+	}
+	return 0;
+}
+
+void
 ew_mail_refang(const char *s, size_t n, struct ew_buf *out)
 {
 	static const struct {
@@ -66,14 +116,16 @@ ew_mail_refang(const char *s, size_t n, struct ew_buf *out)
 	} tab[] = { { "[.]", '.' }, { "(.)", '.' }, { "{.}", '.' },
 		{ "[dot]", '.' }, { "(dot)", '.' }, { "[:]", ':' },
 		{ "[@]", '@' }, { "[at]", '@' } };
+	/* the bytes where a defanged form can start */
+	static const unsigned char special[256] = {
+		['['] = 1, ['('] = 1, ['{'] = 1, ['h'] = 1, ['H'] = 1
+	};
 	size_t i, k, run;
 
 	for (i = 0; i < n;) {
 		int done = 0;
 
-		for (run = i; run < n && s[run] != '[' && s[run] != '(' &&
-			      s[run] != '{' && s[run] != 'h' && s[run] != 'H';
-		     run++)
+		for (run = i; run < n && !special[(unsigned char)s[run]]; run++)
 			;
 		if (run > i) {
 			ew_buf_add(out, s + i, run - i);
@@ -109,11 +161,31 @@ struct ew_found_unused {
 	size_t start, end;
 };
 
-int
-ew_tx_addr_char(int c)
-{
-	return isxdigit(c) || c == '.' || c == ':';
-}
+/* isxdigit() (the same in every locale), '.' and ':'. */
+const unsigned char ew_tx_addr_chars[256] = { ['0'] = 1,
+	['1'] = 1,
+	['2'] = 1,
+	['3'] = 1,
+	['4'] = 1,
+	['5'] = 1,
+	['6'] = 1,
+	['7'] = 1,
+	['8'] = 1,
+	['9'] = 1,
+	['a'] = 1,
+	['b'] = 1,
+	['c'] = 1,
+	['d'] = 1,
+	['e'] = 1,
+	['f'] = 1,
+	['A'] = 1,
+	['B'] = 1,
+	['C'] = 1,
+	['D'] = 1,
+	['E'] = 1,
+	['F'] = 1,
+	['.'] = 1,
+	[':'] = 1 };
 
 /* IPv4-mapped IPv6 stands for the IPv4 address. */
 void
@@ -307,6 +379,17 @@ ew_tx_num_at(const char *s, size_t n, size_t *j)
 	if (*j < n && isalnum((unsigned char)s[*j]))
 		return -1;
 	return (long)v;
+}
+
+size_t
+ew_tx_line_end(const char *s, size_t n, size_t i)
+{
+	const char *nl;
+
+	if (i >= n)
+		return i;
+	nl = memchr(s + i, '\n', n - i);
+	return nl != NULL ? (size_t)(nl - s) : n;
 }
 
 void

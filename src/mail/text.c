@@ -61,10 +61,21 @@ struct reader {
 	int64_t day; /* local day of the last date named */
 	int has_day;
 	size_t day_seg;
+	/* the word lists below by first byte (ew_tx_first), for every line */
+	struct ew_tx_first ev_first, rep_first, skip_first, zone_first;
 };
 
 static void add_host(struct reader *r, const char *name, const char *rule,
     const char *s, size_t pos);
+
+/* Words that make a time on a line the event's, and a report's. */
+static const char *const ev_words[] = { "timestamp", "first seen", "last seen",
+	"time of", "event", "incident", "attack", "infringement", "occurred",
+	"detected" };
+static const char *const rep_words[] = { "notice date", "report date",
+	"reported on", "sent", "generated" };
+_Static_assert(EW_TX_NWORDS(ev_words) <= EW_TX_FIRST_MAX, "ev_words");
+_Static_assert(EW_TX_NWORDS(rep_words) <= EW_TX_FIRST_MAX, "rep_words");
 
 /*
  * How surely a time on this line is the event's: 2 when the line says
@@ -72,44 +83,38 @@ static void add_host(struct reader *r, const char *name, const char *rule,
  * otherwise.
  */
 static int
-time_priority(const char *s, size_t n)
+time_priority(const struct reader *r, const char *s, size_t n)
 {
-	static const char *const ev[] = { "timestamp", "first seen",
-		"last seen", "time of", "event", "incident", "attack",
-		"infringement", "occurred", "detected" };
-	static const char *const rep[] = { "notice date", "report date",
-		"reported on", "sent", "generated" };
-	size_t k;
-
 	if (n > 200)
 		n = 200;
-	for (k = 0; k < sizeof(rep) / sizeof(rep[0]); k++)
-		if (ew_tx_has_word(s, n, rep[k]))
-			return 0;
-	for (k = 0; k < sizeof(ev) / sizeof(ev[0]); k++)
-		if (ew_tx_has_word(s, n, ev[k]))
-			return 2;
+	if (ew_tx_has_any_word(s, n, rep_words, &r->rep_first))
+		return 0;
+	if (ew_tx_has_any_word(s, n, ev_words, &r->ev_first))
+		return 2;
 	return 1;
 }
 
+/* The starts of WHOIS records and mail headers quoted in the body. */
+static const char *const skip_pfx[] = { "inetnum:", "inet6num:", "route:",
+	"route6:", "netrange:", "cidr:", "received:", "nserver:",
+	"x-originating", "message-id:", "references:", "in-reply-to:",
+	"return-path:", "dkim-signature:", "authentication-results:", "arc-",
+	"x-received:", "x-google-", "x-ms-", "x-mailer:" };
+_Static_assert(EW_TX_NWORDS(skip_pfx) <= EW_TX_FIRST_MAX, "skip_pfx");
+
 /* Lines that are WHOIS records or mail headers quoted in the body. */
 static int
-skip_line(const char *s, size_t n)
+skip_line(const struct reader *r, const char *s, size_t n)
 {
-	static const char *const pfx[] = { "inetnum:", "inet6num:", "route:",
-		"route6:", "netrange:", "cidr:", "received:", "nserver:",
-		"x-originating",
-		"message-id:", "references:", "in-reply-to:", "return-path:",
-		"dkim-signature:", "authentication-results:", "arc-",
-		"x-received:", "x-google-", "x-ms-", "x-mailer:" };
-	size_t k;
+	uint32_t set;
 
 	while (n > 0 && (*s == ' ' || *s == '\t' || *s == '>')) {
 		s++;
 		n--;
 	}
-	for (k = 0; k < sizeof(pfx) / sizeof(pfx[0]); k++)
-		if (ew_tx_at(s, n, 0, pfx[k]))
+	set = ew_tx_first_at(&r->skip_first, s, n, 0);
+	while (set != 0)
+		if (ew_tx_at(s, n, 0, skip_pfx[ew_tx_first_next(&set)]))
 			return 1;
 	return 0;
 }
@@ -169,27 +174,32 @@ time_ctx(const struct reader *r, struct ew_tctx *cx)
 	}
 }
 
+/* The words that introduce a zone stated in prose. */
+static const char *const zone_intro[] = { "time zone", "timezone", "times are",
+	"timestamps are", "times in", "timestamps in", "time is", "times shown",
+	"all times", "all timestamps", "zeitangaben", "zeitzone", "uhrzeiten",
+	"tijden", "tijdzone", "heures", "horaires", "fuseau horaire", "horas",
+	"zona horaria" };
+_Static_assert(EW_TX_NWORDS(zone_intro) <= EW_TX_FIRST_MAX, "zone_intro");
+
 /* A zone stated in prose: "All times are in UTC", "timezone is +0100",
  * "timestamps are in Central European Time".  1 and *z set if found. */
 static int
-zone_statement(const char *s, size_t n, struct pzone *z)
+zone_statement(const struct reader *r, const char *s, size_t n, struct pzone *z)
 {
-	static const char *const intro[] = { "time zone", "timezone",
-		"times are", "timestamps are", "times in", "timestamps in",
-		"time is", "times shown", "all times", "all timestamps",
-		"zeitangaben", "zeitzone", "uhrzeiten", "tijden", "tijdzone",
-		"heures", "horaires", "fuseau horaire", "horas",
-		"zona horaria" };
 	size_t i, k, j;
 
 	for (i = 0; i < n; i++) {
-		if (!isalpha((unsigned char)s[i]) ||
+		uint32_t set = ew_tx_first_at(&r->zone_first, s, n, i);
+
+		if (set == 0 || !isalpha((unsigned char)s[i]) ||
 		    (i > 0 && isalnum((unsigned char)s[i - 1])))
 			continue;
-		for (k = 0; k < sizeof(intro) / sizeof(intro[0]); k++) {
-			if (!ew_tx_at(s, n, i, intro[k]))
+		while (set != 0) {
+			k = ew_tx_first_next(&set);
+			if (!ew_tx_at(s, n, i, zone_intro[k]))
 				continue;
-			for (j = i + strlen(intro[k]); j < n && j < i + 60;
+			for (j = i + strlen(zone_intro[k]); j < n && j < i + 60;
 			     j++) {
 				int off;
 				enum ew_zone_source zs;
@@ -231,17 +241,13 @@ prescan_zones(struct reader *r, size_t k, const char *s, size_t n)
 		size_t q, nx, nle, rel;
 		struct pzone z;
 
-		le = ls;
-		while (le < n && s[le] != '\n')
-			le++;
+		le = ew_tx_line_end(s, n, ls);
 		q = ew_fwd_quote(s + ls, le - ls, &depth);
 		nx = le < n ? le + 1 : n;
-		nle = nx;
-		while (nle < n && s[nle] != '\n')
-			nle++;
+		nle = ew_tx_line_end(s, n, nx);
 		if (ew_fwd_line(&f, s + ls + q, le - ls - q, depth, s + nx,
 			nle - nx, 0) != EW_FWD_BODY ||
-		    !zone_statement(s + ls, le - ls, &z))
+		    !zone_statement(r, s + ls, le - ls, &z))
 			continue;
 		rel = f.cur - seg0;
 		if (rel >= r->nzones) {
@@ -500,9 +506,7 @@ received(struct reader *r, const char *s, size_t n, size_t ls, size_t le,
 		if (d != r->fwd.depth || e + 1 + q >= n ||
 		    (s[e + 1 + q] != ' ' && s[e + 1 + q] != '\t'))
 			break;
-		e++;
-		while (e < n && s[e] != '\n')
-			e++;
+		e = ew_tx_line_end(s, n, e + 1);
 	}
 	r->skip_to = e;
 	for (k = i; k < e; k++)
@@ -781,7 +785,7 @@ scan_line(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
 		scan_neither(r, s, ls, le, "a quoted header or WHOIS line");
 		return;
 	}
-	if (skip_line(s + ls, le - ls)) {
+	if (skip_line(r, s + ls, le - ls)) {
 		size_t first = st->n;
 
 		scan_neither(r, s, ls, le, "a quoted header or WHOIS line");
@@ -812,7 +816,7 @@ scan_line(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
 		has_tm = 0;
 	/* a date alone on a report line ("Report Date Range: ...") is no
 	 * event time for the whole text */
-	if (has_tm == 2 && time_priority(s + ls, le - ls) == 0)
+	if (has_tm == 2 && time_priority(r, s + ls, le - ls) == 0)
 		has_tm = 0;
 	if (has_tm && seen_field(s + ls, le - ls, "first") && !st->has_fs) {
 		st->fs = tm;
@@ -822,7 +826,7 @@ scan_line(struct reader *r, const char *s, size_t n, size_t ls, size_t le)
 		st->has_ls = 1;
 	}
 	if (has_tm) {
-		int pri = time_priority(s + ls, le - ls);
+		int pri = time_priority(r, s + ls, le - ls);
 
 		if (pri > st->gtpri || st->ntimes == 0) {
 			st->gt = tm;
@@ -1028,14 +1032,10 @@ read_part(struct reader *r, size_t k, const char *s, size_t n)
 		size_t q, nx, nle;
 		enum ew_fwd_kind kind;
 
-		le = ls;
-		while (le < n && s[le] != '\n')
-			le++;
+		le = ew_tx_line_end(s, n, ls);
 		q = ew_fwd_quote(s + ls, le - ls, &depth);
 		nx = le < n ? le + 1 : n;
-		nle = nx;
-		while (nle < n && s[nle] != '\n')
-			nle++;
+		nle = ew_tx_line_end(s, n, nx);
 		kind = ew_fwd_line(&r->fwd, s + ls + q, le - ls - q, depth,
 		    s + nx, nle - nx, r->pline);
 		if (r->sig && r->fwd.cur != r->sig_seg)
@@ -1105,6 +1105,10 @@ ew_extract_text(struct ew_complaint *c, const struct ew_mail *m)
 	r.c = c;
 	r.m = m;
 	r.st = &st;
+	ew_tx_first_words(&r.ev_first, ev_words, EW_TX_NWORDS(ev_words));
+	ew_tx_first_words(&r.rep_first, rep_words, EW_TX_NWORDS(rep_words));
+	ew_tx_first_words(&r.skip_first, skip_pfx, EW_TX_NWORDS(skip_pfx));
+	ew_tx_first_words(&r.zone_first, zone_intro, EW_TX_NWORDS(zone_intro));
 	/* the subjects name the source often ("abuse report about X") */
 	for (k = 0; k < m->nmsgs && !st.overflow; k++) {
 		if (m->msgs[k].subject == NULL || (b = new_text(&st)) == NULL)

@@ -44,9 +44,58 @@ int ew_tx_at(const char *s, size_t n, size_t i, const char *w);
 int ew_tx_word_at(const char *s, size_t n, size_t i, const char *w);
 /* Is there a word starting with `w` anywhere in s[0..n)? */
 int ew_tx_has_word(const char *s, size_t n, const char *w);
-int ew_tx_addr_char(int c);
+
+/*
+ * The words of a list (at most 32, none empty) that may start at a
+ * byte: for each byte value a bit per word whose first byte it is, in
+ * either case.  A reader that tries a list at every position looks once
+ * there, then calls ew_tx_at only for those words, in list order.  Built
+ * on the caller's stack for one scan: no shared state to initialise.
+ */
+struct ew_tx_first {
+	uint32_t m[256];
+};
+
+#define EW_TX_FIRST_MAX 32
+#define EW_TX_NWORDS(a) (sizeof(a) / sizeof((a)[0]))
+
+void ew_tx_first_init(struct ew_tx_first *f);
+/* Word k of the list is w. */
+void ew_tx_first_add(struct ew_tx_first *f, size_t k, const char *w);
+/* ew_tx_first_init, then ew_tx_first_add of w[0..nw). */
+void ew_tx_first_words(struct ew_tx_first *f, const char *const *w, size_t nw);
+/* The words that may start at s[i]: a bit per word, 0 when i >= n. */
+static inline uint32_t
+ew_tx_first_at(const struct ew_tx_first *f, const char *s, size_t n, size_t i)
+{
+	return i < n ? f->m[(unsigned char)s[i]] : 0;
+}
+/* The first word of the set, taken out of it (the set is not empty). */
+static inline size_t
+ew_tx_first_next(uint32_t *set)
+{
+	size_t k = (size_t)__builtin_ctz(*set);
+
+	*set &= *set - 1;
+	return k;
+}
+/* Is there a word starting with one of the words w (f: their
+ * ew_tx_first_words) anywhere in s[0..n)? */
+int ew_tx_has_any_word(
+    const char *s, size_t n, const char *const *w, const struct ew_tx_first *f);
+/* A byte of an address's text: a hex digit, '.' or ':' (c an unsigned
+ * char or EOF). */
+extern const unsigned char ew_tx_addr_chars[256];
+static inline int
+ew_tx_addr_char(int c)
+{
+	return c >= 0 && c < 256 && ew_tx_addr_chars[c];
+}
 void ew_tx_unmap(struct ew_addr *a);
 void ew_tx_skip_sp(const char *s, size_t n, size_t *j);
+/* The end of the line at s[i]: the next '\n' from i on, or n (i when i
+ * is past n). */
+size_t ew_tx_line_end(const char *s, size_t n, size_t i);
 /* Blanks and one line break (with the next line's quote marks), not a
  * blank line: a sentence that wraps. */
 void ew_tx_skip_ws(const char *s, size_t n, size_t *j);
