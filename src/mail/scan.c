@@ -43,20 +43,6 @@ ew_tx_word_at(const char *s, size_t n, size_t i, const char *w)
 	       ew_tx_at(s, n, i, w);
 }
 
-/* Is there a word starting with `w` anywhere in s[0..n)? */
-int
-ew_tx_has_word(const char *s, size_t n, const char *w)
-{
-	size_t i, k = strlen(w);
-	int c0 = tolower((unsigned char)w[0]);
-
-	for (i = 0; i + k <= n; i++)
-		if (tolower((unsigned char)s[i]) == c0 &&
-		    ew_tx_word_at(s, n, i, w))
-			return 1;
-	return 0;
-}
-
 void
 ew_tx_first_init(struct ew_tx_first *f)
 {

@@ -42,8 +42,6 @@
 int ew_tx_at(const char *s, size_t n, size_t i, const char *w);
 /* `w` at s[i] with no letter or digit just before it. */
 int ew_tx_word_at(const char *s, size_t n, size_t i, const char *w);
-/* Is there a word starting with `w` anywhere in s[0..n)? */
-int ew_tx_has_word(const char *s, size_t n, const char *w);
 
 /*
  * The words of a list (at most 32, none empty) that may start at a
