@@ -110,11 +110,8 @@ put_gports(struct ew_buf *b, const struct ew_guard_info *g)
 	ew_buf_puts(b, g->nports > 1 ? " } " : " ");
 }
 
-/* "timeout 5m": days, hours, minutes and seconds, as nft_text.c's
- * timeouts are written (nft 1.0.6 refuses a plain seconds count of 2^31
- * and more). */
-static void
-put_timeout_line(struct ew_buf *b, int64_t t)
+void
+ew_nft_put_timeout(struct ew_buf *b, int64_t t)
 {
 	ew_buf_puts(b, "timeout ");
 	if (t >= 86400)
@@ -174,7 +171,7 @@ emit_guard(struct ew_buf *out, struct ew_buf *rules, struct ew_buf *top,
 	    "\t\tsize %u\n"
 	    "\t\tflags dynamic, timeout\n\t\t",
 	    g->name, EW_NFT_GUARD_HASH, g->buckets);
-	put_timeout_line(out, g->period);
+	ew_nft_put_timeout(out, g->period);
 	ew_buf_puts(out, "\n\t}\n");
 	for (fam = EW_AF_INET; fam <= EW_AF_INET6; fam += 2) {
 		const char *ip = fam == EW_AF_INET ? "ipv4" : "ipv6";
@@ -187,7 +184,7 @@ emit_guard(struct ew_buf *out, struct ew_buf *rules, struct ew_buf *top,
 		    "\t\tsize %u\n"
 		    "\t\tflags dynamic, timeout\n\t\t",
 		    g->name, v, ip, ssize);
-		put_timeout_line(out, st);
+		ew_nft_put_timeout(out, st);
 		ew_buf_puts(out, "\n\t}\n");
 		/* the surge blocks the daemon adds in place, each with its
 		 * block's timeout (no reload: buckets and counters stay) */

@@ -20,4 +20,12 @@
 void ew_nft_emit_guards(const struct ew_policy *p, const struct ew_nft_opts *o,
     struct ew_buf *out, struct ew_buf *hook, struct ew_buf *top);
 
+/*
+ * "timeout 264d3h2s": a time in days, hours, minutes and seconds, as
+ * every timeout of the table is written (nft 1.0.6 refuses a plain
+ * seconds count of 2^31 and more, "value too large", not the same time
+ * in units).
+ */
+void ew_nft_put_timeout(struct ew_buf *b, int64_t t);
+
 #endif

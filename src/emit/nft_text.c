@@ -370,24 +370,6 @@ ticket_ok(const char *t)
 	return 1;
 }
 
-/*
- * " timeout 264d3h2s": nft 1.0.6 refuses a plain seconds count of 2^31
- * and more ("value too large"), not the same time in units.
- */
-static void
-put_timeout(struct ew_buf *b, int64_t t)
-{
-	ew_buf_puts(b, " timeout ");
-	if (t >= 86400)
-		ew_buf_printf(b, "%lldd", (long long)(t / 86400));
-	if (t % 86400 >= 3600)
-		ew_buf_printf(b, "%lldh", (long long)(t % 86400 / 3600));
-	if (t % 3600 >= 60)
-		ew_buf_printf(b, "%lldm", (long long)(t % 3600 / 60));
-	if (t % 60 != 0)
-		ew_buf_printf(b, "%llds", (long long)(t % 60));
-}
-
 struct gen {
 	const struct ew_policy *p;
 	const struct ew_nft_opts *o;
@@ -517,8 +499,10 @@ put_set_clip(struct gen *g, const char *name, int fam, const struct ival *iv,
 		x.hi = iv[i].hi < hi ? iv[i].hi : hi;
 		ew_buf_puts(s, "\t\t\t");
 		put_ival(s, fam, &x);
-		if (timeout)
-			put_timeout(s, timeout);
+		if (timeout) {
+			ew_buf_putc(s, ' ');
+			ew_nft_put_timeout(s, timeout);
+		}
 		ew_buf_puts(s, i + 1 < n ? ",\n" : "\n");
 	}
 close:
